@@ -1,0 +1,141 @@
+# actlog - top-level build. `make help` lists the targets.
+
+BUILD ?= build
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+DESTDIR ?=
+BTF ?= /sys/kernel/btf/vmlinux
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+PKGS := libbpf libelf zlib libevdev libcjson libsystemd
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
+	-Iinclude -I$(BUILD) $(PKG_CFLAGS)
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB_A := $(BUILD)/libactlog.a
+
+ACTLOGD_SRCS := $(filter-out user/session%,$(wildcard user/*.c))
+ACTLOGD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(ACTLOGD_SRCS))
+
+TOOLS := actlogctl actlog-inject actlog-execstorm
+TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+HEADERS := $(wildcard include/*.h)
+
+.PHONY: all clean install uninstall test test-unit test-host test-vm deps demo lint format help
+
+all: $(BUILD)/actlogd $(TOOL_BINS)
+
+help:
+	@echo "make            build everything into $(BUILD)/"
+	@echo "make deps       install the Debian packages needed to build and test (root)"
+	@echo "make demo       deps + build + run an agent in the foreground on a temp state dir"
+	@echo "make test       every test (unit, host, VM); ends with 'N passed, N failed'"
+	@echo "make test-unit  unit tests only (ASan+UBSan)"
+	@echo "make test-vm    kernel input tests in a QEMU VM"
+	@echo "make install    install under DESTDIR/PREFIX (default /usr/local)"
+	@echo "make lint       clang-format check"
+
+$(BUILD) $(BUILD)/bpf $(BUILD)/lib $(BUILD)/user $(BUILD)/tools $(BUILD)/tests:
+	@mkdir -p $@
+
+# --- BPF: vmlinux.h from the running kernel's BTF, CO-RE objects, skeletons ---
+$(BUILD)/vmlinux.h: | $(BUILD)
+	@test -r $(BTF) || { echo "error: $(BTF) not readable: the kernel needs CONFIG_DEBUG_INFO_BTF" >&2; exit 1; }
+	$(BPFTOOL) btf dump file $(BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(HEADERS) $(wildcard bpf/*.bpf.h) | $(BUILD)/bpf
+	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(BUILD) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# --- userspace ---
+$(BUILD)/lib/%.o: lib/%.c $(HEADERS) | $(BUILD)/lib
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/user/%.o: user/%.c $(HEADERS) $(wildcard user/*.h) | $(BUILD)/user $(SKELS)
+	$(CC) $(ALL_CFLAGS) -Iuser -c $< -o $@
+
+$(BUILD)/actlogd: $(ACTLOGD_OBJS) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/tools/%.o: tools/%.c $(HEADERS) | $(BUILD)/tools
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/actlog-%: $(BUILD)/tools/actlog-%.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+# --- tests: unit tests link the library sources built with sanitizers ---
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+test-unit: $(UNIT_BINS)
+	@tests/run.sh --unit
+
+test-host: all $(UNIT_BINS)
+	@tests/run.sh --host
+
+test-vm: all
+	@tests/run.sh --vm
+
+test: all $(UNIT_BINS)
+	@tests/run.sh --all
+
+# --- install ---
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/actlog \
+		$(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BUILD)/actlogd $(DESTDIR)$(PREFIX)/sbin/actlogd
+	install -m 0755 $(BUILD)/actlogctl $(DESTDIR)$(PREFIX)/bin/actlogctl
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/actlogd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/actlog/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/actlogd $(DESTDIR)$(PREFIX)/bin/actlogctl \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/actlog
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/actlogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/actlogctl.8
+
+deps:
+	scripts/deps.sh
+
+demo:
+	scripts/demo.sh
+
+lint:
+	@clang-format --dry-run -Werror $(LIB_SRCS) $(ACTLOGD_SRCS) $(wildcard tools/*.c) $(HEADERS) $(wildcard user/*.h)
+
+format:
+	clang-format -i $(LIB_SRCS) $(ACTLOGD_SRCS) $(wildcard tools/*.c) $(HEADERS) $(wildcard user/*.h)
+
+clean:
+	rm -rf $(BUILD)
+
+.SECONDARY:

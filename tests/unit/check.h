@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * check.h - the unit-test harness. A test binary defines TEST(name) functions
+ * and lists them in main() with RUN(name). Each test prints "PASS: file:name"
+ * or "FAIL: file:name" (after the failing checks, with file:line); the binary
+ * exits non-zero when any failed. tests/run.sh counts these lines.
+ */
+#ifndef ACTLOG_CHECK_H
+#define ACTLOG_CHECK_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int check_failed_total;
+static int check_failed_now;
+
+#define TEST(name) static void name(void)
+
+#define RUN(name)                                                                                  \
+	do {                                                                                       \
+		check_failed_now = 0;                                                              \
+		name();                                                                            \
+		printf("%s: %s:%s\n", check_failed_now ? "FAIL" : "PASS", __FILE__, #name);        \
+		check_failed_total += check_failed_now;                                            \
+	} while (0)
+
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);          \
+			check_failed_now = 1;                                                      \
+		}                                                                                  \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                             \
+	do {                                                                                       \
+		long long check_a_ = (long long)(a), check_b_ = (long long)(b);                    \
+		if (check_a_ != check_b_) {                                                        \
+			printf("  %s:%d: %s == %s failed: %lld != %lld\n", __FILE__, __LINE__, #a, \
+			       #b, check_a_, check_b_);                                            \
+			check_failed_now = 1;                                                      \
+		}                                                                                  \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *check_a_ = (a), *check_b_ = (b);                                       \
+		if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {                   \
+			printf("  %s:%d: %s == %s failed: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
+			       #a, #b, check_a_ ? check_a_ : "(null)",                            \
+			       check_b_ ? check_b_ : "(null)");                                    \
+			check_failed_now = 1;                                                      \
+		}                                                                                  \
+	} while (0)
+
+#define CHECK_DONE() (check_failed_total ? 1 : 0)
+
+#endif /* ACTLOG_CHECK_H */
