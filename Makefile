@@ -31,7 +31,7 @@ LIB_A := $(BUILD)/libactlog.a
 ACTLOGD_SRCS := $(filter-out user/session%,$(wildcard user/*.c))
 ACTLOGD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(ACTLOGD_SRCS))
 
-TOOLS := actlogctl actlog-inject actlog-execstorm
+TOOLS := actlogctl actlog-inject
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
