@@ -37,7 +37,7 @@ struct proc_record {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct proc_record) == 328, "proc_record is a wire format");
+_Static_assert(sizeof(struct proc_record) == 320, "proc_record is a wire format");
 #endif
 
 #endif /* ACTLOG_PROC_H */

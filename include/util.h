@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * util.h - small helpers shared by every actlog program: clocks, RFC 3339
+ * time, whole-file I/O with caps, UTF-8 clean-up.
+ */
+#ifndef ACTLOG_UTIL_H
+#define ACTLOG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_MSEC 1000000ULL
+
+/* Nanoseconds on clock id (CLOCK_BOOTTIME, CLOCK_REALTIME, ...). */
+uint64_t clock_ns(clockid_t id);
+
+/* Format unix milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least
+ * RFC3339_LEN bytes). Returns buf. */
+#define RFC3339_LEN 32
+char *rfc3339_ms(int64_t unix_ms, char *buf);
+/* Parse the RFC 3339 UTC form above (with or without milliseconds, 'Z' or
+ * "+00:00") into unix ms. 0 on success, -EINVAL otherwise. Pure. */
+int rfc3339_parse(const char *s, int64_t *unix_ms);
+
+/* Read at most max bytes of path into a NUL-terminated malloc'd buffer
+ * (*len without the NUL). -EFBIG when the file is larger than max. */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+/* write(2) all of buf, retrying on EINTR and short writes. 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+/* Create dir and its parents with mode. 0 or -errno. */
+int mkdir_p(const char *dir, mode_t mode);
+
+/* Copy src into dst (size n, n >= 4), replacing every byte that is not part
+ * of valid UTF-8 or is a C0 control (except tab) with '?'. Always
+ * NUL-terminates; stops at the first NUL of src or after srclen bytes. */
+void utf8_clean(char *dst, size_t n, const char *src, size_t srclen);
+
+#endif /* ACTLOG_UTIL_H */

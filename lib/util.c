@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+char *rfc3339_ms(int64_t unix_ms, char *buf)
+{
+	time_t secs = (time_t)(unix_ms / 1000);
+	int ms = (int)(unix_ms % 1000);
+	struct tm tm;
+
+	if (ms < 0) {
+		ms += 1000;
+		secs -= 1;
+	}
+	char tmp[96];
+
+	gmtime_r(&secs, &tm);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	tmp[RFC3339_LEN - 1] = '\0';
+	memcpy(buf, tmp, RFC3339_LEN);
+	return buf;
+}
+
+int rfc3339_parse(const char *s, int64_t *unix_ms)
+{
+	struct tm tm = {0};
+	const char *p;
+	int ms = 0, digits = 0;
+
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (digits < 3)
+				ms = ms * 10 + (*p - '0');
+			digits++;
+			p++;
+		}
+		if (digits == 0)
+			return -EINVAL;
+		for (; digits < 3; digits++)
+			ms *= 10;
+	}
+	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
+		return -EINVAL;
+	*unix_ms = (int64_t)timegm(&tm) * 1000 + ms;
+	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = NULL, *nb;
+	ssize_t r;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > max + 1) {
+				err = -EFBIG;
+				goto out;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			err = -EFBIG;
+			goto out;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len)
+		*len = n;
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int mkdir_p(const char *dir, mode_t mode)
+{
+	char path[4096];
+	size_t len = strlen(dir), i;
+
+	if (len == 0 || len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST)
+			return -errno;
+		path[i] = dir[i];
+	}
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (max avail bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+	size_t need, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		need = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (need > avail)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((need == 3 && cp < 0x800) || (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}
+
+void utf8_clean(char *dst, size_t n, const char *src, size_t srclen)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0, k;
+
+	while (i < srclen && s[i] != '\0' && o + 1 < n) {
+		k = utf8_seq(s + i, srclen - i);
+		if (k == 0 || (k == 1 && s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f) {
+			dst[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + k >= n)
+			break;
+		memcpy(dst + o, s + i, k);
+		o += k;
+		i += k;
+	}
+	dst[o] = '\0';
+}
