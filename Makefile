@@ -65,7 +65,7 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(HEADERS) $(wildcard bpf/*
 	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(BUILD) -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_skel > $@.tmp && mv $@.tmp $@
 
 # --- userspace ---
 $(BUILD)/lib/%.o: lib/%.c $(HEADERS) | $(BUILD)/lib

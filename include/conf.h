@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conf.h - actlogd's settings: defaults, the config file
+ * (/etc/actlog/actlogd.conf, "key = value" lines, '#' comments) and command
+ * line options all go through conf_set(), so every value is validated by one
+ * function. Pure: parsing takes a buffer.
+ */
+#ifndef ACTLOG_CONF_H
+#define ACTLOG_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_DEFAULT_PATH "/etc/actlog/actlogd.conf"
+#define CONF_MAX_FILE (64 * 1024)
+#define CONF_PATH_MAX 256
+
+enum src_choice {
+	SRC_AUTO = 0,
+	SRC_BPF,
+	SRC_EVDEV,   /* input only */
+	SRC_NETLINK, /* processes only */
+	SRC_NONE,
+};
+
+struct agent_conf {
+	char state_dir[CONF_PATH_MAX];
+	char socket[CONF_PATH_MAX];
+	char socket_group[64]; /* group allowed on the control socket, "" = root only */
+	uint32_t interval_s;
+	uint32_t idle_threshold_s;
+	uint64_t spool_max_bytes;
+	enum src_choice input_source;
+	enum src_choice proc_source;
+	int upload; /* 0: keep everything in the spool */
+	int log_level;
+};
+
+void conf_defaults(struct agent_conf *c);
+/* Set one key from its text value. 0, or -EINVAL/-ERANGE/-ENOENT (unknown
+ * key) with a message in err. */
+int conf_set(struct agent_conf *c, const char *key, const char *value, char *err, size_t errlen);
+/* Parse a whole file's text. Stops at the first bad line: -errno and
+ * "line N: ..." in err. */
+int conf_parse(struct agent_conf *c, const char *buf, size_t len, char *err, size_t errlen);
+/* Name of a source choice ("auto", "bpf", ...). */
+const char *src_choice_name(enum src_choice s);
+
+#endif /* ACTLOG_CONF_H */

@@ -1,0 +1,952 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * actlogd - the per-machine activity agent.
+ *
+ * Lifecycle: parse settings → open the spool → choose and open the sources
+ * (feature probes; fallbacks) → open the control socket → tell systemd we
+ * are ready → one epoll loop (signals, interval timer, spool-sync timer,
+ * process events, evdev input, control clients) → on SIGTERM close the
+ * running interval, sync, exit 0. Every record is appended to the spool
+ * before anything else is done with it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
+
+#include "aggregate.h"
+#include "conf.h"
+#include "control.h"
+#include "log.h"
+#include "record.h"
+#include "sources.h"
+#include "spool.h"
+#include "util.h"
+
+#ifndef ACTLOG_VERSION
+#define ACTLOG_VERSION "0.1.0"
+#endif
+
+/* app id for sd_id128_get_machine_app_specific(): the raw machine id never
+ * leaves the machine (machine-id(5)) */
+#define ACTLOG_APP_ID                                                                              \
+	SD_ID128_MAKE(6b, 1e, 3a, 0c, 4f, 52, 4d, 8a, 9e, 27, 5d, 13, c0, 8f, 41, 7a)
+
+#define RECENT_EXECS 16
+
+enum tag { TAG_SIGNAL = 1, TAG_INTERVAL, TAG_SYNC, TAG_CONTROL, TAG_PROC, TAG_INPUT };
+
+struct recent_exec {
+	int64_t ts_ms;
+	uint32_t pid;
+	uint32_t uid;
+	char comm[PROC_COMM_LEN];
+	char exe[PROC_EXE_LEN];
+};
+
+struct override {
+	const char *key;
+	const char *value;
+};
+
+struct agent {
+	struct agent_conf conf;
+	const char *conf_path;
+	int conf_path_given;
+	struct override overrides[32];
+	int n_overrides;
+
+	struct spool *spool;
+	struct input_bpf *in_bpf;
+	struct input_evdev *in_evdev;
+	struct proc_bpf *pr_bpf;
+	struct proc_netlink *pr_nl;
+	const char *input_name;
+	const char *proc_name;
+	char input_detail[160];
+	char proc_detail[160];
+	struct control *ctl;
+	int epfd, sigfd, tfd_interval, tfd_sync;
+	int sync_armed;
+
+	struct record_ctx rctx;
+	char host_id[33];
+
+	/* the running interval */
+	uint32_t iv_len_s;
+	int64_t iv_start_ms;
+	uint64_t iv_start_boot_ns;
+	struct input_totals iv_prev;
+
+	/* since start */
+	int64_t started_ms;
+	uint64_t execs, exits, records, record_errors, intervals;
+	struct recent_exec recent[RECENT_EXECS];
+	unsigned int recent_n, recent_head;
+	int quit;
+};
+
+static int libbpf_quiet;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum log_level l = level == LIBBPF_WARN ? LOG_LVL_WARN : LOG_LVL_DEBUG;
+
+	if (libbpf_quiet || level == LIBBPF_DEBUG)
+		l = LOG_LVL_DEBUG;
+	if (l > log_level())
+		return 0;
+	log_vmsg(l, fmt, ap);
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	return (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
+}
+
+static int64_t boot_to_unix_ns(void)
+{
+	return (int64_t)clock_ns(CLOCK_REALTIME) - (int64_t)clock_ns(CLOCK_BOOTTIME);
+}
+
+/* ---- records ---- */
+
+static void spool_arm_sync(struct agent *a)
+{
+	struct itimerspec its = {.it_value = {.tv_sec = 1}};
+
+	if (a->sync_armed)
+		return;
+	if (timerfd_settime(a->tfd_sync, 0, &its, NULL) == 0)
+		a->sync_armed = 1;
+}
+
+/* Append one record (takes ownership of json). */
+static void emit(struct agent *a, char *json, int64_t ts_ms)
+{
+	int err;
+
+	if (!json) {
+		a->record_errors++;
+		log_err("out of memory building a record");
+		return;
+	}
+	err = spool_append(a->spool, json, strlen(json), ts_ms);
+	free(json);
+	if (err) {
+		a->record_errors++;
+		log_err("spool append: %s", strerror(-err));
+		return;
+	}
+	a->records++;
+	spool_arm_sync(a);
+}
+
+static int read_input(struct agent *a, struct input_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (a->in_bpf)
+		return input_bpf_read(a->in_bpf, st);
+	if (a->in_evdev)
+		return input_evdev_read(a->in_evdev, st);
+	return -ENODEV;
+}
+
+/* Counts of the running interval up to now_boot_ns; st is read by the caller. */
+static void interval_counts(struct agent *a, const struct input_state *st, uint64_t end_boot_ns,
+			    int include_current_second, struct interval_counts *ic)
+{
+	uint64_t s0 = a->iv_start_boot_ns / NSEC_PER_SEC;
+	uint64_t s1 = end_boot_ns / NSEC_PER_SEC + (include_current_second ? 1 : 0);
+
+	memset(ic, 0, sizeof(*ic));
+	aggregate_diff(&a->iv_prev, &st->totals, ic);
+	if (st->ring) {
+		ic->active_s = aggregate_active_seconds(st->ring[0], s0, s1);
+		ic->synthetic_active_s = aggregate_active_seconds(st->ring[1], s0, s1);
+	}
+	ic->idle = aggregate_idle(st->last_input_ns[0], end_boot_ns, a->conf.idle_threshold_s);
+}
+
+static void fill_agent_info(struct agent *a, struct agent_info *ai, const char *event)
+{
+	struct spool_stats ss;
+
+	spool_stats(a->spool, &ss);
+	memset(ai, 0, sizeof(*ai));
+	ai->event = event;
+	ai->version = ACTLOG_VERSION;
+	ai->input_source = a->input_name;
+	ai->input_detail = a->input_detail;
+	ai->proc_source = a->proc_name;
+	ai->proc_detail = a->proc_detail;
+	ai->proc_drops = a->pr_bpf ? proc_bpf_drops(a->pr_bpf)
+			 : a->pr_nl ? proc_netlink_drops(a->pr_nl)
+				    : 0;
+	ai->spool_dropped = ss.dropped_records;
+	ai->spool_corrupt = ss.corrupt_records;
+	ai->spool_bytes = ss.bytes;
+	ai->spool_records = ss.records;
+	ai->records_written = a->records;
+}
+
+static void emit_agent(struct agent *a, const char *event)
+{
+	struct agent_info ai;
+	int64_t ts = now_ms();
+
+	fill_agent_info(a, &ai, event);
+	emit(a, record_agent(&a->rctx, ts, &ai), ts);
+}
+
+/* Close the running interval at now and start the next. final: include the
+ * current second (shutdown), so input just before SIGTERM is counted. */
+static void interval_close(struct agent *a, int final)
+{
+	struct interval_counts ic;
+	struct input_state st;
+	uint64_t end_boot = clock_ns(CLOCK_BOOTTIME);
+	int64_t end_ms = now_ms();
+	int err;
+
+	if (a->input_name && strcmp(a->input_name, "none") != 0) {
+		err = read_input(a, &st);
+		if (err) {
+			log_err("reading input counters: %s", strerror(-err));
+		} else {
+			interval_counts(a, &st, end_boot, final, &ic);
+			if (end_ms < a->iv_start_ms) /* the wall clock went back */
+				a->iv_start_ms = end_ms;
+			emit(a, record_activity(&a->rctx, a->iv_start_ms, end_ms, a->iv_len_s, &ic),
+			     end_ms);
+			a->iv_prev = st.totals;
+		}
+	}
+	a->intervals++;
+	/* seconds are counted in [start, end): the next interval starts at the
+	 * second this one did not count */
+	a->iv_start_boot_ns = final ? end_boot : end_boot / NSEC_PER_SEC * NSEC_PER_SEC;
+	a->iv_start_ms = end_ms;
+	a->iv_len_s = a->conf.interval_s;
+}
+
+/* Arm the interval timer for the next wall-clock multiple of the interval. */
+static int interval_arm(struct agent *a)
+{
+	int64_t step = (int64_t)a->iv_len_s * 1000, now = now_ms(), next;
+	struct itimerspec its = {0};
+
+	next = (now / step + 1) * step;
+	its.it_value.tv_sec = next / 1000;
+	its.it_value.tv_nsec = (next % 1000) * 1000000;
+	if (timerfd_settime(a->tfd_interval, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its,
+			    NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static void on_proc(const struct proc_record *r, void *ctx)
+{
+	struct agent *a = ctx;
+	int64_t off = boot_to_unix_ns();
+	int64_t ts = ((int64_t)r->ts_ns + off) / (int64_t)NSEC_PER_MSEC;
+	struct recent_exec *re;
+
+	if (r->kind == PROC_EXEC) {
+		a->execs++;
+		re = &a->recent[a->recent_head];
+		a->recent_head = (a->recent_head + 1) % RECENT_EXECS;
+		if (a->recent_n < RECENT_EXECS)
+			a->recent_n++;
+		re->ts_ms = ts;
+		re->pid = r->pid;
+		re->uid = r->uid;
+		memcpy(re->comm, r->comm, sizeof(re->comm));
+		memcpy(re->exe, r->exe, sizeof(re->exe));
+		re->comm[sizeof(re->comm) - 1] = '\0';
+		re->exe[sizeof(re->exe) - 1] = '\0';
+	} else {
+		a->exits++;
+	}
+	emit(a, record_process(&a->rctx, r, off), ts);
+}
+
+/* ---- control socket: status ---- */
+
+static cJSON *counts_json(const struct input_counts *k)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "keys", (double)k->keys);
+	cJSON_AddNumberToObject(o, "clicks", (double)k->clicks);
+	cJSON_AddNumberToObject(o, "moves", (double)k->moves);
+	cJSON_AddNumberToObject(o, "distance", (double)k->distance);
+	cJSON_AddNumberToObject(o, "scrolls", (double)k->scrolls);
+	return o;
+}
+
+static char *status_json(struct agent *a)
+{
+	char ts[RFC3339_LEN], buf[PROC_EXE_LEN * 2];
+	uint64_t now_boot = clock_ns(CLOCK_BOOTTIME);
+	int64_t now = now_ms();
+	struct interval_counts ic;
+	struct input_state st;
+	struct agent_info ai;
+	struct spool_stats ss;
+	cJSON *o, *x, *y, *arr;
+	unsigned int i;
+	char *out;
+	int have_input = 0;
+
+	o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "version", ACTLOG_VERSION);
+	cJSON_AddNumberToObject(o, "pid", getpid());
+	cJSON_AddStringToObject(o, "started", rfc3339_ms(a->started_ms, ts));
+	cJSON_AddNumberToObject(o, "uptime_s", (double)(now - a->started_ms) / 1000.0);
+	cJSON_AddStringToObject(o, "host_id", a->host_id);
+	cJSON_AddStringToObject(o, "state_dir", a->conf.state_dir);
+	cJSON_AddBoolToObject(o, "upload", a->conf.upload);
+
+	x = cJSON_AddObjectToObject(o, "sources");
+	cJSON_AddStringToObject(x, "input", a->input_name);
+	cJSON_AddStringToObject(x, "input_detail", a->input_detail);
+	if (a->in_evdev)
+		cJSON_AddNumberToObject(x, "input_devices", input_evdev_devices(a->in_evdev));
+	cJSON_AddStringToObject(x, "proc", a->proc_name);
+	cJSON_AddStringToObject(x, "proc_detail", a->proc_detail);
+
+	memset(&ic, 0, sizeof(ic));
+	memset(&st, 0, sizeof(st));
+	if (read_input(a, &st) == 0) {
+		have_input = 1;
+		interval_counts(a, &st, now_boot, 1, &ic);
+	}
+	x = cJSON_AddObjectToObject(o, "interval");
+	cJSON_AddNumberToObject(x, "seconds", a->iv_len_s);
+	cJSON_AddStringToObject(x, "start", rfc3339_ms(a->iv_start_ms, ts));
+	cJSON_AddNumberToObject(x, "elapsed_s", (double)(now - a->iv_start_ms) / 1000.0);
+	y = counts_json(&ic.all);
+	cJSON_AddNumberToObject(y, "active_s", ic.active_s);
+	cJSON_AddBoolToObject(y, "idle", ic.idle);
+	cJSON_AddItemToObject(x, "counts", y);
+	y = counts_json(&ic.synthetic);
+	cJSON_AddNumberToObject(y, "active_s", ic.synthetic_active_s);
+	cJSON_AddItemToObject(x, "synthetic", y);
+
+	x = cJSON_AddObjectToObject(o, "totals");
+	cJSON_AddItemToObject(x, "physical", counts_json(&st.totals.by[INPUT_PHYSICAL]));
+	cJSON_AddItemToObject(x, "synthetic", counts_json(&st.totals.by[INPUT_SYNTHETIC]));
+	cJSON_AddNumberToObject(x, "execs", (double)a->execs);
+	cJSON_AddNumberToObject(x, "exits", (double)a->exits);
+	cJSON_AddNumberToObject(x, "records", (double)a->records);
+	cJSON_AddNumberToObject(x, "intervals", (double)a->intervals);
+	if (have_input && st.last_input_ns[0])
+		cJSON_AddNumberToObject(o, "last_input_age_s",
+					(double)(now_boot - st.last_input_ns[0]) / 1e9);
+	else
+		cJSON_AddNullToObject(o, "last_input_age_s");
+
+	fill_agent_info(a, &ai, "status");
+	x = cJSON_AddObjectToObject(o, "drops");
+	cJSON_AddNumberToObject(x, "proc_events", (double)ai.proc_drops);
+	cJSON_AddNumberToObject(x, "spool_records", (double)ai.spool_dropped);
+	cJSON_AddNumberToObject(x, "spool_corrupt", (double)ai.spool_corrupt);
+	cJSON_AddNumberToObject(x, "record_errors", (double)a->record_errors);
+
+	spool_stats(a->spool, &ss);
+	x = cJSON_AddObjectToObject(o, "spool");
+	cJSON_AddNumberToObject(x, "bytes", (double)ss.bytes);
+	cJSON_AddNumberToObject(x, "max_bytes", (double)a->conf.spool_max_bytes);
+	cJSON_AddNumberToObject(x, "records", (double)ss.records);
+	cJSON_AddNumberToObject(x, "segments", (double)ss.segments);
+	cJSON_AddNumberToObject(x, "pending", (double)ss.pending_records);
+	if (ss.oldest_ts_ms) {
+		cJSON_AddStringToObject(x, "oldest", rfc3339_ms((int64_t)ss.oldest_ts_ms, ts));
+		cJSON_AddNumberToObject(x, "age_s", (double)(now - (int64_t)ss.oldest_ts_ms) / 1000.0);
+	} else {
+		cJSON_AddNullToObject(x, "oldest");
+		cJSON_AddNullToObject(x, "age_s");
+	}
+
+	arr = cJSON_AddArrayToObject(o, "recent_execs");
+	for (i = 0; i < a->recent_n; i++) {
+		const struct recent_exec *re =
+			&a->recent[(a->recent_head + RECENT_EXECS - 1 - i) % RECENT_EXECS];
+
+		y = cJSON_CreateObject();
+		cJSON_AddStringToObject(y, "ts", rfc3339_ms(re->ts_ms, ts));
+		cJSON_AddNumberToObject(y, "pid", re->pid);
+		cJSON_AddNumberToObject(y, "uid", re->uid);
+		utf8_clean(buf, sizeof(buf), re->comm, sizeof(re->comm));
+		cJSON_AddStringToObject(y, "comm", buf);
+		utf8_clean(buf, sizeof(buf), re->exe, sizeof(re->exe));
+		cJSON_AddStringToObject(y, "exe", buf);
+		cJSON_AddItemToArray(arr, y);
+	}
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static char *on_control(const char *req, const struct ucred *peer, void *ctx)
+{
+	struct agent *a = ctx;
+
+	log_debug("control request '%.32s' from pid %d uid %u", req, peer->pid, peer->uid);
+	if (!strcmp(req, "status"))
+		return status_json(a);
+	if (!strcmp(req, "ping"))
+		return strdup("{\"ok\":true}");
+	return strdup("{\"error\":\"unknown command; try status or ping\"}");
+}
+
+/* ---- settings ---- */
+
+static int load_settings(struct agent *a, struct agent_conf *out)
+{
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	int i, r;
+
+	conf_defaults(out);
+	r = read_file(a->conf_path, CONF_MAX_FILE, &buf, &len);
+	if (r == 0) {
+		r = conf_parse(out, buf, len, err, sizeof(err));
+		free(buf);
+		if (r) {
+			log_err("%s: %s", a->conf_path, err);
+			return r;
+		}
+	} else if (r != -ENOENT || a->conf_path_given) {
+		log_err("reading %s: %s", a->conf_path, strerror(-r));
+		return r;
+	}
+	for (i = 0; i < a->n_overrides; i++) {
+		r = conf_set(out, a->overrides[i].key, a->overrides[i].value, err, sizeof(err));
+		if (r) {
+			log_err("%s", err);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void reload(struct agent *a)
+{
+	struct agent_conf c;
+
+	if (load_settings(a, &c)) {
+		log_warn("reload failed; keeping the current settings");
+		return;
+	}
+	if (strcmp(c.state_dir, a->conf.state_dir) || strcmp(c.socket, a->conf.socket) ||
+	    c.input_source != a->conf.input_source || c.proc_source != a->conf.proc_source ||
+	    c.spool_max_bytes != a->conf.spool_max_bytes)
+		log_warn("state_dir, socket, sources and spool_max_bytes change only on restart");
+	a->conf.interval_s = c.interval_s;
+	a->conf.idle_threshold_s = c.idle_threshold_s;
+	a->conf.log_level = c.log_level;
+	log_init("actlogd", (enum log_level)c.log_level);
+	log_notice("settings reloaded: interval %us (from the next boundary), idle threshold %us",
+		   c.interval_s, c.idle_threshold_s);
+}
+
+/* ---- sources ---- */
+
+static int open_input(struct agent *a)
+{
+	enum src_choice want = a->conf.input_source;
+	int err = 0;
+
+	if (want == SRC_NONE) {
+		a->input_name = "none";
+		snprintf(a->input_detail, sizeof(a->input_detail), "disabled by settings");
+		return 0;
+	}
+	if (want == SRC_AUTO || want == SRC_BPF) {
+		libbpf_quiet = want == SRC_AUTO;
+		err = input_bpf_open(&a->in_bpf);
+		libbpf_quiet = 0;
+		if (!err) {
+			a->input_name = "bpf";
+			snprintf(a->input_detail, sizeof(a->input_detail), "fentry/input_event");
+			return 0;
+		}
+		if (want == SRC_BPF) {
+			log_err("input source bpf: fentry on input_event failed: %s", strerror(-err));
+			return err;
+		}
+		log_notice("fentry on input_event unavailable (%s): using evdev", strerror(-err));
+	}
+	{
+		int err2 = input_evdev_open(&a->in_evdev, NULL);
+
+		if (err2) {
+			log_err("input source evdev: %s", strerror(-err2));
+			return err2;
+		}
+	}
+	a->input_name = "evdev";
+	if (want == SRC_EVDEV)
+		snprintf(a->input_detail, sizeof(a->input_detail), "forced by settings");
+	else
+		snprintf(a->input_detail, sizeof(a->input_detail), "fentry refused: %s",
+			 strerror(-err));
+	return 0;
+}
+
+static int open_proc(struct agent *a)
+{
+	enum src_choice want = a->conf.proc_source;
+	const char *variant = "";
+	int err = 0;
+
+	if (want == SRC_NONE) {
+		a->proc_name = "none";
+		snprintf(a->proc_detail, sizeof(a->proc_detail), "disabled by settings");
+		return 0;
+	}
+	if (want == SRC_AUTO || want == SRC_BPF) {
+		libbpf_quiet = want == SRC_AUTO;
+		err = proc_bpf_open(&a->pr_bpf, on_proc, a, &variant);
+		libbpf_quiet = 0;
+		if (!err) {
+			a->proc_name = "bpf";
+			snprintf(a->proc_detail, sizeof(a->proc_detail), "%s/sched_process_exec,exit",
+				 variant);
+			return 0;
+		}
+		if (want == SRC_BPF) {
+			log_err("process source bpf: %s", strerror(-err));
+			return err;
+		}
+		log_notice("BPF process tracing unavailable (%s): using the proc connector",
+			   strerror(-err));
+	}
+	{
+		int err2 = proc_netlink_open(&a->pr_nl, on_proc, a);
+
+		if (err2) {
+			log_err("process source netlink: %s", strerror(-err2));
+			return err2;
+		}
+	}
+	a->proc_name = "netlink";
+	if (want == SRC_NETLINK)
+		snprintf(a->proc_detail, sizeof(a->proc_detail), "forced by settings");
+	else
+		snprintf(a->proc_detail, sizeof(a->proc_detail), "bpf refused: %s", strerror(-err));
+	return 0;
+}
+
+/* host_id: the app-specific machine id, or a random id kept in the state dir
+ * when the machine has no /etc/machine-id. */
+static int load_host_id(struct agent *a)
+{
+	char path[CONF_PATH_MAX + 16], *buf = NULL;
+	sd_id128_t id;
+	int r, fd;
+
+	if (sd_id128_get_machine_app_specific(ACTLOG_APP_ID, &id) == 0) {
+		sd_id128_to_string(id, a->host_id);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%.*s/host_id", CONF_PATH_MAX - 1, a->conf.state_dir);
+	if (read_file(path, 64, &buf, NULL) == 0 && sd_id128_from_string(buf, &id) == 0) {
+		free(buf);
+		sd_id128_to_string(id, a->host_id);
+		return 0;
+	}
+	free(buf);
+	r = sd_id128_randomize(&id);
+	if (r < 0)
+		return r;
+	sd_id128_to_string(id, a->host_id);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, a->host_id, 32);
+	close(fd);
+	return r;
+}
+
+static gid_t socket_gid(const char *name)
+{
+	struct group *g;
+
+	if (!name[0])
+		return (gid_t)-1;
+	g = getgrnam(name);
+	return g ? g->gr_gid : (gid_t)-2;
+}
+
+/* ---- main loop ---- */
+
+static int epoll_add(int epfd, int fd, enum tag tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static void on_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			sd_notify(0, "RELOADING=1");
+			reload(a);
+			sd_notify(0, "READY=1");
+		} else {
+			log_notice("signal %d: flushing and stopping", si.ssi_signo);
+			a->quit = 1;
+		}
+	}
+}
+
+static int run(struct agent *a)
+{
+	struct epoll_event evs[16];
+	uint64_t ticks;
+	int n, i, err;
+
+	while (!a->quit) {
+		n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_SIGNAL:
+				on_signal(a);
+				break;
+			case TAG_INTERVAL:
+				if (read(a->tfd_interval, &ticks, sizeof(ticks)) < 0 &&
+				    errno == ECANCELED) {
+					/* the wall clock was set: re-align, keep the interval */
+					interval_arm(a);
+					break;
+				}
+				interval_close(a, 0);
+				emit_agent(a, "interval");
+				interval_arm(a);
+				break;
+			case TAG_SYNC:
+				(void)!read(a->tfd_sync, &ticks, sizeof(ticks));
+				a->sync_armed = 0;
+				err = spool_sync(a->spool);
+				if (err)
+					log_err("spool sync: %s", strerror(-err));
+				break;
+			case TAG_CONTROL:
+				control_dispatch(a->ctl);
+				break;
+			case TAG_PROC:
+				err = a->pr_bpf ? proc_bpf_dispatch(a->pr_bpf)
+						: proc_netlink_dispatch(a->pr_nl);
+				if (err)
+					log_warn("process events: %s", strerror(-err));
+				break;
+			case TAG_INPUT:
+				err = input_evdev_dispatch(a->in_evdev);
+				if (err)
+					log_warn("evdev input: %s", strerror(-err));
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: actlogd [OPTIONS]\n"
+		"The actlog agent: counts keyboard and pointer input (never which key),\n"
+		"records process exec and exit, and spools every record on disk.\n\n"
+		"  -f, --foreground          stay in the foreground (the default; systemd runs it so)\n"
+		"  -c, --config FILE         settings file (default " CONF_DEFAULT_PATH ")\n"
+		"  -d, --state-dir DIR       state and spool directory (default /var/lib/actlog)\n"
+		"  -i, --interval SEC        activity interval, 1..%u (default 60)\n"
+		"  -s, --socket PATH         control socket (default /run/actlog/actlogd.sock)\n"
+		"      --socket-group NAME   group allowed to use the control socket\n"
+		"      --idle-threshold SEC  no input this long means idle (default 300)\n"
+		"      --spool-max-bytes N   spool size cap, K/M/G suffixes (default 256M)\n"
+		"      --input-source SRC    auto|bpf|evdev|none (default auto)\n"
+		"      --proc-source SRC     auto|bpf|netlink|none (default auto)\n"
+		"      --no-upload           keep every record in the spool\n"
+		"  -v, --verbose             debug logging (libbpf's messages too)\n"
+		"  -V, --version             print the version\n"
+		"  -h, --help                this help\n\n"
+		"Signals: SIGTERM/SIGINT close the running interval, sync and exit 0;\n"
+		"SIGHUP reloads the settings file.\n",
+		ACTLOG_MAX_INTERVAL_S);
+}
+
+static int parse_args(struct agent *a, int argc, char **argv)
+{
+	enum { O_GROUP = 256, O_IDLE, O_SPOOLMAX, O_INSRC, O_PROCSRC, O_NOUPLOAD };
+	static const struct option opts[] = {
+		{"foreground", no_argument, NULL, 'f'},
+		{"config", required_argument, NULL, 'c'},
+		{"state-dir", required_argument, NULL, 'd'},
+		{"interval", required_argument, NULL, 'i'},
+		{"socket", required_argument, NULL, 's'},
+		{"socket-group", required_argument, NULL, O_GROUP},
+		{"idle-threshold", required_argument, NULL, O_IDLE},
+		{"spool-max-bytes", required_argument, NULL, O_SPOOLMAX},
+		{"input-source", required_argument, NULL, O_INSRC},
+		{"proc-source", required_argument, NULL, O_PROCSRC},
+		{"no-upload", no_argument, NULL, O_NOUPLOAD},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *key;
+	int c;
+
+	a->conf_path = CONF_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "fc:d:i:s:vVh", opts, NULL)) != -1) {
+		key = NULL;
+		switch (c) {
+		case 'f':
+			break;
+		case 'c':
+			a->conf_path = optarg;
+			a->conf_path_given = 1;
+			break;
+		case 'd':
+			key = "state_dir";
+			break;
+		case 'i':
+			key = "interval_s";
+			break;
+		case 's':
+			key = "socket";
+			break;
+		case O_GROUP:
+			key = "socket_group";
+			break;
+		case O_IDLE:
+			key = "idle_threshold_s";
+			break;
+		case O_SPOOLMAX:
+			key = "spool_max_bytes";
+			break;
+		case O_INSRC:
+			key = "input_source";
+			break;
+		case O_PROCSRC:
+			key = "proc_source";
+			break;
+		case O_NOUPLOAD:
+			key = "upload";
+			optarg = "no";
+			break;
+		case 'v':
+			key = "log_level";
+			optarg = "debug";
+			break;
+		case 'V':
+			printf("actlogd %s\n", ACTLOG_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		if (key) {
+			if (a->n_overrides >= (int)ARRAY_SIZE(a->overrides)) {
+				log_err("too many options");
+				return -E2BIG;
+			}
+			a->overrides[a->n_overrides].key = key;
+			a->overrides[a->n_overrides].value = optarg;
+			a->n_overrides++;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent ag; /* large: keep it off the stack */
+	struct agent *a = &ag;
+	struct spool_opts so = {0};
+	char spool_dir[CONF_PATH_MAX + 8];
+	sigset_t mask;
+	gid_t gid;
+	int err;
+
+	log_init("actlogd", LOG_LVL_INFO);
+	a->epfd = a->sigfd = a->tfd_interval = a->tfd_sync = -1;
+	a->input_name = a->proc_name = "none";
+	err = parse_args(a, argc, argv);
+	if (err)
+		return 2;
+	err = load_settings(a, &a->conf);
+	if (err)
+		return 2;
+	log_init("actlogd", (enum log_level)a->conf.log_level);
+	libbpf_set_print(libbpf_log);
+
+	err = mkdir_p(a->conf.state_dir, 0700);
+	if (err) {
+		log_err("creating state directory %s: %s", a->conf.state_dir, strerror(-err));
+		goto out;
+	}
+	snprintf(spool_dir, sizeof(spool_dir), "%.*s/spool", CONF_PATH_MAX - 1, a->conf.state_dir);
+	so.max_bytes = a->conf.spool_max_bytes;
+	err = spool_open(&a->spool, spool_dir, &so);
+	if (err) {
+		log_err("opening spool %s: %s", spool_dir, strerror(-err));
+		goto out;
+	}
+	err = load_host_id(a);
+	if (err) {
+		log_err("host id: %s", strerror(-err));
+		goto out;
+	}
+	a->rctx.host_id = a->host_id;
+
+	/* signals first, so a SIGTERM during start-up is not lost */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	a->tfd_interval = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	a->tfd_sync = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->sigfd < 0 || a->epfd < 0 || a->tfd_interval < 0 || a->tfd_sync < 0) {
+		err = -errno;
+		log_err("event loop set-up: %s", strerror(errno));
+		goto out;
+	}
+
+	err = open_input(a);
+	if (err)
+		goto out;
+	err = open_proc(a);
+	if (err)
+		goto out;
+	log_notice("sources: input %s (%s), processes %s (%s)", a->input_name, a->input_detail,
+		   a->proc_name, a->proc_detail);
+
+	gid = socket_gid(a->conf.socket_group);
+	if (gid == (gid_t)-2) {
+		err = -ENOENT;
+		log_err("socket_group '%s' does not exist", a->conf.socket_group);
+		goto out;
+	}
+	{
+		char dir[CONF_PATH_MAX], *slash;
+
+		strcpy(dir, a->conf.socket);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			mkdir_p(dir, 0755);
+		}
+	}
+	err = control_open(&a->ctl, a->conf.socket, gid == (gid_t)-1 ? 0600 : 0660, gid,
+			   on_control, a);
+	if (err) {
+		log_err("control socket %s: %s", a->conf.socket, strerror(-err));
+		goto out;
+	}
+
+	if ((err = epoll_add(a->epfd, a->sigfd, TAG_SIGNAL)) ||
+	    (err = epoll_add(a->epfd, a->tfd_interval, TAG_INTERVAL)) ||
+	    (err = epoll_add(a->epfd, a->tfd_sync, TAG_SYNC)) ||
+	    (err = epoll_add(a->epfd, control_fd(a->ctl), TAG_CONTROL)) ||
+	    (a->pr_bpf && (err = epoll_add(a->epfd, proc_bpf_fd(a->pr_bpf), TAG_PROC))) ||
+	    (a->pr_nl && (err = epoll_add(a->epfd, proc_netlink_fd(a->pr_nl), TAG_PROC))) ||
+	    (a->in_evdev && (err = epoll_add(a->epfd, input_evdev_fd(a->in_evdev), TAG_INPUT)))) {
+		log_err("event loop set-up: %s", strerror(-err));
+		goto out;
+	}
+
+	/* the first interval starts now and ends at the next aligned boundary */
+	{
+		struct input_state st;
+
+		a->started_ms = now_ms();
+		a->iv_start_ms = a->started_ms;
+		a->iv_start_boot_ns = clock_ns(CLOCK_BOOTTIME);
+		a->iv_len_s = a->conf.interval_s;
+		if (read_input(a, &st) == 0)
+			a->iv_prev = st.totals;
+	}
+	err = interval_arm(a);
+	if (err) {
+		log_err("interval timer: %s", strerror(-err));
+		goto out;
+	}
+	emit_agent(a, "start");
+	sd_notify(0, "READY=1");
+	log_notice("actlogd %s running: state %s, interval %us, socket %s%s", ACTLOG_VERSION,
+		   a->conf.state_dir, a->conf.interval_s, a->conf.socket,
+		   a->conf.upload ? "" : ", upload off");
+
+	err = run(a);
+	sd_notify(0, "STOPPING=1");
+	/* drain what the kernel already produced, then close the interval */
+	if (a->pr_bpf)
+		proc_bpf_dispatch(a->pr_bpf);
+	if (a->pr_nl)
+		proc_netlink_dispatch(a->pr_nl);
+	if (a->in_evdev)
+		input_evdev_dispatch(a->in_evdev);
+	interval_close(a, 1);
+	emit_agent(a, "stop");
+	if (err)
+		log_err("event loop: %s", strerror(-err));
+out:
+	control_close(a->ctl);
+	proc_bpf_close(a->pr_bpf);
+	proc_netlink_close(a->pr_nl);
+	input_bpf_close(a->in_bpf);
+	input_evdev_close(a->in_evdev);
+	spool_close(a->spool);
+	if (a->tfd_sync >= 0)
+		close(a->tfd_sync);
+	if (a->tfd_interval >= 0)
+		close(a->tfd_interval);
+	if (a->epfd >= 0)
+		close(a->epfd);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	return err ? 1 : 0;
+}
