@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -830,6 +831,17 @@ int main(int argc, char **argv)
 	if (err) {
 		log_err("opening spool %s: %s", spool_dir, strerror(-err));
 		goto out;
+	}
+	{
+		struct spool_stats ss;
+
+		spool_stats(a->spool, &ss);
+		if (ss.truncated_bytes || ss.corrupt_records)
+			log_warn("spool %s: truncated %" PRIu64 " bytes of a torn tail, skipped %" PRIu64
+				 " damaged records",
+				 spool_dir, ss.truncated_bytes, ss.corrupt_records);
+		log_info("spool %s: %" PRIu64 " records, %" PRIu64 " bytes", spool_dir, ss.records,
+			 ss.bytes);
 	}
 	err = load_host_id(a);
 	if (err) {
