@@ -39,7 +39,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard include/*.h)
 
-.PHONY: all clean install uninstall test test-unit test-host test-vm deps demo lint format help
+.PHONY: all clean install uninstall test test-unit test-host test-vm deps demo demo-stop lint format help
 
 all: $(BUILD)/actlogd $(TOOL_BINS)
 
@@ -128,6 +128,9 @@ deps:
 
 demo:
 	scripts/demo.sh
+
+demo-stop:
+	scripts/demo.sh stop
 
 lint:
 	@clang-format --dry-run -Werror $(LIB_SRCS) $(ACTLOGD_SRCS) $(wildcard tools/*.c) $(HEADERS) $(wildcard user/*.h)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# scripts/deps.sh - install the Debian 12 packages actlog needs to build and
+# test. Idempotent: installs only what is missing. Run as root.
+set -euo pipefail
+
+BUILD_PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	libevdev-dev libcjson-dev libsystemd-dev)
+TEST_PKGS=(jq tmux python3 systemd man-db util-linux procps cpio xz-utils
+	qemu-system-x86 busybox-static)
+
+want=("${BUILD_PKGS[@]}")
+[ "${1:-}" = --build-only ] || want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#want[@]} packages present"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run as root (sudo make deps)" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
