@@ -115,7 +115,7 @@ install: all
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/actlogd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/actlog/
-	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/man8/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/actlogd $(DESTDIR)$(PREFIX)/bin/actlogctl \
