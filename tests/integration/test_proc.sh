@@ -53,9 +53,9 @@ ts = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(4)]
 	done
 	check_eq "$src: exit code 7" "$(sel "$p1" exit | jq -r .exit_code)" 7
 	check_eq "$src: killed by signal 9" "$(sel "$p2" exit | jq -r '"\(.exit_code)/\(.signal)"')" "137/9"
-	check "$src: exit carries run time" jq -e --argjson pid "$p1" \
-		'select(.type=="process" and .pid==$pid and .event=="exit") | .run_s >= 0.25 and .run_s < 30' \
-		"$d/dump.ndjson"
+	check "$src: exit carries run and CPU time" jq -se --argjson pid "$p1" \
+		'map(select(.type=="process" and .pid==$pid and .event=="exit")) | length == 1 and
+		 (.[0].run_s >= 0.25 and .[0].run_s < 30 and .[0].cpu_s >= 0)' "$d/dump.ndjson"
 	# threads are filtered in the kernel: four threads, one exec and one exit
 	n=$(jq -c 'select(.type=="process" and .comm=="actlog-pyprobe")' "$d/dump.ndjson" | wc -l)
 	check_eq "$src: a multi-threaded process gives one exec and one exit" "$n" 2
