@@ -8,7 +8,7 @@
 source "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3 # Debian's python; the python3 on PATH may be another one
 
-[ -x "$BUILD/actlog-inject" ] || make -C "$ROOT" -s "$BUILD/actlog-inject" >/dev/null ||
+[ -x "$BUILD/actlog-inject" ] || make -C "$ROOT" -s BUILD="$BUILD" "$BUILD/actlog-inject" >/dev/null ||
 	{ fail "cannot build actlog-inject"; finish; }
 [ -x "$PY" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null ||
 	{ fail "no $PY"; finish; }
