@@ -39,7 +39,7 @@ void input_bpf_close(struct input_bpf *s);
 struct input_evdev;
 /* Open every /dev/input/event* under dir (NULL = "/dev/input") read-only,
  * never grabbing, and watch dir with inotify for hot-plug. Succeeds with zero
- * devices. */
+ * devices, and while dir does not exist yet (its parent is watched). */
 int input_evdev_open(struct input_evdev **out, const char *dir);
 /* One pollable fd (an inner epoll set over the devices and inotify). */
 int input_evdev_fd(const struct input_evdev *s);
@@ -48,6 +48,16 @@ int input_evdev_dispatch(struct input_evdev *s);
 int input_evdev_read(struct input_evdev *s, struct input_state *st);
 /* Number of devices currently open. */
 unsigned int input_evdev_devices(const struct input_evdev *s);
+/* At most this many devices are open at once (a machine has a handful; 64
+ * leaves room for docks and KVM switches). Further nodes are ignored until a
+ * slot frees. */
+#define INPUT_EVDEV_MAX_DEVICES 64
+/* Device nodes refused because INPUT_EVDEV_MAX_DEVICES were open, counted
+ * once per node found by the start-up scan or created later. */
+uint64_t input_evdev_ignored(const struct input_evdev *s);
+/* SYN_DROPPED overruns: the kernel discarded a device's queued events, which
+ * are lost to the counters. */
+uint64_t input_evdev_overruns(const struct input_evdev *s);
 void input_evdev_close(struct input_evdev *s);
 
 /* ---- process sources ---- */
@@ -63,11 +73,16 @@ int proc_bpf_dispatch(struct proc_bpf *s);
 uint64_t proc_bpf_drops(struct proc_bpf *s);
 void proc_bpf_close(struct proc_bpf *s);
 
-/* netlink proc connector fallback (user/proc_netlink.c). Needs
- * CAP_NET_ADMIN. Threads are filtered (pid == tgid); exe, comm, ppid, uid and
- * start time are read from /proc/PID when the event arrives and marked
- * PROC_F_EXE_UNKNOWN when the process is already gone. */
+/* netlink proc connector fallback (user/proc_netlink.c). Needs the initial
+ * user and pid namespaces, and CAP_NET_ADMIN before Linux 6.6; open waits up
+ * to 1 s for the kernel to confirm the subscription (-EPERM when it does not)
+ * and may already call cb. Threads are filtered (pid == tgid); exe, comm,
+ * ppid, uid and start time are read from /proc/PID when the event arrives and
+ * marked PROC_F_EXE_UNKNOWN when the process is already gone. */
 struct proc_netlink;
+/* uid of a record whose process was gone before /proc/PID/status could be
+ * read ((uid_t)-1 is never a valid uid). */
+#define PROC_UID_UNKNOWN 0xffffffffU
 int proc_netlink_open(struct proc_netlink **out, proc_cb cb, void *ctx);
 int proc_netlink_fd(const struct proc_netlink *s);
 int proc_netlink_dispatch(struct proc_netlink *s);
