@@ -85,9 +85,15 @@ char *record_process(const struct record_ctx *c, const struct proc_record *p,
 	cJSON_AddStringToObject(o, "event", p->kind == PROC_EXIT ? "exit" : "exec");
 	cJSON_AddNumberToObject(o, "pid", p->pid);
 	cJSON_AddNumberToObject(o, "ppid", p->ppid);
-	cJSON_AddNumberToObject(o, "uid", p->uid);
+	if (p->uid == PROC_UID_UNKNOWN)
+		cJSON_AddNullToObject(o, "uid");
+	else
+		cJSON_AddNumberToObject(o, "uid", p->uid);
 	utf8_clean(buf, sizeof(buf), p->comm, sizeof(p->comm));
-	cJSON_AddStringToObject(o, "comm", buf);
+	if (buf[0])
+		cJSON_AddStringToObject(o, "comm", buf);
+	else
+		cJSON_AddNullToObject(o, "comm");
 	if (p->kind == PROC_EXEC) {
 		if (p->flags & PROC_F_EXE_UNKNOWN) {
 			cJSON_AddNullToObject(o, "exe");

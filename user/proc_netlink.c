@@ -45,7 +45,20 @@
 #define PROC_FILE_MAX 4096     /* stat and status: the fields we need are early */
 #define PROC_PATH_MAX 64       /* "/proc/4294967295/status" */
 
+/* What an exec learnt about a process, so that its exit (when /proc/PID is
+ * usually already reaped) still names it. Direct-mapped by pid: pids are
+ * handed out sequentially, so collisions are rare, and a slot is only used
+ * when its pid matches. */
+#define NL_CACHE_SLOTS 16384
+struct nl_cached {
+	uint32_t pid;
+	uint32_t uid;
+	uint64_t start_ns;
+	char comm[PROC_COMM_LEN];
+};
+
 struct proc_netlink {
+	struct nl_cached cache[NL_CACHE_SLOTS];
 	int fd;
 	int listening; /* LISTEN sent and not refused: send IGNORE on close */
 	proc_cb cb;
@@ -152,6 +165,31 @@ static int read_proc(uint32_t pid, struct proc_stat_info *si, struct proc_status
 
 /* Report an exec of process pid. The record is on the stack; cb copies
  * what it keeps. */
+static void cache_put(struct proc_netlink *s, const struct proc_record *r)
+{
+	struct nl_cached *c = &s->cache[r->pid % NL_CACHE_SLOTS];
+
+	c->pid = r->pid;
+	c->uid = r->uid;
+	c->start_ns = r->start_ns;
+	memcpy(c->comm, r->comm, sizeof(c->comm));
+}
+
+/* Fill r's comm, uid and start from the exec-time cache, and free the slot.
+ * Returns 1 on a hit. */
+static int cache_take(struct proc_netlink *s, struct proc_record *r)
+{
+	struct nl_cached *c = &s->cache[r->pid % NL_CACHE_SLOTS];
+
+	if (c->pid != r->pid || c->pid == 0)
+		return 0;
+	r->uid = c->uid;
+	r->start_ns = c->start_ns;
+	memcpy(r->comm, c->comm, sizeof(r->comm));
+	c->pid = 0;
+	return 1;
+}
+
 static void emit_exec(struct proc_netlink *s, uint32_t pid)
 {
 	struct proc_status_info st;
@@ -176,6 +214,7 @@ static void emit_exec(struct proc_netlink *s, uint32_t pid)
 		r.ppid = st.ppid;
 		r.uid = st.uid;
 		r.start_ns = proc_ticks_to_ns(si.start_ticks, s->hz);
+		cache_put(s, &r);
 	}
 	s->cb(&r, s->ctx);
 }
@@ -202,7 +241,9 @@ static void emit_exit(struct proc_netlink *s, uint32_t pid, uint32_t exit_code, 
 	r.exit_code = (int32_t)exit_code;
 	r.ts_ns = boot_ns();
 	err = read_proc(pid, &si, &st);
-	if (!err && (!has_parent || si.ppid == parent_tgid)) {
+	if (cache_take(s, &r) && (err || si.ppid != r.ppid)) {
+		/* reaped already: the exec-time view is all there is */
+	} else if (!err && (!has_parent || si.ppid == parent_tgid)) {
 		memcpy(r.comm, si.comm, sizeof(r.comm));
 		if (!has_parent)
 			r.ppid = si.ppid;

@@ -80,9 +80,6 @@ void proc_bpf_close(struct proc_bpf *s);
  * ppid, uid and start time are read from /proc/PID when the event arrives and
  * marked PROC_F_EXE_UNKNOWN when the process is already gone. */
 struct proc_netlink;
-/* uid of a record whose process was gone before /proc/PID/status could be
- * read ((uid_t)-1 is never a valid uid). */
-#define PROC_UID_UNKNOWN 0xffffffffU
 int proc_netlink_open(struct proc_netlink **out, proc_cb cb, void *ctx);
 int proc_netlink_fd(const struct proc_netlink *s);
 int proc_netlink_dispatch(struct proc_netlink *s);

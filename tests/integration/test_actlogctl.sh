@@ -47,6 +47,7 @@ check "metrics: input counters by origin" \
 check "metrics: every metric has HELP and TYPE" \
 	test "$(grep -c '^# HELP' <<<"$m")" -eq "$(grep -c '^# TYPE' <<<"$m")"
 
+/bin/true
 t=$("$ctl" --socket "$d/ctl.sock" top --iterations 2 --period-ms 200)
 check_eq "top --iterations 2 prints two snapshots" "$(grep -c '^actlog top' <<<"$t")" 2
 check "top lists recent execs" grep -q "/bin/true" <<<"$t"
