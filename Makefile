@@ -39,7 +39,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard include/*.h)
 
-.PHONY: all clean install uninstall test test-unit test-host test-vm deps demo demo-stop lint format help
+.PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help
 
 all: $(BUILD)/actlogd $(TOOL_BINS)
 
@@ -53,7 +53,12 @@ help:
 	@echo "make install    install under DESTDIR/PREFIX (default /usr/local)"
 	@echo "make lint       clang-format check"
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/lib $(BUILD)/user $(BUILD)/tools $(BUILD)/tests:
+PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && echo yes)
+
+check-deps:
+	@test "$(PKGS_OK)" = yes || { echo "error: build dependencies missing (pkg-config: $(PKGS); clang; bpftool): run 'sudo make deps'" >&2; exit 1; }
+
+$(BUILD) $(BUILD)/bpf $(BUILD)/lib $(BUILD)/user $(BUILD)/tools $(BUILD)/tests: | check-deps
 	@mkdir -p $@
 
 # --- BPF: vmlinux.h from the running kernel's BTF, CO-RE objects, skeletons ---
@@ -102,7 +107,13 @@ test-host: all $(UNIT_BINS)
 test-vm: all
 	@tests/run.sh --vm
 
-test: all $(UNIT_BINS)
+# `make test` first installs what is missing (a no-op when all is there),
+# then re-enters make so that pkg-config sees the new packages.
+test:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory test-all
+
+test-all: all $(UNIT_BINS)
 	@tests/run.sh --all
 
 # --- install ---

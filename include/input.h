@@ -31,10 +31,10 @@
 #define AL_REL_WHEEL 0x08
 #define AL_ABS_X 0x00
 #define AL_ABS_Y 0x01
-#define AL_BTN_MISC 0x100	/* first button code */
-#define AL_BTN_DIGI 0x140	/* tool/touch indicators: not clicks */
-#define AL_BTN_WHEEL 0x150	/* BTN_GEAR_DOWN/UP */
-#define AL_KEY_OK 0x160		/* second keyboard-key range starts here */
+#define AL_BTN_MISC 0x100  /* first button code */
+#define AL_BTN_DIGI 0x140  /* tool/touch indicators: not clicks */
+#define AL_BTN_WHEEL 0x150 /* BTN_GEAR_DOWN/UP */
+#define AL_KEY_OK 0x160	   /* second keyboard-key range starts here */
 #define AL_BTN_TRIGGER_HAPPY 0x2c0
 #define AL_BTN_TRIGGER_HAPPY40 0x2e7
 #define AL_KEY_MAX 0x2ff
@@ -88,16 +88,16 @@ _Static_assert(ACTLOG_MAX_INTERVAL_S < ACTIVE_RING_SLOTS, "ring must cover an in
 #endif
 
 enum input_class {
-	IC_NONE = 0,	/* ignored: releases, repeats, LEDs, MSC, unknown */
-	IC_KEY,		/* keyboard key press */
-	IC_CLICK,	/* button press */
-	IC_REL_X,	/* relative motion */
+	IC_NONE = 0, /* ignored: releases, repeats, LEDs, MSC, unknown */
+	IC_KEY,	     /* keyboard key press */
+	IC_CLICK,    /* button press */
+	IC_REL_X,    /* relative motion */
 	IC_REL_Y,
-	IC_ABS_X,	/* absolute motion (touchpads, tablets) */
+	IC_ABS_X, /* absolute motion (touchpads, tablets) */
 	IC_ABS_Y,
-	IC_SCROLL,	/* wheel tick(s); hi-res twins are ignored */
-	IC_SYN,		/* end of a frame */
-	IC_TOUCH_UP,	/* contact lifted: forget the absolute position */
+	IC_SCROLL,   /* wheel tick(s); hi-res twins are ignored */
+	IC_SYN,	     /* end of a frame */
+	IC_TOUCH_UP, /* contact lifted: forget the absolute position */
 };
 
 /* Classify one input event. Pure; never stores the code. */

@@ -19,8 +19,8 @@ enum proc_event_kind {
 	PROC_EXIT = 2,
 };
 
-#define PROC_F_EXE_TRUNCATED 0x1 /* exe did not fit PROC_EXE_LEN */
-#define PROC_F_EXE_UNKNOWN 0x2	 /* exe could not be read (netlink race) */
+#define PROC_F_EXE_TRUNCATED 0x1     /* exe did not fit PROC_EXE_LEN */
+#define PROC_F_EXE_UNKNOWN 0x2	     /* exe could not be read (netlink race) */
 #define PROC_UID_UNKNOWN 0xffffffffU /* uid could not be read (netlink race) */
 
 struct proc_record {

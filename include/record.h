@@ -37,9 +37,9 @@ struct agent_info {
 	const char *input_detail; /* why, or which attach point */
 	const char *proc_source;  /* "bpf", "netlink", "none" */
 	const char *proc_detail;
-	uint64_t proc_drops;	  /* process events lost in the kernel/socket, total */
-	uint64_t spool_dropped;	  /* records dropped by the spool cap, total */
-	uint64_t spool_corrupt;	  /* damaged records skipped or truncated, total */
+	uint64_t proc_drops;	/* process events lost in the kernel/socket, total */
+	uint64_t spool_dropped; /* records dropped by the spool cap, total */
+	uint64_t spool_corrupt; /* damaged records skipped or truncated, total */
 	uint64_t spool_bytes;
 	uint64_t spool_records;
 	uint64_t records_written; /* records appended since start */

@@ -107,7 +107,8 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 	if (!strcmp(key, "spool_max_bytes")) {
 		r = parse_u64(v, 1ULL << 20, 1ULL << 40, &x);
 		if (r) {
-			snprintf(err, errlen, "spool_max_bytes: '%s' is not a size in [1M, 1024G]", v);
+			snprintf(err, errlen, "spool_max_bytes: '%s' is not a size in [1M, 1024G]",
+				 v);
 			return r;
 		}
 		c->spool_max_bytes = x;
@@ -155,8 +156,8 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 				c->log_level = LOG_LVL_ERR + i;
 				return 0;
 			}
-		snprintf(err, errlen, "log_level: '%s' is not error, warning, notice, info or debug",
-			 v);
+		snprintf(err, errlen,
+			 "log_level: '%s' is not error, warning, notice, info or debug", v);
 		return -EINVAL;
 	}
 	snprintf(err, errlen, "unknown setting '%s'", key);
@@ -186,7 +187,8 @@ int conf_parse(struct agent_conf *c, const char *buf, size_t len, char *err, siz
 		for (n = 0; i + n < len && buf[i + n] != '\n'; n++)
 			;
 		if (n >= sizeof(line)) {
-			snprintf(err, errlen, "line %d: longer than %zu bytes", lineno, sizeof(line) - 1);
+			snprintf(err, errlen, "line %d: longer than %zu bytes", lineno,
+				 sizeof(line) - 1);
 			return -EINVAL;
 		}
 		memcpy(line, buf + i, n);

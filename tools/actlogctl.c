@@ -139,35 +139,33 @@ out:
 	return j;
 }
 
-/* Accessors that tolerate missing fields (older agents). */
-static double num(const cJSON *o, const char *path)
+/* The member at a dotted path ("spool.bytes"), or NULL. Tolerates missing
+ * objects, so older agents without a field print 0 or "-". */
+static const cJSON *lookup(const cJSON *o, const char *path)
 {
 	char key[64];
 	const char *dot;
-	const cJSON *cur = o;
 
-	while (cur && (dot = strchr(path, '.'))) {
+	while (o && (dot = strchr(path, '.'))) {
 		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-		cur = cJSON_GetObjectItem(cur, key);
+		o = cJSON_GetObjectItem(o, key);
 		path = dot + 1;
 	}
-	cur = cur ? cJSON_GetObjectItem(cur, path) : NULL;
-	return cJSON_IsNumber(cur) ? cur->valuedouble : 0;
+	return o ? cJSON_GetObjectItem(o, path) : NULL;
+}
+
+static double num(const cJSON *o, const char *path)
+{
+	const cJSON *v = lookup(o, path);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
 static const char *str(const cJSON *o, const char *path)
 {
-	char key[64];
-	const char *dot;
-	const cJSON *cur = o;
+	const cJSON *v = lookup(o, path);
 
-	while (cur && (dot = strchr(path, '.'))) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-		cur = cJSON_GetObjectItem(cur, key);
-		path = dot + 1;
-	}
-	cur = cur ? cJSON_GetObjectItem(cur, path) : NULL;
-	return cJSON_IsString(cur) ? cur->valuestring : "-";
+	return cJSON_IsString(v) ? v->valuestring : "-";
 }
 
 static const char *human_bytes(double b, char *buf, size_t n)
@@ -213,20 +211,16 @@ static void print_status(const cJSON *s)
 	printf("actlogd %s, pid %.0f, up %s, host %s\n", str(s, "version"), num(s, "pid"),
 	       human_secs(num(s, "uptime_s"), b1, sizeof(b1)), str(s, "host_id"));
 	printf("sources:   input %s (%s)", str(s, "sources.input"), str(s, "sources.input_detail"));
-	if (cJSON_GetObjectItem(cJSON_GetObjectItem(s, "sources"), "input_devices"))
+	if (lookup(s, "sources.input_devices"))
 		printf(", %.0f devices", num(s, "sources.input_devices"));
 	printf("\n           processes %s (%s)\n", str(s, "sources.proc"),
 	       str(s, "sources.proc_detail"));
 	printf("interval:  %.0f s, started %s (%s ago)\n", num(s, "interval.seconds"),
 	       str(s, "interval.start"), human_secs(num(s, "interval.elapsed_s"), b1, sizeof(b1)));
-	print_counts(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "interval"), "counts"), "           ");
+	print_counts(lookup(s, "interval.counts"), "           ");
 	printf("  active %.0f s%s\n", num(s, "interval.counts.active_s"),
-	       cJSON_IsTrue(cJSON_GetObjectItem(
-		       cJSON_GetObjectItem(cJSON_GetObjectItem(s, "interval"), "counts"), "idle"))
-		       ? "  idle"
-		       : "");
-	print_counts(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "interval"), "synthetic"),
-		     "           synthetic: ");
+	       cJSON_IsTrue(lookup(s, "interval.counts.idle")) ? "  idle" : "");
+	print_counts(lookup(s, "interval.synthetic"), "           synthetic: ");
 	printf("\n");
 	age = cJSON_GetObjectItem(s, "last_input_age_s");
 	if (cJSON_IsNumber(age))
@@ -245,7 +239,7 @@ static void print_status(const cJSON *s)
 	       human_bytes(num(s, "spool.max_bytes"), b2, sizeof(b2)), num(s, "spool.segments"),
 	       num(s, "spool.pending"),
 	       cJSON_IsTrue(cJSON_GetObjectItem(s, "upload")) ? "" : " (upload off)");
-	if (cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "spool"), "age_s")))
+	if (cJSON_IsNumber(lookup(s, "spool.age_s")))
 		printf("           oldest %s (%s ago)\n", str(s, "spool.oldest"),
 		       human_secs(num(s, "spool.age_s"), b1, sizeof(b1)));
 }
@@ -323,7 +317,8 @@ static int cmd_metrics(const char *sock)
 	printf("actlog_spool_max_bytes %.0f\n", num(s, "spool.max_bytes"));
 	metric("actlog_spool_records", "gauge", "Records in the spool.");
 	printf("actlog_spool_records %.0f\n", num(s, "spool.records"));
-	metric("actlog_spool_pending_records", "gauge", "Records not yet acknowledged by a server.");
+	metric("actlog_spool_pending_records", "gauge",
+	       "Records not yet acknowledged by a server.");
 	printf("actlog_spool_pending_records %.0f\n", num(s, "spool.pending"));
 	metric("actlog_spool_oldest_age_seconds", "gauge", "Age of the oldest spooled record.");
 	printf("actlog_spool_oldest_age_seconds %.3f\n", num(s, "spool.age_s"));
@@ -374,7 +369,8 @@ static void top_draw(const cJSON *s, int clear)
 	printf("interval %.0f s, %s elapsed\n", num(s, "interval.seconds"),
 	       human_secs(num(s, "interval.elapsed_s"), b1, sizeof(b1)));
 	printf("  %-10s %10s %10s\n", "", "all", "synthetic");
-	printf("  %-10s %10.0f %10.0f\n", "keys", num(iv, "counts.keys"), num(iv, "synthetic.keys"));
+	printf("  %-10s %10.0f %10.0f\n", "keys", num(iv, "counts.keys"),
+	       num(iv, "synthetic.keys"));
 	printf("  %-10s %10.0f %10.0f\n", "clicks", num(iv, "counts.clicks"),
 	       num(iv, "synthetic.clicks"));
 	printf("  %-10s %10.0f %10.0f\n", "moves", num(iv, "counts.moves"),
@@ -472,7 +468,8 @@ static int cmd_spool_dump(const char *state_dir)
 	}
 	while ((err = spool_reader_next(r, &f, &pos)) > 0) {
 		if (json_mode)
-			printf("{\"seg\":%" PRIu64 ",\"off\":%" PRIu64 ",\"spooled\":\"%s\",\"record\":"
+			printf("{\"seg\":%" PRIu64 ",\"off\":%" PRIu64
+			       ",\"spooled\":\"%s\",\"record\":"
 			       "%.*s}\n",
 			       pos.seg, pos.off, rfc3339_ms((int64_t)f.ts_ms, ts), (int)f.len,
 			       (const char *)f.payload);
@@ -489,34 +486,36 @@ static int cmd_spool_dump(const char *state_dir)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: actlogctl [OPTIONS] COMMAND\n"
-		   "Inspect a running actlogd.\n\n"
-		   "Commands:\n"
-		   "  status              sources, counters, drops, spool (--json for machines)\n"
-		   "  top                 live view of the current interval and recent execs (q quits)\n"
-		   "  spool dump          every spooled record as NDJSON, oldest first\n"
-		   "                      (--json: each line wraps the record with its position)\n"
-		   "  metrics             Prometheus text exposition of the agent's counters\n\n"
-		   "Options:\n"
-		   "  -s, --socket PATH     control socket (default /run/actlog/actlogd.sock)\n"
-		   "  -d, --state-dir DIR   state directory for spool commands (default "
-		   "/var/lib/actlog)\n"
-		   "  -j, --json            machine-readable output; errors as JSON too\n"
-		   "  -n, --iterations N    top: print N snapshots and exit (no terminal needed)\n"
-		   "  -p, --period-ms MS    top: refresh period (default 1000)\n"
-		   "  -h, --help            this help\n");
+	fprintf(
+	    f,
+	    "Usage: actlogctl [OPTIONS] COMMAND\n"
+	    "Inspect a running actlogd.\n\n"
+	    "Commands:\n"
+	    "  status              sources, counters, drops, spool (--json for machines)\n"
+	    "  top                 live view of the current interval and recent execs (q quits)\n"
+	    "  spool dump          every spooled record as NDJSON, oldest first\n"
+	    "                      (--json: each line wraps the record with its position)\n"
+	    "  metrics             Prometheus text exposition of the agent's counters\n\n"
+	    "Options:\n"
+	    "  -s, --socket PATH     control socket (default /run/actlog/actlogd.sock)\n"
+	    "  -d, --state-dir DIR   state directory for spool commands (default "
+	    "/var/lib/actlog)\n"
+	    "  -j, --json            machine-readable output; errors as JSON too\n"
+	    "  -n, --iterations N    top: print N snapshots and exit (no terminal needed)\n"
+	    "  -p, --period-ms MS    top: refresh period (default 1000)\n"
+	    "  -h, --help            this help\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"iterations", required_argument, NULL, 'n'},
-		{"period-ms", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"iterations", required_argument, NULL, 'n'},
+	    {"period-ms", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *sock = "/run/actlog/actlogd.sock", *state_dir = "/var/lib/actlog", *cmd;
 	int c, iterations = 0, period = 1000;

@@ -45,8 +45,7 @@
 
 /* app id for sd_id128_get_machine_app_specific(): the raw machine id never
  * leaves the machine (machine-id(5)) */
-#define ACTLOG_APP_ID                                                                              \
-	SD_ID128_MAKE(6b, 1e, 3a, 0c, 4f, 52, 4d, 8a, 9e, 27, 5d, 13, c0, 8f, 41, 7a)
+#define ACTLOG_APP_ID SD_ID128_MAKE(6b, 1e, 3a, 0c, 4f, 52, 4d, 8a, 9e, 27, 5d, 13, c0, 8f, 41, 7a)
 
 #define RECENT_EXECS 16
 
@@ -197,7 +196,7 @@ static void fill_agent_info(struct agent *a, struct agent_info *ai, const char *
 	ai->input_detail = a->input_detail;
 	ai->proc_source = a->proc_name;
 	ai->proc_detail = a->proc_detail;
-	ai->proc_drops = a->pr_bpf ? proc_bpf_drops(a->pr_bpf)
+	ai->proc_drops = a->pr_bpf  ? proc_bpf_drops(a->pr_bpf)
 			 : a->pr_nl ? proc_netlink_drops(a->pr_nl)
 				    : 0;
 	ai->spool_dropped = ss.dropped_records;
@@ -382,7 +381,8 @@ static char *status_json(struct agent *a)
 	cJSON_AddNumberToObject(x, "pending", (double)ss.pending_records);
 	if (ss.oldest_ts_ms) {
 		cJSON_AddStringToObject(x, "oldest", rfc3339_ms((int64_t)ss.oldest_ts_ms, ts));
-		cJSON_AddNumberToObject(x, "age_s", (double)(now - (int64_t)ss.oldest_ts_ms) / 1000.0);
+		cJSON_AddNumberToObject(x, "age_s",
+					(double)(now - (int64_t)ss.oldest_ts_ms) / 1000.0);
 	} else {
 		cJSON_AddNullToObject(x, "oldest");
 		cJSON_AddNullToObject(x, "age_s");
@@ -391,7 +391,7 @@ static char *status_json(struct agent *a)
 	arr = cJSON_AddArrayToObject(o, "recent_execs");
 	for (i = 0; i < a->recent_n; i++) {
 		const struct recent_exec *re =
-			&a->recent[(a->recent_head + RECENT_EXECS - 1 - i) % RECENT_EXECS];
+		    &a->recent[(a->recent_head + RECENT_EXECS - 1 - i) % RECENT_EXECS];
 
 		y = cJSON_CreateObject();
 		cJSON_AddStringToObject(y, "ts", rfc3339_ms(re->ts_ms, ts));
@@ -493,7 +493,8 @@ static int open_input(struct agent *a)
 			return 0;
 		}
 		if (want == SRC_BPF) {
-			log_err("input source bpf: fentry on input_event failed: %s", strerror(-err));
+			log_err("input source bpf: fentry on input_event failed: %s",
+				strerror(-err));
 			return err;
 		}
 		log_notice("fentry on input_event unavailable (%s): using evdev", strerror(-err));
@@ -532,8 +533,8 @@ static int open_proc(struct agent *a)
 		libbpf_quiet = 0;
 		if (!err) {
 			a->proc_name = "bpf";
-			snprintf(a->proc_detail, sizeof(a->proc_detail), "%s/sched_process_exec,exit",
-				 variant);
+			snprintf(a->proc_detail, sizeof(a->proc_detail),
+				 "%s/sched_process_exec,exit", variant);
 			return 0;
 		}
 		if (want == SRC_BPF) {
@@ -683,48 +684,49 @@ static int run(struct agent *a)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: actlogd [OPTIONS]\n"
-		"The actlog agent: counts keyboard and pointer input (never which key),\n"
-		"records process exec and exit, and spools every record on disk.\n\n"
-		"  -f, --foreground          stay in the foreground (the default; systemd runs it so)\n"
-		"  -c, --config FILE         settings file (default " CONF_DEFAULT_PATH ")\n"
-		"  -d, --state-dir DIR       state and spool directory (default /var/lib/actlog)\n"
-		"  -i, --interval SEC        activity interval, 1..%u (default 60)\n"
-		"  -s, --socket PATH         control socket (default /run/actlog/actlogd.sock)\n"
-		"      --socket-group NAME   group allowed to use the control socket\n"
-		"      --idle-threshold SEC  no input this long means idle (default 300)\n"
-		"      --spool-max-bytes N   spool size cap, K/M/G suffixes (default 256M)\n"
-		"      --input-source SRC    auto|bpf|evdev|none (default auto)\n"
-		"      --proc-source SRC     auto|bpf|netlink|none (default auto)\n"
-		"      --no-upload           keep every record in the spool\n"
-		"  -v, --verbose             debug logging (libbpf's messages too)\n"
-		"  -V, --version             print the version\n"
-		"  -h, --help                this help\n\n"
-		"Signals: SIGTERM/SIGINT close the running interval, sync and exit 0;\n"
-		"SIGHUP reloads the settings file.\n",
-		ACTLOG_MAX_INTERVAL_S);
+	fprintf(
+	    f,
+	    "Usage: actlogd [OPTIONS]\n"
+	    "The actlog agent: counts keyboard and pointer input (never which key),\n"
+	    "records process exec and exit, and spools every record on disk.\n\n"
+	    "  -f, --foreground          stay in the foreground (the default; systemd runs it so)\n"
+	    "  -c, --config FILE         settings file (default " CONF_DEFAULT_PATH ")\n"
+	    "  -d, --state-dir DIR       state and spool directory (default /var/lib/actlog)\n"
+	    "  -i, --interval SEC        activity interval, 1..%u (default 60)\n"
+	    "  -s, --socket PATH         control socket (default /run/actlog/actlogd.sock)\n"
+	    "      --socket-group NAME   group allowed to use the control socket\n"
+	    "      --idle-threshold SEC  no input this long means idle (default 300)\n"
+	    "      --spool-max-bytes N   spool size cap, K/M/G suffixes (default 256M)\n"
+	    "      --input-source SRC    auto|bpf|evdev|none (default auto)\n"
+	    "      --proc-source SRC     auto|bpf|netlink|none (default auto)\n"
+	    "      --no-upload           keep every record in the spool\n"
+	    "  -v, --verbose             debug logging (libbpf's messages too)\n"
+	    "  -V, --version             print the version\n"
+	    "  -h, --help                this help\n\n"
+	    "Signals: SIGTERM/SIGINT close the running interval, sync and exit 0;\n"
+	    "SIGHUP reloads the settings file.\n",
+	    ACTLOG_MAX_INTERVAL_S);
 }
 
 static int parse_args(struct agent *a, int argc, char **argv)
 {
 	enum { O_GROUP = 256, O_IDLE, O_SPOOLMAX, O_INSRC, O_PROCSRC, O_NOUPLOAD };
 	static const struct option opts[] = {
-		{"foreground", no_argument, NULL, 'f'},
-		{"config", required_argument, NULL, 'c'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"interval", required_argument, NULL, 'i'},
-		{"socket", required_argument, NULL, 's'},
-		{"socket-group", required_argument, NULL, O_GROUP},
-		{"idle-threshold", required_argument, NULL, O_IDLE},
-		{"spool-max-bytes", required_argument, NULL, O_SPOOLMAX},
-		{"input-source", required_argument, NULL, O_INSRC},
-		{"proc-source", required_argument, NULL, O_PROCSRC},
-		{"no-upload", no_argument, NULL, O_NOUPLOAD},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"socket-group", required_argument, NULL, O_GROUP},
+	    {"idle-threshold", required_argument, NULL, O_IDLE},
+	    {"spool-max-bytes", required_argument, NULL, O_SPOOLMAX},
+	    {"input-source", required_argument, NULL, O_INSRC},
+	    {"proc-source", required_argument, NULL, O_PROCSRC},
+	    {"no-upload", no_argument, NULL, O_NOUPLOAD},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *key;
 	int c;
@@ -837,8 +839,8 @@ int main(int argc, char **argv)
 
 		spool_stats(a->spool, &ss);
 		if (ss.truncated_bytes || ss.corrupt_records)
-			log_warn("spool %s: truncated %" PRIu64 " bytes of a torn tail, skipped %" PRIu64
-				 " damaged records",
+			log_warn("spool %s: truncated %" PRIu64
+				 " bytes of a torn tail, skipped %" PRIu64 " damaged records",
 				 spool_dir, ss.truncated_bytes, ss.corrupt_records);
 		log_info("spool %s: %" PRIu64 " records, %" PRIu64 " bytes", spool_dir, ss.records,
 			 ss.bytes);
@@ -892,8 +894,8 @@ int main(int argc, char **argv)
 			mkdir_p(dir, 0755);
 		}
 	}
-	err = control_open(&a->ctl, a->conf.socket, gid == (gid_t)-1 ? 0600 : 0660, gid,
-			   on_control, a);
+	err = control_open(&a->ctl, a->conf.socket, gid == (gid_t)-1 ? 0600 : 0660, gid, on_control,
+			   a);
 	if (err) {
 		log_err("control socket %s: %s", a->conf.socket, strerror(-err));
 		goto out;

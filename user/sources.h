@@ -22,9 +22,9 @@
 /* Snapshot of an input source. rings point into the source (BPF: the
  * mmap'ed .bss; evdev: its own arrays) and stay valid until close. */
 struct input_state {
-	struct input_totals totals;		   /* cumulative since start */
+	struct input_totals totals;			 /* cumulative since start */
 	const volatile __u32 (*ring)[ACTIVE_RING_SLOTS]; /* [INPUT_ORIGINS] */
-	__u64 last_input_ns[INPUT_ORIGINS];	   /* CLOCK_BOOTTIME, 0 = never */
+	__u64 last_input_ns[INPUT_ORIGINS];		 /* CLOCK_BOOTTIME, 0 = never */
 };
 
 /* ---- BPF input source (user/input.c, bpf/input.bpf.c) ---- */

@@ -66,7 +66,7 @@ TEST(active_seconds_counts_each_second_once)
 	CHECK_EQ(aggregate_active_seconds(ring, base + 60, base + 120), 1);
 	/* consecutive intervals split the seconds exactly */
 	CHECK_EQ(aggregate_active_seconds(ring, base, base + 30) +
-			 aggregate_active_seconds(ring, base + 30, base + 120),
+		     aggregate_active_seconds(ring, base + 30, base + 120),
 		 4);
 	CHECK_EQ(aggregate_active_seconds(ring, base + 5, base + 5), 0);
 	CHECK_EQ(aggregate_active_seconds(ring, base + 9, base + 5), 0);
@@ -78,9 +78,9 @@ TEST(active_seconds_ignores_stale_ring_laps)
 
 	memset(ring, 0, sizeof(ring));
 	mark(base + 10); /* one lap of the ring earlier: same slot */
-	CHECK_EQ(aggregate_active_seconds(ring, base + ACTIVE_RING_SLOTS,
-					  base + ACTIVE_RING_SLOTS + 60),
-		 0);
+	CHECK_EQ(
+	    aggregate_active_seconds(ring, base + ACTIVE_RING_SLOTS, base + ACTIVE_RING_SLOTS + 60),
+	    0);
 	CHECK_EQ(aggregate_active_seconds(ring, base, base + 60), 1);
 	/* a range longer than the ring is clipped, never counts a slot twice */
 	CHECK(aggregate_active_seconds(ring, 0, base + 3 * ACTIVE_RING_SLOTS) <= ACTIVE_RING_SLOTS);
@@ -210,7 +210,10 @@ TEST(utf8_cleaning)
 
 	utf8_clean(out, sizeof(out), "caf\xc3\xa9", 5);
 	CHECK_STR(out, "caf\xc3\xa9");
-	utf8_clean(out, sizeof(out), "a\x80" "b\xc3", 4);
+	utf8_clean(out, sizeof(out),
+		   "a\x80"
+		   "b\xc3",
+		   4);
 	CHECK_STR(out, "a?b?");
 	utf8_clean(out, sizeof(out), "\xed\xa0\x80x", 4); /* surrogate */
 	CHECK_STR(out, "???x");

@@ -40,44 +40,44 @@ TEST(constants_match_the_kernel)
 TEST(classification_table)
 {
 	static const struct row rows[] = {
-		{EV_KEY, KEY_A, 1, IC_KEY},
-		{EV_KEY, KEY_A, 0, IC_NONE},	  /* release */
-		{EV_KEY, KEY_A, 2, IC_NONE},	  /* autorepeat */
-		{EV_KEY, KEY_ESC, 1, IC_KEY},	  /* first key */
-		{EV_KEY, KEY_RESERVED, 1, IC_NONE},
-		{EV_KEY, KEY_MICMUTE, 1, IC_KEY}, /* last of the first range */
-		{EV_KEY, KEY_OK, 1, IC_KEY},
-		{EV_KEY, KEY_MACRO1, 1, IC_KEY},
-		{EV_KEY, BTN_LEFT, 1, IC_CLICK},
-		{EV_KEY, BTN_RIGHT, 1, IC_CLICK},
-		{EV_KEY, BTN_MIDDLE, 1, IC_CLICK},
-		{EV_KEY, BTN_LEFT, 0, IC_NONE},
-		{EV_KEY, BTN_0, 1, IC_CLICK},
-		{EV_KEY, BTN_SOUTH, 1, IC_CLICK}, /* gamepad */
-		{EV_KEY, BTN_TRIGGER, 1, IC_CLICK},
-		{EV_KEY, BTN_TRIGGER_HAPPY1, 1, IC_CLICK},
-		{EV_KEY, BTN_TOOL_FINGER, 1, IC_NONE}, /* tool indicators are not clicks */
-		{EV_KEY, BTN_TOUCH, 1, IC_NONE},
-		{EV_KEY, BTN_TOUCH, 0, IC_TOUCH_UP},
-		{EV_KEY, BTN_GEAR_DOWN, 1, IC_NONE},
-		{EV_REL, REL_X, 5, IC_REL_X},
-		{EV_REL, REL_Y, -5, IC_REL_Y},
-		{EV_REL, REL_WHEEL, 1, IC_SCROLL},
-		{EV_REL, REL_WHEEL, -2, IC_SCROLL},
-		{EV_REL, REL_HWHEEL, 1, IC_SCROLL},
-		{EV_REL, REL_WHEEL, 0, IC_NONE},
-		{EV_REL, REL_WHEEL_HI_RES, 120, IC_NONE}, /* hi-res twins are ignored */
-		{EV_REL, REL_HWHEEL_HI_RES, 120, IC_NONE},
-		{EV_REL, REL_DIAL, 1, IC_NONE},
-		{EV_ABS, ABS_X, 100, IC_ABS_X},
-		{EV_ABS, ABS_Y, 100, IC_ABS_Y},
-		{EV_ABS, ABS_PRESSURE, 10, IC_NONE},
-		{EV_ABS, ABS_MT_POSITION_X, 10, IC_NONE},
-		{EV_SYN, SYN_REPORT, 0, IC_SYN},
-		{EV_SYN, SYN_DROPPED, 0, IC_NONE},
-		{EV_MSC, MSC_SCAN, 0x1e, IC_NONE},
-		{EV_LED, LED_CAPSL, 1, IC_NONE},
-		{EV_REP, REP_DELAY, 250, IC_NONE},
+	    {EV_KEY, KEY_A, 1, IC_KEY},
+	    {EV_KEY, KEY_A, 0, IC_NONE},  /* release */
+	    {EV_KEY, KEY_A, 2, IC_NONE},  /* autorepeat */
+	    {EV_KEY, KEY_ESC, 1, IC_KEY}, /* first key */
+	    {EV_KEY, KEY_RESERVED, 1, IC_NONE},
+	    {EV_KEY, KEY_MICMUTE, 1, IC_KEY}, /* last of the first range */
+	    {EV_KEY, KEY_OK, 1, IC_KEY},
+	    {EV_KEY, KEY_MACRO1, 1, IC_KEY},
+	    {EV_KEY, BTN_LEFT, 1, IC_CLICK},
+	    {EV_KEY, BTN_RIGHT, 1, IC_CLICK},
+	    {EV_KEY, BTN_MIDDLE, 1, IC_CLICK},
+	    {EV_KEY, BTN_LEFT, 0, IC_NONE},
+	    {EV_KEY, BTN_0, 1, IC_CLICK},
+	    {EV_KEY, BTN_SOUTH, 1, IC_CLICK}, /* gamepad */
+	    {EV_KEY, BTN_TRIGGER, 1, IC_CLICK},
+	    {EV_KEY, BTN_TRIGGER_HAPPY1, 1, IC_CLICK},
+	    {EV_KEY, BTN_TOOL_FINGER, 1, IC_NONE}, /* tool indicators are not clicks */
+	    {EV_KEY, BTN_TOUCH, 1, IC_NONE},
+	    {EV_KEY, BTN_TOUCH, 0, IC_TOUCH_UP},
+	    {EV_KEY, BTN_GEAR_DOWN, 1, IC_NONE},
+	    {EV_REL, REL_X, 5, IC_REL_X},
+	    {EV_REL, REL_Y, -5, IC_REL_Y},
+	    {EV_REL, REL_WHEEL, 1, IC_SCROLL},
+	    {EV_REL, REL_WHEEL, -2, IC_SCROLL},
+	    {EV_REL, REL_HWHEEL, 1, IC_SCROLL},
+	    {EV_REL, REL_WHEEL, 0, IC_NONE},
+	    {EV_REL, REL_WHEEL_HI_RES, 120, IC_NONE}, /* hi-res twins are ignored */
+	    {EV_REL, REL_HWHEEL_HI_RES, 120, IC_NONE},
+	    {EV_REL, REL_DIAL, 1, IC_NONE},
+	    {EV_ABS, ABS_X, 100, IC_ABS_X},
+	    {EV_ABS, ABS_Y, 100, IC_ABS_Y},
+	    {EV_ABS, ABS_PRESSURE, 10, IC_NONE},
+	    {EV_ABS, ABS_MT_POSITION_X, 10, IC_NONE},
+	    {EV_SYN, SYN_REPORT, 0, IC_SYN},
+	    {EV_SYN, SYN_DROPPED, 0, IC_NONE},
+	    {EV_MSC, MSC_SCAN, 0x1e, IC_NONE},
+	    {EV_LED, LED_CAPSL, 1, IC_NONE},
+	    {EV_REP, REP_DELAY, 250, IC_NONE},
 	};
 	unsigned int i;
 
