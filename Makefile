@@ -10,12 +10,14 @@ DESTDIR ?=
 BTF ?= /sys/kernel/btf/vmlinux
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-PKGS := libbpf libelf zlib libevdev libcjson libsystemd
+PKGS := libbpf libelf zlib libevdev libcjson libsystemd libcrypto libcurl libsodium lmdb \
+	libmicrohttpd
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# --as-needed: each program records only the libraries it really uses
+PKG_LIBS := -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := $(CFLAGS) -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
 	-Iinclude -I$(BUILD) $(PKG_CFLAGS)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -31,6 +33,11 @@ LIB_A := $(BUILD)/libactlog.a
 ACTLOGD_SRCS := $(filter-out user/session%,$(wildcard user/*.c))
 ACTLOGD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(ACTLOGD_SRCS))
 
+SERVER_SRCS := $(wildcard server/*.c)
+SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
+SERVER_LIB_SRCS := $(filter-out server/main.c,$(SERVER_SRCS))
+SERVER_BIN := $(if $(wildcard server/main.c),$(BUILD)/actlog-server)
+
 TOOLS := actlogctl actlog-inject
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 
@@ -41,7 +48,7 @@ HEADERS := $(wildcard include/*.h)
 
 .PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help
 
-all: $(BUILD)/actlogd $(TOOL_BINS)
+all: $(BUILD)/actlogd $(TOOL_BINS) $(SERVER_BIN)
 
 help:
 	@echo "make            build everything into $(BUILD)/"
@@ -58,7 +65,7 @@ PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v $(CL
 check-deps:
 	@test "$(PKGS_OK)" = yes || { echo "error: build dependencies missing (pkg-config: $(PKGS); clang; bpftool): run 'sudo make deps'" >&2; exit 1; }
 
-$(BUILD) $(BUILD)/bpf $(BUILD)/lib $(BUILD)/user $(BUILD)/tools $(BUILD)/tests: | check-deps
+$(BUILD) $(BUILD)/bpf $(BUILD)/lib $(BUILD)/user $(BUILD)/server $(BUILD)/tools $(BUILD)/tests: | check-deps
 	@mkdir -p $@
 
 # --- BPF: vmlinux.h from the running kernel's BTF, CO-RE objects, skeletons ---
@@ -85,6 +92,12 @@ $(BUILD)/user/%.o: user/%.c $(HEADERS) $(wildcard user/*.h) | $(BUILD)/user $(SK
 $(BUILD)/actlogd: $(ACTLOGD_OBJS) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
+$(BUILD)/server/%.o: server/%.c $(HEADERS) $(wildcard server/*.h) | $(BUILD)/server
+	$(CC) $(ALL_CFLAGS) -Iserver -c $< -o $@
+
+$(BUILD)/actlog-server: $(SERVER_OBJS) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
 $(BUILD)/tools/%.o: tools/%.c $(HEADERS) | $(BUILD)/tools
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -97,6 +110,10 @@ $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(LIB_A)
 # --- tests: unit tests link the library sources built with sanitizers ---
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS) $(HEADERS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
+
+# server unit tests (tests/unit/test_srv_*.c) also link the server's code
+$(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/check.h $(LIB_SRCS) $(SERVER_LIB_SRCS) $(HEADERS) $(wildcard server/*.h) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -Iserver -o $@ $< $(LIB_SRCS) $(SERVER_LIB_SRCS) $(PKG_LIBS)
 
 test-unit: $(UNIT_BINS)
 	@tests/run.sh --unit
