@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * keyprov.c - KEK providers: the common calls and the local key-file engine.
+ * Formats and contracts: keyprov.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <sodium.h>
+
+#include "keyprov.h"
+#include "util.h"
+
+/* Largest key file we read: anything longer is not the format. */
+#define KEYFILE_READ_MAX 128
+#define KEY_ID_LABEL "actlog-kek-id"
+#define KEY_ID_HASH_BYTES 8
+
+int keyprov_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN])
+{
+	if (!kp || !kp->ops || !kp->ops->get_kek)
+		return -EINVAL;
+	return kp->ops->get_kek(kp, kek);
+}
+
+const char *keyprov_key_id(const struct keyprov *kp)
+{
+	return kp->key_id;
+}
+
+const char *keyprov_name(const struct keyprov *kp)
+{
+	return kp->ops->name;
+}
+
+void keyprov_free(struct keyprov *kp)
+{
+	if (!kp)
+		return;
+	if (kp->ops && kp->ops->destroy)
+		kp->ops->destroy(kp);
+	OPENSSL_cleanse(kp, sizeof(*kp));
+	free(kp);
+}
+
+/* --- file engine --- */
+
+struct file_priv {
+	uint8_t kek[KEK_LEN];
+};
+
+static int file_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN])
+{
+	const struct file_priv *fp = kp->priv;
+
+	memcpy(kek, fp->kek, KEK_LEN);
+	return 0;
+}
+
+static void file_destroy(struct keyprov *kp)
+{
+	struct file_priv *fp = kp->priv;
+
+	if (fp) {
+		OPENSSL_cleanse(fp, sizeof(*fp));
+		free(fp);
+	}
+	kp->priv = NULL;
+}
+
+static const struct keyprov_ops file_ops = {
+    .name = "file",
+    .get_kek = file_get_kek,
+    .destroy = file_destroy,
+};
+
+/* fsync the directory that holds path. 0 or -errno. */
+static int fsync_parent(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (fsync(fd) < 0)
+		err = -errno;
+	close(fd);
+out:
+	free(copy);
+	return err;
+}
+
+int keyprov_file_create(const char *path)
+{
+	uint8_t key[KEK_LEN];
+	char text[KEYPROV_FILE_HEX_LEN + 2]; /* hex, "\n", NUL from bin2hex */
+	int fd = -1, err = 0, created = 0;
+
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		err = -EIO;
+		goto out;
+	}
+	sodium_bin2hex(text, sizeof(text) - 1, key, sizeof(key));
+	text[KEYPROV_FILE_HEX_LEN] = '\n';
+
+	do
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	created = 1;
+	/* The umask may have removed bits from 0600: the mode is exactly 0600. */
+	if (fchmod(fd, 0600) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = write_all(fd, text, KEYPROV_FILE_HEX_LEN + 1);
+	if (err)
+		goto out;
+	if (fsync(fd) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = fsync_parent(path);
+out:
+	if (fd >= 0 && close(fd) < 0 && !err)
+		err = -errno;
+	if (err && created)
+		unlink(path);
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(text, sizeof(text));
+	return err;
+}
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_why(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !why_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Parse the key-file text (len bytes, no NUL needed) into key. 0 or -EINVAL. */
+static int parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
+{
+	size_t bin_len = 0;
+	const char *end = NULL;
+
+	if (len == KEYPROV_FILE_HEX_LEN + 1 && text[KEYPROV_FILE_HEX_LEN] == '\n')
+		len--;
+	if (len != KEYPROV_FILE_HEX_LEN)
+		return -EINVAL;
+	if (sodium_hex2bin(key, KEK_LEN, text, len, NULL, &bin_len, &end) != 0 ||
+	    bin_len != KEK_LEN || end != text + len) {
+		OPENSSL_cleanse(key, KEK_LEN);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The file engine's key id for key into id (KEYPROV_ID_MAX + 1). 0 or -EIO. */
+static int file_key_id(const uint8_t key[KEK_LEN], char *id)
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	char hex[2 * KEY_ID_HASH_BYTES + 1];
+	int err = -EIO;
+
+	if (!HMAC(EVP_sha256(), key, KEK_LEN, (const unsigned char *)KEY_ID_LABEL,
+		  strlen(KEY_ID_LABEL), mac, &mac_len) ||
+	    mac_len < KEY_ID_HASH_BYTES)
+		goto out;
+	sodium_bin2hex(hex, sizeof(hex), mac, KEY_ID_HASH_BYTES);
+	snprintf(id, KEYPROV_ID_MAX + 1, "file:%s", hex);
+	err = 0;
+out:
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return err;
+}
+
+int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t why_len)
+{
+	char buf[KEYFILE_READ_MAX + 1];
+	struct keyprov *kp = NULL;
+	struct file_priv *fp = NULL;
+	struct stat st;
+	size_t len = 0;
+	ssize_t r;
+	int fd = -1, err = 0;
+
+	*out = NULL;
+	set_why(why, why_len, "ok");
+	do
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		err = -errno;
+		set_why(why, why_len, "key file %s: cannot open: %s", path, strerror(-err));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		set_why(why, why_len, "key file %s: fstat: %s", path, strerror(-err));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EPERM;
+		set_why(why, why_len, "key file %s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != geteuid()) {
+		err = -EPERM;
+		set_why(why, why_len, "key file %s: owned by uid %u, not by this user (uid %u)",
+			path, (unsigned)st.st_uid, (unsigned)geteuid());
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		err = -EPERM;
+		set_why(why, why_len,
+			"key file %s: mode %04o gives access to group or others; it must be 0600 "
+			"or 0400 (chmod 600 %s)",
+			path, (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	while (len < sizeof(buf)) {
+		r = read(fd, buf + len, sizeof(buf) - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			set_why(why, why_len, "key file %s: read: %s", path, strerror(-err));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+
+	kp = calloc(1, sizeof(*kp));
+	fp = calloc(1, sizeof(*fp));
+	if (!kp || !fp) {
+		err = -ENOMEM;
+		set_why(why, why_len, "key file %s: out of memory", path);
+		goto out;
+	}
+	err = parse_key_text(buf, len, fp->kek);
+	if (err) {
+		set_why(why, why_len,
+			"key file %s: expected exactly %d hex digits and an optional newline "
+			"(%zu%s bytes read)",
+			path, KEYPROV_FILE_HEX_LEN, len, len > KEYFILE_READ_MAX ? "+" : "");
+		goto out;
+	}
+	err = file_key_id(fp->kek, kp->key_id);
+	if (err) {
+		set_why(why, why_len, "key file %s: cannot derive the key id", path);
+		goto out;
+	}
+	kp->ops = &file_ops;
+	kp->priv = fp;
+	fp = NULL;
+	*out = kp;
+	kp = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (fp) {
+		OPENSSL_cleanse(fp, sizeof(*fp));
+		free(fp);
+	}
+	free(kp); /* never holds key material: priv is only set on success */
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return err;
+}

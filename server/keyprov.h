@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * keyprov.h - master key (KEK) providers of actlog-server.
+ *
+ * A provider hands out the 32-byte key-encryption key that wraps the data
+ * keys (crypto.h: dek_wrap) and names it with a key id that is written into
+ * every wrapped DEK, so that after a rotation the server knows which KEK a
+ * blob needs. A new key always gets a new id. Rotation opens two providers
+ * (old and new) and re-wraps every DEK with crypto_rewrap().
+ *
+ * Engines:
+ *
+ *   file     A local key file, for on-prem and development. Format: exactly
+ *            64 lowercase or uppercase hex digits (the 32 key bytes),
+ *            optionally followed by one "\n"; nothing else. Created by
+ *            keyprov_file_create() with mode 0600; keyprov_file_open()
+ *            refuses a file that is not a regular file owned by the
+ *            effective user with no group/other permission bits. The key id
+ *            is "file:" + 16 hex digits of HMAC-SHA256(key, "actlog-kek-id"):
+ *            stable across restarts, different for every key, and it does
+ *            not reveal the key.
+ *
+ *   aws-sm   NOT IMPLEMENTED YET - the slot it will fill. AWS Secrets Manager
+ *            GetSecretValue over SigV4 (the same signer as S3), on a secret
+ *            whose SecretString has the key-file format above. It will be a
+ *            constructor of the same shape as keyprov_file_open():
+ *                int keyprov_aws_open(const struct keyprov_aws_cfg *cfg,
+ *                                     struct keyprov **out,
+ *                                     char *why, size_t why_len);
+ *            (cfg: region, endpoint, secret id, credentials) with its own
+ *            struct keyprov_ops; key id "aws:" + secret ARN + ":" +
+ *            VersionId; get_kek may fetch and cache, so it can fail with
+ *            -EIO/-EAGAIN and callers already handle errors from get_kek.
+ *            Nothing in this tree declares or stubs it until it exists.
+ *
+ * Providers are safe to share between threads once opened (get_kek does not
+ * modify the provider). No function logs; errors are negative errno.
+ */
+#ifndef ACTLOG_KEYPROV_H
+#define ACTLOG_KEYPROV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KEK_LEN 32
+/* Longest key id, bytes without the NUL; ids are printable ASCII without
+ * spaces (crypto.h stores them in one length byte). */
+#define KEYPROV_ID_MAX 64
+/* Key file: 64 hex digits and an optional newline. */
+#define KEYPROV_FILE_HEX_LEN (2 * KEK_LEN)
+
+struct keyprov;
+
+/* What an engine implements. */
+struct keyprov_ops {
+	const char *name; /* engine name: "file", later "aws-sm" */
+	/* Copy the current KEK into kek. 0 or -errno. The caller wipes kek
+	 * (crypto_wipe) when done. */
+	int (*get_kek)(const struct keyprov *kp, uint8_t kek[KEK_LEN]);
+	/* Wipe and free the engine's state (kp->priv); kp itself is freed by
+	 * keyprov_free(). */
+	void (*destroy)(struct keyprov *kp);
+};
+
+struct keyprov {
+	const struct keyprov_ops *ops;
+	char key_id[KEYPROV_ID_MAX + 1]; /* id of the key get_kek returns */
+	void *priv;			 /* engine state; holds the key material */
+};
+
+/* Copy the provider's current KEK into kek. 0 or the engine's -errno. The
+ * caller wipes kek after use. */
+int keyprov_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN]);
+/* The key id of the current KEK (owned by kp). */
+const char *keyprov_key_id(const struct keyprov *kp);
+/* The engine name, e.g. "file" (static string). */
+const char *keyprov_name(const struct keyprov *kp);
+/* Wipe the key material and free kp. Accepts NULL. */
+void keyprov_free(struct keyprov *kp);
+
+/*
+ * Create a new key file at path holding 32 random bytes in the format above,
+ * mode exactly 0600 whatever the umask, opened O_CREAT|O_EXCL|O_NOFOLLOW|
+ * O_CLOEXEC and fsync'ed (file and directory). Never overwrites: -EEXIST
+ * when path exists (also a dangling symlink). On any failure after creation
+ * the partial file is removed. 0 or -errno (-EIO when no randomness).
+ */
+int keyprov_file_create(const char *path);
+
+/*
+ * Open the key file at path as a provider; *out is freed with keyprov_free().
+ * Errors, with a one-line reason written to why (if not NULL, always
+ * NUL-terminated, may be truncated) that the caller can log:
+ *   -EPERM   not owned by the effective user, or group/other permission bits
+ *            set (mode & 077), or not a regular file;
+ *   -EINVAL  not exactly 64 hex digits (+ optional newline);
+ *   -ENOMEM, or open/read errors as -errno.
+ * The file is checked with fstat on the descriptor that is read.
+ */
+int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t why_len);
+
+#endif /* ACTLOG_KEYPROV_H */
