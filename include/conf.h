@@ -32,7 +32,8 @@ struct agent_conf {
 	uint64_t spool_max_bytes;
 	enum src_choice input_source;
 	enum src_choice proc_source;
-	int upload; /* 0: keep everything in the spool */
+	int upload;		/* 0: keep everything in the spool */
+	uint32_t backoff_max_s; /* longest wait between shipping retries */
 	int log_level;
 };
 

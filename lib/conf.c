@@ -20,6 +20,7 @@ void conf_defaults(struct agent_conf *c)
 	c->input_source = SRC_AUTO;
 	c->proc_source = SRC_AUTO;
 	c->upload = 1;
+	c->backoff_max_s = 300;
 	c->log_level = LOG_LVL_INFO;
 }
 
@@ -102,6 +103,16 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 			c->interval_s = (uint32_t)x;
 		else
 			c->idle_threshold_s = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "backoff_max_s")) {
+		r = parse_u64(v, 1, 3600, &x);
+		if (r) {
+			snprintf(err, errlen, "backoff_max_s: '%s' is not a number of seconds in [1, 3600]",
+				 v);
+			return r;
+		}
+		c->backoff_max_s = (uint32_t)x;
 		return 0;
 	}
 	if (!strcmp(key, "spool_max_bytes")) {

@@ -13,7 +13,7 @@ cleanup_add() { _cleanups+=("$*"); }
 _run_cleanups() {
 	local i
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" >/dev/null 2>&1 || true; done
-	rm -rf "$T"
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 trap _run_cleanups EXIT
 

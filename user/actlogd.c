@@ -13,12 +13,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -27,6 +29,7 @@
 
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
 
@@ -37,11 +40,10 @@
 #include "record.h"
 #include "sources.h"
 #include "spool.h"
+#include "ship.h"
 #include "util.h"
+#include "version.h"
 
-#ifndef ACTLOG_VERSION
-#define ACTLOG_VERSION "0.1.0"
-#endif
 
 /* app id for sd_id128_get_machine_app_specific(): the raw machine id never
  * leaves the machine (machine-id(5)) */
@@ -49,7 +51,7 @@
 
 #define RECENT_EXECS 16
 
-enum tag { TAG_SIGNAL = 1, TAG_INTERVAL, TAG_SYNC, TAG_CONTROL, TAG_PROC, TAG_INPUT };
+enum tag { TAG_SIGNAL = 1, TAG_INTERVAL, TAG_SYNC, TAG_CONTROL, TAG_PROC, TAG_INPUT, TAG_POLICY };
 
 struct recent_exec {
 	int64_t ts_ms;
@@ -72,6 +74,12 @@ struct agent {
 	int n_overrides;
 
 	struct spool *spool;
+	pthread_mutex_t spool_lock; /* the shipper thread acknowledges */
+	struct shipper *ship;
+	struct device_cred cred;
+	int enrolled;
+	int policyfd; /* eventfd: a new policy arrived */
+	int logging;  /* policy logging.enabled */
 	struct input_bpf *in_bpf;
 	struct input_evdev *in_evdev;
 	struct proc_bpf *pr_bpf;
@@ -147,7 +155,9 @@ static void emit(struct agent *a, char *json, int64_t ts_ms)
 		log_err("out of memory building a record");
 		return;
 	}
+	pthread_mutex_lock(&a->spool_lock);
 	err = spool_append(a->spool, json, strlen(json), ts_ms);
+	pthread_mutex_unlock(&a->spool_lock);
 	free(json);
 	if (err) {
 		a->record_errors++;
@@ -188,7 +198,9 @@ static void fill_agent_info(struct agent *a, struct agent_info *ai, const char *
 {
 	struct spool_stats ss;
 
+	pthread_mutex_lock(&a->spool_lock);
 	spool_stats(a->spool, &ss);
+	pthread_mutex_unlock(&a->spool_lock);
 	memset(ai, 0, sizeof(*ai));
 	ai->event = event;
 	ai->version = ACTLOG_VERSION;
@@ -227,9 +239,14 @@ static void interval_close(struct agent *a, int final)
 
 	if (a->input_name && strcmp(a->input_name, "none") != 0) {
 		err = read_input(a, &st);
-		if (err) {
+		if (!err && !a->logging) {
+			/* policy: logging off. Keep the baseline moving, record nothing */
+			a->iv_prev = st.totals;
+			err = -ECANCELED;
+		}
+		if (err && err != -ECANCELED) {
 			log_err("reading input counters: %s", strerror(-err));
-		} else {
+		} else if (!err) {
 			interval_counts(a, &st, end_boot, final, &ic);
 			if (end_ms < a->iv_start_ms) /* the wall clock went back */
 				a->iv_start_ms = end_ms;
@@ -284,7 +301,57 @@ static void on_proc(const struct proc_record *r, void *ctx)
 	} else {
 		a->exits++;
 	}
-	emit(a, record_process(&a->rctx, r, off), ts);
+	if (a->logging)
+		emit(a, record_process(&a->rctx, r, off), ts);
+}
+
+/* ---- policy from the server ---- */
+
+/* Apply the newest effective policy the shipper fetched: flat dotted keys,
+ * either at the top level or under "config". Unknown keys are ignored
+ * (newer servers); bad values keep the current setting. */
+static void apply_policy(struct agent *a)
+{
+	char *text = a->ship ? shipper_take_policy(a->ship) : NULL;
+	const cJSON *cfg, *v;
+	cJSON *j;
+	int logging = a->logging;
+
+	if (!text)
+		return;
+	j = cJSON_Parse(text);
+	free(text);
+	cfg = cJSON_GetObjectItem(j, "config");
+	if (!cJSON_IsObject(cfg))
+		cfg = j;
+	v = cJSON_GetObjectItem(cfg, "logging.enabled");
+	if (cJSON_IsBool(v))
+		logging = cJSON_IsTrue(v);
+	v = cJSON_GetObjectItem(cfg, "activity.interval_s");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= ACTLOG_MAX_INTERVAL_S &&
+	    (uint32_t)v->valuedouble != a->conf.interval_s) {
+		a->conf.interval_s = (uint32_t)v->valuedouble;
+		log_notice("policy: interval %us from the next boundary", a->conf.interval_s);
+	}
+	v = cJSON_GetObjectItem(cfg, "idle.threshold_s");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 86400)
+		a->conf.idle_threshold_s = (uint32_t)v->valuedouble;
+	if (logging != a->logging) {
+		/* the running interval ends here either way */
+		if (!logging)
+			interval_close(a, 1);
+		a->logging = logging;
+		if (logging) {
+			struct input_state st;
+
+			if (read_input(a, &st) == 0)
+				a->iv_prev = st.totals;
+			a->iv_start_ms = now_ms();
+			a->iv_start_boot_ns = clock_ns(CLOCK_BOOTTIME);
+		}
+		log_notice("policy: logging %s", logging ? "on" : "off");
+	}
+	cJSON_Delete(j);
 }
 
 /* ---- control socket: status ---- */
@@ -372,7 +439,9 @@ static char *status_json(struct agent *a)
 	cJSON_AddNumberToObject(x, "spool_corrupt", (double)ai.spool_corrupt);
 	cJSON_AddNumberToObject(x, "record_errors", (double)a->record_errors);
 
+	pthread_mutex_lock(&a->spool_lock);
 	spool_stats(a->spool, &ss);
+	pthread_mutex_unlock(&a->spool_lock);
 	x = cJSON_AddObjectToObject(o, "spool");
 	cJSON_AddNumberToObject(x, "bytes", (double)ss.bytes);
 	cJSON_AddNumberToObject(x, "max_bytes", (double)a->conf.spool_max_bytes);
@@ -386,6 +455,31 @@ static char *status_json(struct agent *a)
 	} else {
 		cJSON_AddNullToObject(x, "oldest");
 		cJSON_AddNullToObject(x, "age_s");
+	}
+
+	cJSON_AddBoolToObject(o, "logging", a->logging);
+	x = cJSON_AddObjectToObject(o, "shipping");
+	cJSON_AddBoolToObject(x, "enrolled", a->enrolled);
+	cJSON_AddBoolToObject(x, "active", a->ship != NULL);
+	if (a->enrolled) {
+		cJSON_AddStringToObject(x, "server", a->cred.server);
+		cJSON_AddStringToObject(x, "device_id", a->cred.device_id);
+	}
+	if (a->ship) {
+		struct ship_status sh;
+
+		shipper_status(a->ship, &sh);
+		cJSON_AddNumberToObject(x, "batches", (double)sh.batches);
+		cJSON_AddNumberToObject(x, "records", (double)sh.records);
+		cJSON_AddNumberToObject(x, "rejected", (double)sh.rejected);
+		cJSON_AddNumberToObject(x, "failures", (double)sh.failures);
+		cJSON_AddNumberToObject(x, "backoff_ms", sh.backoff_ms);
+		cJSON_AddNumberToObject(x, "last_http", sh.last_http);
+		if (sh.last_ok_ms)
+			cJSON_AddStringToObject(x, "last_ok", rfc3339_ms(sh.last_ok_ms, ts));
+		else
+			cJSON_AddNullToObject(x, "last_ok");
+		cJSON_AddStringToObject(x, "last_error", sh.last_error);
 	}
 
 	arr = cJSON_AddArrayToObject(o, "recent_execs");
@@ -658,9 +752,16 @@ static int run(struct agent *a)
 			case TAG_SYNC:
 				(void)!read(a->tfd_sync, &ticks, sizeof(ticks));
 				a->sync_armed = 0;
+				pthread_mutex_lock(&a->spool_lock);
 				err = spool_sync(a->spool);
+				pthread_mutex_unlock(&a->spool_lock);
 				if (err)
 					log_err("spool sync: %s", strerror(-err));
+				shipper_kick(a->ship);
+				break;
+			case TAG_POLICY:
+				(void)!read(a->policyfd, &ticks, sizeof(ticks));
+				apply_policy(a);
 				break;
 			case TAG_CONTROL:
 				control_dispatch(a->ctl);
@@ -687,6 +788,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "Usage: actlogd [OPTIONS]\n"
+	    "       actlogd enroll --server URL --secret S [--state-dir DIR] [--ca-file PEM]\n"
 	    "The actlog agent: counts keyboard and pointer input (never which key),\n"
 	    "records process exec and exit, and spools every record on disk.\n\n"
 	    "  -f, --foreground          stay in the foreground (the default; systemd runs it so)\n"
@@ -800,6 +902,83 @@ static int parse_args(struct agent *a, int argc, char **argv)
 	return 0;
 }
 
+/* `actlogd enroll --server URL --secret S [--state-dir DIR] [--ca-file F]` */
+static int cmd_enroll(struct agent *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"server", required_argument, NULL, 's'},
+		{"secret", required_argument, NULL, 'k'},
+		{"secret-file", required_argument, NULL, 'K'},
+		{"state-dir", required_argument, NULL, 'd'},
+		{"ca-file", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *server = NULL, *ca = NULL;
+	char secret[256] = "", msg[256], err_[256], *buf = NULL;
+	int c, r;
+
+	conf_defaults(&a->conf);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:k:K:d:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			server = optarg;
+			break;
+		case 'k':
+			snprintf(secret, sizeof(secret), "%s", optarg);
+			break;
+		case 'K':
+			r = read_file(optarg, sizeof(secret) - 1, &buf, NULL);
+			if (r) {
+				log_err("reading %s: %s", optarg, strerror(-r));
+				return 2;
+			}
+			snprintf(secret, sizeof(secret), "%s", buf);
+			secret[strcspn(secret, "\r\n")] = '\0';
+			free(buf);
+			break;
+		case 'd':
+			if (conf_set(&a->conf, "state_dir", optarg, err_, sizeof(err_))) {
+				log_err("%s", err_);
+				return 2;
+			}
+			break;
+		case 'c':
+			ca = optarg;
+			break;
+		case 'h':
+			printf("Usage: actlogd enroll --server URL (--secret S | --secret-file F)\n"
+			       "                      [--state-dir DIR] [--ca-file PEM]\n"
+			       "Enroll this machine with actlog-server using a team's enrollment secret;\n"
+			       "the device token is stored in STATE_DIR/%s (0600).\n",
+			       DEVICE_FILE);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (!server || !secret[0]) {
+		log_err("enroll needs --server URL and --secret (see actlogd enroll --help)");
+		return 2;
+	}
+	r = mkdir_p(a->conf.state_dir, 0700);
+	if (!r)
+		r = load_host_id(a);
+	if (r) {
+		log_err("state directory %s: %s", a->conf.state_dir, strerror(-r));
+		return 1;
+	}
+	r = ship_enroll(server, secret, a->conf.state_dir, a->host_id, ca, msg, sizeof(msg));
+	explicit_bzero(secret, sizeof(secret));
+	if (r) {
+		log_err("enrolling with %s: %s", server, msg);
+		return 1;
+	}
+	printf("enrolled with %s as device %s; restart actlogd to start shipping\n", server, msg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct agent ag; /* large: keep it off the stack */
@@ -811,7 +990,12 @@ int main(int argc, char **argv)
 	int err;
 
 	log_init("actlogd", LOG_LVL_INFO);
-	a->epfd = a->sigfd = a->tfd_interval = a->tfd_sync = -1;
+	a->epfd = a->sigfd = a->tfd_interval = a->tfd_sync = a->policyfd = -1;
+	a->logging = 1;
+	pthread_mutex_init(&a->spool_lock, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (argc > 1 && !strcmp(argv[1], "enroll"))
+		return cmd_enroll(a, argc - 1, argv + 1);
 	a->input_name = a->proc_name = "none";
 	err = parse_args(a, argc, argv);
 	if (err)
@@ -863,7 +1047,9 @@ int main(int argc, char **argv)
 	a->epfd = epoll_create1(EPOLL_CLOEXEC);
 	a->tfd_interval = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
 	a->tfd_sync = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (a->sigfd < 0 || a->epfd < 0 || a->tfd_interval < 0 || a->tfd_sync < 0) {
+	a->policyfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (a->sigfd < 0 || a->epfd < 0 || a->tfd_interval < 0 || a->tfd_sync < 0 ||
+	    a->policyfd < 0) {
 		err = -errno;
 		log_err("event loop set-up: %s", strerror(errno));
 		goto out;
@@ -904,6 +1090,7 @@ int main(int argc, char **argv)
 	if ((err = epoll_add(a->epfd, a->sigfd, TAG_SIGNAL)) ||
 	    (err = epoll_add(a->epfd, a->tfd_interval, TAG_INTERVAL)) ||
 	    (err = epoll_add(a->epfd, a->tfd_sync, TAG_SYNC)) ||
+	    (err = epoll_add(a->epfd, a->policyfd, TAG_POLICY)) ||
 	    (err = epoll_add(a->epfd, control_fd(a->ctl), TAG_CONTROL)) ||
 	    (a->pr_bpf && (err = epoll_add(a->epfd, proc_bpf_fd(a->pr_bpf), TAG_PROC))) ||
 	    (a->pr_nl && (err = epoll_add(a->epfd, proc_netlink_fd(a->pr_nl), TAG_PROC))) ||
@@ -928,6 +1115,33 @@ int main(int argc, char **argv)
 		log_err("interval timer: %s", strerror(-err));
 		goto out;
 	}
+	if (a->conf.upload) {
+		err = device_cred_load(a->conf.state_dir, &a->cred);
+		if (err == 0) {
+			struct ship_opts so2 = {
+				.state_dir = a->conf.state_dir,
+				.spool_dir = spool_dir,
+				.cred = &a->cred,
+				.wake_fd = a->policyfd,
+				.backoff_max_ms = a->conf.backoff_max_s * 1000,
+			};
+
+			a->enrolled = 1;
+			err = shipper_start(&a->ship, &so2, a->spool, &a->spool_lock);
+			if (err) {
+				log_err("starting the shipper: %s", strerror(-err));
+				goto out;
+			}
+			log_notice("shipping to %s as device %s", a->cred.server, a->cred.device_id);
+		} else if (err == -ENOENT) {
+			log_notice("not enrolled (no %s/%s): records stay in the spool",
+				   a->conf.state_dir, DEVICE_FILE);
+			err = 0;
+		} else {
+			log_err("%s/%s: %s", a->conf.state_dir, DEVICE_FILE, strerror(-err));
+			goto out;
+		}
+	}
 	emit_agent(a, "start");
 	sd_notify(0, "READY=1");
 	log_notice("actlogd %s running: state %s, interval %us, socket %s%s", ACTLOG_VERSION,
@@ -948,6 +1162,7 @@ int main(int argc, char **argv)
 	if (err)
 		log_err("event loop: %s", strerror(-err));
 out:
+	shipper_stop(a->ship);
 	control_close(a->ctl);
 	proc_bpf_close(a->pr_bpf);
 	proc_netlink_close(a->pr_nl);
@@ -962,5 +1177,8 @@ out:
 		close(a->epfd);
 	if (a->sigfd >= 0)
 		close(a->sigfd);
+	if (a->policyfd >= 0)
+		close(a->policyfd);
+	curl_global_cleanup();
 	return err ? 1 : 0;
 }

@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "gz.h"
+#include "log.h"
+#include "ship.h"
+#include "util.h"
+#include "version.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 300000
+#define GATHER_MS 1000 /* after a kick, wait this long so records batch up */
+
+struct batch {
+	struct spool_pos start, end;
+	uint32_t records;
+	char *body; /* NDJSON */
+	size_t len, cap;
+};
+
+struct shipper {
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, kicked;
+	struct ship_status st;
+	char *policy; /* newest policy not yet taken */
+	char etag[128];
+
+	struct spool *sp;
+	pthread_mutex_t *splock;
+	struct device_cred cred;
+	char spool_dir[512];
+	char inflight[600];
+	char epoch[17];
+	char ca_file[512];
+	uint32_t max_records, max_records_cfg, max_bytes, config_poll_s, backoff_max_ms;
+	uint32_t ok_streak; /* acknowledged batches since the last 413 */
+	int wake_fd;
+	CURL *curl;
+};
+
+/* ---- small HTTP client on libcurl ---- */
+
+struct resp {
+	char *buf;
+	size_t len;
+	int truncated;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct resp *r = ud;
+	size_t k = sz * n, room = SHIP_MAX_RESPONSE - r->len;
+
+	if (k > room) {
+		r->truncated = 1;
+		k = room;
+	}
+	if (k) {
+		memcpy(r->buf + r->len, p, k);
+		r->len += k;
+		r->buf[r->len] = '\0';
+	}
+	return sz * n; /* never fail the transfer for a long answer */
+}
+
+struct hdrs {
+	char etag[128];
+};
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	struct hdrs *h = ud;
+	size_t k = sz * n, i;
+
+	if (k > 5 && !strncasecmp(p, "ETag:", 5)) {
+		const char *v = p + 5;
+		size_t vl;
+
+		while (*v == ' ')
+			v++;
+		vl = k - (size_t)(v - p);
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
+			vl--;
+		if (vl < sizeof(h->etag)) {
+			for (i = 0; i < vl; i++)
+				h->etag[i] = v[i];
+			h->etag[vl] = '\0';
+		}
+	}
+	return k;
+}
+
+/* Abort a transfer in flight when the daemon stops (int *stop). */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return ud && __atomic_load_n((int *)ud, __ATOMIC_RELAXED);
+}
+
+/*
+ * One request. body may be NULL (GET). Returns the HTTP status (>0), or
+ * -errno with msg set when no answer came. r->buf is malloc'd by the caller.
+ */
+static long http_call(CURL *c, const char *method, const char *url, const char *const *headers,
+		      const void *body, size_t len, const char *ca_file, struct resp *r,
+		      struct hdrs *h, int *stop, char *msg, size_t msglen)
+{
+	struct curl_slist *hl = NULL;
+	char err[CURL_ERROR_SIZE] = "";
+	long code = 0;
+	CURLcode rc;
+
+	curl_easy_reset(c);
+	for (; headers && *headers; headers++)
+		hl = curl_slist_append(hl, *headers);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "actlogd");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
+	if (h) {
+		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
+	}
+	if (ca_file && *ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+	if (!strcmp(method, "POST")) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	r->len = 0;
+	r->buf[0] = '\0';
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(hl);
+	if (rc != CURLE_OK) {
+		snprintf(msg, msglen, "%s", err[0] ? err : curl_easy_strerror(rc));
+		return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	return code;
+}
+
+/* The "error" member of a JSON answer, or the status line. */
+static void answer_error(const struct resp *r, long code, char *msg, size_t msglen)
+{
+	cJSON *j = cJSON_Parse(r->buf);
+	const cJSON *e = j ? cJSON_GetObjectItem(j, "error") : NULL;
+
+	if (cJSON_IsString(e))
+		snprintf(msg, msglen, "HTTP %ld: %s", code, e->valuestring);
+	else
+		snprintf(msg, msglen, "HTTP %ld", code);
+	cJSON_Delete(j);
+}
+
+/* ---- enrollment ---- */
+
+int device_cred_load(const char *state_dir, struct device_cred *c)
+{
+	char path[600], *buf = NULL;
+	const cJSON *s, *id, *t;
+	cJSON *j;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, DEVICE_FILE);
+	r = read_file(path, 16384, &buf, NULL);
+	if (r)
+		return r;
+	j = cJSON_Parse(buf);
+	free(buf);
+	s = cJSON_GetObjectItem(j, "server");
+	id = cJSON_GetObjectItem(j, "device_id");
+	t = cJSON_GetObjectItem(j, "device_token");
+	r = -EINVAL;
+	if (cJSON_IsString(s) && cJSON_IsString(id) && cJSON_IsString(t) &&
+	    strlen(s->valuestring) < sizeof(c->server) && strlen(id->valuestring) < sizeof(c->device_id) &&
+	    strlen(t->valuestring) < sizeof(c->token)) {
+		strcpy(c->server, s->valuestring);
+		strcpy(c->device_id, id->valuestring);
+		strcpy(c->token, t->valuestring);
+		c->ca_file[0] = '\0';
+		t = cJSON_GetObjectItem(j, "ca_file");
+		if (cJSON_IsString(t) && strlen(t->valuestring) < sizeof(c->ca_file))
+			strcpy(c->ca_file, t->valuestring);
+		r = 0;
+	}
+	cJSON_Delete(j);
+	return r;
+}
+
+/* Write state_dir/device.json atomically with mode 0600. */
+static int device_cred_save(const char *state_dir, const struct device_cred *c)
+{
+	char path[600], tmp[620], *text;
+	cJSON *j = cJSON_CreateObject();
+	int fd, r;
+
+	cJSON_AddStringToObject(j, "server", c->server);
+	cJSON_AddStringToObject(j, "device_id", c->device_id);
+	cJSON_AddStringToObject(j, "device_token", c->token);
+	if (c->ca_file[0])
+		cJSON_AddStringToObject(j, "ca_file", c->ca_file);
+	text = cJSON_Print(j);
+	cJSON_Delete(j);
+	if (!text)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/%s", state_dir, DEVICE_FILE);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(text);
+		return -errno;
+	}
+	r = write_all(fd, text, strlen(text));
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	free(text);
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+int ship_enroll(const char *server, const char *secret, const char *state_dir,
+		const char *host_id, const char *ca_file, char *msg, size_t msglen)
+{
+	static const char *const hdr[] = {"Content-Type: application/json", NULL};
+	struct resp r = {0};
+	struct device_cred c = {0};
+	char url[700], host[256] = "";
+	const cJSON *id, *tok;
+	cJSON *req, *ans = NULL;
+	char *body = NULL;
+	long code;
+	int err = 0;
+	CURL *curl;
+
+	if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8)) {
+		snprintf(msg, msglen, "server must be an http:// or https:// URL");
+		return -EINVAL;
+	}
+	if (strlen(server) >= sizeof(c.server)) {
+		snprintf(msg, msglen, "server URL too long");
+		return -EINVAL;
+	}
+	gethostname(host, sizeof(host) - 1);
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "secret", secret);
+	cJSON_AddStringToObject(req, "host_id", host_id);
+	cJSON_AddStringToObject(req, "hostname", host);
+	cJSON_AddStringToObject(req, "agent_version", ACTLOG_VERSION);
+	body = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	r.buf = malloc(SHIP_MAX_RESPONSE + 1);
+	curl = curl_easy_init();
+	if (!body || !r.buf || !curl) {
+		err = -ENOMEM;
+		snprintf(msg, msglen, "out of memory");
+		goto out;
+	}
+	snprintf(url, sizeof(url), "%s/api/v1/enroll", server);
+	code = http_call(curl, "POST", url, hdr, body, strlen(body), ca_file, &r, NULL, NULL, msg,
+			 msglen);
+	if (code < 0) {
+		err = (int)code;
+		goto out;
+	}
+	if (code != 200 && code != 201) {
+		answer_error(&r, code, msg, msglen);
+		err = code == 401 || code == 403 ? -EACCES : -EPROTO;
+		goto out;
+	}
+	ans = cJSON_Parse(r.buf);
+	id = cJSON_GetObjectItem(ans, "device_id");
+	tok = cJSON_GetObjectItem(ans, "device_token");
+	if (!cJSON_IsString(id) || !cJSON_IsString(tok) ||
+	    strlen(id->valuestring) >= sizeof(c.device_id) ||
+	    strlen(tok->valuestring) >= sizeof(c.token)) {
+		snprintf(msg, msglen, "the server's answer has no device_id/device_token");
+		err = -EPROTO;
+		goto out;
+	}
+	strcpy(c.server, server);
+	strcpy(c.device_id, id->valuestring);
+	strcpy(c.token, tok->valuestring);
+	if (ca_file && strlen(ca_file) < sizeof(c.ca_file))
+		strcpy(c.ca_file, ca_file);
+	err = device_cred_save(state_dir, &c);
+	if (err)
+		snprintf(msg, msglen, "saving %s/%s: %s", state_dir, DEVICE_FILE, strerror(-err));
+	else
+		snprintf(msg, msglen, "%s", c.device_id);
+out:
+	cJSON_Delete(ans);
+	free(body);
+	free(r.buf);
+	if (curl)
+		curl_easy_cleanup(curl);
+	return err;
+}
+
+/* ---- batches ---- */
+
+static int pos_cmp(const struct spool_pos *a, const struct spool_pos *b)
+{
+	if (a->seg != b->seg)
+		return a->seg < b->seg ? -1 : 1;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+static int inflight_load(struct shipper *s, struct spool_pos *start, struct spool_pos *end)
+{
+	char *buf = NULL;
+	int r = read_file(s->inflight, 256, &buf, NULL);
+
+	if (r)
+		return r;
+	r = sscanf(buf, "%" SCNx64 " %" SCNu64 " %" SCNx64 " %" SCNu64, &start->seg, &start->off,
+		   &end->seg, &end->off) == 4
+		    ? 0
+		    : -EINVAL;
+	free(buf);
+	return r;
+}
+
+static int inflight_save(struct shipper *s, const struct batch *b)
+{
+	char tmp[620], line[128];
+	int fd, r;
+
+	snprintf(line, sizeof(line), "%016" PRIx64 " %" PRIu64 " %016" PRIx64 " %" PRIu64 "\n",
+		 b->start.seg, b->start.off, b->end.seg, b->end.off);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->inflight);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, line, strlen(line));
+	if (!r && fdatasync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (!r && rename(tmp, s->inflight) < 0)
+		r = -errno;
+	return r;
+}
+
+static int batch_add(struct batch *b, const void *p, size_t len)
+{
+	char *nb;
+	size_t cap;
+
+	if (b->len + len + 1 > b->cap) {
+		cap = (b->len + len + 1) * 2;
+		nb = realloc(b->body, cap);
+		if (!nb)
+			return -ENOMEM;
+		b->body = nb;
+		b->cap = cap;
+	}
+	memcpy(b->body + b->len, p, len);
+	b->len += len;
+	b->body[b->len++] = '\n';
+	return 0;
+}
+
+/*
+ * Build the next batch from the cursor. An inflight range that starts at the
+ * cursor is rebuilt exactly, so a re-send carries the same records under the
+ * same id. Returns the number of records (0: nothing pending) or -errno.
+ */
+static int batch_build(struct shipper *s, struct batch *b)
+{
+	struct spool_pos cur, ifs, ife, next;
+	struct spool_reader *rd = NULL;
+	struct spool_frame f;
+	int r, exact = 0;
+
+	pthread_mutex_lock(s->splock);
+	spool_cursor(s->sp, &cur);
+	pthread_mutex_unlock(s->splock);
+	b->len = 0;
+	b->records = 0;
+	b->start = b->end = cur;
+	if (inflight_load(s, &ifs, &ife) == 0 && pos_cmp(&ifs, &cur) == 0 && pos_cmp(&ife, &cur) > 0)
+		exact = 1;
+	r = spool_reader_open(&rd, s->spool_dir, &cur);
+	if (r)
+		return r;
+	while (exact ? pos_cmp(&b->end, &ife) < 0
+		     : b->records < s->max_records && b->len < s->max_bytes) {
+		r = spool_reader_next(rd, &f, &next);
+		if (r <= 0)
+			break;
+		if (!exact && b->records > 0 && b->len + f.len + 1 > s->max_bytes)
+			break;
+		r = batch_add(b, f.payload, f.len);
+		if (r)
+			break;
+		b->records++;
+		b->end = next;
+	}
+	spool_reader_close(rd);
+	if (r < 0)
+		return r;
+	if (exact && pos_cmp(&b->end, &ife) != 0) {
+		/* the range is no longer on disk as it was (the cap took part of
+		 * it): forget it and build a fresh batch next time */
+		unlink(s->inflight);
+		return -EAGAIN;
+	}
+	if (b->records && !exact) {
+		r = inflight_save(s, b);
+		if (r)
+			return r;
+	}
+	return (int)b->records;
+}
+
+static void set_error(struct shipper *s, int http, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_error(struct shipper *s, int http, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&s->mu);
+	s->st.failures++;
+	s->st.last_http = http;
+	va_start(ap, fmt);
+	vsnprintf(s->st.last_error, sizeof(s->st.last_error), fmt, ap);
+	va_end(ap);
+	s->st.backoff_ms = s->st.backoff_ms ? s->st.backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (s->st.backoff_ms < BACKOFF_MIN_MS)
+		s->st.backoff_ms = BACKOFF_MIN_MS;
+	if (s->st.backoff_ms > s->backoff_max_ms)
+		s->st.backoff_ms = s->backoff_max_ms;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Send one batch. 1: acknowledged, 0: nothing to send, -errno: failed
+ * (status updated, caller backs off). */
+static int ship_one(struct shipper *s, struct batch *b, struct resp *r)
+{
+	char url[700], auth[200], bid[160], msg[160];
+	const char *hdr[6];
+	uint8_t *z = NULL;
+	size_t zl;
+	long code;
+	int n, err;
+	cJSON *ans;
+	const cJSON *rej;
+
+	n = batch_build(s, b);
+	if (n <= 0) {
+		if (n < 0 && n != -EAGAIN)
+			set_error(s, 0, "reading the spool: %s", strerror(-n));
+		return n == -EAGAIN ? 0 : n;
+	}
+	err = gz_compress(b->body, b->len, 6, &z, &zl);
+	if (err) {
+		set_error(s, 0, "compressing a batch: %s", strerror(-err));
+		return err;
+	}
+	snprintf(url, sizeof(url), "%s/api/v1/ingest", s->cred.server);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->cred.token);
+	snprintf(bid, sizeof(bid), "X-Batch-Id: %s-%" PRIx64 "-%" PRIu64 "-%" PRIx64 "-%" PRIu64,
+		 s->epoch, b->start.seg, b->start.off, b->end.seg, b->end.off);
+	hdr[0] = auth;
+	hdr[1] = bid;
+	hdr[2] = "Content-Type: application/x-ndjson";
+	hdr[3] = "Content-Encoding: gzip";
+	hdr[4] = "Expect:";
+	hdr[5] = NULL;
+	code = http_call(s->curl, "POST", url, hdr, z, zl, s->ca_file, r, NULL, &s->stop, msg,
+			 sizeof(msg));
+	free(z);
+	if (code < 0) {
+		set_error(s, 0, "%s", msg);
+		return (int)code;
+	}
+	if (code == 413 && b->records > 1) {
+		/* the server takes smaller batches: halve and rebuild at once (not
+		 * an outage, so no back-off) */
+		pthread_mutex_lock(&s->mu);
+		s->max_records = b->records / 2;
+		s->ok_streak = 0;
+		s->st.last_http = 413;
+		pthread_mutex_unlock(&s->mu);
+		unlink(s->inflight);
+		log_info("server refused a batch of %u records as too large; now at most %u",
+			 b->records, b->records / 2);
+		return 1;
+	}
+	if (code != 200) {
+		answer_error(r, code, msg, sizeof(msg));
+		set_error(s, (int)code, "%s%s", msg,
+			  code == 401 || code == 403 ? " (device token refused: re-enroll?)" : "");
+		return -EPROTO;
+	}
+	ans = cJSON_Parse(r->buf);
+	rej = ans ? cJSON_GetObjectItem(ans, "rejected") : NULL;
+	pthread_mutex_lock(s->splock);
+	err = spool_ack(s->sp, &b->end);
+	pthread_mutex_unlock(s->splock);
+	if (err) {
+		cJSON_Delete(ans);
+		set_error(s, 200, "acknowledging the spool: %s", strerror(-err));
+		return err;
+	}
+	unlink(s->inflight);
+	pthread_mutex_lock(&s->mu);
+	s->st.batches++;
+	s->st.records += b->records;
+	/* after a 413 shrank batches, try larger ones again after a while */
+	if (s->max_records < s->max_records_cfg && ++s->ok_streak >= 64) {
+		s->ok_streak = 0;
+		s->max_records = s->max_records * 2 < s->max_records_cfg ? s->max_records * 2
+									  : s->max_records_cfg;
+	}
+	if (cJSON_IsArray(rej))
+		s->st.rejected += (uint64_t)cJSON_GetArraySize(rej);
+	s->st.last_ok_ms = (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
+	s->st.backoff_ms = 0;
+	s->st.last_http = 200;
+	s->st.last_error[0] = '\0';
+	pthread_mutex_unlock(&s->mu);
+	if (cJSON_IsArray(rej) && cJSON_GetArraySize(rej) > 0)
+		log_warn("server refused %d of %u records in a batch (see its answer)",
+			 cJSON_GetArraySize(rej), b->records);
+	cJSON_Delete(ans);
+	return 1;
+}
+
+/* Ask for the effective policy (ETag, 304 when unchanged). */
+static void fetch_policy(struct shipper *s, struct resp *r)
+{
+	char url[700], auth[200], inm[200], msg[160];
+	const char *hdr[3] = {auth, NULL, NULL};
+	struct hdrs h = {""};
+	uint64_t one = 1;
+	long code;
+
+	snprintf(url, sizeof(url), "%s/api/v1/agent/config", s->cred.server);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->cred.token);
+	if (s->etag[0]) {
+		snprintf(inm, sizeof(inm), "If-None-Match: %s", s->etag);
+		hdr[1] = inm;
+	}
+	code = http_call(s->curl, "GET", url, hdr, NULL, 0, s->ca_file, r, &h, &s->stop, msg,
+			 sizeof(msg));
+	if (code == 304 || code < 0)
+		return;
+	if (code != 200 || r->truncated || !cJSON_Parse(r->buf)) {
+		log_debug("policy fetch: HTTP %ld", code);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	free(s->policy);
+	s->policy = strdup(r->buf);
+	snprintf(s->etag, sizeof(s->etag), "%s", h.etag);
+	pthread_mutex_unlock(&s->mu);
+	if (s->wake_fd >= 0)
+		(void)!write(s->wake_fd, &one, sizeof(one));
+}
+
+/* Sleep until kicked, stopped or ms passed. Returns 1 when stopping. */
+static int wait_ms(struct shipper *s, uint32_t ms, int until_kick)
+{
+	struct timespec ts;
+	int stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop && !(until_kick && s->kicked))
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
+			break;
+	if (until_kick)
+		s->kicked = 0;
+	stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
+static void *ship_main(void *arg)
+{
+	struct shipper *s = arg;
+	struct batch b = {0};
+	struct resp r = {0};
+	uint64_t next_policy = 0, now;
+	uint32_t backoff, jitter;
+	int n;
+
+	r.buf = malloc(SHIP_MAX_RESPONSE + 1);
+	if (!r.buf)
+		return NULL;
+	for (;;) {
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (now >= next_policy) {
+			fetch_policy(s, &r);
+			next_policy = now + (uint64_t)s->config_poll_s * NSEC_PER_SEC;
+		}
+		do
+			n = ship_one(s, &b, &r);
+		while (n == 1 && !s->stop);
+		if (s->stop)
+			break;
+		pthread_mutex_lock(&s->mu);
+		backoff = s->st.backoff_ms;
+		pthread_mutex_unlock(&s->mu);
+		if (n < 0 && backoff) {
+			/* full jitter in [backoff/2, backoff] */
+			getrandom(&jitter, sizeof(jitter), 0);
+			if (wait_ms(s, backoff / 2 + jitter % (backoff / 2 + 1), 0))
+				break;
+			continue;
+		}
+		/* caught up: wait for new records (or the next policy poll), then
+		 * give them a moment to batch up */
+		if (wait_ms(s, s->config_poll_s * 1000, 1) || wait_ms(s, GATHER_MS, 0))
+			break;
+	}
+	free(b.body);
+	free(r.buf);
+	return NULL;
+}
+
+int shipper_start(struct shipper **out, const struct ship_opts *o, struct spool *sp,
+		  pthread_mutex_t *spool_lock)
+{
+	pthread_condattr_t ca;
+	struct shipper *s;
+	char path[600], *buf = NULL;
+	uint64_t rnd;
+	int err, fd;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	s->sp = sp;
+	s->splock = spool_lock;
+	s->cred = *o->cred;
+	s->max_records = o->max_records ? o->max_records : SHIP_MAX_RECORDS;
+	s->max_records_cfg = s->max_records;
+	s->max_bytes = o->max_bytes ? o->max_bytes : SHIP_MAX_BYTES;
+	s->config_poll_s = o->config_poll_s ? o->config_poll_s : 60;
+	s->backoff_max_ms = o->backoff_max_ms ? o->backoff_max_ms : BACKOFF_MAX_MS;
+	s->wake_fd = o->wake_fd;
+	snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", o->spool_dir);
+	snprintf(s->inflight, sizeof(s->inflight), "%s/inflight", o->state_dir);
+	snprintf(s->ca_file, sizeof(s->ca_file), "%s", o->cred->ca_file);
+	/* the epoch names this spool in batch ids, so a spool made anew never
+	 * reuses the ids of an old one */
+	snprintf(path, sizeof(path), "%s/ship-epoch", o->state_dir);
+	if (read_file(path, 64, &buf, NULL) == 0 && strlen(buf) == 16) {
+		memcpy(s->epoch, buf, 17);
+	} else {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+			err = -EIO;
+			goto fail;
+		}
+		snprintf(s->epoch, sizeof(s->epoch), "%016" PRIx64, rnd);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write_all(fd, s->epoch, 16) || fsync(fd) < 0) {
+			err = -errno;
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		close(fd);
+	}
+	free(buf);
+	buf = NULL;
+	s->curl = curl_easy_init();
+	if (!s->curl) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = -pthread_create(&s->th, NULL, ship_main, s);
+	if (err)
+		goto fail;
+	s->started = 1;
+	*out = s;
+	return 0;
+fail:
+	free(buf);
+	shipper_stop(s);
+	return err ? err : -EINVAL;
+}
+
+void shipper_kick(struct shipper *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->kicked = 1;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void shipper_status(struct shipper *s, struct ship_status *st)
+{
+	pthread_mutex_lock(&s->mu);
+	*st = s->st;
+	pthread_mutex_unlock(&s->mu);
+}
+
+char *shipper_take_policy(struct shipper *s)
+{
+	char *p;
+
+	pthread_mutex_lock(&s->mu);
+	p = s->policy;
+	s->policy = NULL;
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+void shipper_stop(struct shipper *s)
+{
+	if (!s)
+		return;
+	if (s->started) {
+		pthread_mutex_lock(&s->mu);
+		__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->th, NULL);
+	}
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	free(s->policy);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	explicit_bzero(s->cred.token, sizeof(s->cred.token));
+	free(s);
+}
