@@ -239,6 +239,17 @@ static void print_status(const cJSON *s)
 	       human_bytes(num(s, "spool.max_bytes"), b2, sizeof(b2)), num(s, "spool.segments"),
 	       num(s, "spool.pending"),
 	       cJSON_IsTrue(cJSON_GetObjectItem(s, "upload")) ? "" : " (upload off)");
+	if (!cJSON_IsTrue(lookup(s, "shipping.enrolled")))
+		printf("shipping:  not enrolled (actlogd enroll --server URL --secret S)\n");
+	else if (!cJSON_IsTrue(lookup(s, "shipping.active")))
+		printf("shipping:  enrolled as %s, upload off\n", str(s, "shipping.device_id"));
+	else
+		printf("shipping:  to %s as %s: %.0f batches, %.0f records, %.0f failures%s%s%s\n",
+		       str(s, "shipping.server"), str(s, "shipping.device_id"),
+		       num(s, "shipping.batches"), num(s, "shipping.records"),
+		       num(s, "shipping.failures"), *str(s, "shipping.last_error") ? ", last error: " : "",
+		       *str(s, "shipping.last_error") ? str(s, "shipping.last_error") : "",
+		       num(s, "shipping.backoff_ms") > 0 ? " (backing off)" : "");
 	if (cJSON_IsNumber(lookup(s, "spool.age_s")))
 		printf("           oldest %s (%s ago)\n", str(s, "spool.oldest"),
 		       human_secs(num(s, "spool.age_s"), b1, sizeof(b1)));
@@ -322,6 +333,10 @@ static int cmd_metrics(const char *sock)
 	printf("actlog_spool_pending_records %.0f\n", num(s, "spool.pending"));
 	metric("actlog_spool_oldest_age_seconds", "gauge", "Age of the oldest spooled record.");
 	printf("actlog_spool_oldest_age_seconds %.3f\n", num(s, "spool.age_s"));
+	metric("actlog_shipped_records_total", "counter", "Records the server acknowledged.");
+	printf("actlog_shipped_records_total %.0f\n", num(s, "shipping.records"));
+	metric("actlog_ship_failures_total", "counter", "Failed shipping attempts.");
+	printf("actlog_ship_failures_total %.0f\n", num(s, "shipping.failures"));
 	metric("actlog_interval_seconds", "gauge", "Length of the activity interval.");
 	printf("actlog_interval_seconds %.0f\n", num(s, "interval.seconds"));
 	if (cJSON_IsNumber(cJSON_GetObjectItem(s, "last_input_age_s"))) {
