@@ -1,0 +1,1247 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * http.c - the HTTP layer on libmicrohttpd: listen socket, daemon, route
+ * table, body accumulation with caps, replies, access log, graceful stop,
+ * and a token-bucket rate limiter. See http.h for the contracts.
+ *
+ * MHD calls on_access() several times per request:
+ *   1. headers parsed, *upload_data_size == 0: we route, check
+ *      Content-Length and return without a response (except the early 413);
+ *   2. zero or more times with body bytes: we store or drop them, and always
+ *      consume all of them (*upload_data_size = 0);
+ *   3. *upload_data_size == 0 again, body complete: the handler runs and the
+ *      response is queued here, never earlier, or MHD would close a
+ *      keep-alive connection whose body it has not read.
+ * MHD refuses MHD_queue_response() while the body is being received, so a
+ * chunked body that passes max_body can only be answered in step 3.
+ *
+ * The request object is created in the URI-log callback (first thing MHD
+ * knows about a request) and freed in the completion callback, which MHD
+ * calls for every request it told us about, also those it refused itself
+ * (431) or that were aborted; that callback writes the access line.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "gz.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+#define BODY_MIN_ALLOC 16384u
+#define ERR_MSG_MAX 512
+#define HDR_VALUE_MAX 1024
+#define LOG_PATH_MAX 256
+#define METHOD_MAX 16
+#define ALLOW_MAX 128
+
+struct route {
+	const struct http_route *r;
+	char *buf;			      /* pattern copy, split at '/' */
+	unsigned nseg;			      /* number of segments */
+	const char *seg[HTTP_MAX_SEGMENTS];   /* literal, or param name */
+	signed char param[HTTP_MAX_SEGMENTS]; /* param index, -1 for literals */
+	unsigned nparam;
+};
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	int lfd;       /* until handed to MHD */
+	ino_t lfd_ino; /* identifies lfd after a failed MHD start */
+	uint16_t port;
+	sa_family_t family;
+	size_t max_body;
+	size_t max_inflated;
+	unsigned stop_timeout_ms;
+	struct route *routes;
+	size_t n_routes;
+	char *tls_cert;
+	char *tls_key;
+	size_t tls_key_len;
+	atomic_bool stopping;
+	pthread_mutex_t lock; /* guards active */
+	pthread_cond_t idle;  /* signalled when active drops to 0 */
+	bool sync_init;
+	unsigned long active; /* requests between URI log and completion */
+};
+
+enum req_phase {
+	REQ_NEW,  /* no access callback yet */
+	REQ_BODY, /* headers seen, reading the body */
+	REQ_DONE, /* response queued */
+};
+
+struct http_req {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	enum req_phase phase;
+	uint64_t t0_ns;
+	char client[INET6_ADDRSTRLEN];
+	char method[METHOD_MAX]; /* for the log; "-" until known */
+	char *log_path;		 /* raw path before '?', for the log */
+	char *path;		 /* decoded path */
+	char *segbuf;		 /* copy of path split at '/' */
+	const char *seg[HTTP_MAX_SEGMENTS];
+	unsigned nseg;
+	const struct route *route;
+	const char *pval[HTTP_MAX_PARAMS];
+	int err_status; /* answer decided before the handler (404, 405, 413) */
+	char allow[ALLOW_MAX];
+	uint8_t *body;
+	size_t body_len, body_cap;
+	size_t dropped; /* body bytes read but not stored */
+	uint8_t *inflated;
+	size_t inflated_len;
+	struct MHD_Response *resp;
+	int status;
+	size_t resp_len;
+	unsigned nhdr;
+	char *hdr_name[HTTP_MAX_HEADERS];
+	char *hdr_value[HTTP_MAX_HEADERS];
+};
+
+/* ------------------------------------------------------------------ */
+/* listen address                                                      */
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 5)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon, *hs;
+	size_t hl;
+	uint16_t port;
+
+	if (!s)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		hs = s + 1;
+		hl = (size_t)(end - hs);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		hs = s;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host) || parse_port(colon + 1, &port) < 0)
+		return -EINVAL;
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			return -EINVAL;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return -EINVAL;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* routes                                                              */
+
+/* Split s (modified) after its leading '/' into at most max segments. */
+static int split_path(char *s, const char **seg, unsigned max, unsigned *n)
+{
+	unsigned i = 0;
+
+	if (*s != '/')
+		return -EINVAL;
+	s++;
+	for (;;) {
+		char *slash = strchr(s, '/');
+
+		if (i == max)
+			return -E2BIG;
+		seg[i++] = s;
+		if (!slash)
+			break;
+		*slash = '\0';
+		s = slash + 1;
+	}
+	*n = i;
+	return 0;
+}
+
+static bool is_tchar(int c)
+{
+	return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c);
+}
+
+static bool is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!is_tchar((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int route_compile(struct route *rt, const struct http_route *r)
+{
+	unsigned i, j;
+
+	if (!r->method || !is_token(r->method) || strlen(r->method) >= METHOD_MAX || !r->pattern ||
+	    !r->handler)
+		return -EINVAL;
+	rt->r = r;
+	rt->buf = strdup(r->pattern);
+	if (!rt->buf)
+		return -ENOMEM;
+	if (split_path(rt->buf, rt->seg, HTTP_MAX_SEGMENTS, &rt->nseg) < 0)
+		return -EINVAL;
+	for (i = 0; i < rt->nseg; i++) {
+		char *s = (char *)rt->seg[i];
+		size_t l = strlen(s);
+
+		rt->param[i] = -1;
+		if (strpbrk(s, "{}") == NULL)
+			continue;
+		if (l < 3 || s[0] != '{' || s[l - 1] != '}' || rt->nparam == HTTP_MAX_PARAMS)
+			return -EINVAL;
+		s[l - 1] = '\0';
+		rt->seg[i] = ++s;
+		for (; *s; s++)
+			if (!isalnum((unsigned char)*s) && *s != '_')
+				return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (rt->param[j] >= 0 && strcmp(rt->seg[j], rt->seg[i]) == 0)
+				return -EINVAL;
+		rt->param[i] = (signed char)rt->nparam++;
+	}
+	return 0;
+}
+
+static bool route_match_path(const struct route *rt, const struct http_req *req)
+{
+	unsigned i;
+
+	if (rt->nseg != req->nseg)
+		return false;
+	for (i = 0; i < rt->nseg; i++) {
+		if (rt->param[i] >= 0) {
+			if (req->seg[i][0] == '\0')
+				return false;
+		} else if (strcmp(rt->seg[i], req->seg[i]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool method_matches(const char *route_method, const char *method)
+{
+	return strcmp(route_method, method) == 0 ||
+	       (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
+/* Append m to the comma-separated list in req->allow unless it is there. */
+static void allow_add(struct http_req *req, const char *m)
+{
+	size_t ml = strlen(m), al = strlen(req->allow);
+	const char *p = req->allow;
+
+	while (*p) {
+		size_t l = strcspn(p, ",");
+
+		if (l == ml && strncmp(p, m, ml) == 0)
+			return;
+		p += l;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	if (al + ml + 3 > sizeof(req->allow))
+		return;
+	snprintf(req->allow + al, sizeof(req->allow) - al, "%s%s", al ? ", " : "", m);
+}
+
+/*
+ * Route req (path and method already set): req->route and its parameters, or
+ * req->err_status 404 / 405 (with req->allow). 0 or -ENOMEM.
+ */
+static int req_route(struct http_req *req, const char *method)
+{
+	const struct http_server *s = req->srv;
+	bool path_known = false;
+	size_t i;
+
+	req->segbuf = strdup(req->path);
+	if (!req->segbuf)
+		return -ENOMEM;
+	if (split_path(req->segbuf, req->seg, HTTP_MAX_SEGMENTS, &req->nseg) < 0) {
+		req->err_status = MHD_HTTP_NOT_FOUND;
+		return 0;
+	}
+	for (i = 0; i < s->n_routes; i++) {
+		const struct route *rt = &s->routes[i];
+		unsigned j;
+
+		if (!route_match_path(rt, req))
+			continue;
+		if (!method_matches(rt->r->method, method)) {
+			path_known = true;
+			allow_add(req, rt->r->method);
+			if (strcmp(rt->r->method, "GET") == 0)
+				allow_add(req, "HEAD");
+			continue;
+		}
+		req->route = rt;
+		for (j = 0; j < rt->nseg; j++)
+			if (rt->param[j] >= 0)
+				req->pval[rt->param[j]] = req->seg[j];
+		return 0;
+	}
+	req->err_status = path_known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* request life                                                        */
+
+static void server_active_add(struct http_server *s, int d)
+{
+	pthread_mutex_lock(&s->lock);
+	if (d > 0)
+		s->active++;
+	else if (--s->active == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void req_free(struct http_req *req)
+{
+	unsigned i;
+
+	if (!req)
+		return;
+	if (req->resp)
+		MHD_destroy_response(req->resp);
+	for (i = 0; i < req->nhdr; i++) {
+		free(req->hdr_name[i]);
+		free(req->hdr_value[i]);
+	}
+	free(req->inflated);
+	free(req->body);
+	free(req->segbuf);
+	free(req->path);
+	free(req->log_path);
+	free(req);
+}
+
+/* A new request on conn; uri is the raw request target. NULL on ENOMEM. */
+static struct http_req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *uri)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_req *req;
+
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return NULL;
+	req->log_path = strndup(uri ? uri : "", uri ? strcspn(uri, "?") : 0);
+	if (!req->log_path) {
+		free(req);
+		return NULL;
+	}
+	req->srv = s;
+	req->conn = conn;
+	req->t0_ns = clock_ns(CLOCK_MONOTONIC);
+	strcpy(req->method, "-");
+	strcpy(req->client, "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->client,
+				  sizeof(req->client));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+				  req->client, sizeof(req->client));
+	}
+	server_active_add(s, 1);
+	return req;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	return req_new(cls, conn, uri);
+}
+
+static const char *term_name(enum MHD_RequestTerminationCode t)
+{
+	switch (t) {
+	case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+		return NULL;
+	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+		return "timeout";
+	case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+		return "shutdown";
+	case MHD_REQUEST_TERMINATED_READ_ERROR:
+		return "read_error";
+	case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+		return "client_abort";
+	default:
+		return "error";
+	}
+}
+
+static void access_log(const struct http_req *req, enum MHD_RequestTerminationCode t)
+{
+	char path[LOG_PATH_MAX], method[METHOD_MAX];
+	const char *term = term_name(t);
+	uint64_t ms = (clock_ns(CLOCK_MONOTONIC) - req->t0_ns) / NSEC_PER_MSEC;
+
+	if (log_level() < LOG_LVL_INFO)
+		return;
+	utf8_clean(path, sizeof(path), req->log_path, strlen(req->log_path));
+	utf8_clean(method, sizeof(method), req->method, strlen(req->method));
+	for (char *p = path; *p; p++)
+		if (*p == ' ')
+			*p = '?';
+	log_info("access method=%s path=%s status=%d bytes=%zu ms=%llu client=%s%s%s", method,
+		 path[0] ? path : "-", req->status, req->resp_len, (unsigned long long)ms,
+		 req->client, term ? " term=" : "", term ? term : "");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode t)
+{
+	struct http_server *s = cls;
+	struct http_req *req = *con_cls;
+
+	(void)conn;
+	if (!req)
+		return;
+	*con_cls = NULL;
+	access_log(req, t);
+	req_free(req);
+	server_active_add(s, -1);
+}
+
+/* ------------------------------------------------------------------ */
+/* responses                                                           */
+
+static int reply_set(struct http_req *req, int status, struct MHD_Response *resp, size_t len)
+{
+	if (!resp)
+		return -ENOMEM;
+	req->resp = resp;
+	req->status = status;
+	req->resp_len = len;
+	return 0;
+}
+
+static int reply_check(const struct http_req *req, int status)
+{
+	if (req->resp || req->phase == REQ_DONE)
+		return -EALREADY;
+	if (status < 100 || status > 599)
+		return -EINVAL;
+	return 0;
+}
+
+int http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *buf,
+		     size_t len)
+{
+	struct MHD_Response *r;
+	int err = reply_check(req, status);
+
+	if (err < 0)
+		return err;
+	if (!buf && len)
+		return -EINVAL;
+	r = MHD_create_response_from_buffer(len, (void *)(buf ? buf : ""), MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return -ENOMEM;
+	if (content_type &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) {
+		MHD_destroy_response(r);
+		return -EINVAL;
+	}
+	return reply_set(req, status, r, len);
+}
+
+int http_reply_empty(struct http_req *req, int status)
+{
+	return http_reply_bytes(req, status, NULL, NULL, 0);
+}
+
+int http_reply_json(struct http_req *req, int status, cJSON *body)
+{
+	struct MHD_Response *r;
+	char *txt;
+	size_t len;
+	int err = reply_check(req, status);
+
+	if (err < 0 || !body) {
+		cJSON_Delete(body);
+		return err < 0 ? err : -ENOMEM;
+	}
+	txt = cJSON_PrintUnformatted(body);
+	cJSON_Delete(body);
+	if (!txt)
+		return -ENOMEM;
+	len = strlen(txt);
+	r = MHD_create_response_from_buffer_with_free_callback(len, txt, cJSON_free);
+	if (!r) {
+		cJSON_free(txt);
+		return -ENOMEM;
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") !=
+	    MHD_YES) {
+		MHD_destroy_response(r);
+		return -ENOMEM;
+	}
+	return reply_set(req, status, r, len);
+}
+
+static int reply_verror(struct http_req *req, int status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static int reply_verror(struct http_req *req, int status, const char *fmt, va_list ap)
+{
+	char msg[ERR_MSG_MAX], clean[ERR_MSG_MAX];
+	cJSON *o;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	utf8_clean(clean, sizeof(clean), msg, strlen(msg));
+	o = cJSON_CreateObject();
+	if (o && !cJSON_AddStringToObject(o, "error", clean)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return http_reply_json(req, status, o);
+}
+
+int http_reply_error(struct http_req *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = reply_verror(req, status, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int http_set_header(struct http_req *req, const char *name, const char *value)
+{
+	char *n, *v;
+
+	if (!name || !value || !is_token(name) || strcasecmp(name, "Content-Length") == 0 ||
+	    strcasecmp(name, "Transfer-Encoding") == 0 || strcasecmp(name, "Connection") == 0 ||
+	    strnlen(value, HDR_VALUE_MAX + 1) > HDR_VALUE_MAX || strpbrk(value, "\r\n"))
+		return -EINVAL;
+	if (req->nhdr == HTTP_MAX_HEADERS)
+		return -ENOSPC;
+	n = strdup(name);
+	v = strdup(value);
+	if (!n || !v) {
+		free(n);
+		free(v);
+		return -ENOMEM;
+	}
+	req->hdr_name[req->nhdr] = n;
+	req->hdr_value[req->nhdr++] = v;
+	return 0;
+}
+
+int http_status_for_errno(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EFBIG:
+		return 413;
+	case EBADMSG:
+	case EINVAL:
+	case EPROTO:
+		return 400;
+	case EOPNOTSUPP:
+		return 415;
+	case ENOENT:
+		return 404;
+	case EACCES:
+	case EPERM:
+		return 403;
+	case EAGAIN:
+		return 429;
+	case ENOMEM:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+static const char *status_message(int status)
+{
+	switch (status) {
+	case 400:
+		return "bad request";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not found";
+	case 405:
+		return "method not allowed";
+	case 413:
+		return "request body too large";
+	case 415:
+		return "unsupported content encoding";
+	case 429:
+		return "too many requests";
+	case 503:
+		return "out of memory";
+	default:
+		return "internal error";
+	}
+}
+
+/* Queue req's response (adding its extra headers) and give it to MHD. */
+static enum MHD_Result req_queue(struct http_req *req)
+{
+	struct MHD_Response *r = req->resp;
+	enum MHD_Result ret = MHD_YES;
+	unsigned i;
+
+	req->resp = NULL;
+	req->phase = REQ_DONE;
+	for (i = 0; i < req->nhdr && ret == MHD_YES; i++)
+		ret = MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
+	if (ret == MHD_YES && atomic_load(&req->srv->stopping))
+		ret = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (ret == MHD_YES)
+		ret = MHD_queue_response(req->conn, (unsigned)req->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Answer req with its pre-decided error (404, 405, 413). */
+static int reply_decided(struct http_req *req)
+{
+	int err;
+
+	if (req->err_status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+		err = http_set_header(req, MHD_HTTP_HEADER_ALLOW, req->allow);
+		if (err < 0)
+			return err;
+	}
+	if (req->err_status == MHD_HTTP_CONTENT_TOO_LARGE)
+		return http_reply_error(req, req->err_status,
+					"request body too large (limit %zu bytes)",
+					req->srv->max_body);
+	return http_reply_error(req, req->err_status, "%s", status_message(req->err_status));
+}
+
+/* Body complete: run the handler (or the decided error) and queue. */
+static enum MHD_Result req_finish(struct http_req *req)
+{
+	int err;
+
+	if (req->err_status) {
+		reply_decided(req);
+	} else {
+		err = req->route->r->handler(req, req->route->r->arg);
+		if (err >= 0 && !req->resp)
+			err = -EPROTO; /* the handler forgot to reply */
+		if (err < 0 && !req->resp) {
+			int st = err == -EPROTO ? 500 : http_status_for_errno(err);
+
+			/* headers the handler set (Retry-After) stay */
+			http_reply_error(req, st, "%s", status_message(st));
+		}
+	}
+	if (!req->resp)
+		return MHD_NO; /* out of memory: MHD closes the connection */
+	return req_queue(req);
+}
+
+/* First callback: method, path, route, Content-Length. */
+static enum MHD_Result req_begin(struct http_req *req, const char *url, const char *method)
+{
+	const char *cl;
+
+	snprintf(req->method, sizeof(req->method), "%s", method);
+	req->path = strdup(url);
+	if (!req->path || req_route(req, method) < 0)
+		return MHD_NO;
+	req->phase = REQ_BODY;
+	cl =
+	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(cl, &end, 10);
+		/* MHD has validated the value; treat anything odd as too large */
+		if (errno || end == cl || v > req->srv->max_body) {
+			/*
+			 * Too large: answer now, before a byte of the body is read.
+			 * MHD sends no "100 Continue" and closes the connection
+			 * after this response instead of reading the body.
+			 */
+			req->err_status = MHD_HTTP_CONTENT_TOO_LARGE;
+			if (reply_decided(req) < 0)
+				return MHD_NO;
+			return req_queue(req);
+		}
+	}
+	return MHD_YES;
+}
+
+/* Body bytes: store them up to max_body, drop the rest (bounded). */
+static int req_body(struct http_req *req, const char *data, size_t n)
+{
+	size_t max = req->srv->max_body;
+
+	if (!req->err_status && n > max - req->body_len) {
+		req->err_status = MHD_HTTP_CONTENT_TOO_LARGE;
+		req->dropped = req->body_len;
+		free(req->body);
+		req->body = NULL;
+		req->body_len = req->body_cap = 0;
+	}
+	if (req->err_status) {
+		/* answer after the body, but never read more than 2 * max_body */
+		if (n > 2 * max - req->dropped)
+			return -EFBIG;
+		req->dropped += n;
+		return 0;
+	}
+	if (req->body_len + n + 1 > req->body_cap) {
+		size_t cap = req->body_cap ? req->body_cap : BODY_MIN_ALLOC;
+		uint8_t *nb;
+
+		while (cap < req->body_len + n + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		nb = realloc(req->body, cap);
+		if (!nb)
+			return -ENOMEM;
+		req->body = nb;
+		req->body_cap = cap;
+	}
+	memcpy(req->body + req->body_len, data, n);
+	req->body_len += n;
+	req->body[req->body_len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+				 const char *method, const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct http_req *req = *con_cls;
+
+	(void)version;
+	if (!req) {
+		/* the URI log callback ran out of memory; try once more */
+		req = req_new(s, conn, url);
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+	}
+	if (req->phase == REQ_NEW)
+		return req_begin(req, url, method);
+	if (req->phase == REQ_DONE)
+		return MHD_YES;
+	if (*upload_data_size) {
+		int err = req_body(req, upload_data, *upload_data_size);
+
+		*upload_data_size = 0;
+		return err < 0 ? MHD_NO : MHD_YES;
+	}
+	return req_finish(req);
+}
+
+/* ------------------------------------------------------------------ */
+/* request accessors                                                   */
+
+const char *http_req_method(const struct http_req *req)
+{
+	return req->method;
+}
+
+const char *http_req_path(const struct http_req *req)
+{
+	return req->path;
+}
+
+const char *http_req_param(const struct http_req *req, const char *name)
+{
+	const struct route *rt = req->route;
+	unsigned i;
+
+	if (!rt || !name)
+		return NULL;
+	for (i = 0; i < rt->nseg; i++)
+		if (rt->param[i] >= 0 && strcmp(rt->seg[i], name) == 0)
+			return req->pval[rt->param[i]];
+	return NULL;
+}
+
+const char *http_req_query(const struct http_req *req, const char *name)
+{
+	return name ? MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name) : NULL;
+}
+
+const char *http_req_header(const struct http_req *req, const char *name)
+{
+	return name ? MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+const char *http_req_client(const struct http_req *req)
+{
+	return req->client;
+}
+
+const uint8_t *http_req_body(const struct http_req *req, size_t *len)
+{
+	*len = req->body_len;
+	return req->body ? req->body : (const uint8_t *)"";
+}
+
+int http_req_body_gunzip(struct http_req *req, const uint8_t **out, size_t *len)
+{
+	const char *enc = http_req_header(req, MHD_HTTP_HEADER_CONTENT_ENCODING);
+	size_t produced;
+	int err;
+
+	*out = NULL;
+	*len = 0;
+	if (!enc || !*enc || strcasecmp(enc, "identity") == 0) {
+		*out = http_req_body(req, len);
+		return 0;
+	}
+	if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0)
+		return -EOPNOTSUPP;
+	if (!req->inflated) {
+		err = gz_decompress(req->body, req->body_len, req->srv->max_inflated,
+				    &req->inflated, &produced);
+		if (err < 0)
+			return err;
+		req->inflated_len = produced;
+	}
+	*out = req->inflated;
+	*len = req->inflated_len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* server                                                              */
+
+static int read_tls(const char *path, char **out, size_t *len)
+{
+	return read_file(path, HTTP_MAX_TLS_FILE, out, len);
+}
+
+static void server_free(struct http_server *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (s->lfd >= 0)
+		close(s->lfd);
+	for (i = 0; i < s->n_routes; i++)
+		free(s->routes[i].buf);
+	free(s->routes);
+	free(s->tls_cert);
+	if (s->tls_key)
+		explicit_bzero(s->tls_key, s->tls_key_len);
+	free(s->tls_key);
+	if (s->sync_init) {
+		pthread_cond_destroy(&s->idle);
+		pthread_mutex_destroy(&s->lock);
+	}
+	free(s);
+}
+
+static int server_sync_init(struct http_server *s)
+{
+	pthread_condattr_t ca;
+	int err;
+
+	err = pthread_condattr_init(&ca);
+	if (err)
+		return -err;
+	err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!err)
+		err = pthread_cond_init(&s->idle, &ca);
+	pthread_condattr_destroy(&ca);
+	if (err)
+		return -err;
+	err = pthread_mutex_init(&s->lock, NULL);
+	if (err) {
+		pthread_cond_destroy(&s->idle);
+		return -err;
+	}
+	s->sync_init = true;
+	return 0;
+}
+
+/* socket, bind, listen; records the fd, its inode and the bound port. */
+static int server_listen(struct http_server *s, const char *addr, unsigned backlog)
+{
+	struct sockaddr_storage ss, bound;
+	socklen_t len, blen = sizeof(bound);
+	struct stat st;
+	int one = 1, err;
+
+	err = http_parse_listen(addr, &ss, &len);
+	if (err < 0)
+		return err;
+	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s->lfd < 0)
+		return -errno;
+	if (setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET6 &&
+	    setsockopt(s->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		return -errno;
+	if (bind(s->lfd, (struct sockaddr *)&ss, len) < 0)
+		return -errno;
+	if (listen(s->lfd, backlog > INT_MAX ? INT_MAX : (int)backlog) < 0)
+		return -errno;
+	if (getsockname(s->lfd, (struct sockaddr *)&bound, &blen) < 0 || fstat(s->lfd, &st) < 0)
+		return -errno;
+	s->lfd_ino = st.st_ino;
+	s->family = ss.ss_family;
+	s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						    : ((struct sockaddr_in *)&bound)->sin_port);
+	return 0;
+}
+
+/*
+ * After MHD_start_daemon() failed: MHD 0.9.75 has closed the listen socket on
+ * some failure paths (TLS set-up) and not on others (option checks). Close it
+ * only if the descriptor still refers to our socket.
+ */
+static void server_reclaim_lfd(struct http_server *s)
+{
+	struct stat st;
+
+	if (fstat(s->lfd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_ino != s->lfd_ino)
+		s->lfd = -1;
+}
+
+int http_start(const struct http_opts *o, struct http_server **out)
+{
+	struct MHD_OptionItem opt[16];
+	struct http_server *s;
+	unsigned threads, max_conns, flags, n = 0;
+	size_t conn_memory, i, cert_len;
+	int err;
+
+	*out = NULL;
+	threads = o->threads ? o->threads : HTTP_DEFAULT_THREADS;
+	conn_memory = o->conn_memory ? o->conn_memory : HTTP_DEFAULT_CONN_MEMORY;
+	max_conns = o->max_conns ? o->max_conns : HTTP_DEFAULT_MAX_CONNS;
+	if (!o->listen || threads > HTTP_MAX_THREADS || conn_memory < HTTP_MIN_CONN_MEMORY ||
+	    conn_memory > HTTP_MAX_CONN_MEMORY || !o->tls_cert != !o->tls_key ||
+	    o->n_routes > HTTP_MAX_ROUTES || (o->n_routes && !o->routes) ||
+	    o->max_body > SIZE_MAX / 4)
+		return -EINVAL;
+	if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return -EOPNOTSUPP;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->lfd = -1;
+	s->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
+	s->max_inflated = o->max_inflated ? o->max_inflated : HTTP_DEFAULT_MAX_INFLATED;
+	s->stop_timeout_ms = o->stop_timeout_ms ? o->stop_timeout_ms : HTTP_DEFAULT_STOP_MS;
+	err = server_sync_init(s);
+	if (err < 0)
+		goto fail;
+	if (o->n_routes) {
+		s->routes = calloc(o->n_routes, sizeof(*s->routes));
+		if (!s->routes) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
+	for (i = 0; i < o->n_routes; i++) {
+		err = route_compile(&s->routes[i], &o->routes[i]);
+		s->n_routes = i + 1; /* so that server_free() frees its buffer */
+		if (err < 0)
+			goto fail;
+	}
+	if (o->tls_cert) {
+		err = read_tls(o->tls_cert, &s->tls_cert, &cert_len);
+		if (err < 0)
+			goto fail;
+		err = read_tls(o->tls_key, &s->tls_key, &s->tls_key_len);
+		if (err < 0)
+			goto fail;
+	}
+	err = server_listen(s, o->listen, max_conns < 128 ? 128 : max_conns);
+	if (err < 0)
+		goto fail;
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC; /* ITC: quiesce with a pool */
+	flags |=
+	    MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+	if (s->tls_cert)
+		flags |= MHD_USE_TLS;
+	if (s->family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+#define OPT(o_, v_, p_) (opt[n++] = (struct MHD_OptionItem){(o_), (intptr_t)(v_), (p_)})
+	OPT(MHD_OPTION_LISTEN_SOCKET, s->lfd, NULL);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, s);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : HTTP_DEFAULT_TIMEOUT_S,
+	    NULL);
+	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
+	if (o->max_conns_per_ip)
+		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip, NULL);
+	if (threads > 1)
+		OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
+	if (s->tls_cert) {
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert);
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_ARRAY, opt,
+				     MHD_OPTION_END);
+	if (!s->daemon) {
+		server_reclaim_lfd(s);
+		err = -EIO;
+		goto fail;
+	}
+	s->lfd = -1; /* MHD's now */
+	*out = s;
+	return 0;
+fail:
+	server_free(s);
+	return err;
+}
+
+uint16_t http_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_stop(struct http_server *srv)
+{
+	MHD_socket lfd;
+	struct timespec dl;
+
+	if (!srv)
+		return;
+	if (srv->daemon) {
+		atomic_store(&srv->stopping, true);
+		lfd = MHD_quiesce_daemon(srv->daemon);
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += srv->stop_timeout_ms / 1000;
+		dl.tv_nsec += (long)(srv->stop_timeout_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&srv->lock);
+		while (srv->active > 0)
+			if (pthread_cond_timedwait(&srv->idle, &srv->lock, &dl) == ETIMEDOUT)
+				break;
+		pthread_mutex_unlock(&srv->lock);
+		MHD_stop_daemon(srv->daemon);
+		/* after quiesce the listen socket is ours, closed only now */
+		if (lfd != MHD_INVALID_SOCKET)
+			close(lfd);
+	}
+	server_free(srv);
+}
+
+/* ------------------------------------------------------------------ */
+/* rate limiter                                                        */
+
+#define RL_WAYS 8u
+#define RL_MAX_SLOTS (1u << 24)
+
+struct rl_entry {
+	uint64_t key;	 /* keyed hash, 0 = free */
+	uint64_t credit; /* ms of refill time banked; a token costs refill_ms */
+	uint64_t last;	 /* now_ms of the last update */
+};
+
+struct ratelimit {
+	pthread_mutex_t lock;
+	size_t nsets; /* power of two */
+	size_t count;
+	uint64_t full;	 /* burst * refill_ms */
+	uint64_t refill; /* refill_ms */
+	unsigned char hkey[crypto_shorthash_KEYBYTES];
+	struct rl_entry e[];
+};
+
+int ratelimit_new(size_t slots, unsigned burst, unsigned refill_ms, struct ratelimit **out)
+{
+	struct ratelimit *rl;
+	size_t nsets = 1;
+	int err;
+
+	*out = NULL;
+	if (slots == 0 || slots > RL_MAX_SLOTS || burst == 0 || burst > 1000000 || refill_ms == 0 ||
+	    refill_ms > 86400000)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+	while (nsets * RL_WAYS < slots)
+		nsets *= 2;
+	rl = calloc(1, sizeof(*rl) + nsets * RL_WAYS * sizeof(rl->e[0]));
+	if (!rl)
+		return -ENOMEM;
+	err = pthread_mutex_init(&rl->lock, NULL);
+	if (err) {
+		free(rl);
+		return -err;
+	}
+	rl->nsets = nsets;
+	rl->refill = refill_ms;
+	rl->full = (uint64_t)burst * refill_ms;
+	crypto_shorthash_keygen(rl->hkey);
+	*out = rl;
+	return 0;
+}
+
+/* Credit of e at now: banked plus elapsed time, at most full. */
+static uint64_t rl_credit(const struct ratelimit *rl, const struct rl_entry *e, uint64_t now)
+{
+	uint64_t elapsed = now > e->last ? now - e->last : 0;
+
+	if (elapsed >= rl->full || e->credit + elapsed >= rl->full)
+		return rl->full;
+	return e->credit + elapsed;
+}
+
+static int rl_rank(const struct ratelimit *rl, const struct rl_entry *e, uint64_t now)
+{
+	if (!e->key)
+		return 0;
+	return rl_credit(rl, e, now) == rl->full ? 1 : 2;
+}
+
+int ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
+{
+	unsigned char h[crypto_shorthash_BYTES];
+	struct rl_entry *set, *e = NULL, *victim = NULL;
+	uint64_t hk;
+	unsigned i;
+	int ret;
+
+	crypto_shorthash(h, (const unsigned char *)key, strlen(key), rl->hkey);
+	memcpy(&hk, h, sizeof(hk));
+	if (hk == 0)
+		hk = 1;
+	set = &rl->e[(hk & (rl->nsets - 1)) * RL_WAYS];
+	pthread_mutex_lock(&rl->lock);
+	for (i = 0; i < RL_WAYS; i++) {
+		struct rl_entry *c = &set[i];
+
+		if (c->key == hk) {
+			e = c;
+			break;
+		}
+		/* eviction order: free, then refilled (nothing to forget), then LRU */
+		if (!victim || rl_rank(rl, c, now_ms) < rl_rank(rl, victim, now_ms) ||
+		    (rl_rank(rl, c, now_ms) == rl_rank(rl, victim, now_ms) &&
+		     c->last < victim->last))
+			victim = c;
+	}
+	if (!e) {
+		/* new key (or evicted one): a full bucket */
+		e = victim;
+		if (!e->key)
+			rl->count++;
+		e->key = hk;
+		e->credit = rl->full;
+		e->last = now_ms;
+	}
+	e->credit = rl_credit(rl, e, now_ms);
+	if (now_ms > e->last)
+		e->last = now_ms;
+	if (e->credit >= rl->refill) {
+		e->credit -= rl->refill;
+		ret = 0;
+	} else {
+		ret = -EAGAIN;
+	}
+	pthread_mutex_unlock(&rl->lock);
+	return ret;
+}
+
+unsigned ratelimit_retry_after_s(const struct ratelimit *rl)
+{
+	return (unsigned)((rl->refill + 999) / 1000);
+}
+
+size_t ratelimit_count(struct ratelimit *rl)
+{
+	size_t n;
+
+	pthread_mutex_lock(&rl->lock);
+	n = rl->count;
+	pthread_mutex_unlock(&rl->lock);
+	return n;
+}
+
+void ratelimit_free(struct ratelimit *rl)
+{
+	if (!rl)
+		return;
+	pthread_mutex_destroy(&rl->lock);
+	free(rl);
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * http.h - the HTTP layer of actlog-server, on libmicrohttpd (MHD) 0.9.75.
+ *
+ * One daemon: a listen socket we bind ourselves (IPv4 "ADDR:PORT" or
+ * "[IPv6]:PORT"), MHD's internal polling threads (a pool of `threads`, epoll
+ * when MHD has it), optional TLS (GnuTLS inside MHD). A route table maps
+ * {method, "/api/v1/nodes/{id}/children"} to a handler; the layer answers
+ * unknown paths (404), other methods (405 + Allow) and oversized bodies (413)
+ * itself, always with a JSON body {"error":"..."}.
+ *
+ * The body of a request is read completely (and capped) before its handler
+ * runs; the handler replies with one http_reply_*() call and returns. The
+ * layer queues that response on MHD's final callback of the request, after
+ * the body has been consumed, so keep-alive connections survive.
+ *
+ * Caps (rule 6), what exceeding them gives, and who answers:
+ *   max_body      Content-Length above it: 413 before any body byte is read
+ *                 (no "100 Continue" is sent; MHD closes the connection after
+ *                 the 413 because the body stays unread). Chunked bodies: 413
+ *                 once the body passes it; the rest is read and dropped, never
+ *                 stored, so the 413 can follow on the same connection, until
+ *                 2 * max_body bytes in all; past that the connection is
+ *                 closed without a response. Bodies of requests answered 404
+ *                 or 405 are drained (not stored) the same way.
+ *   max_inflated  http_req_body_gunzip() -> -EFBIG (the handler answers 413).
+ *   conn_memory   MHD's per-connection pool: request line + headers must fit.
+ *                 MHD answers itself, with an HTML body and Connection: close:
+ *                 431 when the headers do not fit, 414 when the request line
+ *                 does not. Our handlers never see those requests. A request
+ *                 that fits but leaves MHD no room for the response headers
+ *                 is closed without an answer (logged with term=error).
+ *   max_conns     Split evenly between the pool threads. At the limit MHD
+ *                 (epoll mode) stops accepting: further clients wait in the
+ *                 listen backlog until a slot frees or they give up.
+ *   max_conns_per_ip  MHD closes connections accepted beyond it.
+ *   timeout_s     MHD closes a connection idle for that long.
+ *   threads       A handler blocks its pool thread: keep handlers short.
+ *
+ * Logging: the layer never logs errors; it writes exactly one access line per
+ * request through log.h at LOG_LVL_INFO:
+ *   access method=GET path=/api/v1/x status=200 bytes=17 ms=3 client=10.0.0.2
+ * path is the raw path without the query string; requests MHD refused itself
+ * (431) show method=- status=0 and every request that did not end normally
+ * gets term=error|timeout|shutdown|read_error|client_abort. Headers (so the
+ * Authorization bearer token), query strings and bodies are never logged.
+ */
+#ifndef ACTLOG_SRV_HTTP_H
+#define ACTLOG_SRV_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <cjson/cJSON.h>
+
+struct http_server;
+/* One request, owned by the layer; valid until its handler returns. */
+struct http_req;
+
+/*
+ * A route handler, called on an MHD thread (several at once: handlers must be
+ * thread-safe) after the whole body is in. It must either reply with exactly
+ * one http_reply_*() and return 0, or return a negative errno without
+ * replying: the layer then answers http_status_for_errno(err) with a generic
+ * JSON error. Returning 0 without a reply gives a 500.
+ */
+typedef int (*http_handler_fn)(struct http_req *req, void *arg);
+
+/*
+ * A route: method ("GET", "POST", ...; a GET route also answers HEAD) and a
+ * pattern of '/'-separated segments where a whole segment "{name}" is a path
+ * parameter matching one non-empty segment. Routes are tried in table order;
+ * the first that matches path and method wins. Strings must outlive the
+ * server.
+ */
+struct http_route {
+	const char *method;
+	const char *pattern;
+	http_handler_fn handler;
+	void *arg;
+};
+
+#define HTTP_DEFAULT_THREADS 4
+#define HTTP_MAX_THREADS 256
+#define HTTP_DEFAULT_MAX_BODY (8u << 20)
+#define HTTP_DEFAULT_MAX_INFLATED (64u << 20)
+#define HTTP_DEFAULT_CONN_MEMORY (32u << 10)
+#define HTTP_MIN_CONN_MEMORY (4u << 10)
+#define HTTP_MAX_CONN_MEMORY (1u << 20)
+#define HTTP_DEFAULT_MAX_CONNS 1024
+#define HTTP_DEFAULT_TIMEOUT_S 30
+#define HTTP_DEFAULT_STOP_MS 10000
+#define HTTP_MAX_ROUTES 256
+#define HTTP_MAX_SEGMENTS 16 /* per pattern; longer request paths are 404 */
+#define HTTP_MAX_PARAMS 8    /* per pattern */
+#define HTTP_MAX_HEADERS 16  /* extra response headers per request */
+#define HTTP_MAX_TLS_FILE (1u << 20)
+
+/* Server options. Zero means the default named after each field. */
+struct http_opts {
+	const char *listen;		 /* "127.0.0.1:8080", "[::]:443"; port 0 = ephemeral */
+	unsigned threads;		 /* MHD thread pool size, 1..HTTP_MAX_THREADS */
+	const char *tls_cert;		 /* PEM certificate chain path; with tls_key, or NULL */
+	const char *tls_key;		 /* PEM private key path */
+	size_t max_body;		 /* HTTP_DEFAULT_MAX_BODY */
+	size_t max_inflated;		 /* HTTP_DEFAULT_MAX_INFLATED */
+	size_t conn_memory;		 /* HTTP_DEFAULT_CONN_MEMORY, [MIN, MAX]_CONN_MEMORY */
+	unsigned max_conns;		 /* HTTP_DEFAULT_MAX_CONNS */
+	unsigned max_conns_per_ip;	 /* 0: no per-address limit */
+	unsigned timeout_s;		 /* idle connection timeout, HTTP_DEFAULT_TIMEOUT_S */
+	unsigned stop_timeout_ms;	 /* how long http_stop() waits, HTTP_DEFAULT_STOP_MS */
+	const struct http_route *routes; /* must outlive the server */
+	size_t n_routes;		 /* at most HTTP_MAX_ROUTES */
+};
+
+/*
+ * Parse "A.B.C.D:PORT" or "[IPv6]:PORT" (numeric only, port 0..65535) into
+ * *ss / *len. Pure. 0 or -EINVAL.
+ */
+int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * Bind, listen and start serving. On success *out owns the running server.
+ * -EINVAL bad options or route pattern; -errno from socket/bind/listen
+ * (e.g. -EADDRINUSE) or reading the TLS files (-EFBIG over
+ * HTTP_MAX_TLS_FILE); -EOPNOTSUPP TLS asked but MHD lacks it; -ENOMEM;
+ * -EIO when MHD refuses to start (unusable certificate or key, no threads).
+ */
+int http_start(const struct http_opts *o, struct http_server **out);
+
+/* The bound TCP port (the real one when "ADDR:0" was asked). */
+uint16_t http_port(const struct http_server *srv);
+
+/*
+ * Stop gracefully and free: stop accepting (MHD_quiesce_daemon), let the
+ * requests in flight finish (their responses say Connection: close) for up
+ * to stop_timeout_ms, then MHD_stop_daemon closes whatever is left. NULL ok.
+ * Must not be called from a handler.
+ */
+void http_stop(struct http_server *srv);
+
+/* --- request accessors (handler context; strings live as long as req) --- */
+
+/* The request method as sent ("GET", ...). */
+const char *http_req_method(const struct http_req *req);
+/* The percent-decoded path, without the query string. */
+const char *http_req_path(const struct http_req *req);
+/* The value of path parameter {name}, or NULL when the route has none. */
+const char *http_req_param(const struct http_req *req, const char *name);
+/* The value of query argument name (the first, percent-decoded), or NULL
+ * when absent or given without a value ("?name"). */
+const char *http_req_query(const struct http_req *req, const char *name);
+/* The value of request header name (the first; name is case-insensitive),
+ * or NULL. */
+const char *http_req_header(const struct http_req *req, const char *name);
+/* The client's numeric address ("127.0.0.1", "::1"). */
+const char *http_req_client(const struct http_req *req);
+/*
+ * The raw request body (as sent, possibly gzip) and its length; "" and 0
+ * when there is none. Always NUL-terminated one byte past *len.
+ */
+const uint8_t *http_req_body(const struct http_req *req, size_t *len);
+/*
+ * The body with its Content-Encoding removed: gzip / x-gzip is inflated by
+ * gz_decompress() (one gzip member, at most max_inflated bytes, never more
+ * held in memory), no encoding or "identity" gives the raw body.
+ * *out (NUL-terminated past *len) belongs to req. 0; -EFBIG inflated body
+ * over the cap (answer 413); -EBADMSG truncated or corrupt gzip (answer
+ * 400); -EOPNOTSUPP other encodings (answer 415); -ENOMEM.
+ */
+int http_req_body_gunzip(struct http_req *req, const uint8_t **out, size_t *len);
+
+/* --- responses: at most one reply per request (-EALREADY otherwise) --- */
+
+/*
+ * Reply status with body printed as compact JSON (application/json). Takes
+ * ownership of body in every case. 0; -ENOMEM (also for body == NULL, so
+ * `return http_reply_json(req, 200, cJSON_CreateObject())` is safe);
+ * -EINVAL status outside 100..599.
+ */
+int http_reply_json(struct http_req *req, int status, cJSON *body);
+/* Reply status with {"error":"<printf message, at most 511 bytes>"}. 0 or -errno. */
+int http_reply_error(struct http_req *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Reply status with a copy of buf[0..len) as content_type. 0 or -errno. */
+int http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *buf,
+		     size_t len);
+/* Reply status with no body (204, 304). 0 or -errno. */
+int http_reply_empty(struct http_req *req, int status);
+/*
+ * Add a response header (ETag, Allow, Retry-After, Cache-Control, ...),
+ * before or after the reply. Copies both strings. 0; -EINVAL a name that is
+ * not a token, one the layer owns (Content-Length, Transfer-Encoding,
+ * Connection), or a value with CR/LF or over 1024 bytes; -ENOSPC more than
+ * HTTP_MAX_HEADERS; -ENOMEM.
+ */
+int http_set_header(struct http_req *req, const char *name, const char *value);
+/*
+ * The status for a negative errno: EFBIG 413, EBADMSG/EINVAL/EPROTO 400,
+ * EOPNOTSUPP 415, ENOENT 404, EACCES/EPERM 403, EAGAIN 429, ENOMEM 503,
+ * anything else 500.
+ */
+int http_status_for_errno(int err);
+
+/* --- rate limiter: token buckets keyed by string, fixed memory --- */
+
+struct ratelimit;
+
+/*
+ * A limiter of `slots` buckets (rounded up to a multiple of 8, at most
+ * 1 << 24), each holding up to `burst` tokens (1..1000000) and regaining one
+ * every `refill_ms` milliseconds (1..86400000). Keys are hashed with a
+ * random SipHash key; when a key's set of 8 slots is full, a bucket that has
+ * refilled completely, else the least recently used one, is evicted (an
+ * evicted key starts again with a full bucket). 0, -EINVAL or -ENOMEM.
+ */
+int ratelimit_new(size_t slots, unsigned burst, unsigned refill_ms, struct ratelimit **out);
+/*
+ * Take one token from key's bucket at now_ms (a monotonic clock in ms).
+ * Thread-safe. 0, or -EAGAIN when the bucket is empty (answer 429 with
+ * Retry-After: ratelimit_retry_after_s()).
+ */
+int ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms);
+/* Seconds until an empty bucket holds a token again (rounded up, >= 1). */
+unsigned ratelimit_retry_after_s(const struct ratelimit *rl);
+/* Buckets in use (never more than the slots). Thread-safe. */
+size_t ratelimit_count(struct ratelimit *rl);
+/* Free. NULL ok. */
+void ratelimit_free(struct ratelimit *rl);
+
+#endif /* ACTLOG_SRV_HTTP_H */
