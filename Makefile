@@ -160,11 +160,14 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
+FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
+	$(wildcard user/*.h) $(wildcard server/*.h) $(wildcard tests/unit/*.c)
+
 lint:
-	@clang-format --dry-run -Werror $(LIB_SRCS) $(ACTLOGD_SRCS) $(wildcard tools/*.c) $(HEADERS) $(wildcard user/*.h)
+	@clang-format --dry-run -Werror $(FORMAT_FILES)
 
 format:
-	clang-format -i $(LIB_SRCS) $(ACTLOGD_SRCS) $(wildcard tools/*.c) $(HEADERS) $(wildcard user/*.h)
+	clang-format -i $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD)

@@ -108,8 +108,8 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 	if (!strcmp(key, "backoff_max_s")) {
 		r = parse_u64(v, 1, 3600, &x);
 		if (r) {
-			snprintf(err, errlen, "backoff_max_s: '%s' is not a number of seconds in [1, 3600]",
-				 v);
+			snprintf(err, errlen,
+				 "backoff_max_s: '%s' is not a number of seconds in [1, 3600]", v);
 			return r;
 		}
 		c->backoff_max_s = (uint32_t)x;

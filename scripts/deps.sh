@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD_PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libevdev-dev libcjson-dev libsystemd-dev libssl-dev libcurl4-openssl-dev libsodium-dev
 	liblmdb-dev libmicrohttpd-dev)
-TEST_PKGS=(jq tmux python3 systemd man-db util-linux procps cpio xz-utils
+TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz-utils
 	qemu-system-x86 busybox-static lmdb-utils curl)
 
 want=("${BUILD_PKGS[@]}")

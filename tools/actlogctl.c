@@ -247,7 +247,8 @@ static void print_status(const cJSON *s)
 		printf("shipping:  to %s as %s: %.0f batches, %.0f records, %.0f failures%s%s%s\n",
 		       str(s, "shipping.server"), str(s, "shipping.device_id"),
 		       num(s, "shipping.batches"), num(s, "shipping.records"),
-		       num(s, "shipping.failures"), *str(s, "shipping.last_error") ? ", last error: " : "",
+		       num(s, "shipping.failures"),
+		       *str(s, "shipping.last_error") ? ", last error: " : "",
 		       *str(s, "shipping.last_error") ? str(s, "shipping.last_error") : "",
 		       num(s, "shipping.backoff_ms") > 0 ? " (backing off)" : "");
 	if (cJSON_IsNumber(lookup(s, "spool.age_s")))

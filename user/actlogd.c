@@ -44,7 +44,6 @@
 #include "util.h"
 #include "version.h"
 
-
 /* app id for sd_id128_get_machine_app_specific(): the raw machine id never
  * leaves the machine (machine-id(5)) */
 #define ACTLOG_APP_ID SD_ID128_MAKE(6b, 1e, 3a, 0c, 4f, 52, 4d, 8a, 9e, 27, 5d, 13, c0, 8f, 41, 7a)
@@ -906,13 +905,13 @@ static int parse_args(struct agent *a, int argc, char **argv)
 static int cmd_enroll(struct agent *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"secret", required_argument, NULL, 'k'},
-		{"secret-file", required_argument, NULL, 'K'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"ca-file", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"server", required_argument, NULL, 's'},
+	    {"secret", required_argument, NULL, 'k'},
+	    {"secret-file", required_argument, NULL, 'K'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"ca-file", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *server = NULL, *ca = NULL;
 	char secret[256] = "", msg[256], err_[256], *buf = NULL;
@@ -950,7 +949,8 @@ static int cmd_enroll(struct agent *a, int argc, char **argv)
 		case 'h':
 			printf("Usage: actlogd enroll --server URL (--secret S | --secret-file F)\n"
 			       "                      [--state-dir DIR] [--ca-file PEM]\n"
-			       "Enroll this machine with actlog-server using a team's enrollment secret;\n"
+			       "Enroll this machine with actlog-server using a team's enrollment "
+			       "secret;\n"
 			       "the device token is stored in STATE_DIR/%s (0600).\n",
 			       DEVICE_FILE);
 			return 0;
@@ -1119,11 +1119,11 @@ int main(int argc, char **argv)
 		err = device_cred_load(a->conf.state_dir, &a->cred);
 		if (err == 0) {
 			struct ship_opts so2 = {
-				.state_dir = a->conf.state_dir,
-				.spool_dir = spool_dir,
-				.cred = &a->cred,
-				.wake_fd = a->policyfd,
-				.backoff_max_ms = a->conf.backoff_max_s * 1000,
+			    .state_dir = a->conf.state_dir,
+			    .spool_dir = spool_dir,
+			    .cred = &a->cred,
+			    .wake_fd = a->policyfd,
+			    .backoff_max_ms = a->conf.backoff_max_s * 1000,
 			};
 
 			a->enrolled = 1;
@@ -1132,7 +1132,8 @@ int main(int argc, char **argv)
 				log_err("starting the shipper: %s", strerror(-err));
 				goto out;
 			}
-			log_notice("shipping to %s as device %s", a->cred.server, a->cred.device_id);
+			log_notice("shipping to %s as device %s", a->cred.server,
+				   a->cred.device_id);
 		} else if (err == -ENOENT) {
 			log_notice("not enrolled (no %s/%s): records stay in the spool",
 				   a->conf.state_dir, DEVICE_FILE);

@@ -201,7 +201,8 @@ int device_cred_load(const char *state_dir, struct device_cred *c)
 	t = cJSON_GetObjectItem(j, "device_token");
 	r = -EINVAL;
 	if (cJSON_IsString(s) && cJSON_IsString(id) && cJSON_IsString(t) &&
-	    strlen(s->valuestring) < sizeof(c->server) && strlen(id->valuestring) < sizeof(c->device_id) &&
+	    strlen(s->valuestring) < sizeof(c->server) &&
+	    strlen(id->valuestring) < sizeof(c->device_id) &&
 	    strlen(t->valuestring) < sizeof(c->token)) {
 		strcpy(c->server, s->valuestring);
 		strcpy(c->device_id, id->valuestring);
@@ -251,8 +252,8 @@ static int device_cred_save(const char *state_dir, const struct device_cred *c)
 	return r;
 }
 
-int ship_enroll(const char *server, const char *secret, const char *state_dir,
-		const char *host_id, const char *ca_file, char *msg, size_t msglen)
+int ship_enroll(const char *server, const char *secret, const char *state_dir, const char *host_id,
+		const char *ca_file, char *msg, size_t msglen)
 {
 	static const char *const hdr[] = {"Content-Type: application/json", NULL};
 	struct resp r = {0};
@@ -347,8 +348,8 @@ static int inflight_load(struct shipper *s, struct spool_pos *start, struct spoo
 		return r;
 	r = sscanf(buf, "%" SCNx64 " %" SCNu64 " %" SCNx64 " %" SCNu64, &start->seg, &start->off,
 		   &end->seg, &end->off) == 4
-		    ? 0
-		    : -EINVAL;
+		? 0
+		: -EINVAL;
 	free(buf);
 	return r;
 }
@@ -410,7 +411,8 @@ static int batch_build(struct shipper *s, struct batch *b)
 	b->len = 0;
 	b->records = 0;
 	b->start = b->end = cur;
-	if (inflight_load(s, &ifs, &ife) == 0 && pos_cmp(&ifs, &cur) == 0 && pos_cmp(&ife, &cur) > 0)
+	if (inflight_load(s, &ifs, &ife) == 0 && pos_cmp(&ifs, &cur) == 0 &&
+	    pos_cmp(&ife, &cur) > 0)
 		exact = 1;
 	r = spool_reader_open(&rd, s->spool_dir, &cur);
 	if (r)
@@ -446,7 +448,7 @@ static int batch_build(struct shipper *s, struct batch *b)
 }
 
 static void set_error(struct shipper *s, int http, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_error(struct shipper *s, int http, const char *fmt, ...)
 {
 	va_list ap;
@@ -543,7 +545,7 @@ static int ship_one(struct shipper *s, struct batch *b, struct resp *r)
 	if (s->max_records < s->max_records_cfg && ++s->ok_streak >= 64) {
 		s->ok_streak = 0;
 		s->max_records = s->max_records * 2 < s->max_records_cfg ? s->max_records * 2
-									  : s->max_records_cfg;
+									 : s->max_records_cfg;
 	}
 	if (cJSON_IsArray(rej))
 		s->st.rejected += (uint64_t)cJSON_GetArraySize(rej);

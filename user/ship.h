@@ -22,9 +22,9 @@
 
 #include "spool.h"
 
-#define SHIP_MAX_RECORDS 1000	/* records per batch */
+#define SHIP_MAX_RECORDS 1000	 /* records per batch */
 #define SHIP_MAX_BYTES (1 << 20) /* uncompressed bytes per batch */
-#define SHIP_MAX_RESPONSE 65536	/* bytes of a server answer kept */
+#define SHIP_MAX_RESPONSE 65536	 /* bytes of a server answer kept */
 #define DEVICE_FILE "device.json"
 
 /* What enrollment stored (state_dir/device.json, 0600). */
@@ -41,20 +41,20 @@ struct ship_opts {
 	const struct device_cred *cred;
 	uint32_t max_records;
 	uint32_t max_bytes;
-	uint32_t config_poll_s; /* how often to ask for the policy */
+	uint32_t config_poll_s;	 /* how often to ask for the policy */
 	uint32_t backoff_max_ms; /* longest retry delay (default 5 min) */
-	int wake_fd;		/* eventfd the shipper writes when a new policy arrived */
+	int wake_fd;		 /* eventfd the shipper writes when a new policy arrived */
 };
 
 struct ship_status {
-	uint64_t batches;	 /* acknowledged batches */
-	uint64_t records;	 /* acknowledged records */
-	uint64_t rejected;	 /* records the server refused (kept out of its store) */
-	uint64_t failures;	 /* failed attempts */
-	int64_t last_ok_ms;	 /* unix ms of the last acknowledgement, 0 = never */
-	uint32_t backoff_ms;	 /* current retry delay, 0 when healthy */
-	int last_http;		 /* HTTP status of the last attempt, 0 = no answer */
-	char last_error[160];	 /* "" when the last attempt worked */
+	uint64_t batches;     /* acknowledged batches */
+	uint64_t records;     /* acknowledged records */
+	uint64_t rejected;    /* records the server refused (kept out of its store) */
+	uint64_t failures;    /* failed attempts */
+	int64_t last_ok_ms;   /* unix ms of the last acknowledgement, 0 = never */
+	uint32_t backoff_ms;  /* current retry delay, 0 when healthy */
+	int last_http;	      /* HTTP status of the last attempt, 0 = no answer */
+	char last_error[160]; /* "" when the last attempt worked */
 };
 
 struct shipper;
@@ -65,8 +65,8 @@ int device_cred_load(const char *state_dir, struct device_cred *c);
 
 /* Enroll this machine: POST server/api/v1/enroll and store the device token
  * (0600). msg receives a human-readable reason on failure. */
-int ship_enroll(const char *server, const char *secret, const char *state_dir,
-		const char *host_id, const char *ca_file, char *msg, size_t msglen);
+int ship_enroll(const char *server, const char *secret, const char *state_dir, const char *host_id,
+		const char *ca_file, char *msg, size_t msglen);
 
 /* Start the shipping thread. spool_lock guards every call on sp (the daemon
  * holds it around its own spool calls). */
