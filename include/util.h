@@ -26,6 +26,11 @@ char *rfc3339_ms(int64_t unix_ms, char *buf);
  * "+00:00") into unix ms. 0 on success, -EINVAL otherwise. Pure. */
 int rfc3339_parse(const char *s, int64_t *unix_ms);
 
+/* Parse the whole of s as a decimal number in [min, max]: digits only (no
+ * sign, space or suffix). 0, -EINVAL (not a number), -ERANGE (out of range,
+ * overflow included). Pure. */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
 /* Read at most max bytes of path into a NUL-terminated malloc'd buffer
  * (*len without the NUL). -EFBIG when the file is larger than max. */
 int read_file(const char *path, size_t max, char **out, size_t *len);

@@ -8,6 +8,7 @@
 #include "aggregate.h"
 #include "conf.h"
 #include "log.h"
+#include "util.h"
 
 void conf_defaults(struct agent_conf *c)
 {
@@ -31,28 +32,35 @@ const char *src_choice_name(enum src_choice s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
-static int parse_u64(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+/* A byte size: a number with an optional K, M or G suffix, in [min, max]. */
+static int parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
-	unsigned long long x;
-	char *end;
+	char num[32];
+	size_t n = strlen(v);
+	int shift = 0;
+	uint64_t x;
+	int r;
 
-	if (!isdigit((unsigned char)*v))
+	if (n == 0 || n >= sizeof(num))
 		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || end == v)
-		return -EINVAL;
-	/* size suffixes for byte values */
-	if (*end == 'K' || *end == 'M' || *end == 'G') {
-		int shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30;
-
-		if (x > (~0ULL >> shift))
-			return -ERANGE;
-		x <<= shift;
-		end++;
+	memcpy(num, v, n + 1);
+	switch (num[n - 1]) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
 	}
-	if (*end)
-		return -EINVAL;
+	if (shift)
+		num[n - 1] = '\0';
+	r = parse_uint(num, 0, ~0ULL >> shift, &x);
+	if (r)
+		return r;
+	x <<= shift;
 	if (x < min || x > max)
 		return -ERANGE;
 	*out = x;
@@ -93,7 +101,8 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 		return 0;
 	}
 	if (!strcmp(key, "interval_s") || !strcmp(key, "idle_threshold_s")) {
-		r = parse_u64(v, 1, !strcmp(key, "interval_s") ? ACTLOG_MAX_INTERVAL_S : 86400, &x);
+		r = parse_uint(v, 1, !strcmp(key, "interval_s") ? ACTLOG_MAX_INTERVAL_S : 86400,
+			       &x);
 		if (r) {
 			snprintf(err, errlen, "%s: '%s' is not a number of seconds in [1, %u]", key,
 				 v, !strcmp(key, "interval_s") ? ACTLOG_MAX_INTERVAL_S : 86400);
@@ -106,7 +115,7 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 		return 0;
 	}
 	if (!strcmp(key, "backoff_max_s")) {
-		r = parse_u64(v, 1, 3600, &x);
+		r = parse_uint(v, 1, 3600, &x);
 		if (r) {
 			snprintf(err, errlen,
 				 "backoff_max_s: '%s' is not a number of seconds in [1, 3600]", v);
@@ -116,7 +125,7 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 		return 0;
 	}
 	if (!strcmp(key, "spool_max_bytes")) {
-		r = parse_u64(v, 1ULL << 20, 1ULL << 40, &x);
+		r = parse_size(v, 1ULL << 20, 1ULL << 40, &x);
 		if (r) {
 			snprintf(err, errlen, "spool_max_bytes: '%s' is not a size in [1M, 1024G]",
 				 v);

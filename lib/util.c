@@ -65,6 +65,23 @@ int rfc3339_parse(const char *s, int64_t *unix_ms)
 	return 0;
 }
 
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || x < min || x > max)
+		return -ERANGE;
+	*out = x;
+	return 0;
+}
+
 int read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;

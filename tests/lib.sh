@@ -23,7 +23,7 @@ fail() { echo "FAIL: $TEST_NAME: $*"; _fails=$((_fails + 1)); }
 check() { local n=$1; shift; if "$@"; then pass "$n"; else fail "$n"; fi; }
 # check_eq NAME GOT WANT
 check_eq() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi; }
-# skip with a reason is a failure unless ACTLOG_ALLOW_SKIP=1: a test that
+# need TOOL: a missing tool is a failure, never a silent skip: a test that
 # cannot run must not look green.
 need() { command -v "$1" >/dev/null 2>&1 || { fail "missing tool $1"; exit 1; }; }
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds

@@ -29,6 +29,7 @@
 #include <linux/uinput.h>
 
 #include "log.h"
+#include "util.h"
 
 #define INJECT_MAX_COUNT 1000000UL    /* per kind of input */
 #define INJECT_MAX_TEXT 4096	      /* characters of --type */
@@ -88,22 +89,15 @@ static int char_keycode(unsigned char ch)
 	return 0;
 }
 
-/* Parse a decimal number in [0, max]. 0 or -EINVAL / -ERANGE. */
+/* Parse a decimal number in [0, max] (parse_uint). 0 or -EINVAL / -ERANGE. */
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
+	int r = parse_uint(s, 0, max, &v);
 
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
+	if (!r)
+		*out = (unsigned long)v;
+	return r;
 }
 
 /* Sleep for us microseconds, resuming after signals. */

@@ -484,7 +484,7 @@ static int cmd_spool_dump(const char *state_dir)
 	}
 	while ((err = spool_reader_next(r, &f, &pos)) > 0) {
 		if (json_mode)
-			printf("{\"seg\":%" PRIu64 ",\"off\":%" PRIu64
+			printf("{\"seg\":%" PRIu64 ",\"end\":%" PRIu64
 			       ",\"spooled\":\"%s\",\"record\":"
 			       "%.*s}\n",
 			       pos.seg, pos.off, rfc3339_ms((int64_t)f.ts_ms, ts), (int)f.len,
@@ -510,7 +510,7 @@ static void usage(FILE *f)
 	    "  status              sources, counters, drops, spool (--json for machines)\n"
 	    "  top                 live view of the current interval and recent execs (q quits)\n"
 	    "  spool dump          every spooled record as NDJSON, oldest first\n"
-	    "                      (--json: each line wraps the record with its position)\n"
+	    "                      (--json: each line wraps the record with seg and end position)\n"
 	    "  metrics             Prometheus text exposition of the agent's counters\n\n"
 	    "Options:\n"
 	    "  -s, --socket PATH     control socket (default /run/actlog/actlogd.sock)\n"
@@ -535,6 +535,7 @@ int main(int argc, char **argv)
 	};
 	const char *sock = "/run/actlog/actlogd.sock", *state_dir = "/var/lib/actlog", *cmd;
 	int c, iterations = 0, period = 1000;
+	uint64_t v;
 
 	log_init("actlogctl", LOG_LVL_WARN);
 	/* options may come before or after the command */
@@ -550,18 +551,18 @@ int main(int argc, char **argv)
 			json_mode = 1;
 			break;
 		case 'n':
-			iterations = atoi(optarg);
-			if (iterations < 1 || iterations > 1000000) {
-				fail("--iterations must be 1..1000000");
+			if (parse_uint(optarg, 1, 1000000, &v)) {
+				fail("--iterations must be a number in 1..1000000");
 				return 2;
 			}
+			iterations = (int)v;
 			break;
 		case 'p':
-			period = atoi(optarg);
-			if (period < 100 || period > 3600000) {
-				fail("--period-ms must be 100..3600000");
+			if (parse_uint(optarg, 100, 3600000, &v)) {
+				fail("--period-ms must be a number in 100..3600000");
 				return 2;
 			}
+			period = (int)v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -77,8 +77,9 @@ struct agent {
 	struct shipper *ship;
 	struct device_cred cred;
 	int enrolled;
-	int policyfd; /* eventfd: a new policy arrived */
-	int logging;  /* policy logging.enabled */
+	int policyfd;	  /* eventfd: a new policy arrived */
+	int logging;	  /* policy logging.enabled */
+	int64_t boot_off; /* unix ns - boottime ns, refreshed before each process dispatch */
 	struct input_bpf *in_bpf;
 	struct input_evdev *in_evdev;
 	struct proc_bpf *pr_bpf;
@@ -193,12 +194,14 @@ static void interval_counts(struct agent *a, const struct input_state *st, uint6
 	ic->idle = aggregate_idle(st->last_input_ns[0], end_boot_ns, a->conf.idle_threshold_s);
 }
 
-static void fill_agent_info(struct agent *a, struct agent_info *ai, const char *event)
+/* The agent's self-report; *ss receives the spool counts it was built from. */
+static void fill_agent_info(struct agent *a, struct agent_info *ai, const char *event,
+			    struct spool_stats *ss_out)
 {
-	struct spool_stats ss;
+	struct spool_stats tmp, *ss = ss_out ? ss_out : &tmp;
 
 	pthread_mutex_lock(&a->spool_lock);
-	spool_stats(a->spool, &ss);
+	spool_stats(a->spool, ss);
 	pthread_mutex_unlock(&a->spool_lock);
 	memset(ai, 0, sizeof(*ai));
 	ai->event = event;
@@ -210,10 +213,10 @@ static void fill_agent_info(struct agent *a, struct agent_info *ai, const char *
 	ai->proc_drops = a->pr_bpf  ? proc_bpf_drops(a->pr_bpf)
 			 : a->pr_nl ? proc_netlink_drops(a->pr_nl)
 				    : 0;
-	ai->spool_dropped = ss.dropped_records;
-	ai->spool_corrupt = ss.corrupt_records;
-	ai->spool_bytes = ss.bytes;
-	ai->spool_records = ss.records;
+	ai->spool_dropped = ss->dropped_records;
+	ai->spool_corrupt = ss->corrupt_records;
+	ai->spool_bytes = ss->bytes;
+	ai->spool_records = ss->records;
 	ai->records_written = a->records;
 }
 
@@ -222,7 +225,7 @@ static void emit_agent(struct agent *a, const char *event)
 	struct agent_info ai;
 	int64_t ts = now_ms();
 
-	fill_agent_info(a, &ai, event);
+	fill_agent_info(a, &ai, event, NULL);
 	emit(a, record_agent(&a->rctx, ts, &ai), ts);
 }
 
@@ -236,21 +239,22 @@ static void interval_close(struct agent *a, int final)
 	int64_t end_ms = now_ms();
 	int err;
 
-	if (a->input_name && strcmp(a->input_name, "none") != 0) {
+	if (a->in_bpf || a->in_evdev) {
 		err = read_input(a, &st);
-		if (!err && !a->logging) {
-			/* policy: logging off. Keep the baseline moving, record nothing */
-			a->iv_prev = st.totals;
-			err = -ECANCELED;
-		}
-		if (err && err != -ECANCELED) {
+		if (err) {
 			log_err("reading input counters: %s", strerror(-err));
-		} else if (!err) {
-			interval_counts(a, &st, end_boot, final, &ic);
-			if (end_ms < a->iv_start_ms) /* the wall clock went back */
-				a->iv_start_ms = end_ms;
-			emit(a, record_activity(&a->rctx, a->iv_start_ms, end_ms, a->iv_len_s, &ic),
-			     end_ms);
+		} else {
+			/* with logging off by policy nothing is recorded, but the
+			 * baseline moves on */
+			if (a->logging) {
+				interval_counts(a, &st, end_boot, final, &ic);
+				if (end_ms < a->iv_start_ms) /* the wall clock went back */
+					a->iv_start_ms = end_ms;
+				emit(a,
+				     record_activity(&a->rctx, a->iv_start_ms, end_ms, a->iv_len_s,
+						     &ic),
+				     end_ms);
+			}
 			a->iv_prev = st.totals;
 		}
 	}
@@ -280,7 +284,7 @@ static int interval_arm(struct agent *a)
 static void on_proc(const struct proc_record *r, void *ctx)
 {
 	struct agent *a = ctx;
-	int64_t off = boot_to_unix_ns();
+	int64_t off = a->boot_off;
 	int64_t ts = ((int64_t)r->ts_ns + off) / (int64_t)NSEC_PER_MSEC;
 	struct recent_exec *re;
 
@@ -431,16 +435,13 @@ static char *status_json(struct agent *a)
 	else
 		cJSON_AddNullToObject(o, "last_input_age_s");
 
-	fill_agent_info(a, &ai, "status");
+	fill_agent_info(a, &ai, "status", &ss);
 	x = cJSON_AddObjectToObject(o, "drops");
 	cJSON_AddNumberToObject(x, "proc_events", (double)ai.proc_drops);
 	cJSON_AddNumberToObject(x, "spool_records", (double)ai.spool_dropped);
 	cJSON_AddNumberToObject(x, "spool_corrupt", (double)ai.spool_corrupt);
 	cJSON_AddNumberToObject(x, "record_errors", (double)a->record_errors);
 
-	pthread_mutex_lock(&a->spool_lock);
-	spool_stats(a->spool, &ss);
-	pthread_mutex_unlock(&a->spool_lock);
 	x = cJSON_AddObjectToObject(o, "spool");
 	cJSON_AddNumberToObject(x, "bytes", (double)ss.bytes);
 	cJSON_AddNumberToObject(x, "max_bytes", (double)a->conf.spool_max_bytes);
@@ -766,6 +767,7 @@ static int run(struct agent *a)
 				control_dispatch(a->ctl);
 				break;
 			case TAG_PROC:
+				a->boot_off = boot_to_unix_ns();
 				err = a->pr_bpf ? proc_bpf_dispatch(a->pr_bpf)
 						: proc_netlink_dispatch(a->pr_nl);
 				if (err)
@@ -1058,6 +1060,7 @@ int main(int argc, char **argv)
 	err = open_input(a);
 	if (err)
 		goto out;
+	a->boot_off = boot_to_unix_ns(); /* the netlink source may report during open */
 	err = open_proc(a);
 	if (err)
 		goto out;
@@ -1152,6 +1155,7 @@ int main(int argc, char **argv)
 	err = run(a);
 	sd_notify(0, "STOPPING=1");
 	/* drain what the kernel already produced, then close the interval */
+	a->boot_off = boot_to_unix_ns();
 	if (a->pr_bpf)
 		proc_bpf_dispatch(a->pr_bpf);
 	if (a->pr_nl)

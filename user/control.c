@@ -226,8 +226,6 @@ static void client_read(struct control *c, int i)
 		client_close(c, i);
 		return;
 	}
-	epoll_ctl(c->epfd, EPOLL_CTL_MOD, cl->fd,
-		  &(struct epoll_event){.events = 0, .data.u32 = (uint32_t)i});
 	client_respond(c, i, c->handler(cl->in, &peer, c->ctx));
 }
 

@@ -6,8 +6,9 @@
  * epoll (an inner epoll set over the listener and its clients).
  *
  * Caps: a request line of at most CONTROL_MAX_REQUEST bytes, at most
- * CONTROL_MAX_CLIENTS connections at once, each closed after
- * CONTROL_CLIENT_TIMEOUT_S seconds without a complete request.
+ * CONTROL_MAX_CLIENTS connections at once. A client that has not completed
+ * its request CONTROL_CLIENT_TIMEOUT_S seconds after connecting is closed
+ * when the next client connects (no timer: an idle daemon stays asleep).
  */
 #ifndef ACTLOG_CONTROL_H
 #define ACTLOG_CONTROL_H

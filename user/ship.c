@@ -568,6 +568,7 @@ static void fetch_policy(struct shipper *s, struct resp *r)
 	const char *hdr[3] = {auth, NULL, NULL};
 	struct hdrs h = {""};
 	uint64_t one = 1;
+	cJSON *j;
 	long code;
 
 	snprintf(url, sizeof(url), "%s/api/v1/agent/config", s->cred.server);
@@ -580,10 +581,13 @@ static void fetch_policy(struct shipper *s, struct resp *r)
 			 sizeof(msg));
 	if (code == 304 || code < 0)
 		return;
-	if (code != 200 || r->truncated || !cJSON_Parse(r->buf)) {
-		log_debug("policy fetch: HTTP %ld", code);
+	j = code == 200 && !r->truncated ? cJSON_Parse(r->buf) : NULL;
+	if (!cJSON_IsObject(j)) {
+		log_debug("policy fetch: HTTP %ld, %s", code, j ? "not an object" : "no JSON");
+		cJSON_Delete(j);
 		return;
 	}
+	cJSON_Delete(j);
 	pthread_mutex_lock(&s->mu);
 	free(s->policy);
 	s->policy = strdup(r->buf);
@@ -637,8 +641,8 @@ static void *ship_main(void *arg)
 		}
 		do
 			n = ship_one(s, &b, &r);
-		while (n == 1 && !s->stop);
-		if (s->stop)
+		while (n == 1 && !__atomic_load_n(&s->stop, __ATOMIC_RELAXED));
+		if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
 			break;
 		pthread_mutex_lock(&s->mu);
 		backoff = s->st.backoff_ms;

@@ -87,7 +87,7 @@ check "activity records have the contract's fields" jq -se '[.[]|select(.type=="
 	has("start") and has("end") and has("keys") and has("clicks") and has("moves") and has("distance") and
 	has("scrolls") and has("active_s") and (.idle|type=="boolean") and (.synthetic|has("keys"))' "$T/dump"
 "$ctl" --state-dir "$d/state" spool dump --json >"$T/dumpj"
-check "spool dump --json wraps records with positions" jq -se 'all(.[]; has("seg") and has("off") and (.record|type=="object"))' "$T/dumpj"
+check "spool dump --json wraps records with positions" jq -se 'all(.[]; has("seg") and has("end") and (.record|type=="object"))' "$T/dumpj"
 out=$("$ctl" --state-dir "$T/nonexistent" spool dump 2>&1); rc=$?
 check "spool dump of a missing dir: clear error" test "$rc" -eq 1 -a -n "$(grep 'no spool at' <<<"$out")"
 finish

@@ -8,8 +8,10 @@
 #ifndef ACTLOG_CHECK_H
 #define ACTLOG_CHECK_H
 
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* line-buffered stdout: a sanitizer abort must not swallow the PASS lines */
@@ -59,6 +61,31 @@ static int check_failed_now;
 			check_failed_now = 1;                                                      \
 		}                                                                                  \
 	} while (0)
+
+/* Make a fresh directory /tmp/actlog-test-TAG-XXXXXX into buf (n bytes);
+ * the test cannot run without it, so failure exits 2. */
+__attribute__((unused)) static void check_mkdtemp(char *buf, size_t n, const char *tag)
+{
+	snprintf(buf, n, "/tmp/actlog-test-%s-XXXXXX", tag);
+	if (!mkdtemp(buf)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static int check_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove path and everything below it. 0 or -1. */
+__attribute__((unused)) static int check_rmtree(const char *path)
+{
+	return nftw(path, check_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #define CHECK_DONE() (check_failed_total ? 1 : 0)
 

@@ -225,6 +225,30 @@ TEST(utf8_cleaning)
 	CHECK_STR(out, "ab");
 }
 
+TEST(parse_uint_takes_whole_decimal_numbers_only)
+{
+	uint64_t v = 7;
+
+	CHECK_EQ(parse_uint("42", 0, 100, &v), 0);
+	CHECK_EQ(v, 42);
+	CHECK_EQ(parse_uint("0", 0, 100, &v), 0);
+	CHECK_EQ(v, 0);
+	CHECK_EQ(parse_uint("18446744073709551615", 0, ~0ULL, &v), 0);
+	CHECK(v == ~0ULL);
+	v = 7;
+	CHECK_EQ(parse_uint("18446744073709551616", 0, ~0ULL, &v), -ERANGE);
+	CHECK_EQ(parse_uint("101", 0, 100, &v), -ERANGE);
+	CHECK_EQ(parse_uint("4", 5, 100, &v), -ERANGE);
+	CHECK_EQ(parse_uint("", 0, 100, &v), -EINVAL);
+	CHECK_EQ(parse_uint("-1", 0, 100, &v), -EINVAL);
+	CHECK_EQ(parse_uint("+1", 0, 100, &v), -EINVAL);
+	CHECK_EQ(parse_uint(" 1", 0, 100, &v), -EINVAL);
+	CHECK_EQ(parse_uint("1 ", 0, 100, &v), -EINVAL);
+	CHECK_EQ(parse_uint("12x", 0, 100, &v), -EINVAL);
+	CHECK_EQ(parse_uint(NULL, 0, 100, &v), -EINVAL);
+	CHECK_EQ(v, 7); /* untouched on failure */
+}
+
 int main(void)
 {
 	RUN(diff_splits_origins_and_sums_totals);
@@ -236,5 +260,6 @@ int main(void)
 	RUN(process_records);
 	RUN(rfc3339_round_trip);
 	RUN(utf8_cleaning);
+	RUN(parse_uint_takes_whole_decimal_numbers_only);
 	return CHECK_DONE();
 }

@@ -66,7 +66,10 @@ TEST(bad_input_is_refused_with_a_line_number)
 	bad("\ninterval_s = 3601\n", -ERANGE, "line 2");
 	bad("interval_s = 10s\n", -EINVAL, "not a number");
 	bad("interval_s = -5\n", -EINVAL, "interval_s");
-	bad("interval_s = 99999999999999999999999\n", -EINVAL, "interval_s");
+	bad("interval_s = 99999999999999999999999\n", -ERANGE, "interval_s");
+	bad("interval_s = 1K\n", -EINVAL, "interval_s"); /* suffixes are for sizes only */
+	bad("spool_max_bytes = 64X\n", -EINVAL, "spool_max_bytes");
+	bad("spool_max_bytes = M\n", -EINVAL, "spool_max_bytes");
 	bad("nonsense\n", -EINVAL, "expected 'key = value'");
 	bad("colour = blue\n", -ENOENT, "unknown setting 'colour'");
 	bad("input_source = netlink\n", -EINVAL, "auto, bpf, evdev, none");

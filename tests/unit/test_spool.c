@@ -24,25 +24,13 @@ static char spool_dir[128];
  * which does not exist yet. */
 static void tmp_setup(void)
 {
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/actlog-test-spool-XXXXXX");
-	if (!mkdtemp(tmp_root)) {
-		perror("mkdtemp");
-		exit(2);
-	}
+	check_mkdtemp(tmp_root, sizeof(tmp_root), "spool");
 	snprintf(spool_dir, sizeof(spool_dir), "%s/spool", tmp_root);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void tmp_cleanup(void)
 {
-	CHECK_EQ(nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	CHECK_EQ(check_rmtree(tmp_root), 0);
 }
 
 static void seg_path(char *buf, size_t n, uint64_t seq)

@@ -19,23 +19,12 @@ static char path_buf[128];
 
 static void tmp_setup(void)
 {
-	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/actlog-test-crypto-XXXXXX");
-	if (!mkdtemp(tmp_dir)) {
-		perror("mkdtemp");
-		exit(2);
-	}
+	check_mkdtemp(tmp_dir, sizeof(tmp_dir), "crypto");
 }
 
 static void tmp_cleanup(void)
 {
-	static const char *names[] = {"k1",	"k2",	"k3",	 "short", "long",
-				      "nothex", "wide", "other", "nl",	  "link"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path_buf, sizeof(path_buf), "%s/%s", tmp_dir, names[i]);
-		unlink(path_buf);
-	}
-	rmdir(tmp_dir);
+	CHECK_EQ(check_rmtree(tmp_dir), 0);
 }
 
 static const char *tpath(const char *name)

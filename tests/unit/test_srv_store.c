@@ -24,25 +24,13 @@ static char store_dir[128];
 /* A fresh temporary directory; the store lives in its "db" subdirectory. */
 static void tmp_setup(void)
 {
-	snprintf(tmp_root, sizeof(tmp_root), "/tmp/actlog-test-store-XXXXXX");
-	if (!mkdtemp(tmp_root)) {
-		perror("mkdtemp");
-		exit(2);
-	}
+	check_mkdtemp(tmp_root, sizeof(tmp_root), "store");
 	snprintf(store_dir, sizeof(store_dir), "%s/db", tmp_root);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void tmp_cleanup(void)
 {
-	CHECK_EQ(nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	CHECK_EQ(check_rmtree(tmp_root), 0);
 }
 
 static struct store *open_at(const char *dir, uint64_t map_size, uint64_t map_max)
