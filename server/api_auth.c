@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * api_auth.c - sign-in: POST /api/v1/auth/login, POST /api/v1/auth/logout,
+ * GET /api/v1/me. See docs/API.md.
+ *
+ * Login limits: every attempt takes a token from two buckets, one per
+ * account (the lower-case email, known or not) and one per client address
+ * (three times larger, refilling three times faster); an empty bucket
+ * answers 429 with Retry-After before any password is hashed. At most
+ * srv_opts.pw_slots Argon2id verifications run at once (64 MiB each); a
+ * request that waits more than 10 s for a slot gets 503. An unknown email
+ * costs the same hash as a wrong password, so timing does not tell which
+ * accounts exist.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "srv.h"
+#include "util.h"
+
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[PASSWORD_HASH_SIZE];
+
+static void dummy_init(void)
+{
+	if (password_hash("actlog-no-such-user", dummy_hash))
+		dummy_hash[0] = 0;
+}
+
+static int rate_limited(struct srv *s, struct http_req *req, struct ratelimit *rl,
+			const char *key)
+{
+	char ra[16];
+
+	if (!ratelimit_take(rl, key, clock_ns(CLOCK_MONOTONIC) / 1000000))
+		return 0;
+	snprintf(ra, sizeof(ra), "%u", ratelimit_retry_after_s(rl));
+	http_set_header(req, "Retry-After", ra);
+	http_reply_error(req, 429, "too many sign-in attempts; retry in %s s", ra);
+	(void)s;
+	return 1;
+}
+
+/* Verify pw against stored (or the dummy hash) holding a slot. 0 match,
+ * -EACCES, -EBUSY no slot in time. */
+static int verify_slot(struct srv *s, const char *stored, const char *pw)
+{
+	struct timespec dl;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	while ((ret = sem_timedwait(&s->pw_sem, &dl)) && errno == EINTR)
+		;
+	if (ret)
+		return -EBUSY;
+	ret = password_verify(stored, pw);
+	sem_post(&s->pw_sem);
+	return ret ? -EACCES : 0;
+}
+
+static int h_login(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	char em[EMAIL_MAX_LEN + 1], tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE], exp_s[32];
+	const char *email, *pw, *uid = NULL, *stored;
+	cJSON *body, *idx = NULL, *u = NULL, *t, *out;
+	struct principal who = {0};
+	struct store_batch *b;
+	int64_t exp;
+	int ret;
+
+	body = need_json(req);
+	if (!body)
+		return 0;
+	email = jstr(body, "email");
+	pw = jstr(body, "password");
+	if (!email || !pw || email_norm(email, em) || !*pw) {
+		cJSON_Delete(body);
+		return http_reply_error(req, 400, "email and password are required");
+	}
+	if (strlen(pw) > PASSWORD_MAX) {
+		cJSON_Delete(body);
+		return http_reply_error(req, 400, "password over %d bytes", PASSWORD_MAX);
+	}
+	if (rate_limited(s, req, s->rl_login_addr, http_req_client(req)) ||
+	    rate_limited(s, req, s->rl_login_acct, em)) {
+		log_notice("event=login_limited email=%s client=%s", em, http_req_client(req));
+		cJSON_Delete(body);
+		return 0;
+	}
+	ret = jget(s, STORE_T_EMAILS, em, "user", &idx);
+	if (!ret && (uid = jstr(idx, "user_id")))
+		ret = jget(s, STORE_T_USERS, uid, "user", &u);
+	if (ret && ret != -ENOENT) {
+		cJSON_Delete(body);
+		cJSON_Delete(idx);
+		return reply_store_err(req, ret, "user");
+	}
+	stored = u ? jstr(u, "pw") : NULL;
+	if (!stored) {
+		pthread_once(&dummy_once, dummy_init);
+		stored = dummy_hash;
+	}
+	ret = verify_slot(s, stored, pw);
+	cJSON_Delete(body);
+	if (ret == -EBUSY) {
+		cJSON_Delete(idx);
+		cJSON_Delete(u);
+		http_set_header(req, "Retry-After", "5");
+		return http_reply_error(req, 503, "busy, retry");
+	}
+	snprintf(who.email, sizeof(who.email), "%s", em);
+	if (u)
+		snprintf(who.id, sizeof(who.id), "%s", jstr(u, "id") ? jstr(u, "id") : "");
+	if (ret || !u || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "disabled"))) {
+		const char *why = !u ? "unknown_account" : ret ? "bad_password" : "disabled";
+
+		log_notice("event=login_failed email=%s client=%s reason=%s", em,
+			   http_req_client(req), why);
+		audit_write(s, req, &who, "auth.login", u ? jstr(u, "team_id") : NULL,
+			    u ? who.id : NULL, why, NULL);
+		cJSON_Delete(idx);
+		cJSON_Delete(u);
+		return http_reply_error(req, 401, "wrong email or password");
+	}
+	ret = token_new(TOKEN_PREFIX_BEARER, tok, hash);
+	if (ret) {
+		cJSON_Delete(idx);
+		cJSON_Delete(u);
+		return reply_store_err(req, ret, "token");
+	}
+	exp = now_ms() + (int64_t)s->o.token_ttl_s * 1000;
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "kind", "user");
+	cJSON_AddStringToObject(t, "id", who.id);
+	cJSON_AddNumberToObject(t, "exp", (double)exp);
+	ret = store_batch_begin(s->st, &b);
+	if (!ret) {
+		jput(b, STORE_T_TOKENS, hash, "token", t, STORE_IF_ABSENT);
+		audit_add(b, req, &who, "auth.login", jstr(u, "team_id"), who.id, "ok", NULL);
+		ret = store_batch_commit(b);
+	}
+	cJSON_Delete(t);
+	if (ret) {
+		crypto_wipe(tok, sizeof(tok));
+		cJSON_Delete(idx);
+		cJSON_Delete(u);
+		return reply_store_err(req, ret, "token");
+	}
+	log_info("event=login user=%s client=%s", who.id, http_req_client(req));
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "token", tok);
+	cJSON_AddStringToObject(out, "expires_at", rfc3339_ms(exp, exp_s));
+	cJSON_AddItemToObject(out, "user", user_view(u));
+	crypto_wipe(tok, sizeof(tok));
+	cJSON_Delete(idx);
+	cJSON_Delete(u);
+	http_set_header(req, "Cache-Control", "no-store");
+	return http_reply_json(req, 200, out);
+}
+
+static int h_logout(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	struct principal p;
+	int ret;
+
+	if (need_user(s, req, &p))
+		return 0;
+	ret = store_delete(s->st, STORE_T_TOKENS, p.token_hash, "token", 0);
+	if (ret)
+		return reply_store_err(req, ret, "token");
+	return http_reply_empty(req, 204);
+}
+
+static int h_me(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	struct principal p;
+	cJSON *u = NULL, *team = NULL, *out, *grants;
+	size_t i;
+	int ret;
+
+	if (need_user(s, req, &p))
+		return 0;
+	ret = jget(s, STORE_T_USERS, p.id, "user", &u);
+	if (ret)
+		return reply_store_err(req, ret, "user");
+	if (p.team_id[0] && node_get(s, p.team_id, &team))
+		team = NULL;
+	out = cJSON_CreateObject();
+	cJSON_AddItemToObject(out, "user", user_view(u));
+	if (team) {
+		cJSON_DeleteItemFromObjectCaseSensitive(team, "path");
+		cJSON_AddItemToObject(out, "team", team);
+	} else {
+		cJSON_AddNullToObject(out, "team");
+	}
+	grants = cJSON_AddArrayToObject(out, "grants");
+	for (i = 0; i < p.n_grants; i++) {
+		cJSON *g = cJSON_CreateObject();
+		cJSON *perms = cJSON_AddArrayToObject(g, "permissions");
+		unsigned bit;
+
+		cJSON_AddStringToObject(g, "role", p.g[i].role);
+		cJSON_AddStringToObject(g, "node_id", p.g[i].node_id);
+		for (bit = 0; bit < PERMB__COUNT; bit++)
+			if (p.g[i].perms & (1u << bit))
+				cJSON_AddItemToArray(perms, cJSON_CreateString(perm_name(1u << bit)));
+		cJSON_AddItemToArray(grants, g);
+	}
+	cJSON_Delete(u);
+	return http_reply_json(req, 200, out);
+}
+
+int api_auth_routes(struct srv *s, struct http_route *r, size_t max)
+{
+	const struct http_route mine[] = {
+	    {"POST", "/api/v1/auth/login", h_login, s},
+	    {"POST", "/api/v1/auth/logout", h_logout, s},
+	    {"GET", "/api/v1/me", h_me, s},
+	};
+	size_t n = sizeof(mine) / sizeof(mine[0]);
+
+	if (n > max)
+		return -ENOSPC;
+	memcpy(r, mine, sizeof(mine));
+	return (int)n;
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * main.c - actlog-server: `init` creates a store, `serve` runs the API.
+ * See docs/man/man8/actlog-server.8 and docs/API.md.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "srv.h"
+#include "util.h"
+#include "version.h"
+
+#define PW_FILE_MAX 4096
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: actlog-server init --data-dir DIR --admin-email EMAIL\n"
+		"                          --admin-password-file FILE [--business NAME]\n"
+		"                          [--key-file FILE]\n"
+		"       actlog-server serve --data-dir DIR [--listen ADDR:PORT]\n"
+		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
+		"                          [--key-file FILE] [--threads N] [--max-body BYTES]\n"
+		"                          [--token-ttl SECONDS] [-v]\n"
+		"       actlog-server --help | --version\n"
+		"\n"
+		"init creates a new store in DIR (refusing one that exists), a master key\n"
+		"file DIR/master.key (0600) unless --key-file names another, the first\n"
+		"business node and its administrator (admin on the whole tree). The\n"
+		"password is read from FILE (\"-\" for standard input; one line).\n"
+		"\n"
+		"serve runs the HTTP API (docs/API.md) until SIGTERM or SIGINT.\n"
+		"  --listen ADDR:PORT    default 127.0.0.1:8080; \"[::1]:8080\" for IPv6\n"
+		"  --tls-cert/--tls-key  PEM files: serve HTTPS\n"
+		"  --insecure-listen     allow plain HTTP on a non-loopback address\n"
+		"  --threads N           HTTP worker threads (default %d)\n"
+		"  --max-body BYTES      largest request body (default %u)\n"
+		"  --token-ttl SECONDS   sign-in token lifetime (default 43200)\n"
+		"  -v, --verbose         debug logs\n",
+		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY);
+}
+
+static void key_path(char *out, size_t n, const char *dir, const char *key_file)
+{
+	if (key_file)
+		snprintf(out, n, "%s", key_file);
+	else
+		snprintf(out, n, "%s/master.key", dir);
+}
+
+/* The password from file (or "-": stdin), first line without its newline. */
+static int read_password(const char *path, char **out)
+{
+	char *buf = NULL, *nl;
+	size_t len = 0;
+	int ret;
+
+	if (!strcmp(path, "-")) {
+		buf = calloc(1, PW_FILE_MAX + 2);
+		if (!buf)
+			return -ENOMEM;
+		len = fread(buf, 1, PW_FILE_MAX + 1, stdin);
+		ret = len > PW_FILE_MAX ? -EFBIG : 0;
+	} else {
+		ret = read_file(path, PW_FILE_MAX, &buf, &len);
+	}
+	if (ret) {
+		if (buf)
+			crypto_free(buf, PW_FILE_MAX + 2);
+		return ret;
+	}
+	nl = strpbrk(buf, "\r\n");
+	if (nl)
+		*nl = 0;
+	*out = buf;
+	return 0;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	static const struct option lo[] = {{"data-dir", required_argument, 0, 'd'},
+					   {"admin-email", required_argument, 0, 'e'},
+					   {"admin-password-file", required_argument, 0, 'p'},
+					   {"business", required_argument, 0, 'b'},
+					   {"key-file", required_argument, 0, 'k'},
+					   {"help", no_argument, 0, 'h'},
+					   {0, 0, 0, 0}};
+	const char *dir = NULL, *email = NULL, *pwfile = NULL, *business = "My business",
+		   *key_file = NULL;
+	char kpath[PATH_MAX], dpath[PATH_MAX], why[256], em[EMAIL_MAX_LEN + 1];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct srv s;
+	char *pw = NULL;
+	bool made_key = false;
+	struct stat sb;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'e': email = optarg; break;
+		case 'p': pwfile = optarg; break;
+		case 'b': business = optarg; break;
+		case 'k': key_file = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!dir || !email || !pwfile || optind != argc) {
+		fprintf(stderr, "actlog-server init: --data-dir, --admin-email and "
+				"--admin-password-file are required\n");
+		return 2;
+	}
+	if (email_norm(email, em)) {
+		fprintf(stderr, "actlog-server init: '%s' is not an email address\n", email);
+		return 2;
+	}
+	if (!*business || strlen(business) > NAME_MAX_LEN) {
+		fprintf(stderr, "actlog-server init: --business must be 1..%d bytes\n",
+			NAME_MAX_LEN);
+		return 2;
+	}
+	ret = read_password(pwfile, &pw);
+	if (ret) {
+		fprintf(stderr, "actlog-server init: cannot read %s: %s\n", pwfile,
+			ret == -EFBIG ? "file too large" : strerror(-ret));
+		return 1;
+	}
+	if (strlen(pw) < PASSWORD_MIN_LEN || strlen(pw) > PASSWORD_MAX) {
+		fprintf(stderr, "actlog-server init: the password must be %d..%d bytes\n",
+			PASSWORD_MIN_LEN, PASSWORD_MAX);
+		ret = -EINVAL;
+		goto out;
+	}
+	snprintf(dpath, sizeof(dpath), "%s/data.mdb", dir);
+	if (!stat(dpath, &sb)) {
+		fprintf(stderr,
+			"actlog-server init: %s already holds a store; refusing to overwrite it\n",
+			dir);
+		ret = -EEXIST;
+		goto out;
+	}
+	ret = mkdir_p(dir, 0700);
+	if (ret) {
+		fprintf(stderr, "actlog-server init: cannot create %s: %s\n", dir, strerror(-ret));
+		goto out;
+	}
+	key_path(kpath, sizeof(kpath), dir, key_file);
+	if (stat(kpath, &sb)) {
+		ret = keyprov_file_create(kpath);
+		if (ret) {
+			fprintf(stderr, "actlog-server init: cannot create key file %s: %s\n",
+				kpath, strerror(-ret));
+			goto out;
+		}
+		made_key = true;
+	}
+	ret = keyprov_file_open(kpath, &kp, why, sizeof(why));
+	if (ret) {
+		fprintf(stderr, "actlog-server init: key file %s: %s\n", kpath, why);
+		goto out;
+	}
+	ret = store_open_lmdb(&st, dir, NULL);
+	if (ret) {
+		fprintf(stderr, "actlog-server init: cannot open the store in %s: %s\n", dir,
+			strerror(-ret));
+		goto out;
+	}
+	ret = srv_init(&s, st, kp, NULL);
+	if (!ret) {
+		ret = srv_bootstrap(&s, business, email, pw);
+		if (ret == -EEXIST)
+			fprintf(stderr, "actlog-server init: %s is already initialised\n", dir);
+		else if (ret)
+			fprintf(stderr, "actlog-server init: %s\n", strerror(-ret));
+		else
+			printf("initialised %s\n  business: %s (%s)\n  admin:    %s\n  master "
+			       "key: %s%s\n",
+			       dir, business, s.business_id, em, kpath,
+			       made_key ? " (new; back it up: without it the store's secrets "
+					  "are lost)"
+					: "");
+		srv_fini(&s);
+	}
+out:
+	store_close(st);
+	keyprov_free(kp);
+	if (pw)
+		crypto_free(pw, strlen(pw));
+	return ret ? 1 : 0;
+}
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+static bool listen_is_loopback(const char *listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (http_parse_listen(listen, &ss, &len))
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	return false;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option lo[] = {{"data-dir", required_argument, 0, 'd'},
+					   {"listen", required_argument, 0, 'l'},
+					   {"tls-cert", required_argument, 0, 'c'},
+					   {"tls-key", required_argument, 0, 'K'},
+					   {"insecure-listen", no_argument, 0, 'I'},
+					   {"key-file", required_argument, 0, 'k'},
+					   {"threads", required_argument, 0, 't'},
+					   {"max-body", required_argument, 0, 'm'},
+					   {"token-ttl", required_argument, 0, 'T'},
+					   {"verbose", no_argument, 0, 'v'},
+					   {"help", no_argument, 0, 'h'},
+					   {0, 0, 0, 0}};
+	static struct http_route routes[HTTP_MAX_ROUTES];
+	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
+	    api_auth_routes,   api_org_routes,	  api_config_routes,
+	    api_device_routes, api_ingest_routes, api_query_routes,
+	};
+	const char *dir = NULL, *key_file = NULL;
+	struct http_opts ho = {.listen = "127.0.0.1:8080"};
+	struct srv_opts so = {0};
+	bool insecure = false, verbose = false;
+	char kpath[PATH_MAX], why[256];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct http_server *hs = NULL;
+	struct sigaction sa = {0};
+	struct srv s;
+	size_t n = 0, i;
+	sigset_t set, old;
+	uint64_t u;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'l': ho.listen = optarg; break;
+		case 'c': ho.tls_cert = optarg; break;
+		case 'K': ho.tls_key = optarg; break;
+		case 'I': insecure = true; break;
+		case 'k': key_file = optarg; break;
+		case 't':
+			if (parse_uint(optarg, 1, HTTP_MAX_THREADS, &u)) {
+				fprintf(stderr, "actlog-server: --threads must be 1..%d\n",
+					HTTP_MAX_THREADS);
+				return 2;
+			}
+			ho.threads = (unsigned)u;
+			break;
+		case 'm':
+			if (parse_uint(optarg, 1024, 1ull << 30, &u)) {
+				fprintf(stderr, "actlog-server: --max-body must be 1024..2^30\n");
+				return 2;
+			}
+			ho.max_body = (size_t)u;
+			break;
+		case 'T':
+			if (parse_uint(optarg, 60, 90u * 86400, &u)) {
+				fprintf(stderr,
+					"actlog-server: --token-ttl must be 60..7776000 seconds\n");
+				return 2;
+			}
+			so.token_ttl_s = (unsigned)u;
+			break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!dir || optind != argc) {
+		fprintf(stderr, "actlog-server serve: --data-dir is required\n");
+		return 2;
+	}
+	if (!ho.tls_cert != !ho.tls_key) {
+		fprintf(stderr, "actlog-server serve: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (http_parse_listen(ho.listen, &ss, &sl)) {
+			fprintf(stderr,
+				"actlog-server serve: --listen '%s': want A.B.C.D:PORT or "
+				"[IPv6]:PORT\n",
+				ho.listen);
+			return 2;
+		}
+	}
+	if (!ho.tls_cert && !insecure && !listen_is_loopback(ho.listen)) {
+		fprintf(stderr,
+			"actlog-server serve: refusing plain HTTP on %s: tokens and passwords "
+			"would cross the network in clear. Give --tls-cert/--tls-key, or "
+			"--insecure-listen behind a TLS proxy.\n",
+			ho.listen);
+		return 2;
+	}
+	log_init("actlog-server", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	{
+		char dpath[PATH_MAX];
+		struct stat sb;
+
+		snprintf(dpath, sizeof(dpath), "%s/data.mdb", dir);
+		if (stat(dpath, &sb)) {
+			log_err("event=start_failed reason=\"no store in %s; run actlog-server "
+				"init first\"",
+				dir);
+			return 1;
+		}
+	}
+	key_path(kpath, sizeof(kpath), dir, key_file);
+	ret = keyprov_file_open(kpath, &kp, why, sizeof(why));
+	if (ret) {
+		log_err("event=start_failed reason=\"key file %s: %s\"", kpath, why);
+		return 1;
+	}
+	ret = store_open_lmdb(&st, dir, NULL);
+	if (ret) {
+		log_err("event=start_failed reason=\"store %s: %s\"", dir, strerror(-ret));
+		keyprov_free(kp);
+		return 1;
+	}
+	ret = srv_init(&s, st, kp, &so);
+	if (ret || !s.business_id[0]) {
+		log_err("event=start_failed reason=\"%s\"",
+			ret ? strerror(-ret) : "store not initialised; run actlog-server init");
+		if (!ret)
+			srv_fini(&s);
+		store_close(st);
+		keyprov_free(kp);
+		return 1;
+	}
+	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		ret = mods[i](&s, routes + n, HTTP_MAX_ROUTES - n);
+		if (ret < 0) {
+			log_err("event=start_failed reason=\"route table full\"");
+			goto out;
+		}
+		n += (size_t)ret;
+	}
+	ho.routes = routes;
+	ho.n_routes = n;
+
+	/* signals: block them in every thread MHD starts; wait here */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	ret = http_start(&ho, &hs);
+	if (ret) {
+		log_err("event=start_failed reason=\"listen %s: %s\"", ho.listen, strerror(-ret));
+		goto out;
+	}
+	log_notice("event=started version=%s listen=%s port=%u tls=%s store=lmdb data_dir=%s "
+		   "key=%s routes=%zu",
+		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off", dir,
+		   keyprov_key_id(kp), n);
+	while (!stop_sig)
+		sigsuspend(&old);
+	log_notice("event=stopping signal=%d", (int)stop_sig);
+	http_stop(hs);
+	log_notice("event=stopped");
+out:
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("actlog-server %s\n", ACTLOG_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "init"))
+		return cmd_init(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve"))
+		return cmd_serve(argc - 1, argv + 1);
+	fprintf(stderr, "actlog-server: unknown command '%s' (try --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,1030 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * srv.c - the application core: context, ids, JSON items, request helpers,
+ * roles, principals, targets, authorize(), audit log and sealed values.
+ * See srv.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "srv.h"
+#include "util.h"
+
+#define DEFAULT_TOKEN_TTL_S (12u * 3600)
+#define DEFAULT_LOGIN_BURST 10
+#define DEFAULT_LOGIN_REFILL_MS 60000
+#define DEFAULT_API_BURST 600
+#define DEFAULT_API_REFILL_MS 20
+#define DEFAULT_PW_SLOTS 2
+#define RL_SLOTS 65536
+
+/* --- context --- */
+
+int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct srv_opts *o)
+{
+	cJSON *meta = NULL;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->st = st;
+	s->kp = kp;
+	if (o)
+		s->o = *o;
+	if (!s->o.token_ttl_s)
+		s->o.token_ttl_s = DEFAULT_TOKEN_TTL_S;
+	if (!s->o.login_burst)
+		s->o.login_burst = DEFAULT_LOGIN_BURST;
+	if (!s->o.login_refill_ms)
+		s->o.login_refill_ms = DEFAULT_LOGIN_REFILL_MS;
+	if (!s->o.api_burst)
+		s->o.api_burst = DEFAULT_API_BURST;
+	if (!s->o.api_refill_ms)
+		s->o.api_refill_ms = DEFAULT_API_REFILL_MS;
+	if (!s->o.pw_slots)
+		s->o.pw_slots = DEFAULT_PW_SLOTS;
+	if (sodium_init() < 0)
+		return -EIO;
+	ret = ratelimit_new(RL_SLOTS, s->o.login_burst, s->o.login_refill_ms, &s->rl_login_acct);
+	if (!ret)
+		ret = ratelimit_new(RL_SLOTS, s->o.login_burst * 3, s->o.login_refill_ms / 3 + 1,
+				    &s->rl_login_addr);
+	if (!ret)
+		ret = ratelimit_new(RL_SLOTS, s->o.api_burst, s->o.api_refill_ms, &s->rl_token);
+	if (!ret && sem_init(&s->pw_sem, 0, s->o.pw_slots))
+		ret = -errno;
+	if (ret) {
+		ratelimit_free(s->rl_login_acct);
+		ratelimit_free(s->rl_login_addr);
+		ratelimit_free(s->rl_token);
+		return ret;
+	}
+	if (!jget(s, STORE_T_META, "store", "meta", &meta)) {
+		const char *b = jstr(meta, "business_id");
+
+		if (b)
+			snprintf(s->business_id, sizeof(s->business_id), "%s", b);
+		cJSON_Delete(meta);
+	}
+	return 0;
+}
+
+void srv_fini(struct srv *s)
+{
+	ratelimit_free(s->rl_login_acct);
+	ratelimit_free(s->rl_login_addr);
+	ratelimit_free(s->rl_token);
+	sem_destroy(&s->pw_sem);
+	memset(s, 0, sizeof(*s));
+}
+
+/* --- small helpers --- */
+
+int64_t now_ms(void)
+{
+	return (int64_t)(clock_ns(CLOCK_REALTIME) / 1000000);
+}
+
+int id_new(char prefix, char out[ID_SIZE])
+{
+	uint8_t r[8];
+
+	randombytes_buf(r, sizeof(r));
+	snprintf(out, ID_SIZE, "%c_%02x%02x%02x%02x%02x%02x%02x%02x", prefix, r[0], r[1], r[2],
+		 r[3], r[4], r[5], r[6], r[7]);
+	return 0;
+}
+
+bool id_valid(const char *s, char prefix)
+{
+	size_t i;
+
+	if (!s || strlen(s) != ID_LEN || s[1] != '_' || !islower((unsigned char)s[0]))
+		return false;
+	if (prefix && s[0] != prefix)
+		return false;
+	for (i = 2; i < ID_LEN; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+void day_of(int64_t ms, char out[11])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+int email_norm(const char *in, char out[EMAIL_MAX_LEN + 1])
+{
+	size_t n, i;
+	const char *at;
+
+	if (!in)
+		return -EINVAL;
+	n = strlen(in);
+	at = strchr(in, '@');
+	if (n < 3 || n > EMAIL_MAX_LEN || !at || at == in || !at[1] || strchr(at + 1, '@'))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+		    c == ',' || c == ';' || c == '|')
+			return -EINVAL;
+		out[i] = (char)tolower(c);
+	}
+	out[n] = 0;
+	return 0;
+}
+
+/* --- JSON items --- */
+
+static int parse_item(void *v, size_t len, cJSON **out)
+{
+	*out = cJSON_ParseWithLength(v, len);
+	free(v);
+	return *out ? 0 : -EIO;
+}
+
+int jget(struct srv *s, enum store_table t, const char *pk, const char *sk, cJSON **out)
+{
+	void *v;
+	size_t len;
+	int ret;
+
+	*out = NULL;
+	ret = store_get(s->st, t, pk, sk, &v, &len);
+	if (ret)
+		return ret;
+	return parse_item(v, len, out);
+}
+
+int jbget(struct store_batch *b, enum store_table t, const char *pk, const char *sk, cJSON **out)
+{
+	void *v;
+	size_t len;
+	int ret;
+
+	*out = NULL;
+	ret = store_batch_get(b, t, pk, sk, &v, &len);
+	if (ret)
+		return ret;
+	return parse_item(v, len, out);
+}
+
+int jput(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
+	 const cJSON *j, unsigned flags)
+{
+	char *txt = cJSON_PrintUnformatted(j);
+	int ret;
+
+	if (!txt)
+		return -ENOMEM;
+	ret = store_batch_put(b, t, pk, sk, txt, strlen(txt), flags);
+	free(txt);
+	return ret;
+}
+
+const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int64_t jint(const cJSON *o, const char *k, int64_t def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+}
+
+cJSON *need_json(struct http_req *req)
+{
+	const uint8_t *body;
+	size_t len;
+	cJSON *j;
+	int ret;
+
+	ret = http_req_body_gunzip(req, &body, &len);
+	if (ret) {
+		http_reply_error(req, http_status_for_errno(ret), "unreadable body: %s",
+				 strerror(-ret));
+		return NULL;
+	}
+	if (len > API_JSON_MAX) {
+		http_reply_error(req, 413, "JSON body over %u bytes", API_JSON_MAX);
+		return NULL;
+	}
+	j = cJSON_ParseWithLength((const char *)body, len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		http_reply_error(req, 400, "body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* 1..max bytes, valid UTF-8, no control characters */
+static bool text_ok(const char *v, size_t max)
+{
+	size_t n = strlen(v), i;
+	char *clean;
+	bool ok;
+
+	if (!n || n > max)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	clean = malloc(n + 1);
+	if (!clean)
+		return false;
+	utf8_clean(clean, n + 1, v, n);
+	ok = !strcmp(clean, v);
+	free(clean);
+	return ok;
+}
+
+const char *need_str(struct http_req *req, const cJSON *o, const char *k, size_t max)
+{
+	const char *v = jstr(o, k);
+
+	if (!v) {
+		http_reply_error(req, 400, "field '%s' is required (a string)", k);
+		return NULL;
+	}
+	if (!text_ok(v, max)) {
+		http_reply_error(req, 400,
+				 "field '%s' must be 1..%zu bytes of UTF-8 text without control "
+				 "characters",
+				 k, max);
+		return NULL;
+	}
+	return v;
+}
+
+const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!v || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsString(v) || !text_ok(v->valuestring, max)) {
+		http_reply_error(req, 400,
+				 "field '%s' must be 1..%zu bytes of UTF-8 text without control "
+				 "characters",
+				 k, max);
+		return OPT_BAD;
+	}
+	return v->valuestring;
+}
+
+int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *ms)
+{
+	const char *v = http_req_query(req, name);
+	uint64_t u;
+
+	*ms = def;
+	if (!v)
+		return 1;
+	if (!parse_uint(v, 0, 253402300799999ULL, &u)) {
+		*ms = (int64_t)u;
+		return 0;
+	}
+	if (!rfc3339_parse(v, ms))
+		return 0;
+	http_reply_error(req, 400, "'%s' must be an RFC 3339 time or Unix milliseconds", name);
+	return -1;
+}
+
+int reply_store_err(struct http_req *req, int err, const char *what)
+{
+	switch (err) {
+	case -ENOENT:
+		return http_reply_error(req, 404, "%s not found", what), 0;
+	case -EEXIST:
+		return http_reply_error(req, 409, "%s already exists", what), 0;
+	case -EAGAIN:
+		http_set_header(req, "Retry-After", "1");
+		return http_reply_error(req, 503, "busy, retry"), 0;
+	case -ENOSPC:
+		log_err("event=store_error what=%s err=%s", what, strerror(-err));
+		return http_reply_error(req, 507, "store full"), 0;
+	default:
+		log_err("event=store_error what=%s err=%s", what, strerror(-err));
+		return http_reply_error(req, 500, "internal error"), 0;
+	}
+}
+
+/* --- permissions and roles --- */
+
+static const char *const perm_names[] = {
+#define PERM_NAME_(id, name) name,
+    PERMS(PERM_NAME_)
+#undef PERM_NAME_
+};
+
+uint32_t perm_parse(const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < PERMB__COUNT; i++)
+		if (name && !strcmp(name, perm_names[i]))
+			return 1u << i;
+	return 0;
+}
+
+const char *perm_name(uint32_t one_perm)
+{
+	unsigned i;
+
+	for (i = 0; i < PERMB__COUNT; i++)
+		if (one_perm == 1u << i)
+			return perm_names[i];
+	return NULL;
+}
+
+bool role_name_valid(const char *name)
+{
+	size_t n, i;
+
+	if (!name || !(n = strlen(name)) || n > 64 || !islower((unsigned char)name[0]))
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!(islower((unsigned char)c) || isdigit((unsigned char)c) || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int role_builtin(const char *name, uint32_t *perms)
+{
+	if (!strcmp(name, "admin"))
+		*perms = PERM_ALL;
+	else if (!strcmp(name, "manager"))
+		*perms = PERM_NODE_READ | PERM_USER_READ | PERM_USER_WRITE | PERM_CONFIG_READ |
+			 PERM_CONFIG_WRITE | PERM_DEVICE_READ | PERM_DEVICE_WRITE |
+			 PERM_ACTIVITY_READ | PERM_SELF_READ;
+	else if (!strcmp(name, "employee"))
+		*perms = PERM_SELF_READ;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+int role_perms(struct srv *s, const char *name, uint32_t *perms)
+{
+	cJSON *r, *p;
+	int ret;
+
+	if (!role_builtin(name, perms))
+		return 0;
+	ret = jget(s, STORE_T_ROLES, name, "role", &r);
+	if (ret)
+		return ret;
+	*perms = 0;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r, "permissions"))
+	{
+		if (cJSON_IsString(p))
+			*perms |= perm_parse(p->valuestring);
+	}
+	cJSON_Delete(r);
+	return 0;
+}
+
+/* --- principals --- */
+
+struct grants_ctx {
+	struct srv *s;
+	struct principal *p;
+	int err;
+};
+
+static int grant_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct grants_ctx *c = ctx;
+	struct grant *g;
+	const char *bar = strchr(sk, '|');
+
+	(void)pk;
+	(void)val;
+	(void)len;
+	if (!bar || c->p->n_grants >= MAX_GRANTS || (size_t)(bar - sk) >= ID_SIZE ||
+	    strlen(bar + 1) >= sizeof(g->role))
+		return 0;
+	g = &c->p->g[c->p->n_grants];
+	memcpy(g->node_id, sk, (size_t)(bar - sk));
+	g->node_id[bar - sk] = 0;
+	strcpy(g->role, bar + 1);
+	/* a custom role deleted since: no permissions */
+	if (role_perms(c->s, g->role, &g->perms))
+		g->perms = 0;
+	c->p->n_grants++;
+	return 0;
+}
+
+int principal_load_grants(struct srv *s, struct principal *p)
+{
+	struct grants_ctx c = {s, p, 0};
+	int ret;
+
+	p->n_grants = 0;
+	ret = store_query(s->st, STORE_T_GRANTS, p->id, NULL, NULL, MAX_GRANTS, 0, grant_item, &c);
+	return ret < 0 ? ret : 0;
+}
+
+/* "Bearer <token>" -> token, or NULL */
+static const char *bearer(struct http_req *req)
+{
+	const char *h = http_req_header(req, "Authorization");
+
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h ? h : NULL;
+}
+
+static int reply_401(struct http_req *req, const char *why)
+{
+	http_set_header(req, "WWW-Authenticate", "Bearer realm=\"actlog\"");
+	http_reply_error(req, 401, "%s", why);
+	return 1;
+}
+
+/* Look the token up: fills p->token_hash, kind and id. 1 after replying. */
+static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
+			struct principal *p, cJSON **tok_out)
+{
+	const char *tok = bearer(req);
+	cJSON *t;
+	int64_t exp;
+	int ret;
+
+	*tok_out = NULL;
+	if (!tok)
+		return reply_401(req, "authentication required (Authorization: Bearer <token>)");
+	if (!token_well_formed(tok, prefix) || token_hash(tok, p->token_hash))
+		return reply_401(req, "invalid token");
+	ret = jget(s, STORE_T_TOKENS, p->token_hash, "token", &t);
+	if (ret == -ENOENT)
+		return reply_401(req, "invalid or revoked token");
+	if (ret)
+		return reply_store_err(req, ret, "token"), 1;
+	exp = jint(t, "exp", 0);
+	if (exp && exp <= now_ms()) {
+		cJSON_Delete(t);
+		store_delete(s->st, STORE_T_TOKENS, p->token_hash, "token", 0);
+		return reply_401(req, "token expired");
+	}
+	if (ratelimit_take(s->rl_token, p->token_hash, clock_ns(CLOCK_MONOTONIC) / 1000000)) {
+		char ra[16];
+
+		cJSON_Delete(t);
+		snprintf(ra, sizeof(ra), "%u", ratelimit_retry_after_s(s->rl_token));
+		http_set_header(req, "Retry-After", ra);
+		http_reply_error(req, 429, "too many requests");
+		return 1;
+	}
+	*tok_out = t;
+	return 0;
+}
+
+int need_user(struct srv *s, struct http_req *req, struct principal *p)
+{
+	cJSON *t, *u = NULL;
+	const char *id, *v;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (token_lookup(s, req, TOKEN_PREFIX_BEARER, p, &t))
+		return 1;
+	id = jstr(t, "id");
+	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "user") ||
+	    strlen(id) >= ID_SIZE) {
+		cJSON_Delete(t);
+		return reply_401(req, "invalid token");
+	}
+	p->kind = PRINCIPAL_USER;
+	strcpy(p->id, id);
+	cJSON_Delete(t);
+	ret = jget(s, STORE_T_USERS, p->id, "user", &u);
+	if (ret == -ENOENT)
+		return reply_401(req, "invalid token");
+	if (ret)
+		return reply_store_err(req, ret, "user"), 1;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "disabled"))) {
+		cJSON_Delete(u);
+		http_reply_error(req, 403, "account disabled");
+		return 1;
+	}
+	if ((v = jstr(u, "team_id")) && strlen(v) < ID_SIZE)
+		strcpy(p->team_id, v);
+	if ((v = jstr(u, "email")) && strlen(v) <= EMAIL_MAX_LEN)
+		strcpy(p->email, v);
+	cJSON_Delete(u);
+	ret = principal_load_grants(s, p);
+	if (ret)
+		return reply_store_err(req, ret, "grants"), 1;
+	return 0;
+}
+
+int need_device(struct srv *s, struct http_req *req, struct principal *p)
+{
+	cJSON *t, *d = NULL;
+	const char *id, *v;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (token_lookup(s, req, TOKEN_PREFIX_DEVICE, p, &t))
+		return 1;
+	id = jstr(t, "id");
+	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "device") ||
+	    strlen(id) >= ID_SIZE) {
+		cJSON_Delete(t);
+		return reply_401(req, "invalid token");
+	}
+	p->kind = PRINCIPAL_DEVICE;
+	strcpy(p->id, id);
+	cJSON_Delete(t);
+	ret = jget(s, STORE_T_DEVICES, p->id, "device", &d);
+	if (ret == -ENOENT)
+		return reply_401(req, "invalid token");
+	if (ret)
+		return reply_store_err(req, ret, "device"), 1;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "revoked"))) {
+		cJSON_Delete(d);
+		return reply_401(req, "device revoked");
+	}
+	if ((v = jstr(d, "team_id")) && strlen(v) < ID_SIZE)
+		strcpy(p->team_id, v);
+	cJSON_Delete(d);
+	return 0;
+}
+
+/* --- authorize --- */
+
+static bool on_path(const struct target *t, const char *node_id)
+{
+	size_t i;
+
+	for (i = 0; i < t->depth; i++)
+		if (!strcmp(t->path[i], node_id))
+			return true;
+	return false;
+}
+
+int authorize(const struct principal *p, uint32_t perm, const struct target *t)
+{
+	size_t i;
+
+	if (!p || !t || !perm || p->kind != PRINCIPAL_USER)
+		return -EACCES;
+	for (i = 0; i < p->n_grants; i++)
+		if ((p->g[i].perms & perm) == perm && on_path(t, p->g[i].node_id))
+			return 0;
+	if (t->user_id[0] && !strcmp(t->user_id, p->id) && (perm & ~PERM_SELF_SET) == 0)
+		for (i = 0; i < p->n_grants; i++)
+			if ((p->g[i].perms & PERM_SELF_READ) && on_path(t, p->g[i].node_id))
+				return 0;
+	return -EACCES;
+}
+
+int need_perm(struct http_req *req, const struct principal *p, uint32_t perm,
+	      const struct target *t)
+{
+	if (!authorize(p, perm, t))
+		return 0;
+	http_reply_error(req, 403, "forbidden: needs %s here",
+			 perm_name(perm) ? perm_name(perm) : "permissions");
+	return 1;
+}
+
+cJSON *user_view(const cJSON *u)
+{
+	cJSON *v = cJSON_Duplicate(u, 1);
+
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "pw");
+	return v;
+}
+
+/* --- nodes and targets --- */
+
+int node_type_parse(const char *name)
+{
+	static const char *const n[] = {"business", "domain", "project", "team"};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (name && !strcmp(name, n[i]))
+			return i + 1;
+	return 0;
+}
+
+const char *node_type_name(int type)
+{
+	static const char *const n[] = {"business", "domain", "project", "team"};
+
+	return type >= 1 && type <= 4 ? n[type - 1] : NULL;
+}
+
+int node_get(struct srv *s, const char *id, cJSON **out)
+{
+	*out = NULL;
+	if (!id_valid(id, ID_PREFIX_NODE))
+		return -ENOENT;
+	return jget(s, STORE_T_NODES, id, "node", out);
+}
+
+/* t from a node item's path array */
+static int target_from_node(const cJSON *node, struct target *t)
+{
+	const cJSON *e;
+
+	memset(t, 0, sizeof(*t));
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(node, "path"))
+	{
+		if (!cJSON_IsString(e) || strlen(e->valuestring) >= ID_SIZE ||
+		    t->depth >= TREE_DEPTH)
+			return -EIO;
+		strcpy(t->path[t->depth++], e->valuestring);
+	}
+	return t->depth ? 0 : -EIO;
+}
+
+int target_node(struct srv *s, const char *node_id, struct target *t)
+{
+	cJSON *n;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (node_id && !strcmp(node_id, ROOT_ID)) {
+		strcpy(t->path[0], ROOT_ID);
+		t->depth = 1;
+		return 0;
+	}
+	ret = node_get(s, node_id, &n);
+	if (ret)
+		return ret;
+	ret = target_from_node(n, t);
+	cJSON_Delete(n);
+	return ret;
+}
+
+int target_user(struct srv *s, const char *user_id, struct target *t)
+{
+	cJSON *u;
+	const char *team;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!id_valid(user_id, ID_PREFIX_USER))
+		return -ENOENT;
+	ret = jget(s, STORE_T_USERS, user_id, "user", &u);
+	if (ret)
+		return ret;
+	team = jstr(u, "team_id");
+	/* a user without a team (the first admin) sits at the root */
+	ret = target_node(s, team ? team : ROOT_ID, t);
+	cJSON_Delete(u);
+	if (!ret)
+		strcpy(t->user_id, user_id);
+	return ret == -ENOENT ? -EIO : ret;
+}
+
+int target_device(struct srv *s, const char *device_id, struct target *t)
+{
+	cJSON *d;
+	const char *team, *owner;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!id_valid(device_id, ID_PREFIX_DEVICE))
+		return -ENOENT;
+	ret = jget(s, STORE_T_DEVICES, device_id, "device", &d);
+	if (ret)
+		return ret;
+	team = jstr(d, "team_id");
+	ret = team ? target_node(s, team, t) : -EIO;
+	owner = jstr(d, "owner_id");
+	if (!ret && owner && strlen(owner) < ID_SIZE)
+		strcpy(t->user_id, owner);
+	cJSON_Delete(d);
+	return ret == -ENOENT ? -EIO : ret;
+}
+
+static int need_target(struct srv *s, struct http_req *req, const char *id, struct target *t,
+		       int (*fn)(struct srv *, const char *, struct target *), const char *what)
+{
+	int ret = fn(s, id, t);
+
+	if (!ret)
+		return 0;
+	reply_store_err(req, ret, what);
+	return 1;
+}
+
+int need_target_node(struct srv *s, struct http_req *req, const char *id, struct target *t)
+{
+	return need_target(s, req, id, t, target_node, "node");
+}
+
+int need_target_user(struct srv *s, struct http_req *req, const char *id, struct target *t)
+{
+	return need_target(s, req, id, t, target_user, "user");
+}
+
+int need_target_device(struct srv *s, struct http_req *req, const char *id, struct target *t)
+{
+	return need_target(s, req, id, t, target_device, "device");
+}
+
+/* --- audit --- */
+
+static cJSON *audit_entry(struct http_req *req, const struct principal *actor, const char *action,
+			  const char *node_id, const char *target, const char *result,
+			  const cJSON *detail, int64_t ts)
+{
+	char buf[32];
+	cJSON *e = cJSON_CreateObject();
+
+	if (!e)
+		return NULL;
+	cJSON_AddStringToObject(e, "ts", rfc3339_ms(ts, buf));
+	cJSON_AddStringToObject(e, "action", action);
+	cJSON_AddStringToObject(e, "actor", actor && actor->id[0] ? actor->id : "-");
+	if (actor && actor->email[0])
+		cJSON_AddStringToObject(e, "actor_email", actor->email);
+	cJSON_AddStringToObject(e, "client", req ? http_req_client(req) : "-");
+	cJSON_AddStringToObject(e, "node_id", node_id ? node_id : ROOT_ID);
+	if (target)
+		cJSON_AddStringToObject(e, "target", target);
+	cJSON_AddStringToObject(e, "result", result ? result : "ok");
+	if (detail)
+		cJSON_AddItemToObject(e, "detail", cJSON_Duplicate(detail, 1));
+	return e;
+}
+
+int audit_add(struct store_batch *b, struct http_req *req, const struct principal *actor,
+	      const char *action, const char *node_id, const char *target, const char *result,
+	      const cJSON *detail)
+{
+	int64_t ts = now_ms();
+	char day[11], sk[40];
+	cJSON *e = audit_entry(req, actor, action, node_id, target, result, detail, ts);
+	int ret;
+
+	if (!e)
+		return store_batch_put(b, STORE_T_AUDIT, "", "", NULL, 0, 0), -ENOMEM;
+	day_of(ts, day);
+	snprintf(sk, sizeof(sk), "%013lld|%08x", (long long)ts, randombytes_random());
+	ret = jput(b, STORE_T_AUDIT, day, sk, e, STORE_IF_ABSENT);
+	cJSON_Delete(e);
+	return ret;
+}
+
+void audit_write(struct srv *s, struct http_req *req, const struct principal *actor,
+		 const char *action, const char *node_id, const char *target, const char *result,
+		 const cJSON *detail)
+{
+	struct store_batch *b;
+	int ret = store_batch_begin(s->st, &b);
+
+	if (!ret) {
+		audit_add(b, req, actor, action, node_id, target, result, detail);
+		ret = store_batch_commit(b);
+	}
+	if (ret)
+		log_err("event=audit_failed action=%s err=%s", action, strerror(-ret));
+}
+
+/* --- sealed values --- */
+
+/* The DEK of scope: read it (unwrap) or create it. */
+static int dek_for(struct srv *s, const char *scope, bool create, uint8_t dek[CRYPTO_KEY_LEN],
+		   char id[CRYPTO_ID_MAX + 1])
+{
+	uint8_t kek[KEK_LEN], blob[DEK_BLOB_MAX];
+	size_t blen;
+	cJSON *k = NULL;
+	int ret, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		ret = jget(s, STORE_T_KEYS, scope, "dek", &k);
+		if (!ret) {
+			const char *kid = jstr(k, "id"), *w = jstr(k, "wrapped");
+
+			ret = -EIO;
+			if (kid && w && strlen(kid) <= CRYPTO_ID_MAX &&
+			    !sodium_base642bin(blob, sizeof(blob), w, strlen(w), NULL, &blen, NULL,
+					       sodium_base64_VARIANT_ORIGINAL)) {
+				ret = keyprov_get_kek(s->kp, kek);
+				if (!ret)
+					ret = dek_unwrap(kek, blob, blen, dek);
+				crypto_wipe(kek, sizeof(kek));
+				strcpy(id, kid);
+			}
+			cJSON_Delete(k);
+			return ret;
+		}
+		if (ret != -ENOENT || !create)
+			return ret;
+		/* create: a new DEK, wrapped, put only if nobody else did */
+		{
+			char b64[sodium_base64_ENCODED_LEN(DEK_BLOB_MAX,
+							   sodium_base64_VARIANT_ORIGINAL)];
+			char nid[ID_SIZE];
+			cJSON *item;
+
+			ret = dek_new(dek);
+			if (!ret)
+				ret = keyprov_get_kek(s->kp, kek);
+			if (ret)
+				return ret;
+			id_new('k', nid);
+			ret = dek_wrap(kek, keyprov_key_id(s->kp), dek, blob, &blen);
+			crypto_wipe(kek, sizeof(kek));
+			crypto_wipe(dek, CRYPTO_KEY_LEN);
+			if (ret)
+				return ret;
+			sodium_bin2base64(b64, sizeof(b64), blob, blen,
+					  sodium_base64_VARIANT_ORIGINAL);
+			item = cJSON_CreateObject();
+			cJSON_AddStringToObject(item, "id", nid);
+			cJSON_AddStringToObject(item, "wrapped", b64);
+			cJSON_AddStringToObject(item, "kek_id", keyprov_key_id(s->kp));
+			{
+				char *txt = cJSON_PrintUnformatted(item);
+
+				ret = txt ? store_put(s->st, STORE_T_KEYS, scope, "dek", txt,
+						      strlen(txt), STORE_IF_ABSENT)
+					  : -ENOMEM;
+				free(txt);
+			}
+			cJSON_Delete(item);
+			if (ret && ret != -EEXIST)
+				return ret;
+			/* loop: read back what is stored (ours or a racing one) */
+		}
+	}
+	return -EAGAIN;
+}
+
+int sealed_put(struct srv *s, struct store_batch *b, enum store_table t, const char *pk,
+	       const char *sk, const char *scope, const char *aad, const void *pt, size_t len)
+{
+	uint8_t dek[CRYPTO_KEY_LEN], *blob = NULL;
+	char id[CRYPTO_ID_MAX + 1];
+	size_t blen;
+	int ret;
+
+	ret = dek_for(s, scope, true, dek, id);
+	if (ret)
+		return ret;
+	ret = crypto_seal(dek, id, aad, strlen(aad), pt, len, &blob, &blen);
+	crypto_wipe(dek, sizeof(dek));
+	if (ret)
+		return ret;
+	ret = store_batch_put(b, t, pk, sk, blob, blen, 0);
+	free(blob);
+	return ret;
+}
+
+int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk,
+	       const char *scope, const char *aad, uint8_t **pt, size_t *len)
+{
+	uint8_t dek[CRYPTO_KEY_LEN];
+	char id[CRYPTO_ID_MAX + 1], want[CRYPTO_ID_MAX + 1];
+	void *blob;
+	size_t blen;
+	int ret;
+
+	*pt = NULL;
+	ret = store_get(s->st, t, pk, sk, &blob, &blen);
+	if (ret)
+		return ret;
+	ret = crypto_blob_key_id(blob, blen, want);
+	if (!ret)
+		ret = dek_for(s, scope, false, dek, id);
+	if (!ret && strcmp(id, want))
+		ret = -EBADMSG;
+	if (!ret)
+		ret = crypto_open(dek, aad, strlen(aad), blob, blen, pt, len);
+	crypto_wipe(dek, sizeof(dek));
+	free(blob);
+	return ret == -ENOENT ? -EBADMSG : ret;
+}
+
+/* --- bootstrap --- */
+
+int srv_bootstrap(struct srv *s, const char *business, const char *email, const char *password)
+{
+	char nid[ID_SIZE], uid[ID_SIZE], em[EMAIL_MAX_LEN + 1], hash[PASSWORD_HASH_SIZE],
+	    ts[32], sk[ID_SIZE + 80], login[LOGIN_MAX_LEN + 1];
+	struct store_batch *b;
+	cJSON *meta, *node, *child, *user, *em_item, *grant, *path, *empty;
+	int64_t now = now_ms();
+	const char *at;
+	int ret;
+
+	if (email_norm(email, em))
+		return -EINVAL;
+	ret = password_hash(password, hash);
+	if (ret)
+		return ret;
+	id_new(ID_PREFIX_NODE, nid);
+	id_new(ID_PREFIX_USER, uid);
+	rfc3339_ms(now, ts);
+	at = strchr(em, '@');
+	snprintf(login, sizeof(login), "%.*s", (int)(at - em), em);
+
+	meta = cJSON_CreateObject();
+	cJSON_AddNumberToObject(meta, "schema", SRV_SCHEMA);
+	cJSON_AddStringToObject(meta, "created", ts);
+	cJSON_AddStringToObject(meta, "business_id", nid);
+
+	node = cJSON_CreateObject();
+	cJSON_AddStringToObject(node, "id", nid);
+	cJSON_AddStringToObject(node, "type", "business");
+	cJSON_AddStringToObject(node, "name", business);
+	cJSON_AddStringToObject(node, "parent_id", ROOT_ID);
+	path = cJSON_AddArrayToObject(node, "path");
+	cJSON_AddItemToArray(path, cJSON_CreateString(ROOT_ID));
+	cJSON_AddItemToArray(path, cJSON_CreateString(nid));
+	cJSON_AddStringToObject(node, "created", ts);
+
+	child = cJSON_CreateObject();
+	cJSON_AddStringToObject(child, "id", nid);
+	cJSON_AddStringToObject(child, "type", "business");
+	cJSON_AddStringToObject(child, "name", business);
+
+	user = cJSON_CreateObject();
+	cJSON_AddStringToObject(user, "id", uid);
+	cJSON_AddStringToObject(user, "email", em);
+	cJSON_AddStringToObject(user, "name", "Administrator");
+	cJSON_AddStringToObject(user, "login", login);
+	cJSON_AddNullToObject(user, "team_id");
+	cJSON_AddStringToObject(user, "pw", hash);
+	cJSON_AddFalseToObject(user, "disabled");
+	cJSON_AddStringToObject(user, "created", ts);
+
+	em_item = cJSON_CreateObject();
+	cJSON_AddStringToObject(em_item, "user_id", uid);
+
+	grant = cJSON_CreateObject();
+	cJSON_AddStringToObject(grant, "user_id", uid);
+	cJSON_AddStringToObject(grant, "node_id", ROOT_ID);
+	cJSON_AddStringToObject(grant, "role", "admin");
+	cJSON_AddStringToObject(grant, "by", "init");
+	cJSON_AddStringToObject(grant, "at", ts);
+	empty = cJSON_CreateObject();
+
+	ret = store_batch_begin(s->st, &b);
+	if (!ret) {
+		jput(b, STORE_T_META, "store", "meta", meta, STORE_IF_ABSENT);
+		jput(b, STORE_T_NODES, nid, "node", node, STORE_IF_ABSENT);
+		snprintf(sk, sizeof(sk), "child|%s", nid);
+		jput(b, STORE_T_NODES, ROOT_ID, sk, child, STORE_IF_ABSENT);
+		jput(b, STORE_T_USERS, uid, "user", user, STORE_IF_ABSENT);
+		jput(b, STORE_T_EMAILS, em, "user", em_item, STORE_IF_ABSENT);
+		snprintf(sk, sizeof(sk), "%s|admin", ROOT_ID);
+		jput(b, STORE_T_GRANTS, uid, sk, grant, STORE_IF_ABSENT);
+		snprintf(sk, sizeof(sk), "%s|admin", uid);
+		jput(b, STORE_T_GRANTS, "node|" ROOT_ID, sk, empty, STORE_IF_ABSENT);
+		{
+			struct principal p = {.kind = PRINCIPAL_USER};
+
+			snprintf(p.id, sizeof(p.id), "%s", uid);
+			snprintf(p.email, sizeof(p.email), "%s", em);
+			audit_add(b, NULL, &p, "store.init", nid, nid, "ok", NULL);
+		}
+		ret = store_batch_commit(b);
+	}
+	crypto_wipe(hash, sizeof(hash));
+	cJSON_Delete(meta);
+	cJSON_Delete(node);
+	cJSON_Delete(child);
+	cJSON_Delete(user);
+	cJSON_Delete(em_item);
+	cJSON_Delete(grant);
+	cJSON_Delete(empty);
+	if (!ret)
+		snprintf(s->business_id, sizeof(s->business_id), "%s", nid);
+	return ret;
+}

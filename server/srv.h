@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * srv.h - the application core of actlog-server: the server context, ids,
+ * JSON items in the store, principals (who asks), targets (what is asked
+ * about), the one authorize() every handler calls, the audit log, and the
+ * sealed (encrypted) values. Route modules (api_*.c) build on this only;
+ * nothing here or above may assume the LMDB engine (store.h is the
+ * interface).
+ *
+ * Conventions of the route modules:
+ *  - A handler returns 0 after exactly one http_reply_*().
+ *  - Functions named need_*() reply themselves when they fail (401, 403,
+ *    400, 404, ...) and return nonzero; the handler then returns 0:
+ *        struct principal p;
+ *        if (need_user(s, req, &p)) return 0;
+ *  - Every decision goes through authorize(); list handlers filter every
+ *    item through it, so nothing outside scope is ever returned.
+ *  - Timestamps in the API are RFC 3339 UTC with milliseconds; in the store
+ *    they are Unix milliseconds.
+ *
+ * Data layout (tables of store.h; values are compact JSON unless "sealed"):
+ *   META    pk "store"           sk "meta"    {schema, created, business_id}
+ *   NODES   pk node id           sk "node"    {id,type,name,parent_id,path[],created}
+ *           pk parent id         sk "child|"id  {id,type,name}  (parent "root" for businesses)
+ *   USERS   pk user id           sk "user"    {id,email,name,login,team_id,pw,disabled,created}
+ *           pk "team|"team id    sk user id   {id}              (members of a team)
+ *   EMAILS  pk lower-case email  sk "user"    {user_id}         (unique: IF_ABSENT)
+ *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp}
+ *   ROLES   pk role name         sk "role"    {name, permissions[]} (custom roles)
+ *   GRANTS  pk user id           sk node id "|" role  {user_id,node_id,role,by,at}
+ *           pk "node|"node id    sk user id "|" role  {}       (grants held on a node)
+ *   AUDIT   pk "YYYY-MM-DD" (UTC day) sk "%013lld|%08x" ms|random  {ts,actor,action,...}
+ *   KEYS    pk scope             sk "dek"     {id, wrapped(base64)}
+ *   CONFIG  pk scope             sk "config"  sealed JSON (see config_*)
+ *   DEVICES pk device id         sk "device"  {id,team_id,host_id,hostname,agent_version,
+ *                                              owner_id,enrolled_at,revoked,last_seen}
+ *           pk "team|"team id    sk device id {id}              (devices of a team)
+ *           pk "host|"team id"|"host_id sk "device" {device_id} (re-enrollment)
+ *   TOKENS  (device tokens too: {kind:"device", id: device id, exp: 0})
+ *   ENROLL  pk secret hash       sk "secret"  {team_id,created,by,exp}
+ * RECORDS, ROLLUPS and BATCHES are laid out by api_ingest.c and documented
+ * there.
+ *
+ * Users and records: a user's `login` is the login name their sessions run
+ * under (default: the local part of their email). A record shipped by a
+ * device maps to the user of the device's team whose login equals the
+ * record's `user`; failing that, to the device's owner (owner_id) when set;
+ * otherwise to no user (kept per device only).
+ */
+#ifndef ACTLOG_SRV_H
+#define ACTLOG_SRV_H
+
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "crypto.h"
+#include "http.h"
+#include "keyprov.h"
+#include "store.h"
+
+#define SRV_SCHEMA 1
+#define ROOT_ID "root" /* the virtual node above every business */
+
+/* Ids: one letter, '_', 16 lower-case hex digits (64 random bits). */
+#define ID_LEN 18
+#define ID_SIZE 32 /* room for any id we accept, with the NUL */
+#define ID_PREFIX_NODE 'n'
+#define ID_PREFIX_USER 'u'
+#define ID_PREFIX_DEVICE 'd'
+
+/* Caps on what users send (rule 6). */
+#define NAME_MAX_LEN 200	/* node, user, role, host names (bytes) */
+#define EMAIL_MAX_LEN 254
+#define LOGIN_MAX_LEN 64
+#define PASSWORD_MIN_LEN 8
+#define API_JSON_MAX (64u << 10) /* JSON body of an API request */
+#define MAX_GRANTS 64		 /* grants one user may hold */
+#define MAX_ROLES 64		 /* custom roles */
+#define TREE_DEPTH 5		 /* root, business, domain, project, team */
+#define LIST_MAX 1000		 /* items one list answer returns */
+
+/* Server settings (actlog-server serve options). */
+struct srv_opts {
+	unsigned token_ttl_s;	  /* bearer token lifetime; default 12 h */
+	unsigned login_burst;	  /* failed-login bucket per account and per address */
+	unsigned login_refill_ms; /* one more attempt every ... */
+	unsigned api_burst;	  /* requests per token (bucket) */
+	unsigned api_refill_ms;
+	unsigned pw_slots; /* Argon2id hashes at once (64 MiB each) */
+};
+
+struct srv {
+	struct store *st;
+	struct keyprov *kp;
+	struct srv_opts o;
+	struct ratelimit *rl_login_acct; /* key: lower-case email */
+	struct ratelimit *rl_login_addr; /* key: client address */
+	struct ratelimit *rl_token;	 /* key: token hash (users and devices) */
+	sem_t pw_sem;
+	char business_id[ID_SIZE]; /* the first business (init) */
+};
+
+/* Open the context on an opened store and key provider (both stay owned by
+ * the caller). Fills defaults for zero options. 0 or -errno. */
+int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct srv_opts *o);
+void srv_fini(struct srv *s);
+
+/*
+ * First-time set-up of an empty store: META, the business node `business`,
+ * the admin user (email, password) with the admin role granted on ROOT_ID,
+ * all in one batch. -EEXIST when the store already holds META.
+ */
+int srv_bootstrap(struct srv *s, const char *business, const char *email, const char *password);
+
+/* --- small helpers --- */
+
+int64_t now_ms(void);
+/* A new random id "p_xxxxxxxxxxxxxxxx" into out (ID_SIZE). 0 or -EIO. */
+int id_new(char prefix, char out[ID_SIZE]);
+/* 1 when s looks like an id of that prefix (any prefix when prefix == 0). */
+bool id_valid(const char *s, char prefix);
+/* "YYYY-MM-DD" of a Unix ms time (UTC) into out (11 bytes). */
+void day_of(int64_t ms, char out[11]);
+/* Lower-case copy of an email address; -EINVAL when it is not one. */
+int email_norm(const char *in, char out[EMAIL_MAX_LEN + 1]);
+
+/* --- JSON items --- */
+
+/* Get (t, pk, sk) and parse it. 0, -ENOENT, -EIO (not JSON), -errno. */
+int jget(struct srv *s, enum store_table t, const char *pk, const char *sk, cJSON **out);
+/* Same inside a batch (store_batch_get: read-your-writes, checked at commit). */
+int jbget(struct store_batch *b, enum store_table t, const char *pk, const char *sk, cJSON **out);
+/* Add a put of j (printed compact; j stays the caller's) to b. */
+int jput(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
+	 const cJSON *j, unsigned flags);
+
+/* String member k of o, or NULL when missing or not a string. */
+const char *jstr(const cJSON *o, const char *k);
+/* Number member as int64; def when missing or not a number. */
+int64_t jint(const cJSON *o, const char *k, int64_t def);
+
+/*
+ * Parse the request body as a JSON object of at most API_JSON_MAX bytes.
+ * On failure replies (413 too large, 400 not a JSON object) and returns NULL.
+ */
+cJSON *need_json(struct http_req *req);
+/*
+ * Required string field k of o with 1..max bytes of valid UTF-8 and no
+ * control characters: returns it, or replies 400 naming the field and
+ * returns NULL. opt_ version: NULL without replying when absent or null,
+ * (const char *)-1 after replying 400 when present but bad.
+ */
+const char *need_str(struct http_req *req, const cJSON *o, const char *k, size_t max);
+#define OPT_BAD ((const char *)-1)
+const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t max);
+/*
+ * Query argument name as an RFC 3339 time (or Unix ms digits): 0 and *ms,
+ * 1 when absent (*ms = def), or replies 400 and returns -1.
+ */
+int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *ms);
+
+/* Reply for a store error: ENOENT 404 "<what> not found", EEXIST 409,
+ * EAGAIN 503 busy, others 500 (logged). Returns 0 (for `return`). */
+int reply_store_err(struct http_req *req, int err, const char *what);
+
+/* --- permissions and roles --- */
+
+#define PERMS(X)                                                                                   \
+	X(NODE_READ, "node.read")                                                                  \
+	X(NODE_WRITE, "node.write")                                                                \
+	X(USER_READ, "user.read")                                                                  \
+	X(USER_WRITE, "user.write")                                                                \
+	X(ROLE_WRITE, "role.write")                                                                \
+	X(GRANT_WRITE, "grant.write")                                                              \
+	X(CONFIG_READ, "config.read")                                                              \
+	X(CONFIG_WRITE, "config.write")                                                            \
+	X(DEVICE_READ, "device.read")                                                              \
+	X(DEVICE_WRITE, "device.write")                                                            \
+	X(ACTIVITY_READ, "activity.read")                                                          \
+	X(AUDIT_READ, "audit.read")                                                                \
+	X(SELF_READ, "self.read")
+
+enum perm_bit {
+#define PERM_BIT_(id, name) PERMB_##id,
+	PERMS(PERM_BIT_)
+#undef PERM_BIT_
+	    PERMB__COUNT
+};
+enum perm {
+#define PERM_ENUM_(id, name) PERM_##id = 1u << PERMB_##id,
+	PERMS(PERM_ENUM_)
+#undef PERM_ENUM_
+};
+#define PERM_ALL ((1u << PERMB__COUNT) - 1)
+/*
+ * Permissions a user holds on their own data (target user == principal)
+ * through SELF_READ alone: reading their user, activity, effective config
+ * and devices.
+ */
+#define PERM_SELF_SET (PERM_USER_READ | PERM_ACTIVITY_READ | PERM_CONFIG_READ | PERM_DEVICE_READ)
+
+/* "node.read" -> PERM_NODE_READ; 0 when unknown. */
+uint32_t perm_parse(const char *name);
+const char *perm_name(uint32_t one_perm);
+/* Role name rules: 1..64 of [a-z0-9_-], starting with a letter. */
+bool role_name_valid(const char *name);
+/* Built-in role permissions, or -ENOENT when name is not built in. */
+int role_builtin(const char *name, uint32_t *perms);
+/* Permissions of a built-in or custom role. 0, -ENOENT, -errno. */
+int role_perms(struct srv *s, const char *name, uint32_t *perms);
+
+/* --- principals and targets --- */
+
+struct grant {
+	char role[72];
+	char node_id[ID_SIZE];
+	uint32_t perms;
+};
+
+enum principal_kind { PRINCIPAL_USER = 1, PRINCIPAL_DEVICE };
+
+struct principal {
+	enum principal_kind kind;
+	char id[ID_SIZE];      /* user id or device id */
+	char team_id[ID_SIZE]; /* the user's or the device's team ("" for none) */
+	char email[EMAIL_MAX_LEN + 1];
+	char token_hash[TOKEN_HASH_SIZE];
+	size_t n_grants;
+	struct grant g[MAX_GRANTS];
+};
+
+/*
+ * What a request is about: the node path from ROOT_ID down to the node the
+ * target sits in (for a user or a device: their team), and for user-owned
+ * data the user id (self rule).
+ */
+struct target {
+	size_t depth;
+	char path[TREE_DEPTH][ID_SIZE];
+	char user_id[ID_SIZE];
+};
+
+/*
+ * Authenticate the request's "Authorization: Bearer <token>" as a signed-in
+ * user (alt_ token, not expired, not revoked, user not disabled) and load
+ * their grants into *p; also takes one token from the per-token rate
+ * bucket. Replies 401 (missing, unknown, expired token; with
+ * WWW-Authenticate: Bearer), 403 (disabled user) or 429 and returns nonzero.
+ */
+int need_user(struct srv *s, struct http_req *req, struct principal *p);
+/* The same for a device token (ald_): *p has kind DEVICE, id = device id,
+ * team_id = its team. 401 also for a revoked device. */
+int need_device(struct srv *s, struct http_req *req, struct principal *p);
+/* Load p's grants (need_user does it). 0 or -errno. */
+int principal_load_grants(struct srv *s, struct principal *p);
+
+/*
+ * The one access decision: 0 when p may do perm on t, else -EACCES.
+ * A grant applies when its node is on t's path (a grant on a node covers
+ * everything below it). Self rule: when t->user_id is p's own id, a perm in
+ * PERM_SELF_SET is allowed if p holds SELF_READ anywhere on t's path.
+ * Devices hold no permissions.
+ */
+int authorize(const struct principal *p, uint32_t perm, const struct target *t);
+/* authorize(), replying 403 "forbidden" on refusal. */
+int need_perm(struct http_req *req, const struct principal *p, uint32_t perm,
+	      const struct target *t);
+
+/* Targets. 0, -ENOENT (no such node/user/device), -errno. */
+int target_node(struct srv *s, const char *node_id, struct target *t);
+int target_user(struct srv *s, const char *user_id, struct target *t);
+int target_device(struct srv *s, const char *device_id, struct target *t);
+/* need_* versions: reply 404 "<kind> not found" (also for malformed ids)
+ * or 500 and return nonzero. */
+int need_target_node(struct srv *s, struct http_req *req, const char *id, struct target *t);
+int need_target_user(struct srv *s, struct http_req *req, const char *id, struct target *t);
+int need_target_device(struct srv *s, struct http_req *req, const char *id, struct target *t);
+
+/* The API view of a user item: every field but the password hash. */
+cJSON *user_view(const cJSON *u);
+
+/* A node item (NODES pk id sk "node"), parsed. 0, -ENOENT, -errno. */
+int node_get(struct srv *s, const char *id, cJSON **out);
+/* "business" 1, "domain" 2, "project" 3, "team" 4; 0 unknown. */
+int node_type_parse(const char *name);
+const char *node_type_name(int type);
+
+/* --- audit log (append-only) --- */
+
+/*
+ * Add an audit entry to batch b (so it commits with the change it records):
+ * {ts, action, actor (user/device id or "-"), actor_email, client, node_id
+ * (the scope that may read it), target, result, detail}. detail may be NULL
+ * and stays the caller's. Never put secrets in detail.
+ */
+int audit_add(struct store_batch *b, struct http_req *req, const struct principal *actor,
+	      const char *action, const char *node_id, const char *target, const char *result,
+	      const cJSON *detail);
+/* The same, committed on its own (failed logins, views). Logs on failure. */
+void audit_write(struct srv *s, struct http_req *req, const struct principal *actor,
+		 const char *action, const char *node_id, const char *target, const char *result,
+		 const cJSON *detail);
+
+/* --- sealed values (envelope encryption) --- */
+
+/*
+ * Seal plaintext pt under the data key of scope (created, wrapped by the
+ * master key and stored in KEYS on first use) and add the put of the blob
+ * at (t, pk, sk) to b. aad binds the blob to its record and field, e.g.
+ * "config|node:n_123". 0 or -errno.
+ */
+int sealed_put(struct srv *s, struct store_batch *b, enum store_table t, const char *pk,
+	       const char *sk, const char *scope, const char *aad, const void *pt, size_t len);
+/*
+ * Read and open the blob at (t, pk, sk) with the DEK of scope and the same aad. *pt is a
+ * NUL-terminated secret: free it with crypto_free(*pt, *len). 0, -ENOENT,
+ * -EBADMSG (tampered, moved, wrong key), -errno.
+ */
+int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk,
+	       const char *scope, const char *aad, uint8_t **pt, size_t *len);
+
+/* --- config (api_config.c) --- */
+
+/*
+ * The effective config for a user (user_id may be NULL: the team's) in team
+ * team_id: the schema's defaults, then each node from the business down to
+ * the team, then the user's own document; a key locked at a level cannot be
+ * changed below it. *out: {"values":{key:value},"source":{key:level},
+ * "locked":[keys]} where level is "default", a node id or "user:<id>".
+ * Secret keys appear in values only when with_secrets (server-side use,
+ * e.g. presigning); responses to clients never carry them. 0 or -errno.
+ */
+int config_effective(struct srv *s, const char *team_id, const char *user_id, bool with_secrets,
+		     cJSON **out);
+
+/* --- route modules: each appends its routes (arg = s) and returns how
+ * many, or -ENOSPC --- */
+int api_auth_routes(struct srv *s, struct http_route *r, size_t max);
+int api_org_routes(struct srv *s, struct http_route *r, size_t max);
+int api_config_routes(struct srv *s, struct http_route *r, size_t max);
+int api_device_routes(struct srv *s, struct http_route *r, size_t max);
+int api_ingest_routes(struct srv *s, struct http_route *r, size_t max);
+int api_query_routes(struct srv *s, struct http_route *r, size_t max);
+
+#endif /* ACTLOG_SRV_H */
