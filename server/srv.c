@@ -470,7 +470,7 @@ static int reply_401(struct http_req *req, const char *why)
 
 /* Look the token up: fills p->token_hash, kind and id. 1 after replying. */
 static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
-			struct principal *p, cJSON **tok_out)
+			struct principal *p, bool rate, cJSON **tok_out)
 {
 	const char *tok = bearer(req);
 	cJSON *t;
@@ -493,17 +493,24 @@ static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
 		store_delete(s->st, STORE_T_TOKENS, p->token_hash, "token", 0);
 		return reply_401(req, "token expired");
 	}
-	if (ratelimit_take(s->rl_token, p->token_hash, clock_ns(CLOCK_MONOTONIC) / 1000000)) {
-		char ra[16];
-
+	if (rate && need_rate(s, req, p)) {
 		cJSON_Delete(t);
-		snprintf(ra, sizeof(ra), "%u", ratelimit_retry_after_s(s->rl_token));
-		http_set_header(req, "Retry-After", ra);
-		http_reply_error(req, 429, "too many requests");
 		return 1;
 	}
 	*tok_out = t;
 	return 0;
+}
+
+int need_rate(struct srv *s, struct http_req *req, const struct principal *p)
+{
+	char ra[16];
+
+	if (!ratelimit_take(s->rl_token, p->token_hash, clock_ns(CLOCK_MONOTONIC) / 1000000))
+		return 0;
+	snprintf(ra, sizeof(ra), "%u", ratelimit_retry_after_s(s->rl_token));
+	http_set_header(req, "Retry-After", ra);
+	http_reply_error(req, 429, "too many requests");
+	return 1;
 }
 
 int need_user(struct srv *s, struct http_req *req, struct principal *p)
@@ -513,7 +520,7 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (token_lookup(s, req, TOKEN_PREFIX_BEARER, p, &t))
+	if (token_lookup(s, req, TOKEN_PREFIX_BEARER, p, true, &t))
 		return 1;
 	id = jstr(t, "id");
 	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "user") ||
@@ -545,14 +552,14 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	return 0;
 }
 
-int need_device(struct srv *s, struct http_req *req, struct principal *p)
+int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate)
 {
 	cJSON *t, *d = NULL;
 	const char *id, *v;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (token_lookup(s, req, TOKEN_PREFIX_DEVICE, p, &t))
+	if (token_lookup(s, req, TOKEN_PREFIX_DEVICE, p, rate, &t))
 		return 1;
 	id = jstr(t, "id");
 	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "device") ||

@@ -253,8 +253,12 @@ struct target {
  */
 int need_user(struct srv *s, struct http_req *req, struct principal *p);
 /* The same for a device token (ald_): *p has kind DEVICE, id = device id,
- * team_id = its team. 401 also for a revoked device. */
-int need_device(struct srv *s, struct http_req *req, struct principal *p);
+ * team_id = its team. 401 also for a revoked device. With rate false no
+ * rate token is taken (ingest acknowledges a known batch id first and then
+ * calls need_rate()). */
+int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate);
+/* Take one token from p's per-token bucket; replies 429 + Retry-After. */
+int need_rate(struct srv *s, struct http_req *req, const struct principal *p);
 /* Load p's grants (need_user does it). 0 or -errno. */
 int principal_load_grants(struct srv *s, struct principal *p);
 
