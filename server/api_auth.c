@@ -32,8 +32,7 @@ static void dummy_init(void)
 		dummy_hash[0] = 0;
 }
 
-static int rate_limited(struct srv *s, struct http_req *req, struct ratelimit *rl,
-			const char *key)
+static int rate_limited(struct srv *s, struct http_req *req, struct ratelimit *rl, const char *key)
 {
 	char ra[16];
 
@@ -212,7 +211,8 @@ static int h_me(struct http_req *req, void *arg)
 		cJSON_AddStringToObject(g, "node_id", p.g[i].node_id);
 		for (bit = 0; bit < PERMB__COUNT; bit++)
 			if (p.g[i].perms & (1u << bit))
-				cJSON_AddItemToArray(perms, cJSON_CreateString(perm_name(1u << bit)));
+				cJSON_AddItemToArray(perms,
+						     cJSON_CreateString(perm_name(1u << bit)));
 		cJSON_AddItemToArray(grants, g);
 	}
 	cJSON_Delete(u);

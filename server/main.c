@@ -110,13 +110,27 @@ static int cmd_init(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'e': email = optarg; break;
-		case 'p': pwfile = optarg; break;
-		case 'b': business = optarg; break;
-		case 'k': key_file = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'e':
+			email = optarg;
+			break;
+		case 'p':
+			pwfile = optarg;
+			break;
+		case 'b':
+			business = optarg;
+			break;
+		case 'k':
+			key_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!dir || !email || !pwfile || optind != argc) {
@@ -260,12 +274,24 @@ static int cmd_serve(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'l': ho.listen = optarg; break;
-		case 'c': ho.tls_cert = optarg; break;
-		case 'K': ho.tls_key = optarg; break;
-		case 'I': insecure = true; break;
-		case 'k': key_file = optarg; break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'l':
+			ho.listen = optarg;
+			break;
+		case 'c':
+			ho.tls_cert = optarg;
+			break;
+		case 'K':
+			ho.tls_key = optarg;
+			break;
+		case 'I':
+			insecure = true;
+			break;
+		case 'k':
+			key_file = optarg;
+			break;
 		case 't':
 			if (parse_uint(optarg, 1, HTTP_MAX_THREADS, &u)) {
 				fprintf(stderr, "actlog-server: --threads must be 1..%d\n",
@@ -289,9 +315,15 @@ static int cmd_serve(int argc, char **argv)
 			}
 			so.token_ttl_s = (unsigned)u;
 			break;
-		case 'v': verbose = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!dir || optind != argc) {

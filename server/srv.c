@@ -183,8 +183,8 @@ int jbget(struct store_batch *b, enum store_table t, const char *pk, const char 
 	return parse_item(v, len, out);
 }
 
-int jput(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
-	 const cJSON *j, unsigned flags)
+int jput(struct store_batch *b, enum store_table t, const char *pk, const char *sk, const cJSON *j,
+	 unsigned flags)
 {
 	char *txt = cJSON_PrintUnformatted(j);
 	int ret;
@@ -394,7 +394,7 @@ int role_perms(struct srv *s, const char *name, uint32_t *perms)
 
 	if (!role_builtin(name, perms))
 		return 0;
-	ret = jget(s, STORE_T_ROLES, name, "role", &r);
+	ret = jget(s, STORE_T_ROLES, "roles", name, &r);
 	if (ret)
 		return ret;
 	*perms = 0;
@@ -913,8 +913,8 @@ int sealed_put(struct srv *s, struct store_batch *b, enum store_table t, const c
 	return ret;
 }
 
-int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk,
-	       const char *scope, const char *aad, uint8_t **pt, size_t *len)
+int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk, const char *scope,
+	       const char *aad, uint8_t **pt, size_t *len)
 {
 	uint8_t dek[CRYPTO_KEY_LEN];
 	char id[CRYPTO_ID_MAX + 1], want[CRYPTO_ID_MAX + 1];
@@ -942,8 +942,8 @@ int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk
 
 int srv_bootstrap(struct srv *s, const char *business, const char *email, const char *password)
 {
-	char nid[ID_SIZE], uid[ID_SIZE], em[EMAIL_MAX_LEN + 1], hash[PASSWORD_HASH_SIZE],
-	    ts[32], sk[ID_SIZE + 80], login[LOGIN_MAX_LEN + 1];
+	char nid[ID_SIZE], uid[ID_SIZE], em[EMAIL_MAX_LEN + 1], hash[PASSWORD_HASH_SIZE], ts[32],
+	    sk[ID_SIZE + 80], login[LOGIN_MAX_LEN + 1];
 	struct store_batch *b;
 	cJSON *meta, *node, *child, *user, *em_item, *grant, *path, *empty;
 	int64_t now = now_ms();

@@ -26,7 +26,7 @@
  *           pk "team|"team id    sk user id   {id}              (members of a team)
  *   EMAILS  pk lower-case email  sk "user"    {user_id}         (unique: IF_ABSENT)
  *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp}
- *   ROLES   pk role name         sk "role"    {name, permissions[]} (custom roles)
+ *   ROLES   pk "roles"           sk role name {name, permissions[], by, at} (custom roles)
  *   GRANTS  pk user id           sk node id "|" role  {user_id,node_id,role,by,at}
  *           pk "node|"node id    sk user id "|" role  {}       (grants held on a node)
  *   AUDIT   pk "YYYY-MM-DD" (UTC day) sk "%013lld|%08x" ms|random  {ts,actor,action,...}
