@@ -308,9 +308,9 @@ static int cmd_serve(int argc, char **argv)
 			ho.max_body = (size_t)u;
 			break;
 		case 'T':
-			if (parse_uint(optarg, 60, 90u * 86400, &u)) {
+			if (parse_uint(optarg, 1, 90u * 86400, &u)) {
 				fprintf(stderr,
-					"actlog-server: --token-ttl must be 60..7776000 seconds\n");
+					"actlog-server: --token-ttl must be 1..7776000 seconds\n");
 				return 2;
 			}
 			so.token_ttl_s = (unsigned)u;

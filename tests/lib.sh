@@ -33,3 +33,5 @@ wait_for() {
 	return 1
 }
 finish() { exit $((_fails > 0)); }
+# not CMD...: succeeds when CMD fails (for check: `check name not grep -q x f`)
+not() { ! "$@"; }

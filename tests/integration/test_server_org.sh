@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# actlog-server: init/serve, sign-in, /me, nodes, users, roles, grants —
+# every route with its success and failure statuses, against the real binary
+# on loopback with a real LMDB store.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../server.sh"
+need curl
+need jq
+
+# --- init ---
+srv_init
+check "init creates the store" test -f "$SRV_DIR/data.mdb"
+check_eq "master key is 0600" "$(stat -c %a "$SRV_DIR/master.key")" 600
+check_eq "store dir is 0700" "$(stat -c %a "$SRV_DIR")" 700
+check "init prints the admin" grep -q "admin:    $ADMIN_EMAIL" "$T/init.out"
+if "$SRV_BIN" init --data-dir "$SRV_DIR" --admin-email x@y.z --admin-password-file "$T/admin.pw" >"$T/o" 2>&1; then
+	fail "init over an existing store must fail"
+else
+	check "init refuses an existing store" grep -q "refusing to overwrite" "$T/o"
+fi
+echo short >"$T/short.pw"
+if "$SRV_BIN" init --data-dir "$T/other" --admin-email x@y.z --admin-password-file "$T/short.pw" >"$T/o" 2>&1; then
+	fail "a short password must be refused"
+else
+	check "init refuses a short password" grep -q "password must be" "$T/o"
+fi
+check "refused init leaves no store" test ! -e "$T/other/data.mdb"
+"$SRV_BIN" init --data-dir "$T/x" --admin-email not-an-email --admin-password-file "$T/admin.pw" >"$T/o" 2>&1
+check_eq "init: bad email exits 2" "$?" 2
+"$SRV_BIN" --help >"$T/o" 2>&1
+check "--help describes serve" grep -q 'serve --data-dir' "$T/o"
+
+# --- serve refusals ---
+"$SRV_BIN" serve --data-dir "$SRV_DIR" --listen 0.0.0.0:0 >"$T/o" 2>&1
+check_eq "plain HTTP off loopback refused (exit 2)" "$?" 2
+check "the refusal says why" grep -q 'refusing plain HTTP' "$T/o"
+"$SRV_BIN" serve --data-dir "$T/nostore" --listen 127.0.0.1:0 >"$T/o" 2>&1
+check_eq "serve without a store fails" "$?" 1
+check "and says to run init" grep -q 'run actlog-server init' "$T/o"
+chmod 0644 "$SRV_DIR/master.key"
+"$SRV_BIN" serve --data-dir "$SRV_DIR" --listen 127.0.0.1:0 >"$T/o" 2>&1
+check_eq "a world-readable key file is refused" "$?" 1
+chmod 0600 "$SRV_DIR/master.key"
+
+srv_start --token-ttl 3
+check "structured start line" grep -q 'event=started .*store=lmdb' "$SRV_LOG"
+
+# --- auth ---
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+check "admin signs in" test -n "$A"
+check_eq "token is a bearer token" "${A:0:4}" alt_
+api "" POST /api/v1/auth/login "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"nope-nope\"}"
+check_st "wrong password" 401
+api "" POST /api/v1/auth/login '{"email":"ghost@example.com","password":"whatever1"}'
+check_st "unknown account" 401
+api "" POST /api/v1/auth/login '{"email":"x"'
+check_st "malformed JSON" 400
+api "" POST /api/v1/auth/login '{"email":"a@b.c"}'
+check_st "missing password" 400
+api "" GET /api/v1/me
+check_st "no token" 401
+api "alt_garbage" GET /api/v1/me
+check_st "garbage token" 401
+api "alt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" GET /api/v1/me
+check_st "well-formed unknown token" 401
+api "$A" GET /api/v1/me
+check_st "me" 200
+check_eq "me: email" "$(jr .user.email)" "$ADMIN_EMAIL"
+check_eq "me: grant admin on root" "$(jr '.grants[0].role + "@" + .grants[0].node_id')" "admin@root"
+check "me: no password hash" not grep -q argon2 "$T/resp"
+sleep 3.2
+api "$A" GET /api/v1/me
+check_st "expired token" 401
+check "expired token says so" grep -q expired "$T/resp"
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+L=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+api "$L" POST /api/v1/auth/logout
+check_st "logout" 204
+api "$L" GET /api/v1/me
+check_st "logged-out token refused" 401
+api "$A" GET /api/v1/me
+check_st "other tokens stay valid" 200
+srv_stop
+check "SIGTERM stops cleanly (exit 0)" test $? -eq 0
+check "stop is logged" grep -q 'event=stopped' "$SRV_LOG"
+
+srv_start
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+check "store survives a restart" test -n "$A"
+
+# --- nodes ---
+api "$A" GET /api/v1/nodes/root/children
+check_st "root children" 200
+B=$(jr '.children[0].id')
+check_eq "the first business" "$(jr '.children[0].name')" Acme
+api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"Engineering\",\"parent_id\":\"$B\"}"
+check_st "create domain" 201
+D=$(jr .id)
+api "$A" POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"Apollo\",\"parent_id\":\"$D\"}"
+check_st "create project" 201
+P=$(jr .id)
+check_eq "path from root" "$(jr '.path | join("/")')" "root/$B/$D/$P"
+api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Red\",\"parent_id\":\"$P\"}"
+check_st "create team" 201
+TA=$(jr .id)
+api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Blue\",\"parent_id\":\"$P\"}"
+TB=$(jr .id)
+api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Bad\",\"parent_id\":\"$D\"}"
+check_st "team under a domain" 400
+api "$A" POST /api/v1/nodes "{\"type\":\"galaxy\",\"name\":\"G\",\"parent_id\":\"$D\"}"
+check_st "unknown type" 400
+api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"\",\"parent_id\":\"$B\"}"
+check_st "empty name" 400
+api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"$(head -c 300 /dev/zero | tr '\0' x)\",\"parent_id\":\"$B\"}"
+check_st "name over the cap" 400
+api "$A" POST /api/v1/nodes '{"type":"domain","name":"N","parent_id":"n_0000000000000000"}'
+check_st "unknown parent" 404
+api "$A" POST /api/v1/nodes '{"type":"business","name":"Second"}'
+check_st "a second business (root admin)" 201
+B2=$(jr .id)
+api "$A" GET "/api/v1/nodes/$TA"
+check_st "get node" 200
+check_eq "get node: name" "$(jr .name)" Red
+api "$A" GET /api/v1/nodes/n_ffffffffffffffff
+check_st "unknown node" 404
+api "$A" GET /api/v1/nodes/zzz
+check_st "malformed node id" 404
+api "$A" GET "/api/v1/nodes/$P/children"
+check_eq "children of the project" "$(jr '[.children[].name] | sort | join(",")')" "Blue,Red"
+api "$A" PATCH "/api/v1/nodes/$TB" '{"name":"Azure"}'
+check_st "rename" 200
+api "$A" GET "/api/v1/nodes/$P/children"
+check "rename shows in the parent's list" grep -q Azure "$T/resp"
+api "$A" PATCH "/api/v1/nodes/$TB" '{"name":7}'
+check_st "rename with a number" 400
+api "$A" DELETE "/api/v1/nodes/$B2"
+check_st "delete an empty business" 204
+api "$A" GET "/api/v1/nodes/$B2"
+check_st "deleted node is gone" 404
+api "$A" DELETE "/api/v1/nodes/$P"
+check_st "delete a node with children" 409
+
+# --- users ---
+mkuser() { # EMAIL TEAM [LOGIN]
+	local extra=
+	[ -n "${3:-}" ] && extra=",\"login\":\"$3\""
+	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"N $1\",\"password\":\"pw-$1\",\"team_id\":\"$2\"$extra}"
+}
+mkuser alice@example.com "$TA" alice
+check_st "create user" 201
+UA=$(jr .id)
+check "user view has no hash" not grep -q '"pw"' "$T/resp"
+mkuser bob@example.com "$TB"
+UB=$(jr .id)
+check_eq "login defaults to the email's local part" "$(jr .login)" bob
+mkuser ALICE@example.com "$TA"
+check_st "duplicate email (case-insensitive)" 409
+mkuser carol@example.com "$P"
+check_st "user on a project, not a team" 400
+api "$A" POST /api/v1/users "{\"email\":\"d@example.com\",\"name\":\"D\",\"password\":\"short\",\"team_id\":\"$TA\"}"
+check_st "short password" 400
+api "$A" POST /api/v1/users "{\"email\":\"no-at\",\"name\":\"D\",\"password\":\"longenough\",\"team_id\":\"$TA\"}"
+check_st "bad email" 400
+mkuser eve@example.com "$TA" "Eve Root"
+check_st "bad login name" 400
+api "$A" GET "/api/v1/users/$UA"
+check_st "get user" 200
+api "$A" GET /api/v1/users/u_0000000000000000
+check_st "unknown user" 404
+api "$A" GET "/api/v1/users?node_id=$P"
+check_eq "users below the project" "$(jr '[.users[].email] | sort | join(",")')" "alice@example.com,bob@example.com"
+api "$A" GET "/api/v1/users?node_id=$TA"
+check_eq "users of team Red" "$(jr '[.users[].email] | join(",")')" "alice@example.com"
+api "$A" GET /api/v1/users
+check_st "list without node_id" 400
+ALI=$(login alice@example.com pw-alice@example.com)
+api "$ALI" GET /api/v1/me
+check_eq "new user is employee on the team" "$(jr '.grants[0].role + "@" + .grants[0].node_id')" "employee@$TA"
+check_eq "me: team" "$(jr .team.name)" Red
+api "$ALI" GET "/api/v1/users/$UA"
+check_st "employee reads herself" 200
+api "$ALI" GET "/api/v1/users/$UB"
+check_st "employee reads a colleague" 403
+api "$ALI" GET "/api/v1/users?node_id=$TA"
+check_st "employee lists users" 403
+api "$A" PATCH "/api/v1/users/$UA" '{"name":"Alice A.","login":"alicea"}'
+check_st "patch user" 200
+check_eq "patched login" "$(jr .login)" alicea
+api "$A" PATCH "/api/v1/users/$UA" '{"disabled":"yes"}'
+check_st "disabled must be a bool" 400
+api "$A" POST "/api/v1/users/$UA/disable"
+check_st "disable" 200
+api "$ALI" GET /api/v1/me
+check_st "disabled user's token" 403
+api "" POST /api/v1/auth/login '{"email":"alice@example.com","password":"pw-alice@example.com"}'
+check_st "disabled user cannot sign in" 401
+api "$A" POST "/api/v1/users/$UA/enable"
+check_st "enable" 200
+api "$ALI" GET /api/v1/me
+check_st "enabled again" 200
+AID=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+api "$A" GET /api/v1/me
+ME=$(jr .user.id)
+api "$A" POST "/api/v1/users/$ME/disable"
+check_st "nobody disables themselves" 409
+api "$A" PATCH "/api/v1/users/$UB" '{"password":"new-password-b"}'
+check_st "set a password" 200
+check "new password works" test -n "$(login bob@example.com new-password-b)"
+api "$A" DELETE "/api/v1/nodes/$TA"
+check_st "delete a team with users" 409
+
+# --- roles ---
+api "$A" GET /api/v1/roles
+check_st "list roles" 200
+check_eq "built-ins" "$(jr '[.roles[] | select(.builtin) | .name] | join(",")')" "admin,manager,employee"
+api "$A" POST /api/v1/roles '{"name":"auditor","permissions":["audit.read","activity.read","user.read"]}'
+check_st "create custom role" 201
+api "$A" POST /api/v1/roles '{"name":"auditor","permissions":["audit.read"]}'
+check_st "duplicate role" 409
+api "$A" POST /api/v1/roles '{"name":"manager","permissions":[]}'
+check_st "built-in name" 409
+api "$A" POST /api/v1/roles '{"name":"x","permissions":["fly"]}'
+check_st "unknown permission" 400
+api "$A" POST /api/v1/roles '{"name":"Bad Name","permissions":[]}'
+check_st "bad role name" 400
+api "$A" POST /api/v1/roles '{"name":"temp","permissions":"node.read"}'
+check_st "permissions not an array" 400
+api "$ALI" POST /api/v1/roles '{"name":"mine","permissions":["node.read"]}'
+check_st "employee creates a role" 403
+api "$A" POST /api/v1/roles '{"name":"temp","permissions":["node.read"]}'
+api "$A" DELETE /api/v1/roles/temp
+check_st "delete custom role" 204
+api "$A" DELETE /api/v1/roles/temp
+check_st "delete it again" 404
+api "$A" DELETE /api/v1/roles/admin
+check_st "delete a built-in" 409
+
+# --- grants ---
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UB\",\"role\":\"manager\",\"node_id\":\"$TB\"}"
+check_st "grant manager on a team" 201
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UB\",\"role\":\"manager\",\"node_id\":\"$TB\"}"
+check_st "same grant twice" 409
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UB\",\"role\":\"king\",\"node_id\":\"$TB\"}"
+check_st "unknown role" 400
+api "$A" POST /api/v1/grants "{\"user_id\":\"u_0000000000000000\",\"role\":\"manager\",\"node_id\":\"$TB\"}"
+check_st "grant to an unknown user" 404
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UB\",\"role\":\"manager\"}"
+check_st "grant without node" 400
+BOB=$(login bob@example.com new-password-b)
+api "$BOB" GET /api/v1/me
+check_eq "me lists both grants" "$(jr '[.grants[].role] | sort | join(",")')" "employee,manager"
+api "$BOB" GET "/api/v1/users?node_id=$TB"
+check_st "manager lists his team" 200
+api "$BOB" POST /api/v1/users "{\"email\":\"new@example.com\",\"name\":\"New\",\"password\":\"newnewnew\",\"team_id\":\"$TB\"}"
+check_st "manager creates a user in his team" 201
+api "$BOB" GET "/api/v1/users?node_id=$TA"
+check_st "manager lists another team" 403
+api "$BOB" GET "/api/v1/users/$UA"
+check_st "manager reads a user of another team" 403
+api "$BOB" POST /api/v1/grants "{\"user_id\":\"$UB\",\"role\":\"admin\",\"node_id\":\"$TB\"}"
+check_st "manager cannot grant" 403
+api "$A" POST /api/v1/roles '{"name":"granter","permissions":["grant.write","user.read"]}'
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UB\",\"role\":\"granter\",\"node_id\":\"$TB\"}"
+BOB=$(login bob@example.com new-password-b)
+api "$BOB" POST /api/v1/grants "{\"user_id\":\"$UA\",\"role\":\"admin\",\"node_id\":\"$TB\"}"
+check_st "no escalation: granting more than one holds" 403
+api "$BOB" POST /api/v1/grants "{\"user_id\":\"$UA\",\"role\":\"employee\",\"node_id\":\"$TB\"}"
+check_st "granting what one holds" 201
+api "$A" GET "/api/v1/grants?user_id=$UB"
+check_eq "list grants" "$(jr '[.grants[].role] | sort | join(",")')" "employee,granter,manager"
+api "$BOB" DELETE "/api/v1/grants?user_id=$UB&role=manager&node_id=$TB"
+check_st "nobody revokes their own grant" 409
+api "$A" DELETE "/api/v1/grants?user_id=$UB&role=manager&node_id=$TB"
+check_st "revoke" 204
+api "$A" DELETE "/api/v1/grants?user_id=$UB&role=manager&node_id=$TB"
+check_st "revoke again" 404
+api "$BOB" POST /api/v1/users "{\"email\":\"zed@example.com\",\"name\":\"Z\",\"password\":\"zedzedzed\",\"team_id\":\"$TB\"}"
+check_st "revoked grant no longer applies" 403
+
+# --- bad input ---
+api "$A" POST /api/v1/nodes "$(head -c 70000 /dev/zero | tr '\0' ' '){}"
+check_st "JSON body over 64 KiB" 413
+api "$A" POST /api/v1/nodes '[1,2]'
+check_st "JSON array body" 400
+api "$A" POST /api/v1/nodes $'{"type":"domain","name":"a\\u0001b","parent_id":"'"$B"'"}'
+check_st "control character in a name" 400
+api "$A" PUT /api/v1/nodes/root
+check_st "wrong method" 405
+
+# --- login rate limit (last: it spends this address's bucket) ---
+for i in $(seq 1 12); do
+	api "" POST /api/v1/auth/login '{"email":"alice@example.com","password":"wrong-wrong"}'
+done
+check_st "repeated failed logins are limited" 429
+curl -s -D "$T/h" -o /dev/null -X POST "$SRV_URL/api/v1/auth/login" -d '{"email":"alice@example.com","password":"x"}'
+check "429 carries Retry-After" grep -qi '^Retry-After: [0-9]' "$T/h"
+
+# --- audit trail of the above (raw store, so this test does not depend on
+# the audit route) ---
+srv_stop
+check "audit: failed logins recorded" grep -aq 'bad_password' "$SRV_DIR/data.mdb"
+check "audit: grant changes recorded" grep -aq 'grant.revoke' "$SRV_DIR/data.mdb"
+check "audit: role changes recorded" grep -aq 'role.create' "$SRV_DIR/data.mdb"
+check "passwords never in the store" not grep -aq "pw-alice@example.com" "$SRV_DIR/data.mdb"
+check "passwords never in the logs" not grep -q "pw-alice\|$ADMIN_PW" "$T"/server.*.log
+check "tokens never in the logs" not grep -q "$A" "$T"/server.*.log
+finish
