@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * test_srv_core.c - the server core: authorize() over a grid of grants and
+ * targets, permission and id parsing, email normalisation, and sealed
+ * values on a real LMDB store (AAD binding, tampering, other scopes).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "srv.h"
+
+static void path_of(struct target *t, const char *const *ids, size_t n, const char *user)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n; i++)
+		strcpy(t->path[i], ids[i]);
+	t->depth = n;
+	if (user)
+		strcpy(t->user_id, user);
+}
+
+static void grant(struct principal *p, const char *role, const char *node)
+{
+	struct grant *g = &p->g[p->n_grants++];
+
+	strcpy(g->role, role);
+	strcpy(g->node_id, node);
+	CHECK_EQ(role_builtin(role, &g->perms), 0);
+}
+
+/* root > b1 > d1 > p1 > {t1, t2}; b2 elsewhere */
+static const char *const T1[] = {"root", "n_b1", "n_d1", "n_p1", "n_t1"};
+static const char *const T2[] = {"root", "n_b1", "n_d1", "n_p1", "n_t2"};
+static const char *const B2[] = {"root", "n_b2"};
+
+TEST(authorize_grid)
+{
+	struct principal admin = {.kind = PRINCIPAL_USER, .id = "u_admin"};
+	struct principal mgr = {.kind = PRINCIPAL_USER, .id = "u_mgr"};
+	struct principal emp = {.kind = PRINCIPAL_USER, .id = "u_emp"};
+	struct principal dev = {.kind = PRINCIPAL_DEVICE, .id = "d_1"};
+	struct target t1, t2, b2, emp_self, emp_other;
+	uint32_t bit;
+
+	grant(&admin, "admin", "n_b1");
+	grant(&mgr, "manager", "n_t1");
+	grant(&mgr, "employee", "n_t1");
+	grant(&emp, "employee", "n_t1");
+	path_of(&t1, T1, 5, NULL);
+	path_of(&t2, T2, 5, NULL);
+	path_of(&b2, B2, 2, NULL);
+	path_of(&emp_self, T1, 5, "u_emp");
+	path_of(&emp_other, T1, 5, "u_other");
+
+	for (bit = 1; bit <= PERM_ALL; bit <<= 1) {
+		/* an admin on b1: everything below b1, nothing elsewhere */
+		CHECK_EQ(authorize(&admin, bit, &t1), 0);
+		CHECK_EQ(authorize(&admin, bit, &t2), 0);
+		CHECK_EQ(authorize(&admin, bit, &b2), -EACCES);
+		/* a device holds nothing */
+		CHECK_EQ(authorize(&dev, bit, &t1), -EACCES);
+	}
+	/* manager on t1: reads and manages t1, never t2; no grants, roles, audit */
+	CHECK_EQ(authorize(&mgr, PERM_ACTIVITY_READ, &t1), 0);
+	CHECK_EQ(authorize(&mgr, PERM_CONFIG_WRITE, &t1), 0);
+	CHECK_EQ(authorize(&mgr, PERM_ACTIVITY_READ, &t2), -EACCES);
+	CHECK_EQ(authorize(&mgr, PERM_GRANT_WRITE, &t1), -EACCES);
+	CHECK_EQ(authorize(&mgr, PERM_ROLE_WRITE, &t1), -EACCES);
+	CHECK_EQ(authorize(&mgr, PERM_AUDIT_READ, &t1), -EACCES);
+	CHECK_EQ(authorize(&mgr, PERM_NODE_WRITE, &t1), -EACCES);
+	/* employee: own data only, and only the self set */
+	CHECK_EQ(authorize(&emp, PERM_ACTIVITY_READ, &emp_self), 0);
+	CHECK_EQ(authorize(&emp, PERM_USER_READ, &emp_self), 0);
+	CHECK_EQ(authorize(&emp, PERM_CONFIG_READ, &emp_self), 0);
+	CHECK_EQ(authorize(&emp, PERM_ACTIVITY_READ, &emp_other), -EACCES);
+	CHECK_EQ(authorize(&emp, PERM_ACTIVITY_READ, &t1), -EACCES);
+	CHECK_EQ(authorize(&emp, PERM_USER_WRITE, &emp_self), -EACCES);
+	CHECK_EQ(authorize(&emp, PERM_CONFIG_WRITE, &emp_self), -EACCES);
+	CHECK_EQ(authorize(&emp, PERM_ACTIVITY_READ | PERM_USER_WRITE, &emp_self), -EACCES);
+	/* the self rule needs self.read on the user's own path */
+	{
+		struct principal moved = {.kind = PRINCIPAL_USER, .id = "u_emp"};
+		struct target self_t2;
+
+		grant(&moved, "employee", "n_t2");
+		path_of(&self_t2, T1, 5, "u_emp");
+		CHECK_EQ(authorize(&moved, PERM_ACTIVITY_READ, &self_t2), -EACCES);
+	}
+	/* a deleted custom role (perms 0) grants nothing */
+	{
+		struct principal c = {.kind = PRINCIPAL_USER, .id = "u_c", .n_grants = 1};
+
+		strcpy(c.g[0].role, "gone");
+		strcpy(c.g[0].node_id, "root");
+		CHECK_EQ(authorize(&c, PERM_NODE_READ, &t1), -EACCES);
+	}
+	/* no permission asked, no target: refused */
+	CHECK_EQ(authorize(&admin, 0, &t1), -EACCES);
+	CHECK_EQ(authorize(&admin, PERM_NODE_READ, NULL), -EACCES);
+	CHECK_EQ(authorize(NULL, PERM_NODE_READ, &t1), -EACCES);
+}
+
+TEST(perms_and_roles)
+{
+	uint32_t p;
+	unsigned bit;
+
+	for (bit = 0; bit < PERMB__COUNT; bit++) {
+		const char *n = perm_name(1u << bit);
+
+		CHECK(n != NULL);
+		CHECK_EQ(perm_parse(n), 1u << bit);
+	}
+	CHECK_EQ(perm_parse("node.fly"), 0);
+	CHECK_EQ(perm_parse(NULL), 0);
+	CHECK(perm_name(3) == NULL);
+	CHECK_EQ(role_builtin("admin", &p), 0);
+	CHECK_EQ(p, PERM_ALL);
+	CHECK_EQ(role_builtin("employee", &p), 0);
+	CHECK_EQ(p, PERM_SELF_READ);
+	CHECK_EQ(role_builtin("manager", &p), 0);
+	CHECK_EQ(p & (PERM_GRANT_WRITE | PERM_ROLE_WRITE | PERM_AUDIT_READ | PERM_NODE_WRITE), 0);
+	CHECK_EQ(role_builtin("auditor", &p), -ENOENT);
+	CHECK(role_name_valid("auditor-2"));
+	CHECK(!role_name_valid("2auditor"));
+	CHECK(!role_name_valid("Auditor"));
+	CHECK(!role_name_valid(""));
+	CHECK(!role_name_valid("a b"));
+}
+
+TEST(ids_and_emails)
+{
+	char id[ID_SIZE], em[EMAIL_MAX_LEN + 1], big[400];
+
+	CHECK_EQ(id_new('n', id), 0);
+	CHECK_EQ(strlen(id), ID_LEN);
+	CHECK(id_valid(id, 'n'));
+	CHECK(!id_valid(id, 'u'));
+	CHECK(id_valid(id, 0));
+	CHECK(!id_valid("n_0123", 'n'));
+	CHECK(!id_valid("n_0123456789ABCDEF", 'n'));
+	CHECK(!id_valid("n_0123456789abcdeg", 'n'));
+	CHECK(!id_valid("n-0123456789abcdef", 'n'));
+	CHECK(!id_valid(NULL, 'n'));
+	CHECK_EQ(email_norm("Alice@Example.COM", em), 0);
+	CHECK_STR(em, "alice@example.com");
+	CHECK_EQ(email_norm("no-at-sign", em), -EINVAL);
+	CHECK_EQ(email_norm("@example.com", em), -EINVAL);
+	CHECK_EQ(email_norm("a@", em), -EINVAL);
+	CHECK_EQ(email_norm("a@b@c", em), -EINVAL);
+	CHECK_EQ(email_norm("a b@c.d", em), -EINVAL);
+	CHECK_EQ(email_norm("a|b@c.d", em), -EINVAL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	big[10] = '@';
+	CHECK_EQ(email_norm(big, em), -EINVAL);
+	{
+		char d[11];
+
+		day_of(0, d);
+		CHECK_STR(d, "1970-01-01");
+		day_of(1795996799999LL, d);
+		CHECK_STR(d, "2026-11-29");
+	}
+}
+
+TEST(sealed_values)
+{
+	char dir[128], key[200];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct store_batch *b;
+	struct srv s;
+	uint8_t *pt;
+	size_t len;
+	void *raw;
+	size_t rlen;
+	static const char secret[] = "{\"s3.secret_access_key\":\"SUPERSECRET-1234\"}";
+
+	check_mkdtemp(dir, sizeof(dir), "core");
+	snprintf(key, sizeof(key), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(key), 0);
+	CHECK_EQ(keyprov_file_open(key, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(sealed_put(&s, b, STORE_T_CONFIG, "node:n_1", "config", "node:n_1",
+			    "config|node:n_1", secret, strlen(secret)),
+		 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+	/* round trip */
+	CHECK_EQ(sealed_get(&s, STORE_T_CONFIG, "node:n_1", "config", "node:n_1", "config|node:n_1",
+			    &pt, &len),
+		 0);
+	CHECK_EQ(len, strlen(secret));
+	CHECK(pt && !memcmp(pt, secret, len));
+	crypto_free(pt, len);
+	/* the stored bytes hold no plaintext */
+	CHECK_EQ(store_get(st, STORE_T_CONFIG, "node:n_1", "config", &raw, &rlen), 0);
+	CHECK(!memmem(raw, rlen, "SUPERSECRET", 11));
+	/* wrong AAD (the blob read as another record's) fails */
+	CHECK_EQ(sealed_get(&s, STORE_T_CONFIG, "node:n_1", "config", "node:n_1", "config|node:n_2",
+			    &pt, &len),
+		 -EBADMSG);
+	CHECK(pt == NULL);
+	/* the blob copied under another scope does not open there */
+	CHECK_EQ(store_put(st, STORE_T_CONFIG, "node:n_2", "config", raw, rlen, 0), 0);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(sealed_put(&s, b, STORE_T_CONFIG, "node:n_3", "config", "node:n_2",
+			    "config|node:n_3", "{}", 2),
+		 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+	CHECK_EQ(sealed_get(&s, STORE_T_CONFIG, "node:n_2", "config", "node:n_2", "config|node:n_2",
+			    &pt, &len),
+		 -EBADMSG);
+	/* a flipped byte fails */
+	((uint8_t *)raw)[rlen - 1] ^= 1;
+	CHECK_EQ(store_put(st, STORE_T_CONFIG, "node:n_1", "config", raw, rlen, 0), 0);
+	CHECK_EQ(sealed_get(&s, STORE_T_CONFIG, "node:n_1", "config", "node:n_1", "config|node:n_1",
+			    &pt, &len),
+		 -EBADMSG);
+	free(raw);
+	/* the DEK is stored wrapped: the KEYS item holds no raw key material we
+	 * can find, and a missing item is -ENOENT */
+	CHECK_EQ(sealed_get(&s, STORE_T_CONFIG, "node:n_9", "config", "node:n_9", "config|node:n_9",
+			    &pt, &len),
+		 -ENOENT);
+
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
+TEST(bootstrap)
+{
+	char dir[128], key[200];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct principal p = {.kind = PRINCIPAL_USER};
+	struct target t;
+	struct srv s;
+	cJSON *u = NULL, *idx = NULL;
+
+	check_mkdtemp(dir, sizeof(dir), "core");
+	snprintf(key, sizeof(key), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(key), 0);
+	CHECK_EQ(keyprov_file_open(key, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	CHECK_EQ(srv_bootstrap(&s, "Acme", "Root@Example.com", "long enough password"), 0);
+	CHECK(id_valid(s.business_id, 'n'));
+	CHECK_EQ(srv_bootstrap(&s, "Again", "x@example.com", "long enough password"), -EEXIST);
+	CHECK_EQ(jget(&s, STORE_T_EMAILS, "root@example.com", "user", &idx), 0);
+	CHECK_EQ(jget(&s, STORE_T_USERS, jstr(idx, "user_id"), "user", &u), 0);
+	CHECK_EQ(password_verify(jstr(u, "pw"), "long enough password"), 0);
+	strcpy(p.id, jstr(idx, "user_id"));
+	CHECK_EQ(principal_load_grants(&s, &p), 0);
+	CHECK_EQ(p.n_grants, 1);
+	CHECK_EQ(target_node(&s, s.business_id, &t), 0);
+	CHECK_EQ(t.depth, 2);
+	CHECK_EQ(authorize(&p, PERM_NODE_WRITE, &t), 0);
+	CHECK_EQ(target_node(&s, "n_0000000000000000", &t), -ENOENT);
+	CHECK_EQ(target_user(&s, "bogus", &t), -ENOENT);
+	cJSON_Delete(u);
+	cJSON_Delete(idx);
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
+int main(void)
+{
+	RUN(authorize_grid);
+	RUN(perms_and_roles);
+	RUN(ids_and_emails);
+	RUN(sealed_values);
+	RUN(bootstrap);
+	return check_failed_total ? 1 : 0;
+}
