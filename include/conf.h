@@ -34,6 +34,7 @@ struct agent_conf {
 	enum src_choice proc_source;
 	int upload;		/* 0: keep everything in the spool */
 	uint32_t backoff_max_s; /* longest wait between shipping retries */
+	uint32_t policy_poll_s; /* how often to ask the server for the policy */
 	int log_level;
 };
 

@@ -22,6 +22,7 @@ void conf_defaults(struct agent_conf *c)
 	c->proc_source = SRC_AUTO;
 	c->upload = 1;
 	c->backoff_max_s = 300;
+	c->policy_poll_s = 60;
 	c->log_level = LOG_LVL_INFO;
 }
 
@@ -114,14 +115,17 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 			c->idle_threshold_s = (uint32_t)x;
 		return 0;
 	}
-	if (!strcmp(key, "backoff_max_s")) {
+	if (!strcmp(key, "backoff_max_s") || !strcmp(key, "policy_poll_s")) {
 		r = parse_uint(v, 1, 3600, &x);
 		if (r) {
-			snprintf(err, errlen,
-				 "backoff_max_s: '%s' is not a number of seconds in [1, 3600]", v);
+			snprintf(err, errlen, "%s: '%s' is not a number of seconds in [1, 3600]", key,
+				 v);
 			return r;
 		}
-		c->backoff_max_s = (uint32_t)x;
+		if (!strcmp(key, "backoff_max_s"))
+			c->backoff_max_s = (uint32_t)x;
+		else
+			c->policy_poll_s = (uint32_t)x;
 		return 0;
 	}
 	if (!strcmp(key, "spool_max_bytes")) {

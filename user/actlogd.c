@@ -1127,6 +1127,7 @@ int main(int argc, char **argv)
 			    .cred = &a->cred,
 			    .wake_fd = a->policyfd,
 			    .backoff_max_ms = a->conf.backoff_max_s * 1000,
+			    .config_poll_s = a->conf.policy_poll_s,
 			};
 
 			a->enrolled = 1;
