@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# scripts/demo.sh - `make demo`: install what is needed, build, start an agent
-# on a scratch state directory, make some activity, and show what it records.
-# The agent keeps running; `make demo-stop` (or scripts/demo.sh stop) ends it.
+# scripts/demo.sh - `make demo`: install what is needed, build, start
+# actlog-server on LMDB (build/demo/server) and an enrolled agent that ships
+# to it, make some activity, and print the URL and the sign-in.
+# Both keep running; `make demo-stop` (or scripts/demo.sh stop) ends them.
+#   DEMO_PORT   server port on 127.0.0.1 (default 8080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DEMO=$ROOT/build/demo
 SOCK=$DEMO/actlogd.sock
+PORT=${DEMO_PORT:-8080}
+URL=http://127.0.0.1:$PORT
+EMAIL=admin@example.com
 
-if [ "${1:-}" = stop ]; then
-	if [ -f "$DEMO/actlogd.pid" ] && kill -TERM "$(cat "$DEMO/actlogd.pid")" 2>/dev/null; then
-		echo "demo agent stopped; its records stay in $DEMO/state"
-	else
-		echo "no demo agent running"
+stop_pid() { # FILE NAME
+	if [ -f "$1" ] && kill -TERM "$(cat "$1")" 2>/dev/null; then
+		echo "demo $2 stopped"
 	fi
-	rm -f "$DEMO/actlogd.pid"
+	rm -f "$1"
+}
+if [ "${1:-}" = stop ]; then
+	stop_pid "$DEMO/actlogd.pid" agent
+	stop_pid "$DEMO/server.pid" server
+	echo "state stays in $DEMO (remove it for a fresh demo)"
 	exit 0
 fi
 
@@ -23,29 +31,77 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 scripts/deps.sh --build-only
+command -v jq >/dev/null && command -v curl >/dev/null || apt-get install -y -q jq curl >/dev/null
 make -j"$(nproc)" all >/dev/null
 mkdir -p "$DEMO"
+chmod 700 "$DEMO"
+
+# --- server ---
+if [ ! -f "$DEMO/server/data.mdb" ]; then
+	(umask 077 && head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$DEMO/admin-password")
+	build/actlog-server init --data-dir "$DEMO/server" --admin-email "$EMAIL" \
+		--admin-password-file "$DEMO/admin-password" --business "Demo Inc"
+fi
+if [ -f "$DEMO/server.pid" ] && kill -0 "$(cat "$DEMO/server.pid")" 2>/dev/null; then
+	echo "the demo server is already running (pid $(cat "$DEMO/server.pid"))"
+else
+	build/actlog-server serve --data-dir "$DEMO/server" --listen "127.0.0.1:$PORT" \
+		>>"$DEMO/server.log" 2>&1 &
+	echo $! >"$DEMO/server.pid"
+	for _ in $(seq 50); do curl -s -o /dev/null "$URL/api/v1/me" && break; sleep 0.1; done
+fi
+PW=$(cat "$DEMO/admin-password")
+api() { # METHOD PATH [JSON]
+	curl -sf -X "$1" -H "Authorization: Bearer $TOKEN" ${3:+-H 'Content-Type: application/json' --data-binary "$3"} "$URL$2"
+}
+TOKEN=$(curl -sf -X POST "$URL/api/v1/auth/login" \
+	--data-binary "$(jq -nc --arg e "$EMAIL" --arg p "$PW" '{email:$e,password:$p}')" | jq -r .token)
+
+# --- organisation and enrollment (first run only) ---
+if [ ! -f "$DEMO/state/device.json" ]; then
+	B=$(api GET /api/v1/nodes/root/children | jq -r '.children[0].id')
+	D=$(api POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"Engineering\",\"parent_id\":\"$B\"}" | jq -r .id)
+	P=$(api POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"Platform\",\"parent_id\":\"$D\"}" | jq -r .id)
+	TM=$(api POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Desktops\",\"parent_id\":\"$P\"}" | jq -r .id)
+	LOGIN=${SUDO_USER:-$(logname 2>/dev/null || echo demo)}
+	[ "$LOGIN" = root ] && LOGIN=demo
+	U=$(api POST /api/v1/users "$(jq -nc --arg l "$LOGIN" --arg t "$TM" \
+		'{email:($l+"@example.com"),name:$l,login:$l,password:"demo-password",team_id:$t}')" | jq -r .id)
+	SECRET=$(api POST "/api/v1/nodes/$TM/enrollment-secrets" '{}' | jq -r .secret)
+	mkdir -p "$DEMO/state"
+	build/actlogd enroll --server "$URL" --secret "$SECRET" --state-dir "$DEMO/state"
+	DEV=$(jq -r .device_id "$DEMO/state/device.json")
+	api PUT "/api/v1/devices/$DEV" "{\"owner_id\":\"$U\"}" >/dev/null
+fi
+
+# --- agent ---
 if [ -f "$DEMO/actlogd.pid" ] && kill -0 "$(cat "$DEMO/actlogd.pid")" 2>/dev/null; then
 	echo "a demo agent is already running (pid $(cat "$DEMO/actlogd.pid"))"
 else
-	build/actlogd --foreground --config /dev/null --state-dir "$DEMO/state" --socket "$SOCK" \
-		--no-upload --interval 10 >"$DEMO/actlogd.log" 2>&1 &
+	printf 'policy_poll_s = 10\nbackoff_max_s = 10\n' >"$DEMO/actlogd.conf"
+	build/actlogd --foreground --config "$DEMO/actlogd.conf" --state-dir "$DEMO/state" \
+		--socket "$SOCK" --interval 10 >"$DEMO/actlogd.log" 2>&1 &
 	echo $! >"$DEMO/actlogd.pid"
 	for _ in $(seq 50); do build/actlogctl --socket "$SOCK" status --json >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 # a little activity for the agent to record
 for _ in 1 2 3; do /bin/true; ls / >/dev/null; done
-sleep 1
+sleep 2
 echo
 build/actlogctl --socket "$SOCK" status
-echo
-echo "last records in the spool:"
-build/actlogctl --state-dir "$DEMO/state" spool dump | tail -n 5
+DEV=$(jq -r .device_id "$DEMO/state/device.json")
 cat <<MSG
 
-The agent is running (10 s intervals, upload off). Try:
+actlog is running: actlog-server on LMDB ($DEMO/server) and an enrolled agent.
+
+  URL:       $URL/
+  Sign in:   $EMAIL
+  Password:  $PW   (also in $DEMO/admin-password)
+
+Try the API (docs/API.md):
+  TOKEN=\$(curl -s -X POST $URL/api/v1/auth/login -d '{"email":"$EMAIL","password":"$PW"}' | jq -r .token)
+  curl -s -H "Authorization: Bearer \$TOKEN" $URL/api/v1/devices | jq
+  curl -s -H "Authorization: Bearer \$TOKEN" "$URL/api/v1/devices/$DEV/processes?limit=5" | jq
   build/actlogctl --socket $SOCK top
-  build/actlogctl --socket $SOCK metrics
-  build/actlogctl --state-dir $DEMO/state spool dump
-Stop it with: make demo-stop
+Stop both with: make demo-stop
 MSG

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# End to end: the real actlogd (process events from this host) enrolls with
+# the real actlog-server, ships, and the query API returns exactly the
+# records the agent spooled, once each, also across a graceful server stop
+# and a kill -9 in the middle of the stream. The policy set on the team
+# reaches the agent live.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../server.sh"
+source "$ROOT/tests/agent.sh"
+need curl
+need jq
+
+port=$((20000 + RANDOM % 20000))
+SRV_LISTEN=127.0.0.1:$port
+srv_init
+srv_start || finish
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+api "$A" GET /api/v1/nodes/root/children
+B=$(jr '.children[0].id')
+api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"Ops\",\"parent_id\":\"$B\"}"
+D=$(jr .id)
+api "$A" POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"Fleet\",\"parent_id\":\"$D\"}"
+P=$(jr .id)
+api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Hosts\",\"parent_id\":\"$P\"}"
+TM=$(jr .id)
+api "$A" POST /api/v1/users "{\"email\":\"alice@example.com\",\"name\":\"Alice\",\"password\":\"alice-password\",\"team_id\":\"$TM\"}"
+UA=$(jr .id)
+api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
+check_st "enrollment secret" 201
+SECRET=$(jr .secret)
+
+d=$T/agent
+mkdir -p "$d/state"
+out=$("$BUILD/actlogd" enroll --server "$SRV_URL" --secret ale_wrongwrongwrongwrongwrongwrongwrongwrongwro --state-dir "$d/state" 2>&1)
+check_eq "enroll with a wrong secret fails" "$?" 1
+"$BUILD/actlogd" enroll --server "$SRV_URL" --secret "$SECRET" --state-dir "$d/state" >"$T/enroll.out" 2>&1
+check_eq "actlogd enroll against the real server" "$?" 0
+check_eq "device.json is 0600" "$(stat -c %a "$d/state/device.json")" 600
+DEV=$(jq -r .device_id "$d/state/device.json")
+check "a device id" test -n "$DEV"
+check "the secret is not in the agent's state" not grep -rq "$SECRET" "$d/state"
+api "$A" PUT "/api/v1/devices/$DEV" "{\"owner_id\":\"$UA\"}"
+check_st "device owned by alice" 200
+
+cat >"$T/actlogd.conf" <<CONF
+backoff_max_s = 1
+policy_poll_s = 1
+CONF
+start_agent() {
+	"$BUILD/actlogd" --config "$T/actlogd.conf" --state-dir "$d/state" --socket "$d/ctl.sock" \
+		--input-source none --proc-source auto --interval 2 >>"$d/actlogd.log" 2>&1 &
+	AGENT_PID=$!
+	cleanup_add "kill -9 $AGENT_PID"
+	wait_for 20 "$BUILD/actlogctl" --socket "$d/ctl.sock" status --json >/dev/null 2>&1
+}
+status() { "$BUILD/actlogctl" --socket "$d/ctl.sock" status --json; }
+probe() { cp /bin/true "$T/e2e-$1" && "$T/e2e-$1"; }
+# server_procs: the device's process records (all of them, paged by time)
+server_procs() {
+	local from=0 out=$T/procs.ndjson n last
+	: >"$out"
+	while :; do
+		api "$A" GET "/api/v1/devices/$DEV/processes?from=$from&to=$(($(date +%s) * 1000 + 60000))&limit=1000"
+		[ "$ST" = 200 ] || return 1
+		jq -c '.processes[]' "$T/resp" >>"$out"
+		n=$(jq '.processes | length' "$T/resp")
+		[ "$n" -lt 1000 ] && break
+		last=$(jq -r '.processes[-1].ts' "$T/resp")
+		from=$(($(date -d "$last" +%s%3N) + 1))
+	done
+	sort -u "$out" -o "$out"
+}
+on_server() { server_procs && grep -q "\"comm\":\"e2e-$1\"" "$T/procs.ndjson" && [ "$(grep -c "\"comm\":\"e2e-$1\"" "$T/procs.ndjson")" -ge 2 ]; }
+drained() { status | jq -e '.spool.pending == 0' >/dev/null; }
+
+start_agent
+check "agent is enrolled and shipping" jq -e '.shipping.enrolled' <<<"$(status)"
+for i in 1 2 3; do probe "$i"; done
+check "records reach the server" wait_for 30 on_server 3
+
+# a graceful stop in the middle of the stream
+srv_stop
+check "server stopped gracefully" test $? -eq 0
+for i in 4 5 6; do probe "$i"; done
+sleep 2
+check "while the server is away, records wait" jq -e '.spool.pending > 0' <<<"$(status)"
+srv_start || finish
+check "after a restart the waiting records arrive" wait_for 40 on_server 6
+
+# kill -9 in the middle of the stream
+for i in 7 8 9; do probe "$i"; done
+kill -9 "$SRV_PID"; wait "$SRV_PID" 2>/dev/null; SRV_PID=
+for i in 10 11 12; do probe "$i"; done
+srv_start || finish
+check "after a kill -9 the records arrive" wait_for 40 on_server 12
+check "the agent drains its spool" wait_for 40 drained
+
+# exactly once: every probe's exec and exit, once each, identical to the spool
+spool_dump "$d" >"$T/spool.ndjson"
+server_procs
+for i in $(seq 1 12); do
+	want=$(grep "\"comm\":\"e2e-$i\"" "$T/spool.ndjson" | jq -cS 'del(.device_id, .user_id)' | sort)
+	got=$(grep "\"comm\":\"e2e-$i\"" "$T/procs.ndjson" | jq -cS 'del(.device_id, .user_id)' | sort)
+	check_eq "probe $i: exec+exit once each on the server" "$(grep -c "\"comm\":\"e2e-$i\"" "$T/procs.ndjson")" 2
+	check_eq "probe $i: server records equal the spooled ones" "$got" "$want"
+done
+spool_procs=$(jq -c 'select(.type=="process")' "$T/spool.ndjson" | wc -l)
+server_n=$(wc -l <"$T/procs.ndjson")
+check_eq "every spooled process record is on the server once" "$server_n" "$spool_procs"
+check "server records carry device and user" jq -e "select(.comm==\"e2e-1\") | .device_id == \"$DEV\" and .user_id == \"$UA\"" "$T/procs.ndjson"
+
+# activity: the hourly rollups count every spooled activity record once
+spool_act=$(jq -c 'select(.type=="activity")' "$T/spool.ndjson" | wc -l)
+api "$A" GET "/api/v1/users/$UA/activity?from=$(($(date +%s) - 7200))000&to=$(($(date +%s) + 3600))000"
+check_st "activity query" 200
+check "the agent wrote activity records" test "$spool_act" -gt 0
+check_eq "activity rollups count each record once" "$(jr .totals.records)" "$spool_act"
+
+# live policy: logging off on the team stops activity records
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"logging.enabled":false}}'
+check_st "team policy: logging off" 200
+check "the agent applies it" wait_for 20 bash -c "'$BUILD/actlogctl' --socket '$d/ctl.sock' status --json | jq -e '.logging == false' >/dev/null"
+n1=$(spool_dump "$d" | jq -c 'select(.type=="activity")' | wc -l)
+sleep 5
+n2=$(spool_dump "$d" | jq -c 'select(.type=="activity")' | wc -l)
+check_eq "no activity recorded while logging is off" "$n2" "$n1"
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"logging.enabled":true,"activity.interval_s":10}}'
+check "logging on again" wait_for 20 bash -c "'$BUILD/actlogctl' --socket '$d/ctl.sock' status --json | jq -e '.logging == true' >/dev/null"
+check "the new interval is taken at the next boundary" wait_for 20 grep -q "policy: interval 10s" "$d/actlogd.log"
+
+# revocation: the agent is refused and keeps its records
+api "$A" POST "/api/v1/devices/$DEV/revoke"
+check_st "revoke the device" 200
+probe revoked
+check "a revoked device is refused" wait_for 30 bash -c "'$BUILD/actlogctl' --socket '$d/ctl.sock' status --json | jq -e '.shipping.last_http == 401' >/dev/null"
+check "its records stay in the spool" jq -e '.spool.pending > 0' <<<"$(status)"
+agent_stop
+check "the agent stops cleanly" test $? -eq 0
+srv_stop
+finish
