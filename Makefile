@@ -140,6 +140,11 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/actlogd $(DESTDIR)$(PREFIX)/sbin/actlogd
 	install -m 0755 $(BUILD)/actlogctl $(DESTDIR)$(PREFIX)/bin/actlogctl
+	install -m 0755 $(BUILD)/actlog-server $(DESTDIR)$(PREFIX)/sbin/actlog-server
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/actlog-server.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 0644 systemd/actlog-server.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/actlog-server.conf
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/actlogd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/actlog/
@@ -147,7 +152,9 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/actlogd $(DESTDIR)$(PREFIX)/bin/actlogctl \
-		$(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service \
+		$(DESTDIR)$(PREFIX)/sbin/actlog-server $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service \
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d/actlog-server.conf $(DESTDIR)$(PREFIX)/share/man/man8/actlog-server.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/actlog
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/actlogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/actlogctl.8
 

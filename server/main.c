@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "log.h"
 #include "srv.h"
 #include "util.h"
@@ -418,8 +420,10 @@ static int cmd_serve(int argc, char **argv)
 		   "key=%s routes=%zu",
 		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off", dir,
 		   keyprov_key_id(kp), n);
+	sd_notify(0, "READY=1");
 	while (!stop_sig)
 		sigsuspend(&old);
+	sd_notify(0, "STOPPING=1");
 	log_notice("event=stopping signal=%d", (int)stop_sig);
 	http_stop(hs);
 	log_notice("event=stopped");

@@ -34,4 +34,17 @@ check "expansion works (read is in @system-service)" grep -qx read <<<"$expanded
 check "bpf must be added: @system-service lacks it" bash -c '! grep -qx bpf <<<"$1"' _ "$expanded"
 check "the unit's filter adds every syscall BPF needs that the group lacks" \
 	bash -c 'for s in bpf perf_event_open; do grep -qx $s <<<"$1" || grep -qE "^SystemCallFilter=.*\b$s\b" "$2" || exit 1; done' _ "$expanded" "$u"
+# the server's unit
+sed "s|@SBINDIR@|$BUILD|g" "$ROOT/systemd/actlog-server.service" >"$T/unit/actlog-server.service"
+out=$(MANPATH=$ROOT/docs/man systemd-analyze verify "$T/unit/actlog-server.service" 2>&1)
+rc=$?
+[ -n "$out" ] && echo "$out"
+check_eq "actlog-server.service: verify exit status" "$rc" 0
+check_eq "actlog-server.service: no warnings" "$out" ""
+su=$T/unit/actlog-server.service
+for want in "Type=notify" "User=actlog-server" "CapabilityBoundingSet=" "NoNewPrivileges=yes" \
+	"ProtectSystem=strict" "StateDirectory=actlog-server" "MemoryDenyWriteExecute=yes"; do
+	check "server unit has $want" grep -qx "$want" "$su"
+done
+check "the sysusers file creates the user" grep -q '^u actlog-server ' "$ROOT/systemd/actlog-server.sysusers"
 finish
