@@ -450,7 +450,11 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		goto out;
 	}
 	if (!type_known(type)) {
-		snprintf(why, wlen, "unknown type '%.40s'", type);
+		/* echo short names only: a cut could split a UTF-8 character */
+		if (strlen(type) <= 40)
+			snprintf(why, wlen, "unknown type '%s'", type);
+		else
+			snprintf(why, wlen, "unknown type");
 		goto out;
 	}
 	if ((bad = time_field(o, "ts", g->now, &ts, why, wlen)))

@@ -45,8 +45,8 @@ apps() {
 }
 # jrok FILTER: the last response satisfies FILTER
 jrok() { jq -e "$1" "$T/resp" >/dev/null 2>&1; }
-procs() { # DEVICE TOKEN: the device's process records of $DAY
-	api "$A" GET "/api/v1/devices/$1/processes?from=${DAY}T00:00:00Z&to=${DAY}T23:59:59Z&limit=1000"
+procs() { # DEVICE [FROM TO]: the device's process records of $DAY (times of day)
+	api "$A" GET "/api/v1/devices/$1/processes?from=${DAY}T${2:-00:00:00}Z&to=${DAY}T${3:-23:59:59}Z&limit=1000"
 }
 
 srv_init
@@ -242,6 +242,22 @@ check_eq "after a 413 the same id with fewer records is stored" "$ST:$(jr .accep
 api "$A" GET "/api/v1/apps/top?user_id=$UA&from=${DAY}T15:00:00Z&to=${DAY}T19:00:00Z&limit=100"
 check_eq "only the accepted record's apps are counted" "$(jr '.apps | length'):$(jr '[.apps[].focus_s] | add')" 32:32
 
+# a batch larger than one store commit: raw records go in chunks, once each
+awk -v d="$DAY" -v h="$HOST" 'BEGIN { for (i = 0; i < 6000; i++)
+	printf "{\"type\":\"process\",\"ts\":\"%sT%02d:%02d:%02d.000Z\",\"v\":1,\"host_id\":\"%s\",\"user\":null,\"event\":\"exec\",\"pid\":%d,\"comm\":\"bulk\"}\n",
+		d, 2 + int(i / 3600), int(i / 60) % 60, i % 60, h, i + 1 }' >"$T/bulk.ndjson"
+ingest "$T1" b-bulk "$T/bulk.ndjson"
+check_eq "6000 records in one batch" "$ST:$(jr .accepted)" 200:6000
+ingest "$T1" b-bulk "$T/bulk.ndjson"
+check_eq "6000 records again: the stored answer" "$ST:$(jr .accepted)" 200:6000
+bulk() { # FROM TO (times of $DAY): count, first and last pid
+	api "$A" GET "/api/v1/devices/$D1/processes?from=${DAY}T$1Z&to=${DAY}T$2Z&limit=1000"
+	jr '[(.processes | length), .processes[0].pid, .processes[-1].pid, .truncated] | join(",")'
+}
+check_eq "the first 1000, once each" "$(bulk 02:00:00 02:16:40)" "1000,1,1000,false"
+check_eq "the last 1000, once each" "$(bulk 03:23:20 03:40:00)" "1000,5001,6000,false"
+check_eq "a range across the chunk boundary" "$(bulk 03:23:19 03:23:21)" "2,5000,5001,false"
+
 # --- the record -> user mapping ---
 api "$A" PUT "/api/v1/devices/$D1" '{"owner_id":null}'
 {
@@ -251,7 +267,7 @@ api "$A" PUT "/api/v1/devices/$D1" '{"owner_id":null}'
 	proc "${DAY}T20:00:03.000Z" exec 4 map-none
 } >"$T/map.ndjson"
 ingest "$T1" b-map1 "$T/map.ndjson"
-procs "$D1"
+procs "$D1" 20:00:00 21:00:00
 m() { jr "[.processes[] | select(.comm == \"$1\") | .user_id] | last"; }
 check_eq "login alice maps to alice" "$(m map-alice)" "$UA"
 check_eq "login carol maps to carol" "$(m map-carol)" "$UC"
@@ -261,14 +277,14 @@ api "$A" PUT "/api/v1/devices/$D1" "{\"owner_id\":\"$UC\"}"
 check_st "owner set" 200
 sed 's/map-/own-/' "$T/map.ndjson" >"$T/own.ndjson"
 ingest "$T1" b-map2 "$T/own.ndjson"
-procs "$D1"
+procs "$D1" 20:00:00 21:00:00
 check_eq "with an owner: a team login still wins" "$(m own-alice)" "$UA"
 check_eq "with an owner: an unknown login maps to the owner" "$(m own-dave)" "$UC"
 check_eq "with an owner: no user maps to the owner" "$(m own-none)" "$UC"
 api "$A" PATCH "/api/v1/users/$UA" '{"login":"alice2"}'
 sed 's/map-/ren-/' "$T/map.ndjson" >"$T/ren.ndjson"
 ingest "$T1" b-map3 "$T/ren.ndjson"
-procs "$D1"
+procs "$D1" 20:00:00 21:00:00
 check_eq "after a login rename the old login maps to the owner" "$(m ren-alice)" "$UC"
 api "$A" PATCH "/api/v1/users/$UA" '{"login":"alice"}'
 
