@@ -827,6 +827,19 @@ static int h_agent_config(struct http_req *req, void *arg)
 	cJSON_Delete(d);
 	if (ret)
 		return reply_store_err(req, ret, "config");
+	/* agents upload through presigned URLs: S3 settings stay on the server */
+	{
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(eff, "values"),
+		      *e = v ? v->child : NULL;
+
+		while (e) {
+			cJSON *next = e->next;
+
+			if (!strncmp(e->string, "s3.", 3))
+				cJSON_Delete(cJSON_DetachItemViaPointer(v, e));
+			e = next;
+		}
+	}
 	out = cJSON_CreateObject();
 	cJSON_AddItemToObject(out, "config", cJSON_DetachItemFromObject(eff, "values"));
 	cJSON_AddStringToObject(out, "device_id", p.id);
