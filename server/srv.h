@@ -33,7 +33,8 @@
  *   KEYS    pk scope             sk "dek"     {id, wrapped(base64)}
  *   CONFIG  pk scope             sk "config"  sealed JSON (see config_*)
  *   DEVICES pk device id         sk "device"  {id,team_id,host_id,hostname,agent_version,
- *                                              owner_id,enrolled_at,revoked,last_seen}
+ *                                              owner_id,enrolled_at,revoked,last_seen,
+ *                                              token: hash of its current device token}
  *           pk "team|"team id    sk device id {id}              (devices of a team)
  *           pk "host|"team id"|"host_id sk "device" {device_id} (re-enrollment)
  *   TOKENS  (device tokens too: {kind:"device", id: device id, exp: 0})
@@ -334,7 +335,7 @@ int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk
  * team_id: the schema's defaults, then each node from the business down to
  * the team, then the user's own document; a key locked at a level cannot be
  * changed below it. *out: {"values":{key:value},"source":{key:level},
- * "locked":[keys]} where level is "default", a node id or "user:<id>".
+ * "locked":{key:node id}} where level is "default", a node id or "user:<id>".
  * Secret keys appear in values only when with_secrets (server-side use,
  * e.g. presigning); responses to clients never carry them. 0 or -errno.
  */
