@@ -149,10 +149,14 @@ static int act_item(const char *pk, const char *sk, const void *val, size_t len,
 	return 0;
 }
 
-static cJSON *counts_json(const int64_t *c)
+/* {start (when start >= 0), keys, ..., records} */
+static cJSON *counts_json(int64_t start, const int64_t *c)
 {
 	cJSON *o = cJSON_CreateObject();
 	size_t i;
+
+	if (start >= 0)
+		add_time(o, "start", start);
 
 	for (i = 0; i < A__N; i++)
 		cJSON_AddNumberToObject(o, act_names[i], (double)c[i]);
@@ -207,17 +211,11 @@ static int h_activity(struct http_req *req, void *arg)
 	cJSON_AddNumberToObject(out, "step", (double)step);
 	arr = cJSON_AddArrayToObject(out, "series");
 	for (k = 0; k < se.n; k++) {
-		cJSON *e = counts_json(se.b[k]);
-		char ts[RFC3339_LEN];
-
-		cJSON_AddItemToObject(
-		    e, "start",
-		    cJSON_CreateString(rfc3339_ms(se.h.h0 + (int64_t)k * se.step_ms, ts)));
-		cJSON_AddItemToArray(arr, e);
+		cJSON_AddItemToArray(arr, counts_json(se.h.h0 + (int64_t)k * se.step_ms, se.b[k]));
 		for (i = 0; i < A__N; i++)
 			tot[i] += se.b[k][i];
 	}
-	cJSON_AddItemToObject(out, "totals", counts_json(tot));
+	cJSON_AddItemToObject(out, "totals", counts_json(-1, tot));
 	free(se.b);
 	return http_reply_json(req, 200, out);
 }
