@@ -118,8 +118,8 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 	if (!strcmp(key, "backoff_max_s") || !strcmp(key, "policy_poll_s")) {
 		r = parse_uint(v, 1, 3600, &x);
 		if (r) {
-			snprintf(err, errlen, "%s: '%s' is not a number of seconds in [1, 3600]", key,
-				 v);
+			snprintf(err, errlen, "%s: '%s' is not a number of seconds in [1, 3600]",
+				 key, v);
 			return r;
 		}
 		if (!strcmp(key, "backoff_max_s"))

@@ -74,7 +74,7 @@
 #define ID_PREFIX_DEVICE 'd'
 
 /* Caps on what users send (rule 6). */
-#define NAME_MAX_LEN 200	/* node, user, role, host names (bytes) */
+#define NAME_MAX_LEN 200 /* node, user, role, host names (bytes) */
 #define EMAIL_MAX_LEN 254
 #define LOGIN_MAX_LEN 64
 #define PASSWORD_MIN_LEN 8
@@ -136,8 +136,8 @@ int jget(struct srv *s, enum store_table t, const char *pk, const char *sk, cJSO
 /* Same inside a batch (store_batch_get: read-your-writes, checked at commit). */
 int jbget(struct store_batch *b, enum store_table t, const char *pk, const char *sk, cJSON **out);
 /* Add a put of j (printed compact; j stays the caller's) to b. */
-int jput(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
-	 const cJSON *j, unsigned flags);
+int jput(struct store_batch *b, enum store_table t, const char *pk, const char *sk, const cJSON *j,
+	 unsigned flags);
 
 /* String member k of o, or NULL when missing or not a string. */
 const char *jstr(const cJSON *o, const char *k);
@@ -325,8 +325,8 @@ int sealed_put(struct srv *s, struct store_batch *b, enum store_table t, const c
  * NUL-terminated secret: free it with crypto_free(*pt, *len). 0, -ENOENT,
  * -EBADMSG (tampered, moved, wrong key), -errno.
  */
-int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk,
-	       const char *scope, const char *aad, uint8_t **pt, size_t *len);
+int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk, const char *scope,
+	       const char *aad, uint8_t **pt, size_t *len);
 
 /* --- config (api_config.c) --- */
 
