@@ -143,6 +143,28 @@ api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T00:00:00Z&to=${DAY}T23:59:5
 check_eq "activity not counted twice" "$(jr '.totals | [.records, .keys] | join(",")')" "1,7"
 api "$A" GET "/api/v1/apps/top?user_id=$UA&from=${DAY}T00:00:00Z&to=${DAY}T23:59:59Z"
 check_eq "apps not counted twice" "$(jr '[.apps[] | "\(.app)=\(.focus_s)"] | join(",")')" "firefox=120,code=60.5"
+# the same batch sent five times at once: stored once, the same answer to all
+{
+	act "${DAY}T05:00:00.000Z" "${DAY}T05:01:00.000Z" 11 alice
+	proc "${DAY}T05:00:30.000Z" exec 555 racer alice
+} >"$T/race.ndjson"
+gzip -c "$T/race.ndjson" >"$T/race.gz"
+racers=()
+for i in 1 2 3 4 5; do
+	curl -s --max-time 30 -o "$T/race.$i" -w '%{http_code}\n' -X POST -H "Authorization: Bearer $T1" \
+		-H 'X-Batch-Id: b-race' -H 'Content-Encoding: gzip' --data-binary @"$T/race.gz" \
+		"$SRV_URL/api/v1/ingest" >"$T/race.st.$i" &
+	racers+=($!)
+done
+wait "${racers[@]}" # not the server
+check_eq "five racing copies all answered 200" "$(cat "$T"/race.st.* | sort -u)" 200
+check_eq "with one answer" "$(for i in 1 2 3 4 5; do jq -cS . "$T/race.$i"; done | sort -u)" \
+	'{"accepted":2,"batch_id":"b-race","rejected":[],"rejected_count":0}'
+procs "$D1" 05:00:00 06:00:00
+check_eq "racing copies stored once" "$(jr '[.processes[] | select(.comm == "racer")] | length')" 1
+api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T05:00:00Z&to=${DAY}T06:00:00Z"
+check_eq "racing copies counted once" "$(jr '.totals | [.records, .keys] | join(",")')" "1,11"
+
 # a batch id is per device: another device may use the same one
 enroll "$TB" "fedcba9876543210fedcba9876543210"
 D2=$DEV T2=$TOK
