@@ -444,7 +444,8 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 	u = cJSON_GetObjectItemCaseSensitive(o, "user");
 	v = cJSON_GetObjectItemCaseSensitive(o, "v");
 	host = jstr(o, "host_id");
-	user = cJSON_IsString(u) ? u->valuestring : NULL;
+	/* an empty user names no session, as null does */
+	user = cJSON_IsString(u) && u->valuestring[0] ? u->valuestring : NULL;
 	if (!type) {
 		snprintf(why, wlen, "'type' must be a string");
 		goto out;
@@ -467,8 +468,8 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		snprintf(why, wlen, "'host_id' must be a string of at most %d bytes", HOST_ID_MAX);
 		goto out;
 	}
-	if (!(cJSON_IsNull(u) || (user && *user && strlen(user) <= USER_NAME_MAX))) {
-		snprintf(why, wlen, "'user' must be null or a string of 1..%d bytes",
+	if (!(cJSON_IsNull(u) || (cJSON_IsString(u) && strlen(u->valuestring) <= USER_NAME_MAX))) {
+		snprintf(why, wlen, "'user' must be null or a string of at most %d bytes",
 			 USER_NAME_MAX);
 		goto out;
 	}
@@ -525,7 +526,6 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 					 "'apps[].app' must be a string of 1..%d bytes without "
 					 "control characters",
 					 APP_NAME_MAX);
-				bad = why;
 				goto out;
 			}
 			if ((bad = num_field(a, "focus_s", 86400, false, true, &f, why, wlen))) {

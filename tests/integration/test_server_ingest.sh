@@ -287,6 +287,7 @@ api "$A" PUT "/api/v1/devices/$D1" '{"owner_id":null}'
 	proc "${DAY}T20:00:01.000Z" exec 2 map-carol carol
 	proc "${DAY}T20:00:02.000Z" exec 3 map-dave dave
 	proc "${DAY}T20:00:03.000Z" exec 4 map-none
+	proc "${DAY}T20:00:04.000Z" exec 5 map-empty | sed 's/"user":null/"user":""/'
 } >"$T/map.ndjson"
 ingest "$T1" b-map1 "$T/map.ndjson"
 procs "$D1" 20:00:00 21:00:00
@@ -295,6 +296,7 @@ check_eq "login alice maps to alice" "$(m map-alice)" "$UA"
 check_eq "login carol maps to carol" "$(m map-carol)" "$UC"
 check_eq "a login of another team does not map" "$(m map-dave)" null
 check_eq "no user and no owner: no user" "$(m map-none)" null
+check_eq "an empty user is stored as sent" "$(jr '[.processes[] | select(.comm == "map-empty") | .user] | last')" ""
 api "$A" PUT "/api/v1/devices/$D1" "{\"owner_id\":\"$UC\"}"
 check_st "owner set" 200
 sed 's/map-/own-/' "$T/map.ndjson" >"$T/own.ndjson"
@@ -303,6 +305,7 @@ procs "$D1" 20:00:00 21:00:00
 check_eq "with an owner: a team login still wins" "$(m own-alice)" "$UA"
 check_eq "with an owner: an unknown login maps to the owner" "$(m own-dave)" "$UC"
 check_eq "with an owner: no user maps to the owner" "$(m own-none)" "$UC"
+check_eq "with an owner: an empty user maps to the owner" "$(m own-empty)" "$UC"
 api "$A" PATCH "/api/v1/users/$UA" '{"login":"alice2"}'
 sed 's/map-/ren-/' "$T/map.ndjson" >"$T/ren.ndjson"
 ingest "$T1" b-map3 "$T/ren.ndjson"
