@@ -167,7 +167,7 @@ check_eq "racing copies counted once" "$(jr '.totals | [.records, .keys] | join(
 
 # a batch id is per device: another device may use the same one
 enroll "$TB" "fedcba9876543210fedcba9876543210"
-D2=$DEV T2=$TOK
+T2=$TOK
 { proc "${DAY}T12:00:00.000Z" exec 7 top; } >"$T/d2.ndjson"
 ingest "$T2" b-good "$T/d2.ndjson"
 check_eq "another device's batch b-good is its own" "$ST:$(jr .accepted)" 200:1
