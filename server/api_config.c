@@ -6,7 +6,7 @@
  *   GET/PUT /api/v1/nodes/{id}/config
  *   GET/PUT /api/v1/users/{id}/config
  *   GET     /api/v1/users/{id}/config/effective
- * See docs/api/config.md.
+ * See docs/API.md (Config).
  *
  * A level's document is {"values":{key:value},"locked":[keys]} (users have
  * no locks), stored as ONE sealed blob: CONFIG pk scope, sk "config", scope

@@ -9,7 +9,7 @@
  *   PUT  /api/v1/devices/{id}
  *   POST /api/v1/devices/{id}/revoke
  *   GET  /api/v1/agent/config                   (device token)
- * See docs/api/devices.md; the items are laid out in srv.h. A device item
+ * See docs/API.md (Devices); the items are laid out in srv.h. A device item
  * also keeps the hash of its current token ("token"), so re-enrollment and
  * revocation can delete it; the API never shows it.
  *

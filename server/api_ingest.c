@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * api_ingest.c - POST /api/v1/ingest: the agent's record batches (gzip
- * NDJSON, one record a line, named by X-Batch-Id). See docs/api/ingest.md.
+ * NDJSON, one record a line, named by X-Batch-Id). See docs/API.md (Ingest).
  *
  * A batch is stored exactly once per (device, batch id): the BATCHES item
  * is put IF_ABSENT in the same store batch as the rollup updates, and a

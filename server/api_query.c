@@ -2,7 +2,7 @@
 /*
  * api_query.c - reading what ingest stored: a user's activity series and
  * top apps (from ROLLUPS, never raw records), a device's sysinfo and
- * process records (RECORDS), and the audit log. See docs/api/queries.md;
+ * process records (RECORDS), and the audit log. See docs/API.md (Queries);
  * the storage layout is in api_ingest.c.
  *
  * Every route takes from/to (RFC 3339 or Unix ms; default the last 24 h,
