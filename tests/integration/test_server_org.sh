@@ -42,6 +42,27 @@ chmod 0644 "$SRV_DIR/master.key"
 check_eq "a world-readable key file is refused" "$?" 1
 chmod 0600 "$SRV_DIR/master.key"
 
+# TLS: HTTPS on any address
+need openssl
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout "$T/tls.key" \
+	-out "$T/tls.pem" >/dev/null 2>&1
+"$SRV_BIN" serve --data-dir "$SRV_DIR" --listen 0.0.0.0:0 --tls-cert "$T/tls.pem" --tls-key "$T/tls.key" >"$T/tls.log" 2>&1 &
+tls_pid=$!
+cleanup_add "kill $tls_pid"
+if wait_for 10 grep -qs 'event=started.*tls=on' "$T/tls.log"; then
+	pass "TLS allows a non-loopback address"
+	tport=$(sed -n 's/.*event=started.* port=\([0-9]*\).*/\1/p' "$T/tls.log")
+	code=$(curl -s -o "$T/tls.resp" -w '%{http_code}' --cacert "$T/tls.pem" "https://localhost:$tport/api/v1/me")
+	check_eq "HTTPS answers (401 without a token)" "$code" 401
+	check "plain HTTP to the TLS port fails" not curl -s -f -o /dev/null --max-time 5 "http://127.0.0.1:$tport/api/v1/me"
+else
+	fail "TLS server did not start: $(tail -2 "$T/tls.log")"
+fi
+kill -TERM $tls_pid; wait $tls_pid
+check_eq "TLS server stops cleanly" "$?" 0
+"$SRV_BIN" serve --data-dir "$SRV_DIR" --tls-cert "$T/tls.pem" >"$T/o" 2>&1
+check_eq "--tls-cert without --tls-key is a usage error" "$?" 2
+
 srv_start --token-ttl 3
 check "structured start line" grep -q 'event=started .*store=lmdb' "$SRV_LOG"
 
