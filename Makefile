@@ -107,6 +107,16 @@ $(BUILD)/actlog-%: $(BUILD)/tools/actlog-%.o $(LIB_A)
 $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
+# server benchmark tools (docs/perf-server.md); storebench and seed link server code
+SERVER_BENCH_TOOLS := actlog-storebench
+all: $(addprefix $(BUILD)/,$(SERVER_BENCH_TOOLS))
+SERVER_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_LIB_SRCS))
+$(BUILD)/tools/actlog-storebench.o: ALL_CFLAGS += -Iserver
+$(BUILD)/tools/actlog-storebench.o: $(wildcard server/*.h)
+
+$(BUILD)/actlog-storebench: $(BUILD)/tools/actlog-storebench.o $(BUILD)/server/store_lmdb.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
 # --- tests: unit tests link the library sources built with sanitizers ---
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS) $(HEADERS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
