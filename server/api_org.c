@@ -11,6 +11,8 @@
  *    grants held on it and its config document go with it;
  *  - a new user gets the employee role on their team;
  *  - roles are installation-wide: custom roles need role.write on ROOT_ID;
+ *    each gets a new id, which its grants record (a role deleted and
+ *    created again under its name does not revive the old grants);
  *  - nobody grants more than they hold: the role's permissions must be a
  *    subset of what the granter holds on the node (no escalation);
  *  - nobody disables themselves or revokes their own grants (no lock-out).
@@ -869,7 +871,7 @@ static int h_role_create(struct http_req *req, void *arg)
 	const char *name;
 	cJSON *body, *perms, *e, *role = NULL;
 	uint32_t bits = 0, dummy;
-	char ts[32];
+	char ts[32], rid[ID_SIZE];
 	int ret, n;
 
 	if (need_user(s, req, &p))
@@ -912,8 +914,10 @@ static int h_role_create(struct http_req *req, void *arg)
 		http_reply_error(req, 409, "at most %d custom roles", MAX_ROLES);
 		goto done;
 	}
+	id_new(ID_PREFIX_ROLE, rid);
 	role = cJSON_CreateObject();
 	cJSON_AddStringToObject(role, "name", name);
+	cJSON_AddStringToObject(role, "id", rid);
 	cJSON_AddItemToObject(role, "permissions", perm_array(bits));
 	cJSON_AddStringToObject(role, "by", p.id);
 	cJSON_AddStringToObject(role, "at", rfc3339_ms(now_ms(), ts));
@@ -1010,7 +1014,7 @@ static int h_grant_create(struct http_req *req, void *arg)
 	struct principal p, holder;
 	struct target nt;
 	struct store_batch *b;
-	char sk[SK_MAX], pk[ID_SIZE + 8], ts[32];
+	char sk[SK_MAX], pk[ID_SIZE + 8], ts[32], rid[ID_SIZE];
 	cJSON *body, *g = NULL, *x;
 	uint32_t perms;
 	int ret;
@@ -1023,7 +1027,11 @@ static int h_grant_create(struct http_req *req, void *arg)
 	if (grant_args(s, req, body, &uid, &role, &node, &nt) ||
 	    need_perm(req, &p, PERM_GRANT_WRITE, &nt))
 		goto done;
-	role_perms(s, role, &perms);
+	ret = role_get(s, role, &perms, rid);
+	if (ret) {
+		reply_store_err(req, ret, "role");
+		goto done;
+	}
 	if (perms & ~perms_on(&p, &nt)) {
 		http_reply_error(req, 403, "forbidden: role '%s' holds permissions you lack here",
 				 role);
@@ -1044,6 +1052,8 @@ static int h_grant_create(struct http_req *req, void *arg)
 	cJSON_AddStringToObject(g, "user_id", uid);
 	cJSON_AddStringToObject(g, "node_id", node);
 	cJSON_AddStringToObject(g, "role", role);
+	if (rid[0])
+		cJSON_AddStringToObject(g, "role_id", rid);
 	cJSON_AddStringToObject(g, "by", p.id);
 	cJSON_AddStringToObject(g, "at", rfc3339_ms(now_ms(), ts));
 	ret = store_batch_begin(s->st, &b);

@@ -387,11 +387,13 @@ int role_builtin(const char *name, uint32_t *perms)
 	return 0;
 }
 
-int role_perms(struct srv *s, const char *name, uint32_t *perms)
+int role_get(struct srv *s, const char *name, uint32_t *perms, char id[ID_SIZE])
 {
 	cJSON *r, *p;
+	const char *rid;
 	int ret;
 
+	id[0] = 0;
 	if (!role_builtin(name, perms))
 		return 0;
 	ret = jget(s, STORE_T_ROLES, "roles", name, &r);
@@ -403,8 +405,18 @@ int role_perms(struct srv *s, const char *name, uint32_t *perms)
 		if (cJSON_IsString(p))
 			*perms |= perm_parse(p->valuestring);
 	}
+	rid = jstr(r, "id");
+	if (rid && strlen(rid) < ID_SIZE)
+		strcpy(id, rid);
 	cJSON_Delete(r);
 	return 0;
+}
+
+int role_perms(struct srv *s, const char *name, uint32_t *perms)
+{
+	char id[ID_SIZE];
+
+	return role_get(s, name, perms, id);
 }
 
 /* --- principals --- */
@@ -420,10 +432,9 @@ static int grant_item(const char *pk, const char *sk, const void *val, size_t le
 	struct grants_ctx *c = ctx;
 	struct grant *g;
 	const char *bar = strchr(sk, '|');
+	char rid[ID_SIZE];
 
 	(void)pk;
-	(void)val;
-	(void)len;
 	if (!bar || c->p->n_grants >= MAX_GRANTS || (size_t)(bar - sk) >= ID_SIZE ||
 	    strlen(bar + 1) >= sizeof(g->role))
 		return 0;
@@ -432,8 +443,18 @@ static int grant_item(const char *pk, const char *sk, const void *val, size_t le
 	g->node_id[bar - sk] = 0;
 	strcpy(g->role, bar + 1);
 	/* a custom role deleted since: no permissions */
-	if (role_perms(c->s, g->role, &g->perms))
+	if (role_get(c->s, g->role, &g->perms, rid)) {
 		g->perms = 0;
+	} else if (rid[0]) {
+		/* a grant of a role deleted and created again under its name
+		 * is not a grant of the new role */
+		cJSON *gv = cJSON_ParseWithLength(val, len);
+		const char *have = jstr(gv, "role_id");
+
+		if (!have || strcmp(have, rid))
+			g->perms = 0;
+		cJSON_Delete(gv);
+	}
 	c->p->n_grants++;
 	return 0;
 }

@@ -26,8 +26,9 @@
  *           pk "team|"team id    sk user id   {id}              (members of a team)
  *   EMAILS  pk lower-case email  sk "user"    {user_id}         (unique: IF_ABSENT)
  *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp}
- *   ROLES   pk "roles"           sk role name {name, permissions[], by, at} (custom roles)
- *   GRANTS  pk user id           sk node id "|" role  {user_id,node_id,role,by,at}
+ *   ROLES   pk "roles"           sk role name {name, id, permissions[], by, at} (custom roles)
+ *   GRANTS  pk user id           sk node id "|" role  {user_id,node_id,role,by,at,
+ *                                                      role_id: custom roles' id}
  *           pk "node|"node id    sk user id "|" role  {}       (grants held on a node)
  *   AUDIT   pk "YYYY-MM-DD" (UTC day) sk "%013lld|%08x" ms|random  {ts,actor,action,...}
  *   KEYS    pk scope             sk "dek"     {id, wrapped(base64)}
@@ -72,6 +73,7 @@
 #define ID_PREFIX_NODE 'n'
 #define ID_PREFIX_USER 'u'
 #define ID_PREFIX_DEVICE 'd'
+#define ID_PREFIX_ROLE 'r'
 
 /* Caps on what users send (rule 6). */
 #define NAME_MAX_LEN 200 /* node, user, role, host names (bytes) */
@@ -213,6 +215,14 @@ bool role_name_valid(const char *name);
 int role_builtin(const char *name, uint32_t *perms);
 /* Permissions of a built-in or custom role. 0, -ENOENT, -errno. */
 int role_perms(struct srv *s, const char *name, uint32_t *perms);
+/*
+ * role_perms() and the role's id into id: every custom role gets a new
+ * random id when it is created, so a role deleted and created again under
+ * the same name is another role; "" for built-in roles (and custom roles
+ * stored before roles had ids). A grant of a custom role records that id
+ * (role_id) and carries the role's permissions only while they match.
+ */
+int role_get(struct srv *s, const char *name, uint32_t *perms, char id[ID_SIZE]);
 
 /* --- principals and targets --- */
 

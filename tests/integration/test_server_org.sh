@@ -297,6 +297,26 @@ api "$A" DELETE "/api/v1/grants?user_id=$UB&role=manager&node_id=$TB"
 check_st "revoke again" 404
 api "$BOB" POST /api/v1/users "{\"email\":\"zed@example.com\",\"name\":\"Z\",\"password\":\"zedzedzed\",\"team_id\":\"$TB\"}"
 check_st "revoked grant no longer applies" 403
+# a custom role deleted and created again under its name is another role:
+# the grants of the deleted one stay without permissions
+api "$A" POST /api/v1/roles '{"name":"phoenix","permissions":["self.read"]}'
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UA\",\"role\":\"phoenix\",\"node_id\":\"$TA\"}"
+check_st "grant a custom role" 201
+api "$A" DELETE /api/v1/roles/phoenix
+check_st "delete the granted role" 204
+api "$A" POST /api/v1/roles '{"name":"phoenix","permissions":["audit.read","user.read"]}'
+check_st "a new role under the deleted one's name" 201
+api "$ALI" GET /api/v1/me
+check_eq "the old grant carries nothing of the new role" \
+	"$(jr '[.grants[] | select(.role == "phoenix") | .permissions[]] | join(",")')" ""
+api "$ALI" GET /api/v1/audit
+check_st "nor its audit.read" 403
+api "$A" DELETE "/api/v1/grants?user_id=$UA&role=phoenix&node_id=$TA"
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UA\",\"role\":\"phoenix\",\"node_id\":\"$TA\"}"
+check_st "granting the new role" 201
+api "$ALI" GET /api/v1/me
+check_eq "a new grant carries the new role" \
+	"$(jr '[.grants[] | select(.role == "phoenix") | .permissions[]] | join(",")')" "user.read,audit.read"
 
 # --- bad input ---
 api "$A" POST /api/v1/nodes "$(head -c 70000 /dev/zero | tr '\0' ' '){}"
