@@ -14,7 +14,9 @@
  *    each gets a new id, which its grants record (a role deleted and
  *    created again under its name does not revive the old grants);
  *  - nobody grants more than they hold: the role's permissions must be a
- *    subset of what the granter holds on the node (no escalation);
+ *    subset of what the granter holds on the node (no escalation); and
+ *    nobody changes (password, disabled, ...) a user holding more than
+ *    they do: each of the user's grants must be such a subset too;
  *  - nobody disables themselves or revokes their own grants (no lock-out).
  */
 #include <ctype.h>
@@ -672,6 +674,51 @@ static int h_user_list(struct http_req *req, void *arg)
 	return http_reply_json(req, 200, out);
 }
 
+/*
+ * The no-escalation rule for changes to user uid (password, login, name,
+ * disabled): every grant uid holds may carry only permissions p holds on
+ * that grant's node, or whoever may set uid's password could sign in with
+ * more than they hold (and lock out those above them). 0, or 1 after
+ * replying 403 (or a store error).
+ */
+static int need_holds_all_of(struct srv *s, struct http_req *req, const struct principal *p,
+			     const char *uid)
+{
+	struct principal *h = calloc(1, sizeof(*h));
+	struct target t;
+	size_t i;
+	int ret;
+
+	if (!h)
+		return reply_store_err(req, -ENOMEM, "grants"), 1;
+	snprintf(h->id, sizeof(h->id), "%s", uid);
+	ret = principal_load_grants(s, h);
+	for (i = 0; !ret && i < h->n_grants; i++) {
+		const struct grant *g = &h->g[i];
+
+		if (!g->perms)
+			continue;
+		ret = target_node(s, g->node_id, &t);
+		if (ret == -ENOENT) {
+			ret = 0; /* a node deleted since: the grant applies nowhere */
+			continue;
+		}
+		if (!ret && (g->perms & ~perms_on(p, &t))) {
+			http_reply_error(
+			    req, 403,
+			    "forbidden: the user holds role '%s' on %s with permissions "
+			    "you lack there",
+			    g->role, g->node_id);
+			free(h);
+			return 1;
+		}
+	}
+	free(h);
+	if (ret)
+		return reply_store_err(req, ret, "grants"), 1;
+	return 0;
+}
+
 /* PATCH /users/{id}: name, login, password, disabled */
 static int h_user_patch(struct http_req *req, void *arg)
 {
@@ -685,7 +732,7 @@ static int h_user_patch(struct http_req *req, void *arg)
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
-	    need_perm(req, &p, PERM_USER_WRITE, &t))
+	    need_perm(req, &p, PERM_USER_WRITE, &t) || need_holds_all_of(s, req, &p, id))
 		return 0;
 	body = need_json(req);
 	if (!body)
@@ -770,6 +817,8 @@ static int set_disabled(struct http_req *req, struct srv *s, bool off)
 		return 0;
 	if (off && !strcmp(id, p.id))
 		return http_reply_error(req, 409, "you cannot disable yourself");
+	if (need_holds_all_of(s, req, &p, id))
+		return 0;
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
 		return reply_store_err(req, ret, "user");

@@ -132,6 +132,18 @@ row MGR POST "/api/v1/users/$U_EA/disable" - 200
 row MGR POST "/api/v1/users/$U_EA/enable" - 200
 row MGR POST "/api/v1/users/$U_EB/disable" - 403
 row EA POST "/api/v1/users/$U_EB/disable" - 403
+# no escalation through user.write: a member of team A who is admin on the
+# business is out of the manager's reach (no password reset, no lock-out)
+api "$ADM" POST /api/v1/users "{\"email\":\"big@example.com\",\"name\":\"big\",\"password\":\"password-big\",\"team_id\":\"$TA\",\"login\":\"big\"}"
+U_BIG=$(jr .id)
+api "$ADM" POST /api/v1/grants "{\"user_id\":\"$U_BIG\",\"role\":\"admin\",\"node_id\":\"$B\"}"
+check_st "setup: a business admin in team A" 201
+row MGR PATCH "/api/v1/users/$U_BIG" '{"password":"taken-over-pw"}' 403
+row MGR PATCH "/api/v1/users/$U_BIG" '{"name":"x"}' 403
+row MGR POST "/api/v1/users/$U_BIG/disable" - 403
+row MGR POST "/api/v1/users/$U_BIG/enable" - 403
+check "the business admin's password is unchanged" test -z "$(login big@example.com taken-over-pw)"
+row ADM PATCH "/api/v1/users/$U_BIG" '{"password":"password-big2"}' 200
 
 # --- roles ---
 for w in ADM MGR EA EB AUD; do row $w GET /api/v1/roles - 200; done
