@@ -556,8 +556,12 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 	}
 	if (ret)
 		goto out;
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "device_id");
-	cJSON_DeleteItemFromObjectCaseSensitive(o, "user_id");
+	/* the server's, whatever the record says: every copy of a name sent
+	 * more than once goes (a reader taking the first must not see one) */
+	while (cJSON_GetObjectItemCaseSensitive(o, "device_id"))
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "device_id");
+	while (cJSON_GetObjectItemCaseSensitive(o, "user_id"))
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "user_id");
 	cJSON_AddStringToObject(o, "device_id", g->p->id);
 	if (uid)
 		cJSON_AddStringToObject(o, "user_id", uid);

@@ -313,7 +313,16 @@ procs "$D1" 20:00:00 21:00:00
 check_eq "after a login rename the old login maps to the owner" "$(m ren-alice)" "$UC"
 api "$A" PATCH "/api/v1/users/$UA" '{"login":"alice"}'
 
-# --- sysinfo: the newest by ts wins, whatever the order of batches ---
+# --- device_id and user_id are the server's, also when a record names them twice ---
+printf '{"type":"process","ts":"%sT22:00:00.000Z","v":1,"host_id":"%s","user":"dave","event":"exec","pid":9,"comm":"forged","device_id":"d_0000000000000001","device_id":"d_0000000000000002","user_id":"%s","user_id":"%s"}\n' \
+	"$DAY" "$HOST" "$UD" "$UD" >"$T/forged.ndjson"
+ingest "$T1" b-forged "$T/forged.ndjson"
+check_eq "a record naming device_id and user_id twice is accepted" "$ST:$(jr .accepted)" 200:1
+procs "$D1" 22:00:00 23:00:00
+check_eq "it carries the server's device and user" "$(jr '.processes[0] | .device_id + "," + .user_id')" "$D1,$UC"
+check "no copy of the record's own device_id or user_id is kept" not grep -q "d_000000000000000\|$UD" "$T/resp"
+
+
 { sysinfo "${DAY}T21:00:00.000Z" 16; } >"$T/si-new.ndjson"
 { sysinfo "${DAY}T20:30:00.000Z" 4; } >"$T/si-old.ndjson"
 ingest "$T1" b-si-new "$T/si-new.ndjson"
