@@ -540,6 +540,19 @@ static int put_check(struct http_req *req, const cJSON *body, bool is_user)
 	return 0;
 }
 
+/* Member k of o as apply() takes it: the last of duplicate names. */
+static const cJSON *last_member(const cJSON *o, const char *k)
+{
+	const cJSON *e, *found = NULL;
+
+	cJSON_ArrayForEach(e, o)
+	{
+		if (e->string && !strcmp(e->string, k))
+			found = e;
+	}
+	return found;
+}
+
 /*
  * 0 when no key vals sets (null removes, always allowed) is locked at a
  * node of path[1, end); else 1 after replying 409 (or an error).
@@ -565,7 +578,7 @@ static int check_locks(struct srv *s, struct http_req *req, const struct target 
 		{
 			if (!cJSON_IsString(e))
 				continue;
-			x = cJSON_GetObjectItemCaseSensitive(vals, e->valuestring);
+			x = last_member(vals, e->valuestring);
 			if (x && !cJSON_IsNull(x)) {
 				http_reply_error(req, 409, "config key '%s' is locked at %s",
 						 e->valuestring, t->path[i]);

@@ -203,6 +203,10 @@ put "$A" "/api/v1/nodes/$TA/config" '{"values":{"activity.interval_s":null}}'
 check_st "removing a key locked above is allowed" 200
 put "$A" "/api/v1/nodes/$TA/config" '{"values":{"activity.interval_s":45}}'
 check_st "setting it is not" 409
+put "$A" "/api/v1/nodes/$TA/config" '{"values":{"activity.interval_s":null,"activity.interval_s":45}}'
+check_st "nor setting it after a null of the same name (the last one counts)" 409
+api "$A" GET "/api/v1/nodes/$TA/config"
+check_eq "and nothing was stored" "$(jr '.values."activity.interval_s"')" null
 put "$A" "/api/v1/nodes/$P/config" '{"locked":[]}'
 check_st "project unlocks" 200
 api "$A" GET "/api/v1/users/$UA/config/effective"
