@@ -351,7 +351,8 @@ static int walk_child(const char *pk, const char *sk, const void *val, size_t le
 
 	(void)pk;
 	(void)sk;
-	if (w->n >= w->cap) {
+	/* ids and teams together: at most cap nodes (each array holds cap) */
+	if (w->n + w->n_teams >= w->cap) {
 		w->over = true;
 		return 1;
 	}

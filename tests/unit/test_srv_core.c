@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "check.h"
 #include "srv.h"
 
@@ -276,6 +278,121 @@ TEST(bootstrap)
 	CHECK_EQ(check_rmtree(dir), 0);
 }
 
+/* curl write callback: keep the first bytes of the answer */
+static size_t keep_body(char *p, size_t sz, size_t n, void *ud)
+{
+	char *buf = ud;
+	size_t have = strlen(buf), add = sz * n;
+
+	if (add > 511 - have)
+		add = 511 - have;
+	memcpy(buf + have, p, add);
+	buf[have + add] = 0;
+	return sz * n;
+}
+
+/*
+ * GET /api/v1/apps/top over a project with more teams than the walk below a
+ * node may visit (10 000): a clear 400, and no team id written past the
+ * walk's arrays (ASan would stop the test).
+ */
+TEST(apps_top_wide_tree)
+{
+	enum { TEAMS = 10100, CHUNK = 5000 };
+	char dir[128], key[200], pid[ID_SIZE], tid[ID_SIZE], sk[ID_SIZE + 8], tok[TOKEN_SIZE],
+	    hash[TOKEN_HASH_SIZE], url[256], auth[TOKEN_SIZE + 32], body[512] = "";
+	struct http_route routes[16];
+	struct http_opts o = {.listen = "127.0.0.1:0"};
+	struct http_server *hs = NULL;
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct store_batch *b = NULL;
+	struct curl_slist *hdr = NULL;
+	cJSON *idx = NULL, *j, *path;
+	struct srv s;
+	long code = 0;
+	CURL *c;
+	int i, n;
+
+	check_mkdtemp(dir, sizeof(dir), "core");
+	snprintf(key, sizeof(key), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(key), 0);
+	CHECK_EQ(keyprov_file_open(key, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	CHECK_EQ(srv_bootstrap(&s, "Acme", "root@example.com", "long enough password"), 0);
+	/* a token of the admin (admin on root) */
+	CHECK_EQ(jget(&s, STORE_T_EMAILS, "root@example.com", "user", &idx), 0);
+	CHECK_EQ(token_new(TOKEN_PREFIX_BEARER, tok, hash), 0);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "kind", "user");
+	cJSON_AddStringToObject(j, "id", jstr(idx, "user_id"));
+	cJSON_AddNumberToObject(j, "exp", 0);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(jput(b, STORE_T_TOKENS, hash, "token", j, 0), 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+	cJSON_Delete(j);
+	cJSON_Delete(idx);
+	/* a project below the business with TEAMS teams */
+	id_new(ID_PREFIX_NODE, pid);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "id", pid);
+	cJSON_AddStringToObject(j, "type", "project");
+	cJSON_AddStringToObject(j, "name", "wide");
+	path = cJSON_AddArrayToObject(j, "path");
+	cJSON_AddItemToArray(path, cJSON_CreateString(ROOT_ID));
+	cJSON_AddItemToArray(path, cJSON_CreateString(s.business_id));
+	cJSON_AddItemToArray(path, cJSON_CreateString(pid));
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(jput(b, STORE_T_NODES, pid, "node", j, 0), 0);
+	cJSON_Delete(j);
+	for (i = 0; i < TEAMS; i++) {
+		if (i && i % CHUNK == 0) {
+			CHECK_EQ(store_batch_commit(b), 0);
+			CHECK_EQ(store_batch_begin(st, &b), 0);
+		}
+		id_new(ID_PREFIX_NODE, tid);
+		snprintf(sk, sizeof(sk), "child|%s", tid);
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "id", tid);
+		cJSON_AddStringToObject(j, "type", "team");
+		cJSON_AddStringToObject(j, "name", "t");
+		CHECK_EQ(jput(b, STORE_T_NODES, pid, sk, j, 0), 0);
+		cJSON_Delete(j);
+	}
+	CHECK_EQ(store_batch_commit(b), 0);
+
+	n = api_query_routes(&s, routes, 16);
+	CHECK(n > 0);
+	o.routes = routes;
+	o.n_routes = (size_t)n;
+	CHECK_EQ(http_start(&o, &hs), 0);
+	if (hs) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/apps/top?node_id=%s",
+			 http_port(hs), pid);
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		c = curl_easy_init();
+		hdr = curl_slist_append(NULL, auth);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+		CHECK_EQ(curl_easy_perform(c), CURLE_OK);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		CHECK_EQ(code, 400);
+		CHECK(strstr(body, "more than 10000 nodes") != NULL);
+		curl_slist_free_all(hdr);
+		curl_easy_cleanup(c);
+		http_stop(hs);
+	}
+	crypto_wipe(tok, sizeof(tok));
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(authorize_grid);
@@ -283,5 +400,6 @@ int main(void)
 	RUN(ids_and_emails);
 	RUN(sealed_values);
 	RUN(bootstrap);
+	RUN(apps_top_wide_tree);
 	return check_failed_total ? 1 : 0;
 }
