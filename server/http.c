@@ -851,30 +851,38 @@ const uint8_t *http_req_body(const struct http_req *req, size_t *len)
 	return req->body ? req->body : (const uint8_t *)"";
 }
 
-int http_req_body_gunzip(struct http_req *req, const uint8_t **out, size_t *len)
+int http_req_body_gunzip_max(struct http_req *req, size_t max, const uint8_t **out, size_t *len)
 {
 	const char *enc = http_req_header(req, MHD_HTTP_HEADER_CONTENT_ENCODING);
-	size_t produced;
+	size_t produced, cap = max < req->srv->max_inflated ? max : req->srv->max_inflated;
 	int err;
 
 	*out = NULL;
 	*len = 0;
 	if (!enc || !*enc || strcasecmp(enc, "identity") == 0) {
+		if (req->body_len > max)
+			return -EFBIG;
 		*out = http_req_body(req, len);
 		return 0;
 	}
 	if (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0)
 		return -EOPNOTSUPP;
 	if (!req->inflated) {
-		err = gz_decompress(req->body, req->body_len, req->srv->max_inflated,
-				    &req->inflated, &produced);
+		err = gz_decompress(req->body, req->body_len, cap, &req->inflated, &produced);
 		if (err < 0)
 			return err;
 		req->inflated_len = produced;
 	}
+	if (req->inflated_len > cap)
+		return -EFBIG;
 	*out = req->inflated;
 	*len = req->inflated_len;
 	return 0;
+}
+
+int http_req_body_gunzip(struct http_req *req, const uint8_t **out, size_t *len)
+{
+	return http_req_body_gunzip_max(req, SIZE_MAX, out, len);
 }
 
 /* ------------------------------------------------------------------ */

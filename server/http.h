@@ -170,6 +170,12 @@ const uint8_t *http_req_body(const struct http_req *req, size_t *len);
  * 400); -EOPNOTSUPP other encodings (answer 415); -ENOMEM.
  */
 int http_req_body_gunzip(struct http_req *req, const uint8_t **out, size_t *len);
+/*
+ * The same for a body whose cap is below max_inflated (JSON bodies): a body
+ * of more than max bytes, raw or inflated, is -EFBIG, and a gzip body is
+ * never inflated further than that.
+ */
+int http_req_body_gunzip_max(struct http_req *req, size_t max, const uint8_t **out, size_t *len);
 
 /* --- responses: at most one reply per request (-EALREADY otherwise) --- */
 

@@ -217,13 +217,15 @@ cJSON *need_json(struct http_req *req)
 	cJSON *j;
 	int ret;
 
-	ret = http_req_body_gunzip(req, &body, &len);
-	if (ret) {
+	/* inflated no further than the cap: a small gzip body must not cost
+	 * max_inflated bytes of memory before it is refused */
+	ret = http_req_body_gunzip_max(req, API_JSON_MAX, &body, &len);
+	if (ret && ret != -EFBIG) {
 		http_reply_error(req, http_status_for_errno(ret), "unreadable body: %s",
 				 strerror(-ret));
 		return NULL;
 	}
-	if (len > API_JSON_MAX) {
+	if (ret == -EFBIG || len > API_JSON_MAX) {
 		http_reply_error(req, 413, "JSON body over %u bytes", API_JSON_MAX);
 		return NULL;
 	}

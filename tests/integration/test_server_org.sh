@@ -106,6 +106,17 @@ check "SIGTERM stops cleanly (exit 0)" test $? -eq 0
 check "stop is logged" grep -q 'event=stopped' "$SRV_LOG"
 
 srv_start
+# a small gzip JSON body inflating far past the 64 KiB cap is refused
+# without being inflated (first thing after the start, so that the peak
+# RSS is not already raised by a password hash)
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$SRV_PID/status"; }
+head -c $((60 << 20)) /dev/zero | gzip -c >"$T/bomb.gz"
+h0=$(hwm)
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H 'Content-Encoding: gzip' \
+	--data-binary @"$T/bomb.gz" "$SRV_URL/api/v1/auth/login")
+check_st "a gzip body inflating past 64 KiB (sign-in, no token)" 413
+h1=$(hwm)
+check "it is not inflated in memory (peak RSS +$(((h1 - h0) >> 10)) MiB)" test $((h1 - h0)) -lt $((16 << 10))
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
 check "store survives a restart" test -n "$A"
 
