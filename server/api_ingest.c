@@ -409,6 +409,52 @@ static int roll_app(struct ingest *g, const char *uid, int64_t at, const char *a
 /* --- one line --- */
 
 /*
+ * The stored value of accepted record o, parsed from line (its text ends at
+ * end): the record with the server's "device_id" and "user_id" (uid, or
+ * null) as its last members. When the record names neither, that is its own
+ * text up to the closing brace followed by the two (no second print: the
+ * bytes still follow from the batch alone); otherwise every copy of those
+ * names is dropped (a reader taking the first must not see one) and the
+ * object printed again. malloc'd into *len bytes; NULL when out of memory.
+ */
+static char *record_value(cJSON *o, const char *line, const char *end, const char *dev,
+			  const char *uid, size_t *len)
+{
+	const char *open = end ? memchr(line, '{', (size_t)(end - line)) : NULL;
+	char *val;
+
+	if (open && end - open >= 2 && end[-1] == '}' && o->child &&
+	    !cJSON_GetObjectItemCaseSensitive(o, "device_id") &&
+	    !cJSON_GetObjectItemCaseSensitive(o, "user_id")) {
+		size_t n = (size_t)(end - 1 - open), cap = n + 2 * ID_SIZE + 40;
+		int k;
+
+		val = malloc(cap);
+		if (!val)
+			return NULL;
+		memcpy(val, open, n);
+		k = snprintf(val + n, cap - n,
+			     uid ? ",\"device_id\":\"%s\",\"user_id\":\"%s\"}"
+				 : ",\"device_id\":\"%s\",\"user_id\":null}",
+			     dev, uid);
+		*len = n + (size_t)k;
+		return val;
+	}
+	while (cJSON_GetObjectItemCaseSensitive(o, "device_id"))
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "device_id");
+	while (cJSON_GetObjectItemCaseSensitive(o, "user_id"))
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "user_id");
+	cJSON_AddStringToObject(o, "device_id", dev);
+	if (uid)
+		cJSON_AddStringToObject(o, "user_id", uid);
+	else
+		cJSON_AddNullToObject(o, "user_id");
+	val = cJSON_PrintUnformatted(o);
+	*len = val ? strlen(val) : 0;
+	return val;
+}
+
+/*
  * Validate one record and fold it into g: the raw put, rollups, sysinfo.
  * Returns 0 (accepted), 1 with why set (rejected), or -errno (-E2BIG when
  * the batch needs too many rollups).
@@ -416,7 +462,7 @@ static int roll_app(struct ingest *g, const char *uid, int64_t at, const char *a
 static int take_line(struct ingest *g, const char *line, size_t len, unsigned lineno, char *why,
 		     size_t wlen)
 {
-	const char *type, *user, *host, *bad = NULL;
+	const char *type, *user, *host, *bad = NULL, *obj_end = NULL;
 	const cJSON *u, *v;
 	cJSON *o;
 	int64_t ts, start = 0, end, at;
@@ -434,7 +480,7 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		snprintf(why, wlen, "not UTF-8 text");
 		return 1;
 	}
-	o = cJSON_ParseWithLength(line, len);
+	o = cJSON_ParseWithLengthOpts(line, len, &obj_end, false);
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		snprintf(why, wlen, "not a JSON object");
@@ -556,17 +602,6 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 	}
 	if (ret)
 		goto out;
-	/* the server's, whatever the record says: every copy of a name sent
-	 * more than once goes (a reader taking the first must not see one) */
-	while (cJSON_GetObjectItemCaseSensitive(o, "device_id"))
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "device_id");
-	while (cJSON_GetObjectItemCaseSensitive(o, "user_id"))
-		cJSON_DeleteItemFromObjectCaseSensitive(o, "user_id");
-	cJSON_AddStringToObject(o, "device_id", g->p->id);
-	if (uid)
-		cJSON_AddStringToObject(o, "user_id", uid);
-	else
-		cJSON_AddNullToObject(o, "user_id");
 	if (g->n_raw == g->cap_raw) {
 		size_t cap = g->cap_raw ? g->cap_raw * 2 : 64;
 		struct raw *n = realloc(g->raw, cap * sizeof(*n));
@@ -579,12 +614,11 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		g->cap_raw = cap;
 	}
 	rw = &g->raw[g->n_raw];
-	rw->val = cJSON_PrintUnformatted(o);
+	rw->val = record_value(o, line, obj_end, g->p->id, uid, &rw->len);
 	if (!rw->val) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	rw->len = strlen(rw->val);
 	day_of(ts, day);
 	snprintf(rw->pk, sizeof(rw->pk), "%s|%s|%s", g->p->id, type, day);
 	snprintf(rw->sk, sizeof(rw->sk), "%013lld|%s|%06u", (long long)ts, g->bid, lineno);
