@@ -108,7 +108,7 @@ $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # server benchmark tools (docs/perf-server.md); storebench and seed link server code
-SERVER_BENCH_TOOLS := actlog-storebench
+SERVER_BENCH_TOOLS := actlog-storebench actlog-load
 all: $(addprefix $(BUILD)/,$(SERVER_BENCH_TOOLS))
 SERVER_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_LIB_SRCS))
 $(BUILD)/tools/actlog-storebench.o: ALL_CFLAGS += -Iserver
