@@ -37,6 +37,16 @@ enum { A_KEYS, A_CLICKS, A_MOVES, A_DISTANCE, A_SCROLLS, A_ACTIVE, A_INTERVAL, A
 static const char *const act_names[A__N] = {"keys",    "clicks",   "moves",	 "distance",
 					    "scrolls", "active_s", "interval_s", "records"};
 
+/* a + b, saturating: stored counters are sums a device can inflate */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 /* --- arguments --- */
 
 /* from/to: 0, or 1 after replying 400. */
@@ -144,7 +154,7 @@ static int act_item(const char *pk, const char *sk, const void *val, size_t len,
 		return 0;
 	j = cJSON_ParseWithLength(val, len);
 	for (i = 0; i < A__N; i++)
-		se->b[k][i] += jint(j, act_names[i], 0);
+		se->b[k][i] = sat_add(se->b[k][i], jint(j, act_names[i], 0));
 	cJSON_Delete(j);
 	return 0;
 }
@@ -213,7 +223,7 @@ static int h_activity(struct http_req *req, void *arg)
 	for (k = 0; k < se.n; k++) {
 		cJSON_AddItemToArray(arr, counts_json(se.h.h0 + (int64_t)k * se.step_ms, se.b[k]));
 		for (i = 0; i < A__N; i++)
-			tot[i] += se.b[k][i];
+			tot[i] = sat_add(tot[i], se.b[k][i]);
 	}
 	cJSON_AddItemToObject(out, "totals", counts_json(-1, tot));
 	free(se.b);
@@ -272,7 +282,7 @@ static int app_add(struct app_map *m, const char *name, int64_t ms)
 		return -ENOMEM;
 	for (j = fnv1a(name) & (m->cap - 1); m->e[j].name; j = (j + 1) & (m->cap - 1))
 		if (!strcmp(m->e[j].name, name)) {
-			m->e[j].ms += ms;
+			m->e[j].ms = sat_add(m->e[j].ms, ms);
 			return 0;
 		}
 	if (m->n >= APPS_DISTINCT_MAX) {

@@ -206,8 +206,17 @@ const char *jstr(const cJSON *o, const char *k)
 int64_t jint(const cJSON *o, const char *k, int64_t def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	double d;
 
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+	if (!cJSON_IsNumber(v) || v->valuedouble != v->valuedouble)
+		return def;
+	/* out of range a conversion is undefined (x86 gives INT64_MIN) */
+	d = v->valuedouble;
+	if (d >= 9223372036854775808.0)
+		return INT64_MAX;
+	if (d < -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
 }
 
 cJSON *need_json(struct http_req *req)

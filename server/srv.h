@@ -143,7 +143,8 @@ int jput(struct store_batch *b, enum store_table t, const char *pk, const char *
 
 /* String member k of o, or NULL when missing or not a string. */
 const char *jstr(const cJSON *o, const char *k);
-/* Number member as int64; def when missing or not a number. */
+/* Number member as int64 (saturating at INT64_MIN/MAX); def when missing
+ * or not a number. */
 int64_t jint(const cJSON *o, const char *k, int64_t def);
 
 /*

@@ -278,14 +278,16 @@ TEST(bootstrap)
 	CHECK_EQ(check_rmtree(dir), 0);
 }
 
-/* curl write callback: keep the first bytes of the answer */
+#define BODY_KEEP 4096
+
+/* curl write callback: keep the first BODY_KEEP - 1 bytes of the answer */
 static size_t keep_body(char *p, size_t sz, size_t n, void *ud)
 {
 	char *buf = ud;
 	size_t have = strlen(buf), add = sz * n;
 
-	if (add > 511 - have)
-		add = 511 - have;
+	if (add > BODY_KEEP - 1 - have)
+		add = BODY_KEEP - 1 - have;
 	memcpy(buf + have, p, add);
 	buf[have + add] = 0;
 	return sz * n;
@@ -300,7 +302,7 @@ TEST(apps_top_wide_tree)
 {
 	enum { TEAMS = 10100, CHUNK = 5000 };
 	char dir[128], key[200], pid[ID_SIZE], tid[ID_SIZE], sk[ID_SIZE + 8], tok[TOKEN_SIZE],
-	    hash[TOKEN_HASH_SIZE], url[256], auth[TOKEN_SIZE + 32], body[512] = "";
+	    hash[TOKEN_HASH_SIZE], url[256], auth[TOKEN_SIZE + 32], body[BODY_KEEP] = "";
 	struct http_route routes[16];
 	struct http_opts o = {.listen = "127.0.0.1:0"};
 	struct http_server *hs = NULL;
@@ -393,6 +395,116 @@ TEST(apps_top_wide_tree)
 	CHECK_EQ(check_rmtree(dir), 0);
 }
 
+/*
+ * GET /api/v1/users/{id}/activity over rollups holding counters at and past
+ * the int64 range (what a device lying about its counts for long enough
+ * leaves): the answer saturates, it neither wraps to negative numbers nor
+ * overflows while summing (UBSan would stop the test).
+ */
+TEST(activity_huge_counters)
+{
+	char dir[128], key[200], tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE], url[256],
+	    auth[TOKEN_SIZE + 32], pk[64], day[11], body[BODY_KEEP] = "";
+	struct http_route routes[16];
+	struct http_opts o = {.listen = "127.0.0.1:0"};
+	struct http_server *hs = NULL;
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct store_batch *b = NULL;
+	struct curl_slist *hdr = NULL;
+	cJSON *idx = NULL, *j;
+	const char *uid;
+	int64_t t0 = now_ms() / 86400000 * 86400000 - 86400000; /* yesterday 00:00 */
+	struct srv s;
+	long code = 0;
+	CURL *c;
+	int n;
+
+	check_mkdtemp(dir, sizeof(dir), "core");
+	snprintf(key, sizeof(key), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(key), 0);
+	CHECK_EQ(keyprov_file_open(key, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	CHECK_EQ(srv_bootstrap(&s, "Acme", "root@example.com", "long enough password"), 0);
+	CHECK_EQ(jget(&s, STORE_T_EMAILS, "root@example.com", "user", &idx), 0);
+	uid = jstr(idx, "user_id");
+	CHECK_EQ(token_new(TOKEN_PREFIX_BEARER, tok, hash), 0);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "kind", "user");
+	cJSON_AddStringToObject(j, "id", uid);
+	cJSON_AddNumberToObject(j, "exp", 0);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(jput(b, STORE_T_TOKENS, hash, "token", j, 0), 0);
+	cJSON_Delete(j);
+	/* two hours near the top of int64, one past it */
+	day_of(t0, day);
+	snprintf(pk, sizeof(pk), "user|%s|%s", uid, day);
+	{
+		static const char *const act[][2] = {{"act|01", "{\"keys\":9e18,\"records\":1}"},
+						     {"act|02", "{\"keys\":9e18,\"records\":1}"},
+						     {"act|03", "{\"keys\":1e19,\"records\":1}"}};
+
+		for (n = 0; n < 3; n++)
+			CHECK_EQ(store_batch_put(b, STORE_T_ROLLUPS, pk, act[n][0], act[n][1],
+						 strlen(act[n][1]), 0),
+				 0);
+	}
+	CHECK_EQ(store_batch_commit(b), 0);
+
+	n = api_query_routes(&s, routes, 16);
+	CHECK(n > 0);
+	o.routes = routes;
+	o.n_routes = (size_t)n;
+	CHECK_EQ(http_start(&o, &hs), 0);
+	if (hs) {
+		/* hours 01..03 one by one (step 1 h), then all in one point */
+		snprintf(
+		    url, sizeof(url),
+		    "http://127.0.0.1:%u/api/v1/users/%s/activity?from=%lld&to=%lld&step=10800",
+		    http_port(hs), uid, (long long)t0, (long long)(t0 + 86400000));
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		c = curl_easy_init();
+		hdr = curl_slist_append(NULL, auth);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+		CHECK_EQ(curl_easy_perform(c), CURLE_OK);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		CHECK_EQ(code, 200);
+		j = cJSON_Parse(body);
+		CHECK(j != NULL);
+		{
+			const cJSON *tot = cJSON_GetObjectItemCaseSensitive(j, "totals");
+			const cJSON *s0 =
+			    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "series"), 0);
+
+			CHECK(jint(tot, "keys", 0) == INT64_MAX);
+			CHECK(jint(s0, "keys", 0) == INT64_MAX);
+			CHECK_EQ(jint(tot, "records", 0), 3);
+		}
+		cJSON_Delete(j);
+		curl_slist_free_all(hdr);
+		curl_easy_cleanup(c);
+		http_stop(hs);
+	}
+	/* jint itself: out-of-range numbers saturate */
+	j = cJSON_Parse("{\"big\":1e300,\"small\":-1e300,\"x\":42.9}");
+	CHECK(jint(j, "big", 0) == INT64_MAX);
+	CHECK(jint(j, "small", 0) == INT64_MIN);
+	CHECK_EQ(jint(j, "x", 0), 42);
+	CHECK_EQ(jint(j, "none", -7), -7);
+	cJSON_Delete(j);
+	cJSON_Delete(idx);
+	crypto_wipe(tok, sizeof(tok));
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(authorize_grid);
@@ -401,5 +513,6 @@ int main(void)
 	RUN(sealed_values);
 	RUN(bootstrap);
 	RUN(apps_top_wide_tree);
+	RUN(activity_huge_counters);
 	return check_failed_total ? 1 : 0;
 }
