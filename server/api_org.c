@@ -498,6 +498,19 @@ static int h_user_create(struct http_req *req, void *arg)
 		reply_store_err(req, ret, "user");
 		goto done;
 	}
+	/* the team must still be there at commit (a recorded read): it may
+	 * have been deleted while the password was hashed */
+	{
+		cJSON *again = NULL;
+
+		ret = jbget(b, STORE_T_NODES, team, "node", &again);
+		cJSON_Delete(again);
+		if (ret) {
+			store_batch_abort(b);
+			reply_store_err(req, ret, "team");
+			goto done;
+		}
+	}
 	jput(b, STORE_T_USERS, id, "user", u, STORE_IF_ABSENT);
 	x = cJSON_CreateObject();
 	cJSON_AddStringToObject(x, "user_id", id);

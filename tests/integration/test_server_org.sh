@@ -240,6 +240,21 @@ check_st "set a password" 200
 check "new password works" test -n "$(login bob@example.com new-password-b)"
 api "$A" DELETE "/api/v1/nodes/$TA"
 check_st "delete a team with users" 409
+# a team deleted while a user is being created in it (the password hash
+# takes a while): no user is left behind in a team that is gone
+api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Doomed\",\"parent_id\":\"$P\"}"
+TD=$(jr .id)
+curl -s -o "$T/doomed.resp" -w '%{http_code}' --max-time 30 -X POST -H "Authorization: Bearer $A" \
+	-H 'Content-Type: application/json' "$SRV_URL/api/v1/users" \
+	--data-binary "{\"email\":\"doomed@example.com\",\"name\":\"D\",\"password\":\"password-d\",\"team_id\":\"$TD\"}" \
+	>"$T/doomed.st" &
+doomed=$!
+sleep 0.05
+api "$A" DELETE "/api/v1/nodes/$TD"
+del_st=$ST
+wait $doomed
+check "team deleted or user created, never both ($del_st, $(cat "$T/doomed.st"))" \
+	test "$del_st:$(cat "$T/doomed.st")" != 204:201
 
 # --- roles ---
 api "$A" GET /api/v1/roles
