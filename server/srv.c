@@ -145,6 +145,14 @@ int email_norm(const char *in, char out[EMAIL_MAX_LEN + 1])
 		out[i] = (char)tolower(c);
 	}
 	out[n] = 0;
+	/* UTF-8 only: it becomes a store key and goes into logs and audit */
+	{
+		char clean[EMAIL_MAX_LEN + 1];
+
+		utf8_clean(clean, sizeof(clean), out, n);
+		if (strcmp(clean, out))
+			return -EINVAL;
+	}
 	return 0;
 }
 

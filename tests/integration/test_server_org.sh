@@ -353,6 +353,9 @@ api "$A" POST /api/v1/nodes $'{"type":"domain","name":"a\\u0001b","parent_id":"'
 check_st "control character in a name" 400
 api "$A" PUT /api/v1/nodes/root
 check_st "wrong method" 405
+printf '{"email":"\xff\xfe@example.com","password":"whatever1"}' >"$T/bad-email.json"
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST --data-binary @"$T/bad-email.json" "$SRV_URL/api/v1/auth/login")
+check_st "sign-in with an email that is not UTF-8" 400
 
 # --- login rate limit (last: it spends this address's bucket) ---
 for i in $(seq 1 12); do

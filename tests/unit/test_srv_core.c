@@ -157,6 +157,8 @@ TEST(ids_and_emails)
 	CHECK_EQ(email_norm("a@b@c", em), -EINVAL);
 	CHECK_EQ(email_norm("a b@c.d", em), -EINVAL);
 	CHECK_EQ(email_norm("a|b@c.d", em), -EINVAL);
+	CHECK_EQ(email_norm("\xff\xfe@c.d", em), -EINVAL);
+	CHECK_EQ(email_norm("jos\xc3\xa9@c.d", em), 0);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
 	big[10] = '@';
