@@ -665,10 +665,13 @@ static cJSON *old_object(const void *old, size_t old_len)
 
 static void add_count(cJSON *j, const char *k, int64_t d)
 {
-	int64_t cur = jint(j, k, 0);
+	int64_t cur = jint(j, k, 0), sum;
 
+	/* saturating: the sums are of what devices send */
+	if (__builtin_add_overflow(cur, d, &sum))
+		sum = d > 0 ? INT64_MAX : INT64_MIN;
 	cJSON_DeleteItemFromObjectCaseSensitive(j, k);
-	cJSON_AddNumberToObject(j, k, (double)(cur + d));
+	cJSON_AddNumberToObject(j, k, (double)sum);
 }
 
 static int upd_rollup(const void *old, size_t old_len, void **val, size_t *len, void *ctx)

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "srv.h"
+#include "util.h"
 
 static void path_of(struct target *t, const char *const *ids, size_t n, const char *user)
 {
@@ -507,6 +508,102 @@ TEST(activity_huge_counters)
 	CHECK_EQ(check_rmtree(dir), 0);
 }
 
+/*
+ * POST /api/v1/ingest of an activity record into an hour whose rollup
+ * already holds a counter past the int64 range: the sum saturates instead
+ * of overflowing (UBSan would stop the test).
+ */
+TEST(ingest_huge_counters)
+{
+	char dir[128], key[200], tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE], url[256],
+	    auth[TOKEN_SIZE + 32], pk[64], day[11], ts[RFC3339_LEN], line[512], did[ID_SIZE],
+	    body[BODY_KEEP] = "";
+	struct http_route routes[16];
+	struct http_opts o = {.listen = "127.0.0.1:0"};
+	struct http_server *hs = NULL;
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct store_batch *b = NULL;
+	struct curl_slist *hdr = NULL;
+	int64_t t0 = now_ms() / 86400000 * 86400000 - 86400000 + 3600000; /* yesterday 01:00 */
+	cJSON *j;
+	struct srv s;
+	long code = 0;
+	CURL *c;
+	int n;
+
+	check_mkdtemp(dir, sizeof(dir), "core");
+	snprintf(key, sizeof(key), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(key), 0);
+	CHECK_EQ(keyprov_file_open(key, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	CHECK_EQ(srv_bootstrap(&s, "Acme", "root@example.com", "long enough password"), 0);
+	/* a device of no one, with its token */
+	id_new(ID_PREFIX_DEVICE, did);
+	CHECK_EQ(token_new(TOKEN_PREFIX_DEVICE, tok, hash), 0);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "id", did);
+	cJSON_AddStringToObject(j, "team_id", s.business_id);
+	cJSON_AddFalseToObject(j, "revoked");
+	cJSON_AddStringToObject(j, "token", hash);
+	CHECK_EQ(jput(b, STORE_T_DEVICES, did, "device", j, 0), 0);
+	cJSON_Delete(j);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "kind", "device");
+	cJSON_AddStringToObject(j, "id", did);
+	cJSON_AddNumberToObject(j, "exp", 0);
+	CHECK_EQ(jput(b, STORE_T_TOKENS, hash, "token", j, 0), 0);
+	cJSON_Delete(j);
+	/* its activity rollup of yesterday 01:00 already past int64 */
+	day_of(t0, day);
+	snprintf(pk, sizeof(pk), "dev|%s|%s", did, day);
+	CHECK_EQ(store_batch_put(b, STORE_T_ROLLUPS, pk, "act|01", "{\"keys\":1e19}", 13, 0), 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+
+	n = api_ingest_routes(&s, routes, 16);
+	CHECK(n > 0);
+	o.routes = routes;
+	o.n_routes = (size_t)n;
+	CHECK_EQ(http_start(&o, &hs), 0);
+	if (hs) {
+		rfc3339_ms(t0, ts);
+		snprintf(line, sizeof(line),
+			 "{\"type\":\"activity\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"h\","
+			 "\"user\":null,\"start\":\"%s\",\"end\":\"%s\",\"interval_s\":60,"
+			 "\"keys\":5,\"clicks\":0,\"moves\":0,\"scrolls\":0,\"active_s\":30}\n",
+			 ts, ts, ts);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/ingest", http_port(hs));
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+		c = curl_easy_init();
+		hdr = curl_slist_append(NULL, auth);
+		hdr = curl_slist_append(hdr, "X-Batch-Id: b1");
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, line);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+		CHECK_EQ(curl_easy_perform(c), CURLE_OK);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		CHECK_EQ(code, 200);
+		CHECK(strstr(body, "\"accepted\":1") != NULL);
+		curl_slist_free_all(hdr);
+		curl_easy_cleanup(c);
+		http_stop(hs);
+		CHECK_EQ(jget(&s, STORE_T_ROLLUPS, pk, "act|01", &j), 0);
+		CHECK(jint(j, "keys", 0) == INT64_MAX);
+		CHECK_EQ(jint(j, "records", 0), 1);
+		cJSON_Delete(j);
+	}
+	crypto_wipe(tok, sizeof(tok));
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(authorize_grid);
@@ -516,5 +613,6 @@ int main(void)
 	RUN(bootstrap);
 	RUN(apps_top_wide_tree);
 	RUN(activity_huge_counters);
+	RUN(ingest_huge_counters);
 	return check_failed_total ? 1 : 0;
 }
