@@ -35,6 +35,8 @@ struct agent_conf {
 	int upload;		/* 0: keep everything in the spool */
 	uint32_t backoff_max_s; /* longest wait between shipping retries */
 	uint32_t policy_poll_s; /* how often to ask the server for the policy */
+	/* a sysinfo record at least this often */
+	uint32_t sysinfo_interval_s;
 	int log_level;
 };
 

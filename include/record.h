@@ -17,7 +17,17 @@
 struct record_ctx {
 	const char *host_id; /* app-specific machine id, 32 hex chars */
 	const char *user;    /* login name of the active graphical session, or NULL */
+	const char *session; /* with user NULL: "none" (no active graphical session
+			      * on seat0) or "unknown" (the agent cannot tell);
+			      * NULL writes no "session" field */
 };
+
+/* For record builders in other files: a new record object with the common
+ * head (type, ts, v, host_id, user[, session]), NULL when memory runs out;
+ * and its serialisation, which frees o (NULL in, or any failure, gives NULL). */
+struct cJSON;
+struct cJSON *record_new(const struct record_ctx *c, const char *type, int64_t ts_ms);
+char *record_finish(struct cJSON *o);
 
 /* {"type":"activity", start, end, keys, clicks, moves, distance, scrolls,
  *  active_s, idle, synthetic:{...}} for [start_ms, end_ms). */

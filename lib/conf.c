@@ -8,6 +8,7 @@
 #include "aggregate.h"
 #include "conf.h"
 #include "log.h"
+#include "sysinfo.h"
 #include "util.h"
 
 void conf_defaults(struct agent_conf *c)
@@ -23,6 +24,7 @@ void conf_defaults(struct agent_conf *c)
 	c->upload = 1;
 	c->backoff_max_s = 300;
 	c->policy_poll_s = 60;
+	c->sysinfo_interval_s = SI_INTERVAL_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
 }
 
@@ -126,6 +128,16 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 			c->backoff_max_s = (uint32_t)x;
 		else
 			c->policy_poll_s = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "sysinfo_interval_s")) {
+		r = parse_uint(v, SI_INTERVAL_MIN, SI_INTERVAL_MAX, &x);
+		if (r) {
+			snprintf(err, errlen, "%s: '%s' is not a number of seconds in [%u, %u]",
+				 key, v, SI_INTERVAL_MIN, SI_INTERVAL_MAX);
+			return r;
+		}
+		c->sysinfo_interval_s = (uint32_t)x;
 		return 0;
 	}
 	if (!strcmp(key, "spool_max_bytes")) {

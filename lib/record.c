@@ -6,8 +6,8 @@
 #include "record.h"
 #include "util.h"
 
-/* The common head of every record: type, ts, host_id, user. */
-static cJSON *record_new(const struct record_ctx *c, const char *type, int64_t ts_ms)
+/* The common head of every record: type, ts, v, host_id, user[, session]. */
+cJSON *record_new(const struct record_ctx *c, const char *type, int64_t ts_ms)
 {
 	char ts[RFC3339_LEN];
 	cJSON *o = cJSON_CreateObject();
@@ -18,15 +18,18 @@ static cJSON *record_new(const struct record_ctx *c, const char *type, int64_t t
 	cJSON_AddStringToObject(o, "ts", rfc3339_ms(ts_ms, ts));
 	cJSON_AddNumberToObject(o, "v", RECORD_VERSION);
 	cJSON_AddStringToObject(o, "host_id", c->host_id ? c->host_id : "");
-	if (c->user)
+	if (c->user) {
 		cJSON_AddStringToObject(o, "user", c->user);
-	else
+	} else {
 		cJSON_AddNullToObject(o, "user");
+		if (c->session)
+			cJSON_AddStringToObject(o, "session", c->session);
+	}
 	return o;
 }
 
 /* Serialise and free o. NULL when any allocation along the way failed. */
-static char *record_finish(cJSON *o)
+char *record_finish(cJSON *o)
 {
 	char *s = NULL;
 

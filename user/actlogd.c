@@ -38,9 +38,11 @@
 #include "control.h"
 #include "log.h"
 #include "record.h"
+#include "seat.h"
 #include "sources.h"
 #include "spool.h"
 #include "ship.h"
+#include "sysinfo_mon.h"
 #include "util.h"
 #include "version.h"
 
@@ -49,6 +51,9 @@
 #define ACTLOG_APP_ID SD_ID128_MAKE(6b, 1e, 3a, 0c, 4f, 52, 4d, 8a, 9e, 27, 5d, 13, c0, 8f, 41, 7a)
 
 #define RECENT_EXECS 16
+
+/* event-loop tags of the active-user tracker and sysinfo */
+enum { TAG_SEAT = 64, TAG_SYSINFO };
 
 enum tag { TAG_SIGNAL = 1, TAG_INTERVAL, TAG_SYNC, TAG_CONTROL, TAG_PROC, TAG_INPUT, TAG_POLICY };
 
@@ -94,6 +99,8 @@ struct agent {
 
 	struct record_ctx rctx;
 	char host_id[33];
+	struct seat *seat;	/* the active user (rctx.user); NULL: unknown */
+	struct sysinfo_mon *si; /* sysinfo records */
 
 	/* the running interval */
 	uint32_t iv_len_s;
@@ -281,6 +288,57 @@ static int interval_arm(struct agent *a)
 	return 0;
 }
 
+/* ---- active user (user/seat.c) and sysinfo (user/sysinfo_mon.c) ---- */
+
+/* The active user is about to change (seat_user() still names the old one):
+ * the running interval ends here, under the old user, so that no interval
+ * mixes two people; the next one starts now. */
+static void on_user_change(const char *old_user, const char *new_user, void *ctx)
+{
+	log_notice("active user: %s -> %s: new interval", old_user ? old_user : "(none)",
+		   new_user ? new_user : "(none)");
+	interval_close(ctx, 0);
+}
+
+/* Before anything is recorded: who is at the machine. Without a tracker the
+ * records say "session":"unknown". */
+static void open_seat(struct agent *a)
+{
+	struct seat_opts so = {.on_change = on_user_change, .ctx = a};
+	int err = seat_open(&a->seat, &so);
+
+	if (err)
+		log_warn("active user tracking unavailable: %s", strerror(-err));
+	else
+		log_info("active user: %s (%s: %s)",
+			 seat_user(a->seat) ? seat_user(a->seat) : "none",
+			 seat_source_name(a->seat), seat_detail(a->seat));
+	seat_record_ctx(a->seat, &a->rctx);
+}
+
+static void emit_cb(char *json, int64_t ts_ms, void *ctx)
+{
+	emit(ctx, json, ts_ms);
+}
+
+/* Open sysinfo and put it and the seat tracker into the event loop. */
+static int open_sysinfo(struct agent *a)
+{
+	struct sysinfo_mon_opts o = {
+	    .interval_s = a->conf.sysinfo_interval_s, .rctx = &a->rctx, .emit = emit_cb, .ctx = a};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_SYSINFO};
+	int err = sysinfo_mon_open(&a->si, &o);
+
+	if (!err && epoll_ctl(a->epfd, EPOLL_CTL_ADD, sysinfo_mon_fd(a->si), &ev) < 0)
+		err = -errno;
+	ev.data.u32 = TAG_SEAT;
+	if (!err && a->seat && epoll_ctl(a->epfd, EPOLL_CTL_ADD, seat_fd(a->seat), &ev) < 0)
+		err = -errno;
+	if (err)
+		log_err("sysinfo and active user set-up: %s", strerror(-err));
+	return err;
+}
+
 static void on_proc(const struct proc_record *r, void *ctx)
 {
 	struct agent *a = ctx;
@@ -339,6 +397,8 @@ static void apply_policy(struct agent *a)
 	v = cJSON_GetObjectItem(cfg, "idle.threshold_s");
 	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 86400)
 		a->conf.idle_threshold_s = (uint32_t)v->valuedouble;
+	if (sysinfo_mon_policy(a->si, cfg))
+		log_notice("policy: sysinfo every %us", sysinfo_mon_interval(a->si));
 	if (logging != a->logging) {
 		/* the running interval ends here either way */
 		if (!logging)
@@ -403,6 +463,8 @@ static char *status_json(struct agent *a)
 		cJSON_AddNumberToObject(x, "input_devices", input_evdev_devices(a->in_evdev));
 	cJSON_AddStringToObject(x, "proc", a->proc_name);
 	cJSON_AddStringToObject(x, "proc_detail", a->proc_detail);
+	seat_status(a->seat, o);
+	sysinfo_mon_status(a->si, o);
 
 	memset(&ic, 0, sizeof(ic));
 	memset(&st, 0, sizeof(st));
@@ -559,6 +621,8 @@ static void reload(struct agent *a)
 		log_warn("state_dir, socket, sources and spool_max_bytes change only on restart");
 	a->conf.interval_s = c.interval_s;
 	a->conf.idle_threshold_s = c.idle_threshold_s;
+	a->conf.sysinfo_interval_s = c.sysinfo_interval_s;
+	sysinfo_mon_set_interval(a->si, c.sysinfo_interval_s);
 	a->conf.log_level = c.log_level;
 	log_init("actlogd", (enum log_level)c.log_level);
 	log_notice("settings reloaded: interval %us (from the next boundary), idle threshold %us",
@@ -748,6 +812,7 @@ static int run(struct agent *a)
 				interval_close(a, 0);
 				emit_agent(a, "interval");
 				interval_arm(a);
+				sysinfo_mon_check(a->si);
 				break;
 			case TAG_SYNC:
 				(void)!read(a->tfd_sync, &ticks, sizeof(ticks));
@@ -762,6 +827,15 @@ static int run(struct agent *a)
 			case TAG_POLICY:
 				(void)!read(a->policyfd, &ticks, sizeof(ticks));
 				apply_policy(a);
+				break;
+			case TAG_SEAT:
+				err = seat_dispatch(a->seat);
+				if (err < 0)
+					log_warn("active user: %s", strerror(-err));
+				seat_record_ctx(a->seat, &a->rctx);
+				break;
+			case TAG_SYSINFO:
+				sysinfo_mon_dispatch(a->si);
 				break;
 			case TAG_CONTROL:
 				control_dispatch(a->ctl);
@@ -1037,6 +1111,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	a->rctx.host_id = a->host_id;
+	open_seat(a);
 
 	/* signals first, so a SIGTERM during start-up is not lost */
 	sigemptyset(&mask);
@@ -1101,6 +1176,9 @@ int main(int argc, char **argv)
 		log_err("event loop set-up: %s", strerror(-err));
 		goto out;
 	}
+	err = open_sysinfo(a);
+	if (err)
+		goto out;
 
 	/* the first interval starts now and ends at the next aligned boundary */
 	{
@@ -1148,6 +1226,7 @@ int main(int argc, char **argv)
 		}
 	}
 	emit_agent(a, "start");
+	sysinfo_mon_start(a->si);
 	sd_notify(0, "READY=1");
 	log_notice("actlogd %s running: state %s, interval %us, socket %s%s", ACTLOG_VERSION,
 		   a->conf.state_dir, a->conf.interval_s, a->conf.socket,
@@ -1170,6 +1249,8 @@ int main(int argc, char **argv)
 out:
 	shipper_stop(a->ship);
 	control_close(a->ctl);
+	seat_close(a->seat);
+	sysinfo_mon_close(a->si);
 	proc_bpf_close(a->pr_bpf);
 	proc_netlink_close(a->pr_nl);
 	input_bpf_close(a->in_bpf);
