@@ -1169,6 +1169,15 @@ static int h_grant_delete(struct http_req *req, void *arg)
 		return 0;
 	if (!strcmp(uid, p.id))
 		return http_reply_error(req, 409, "you cannot revoke your own grants");
+	{
+		uint32_t perms = 0;
+
+		/* nobody revokes more than they hold there (no lock-out from below) */
+		role_perms(s, role, &perms);
+		if (perms & ~perms_on(&p, &nt))
+			return http_reply_error(
+			    req, 403, "forbidden: role '%s' holds permissions you lack here", role);
+	}
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
 		return reply_store_err(req, ret, "grant");
@@ -1189,14 +1198,32 @@ static int h_grant_delete(struct http_req *req, void *arg)
 	return http_reply_empty(req, 204);
 }
 
+struct grant_list {
+	struct srv *s;
+	const struct principal *p;
+	bool self;
+	cJSON *arr;
+};
+
+/* a grant is shown to its holder, and to those who may read users where it
+ * sits: a manager of one team does not learn where else the user holds what */
 static int grant_list_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
-	cJSON *e = cJSON_ParseWithLength(val, len);
+	struct grant_list *l = ctx;
+	struct target t;
+	cJSON *e;
 
 	(void)pk;
 	(void)sk;
-	if (e)
-		cJSON_AddItemToArray(ctx, e);
+	e = cJSON_ParseWithLength(val, len);
+	if (!e)
+		return 0;
+	if (!l->self && (!jstr(e, "node_id") || target_node(l->s, jstr(e, "node_id"), &t) ||
+			 authorize(l->p, PERM_USER_READ, &t))) {
+		cJSON_Delete(e);
+		return 0;
+	}
+	cJSON_AddItemToArray(l->arr, e);
 	return 0;
 }
 
@@ -1216,8 +1243,13 @@ static int h_grant_list(struct http_req *req, void *arg)
 	if (need_target_user(s, req, uid, &t) || need_perm(req, &p, PERM_USER_READ, &t))
 		return 0;
 	out = cJSON_CreateObject();
-	ret = store_query(s->st, STORE_T_GRANTS, uid, NULL, NULL, MAX_GRANTS, 0, grant_list_item,
-			  cJSON_AddArrayToObject(out, "grants"));
+	{
+		struct grant_list l = {s, &p, !strcmp(uid, p.id),
+				       cJSON_AddArrayToObject(out, "grants")};
+
+		ret = store_query(s->st, STORE_T_GRANTS, uid, NULL, NULL, MAX_GRANTS, 0,
+				  grant_list_item, &l);
+	}
 	if (ret < 0) {
 		cJSON_Delete(out);
 		return reply_store_err(req, ret, "grants");

@@ -313,6 +313,12 @@ api "$BOB" POST /api/v1/grants "{\"user_id\":\"$UA\",\"role\":\"admin\",\"node_i
 check_st "no escalation: granting more than one holds" 403
 api "$BOB" POST /api/v1/grants "{\"user_id\":\"$UA\",\"role\":\"employee\",\"node_id\":\"$TB\"}"
 check_st "granting what one holds" 201
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UA\",\"role\":\"admin\",\"node_id\":\"$TB\"}"
+api "$BOB" DELETE "/api/v1/grants?user_id=$UA&role=admin&node_id=$TB"
+check_st "no revoking more than one holds" 403
+api "$BOB" DELETE "/api/v1/grants?user_id=$UA&role=employee&node_id=$TB"
+check_st "revoking what one holds" 204
+api "$A" DELETE "/api/v1/grants?user_id=$UA&role=admin&node_id=$TB"
 api "$A" GET "/api/v1/grants?user_id=$UB"
 check_eq "list grants" "$(jr '[.grants[].role] | sort | join(",")')" "employee,granter,manager"
 api "$BOB" DELETE "/api/v1/grants?user_id=$UB&role=manager&node_id=$TB"

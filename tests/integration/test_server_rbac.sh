@@ -252,6 +252,15 @@ for w in MGR EA EB; do row $w GET "/api/v1/audit?$R" - 403; done
 row AUD GET "/api/v1/audit?$R" - 200
 check "auditor's audit is team B's only" bash -c "jq -e '(.entries | length) > 0 and all(.entries[]; .node_id == \"$TB\")' '$T/resp' >/dev/null"
 
+# (after the audit checks: this grant puts EA on team B's audit trail)
+# a grant list shows only the grants where the caller may read users
+row ADM POST /api/v1/grants "$(g "$U_EA" auditor "$TB")" 201
+row MGR GET "/api/v1/grants?user_id=$U_EA" - 200
+check_eq "manager of A does not see the grant on B" "$(jr '[.grants[].node_id] | sort | join(",")')" "$TA"
+row EA GET "/api/v1/grants?user_id=$U_EA" - 200
+check_eq "the holder sees all her grants" "$(jr '[.grants[].node_id] | sort | join(",")')" "$(printf '%s\n' "$TA" "$TB" | sort | paste -sd,)"
+row ADM DELETE "/api/v1/grants?user_id=$U_EA&role=auditor&node_id=$TB" - 204
+
 # --- revocation last ---
 row MGR POST "/api/v1/devices/$DEV_B/revoke" - 403
 row EA POST "/api/v1/devices/$DEV_A/revoke" - 403
