@@ -11,7 +11,7 @@ BTF ?= /sys/kernel/btf/vmlinux
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 PKGS := libbpf libelf zlib libevdev libcjson libsystemd libcrypto libcurl libsodium lmdb \
-	libmicrohttpd
+	libmicrohttpd xcb xcb-ewmh xcb-icccm
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
@@ -33,6 +33,10 @@ LIB_A := $(BUILD)/libactlog.a
 ACTLOGD_SRCS := $(filter-out user/session%,$(wildcard user/*.c))
 ACTLOGD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(ACTLOGD_SRCS))
 
+# actlog-session: user/session*.c (X11 through xcb)
+SESSION_SRCS := $(wildcard user/session*.c)
+SESSION_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SESSION_SRCS))
+
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
 SERVER_LIB_SRCS := $(filter-out server/main.c,$(SERVER_SRCS))
@@ -48,7 +52,7 @@ HEADERS := $(wildcard include/*.h)
 
 .PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help
 
-all: $(BUILD)/actlogd $(TOOL_BINS) $(SERVER_BIN)
+all: $(BUILD)/actlogd $(BUILD)/actlog-session $(BUILD)/actlog-testwin $(TOOL_BINS) $(SERVER_BIN)
 
 help:
 	@echo "make            build everything into $(BUILD)/"
@@ -91,6 +95,13 @@ $(BUILD)/user/%.o: user/%.c $(HEADERS) $(wildcard user/*.h) | $(BUILD)/user $(SK
 
 $(BUILD)/actlogd: $(ACTLOGD_OBJS) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/actlog-session: $(SESSION_OBJS) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+# an X11 client with a chosen WM_CLASS for the session tests
+$(BUILD)/actlog-testwin: tests/testwin.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
 
 $(BUILD)/server/%.o: server/%.c $(HEADERS) $(wildcard server/*.h) | $(BUILD)/server
 	$(CC) $(ALL_CFLAGS) -Iserver -c $< -o $@
@@ -150,6 +161,11 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(BUILD)/actlogd $(DESTDIR)$(PREFIX)/sbin/actlogd
 	install -m 0755 $(BUILD)/actlogctl $(DESTDIR)$(PREFIX)/bin/actlogctl
+	install -m 0755 $(BUILD)/actlog-session $(DESTDIR)$(PREFIX)/bin/actlog-session
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user $(DESTDIR)$(PREFIX)/share/man/man1
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/actlog-session.service > $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
+	install -m 0644 docs/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0755 $(BUILD)/actlog-server $(DESTDIR)$(PREFIX)/sbin/actlog-server
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/actlog-server.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
@@ -167,6 +183,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/actlog-server.conf $(DESTDIR)$(PREFIX)/share/man/man8/actlog-server.8
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/actlog
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/actlogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/actlogctl.8
+	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-session $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service \
+		$(DESTDIR)$(PREFIX)/share/man/man1/actlog-session.1
 
 deps:
 	scripts/deps.sh
@@ -177,7 +195,7 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
-FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
+FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
 	$(wildcard user/*.h) $(wildcard server/*.h) $(wildcard tests/unit/*.c)
 
 lint:

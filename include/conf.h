@@ -14,6 +14,10 @@
 #define CONF_DEFAULT_PATH "/etc/actlog/actlogd.conf"
 #define CONF_MAX_FILE (64 * 1024)
 #define CONF_PATH_MAX 256
+/* where .desktop files are looked for, first match wins (XDG_DATA_DIRS order) */
+#define CONF_DESKTOP_DIRS                                                                          \
+	"/usr/local/share/applications:/usr/share/applications:"                                  \
+	"/var/lib/flatpak/exports/share/applications:/var/lib/snapd/desktop/applications"
 
 enum src_choice {
 	SRC_AUTO = 0,
@@ -38,6 +42,9 @@ struct agent_conf {
 	/* a sysinfo record at least this often */
 	uint32_t sysinfo_interval_s;
 	int log_level;
+	char session_socket[CONF_PATH_MAX]; /* actlog-session helpers connect here */
+	int64_t session_uid;		    /* -1: the active seat0 session's uid (logind) */
+	char desktop_dirs[1024];	    /* ':'-separated .desktop directories */
 };
 
 void conf_defaults(struct agent_conf *c);

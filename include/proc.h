@@ -21,6 +21,7 @@ enum proc_event_kind {
 
 #define PROC_F_EXE_TRUNCATED 0x1     /* exe did not fit PROC_EXE_LEN */
 #define PROC_F_EXE_UNKNOWN 0x2	     /* exe could not be read (netlink race) */
+#define PROC_F_CPU_UNKNOWN 0x4	     /* exit: CPU time could not be read (netlink race) */
 #define PROC_UID_UNKNOWN 0xffffffffU /* uid could not be read (netlink race) */
 
 struct proc_record {
@@ -37,8 +38,20 @@ struct proc_record {
 	char exe[PROC_EXE_LEN];
 };
 
+/* An exit event ends before exe: the ring buffer carries only this much. */
+#define PROC_EXIT_SIZE 64
+
+/* Ring buffer of bpf/proc.bpf.c, and when it wakes userspace: after
+ * PROC_WAKE_NS without a wake-up, or when PROC_WAKE_BYTES are waiting.
+ * Userspace drains PROC_WAKE_NS after every batch it read. */
+#define PROC_RING_BYTES (1 << 20)
+#define PROC_WAKE_BYTES (256 << 10)
+#define PROC_WAKE_NS 100000000ULL
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct proc_record) == 320, "proc_record is a wire format");
+_Static_assert(__builtin_offsetof(struct proc_record, exe) == PROC_EXIT_SIZE,
+	       "an exit event is the record up to exe");
 #endif
 
 #endif /* ACTLOG_PROC_H */

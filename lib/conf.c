@@ -26,6 +26,9 @@ void conf_defaults(struct agent_conf *c)
 	c->policy_poll_s = 60;
 	c->sysinfo_interval_s = SI_INTERVAL_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
+	strcpy(c->session_socket, "/run/actlog/session.sock");
+	c->session_uid = -1;
+	strcpy(c->desktop_dirs, CONF_DESKTOP_DIRS);
 }
 
 const char *src_choice_name(enum src_choice s)
@@ -181,6 +184,37 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 			return -EINVAL;
 		}
 		c->upload = !strcmp(v, "yes");
+		return 0;
+	}
+	if (!strcmp(key, "session_socket")) {
+		if (strlen(v) >= 100) {
+			snprintf(err, errlen, "session_socket path longer than 100 bytes");
+			return -EINVAL;
+		}
+		return set_path(c->session_socket, v, err, errlen, key);
+	}
+	if (!strcmp(key, "session_uid")) {
+		if (!strcmp(v, "logind")) {
+			c->session_uid = -1;
+			return 0;
+		}
+		r = parse_uint(v, 0, 4294967294ULL, &x);
+		if (r) {
+			snprintf(err, errlen, "session_uid: '%s' is not a uid or 'logind'", v);
+			return r;
+		}
+		c->session_uid = (int64_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "desktop_dirs")) {
+		if (strlen(v) >= sizeof(c->desktop_dirs) || (v[0] && v[0] != '/')) {
+			snprintf(err, errlen,
+				 "desktop_dirs must be absolute paths separated by ':', shorter "
+				 "than %zu bytes",
+				 sizeof(c->desktop_dirs));
+			return -EINVAL;
+		}
+		strcpy(c->desktop_dirs, v);
 		return 0;
 	}
 	if (!strcmp(key, "log_level")) {

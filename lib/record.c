@@ -118,7 +118,10 @@ char *record_process(const struct record_ctx *c, const struct proc_record *p,
 		} else {
 			cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(status));
 		}
-		cJSON_AddNumberToObject(o, "cpu_s", (double)p->cpu_ns / 1e9);
+		if (p->flags & PROC_F_CPU_UNKNOWN)
+			cJSON_AddNullToObject(o, "cpu_s");
+		else
+			cJSON_AddNumberToObject(o, "cpu_s", (double)p->cpu_ns / 1e9);
 		if (p->start_ns && p->ts_ns >= p->start_ns)
 			cJSON_AddNumberToObject(o, "run_s", (double)(p->ts_ns - p->start_ns) / 1e9);
 	}

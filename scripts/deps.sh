@@ -5,9 +5,9 @@ set -euo pipefail
 
 BUILD_PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libevdev-dev libcjson-dev libsystemd-dev libssl-dev libcurl4-openssl-dev libsodium-dev
-	liblmdb-dev libmicrohttpd-dev)
+	liblmdb-dev libmicrohttpd-dev libxcb1-dev libxcb-ewmh-dev libxcb-icccm4-dev)
 TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz-utils
-	qemu-system-x86 busybox-static lmdb-utils curl)
+	qemu-system-x86 busybox-static lmdb-utils curl xvfb xauth openbox xdotool x11-utils)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = --build-only ] || want+=("${TEST_PKGS[@]}")

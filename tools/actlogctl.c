@@ -203,6 +203,36 @@ static void print_counts(const cJSON *c, const char *indent)
 	       num(c, "scrolls"));
 }
 
+/* The session helpers (actlog-session) and what they report as focused. */
+static void print_session(const cJSON *s)
+{
+	const cJSON *hs = lookup(s, "session.helpers"), *h, *f = lookup(s, "session.focus");
+	char b1[32];
+	int n = cJSON_GetArraySize(hs);
+
+	if (!lookup(s, "session"))
+		return; /* an agent without the session socket */
+	if (n == 0) {
+		printf("session:   no helper connected (socket %s", str(s, "session.socket"));
+	} else {
+		h = cJSON_GetArrayItem(hs, 0);
+		printf("session:   %d helper%s connected (uid %.0f, display %s, %s%s%s", n,
+		       n == 1 ? "" : "s", num(h, "uid"),
+		       *str(h, "display") ? str(h, "display") : "-", str(h, "source"),
+		       *str(h, "wm") ? ", " : "", str(h, "wm"));
+	}
+	if (num(s, "session.refused") > 0)
+		printf("; %.0f refused", num(s, "session.refused"));
+	printf(")\n");
+	if (!cJSON_IsObject(f))
+		printf("focus:     %s\n", n ? "nothing focused" : "unknown (no helper)");
+	else if (!cJSON_IsTrue(cJSON_GetObjectItem(f, "known")))
+		printf("focus:     unknown (%s: the helper cannot tell)\n", str(f, "source"));
+	else
+		printf("focus:     %s (class %s, pid %.0f) for %s\n", str(f, "app"),
+		       str(f, "class"), num(f, "pid"), human_secs(num(f, "for_s"), b1, sizeof(b1)));
+}
+
 static void print_status(const cJSON *s)
 {
 	char b1[32], b2[32];
@@ -254,6 +284,7 @@ static void print_status(const cJSON *s)
 	if (cJSON_IsNumber(lookup(s, "spool.age_s")))
 		printf("           oldest %s (%s ago)\n", str(s, "spool.oldest"),
 		       human_secs(num(s, "spool.age_s"), b1, sizeof(b1)));
+	print_session(s);
 }
 
 static int cmd_status(const char *sock)
@@ -338,6 +369,11 @@ static int cmd_metrics(const char *sock)
 	printf("actlog_shipped_records_total %.0f\n", num(s, "shipping.records"));
 	metric("actlog_ship_failures_total", "counter", "Failed shipping attempts.");
 	printf("actlog_ship_failures_total %.0f\n", num(s, "shipping.failures"));
+	metric("actlog_session_helpers", "gauge", "actlog-session helpers connected.");
+	printf("actlog_session_helpers %d\n", cJSON_GetArraySize(lookup(s, "session.helpers")));
+	metric("actlog_session_refused_total", "counter",
+	       "Session socket peers refused (not the active session's user, protocol errors).");
+	printf("actlog_session_refused_total %.0f\n", num(s, "session.refused"));
 	metric("actlog_interval_seconds", "gauge", "Length of the activity interval.");
 	printf("actlog_interval_seconds %.0f\n", num(s, "interval.seconds"));
 	if (cJSON_IsNumber(cJSON_GetObjectItem(s, "last_input_age_s"))) {

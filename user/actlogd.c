@@ -34,6 +34,7 @@
 #include <systemd/sd-id128.h>
 
 #include "aggregate.h"
+#include "apps.h"
 #include "conf.h"
 #include "control.h"
 #include "log.h"
@@ -56,6 +57,8 @@
 enum { TAG_SEAT = 64, TAG_SYSINFO };
 
 enum tag { TAG_SIGNAL = 1, TAG_INTERVAL, TAG_SYNC, TAG_CONTROL, TAG_PROC, TAG_INPUT, TAG_POLICY };
+/* the session socket (user/apps.c, user/sessd.c) */
+enum { TAG_SESSION = 80 };
 
 struct recent_exec {
 	int64_t ts_ms;
@@ -94,6 +97,7 @@ struct agent {
 	char input_detail[160];
 	char proc_detail[160];
 	struct control *ctl;
+	struct apps *apps; /* focus seconds, top CPU: app_usage records */
 	int epfd, sigfd, tfd_interval, tfd_sync;
 	int sync_armed;
 
@@ -173,6 +177,21 @@ static void emit(struct agent *a, char *json, int64_t ts_ms)
 	}
 	a->records++;
 	spool_arm_sync(a);
+}
+
+/* spool_defer() under the spool lock; a failed write is logged here. */
+static void spool_defer_locked(struct agent *a, int on)
+{
+	struct spool_stats ss;
+	int err;
+
+	pthread_mutex_lock(&a->spool_lock);
+	err = spool_defer(a->spool, on);
+	spool_stats(a->spool, &ss);
+	pthread_mutex_unlock(&a->spool_lock);
+	if (err)
+		log_err("spool append: %s (%" PRIu64 " records lost so far)", strerror(-err),
+			ss.failed_records);
 }
 
 static int read_input(struct agent *a, struct input_state *st)
@@ -264,6 +283,15 @@ static void interval_close(struct agent *a, int final)
 			}
 			a->iv_prev = st.totals;
 		}
+	}
+	{
+		char *au =
+		    apps_interval_close(a->apps, &a->rctx, a->iv_start_ms, end_ms, a->iv_len_s);
+
+		if (a->logging && a->apps)
+			emit(a, au, end_ms);
+		else
+			free(au);
 	}
 	a->intervals++;
 	/* seconds are counted in [start, end): the next interval starts at the
@@ -362,6 +390,7 @@ static void on_proc(const struct proc_record *r, void *ctx)
 	} else {
 		a->exits++;
 	}
+	apps_on_proc(a->apps, r);
 	if (a->logging)
 		emit(a, record_process(&a->rctx, r, off), ts);
 }
@@ -414,6 +443,7 @@ static void apply_policy(struct agent *a)
 		}
 		log_notice("policy: logging %s", logging ? "on" : "off");
 	}
+	apps_policy(a->apps, cfg);
 	cJSON_Delete(j);
 }
 
@@ -544,6 +574,7 @@ static char *status_json(struct agent *a)
 		cJSON_AddStringToObject(x, "last_error", sh.last_error);
 	}
 
+	apps_status(a->apps, o);
 	arr = cJSON_AddArrayToObject(o, "recent_execs");
 	for (i = 0; i < a->recent_n; i++) {
 		const struct recent_exec *re =
@@ -627,6 +658,7 @@ static void reload(struct agent *a)
 	log_init("actlogd", (enum log_level)c.log_level);
 	log_notice("settings reloaded: interval %us (from the next boundary), idle threshold %us",
 		   c.interval_s, c.idle_threshold_s);
+	apps_reload(a->apps);
 }
 
 /* ---- sources ---- */
@@ -842,15 +874,23 @@ static int run(struct agent *a)
 				break;
 			case TAG_PROC:
 				a->boot_off = boot_to_unix_ns();
+				/* the records of one wake-up go to disk with one write */
+				spool_defer_locked(a, 1);
 				err = a->pr_bpf ? proc_bpf_dispatch(a->pr_bpf)
 						: proc_netlink_dispatch(a->pr_nl);
 				if (err)
 					log_warn("process events: %s", strerror(-err));
+				spool_defer_locked(a, 0);
 				break;
 			case TAG_INPUT:
 				err = input_evdev_dispatch(a->in_evdev);
 				if (err)
 					log_warn("evdev input: %s", strerror(-err));
+				break;
+			case TAG_SESSION:
+				err = apps_dispatch(a->apps);
+				if (err)
+					log_warn("session socket: %s", strerror(-err));
 				break;
 			}
 		}
@@ -877,6 +917,12 @@ static void usage(FILE *f)
 	    "      --input-source SRC    auto|bpf|evdev|none (default auto)\n"
 	    "      --proc-source SRC     auto|bpf|netlink|none (default auto)\n"
 	    "      --no-upload           keep every record in the spool\n"
+	    "      --session-socket PATH socket of the session helpers\n"
+	    "                            (default /run/actlog/session.sock)\n"
+	    "      --session-uid UID     accept session helpers of this uid (for containers\n"
+	    "                            and tests without logind; default: the user of\n"
+	    "                            the active seat0 session, from logind)\n"
+	    "      --desktop-dirs DIRS   ':'-separated .desktop directories for app names\n"
 	    "  -v, --verbose             debug logging (libbpf's messages too)\n"
 	    "  -V, --version             print the version\n"
 	    "  -h, --help                this help\n\n"
@@ -888,6 +934,7 @@ static void usage(FILE *f)
 static int parse_args(struct agent *a, int argc, char **argv)
 {
 	enum { O_GROUP = 256, O_IDLE, O_SPOOLMAX, O_INSRC, O_PROCSRC, O_NOUPLOAD };
+	enum { O_SESSSOCK = 320, O_SESSUID, O_DESKTOP };
 	static const struct option opts[] = {
 	    {"foreground", no_argument, NULL, 'f'},
 	    {"config", required_argument, NULL, 'c'},
@@ -900,6 +947,9 @@ static int parse_args(struct agent *a, int argc, char **argv)
 	    {"input-source", required_argument, NULL, O_INSRC},
 	    {"proc-source", required_argument, NULL, O_PROCSRC},
 	    {"no-upload", no_argument, NULL, O_NOUPLOAD},
+	    {"session-socket", required_argument, NULL, O_SESSSOCK},
+	    {"session-uid", required_argument, NULL, O_SESSUID},
+	    {"desktop-dirs", required_argument, NULL, O_DESKTOP},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
@@ -945,6 +995,15 @@ static int parse_args(struct agent *a, int argc, char **argv)
 		case O_NOUPLOAD:
 			key = "upload";
 			optarg = "no";
+			break;
+		case O_SESSSOCK:
+			key = "session_socket";
+			break;
+		case O_SESSUID:
+			key = "session_uid";
+			break;
+		case O_DESKTOP:
+			key = "desktop_dirs";
 			break;
 		case 'v':
 			key = "log_level";
@@ -1165,11 +1224,23 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	{
+		struct apps_opts ao = {.session_socket = a->conf.session_socket,
+				       .session_uid = a->conf.session_uid,
+				       .desktop_dirs = a->conf.desktop_dirs};
+
+		err = apps_open(&a->apps, &ao);
+		if (err) {
+			log_err("session socket %s: %s", a->conf.session_socket, strerror(-err));
+			goto out;
+		}
+	}
 	if ((err = epoll_add(a->epfd, a->sigfd, TAG_SIGNAL)) ||
 	    (err = epoll_add(a->epfd, a->tfd_interval, TAG_INTERVAL)) ||
 	    (err = epoll_add(a->epfd, a->tfd_sync, TAG_SYNC)) ||
 	    (err = epoll_add(a->epfd, a->policyfd, TAG_POLICY)) ||
 	    (err = epoll_add(a->epfd, control_fd(a->ctl), TAG_CONTROL)) ||
+	    (err = epoll_add(a->epfd, apps_fd(a->apps), (enum tag)TAG_SESSION)) ||
 	    (a->pr_bpf && (err = epoll_add(a->epfd, proc_bpf_fd(a->pr_bpf), TAG_PROC))) ||
 	    (a->pr_nl && (err = epoll_add(a->epfd, proc_netlink_fd(a->pr_nl), TAG_PROC))) ||
 	    (a->in_evdev && (err = epoll_add(a->epfd, input_evdev_fd(a->in_evdev), TAG_INPUT)))) {
@@ -1251,6 +1322,7 @@ out:
 	control_close(a->ctl);
 	seat_close(a->seat);
 	sysinfo_mon_close(a->si);
+	apps_close(a->apps);
 	proc_bpf_close(a->pr_bpf);
 	proc_netlink_close(a->pr_nl);
 	input_bpf_close(a->in_bpf);

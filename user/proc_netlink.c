@@ -224,6 +224,8 @@ static void emit_exec(struct proc_netlink *s, uint32_t pid)
  * (has_parent: the kernel sent parent_tgid); comm, uid, start and CPU are
  * read from /proc/PID, which still exists while the process is a zombie,
  * and only kept when /proc's ppid agrees with the event (pid not reused).
+ * A process its parent has already reaped is gone from /proc: its CPU time
+ * is then unknown (PROC_F_CPU_UNKNOWN), never reported as 0.
  */
 static void emit_exit(struct proc_netlink *s, uint32_t pid, uint32_t exit_code, int has_parent,
 		      uint32_t parent_tgid)
@@ -240,6 +242,7 @@ static void emit_exit(struct proc_netlink *s, uint32_t pid, uint32_t exit_code, 
 	r.uid = PROC_UID_UNKNOWN;
 	r.exit_code = (int32_t)exit_code;
 	r.ts_ns = boot_ns();
+	r.flags = PROC_F_CPU_UNKNOWN;
 	err = read_proc(pid, &si, &st);
 	if (cache_take(s, &r) && (err || si.ppid != r.ppid)) {
 		/* reaped already: the exec-time view is all there is */
@@ -250,6 +253,7 @@ static void emit_exit(struct proc_netlink *s, uint32_t pid, uint32_t exit_code, 
 		r.uid = st.uid;
 		r.start_ns = proc_ticks_to_ns(si.start_ticks, s->hz);
 		r.cpu_ns = proc_ticks_to_ns(si.utime_ticks + si.stime_ticks, s->hz);
+		r.flags &= ~PROC_F_CPU_UNKNOWN;
 	}
 	s->cb(&r, s->ctx);
 }

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * sessd.c - the session socket (see sessd.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <systemd/sd-login.h>
+
+#include "log.h"
+#include "sessd.h"
+#include "util.h"
+
+struct client {
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	int hello;
+	uint64_t since_ns; /* CLOCK_MONOTONIC at accept */
+	uint64_t rate_sec; /* the second being counted, and its messages */
+	unsigned int rate_n;
+	size_t in_len;
+	char in[SESSD_MAX_LINE + 1];
+	char session[32], display[64], desktop[16], source[32], wm[64];
+};
+
+struct sessd {
+	int epfd, lfd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int64_t session_uid;
+	int titles;
+	uint64_t refused, accepted;
+	uint64_t last_refusal_log_ns;
+	char last_refusal[160];
+	struct sessd_hooks hooks;
+	struct client *clients[SESSD_MAX_CLIENTS];
+};
+
+/*
+ * The uid whose helpers may report: --session-uid when given, else the user
+ * of the active session on seat0 as logind says. 0, or -ENOENT when there is
+ * none (no logind, nobody logged in on seat0); *by names the rule.
+ */
+static int allowed_uid(const struct sessd *s, uid_t *uid, const char **by)
+{
+	int r;
+
+	if (s->session_uid >= 0) {
+		*uid = (uid_t)s->session_uid;
+		*by = "session_uid";
+		return 0;
+	}
+	*by = "logind seat0";
+	r = sd_seat_get_active("seat0", NULL, uid);
+	return r < 0 ? -ENOENT : 0;
+}
+
+static int send_line(int fd, cJSON *o)
+{
+	char *txt = cJSON_PrintUnformatted(o);
+	size_t n;
+	ssize_t w;
+	int err = 0;
+
+	if (!txt)
+		return -ENOMEM;
+	n = strlen(txt);
+	txt[n] = '\n'; /* replaces the NUL: written with its length */
+	do
+		w = send(fd, txt, n + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (w < 0 && errno == EINTR);
+	/* messages are small and helpers read them at once: a full socket
+	 * means a stuck helper */
+	if (w < 0)
+		err = -errno;
+	else if ((size_t)w != n + 1)
+		err = -EAGAIN;
+	free(txt);
+	return err;
+}
+
+static cJSON *policy_json(const struct sessd *s)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(p, "apps.titles", s->titles);
+	return p;
+}
+
+static void refuse_fd(struct sessd *s, int fd, pid_t pid, uid_t uid, const char *reason)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "type", "refused");
+	cJSON_AddStringToObject(o, "reason", reason);
+	send_line(fd, o);
+	cJSON_Delete(o);
+	s->refused++;
+	snprintf(s->last_refusal, sizeof(s->last_refusal), "pid %d uid %u: %s", (int)pid,
+		 (unsigned int)uid, reason);
+	/* a refused helper retries: log at most once a second, count always */
+	if (now - s->last_refusal_log_ns >= NSEC_PER_SEC || !s->last_refusal_log_ns) {
+		log_warn("session helper refused: %s (%" PRIu64 " refused since start)",
+			 s->last_refusal, s->refused);
+		s->last_refusal_log_ns = now;
+	}
+}
+
+static void client_close(struct sessd *s, unsigned int i)
+{
+	struct client *c = s->clients[i];
+
+	if (!c)
+		return;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	s->clients[i] = NULL;
+	if (c->hello) {
+		log_info("session helper gone: pid %d uid %u display %s", (int)c->pid,
+			 (unsigned int)c->uid, c->display);
+		if (s->hooks.gone)
+			s->hooks.gone(s->hooks.ctx, i);
+	}
+	free(c);
+}
+
+static void client_refuse(struct sessd *s, unsigned int i, const char *reason)
+{
+	struct client *c = s->clients[i];
+
+	refuse_fd(s, c->fd, c->pid, c->uid, reason);
+	client_close(s, i);
+}
+
+int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sessd_hooks *h)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = SESSD_MAX_CLIENTS};
+	struct sessd *s;
+	int err;
+
+	if (strlen(o->path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->lfd = -1;
+	s->session_uid = o->session_uid;
+	s->hooks = *h;
+	strcpy(s->path, o->path);
+	strcpy(sa.sun_path, o->path);
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (unlink(o->path) < 0 && errno != ENOENT) {
+		err = -errno;
+		goto fail;
+	}
+	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* anyone may connect; SO_PEERCRED decides who may stay */
+	if (chmod(o->path, 0666) < 0 || listen(s->lfd, 16) < 0 ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	sessd_close(s);
+	return err;
+}
+
+int sessd_fd(const struct sessd *s)
+{
+	return s->epfd;
+}
+
+static void do_accept(struct sessd *s)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	struct ucred cred;
+	socklen_t clen;
+	struct client *c;
+	const char *by;
+	char why[128];
+	unsigned int i;
+	uid_t ok_uid;
+	int fd;
+
+	for (i = 0; i < SESSD_MAX_CLIENTS; i++)
+		if (s->clients[i] && !s->clients[i]->hello &&
+		    now - s->clients[i]->since_ns > SESSD_HELLO_TIMEOUT_S * NSEC_PER_SEC)
+			client_close(s, i);
+	for (;;) {
+		fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return; /* EAGAIN, or a transient error: the next wake-up retries */
+		clen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+			close(fd);
+			continue;
+		}
+		if (allowed_uid(s, &ok_uid, &by) < 0) {
+			refuse_fd(s, fd, cred.pid, cred.uid,
+				  "no active graphical session on seat0 (logind has none; "
+				  "actlogd --session-uid names the user where logind is absent)");
+			close(fd);
+			continue;
+		}
+		if (cred.uid != ok_uid) {
+			snprintf(why, sizeof(why),
+				 "uid %u is not the user of the active session (%s)",
+				 (unsigned int)cred.uid, by);
+			refuse_fd(s, fd, cred.pid, cred.uid, why);
+			close(fd);
+			continue;
+		}
+		for (i = 0; i < SESSD_MAX_CLIENTS && s->clients[i]; i++)
+			;
+		c = i < SESSD_MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+		if (!c) {
+			refuse_fd(s, fd, cred.pid, cred.uid, "too many session helpers");
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		c->since_ns = now;
+		ev.data.u32 = i;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		s->clients[i] = c;
+	}
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void copy_field(char *dst, size_t n, const char *v)
+{
+	if (v)
+		utf8_clean(dst, n, v, strlen(v));
+	else
+		dst[0] = '\0';
+}
+
+/* hello: a session id, if given, must be the peer's own (logind). */
+static int on_hello(struct sessd *s, unsigned int i, const cJSON *m)
+{
+	struct client *c = s->clients[i];
+	const char *session = jstr(m, "session");
+	uid_t suid;
+	cJSON *o;
+
+	if (session && *session && s->session_uid < 0) {
+		if (sd_session_get_uid(session, &suid) < 0 || suid != c->uid) {
+			client_refuse(s, i, "the hello names a session that is not the peer's own");
+			return -EPERM;
+		}
+	}
+	copy_field(c->session, sizeof(c->session), session);
+	copy_field(c->display, sizeof(c->display), jstr(m, "display"));
+	copy_field(c->desktop, sizeof(c->desktop), jstr(m, "desktop"));
+	copy_field(c->source, sizeof(c->source), jstr(m, "source"));
+	copy_field(c->wm, sizeof(c->wm), jstr(m, "wm"));
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "welcome");
+	cJSON_AddNumberToObject(o, "v", 1);
+	cJSON_AddItemToObject(o, "policy", policy_json(s));
+	if (send_line(c->fd, o) < 0) {
+		cJSON_Delete(o);
+		client_close(s, i);
+		return -EPIPE;
+	}
+	cJSON_Delete(o);
+	c->hello = 1;
+	s->accepted++;
+	log_notice("session helper connected: pid %d uid %u display %s (%s, %s%s%s)", (int)c->pid,
+		   (unsigned int)c->uid, c->display[0] ? c->display : "-",
+		   c->desktop[0] ? c->desktop : "?", c->source[0] ? c->source : "?",
+		   c->wm[0] ? ", " : "", c->wm);
+	return 0;
+}
+
+static void on_focus(struct sessd *s, unsigned int i, const cJSON *m)
+{
+	struct client *c = s->clients[i];
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(m, "pid");
+	struct sessd_focus f = {0};
+	const char *src = jstr(m, "source");
+
+	if (src)
+		copy_field(c->source, sizeof(c->source), src);
+	f.source = c->source[0] ? c->source : NULL;
+	f.app = jstr(m, "app");
+	f.instance = jstr(m, "instance");
+	f.unknown = jstr(m, "unknown");
+	if (cJSON_IsNumber(pid) && pid->valuedouble >= 1 && pid->valuedouble < 4194305)
+		f.pid = (uint32_t)pid->valuedouble;
+	f.title = s->titles ? jstr(m, "title") : NULL;
+	f.uid = c->uid;
+	if (s->hooks.focus)
+		s->hooks.focus(s->hooks.ctx, i, &f);
+}
+
+/* One message; -errno when the client was closed. */
+static int on_line(struct sessd *s, unsigned int i, const char *line, size_t len)
+{
+	struct client *c = s->clients[i];
+	uint64_t sec = clock_ns(CLOCK_MONOTONIC) / NSEC_PER_SEC;
+	const char *type;
+	cJSON *m;
+
+	if (len == 0)
+		return 0;
+	if (sec != c->rate_sec) {
+		c->rate_sec = sec;
+		c->rate_n = 0;
+	}
+	if (++c->rate_n > SESSD_MAX_RATE) {
+		client_refuse(s, i, "more than 50 messages in one second");
+		return -EPERM;
+	}
+	m = cJSON_ParseWithLength(line, len);
+	type = jstr(m, "type");
+	if (!cJSON_IsObject(m) || !type) {
+		cJSON_Delete(m);
+		client_refuse(s, i, "a message that is not a JSON object with a type");
+		return -EINVAL;
+	}
+	if (!c->hello) {
+		int r = strcmp(type, "hello")
+			    ? (client_refuse(s, i, "the first message must be hello"), -EPROTO)
+			    : on_hello(s, i, m);
+
+		cJSON_Delete(m);
+		return r;
+	}
+	if (!strcmp(type, "focus"))
+		on_focus(s, i, m);
+	/* other types are for newer actlogd versions: ignored */
+	cJSON_Delete(m);
+	return 0;
+}
+
+static void client_read(struct sessd *s, unsigned int i)
+{
+	struct client *c = s->clients[i];
+	char *nl, *p;
+	ssize_t r;
+
+	for (;;) {
+		r = read(c->fd, c->in + c->in_len, SESSD_MAX_LINE - c->in_len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0) {
+			client_close(s, i);
+			return;
+		}
+		c->in_len += (size_t)r;
+		p = c->in;
+		while ((nl = memchr(p, '\n', c->in_len - (size_t)(p - c->in)))) {
+			if (on_line(s, i, p, (size_t)(nl - p)) < 0)
+				return; /* closed */
+			p = nl + 1;
+		}
+		c->in_len -= (size_t)(p - c->in);
+		memmove(c->in, p, c->in_len);
+		if (c->in_len >= SESSD_MAX_LINE) {
+			client_refuse(s, i, "a line longer than 4096 bytes");
+			return;
+		}
+	}
+}
+
+int sessd_dispatch(struct sessd *s)
+{
+	struct epoll_event evs[16];
+	int n, k;
+	uint32_t i;
+
+	n = epoll_wait(s->epfd, evs, ARRAY_SIZE(evs), 0);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (k = 0; k < n; k++) {
+		i = evs[k].data.u32;
+		if (i == SESSD_MAX_CLIENTS)
+			do_accept(s);
+		else if (s->clients[i])
+			client_read(s, i);
+	}
+	return 0;
+}
+
+void sessd_set_titles(struct sessd *s, int on)
+{
+	unsigned int i;
+	cJSON *o;
+
+	on = !!on;
+	if (!s || on == s->titles)
+		return;
+	s->titles = on;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "policy");
+	cJSON_AddItemToObject(o, "policy", policy_json(s));
+	for (i = 0; i < SESSD_MAX_CLIENTS; i++)
+		if (s->clients[i] && s->clients[i]->hello && send_line(s->clients[i]->fd, o) < 0)
+			client_close(s, i);
+	cJSON_Delete(o);
+}
+
+int sessd_titles(const struct sessd *s)
+{
+	return s ? s->titles : 0;
+}
+
+void sessd_recheck(struct sessd *s)
+{
+	const char *by;
+	unsigned int i;
+	uid_t uid;
+	int r;
+
+	if (!s || s->session_uid >= 0)
+		return;
+	r = allowed_uid(s, &uid, &by);
+	for (i = 0; i < SESSD_MAX_CLIENTS; i++)
+		if (s->clients[i] && (r < 0 || s->clients[i]->uid != uid))
+			client_refuse(s, i, "the session is no longer the active one on seat0");
+}
+
+unsigned int sessd_helpers(const struct sessd *s)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; s && i < SESSD_MAX_CLIENTS; i++)
+		n += s->clients[i] && s->clients[i]->hello;
+	return n;
+}
+
+void sessd_status(const struct sessd *s, cJSON *o)
+{
+	const struct client *c;
+	const char *by;
+	unsigned int i;
+	cJSON *arr, *e;
+	uid_t uid;
+
+	cJSON_AddStringToObject(o, "socket", s->path);
+	if (allowed_uid(s, &uid, &by) == 0)
+		cJSON_AddNumberToObject(o, "allowed_uid", uid);
+	else
+		cJSON_AddNullToObject(o, "allowed_uid");
+	cJSON_AddStringToObject(o, "allowed_by", by);
+	cJSON_AddNumberToObject(o, "accepted", (double)s->accepted);
+	cJSON_AddNumberToObject(o, "refused", (double)s->refused);
+	if (s->last_refusal[0])
+		cJSON_AddStringToObject(o, "last_refusal", s->last_refusal);
+	cJSON_AddBoolToObject(o, "titles", s->titles);
+	arr = cJSON_AddArrayToObject(o, "helpers");
+	for (i = 0; i < SESSD_MAX_CLIENTS; i++) {
+		c = s->clients[i];
+		if (!c || !c->hello)
+			continue;
+		e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "pid", c->pid);
+		cJSON_AddNumberToObject(e, "uid", c->uid);
+		cJSON_AddStringToObject(e, "session", c->session);
+		cJSON_AddStringToObject(e, "display", c->display);
+		cJSON_AddStringToObject(e, "desktop", c->desktop);
+		cJSON_AddStringToObject(e, "source", c->source);
+		cJSON_AddStringToObject(e, "wm", c->wm);
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
+void sessd_close(struct sessd *s)
+{
+	unsigned int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < SESSD_MAX_CLIENTS; i++)
+		client_close(s, i);
+	if (s->lfd >= 0) {
+		close(s->lfd);
+		unlink(s->path);
+	}
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s);
+}

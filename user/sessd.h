@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * sessd.h - actlogd's end of the session socket: actlog-session helpers
+ * (one per graphical session, running as the session's user) connect here
+ * and report what is focused. The control socket is root-only; this one is
+ * mode 0666 and every peer is checked with SO_PEERCRED instead:
+ *
+ *  - a peer is accepted only when its uid is the allowed one: the user of
+ *    the active session on seat0 (logind), or the uid given with
+ *    --session-uid (containers and tests without logind). Others get
+ *    {"type":"refused","reason":...}, are closed, logged (at most once a
+ *    second) and counted;
+ *  - the hello may name a logind session id, which must belong to the peer.
+ *
+ * Protocol: newline-delimited JSON, at most SESSD_MAX_LINE bytes a line.
+ *   helper → actlogd  {"type":"hello","v":1,"session":"2","display":":0",
+ *                      "desktop":"x11","source":"x11-ewmh","wm":"Openbox"}
+ *                     {"type":"focus","source":"x11-ewmh","app":"XTerm",
+ *                      "instance":"xterm","pid":123[,"title":"..."]}
+ *                     {"type":"focus","source":"wayland","app":null,
+ *                      "unknown":"why the focus cannot be known"}
+ *   actlogd → helper  {"type":"welcome","v":1,"policy":{"apps.titles":false}}
+ *                     {"type":"policy","policy":{"apps.titles":true}}
+ *                     {"type":"refused","reason":"..."}  (then closes)
+ * "app" null means nothing is focused. A title is dropped unless the policy
+ * allows titles, whatever the helper sends.
+ *
+ * Caps: SESSD_MAX_CLIENTS helpers; a peer that has not said hello within
+ * SESSD_HELLO_TIMEOUT_S is closed at the next accept; more than
+ * SESSD_MAX_RATE messages in one second close the connection.
+ * Single-threaded: one pollable fd (an inner epoll set) for actlogd's loop.
+ */
+#ifndef ACTLOG_SESSD_H
+#define ACTLOG_SESSD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+
+#define SESSD_MAX_LINE 4096
+#define SESSD_MAX_CLIENTS 16
+#define SESSD_HELLO_TIMEOUT_S 5
+#define SESSD_MAX_RATE 50 /* messages per second per helper */
+
+/* One focus report, valid during the callback only. */
+struct sessd_focus {
+	const char *source;   /* "x11-ewmh", "x11-input-focus", "wayland", ... */
+	const char *app;      /* WM_CLASS class; NULL: nothing focused */
+	const char *instance; /* WM_CLASS instance or NULL */
+	uint32_t pid;	      /* _NET_WM_PID, 0 unknown */
+	const char *title;    /* NULL unless titles are allowed */
+	const char *unknown;  /* not NULL: the helper cannot tell, and why */
+	uid_t uid;	      /* the helper's uid */
+};
+
+struct sessd_hooks {
+	/* a helper reported focus */
+	void (*focus)(void *ctx, unsigned int client, const struct sessd_focus *f);
+	/* a helper that had said hello is gone */
+	void (*gone)(void *ctx, unsigned int client);
+	void *ctx;
+};
+
+struct sessd_opts {
+	const char *path;    /* socket path; its directory must exist */
+	int64_t session_uid; /* -1: logind's active seat0 user */
+};
+
+struct sessd;
+
+/* Bind the socket (mode 0666; a stale socket file is replaced). 0 or -errno. */
+int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sessd_hooks *h);
+int sessd_fd(const struct sessd *s);
+/* Accept, read and act on whatever is ready; calls the hooks. 0 or -errno. */
+int sessd_dispatch(struct sessd *s);
+/* Set the apps.titles policy; helpers are told when it changes. */
+void sessd_set_titles(struct sessd *s, int on);
+int sessd_titles(const struct sessd *s);
+/* Close helpers whose user is no longer the allowed one (the active session
+ * changed); their gone hook runs. */
+void sessd_recheck(struct sessd *s);
+/* Add "socket", "allowed_uid", "allowed_by", "refused", "helpers": [...] to o. */
+void sessd_status(const struct sessd *s, cJSON *o);
+/* Helpers connected (past hello). */
+unsigned int sessd_helpers(const struct sessd *s);
+/* Close every client and the listener, unlink the socket. NULL ok. */
+void sessd_close(struct sessd *s);
+
+#endif /* ACTLOG_SESSD_H */

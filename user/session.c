@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * actlog-session - the unprivileged helper in each graphical session: tells
+ * actlogd which application has the focus.
+ *
+ * Lifecycle: options → find the desktop (X11, or Wayland) → connect to
+ * actlogd's session socket (hello; actlogd answers with the policy or
+ * refuses) → one poll loop (signals, X events, actlogd's messages, the
+ * reconnect timer) → exit 0 when the X connection closes (the session
+ * ended) or on SIGTERM. When actlogd goes away or refuses, reconnect with
+ * exponential back-off (0.5 s doubling to 30 s); the focus is sent again
+ * after every hello.
+ *
+ * Wayland: no protocol that an unprivileged client can use reports the
+ * focused window on GNOME; KDE offers it through KWin scripting over D-Bus
+ * and wlroots compositors through wlr-foreign-toplevel-management, neither
+ * of which this version implements. On Wayland the helper says so once
+ * ("unknown", with the reason) instead of guessing from Xwayland, which
+ * sees only X11 clients.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "session.h"
+#include "util.h"
+#include "version.h"
+
+#define DEFAULT_SOCKET "/run/actlog/session.sock"
+#define MAX_LINE 4096
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define HELLO_TIMEOUT_MS 3000
+
+struct helper {
+	const char *socket;
+	const char *display;
+	struct x11 *x;
+	const char *desktop;  /* "x11" or "wayland" */
+	char unknown[256];    /* Wayland: why the focus cannot be known */
+	int fd;		      /* actlogd, -1 while disconnected */
+	int titles;	      /* policy apps.titles */
+	uint64_t retry_at_ns; /* CLOCK_MONOTONIC: next connection attempt */
+	unsigned int backoff_ms;
+	char last_error[256]; /* logged once until it changes */
+	size_t in_len;
+	char in[MAX_LINE + 1];
+};
+
+static int send_json(struct helper *h, cJSON *o)
+{
+	char *txt = cJSON_PrintUnformatted(o);
+	size_t n;
+	int err;
+
+	if (!txt)
+		return -ENOMEM;
+	n = strlen(txt);
+	txt[n] = '\n';
+	err = 0;
+	if (send(h->fd, txt, n + 1, MSG_NOSIGNAL) != (ssize_t)(n + 1))
+		err = -EPIPE;
+	free(txt);
+	return err;
+}
+
+static int send_focus(struct helper *h)
+{
+	struct focus_info fi;
+	cJSON *o = cJSON_CreateObject();
+	int err;
+
+	cJSON_AddStringToObject(o, "type", "focus");
+	if (!h->x) {
+		cJSON_AddStringToObject(o, "source", h->desktop);
+		cJSON_AddNullToObject(o, "app");
+		cJSON_AddStringToObject(o, "unknown", h->unknown);
+	} else {
+		x11_focus(h->x, &fi);
+		cJSON_AddStringToObject(o, "source", fi.source);
+		if (fi.app[0]) {
+			cJSON_AddStringToObject(o, "app", fi.app);
+			cJSON_AddStringToObject(o, "instance", fi.instance);
+			if (fi.pid)
+				cJSON_AddNumberToObject(o, "pid", fi.pid);
+			/* titles are read only when allowed; sent only then too */
+			if (h->titles && fi.title[0])
+				cJSON_AddStringToObject(o, "title", fi.title);
+		} else {
+			cJSON_AddNullToObject(o, "app");
+		}
+	}
+	err = send_json(h, o);
+	cJSON_Delete(o);
+	return err;
+}
+
+static void disconnect(struct helper *h, const char *why)
+{
+	if (h->fd >= 0) {
+		close(h->fd);
+		h->fd = -1;
+	}
+	h->in_len = 0;
+	if (why && strcmp(why, h->last_error)) {
+		log_warn("%s; retrying with back-off", why);
+		snprintf(h->last_error, sizeof(h->last_error), "%s", why);
+	}
+	h->retry_at_ns = clock_ns(CLOCK_MONOTONIC) + (uint64_t)h->backoff_ms * NSEC_PER_MSEC;
+	h->backoff_ms = h->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : h->backoff_ms * 2;
+}
+
+/* Apply a policy object: apps.titles. */
+static void apply_policy(struct helper *h, const cJSON *p)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, "apps.titles");
+	int on;
+
+	if (!cJSON_IsBool(t))
+		return;
+	on = cJSON_IsTrue(t);
+	if (on == h->titles)
+		return;
+	h->titles = on;
+	log_info("window titles %s by policy", on ? "reported" : "not reported");
+	if (h->x)
+		x11_set_titles(h->x, on);
+}
+
+/* One message from actlogd; -errno when the connection must end. */
+static int on_message(struct helper *h, const char *line, size_t len, int *welcomed)
+{
+	cJSON *m = cJSON_ParseWithLength(line, len);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "type");
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "reason");
+	char why[300];
+	int err = 0;
+
+	if (!cJSON_IsString(t)) {
+		cJSON_Delete(m);
+		return 0; /* not for us */
+	}
+	if (!strcmp(t->valuestring, "refused")) {
+		snprintf(why, sizeof(why), "actlogd refused this helper: %s",
+			 cJSON_IsString(r) ? r->valuestring : "no reason given");
+		disconnect(h, why);
+		err = -EPERM;
+	} else if (!strcmp(t->valuestring, "welcome") || !strcmp(t->valuestring, "policy")) {
+		apply_policy(h, cJSON_GetObjectItemCaseSensitive(m, "policy"));
+		if (welcomed && !strcmp(t->valuestring, "welcome"))
+			*welcomed = 1;
+	}
+	cJSON_Delete(m);
+	return err;
+}
+
+/* Read what actlogd sent. -errno when disconnected. */
+static int read_socket(struct helper *h, int *welcomed)
+{
+	char *nl, *p;
+	ssize_t r;
+	int err;
+
+	r = recv(h->fd, h->in + h->in_len, MAX_LINE - h->in_len, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (r <= 0) {
+		disconnect(h, r == 0 ? "actlogd closed the connection" : strerror(errno));
+		return -EPIPE;
+	}
+	h->in_len += (size_t)r;
+	p = h->in;
+	while ((nl = memchr(p, '\n', h->in_len - (size_t)(p - h->in)))) {
+		err = on_message(h, p, (size_t)(nl - p), welcomed);
+		if (err)
+			return err;
+		p = nl + 1;
+	}
+	h->in_len -= (size_t)(p - h->in);
+	memmove(h->in, p, h->in_len);
+	if (h->in_len >= MAX_LINE) {
+		disconnect(h, "actlogd sent a line that is too long");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Connect, say hello, wait for the welcome (up to HELLO_TIMEOUT_MS), send
+ * the current focus. On failure, schedule the next attempt. */
+static void try_connect(struct helper *h)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct pollfd pfd;
+	char why[300];
+	const char *sid = getenv("XDG_SESSION_ID");
+	uint64_t deadline;
+	int welcomed = 0, r;
+	cJSON *o;
+
+	if (strlen(h->socket) >= sizeof(sa.sun_path)) {
+		disconnect(h, "socket path too long");
+		return;
+	}
+	strcpy(sa.sun_path, h->socket);
+	h->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (h->fd < 0 || connect(h->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(why, sizeof(why), "cannot reach actlogd at %s: %s", h->socket,
+			 strerror(errno));
+		disconnect(h, why);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", "hello");
+	cJSON_AddNumberToObject(o, "v", 1);
+	if (sid && *sid)
+		cJSON_AddStringToObject(o, "session", sid);
+	cJSON_AddStringToObject(o, "display", h->display ? h->display : "");
+	cJSON_AddStringToObject(o, "desktop", h->desktop);
+	if (h->x) {
+		struct focus_info fi;
+
+		x11_focus(h->x, &fi);
+		cJSON_AddStringToObject(o, "source", fi.source);
+		cJSON_AddStringToObject(o, "wm", x11_wm(h->x));
+	} else {
+		cJSON_AddStringToObject(o, "source", h->desktop);
+	}
+	r = send_json(h, o);
+	cJSON_Delete(o);
+	if (r) {
+		/* a refusal may be waiting to be read: it says why */
+		if (read_socket(h, &welcomed) < 0)
+			return;
+		disconnect(h, "actlogd closed the connection during hello");
+		return;
+	}
+	deadline = clock_ns(CLOCK_MONOTONIC) + HELLO_TIMEOUT_MS * NSEC_PER_MSEC;
+	while (!welcomed) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+
+		if (now >= deadline) {
+			disconnect(h, "actlogd did not answer the hello");
+			return;
+		}
+		pfd.fd = h->fd;
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1);
+		if (r < 0 && errno != EINTR) {
+			disconnect(h, strerror(errno));
+			return;
+		}
+		if (r > 0 && read_socket(h, &welcomed) < 0)
+			return; /* refused or closed: already scheduled */
+	}
+	log_notice("connected to actlogd at %s (titles %s)", h->socket, h->titles ? "on" : "off");
+	h->last_error[0] = '\0';
+	h->backoff_ms = BACKOFF_MIN_MS;
+	if (send_focus(h))
+		disconnect(h, "actlogd closed the connection");
+}
+
+/* Wayland: say honestly what the compositor lets us know. */
+static void wayland_reason(struct helper *h)
+{
+	const char *d = getenv("XDG_CURRENT_DESKTOP");
+
+	if (d && strstr(d, "GNOME"))
+		snprintf(h->unknown, sizeof(h->unknown),
+			 "wayland: GNOME Shell offers unprivileged clients no protocol that "
+			 "names the focused window (only a Shell extension could)");
+	else if (d && strstr(d, "KDE"))
+		snprintf(h->unknown, sizeof(h->unknown),
+			 "wayland: KWin names the active window only through KWin scripting "
+			 "over D-Bus, which this version does not use");
+	else if (d && (strstr(d, "sway") || strstr(d, "Hyprland") || strstr(d, "river") ||
+		       strstr(d, "labwc") || strstr(d, "wayfire")))
+		snprintf(h->unknown, sizeof(h->unknown),
+			 "wayland: the compositor offers wlr-foreign-toplevel-management, which "
+			 "this version does not implement");
+	else
+		snprintf(h->unknown, sizeof(h->unknown),
+			 "wayland: no focus protocol this version supports (desktop %s)",
+			 d && *d ? d : "unknown");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: actlog-session [OPTIONS]\n"
+		   "Reports the focused application of this graphical session to actlogd.\n"
+		   "Runs as the session's user (systemd user unit actlog-session.service).\n\n"
+		   "  -s, --socket PATH    actlogd's session socket (default " DEFAULT_SOCKET ")\n"
+		   "  -d, --display NAME   X display (default $DISPLAY)\n"
+		   "  -v, --verbose        debug logging\n"
+		   "  -V, --version        print the version\n"
+		   "  -h, --help           this help\n\n"
+		   "Exits 0 when the X session ends or on SIGTERM.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"socket", required_argument, NULL, 's'}, {"display", required_argument, NULL, 'd'},
+	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},	      {0},
+	};
+	static struct helper hs;
+	struct helper *h = &hs;
+	const char *type = getenv("XDG_SESSION_TYPE");
+	struct pollfd pfd[3];
+	sigset_t mask;
+	int c, n, r, sigfd, rc = 0, timeout;
+	uint64_t now;
+
+	log_init("actlog-session", LOG_LVL_INFO);
+	h->socket = DEFAULT_SOCKET;
+	h->display = getenv("DISPLAY");
+	h->fd = -1;
+	h->backoff_ms = BACKOFF_MIN_MS;
+	while ((c = getopt_long(argc, argv, "s:d:vVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			h->socket = optarg;
+			break;
+		case 'd':
+			h->display = optarg;
+			break;
+		case 'v':
+			log_init("actlog-session", LOG_LVL_DEBUG);
+			break;
+		case 'V':
+			printf("actlog-session %s\n", ACTLOG_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return 2;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sigfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	if ((type && !strcmp(type, "wayland")) ||
+	    (getenv("WAYLAND_DISPLAY") && (!type || strcmp(type, "x11")))) {
+		h->desktop = "wayland";
+		wayland_reason(h);
+		log_notice("focus unknown: %s", h->unknown);
+	} else {
+		h->desktop = "x11";
+		if (!h->display || !*h->display) {
+			log_err("no X display: DISPLAY is not set and no --display was given");
+			return 1;
+		}
+		r = x11_open(&h->x, h->display);
+		if (r) {
+			log_err("cannot open X display %s: %s", h->display, strerror(-r));
+			return 1;
+		}
+	}
+
+	try_connect(h);
+	for (;;) {
+		n = 0;
+		pfd[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+		if (h->x)
+			pfd[n++] = (struct pollfd){.fd = x11_fd(h->x), .events = POLLIN};
+		if (h->fd >= 0)
+			pfd[n++] = (struct pollfd){.fd = h->fd, .events = POLLIN};
+		timeout = -1;
+		if (h->fd < 0) {
+			now = clock_ns(CLOCK_MONOTONIC);
+			timeout = h->retry_at_ns > now
+				      ? (int)((h->retry_at_ns - now) / NSEC_PER_MSEC) + 1
+				      : 0;
+		}
+		r = poll(pfd, (nfds_t)n, timeout);
+		if (r < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP) {
+				log_info("signal %u: exiting", si.ssi_signo);
+				break;
+			}
+		}
+		if (h->x) {
+			/* events may already be queued by replies read elsewhere */
+			r = x11_dispatch(h->x);
+			if (r < 0) {
+				log_notice("the X connection closed: the session ended");
+				break;
+			}
+			if (r > 0 && h->fd >= 0 && send_focus(h))
+				disconnect(h, "actlogd closed the connection");
+		}
+		if (h->fd >= 0 && pfd[n - 1].fd == h->fd && pfd[n - 1].revents)
+			read_socket(h, NULL);
+		if (h->fd < 0 && clock_ns(CLOCK_MONOTONIC) >= h->retry_at_ns)
+			try_connect(h);
+	}
+	if (h->fd >= 0)
+		close(h->fd);
+	x11_close(h->x);
+	close(sigfd);
+	return rc;
+}

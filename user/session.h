@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * session.h - actlog-session's focus sources. user/session.c runs the
+ * helper (options, actlogd connection, event loop); user/session_x11.c
+ * follows the focused X11 window.
+ *
+ * X11: with an EWMH window manager, the root window's _NET_ACTIVE_WINDOW
+ * names the focused client; without one, XGetInputFocus (and the window
+ * under the pointer when focus is PointerRoot). Both are event-driven:
+ * PropertyNotify on the root and the focused window; FocusIn/EnterNotify on
+ * top-level windows without a window manager. No polling.
+ *
+ * Titles (_NET_WM_NAME, WM_NAME) are read only while the policy allows them.
+ */
+#ifndef ACTLOG_SESSION_H
+#define ACTLOG_SESSION_H
+
+#include <stdint.h>
+
+#define SESSION_APP_LEN 128
+#define SESSION_TITLE_LEN 256
+
+struct focus_info {
+	char source[32];		/* "x11-ewmh", "x11-input-focus" */
+	char app[SESSION_APP_LEN];	/* WM_CLASS class; "" nothing focused */
+	char instance[SESSION_APP_LEN]; /* WM_CLASS instance */
+	uint32_t pid;			/* _NET_WM_PID, 0 unknown */
+	char title[SESSION_TITLE_LEN];	/* "" unless titles are on */
+};
+
+struct x11;
+
+/* Connect to display (NULL: $DISPLAY), find the window manager and the
+ * current focus. 0 or -errno (-ECONNREFUSED: no X server there). */
+int x11_open(struct x11 **out, const char *display);
+int x11_fd(const struct x11 *x);
+/* Handle every queued event. 1 when the focus (or what is reported of it)
+ * changed, 0 when not, -EPIPE when the X connection is gone (the session
+ * ended). */
+int x11_dispatch(struct x11 *x);
+/* The current focus. */
+void x11_focus(const struct x11 *x, struct focus_info *fi);
+/* Read titles (on) or stop reading them. 1 when the focus info changed. */
+int x11_set_titles(struct x11 *x, int on);
+/* The EWMH window manager's name, "" without one. */
+const char *x11_wm(const struct x11 *x);
+void x11_close(struct x11 *x);
+
+#endif /* ACTLOG_SESSION_H */
