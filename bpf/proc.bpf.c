@@ -7,7 +7,8 @@
  * where the kernel has them, classic tracepoints (tp/) otherwise; userspace
  * enables one pair before load. Threads are filtered here: exec is per
  * process, exit is reported once, by the last thread of the group. Every
- * failed ring-buffer reservation is counted in `drops`.
+ * failed ring-buffer reservation is counted in `drops`. Exit events are
+ * shorter than exec events (PROC_EXIT_SIZE: no exe).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,8 +21,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22); /* 4 MiB: ~12k events of slack */
+	__uint(max_entries, PROC_RING_BYTES);
 } events SEC(".maps");
+
+/* When userspace was last woken (CLOCK_BOOTTIME ns); see wake_flags(). */
+__u64 last_wake_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -37,6 +41,24 @@ static __always_inline void count_drop(void)
 
 	if (d)
 		(*d)++;
+}
+
+/*
+ * Wake userspace for an event only when it has not been woken for
+ * PROC_WAKE_NS, or when PROC_WAKE_BYTES are waiting; otherwise the event
+ * waits for the drain that userspace runs PROC_WAKE_NS after each batch it
+ * read (user/proc.c). A burst of execs then costs a few wake-ups a second
+ * instead of one per event, and a quiet machine costs none. Races between
+ * CPUs on last_wake_ns only cause an extra wake-up.
+ */
+static __always_inline __u64 wake_flags(__u64 now)
+{
+	if (now - last_wake_ns >= PROC_WAKE_NS ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= PROC_WAKE_BYTES) {
+		last_wake_ns = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_common(struct proc_record *e, struct task_struct *p, __u32 kind)
@@ -71,7 +93,7 @@ static __always_inline int emit_exec(struct task_struct *p, const char *filename
 	} else if (n == sizeof(e->exe)) {
 		e->flags |= PROC_F_EXE_TRUNCATED;
 	}
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(e->ts_ns));
 	return 0;
 }
 
@@ -84,7 +106,8 @@ static __always_inline int emit_exit(struct task_struct *p)
 	 * do_exit() has already decremented signal->live at this point */
 	if (BPF_CORE_READ(sig, live.counter) != 0)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	/* an exit has no exe: its event stops before the field */
+	e = bpf_ringbuf_reserve(&events, PROC_EXIT_SIZE, 0);
 	if (!e) {
 		count_drop();
 		return 0;
@@ -94,8 +117,7 @@ static __always_inline int emit_exit(struct task_struct *p)
 	/* CPU of this thread plus what exited threads left in signal_struct */
 	e->cpu_ns = BPF_CORE_READ(p, utime) + BPF_CORE_READ(p, stime) + BPF_CORE_READ(sig, utime) +
 		    BPF_CORE_READ(sig, stime);
-	e->exe[0] = '\0';
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(e->ts_ns));
 	return 0;
 }
 

@@ -53,6 +53,7 @@
 #define SPOOL_MAX_RECORD (1u << 20)
 #define SPOOL_DEFAULT_SEGMENT_BYTES (1ull << 20)
 #define SPOOL_DEFAULT_MAX_BYTES (256ull << 20)
+#define SPOOL_DEFER_BYTES (256u << 10) /* deferred frames written at the latest at this size */
 
 /* Results of spool_decode(). */
 enum spool_rec {
@@ -95,6 +96,7 @@ struct spool_stats {
 	uint64_t dropped_bytes;	  /* their framed bytes */
 	uint64_t corrupt_records; /* damaged frames (or damaged tails of older segments) skipped */
 	uint64_t truncated_bytes; /* torn/damaged tail bytes cut off the last segment */
+	uint64_t failed_records;  /* deferred records lost because their write failed */
 };
 
 struct spool;
@@ -143,6 +145,20 @@ int spool_close(struct spool *s);
  * the record is left in the segment) or of starting a new segment.
  */
 int spool_append(struct spool *s, const void *payload, size_t len, uint64_t ts_ms);
+
+/*
+ * Deferred appends, for bursts. After spool_defer(s, 1), spool_append()
+ * frames each record into a memory buffer of s instead of writing it; the
+ * buffer is written to the active segment with one write() by
+ * spool_defer(s, 0), by spool_sync() and spool_close(), and by
+ * spool_append() itself before a record that would not fit beside it in the
+ * segment or the buffer (SPOOL_DEFER_BYTES). Deferred records are not yet on
+ * disk: a crash of the process loses them, as it loses events not yet read.
+ * When such a write fails, the segment is cut back, its records are counted
+ * in failed_records and the call that wrote returns -errno. spool_defer()
+ * returns 0 or that -errno (when turning deferral off).
+ */
+int spool_defer(struct spool *s, int on);
 
 /*
  * fdatasync the active segment when something was appended since the last

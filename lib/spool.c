@@ -46,6 +46,11 @@ struct spool {
 	int dirty;     /* appended since the last fdatasync */
 	int dir_dirty; /* segments created or deleted since the last dir fsync */
 	int rotate;    /* active segment has a torn tail we could not cut: start anew */
+	int defer;     /* spool_defer(): appends collect in wbuf */
+	uint8_t *wbuf; /* deferred frames, for the active segment */
+	size_t wlen, wcap;
+	uint64_t wrecs, wfirst_ts; /* records in wbuf, ts_ms of the first */
+	uint64_t failed_records;   /* deferred records whose write failed */
 };
 
 /*
@@ -680,6 +685,7 @@ static void spool_free(struct spool *s)
 		close(s->dirfd);
 	free(s->segs);
 	free(s->frame);
+	free(s->wbuf);
 	free(s);
 }
 
@@ -758,6 +764,101 @@ int spool_close(struct spool *s)
 	return err;
 }
 
+/* Enforce the size cap after an append. */
+static void enforce_cap(struct spool *s)
+{
+	while (s->bytes > s->max_bytes && s->nsegs > 1)
+		if (drop_oldest(s) < 0)
+			break;
+}
+
+/*
+ * Write the deferred frames to the active segment with one write(). On
+ * failure the segment is cut back and the records are counted in
+ * failed_records. 0 or -errno.
+ */
+static int flush_deferred(struct spool *s)
+{
+	struct seg_info *g = &s->segs[s->nsegs - 1];
+	uint64_t n = s->wrecs, len = s->wlen;
+	int err;
+
+	if (!len)
+		return 0;
+	s->wlen = 0;
+	s->wrecs = 0;
+	s->dirty = 1;
+	err = write_all(s->fd, s->wbuf, (size_t)len);
+	if (err) {
+		if (ftruncate(s->fd, (off_t)g->size) < 0)
+			s->rotate = 1;
+		s->failed_records += n;
+		return err;
+	}
+	if (!g->records)
+		g->first_ts = s->wfirst_ts;
+	g->size += len;
+	g->records += n;
+	s->bytes += len;
+	s->records += n;
+	s->pending += n;
+	enforce_cap(s);
+	return 0;
+}
+
+/* spool_append() while deferring: frame into wbuf. */
+static int append_deferred(struct spool *s, const void *payload, size_t len, uint64_t ts_ms)
+{
+	size_t size = SPOOL_FRAME_HDR + len;
+	struct seg_info *g = &s->segs[s->nsegs - 1];
+	ssize_t n;
+	int err;
+
+	/* what is collected goes into the active segment: write it first when
+	 * this record would not fit beside it, or when the buffer is full */
+	if (s->wlen &&
+	    (g->size + s->wlen + size > s->segment_bytes || s->wlen + size > SPOOL_DEFER_BYTES)) {
+		err = flush_deferred(s);
+		if (err)
+			return err;
+	}
+	if (s->rotate || (g->size && g->size + size > s->segment_bytes)) {
+		err = new_segment(s, g->seq + 1);
+		if (err)
+			return err;
+	}
+	if (s->wlen + size > s->wcap) {
+		size_t cap =
+		    s->wlen + size > SPOOL_DEFER_BYTES ? s->wlen + size : SPOOL_DEFER_BYTES;
+		uint8_t *nb = realloc(s->wbuf, cap);
+
+		if (!nb)
+			return -ENOMEM;
+		s->wbuf = nb;
+		s->wcap = cap;
+	}
+	n = spool_encode(s->wbuf + s->wlen, s->wcap - s->wlen, payload, len, ts_ms);
+	if (n < 0)
+		return (int)n;
+	if (!s->wrecs)
+		s->wfirst_ts = ts_ms;
+	s->wlen += (size_t)n;
+	s->wrecs++;
+	return 0;
+}
+
+int spool_defer(struct spool *s, int on)
+{
+	int err = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (!on)
+		err = flush_deferred(s);
+	s->defer = on;
+	return err;
+}
+
 int spool_append(struct spool *s, const void *payload, size_t len, uint64_t ts_ms)
 {
 	struct seg_info *g;
@@ -770,6 +871,8 @@ int spool_append(struct spool *s, const void *payload, size_t len, uint64_t ts_m
 		return -EMSGSIZE;
 	if (!ts_ms)
 		ts_ms = clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC;
+	if (s->defer)
+		return append_deferred(s, payload, len, ts_ms);
 	if (SPOOL_FRAME_HDR + len > s->frame_cap) {
 		uint8_t *nf = realloc(s->frame, SPOOL_FRAME_HDR + len);
 
@@ -803,16 +906,19 @@ int spool_append(struct spool *s, const void *payload, size_t len, uint64_t ts_m
 	s->bytes += (uint64_t)n;
 	s->records++;
 	s->pending++;
-	while (s->bytes > s->max_bytes && s->nsegs > 1)
-		if (drop_oldest(s) < 0)
-			break;
+	enforce_cap(s);
 	return 0;
 }
 
 int spool_sync(struct spool *s)
 {
+	int err;
+
 	if (!s)
 		return -EINVAL;
+	err = flush_deferred(s);
+	if (err)
+		return err;
 	if (s->dirty) {
 		if (fdatasync(s->fd) < 0)
 			return -errno;
@@ -845,6 +951,7 @@ void spool_stats(const struct spool *s, struct spool_stats *st)
 	st->dropped_bytes = s->dropped_bytes;
 	st->corrupt_records = s->corrupt_records;
 	st->truncated_bytes = s->truncated_bytes;
+	st->failed_records = s->failed_records;
 }
 
 void spool_cursor(const struct spool *s, struct spool_pos *pos)

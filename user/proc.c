@@ -3,12 +3,20 @@
  * proc.c - userspace side of bpf/proc.bpf.c: load the exec/exit programs
  * (tp_btf/ first, tp/ when the kernel refuses BTF tracepoints), attach, and
  * hand every ring-buffer event to the caller's callback.
+ *
+ * Wake-ups: the kernel wakes us for the first event after a quiet spell and
+ * when the ring fills (bpf/proc.bpf.c, wake_flags()); the events between
+ * wait for a one-shot drain timer armed PROC_WAKE_NS after every dispatch
+ * that found events. The fd the caller polls is an epoll set of the ring
+ * and that timer.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -24,15 +32,23 @@ struct proc_bpf {
 	proc_cb cb;
 	void *ctx;
 	int ncpu;
+	int epfd; /* the ring's map fd and tfd */
+	int tfd;  /* drain timer, CLOCK_MONOTONIC, one-shot */
 };
 
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct proc_bpf *s = ctx;
+	struct proc_record r;
 
-	if (len < sizeof(struct proc_record))
-		return 0;
-	s->cb(data, s->ctx);
+	if (len >= sizeof(r)) {
+		s->cb(data, s->ctx);
+	} else if (len >= PROC_EXIT_SIZE) {
+		/* a short (exit) event: the rest reads as empty */
+		memcpy(&r, data, len);
+		memset((char *)&r + len, 0, sizeof(r) - len);
+		s->cb(&r, s->ctx);
+	}
 	return 0;
 }
 
@@ -82,6 +98,7 @@ int proc_bpf_open(struct proc_bpf **out, proc_cb cb, void *ctx, const char **var
 		return -ENOMEM;
 	s->cb = cb;
 	s->ctx = ctx;
+	s->epfd = s->tfd = -1;
 	s->ncpu = libbpf_num_possible_cpus();
 	if (s->ncpu <= 0) {
 		err = -EINVAL;
@@ -103,6 +120,21 @@ int proc_bpf_open(struct proc_bpf **out, proc_cb cb, void *ctx, const char **var
 		err = -errno;
 		goto fail;
 	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->epfd < 0 || s->tfd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	{
+		struct epoll_event ev = {.events = EPOLLIN};
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, bpf_map__fd(s->skel->maps.events), &ev) < 0 ||
+		    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->tfd, &ev) < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
 	*out = s;
 	return 0;
 fail:
@@ -112,14 +144,24 @@ fail:
 
 int proc_bpf_fd(const struct proc_bpf *s)
 {
-	return ring_buffer__epoll_fd(s->rb);
+	return s->epfd;
 }
 
 int proc_bpf_dispatch(struct proc_bpf *s)
 {
-	int n = ring_buffer__consume(s->rb);
+	struct itimerspec its = {.it_value = {.tv_sec = PROC_WAKE_NS / 1000000000ULL,
+					      .tv_nsec = PROC_WAKE_NS % 1000000000ULL}};
+	uint64_t ticks;
+	int n;
 
-	return n < 0 ? n : 0;
+	(void)!read(s->tfd, &ticks, sizeof(ticks)); /* EAGAIN when it did not fire */
+	n = ring_buffer__consume(s->rb);
+	if (n < 0)
+		return n;
+	/* events came: look again later for those that did not wake us */
+	if (n > 0 && timerfd_settime(s->tfd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
 }
 
 uint64_t proc_bpf_drops(struct proc_bpf *s)
@@ -140,6 +182,10 @@ void proc_bpf_close(struct proc_bpf *s)
 {
 	if (!s)
 		return;
+	if (s->tfd >= 0)
+		close(s->tfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
 	ring_buffer__free(s->rb);
 	proc_skel__destroy(s->skel);
 	free(s);
