@@ -16,7 +16,7 @@
 #define CONF_PATH_MAX 256
 /* where .desktop files are looked for, first match wins (XDG_DATA_DIRS order) */
 #define CONF_DESKTOP_DIRS                                                                          \
-	"/usr/local/share/applications:/usr/share/applications:"                                  \
+	"/usr/local/share/applications:/usr/share/applications:"                                   \
 	"/var/lib/flatpak/exports/share/applications:/var/lib/snapd/desktop/applications"
 
 enum src_choice {
