@@ -179,6 +179,21 @@ static void emit(struct agent *a, char *json, int64_t ts_ms)
 	spool_arm_sync(a);
 }
 
+/* spool_defer() under the spool lock; a failed write is logged here. */
+static void spool_defer_locked(struct agent *a, int on)
+{
+	struct spool_stats ss;
+	int err;
+
+	pthread_mutex_lock(&a->spool_lock);
+	err = spool_defer(a->spool, on);
+	spool_stats(a->spool, &ss);
+	pthread_mutex_unlock(&a->spool_lock);
+	if (err)
+		log_err("spool append: %s (%" PRIu64 " records lost so far)", strerror(-err),
+			ss.failed_records);
+}
+
 static int read_input(struct agent *a, struct input_state *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -859,10 +874,13 @@ static int run(struct agent *a)
 				break;
 			case TAG_PROC:
 				a->boot_off = boot_to_unix_ns();
+				/* the records of one wake-up go to disk with one write */
+				spool_defer_locked(a, 1);
 				err = a->pr_bpf ? proc_bpf_dispatch(a->pr_bpf)
 						: proc_netlink_dispatch(a->pr_nl);
 				if (err)
 					log_warn("process events: %s", strerror(-err));
+				spool_defer_locked(a, 0);
 				break;
 			case TAG_INPUT:
 				err = input_evdev_dispatch(a->in_evdev);
