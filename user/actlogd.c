@@ -344,6 +344,13 @@ static void open_seat(struct agent *a)
 	seat_record_ctx(a->seat, &a->rctx);
 }
 
+/* For the session socket: session helpers of this uid are accepted. */
+static int64_t seat_active_uid(void *ctx, const char **by)
+{
+	*by = seat_source_name(ctx);
+	return seat_uid(ctx);
+}
+
 static void emit_cb(char *json, int64_t ts_ms, void *ctx)
 {
 	emit(ctx, json, ts_ms);
@@ -865,6 +872,7 @@ static int run(struct agent *a)
 				if (err < 0)
 					log_warn("active user: %s", strerror(-err));
 				seat_record_ctx(a->seat, &a->rctx);
+				apps_user_changed(a->apps);
 				break;
 			case TAG_SYSINFO:
 				sysinfo_mon_dispatch(a->si);
@@ -1227,6 +1235,8 @@ int main(int argc, char **argv)
 	{
 		struct apps_opts ao = {.session_socket = a->conf.session_socket,
 				       .session_uid = a->conf.session_uid,
+				       .active_uid = a->seat ? seat_active_uid : NULL,
+				       .active_ctx = a->seat,
 				       .desktop_dirs = a->conf.desktop_dirs};
 
 		err = apps_open(&a->apps, &ao);

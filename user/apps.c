@@ -462,7 +462,10 @@ char *apps_interval_close(struct apps *a, const struct record_ctx *rc, int64_t s
 int apps_open(struct apps **out, const struct apps_opts *o)
 {
 	struct sessd_hooks h = {.focus = on_focus, .gone = on_gone};
-	struct sessd_opts so = {.path = o->session_socket, .session_uid = o->session_uid};
+	struct sessd_opts so = {.path = o->session_socket,
+				.session_uid = o->session_uid,
+				.active_uid = o->active_uid,
+				.active_ctx = o->active_ctx};
 	struct top_entry top[APPS_TOP_N];
 	unsigned int i, n;
 	struct apps *a;
@@ -530,6 +533,12 @@ void apps_policy(struct apps *a, const cJSON *cfg)
 		return;
 	sessd_set_titles(a->sd, cJSON_IsTrue(v));
 	log_notice("policy: window titles %s", cJSON_IsTrue(v) ? "recorded" : "not recorded");
+}
+
+void apps_user_changed(struct apps *a)
+{
+	if (a)
+		sessd_recheck(a->sd);
 }
 
 void apps_reload(struct apps *a)

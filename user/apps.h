@@ -34,8 +34,11 @@
 
 struct apps_opts {
 	const char *session_socket; /* path of the session socket */
-	int64_t session_uid;	    /* -1: logind's active seat0 user */
-	const char *desktop_dirs;   /* ':'-separated .desktop directories */
+	int64_t session_uid;	    /* >= 0: helpers of this uid; -1: of the active user */
+	/* the active user's uid (-1 nobody) and its source; NULL: logind */
+	int64_t (*active_uid)(void *ctx, const char **by);
+	void *active_ctx;
+	const char *desktop_dirs; /* ':'-separated .desktop directories */
 };
 
 struct apps;
@@ -54,6 +57,8 @@ char *apps_interval_close(struct apps *a, const struct record_ctx *rc, int64_t s
 			  int64_t end_ms, uint32_t interval_s);
 /* Apply the effective policy (flat dotted keys): apps.titles. */
 void apps_policy(struct apps *a, const cJSON *cfg);
+/* The active user changed: helpers of anyone else are closed. */
+void apps_user_changed(struct apps *a);
 /* SIGHUP: scan the .desktop directories again (logs the count). */
 void apps_reload(struct apps *a);
 /* Add "session" (helpers, focus) and "apps" (CPU table) objects to status. */

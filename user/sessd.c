@@ -36,6 +36,8 @@ struct sessd {
 	int epfd, lfd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int64_t session_uid;
+	sessd_active_uid_fn active_uid;
+	void *active_ctx;
 	int titles;
 	uint64_t refused, accepted;
 	uint64_t last_refusal_log_ns;
@@ -46,16 +48,26 @@ struct sessd {
 
 /*
  * The uid whose helpers may report: --session-uid when given, else the user
- * of the active session on seat0 as logind says. 0, or -ENOENT when there is
- * none (no logind, nobody logged in on seat0); *by names the rule.
+ * of the active graphical session (the tracker's, or logind's seat0). 0, or
+ * -ENOENT when there is none (nobody at the seat, no logind); *by names the
+ * rule.
  */
 static int allowed_uid(const struct sessd *s, uid_t *uid, const char **by)
 {
+	int64_t u;
 	int r;
 
 	if (s->session_uid >= 0) {
 		*uid = (uid_t)s->session_uid;
 		*by = "session_uid";
+		return 0;
+	}
+	if (s->active_uid) {
+		*by = "active user";
+		u = s->active_uid(s->active_ctx, by);
+		if (u < 0)
+			return -ENOENT;
+		*uid = (uid_t)u;
 		return 0;
 	}
 	*by = "logind seat0";
@@ -155,6 +167,8 @@ int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sess
 		return -ENOMEM;
 	s->lfd = -1;
 	s->session_uid = o->session_uid;
+	s->active_uid = o->active_uid;
+	s->active_ctx = o->active_ctx;
 	s->hooks = *h;
 	strcpy(s->path, o->path);
 	strcpy(sa.sun_path, o->path);
@@ -222,8 +236,9 @@ static void do_accept(struct sessd *s)
 		}
 		if (allowed_uid(s, &ok_uid, &by) < 0) {
 			refuse_fd(s, fd, cred.pid, cred.uid,
-				  "no active graphical session on seat0 (logind has none; "
-				  "actlogd --session-uid names the user where logind is absent)");
+				  "no active graphical session (nobody at seat0; actlogd "
+				  "--session-uid names the user where neither logind nor utmp "
+				  "can tell)");
 			close(fd);
 			continue;
 		}

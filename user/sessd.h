@@ -6,8 +6,9 @@
  * mode 0666 and every peer is checked with SO_PEERCRED instead:
  *
  *  - a peer is accepted only when its uid is the allowed one: the user of
- *    the active session on seat0 (logind), or the uid given with
- *    --session-uid (containers and tests without logind). Others get
+ *    the active graphical session (actlogd's active-user tracker,
+ *    user/seat.c: logind's seat0, or utmp without logind), or the uid given
+ *    with --session-uid (containers and tests). Others get
  *    {"type":"refused","reason":...}, are closed, logged (at most once a
  *    second) and counted;
  *  - the hello may name a logind session id, which must belong to the peer.
@@ -62,9 +63,17 @@ struct sessd_hooks {
 	void *ctx;
 };
 
+/* The uid of the active graphical session's user, or -1 for nobody; *by
+ * names where that comes from ("logind", "utmp"). */
+typedef int64_t (*sessd_active_uid_fn)(void *ctx, const char **by);
+
 struct sessd_opts {
 	const char *path;    /* socket path; its directory must exist */
-	int64_t session_uid; /* -1: logind's active seat0 user */
+	int64_t session_uid; /* >= 0: this uid, whoever is active */
+	/* else the active user: active_uid(active_ctx), or logind's seat0
+	 * when active_uid is NULL */
+	sessd_active_uid_fn active_uid;
+	void *active_ctx;
 };
 
 struct sessd;
