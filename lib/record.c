@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -73,6 +74,130 @@ char *record_activity(const struct record_ctx *c, int64_t start_ms, int64_t end_
 	return record_finish(o);
 }
 
+/*
+ * A small JSON writer for the process record, the one record built per event
+ * (exec and exit): it writes into one buffer, with no tree, no allocation per
+ * field and no floating-point formatting, and gives the same document as the
+ * cJSON builders do. Callers keep within the buffer's size, which is sized
+ * for the longest record (PROC_RECORD_MAX).
+ */
+struct jw {
+	char *p; /* next byte */
+	char *end;
+	int first;
+};
+
+#define PROC_RECORD_MAX 2048
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	if ((size_t)(w->end - w->p) < n) {
+		w->p = w->end; /* cannot happen: PROC_RECORD_MAX covers every field */
+		return;
+	}
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	if (!w->first)
+		jw_raw(w, ",", 1);
+	w->first = 0;
+	jw_raw(w, "\"", 1);
+	jw_raw(w, k, strlen(k));
+	jw_raw(w, "\":", 2);
+}
+
+/* s as a JSON string: quotes, backslashes and control bytes escaped the way
+ * cJSON does (s is valid UTF-8, utf8_clean'ed, or a trusted constant). */
+static void jw_str(struct jw *w, const char *k, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	char esc[6];
+
+	jw_key(w, k);
+	jw_raw(w, "\"", 1);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		size_t n = 2;
+
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		jw_raw(w, run, (size_t)(s - run));
+		run = s + 1;
+		esc[0] = '\\';
+		switch (ch) {
+		case '"':
+		case '\\':
+			esc[1] = (char)ch;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 15];
+			n = 6;
+		}
+		jw_raw(w, esc, n);
+	}
+	jw_raw(w, run, (size_t)(s - run));
+	jw_raw(w, "\"", 1);
+}
+
+static void jw_lit(struct jw *w, const char *k, const char *lit)
+{
+	jw_key(w, k);
+	jw_raw(w, lit, strlen(lit));
+}
+
+static void jw_i64(struct jw *w, const char *k, int64_t v)
+{
+	char buf[24], *q = buf + sizeof(buf);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do
+		*--q = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--q = '-';
+	jw_key(w, k);
+	jw_raw(w, q, (size_t)(buf + sizeof(buf) - q));
+}
+
+/* ns as seconds, exactly: "2", "0.5", "0.000001234" (no exponent). */
+static void jw_ns_as_s(struct jw *w, const char *k, uint64_t ns)
+{
+	char frac[10];
+	uint64_t f = ns % NSEC_PER_SEC;
+	int n = 9;
+
+	jw_i64(w, k, (int64_t)(ns / NSEC_PER_SEC));
+	if (!f)
+		return;
+	for (int i = 8; i >= 0; i--, f /= 10)
+		frac[i + 1] = (char)('0' + f % 10);
+	while (frac[n] == '0')
+		n--;
+	frac[0] = '.';
+	jw_raw(w, frac, (size_t)n + 1);
+}
+
 char *record_process(const struct record_ctx *c, const struct proc_record *p,
 		     int64_t boot_to_unix_ns)
 {
@@ -80,52 +205,67 @@ char *record_process(const struct record_ctx *c, const struct proc_record *p,
 	int64_t ts_ms = ((int64_t)p->ts_ns + boot_to_unix_ns) / (int64_t)NSEC_PER_MSEC;
 	int64_t start_ms = ((int64_t)p->start_ns + boot_to_unix_ns) / (int64_t)NSEC_PER_MSEC;
 	int status = p->exit_code;
-	cJSON *o;
+	char *out = malloc(PROC_RECORD_MAX);
+	struct jw w = {.p = out, .end = out + PROC_RECORD_MAX - 2, .first = 1};
 
-	o = record_new(c, "process", ts_ms);
-	if (!o)
+	if (!out)
 		return NULL;
-	cJSON_AddStringToObject(o, "event", p->kind == PROC_EXIT ? "exit" : "exec");
-	cJSON_AddNumberToObject(o, "pid", p->pid);
-	cJSON_AddNumberToObject(o, "ppid", p->ppid);
+	jw_raw(&w, "{", 1);
+	/* the head, as record_new() writes it */
+	jw_str(&w, "type", "process");
+	jw_str(&w, "ts", rfc3339_ms(ts_ms, ts));
+	jw_i64(&w, "v", RECORD_VERSION);
+	jw_str(&w, "host_id", c->host_id ? c->host_id : "");
+	if (c->user) {
+		jw_str(&w, "user", c->user);
+	} else {
+		jw_lit(&w, "user", "null");
+		if (c->session)
+			jw_str(&w, "session", c->session);
+	}
+	jw_str(&w, "event", p->kind == PROC_EXIT ? "exit" : "exec");
+	jw_i64(&w, "pid", p->pid);
+	jw_i64(&w, "ppid", p->ppid);
 	if (p->uid == PROC_UID_UNKNOWN)
-		cJSON_AddNullToObject(o, "uid");
+		jw_lit(&w, "uid", "null");
 	else
-		cJSON_AddNumberToObject(o, "uid", p->uid);
+		jw_i64(&w, "uid", p->uid);
 	utf8_clean(buf, sizeof(buf), p->comm, sizeof(p->comm));
 	if (buf[0])
-		cJSON_AddStringToObject(o, "comm", buf);
+		jw_str(&w, "comm", buf);
 	else
-		cJSON_AddNullToObject(o, "comm");
+		jw_lit(&w, "comm", "null");
 	if (p->kind == PROC_EXEC) {
 		if (p->flags & PROC_F_EXE_UNKNOWN) {
-			cJSON_AddNullToObject(o, "exe");
+			jw_lit(&w, "exe", "null");
 		} else {
 			utf8_clean(buf, sizeof(buf), p->exe, sizeof(p->exe));
-			cJSON_AddStringToObject(o, "exe", buf);
+			jw_str(&w, "exe", buf);
 		}
 		if (p->flags & PROC_F_EXE_TRUNCATED)
-			cJSON_AddTrueToObject(o, "exe_truncated");
+			jw_lit(&w, "exe_truncated", "true");
 	}
 	if (p->start_ns)
-		cJSON_AddStringToObject(o, "start", rfc3339_ms(start_ms, ts));
+		jw_str(&w, "start", rfc3339_ms(start_ms, ts));
 	if (p->kind == PROC_EXIT) {
 		if (WIFSIGNALED(status)) {
-			cJSON_AddNumberToObject(o, "exit_code", 128 + WTERMSIG(status));
-			cJSON_AddNumberToObject(o, "signal", WTERMSIG(status));
+			jw_i64(&w, "exit_code", 128 + WTERMSIG(status));
+			jw_i64(&w, "signal", WTERMSIG(status));
 			if (WCOREDUMP(status))
-				cJSON_AddTrueToObject(o, "core_dumped");
+				jw_lit(&w, "core_dumped", "true");
 		} else {
-			cJSON_AddNumberToObject(o, "exit_code", WEXITSTATUS(status));
+			jw_i64(&w, "exit_code", WEXITSTATUS(status));
 		}
 		if (p->flags & PROC_F_CPU_UNKNOWN)
-			cJSON_AddNullToObject(o, "cpu_s");
+			jw_lit(&w, "cpu_s", "null");
 		else
-			cJSON_AddNumberToObject(o, "cpu_s", (double)p->cpu_ns / 1e9);
+			jw_ns_as_s(&w, "cpu_s", p->cpu_ns);
 		if (p->start_ns && p->ts_ns >= p->start_ns)
-			cJSON_AddNumberToObject(o, "run_s", (double)(p->ts_ns - p->start_ns) / 1e9);
+			jw_ns_as_s(&w, "run_s", p->ts_ns - p->start_ns);
 	}
-	return record_finish(o);
+	jw_raw(&w, "}", 1);
+	*w.p = '\0';
+	return out;
 }
 
 char *record_agent(const struct record_ctx *c, int64_t ts_ms, const struct agent_info *a)

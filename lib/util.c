@@ -19,6 +19,11 @@ uint64_t clock_ns(clockid_t id)
 
 char *rfc3339_ms(int64_t unix_ms, char *buf)
 {
+	/* records come in bursts within one second: keep the formatted second
+	 * of the last call (per thread) and only add the milliseconds */
+	static __thread time_t cached_secs = -1;
+	static __thread char cached[RFC3339_LEN];
+	static __thread size_t cached_len;
 	time_t secs = (time_t)(unix_ms / 1000);
 	int ms = (int)(unix_ms % 1000);
 	struct tm tm;
@@ -27,13 +32,27 @@ char *rfc3339_ms(int64_t unix_ms, char *buf)
 		ms += 1000;
 		secs -= 1;
 	}
-	char tmp[96];
+	if (secs != cached_secs || !cached_len) {
+		char tmp[96];
+		int n;
 
-	gmtime_r(&secs, &tm);
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	tmp[RFC3339_LEN - 1] = '\0';
-	memcpy(buf, tmp, RFC3339_LEN);
+		gmtime_r(&secs, &tm);
+		n = snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		if (n < 0)
+			n = 0;
+		/* room for ".mmmZ" and the NUL */
+		cached_len = (size_t)n < RFC3339_LEN - 6 ? (size_t)n : RFC3339_LEN - 6;
+		memcpy(cached, tmp, cached_len);
+		cached_secs = secs;
+	}
+	memcpy(buf, cached, cached_len);
+	buf[cached_len] = '.';
+	buf[cached_len + 1] = (char)('0' + ms / 100);
+	buf[cached_len + 2] = (char)('0' + ms / 10 % 10);
+	buf[cached_len + 3] = (char)('0' + ms % 10);
+	buf[cached_len + 4] = 'Z';
+	buf[cached_len + 5] = '\0';
 	return buf;
 }
 
