@@ -233,6 +233,22 @@ static void print_session(const cJSON *s)
 		       str(f, "class"), num(f, "pid"), human_secs(num(f, "for_s"), b1, sizeof(b1)));
 }
 
+/* The active user of seat0, and the sysinfo schedule. */
+static void print_user(const cJSON *s)
+{
+	const cJSON *u = cJSON_GetObjectItem(s, "active_user");
+	char b1[32], b2[32];
+
+	if (lookup(s, "sources.user"))
+		printf("user:      %s (%s: %s)\n", cJSON_IsString(u) ? u->valuestring : "none",
+		       str(s, "sources.user"), str(s, "sources.user_detail"));
+	if (cJSON_IsNumber(lookup(s, "sysinfo.next_in_s")))
+		printf("sysinfo:   every %s, %.0f records, last %s, next in %s\n",
+		       human_secs(num(s, "sysinfo.interval_s"), b1, sizeof(b1)),
+		       num(s, "sysinfo.records"), str(s, "sysinfo.last"),
+		       human_secs(num(s, "sysinfo.next_in_s"), b2, sizeof(b2)));
+}
+
 static void print_status(const cJSON *s)
 {
 	char b1[32], b2[32];
@@ -245,6 +261,7 @@ static void print_status(const cJSON *s)
 		printf(", %.0f devices", num(s, "sources.input_devices"));
 	printf("\n           processes %s (%s)\n", str(s, "sources.proc"),
 	       str(s, "sources.proc_detail"));
+	print_user(s);
 	printf("interval:  %.0f s, started %s (%s ago)\n", num(s, "interval.seconds"),
 	       str(s, "interval.start"), human_secs(num(s, "interval.elapsed_s"), b1, sizeof(b1)));
 	print_counts(lookup(s, "interval.counts"), "           ");

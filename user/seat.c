@@ -186,9 +186,10 @@ static void read_state(const struct seat *s, struct seat_state *st)
 
 static int watch_file(struct seat *s)
 {
+	/* IN_CLOSE_WRITE, not IN_MODIFY: a writer that truncates and rewrites
+	 * the file is read once, when it is done, not half-way */
 	s->wd_file = inotify_add_watch(s->ino, s->utmp_path,
-				       IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF |
-					   IN_MOVE_SELF);
+				       IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF);
 	return s->wd_file < 0 && errno != ENOENT ? -errno : 0;
 }
 

@@ -12,8 +12,10 @@
  *  - utmp (/run/utmp, struct utmpx): without logind (no
  *    /run/systemd/seats/seat0, e.g. systemd-less systems or containers), the
  *    newest USER_PROCESS entry of a live process on an X display (ut_line or
- *    ut_host ":N"). Changes arrive through inotify on the file and its
- *    directory.
+ *    ut_host ":N"). Changes arrive through inotify on the file (when a
+ *    writer closes it: a rewrite is read once, complete) and its directory
+ *    (created, replaced, removed). A login whose process died without a
+ *    logout entry is noticed at the next change of the file.
  *
  * One pollable fd for the daemon's epoll. When the active user changes,
  * seat_dispatch calls on_change(old, new) while seat_user() still returns
