@@ -6,7 +6,9 @@
 #    rename, which is what sd_login_monitor watches for).
 # Each switch of user must close the running interval early under the old
 # user and start the next one at the same instant under the new; nobody at
-# the seat is user null with "session":"none"; status names the user.
+# the seat is user null with "session":"none"; status names the user. Last,
+# the real actlog-server maps the shipped records to the team users of those
+# logins.
 #
 # The test runs in a private mount namespace (it re-executes itself under
 # unshare), so /run, /run/systemd and /etc/passwd are test copies and the
@@ -169,4 +171,60 @@ check "logind: each interval starts where the previous ended" bash -c '
 		[ -z "$prev" ] || [ "$s" = "$prev" ] || exit 1; prev=$e; done <<<"$1"' _ "$a"
 check "logind: records of nobody carry session none" bash -c "'$ctl' --state-dir '$d/state' spool dump | jq -se '[.[] | select(.user == null)] | length > 0 and all(.[]; .session == \"none\")' >/dev/null"
 check "logind: every activity record of a user has no session field" bash -c "'$ctl' --state-dir '$d/state' spool dump | jq -se '[.[] | select(.user != null) | has(\"session\")] | any | not' >/dev/null"
+
+# ---- the real server: records map to the team's users by login; nobody's
+# records (user null, session none) are accepted too ----
+. "$ROOT/tests/server.sh"
+need curl
+srv_init
+srv_start || finish
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+api "$A" GET /api/v1/nodes/root/children
+B=$(jr '.children[0].id')
+api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"D\",\"parent_id\":\"$B\"}"
+api "$A" POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"P\",\"parent_id\":\"$(jr .id)\"}"
+api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"T\",\"parent_id\":\"$(jr .id)\"}"
+TM=$(jr .id)
+api "$A" POST /api/v1/users "{\"email\":\"alice@example.com\",\"name\":\"Alice\",\"password\":\"alice-password\",\"team_id\":\"$TM\",\"login\":\"alice\"}"
+UA=$(jr .id)
+api "$A" POST /api/v1/users "{\"email\":\"bob@example.com\",\"name\":\"Bob\",\"password\":\"bob-password-1\",\"team_id\":\"$TM\",\"login\":\"bob\"}"
+UB=$(jr .id)
+api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
+check_st "enrollment secret" 201
+d=$T/s
+mkdir -p "$d/state"
+"$BUILD/actlogd" enroll --server "$SRV_URL" --secret "$(jr .secret)" --state-dir "$d/state" >/dev/null 2>&1
+check_eq "the agent enrolls" "$?" 0
+DEV=$(jq -r .device_id "$d/state/device.json")
+seat c1 4101
+"$BUILD/actlogd" --config /dev/null --state-dir "$d/state" --socket "$d/ctl.sock" \
+	--interval 3600 --proc-source none >>"$d/actlogd.log" 2>&1 &
+AGENT_PID=$!
+cleanup_add "kill -9 $AGENT_PID"
+wait_for 20 "$ctl" --socket "$d/ctl.sock" status --json >/dev/null 2>&1
+check "shipping runs" bash -c "'$ctl' --socket '$d/ctl.sock' status --json | jq -e '.shipping.active' >/dev/null"
+sleep 1.2
+seat c3 4102
+want_user bob
+sleep 1.2
+seat "" ""
+want_user none
+check "every record is shipped" wait_for 30 bash -c \
+	"'$ctl' --socket '$d/ctl.sock' status --json | jq -e '.spool.pending == 0 and .shipping.batches > 0' >/dev/null"
+check_eq "the server rejected no record" "$("$ctl" --socket "$d/ctl.sock" status --json | jq .shipping.rejected)" 0
+from=$(date -u -d '-1 hour' +%Y-%m-%dT%H:00:00Z)
+to=$(date -u -d '+2 hour' +%Y-%m-%dT%H:00:00Z)
+api "$A" GET "/api/v1/users/$UA/activity?from=$from&to=$to"
+check_st "alice's activity" 200
+check_eq "alice has her one interval" "$(jr .totals.records)" 1
+api "$A" GET "/api/v1/users/$UB/activity?from=$from&to=$to"
+check_eq "bob has his one interval" "$(jr .totals.records)" 1
+api "$A" GET "/api/v1/devices/$DEV/sysinfo"
+check_st "the device's sysinfo" 200
+check_eq "the latest sysinfo is the start record, taken while alice was there" \
+	"$(jr '.latest.reason + " " + .latest.user')" "start alice"
+check_eq "and describes this machine" "$(jr .latest.kernel.release)" "$(uname -r)"
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+check_eq "exit 0 (shipping)" "$?" 0
 finish
