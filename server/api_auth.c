@@ -49,17 +49,12 @@ static int rate_limited(struct srv *s, struct http_req *req, struct ratelimit *r
  * -EACCES, -EBUSY no slot in time. */
 static int verify_slot(struct srv *s, const char *stored, const char *pw)
 {
-	struct timespec dl;
-	int ret;
+	int ret = pw_slot_take(s);
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += 10;
-	while ((ret = sem_timedwait(&s->pw_sem, &dl)) && errno == EINTR)
-		;
 	if (ret)
-		return -EBUSY;
+		return ret;
 	ret = password_verify(stored, pw);
-	sem_post(&s->pw_sem);
+	pw_slot_put(s);
 	return ret ? -EACCES : 0;
 }
 
@@ -226,10 +221,6 @@ int api_auth_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"POST", "/api/v1/auth/logout", h_logout, s},
 	    {"GET", "/api/v1/me", h_me, s},
 	};
-	size_t n = sizeof(mine) / sizeof(mine[0]);
 
-	if (n > max)
-		return -ENOSPC;
-	memcpy(r, mine, sizeof(mine));
-	return (int)n;
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
 }

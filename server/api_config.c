@@ -95,27 +95,6 @@ static int key_find(const char *name)
 	return -1;
 }
 
-/* 1..max bytes of valid UTF-8 without control characters */
-static bool text_ok(const char *v, size_t min, size_t max)
-{
-	size_t n = strlen(v), i;
-	char *clean;
-	bool ok;
-
-	if (n < min || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
-			return false;
-	clean = malloc(n + 1);
-	if (!clean)
-		return false;
-	utf8_clean(clean, n + 1, v, n);
-	ok = !strcmp(clean, v);
-	crypto_free(clean, n + 1);
-	return ok;
-}
-
 /* S3 bucket naming: a-z 0-9 . -, starting and ending with a letter or digit */
 static bool bucket_ok(const char *v)
 {
@@ -161,7 +140,8 @@ static int key_check(const struct ckey *k, const cJSON *v, char *msg, size_t n)
 			 (long long)k->min, (long long)k->max);
 		return -EINVAL;
 	case CK_STR:
-		if (cJSON_IsString(v) && text_ok(v->valuestring, (size_t)k->min, (size_t)k->max) &&
+		if (cJSON_IsString(v) &&
+		    text_valid(v->valuestring, (size_t)k->min, (size_t)k->max) &&
 		    (k->fmt != FMT_BUCKET || bucket_ok(v->valuestring)) &&
 		    (k->fmt != FMT_URL || url_ok(v->valuestring)))
 			return 0;
@@ -780,10 +760,6 @@ int api_config_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"PUT", "/api/v1/users/{id}/config", h_user_put, s},
 	    {"GET", "/api/v1/users/{id}/config/effective", h_effective, s},
 	};
-	size_t n = ARRAY_SIZE(mine);
 
-	if (n > max)
-		return -ENOSPC;
-	memcpy(r, mine, sizeof(mine));
-	return (int)n;
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
 }

@@ -872,10 +872,6 @@ int api_device_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"POST", "/api/v1/devices/{id}/revoke", h_revoke, s},
 	    {"GET", "/api/v1/agent/config", h_agent_config, s},
 	};
-	size_t n = ARRAY_SIZE(mine);
 
-	if (n > max)
-		return -ENOSPC;
-	memcpy(r, mine, sizeof(mine));
-	return (int)n;
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
 }

@@ -994,10 +994,6 @@ int api_ingest_routes(struct srv *s, struct http_route *r, size_t max)
 	const struct http_route mine[] = {
 	    {"POST", "/api/v1/ingest", h_ingest, s},
 	};
-	size_t n = sizeof(mine) / sizeof(mine[0]);
 
-	if (n > max)
-		return -ENOSPC;
-	memcpy(r, mine, sizeof(mine));
-	return (int)n;
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
 }

@@ -404,17 +404,12 @@ static bool login_valid(const char *l)
 /* hash holding one of the Argon2id slots */
 static int hash_slot(struct srv *s, const char *pw, char out[PASSWORD_HASH_SIZE])
 {
-	struct timespec dl;
-	int ret;
+	int ret = pw_slot_take(s);
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += 10;
-	while ((ret = sem_timedwait(&s->pw_sem, &dl)) && errno == EINTR)
-		;
 	if (ret)
 		return -EAGAIN;
 	ret = password_hash(pw, out);
-	sem_post(&s->pw_sem);
+	pw_slot_put(s);
 	return ret;
 }
 
@@ -1278,10 +1273,6 @@ int api_org_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"POST", "/api/v1/grants", h_grant_create, s},
 	    {"DELETE", "/api/v1/grants", h_grant_delete, s},
 	};
-	size_t n = sizeof(mine) / sizeof(mine[0]);
 
-	if (n > max)
-		return -ENOSPC;
-	memcpy(r, mine, sizeof(mine));
-	return (int)n;
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
 }

@@ -737,10 +737,6 @@ int api_query_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"GET", "/api/v1/devices/{id}/processes", h_processes, s},
 	    {"GET", "/api/v1/audit", h_audit, s},
 	};
-	size_t n = sizeof(mine) / sizeof(mine[0]);
 
-	if (n > max)
-		return -ENOSPC;
-	memcpy(r, mine, sizeof(mine));
-	return (int)n;
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
 }

@@ -255,14 +255,13 @@ cJSON *need_json(struct http_req *req)
 	return j;
 }
 
-/* 1..max bytes, valid UTF-8, no control characters */
-static bool text_ok(const char *v, size_t max)
+bool text_valid(const char *v, size_t min, size_t max)
 {
 	size_t n = strlen(v), i;
 	char *clean;
 	bool ok;
 
-	if (!n || n > max)
+	if (n < min || n > max)
 		return false;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
@@ -272,8 +271,33 @@ static bool text_ok(const char *v, size_t max)
 		return false;
 	utf8_clean(clean, n + 1, v, n);
 	ok = !strcmp(clean, v);
-	free(clean);
+	crypto_free(clean, n + 1); /* v may be a secret */
 	return ok;
+}
+
+int pw_slot_take(struct srv *s)
+{
+	struct timespec dl;
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	while ((ret = sem_timedwait(&s->pw_sem, &dl)) && errno == EINTR)
+		;
+	return ret ? -EBUSY : 0;
+}
+
+void pw_slot_put(struct srv *s)
+{
+	sem_post(&s->pw_sem);
+}
+
+int routes_add(struct http_route *r, size_t max, const struct http_route *mine, size_t n)
+{
+	if (n > max)
+		return -ENOSPC;
+	memcpy(r, mine, n * sizeof(*mine));
+	return (int)n;
 }
 
 const char *need_str(struct http_req *req, const cJSON *o, const char *k, size_t max)
@@ -284,7 +308,7 @@ const char *need_str(struct http_req *req, const cJSON *o, const char *k, size_t
 		http_reply_error(req, 400, "field '%s' is required (a string)", k);
 		return NULL;
 	}
-	if (!text_ok(v, max)) {
+	if (!text_valid(v, 1, max)) {
 		http_reply_error(req, 400,
 				 "field '%s' must be 1..%zu bytes of UTF-8 text without control "
 				 "characters",
@@ -300,7 +324,7 @@ const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t 
 
 	if (!v || cJSON_IsNull(v))
 		return NULL;
-	if (!cJSON_IsString(v) || !text_ok(v->valuestring, max)) {
+	if (!cJSON_IsString(v) || !text_valid(v->valuestring, 1, max)) {
 		http_reply_error(req, 400,
 				 "field '%s' must be 1..%zu bytes of UTF-8 text without control "
 				 "characters",

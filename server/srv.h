@@ -167,6 +167,15 @@ const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t 
  */
 int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *ms);
 
+/* 1 when v is min..max bytes of valid UTF-8 without control characters. */
+bool text_valid(const char *v, size_t min, size_t max);
+/* Wait (up to 10 s) for one of the srv_opts.pw_slots Argon2id slots: 0 or
+ * -EBUSY; every 0 is followed by one pw_slot_put(). */
+int pw_slot_take(struct srv *s);
+void pw_slot_put(struct srv *s);
+/* Copy a module's n routes into r (room for max): n, or -ENOSPC. */
+int routes_add(struct http_route *r, size_t max, const struct http_route *mine, size_t n);
+
 /* Reply for a store error: ENOENT 404 "<what> not found", EEXIST 409,
  * EAGAIN 503 busy, others 500 (logged). Returns 0 (for `return`). */
 int reply_store_err(struct http_req *req, int err, const char *what);
