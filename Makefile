@@ -119,13 +119,16 @@ $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # server benchmark tools (docs/perf-server.md); storebench and seed link server code
-SERVER_BENCH_TOOLS := actlog-storebench actlog-load
+SERVER_BENCH_TOOLS := actlog-storebench actlog-load actlog-seed
 all: $(addprefix $(BUILD)/,$(SERVER_BENCH_TOOLS))
 SERVER_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_LIB_SRCS))
-$(BUILD)/tools/actlog-storebench.o: ALL_CFLAGS += -Iserver
-$(BUILD)/tools/actlog-storebench.o: $(wildcard server/*.h)
+$(BUILD)/tools/actlog-storebench.o $(BUILD)/tools/actlog-seed.o: ALL_CFLAGS += -Iserver
+$(BUILD)/tools/actlog-storebench.o $(BUILD)/tools/actlog-seed.o: $(wildcard server/*.h)
 
 $(BUILD)/actlog-storebench: $(BUILD)/tools/actlog-storebench.o $(BUILD)/server/store_lmdb.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/actlog-seed: $(BUILD)/tools/actlog-seed.o $(SERVER_LIB_OBJS) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # --- tests: unit tests link the library sources built with sanitizers ---
