@@ -20,8 +20,12 @@ sysinfo_records() { spool_dump "$1" | jq -c 'select(.type == "sysinfo")'; }
 # --- the start record against the machine ---
 d=$T/a
 printf 'sysinfo_interval_s = 86400\n' >"$T/si.conf"
+# free space moves while others write: df just before and just after the
+# record brackets what the agent saw
+df -B1 --output=target,avail >"$T/df.before"
 agent_start "$d" --config "$T/si.conf" --interval 1 --proc-source none || fail "actlogd starts"
 check "a sysinfo record is written at start" wait_for 10 bash -c "'$ctl' --state-dir '$d/state' spool dump | grep -q '\"type\":\"sysinfo\"'"
+df -B1 --output=target,avail >"$T/df.after"
 r=$(sysinfo_records "$d" | head -n 1)
 echo "$r" | jq . | head -n 80
 check_eq "reason start" "$(jq -r .reason <<<"$r")" start
@@ -82,7 +86,11 @@ for i in $(seq 0 $((n - 1))); do
 	check_eq "$m: total is df's size" "$(jq .total <<<"$f")" "$size"
 	check_eq "$m: fstype is df's" "$(jq -r .fstype <<<"$f")" "$fstype"
 	ravail=$(jq .avail <<<"$f")
-	check "$m: avail within 64 MiB of df's" test $((ravail > avail ? ravail - avail : avail - ravail)) -lt $((64 << 20))
+	a0=$(awk -v m="$m" '$1 == m { print $2 }' "$T/df.before")
+	a1=$(awk -v m="$m" '$1 == m { print $2 }' "$T/df.after")
+	lo=$((a0 < a1 ? a0 : a1)) hi=$((a0 > a1 ? a0 : a1))
+	check "$m: avail between df's before and after ($lo..$hi, 16 MiB slack)" \
+		test "$ravail" -ge $((lo - (16 << 20))) -a "$ravail" -le $((hi + (16 << 20)))
 	read -r blocks bsize < <(stat -f -c '%b %S' "$m")
 	check_eq "$m: total is stat -f's blocks × size" "$(jq .total <<<"$f")" "$((blocks * bsize))"
 	check "$m: free >= avail" jq -e '.free >= .avail' <<<"$f"
