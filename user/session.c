@@ -134,8 +134,9 @@ static void apply_policy(struct helper *h, const cJSON *p)
 		return;
 	h->titles = on;
 	log_info("window titles %s by policy", on ? "reported" : "not reported");
-	if (h->x)
-		x11_set_titles(h->x, on);
+	/* the current focus again: with its title, or without it */
+	if (h->x && x11_set_titles(h->x, on) && h->fd >= 0 && send_focus(h))
+		disconnect(h, "actlogd closed the connection");
 }
 
 /* One message from actlogd; -errno when the connection must end. */
@@ -185,6 +186,8 @@ static int read_socket(struct helper *h, int *welcomed)
 		err = on_message(h, p, (size_t)(nl - p), welcomed);
 		if (err)
 			return err;
+		if (h->fd < 0)
+			return -EPIPE; /* disconnected while handling it */
 		p = nl + 1;
 	}
 	h->in_len -= (size_t)(p - h->in);

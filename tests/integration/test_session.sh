@@ -31,7 +31,8 @@ export DISPLAY=:$DN
 Xvfb "$DISPLAY" -screen 0 1024x768x24 -nolisten tcp >"$T/xvfb.log" 2>&1 &
 XPID=$!
 cleanup_add "kill $XPID"
-check "Xvfb is up" wait_for 10 xprop -root -display "$DISPLAY" _NET_NOTHING
+xup() { xprop -root -display "$DISPLAY" _NET_NOTHING >/dev/null 2>&1; }
+check "Xvfb is up" wait_for 10 xup
 start_wm() {
 	openbox >"$T/openbox.log" 2>&1 &
 	WMPID=$!
@@ -221,19 +222,36 @@ check_eq "the server refused no record" "$(st | jq .shipping.rejected)" 0
 api "$AT" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":false,"activity.interval_s":10}}'
 check "the agent takes titles off" wait_for 20 grep -q "policy: window titles not recorded" "$d/actlogd.log"
 check "the helper hears that titles are off" wait_for 10 grep -q "window titles not reported by policy" "$T/helper.log"
-mark=$("$BUILD/actlogctl" --state-dir "$d/state" spool dump | wc -l)
+# spool positions [seg, end] mark where titles went off and on again
+spool_pos() { "$BUILD/actlogctl" --state-dir "$d/state" spool dump --json | tail -1 | jq -c '[.seg, .end]'; }
+app_usage_after() { "$BUILD/actlogctl" --state-dir "$d/state" spool dump --json |
+	jq -se --argjson m "$1" 'map(select([.seg, .end] > $m and .record.type == "app_usage")) | length >= 1' >/dev/null; }
+spool_pos >"$T/mark1"
 activate "$WB"
 wait_for 5 focus_is "ActlogTestB"
+sleep 1
+# a live switch back to titles: the helper sends the focused window's title
+# at once, without waiting for the focus to change
+check "an interval closes with titles off" wait_for 15 app_usage_after "$(cat "$T/mark1")"
+spool_pos >"$T/mark2"
+api "$AT" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":true,"activity.interval_s":10}}'
+check "the helper hears that titles are on again" wait_for 10 bash -c "[ \$(grep -c 'window titles reported by policy' '$T/helper.log') -ge 2 ]"
 sleep 1
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
 "$BUILD/actlogctl" --state-dir "$d/state" spool dump >"$d/dump.ndjson"
 check "titles are recorded when the policy allows them" jqs '
 	[.[] | select(.type=="app_usage") | .titles[]? | select(.app=="ActlogTestA" and .title=="TOPSECRET-A window")] | length >= 1' "$d/dump.ndjson"
-tail -n +"$((mark + 1))" "$d/dump.ndjson" >"$d/after-off.ndjson"
+# records by spool position: between titles off and on again, none has a title
+"$BUILD/actlogctl" --state-dir "$d/state" spool dump --json >"$d/dumpj.ndjson"
+jq -c --argjson a "$(cat "$T/mark1")" --argjson b "$(cat "$T/mark2")" \
+	'select([.seg, .end] > $a and [.seg, .end] <= $b) | .record' "$d/dumpj.ndjson" >"$d/after-off.ndjson"
 check "after titles are turned off, the next record has no titles" jqs '
 	[.[] | select(.type=="app_usage")] | length >= 1 and all(has("titles") | not)' "$d/after-off.ndjson"
 check "and no title text" not grep -q TOPSECRET "$d/after-off.ndjson"
+jq -c --argjson b "$(cat "$T/mark2")" 'select([.seg, .end] > $b) | .record' "$d/dumpj.ndjson" >"$d/on-again.ndjson"
+check "titles on again: the focused window's title without a focus change" jqs '
+	[.[] | select(.type=="app_usage") | .titles[]? | select(.app=="ActlogTestB" and .title=="TOPSECRET-B window")] | length >= 1' "$d/on-again.ndjson"
 srv_stop
 
 # ---- 6: no window manager: XGetInputFocus names the focused client ----
