@@ -18,8 +18,9 @@ struct record_ctx {
 	const char *host_id; /* app-specific machine id, 32 hex chars */
 	const char *user;    /* login name of the active graphical session, or NULL */
 	const char *session; /* with user NULL: "none" (no active graphical session
-			      * on seat0) or "unknown" (the agent cannot tell);
-			      * NULL writes no "session" field */
+			      * on seat0), "unknown" (the agent cannot tell) or
+			      * "withheld" (logging off by policy); NULL writes
+			      * no "session" field */
 };
 
 /* For record builders in other files: a new record object with the common

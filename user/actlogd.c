@@ -328,6 +328,18 @@ static void on_user_change(const char *old_user, const char *new_user, void *ctx
 	interval_close(ctx, 0);
 }
 
+/* Who the records name: the active user; nobody while logging is off by
+ * policy ("session":"withheld"), since agent and sysinfo records go on and
+ * would otherwise log who was at the machine. */
+static void record_user(struct agent *a)
+{
+	seat_record_ctx(a->seat, &a->rctx);
+	if (!a->logging) {
+		a->rctx.user = NULL;
+		a->rctx.session = "withheld";
+	}
+}
+
 /* Before anything is recorded: who is at the machine. Without a tracker the
  * records say "session":"unknown". */
 static void open_seat(struct agent *a)
@@ -341,7 +353,7 @@ static void open_seat(struct agent *a)
 		log_info("active user: %s (%s: %s)",
 			 seat_user(a->seat) ? seat_user(a->seat) : "none",
 			 seat_source_name(a->seat), seat_detail(a->seat));
-	seat_record_ctx(a->seat, &a->rctx);
+	record_user(a);
 }
 
 /* For the session socket: session helpers of this uid are accepted. */
@@ -449,6 +461,7 @@ static void apply_policy(struct agent *a)
 			a->iv_start_boot_ns = clock_ns(CLOCK_BOOTTIME);
 		}
 		log_notice("policy: logging %s", logging ? "on" : "off");
+		record_user(a);
 	}
 	apps_policy(a->apps, cfg);
 	cJSON_Delete(j);
@@ -871,7 +884,7 @@ static int run(struct agent *a)
 				err = seat_dispatch(a->seat);
 				if (err < 0)
 					log_warn("active user: %s", strerror(-err));
-				seat_record_ctx(a->seat, &a->rctx);
+				record_user(a);
 				apps_user_changed(a->apps);
 				break;
 			case TAG_SYSINFO:

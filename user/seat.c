@@ -101,7 +101,7 @@ static void set_user(struct seat_state *st, const char *user, int64_t uid)
 
 static void read_logind(struct seat_state *st)
 {
-	char *sess = NULL, *cls = NULL, *type = NULL, *user = NULL;
+	char *sess = NULL, *cls = NULL, *type = NULL, *state = NULL, *user = NULL;
 	uid_t uid = 0;
 	int r;
 
@@ -114,6 +114,13 @@ static void read_logind(struct seat_state *st)
 	}
 	sd_session_get_class(sess, &cls);
 	sd_session_get_type(sess, &type);
+	/* a session that is closing has logged out; its processes linger */
+	if (sd_session_get_state(sess, &state) == 0 && state && strcmp(state, "active") &&
+	    strcmp(state, "online")) {
+		snprintf(st->detail, sizeof(st->detail), "seat0 session %.32s is %.16s", sess,
+			 state);
+		goto out;
+	}
 	if (!seat_logind_counts(cls, type)) {
 		snprintf(st->detail, sizeof(st->detail),
 			 "seat0 session %.32s is not a graphical user session (%.16s, %.16s)", sess,
@@ -141,6 +148,7 @@ out:
 	free(sess);
 	free(cls);
 	free(type);
+	free(state);
 	free(user);
 }
 

@@ -6,7 +6,8 @@
  * Two sources, chosen at open:
  *  - logind (sd-login): the active session of seat0 (sd_seat_get_active)
  *    when its class is "user" and its type is x11, wayland or mir; a
- *    greeter, a lock-screen session or a text console counts as nobody.
+ *    greeter, a lock-screen session, a text console or a session that is
+ *    closing counts as nobody.
  *    Changes arrive through sd_login_monitor (inotify on /run/systemd/seats
  *    and /run/systemd/sessions): no polling.
  *  - utmp (/run/utmp, struct utmpx): without logind (no

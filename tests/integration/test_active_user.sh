@@ -110,10 +110,11 @@ agent_stop
 
 # ---- logind ----
 mkdir -p /run/systemd/seats /run/systemd/sessions /run/systemd/users
-# session ID UID TYPE CLASS: written to a temporary file and renamed, as logind does
+# session ID UID TYPE CLASS [STATE]: written to a temporary file and renamed,
+# as logind does
 session() {
-	printf 'UID=%s\nUSER=%s\nACTIVE=1\nIS_DISPLAY=1\nSTATE=active\nREMOTE=0\nTYPE=%s\nORIGINAL_TYPE=%s\nCLASS=%s\nSEAT=seat0\nVTNR=2\n' \
-		"$2" "$(id -nu "$2")" "$3" "$3" "$4" >"/run/systemd/sessions/.#$1"
+	printf 'UID=%s\nUSER=%s\nACTIVE=1\nIS_DISPLAY=1\nSTATE=%s\nREMOTE=0\nTYPE=%s\nORIGINAL_TYPE=%s\nCLASS=%s\nSEAT=seat0\nVTNR=2\n' \
+		"$2" "$(id -nu "$2")" "${5:-active}" "$3" "$3" "$4" >"/run/systemd/sessions/.#$1"
 	mv "/run/systemd/sessions/.#$1" "/run/systemd/sessions/$1"
 }
 # seat ACTIVE_SESSION UID (empty: no active session)
@@ -159,8 +160,13 @@ sleep 0.5
 check_eq "logind: a session update of the same user is no switch" \
 	"$(grep -c 'active user: .* new interval' "$d/actlogd.log")" 4
 sleep 1.2
+# alice logs out: logind marks her session closing before it goes
+session c1 4101 x11 user closing
+check "logind: a closing session is nobody" want_user none
 seat "" ""
-check "logind: no active session is nobody" want_user none
+sleep 0.5
+check_eq "logind: then no active session: still nobody, no new interval" \
+	"$(grep -c 'active user: .* new interval' "$d/actlogd.log")" 5
 agent_stop
 check_eq "exit 0 (logind)" "$?" 0
 a=$(activity "$d")
@@ -196,8 +202,10 @@ mkdir -p "$d/state"
 "$BUILD/actlogd" enroll --server "$SRV_URL" --secret "$(jr .secret)" --state-dir "$d/state" >/dev/null 2>&1
 check_eq "the agent enrolls" "$?" 0
 DEV=$(jq -r .device_id "$d/state/device.json")
+session c1 4101 wayland user
 seat c1 4101
-"$BUILD/actlogd" --config /dev/null --state-dir "$d/state" --socket "$d/ctl.sock" \
+printf 'policy_poll_s = 1\n' >"$T/poll.conf"
+"$BUILD/actlogd" --config "$T/poll.conf" --state-dir "$d/state" --socket "$d/ctl.sock" \
 	--interval 3600 --proc-source none >>"$d/actlogd.log" 2>&1 &
 AGENT_PID=$!
 cleanup_add "kill -9 $AGENT_PID"
@@ -224,7 +232,19 @@ check_st "the device's sysinfo" 200
 check_eq "the latest sysinfo is the start record, taken while alice was there" \
 	"$(jr '.latest.reason + " " + .latest.user')" "start alice"
 check_eq "and describes this machine" "$(jr .latest.kernel.release)" "$(uname -r)"
+# logging off by policy: records go on (agent, sysinfo) but no longer name
+# who is at the machine
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"logging.enabled":false}}'
+check_st "logging off on the team" 200
+seat c1 4101
+want_user alice
+check "the agent applies logging off" wait_for 20 bash -c \
+	"'$ctl' --socket '$d/ctl.sock' status --json | jq -e '.logging == false' >/dev/null"
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
 check_eq "exit 0 (shipping)" "$?" 0
+check "with logging off the stop record withholds the user" bash -c \
+	"'$ctl' --state-dir '$d/state' spool dump | jq -se '[.[] | select(.type == \"agent\" and .event == \"stop\")][0] | .user == null and .session == \"withheld\"' >/dev/null"
+check "alice's last interval, closed when logging went off, names her" bash -c \
+	"'$ctl' --state-dir '$d/state' spool dump | jq -se '[.[] | select(.type == \"activity\")][-1].user == \"alice\"' >/dev/null"
 finish
