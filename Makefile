@@ -135,6 +135,10 @@ $(BUILD)/actlog-seed: $(BUILD)/tools/actlog-seed.o $(SERVER_LIB_OBJS) $(LIB_A)
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS) $(HEADERS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_SRCS) $(PKG_LIBS)
 
+# unit tests that include a user/ source
+$(BUILD)/tests/test_seat: user/seat.c user/seat.h
+$(BUILD)/tests/test_sysinfo: user/sysinfo_mon.c user/sysinfo_mon.h
+
 # server unit tests (tests/unit/test_srv_*.c) also link the server's code
 $(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/check.h $(LIB_SRCS) $(SERVER_LIB_SRCS) $(HEADERS) $(wildcard server/*.h) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -Iserver -o $@ $< $(LIB_SRCS) $(SERVER_LIB_SRCS) $(PKG_LIBS)
