@@ -299,6 +299,9 @@ d=$T/a8
 agent_start "$d" --input-source none --session-socket "$SOCK" --session-uid "$NOBODY" || fail "actlogd"
 start_helper "$T/helper8.log"
 check "an X helper connects" wait_for 10 helpers_are 1
+xdotool windowfocus --sync "$WB"
+check "a helper started without a window manager names the focused client" wait_for 5 focus_is ActlogTestB
+check_eq "... through XGetInputFocus" "$(st | jq -r .session.focus.source)" x11-input-focus
 kill "$XPID"
 wait "$XPID" 2>/dev/null
 check "the helper exits when the X server goes away" wait_for 10 not kill -0 "$HPID" 2>/dev/null
