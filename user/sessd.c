@@ -295,7 +295,9 @@ static int on_hello(struct sessd *s, unsigned int i, const cJSON *m)
 	uid_t suid;
 	cJSON *o;
 
-	if (session && *session && s->session_uid < 0) {
+	/* only logind knows sessions (elogind and utmp systems set no such ids
+	 * that sd-login could check) */
+	if (session && *session && s->session_uid < 0 && access("/run/systemd/seats/", F_OK) == 0) {
 		if (sd_session_get_uid(session, &suid) < 0 || suid != c->uid) {
 			client_refuse(s, i, "the hello names a session that is not the peer's own");
 			return -EPERM;
