@@ -44,8 +44,8 @@ struct proc_record {
 /* Ring buffer of bpf/proc.bpf.c, and when it wakes userspace: after
  * PROC_WAKE_NS without a wake-up, or when PROC_WAKE_BYTES are waiting.
  * Userspace drains PROC_WAKE_NS after every batch it read. */
-#define PROC_RING_BYTES (1 << 20)
-#define PROC_WAKE_BYTES (256 << 10)
+#define PROC_RING_BYTES (512 << 10)
+#define PROC_WAKE_BYTES (64 << 10)
 #define PROC_WAKE_NS 100000000ULL
 
 #ifndef __bpf__

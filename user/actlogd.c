@@ -88,6 +88,7 @@ struct agent {
 	int policyfd;	  /* eventfd: a new policy arrived */
 	int logging;	  /* policy logging.enabled */
 	int64_t boot_off; /* unix ns - boottime ns, refreshed before each process dispatch */
+	int in_proc;	  /* inside proc_drain() */
 	struct input_bpf *in_bpf;
 	struct input_evdev *in_evdev;
 	struct proc_bpf *pr_bpf;
@@ -156,11 +157,17 @@ static void spool_arm_sync(struct agent *a)
 		a->sync_armed = 1;
 }
 
+static void proc_drain(struct agent *a);
+
 /* Append one record (takes ownership of json). */
 static void emit(struct agent *a, char *json, int64_t ts_ms)
 {
 	int err;
 
+	/* process events wait in the ring for up to PROC_WAKE_NS: read them
+	 * first, so that the spool stays in time order */
+	if (a->pr_bpf && !a->in_proc)
+		proc_drain(a);
 	if (!json) {
 		a->record_errors++;
 		log_err("out of memory building a record");
@@ -192,6 +199,24 @@ static void spool_defer_locked(struct agent *a, int on)
 	if (err)
 		log_err("spool append: %s (%" PRIu64 " records lost so far)", strerror(-err),
 			ss.failed_records);
+}
+
+/* Read the process events that are waiting; the records of one drain go to
+ * disk with one write. */
+static void proc_drain(struct agent *a)
+{
+	int err;
+
+	if (!a->pr_bpf && !a->pr_nl)
+		return;
+	a->in_proc = 1;
+	a->boot_off = boot_to_unix_ns();
+	spool_defer_locked(a, 1);
+	err = a->pr_bpf ? proc_bpf_dispatch(a->pr_bpf) : proc_netlink_dispatch(a->pr_nl);
+	if (err)
+		log_warn("process events: %s", strerror(-err));
+	spool_defer_locked(a, 0);
+	a->in_proc = 0;
 }
 
 static int read_input(struct agent *a, struct input_state *st)
@@ -448,6 +473,8 @@ static void apply_policy(struct agent *a)
 	if (sysinfo_mon_policy(a->si, cfg))
 		log_notice("policy: sysinfo every %us", sysinfo_mon_interval(a->si));
 	if (logging != a->logging) {
+		/* events that came before the change follow the old setting */
+		proc_drain(a);
 		/* the running interval ends here either way */
 		if (!logging)
 			interval_close(a, 1);
@@ -894,14 +921,7 @@ static int run(struct agent *a)
 				control_dispatch(a->ctl);
 				break;
 			case TAG_PROC:
-				a->boot_off = boot_to_unix_ns();
-				/* the records of one wake-up go to disk with one write */
-				spool_defer_locked(a, 1);
-				err = a->pr_bpf ? proc_bpf_dispatch(a->pr_bpf)
-						: proc_netlink_dispatch(a->pr_nl);
-				if (err)
-					log_warn("process events: %s", strerror(-err));
-				spool_defer_locked(a, 0);
+				proc_drain(a);
 				break;
 			case TAG_INPUT:
 				err = input_evdev_dispatch(a->in_evdev);
@@ -1143,15 +1163,18 @@ int main(int argc, char **argv)
 	char spool_dir[CONF_PATH_MAX + 8];
 	sigset_t mask;
 	gid_t gid;
-	int err;
+	int err, curl_inited = 0;
 
 	log_init("actlogd", LOG_LVL_INFO);
 	a->epfd = a->sigfd = a->tfd_interval = a->tfd_sync = a->policyfd = -1;
 	a->logging = 1;
 	pthread_mutex_init(&a->spool_lock, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (argc > 1 && !strcmp(argv[1], "enroll"))
-		return cmd_enroll(a, argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "enroll")) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		err = cmd_enroll(a, argc - 1, argv + 1);
+		curl_global_cleanup();
+		return err;
+	}
 	a->input_name = a->proc_name = "none";
 	err = parse_args(a, argc, argv);
 	if (err)
@@ -1303,6 +1326,10 @@ int main(int argc, char **argv)
 			};
 
 			a->enrolled = 1;
+			/* TLS and HTTP are set up only for shipping: a daemon that
+			 * keeps its records stays small */
+			curl_global_init(CURL_GLOBAL_DEFAULT);
+			curl_inited = 1;
 			err = shipper_start(&a->ship, &so2, a->spool, &a->spool_lock);
 			if (err) {
 				log_err("starting the shipper: %s", strerror(-err));
@@ -1329,11 +1356,7 @@ int main(int argc, char **argv)
 	err = run(a);
 	sd_notify(0, "STOPPING=1");
 	/* drain what the kernel already produced, then close the interval */
-	a->boot_off = boot_to_unix_ns();
-	if (a->pr_bpf)
-		proc_bpf_dispatch(a->pr_bpf);
-	if (a->pr_nl)
-		proc_netlink_dispatch(a->pr_nl);
+	proc_drain(a);
 	if (a->in_evdev)
 		input_evdev_dispatch(a->in_evdev);
 	interval_close(a, 1);
@@ -1361,6 +1384,7 @@ out:
 		close(a->sigfd);
 	if (a->policyfd >= 0)
 		close(a->policyfd);
-	curl_global_cleanup();
+	if (curl_inited)
+		curl_global_cleanup();
 	return err ? 1 : 0;
 }
