@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard include/*.h)
 
-.PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help
+.PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help bench bench-ci
 
 all: $(BUILD)/actlogd $(BUILD)/actlog-session $(BUILD)/actlog-testwin $(TOOL_BINS) $(SERVER_BIN)
 
@@ -63,6 +63,8 @@ help:
 	@echo "make test-vm    kernel input tests in a QEMU VM"
 	@echo "make install    install under DESTDIR/PREFIX (default /usr/local)"
 	@echo "make lint       clang-format check"
+	@echo "make bench      agent benchmarks against peers (docs/PERFORMANCE.md; root; ~25 min)"
+	@echo "make bench-ci   the short exec-storm gate CI runs (a few minutes)"
 
 PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && echo yes)
 
@@ -160,6 +162,15 @@ test:
 
 test-all: all $(UNIT_BINS)
 	@tests/run.sh --all
+
+# --- benchmarks (docs/PERFORMANCE.md): results in $(BUILD)/bench/results.json ---
+bench: all
+	@scripts/deps.sh --bench
+	@BUILD=$(BUILD) scripts/bench.sh
+
+bench-ci: all
+	@scripts/deps.sh --bench-ci
+	@BUILD=$(BUILD) scripts/bench.sh --ci
 
 # --- install ---
 install: all

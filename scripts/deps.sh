@@ -9,8 +9,17 @@ BUILD_PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz-utils
 	qemu-system-x86 busybox-static lmdb-utils curl xvfb xauth openbox xdotool x11-utils)
 
+# only for the benchmarks (docs/PERFORMANCE.md): perf for precise CPU time
+# (--bench-ci), and the peers actlog is compared with (--bench)
+BENCH_CI_PKGS=(linux-perf)
+BENCH_PKGS=(bpftrace bpfcc-tools auditd)
+
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = --build-only ] || want+=("${TEST_PKGS[@]}")
+case ${1:-} in
+--bench) want+=("${BENCH_CI_PKGS[@]}" "${BENCH_PKGS[@]}") ;;
+--bench-ci) want+=("${BENCH_CI_PKGS[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -30,8 +30,9 @@
 # keeps the work directory (initramfs, console log, result disk),
 # ACTLOG_VM_CONSOLE=FILE copies the serial console log there,
 # ACTLOG_VM_BINS="path..." adds more host executables (with their libraries)
-# to the guest under /usr/local/bin, ACTLOG_VM_OUT_MB sizes the result disk
-# (default 256).
+# to the guest under /usr/local/bin, ACTLOG_VM_TREE=DIR copies a prepared
+# directory tree over the guest's root (after everything else),
+# ACTLOG_VM_OUT_MB sizes the result disk (default 256).
 #
 # Transport. Everything the guest needs travels in the initramfs. Results come
 # back on a second virtio disk that is nothing but a raw tar archive: the
@@ -133,6 +134,10 @@ for b in ${ACTLOG_VM_BINS:-}; do
 	copy_exe "$b" "/usr/local/bin/$(basename "$b")"
 done
 (cd "$ROOT" && find tests -name '*.sh' -type f -print0 | xargs -0 -r cp --parents -t "$rootfs/actlog")
+if [ -n "${ACTLOG_VM_TREE:-}" ]; then
+	[ -d "$ACTLOG_VM_TREE" ] || die "ACTLOG_VM_TREE: $ACTLOG_VM_TREE is not a directory"
+	cp -a "$ACTLOG_VM_TREE/." "$rootfs/" || die "cannot copy ACTLOG_VM_TREE"
+fi
 cp "$kdir"/modules/*.ko "$kdir/modules.load" "$rootfs/lib/modules/"
 cp "$guest_script" "$rootfs/vm/guest.sh"
 # arguments, each single-quoted for the guest shell's eval

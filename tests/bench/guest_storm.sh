@@ -1,0 +1,135 @@
+# shellcheck shell=sh
+# tests/bench/guest_storm.sh N ROUNDS - guest half of
+# tests/bench/vm_execsnoop.sh (busybox sh in the QEMU VM): N-exec storms of
+# /usr/bin/true with no collector, with actlogd (BPF source) and with bcc's
+# execsnoop. No collector and actlogd alternate round by round; execsnoop
+# compiles its program at start (a minute or more under TCG), so it starts
+# once and runs its rounds in a row, followed by more rounds with no
+# collector. Collector CPU: utime + stime of /proc/PID/stat over the storm
+# and the drain. Writes /out/vmstorm.json.
+set -u
+n=${1:-600} rounds=${2:-3}
+exe=/usr/bin/true
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+say() { echo "guest_storm: $*" >&2; }
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+size_of() { cat "$@" 2>/dev/null | wc -c; }
+# stable FILE...: wait until the files stop growing for 2 s (at most 120 s)
+stable() {
+	last=-1 same=0 i=0
+	while [ $i -lt 600 ]; do
+		v=$(size_of "$@")
+		if [ "$v" = "$last" ]; then
+			same=$((same + 1))
+			[ $same -ge 10 ] && return 0
+		else
+			same=0
+			last=$v
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+mkdir -p /out
+: >/out/runs.ndjson
+storm() { # CONFIG ROUND PID(or 0) SEEN-CMD...
+	cfg=$1 r=$2 pid=$3
+	shift 3
+	t0=0
+	[ "$pid" = 0 ] || t0=$(ticks "$pid")
+	actlog-storm --execs "$n" --workers 2 --exec $exe --json >/tmp/storm.json || return 1
+	t1=0 seen=0
+	if [ "$pid" != 0 ]; then
+		stable "$@"
+		t1=$(ticks "$pid")
+	fi
+	jq -c --arg cfg "$cfg" --argjson r "$r" --argjson cpu "$(((t1 - t0)))" --argjson hz "$hz" \
+		'{config: $cfg, round: $r, wall_s, execs, execs_per_s, collector_cpu_s: ($cpu / $hz)}' \
+		/tmp/storm.json >>/out/runs.ndjson
+	say "$(tail -n 1 /out/runs.ndjson)"
+}
+
+for b in actlogd actlogctl actlog-storm jq python3 execsnoop-bpfcc; do
+	command -v $b >/dev/null || { say "$b is not in the VM"; exit 1; }
+done
+[ -x $exe ] || { say "$exe is not in the VM"; exit 1; }
+
+# warm-up: page cache, first-exec costs
+actlog-storm --execs 100 --exec $exe >/dev/null
+
+r=1
+while [ $r -le "$rounds" ]; do
+	storm none "$r" 0 || exit 1
+	d=/tmp/actlogd-$r
+	mkdir -p $d
+	actlogd --foreground --config /dev/null --state-dir $d/state --socket $d/ctl.sock --no-upload \
+		--input-source none --proc-source bpf >$d/log 2>&1 &
+	apid=$!
+	i=0
+	while ! actlogctl --socket $d/ctl.sock status --json >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 1200 ] || { say "actlogd did not start"; tail $d/log >&2; exit 1; }
+		sleep 0.1
+	done
+	storm actlogd_bpf "$r" $apid $d/state/spool/*.seg || exit 1
+	kill -TERM $apid
+	wait $apid
+	seen=$(actlogctl --state-dir $d/state spool dump | grep '"type":"process"' | grep -c "\"exe\":\"$exe\"")
+	echo "{\"config\":\"actlogd_bpf\",\"round\":$r,\"seen_execs\":$seen}" >>/out/seen.ndjson
+	r=$((r + 1))
+done
+
+say "starting execsnoop (it compiles its program first)"
+start=$(date +%s)
+execsnoop-bpfcc >/tmp/execsnoop.out 2>/tmp/execsnoop.err &
+epid=$!
+i=0
+while ! grep -q PCOMM /tmp/execsnoop.out 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 6000 ] || ! kill -0 $epid 2>/dev/null; then
+		say "execsnoop did not start:"
+		cat /tmp/execsnoop.err >&2
+		jq -n -c --arg e "$(tail -n 5 /tmp/execsnoop.err)" '{error: ("execsnoop did not start: " + $e)}' >/out/execsnoop-error.json
+		break
+	fi
+	sleep 0.1
+done
+ready=$(($(date +%s) - start))
+if kill -0 $epid 2>/dev/null; then
+	sleep 1
+	r=1
+	while [ $r -le "$rounds" ]; do
+		before=$(grep -c " $exe" /tmp/execsnoop.out)
+		storm execsnoop "$r" $epid /tmp/execsnoop.out || exit 1
+		after=$(grep -c " $exe" /tmp/execsnoop.out)
+		echo "{\"config\":\"execsnoop\",\"round\":$r,\"seen_execs\":$((after - before))}" >>/out/seen.ndjson
+		r=$((r + 1))
+	done
+	kill -INT $epid
+	wait $epid
+	r=1
+	while [ $r -le "$rounds" ]; do
+		storm none "$((rounds + r))" 0 || exit 1
+		r=$((r + 1))
+	done
+fi
+lost=$(cat /tmp/execsnoop.out /tmp/execsnoop.err | awk '/[Ll]ost [0-9]+ samples/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i} END {print s + 0}')
+jq -s -c --argjson n "$n" --argjson rounds "$rounds" --arg kernel "$(uname -r)" \
+	--argjson ready "$ready" --argjson lost "$lost" --slurpfile seen /out/seen.ndjson '
+	def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def r3: . * 1000 | round / 1000;
+	(map(select(.config == "none") | .wall_s) | median) as $base
+	| {kernel: $kernel, execs_per_run: $n, rounds: $rounds, execsnoop_start_s: $ready,
+	   baseline_execs_per_s: (map(select(.config == "none") | .execs_per_s) | median | round),
+	   configs: (group_by(.config) | map(.[0].config as $c | {key: $c, value: {
+		slowdown: (map(.wall_s / $base) | median | r3),
+		slowdown_min: (map(.wall_s / $base) | min | r3),
+		slowdown_max: (map(.wall_s / $base) | max | r3),
+		cpu_s_per_10k_execs: (map(.collector_cpu_s / .execs * 10000) | median | r3),
+		events_expected: (map(.execs) | add),
+		events_seen: ([$seen[] | select(.config == $c) | .seen_execs] | add),
+		events_missing: ((map(.execs) | add) - ([$seen[] | select(.config == $c) | .seen_execs] | add // 0)),
+		lost_reported: (if $c == "execsnoop" then $lost else 0 end)}}) | from_entries)}' \
+	/out/runs.ndjson >/out/vmstorm.json
+[ ! -f /out/execsnoop-error.json ] || exit 1
