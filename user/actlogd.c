@@ -29,7 +29,6 @@
 
 #include <bpf/libbpf.h>
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
 
@@ -37,6 +36,7 @@
 #include "apps.h"
 #include "conf.h"
 #include "control.h"
+#include "curl_dl.h"
 #include "log.h"
 #include "record.h"
 #include "seat.h"
@@ -1163,16 +1163,15 @@ int main(int argc, char **argv)
 	char spool_dir[CONF_PATH_MAX + 8];
 	sigset_t mask;
 	gid_t gid;
-	int err, curl_inited = 0;
+	int err;
 
 	log_init("actlogd", LOG_LVL_INFO);
 	a->epfd = a->sigfd = a->tfd_interval = a->tfd_sync = a->policyfd = -1;
 	a->logging = 1;
 	pthread_mutex_init(&a->spool_lock, NULL);
 	if (argc > 1 && !strcmp(argv[1], "enroll")) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
 		err = cmd_enroll(a, argc - 1, argv + 1);
-		curl_global_cleanup();
+		curl_dl_unload();
 		return err;
 	}
 	a->input_name = a->proc_name = "none";
@@ -1326,10 +1325,6 @@ int main(int argc, char **argv)
 			};
 
 			a->enrolled = 1;
-			/* TLS and HTTP are set up only for shipping: a daemon that
-			 * keeps its records stays small */
-			curl_global_init(CURL_GLOBAL_DEFAULT);
-			curl_inited = 1;
 			err = shipper_start(&a->ship, &so2, a->spool, &a->spool_lock);
 			if (err) {
 				log_err("starting the shipper: %s", strerror(-err));
@@ -1384,7 +1379,6 @@ out:
 		close(a->sigfd);
 	if (a->policyfd >= 0)
 		close(a->policyfd);
-	if (curl_inited)
-		curl_global_cleanup();
+	curl_dl_unload(); /* loaded by the shipper, if it ran */
 	return err ? 1 : 0;
 }

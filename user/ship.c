@@ -12,8 +12,10 @@
 #include <stdarg.h>
 
 #include <cjson/cJSON.h>
+#define CURL_DISABLE_TYPECHECK /* curl_dl.h routes curl_* through dlopen() */
 #include <curl/curl.h>
 
+#include "curl_dl.h"
 #include "gz.h"
 #include "log.h"
 #include "ship.h"
@@ -266,6 +268,10 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 	int err = 0;
 	CURL *curl;
 
+	if (curl_dl_load()) {
+		snprintf(msg, msglen, "libcurl (libcurl.so.4) cannot be loaded");
+		return -ENOENT;
+	}
 	if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8)) {
 		snprintf(msg, msglen, "server must be an http:// or https:// URL");
 		return -EINVAL;
@@ -329,7 +335,6 @@ out:
 		curl_easy_cleanup(curl);
 	return err;
 }
-
 /* ---- batches ---- */
 
 static int pos_cmp(const struct spool_pos *a, const struct spool_pos *b)
@@ -673,6 +678,9 @@ int shipper_start(struct shipper **out, const struct ship_opts *o, struct spool 
 	uint64_t rnd;
 	int err, fd;
 
+	err = curl_dl_load();
+	if (err)
+		return err;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
