@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * image.h - the pure half of screenshots: an 8-bit RGB image, conversion
+ * from an X11 ZPixmap (lib/image.c), a separable box blur (lib/blur.c) and
+ * PNG encoding with libpng (lib/png.c). No I/O: callers pass buffers, so
+ * unit tests feed them fixtures.
+ */
+#ifndef ACTLOG_IMAGE_H
+#define ACTLOG_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Caps on one image (one monitor): 16384 pixels a side and 40 M pixels in
+ * all (an 8K monitor is 7680x4320 = 33 M). Larger geometries are refused
+ * with -E2BIG, never allocated. */
+#define IMAGE_MAX_DIM 16384u
+#define IMAGE_MAX_PIXELS (40u * 1024 * 1024)
+/* The largest blur radius (pixels). */
+#define IMAGE_MAX_BLUR 255u
+
+/* Packed RGB, 3 bytes a pixel, rows of w * 3 bytes, top row first. */
+struct image {
+	uint32_t w, h;
+	uint8_t *px; /* malloc'd; owned by the image */
+};
+
+/* How an X server lays out a ZPixmap: bits per pixel (16, 24 or 32), the
+ * byte order of a pixel (msb_first: the most significant byte comes
+ * first), the bytes from one row to the next (scanline padding included)
+ * and the visual's channel masks. */
+struct image_xfmt {
+	uint8_t bpp;
+	uint8_t msb_first;
+	uint32_t stride;
+	uint32_t red_mask, green_mask, blue_mask;
+};
+
+/* 0 when w x h is within the caps, -EINVAL for an empty image, -E2BIG
+ * over them. */
+int image_check_size(uint32_t w, uint32_t h);
+
+/* Convert a w x h ZPixmap (data, len bytes, laid out as f says) into out
+ * (out->px malloc'd; free with image_free). Channels narrower than 8 bits
+ * are scaled to 0..255, wider ones truncated. -EINVAL for a format it
+ * does not know or a buffer shorter than stride * h, -E2BIG over the caps,
+ * -ENOMEM. Pure. */
+int image_from_zpixmap(struct image *out, const uint8_t *data, size_t len, uint32_t w, uint32_t h,
+		       const struct image_xfmt *f);
+
+/* Blur img in place with a box of (2 * radius + 1)^2 pixels: one
+ * horizontal and one vertical pass of a running sum, so the cost is
+ * O(w * h) whatever the radius; edges repeat the border pixel. A uniform
+ * area wider than the box keeps its colour exactly. radius 0 leaves img
+ * as is. -EINVAL for a radius over IMAGE_MAX_BLUR, -ENOMEM. */
+int image_blur(struct image *img, unsigned int radius);
+
+/* Encode img as an 8-bit RGB PNG into a malloc'd buffer (*out, *outlen;
+ * the caller frees it). -EINVAL for an empty or over-cap image, -ENOMEM,
+ * -EIO when libpng fails. */
+int png_encode(const struct image *img, uint8_t **out, size_t *outlen);
+
+/* Decode a PNG (any colour type) into 8-bit RGB (out->px malloc'd). For
+ * tests and checks. -EINVAL when it is not a PNG libpng reads, -E2BIG over
+ * the caps, -ENOMEM. */
+int png_decode(const uint8_t *buf, size_t len, struct image *out);
+
+/* Free img->px; accepts NULL and an empty image. */
+void image_free(struct image *img);
+
+#endif /* ACTLOG_IMAGE_H */

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * image.c - X11 ZPixmap to RGB (see image.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "image.h"
+
+int image_check_size(uint32_t w, uint32_t h)
+{
+	if (!w || !h)
+		return -EINVAL;
+	if (w > IMAGE_MAX_DIM || h > IMAGE_MAX_DIM || (uint64_t)w * h > IMAGE_MAX_PIXELS)
+		return -E2BIG;
+	return 0;
+}
+
+void image_free(struct image *img)
+{
+	if (!img)
+		return;
+	free(img->px);
+	img->px = NULL;
+	img->w = img->h = 0;
+}
+
+/* A channel: where its mask starts and how many bits it has. */
+struct chan {
+	unsigned int shift, bits;
+	uint32_t mask;
+};
+
+static int chan_init(struct chan *c, uint32_t mask)
+{
+	if (!mask)
+		return -EINVAL;
+	c->mask = mask;
+	c->shift = (unsigned int)__builtin_ctz(mask);
+	c->bits = (unsigned int)__builtin_popcount(mask);
+	/* a mask with holes is no channel */
+	if ((mask >> c->shift) != (c->bits >= 32 ? ~0u : (1u << c->bits) - 1))
+		return -EINVAL;
+	return 0;
+}
+
+static uint8_t chan_get(const struct chan *c, uint32_t v)
+{
+	uint32_t x = (v & c->mask) >> c->shift;
+
+	if (c->bits >= 8)
+		return (uint8_t)(x >> (c->bits - 8));
+	return (uint8_t)((x * 255 + ((1u << c->bits) - 1) / 2) / ((1u << c->bits) - 1));
+}
+
+int image_from_zpixmap(struct image *out, const uint8_t *data, size_t len, uint32_t w, uint32_t h,
+		       const struct image_xfmt *f)
+{
+	struct chan r, g, b;
+	unsigned int bytes;
+	uint32_t x, y, v;
+	const uint8_t *s;
+	uint8_t *d;
+	int err;
+
+	out->px = NULL;
+	out->w = out->h = 0;
+	err = image_check_size(w, h);
+	if (err)
+		return err;
+	if (f->bpp != 16 && f->bpp != 24 && f->bpp != 32)
+		return -EINVAL;
+	bytes = f->bpp / 8;
+	if (chan_init(&r, f->red_mask) || chan_init(&g, f->green_mask) ||
+	    chan_init(&b, f->blue_mask))
+		return -EINVAL;
+	if (f->stride < (uint64_t)w * bytes || len < (uint64_t)f->stride * h)
+		return -EINVAL;
+	out->px = malloc((size_t)w * h * 3);
+	if (!out->px)
+		return -ENOMEM;
+	out->w = w;
+	out->h = h;
+	d = out->px;
+	for (y = 0; y < h; y++) {
+		s = data + (size_t)y * f->stride;
+		for (x = 0; x < w; x++, s += bytes) {
+			if (bytes == 4)
+				v = f->msb_first ? (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 |
+						       (uint32_t)s[2] << 8 | s[3]
+						 : (uint32_t)s[3] << 24 | (uint32_t)s[2] << 16 |
+						       (uint32_t)s[1] << 8 | s[0];
+			else if (bytes == 3)
+				v = f->msb_first
+					? (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2]
+					: (uint32_t)s[2] << 16 | (uint32_t)s[1] << 8 | s[0];
+			else
+				v = f->msb_first ? (uint32_t)s[0] << 8 | s[1]
+						 : (uint32_t)s[1] << 8 | s[0];
+			*d++ = chan_get(&r, v);
+			*d++ = chan_get(&g, v);
+			*d++ = chan_get(&b, v);
+		}
+	}
+	return 0;
+}
