@@ -42,7 +42,7 @@ SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
 SERVER_LIB_SRCS := $(filter-out server/main.c,$(SERVER_SRCS))
 SERVER_BIN := $(if $(wildcard server/main.c),$(BUILD)/actlog-server)
 
-TOOLS := actlogctl actlog-inject actlog-storm
+TOOLS := actlogctl actlog-inject actlog-storm actlog-sigv4
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -52,7 +52,7 @@ HEADERS := $(wildcard include/*.h)
 
 .PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help bench bench-ci
 
-all: $(BUILD)/actlogd $(BUILD)/actlog-session $(BUILD)/actlog-testwin $(TOOL_BINS) $(SERVER_BIN)
+all: $(BUILD)/actlogd $(BUILD)/actlog-session $(BUILD)/actlog-testwin $(BUILD)/actlog-pattern $(TOOL_BINS) $(SERVER_BIN)
 
 help:
 	@echo "make            build everything into $(BUILD)/"
@@ -103,6 +103,10 @@ $(BUILD)/actlog-session: $(SESSION_OBJS) $(LIB_A)
 
 # an X11 client with a chosen WM_CLASS for the session tests
 $(BUILD)/actlog-testwin: tests/testwin.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
+
+# an X11 client that draws a known pattern for the screenshot tests
+$(BUILD)/actlog-pattern: tests/pattern.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
 
 $(BUILD)/server/%.o: server/%.c $(HEADERS) $(wildcard server/*.h) | $(BUILD)/server
@@ -213,7 +217,7 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
-FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
+FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c tests/pattern.c $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
 	$(wildcard user/*.h) $(wildcard server/*.h) $(wildcard tests/unit/*.c)
 
 lint:

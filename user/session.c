@@ -20,18 +20,23 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "capture.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -42,6 +47,11 @@
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define HELLO_TIMEOUT_MS 3000
+#define SHOT_INTERVAL_MIN 1 /* the server allows 30 s and more; tests use less */
+#define SHOT_INTERVAL_MAX 86400
+#define SHOT_JITTER_MAX 3600
+#define SHOT_KEEP_DEFAULT 50
+#define BLUR_RADIUS_DEFAULT 12
 
 struct helper {
 	const char *socket;
@@ -54,6 +64,18 @@ struct helper {
 	uint64_t retry_at_ns; /* CLOCK_MONOTONIC: next connection attempt */
 	unsigned int backoff_ms;
 	char last_error[256]; /* logged once until it changes */
+	/* screenshots: policy from actlogd, applied to the timer at once */
+	int shots_on;		 /* screenshots.enabled (off while disconnected) */
+	unsigned int shot_iv_s;	 /* screenshots.interval_s */
+	unsigned int shot_jit_s; /* screenshots.jitter_s */
+	int shot_blur;		 /* screenshots.blur */
+	unsigned int blur_radius;
+	const char *shot_dir; /* --shot-dir: the interim hand-off point */
+	unsigned int shot_keep;
+	unsigned int cap_flags;
+	struct capture *cap; /* opened at the first shot */
+	int tfd;	     /* the screenshot timer */
+	uint64_t shots_taken;
 	size_t in_len;
 	char in[MAX_LINE + 1];
 };
@@ -106,6 +128,34 @@ static int send_focus(struct helper *h)
 	return err;
 }
 
+/* Arm the screenshot timer for the next shot (interval plus a random
+ * jitter in [0, jitter]) or disarm it when screenshots are off. */
+static void shot_timer(struct helper *h)
+{
+	struct itimerspec its = {0};
+	uint32_t rnd = 0;
+	uint64_t ms;
+
+	if (h->shots_on) {
+		ms = (uint64_t)h->shot_iv_s * 1000;
+		if (h->shot_jit_s && getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) == sizeof(rnd))
+			ms += rnd % ((uint64_t)h->shot_jit_s * 1000 + 1);
+		its.it_value.tv_sec = (time_t)(ms / 1000);
+		its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	}
+	timerfd_settime(h->tfd, 0, &its, NULL);
+}
+
+/* Stop screenshots (policy off, or actlogd gone: no policy is no consent). */
+static void shots_off(struct helper *h)
+{
+	if (!h->shots_on)
+		return;
+	h->shots_on = 0;
+	shot_timer(h);
+	log_info("screenshots off");
+}
+
 static void disconnect(struct helper *h, const char *why)
 {
 	if (h->fd >= 0) {
@@ -113,6 +163,7 @@ static void disconnect(struct helper *h, const char *why)
 		h->fd = -1;
 	}
 	h->in_len = 0;
+	shots_off(h);
 	if (why && strcmp(why, h->last_error)) {
 		log_warn("%s; retrying with back-off", why);
 		snprintf(h->last_error, sizeof(h->last_error), "%s", why);
@@ -121,12 +172,92 @@ static void disconnect(struct helper *h, const char *why)
 	h->backoff_ms = h->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : h->backoff_ms * 2;
 }
 
-/* Apply a policy object: apps.titles. */
+/* Screenshot keys of a policy object; re-arm the timer when they change. */
+static void apply_shot_policy(struct helper *h, const cJSON *p)
+{
+	const cJSON *en = cJSON_GetObjectItemCaseSensitive(p, "screenshots.enabled");
+	const cJSON *iv = cJSON_GetObjectItemCaseSensitive(p, "screenshots.interval_s");
+	const cJSON *jit = cJSON_GetObjectItemCaseSensitive(p, "screenshots.jitter_s");
+	const cJSON *bl = cJSON_GetObjectItemCaseSensitive(p, "screenshots.blur");
+	unsigned int niv = h->shot_iv_s, njit = h->shot_jit_s;
+	int on, changed;
+
+	/* a policy without the key (an older actlogd) means off */
+	on = cJSON_IsTrue(en);
+	if (cJSON_IsNumber(iv) && iv->valuedouble >= SHOT_INTERVAL_MIN &&
+	    iv->valuedouble <= SHOT_INTERVAL_MAX)
+		niv = (unsigned int)iv->valuedouble;
+	if (cJSON_IsNumber(jit) && jit->valuedouble >= 0 && jit->valuedouble <= SHOT_JITTER_MAX)
+		njit = (unsigned int)jit->valuedouble;
+	h->shot_blur = cJSON_IsTrue(bl);
+	changed = on != h->shots_on || (on && (niv != h->shot_iv_s || njit != h->shot_jit_s));
+	h->shots_on = on;
+	h->shot_iv_s = niv;
+	h->shot_jit_s = njit;
+	if (!changed)
+		return;
+	shot_timer(h);
+	if (on)
+		log_info("screenshots every %us (+ up to %us)%s by policy%s", niv, njit,
+			 h->shot_blur ? ", blurred" : "",
+			 h->shot_dir ? "" : "; no --shot-dir: none are taken");
+	else
+		log_info("screenshots off by policy");
+}
+
+/* The timer fired: capture every monitor into --shot-dir, keep it bounded,
+ * arm the next shot. */
+static void take_shot(struct helper *h)
+{
+	char prefix[32];
+	uint64_t ticks;
+	int r;
+
+	if (read(h->tfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	if (!h->shots_on)
+		return;
+	shot_timer(h);
+	if (!h->shot_dir)
+		return;
+	if (!h->x) {
+		log_debug("screenshots: not on Wayland in this version");
+		return;
+	}
+	if (!h->cap) {
+		r = capture_open(&h->cap, h->display, h->cap_flags);
+		if (r) {
+			log_warn("screenshots: cannot open the display: %s", strerror(-r));
+			return;
+		}
+	}
+	/* names sort by time: zero-padded unix milliseconds */
+	snprintf(prefix, sizeof(prefix), "%015llu",
+		 (unsigned long long)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC));
+	r = shots_take(h->cap, h->shot_dir, prefix, h->shot_blur ? h->blur_radius : 0, NULL);
+	if (r < 0) {
+		log_warn("screenshot failed: %s", strerror(-r));
+		if (r == -EPIPE) {
+			capture_close(h->cap);
+			h->cap = NULL;
+		}
+		return;
+	}
+	h->shots_taken++;
+	log_debug("screenshot %" PRIu64 ": %d monitor(s) via %s", h->shots_taken, r,
+		  capture_method(h->cap));
+	r = shots_prune(h->shot_dir, h->shot_keep);
+	if (r < 0)
+		log_warn("screenshots: cannot prune %s: %s", h->shot_dir, strerror(-r));
+}
+
+/* Apply a policy object: apps.titles and the screenshot keys. */
 static void apply_policy(struct helper *h, const cJSON *p)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(p, "apps.titles");
 	int on;
 
+	apply_shot_policy(h, p);
 	if (!cJSON_IsBool(t))
 		return;
 	on = cJSON_IsTrue(t);
@@ -297,6 +428,51 @@ static void wayland_reason(struct helper *h)
 			 d && *d ? d : "unknown");
 }
 
+/* --capture-once DIR: every monitor to DIR now, JSON on stdout. The exit
+ * code: 0, or 1 when nothing could be captured. */
+static int capture_once(struct helper *h, const char *dir, int blur)
+{
+	struct capture *c;
+	cJSON *o, *arr;
+	char *txt;
+	int r;
+
+	if (!h->display || !*h->display) {
+		log_err("no X display: DISPLAY is not set and no --display was given");
+		return 1;
+	}
+	r = mkdir_p(dir, 0700);
+	if (r) {
+		log_err("cannot create %s: %s", dir, strerror(-r));
+		return 1;
+	}
+	r = capture_open(&c, h->display, h->cap_flags);
+	if (r) {
+		log_err("cannot open X display %s for screenshots: %s", h->display, strerror(-r));
+		return 1;
+	}
+	o = cJSON_CreateObject();
+	arr = cJSON_CreateArray();
+	r = shots_take(c, dir, NULL, blur ? h->blur_radius : 0, arr);
+	cJSON_AddStringToObject(o, "dir", dir);
+	cJSON_AddStringToObject(o, "method", capture_method(c));
+	cJSON_AddNumberToObject(o, "blur", blur ? h->blur_radius : 0);
+	cJSON_AddItemToObject(o, "monitors", arr);
+	if (r < 0)
+		cJSON_AddStringToObject(o, "error", strerror(-r));
+	txt = cJSON_PrintUnformatted(o);
+	if (txt)
+		printf("%s\n", txt);
+	free(txt);
+	cJSON_Delete(o);
+	capture_close(c);
+	if (r < 0) {
+		log_err("screenshot failed: %s", strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: actlog-session [OPTIONS]\n"
@@ -304,6 +480,15 @@ static void usage(FILE *f)
 		   "Runs as the session's user (systemd user unit actlog-session.service).\n\n"
 		   "  -s, --socket PATH    actlogd's session socket (default " DEFAULT_SOCKET ")\n"
 		   "  -d, --display NAME   X display (default $DISPLAY)\n"
+		   "      --shot-dir DIR   write screenshots here when the policy asks for them\n"
+		   "                       (PNG, 0600; without it none are taken)\n"
+		   "      --shot-keep N    keep the newest N files in --shot-dir (default 50)\n"
+		   "      --blur-radius N  box blur radius when the policy asks for blur\n"
+		   "                       (pixels, 1-255; default 12)\n"
+		   "      --no-shm         read the screen with GetImage, never MIT-SHM\n"
+		   "      --capture-once DIR  capture every monitor to DIR/N-NAME.png now, print\n"
+		   "                       JSON (name, x, y, width, height, bytes, sha256), exit\n"
+		   "      --blur           with --capture-once: blur the shots\n"
 		   "  -v, --verbose        debug logging\n"
 		   "  -V, --version        print the version\n"
 		   "  -h, --help           this help\n\n"
@@ -313,14 +498,26 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'}, {"display", required_argument, NULL, 'd'},
-	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},	      {0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"display", required_argument, NULL, 'd'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"shot-dir", required_argument, NULL, 1},
+	    {"shot-keep", required_argument, NULL, 2},
+	    {"blur-radius", required_argument, NULL, 3},
+	    {"no-shm", no_argument, NULL, 4},
+	    {"capture-once", required_argument, NULL, 5},
+	    {"blur", no_argument, NULL, 6},
+	    {0},
 	};
+	const char *once_dir = NULL;
+	int once_blur = 0;
+	uint64_t u;
 	static struct helper hs;
 	struct helper *h = &hs;
 	const char *type = getenv("XDG_SESSION_TYPE");
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	sigset_t mask;
 	int c, n, r, sigfd, rc = 0, timeout;
 	uint64_t now;
@@ -330,6 +527,10 @@ int main(int argc, char **argv)
 	h->display = getenv("DISPLAY");
 	h->fd = -1;
 	h->backoff_ms = BACKOFF_MIN_MS;
+	h->shot_iv_s = 600;
+	h->shot_keep = SHOT_KEEP_DEFAULT;
+	h->blur_radius = BLUR_RADIUS_DEFAULT;
+	h->tfd = -1;
 	while ((c = getopt_long(argc, argv, "s:d:vVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -337,6 +538,27 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			h->display = optarg;
+			break;
+		case 1:
+			h->shot_dir = optarg;
+			break;
+		case 2:
+		case 3:
+			if (parse_uint(optarg, 1, c == 2 ? SHOTS_MAX_FILES : IMAGE_MAX_BLUR, &u)) {
+				log_err("--%s: '%s' is not a number in range",
+					c == 2 ? "shot-keep" : "blur-radius", optarg);
+				return 2;
+			}
+			*(c == 2 ? &h->shot_keep : &h->blur_radius) = (unsigned int)u;
+			break;
+		case 4:
+			h->cap_flags |= CAPTURE_NO_SHM;
+			break;
+		case 5:
+			once_dir = optarg;
+			break;
+		case 6:
+			once_blur = 1;
 			break;
 		case 'v':
 			log_init("actlog-session", LOG_LVL_DEBUG);
@@ -355,6 +577,20 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		log_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
+	}
+	if (once_dir)
+		return capture_once(h, once_dir, once_blur);
+	if (h->shot_dir) {
+		r = mkdir_p(h->shot_dir, 0700);
+		if (r) {
+			log_err("cannot create %s: %s", h->shot_dir, strerror(-r));
+			return 1;
+		}
+	}
+	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (h->tfd < 0) {
+		log_err("timerfd: %s", strerror(errno));
+		return 1;
 	}
 
 	sigemptyset(&mask);
@@ -391,6 +627,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		n = 0;
 		pfd[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = h->tfd, .events = POLLIN};
 		if (h->x)
 			pfd[n++] = (struct pollfd){.fd = x11_fd(h->x), .events = POLLIN};
 		if (h->fd >= 0)
@@ -416,6 +653,8 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
+		if (pfd[1].revents)
+			take_shot(h);
 		if (h->x) {
 			/* events may already be queued by replies read elsewhere */
 			r = x11_dispatch(h->x);
@@ -434,6 +673,8 @@ int main(int argc, char **argv)
 	if (h->fd >= 0)
 		close(h->fd);
 	x11_close(h->x);
+	capture_close(h->cap);
+	close(h->tfd);
 	close(sigfd);
 	return rc;
 }

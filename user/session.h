@@ -46,4 +46,21 @@ int x11_set_titles(struct x11 *x, int on);
 const char *x11_wm(const struct x11 *x);
 void x11_close(struct x11 *x);
 
+/* Screenshots to files (user/session_shots.c). */
+struct capture;
+struct cJSON;
+/* The most files shots_prune looks at in one directory. */
+#define SHOTS_MAX_FILES 4096
+
+/* Capture every monitor, blur each with a box of radius blur (0: none),
+ * write one PNG per monitor, mode 0600, to dir as "[PREFIX-]N-NAME.png"
+ * (N the monitor's index). With arr, add one object per monitor to it
+ * (name, x, y, width, height, file, bytes, sha256). The number of
+ * monitors, or -errno (capture_grab's, the encoder's, the file system's). */
+int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned int blur,
+	       struct cJSON *arr);
+/* Keep the newest keep "*.png" files of dir (by name: shots are named by
+ * time), remove the rest. The number removed or -errno. */
+int shots_prune(const char *dir, unsigned int keep);
+
 #endif /* ACTLOG_SESSION_H */

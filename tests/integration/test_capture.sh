@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Screenshots on a real X server (Xvfb) with two RandR monitors (user-defined
+# with `xrandr --setmonitor`) and known patterns drawn by actlog-pattern:
+# `actlog-session --capture-once` writes one PNG per monitor whose every
+# pixel matches the pattern (decoded by tests/pngcheck.py with zlib only),
+# through MIT-SHM, through GetImage (--no-shm), and through the automatic
+# fallback when the server refuses SHM (a TCP display); blur keeps what it
+# should; the JSON matches the files.
+. "$(dirname "$0")/../lib.sh"
+for t in Xvfb xrandr xauth mcookie xprop jq sha256sum stat /usr/bin/python3; do need "$t"; done
+for b in actlog-session actlog-pattern; do
+	[ -x "$BUILD/$b" ] || { fail "missing $BUILD/$b (make)"; finish; }
+done
+PNG=$ROOT/tests/pngcheck.py
+quiet() { "$@" >/dev/null 2>&1; }
+
+DN=
+for n in $(seq 71 99); do
+	[ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || { DN=$n; break; }
+done
+[ -n "$DN" ] || { fail "no free X display number"; finish; }
+export DISPLAY=:$DN XAUTHORITY=$T/xauth
+xauth -q -f "$XAUTHORITY" add ":$DN" . "$(mcookie)" 2>/dev/null
+# TCP too (with the cookie): a client there is remote to the X server, which
+# refuses it MIT-SHM; -noreset keeps the RandR monitors between clients;
+# -br a black root
+Xvfb "$DISPLAY" -screen 0 1280x480x24 -listen tcp -auth "$XAUTHORITY" -noreset -br \
+	>"$T/xvfb.log" 2>&1 &
+cleanup_add "kill $!"
+xup() { xprop -root _NET_NOTHING >/dev/null 2>&1; }
+check "Xvfb is up" wait_for 10 xup
+# two monitors side by side: LEFT takes over the output, RIGHT is smaller
+# than its share (the strip below it belongs to no monitor)
+xrandr --setmonitor LEFT 640/169x480/127+0+0 screen >/dev/null 2>&1
+xrandr --setmonitor RIGHT 600/159x400/106+640+0 none >/dev/null 2>&1
+check_eq "two RandR monitors" "$(xrandr --listmonitors | head -1)" "Monitors: 2"
+
+# one pattern on each monitor, one across the edge between them
+WINS=(100 50 400 300 700 20 300 200 560 380 200 90)
+for ((i = 0; i < ${#WINS[@]}; i += 4)); do
+	"$BUILD/actlog-pattern" "${WINS[@]:i:4}" >"$T/pat$i" 2>>"$T/pattern.log" &
+	cleanup_add "kill $!"
+	wait_for 10 grep -q ready "$T/pat$i" || fail "pattern $i is drawn"
+done
+
+shot() { # DIR [OPTIONS...]: capture once into DIR, JSON in DIR.json
+	local d=$1
+	shift
+	"$BUILD/actlog-session" --capture-once "$d" "$@" >"$d.json" 2>"$d.err"
+}
+mon() { jq -r "$2" "$1.json"; }
+patterns_match() { # DIR: every monitor's PNG matches the patterns
+	local i n file x y
+	n=$(mon "$1" '.monitors | length')
+	[ "$n" = 2 ] || return 1
+	for ((i = 0; i < n; i++)); do
+		file=$(mon "$1" ".monitors[$i].file")
+		x=$(mon "$1" ".monitors[$i].x")
+		y=$(mon "$1" ".monitors[$i].y")
+		/usr/bin/python3 "$PNG" pattern "$1/$file" "$x" "$y" "${WINS[@]}" >>"$T/pngcheck.log" 2>&1 || return 1
+	done
+}
+
+# ---- MIT-SHM ----
+check "capture-once exits 0" shot "$T/shm"
+check_eq "MIT-SHM is used on a local display" "$(mon "$T/shm" .method)" shm
+check_eq "monitors: names and geometry" \
+	"$(mon "$T/shm" '[.monitors[] | "\(.name) \(.x),\(.y) \(.width)x\(.height)"] | join("; ")')" \
+	"LEFT 0,0 640x480; RIGHT 640,0 600x400"
+check "every pixel of both monitors matches the patterns (SHM)" patterns_match "$T/shm"
+f0=$T/shm/$(mon "$T/shm" '.monitors[0].file')
+check_eq "the PNG file is mode 0600" "$(stat -c %a "$f0")" 600
+check_eq "JSON sha256 is the file's" "$(mon "$T/shm" '.monitors[0].sha256')" "$(sha256sum <"$f0" | cut -d' ' -f1)"
+check_eq "JSON bytes is the file's size" "$(mon "$T/shm" '.monitors[0].bytes')" "$(stat -c %s "$f0")"
+
+# ---- GetImage, forced ----
+check "capture-once --no-shm exits 0" shot "$T/plain" --no-shm
+check_eq "--no-shm uses GetImage" "$(mon "$T/plain" .method)" get-image
+check "every pixel of both monitors matches the patterns (GetImage)" patterns_match "$T/plain"
+check_eq "GetImage and SHM give the same PNGs" "$(mon "$T/plain" '[.monitors[].sha256] | join(",")')" \
+	"$(mon "$T/shm" '[.monitors[].sha256] | join(",")')"
+
+# ---- GetImage, because the server refuses SHM to a TCP client ----
+check "capture-once over TCP exits 0" env DISPLAY="127.0.0.1:$DN" \
+	"$BUILD/actlog-session" --capture-once "$T/tcp" >"$T/tcp.json" 2>"$T/tcp.err"
+check_eq "a remote display falls back to GetImage" "$(mon "$T/tcp" .method)" get-image
+check "the fallback is logged" grep -q "refused MIT-SHM" "$T/tcp.err"
+check "every pixel of both monitors matches the patterns (fallback)" patterns_match "$T/tcp"
+
+# ---- blur ----
+check "capture-once --blur exits 0" shot "$T/blur" --blur --blur-radius 6
+check_eq "JSON names the blur radius" "$(mon "$T/blur" .blur)" 6
+check "blur: inner pixels kept, edges smeared, mean colours kept" \
+	quiet /usr/bin/python3 "$PNG" blur "$T/blur/0-LEFT.png" 0 0 100 50 400 300 6 "$f0"
+check "the sharp capture fails the blur check (the check can fail)" \
+	not quiet /usr/bin/python3 "$PNG" blur "$f0" 0 0 100 50 400 300 6 "$f0"
+check "a blurred capture fails the pattern check (the check can fail)" \
+	not quiet /usr/bin/python3 "$PNG" pattern "$T/blur/0-LEFT.png" 0 0 "${WINS[@]}"
+
+# ---- errors ----
+env DISPLAY=:1 XAUTHORITY=/dev/null "$BUILD/actlog-session" --capture-once "$T/none" >/dev/null 2>&1
+check_eq "no X server: exit 1" "$?" 1
+"$BUILD/actlog-session" --blur-radius 999 --capture-once "$T/none" >/dev/null 2>&1
+check_eq "--blur-radius out of range: exit 2" "$?" 2
+finish
