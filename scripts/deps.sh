@@ -8,7 +8,8 @@ BUILD_PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 	liblmdb-dev libmicrohttpd-dev libxcb1-dev libxcb-ewmh-dev libxcb-icccm4-dev
 	libxcb-randr0-dev libxcb-shm0-dev libpng-dev)
 TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz-utils
-	qemu-system-x86 busybox-static lmdb-utils curl xvfb xauth openbox xdotool x11-utils x11-xserver-utils)
+	qemu-system-x86 busybox-static lmdb-utils curl xvfb xauth openbox xdotool x11-utils x11-xserver-utils
+	python3-botocore nodejs)
 
 # only for the benchmarks (docs/PERFORMANCE.md): perf for precise CPU time
 # (--bench-ci), and the peers actlog is compared with (--bench)
@@ -26,9 +27,28 @@ missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm test tools (not in Debian), kept out of the tree: s3rver, a local S3
+# for tests/integration/test_s3.sh
+NODE_DIR=/opt/actlog-test
+NODE_PKGS=(s3rver@3)
+node_tools() {
+	[ "${1:-}" = --build-only ] && return 0
+	[ -x "$NODE_DIR/node_modules/.bin/s3rver" ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: missing ${NODE_PKGS[*]} in $NODE_DIR; run as root (sudo make deps)" >&2
+		return 1
+	fi
+	# Debian's nodejs has npm apart; some nodejs builds carry their own
+	command -v npm >/dev/null || apt-get install -y -qq --no-install-recommends npm
+	echo "deps: npm install ${NODE_PKGS[*]} into $NODE_DIR"
+	mkdir -p "$NODE_DIR"
+	npm install --no-audit --no-fund --silent --prefix "$NODE_DIR" "${NODE_PKGS[@]}"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#want[@]} packages present"
-	exit 0
+	node_tools "${1:-}"
+	exit
 fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing ${missing[*]}; run as root (sudo make deps)" >&2
@@ -38,3 +58,4 @@ echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+node_tools "${1:-}"
