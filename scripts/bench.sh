@@ -182,7 +182,7 @@ storm_one() { # CONFIG ROUND
 	if [ "$cfg" != none ]; then
 		# caught up when what it wrote stops growing (the collector's own
 		# output, never a question to it: that would cost it CPU)
-		until_stable 60 "c_${cfg}_progress" "$d" >/dev/null
+		until_stable 60 "$("c_${cfg}_tolerance")" "c_${cfg}_progress" "$d" >/dev/null
 		cpu=$(cpu_end "$d")
 		b1=$(bpf_prog_ns "$ids")
 		coll_stop "$cfg" "$d"
@@ -314,7 +314,7 @@ section_ship() {
 	# fill: actlogd without upload records a storm (2 records per exec)
 	coll_start actlogd_bpf "$d/a" || return 1
 	"$BUILD/actlog-storm" --execs $((n / 2)) --exec "$STORM_EXE" >/dev/null || return 1
-	until_stable 60 c_actlogd_bpf_progress "$d/a" >/dev/null
+	until_stable 60 "$(c_actlogd_bpf_tolerance)" c_actlogd_bpf_progress "$d/a" >/dev/null
 	coll_stop actlogd_bpf "$d/a"
 	recs=$("$BUILD/actlogctl" --state-dir "$d/a/state" spool dump | wc -l)
 	$py "$ROOT/tests/fake_ingest.py" "$port" "$d/srv" &

@@ -5,7 +5,9 @@
 # directory D:
 #   c_NAME_start D    start it; wait until it records; set COLL_PIDS (the
 #                     processes whose CPU, wake-ups and memory are its cost)
-#   c_NAME_progress D a value that stops changing when it has caught up
+#   c_NAME_progress D a number that stops growing when it has caught up
+#   c_NAME_tolerance  how much it may still grow in a second then (the
+#                     rest of the machine's programs)
 #   c_NAME_stop D     stop it (and undo what its start changed)
 #   c_NAME_seen D     after stop: events recorded that belong to the storm
 #                     (for counting collectors: every event counted)
@@ -50,23 +52,23 @@ rss_kib() {
 	echo "$t"
 }
 
-# until_stable SECONDS CMD...: poll CMD's output every 0.2 s until it stops
-# changing for 1 s (or SECONDS pass); prints the last value
+# until_stable SECONDS TOLERANCE CMD...: poll CMD's output (a number) every
+# 0.2 s until it has grown by at most TOLERANCE over the last second (or
+# SECONDS pass); prints the last value. The tolerance absorbs the rest of
+# the machine, which keeps running programs while a collector drains.
 until_stable() {
-	local max=$1 last= same=0 v i
-	shift
+	local max=$1 tol=$2 v i
+	local -a hist=()
+	shift 2
 	for ((i = 0; i < max * 5; i++)); do
 		v=$("$@")
-		if [ "$v" = "$last" ]; then
-			same=$((same + 1))
-			[ $same -ge 5 ] && break
-		else
-			same=0
-			last=$v
+		hist+=("${v:-0}")
+		if [ ${#hist[@]} -gt 5 ] && [ $((v - hist[${#hist[@]} - 6])) -le "$tol" ]; then
+			break
 		fi
 		sleep 0.2
 	done
-	echo "$last"
+	echo "$v"
 }
 
 # ---- actlogd, BPF source and netlink source ----
@@ -115,6 +117,7 @@ c_actlogd_bpf_progress() { _actlogd_spooled "$1"; }
 c_actlogd_bpf_lost() { _actlogd_lost "$1"; }
 c_actlogd_bpf_stop() { _actlogd_stop "$1"; }
 c_actlogd_bpf_per_exec() { echo 2; }
+c_actlogd_bpf_tolerance() { echo 32768; } # spool bytes: ~100 records
 
 # The proc connector reports pids only; /proc of a process this short-lived
 # is often gone when the event is read, so some records have comm (and exe)
@@ -132,6 +135,7 @@ c_actlogd_netlink_progress() { _actlogd_spooled "$1"; }
 c_actlogd_netlink_lost() { _actlogd_lost "$1"; }
 c_actlogd_netlink_stop() { _actlogd_stop "$1"; }
 c_actlogd_netlink_per_exec() { echo 2; }
+c_actlogd_netlink_tolerance() { echo 32768; }
 
 # ---- bpftrace ----
 # The recording one-liner prints what actlog records: pid, parent, uid,
@@ -177,6 +181,7 @@ c_bpftrace_record_progress() { wc -l <"$1/out.txt"; }
 c_bpftrace_record_lost() { _bt_lost "$1"; }
 c_bpftrace_record_stop() { _bt_stop "$1"; }
 c_bpftrace_record_per_exec() { echo 2; }
+c_bpftrace_record_tolerance() { echo 100; } # lines
 
 c_bpftrace_count_start() { _bt_start "$1" "$BT_COUNT"; }
 # counts are printed when it stops: seen is read after c_*_stop
@@ -185,6 +190,7 @@ c_bpftrace_count_progress() { echo 0; }
 c_bpftrace_count_lost() { _bt_lost "$1"; }
 c_bpftrace_count_stop() { _bt_stop "$1"; }
 c_bpftrace_count_per_exec() { echo 2; }
+c_bpftrace_count_tolerance() { echo 0; }
 
 # ---- auditd with an execve rule ----
 # Its own configuration in D (log file there, no plugins), Debian's default
@@ -263,3 +269,4 @@ c_auditd_stop() {
 	rm -f "$d/pid"
 }
 c_auditd_per_exec() { echo 1; }
+c_auditd_tolerance() { echo 65536; } # log bytes: ~60 execs

@@ -5,8 +5,10 @@
 # execsnoop. No collector and actlogd alternate round by round; execsnoop
 # compiles its program at start (a minute or more under TCG), so it starts
 # once and runs its rounds in a row, followed by more rounds with no
-# collector. Collector CPU: utime + stime of /proc/PID/stat over the storm
-# and the drain. Writes /out/vmstorm.json.
+# collector; while execsnoop runs, actlogd and the two bpftrace one-liners of
+# the host benchmark join it for an idle minute (this VM runs nothing else,
+# unlike the shared host). Collector CPU: utime + stime of /proc/PID/stat.
+# Writes /out/vmstorm.json.
 set -u
 n=${1:-600} rounds=${2:-3}
 exe=/usr/bin/true
@@ -49,7 +51,7 @@ storm() { # CONFIG ROUND PID(or 0) SEEN-CMD...
 	say "$(tail -n 1 /out/runs.ndjson)"
 }
 
-for b in actlogd actlogctl actlog-storm jq python3 execsnoop-bpfcc; do
+for b in actlogd actlogctl actlog-storm jq python3 execsnoop-bpfcc bpftrace; do
 	command -v $b >/dev/null || { say "$b is not in the VM"; exit 1; }
 done
 [ -x $exe ] || { say "$exe is not in the VM"; exit 1; }
@@ -95,6 +97,52 @@ while ! grep -q PCOMM /tmp/execsnoop.out 2>/dev/null; do
 	sleep 0.1
 done
 ready=$(($(date +%s) - start))
+
+# idle: with execsnoop running, start actlogd and the two bpftrace
+# one-liners too; nothing else runs in the VM. CPU, wake-ups (context
+# switches of every thread) and resident memory over IDLE_S seconds.
+idle_s=${IDLE_S:-60}
+mkdir -p /tmp/idle
+actlogd --foreground --config /dev/null --state-dir /tmp/idle/state --socket /tmp/idle/ctl.sock \
+	--no-upload --input-source bpf --proc-source bpf >/tmp/idle/actlogd.log 2>&1 &
+ipid=$!
+bpftrace -e 'tracepoint:sched:sched_process_exec { printf("exec %d %d %d %s %s\n", pid, curtask->real_parent->tgid, uid, comm, str(args->filename)); }
+tracepoint:sched:sched_process_exit /pid == tid/ { printf("exit %d %d %d %s %d\n", pid, curtask->real_parent->tgid, uid, comm, curtask->exit_code); }' \
+	>/tmp/idle/bt-record.out 2>&1 &
+bpid1=$!
+bpftrace -e 'tracepoint:sched:sched_process_exec { @exec = count(); }
+tracepoint:sched:sched_process_exit /pid == tid/ { @exit = count(); }' >/tmp/idle/bt-count.out 2>&1 &
+bpid2=$!
+i=0
+while [ $i -lt 3000 ]; do
+	grep -q Attaching /tmp/idle/bt-record.out && grep -q Attaching /tmp/idle/bt-count.out &&
+		actlogctl --socket /tmp/idle/ctl.sock status --json >/dev/null 2>&1 && break
+	sleep 0.2
+	i=$((i + 1))
+done
+sleep 10
+switches() { cat /proc/"$1"/task/*/status | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {s += $2} END {print s + 0}'; }
+rss() { awk '/^VmRSS:/ {print $2}' /proc/"$1"/status; }
+: >/out/idle.ndjson
+for p in $ipid $epid $bpid1 $bpid2; do echo "$p $(ticks $p) $(switches $p)" >>/tmp/idle/before; done
+sleep "$idle_s"
+for p in $ipid $epid $bpid1 $bpid2; do echo "$p $(ticks $p) $(switches $p) $(rss $p)" >>/tmp/idle/after; done
+for pair in actlogd:$ipid execsnoop:$epid bpftrace_record:$bpid1 bpftrace_count:$bpid2; do
+	name=${pair%%:*} p=${pair#*:}
+	b=$(grep "^$p " /tmp/idle/before) a=$(grep "^$p " /tmp/idle/after)
+	set -- $b
+	t0=$2 s0=$3
+	set -- $a
+	jq -n -c --arg n "$name" --argjson t "$(($2 - t0))" --argjson s "$(($3 - s0))" --argjson rss "${4:-0}" \
+		--argjson hz "$hz" --argjson secs "$idle_s" \
+		'{key: $n, value: {cpu_pct_of_core: ($t / $hz / $secs * 100 * 10000 | round / 10000),
+		  wakeups_per_s: ($s / $secs * 100 | round / 100), rss_mib: ($rss / 1024 * 10 | round / 10)}}' >>/out/idle.ndjson
+done
+kill -TERM $ipid
+kill -INT $bpid1 $bpid2
+wait $ipid $bpid1 $bpid2
+say "idle: $(cat /out/idle.ndjson | tr '\n' ' ')"
+
 if kill -0 $epid 2>/dev/null; then
 	sleep 1
 	r=1
@@ -115,12 +163,14 @@ if kill -0 $epid 2>/dev/null; then
 fi
 lost=$(cat /tmp/execsnoop.out /tmp/execsnoop.err | awk '/[Ll]ost [0-9]+ samples/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i} END {print s + 0}')
 jq -s -c --argjson n "$n" --argjson rounds "$rounds" --arg kernel "$(uname -r)" \
-	--argjson ready "$ready" --argjson lost "$lost" --slurpfile seen /out/seen.ndjson '
+	--argjson ready "$ready" --argjson lost "$lost" --slurpfile seen /out/seen.ndjson \
+	--slurpfile idle /out/idle.ndjson --argjson idle_s "$idle_s" '
 	def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	def r3: . * 1000 | round / 1000;
 	(map(select(.config == "none") | .wall_s) | median) as $base
 	| {kernel: $kernel, execs_per_run: $n, rounds: $rounds, execsnoop_start_s: $ready,
+	   idle: {seconds: $idle_s, configs: ($idle | from_entries)},
 	   baseline_execs_per_s: (map(select(.config == "none") | .execs_per_s) | median | round),
 	   configs: (group_by(.config) | map(.[0].config as $c | {key: $c, value: {
 		slowdown: (map(.wall_s / $base) | median | r3),

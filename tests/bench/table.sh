@@ -39,7 +39,12 @@ def row(cols; widths): [range(0; cols | length) as $i | cols[$i] | pad(widths[$i
    ("VM exec storm (QEMU TCG, kernel \(.vmstorm.kernel // "-")): \(.vmstorm.rounds) rounds x \(.vmstorm.execs_per_run) execs; no agent: \(.vmstorm.baseline_execs_per_s) execs/s",
     row(["collector", "slowdown (min-max)", "cpu s/10k execs", "events missing"]; [18, 20, 16, 15]),
     (.vmstorm.configs | to_entries[] | select(.key != "none") | .value as $v |
-     row([.key, "\($v.slowdown) (\($v.slowdown_min)-\($v.slowdown_max))", n($v.cpu_s_per_10k_execs), "\($v.events_missing)/\($v.events_expected)"]; [18, 20, 16, 15])))
+     row([.key, "\($v.slowdown) (\($v.slowdown_min)-\($v.slowdown_max))", n($v.cpu_s_per_10k_execs), "\($v.events_missing)/\($v.events_expected)"]; [18, 20, 16, 15])),
+    (if .vmstorm.idle then
+      ("", "Idle in the VM (nothing else runs there): \(.vmstorm.idle.seconds) s",
+       row(["collector", "cpu % of a core", "wake-ups/s", "rss MiB"]; [18, 16, 11, 8]),
+       (.vmstorm.idle.configs | to_entries[] | row([.key, n(.value.cpu_pct_of_core), n(.value.wakeups_per_s), n(.value.rss_mib)]; [18, 16, 11, 8])))
+     else empty end))
    end, "")
  else empty end),
 (if .server then "Server: see build/bench/server.json and docs/perf-server.md" else empty end)

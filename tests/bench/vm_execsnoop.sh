@@ -64,6 +64,7 @@ cp -a /usr/lib/x86_64-linux-gnu/libbcc.so.0 "$tree/lib/x86_64-linux-gnu/" 2>/dev
 [ -e /usr/lib/x86_64-linux-gnu/libbcc_bpf.so.0 ] && put /usr/lib/x86_64-linux-gnu/libbcc_bpf.so.0
 install -D -m 0755 /usr/sbin/execsnoop-bpfcc "$tree/usr/sbin/execsnoop-bpfcc"
 put /usr/bin/true
+put /usr/bin/bpftrace
 cp -a "$hdr/." "$tree/"
 say "tree: $(du -sh "$tree" | cut -f1)"
 
