@@ -42,7 +42,7 @@ SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
 SERVER_LIB_SRCS := $(filter-out server/main.c,$(SERVER_SRCS))
 SERVER_BIN := $(if $(wildcard server/main.c),$(BUILD)/actlog-server)
 
-TOOLS := actlogctl actlog-inject actlog-storm actlog-sigv4
+TOOLS := actlogctl actlog-inject actlog-storm actlog-sigv4 actlog-s3
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

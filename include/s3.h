@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * s3.h - a small S3 client on libcurl: PUT (buffer, fd, file; multipart above
+ * a threshold), streamed GET, HEAD, DELETE, ListObjectsV2 pages and presigned
+ * URLs. Every request is signed with SigV4 (lib/sigv4.c) and carries the
+ * SHA-256 of its body. Requests that fail with a 5xx, 429, SlowDown,
+ * RequestTimeout or a transport error are retried with exponential back-off
+ * and full jitter, up to max_attempts; a streamed GET is retried only while
+ * no byte has reached the caller.
+ *
+ * Errors are negative errno: -ENOENT (404, NoSuchKey, NoSuchBucket), -EACCES
+ * (403), -EAGAIN (attempts ran out while throttled), -E2BIG (a response over
+ * its cap), -EINVAL (bad argument), -ENOMEM, -EIO (anything else). The
+ * details of the last failure (HTTP status, S3's Code and Message) are in
+ * s3_last_error().
+ *
+ * A client is not thread-safe; use one per thread.
+ */
+#ifndef ACTLOG_S3_H
+#define ACTLOG_S3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "s3xml.h"
+
+#define S3_MIN_PART (5U << 20)		/* S3's smallest part (all but the last) */
+#define S3_MAX_PART (5ULL << 30)	/* S3's largest part */
+#define S3_MAX_PARTS 10000		/* S3's part count limit */
+#define S3_DEFAULT_PART (8U << 20)	/* part size when not configured */
+#define S3_DEFAULT_THRESHOLD (8U << 20) /* multipart above this size */
+#define S3_MAX_ERROR_BODY (64U << 10)	/* an error response read into memory */
+#define S3_MAX_SMALL_BODY (1U << 20)	/* initiate/complete answers */
+#define S3_MAX_LIST_BODY S3XML_MAX_DOC	/* one ListObjectsV2 page */
+#define S3_MAX_KEY 1024			/* S3's key length limit */
+#define S3_DEFAULT_ATTEMPTS 5
+#define S3_MAX_ATTEMPTS 20
+
+struct s3_config {
+	/* "http[s]://host[:port][/base]"; NULL: https://s3.<region>.amazonaws.com */
+	const char *endpoint;
+	const char *region; /* NULL: us-east-1 */
+	const char *bucket;
+	int path_style; /* 1: endpoint/bucket/key; 0: bucket.endpoint/key */
+	const char *access_key;
+	const char *secret_key;
+	const char *session_token;    /* NULL or "" when none */
+	unsigned connect_timeout_ms;  /* 0: 10 s */
+	unsigned timeout_ms;	      /* whole request; 0: none (low-speed check instead) */
+	unsigned max_attempts;	      /* 0: S3_DEFAULT_ATTEMPTS; at most S3_MAX_ATTEMPTS */
+	unsigned backoff_base_ms;     /* 0: 100 ms; the n-th retry waits rand[0, base*2^n] */
+	unsigned backoff_max_ms;      /* 0: 20 s; the cap of one wait */
+	uint64_t multipart_threshold; /* 0: S3_DEFAULT_THRESHOLD */
+	uint64_t part_size;	      /* 0: S3_DEFAULT_PART; >= S3_MIN_PART */
+	/* Optional: told one line about retries and multipart steps. */
+	void (*trace)(void *ctx, const char *msg);
+	void *trace_ctx;
+};
+
+struct s3_error {
+	int err;	   /* the negative errno returned */
+	long http_status;  /* 0 for transport and local errors */
+	char code[64];	   /* S3's <Code>, or "" */
+	char message[512]; /* S3's <Message>, curl's error text, or a local reason */
+	unsigned attempts; /* requests made for the failed call */
+};
+
+struct s3_client;
+
+/* Make a client for cfg (strings are copied). 0 and *out, -EINVAL for a
+ * missing bucket or credentials, a bad endpoint or out-of-range numbers,
+ * -ENOMEM. */
+int s3_client_new(const struct s3_config *cfg, struct s3_client **out);
+/* Release c; NULL is fine. */
+void s3_client_free(struct s3_client *c);
+/* The last failure of c (err 0 after a success). Valid until the next call. */
+const struct s3_error *s3_last_error(const struct s3_client *c);
+/* One line "S3 404 NoSuchKey: The specified key does not exist." into buf. */
+const char *s3_strerror(const struct s3_error *e, char *buf, size_t n);
+
+/* PUT len bytes of buf under key. content_type NULL: application/octet-stream.
+ * Above the multipart threshold the object goes up in parts. 0 or -errno. */
+int s3_put(struct s3_client *c, const char *key, const void *buf, size_t len,
+	   const char *content_type);
+/* PUT the whole regular file open on fd (read with pread from offset 0). */
+int s3_put_fd(struct s3_client *c, const char *key, int fd, const char *content_type);
+/* PUT the file at path. */
+int s3_put_file(struct s3_client *c, const char *key, const char *path, const char *content_type);
+
+/* Receives the object's bytes in order; returns 0, or a negative errno that
+ * aborts the transfer (s3_get returns it). */
+typedef int (*s3_write_fn)(void *ctx, const void *data, size_t len);
+/* GET key, streamed to fn. 0 or -errno. */
+int s3_get(struct s3_client *c, const char *key, s3_write_fn fn, void *ctx);
+/* GET key into fd (write_all at the current position). */
+int s3_get_fd(struct s3_client *c, const char *key, int fd);
+
+struct s3_head {
+	uint64_t size;
+	char etag[80];
+	char content_type[128];
+	char last_modified[64];
+};
+/* HEAD key into *out. 0 or -errno (-ENOENT when missing). */
+int s3_head(struct s3_client *c, const char *key, struct s3_head *out);
+/* DELETE key (S3 answers 204 for a missing key too). 0 or -errno. */
+int s3_delete(struct s3_client *c, const char *key);
+/* One ListObjectsV2 page: prefix (NULL: all), max_keys 1..1000 (0: S3's
+ * default), token from the previous page's next_token (NULL or "": first).
+ * Fills *out (free with s3xml_list_free()). 0 or -errno. */
+int s3_list(struct s3_client *c, const char *prefix, unsigned max_keys, const char *token,
+	    struct s3xml_list *out);
+/* A presigned URL for method ("GET", "PUT", ...) on key, valid expires seconds
+ * (1..SIGV4_MAX_EXPIRES) from now. *url is malloc'd. 0 or -errno. */
+int s3_presign(struct s3_client *c, const char *method, const char *key, unsigned expires,
+	       char **url);
+
+/* --- pure helpers, exposed for tests --- */
+
+/* Where a request for key (NULL or "": the bucket) goes: the URL without
+ * query, the Host header value and the path as sent. Each malloc'd. 0,
+ * -EINVAL (bad endpoint or key), -ENOMEM. */
+int s3_build_url(const char *endpoint, const char *bucket, int path_style, const char *key,
+		 char **url, char **host, char **path);
+/* The CompleteMultipartUpload body for n part ETags (part i+1 = etags[i]).
+ * Malloc'd string or NULL (no memory, n 0, or an ETag with '<' or '&'). */
+char *s3_complete_xml(const char *const *etags, size_t n);
+/* Part size for an object of size bytes: the configured part (>= S3_MIN_PART),
+ * grown so that at most S3_MAX_PARTS parts are needed. 0 when too large. */
+uint64_t s3_part_size(uint64_t size, uint64_t want);
+/* The cap of the n-th retry's wait (n from 1): min(max, base * 2^n). */
+unsigned s3_backoff_cap(unsigned n, unsigned base_ms, unsigned max_ms);
+/* Classify a failed answer. *retry set when worth retrying, *throttle when
+ * throttling (429, 503, SlowDown...). Returns the negative errno. */
+int s3_classify(long status, const char *code, int *retry, int *throttle);
+
+#endif /* ACTLOG_S3_H */
