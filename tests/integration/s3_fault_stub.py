@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""s3_fault_stub.py - an HTTP server that answers like a failing S3, for
+tests/integration/test_s3.sh. The path-style bucket picks the behaviour:
+  /flaky/...  503 (no body) on the first two requests, then 200 "flaky-ok"
+  /slow/...   always 503 with a SlowDown XML error
+  /deny/...   always 403 with an AccessDenied XML error
+  /cut/...    200 with Content-Length 1000 but 10 bytes, then the connection closes
+Each request is logged as "BUCKET METHOD UNIX_TIME" to LOG.
+usage: s3_fault_stub.py PORTFILE LOG"""
+import http.server
+import sys
+import threading
+import time
+
+PORTFILE, LOG = sys.argv[1], sys.argv[2]
+counts = {}
+lock = threading.Lock()
+
+
+def xml_error(code, msg):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
+            '<Message>%s</Message><RequestId>stub</RequestId></Error>' % (code, msg)).encode()
+
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def answer(self, status, body, ctype="application/xml"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        bucket = self.path.split("/")[1].split("?")[0]
+        with lock:
+            counts[bucket] = counts.get(bucket, 0) + 1
+            c = counts[bucket]
+            with open(LOG, "a") as f:
+                f.write("%s %s %.3f\n" % (bucket, self.command, time.time()))
+        if bucket == "flaky":
+            if c <= 2:
+                self.answer(503, b"")
+            else:
+                self.answer(200, b"flaky-ok", "application/octet-stream")
+        elif bucket == "slow":
+            self.answer(503, xml_error("SlowDown", "Please reduce your request rate."))
+        elif bucket == "deny":
+            self.answer(403, xml_error("AccessDenied", "Access Denied by the stub policy"))
+        elif bucket == "cut":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.answer(404, xml_error("NoSuchBucket", "The specified bucket does not exist"))
+
+    do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_any
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(PORTFILE + ".tmp", PORTFILE)
+srv.serve_forever()

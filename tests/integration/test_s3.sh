@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# test_s3.sh - actlog-s3 (lib/s3.c) against s3rver (a local S3 from npm, see
+# scripts/deps.sh) and against a Python fault stub (s3_fault_stub.py) for
+# retries, throttling and access errors.
+source "$(dirname "$0")/../lib.sh"
+S3=$BUILD/actlog-s3
+S3RVER=/opt/actlog-test/node_modules/.bin/s3rver
+need /usr/bin/python3
+need node
+need curl
+need sha256sum
+[ -x "$S3RVER" ] || { fail "missing $S3RVER (scripts/deps.sh installs s3rver)"; finish; }
+[ -x "$S3" ] || { fail "missing $S3 (make BUILD=$BUILD)"; finish; }
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# --- s3rver ---
+mkdir -p "$T/s3"
+port=$(free_port)
+# s3rver's continuation tokens use DES, which Node 17+ only has in OpenSSL's legacy provider
+NODE_OPTIONS=--openssl-legacy-provider node "$S3RVER" --directory "$T/s3" --address 127.0.0.1 \
+	--port "$port" --silent --configure-bucket testbucket >"$T/s3rver.log" 2>&1 &
+s3pid=$!
+cleanup_add "kill $s3pid"
+if ! wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+	fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
+	finish
+fi
+printf 'S3RVER\n' >"$T/secret"
+s3() { "$S3" --endpoint "http://127.0.0.1:$port" --bucket testbucket --path-style \
+	--access-key S3RVER --secret-key-file "$T/secret" "$@"; }
+
+# round trip: binary data, a key that needs encoding
+head -c 300000 /dev/urandom >"$T/obj"
+key='dir/a key+with%odd&chars é.bin'
+check "put succeeds" s3 --content-type application/x-test put "$key" "$T/obj"
+s3 get "$key" "$T/obj.back"
+check "get is byte-exact" cmp -s "$T/obj" "$T/obj.back"
+s3 get "$key" >"$T/obj.stdout"
+check "get to stdout is byte-exact" cmp -s "$T/obj" "$T/obj.stdout"
+s3 --json head "$key" >"$T/head.json"
+check_eq "head size" "$(jq -r .size "$T/head.json")" 300000
+check_eq "head etag is the md5" "$(jq -r .etag "$T/head.json")" "\"$(md5sum <"$T/obj" | cut -d' ' -f1)\""
+check_eq "head content type" "$(jq -r .content_type "$T/head.json")" application/x-test
+check "rm succeeds" s3 rm "$key"
+rc=0
+s3 head "$key" 2>"$T/err" || rc=$?
+check_eq "head after rm: exit 3 (not found)" "$rc" 3
+
+# 404 on GET: exit 3, S3's code and message, no partial file left
+rc=0
+s3 get no/such/key "$T/missing" 2>"$T/err" || rc=$?
+check_eq "get missing key: exit 3" "$rc" 3
+check "get missing key names NoSuchKey and its message" \
+	grep -q "404 NoSuchKey: The specified key does not exist" "$T/err"
+check "get missing key leaves no file" not test -e "$T/missing"
+
+# a wrong access key: 403 from s3rver, exit 4, no retry
+rc=0
+"$S3" --endpoint "http://127.0.0.1:$port" --bucket testbucket --path-style --access-key NOBODY \
+	--secret-key-file "$T/secret" get x 2>"$T/err" || rc=$?
+check_eq "unknown access key: exit 4" "$rc" 4
+check "unknown access key: InvalidAccessKeyId, 1 attempt" grep -q "403 InvalidAccessKeyId.*1 attempt)" "$T/err"
+
+# ListObjectsV2 in pages of 2 over 7 keys
+echo x >"$T/small"
+keys=(l/g l/a "l/c d" l/e l/b l/f l/d)
+for k in "${keys[@]}"; do s3 put "$k" "$T/small" || fail "put $k"; done
+s3 put other/z "$T/small"
+s3 -v --max-keys 2 ls l/ >"$T/ls" 2>"$T/ls.err"
+check_eq "ls lists every key once, sorted" "$(cut -f1 "$T/ls")" "$(printf '%s\n' "${keys[@]}" | LC_ALL=C sort)"
+check_eq "ls took 4 pages (continuation tokens)" "$(grep -c 'ls page' "$T/ls.err")" 4
+check_eq "ls sizes" "$(cut -f2 "$T/ls" | sort -u)" 2
+check_eq "ls without prefix sees 8 keys" "$(s3 ls | wc -l)" 8
+
+# 12 MiB through multipart (default threshold 8 MiB, 5 MiB parts: 3 parts)
+head -c $((12 << 20)) /dev/urandom >"$T/big"
+s3 -v --part-size $((5 << 20)) put big/obj "$T/big" 2>"$T/mp.err"
+check "multipart put used 3 parts" grep -q "12582912 bytes in 3 parts of 5242880" "$T/mp.err"
+check "multipart put completed" grep -q "multipart big/obj: complete" "$T/mp.err"
+s3 get big/obj "$T/big.back"
+check_eq "multipart object sha256" "$(sha256sum <"$T/big.back")" "$(sha256sum <"$T/big")"
+s3 -v put small/obj "$T/obj" 2>"$T/sp.err"
+check "a small put is one request" not grep -q multipart "$T/sp.err"
+
+# presigned PUT used by plain curl, then GET by the client; presigned GET by curl
+url=$(s3 presign PUT presigned/obj)
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T/obj" "$url")
+check_eq "presigned PUT by curl" "$code" 200
+s3 get presigned/obj "$T/pre.back"
+check "presigned PUT object is byte-exact" cmp -s "$T/obj" "$T/pre.back"
+url=$(s3 presign GET presigned/obj)
+check "presigned URL carries a signature" grep -q 'X-Amz-Signature=[0-9a-f]\{64\}' <<<"$url"
+curl -sS -o "$T/pre.curl" "$url"
+check "presigned GET by curl is byte-exact" cmp -s "$T/obj" "$T/pre.curl"
+rc=0
+s3 presign PUT k --expires 0 2>/dev/null || rc=$?
+check_eq "presign rejects --expires 0" "$rc" 2
+
+# --- fault stub ---
+/usr/bin/python3 "$ROOT/tests/integration/s3_fault_stub.py" "$T/stub.port" "$T/stub.log" 2>"$T/stub.err" &
+stubpid=$!
+cleanup_add "kill $stubpid"
+wait_for 10 test -s "$T/stub.port" || { fail "fault stub did not start: $(cat "$T/stub.err")"; finish; }
+sport=$(cat "$T/stub.port")
+stub() { # BUCKET ARGS...
+	local b=$1
+	shift
+	"$S3" --endpoint "http://127.0.0.1:$sport" --bucket "$b" --path-style --access-key AK \
+		--secret-key-file "$T/secret" "$@"
+}
+requests() { grep -c "^$1 " "$T/stub.log"; }
+
+# 503 twice, then 200: retried, succeeds
+rc=0
+out=$(stub flaky -v --backoff-ms 20 get k 2>"$T/flaky.err") || rc=$?
+check_eq "503 twice then 200: exit 0" "$rc" 0
+check_eq "503 twice then 200: body" "$out" flaky-ok
+check_eq "503 twice then 200: 3 requests" "$(requests flaky)" 3
+
+# SlowDown always: gives up after --attempts with the throttling error, backing off
+start=$(date +%s%N)
+rc=0
+stub slow -v --attempts 4 --backoff-ms 100 get k 2>"$T/slow.err" || rc=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "SlowDown: exit 5 (throttled)" "$rc" 5
+check "SlowDown: error names the code and message" \
+	grep -q "503 SlowDown: Please reduce your request rate.*4 attempts" "$T/slow.err"
+check_eq "SlowDown: exactly 4 requests" "$(requests slow)" 4
+check_eq "SlowDown: back-off caps double (100, 200, 400 ms)" \
+	"$(grep -o 'cap [0-9]* ms' "$T/slow.err" | tr '\n' ' ')" "cap 100 ms cap 200 ms cap 400 ms "
+waits=$(grep -o 'in [0-9]* ms (cap [0-9]*' "$T/slow.err" | awk '{ if ($2 > $5) bad = 1; s += $2 } END { print (bad ? "over" : s) }')
+check "SlowDown: each wait within its cap" test "$waits" != over
+check "SlowDown: elapsed ${elapsed_ms} ms >= the waits (${waits} ms)" test "$elapsed_ms" -ge "${waits/over/0}"
+gaps=$(grep '^slow ' "$T/stub.log" | awk 'NR > 1 { s += ($3 - p) * 1000 } { p = $3 } END { printf "%d", s }')
+check "SlowDown: request gaps at the stub (${gaps} ms) cover the waits" test "$gaps" -ge $((${waits/over/0} - 5))
+
+# 403 AccessDenied: no retry, clear error
+rc=0
+stub deny -v get k 2>"$T/deny.err" || rc=$?
+check_eq "AccessDenied: exit 4" "$rc" 4
+check "AccessDenied: error names the code and message" \
+	grep -q "403 AccessDenied: Access Denied by the stub policy" "$T/deny.err"
+check_eq "AccessDenied: one request" "$(requests deny)" 1
+
+# a streamed GET that broke after delivering bytes is not retried
+rc=0
+stub cut -v --backoff-ms 10 get k "$T/cut.out" 2>"$T/cut.err" || rc=$?
+check_eq "cut stream: exit 1" "$rc" 1
+check_eq "cut stream: not retried after bytes were delivered" "$(requests cut)" 1
+check "cut stream: partial file removed" not test -e "$T/cut.out"
+
+# transport errors are retried, then reported
+dead=$(free_port)
+rc=0
+"$S3" --endpoint "http://127.0.0.1:$dead" --bucket b --path-style --access-key AK --secret-key-file "$T/secret" \
+	-v --attempts 3 --backoff-ms 10 get k 2>"$T/dead.err" || rc=$?
+check_eq "connection refused: exit 1" "$rc" 1
+check_eq "connection refused: 2 retries" "$(grep -c 'retry' "$T/dead.err")" 2
+check "connection refused: error says so, 3 attempts" grep -q "Transport: .*3 attempts" "$T/dead.err"
+
+# usage errors
+rc=0
+"$S3" --bucket b get 2>/dev/null || rc=$?
+check_eq "missing arguments: exit 2" "$rc" 2
+check "--help prints usage" sh -c "'$S3' --help | grep -q 'presign METHOD KEY'"
+finish
