@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* test_s3.c - the pure helpers of lib/s3.c: URLs, the multipart XML, part
+ * sizes, back-off caps, error classification; client settings checks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "s3.h"
+
+static int url_is(const char *ep, const char *bucket, int path_style, const char *key,
+		  const char *want_url, const char *want_host, const char *want_path)
+{
+	char *u, *h, *p;
+	int ok, err = s3_build_url(ep, bucket, path_style, key, &u, &h, &p);
+
+	if (err) {
+		printf("  s3_build_url(%s, %s, %d, %s) = %d\n", ep, bucket, path_style, key, err);
+		return 0;
+	}
+	ok = !strcmp(u, want_url) && !strcmp(h, want_host) && !strcmp(p, want_path);
+	if (!ok)
+		printf("  got url %s host %s path %s\n", u, h, p);
+	free(u);
+	free(h);
+	free(p);
+	return ok;
+}
+
+static int url_err(const char *ep, const char *bucket, int path_style, const char *key)
+{
+	char *u, *h, *p;
+	int err = s3_build_url(ep, bucket, path_style, key, &u, &h, &p);
+
+	if (!err) {
+		free(u);
+		free(h);
+		free(p);
+	}
+	return err == -EINVAL;
+}
+
+TEST(path_style_urls)
+{
+	CHECK(url_is("http://127.0.0.1:9000", "b", 1, "a/b c.txt",
+		     "http://127.0.0.1:9000/b/a/b%20c.txt", "127.0.0.1:9000", "/b/a/b%20c.txt"));
+	CHECK(url_is("https://minio.example/base/", "bk", 1, "k", "https://minio.example/base/bk/k",
+		     "minio.example", "/base/bk/k"));
+	CHECK(url_is("https://s3.eu-west-1.amazonaws.com", "bk", 1, NULL,
+		     "https://s3.eu-west-1.amazonaws.com/bk", "s3.eu-west-1.amazonaws.com", "/bk"));
+	/* reserved characters encoded, '/' kept, UTF-8 bytes encoded */
+	CHECK(url_is("http://h", "b", 1, "x+y&z=%/\xc3\xa9", "http://h/b/x%2By%26z%3D%25/%C3%A9",
+		     "h", "/b/x%2By%26z%3D%25/%C3%A9"));
+}
+
+TEST(virtual_host_urls)
+{
+	CHECK(url_is("https://s3.us-east-1.amazonaws.com", "my-bucket", 0, "logs/1.gz",
+		     "https://my-bucket.s3.us-east-1.amazonaws.com/logs/1.gz",
+		     "my-bucket.s3.us-east-1.amazonaws.com", "/logs/1.gz"));
+	CHECK(url_is("https://s3.us-east-1.amazonaws.com", "my-bucket", 0, "",
+		     "https://my-bucket.s3.us-east-1.amazonaws.com/",
+		     "my-bucket.s3.us-east-1.amazonaws.com", "/"));
+	CHECK(url_is("http://localhost:4568", "b", 0, "k", "http://b.localhost:4568/k",
+		     "b.localhost:4568", "/k"));
+}
+
+TEST(bad_urls)
+{
+	CHECK(url_err("ftp://h", "b", 1, "k"));
+	CHECK(url_err("h:9000", "b", 1, "k"));
+	CHECK(url_err("http://", "b", 1, "k"));
+	CHECK(url_err("http://user@h", "b", 1, "k"));
+	CHECK(url_err("http://h/?x", "b", 1, "k"));
+	CHECK(url_err("http://h", "", 1, "k"));
+	CHECK(url_err("http://h", "a.b", 0, "k")); /* dots break virtual hosts */
+	CHECK(url_err("http://h", "a/b", 1, "k"));
+	{
+		char *big = malloc(S3_MAX_KEY + 2);
+
+		memset(big, 'k', S3_MAX_KEY + 1);
+		big[S3_MAX_KEY + 1] = '\0';
+		CHECK(url_err("http://h", "b", 1, big));
+		big[S3_MAX_KEY] = '\0';
+		{
+			char *u, *h, *p;
+
+			CHECK_EQ(s3_build_url("http://h", "b", 1, big, &u, &h, &p), 0);
+			free(u);
+			free(h);
+			free(p);
+		}
+		free(big);
+	}
+}
+
+TEST(complete_xml)
+{
+	const char *etags[] = {"\"e1\"", "\"e2\"", "\"e3\""};
+	const char *bad[] = {"\"ok\"", "<x>"};
+	char *x = s3_complete_xml(etags, 3);
+
+	CHECK_STR(x, "<CompleteMultipartUpload>"
+		     "<Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag></Part>"
+		     "<Part><PartNumber>2</PartNumber><ETag>\"e2\"</ETag></Part>"
+		     "<Part><PartNumber>3</PartNumber><ETag>\"e3\"</ETag></Part>"
+		     "</CompleteMultipartUpload>");
+	free(x);
+	CHECK(s3_complete_xml(etags, 0) == NULL);
+	CHECK(s3_complete_xml(bad, 2) == NULL);
+}
+
+TEST(part_sizes)
+{
+	CHECK_EQ(s3_part_size(12 << 20, 0), S3_MIN_PART);
+	CHECK_EQ(s3_part_size(12 << 20, 1 << 20), S3_MIN_PART);
+	CHECK_EQ(s3_part_size(12 << 20, 8 << 20), 8 << 20);
+	/* 100 GiB with 8 MiB parts would be 12800 parts: doubled to 16 MiB */
+	CHECK_EQ(s3_part_size(100ULL << 30, 8 << 20), 16 << 20);
+	CHECK_EQ(s3_part_size(10000ULL * (5ULL << 30), 0), S3_MAX_PART);
+	CHECK_EQ(s3_part_size(10000ULL * (5ULL << 30) + 1, 0), 0);
+}
+
+TEST(backoff_caps)
+{
+	CHECK_EQ(s3_backoff_cap(0, 100, 20000), 100);
+	CHECK_EQ(s3_backoff_cap(1, 100, 20000), 200);
+	CHECK_EQ(s3_backoff_cap(3, 100, 20000), 800);
+	CHECK_EQ(s3_backoff_cap(10, 100, 20000), 20000);
+	CHECK_EQ(s3_backoff_cap(1000, 100, 20000), 20000);
+	CHECK_EQ(s3_backoff_cap(40, 4000000000U, 4100000000U), 4100000000U);
+}
+
+TEST(classify)
+{
+	int retry, thr;
+
+	CHECK_EQ(s3_classify(404, "NoSuchKey", &retry, &thr), -ENOENT);
+	CHECK(!retry && !thr);
+	CHECK_EQ(s3_classify(404, "NoSuchBucket", &retry, &thr), -ENOENT);
+	CHECK_EQ(s3_classify(403, "AccessDenied", &retry, &thr), -EACCES);
+	CHECK(!retry);
+	CHECK_EQ(s3_classify(503, "SlowDown", &retry, &thr), -EAGAIN);
+	CHECK(retry && thr);
+	CHECK_EQ(s3_classify(429, "", &retry, &thr), -EAGAIN);
+	CHECK(retry && thr);
+	CHECK_EQ(s3_classify(500, "InternalError", &retry, &thr), -EIO);
+	CHECK(retry && !thr);
+	CHECK_EQ(s3_classify(400, "RequestTimeout", &retry, &thr), -EIO);
+	CHECK(retry && !thr);
+	CHECK_EQ(s3_classify(400, "InvalidArgument", &retry, &thr), -EIO);
+	CHECK(!retry);
+}
+
+TEST(client_settings)
+{
+	struct s3_config cfg = {.bucket = "b", .access_key = "AK", .secret_key = "SK"};
+	struct s3_client *c = NULL;
+
+	CHECK_EQ(s3_client_new(&cfg, &c), 0); /* default AWS endpoint for us-east-1 */
+	s3_client_free(c);
+	cfg.endpoint = "ftp://x";
+	CHECK_EQ(s3_client_new(&cfg, &c), -EINVAL);
+	cfg.endpoint = "http://127.0.0.1:1";
+	cfg.part_size = 1 << 20;
+	CHECK_EQ(s3_client_new(&cfg, &c), -EINVAL);
+	cfg.part_size = 0;
+	cfg.secret_key = "";
+	CHECK_EQ(s3_client_new(&cfg, &c), -EINVAL);
+	cfg.secret_key = "SK";
+	cfg.max_attempts = S3_MAX_ATTEMPTS + 1;
+	CHECK_EQ(s3_client_new(&cfg, &c), -EINVAL);
+	cfg.max_attempts = 1;
+	cfg.path_style = 1;
+	CHECK_EQ(s3_client_new(&cfg, &c), 0);
+	{
+		char *url = NULL;
+
+		CHECK_EQ(s3_presign(c, "GET", "k", 0, &url), -EINVAL);
+		CHECK_EQ(s3_presign(c, "GET", "a b", 60, &url), 0);
+		CHECK(url && !strncmp(url, "http://127.0.0.1:1/b/a%20b?",
+				      strlen("http://127.0.0.1:1/b/a%20b?")));
+		CHECK(url && strstr(url, "X-Amz-Expires=60&"));
+		free(url);
+		CHECK_EQ(s3_put(c, "", "x", 1, NULL), -EINVAL);
+	}
+	s3_client_free(c);
+	s3_client_free(NULL);
+}
+
+int main(void)
+{
+	RUN(path_style_urls);
+	RUN(virtual_host_urls);
+	RUN(bad_urls);
+	RUN(complete_xml);
+	RUN(part_sizes);
+	RUN(backoff_caps);
+	RUN(classify);
+	RUN(client_settings);
+	return CHECK_DONE();
+}
