@@ -5,7 +5,9 @@ tests/integration/test_s3.sh. The path-style bucket picks the behaviour:
   /slow/...   always 503 with a SlowDown XML error
   /deny/...   always 403 with an AccessDenied XML error
   /cut/...    200 with Content-Length 1000 but 10 bytes, then the connection closes
-Each request is logged as "BUCKET METHOD UNIX_TIME" to LOG.
+  /mpfail/... multipart: initiate answers UploadId "up-1", every part upload
+              fails with 400 InvalidPart, abort (DELETE) answers 204
+Each request is logged as "BUCKET METHOD UNIX_TIME TARGET" to LOG.
 usage: s3_fault_stub.py PORTFILE LOG"""
 import http.server
 import sys
@@ -45,7 +47,7 @@ class H(http.server.BaseHTTPRequestHandler):
             counts[bucket] = counts.get(bucket, 0) + 1
             c = counts[bucket]
             with open(LOG, "a") as f:
-                f.write("%s %s %.3f\n" % (bucket, self.command, time.time()))
+                f.write("%s %s %.3f %s\n" % (bucket, self.command, time.time(), self.path))
         if bucket == "flaky":
             if c <= 2:
                 self.answer(503, b"")
@@ -62,6 +64,15 @@ class H(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"0123456789")
             self.wfile.flush()
             self.close_connection = True
+        elif bucket == "mpfail":
+            if self.command == "POST" and "uploads" in self.path:
+                self.answer(200, b'<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult>'
+                            b'<Bucket>mpfail</Bucket><Key>k</Key><UploadId>up-1</UploadId>'
+                            b'</InitiateMultipartUploadResult>')
+            elif self.command == "DELETE":
+                self.answer(204, b"")
+            else:
+                self.answer(400, xml_error("InvalidPart", "The stub rejects every part"))
         else:
             self.answer(404, xml_error("NoSuchBucket", "The specified bucket does not exist"))
 

@@ -150,6 +150,15 @@ check_eq "cut stream: exit 1" "$rc" 1
 check_eq "cut stream: not retried after bytes were delivered" "$(requests cut)" 1
 check "cut stream: partial file removed" not test -e "$T/cut.out"
 
+# a failed part aborts the multipart upload
+head -c $((6 << 20)) /dev/zero >"$T/six"
+rc=0
+stub mpfail -v --multipart-threshold $((5 << 20)) put k "$T/six" 2>"$T/mpfail.err" || rc=$?
+check_eq "failed part: exit 1" "$rc" 1
+check "failed part: error names InvalidPart" grep -q "400 InvalidPart: The stub rejects every part" "$T/mpfail.err"
+check_eq "failed part: initiate, one part, abort" "$(awk '$1 == "mpfail" { print $2, $4 }' "$T/stub.log" | tr '\n' ' ')" \
+	"POST /mpfail/k?uploads= PUT /mpfail/k?partNumber=1&uploadId=up-1 DELETE /mpfail/k?uploadId=up-1 "
+
 # transport errors are retried, then reported
 dead=$(free_port)
 rc=0
