@@ -53,6 +53,7 @@ struct apps {
 	char cur_class[FOCUS_APP_LEN], cur_instance[FOCUS_APP_LEN];
 	uint32_t cur_pid;
 	uint64_t focus_reports;
+	struct sessd_shots shots; /* the screenshot policy the helpers get */
 
 	struct desktop_index dix;
 	char dirs[1024];
@@ -507,6 +508,7 @@ int apps_open(struct apps **out, const struct apps_opts *o)
 		apps_close(a);
 		return err;
 	}
+	a->shots.interval_s = 600;
 	scan_desktop_dirs(a);
 	/* the first sample: what runs now is the baseline */
 	a->iv_start_boot_ns = clock_ns(CLOCK_BOOTTIME);
@@ -525,10 +527,41 @@ int apps_dispatch(struct apps *a)
 	return a ? sessd_dispatch(a->sd) : 0;
 }
 
+/* screenshots.*: passed on to the helpers, which take the shots; off while
+ * logging is off. Bad values keep the current setting. */
+static void shots_policy(struct apps *a, const cJSON *cfg)
+{
+	const cJSON *en = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.enabled");
+	const cJSON *iv = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.interval_s");
+	const cJSON *jit = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.jitter_s");
+	const cJSON *bl = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.blur");
+	const cJSON *lg = cJSON_GetObjectItemCaseSensitive(cfg, "logging.enabled");
+	struct sessd_shots p = a->shots;
+
+	if (cJSON_IsBool(en))
+		p.enabled = cJSON_IsTrue(en);
+	if (cJSON_IsFalse(lg))
+		p.enabled = 0;
+	if (cJSON_IsNumber(iv) && iv->valuedouble >= 1 && iv->valuedouble <= 86400)
+		p.interval_s = (unsigned int)iv->valuedouble;
+	if (cJSON_IsNumber(jit) && jit->valuedouble >= 0 && jit->valuedouble <= 3600)
+		p.jitter_s = (unsigned int)jit->valuedouble;
+	if (cJSON_IsBool(bl))
+		p.blur = cJSON_IsTrue(bl);
+	if (!memcmp(&p, &a->shots, sizeof(p)))
+		return;
+	a->shots = p;
+	sessd_set_shots(a->sd, &p);
+	log_notice("policy: screenshots %s (every %us + up to %us%s)", p.enabled ? "on" : "off",
+		   p.interval_s, p.jitter_s, p.blur ? ", blurred" : "");
+}
+
 void apps_policy(struct apps *a, const cJSON *cfg)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "apps.titles");
 
+	if (a)
+		shots_policy(a, cfg);
 	if (!a || !cJSON_IsBool(v) || cJSON_IsTrue(v) == sessd_titles(a->sd))
 		return;
 	sessd_set_titles(a->sd, cJSON_IsTrue(v));

@@ -39,6 +39,7 @@ struct sessd {
 	sessd_active_uid_fn active_uid;
 	void *active_ctx;
 	int titles;
+	struct sessd_shots shots;
 	uint64_t refused, accepted;
 	uint64_t last_refusal_log_ns;
 	char last_refusal[160];
@@ -104,6 +105,10 @@ static cJSON *policy_json(const struct sessd *s)
 	cJSON *p = cJSON_CreateObject();
 
 	cJSON_AddBoolToObject(p, "apps.titles", s->titles);
+	cJSON_AddBoolToObject(p, "screenshots.enabled", s->shots.enabled);
+	cJSON_AddNumberToObject(p, "screenshots.interval_s", s->shots.interval_s);
+	cJSON_AddNumberToObject(p, "screenshots.jitter_s", s->shots.jitter_s);
+	cJSON_AddBoolToObject(p, "screenshots.blur", s->shots.blur);
 	return p;
 }
 
@@ -167,6 +172,7 @@ int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sess
 		return -ENOMEM;
 	s->lfd = -1;
 	s->session_uid = o->session_uid;
+	s->shots.interval_s = 600; /* the server's default; off until a policy says on */
 	s->active_uid = o->active_uid;
 	s->active_ctx = o->active_ctx;
 	s->hooks = *h;
@@ -439,15 +445,12 @@ int sessd_dispatch(struct sessd *s)
 	return 0;
 }
 
-void sessd_set_titles(struct sessd *s, int on)
+/* Tell every helper the current policy. */
+static void send_policy(struct sessd *s)
 {
 	unsigned int i;
 	cJSON *o;
 
-	on = !!on;
-	if (!s || on == s->titles)
-		return;
-	s->titles = on;
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "policy");
 	cJSON_AddItemToObject(o, "policy", policy_json(s));
@@ -455,6 +458,23 @@ void sessd_set_titles(struct sessd *s, int on)
 		if (s->clients[i] && s->clients[i]->hello && send_line(s->clients[i]->fd, o) < 0)
 			client_close(s, i);
 	cJSON_Delete(o);
+}
+
+void sessd_set_titles(struct sessd *s, int on)
+{
+	on = !!on;
+	if (!s || on == s->titles)
+		return;
+	s->titles = on;
+	send_policy(s);
+}
+
+void sessd_set_shots(struct sessd *s, const struct sessd_shots *p)
+{
+	if (!s || !memcmp(&s->shots, p, sizeof(*p)))
+		return;
+	s->shots = *p;
+	send_policy(s);
 }
 
 int sessd_titles(const struct sessd *s)

@@ -20,7 +20,9 @@
  *                      "instance":"xterm","pid":123[,"title":"..."]}
  *                     {"type":"focus","source":"wayland","app":null,
  *                      "unknown":"why the focus cannot be known"}
- *   actlogd → helper  {"type":"welcome","v":1,"policy":{"apps.titles":false}}
+ *   actlogd → helper  {"type":"welcome","v":1,"policy":{"apps.titles":false,
+ *                      "screenshots.enabled":false,"screenshots.interval_s":600,
+ *                      "screenshots.jitter_s":0,"screenshots.blur":false}}
  *                     {"type":"policy","policy":{"apps.titles":true}}
  *                     {"type":"refused","reason":"..."}  (then closes)
  * "app" null means nothing is focused. A title is dropped unless the policy
@@ -86,6 +88,14 @@ int sessd_dispatch(struct sessd *s);
 /* Set the apps.titles policy; helpers are told when it changes. */
 void sessd_set_titles(struct sessd *s, int on);
 int sessd_titles(const struct sessd *s);
+/* The screenshot policy helpers receive (screenshots.enabled, interval_s,
+ * jitter_s, blur); helpers are told when it changes. */
+struct sessd_shots {
+	int enabled;
+	unsigned int interval_s, jitter_s;
+	int blur;
+};
+void sessd_set_shots(struct sessd *s, const struct sessd_shots *p);
 /* Close helpers whose user is no longer the allowed one (the active session
  * changed); their gone hook runs. */
 void sessd_recheck(struct sessd *s);

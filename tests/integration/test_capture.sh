@@ -40,7 +40,7 @@ WINS=(100 50 400 300 700 20 300 200 560 380 200 90)
 for ((i = 0; i < ${#WINS[@]}; i += 4)); do
 	"$BUILD/actlog-pattern" "${WINS[@]:i:4}" >"$T/pat$i" 2>>"$T/pattern.log" &
 	cleanup_add "kill $!"
-	wait_for 10 grep -q ready "$T/pat$i" || fail "pattern $i is drawn"
+	wait_for 10 quiet grep -q ready "$T/pat$i" || fail "pattern $i is drawn"
 done
 
 shot() { # DIR [OPTIONS...]: capture once into DIR, JSON in DIR.json
@@ -81,8 +81,8 @@ check_eq "GetImage and SHM give the same PNGs" "$(mon "$T/plain" '[.monitors[].s
 	"$(mon "$T/shm" '[.monitors[].sha256] | join(",")')"
 
 # ---- GetImage, because the server refuses SHM to a TCP client ----
-check "capture-once over TCP exits 0" env DISPLAY="127.0.0.1:$DN" \
-	"$BUILD/actlog-session" --capture-once "$T/tcp" >"$T/tcp.json" 2>"$T/tcp.err"
+env DISPLAY="127.0.0.1:$DN" "$BUILD/actlog-session" --capture-once "$T/tcp" >"$T/tcp.json" 2>"$T/tcp.err"
+check_eq "capture-once over TCP exits 0" "$?" 0
 check_eq "a remote display falls back to GetImage" "$(mon "$T/tcp" .method)" get-image
 check "the fallback is logged" grep -q "refused MIT-SHM" "$T/tcp.err"
 check "every pixel of both monitors matches the patterns (fallback)" patterns_match "$T/tcp"
@@ -102,4 +102,42 @@ env DISPLAY=:1 XAUTHORITY=/dev/null "$BUILD/actlog-session" --capture-once "$T/n
 check_eq "no X server: exit 1" "$?" 1
 "$BUILD/actlog-session" --blur-radius 999 --capture-once "$T/none" >/dev/null 2>&1
 check_eq "--blur-radius out of range: exit 2" "$?" 2
+
+# ---- the policy drives a timer: shots at the interval, none when off ----
+mkfifo "$T/ctl"
+/usr/bin/python3 "$ROOT/tests/fake_sessd.py" "$T/sess.sock" "$T/ctl" 2>>"$T/fake.log" &
+cleanup_add "kill $!"
+wait_for 5 test -S "$T/sess.sock" || fail "the fake session socket is up"
+exec 7<>"$T/ctl"
+"$BUILD/actlog-session" --socket "$T/sess.sock" --shot-dir "$T/shots" --shot-keep 5 -v \
+	>>"$T/helper.log" 2>&1 &
+HPID=$!
+cleanup_add "kill $HPID"
+count() { find "$T/shots" -name '*.png' 2>/dev/null | wc -l; }
+check "the helper connects" wait_for 10 grep -q "connected to actlogd" "$T/helper.log"
+sleep 2
+check_eq "no shots before the policy asks" "$(count)" 0
+echo '{"screenshots.enabled":true,"screenshots.interval_s":1,"screenshots.jitter_s":0}' >&7
+check "screenshots on by policy" wait_for 5 grep -q "screenshots every 1s" "$T/helper.log"
+t0=$(date +%s.%N)
+taken() { [ "$(grep -c 'screenshot [0-9]*: 2 monitor' "$T/helper.log")" -ge "$1" ]; }
+wait_for 10 taken 3
+t1=$(date +%s.%N)
+check "three shots at a 1 s interval" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 2.5 && b - a <= 5) }'
+check "the shot directory is kept to --shot-keep files" wait_for 5 test "$(count)" -le 5
+f=$(find "$T/shots" -name '*-LEFT.png' | sort | tail -1)
+check "a timed shot matches the patterns" quiet /usr/bin/python3 "$PNG" pattern "$f" 0 0 "${WINS[@]}"
+echo '{"screenshots.enabled":false,"screenshots.interval_s":1}' >&7
+check "screenshots off by policy" wait_for 5 grep -q "screenshots off by policy" "$T/helper.log"
+sleep 0.5
+ls "$T/shots" >"$T/off1"
+sleep 3
+ls "$T/shots" >"$T/off2"
+check "no shots while the policy is off" cmp -s "$T/off1" "$T/off2"
+echo '{"screenshots.enabled":true,"screenshots.interval_s":1,"screenshots.blur":true}' >&7
+sleep 2.5
+f=$(ls "$T/shots"/*-LEFT.png | sort | tail -1)
+check "policy blur: the next shots are blurred" \
+	quiet /usr/bin/python3 "$PNG" blur "$f" 0 0 100 50 400 300 12 "$f0"
+kill "$HPID"
 finish
