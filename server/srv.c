@@ -422,7 +422,7 @@ int role_builtin(const char *name, uint32_t *perms)
 	else if (!strcmp(name, "manager"))
 		*perms = PERM_NODE_READ | PERM_USER_READ | PERM_USER_WRITE | PERM_CONFIG_READ |
 			 PERM_CONFIG_WRITE | PERM_DEVICE_READ | PERM_DEVICE_WRITE |
-			 PERM_ACTIVITY_READ | PERM_SELF_READ;
+			 PERM_ACTIVITY_READ | PERM_SELF_READ | PERM_SCREENSHOT_READ;
 	else if (!strcmp(name, "employee"))
 		*perms = PERM_SELF_READ;
 	else

@@ -195,7 +195,8 @@ int reply_store_err(struct http_req *req, int err, const char *what);
 	X(DEVICE_WRITE, "device.write")                                                            \
 	X(ACTIVITY_READ, "activity.read")                                                          \
 	X(AUDIT_READ, "audit.read")                                                                \
-	X(SELF_READ, "self.read")
+	X(SELF_READ, "self.read")                                                                  \
+	X(SCREENSHOT_READ, "screenshot.read")
 
 enum perm_bit {
 #define PERM_BIT_(id, name) PERMB_##id,
@@ -370,5 +371,6 @@ int api_config_routes(struct srv *s, struct http_route *r, size_t max);
 int api_device_routes(struct srv *s, struct http_route *r, size_t max);
 int api_ingest_routes(struct srv *s, struct http_route *r, size_t max);
 int api_query_routes(struct srv *s, struct http_route *r, size_t max);
+int api_shots_routes(struct srv *s, struct http_route *r, size_t max);
 
 #endif /* ACTLOG_SRV_H */

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * api_shots.c - screenshots: a device asks for a presigned PUT URL, uploads
+ * the PNG straight to S3, then registers it; users with screenshot.read
+ * list them and view the image through the server (which GETs it from S3
+ * and writes a "screenshot.view" audit entry, refusals included). See
+ * docs/API.md (Screenshots).
+ *
+ * Layout (table SCREENSHOTS):
+ *   pk "pending|"device id  sk key   {key,exp,size,sha256,taken_at}  (presigned, not registered)
+ *   pk "s3|"key             sk "s3"  sealed {bucket,region,endpoint,path_style,access_key_id,
+ *                                            secret_access_key,session_token}
+ *                                    scope "screenshots", aad "screenshot-s3|"key: the S3
+ *                                    settings the object was presigned (written) with
+ *   pk "key|"key            sk "shot" {id}                      (idempotent register)
+ *   pk shot id              sk "shot" {id,key,device_id,user_id,team_id,size,sha256,width,
+ *                                      height,monitor,taken_at,created,s3_pk,config_source}
+ *   pk "user|"uid"|"day     sk "%013lld|"id  {id}               (listing; user known)
+ *   pk "dev|"did"|"day      sk "%013lld|"id  {id}               (listing; no user)
+ * The S3 credentials are opened only to presign (from the effective config)
+ * and to view (from the shot's sealed copy); never logged or returned.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "s3.h"
+#include "srv.h"
+#include "util.h"
+
+#define SHOT_MAX_SIZE (32u << 20)
+#define PRESIGN_TTL_S 600
+#define DAY_MS 86400000LL
+#define RANGE_MAX_MS (400LL * DAY_MS)
+#define SHOT_PREFIX_ID 's'
+#define SEAL_SCOPE "screenshots"
+#define KEY_SIZE 128
+#define MONITOR_MAX 64
+#define DIM_MAX 65535
+
+/* --- S3 settings --- */
+
+struct s3set {
+	cJSON *j; /* the settings object (owns the strings) */
+	struct s3_config c;
+};
+
+static const char *const s3_keys[] = {"s3.bucket", "s3.region", "s3.access_key_id",
+				      "s3.secret_access_key"};
+
+/* Fill c's pointers from the settings object j (strings stay j's). */
+static void s3set_fill(struct s3set *x)
+{
+	const char *tok = jstr(x->j, "session_token");
+
+	memset(&x->c, 0, sizeof(x->c));
+	x->c.bucket = jstr(x->j, "bucket");
+	x->c.region = jstr(x->j, "region");
+	x->c.endpoint = jstr(x->j, "endpoint");
+	x->c.path_style = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->j, "path_style"));
+	x->c.access_key = jstr(x->j, "access_key_id");
+	x->c.secret_key = jstr(x->j, "secret_access_key");
+	x->c.session_token = tok && *tok ? tok : NULL;
+	x->c.connect_timeout_ms = 5000;
+	x->c.timeout_ms = 60000;
+	x->c.max_attempts = 3;
+}
+
+/* Wipe and free the settings (they hold secrets). NULL j is fine. */
+static void s3set_free(struct s3set *x)
+{
+	static const char *const sec[] = {"secret_access_key", "session_token"};
+	cJSON *v;
+	size_t i;
+
+	for (i = 0; x->j && i < ARRAY_SIZE(sec); i++) {
+		v = cJSON_GetObjectItemCaseSensitive(x->j, sec[i]);
+		if (cJSON_IsString(v) && v->valuestring)
+			crypto_wipe(v->valuestring, strlen(v->valuestring));
+	}
+	cJSON_Delete(x->j);
+	x->j = NULL;
+}
+
+/* --- helpers --- */
+
+static bool hex64(const char *v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		if (!isxdigit((unsigned char)v[i]) || isupper((unsigned char)v[i]))
+			return false;
+	return v && i == 64;
+}
+
+/* Required non-negative integer field k in [min, max]: 0, or 1 after replying. */
+static int need_num(struct http_req *req, const cJSON *o, const char *k, int64_t min, int64_t max,
+		    int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
+	    v->valuedouble < (double)min || v->valuedouble > (double)max) {
+		http_reply_error(req, 400, "field '%s' must be a whole number in %lld..%lld", k,
+				 (long long)min, (long long)max);
+		return 1;
+	}
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+/* Required RFC 3339 field k: 0, or 1 after replying. */
+static int need_ts(struct http_req *req, const cJSON *o, const char *k, int64_t *ms)
+{
+	const char *v = need_str(req, o, k, 64);
+
+	if (!v)
+		return 1;
+	if (rfc3339_parse(v, ms)) {
+		http_reply_error(req, 400, "field '%s' must be an RFC 3339 time", k);
+		return 1;
+	}
+	return 0;
+}
+
+static void add_time(cJSON *o, const char *k, int64_t ms)
+{
+	char ts[RFC3339_LEN];
+
+	cJSON_AddStringToObject(o, k, rfc3339_ms(ms, ts));
+}
+
+/* The device item's owner into owner ("" when none). 0 or -errno. */
+static int device_owner(struct srv *s, const char *did, char owner[ID_SIZE])
+{
+	cJSON *d;
+	const char *o;
+	int ret = jget(s, STORE_T_DEVICES, did, "device", &d);
+
+	owner[0] = 0;
+	if (ret)
+		return ret;
+	o = jstr(d, "owner_id");
+	if (o && strlen(o) < ID_SIZE)
+		strcpy(owner, o);
+	cJSON_Delete(d);
+	return 0;
+}
+
+/* --- POST /api/v1/screenshots/presign --- */
+
+static int h_presign(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	struct principal p;
+	struct s3set x = {0};
+	struct s3_client *c = NULL;
+	struct store_batch *b = NULL;
+	char owner[ID_SIZE], day[11], rnd[ID_SIZE], key[KEY_SIZE], pend[ID_SIZE + 16];
+	char s3pk[KEY_SIZE + 8], aad[KEY_SIZE + 16], missing[128] = "";
+	cJSON *body = NULL, *eff = NULL, *vals, *out = NULL, *pj = NULL, *h;
+	const char *sha, *ct;
+	char *url = NULL, *plain = NULL;
+	int64_t size, taken, now = now_ms();
+	size_t i;
+	int ret;
+
+	if (need_device(s, req, &p, true))
+		return 0;
+	body = need_json(req);
+	if (!body)
+		return 0;
+	sha = need_str(req, body, "sha256", 64);
+	if (!sha)
+		goto out;
+	if (!hex64(sha)) {
+		http_reply_error(req, 400, "field 'sha256' must be 64 lower-case hex digits");
+		goto out;
+	}
+	if (need_num(req, body, "size", 1, SHOT_MAX_SIZE, &size) ||
+	    need_ts(req, body, "taken_at", &taken))
+		goto out;
+	ct = need_str(req, body, "content_type", 64);
+	if (!ct)
+		goto out;
+	if (strcmp(ct, "image/png")) {
+		http_reply_error(req, 400, "field 'content_type' must be image/png");
+		goto out;
+	}
+	ret = device_owner(s, p.id, owner);
+	if (!ret)
+		ret = config_effective(s, p.team_id, owner[0] ? owner : NULL, true, &eff);
+	if (ret) {
+		reply_store_err(req, ret, "device");
+		goto out;
+	}
+	vals = cJSON_GetObjectItemCaseSensitive(eff, "values");
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "screenshots.enabled"))) {
+		http_reply_error(req, 409, "screenshots are not enabled for this device");
+		goto out;
+	}
+	for (i = 0; i < ARRAY_SIZE(s3_keys); i++) {
+		const char *v = jstr(vals, s3_keys[i]);
+
+		if (!v || !*v)
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", missing[0] ? ", " : "", s3_keys[i]);
+	}
+	if (missing[0]) {
+		http_reply_error(req, 409, "S3 settings incomplete: missing %s", missing);
+		goto out;
+	}
+	x.j = cJSON_CreateObject();
+	cJSON_AddStringToObject(x.j, "bucket", jstr(vals, "s3.bucket"));
+	cJSON_AddStringToObject(x.j, "region", jstr(vals, "s3.region"));
+	if (jstr(vals, "s3.endpoint"))
+		cJSON_AddStringToObject(x.j, "endpoint", jstr(vals, "s3.endpoint"));
+	cJSON_AddBoolToObject(
+	    x.j, "path_style",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "s3.path_style")));
+	cJSON_AddStringToObject(x.j, "access_key_id", jstr(vals, "s3.access_key_id"));
+	cJSON_AddStringToObject(x.j, "secret_access_key", jstr(vals, "s3.secret_access_key"));
+	if (jstr(vals, "s3.session_token"))
+		cJSON_AddStringToObject(x.j, "session_token", jstr(vals, "s3.session_token"));
+	s3set_fill(&x);
+
+	day_of(taken, day);
+	if (id_new('x', rnd)) {
+		http_reply_error(req, 500, "no randomness");
+		goto out;
+	}
+	snprintf(key, sizeof(key), "shots/%s/%s/%s.png", p.id, day, rnd + 2);
+	ret = s3_client_new(&x.c, &c);
+	if (!ret)
+		ret = s3_presign(c, "PUT", key, PRESIGN_TTL_S, &url);
+	if (ret) {
+		log_warn("screenshots: presign for device %s failed: %s", p.id, strerror(-ret));
+		http_reply_error(req, ret == -EINVAL ? 409 : 500,
+				 ret == -EINVAL ? "S3 settings are not usable (endpoint?)"
+						: "cannot presign");
+		goto out;
+	}
+
+	/* the pending item and the sealed copy of the settings used */
+	plain = cJSON_PrintUnformatted(x.j);
+	pj = cJSON_CreateObject();
+	cJSON_AddStringToObject(pj, "key", key);
+	cJSON_AddNumberToObject(pj, "exp", (double)(now + PRESIGN_TTL_S * 1000LL));
+	cJSON_AddNumberToObject(pj, "size", (double)size);
+	cJSON_AddStringToObject(pj, "sha256", sha);
+	cJSON_AddNumberToObject(pj, "taken_at", (double)taken);
+	snprintf(pend, sizeof(pend), "pending|%s", p.id);
+	snprintf(s3pk, sizeof(s3pk), "s3|%s", key);
+	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
+	ret = plain ? store_batch_begin(s->st, &b) : -ENOMEM;
+	if (!ret)
+		ret = jput(b, STORE_T_SCREENSHOTS, pend, key, pj, STORE_IF_ABSENT);
+	if (!ret)
+		ret = sealed_put(s, b, STORE_T_SCREENSHOTS, s3pk, "s3", SEAL_SCOPE, aad, plain,
+				 strlen(plain));
+	if (!ret) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "url", url);
+	cJSON_AddStringToObject(out, "method", "PUT");
+	h = cJSON_AddObjectToObject(out, "headers");
+	cJSON_AddStringToObject(h, "Content-Type", "image/png");
+	cJSON_AddStringToObject(out, "key", key);
+	add_time(out, "expires_at", now + PRESIGN_TTL_S * 1000LL);
+	http_reply_json(req, 200, out);
+out:
+	store_batch_abort(b);
+	if (plain) {
+		crypto_wipe(plain, strlen(plain));
+		free(plain);
+	}
+	if (url) {
+		crypto_wipe(url, strlen(url));
+		free(url);
+	}
+	s3_client_free(c);
+	s3set_free(&x);
+	cJSON_Delete(pj);
+	cJSON_Delete(body);
+	cJSON_Delete(eff);
+	return 0;
+}
+
+/* --- POST /api/v1/screenshots --- */
+
+static int h_register(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	struct principal p;
+	struct store_batch *b = NULL;
+	char owner[ID_SIZE], id[ID_SIZE], pend[ID_SIZE + 16], kpk[KEY_SIZE + 8];
+	char s3pk[KEY_SIZE + 8], lpk[ID_SIZE * 2 + 24], lsk[ID_SIZE + 24], day[11];
+	cJSON *body = NULL, *pj = NULL, *ki = NULL, *shot = NULL, *ref = NULL, *out;
+	const char *key, *sha, *mon;
+	int64_t size, w, h, taken;
+	int ret;
+
+	if (need_device(s, req, &p, true))
+		return 0;
+	body = need_json(req);
+	if (!body)
+		return 0;
+	key = need_str(req, body, "key", KEY_SIZE - 1);
+	sha = key ? need_str(req, body, "sha256", 64) : NULL;
+	if (!key || !sha)
+		goto out;
+	if (!hex64(sha)) {
+		http_reply_error(req, 400, "field 'sha256' must be 64 lower-case hex digits");
+		goto out;
+	}
+	if (need_num(req, body, "size", 1, SHOT_MAX_SIZE, &size) ||
+	    need_num(req, body, "width", 1, DIM_MAX, &w) ||
+	    need_num(req, body, "height", 1, DIM_MAX, &h) || need_ts(req, body, "taken_at", &taken))
+		goto out;
+	mon = opt_str(req, body, "monitor", MONITOR_MAX);
+	if (mon == OPT_BAD)
+		goto out;
+
+	/* registered already: the same answer */
+	snprintf(kpk, sizeof(kpk), "key|%s", key);
+	ret = jget(s, STORE_T_SCREENSHOTS, kpk, "shot", &ki);
+	if (!ret && jstr(ki, "id")) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "id", jstr(ki, "id"));
+		http_reply_json(req, 201, out);
+		goto out;
+	}
+	snprintf(pend, sizeof(pend), "pending|%s", p.id);
+	ret = jget(s, STORE_T_SCREENSHOTS, pend, key, &pj);
+	if (ret == -ENOENT) {
+		http_reply_error(req, 404, "key was not presigned for this device");
+		goto out;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	if (strcmp(jstr(pj, "sha256") ? jstr(pj, "sha256") : "", sha) ||
+	    jint(pj, "size", -1) != size) {
+		http_reply_error(req, 400, "size and sha256 differ from the presign request");
+		goto out;
+	}
+	ret = device_owner(s, p.id, owner);
+	if (ret) {
+		reply_store_err(req, ret, "device");
+		goto out;
+	}
+	if (id_new(SHOT_PREFIX_ID, id)) {
+		http_reply_error(req, 500, "no randomness");
+		goto out;
+	}
+	snprintf(s3pk, sizeof(s3pk), "s3|%s", key);
+	shot = cJSON_CreateObject();
+	cJSON_AddStringToObject(shot, "id", id);
+	cJSON_AddStringToObject(shot, "key", key);
+	cJSON_AddStringToObject(shot, "device_id", p.id);
+	cJSON_AddStringToObject(shot, "user_id", owner);
+	cJSON_AddStringToObject(shot, "team_id", p.team_id);
+	cJSON_AddNumberToObject(shot, "size", (double)size);
+	cJSON_AddStringToObject(shot, "sha256", sha);
+	cJSON_AddNumberToObject(shot, "width", (double)w);
+	cJSON_AddNumberToObject(shot, "height", (double)h);
+	cJSON_AddStringToObject(shot, "monitor", mon ? mon : "");
+	cJSON_AddNumberToObject(shot, "taken_at", (double)taken);
+	cJSON_AddNumberToObject(shot, "created", (double)now_ms());
+	cJSON_AddStringToObject(shot, "s3_pk", s3pk);
+	ref = cJSON_CreateObject();
+	cJSON_AddStringToObject(ref, "id", id);
+
+	day_of(taken, day);
+	if (owner[0])
+		snprintf(lpk, sizeof(lpk), "user|%s|%s", owner, day);
+	else
+		snprintf(lpk, sizeof(lpk), "dev|%s|%s", p.id, day);
+	snprintf(lsk, sizeof(lsk), "%013lld|%s", (long long)taken, id);
+	ret = store_batch_begin(s->st, &b);
+	if (!ret)
+		ret = jput(b, STORE_T_SCREENSHOTS, kpk, "shot", ref, STORE_IF_ABSENT);
+	if (!ret)
+		ret = jput(b, STORE_T_SCREENSHOTS, id, "shot", shot, STORE_IF_ABSENT);
+	if (!ret)
+		ret = jput(b, STORE_T_SCREENSHOTS, lpk, lsk, ref, 0);
+	if (!ret)
+		ret = store_batch_delete(b, STORE_T_SCREENSHOTS, pend, key, 0);
+	if (!ret) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
+	if (ret == -EEXIST) { /* a concurrent register of the same key won */
+		cJSON_Delete(ki);
+		ki = NULL;
+		if (!jget(s, STORE_T_SCREENSHOTS, kpk, "shot", &ki) && jstr(ki, "id")) {
+			out = cJSON_CreateObject();
+			cJSON_AddStringToObject(out, "id", jstr(ki, "id"));
+			http_reply_json(req, 201, out);
+			goto out;
+		}
+	}
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "id", id);
+	http_reply_json(req, 201, out);
+out:
+	store_batch_abort(b);
+	cJSON_Delete(body);
+	cJSON_Delete(pj);
+	cJSON_Delete(ki);
+	cJSON_Delete(shot);
+	cJSON_Delete(ref);
+	return 0;
+}
+
+/* --- who may read --- */
+
+/*
+ * 0 when p may read the screenshots of user uid (team path in t): through
+ * screenshot.read, or as that user when screenshots.employee_view is on in
+ * their effective config. -EACCES or -errno.
+ */
+static int may_read(struct srv *s, const struct principal *p, const struct target *t)
+{
+	cJSON *eff = NULL;
+	int ret;
+
+	if (!authorize(p, PERM_SCREENSHOT_READ, t))
+		return 0;
+	if (!t->user_id[0] || strcmp(t->user_id, p->id) || authorize(p, PERM_USER_READ, t))
+		return -EACCES;
+	ret = config_effective(s, p->team_id[0] ? p->team_id : NULL, p->id, false, &eff);
+	if (ret)
+		return ret;
+	ret = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		  cJSON_GetObjectItemCaseSensitive(eff, "values"), "screenshots.employee_view"))
+		  ? 0
+		  : -EACCES;
+	cJSON_Delete(eff);
+	return ret;
+}
+
+static cJSON *shot_view(const cJSON *sh)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *u = jstr(sh, "user_id"), *m = jstr(sh, "monitor");
+
+	cJSON_AddStringToObject(o, "id", jstr(sh, "id") ? jstr(sh, "id") : "");
+	cJSON_AddStringToObject(o, "device_id", jstr(sh, "device_id") ? jstr(sh, "device_id") : "");
+	if (u && *u)
+		cJSON_AddStringToObject(o, "user_id", u);
+	else
+		cJSON_AddNullToObject(o, "user_id");
+	cJSON_AddStringToObject(o, "key", jstr(sh, "key") ? jstr(sh, "key") : "");
+	cJSON_AddNumberToObject(o, "size", (double)jint(sh, "size", 0));
+	cJSON_AddStringToObject(o, "sha256", jstr(sh, "sha256") ? jstr(sh, "sha256") : "");
+	cJSON_AddNumberToObject(o, "width", (double)jint(sh, "width", 0));
+	cJSON_AddNumberToObject(o, "height", (double)jint(sh, "height", 0));
+	if (m && *m)
+		cJSON_AddStringToObject(o, "monitor", m);
+	else
+		cJSON_AddNullToObject(o, "monitor");
+	add_time(o, "taken_at", jint(sh, "taken_at", 0));
+	add_time(o, "created", jint(sh, "created", 0));
+	return o;
+}
+
+/* --- GET /api/v1/screenshots?user_id=U|device_id=D&from&to --- */
+
+struct list_ctx {
+	struct srv *s;
+	cJSON *arr;
+	size_t n;
+	bool truncated;
+	int err;
+};
+
+static int list_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	cJSON *r = cJSON_ParseWithLength(val, len), *sh = NULL;
+	const char *id = jstr(r, "id");
+
+	(void)pk;
+	(void)sk;
+	if (c->n >= LIST_MAX) {
+		c->truncated = true;
+		cJSON_Delete(r);
+		return 1;
+	}
+	if (id && !jget(c->s, STORE_T_SCREENSHOTS, id, "shot", &sh)) {
+		cJSON_AddItemToArray(c->arr, shot_view(sh));
+		c->n++;
+	}
+	cJSON_Delete(sh);
+	cJSON_Delete(r);
+	return 0;
+}
+
+static int h_list(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *uid = http_req_query(req, "user_id"), *did = http_req_query(req, "device_id");
+	struct principal p;
+	struct target t;
+	struct list_ctx c = {.s = s};
+	char pk[ID_SIZE * 2 + 24], day[11], lo[32], hi[32];
+	int64_t from, to, now = now_ms(), d;
+	cJSON *out;
+	int ret;
+
+	if (need_user(s, req, &p))
+		return 0;
+	if (!!uid == !!did)
+		return http_reply_error(req, 400, "exactly one of 'user_id' and 'device_id'");
+	if (uid ? need_target_user(s, req, uid, &t) : need_target_device(s, req, did, &t))
+		return 0;
+	if (need_time_arg(req, "to", now, &to) < 0 ||
+	    need_time_arg(req, "from", to - DAY_MS, &from) < 0)
+		return 0;
+	if (from > to)
+		return http_reply_error(req, 400, "'from' is after 'to'");
+	if (to - from > RANGE_MAX_MS)
+		return http_reply_error(req, 400, "'from' and 'to' are more than 400 days apart");
+	ret = uid ? may_read(s, &p, &t) : authorize(&p, PERM_SCREENSHOT_READ, &t);
+	if (ret == -EACCES)
+		return http_reply_error(req, 403, "forbidden");
+	if (ret)
+		return reply_store_err(req, ret, "user");
+	out = cJSON_CreateObject();
+	c.arr = cJSON_AddArrayToObject(out, "screenshots");
+	snprintf(lo, sizeof(lo), "%013lld", (long long)from);
+	snprintf(hi, sizeof(hi), "%013lld|~", (long long)(to - 1));
+	for (d = from / DAY_MS * DAY_MS; d < to && !c.truncated && !c.err; d += DAY_MS) {
+		day_of(d, day);
+		snprintf(pk, sizeof(pk), "%s|%s|%s", uid ? "user" : "dev", uid ? uid : did, day);
+		ret = store_query(s->st, STORE_T_SCREENSHOTS, pk, lo, hi, 0, 0, list_item, &c);
+		if (ret < 0 && !c.err)
+			c.err = ret;
+	}
+	if (c.err) {
+		cJSON_Delete(out);
+		return reply_store_err(req, c.err, "screenshots");
+	}
+	cJSON_AddBoolToObject(out, "truncated", c.truncated);
+	return http_reply_json(req, 200, out);
+}
+
+/* --- GET /api/v1/screenshots/{id}/image --- */
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap, max;
+};
+
+static int buf_write(void *ctx, const void *data, size_t len)
+{
+	struct buf *b = ctx;
+	uint8_t *np;
+	size_t nc;
+
+	if (len > b->max - b->len)
+		return -E2BIG;
+	if (b->len + len > b->cap) {
+		nc = b->cap ? b->cap : 65536;
+		while (nc < b->len + len)
+			nc *= 2;
+		if (nc > b->max)
+			nc = b->max;
+		np = realloc(b->p, nc);
+		if (!np)
+			return -ENOMEM;
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+static int h_image(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id"), *uid, *key, *s3pk;
+	struct principal p;
+	struct target t;
+	struct s3set x = {0};
+	struct s3_client *c = NULL;
+	struct buf b = {.max = SHOT_MAX_SIZE};
+	cJSON *sh = NULL, *det = NULL;
+	char aad[KEY_SIZE + 16], ebuf[600];
+	const char *node = NULL;
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
+	int ret;
+
+	if (need_user(s, req, &p))
+		return 0;
+	if (!id_valid(id, SHOT_PREFIX_ID) ||
+	    (ret = jget(s, STORE_T_SCREENSHOTS, id, "shot", &sh)) == -ENOENT) {
+		http_reply_error(req, 404, "screenshot not found");
+		goto out;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	uid = jstr(sh, "user_id");
+	if (uid && *uid)
+		ret = target_user(s, uid, &t);
+	else
+		ret = target_device(s, jstr(sh, "device_id") ? jstr(sh, "device_id") : "", &t);
+	if (ret == -ENOENT) /* user or device gone: the team decides */
+		ret = target_node(s, jstr(sh, "team_id") ? jstr(sh, "team_id") : "", &t);
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	node = t.depth ? t.path[t.depth - 1] : ROOT_ID;
+	det = cJSON_CreateObject();
+	cJSON_AddStringToObject(det, "screenshot_id", id);
+	ret = t.user_id[0] ? may_read(s, &p, &t) : authorize(&p, PERM_SCREENSHOT_READ, &t);
+	if (ret) {
+		audit_write(s, req, &p, "screenshot.view", node, id, "forbidden", det);
+		if (ret == -EACCES)
+			http_reply_error(req, 403, "forbidden");
+		else
+			reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	key = jstr(sh, "key");
+	s3pk = jstr(sh, "s3_pk");
+	if (!key || !s3pk) {
+		http_reply_error(req, 500, "screenshot item is incomplete");
+		goto out;
+	}
+	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
+	ret = sealed_get(s, STORE_T_SCREENSHOTS, s3pk, "s3", SEAL_SCOPE, aad, &pt, &ptlen);
+	if (ret) {
+		log_err("screenshots: S3 settings of %s: %s", id, strerror(-ret));
+		http_reply_error(req, 500, "cannot open the screenshot's S3 settings");
+		goto out;
+	}
+	x.j = cJSON_ParseWithLength((const char *)pt, ptlen);
+	if (!x.j) {
+		http_reply_error(req, 500, "cannot open the screenshot's S3 settings");
+		goto out;
+	}
+	s3set_fill(&x);
+	ret = s3_client_new(&x.c, &c);
+	if (!ret)
+		ret = s3_get(c, key, buf_write, &b);
+	if (ret) {
+		if (c)
+			log_warn("screenshots: GET %s: %s", id,
+				 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
+		audit_write(s, req, &p, "screenshot.view", node, id, "error", det);
+		http_reply_error(req, ret == -ENOENT ? 404 : 502,
+				 ret == -ENOENT ? "screenshot object not found in S3"
+						: "cannot read the screenshot from S3");
+		goto out;
+	}
+	audit_write(s, req, &p, "screenshot.view", node, id, "ok", det);
+	http_set_header(req, "Cache-Control", "private, no-store");
+	http_reply_bytes(req, 200, "image/png", b.p, b.len);
+out:
+	if (pt)
+		crypto_free(pt, ptlen);
+	s3_client_free(c);
+	s3set_free(&x);
+	free(b.p);
+	cJSON_Delete(det);
+	cJSON_Delete(sh);
+	return 0;
+}
+
+int api_shots_routes(struct srv *s, struct http_route *r, size_t max)
+{
+	const struct http_route mine[] = {
+	    {"POST", "/api/v1/screenshots/presign", h_presign, s},
+	    {"POST", "/api/v1/screenshots", h_register, s},
+	    {"GET", "/api/v1/screenshots", h_list, s},
+	    {"GET", "/api/v1/screenshots/{id}/image", h_image, s},
+	};
+
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
+}

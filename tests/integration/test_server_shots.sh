@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# actlog-server: screenshots against the real binary and s3rver (a local
+# S3) — presign, an upload with curl straight to the presigned URL,
+# register, list, view (byte-exact, audited), who may view (managers of
+# another team and employees refused unless screenshots.employee_view),
+# 409 when disabled or S3 settings are incomplete, an unknown key refused,
+# an old shot still viewable after the bucket changes, and the S3 secret
+# never in responses, logs or the store file.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../server.sh"
+S3RVER=/opt/actlog-test/node_modules/.bin/s3rver
+S3RVER_DIR=/opt/actlog-test/node_modules/s3rver
+need curl
+need jq
+need node
+need sha256sum
+need /usr/bin/python3
+[ -x "$S3RVER" ] || { fail "missing $S3RVER (scripts/deps.sh installs s3rver)"; finish; }
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# s3rver with a key pair of our own, so that the secret is a string found
+# nowhere else (its built-in pair is S3RVER/S3RVER, key id and secret alike)
+AKID=AKIDSHOTSTEST
+SECRET=shots-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+mkdir -p "$T/s3"
+port=$(free_port)
+cat >"$T/s3rver.js" <<JS
+const S3rver = require('$S3RVER_DIR');
+require('$S3RVER_DIR/lib/models/account').DUMMY_ACCOUNT.createKeyPair('$AKID', process.env.SHOTS_SECRET);
+new S3rver({ address: '127.0.0.1', port: $port, directory: '$T/s3', silent: true,
+  configureBuckets: [{ name: 'shots1' }, { name: 'shots2' }] }).run((err) => { if (err) { console.error(err); process.exit(1); } });
+JS
+# s3rver's continuation tokens use DES, which Node 17+ only has in OpenSSL's legacy provider
+SHOTS_SECRET=$SECRET NODE_OPTIONS=--openssl-legacy-provider node "$T/s3rver.js" >"$T/s3rver.log" 2>&1 &
+s3pid=$!
+cleanup_add "kill $s3pid"
+if ! wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+	fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
+	finish
+fi
+S3URL=http://127.0.0.1:$port
+
+jrok() { jq -e "$1" "$T/resp" >/dev/null 2>&1; }
+srv_init
+srv_start || finish
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+node() { # TYPE NAME PARENT -> id
+	api "$A" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"
+	[ "$ST" = 201 ] && jr .id
+}
+newuser() { # EMAIL LOGIN TEAM -> id
+	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$2\",\"password\":\"password-$2\",\"login\":\"$2\",\"team_id\":\"$3\"}"
+	[ "$ST" = 201 ] && jr .id
+}
+grant() { # USER NODE ROLE
+	api "$A" POST /api/v1/grants "{\"user_id\":\"$1\",\"node_id\":\"$2\",\"role\":\"$3\"}"
+	[ "$ST" = 201 ]
+}
+enroll() { # TEAM HOST_ID: sets DEV and TOK
+	api "$A" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
+	local sec
+	sec=$(jr .secret)
+	api "" POST /api/v1/enroll "{\"secret\":\"$sec\",\"host_id\":\"$2\",\"hostname\":\"h\",\"agent_version\":\"0.1\"}"
+	DEV=$(jr .device_id)
+	TOK=$(jr .device_token)
+}
+api "$A" GET /api/v1/nodes/root/children
+B=$(jr '.children[0].id')
+DOM=$(node domain Eng "$B")
+PRJ=$(node project Core "$DOM")
+TA=$(node team A "$PRJ")
+TB=$(node team B "$PRJ")
+UA=$(newuser alice@example.com alice "$TA")
+UM=$(newuser mona@example.com mona "$TA")
+UD=$(newuser dave@example.com dave "$TB")
+check "tree and users" test -n "$TA" -a -n "$TB" -a -n "$UA" -a -n "$UM" -a -n "$UD"
+check "mona manages team A" grant "$UM" "$TA" manager
+check "dave manages team B" grant "$UD" "$TB" manager
+TKA=$(login alice@example.com password-alice)
+TKM=$(login mona@example.com password-mona)
+TKD=$(login dave@example.com password-dave)
+
+enroll "$TA" 11111111111111111111111111111111
+DEVA=$DEV TOKA=$TOK
+api "$A" PUT "/api/v1/devices/$DEVA" "{\"owner_id\":\"$UA\"}"
+check_st "alice owns device A" 200
+enroll "$TB" 22222222222222222222222222222222
+DEVB=$DEV TOKB=$TOK
+
+# a PNG-looking file
+/usr/bin/python3 -c 'import sys,os; sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n"+os.urandom(200000))' >"$T/shot.png"
+SHA=$(sha256sum "$T/shot.png" | cut -d' ' -f1)
+SIZE=$(stat -c %s "$T/shot.png")
+NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+presign_body() { printf '{"sha256":"%s","size":%s,"content_type":"image/png","taken_at":"%s"}' "$SHA" "$SIZE" "$NOW"; }
+
+# --- refusals before set-up ---
+api "$A" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.bucket\":\"shots1\",\"s3.region\":\"us-east-1\",\"s3.endpoint\":\"$S3URL\",\"s3.path_style\":true,\"s3.access_key_id\":\"$AKID\",\"s3.secret_access_key\":\"$SECRET\"}}"
+check_st "admin sets team A's S3 settings" 200
+check "the config answer has no secret" not grep -q "\"$SECRET\"" "$T/resp"
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "presign with screenshots disabled" 409
+api "$A" PUT "/api/v1/nodes/$TB/config" '{"values":{"screenshots.enabled":true,"s3.bucket":"shots1"}}'
+check_st "team B: enabled, bucket only" 200
+api "$TOKB" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "presign with incomplete S3 settings" 409
+check "409 names what is missing" grep -q 's3.region.*s3.access_key_id.*s3.secret_access_key' "$T/resp"
+api "$A" PUT "/api/v1/nodes/$TA/config" '{"values":{"screenshots.enabled":true}}'
+check_st "admin enables screenshots on team A" 200
+
+# --- caps ---
+api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":$((32 * 1024 * 1024 + 1)),\"content_type\":\"image/png\",\"taken_at\":\"$NOW\"}"
+check_st "presign over 32 MiB" 400
+api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"abc\",\"size\":10,\"content_type\":\"image/png\",\"taken_at\":\"$NOW\"}"
+check_st "presign with a bad sha256" 400
+api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":10,\"content_type\":\"image/jpeg\",\"taken_at\":\"$NOW\"}"
+check_st "presign of another content type" 400
+api "$A" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "presign with a user token" 401
+
+# --- presign, upload, register ---
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "presign" 200
+cp "$T/resp" "$T/presign.json"
+URL=$(jr .url)
+KEY=$(jr .key)
+check_eq "method" "$(jr .method)" PUT
+check "key is shots/<device>/<day>/<random>.png" \
+	grep -qE "^shots/$DEVA/$(date -u +%Y-%m-%d)/[0-9a-f]{16}\\.png\$" <<<"$KEY"
+exp=$(date -u -d "$(jr .expires_at)" +%s)
+check "expires in about 10 minutes" test $((exp - $(date +%s))) -ge 590 -a $((exp - $(date +%s))) -le 601
+check "url is presigned for 600 s" grep -q 'X-Amz-Expires=600' <<<"$URL"
+hdrs=()
+while IFS=$'\t' read -r k v; do hdrs+=(-H "$k: $v"); done < <(jq -r '.headers | to_entries[] | "\(.key)\t\(.value)"' "$T/presign.json")
+pst=$(curl -s -o "$T/put.out" -w '%{http_code}' -X PUT "${hdrs[@]}" --data-binary @"$T/shot.png" "$URL")
+check_eq "curl PUT to the presigned URL" "$pst" 200
+
+reg() { printf '{"key":"%s","size":%s,"sha256":"%s","width":1920,"height":1080,"taken_at":"%s","monitor":"HDMI-1"}' "$1" "$SIZE" "$SHA" "$NOW"; }
+api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY")"
+check_st "register" 201
+ID=$(jr .id)
+check "register answers an id" grep -qE '^s_[0-9a-f]{16}$' <<<"$ID"
+api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY")"
+check_st "register again" 201
+check_eq "register is idempotent on the key" "$(jr .id)" "$ID"
+api "$TOKA" POST /api/v1/screenshots "$(reg "shots/$DEVA/2020-01-01/0000000000000000.png")"
+check "register of an unknown key: 400/404" test "$ST" = 404 -o "$ST" = 400
+api "$TOKB" POST /api/v1/screenshots "$(reg "${KEY/.png/x.png}")"
+check "register of another device's key: 400/404" test "$ST" = 404 -o "$ST" = 400
+
+# --- list and view ---
+api "$A" GET "/api/v1/screenshots?user_id=$UA"
+check_st "admin lists alice's screenshots" 200
+check_eq "list shows the shot" "$(jr '[.screenshots[].id] | join(",")')" "$ID"
+check_eq "list metadata" "$(jr '.screenshots[0] | "\(.device_id) \(.user_id) \(.size) \(.sha256) \(.width)x\(.height) \(.monitor)"')" \
+	"$DEVA $UA $SIZE $SHA 1920x1080 HDMI-1"
+api "$A" GET "/api/v1/screenshots?user_id=$UA&from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z"
+check_eq "list outside the range is empty" "$(jr '.screenshots | length')" 0
+api "$TKM" GET "/api/v1/screenshots?user_id=$UA"
+check_eq "the manager of team A lists them" "$ST $(jr '.screenshots | length')" "200 1"
+api "$TKD" GET "/api/v1/screenshots?user_id=$UA"
+check_st "the manager of team B may not list them" 403
+api "$TKA" GET "/api/v1/screenshots?user_id=$UA"
+check_st "alice may not list hers while employee_view is off" 403
+
+img() { # TOKEN -> ST, body in $T/img
+	ST=$(curl -s -o "$T/img" -w '%{http_code}' -H "Authorization: Bearer $1" "$SRV_URL/api/v1/screenshots/$ID/image")
+}
+img "$A"
+check_eq "admin views the image" "$ST" 200
+check_eq "the image is byte-exact" "$(sha256sum <"$T/img" | cut -d' ' -f1)" "$SHA"
+img "$TKM"
+check_eq "the manager of team A views it" "$ST" 200
+img "$TKD"
+check_eq "the manager of team B may not view it" "$ST" 403
+img "$TKA"
+check_eq "alice may not view hers while employee_view is off" "$ST" 403
+ST=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $A" "$SRV_URL/api/v1/screenshots/s_0000000000000000/image")
+check_eq "unknown screenshot" "$ST" 404
+
+api "$A" PUT "/api/v1/nodes/$TA/config" '{"values":{"screenshots.employee_view":true}}'
+check_st "admin turns employee_view on" 200
+img "$TKA"
+check_eq "alice views her own with employee_view on" "$ST" 200
+api "$TKA" GET "/api/v1/screenshots?user_id=$UA"
+check_eq "alice lists her own with employee_view on" "$ST $(jr '.screenshots | length')" "200 1"
+api "$TKA" GET "/api/v1/screenshots?user_id=$UM"
+check_st "alice may not list mona's" 403
+
+# --- the bucket changes: the old shot keeps its settings ---
+api "$A" PUT "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"shots2"}}'
+check_st "admin moves team A to another bucket" 200
+img "$A"
+check_eq "the old shot is still viewable after the bucket change" "$ST $(sha256sum <"$T/img" | cut -d' ' -f1)" "200 $SHA"
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check "a new presign uses the new bucket" grep -q '/shots2/' <<<"$(jr .url)"
+
+# --- audit ---
+api "$A" GET "/api/v1/audit?limit=1000"
+check_st "audit" 200
+check_eq "views audited (admin, mona, alice x2 ok)" \
+	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .target==\"$ID\" and .result==\"ok\")] | length")" 4
+api "$A" GET "/api/v1/audit?limit=1000"
+check_eq "dave's refusal audited as forbidden" \
+	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UD\" and .target==\"$ID\" and .result==\"forbidden\")] | length")" 1
+check_eq "alice's refusal audited as forbidden" \
+	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UA\" and .result==\"forbidden\")] | length")" 1
+check_eq "mona's view audited as ok" \
+	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UM\" and .result==\"ok\")] | length")" 1
+
+# --- permission names ---
+api "$TKM" GET /api/v1/me
+check "a manager holds screenshot.read" grep -q 'screenshot.read' "$T/resp"
+
+# --- the secret never leaves in clear ---
+check "secret not in the server log" not grep -q "$SECRET" "$SRV_LOG"
+check "secret not in the presign answer" not grep -q "$SECRET" "$T/presign.json"
+srv_stop
+check "the store file is there" test -s "$SRV_DIR/data.mdb"
+check "secret not in the raw store file" not grep -qa "$SECRET" "$SRV_DIR/data.mdb"
+check "the S3 settings are sealed in the store (no bucket name in clear next to the key id)" \
+	not grep -qa "$AKID" "$SRV_DIR/data.mdb"
+finish
