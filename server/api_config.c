@@ -77,7 +77,8 @@ static const struct ckey schema[] = {
     CK_S("s3.bucket", 3, 63, FMT_BUCKET, false),
     CK_S("s3.region", 1, 64, FMT_TEXT, false),
     CK_S("s3.endpoint", 1, CFG_STR_MAX, FMT_URL, false),
-    CK_B("s3.path_style", 0),
+    /* no default: absent means virtual-host style, like AWS */
+    {.name = "s3.path_style", .type = CK_BOOL, .max = 1},
     CK_S("s3.access_key_id", 1, CFG_STR_MAX, FMT_TEXT, false),
     CK_S("s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true),
     /* STS session tokens run past 1 KiB */
