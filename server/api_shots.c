@@ -86,6 +86,27 @@ static void s3set_free(struct s3set *x)
 	x->j = NULL;
 }
 
+/* Open the sealed S3 settings stored for object key into *x. 0 or -errno. */
+static int s3set_open(struct srv *s, const char *key, struct s3set *x)
+{
+	char s3pk[KEY_SIZE + 8], aad[KEY_SIZE + 16];
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	int ret;
+
+	snprintf(s3pk, sizeof(s3pk), "s3|%s", key);
+	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
+	ret = sealed_get(s, STORE_T_SCREENSHOTS, s3pk, "s3", SEAL_SCOPE, aad, &pt, &len);
+	if (ret)
+		return ret;
+	x->j = cJSON_ParseWithLength((const char *)pt, len);
+	crypto_free(pt, len);
+	if (!x->j)
+		return -EBADMSG;
+	s3set_fill(x);
+	return 0;
+}
+
 /* --- helpers --- */
 
 static bool hex64(const char *v)
@@ -305,6 +326,10 @@ static int h_register(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	struct principal p;
 	struct store_batch *b = NULL;
+	struct s3set x = {0};
+	struct s3_client *c = NULL;
+	struct s3_head hd;
+	char ebuf[600];
 	char owner[ID_SIZE], id[ID_SIZE], pend[ID_SIZE + 16], kpk[KEY_SIZE + 8];
 	char s3pk[KEY_SIZE + 8], lpk[ID_SIZE * 2 + 24], lsk[ID_SIZE + 24], day[11];
 	cJSON *body = NULL, *pj = NULL, *ki = NULL, *shot = NULL, *ref = NULL, *out;
@@ -355,6 +380,32 @@ static int h_register(struct http_req *req, void *arg)
 	if (strcmp(jstr(pj, "sha256") ? jstr(pj, "sha256") : "", sha) ||
 	    jint(pj, "size", -1) != size) {
 		http_reply_error(req, 400, "size and sha256 differ from the presign request");
+		goto out;
+	}
+	/* the object must be in S3, with the announced size */
+	ret = s3set_open(s, key, &x);
+	if (ret) {
+		log_err("screenshots: S3 settings of %s: %s", key, strerror(-ret));
+		http_reply_error(req, 500, "cannot open the S3 settings of this key");
+		goto out;
+	}
+	ret = s3_client_new(&x.c, &c);
+	if (!ret)
+		ret = s3_head(c, key, &hd);
+	if (ret == -ENOENT) {
+		http_reply_error(req, 409, "the object has not been uploaded");
+		goto out;
+	}
+	if (ret) {
+		if (c)
+			log_warn("screenshots: HEAD for %s: %s", key,
+				 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
+		http_reply_error(req, 502, "cannot check the object in S3");
+		goto out;
+	}
+	if (hd.size != (uint64_t)size) {
+		http_reply_error(req, 400, "the uploaded object has %llu bytes, not %lld",
+				 (unsigned long long)hd.size, (long long)size);
 		goto out;
 	}
 	ret = device_owner(s, p.id, owner);
@@ -422,6 +473,8 @@ static int h_register(struct http_req *req, void *arg)
 	http_reply_json(req, 201, out);
 out:
 	store_batch_abort(b);
+	s3_client_free(c);
+	s3set_free(&x);
 	cJSON_Delete(body);
 	cJSON_Delete(pj);
 	cJSON_Delete(ki);
@@ -605,10 +658,8 @@ static int h_image(struct http_req *req, void *arg)
 	struct s3_client *c = NULL;
 	struct buf b = {.max = SHOT_MAX_SIZE};
 	cJSON *sh = NULL, *det = NULL;
-	char aad[KEY_SIZE + 16], ebuf[600];
+	char ebuf[600];
 	const char *node = NULL;
-	uint8_t *pt = NULL;
-	size_t ptlen = 0;
 	int ret;
 
 	if (need_user(s, req, &p))
@@ -651,19 +702,12 @@ static int h_image(struct http_req *req, void *arg)
 		http_reply_error(req, 500, "screenshot item is incomplete");
 		goto out;
 	}
-	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
-	ret = sealed_get(s, STORE_T_SCREENSHOTS, s3pk, "s3", SEAL_SCOPE, aad, &pt, &ptlen);
+	ret = s3set_open(s, key, &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", id, strerror(-ret));
 		http_reply_error(req, 500, "cannot open the screenshot's S3 settings");
 		goto out;
 	}
-	x.j = cJSON_ParseWithLength((const char *)pt, ptlen);
-	if (!x.j) {
-		http_reply_error(req, 500, "cannot open the screenshot's S3 settings");
-		goto out;
-	}
-	s3set_fill(&x);
 	ret = s3_client_new(&x.c, &c);
 	if (!ret)
 		ret = s3_get(c, key, buf_write, &b);
@@ -681,8 +725,6 @@ static int h_image(struct http_req *req, void *arg)
 	http_set_header(req, "Cache-Control", "private, no-store");
 	http_reply_bytes(req, 200, "image/png", b.p, b.len);
 out:
-	if (pt)
-		crypto_free(pt, ptlen);
 	s3_client_free(c);
 	s3set_free(&x);
 	free(b.p);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # actlog-server: screenshots against the real binary and s3rver (a local
 # S3) — presign, an upload with curl straight to the presigned URL,
-# register, list, view (byte-exact, audited), who may view (managers of
+# register (only once the object is in S3 with its size), list, view
+# (byte-exact, audited), who may view (managers of
 # another team and employees refused unless screenshots.employee_view),
 # 409 when disabled or S3 settings are incomplete, an unknown key refused,
 # an old shot still viewable after the bucket changes, and the S3 secret
@@ -135,7 +136,20 @@ while IFS=$'\t' read -r k v; do hdrs+=(-H "$k: $v"); done < <(jq -r '.headers | 
 pst=$(curl -s -o "$T/put.out" -w '%{http_code}' -X PUT "${hdrs[@]}" --data-binary @"$T/shot.png" "$URL")
 check_eq "curl PUT to the presigned URL" "$pst" 200
 
-reg() { printf '{"key":"%s","size":%s,"sha256":"%s","width":1920,"height":1080,"taken_at":"%s","monitor":"HDMI-1"}' "$1" "$SIZE" "$SHA" "$NOW"; }
+reg() { printf '{"key":"%s","size":%s,"sha256":"%s","width":1920,"height":1080,"taken_at":"%s","monitor":"HDMI-1"}' "$1" "${2:-$SIZE}" "$SHA" "$NOW"; }
+# a second presign whose object never gets uploaded, and one uploaded short
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+KEY2=$(jr .key)
+api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY2")"
+check_st "register before the upload" 409
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+KEY3=$(jr .key) URL3=$(jr .url)
+head -c 1000 "$T/shot.png" >"$T/short.png"
+curl -s -o /dev/null -X PUT -H 'Content-Type: image/png' --data-binary @"$T/short.png" "$URL3"
+api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY3")"
+check_st "register of an object of another size than uploaded" 400
+api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY" 5)"
+check_st "register with another size than presigned" 400
 api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY")"
 check_st "register" 201
 ID=$(jr .id)
