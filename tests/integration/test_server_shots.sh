@@ -229,7 +229,7 @@ check "a manager holds screenshot.read" grep -q 'screenshot.read' "$T/resp"
 # --- the secret never leaves in clear ---
 check "secret not in the server log" not grep -q "$SECRET" "$SRV_LOG"
 check "secret not in the presign answer" not grep -q "$SECRET" "$T/presign.json"
-srv_stop
+check "the server stops cleanly (exit 0)" srv_stop
 check "the store file is there" test -s "$SRV_DIR/data.mdb"
 check "secret not in the raw store file" not grep -qa "$SECRET" "$SRV_DIR/data.mdb"
 check "the S3 settings are sealed in the store (no bucket name in clear next to the key id)" \
