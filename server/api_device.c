@@ -233,6 +233,13 @@ static int enroll_batch(struct srv *s, struct http_req *req, struct enroll *e)
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
 		return ret;
+	/* the team must still be there at commit, and a delete of it racing
+	 * this enrollment must fail (see node_touch) */
+	ret = node_touch(b, e->team);
+	if (ret) {
+		store_batch_abort(b);
+		return ret;
+	}
 	ret = jbget(b, STORE_T_DEVICES, hk, "device", &hidx);
 	e->again = !ret;
 	if (!ret) {

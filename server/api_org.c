@@ -130,15 +130,11 @@ static int h_node_create(struct http_req *req, void *arg)
 		snprintf(sk, sizeof(sk), "child|%s", id);
 		jput(b, STORE_T_NODES, parent, sk, c, STORE_IF_ABSENT);
 		cJSON_Delete(c);
-		/* the parent must still be there at commit (a recorded read) */
-		if (strcmp(parent, ROOT_ID)) {
-			cJSON *again = NULL;
-
-			ret = jbget(b, STORE_T_NODES, parent, "node", &again);
-			cJSON_Delete(again);
-			if (ret)
-				store_batch_abort(b);
-		}
+		/* the parent must still be there at commit, and a delete of it
+		 * racing this commit must fail */
+		ret = node_touch(b, parent);
+		if (ret)
+			store_batch_abort(b);
 		if (!ret)
 			audit_add(b, req, &p, "node.create", id, id, "ok", NULL);
 	}
@@ -351,17 +347,32 @@ static int h_node_delete(struct http_req *req, void *arg)
 		http_reply_error(req, 409, "the first business cannot be deleted");
 		goto done;
 	}
+	ret = store_batch_begin(s->st, &b);
+	if (ret) {
+		reply_store_err(req, ret, "node");
+		goto done;
+	}
+	/* read the node in the batch before looking below it: whatever adds a
+	 * child, user or device bumps the node (node_touch), so one that
+	 * commits after this read makes the delete fail (-EAGAIN, 503) */
+	{
+		cJSON *again = NULL;
+
+		ret = jbget(b, STORE_T_NODES, id, "node", &again);
+		cJSON_Delete(again);
+		if (ret) {
+			store_batch_abort(b);
+			reply_store_err(req, ret, "node");
+			goto done;
+		}
+	}
 	snprintf(pk, sizeof(pk), "team|%s", id);
 	if (store_query(s->st, STORE_T_NODES, id, "child|", NULL, 1, STORE_PREFIX, count_fn, NULL) >
 		0 ||
 	    store_query(s->st, STORE_T_USERS, pk, NULL, NULL, 1, 0, count_fn, NULL) > 0 ||
 	    store_query(s->st, STORE_T_DEVICES, pk, NULL, NULL, 1, 0, count_fn, NULL) > 0) {
+		store_batch_abort(b);
 		http_reply_error(req, 409, "the node is not empty (children, users or devices)");
-		goto done;
-	}
-	ret = store_batch_begin(s->st, &b);
-	if (ret) {
-		reply_store_err(req, ret, "node");
 		goto done;
 	}
 	store_batch_delete(b, STORE_T_NODES, id, "node", STORE_IF_EXISTS);
@@ -493,13 +504,11 @@ static int h_user_create(struct http_req *req, void *arg)
 		reply_store_err(req, ret, "user");
 		goto done;
 	}
-	/* the team must still be there at commit (a recorded read): it may
-	 * have been deleted while the password was hashed */
+	/* the team must still be there at commit (it may have been deleted
+	 * while the password was hashed), and a delete racing this commit
+	 * must fail: node_touch() reads and bumps it */
 	{
-		cJSON *again = NULL;
-
-		ret = jbget(b, STORE_T_NODES, team, "node", &again);
-		cJSON_Delete(again);
+		ret = node_touch(b, team);
 		if (ret) {
 			store_batch_abort(b);
 			reply_store_err(req, ret, "team");

@@ -697,6 +697,27 @@ cJSON *user_view(const cJSON *u)
 
 /* --- nodes and targets --- */
 
+int node_touch(struct store_batch *b, const char *id)
+{
+	cJSON *n = NULL;
+	int ret;
+
+	if (!strcmp(id, ROOT_ID))
+		return 0;
+	ret = jbget(b, STORE_T_NODES, id, "node", &n);
+	if (ret)
+		return ret;
+	{
+		int64_t rev = jint(n, "rev", 0) + 1;
+
+		cJSON_DeleteItemFromObjectCaseSensitive(n, "rev");
+		cJSON_AddNumberToObject(n, "rev", (double)rev);
+	}
+	ret = jput(b, STORE_T_NODES, id, "node", n, STORE_IF_EXISTS);
+	cJSON_Delete(n);
+	return ret;
+}
+
 int node_type_parse(const char *name)
 {
 	static const char *const n[] = {"business", "domain", "project", "team"};

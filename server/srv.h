@@ -311,6 +311,15 @@ cJSON *user_view(const cJSON *u);
 
 /* A node item (NODES pk id sk "node"), parsed. 0, -ENOENT, -errno. */
 int node_get(struct srv *s, const char *id, cJSON **out);
+/*
+ * In batch b, read node id (a recorded read: the commit fails with -EAGAIN
+ * if the node changed or went away meanwhile) and write it back with its
+ * "rev" counter raised, so that a concurrent batch that read it (a delete
+ * checking the node is empty) fails instead. Call it when adding something
+ * under a node (child, user, device). 0, -ENOENT (node gone), -errno.
+ */
+int node_touch(struct store_batch *b, const char *id);
+
 /* "business" 1, "domain" 2, "project" 3, "team" 4; 0 unknown. */
 int node_type_parse(const char *name);
 const char *node_type_name(int type);
