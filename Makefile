@@ -63,7 +63,7 @@ help:
 	@echo "make test-vm    kernel input tests in a QEMU VM"
 	@echo "make install    install under DESTDIR/PREFIX (default /usr/local)"
 	@echo "make lint       clang-format check"
-	@echo "make bench      agent benchmarks against peers (docs/PERFORMANCE.md; root; ~25 min)"
+	@echo "make bench      agent benchmarks against peers (docs/PERFORMANCE.md; root; ~40 min)"
 	@echo "make bench-ci   the short exec-storm gate CI runs (a few minutes)"
 
 PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && echo yes)

@@ -42,7 +42,7 @@ export ROOT BUILD
 # CI thresholds for actlogd on the BPF source under the storm (documented in
 # docs/PERFORMANCE.md, "CI gate").
 CI_MAX_RATIO=${BENCH_CI_MAX_RATIO:-1.10}
-CI_MAX_CPU=${BENCH_CI_MAX_CPU:-0.40}
+CI_MAX_CPU=${BENCH_CI_MAX_CPU:-0.15}
 
 ci=0
 only=

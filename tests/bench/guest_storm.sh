@@ -73,6 +73,7 @@ while [ $r -le "$rounds" ]; do
 		[ $i -lt 1200 ] || { say "actlogd did not start"; tail $d/log >&2; exit 1; }
 		sleep 0.1
 	done
+	sleep 5 # start-up work (sysinfo, first records) is slow under TCG
 	storm actlogd_bpf "$r" $apid $d/state/spool/*.seg || exit 1
 	kill -TERM $apid
 	wait $apid
@@ -124,16 +125,16 @@ sleep 10
 switches() { cat /proc/"$1"/task/*/status | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {s += $2} END {print s + 0}'; }
 rss() { awk '/^VmRSS:/ {print $2}' /proc/"$1"/status; }
 : >/out/idle.ndjson
-for p in $ipid $epid $bpid1 $bpid2; do echo "$p $(ticks $p) $(switches $p)" >>/tmp/idle/before; done
+for p in $ipid $epid $bpid1 $bpid2; do echo "$p $(ticks $p 2>/dev/null) $(switches $p 2>/dev/null)" >>/tmp/idle/before; done
 sleep "$idle_s"
-for p in $ipid $epid $bpid1 $bpid2; do echo "$p $(ticks $p) $(switches $p) $(rss $p)" >>/tmp/idle/after; done
+for p in $ipid $epid $bpid1 $bpid2; do echo "$p $(ticks $p 2>/dev/null) $(switches $p 2>/dev/null) $(rss $p 2>/dev/null)" >>/tmp/idle/after; done
 for pair in actlogd:$ipid execsnoop:$epid bpftrace_record:$bpid1 bpftrace_count:$bpid2; do
 	name=${pair%%:*} p=${pair#*:}
-	b=$(grep "^$p " /tmp/idle/before) a=$(grep "^$p " /tmp/idle/after)
-	set -- $b
-	t0=$2 s0=$3
-	set -- $a
-	jq -n -c --arg n "$name" --argjson t "$(($2 - t0))" --argjson s "$(($3 - s0))" --argjson rss "${4:-0}" \
+	b=$(grep "^$p [0-9]* [0-9]*" /tmp/idle/before) a=$(grep "^$p [0-9]* [0-9]* [0-9]*" /tmp/idle/after)
+	[ -n "$b" ] && [ -n "$a" ] || { say "idle: $name was not running"; continue; }
+	t0=$(echo "$b" | awk '{print $2}') s0=$(echo "$b" | awk '{print $3}')
+	t1=$(echo "$a" | awk '{print $2}') s1=$(echo "$a" | awk '{print $3}') r1=$(echo "$a" | awk '{print $4}')
+	jq -n -c --arg n "$name" --argjson t "$((t1 - t0))" --argjson s "$((s1 - s0))" --argjson rss "${r1:-0}" \
 		--argjson hz "$hz" --argjson secs "$idle_s" \
 		'{key: $n, value: {cpu_pct_of_core: ($t / $hz / $secs * 100 * 10000 | round / 10000),
 		  wakeups_per_s: ($s / $secs * 100 | round / 100), rss_mib: ($rss / 1024 * 10 | round / 10)}}' >>/out/idle.ndjson
@@ -153,7 +154,7 @@ if kill -0 $epid 2>/dev/null; then
 		echo "{\"config\":\"execsnoop\",\"round\":$r,\"seen_execs\":$((after - before))}" >>/out/seen.ndjson
 		r=$((r + 1))
 	done
-	kill -INT $epid
+	kill -TERM $epid # a background job of sh ignores SIGINT, and so does python then
 	wait $epid
 	r=1
 	while [ $r -le "$rounds" ]; do

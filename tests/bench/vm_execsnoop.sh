@@ -63,6 +63,10 @@ put /usr/lib/x86_64-linux-gnu/libbcc.so.0
 cp -a /usr/lib/x86_64-linux-gnu/libbcc.so.0 "$tree/lib/x86_64-linux-gnu/" 2>/dev/null || true
 [ -e /usr/lib/x86_64-linux-gnu/libbcc_bpf.so.0 ] && put /usr/lib/x86_64-linux-gnu/libbcc_bpf.so.0
 install -D -m 0755 /usr/sbin/execsnoop-bpfcc "$tree/usr/sbin/execsnoop-bpfcc"
+# bcc's python loads these with ctypes, by name
+for l in librt.so.1 libdl.so.2 libpthread.so.0 libm.so.6; do
+	install -D -m 0755 "$(readlink -f "/lib/x86_64-linux-gnu/$l")" "$tree/lib/x86_64-linux-gnu/$l"
+done
 put /usr/bin/true
 put /usr/bin/bpftrace
 cp -a "$hdr/." "$tree/"
