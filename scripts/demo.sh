@@ -94,7 +94,7 @@ cat <<MSG
 
 actlog is running: actlog-server on LMDB ($DEMO/server) and an enrolled agent.
 
-  URL:       $URL/
+  URL:       $URL/api/v1  (the HTTP API; the web dashboard is not built yet)
   Sign in:   $EMAIL
   Password:  $PW   (also in $DEMO/admin-password)
 
