@@ -46,6 +46,7 @@
 #include <curl/curl.h>
 
 #include "gz.h"
+#include "benchcli.h"
 #include "util.h"
 
 #define LD_MAX_DEVICES 10000
@@ -117,69 +118,7 @@ struct ld_result {
 	char first_error[256];
 };
 
-static bool json_out;
 static char logins[LD_MAX_USERS][32];
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (json_out) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-
-		cJSON_AddStringToObject(o, "error", msg);
-		s = cJSON_PrintUnformatted(o);
-		if (s)
-			puts(s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "actlog-load: %s\n", msg);
-	}
-}
-
-__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (json_out)
-		return;
-	va_start(ap, fmt);
-	fputs("actlog-load: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static uint64_t mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile (0..1) of sorted v[n], nearest rank; 0 when empty. */
-static double quantile(const double *v, size_t n, double q)
-{
-	size_t k;
-
-	if (!n)
-		return 0;
-	k = (size_t)(q * (double)n + 0.999999);
-	if (k < 1)
-		k = 1;
-	return v[(k > n ? n : k) - 1];
-}
 
 /* xorshift64*: the records' numbers (not security relevant) */
 static uint64_t rnd_state = 0x2545f4914f6cdd1dULL;
@@ -315,7 +254,7 @@ static int make_node(const struct ld_opts *o, const char *tok, const char *type,
 		strcpy(id, ans_str(a, "id"));
 		ret = 0;
 	} else {
-		fail("creating the %s: %s", type, err);
+		bench_fail("creating the %s: %s", type, err);
 	}
 	cJSON_Delete(body);
 	cJSON_Delete(a);
@@ -375,14 +314,14 @@ static int setup(const struct ld_opts *o, struct ld_device *dev, char team_out[3
 	int ret = -1;
 
 	if (getrandom(&runid, sizeof(runid), 0) != sizeof(runid))
-		runid = mono_ns();
+		runid = clock_ns(CLOCK_MONOTONIC);
 	snprintf(run, sizeof(run), "%016" PRIx64, runid);
 	if (!admin_tok) {
 		int r = read_password(o->pw_file, &pw);
 
 		if (r) {
-			fail("cannot read the password from %s: %s", o->pw_file,
-			     r == -EFBIG ? "file too large" : strerror(-r));
+			bench_fail("cannot read the password from %s: %s", o->pw_file,
+				   r == -EFBIG ? "file too large" : strerror(-r));
 			return -1;
 		}
 		body = cJSON_CreateObject();
@@ -395,7 +334,7 @@ static int setup(const struct ld_opts *o, struct ld_device *dev, char team_out[3
 		free(pw);
 		if (st != 200 || !ans_str(a, "token") ||
 		    strlen(ans_str(a, "token")) >= sizeof(tok)) {
-			fail("signing in as %s: %s", o->email, err);
+			bench_fail("signing in as %s: %s", o->email, err);
 			goto out;
 		}
 		strcpy(tok, ans_str(a, "token"));
@@ -422,7 +361,7 @@ static int setup(const struct ld_opts *o, struct ld_device *dev, char team_out[3
 			}
 		}
 		if (st != 200 || !biz || strlen(ans_str(biz, "id")) >= sizeof(bid)) {
-			fail("finding a business under root: %s", st == 200 ? "none" : err);
+			bench_fail("finding a business under root: %s", st == 200 ? "none" : err);
 			goto out;
 		}
 		snprintf(bid, sizeof(bid), "%s", ans_str(biz, "id"));
@@ -452,21 +391,21 @@ static int setup(const struct ld_opts *o, struct ld_device *dev, char team_out[3
 		cJSON_Delete(a);
 		a = NULL;
 		if (st != 201) {
-			fail("creating user %u: %s", i, err);
+			bench_fail("creating user %u: %s", i, err);
 			goto out;
 		}
 	}
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s/enrollment-secrets", team);
 	st = api_call(o, "POST", path, admin_tok, NULL, NULL, &a, err, sizeof(err));
 	if (st != 201 || !ans_str(a, "secret")) {
-		fail("creating an enrollment secret for %s: %s", team, err);
+		bench_fail("creating an enrollment secret for %s: %s", team, err);
 		goto out;
 	}
 	secret = strdup(ans_str(a, "secret"));
 	cJSON_Delete(a);
 	a = NULL;
 	if (!secret) {
-		fail("out of memory");
+		bench_fail("out of memory");
 		goto out;
 	}
 	for (i = 0; i < o->devices; i++) {
@@ -493,11 +432,11 @@ static int setup(const struct ld_opts *o, struct ld_device *dev, char team_out[3
 		if (st != 201 || !ans_str(a, "device_id") || !ans_str(a, "device_token") ||
 		    strlen(ans_str(a, "device_id")) >= sizeof(d->id) ||
 		    strlen(ans_str(a, "device_token")) >= sizeof(d->token)) {
-			fail("enrolling device %u: %s%s", i, err,
-			     st == 429 && !spread
-				 ? " (enrollment is rate-limited per client address; enroll "
-				   "fewer devices or use a loopback URL)"
-				 : "");
+			bench_fail("enrolling device %u: %s%s", i, err,
+				   st == 429 && !spread
+				       ? " (enrollment is rate-limited per client address; enroll "
+					 "fewer devices or use a loopback URL)"
+				       : "");
 			goto out;
 		}
 		strcpy(d->id, ans_str(a, "device_id"));
@@ -736,7 +675,7 @@ static int slot_start(CURLM *m, struct ld_slot *s, struct ld_device *d, struct l
 	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->hdrs);
 	curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, b->gz);
 	curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->gz_len);
-	s->t0 = mono_ns();
+	s->t0 = clock_ns(CLOCK_MONOTONIC);
 	return curl_multi_add_handle(m, s->h) == CURLM_OK ? 0 : -ENOMEM;
 }
 
@@ -815,7 +754,7 @@ static int run(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *
 	cpu0 = cpu_self_s();
 	if (o->server_pid)
 		scpu0 = cpu_pid_s(o->server_pid);
-	t0 = mono_ns();
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	deadline = o->duration_s ? t0 + (uint64_t)o->duration_s * 1000000000ULL : UINT64_MAX;
 	for (;;) {
 		CURLMsg *msg;
@@ -861,7 +800,7 @@ static int run(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-			ms = (double)(mono_ns() - s->t0) / 1e6;
+			ms = (double)(clock_ns(CLOCK_MONOTONIC) - s->t0) / 1e6;
 			curl_multi_remove_handle(m, s->h);
 			if (msg->data.result != CURLE_OK) {
 				status = -(long)msg->data.result;
@@ -903,10 +842,10 @@ static int run(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *
 			s->dev = NULL;
 			active--;
 		}
-		if (!stop && mono_ns() >= deadline)
+		if (!stop && clock_ns(CLOCK_MONOTONIC) >= deadline)
 			stop = true;
 	}
-	t_end = mono_ns();
+	t_end = clock_ns(CLOCK_MONOTONIC);
 	res->seconds = (double)(t_end - t0) / 1e9;
 	res->client_cpu_s = cpu_self_s() - cpu0;
 	if (scpu0 >= 0) {
@@ -919,9 +858,8 @@ static int run(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *
 	{
 		size_t n = res->ok + res->errors;
 
-		qsort(lat, n, sizeof(*lat), cmp_double);
-		res->p50_ms = quantile(lat, n, 0.50);
-		res->p99_ms = quantile(lat, n, 0.99);
+		res->p50_ms = bench_quantile(lat, n, 0.50);
+		res->p99_ms = bench_quantile(lat, n, 0.99);
 		res->max_ms = n ? lat[n - 1] : 0;
 		res->mean_ms = n ? sum / (double)n : 0;
 	}
@@ -950,7 +888,7 @@ static void report(const struct ld_opts *o, const char *team, const struct ld_re
 	double bps = r->seconds > 0 ? (double)(r->ok + r->errors) / r->seconds : 0;
 	size_t i;
 
-	if (json_out) {
+	if (bench_json) {
 		cJSON *root = cJSON_CreateObject(), *p, *e;
 		char *s, k[32];
 
@@ -1052,19 +990,6 @@ static const char usage_text[] =
     "  --server-pid PID     also report the server's CPU time (from /proc)\n"
     "  --json               one JSON object on stdout (errors too)\n";
 
-static int opt_uint(const char *name, const char *v, unsigned long min, unsigned long max,
-		    unsigned long *out)
-{
-	uint64_t u;
-
-	if (parse_uint(v, min, max, &u)) {
-		fail("--%s must be a whole number in %lu..%lu", name, min, max);
-		return -1;
-	}
-	*out = (unsigned long)u;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"url", required_argument, 0, 'u'},
@@ -1097,9 +1022,10 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	int c, i, ret, rc = 1;
 
+	bench_prog = "actlog-load";
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--json"))
-			json_out = true;
+			bench_json = true;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'u':
@@ -1118,47 +1044,47 @@ int main(int argc, char **argv)
 			o.team = optarg;
 			break;
 		case 'd':
-			if (opt_uint("devices", optarg, 1, LD_MAX_DEVICES, &u))
+			if (bench_opt_uint("devices", optarg, 1, LD_MAX_DEVICES, &u))
 				return 2;
 			o.devices = (unsigned)u;
 			break;
 		case 'U':
-			if (opt_uint("users", optarg, 0, LD_MAX_USERS, &u))
+			if (bench_opt_uint("users", optarg, 0, LD_MAX_USERS, &u))
 				return 2;
 			o.users = (unsigned)u;
 			break;
 		case 'c':
-			if (opt_uint("concurrency", optarg, 1, LD_MAX_CONCURRENCY, &u))
+			if (bench_opt_uint("concurrency", optarg, 1, LD_MAX_CONCURRENCY, &u))
 				return 2;
 			o.concurrency = (unsigned)u;
 			break;
 		case 'r':
-			if (opt_uint("records", optarg, 1, LD_MAX_RECORDS, &u))
+			if (bench_opt_uint("records", optarg, 1, LD_MAX_RECORDS, &u))
 				return 2;
 			o.records = (unsigned)u;
 			break;
 		case 'b':
-			if (opt_uint("batches", optarg, 1, LD_MAX_BATCHES, &u))
+			if (bench_opt_uint("batches", optarg, 1, LD_MAX_BATCHES, &u))
 				return 2;
 			o.batches = u;
 			break;
 		case 't':
-			if (opt_uint("duration", optarg, 1, LD_MAX_DURATION, &u))
+			if (bench_opt_uint("duration", optarg, 1, LD_MAX_DURATION, &u))
 				return 2;
 			o.duration_s = (unsigned)u;
 			break;
 		case 'z':
-			if (opt_uint("gzip-level", optarg, 1, 9, &u))
+			if (bench_opt_uint("gzip-level", optarg, 1, 9, &u))
 				return 2;
 			o.gzip_level = (unsigned)u;
 			break;
 		case 'P':
-			if (opt_uint("server-pid", optarg, 1, 4194304, &u))
+			if (bench_opt_uint("server-pid", optarg, 1, 4194304, &u))
 				return 2;
 			o.server_pid = (long)u;
 			break;
 		case 'j':
-			json_out = true;
+			bench_json = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -1169,56 +1095,58 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fail("unexpected argument '%s' (try --help)", argv[optind]);
+		bench_fail("unexpected argument '%s' (try --help)", argv[optind]);
 		return 2;
 	}
 	if (!o.url || (strncmp(o.url, "http://", 7) && strncmp(o.url, "https://", 8)) ||
 	    strlen(o.url) > LD_URL_MAX) {
-		fail("--url must be an http:// or https:// URL of at most %d bytes", LD_URL_MAX);
+		bench_fail("--url must be an http:// or https:// URL of at most %d bytes",
+			   LD_URL_MAX);
 		return 2;
 	}
 	if (!o.token == !(o.email && o.pw_file) || (o.token && (o.email || o.pw_file))) {
-		fail("give --email with --password-file, or --token");
+		bench_fail("give --email with --password-file, or --token");
 		return 2;
 	}
 	if (o.team && (strlen(o.team) >= sizeof(team) || o.users)) {
-		fail("--team needs --users 0 (users are made in a new team) and a node id");
+		bench_fail("--team needs --users 0 (users are made in a new team) and a node id");
 		return 2;
 	}
 	if (o.concurrency > o.devices) {
-		fail("--concurrency %u is more than --devices %u: a device has one batch in flight",
-		     o.concurrency, o.devices);
+		bench_fail(
+		    "--concurrency %u is more than --devices %u: a device has one batch in flight",
+		    o.concurrency, o.devices);
 		return 2;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		fail("libcurl initialisation failed");
+		bench_fail("libcurl initialisation failed");
 		return 1;
 	}
 	dev = calloc(o.devices, sizeof(*dev));
 	bt = calloc(o.batches, sizeof(*bt));
 	if (!dev || !bt) {
-		fail("out of memory");
+		bench_fail("out of memory");
 		goto out;
 	}
-	t0 = mono_ns();
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	if (setup(&o, dev, team))
 		goto out;
-	res.setup_s = (double)(mono_ns() - t0) / 1e9;
-	note("team %s: %u devices enrolled in %.2f s; making %lu batches", team, o.devices,
-	     res.setup_s, o.batches);
-	t0 = mono_ns();
+	res.setup_s = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	bench_note("team %s: %u devices enrolled in %.2f s; making %lu batches", team, o.devices,
+		   res.setup_s, o.batches);
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	ret = pregen(&o, dev, bt, &res);
 	if (ret) {
-		fail("making the batches: %s",
-		     ret == -E2BIG ? "over 2 GiB compressed; lower --batches or --records"
-				   : strerror(-ret));
+		bench_fail("making the batches: %s",
+			   ret == -E2BIG ? "over 2 GiB compressed; lower --batches or --records"
+					 : strerror(-ret));
 		goto out;
 	}
-	res.pregen_s = (double)(mono_ns() - t0) / 1e9;
-	note("sending %lu batches, %u in flight", o.batches, o.concurrency);
+	res.pregen_s = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	bench_note("sending %lu batches, %u in flight", o.batches, o.concurrency);
 	ret = run(&o, dev, bt, &res);
 	if (ret) {
-		fail("the run failed: %s", strerror(-ret));
+		bench_fail("the run failed: %s", strerror(-ret));
 		goto out;
 	}
 	report(&o, team, &res);

@@ -52,6 +52,7 @@
 
 #include "gz.h"
 #include "srv.h"
+#include "benchcli.h"
 #include "util.h"
 
 #define SD_MAX_MACHINES 5000
@@ -91,44 +92,6 @@ static const char *const act_names[C__N] = {"keys",    "clicks",   "moves",	 "di
 
 /* --- output --- */
 
-static bool json_out;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (json_out) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-
-		cJSON_AddStringToObject(o, "error", msg);
-		s = cJSON_PrintUnformatted(o);
-		if (s)
-			puts(s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "actlog-seed: %s\n", msg);
-	}
-}
-
-__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (json_out)
-		return;
-	va_start(ap, fmt);
-	fputs("actlog-seed: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 static void print_json(cJSON *root)
 {
 	char *s = cJSON_Print(root);
@@ -136,32 +99,6 @@ static void print_json(cJSON *root)
 	if (s)
 		puts(s);
 	free(s);
-}
-
-static uint64_t mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank q-quantile of v[n] (sorted here); 0 when empty. */
-static double quantile(double *v, size_t n, double q)
-{
-	size_t k;
-
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	k = (size_t)(q * (double)n + 0.999999);
-	if (k < 1)
-		k = 1;
-	return v[(k > n ? n : k) - 1];
 }
 
 static uint64_t splitmix64(uint64_t *x)
@@ -1032,7 +969,7 @@ static int seed_records(struct writer *w, const struct sd_manifest *m, struct se
 			if (!ret)
 				ret = put_app_rollups(w, pk, tapp);
 		}
-		note("team %u/%u seeded", t + 1, m->teams);
+		bench_note("team %u/%u seeded", t + 1, m->teams);
 	}
 	for (i = 0; !ret && i < m->machines; i++)
 		if (latest[i])
@@ -1075,19 +1012,6 @@ static bool store_exists(const char *dir)
 	return !stat(p, &sb);
 }
 
-static int opt_uint(const char *name, const char *v, unsigned long min, unsigned long max,
-		    unsigned long *out)
-{
-	uint64_t u;
-
-	if (parse_uint(v, min, max, &u)) {
-		fail("--%s must be a whole number in %lu..%lu", name, min, max);
-		return -1;
-	}
-	*out = (unsigned long)u;
-	return 0;
-}
-
 static int cmd_seed(int argc, char **argv)
 {
 	static const struct option lo[] = {{"data-dir", required_argument, 0, 'd'},
@@ -1121,29 +1045,29 @@ static int cmd_seed(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'm':
-			if (opt_uint("machines", optarg, 1, SD_MAX_MACHINES, &u))
+			if (bench_opt_uint("machines", optarg, 1, SD_MAX_MACHINES, &u))
 				return 2;
 			m.machines = (unsigned)u;
 			break;
 		case 't':
-			if (opt_uint("teams", optarg, 1, SD_MAX_TEAMS, &u))
+			if (bench_opt_uint("teams", optarg, 1, SD_MAX_TEAMS, &u))
 				return 2;
 			m.teams = (unsigned)u;
 			break;
 		case 'D':
-			if (opt_uint("days", optarg, 1, SD_MAX_DAYS, &u))
+			if (bench_opt_uint("days", optarg, 1, SD_MAX_DAYS, &u))
 				return 2;
 			m.days = (unsigned)u;
 			break;
 		case 'e':
 			m.end_ms = parse_day(optarg);
 			if (m.end_ms < 0) {
-				fail("--end must be a day (YYYY-MM-DD) or an RFC 3339 time");
+				bench_fail("--end must be a day (YYYY-MM-DD) or an RFC 3339 time");
 				return 2;
 			}
 			break;
 		case 's':
-			if (opt_uint("seed", optarg, 0, 1ULL << 52, &u))
+			if (bench_opt_uint("seed", optarg, 0, 1ULL << 52, &u))
 				return 2;
 			m.seed = u;
 			break;
@@ -1154,7 +1078,7 @@ static int cmd_seed(int argc, char **argv)
 			tree_only = true;
 			break;
 		case 'j':
-			json_out = true;
+			bench_json = true;
 			break;
 		case 'h':
 			return -1;
@@ -1163,41 +1087,41 @@ static int cmd_seed(int argc, char **argv)
 		}
 	}
 	if (!dir || optind != argc) {
-		fail("seed: --data-dir is required (a store made by actlog-server init)");
+		bench_fail("seed: --data-dir is required (a store made by actlog-server init)");
 		return 2;
 	}
 	if (m.teams > m.machines) {
-		fail("seed: --teams %u is more than --machines %u", m.teams, m.machines);
+		bench_fail("seed: --teams %u is more than --machines %u", m.teams, m.machines);
 		return 2;
 	}
 	if (m.end_ms > now_ms() || m.end_ms - (int64_t)m.days * SD_DAY_MS < 946684800000LL) {
-		fail("seed: the records must lie between 2000 and now (--end, --days)");
+		bench_fail("seed: the records must lie between 2000 and now (--end, --days)");
 		return 2;
 	}
 	if (strlen(dir) > PATH_MAX - 64 || (manifest && strlen(manifest) > PATH_MAX - 8)) {
-		fail("seed: path too long");
+		bench_fail("seed: path too long");
 		return 2;
 	}
 	snprintf(mpath, sizeof(mpath), "%s", manifest ? manifest : "");
 	if (!manifest)
 		snprintf(mpath, sizeof(mpath), "%s/seed.json", dir);
 	if (!store_exists(dir)) {
-		fail("seed: no store in %s: make one with actlog-server init first", dir);
+		bench_fail("seed: no store in %s: make one with actlog-server init first", dir);
 		return 1;
 	}
 	ret = store_open_lmdb(&st, dir, NULL);
 	if (ret) {
-		fail("seed: cannot open the store in %s: %s", dir, strerror(-ret));
+		bench_fail("seed: cannot open the store in %s: %s", dir, strerror(-ret));
 		goto out;
 	}
 	ret = srv_init(&s, st, NULL, NULL);
 	if (ret) {
-		fail("seed: %s", strerror(-ret));
+		bench_fail("seed: %s", strerror(-ret));
 		goto out;
 	}
 	srv_ok = true;
 	if (!s.business_id[0]) {
-		fail("seed: %s is not initialised (actlog-server init)", dir);
+		bench_fail("seed: %s is not initialised (actlog-server init)", dir);
 		goto out;
 	}
 	snprintf(m.business_id, sizeof(m.business_id), "%s", s.business_id);
@@ -1205,21 +1129,21 @@ static int cmd_seed(int argc, char **argv)
 	if (!ret)
 		ret = password_hash(SD_USER_PASSWORD, pw_hash);
 	if (ret) {
-		fail("seed: %s", strerror(-ret));
+		bench_fail("seed: %s", strerror(-ret));
 		goto out;
 	}
 	ret = writer_start(&w, st);
 	if (ret) {
-		fail("seed: cannot start the committer thread");
+		bench_fail("seed: cannot start the committer thread");
 		goto out;
 	}
 	w_ok = true;
-	t0 = mono_ns();
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	ret = seed_tree(&s, &w, &m, pw_hash);
 	if (!ret)
 		ret = writer_flush(&w);
 	if (!ret && !tree_only) {
-		note("seeding %u machines x %u days (%u teams)", m.machines, m.days, m.teams);
+		bench_note("seeding %u machines x %u days (%u teams)", m.machines, m.days, m.teams);
 		ret = seed_records(&w, &m, &stt);
 	}
 	{
@@ -1228,17 +1152,17 @@ static int cmd_seed(int argc, char **argv)
 		ret = ret ? ret : r2;
 		w_ok = false;
 	}
-	secs = (double)(mono_ns() - t0) / 1e9;
+	secs = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 	if (ret) {
-		fail("seed: writing the store: %s", strerror(-ret));
+		bench_fail("seed: writing the store: %s", strerror(-ret));
 		goto out;
 	}
 	ret = manifest_save(&m, mpath);
 	if (ret) {
-		fail("seed: writing the manifest %s: %s", mpath, strerror(-ret));
+		bench_fail("seed: writing the manifest %s: %s", mpath, strerror(-ret));
 		goto out;
 	}
-	if (json_out) {
+	if (bench_json) {
 		cJSON *root = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(root, "tool", "actlog-seed");
@@ -1430,7 +1354,7 @@ static int cmd_send(int argc, char **argv)
 			mpath = optarg;
 			break;
 		case 'j':
-			json_out = true;
+			bench_json = true;
 			break;
 		case 'h':
 			return -1;
@@ -1439,21 +1363,21 @@ static int cmd_send(int argc, char **argv)
 		}
 	}
 	if (!url || !mpath || optind != argc) {
-		fail("send: --url and --manifest are required");
+		bench_fail("send: --url and --manifest are required");
 		return 2;
 	}
 	ret = manifest_load(&m, mpath);
 	if (ret) {
-		fail("send: %s: %s", mpath,
-		     ret == -EINVAL ? "not a manifest of actlog-seed" : strerror(-ret));
+		bench_fail("send: %s: %s", mpath,
+			   ret == -EINVAL ? "not a manifest of actlog-seed" : strerror(-ret));
 		goto out;
 	}
 	ret = http_open(&c, url);
 	if (ret) {
-		fail("send: %s", strerror(-ret));
+		bench_fail("send: %s", strerror(-ret));
 		goto out;
 	}
-	t0 = mono_ns();
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < m.machines; i++) {
 		char auth[128];
 
@@ -1473,7 +1397,7 @@ static int cmd_send(int argc, char **argv)
 				if (!ret)
 					ret = gz_compress(g.p, g.len, 6, &z, &zl);
 				if (ret) {
-					fail("send: %s", strerror(-ret));
+					bench_fail("send: %s", strerror(-ret));
 					goto out;
 				}
 				batch_id(hour_ms, bid);
@@ -1488,8 +1412,8 @@ static int cmd_send(int argc, char **argv)
 				free(z);
 				a = cJSON_Parse(c.resp);
 				if (st != 200 || jint(a, "accepted", -1) != SD_HOUR_LINES) {
-					fail("send: batch %s of %s: status %ld: %.300s", bid,
-					     m.dev[i].id, st, c.resp);
+					bench_fail("send: batch %s of %s: status %ld: %.300s", bid,
+						   m.dev[i].id, st, c.resp);
 					cJSON_Delete(a);
 					goto out;
 				}
@@ -1498,19 +1422,20 @@ static int cmd_send(int argc, char **argv)
 				cJSON_Delete(a);
 			}
 	}
-	if (json_out) {
+	if (bench_json) {
 		cJSON *root = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(root, "tool", "actlog-seed");
 		cJSON_AddStringToObject(root, "mode", "send");
 		cJSON_AddNumberToObject(root, "batches", (double)batches);
 		cJSON_AddNumberToObject(root, "records", (double)accepted);
-		cJSON_AddNumberToObject(root, "seconds", (double)(mono_ns() - t0) / 1e9);
+		cJSON_AddNumberToObject(root, "seconds",
+					(double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 		print_json(root);
 		cJSON_Delete(root);
 	} else {
 		printf("sent %" PRIu64 " batches, %" PRIu64 " records accepted, in %.1f s\n",
-		       batches, accepted, (double)(mono_ns() - t0) / 1e9);
+		       batches, accepted, (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	}
 	rc = 0;
 out:
@@ -1552,11 +1477,11 @@ static int cmd_dump(int argc, char **argv)
 		}
 	}
 	if (!dir || optind != argc) {
-		fail("dump: --data-dir is required");
+		bench_fail("dump: --data-dir is required");
 		return 2;
 	}
 	if (!store_exists(dir)) {
-		fail("dump: no store in %s", dir);
+		bench_fail("dump: no store in %s", dir);
 		return 1;
 	}
 	ret = store_open_lmdb(&st, dir, NULL);
@@ -1568,7 +1493,7 @@ static int cmd_dump(int argc, char **argv)
 		ret = store_scan(st, STORE_T_DEVICES, dump_item, "devices");
 	store_close(st);
 	if (ret < 0) {
-		fail("dump: %s: %s", dir, strerror(-ret));
+		bench_fail("dump: %s: %s", dir, strerror(-ret));
 		return 1;
 	}
 	return fflush(stdout) ? 1 : 0;
@@ -2209,17 +2134,17 @@ static int cmd_query(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'r':
-			if (opt_uint("runs", optarg, 1, SD_MAX_RUNS, &u))
+			if (bench_opt_uint("runs", optarg, 1, SD_MAX_RUNS, &u))
 				return 2;
 			runs = (unsigned)u;
 			break;
 		case 'R':
-			if (opt_uint("raw-runs", optarg, 1, SD_MAX_RUNS, &u))
+			if (bench_opt_uint("raw-runs", optarg, 1, SD_MAX_RUNS, &u))
 				return 2;
 			raw_runs = (unsigned)u;
 			break;
 		case 'j':
-			json_out = true;
+			bench_json = true;
 			break;
 		case 'h':
 			return -1;
@@ -2228,24 +2153,24 @@ static int cmd_query(int argc, char **argv)
 		}
 	}
 	if (!url || !email || !pwfile || !mpath || !dir || optind != argc) {
-		fail("query: --url, --email, --password-file, --manifest and --data-dir are "
-		     "required");
+		bench_fail("query: --url, --email, --password-file, --manifest and --data-dir are "
+			   "required");
 		return 2;
 	}
 	if (!store_exists(dir)) {
-		fail("query: no store in %s", dir);
+		bench_fail("query: no store in %s", dir);
 		return 1;
 	}
 	ret = read_file(pwfile, SD_PW_MAX, &pw, &pwlen);
 	if (ret) {
-		fail("query: cannot read %s: %s", pwfile, strerror(-ret));
+		bench_fail("query: cannot read %s: %s", pwfile, strerror(-ret));
 		return 1;
 	}
 	pw[strcspn(pw, "\r\n")] = 0;
 	ret = manifest_load(&m, mpath);
 	if (ret) {
-		fail("query: %s: %s", mpath,
-		     ret == -EINVAL ? "not a manifest of actlog-seed" : strerror(-ret));
+		bench_fail("query: %s: %s", mpath,
+			   ret == -EINVAL ? "not a manifest of actlog-seed" : strerror(-ret));
 		goto out;
 	}
 	d1 = calloc(1, sizeof(*d1));
@@ -2257,12 +2182,12 @@ static int cmd_query(int argc, char **argv)
 		for (wi = 0; wi < W__N; wi++)
 			ser[qi][wi].ms = calloc(runs > raw_runs ? runs : raw_runs, sizeof(double));
 	if (!d1 || !d2 || !s1 || !s2 || !q.devs) {
-		fail("query: out of memory");
+		bench_fail("query: out of memory");
 		goto out;
 	}
 	ret = store_open_lmdb(&q.st, dir, NULL);
 	if (ret) {
-		fail("query: cannot open the store in %s: %s", dir, strerror(-ret));
+		bench_fail("query: cannot open the store in %s: %s", dir, strerror(-ret));
 		goto out;
 	}
 	q.m = &m;
@@ -2272,8 +2197,8 @@ static int cmd_query(int argc, char **argv)
 	if (!ret)
 		ret = http_login(&c, email, pw);
 	if (ret) {
-		fail("query: signing in to %s as %s: %s", url, email,
-		     ret == -EACCES ? "refused" : strerror(-ret));
+		bench_fail("query: signing in to %s as %s: %s", url, email,
+			   ret == -EACCES ? "refused" : strerror(-ret));
 		goto out;
 	}
 
@@ -2309,7 +2234,7 @@ static int cmd_query(int argc, char **argv)
 			struct series_t *se = &ser[qi][wi];
 			unsigned n = wi == W_RAW ? raw_runs : runs, w;
 
-			note("timing %s (%s), %u runs", q_names[qi], w_names[wi], n);
+			bench_note("timing %s (%s), %u runs", q_names[qi], w_names[wi], n);
 			for (w = 0; w < SD_WARMUP + n; w++) {
 				uint64_t items, t0;
 				unsigned reqs;
@@ -2319,26 +2244,27 @@ static int cmd_query(int argc, char **argv)
 				    c.used + 2 + m.machines / m.teams > SD_TOKEN_REQUESTS) {
 					ret = http_login(&c, email, pw);
 					if (ret) {
-						fail("query: signing in again: %s", strerror(-ret));
+						bench_fail("query: signing in again: %s",
+							   strerror(-ret));
 						goto out;
 					}
 				}
-				t0 = mono_ns();
+				t0 = clock_ns(CLOCK_MONOTONIC);
 				ret = run_one(&q, &c, qi, wi, w, &items, &reqs, &t1, d1, s1);
 				if (ret) {
-					fail("query: %s (%s): %s", q_names[qi], w_names[wi],
-					     ret > 0 ? c.resp : strerror(-ret));
+					bench_fail("query: %s (%s): %s", q_names[qi], w_names[wi],
+						   ret > 0 ? c.resp : strerror(-ret));
 					goto out;
 				}
 				if (w < SD_WARMUP)
 					continue;
-				se->ms[se->n++] = (double)(mono_ns() - t0) / 1e6;
+				se->ms[se->n++] = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e6;
 				se->items += items;
 				se->requests = reqs;
 			}
 		}
 
-	if (json_out) {
+	if (bench_json) {
 		cJSON *root = cJSON_CreateObject(), *ds, *arr;
 
 		cJSON_AddStringToObject(root, "tool", "actlog-seed");
@@ -2362,13 +2288,14 @@ static int cmd_query(int argc, char **argv)
 				struct series_t *se = &ser[qi][wi];
 				char k50[32], k99[32], kmax[32], kit[32];
 
-				p50[wi] = quantile(se->ms, se->n, 0.50);
+				p50[wi] = bench_quantile(se->ms, se->n, 0.50);
 				snprintf(k50, sizeof(k50), "%s_p50_ms", w_names[wi]);
 				snprintf(k99, sizeof(k99), "%s_p99_ms", w_names[wi]);
 				snprintf(kmax, sizeof(kmax), "%s_max_ms", w_names[wi]);
 				snprintf(kit, sizeof(kit), "%s_items_per_run", w_names[wi]);
 				cJSON_AddNumberToObject(e, k50, p50[wi]);
-				cJSON_AddNumberToObject(e, k99, quantile(se->ms, se->n, 0.99));
+				cJSON_AddNumberToObject(e, k99,
+							bench_quantile(se->ms, se->n, 0.99));
 				cJSON_AddNumberToObject(e, kmax, se->n ? se->ms[se->n - 1] : 0);
 				if (wi != W_HTTP)
 					cJSON_AddNumberToObject(
@@ -2390,8 +2317,8 @@ static int cmd_query(int argc, char **argv)
 			double v[W__N][2];
 
 			for (wi = 0; wi < W__N; wi++) {
-				v[wi][0] = quantile(ser[qi][wi].ms, ser[qi][wi].n, 0.50);
-				v[wi][1] = quantile(ser[qi][wi].ms, ser[qi][wi].n, 0.99);
+				v[wi][0] = bench_quantile(ser[qi][wi].ms, ser[qi][wi].n, 0.50);
+				v[wi][1] = bench_quantile(ser[qi][wi].ms, ser[qi][wi].n, 0.99);
 			}
 			printf("%-22s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f %8s\n", q_names[qi],
 			       v[0][0], v[0][1], v[1][0], v[1][1], v[2][0], v[2][1],
@@ -2400,7 +2327,7 @@ static int cmd_query(int argc, char **argv)
 	}
 	rc = match[Q_TOP] && match[Q_DAY] && match[Q_SYS] ? 0 : 1;
 	if (rc)
-		note("the answers disagree (see \"answers_match\")");
+		bench_note("the answers disagree (see \"answers_match\")");
 out:
 	http_close(&c);
 	store_close(q.st);
@@ -2451,15 +2378,16 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	int i, rc;
 
+	bench_prog = "actlog-seed";
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--json"))
-			json_out = true;
+			bench_json = true;
 	if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage_text, cmd ? stdout : stderr);
 		return cmd ? 0 : 2;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		fail("libcurl initialisation failed");
+		bench_fail("libcurl initialisation failed");
 		return 1;
 	}
 	if (!strcmp(cmd, "seed"))
@@ -2471,13 +2399,13 @@ int main(int argc, char **argv)
 	else if (!strcmp(cmd, "query"))
 		rc = cmd_query(argc - 1, argv + 1);
 	else {
-		fail("unknown command '%s' (try --help)", cmd);
+		bench_fail("unknown command '%s' (try --help)", cmd);
 		rc = 2;
 	}
 	if (rc == -1) { /* --help of a command */
 		fputs(usage_text, stdout);
 		rc = 0;
-	} else if (rc == 2 && !json_out) {
+	} else if (rc == 2 && !bench_json) {
 		fputs("actlog-seed: try 'actlog-seed --help'\n", stderr);
 	}
 	curl_global_cleanup();

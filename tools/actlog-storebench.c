@@ -37,6 +37,7 @@
 #include <cjson/cJSON.h>
 
 #include "store.h"
+#include "benchcli.h"
 #include "util.h"
 
 #define SB_MAX_SECONDS 600
@@ -97,56 +98,6 @@ struct sb_result {
 	double p50_ms, p99_ms, max_ms;
 	int first_err;
 };
-
-static bool json_out;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (json_out) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-
-		cJSON_AddStringToObject(o, "error", msg);
-		s = cJSON_PrintUnformatted(o);
-		if (s)
-			puts(s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "actlog-storebench: %s\n", msg);
-	}
-}
-
-static uint64_t mono_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile (0..1) of the sorted array v[n] (nearest rank); 0 when empty. */
-static double quantile(const double *v, size_t n, double q)
-{
-	size_t k;
-
-	if (!n)
-		return 0;
-	k = (size_t)(q * (double)n + 0.999999);
-	if (k < 1)
-		k = 1;
-	return v[(k > n ? n : k) - 1];
-}
 
 /* A record-shaped JSON value (what ingest stores for an activity record),
  * padded with a "pad" string to exactly want bytes when that is longer. */
@@ -269,7 +220,8 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&r->mu);
 		if ((r->o->commits && r->commits >= r->o->commits) ||
-		    (!r->o->commits && mono_ns() >= r->deadline_ns) || r->first_err) {
+		    (!r->o->commits && clock_ns(CLOCK_MONOTONIC) >= r->deadline_ns) ||
+		    r->first_err) {
 			pthread_mutex_unlock(&r->mu);
 			break;
 		}
@@ -282,12 +234,12 @@ static void *worker(void *arg)
 			ret = fill_batch(r, d, b, &puts, &updates);
 		r->commits++;
 		pthread_mutex_unlock(&r->mu);
-		t0 = mono_ns();
+		t0 = clock_ns(CLOCK_MONOTONIC);
 		if (ret)
 			store_batch_abort(b);
 		else
 			ret = store_batch_commit(b);
-		t1 = mono_ns();
+		t1 = clock_ns(CLOCK_MONOTONIC);
 		pthread_mutex_lock(&r->mu);
 		if (ret) {
 			r->errors++;
@@ -348,8 +300,8 @@ static int run_mode(const struct sb_opts *o, enum sb_mode mode, const char *valu
 		r.dev[i].ts = (int64_t)(clock_ns(CLOCK_REALTIME) / 1000000) - SB_DAY_MS;
 	}
 	pthread_mutex_init(&r.mu, NULL);
-	r.deadline_ns = mono_ns() + (uint64_t)o->seconds * 1000000000ULL;
-	t0 = mono_ns();
+	r.deadline_ns = clock_ns(CLOCK_MONOTONIC) + (uint64_t)o->seconds * 1000000000ULL;
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < o->threads; i++) {
 		if (pthread_create(&th[i], NULL, worker, &r))
 			break;
@@ -357,13 +309,12 @@ static int run_mode(const struct sb_opts *o, enum sb_mode mode, const char *valu
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
-	t1 = mono_ns();
+	t1 = clock_ns(CLOCK_MONOTONIC);
 	pthread_mutex_destroy(&r.mu);
 	if (!started) {
 		ret = -EAGAIN;
 		goto out;
 	}
-	qsort(r.lat_ms, r.n_lat, sizeof(*r.lat_ms), cmp_double);
 	res->mode = mode;
 	res->batch = mode == M_PUT1 ? 1 : o->batch;
 	res->commits = r.commits - r.errors;
@@ -371,8 +322,8 @@ static int run_mode(const struct sb_opts *o, enum sb_mode mode, const char *valu
 	res->updates = r.updates;
 	res->errors = r.errors;
 	res->seconds = (double)(t1 - t0) / 1e9;
-	res->p50_ms = quantile(r.lat_ms, r.n_lat, 0.50);
-	res->p99_ms = quantile(r.lat_ms, r.n_lat, 0.99);
+	res->p50_ms = bench_quantile(r.lat_ms, r.n_lat, 0.50);
+	res->p99_ms = bench_quantile(r.lat_ms, r.n_lat, 0.99);
 	res->max_ms = r.n_lat ? r.lat_ms[r.n_lat - 1] : 0;
 	res->first_err = r.first_err;
 out:
@@ -381,7 +332,7 @@ out:
 	free(r.lat_ms);
 	if (!o->keep)
 		remove_store_dir(tmpl);
-	else if (!json_out)
+	else if (!bench_json)
 		fprintf(stderr, "actlog-storebench: kept %s\n", tmpl);
 	return ret;
 }
@@ -401,21 +352,6 @@ static const char usage_text[] =
     "  --threads T      committing threads (default 1; LMDB has one writer)\n"
     "  --keep           keep the stores (their paths go to stderr)\n"
     "  --json           one JSON object on stdout\n";
-
-/* Parse an unsigned option into *out within [min, max]; 0 or -1 after
- * printing why. */
-static int opt_uint(const char *name, const char *v, unsigned long min, unsigned long max,
-		    unsigned long *out)
-{
-	uint64_t u;
-
-	if (parse_uint(v, min, max, &u)) {
-		fail("--%s must be a whole number in %lu..%lu", name, min, max);
-		return -1;
-	}
-	*out = (unsigned long)u;
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -446,46 +382,47 @@ int main(int argc, char **argv)
 	char *value = NULL, *list, *tok, *save;
 	int c, ret = 0, rc = 0;
 
+	bench_prog = "actlog-storebench";
 	for (i = 1; i < (size_t)argc; i++)
 		if (!strcmp(argv[i], "--json"))
-			json_out = true;
+			bench_json = true;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o.dir = optarg;
 			break;
 		case 's':
-			if (opt_uint("seconds", optarg, 1, SB_MAX_SECONDS, &u))
+			if (bench_opt_uint("seconds", optarg, 1, SB_MAX_SECONDS, &u))
 				return 2;
 			o.seconds = (unsigned)u;
 			break;
 		case 'c':
-			if (opt_uint("commits", optarg, 1, SB_MAX_COMMITS, &u))
+			if (bench_opt_uint("commits", optarg, 1, SB_MAX_COMMITS, &u))
 				return 2;
 			o.commits = u;
 			break;
 		case 'b':
-			if (opt_uint("batch", optarg, 1, SB_MAX_BATCH, &u))
+			if (bench_opt_uint("batch", optarg, 1, SB_MAX_BATCH, &u))
 				return 2;
 			o.batch = (unsigned)u;
 			break;
 		case 'r':
-			if (opt_uint("rollups", optarg, 0, SB_MAX_ROLLUPS, &u))
+			if (bench_opt_uint("rollups", optarg, 0, SB_MAX_ROLLUPS, &u))
 				return 2;
 			o.rollups = (unsigned)u;
 			break;
 		case 'D':
-			if (opt_uint("devices", optarg, 1, SB_MAX_DEVICES, &u))
+			if (bench_opt_uint("devices", optarg, 1, SB_MAX_DEVICES, &u))
 				return 2;
 			o.devices = (unsigned)u;
 			break;
 		case 'v':
-			if (opt_uint("value-bytes", optarg, 16, SB_MAX_VALUE, &u))
+			if (bench_opt_uint("value-bytes", optarg, 16, SB_MAX_VALUE, &u))
 				return 2;
 			o.value_bytes = (unsigned)u;
 			break;
 		case 't':
-			if (opt_uint("threads", optarg, 1, SB_MAX_THREADS, &u))
+			if (bench_opt_uint("threads", optarg, 1, SB_MAX_THREADS, &u))
 				return 2;
 			o.threads = (unsigned)u;
 			break;
@@ -496,7 +433,7 @@ int main(int argc, char **argv)
 			o.keep = true;
 			break;
 		case 'j':
-			json_out = true;
+			bench_json = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -507,25 +444,25 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		fail("unexpected argument '%s' (try --help)", argv[optind]);
+		bench_fail("unexpected argument '%s' (try --help)", argv[optind]);
 		return 2;
 	}
 	if (!o.dir)
 		o.dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	if (strlen(o.dir) > SB_DIR_MAX) {
-		fail("--dir is longer than %d bytes", SB_DIR_MAX);
+		bench_fail("--dir is longer than %d bytes", SB_DIR_MAX);
 		return 2;
 	}
 	list = strdup(o.modes);
 	if (!list) {
-		fail("out of memory");
+		bench_fail("out of memory");
 		return 1;
 	}
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < M__N && strcmp(tok, mode_names[i]); i++)
 			;
 		if (i == M__N) {
-			fail("unknown mode '%s' (put1, putN, ingest)", tok);
+			bench_fail("unknown mode '%s' (put1, putN, ingest)", tok);
 			free(list);
 			return 2;
 		}
@@ -534,7 +471,7 @@ int main(int argc, char **argv)
 	free(list);
 	value = make_value(o.value_bytes, &vlen);
 	if (!value) {
-		fail("out of memory");
+		bench_fail("out of memory");
 		return 1;
 	}
 	for (i = 0; i < M__N; i++) {
@@ -542,20 +479,20 @@ int main(int argc, char **argv)
 			continue;
 		ret = run_mode(&o, (enum sb_mode)i, value, vlen, &res[n_res]);
 		if (ret) {
-			fail("%s: cannot set up a store under %s: %s", mode_names[i], o.dir,
-			     strerror(-ret));
+			bench_fail("%s: cannot set up a store under %s: %s", mode_names[i], o.dir,
+				   strerror(-ret));
 			rc = 1;
 			goto out;
 		}
 		if (res[n_res].first_err) {
-			fail("%s: %lu commits failed, the first with %s", mode_names[i],
-			     res[n_res].errors, strerror(-res[n_res].first_err));
+			bench_fail("%s: %lu commits failed, the first with %s", mode_names[i],
+				   res[n_res].errors, strerror(-res[n_res].first_err));
 			rc = 1;
 			goto out;
 		}
 		n_res++;
 	}
-	if (json_out) {
+	if (bench_json) {
 		cJSON *root = cJSON_CreateObject(), *arr;
 		char *s;
 
