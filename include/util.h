@@ -34,6 +34,13 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Read at most max bytes of path into a NUL-terminated malloc'd buffer
  * (*len without the NUL). -EFBIG when the file is larger than max. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same for an open descriptor, read to its end (stdin: fd 0). */
+int read_fd(int fd, size_t max, char **out, size_t *len);
+/* The first line of path ("-": standard input), at most max bytes in all,
+ * without its line end, into a NUL-terminated malloc'd buffer; whatever
+ * followed the line is wiped. For password and secret files. 0 or -errno
+ * (-EFBIG over max). */
+int read_secret_line(const char *path, size_t max, char **out);
 /* write(2) all of buf, retrying on EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 /* Create dir and its parents with mode. 0 or -errno. */

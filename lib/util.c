@@ -101,21 +101,16 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+int read_fd(int fd, size_t max, char **out, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = NULL, *nb;
 	ssize_t r;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
 		if (n + 1 >= cap) {
 			if (cap > max + 1) {
@@ -152,8 +147,33 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		*len = n;
 out:
 	free(buf);
+	return err;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	err = read_fd(fd, max, out, len);
 	close(fd);
 	return err;
+}
+
+int read_secret_line(const char *path, size_t max, char **out)
+{
+	size_t len = 0, line;
+	char *buf = NULL;
+	int err;
+
+	err = strcmp(path, "-") ? read_file(path, max, &buf, &len) : read_fd(0, max, &buf, &len);
+	if (err)
+		return err;
+	line = strcspn(buf, "\r\n");
+	explicit_bzero(buf + line, len - line);
+	*out = buf;
+	return 0;
 }
 
 int write_all(int fd, const void *buf, size_t len)

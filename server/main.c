@@ -62,34 +62,6 @@ static void key_path(char *out, size_t n, const char *dir, const char *key_file)
 		snprintf(out, n, "%s/master.key", dir);
 }
 
-/* The password from file (or "-": stdin), first line without its newline. */
-static int read_password(const char *path, char **out)
-{
-	char *buf = NULL, *nl;
-	size_t len = 0;
-	int ret;
-
-	if (!strcmp(path, "-")) {
-		buf = calloc(1, PW_FILE_MAX + 2);
-		if (!buf)
-			return -ENOMEM;
-		len = fread(buf, 1, PW_FILE_MAX + 1, stdin);
-		ret = len > PW_FILE_MAX ? -EFBIG : 0;
-	} else {
-		ret = read_file(path, PW_FILE_MAX, &buf, &len);
-	}
-	if (ret) {
-		if (buf)
-			crypto_free(buf, PW_FILE_MAX + 2);
-		return ret;
-	}
-	nl = strpbrk(buf, "\r\n");
-	if (nl)
-		*nl = 0;
-	*out = buf;
-	return 0;
-}
-
 static int cmd_init(int argc, char **argv)
 {
 	static const struct option lo[] = {{"data-dir", required_argument, 0, 'd'},
@@ -149,7 +121,7 @@ static int cmd_init(int argc, char **argv)
 			NAME_MAX_LEN);
 		return 2;
 	}
-	ret = read_password(pwfile, &pw);
+	ret = read_secret_line(pwfile, PW_FILE_MAX, &pw);
 	if (ret) {
 		fprintf(stderr, "actlog-server init: cannot read %s: %s\n", pwfile,
 			ret == -EFBIG ? "file too large" : strerror(-ret));

@@ -271,32 +271,6 @@ static bool url_is_loopback4(const char *url)
 	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9);
 }
 
-static int read_password(const char *path, char **out)
-{
-	char *buf = NULL, *nl;
-	size_t len = 0;
-	int ret;
-
-	if (!strcmp(path, "-")) {
-		buf = calloc(1, LD_PW_MAX + 2);
-		if (!buf)
-			return -ENOMEM;
-		len = fread(buf, 1, LD_PW_MAX + 1, stdin);
-		ret = len > LD_PW_MAX ? -EFBIG : 0;
-	} else {
-		ret = read_file(path, LD_PW_MAX, &buf, &len);
-	}
-	if (ret) {
-		free(buf);
-		return ret;
-	}
-	nl = strpbrk(buf, "\r\n");
-	if (nl)
-		*nl = 0;
-	*out = buf;
-	return 0;
-}
-
 /*
  * The set-up: token, team, users, secret, enrolled devices (dev[] filled).
  * 0 or -1 after printing why.
@@ -317,7 +291,7 @@ static int setup(const struct ld_opts *o, struct ld_device *dev, char team_out[3
 		runid = clock_ns(CLOCK_MONOTONIC);
 	snprintf(run, sizeof(run), "%016" PRIx64, runid);
 	if (!admin_tok) {
-		int r = read_password(o->pw_file, &pw);
+		int r = read_secret_line(o->pw_file, LD_PW_MAX, &pw);
 
 		if (r) {
 			bench_fail("cannot read the password from %s: %s", o->pw_file,

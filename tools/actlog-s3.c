@@ -121,61 +121,17 @@ static void print_json(cJSON *o)
 static char *read_secret(const char *path)
 {
 	char *buf = NULL;
-	size_t len = 0;
-	int err = read_file(path, MAX_SECRET, &buf, &len);
+	size_t len;
+	int err = read_secret_line(path, MAX_SECRET, &buf);
 
 	if (err) {
 		fprintf(stderr, "actlog-s3: %s: %s\n", path, strerror(-err));
 		return NULL;
 	}
-	buf[strcspn(buf, "\r\n")] = '\0';
 	len = strlen(buf);
 	while (len && (buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 		buf[--len] = '\0';
 	return buf;
-}
-
-static int read_stdin(char **out, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= MAX_STDIN) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = read(0, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = -errno;
-
-			free(buf);
-			return e;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
 }
 
 static int cmd_put(struct s3_client *c, const char *key, const char *file, const char *ctype)
@@ -188,7 +144,7 @@ static int cmd_put(struct s3_client *c, const char *key, const char *file, const
 		char *buf = NULL;
 		size_t len = 0;
 
-		err = read_stdin(&buf, &len);
+		err = read_fd(STDIN_FILENO, MAX_STDIN, &buf, &len);
 		if (err) {
 			fprintf(stderr, "actlog-s3: reading stdin: %s\n", strerror(-err));
 			return 1;

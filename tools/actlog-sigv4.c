@@ -159,47 +159,6 @@ static void set_header(struct req *r, const char *name, const char *value)
 	r->n_hdr++;
 }
 
-static int read_stdin(char **out, size_t *len)
-{
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1), *nb;
-	ssize_t k;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (n == cap) {
-			if (cap >= MAX_INPUT) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap *= 2;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		k = read(STDIN_FILENO, buf + n, cap - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = -errno;
-
-			free(buf);
-			return e;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int valid_hash(const char *v)
 {
 	if (strcmp(v, SIGV4_UNSIGNED_PAYLOAD) == 0)
@@ -296,7 +255,7 @@ int main(int argc, char **argv)
 	}
 	if (in.session_token && !*in.session_token)
 		in.session_token = NULL;
-	err = read_stdin(&buf, &len);
+	err = read_fd(STDIN_FILENO, MAX_INPUT, &buf, &len);
 	if (err) {
 		fprintf(stderr, "actlog-sigv4: reading the request: %s\n",
 			err == -EFBIG ? "larger than 8 MiB" : strerror(-err));
