@@ -183,9 +183,9 @@ static int h_node_get(struct http_req *req, void *arg)
 }
 
 struct child_list {
-	struct srv *s;
 	const struct principal *p;
-	bool all; /* the parent is readable: every child is */
+	const struct target *parent; /* a child's path is the parent's plus its id */
+	bool all;		     /* the parent is readable: every child is */
 	cJSON *arr;
 	size_t n;
 };
@@ -197,9 +197,14 @@ static int child_item(const char *pk, const char *sk, const void *val, size_t le
 	cJSON *e;
 
 	(void)pk;
-	(void)sk;
-	if (!c->all && (target_node(c->s, sk + 6, &t) || authorize(c->p, PERM_NODE_READ, &t)))
-		return 0;
+	if (!c->all) {
+		if (c->parent->depth >= TREE_DEPTH || strlen(sk + 6) >= ID_SIZE)
+			return 0;
+		t = *c->parent;
+		strcpy(t.path[t.depth++], sk + 6);
+		if (authorize(c->p, PERM_NODE_READ, &t))
+			return 0;
+	}
 	e = cJSON_ParseWithLength(val, len);
 	if (!e)
 		return 0;
@@ -220,7 +225,7 @@ static int h_node_children(struct http_req *req, void *arg)
 	if (need_user(s, req, &p) || need_target_node(s, req, id, &t))
 		return 0;
 	out = cJSON_CreateObject();
-	c = (struct child_list){s, &p, !authorize(&p, PERM_NODE_READ, &t),
+	c = (struct child_list){&p, &t, !authorize(&p, PERM_NODE_READ, &t),
 				cJSON_AddArrayToObject(out, "children"), 0};
 	ret =
 	    store_query(s->st, STORE_T_NODES, id, "child|", NULL, 0, STORE_PREFIX, child_item, &c);
@@ -628,6 +633,7 @@ static int for_each_team(struct srv *s, const char *id, int depth,
 struct user_list {
 	const struct principal *p;
 	struct srv *s;
+	struct target team; /* the team being listed: its members' path */
 	cJSON *arr;
 	size_t n;
 };
@@ -641,7 +647,11 @@ static int user_list_item(const char *pk, const char *sk, const void *val, size_
 	(void)pk;
 	(void)val;
 	(void)len;
-	if (target_user(l->s, sk, &t) || authorize(l->p, PERM_USER_READ, &t))
+	if (strlen(sk) >= ID_SIZE)
+		return 0;
+	t = l->team;
+	strcpy(t.user_id, sk);
+	if (authorize(l->p, PERM_USER_READ, &t))
 		return 0;
 	if (jget(l->s, STORE_T_USERS, sk, "user", &u))
 		return 0;
@@ -658,6 +668,9 @@ static int user_list_team(struct srv *s, const char *team, void *ctx)
 
 	if (l->n >= LIST_MAX)
 		return 1;
+	ret = target_node(s, team, &l->team);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
 	snprintf(pk, sizeof(pk), "team|%s", team);
 	ret = store_query(s->st, STORE_T_USERS, pk, NULL, NULL, 0, 0, user_list_item, l);
 	return ret < 0 ? ret : 0;
@@ -680,7 +693,7 @@ static int h_user_list(struct http_req *req, void *arg)
 	if (need_target_node(s, req, node, &t) || need_perm(req, &p, PERM_USER_READ, &t))
 		return 0;
 	out = cJSON_CreateObject();
-	l = (struct user_list){&p, s, cJSON_AddArrayToObject(out, "users"), 0};
+	l = (struct user_list){.p = &p, .s = s, .arr = cJSON_AddArrayToObject(out, "users")};
 	ret = for_each_team(s, node, 0, user_list_team, &l);
 	if (ret < 0) {
 		cJSON_Delete(out);
