@@ -202,8 +202,10 @@ check_eq "actlogd enrolls with the real server" "$?" 0
 printf 'backoff_max_s = 1\npolicy_poll_s = 1\n' >"$T/actlogd.conf"
 # no process records here: on a busy machine they would fill a spool segment,
 # and acknowledged segments are removed before the checks read them
+# the interval starts at 10 s: a policy interval applies only from the next
+# boundary of the running one, which could be a minute away
 "$BUILD/actlogd" --config "$T/actlogd.conf" --state-dir "$d/state" --socket "$d/ctl.sock" \
-	--input-source none --proc-source none --session-socket "$SOCK" --session-uid "$NOBODY" >>"$d/actlogd.log" 2>&1 &
+	--interval 10 --input-source none --proc-source none --session-socket "$SOCK" --session-uid "$NOBODY" >>"$d/actlogd.log" 2>&1 &
 AGENT_PID=$!
 cleanup_add "kill -9 $AGENT_PID"
 check "the agent takes the titles policy" wait_for 20 grep -q "policy: window titles recorded" "$d/actlogd.log"
