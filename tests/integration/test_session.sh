@@ -37,7 +37,10 @@ start_wm() {
 	openbox >"$T/openbox.log" 2>&1 &
 	WMPID=$!
 	cleanup_add "kill $WMPID"
-	wait_for 10 bash -c 'xprop -root _NET_SUPPORTING_WM_CHECK | grep -q "window id"'
+	wait_for 10 bash -c 'xprop -root _NET_SUPPORTING_WM_CHECK | grep -q "window id"' && return 0
+	echo "openbox did not take the display; its log:" >&2
+	sed 's/^/    /' "$T/openbox.log" >&2
+	return 1
 }
 check "openbox manages the display" start_wm
 
