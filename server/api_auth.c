@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "srv.h"
 #include "util.h"
@@ -66,7 +67,7 @@ static int h_login(struct http_req *req, void *arg)
 	cJSON *body, *idx = NULL, *u = NULL, *t, *out;
 	struct principal who = {0};
 	struct store_batch *b;
-	int64_t exp;
+	int64_t iat, exp;
 	int ret;
 
 	body = need_json(req);
@@ -129,11 +130,13 @@ static int h_login(struct http_req *req, void *arg)
 		cJSON_Delete(u);
 		return reply_store_err(req, ret, "token");
 	}
-	exp = now_ms() + (int64_t)s->o.token_ttl_s * 1000;
+	iat = now_ms();
+	exp = iat + (int64_t)s->o.token_ttl_s * 1000;
 	t = cJSON_CreateObject();
 	cJSON_AddStringToObject(t, "kind", "user");
 	cJSON_AddStringToObject(t, "id", who.id);
 	cJSON_AddNumberToObject(t, "exp", (double)exp);
+	cJSON_AddNumberToObject(t, "iat", (double)iat);
 	ret = store_batch_begin(s->st, &b);
 	if (!ret) {
 		jput(b, STORE_T_TOKENS, hash, "token", t, STORE_IF_ABSENT);
@@ -214,12 +217,127 @@ static int h_me(struct http_req *req, void *arg)
 	return http_reply_json(req, 200, out);
 }
 
+/*
+ * POST /me/password {current_password, new_password}: any signed-in user
+ * changes their own password. The current one is checked under the sign-in
+ * limits (a stolen token alone cannot set a password); every other session
+ * of the user ends, this one goes on.
+ */
+static int h_me_password(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	char hash[PASSWORD_HASH_SIZE];
+	const char *cur, *pw, *stored;
+	struct principal p;
+	struct store_batch *b = NULL;
+	cJSON *body = NULL, *u = NULL, *tok = NULL;
+	int64_t now = now_ms();
+	size_t n;
+	int ret;
+
+	hash[0] = 0;
+	if (need_user(s, req, &p))
+		return 0;
+	body = need_json(req);
+	if (!body)
+		return 0;
+	cur = jstr(body, "current_password");
+	pw = jstr(body, "new_password");
+	if (!cur || !pw || !*cur) {
+		http_reply_error(req, 400, "current_password and new_password are required");
+		goto out;
+	}
+	n = strlen(pw);
+	if (strlen(cur) > PASSWORD_MAX || n < PASSWORD_MIN_LEN || n > PASSWORD_MAX) {
+		http_reply_error(req, 400, "password must be %d..%d bytes", PASSWORD_MIN_LEN,
+				 PASSWORD_MAX);
+		goto out;
+	}
+	if (rate_limited(s, req, s->rl_login_addr, http_req_client(req)) ||
+	    rate_limited(s, req, s->rl_login_acct, p.email))
+		goto out;
+	ret = jget(s, STORE_T_USERS, p.id, "user", &u);
+	if (ret) {
+		reply_store_err(req, ret, "user");
+		goto out;
+	}
+	stored = jstr(u, "pw");
+	ret = stored ? verify_slot(s, stored, cur) : -EACCES;
+	if (!ret) {
+		ret = pw_slot_take(s);
+		if (!ret) {
+			ret = password_hash(pw, hash) ? -EIO : 0;
+			pw_slot_put(s);
+		}
+	}
+	if (ret == -EBUSY) {
+		http_set_header(req, "Retry-After", "5");
+		http_reply_error(req, 503, "busy, retry");
+		goto out;
+	}
+	if (ret == -EACCES) {
+		audit_write(s, req, &p, "user.password", p.team_id[0] ? p.team_id : NULL, p.id,
+			    "bad_password", NULL);
+		http_reply_error(req, 403, "the current password is wrong");
+		goto out;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "user");
+		goto out;
+	}
+	cJSON_Delete(u);
+	u = NULL;
+	ret = store_batch_begin(s->st, &b);
+	if (!ret)
+		ret = jbget(b, STORE_T_USERS, p.id, "user", &u);
+	if (!ret)
+		ret = jbget(b, STORE_T_TOKENS, p.token_hash, "token", &tok);
+	if (ret) {
+		reply_store_err(req, ret, "user");
+		goto out;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(u, "pw");
+	cJSON_AddStringToObject(u, "pw", hash);
+	cJSON_DeleteItemFromObjectCaseSensitive(u, "sessions_after");
+	cJSON_AddNumberToObject(u, "sessions_after", (double)now);
+	cJSON_DeleteItemFromObjectCaseSensitive(tok, "iat");
+	cJSON_AddNumberToObject(tok, "iat", (double)now);
+	jput(b, STORE_T_USERS, p.id, "user", u, STORE_IF_EXISTS);
+	jput(b, STORE_T_TOKENS, p.token_hash, "token", tok, STORE_IF_EXISTS);
+	audit_add(b, req, &p, "user.password", p.team_id[0] ? p.team_id : NULL, p.id, "ok", NULL);
+	ret = store_batch_commit(b);
+	b = NULL;
+	if (ret) {
+		reply_store_err(req, ret, "user");
+		goto out;
+	}
+	log_info("event=password_changed user=%s client=%s", p.id, http_req_client(req));
+	http_reply_empty(req, 204);
+out:
+	store_batch_abort(b);
+	crypto_wipe(hash, sizeof(hash));
+	cJSON_Delete(tok);
+	cJSON_Delete(u);
+	if (body) {
+		cJSON *v;
+
+		cJSON_ArrayForEach(v, body)
+		{
+			if (cJSON_IsString(v) && v->valuestring)
+				crypto_wipe(v->valuestring, strlen(v->valuestring));
+		}
+		cJSON_Delete(body);
+	}
+	return 0;
+}
+
 int api_auth_routes(struct srv *s, struct http_route *r, size_t max)
 {
 	const struct http_route mine[] = {
 	    {"POST", "/api/v1/auth/login", h_login, s},
 	    {"POST", "/api/v1/auth/logout", h_logout, s},
 	    {"GET", "/api/v1/me", h_me, s},
+	    {"POST", "/api/v1/me/password", h_me_password, s},
 	};
 
 	return routes_add(r, max, mine, ARRAY_SIZE(mine));

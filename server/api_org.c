@@ -758,7 +758,8 @@ static int h_user_patch(struct http_req *req, void *arg)
 	struct principal p;
 	struct target t;
 	struct store_batch *b = NULL;
-	cJSON *body, *u = NULL, *dis, *changed;
+	cJSON *body, *u = NULL, *dis, *changed, *tok = NULL;
+	int64_t now = now_ms();
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
@@ -808,8 +809,19 @@ static int h_user_patch(struct http_req *req, void *arg)
 		SET_("name", cJSON_CreateString(name));
 	if (login)
 		SET_("login", cJSON_CreateString(login));
-	if (pw)
+	if (pw) {
 		SET_("pw", cJSON_CreateString(hash));
+		/* every session signed in before now ends; one changing its own
+		 * password goes on (its token is re-issued as of now) */
+		cJSON_DeleteItemFromObjectCaseSensitive(u, "sessions_after");
+		cJSON_AddNumberToObject(u, "sessions_after", (double)now);
+		if (!strcmp(id, p.id) &&
+		    !(ret = jbget(b, STORE_T_TOKENS, p.token_hash, "token", &tok))) {
+			cJSON_DeleteItemFromObjectCaseSensitive(tok, "iat");
+			cJSON_AddNumberToObject(tok, "iat", (double)now);
+			jput(b, STORE_T_TOKENS, p.token_hash, "token", tok, STORE_IF_EXISTS);
+		}
+	}
 	if (dis)
 		SET_("disabled", cJSON_CreateBool(cJSON_IsTrue(dis)));
 #undef SET_
@@ -827,6 +839,7 @@ static int h_user_patch(struct http_req *req, void *arg)
 done:
 	store_batch_abort(b);
 	crypto_wipe(hash, sizeof(hash));
+	cJSON_Delete(tok);
 	cJSON_Delete(changed);
 	cJSON_Delete(u);
 	cJSON_Delete(body);

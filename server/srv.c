@@ -581,6 +581,7 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 {
 	cJSON *t, *u = NULL;
 	const char *id, *v;
+	int64_t iat;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -594,12 +595,19 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	}
 	p->kind = PRINCIPAL_USER;
 	strcpy(p->id, id);
+	iat = jint(t, "iat", 0);
 	cJSON_Delete(t);
 	ret = jget(s, STORE_T_USERS, p->id, "user", &u);
 	if (ret == -ENOENT)
 		return reply_401(req, "invalid token");
 	if (ret)
 		return reply_store_err(req, ret, "user"), 1;
+	/* a password change ends the sessions signed in before it */
+	if (iat < jint(u, "sessions_after", 0)) {
+		cJSON_Delete(u);
+		store_delete(s->st, STORE_T_TOKENS, p->token_hash, "token", 0);
+		return reply_401(req, "session ended by a password change; sign in again");
+	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "disabled"))) {
 		cJSON_Delete(u);
 		http_reply_error(req, 403, "account disabled");
@@ -692,6 +700,7 @@ cJSON *user_view(const cJSON *u)
 	cJSON *v = cJSON_Duplicate(u, 1);
 
 	cJSON_DeleteItemFromObjectCaseSensitive(v, "pw");
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "sessions_after");
 	return v;
 }
 

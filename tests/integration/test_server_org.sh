@@ -235,9 +235,44 @@ api "$A" GET /api/v1/me
 ME=$(jr .user.id)
 api "$A" POST "/api/v1/users/$ME/disable"
 check_st "nobody disables themselves" 409
+BOB0=$(login bob@example.com pw-bob@example.com)
 api "$A" PATCH "/api/v1/users/$UB" '{"password":"new-password-b"}'
 check_st "set a password" 200
 check "new password works" test -n "$(login bob@example.com new-password-b)"
+api "$BOB0" GET /api/v1/me
+check_st "a session from before the password was set has ended" 401
+check "and says why" grep -q "password change" "$T/resp"
+api "$A" GET /api/v1/me
+check_st "the admin who set it stays signed in" 200
+# a user changes their own password: this session goes on, the others end
+# (dave: sign-ins take from the per-account bucket)
+mkuser dave@example.com "$TA"
+UD=$(jr .id)
+D1=$(login dave@example.com pw-dave@example.com)
+D2=$(login dave@example.com pw-dave@example.com)
+mepw() { api "$1" POST /api/v1/me/password "$(jq -nc --arg c "$2" --arg n "$3" '{current_password:$c,new_password:$n}')"; }
+mepw "$D1" wrong-password-d new-password-d
+check_st "own password: a wrong current password" 403
+mepw "$D1" pw-dave@example.com short
+check_st "own password: too short" 400
+api "$D1" POST /api/v1/me/password '{"new_password":"new-password-d"}'
+check_st "own password: current missing" 400
+mepw "" pw-dave@example.com new-password-d
+check_st "own password: not signed in" 401
+api "$D1" GET /api/v1/me
+check_st "refusals end no session" 200
+mepw "$D1" pw-dave@example.com new-password-d
+check_st "own password changed" 204
+api "$D1" GET /api/v1/me
+check_st "the session that changed it goes on" 200
+check "the user view has no session marker" not grep -q sessions_after "$T/resp"
+api "$D2" GET /api/v1/me
+check_st "the user's other session has ended" 401
+check "the old password no longer signs in" not login dave@example.com pw-dave@example.com
+check "the new one does" test -n "$(login dave@example.com new-password-d)"
+api "$A" GET "/api/v1/audit?limit=1000"
+check "audit: the password change and the wrong attempt" jq -e \
+	"[.entries[] | select(.action == \"user.password\" and .target == \"$UD\") | .result] | sort == [\"bad_password\", \"ok\"]" "$T/resp"
 api "$A" DELETE "/api/v1/nodes/$TA"
 check_st "delete a team with users" 409
 # a team deleted while a user is being created in it (the password hash
