@@ -6,7 +6,9 @@
  * SHA-256 of its body. Requests that fail with a 5xx, 429, SlowDown,
  * RequestTimeout or a transport error are retried with exponential back-off
  * and full jitter, up to max_attempts; a streamed GET is retried only while
- * no byte has reached the caller.
+ * no byte has reached the caller. When a failed answer carries Retry-After
+ * (delay-seconds or an HTTP date), the next attempt waits at least that long,
+ * capped at S3_MAX_RETRY_AFTER_MS; no wait follows the last attempt.
  *
  * Errors are negative errno: -ENOENT (404, NoSuchKey, NoSuchBucket), -EACCES
  * (403), -EAGAIN (attempts ran out while throttled), -E2BIG (a response over
@@ -35,6 +37,7 @@
 #define S3_MAX_KEY 1024			/* S3's key length limit */
 #define S3_DEFAULT_ATTEMPTS 5
 #define S3_MAX_ATTEMPTS 20
+#define S3_MAX_RETRY_AFTER_MS 60000U /* the longest Retry-After honoured */
 
 struct s3_config {
 	/* "http[s]://host[:port][/base]"; NULL: https://s3.<region>.amazonaws.com */
@@ -94,6 +97,11 @@ typedef int (*s3_write_fn)(void *ctx, const void *data, size_t len);
 int s3_get(struct s3_client *c, const char *key, s3_write_fn fn, void *ctx);
 /* GET key into fd (write_all at the current position). */
 int s3_get_fd(struct s3_client *c, const char *key, int fd);
+/* s3_get_fd() of at most max bytes: an answer whose Content-Length is over
+ * max fails before any byte is written, one without a length once it passes
+ * max; both -E2BIG. *len (may be NULL): the bytes written (also on failure:
+ * the caller discards a partial file). */
+int s3_get_fd_max(struct s3_client *c, const char *key, int fd, uint64_t max, uint64_t *len);
 
 struct s3_head {
 	uint64_t size;
@@ -130,6 +138,10 @@ char *s3_complete_xml(const char *const *etags, size_t n);
 uint64_t s3_part_size(uint64_t size, uint64_t want);
 /* The cap of the n-th retry's wait (n from 1): min(max, base * 2^n). */
 unsigned s3_backoff_cap(unsigned n, unsigned base_ms, unsigned max_ms);
+/* The wait a Retry-After value v asks for, in ms, at Unix time now: "N"
+ * delay-seconds or an HTTP date (IMF-fixdate; a past date is 0), capped at
+ * S3_MAX_RETRY_AFTER_MS. 0 and *ms, or -EINVAL when v is neither. */
+int s3_retry_after_ms(const char *v, long long now, unsigned *ms);
 /* Classify a failed answer. *retry set when worth retrying, *throttle when
  * throttling (429, 503, SlowDown...). Returns the negative errno. */
 int s3_classify(long status, const char *code, int *retry, int *throttle);

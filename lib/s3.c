@@ -252,6 +252,52 @@ unsigned s3_backoff_cap(unsigned n, unsigned base_ms, unsigned max_ms)
 	return v > max_ms ? max_ms : (unsigned)v;
 }
 
+int s3_retry_after_ms(const char *v, long long now, unsigned *ms)
+{
+	static const char *const fmts[] = {
+	    "%a, %d %b %Y %H:%M:%S GMT", /* IMF-fixdate */
+	    "%A, %d-%b-%y %H:%M:%S GMT", /* RFC 850 */
+	    "%a %b %e %H:%M:%S %Y",	 /* asctime */
+	};
+	char buf[64];
+	size_t i, n;
+	uint64_t sec;
+
+	*ms = 0;
+	if (!v)
+		return -EINVAL;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (!n || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	if (buf[0] >= '0' && buf[0] <= '9') {
+		if (strspn(buf, "0123456789") != n)
+			return -EINVAL;
+		/* a huge number is just a long wait: saturate instead of failing */
+		sec = n > 9 ? 999999999 : strtoull(buf, NULL, 10);
+	} else {
+		long long t = -1;
+
+		for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && t < 0; i++) {
+			struct tm tm = {0};
+			const char *end = strptime(buf, fmts[i], &tm);
+
+			if (end && !*end)
+				t = (long long)timegm(&tm);
+		}
+		if (t < 0)
+			return -EINVAL;
+		sec = t > now ? (uint64_t)(t - now) : 0;
+	}
+	*ms = sec >= S3_MAX_RETRY_AFTER_MS / 1000 ? S3_MAX_RETRY_AFTER_MS : (unsigned)sec * 1000;
+	return 0;
+}
+
 int s3_classify(long status, const char *code, int *retry, int *throttle)
 {
 	static const char *const throttle_codes[] = {"SlowDown", "Throttling",
@@ -367,6 +413,7 @@ struct resp_head {
 	char etag[80];
 	char content_type[128];
 	char last_modified[64];
+	char retry_after[64];
 	uint64_t content_length;
 	int have_length;
 };
@@ -381,6 +428,7 @@ struct req {
 	s3_write_fn sink;
 	void *sink_ctx;
 	struct membuf *mem;
+	uint64_t max_len; /* with sink: a 2xx body over it is -E2BIG (0: no cap) */
 	int head_only;
 	struct resp_head rh;
 	/* per attempt */
@@ -434,7 +482,12 @@ static size_t write_cb(char *d, size_t size, size_t nmemb, void *ud)
 	if (r->status < 200 || r->status > 299)
 		return membuf_add(&r->errbody, d, n) ? 0 : n;
 	if (r->sink) {
-		int e = r->sink(r->sink_ctx, d, n);
+		int e = 0;
+
+		if (r->max_len && r->rh.have_length && r->rh.content_length > r->max_len)
+			e = -E2BIG; /* refused before its first byte */
+		if (!e)
+			e = r->sink(r->sink_ctx, d, n);
 
 		if (e) {
 			r->sink_err = e < 0 ? e : -EIO;
@@ -485,6 +538,9 @@ static size_t header_cb(char *d, size_t size, size_t nmemb, void *ud)
 			  n - (size_t)(colon + 1 - d));
 	else if (HDR("last-modified"))
 		copy_hval(r->rh.last_modified, sizeof(r->rh.last_modified), colon + 1,
+			  n - (size_t)(colon + 1 - d));
+	else if (HDR("retry-after"))
+		copy_hval(r->rh.retry_after, sizeof(r->rh.retry_after), colon + 1,
 			  n - (size_t)(colon + 1 - d));
 	else if (HDR("content-length")) {
 		copy_hval(num, sizeof(num), colon + 1, n - (size_t)(colon + 1 - d));
@@ -757,12 +813,19 @@ static int run(struct s3_client *c, struct req *r)
 		}
 		{
 			unsigned cap = s3_backoff_cap(n - 1, c->backoff_base_ms, c->backoff_max_ms);
-			unsigned wait = rand_below(cap);
-			char es[640];
+			unsigned wait = rand_below(cap), ra = 0;
+			char es[640], ras[48] = "";
 
-			trace(c, "%s %s: %s; retry %u/%u in %u ms (cap %u ms)", r->method,
+			/* the server's Retry-After (only on an HTTP answer) is a floor */
+			if (r->status && r->rh.retry_after[0] &&
+			    !s3_retry_after_ms(r->rh.retry_after, (long long)time(NULL), &ra)) {
+				snprintf(ras, sizeof(ras), "; Retry-After %u ms", ra);
+				if (wait < ra)
+					wait = ra;
+			}
+			trace(c, "%s %s: %s; retry %u/%u in %u ms (cap %u ms%s)", r->method,
 			      r->key ? r->key : "/", s3_strerror(&c->err, es, sizeof(es)), n,
-			      c->max_attempts - 1, wait, cap);
+			      c->max_attempts - 1, wait, cap, ras);
 			sleep_ms(wait);
 		}
 	}
@@ -979,6 +1042,45 @@ static int fd_sink(void *ctx, const void *d, size_t n)
 int s3_get_fd(struct s3_client *c, const char *key, int fd)
 {
 	return s3_get(c, key, fd_sink, &fd);
+}
+
+struct capped_sink {
+	int fd;
+	uint64_t max, len;
+};
+
+static int capped_sink(void *ctx, const void *d, size_t n)
+{
+	struct capped_sink *k = ctx;
+	int err;
+
+	if (n > k->max - k->len)
+		return -E2BIG;
+	err = write_all(k->fd, d, n);
+	if (!err)
+		k->len += n;
+	return err;
+}
+
+int s3_get_fd_max(struct s3_client *c, const char *key, int fd, uint64_t max, uint64_t *len)
+{
+	struct capped_sink k = {.fd = fd, .max = max};
+	struct req r = {.method = "GET", .key = key, .sink = capped_sink, .sink_ctx = &k};
+	int err;
+
+	if (len)
+		*len = 0;
+	if (!key || !*key || !max) {
+		memset(&c->err, 0, sizeof(c->err));
+		return set_err(c, -EINVAL, 0, "", "empty key or no size cap");
+	}
+	r.max_len = max;
+	err = run(c, &r);
+	if (len)
+		*len = k.len;
+	if (err == -E2BIG)
+		set_err(c, err, 0, "", "the object is over the cap of %" PRIu64 " bytes", max);
+	return err;
 }
 
 int s3_head(struct s3_client *c, const char *key, struct s3_head *out)

@@ -7,8 +7,13 @@ tests/integration/test_s3.sh. The path-style bucket picks the behaviour:
   /cut/...    200 with Content-Length 1000 but 10 bytes, then the connection closes
   /mpfail/... multipart: initiate answers UploadId "up-1", every part upload
               fails with 400 InvalidPart, abort (DELETE) answers 204
+  /ra/...     first request 503 SlowDown with "Retry-After: 2", then 200 "ra-ok"
+  /radate/... first request 429 with Retry-After as an HTTP date 3 s ahead,
+              then 200 "radate-ok"
+  /ralong/... always 503 SlowDown with "Retry-After: 3600"
 Each request is logged as "BUCKET METHOD UNIX_TIME TARGET" to LOG.
 usage: s3_fault_stub.py PORTFILE LOG"""
+import email.utils
 import http.server
 import sys
 import threading
@@ -30,9 +35,11 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def answer(self, status, body, ctype="application/xml"):
+    def answer(self, status, body, ctype="application/xml", retry_after=None):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -73,6 +80,18 @@ class H(http.server.BaseHTTPRequestHandler):
                 self.answer(204, b"")
             else:
                 self.answer(400, xml_error("InvalidPart", "The stub rejects every part"))
+        elif bucket in ("ra", "radate"):
+            if c == 1 and bucket == "ra":
+                self.answer(503, xml_error("SlowDown", "Please reduce your request rate."),
+                            retry_after="2")
+            elif c == 1:
+                self.answer(429, xml_error("TooManyRequests", "Too many requests."),
+                            retry_after=email.utils.formatdate(time.time() + 3, usegmt=True))
+            else:
+                self.answer(200, bucket.encode() + b"-ok", "application/octet-stream")
+        elif bucket == "ralong":
+            self.answer(503, xml_error("SlowDown", "Please reduce your request rate."),
+                        retry_after="3600")
         else:
             self.answer(404, xml_error("NoSuchBucket", "The specified bucket does not exist"))
 

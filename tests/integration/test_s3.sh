@@ -135,6 +135,27 @@ check "SlowDown: elapsed ${elapsed_ms} ms >= the waits (${waits} ms)" test "$ela
 gaps=$(grep '^slow ' "$T/stub.log" | awk 'NR > 1 { s += ($3 - p) * 1000 } { p = $3 } END { printf "%d", s }')
 check "SlowDown: request gaps at the stub (${gaps} ms) cover the waits" test "$gaps" -ge $((${waits/over/0} - 5))
 
+# Retry-After: the next attempt waits at least what the server asked, even
+# with a back-off base of 1 ms (so the jitter alone could not explain the gap)
+gap_ms() { grep "^$1 " "$T/stub.log" | awk 'NR == 1 { p = $3 } NR == 2 { printf "%d", ($3 - p) * 1000 }'; }
+rc=0
+out=$(stub ra -v --backoff-ms 1 get k 2>"$T/ra.err") || rc=$?
+check_eq "Retry-After 2: exit 0 and the body" "$rc $out" "0 ra-ok"
+check_eq "Retry-After 2: 2 requests" "$(requests ra)" 2
+check "Retry-After 2: the trace says the wait is 2000 ms" grep -q 'retry 1/4 in 2000 ms (cap 1 ms; Retry-After 2000 ms)' "$T/ra.err"
+check "Retry-After 2: the requests are >= 1900 ms apart at the stub ($(gap_ms ra) ms)" test "$(gap_ms ra)" -ge 1900
+rc=0
+out=$(stub radate -v --backoff-ms 1 get k 2>"$T/radate.err") || rc=$?
+check_eq "Retry-After as an HTTP date (429): exit 0 and the body" "$rc $out" "0 radate-ok"
+check "Retry-After as an HTTP date: the trace shows it" grep -qE 'Retry-After [0-9]+ ms' "$T/radate.err"
+# the date is 3 s ahead in whole seconds: at least 2 s remain when it is read
+check "Retry-After as an HTTP date: the requests are >= 1900 ms apart ($(gap_ms radate) ms)" test "$(gap_ms radate)" -ge 1900
+rc=0
+stub ralong -v --attempts 1 get k 2>"$T/ralong.err" || rc=$?
+check_eq "Retry-After on the last attempt: no wait, exit 5 (throttled)" "$rc" 5
+check_eq "Retry-After on the last attempt: one request" "$(requests ralong)" 1
+check "Retry-After on the last attempt: no retry traced" not grep -q retry "$T/ralong.err"
+
 # 403 AccessDenied: no retry, clear error
 rc=0
 stub deny -v get k 2>"$T/deny.err" || rc=$?

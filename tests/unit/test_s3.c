@@ -188,6 +188,40 @@ TEST(client_settings)
 	s3_client_free(NULL);
 }
 
+TEST(retry_after)
+{
+	/* 2026-01-02 03:04:05 UTC */
+	const long long now = 1767323045LL;
+	unsigned ms = 7;
+
+	CHECK_EQ(s3_retry_after_ms("1", now, &ms), 0);
+	CHECK_EQ(ms, 1000);
+	CHECK_EQ(s3_retry_after_ms(" 0 ", now, &ms), 0);
+	CHECK_EQ(ms, 0);
+	CHECK_EQ(s3_retry_after_ms("59", now, &ms), 0);
+	CHECK_EQ(ms, 59000);
+	CHECK_EQ(s3_retry_after_ms("120", now, &ms), 0);
+	CHECK_EQ(ms, S3_MAX_RETRY_AFTER_MS);
+	CHECK_EQ(s3_retry_after_ms("99999999999999999999999", now, &ms), 0);
+	CHECK_EQ(ms, S3_MAX_RETRY_AFTER_MS);
+	CHECK_EQ(s3_retry_after_ms("Fri, 02 Jan 2026 03:04:08 GMT", now, &ms), 0);
+	CHECK_EQ(ms, 3000);
+	CHECK_EQ(s3_retry_after_ms("Friday, 02-Jan-26 03:04:10 GMT", now, &ms), 0);
+	CHECK_EQ(ms, 5000);
+	CHECK_EQ(s3_retry_after_ms("Fri Jan  2 03:04:06 2026", now, &ms), 0);
+	CHECK_EQ(ms, 1000);
+	CHECK_EQ(s3_retry_after_ms("Fri, 02 Jan 2026 03:00:00 GMT", now, &ms), 0);
+	CHECK_EQ(ms, 0); /* in the past */
+	CHECK_EQ(s3_retry_after_ms("Sat, 03 Jan 2026 03:04:05 GMT", now, &ms), 0);
+	CHECK_EQ(ms, S3_MAX_RETRY_AFTER_MS);
+	CHECK_EQ(s3_retry_after_ms("", now, &ms), -EINVAL);
+	CHECK_EQ(s3_retry_after_ms("-1", now, &ms), -EINVAL);
+	CHECK_EQ(s3_retry_after_ms("1.5", now, &ms), -EINVAL);
+	CHECK_EQ(s3_retry_after_ms("soon", now, &ms), -EINVAL);
+	CHECK_EQ(s3_retry_after_ms("Fri, 02 Jan 2026 03:04:08 GMT trailing", now, &ms), -EINVAL);
+	CHECK_EQ(s3_retry_after_ms(NULL, now, &ms), -EINVAL);
+}
+
 int main(void)
 {
 	RUN(path_style_urls);
@@ -196,6 +230,7 @@ int main(void)
 	RUN(complete_xml);
 	RUN(part_sizes);
 	RUN(backoff_caps);
+	RUN(retry_after);
 	RUN(classify);
 	RUN(client_settings);
 	return CHECK_DONE();
