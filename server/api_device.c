@@ -3,6 +3,8 @@
  * api_device.c - devices: enrollment secrets, enrollment, the device list,
  * owner, revocation, and the agent's config:
  *   POST /api/v1/nodes/{id}/enrollment-secrets
+ *   GET  /api/v1/nodes/{id}/enrollment-secrets
+ *   DELETE /api/v1/nodes/{id}/enrollment-secrets/{sid}
  *   POST /api/v1/enroll                         (no bearer: the secret)
  *   GET  /api/v1/devices[?node_id=]
  *   GET  /api/v1/devices/{id}
@@ -12,6 +14,11 @@
  * See docs/API.md (Devices); the items are laid out in srv.h. A device item
  * also keeps the hash of its current token ("token"), so re-enrollment and
  * revocation can delete it; the API never shows it.
+ *
+ * Enrollment secrets (table ENROLL): pk <secret hash> sk "secret"
+ * {id,team_id,created,by,exp}, what enrollment looks up, and pk
+ * "team|"<team> sk <id> {id,hash,created,by,exp}, the team's list, written
+ * and deleted together.
  *
  * Enrollment attempts take a token from s->rl_login_addr under the key
  * "enroll|<client address>" (buckets apart from sign-in's), every attempt,
@@ -38,6 +45,7 @@
 #define DEV_TRIES 5		/* batches redone after a concurrent write */
 #define LAST_SEEN_STEP_MS 60000 /* agent/config refreshes last_seen at most this often */
 #define ETAG_BYTES 16
+#define ENROLL_LIST_MAX 1000 /* secrets listed per team */
 
 /* --- helpers --- */
 
@@ -108,9 +116,10 @@ static int h_secret_new(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
-	char tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE], ts[RFC3339_LEN];
+	char tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE], ts[RFC3339_LEN], sid[ID_SIZE];
+	char tpk[ID_SIZE + 8];
 	int64_t ttl = ENROLL_TTL_DEFAULT_S, now = now_ms(), exp;
-	cJSON *node = NULL, *body = NULL, *item, *detail, *out;
+	cJSON *node = NULL, *body = NULL, *item, *idx, *detail, *out;
 	struct store_batch *b;
 	struct principal p;
 	struct target t;
@@ -160,33 +169,174 @@ static int h_secret_new(struct http_req *req, void *arg)
 	ret = token_new(TOKEN_PREFIX_ENROLL, tok, hash);
 	if (ret)
 		return reply_store_err(req, ret, "secret");
+	if (id_new(ID_PREFIX_ENROLL, sid)) {
+		crypto_wipe(tok, sizeof(tok));
+		return reply_store_err(req, -EIO, "secret");
+	}
+	snprintf(tpk, sizeof(tpk), "team|%s", id);
 	item = cJSON_CreateObject();
+	cJSON_AddStringToObject(item, "id", sid);
 	cJSON_AddStringToObject(item, "team_id", id);
 	cJSON_AddNumberToObject(item, "created", (double)now);
 	cJSON_AddStringToObject(item, "by", p.id);
 	cJSON_AddNumberToObject(item, "exp", (double)exp);
+	idx = cJSON_Duplicate(item, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(idx, "team_id");
+	cJSON_AddStringToObject(idx, "hash", hash);
 	detail = cJSON_CreateObject();
+	cJSON_AddStringToObject(detail, "secret_id", sid);
 	cJSON_AddStringToObject(detail, "expires_at", rfc3339_ms(exp, ts));
 	ret = store_batch_begin(s->st, &b);
 	if (!ret) {
 		jput(b, STORE_T_ENROLL, hash, "secret", item, STORE_IF_ABSENT);
+		jput(b, STORE_T_ENROLL, tpk, sid, idx, STORE_IF_ABSENT);
 		audit_add(b, req, &p, "enroll.secret_created", id, id, "ok", detail);
 		ret = store_batch_commit(b);
 	}
 	cJSON_Delete(item);
+	cJSON_Delete(idx);
 	cJSON_Delete(detail);
 	if (ret) {
 		crypto_wipe(tok, sizeof(tok));
 		return reply_store_err(req, ret, "secret");
 	}
-	log_info("event=enroll_secret_created team=%s by=%s", id, p.id);
+	log_info("event=enroll_secret_created team=%s id=%s by=%s", id, sid, p.id);
 	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "id", sid);
 	cJSON_AddStringToObject(out, "secret", tok);
 	cJSON_AddStringToObject(out, "team_id", id);
 	cJSON_AddStringToObject(out, "expires_at", ts);
 	crypto_wipe(tok, sizeof(tok));
 	http_set_header(req, "Cache-Control", "no-store");
 	return http_reply_json(req, 201, out);
+}
+
+/* The team's live secrets, oldest first; expired ones are listed (and
+ * flagged) until they are deleted. */
+struct secret_list {
+	cJSON *arr;
+	int64_t now;
+	size_t n;
+};
+
+static int list_secret(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct secret_list *l = ctx;
+	cJSON *j = cJSON_ParseWithLength(val, len), *o;
+	char ts[RFC3339_LEN];
+	int64_t exp;
+
+	(void)pk;
+	(void)sk;
+	if (!j)
+		return 0;
+	exp = jint(j, "exp", 0);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", jstr(j, "id") ? jstr(j, "id") : sk);
+	cJSON_AddStringToObject(o, "created", rfc3339_ms(jint(j, "created", 0), ts));
+	cJSON_AddStringToObject(o, "by", jstr(j, "by") ? jstr(j, "by") : "");
+	cJSON_AddStringToObject(o, "expires_at", rfc3339_ms(exp, ts));
+	cJSON_AddBoolToObject(o, "expired", exp <= l->now);
+	cJSON_AddItemToArray(l->arr, o);
+	cJSON_Delete(j);
+	return ++l->n >= ENROLL_LIST_MAX;
+}
+
+static int cmp_created(const void *a, const void *b)
+{
+	const char *x = jstr(*(cJSON *const *)a, "created"),
+		   *y = jstr(*(cJSON *const *)b, "created");
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/* Order arr's items by their "created" (RFC 3339 UTC: text order is time). */
+static void sort_by_created(cJSON *arr)
+{
+	size_t i, n = (size_t)cJSON_GetArraySize(arr);
+	cJSON **v = n ? calloc(n, sizeof(*v)) : NULL;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = cJSON_DetachItemFromArray(arr, 0);
+	qsort(v, n, sizeof(*v), cmp_created);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, v[i]);
+	free(v);
+}
+
+static int h_secret_list(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id");
+	struct secret_list l = {.now = now_ms()};
+	char tpk[ID_SIZE + 8];
+	struct principal p;
+	struct target t;
+	cJSON *out;
+	int ret;
+
+	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
+	    need_perm(req, &p, PERM_DEVICE_WRITE, &t))
+		return 0;
+	out = cJSON_CreateObject();
+	l.arr = cJSON_AddArrayToObject(out, "secrets");
+	snprintf(tpk, sizeof(tpk), "team|%s", id);
+	ret = store_query(s->st, STORE_T_ENROLL, tpk, NULL, NULL, ENROLL_LIST_MAX, 0, list_secret,
+			  &l);
+	if (ret < 0) {
+		cJSON_Delete(out);
+		return reply_store_err(req, ret, "secret");
+	}
+	sort_by_created(l.arr);
+	cJSON_AddBoolToObject(out, "truncated", l.n >= ENROLL_LIST_MAX);
+	return http_reply_json(req, 200, out);
+}
+
+static int h_secret_delete(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id"), *sid = http_req_param(req, "sid"), *hash;
+	char tpk[ID_SIZE + 8];
+	struct store_batch *b = NULL;
+	struct principal p;
+	struct target t;
+	cJSON *idx = NULL;
+	int ret;
+
+	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
+	    need_perm(req, &p, PERM_DEVICE_WRITE, &t))
+		return 0;
+	if (!id_valid(sid, ID_PREFIX_ENROLL))
+		return http_reply_error(req, 404, "enrollment secret not found");
+	snprintf(tpk, sizeof(tpk), "team|%s", id);
+	ret = store_batch_begin(s->st, &b);
+	if (!ret)
+		ret = jbget(b, STORE_T_ENROLL, tpk, sid, &idx);
+	if (ret == -ENOENT || (!ret && !(hash = jstr(idx, "hash")))) {
+		http_reply_error(req, 404, "enrollment secret not found");
+		goto out;
+	}
+	if (!ret)
+		ret = store_batch_delete(b, STORE_T_ENROLL, tpk, sid, 0);
+	if (!ret)
+		ret = store_batch_delete(b, STORE_T_ENROLL, hash, "secret", 0);
+	if (!ret) {
+		audit_add(b, req, &p, "enroll.secret_revoked", id, sid, "ok", NULL);
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "secret");
+		goto out;
+	}
+	log_info("event=enroll_secret_revoked team=%s id=%s by=%s", id, sid, p.id);
+	http_reply_empty(req, 204);
+out:
+	store_batch_abort(b);
+	cJSON_Delete(idx);
+	return 0;
 }
 
 /* --- enrollment --- */
@@ -872,6 +1022,8 @@ int api_device_routes(struct srv *s, struct http_route *r, size_t max)
 {
 	const struct http_route mine[] = {
 	    {"POST", "/api/v1/nodes/{id}/enrollment-secrets", h_secret_new, s},
+	    {"GET", "/api/v1/nodes/{id}/enrollment-secrets", h_secret_list, s},
+	    {"DELETE", "/api/v1/nodes/{id}/enrollment-secrets/{sid}", h_secret_delete, s},
 	    {"POST", "/api/v1/enroll", h_enroll, s},
 	    {"GET", "/api/v1/devices", h_list, s},
 	    {"GET", "/api/v1/devices/{id}", h_get, s},

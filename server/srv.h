@@ -74,6 +74,7 @@
 #define ID_PREFIX_USER 'u'
 #define ID_PREFIX_DEVICE 'd'
 #define ID_PREFIX_ROLE 'r'
+#define ID_PREFIX_ENROLL 'e'
 
 /* Caps on what users send (rule 6). */
 #define NAME_MAX_LEN 200 /* node, user, role, host names (bytes) */
@@ -381,5 +382,6 @@ int api_device_routes(struct srv *s, struct http_route *r, size_t max);
 int api_ingest_routes(struct srv *s, struct http_route *r, size_t max);
 int api_query_routes(struct srv *s, struct http_route *r, size_t max);
 int api_shots_routes(struct srv *s, struct http_route *r, size_t max);
+int api_avatar_routes(struct srv *s, struct http_route *r, size_t max);
 
 #endif /* ACTLOG_SRV_H */

@@ -142,6 +142,43 @@ check_st "an expired secret" 403
 check "says it expired" grep -q expired "$T/resp"
 check "failed enrollments are audited" grep -qa '"action":"device.enroll".\{0,300\}"result":"expired_secret"' "$SRV_DIR/data.mdb"
 
+# listing and revoking secrets: ids and times only, never the secret
+api "$A" GET "/api/v1/nodes/$TA/enrollment-secrets"
+check_st "list the team's secrets" 200
+check_eq "every secret made for team A is listed (four)" "$(jr '.secrets | length')" 4
+check "the expired one is flagged" jq -e '[.secrets[] | select(.expired)] | length == 1' "$T/resp"
+check "ids, times and creators only" jq -e '[.secrets[] | keys] | unique == [["by","created","expired","expires_at","id"]]' "$T/resp"
+check "no secret or hash in the list" not grep -q 'ale_\|hash' "$T/resp"
+check "oldest first" jq -e '[.secrets[].created] == ([.secrets[].created] | sort)' "$T/resp"
+api "$MGR" GET "/api/v1/nodes/$TA/enrollment-secrets"
+check_st "the team's manager lists them" 200
+api "$MGR" GET "/api/v1/nodes/$TB/enrollment-secrets"
+check_st "a manager of another team may not" 403
+api "$ALI" GET "/api/v1/nodes/$TA/enrollment-secrets"
+check_st "an employee may not" 403
+api "$A" POST "/api/v1/nodes/$TA/enrollment-secrets" '{"ttl_s":600}'
+SR=$(jr .secret)
+SRID=$(jr .id)
+check "a new secret has an id" test "${SRID:0:2}" = e_
+api "$MGR" DELETE "/api/v1/nodes/$TB/enrollment-secrets/$SRID"
+check_st "revoking through another team" 403
+api "$A" DELETE "/api/v1/nodes/$TB/enrollment-secrets/$SRID"
+check_st "a secret of another team is not found there" 404
+api "$A" DELETE "/api/v1/nodes/$TA/enrollment-secrets/e_0000000000000000"
+check_st "revoke an unknown secret" 404
+api "$A" DELETE "/api/v1/nodes/$TA/enrollment-secrets/not-an-id"
+check_st "revoke a malformed id" 404
+api "$MGR" DELETE "/api/v1/nodes/$TA/enrollment-secrets/$SRID"
+check_st "the team's manager revokes a secret" 204
+enroll "$SR" h-revoked
+check_st "a revoked secret enrolls nothing" 403
+api "$A" GET "/api/v1/nodes/$TA/enrollment-secrets"
+check "the revoked secret is no longer listed" jq -e "[.secrets[] | select(.id == \"$SRID\")] | length == 0" "$T/resp"
+api "$A" DELETE "/api/v1/nodes/$TA/enrollment-secrets/$SRID"
+check_st "revoking twice" 404
+api "$A" GET "/api/v1/audit?limit=1000"
+check "the revocation is audited" jq -e "[.entries[] | select(.action == \"enroll.secret_revoked\" and .target == \"$SRID\")] | length == 1" "$T/resp"
+
 # the real agent enrolls (the body user/ship.c sends, the answer it parses)
 mkdir -p "$T/agent"
 "$BUILD/actlogd" enroll --server "$SRV_URL" --secret "$SA" --state-dir "$T/agent" >"$T/enroll.out" 2>&1
