@@ -87,6 +87,8 @@ R="from=$((H - 86400000))&to=$((H + 3600000))"
 
 # --- sign-in routes: everyone ---
 for w in ADM MGR EA EB AUD; do row $w GET /api/v1/me - 200; done
+# own password only: a wrong current password is 403 for everyone
+for w in MGR EA EB AUD; do row $w POST /api/v1/me/password '{"current_password":"wrong-password","new_password":"whatever-new"}' 403; done
 
 # --- nodes ---
 for w in MGR EA EB AUD; do row $w POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"x\",\"parent_id\":\"$D\"}" 403; done
@@ -191,6 +193,16 @@ row MGR POST "/api/v1/nodes/$TA/enrollment-secrets" '{}' 201
 row MGR POST "/api/v1/nodes/$TB/enrollment-secrets" '{}' 403
 row EA POST "/api/v1/nodes/$TA/enrollment-secrets" '{}' 403
 row AUD POST "/api/v1/nodes/$TB/enrollment-secrets" '{}' 403
+row MGR GET "/api/v1/nodes/$TA/enrollment-secrets" - 200
+row MGR GET "/api/v1/nodes/$TB/enrollment-secrets" - 403
+row EA GET "/api/v1/nodes/$TA/enrollment-secrets" - 403
+row AUD GET "/api/v1/nodes/$TB/enrollment-secrets" - 403
+api "$ADM" POST "/api/v1/nodes/$TB/enrollment-secrets" '{}'
+SID_B=$(jr .id)
+row MGR DELETE "/api/v1/nodes/$TB/enrollment-secrets/$SID_B" - 403
+row EB DELETE "/api/v1/nodes/$TB/enrollment-secrets/$SID_B" - 403
+row AUD DELETE "/api/v1/nodes/$TB/enrollment-secrets/$SID_B" - 403
+row ADM DELETE "/api/v1/nodes/$TB/enrollment-secrets/$SID_B" - 204
 row ADM GET /api/v1/devices - 200
 check_eq "admin lists both devices" "$(jr '[.devices[].id] | sort | join(",")')" "$(printf '%s\n' "$DEV_A" "$DEV_B" | sort | paste -sd,)"
 row MGR GET /api/v1/devices - 200
