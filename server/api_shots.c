@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "log.h"
@@ -618,36 +619,11 @@ static int h_list(struct http_req *req, void *arg)
 
 /* --- GET /api/v1/screenshots/{id}/image --- */
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap, max;
-};
-
-static int buf_write(void *ctx, const void *data, size_t len)
-{
-	struct buf *b = ctx;
-	uint8_t *np;
-	size_t nc;
-
-	if (len > b->max - b->len)
-		return -E2BIG;
-	if (b->len + len > b->cap) {
-		nc = b->cap ? b->cap : 65536;
-		while (nc < b->len + len)
-			nc *= 2;
-		if (nc > b->max)
-			nc = b->max;
-		np = realloc(b->p, nc);
-		if (!np)
-			return -ENOMEM;
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
+/*
+ * The image is streamed: S3 -> an anonymous temporary file (never more than
+ * the registered size, which register checked with a HEAD) -> the client
+ * from that file (http_reply_fd), so no copy of it is held in memory.
+ */
 static int h_image(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -656,11 +632,11 @@ static int h_image(struct http_req *req, void *arg)
 	struct target t;
 	struct s3set x = {0};
 	struct s3_client *c = NULL;
-	struct buf b = {.max = SHOT_MAX_SIZE};
 	cJSON *sh = NULL, *det = NULL;
 	char ebuf[600];
 	const char *node = NULL;
-	int ret;
+	uint64_t max, len = 0;
+	int ret, fd = -1;
 
 	if (need_user(s, req, &p))
 		return 0;
@@ -708,26 +684,39 @@ static int h_image(struct http_req *req, void *arg)
 		http_reply_error(req, 500, "cannot open the screenshot's S3 settings");
 		goto out;
 	}
-	ret = s3_client_new(&x.c, &c);
+	max = jint(sh, "size", 0) > 0 && jint(sh, "size", 0) <= SHOT_MAX_SIZE
+		  ? (uint64_t)jint(sh, "size", 0)
+		  : SHOT_MAX_SIZE;
+	fd = http_tmpfile();
+	ret = fd < 0 ? fd : s3_client_new(&x.c, &c);
 	if (!ret)
-		ret = s3_get(c, key, buf_write, &b);
+		ret = s3_get_fd_max(c, key, fd, max, &len);
 	if (ret) {
-		if (c)
+		if (fd < 0)
+			log_err("screenshots: temporary file for %s: %s", id, strerror(-fd));
+		else if (c)
 			log_warn("screenshots: GET %s: %s", id,
 				 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
 		audit_write(s, req, &p, "screenshot.view", node, id, "error", det);
-		http_reply_error(req, ret == -ENOENT ? 404 : 502,
-				 ret == -ENOENT ? "screenshot object not found in S3"
-						: "cannot read the screenshot from S3");
+		if (ret == -E2BIG)
+			http_reply_error(req, 502,
+					 "the screenshot object in S3 is larger than "
+					 "registered");
+		else
+			http_reply_error(req, ret == -ENOENT ? 404 : 502,
+					 ret == -ENOENT ? "screenshot object not found in S3"
+							: "cannot read the screenshot from S3");
 		goto out;
 	}
 	audit_write(s, req, &p, "screenshot.view", node, id, "ok", det);
 	http_set_header(req, "Cache-Control", "private, no-store");
-	http_reply_bytes(req, 200, "image/png", b.p, b.len);
+	http_reply_fd(req, 200, "image/png", fd, len);
+	fd = -1; /* the response owns it */
 out:
+	if (fd >= 0)
+		close(fd);
 	s3_client_free(c);
 	s3set_free(&x);
-	free(b.p);
 	cJSON_Delete(det);
 	cJSON_Delete(sh);
 	return 0;

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -508,6 +509,50 @@ int http_reply_bytes(struct http_req *req, int status, const char *content_type,
 		return -EINVAL;
 	}
 	return reply_set(req, status, r, len);
+}
+
+int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd, uint64_t size)
+{
+	struct MHD_Response *r;
+	int err = reply_check(req, status);
+
+	if (fd < 0)
+		return err < 0 ? err : -EBADF;
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	r = MHD_create_response_from_fd64(size, fd); /* closes fd when destroyed */
+	if (!r) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (content_type &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) {
+		MHD_destroy_response(r);
+		return -EINVAL;
+	}
+	return reply_set(req, status, r, (size_t)size);
+}
+
+int http_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	int fd;
+
+	if (!dir || *dir != '/' || strlen(dir) > PATH_MAX - 32)
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	/* a file system without O_TMPFILE: a named file, unlinked at once */
+	snprintf(path, sizeof(path), "%s/actlog-resp.XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	return fd;
 }
 
 int http_reply_empty(struct http_req *req, int status)

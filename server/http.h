@@ -192,6 +192,20 @@ int http_reply_error(struct http_req *req, int status, const char *fmt, ...)
 /* Reply status with a copy of buf[0..len) as content_type. 0 or -errno. */
 int http_reply_bytes(struct http_req *req, int status, const char *content_type, const void *buf,
 		     size_t len);
+/*
+ * Reply status with the size bytes of the file open on fd, from offset 0, as
+ * content_type; MHD sends them from the file (sendfile without TLS), so the
+ * body is never held in memory. Takes ownership of fd in every case (closed
+ * once the response is sent or dropped). 0 or -errno.
+ */
+int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd,
+		  uint64_t size);
+/*
+ * An anonymous temporary file for a response body: O_TMPFILE in $TMPDIR
+ * (absolute) or /tmp, else a mkostemp file unlinked at once. Read-write,
+ * O_CLOEXEC; gone when its last descriptor closes. fd or -errno.
+ */
+int http_tmpfile(void);
 /* Reply status with no body (204, 304). 0 or -errno. */
 int http_reply_empty(struct http_req *req, int status);
 /*

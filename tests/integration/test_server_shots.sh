@@ -222,6 +222,37 @@ check_eq "alice's refusal audited as forbidden" \
 check_eq "mona's view audited as ok" \
 	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UM\" and .result==\"ok\")] | length")" 1
 
+# --- a large image streams through the server, not through its memory ---
+# 20 MiB registered as a shot; the view must be byte-exact and the server's
+# peak RSS (VmHWM, reset through clear_refs just before) must not grow by
+# anything near the object's size (a buffered copy would add 20-40 MiB)
+/usr/bin/python3 -c 'import sys,os; sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n"+os.urandom(20*1024*1024-8))' >"$T/big.png"
+BIGSHA=$(sha256sum "$T/big.png" | cut -d' ' -f1)
+BIGSIZE=$(stat -c %s "$T/big.png")
+api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"$BIGSHA\",\"size\":$BIGSIZE,\"content_type\":\"image/png\",\"taken_at\":\"$NOW\"}"
+check_st "presign of a 20 MiB shot" 200
+BIGKEY=$(jr .key)
+pst=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/big.png" "$(jr .url)")
+check_eq "upload of the 20 MiB shot" "$pst" 200
+api "$TOKA" POST /api/v1/screenshots "{\"key\":\"$BIGKEY\",\"size\":$BIGSIZE,\"sha256\":\"$BIGSHA\",\"width\":4096,\"height\":4096,\"taken_at\":\"$NOW\"}"
+check_st "register of the 20 MiB shot" 201
+BIGID=$(jr .id)
+kb() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$SRV_PID/status"; }
+rss_ok=0
+echo 5 >"/proc/$SRV_PID/clear_refs" 2>/dev/null && rss_ok=1
+rss0=$(kb VmRSS)
+ST=$(curl -s -o "$T/big.back" -D "$T/big.hdr" -w '%{http_code}' -H "Authorization: Bearer $A" "$SRV_URL/api/v1/screenshots/$BIGID/image")
+hwm=$(kb VmHWM)
+check_eq "the 20 MiB shot views" "$ST" 200
+check "the 20 MiB shot comes back byte-exact" cmp -s "$T/big.png" "$T/big.back"
+check "the 20 MiB answer has its Content-Length" grep -qi "^content-length: $BIGSIZE" "$T/big.hdr"
+if [ "$rss_ok" = 1 ]; then
+	check "server peak RSS grew by $((hwm - rss0)) kB while serving 20 MiB (< 8 MiB)" \
+		test "$((hwm - rss0))" -lt 8192
+else
+	echo "note: /proc/PID/clear_refs not writable here; the RSS check is skipped"
+fi
+
 # --- permission names ---
 api "$TKM" GET /api/v1/me
 check "a manager holds screenshot.read" grep -q 'screenshot.read' "$T/resp"
