@@ -50,7 +50,6 @@
 #define SHOT_INTERVAL_MIN 1 /* the server allows 30 s and more; tests use less */
 #define SHOT_INTERVAL_MAX 86400
 #define SHOT_JITTER_MAX 3600
-#define SHOT_KEEP_DEFAULT 50
 #define BLUR_RADIUS_DEFAULT 12
 
 struct helper {
@@ -70,8 +69,6 @@ struct helper {
 	unsigned int shot_jit_s; /* screenshots.jitter_s */
 	int shot_blur;		 /* screenshots.blur */
 	unsigned int blur_radius;
-	const char *shot_dir; /* --shot-dir: the interim hand-off point */
-	unsigned int shot_keep;
 	unsigned int cap_flags;
 	struct capture *cap; /* opened at the first shot */
 	int tfd;	     /* the screenshot timer */
@@ -198,18 +195,17 @@ static void apply_shot_policy(struct helper *h, const cJSON *p)
 		return;
 	shot_timer(h);
 	if (on)
-		log_info("screenshots every %us (+ up to %us)%s by policy%s", niv, njit,
-			 h->shot_blur ? ", blurred" : "",
-			 h->shot_dir ? "" : "; no --shot-dir: none are taken");
+		log_info("screenshots every %us (+ up to %us)%s by policy", niv, njit,
+			 h->shot_blur ? ", blurred" : "");
 	else
 		log_info("screenshots off by policy");
 }
 
-/* The timer fired: capture every monitor into --shot-dir, keep it bounded,
- * arm the next shot. */
+/* The timer fired: capture every monitor, hand the PNGs to actlogd (sealed
+ * memfds over the session socket), arm the next shot. */
 static void take_shot(struct helper *h)
 {
-	char prefix[32];
+	int64_t taken_ms;
 	uint64_t ticks;
 	int r;
 
@@ -218,8 +214,8 @@ static void take_shot(struct helper *h)
 	if (!h->shots_on)
 		return;
 	shot_timer(h);
-	if (!h->shot_dir)
-		return;
+	if (h->fd < 0)
+		return; /* no actlogd, no consent: shots_on is off then anyway */
 	if (!h->x) {
 		log_debug("screenshots: not on Wayland in this version");
 		return;
@@ -231,10 +227,12 @@ static void take_shot(struct helper *h)
 			return;
 		}
 	}
-	/* names sort by time: zero-padded unix milliseconds */
-	snprintf(prefix, sizeof(prefix), "%015llu",
-		 (unsigned long long)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC));
-	r = shots_take(h->cap, h->shot_dir, prefix, h->shot_blur ? h->blur_radius : 0, NULL);
+	taken_ms = (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
+	r = shots_send(h->cap, h->fd, h->shot_blur ? h->blur_radius : 0, taken_ms);
+	if (r == -ECONNRESET) {
+		disconnect(h, "actlogd closed the connection");
+		return;
+	}
 	if (r < 0) {
 		log_warn("screenshot failed: %s", strerror(-r));
 		if (r == -EPIPE) {
@@ -244,11 +242,8 @@ static void take_shot(struct helper *h)
 		return;
 	}
 	h->shots_taken++;
-	log_debug("screenshot %" PRIu64 ": %d monitor(s) via %s", h->shots_taken, r,
-		  capture_method(h->cap));
-	r = shots_prune(h->shot_dir, h->shot_keep);
-	if (r < 0)
-		log_warn("screenshots: cannot prune %s: %s", h->shot_dir, strerror(-r));
+	log_debug("screenshot %" PRIu64 ": %d monitor(s) via %s, sent to actlogd", h->shots_taken,
+		  r, capture_method(h->cap));
 }
 
 /* Apply a policy object: apps.titles and the screenshot keys. */
@@ -480,9 +475,6 @@ static void usage(FILE *f)
 		   "Runs as the session's user (systemd user unit actlog-session.service).\n\n"
 		   "  -s, --socket PATH    actlogd's session socket (default " DEFAULT_SOCKET ")\n"
 		   "  -d, --display NAME   X display (default $DISPLAY)\n"
-		   "      --shot-dir DIR   write screenshots here when the policy asks for them\n"
-		   "                       (PNG, 0600; without it none are taken)\n"
-		   "      --shot-keep N    keep the newest N files in --shot-dir (default 50)\n"
 		   "      --blur-radius N  box blur radius when the policy asks for blur\n"
 		   "                       (pixels, 1-255; default 12)\n"
 		   "      --no-shm         read the screen with GetImage, never MIT-SHM\n"
@@ -498,18 +490,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"display", required_argument, NULL, 'd'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"shot-dir", required_argument, NULL, 1},
-	    {"shot-keep", required_argument, NULL, 2},
-	    {"blur-radius", required_argument, NULL, 3},
-	    {"no-shm", no_argument, NULL, 4},
-	    {"capture-once", required_argument, NULL, 5},
-	    {"blur", no_argument, NULL, 6},
-	    {0},
+	    {"socket", required_argument, NULL, 's'}, {"display", required_argument, NULL, 'd'},
+	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},	      {"blur-radius", required_argument, NULL, 3},
+	    {"no-shm", no_argument, NULL, 4},	      {"capture-once", required_argument, NULL, 5},
+	    {"blur", no_argument, NULL, 6},	      {0},
 	};
 	const char *once_dir = NULL;
 	int once_blur = 0;
@@ -528,7 +513,6 @@ int main(int argc, char **argv)
 	h->fd = -1;
 	h->backoff_ms = BACKOFF_MIN_MS;
 	h->shot_iv_s = 600;
-	h->shot_keep = SHOT_KEEP_DEFAULT;
 	h->blur_radius = BLUR_RADIUS_DEFAULT;
 	h->tfd = -1;
 	while ((c = getopt_long(argc, argv, "s:d:vVh", opts, NULL)) != -1) {
@@ -539,17 +523,12 @@ int main(int argc, char **argv)
 		case 'd':
 			h->display = optarg;
 			break;
-		case 1:
-			h->shot_dir = optarg;
-			break;
-		case 2:
 		case 3:
-			if (parse_uint(optarg, 1, c == 2 ? SHOTS_MAX_FILES : IMAGE_MAX_BLUR, &u)) {
-				log_err("--%s: '%s' is not a number in range",
-					c == 2 ? "shot-keep" : "blur-radius", optarg);
+			if (parse_uint(optarg, 1, IMAGE_MAX_BLUR, &u)) {
+				log_err("--blur-radius: '%s' is not a number in range", optarg);
 				return 2;
 			}
-			*(c == 2 ? &h->shot_keep : &h->blur_radius) = (unsigned int)u;
+			h->blur_radius = (unsigned int)u;
 			break;
 		case 4:
 			h->cap_flags |= CAPTURE_NO_SHM;
@@ -580,13 +559,6 @@ int main(int argc, char **argv)
 	}
 	if (once_dir)
 		return capture_once(h, once_dir, once_blur);
-	if (h->shot_dir) {
-		r = mkdir_p(h->shot_dir, 0700);
-		if (r) {
-			log_err("cannot create %s: %s", h->shot_dir, strerror(-r));
-			return 1;
-		}
-	}
 	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (h->tfd < 0) {
 		log_err("timerfd: %s", strerror(errno));

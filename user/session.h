@@ -46,11 +46,10 @@ int x11_set_titles(struct x11 *x, int on);
 const char *x11_wm(const struct x11 *x);
 void x11_close(struct x11 *x);
 
-/* Screenshots to files (user/session_shots.c). */
+/* Screenshots (user/session_shots.c). */
 struct capture;
+struct capture_shot;
 struct cJSON;
-/* The most files shots_prune looks at in one directory. */
-#define SHOTS_MAX_FILES 4096
 
 /* Capture every monitor, blur each with a box of radius blur (0: none),
  * write one PNG per monitor, mode 0600, to dir as "[PREFIX-]N-NAME.png"
@@ -59,8 +58,14 @@ struct cJSON;
  * monitors, or -errno (capture_grab's, the encoder's, the file system's). */
 int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned int blur,
 	       struct cJSON *arr);
-/* Keep the newest keep "*.png" files of dir (by name: shots are named by
- * time), remove the rest. The number removed or -errno. */
-int shots_prune(const char *dir, unsigned int keep);
+/* Hand n captured monitors to actlogd on sock: blur (radius blur, 0 none),
+ * encode PNG into a memfd sealed against any change (F_SEAL_SHRINK, GROW,
+ * WRITE, SEAL) and send {"type":"shot","taken_at":MS,"monitor":NAME,
+ * "width":W,"height":H,"size":N} with the fd attached (SCM_RIGHTS). The
+ * shots' images are blurred in place; the caller still frees them. n, or
+ * -errno (the encoder's, memfd's; -ECONNRESET: the socket failed). */
+int shots_deliver(int sock, struct capture_shot *shots, int n, unsigned int blur, int64_t taken_ms);
+/* capture_grab, then shots_deliver. n or -errno. */
+int shots_send(struct capture *c, int sock, unsigned int blur, int64_t taken_ms);
 
 #endif /* ACTLOG_SESSION_H */

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * session_shots.c - screenshots to files (see session.h): capture every
- * monitor, blur when asked, encode PNG, write 0600 files, describe them in
- * JSON, keep a directory bounded.
+ * session_shots.c - screenshots (see session.h): capture every monitor,
+ * blur when asked, encode PNG; hand each to actlogd as a sealed memfd over
+ * the session socket, or (--capture-once) write 0600 files described in
+ * JSON.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -101,40 +103,116 @@ int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned 
 	return err ? err : n;
 }
 
-static int name_cmp(const void *a, const void *b)
+/* PNG bytes in a sealed memfd: nothing can change or resize them after
+ * actlogd has checked them. The fd, or -errno. */
+static int sealed_memfd(const uint8_t *buf, size_t len)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	int fd, err;
+
+	fd = memfd_create("actlog-shot", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	err = write_all(fd, buf, len);
+	if (!err &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
-int shots_prune(const char *dir, unsigned int keep)
+/* One line with the fd attached (SCM_RIGHTS). 0 or -ECONNRESET. */
+static int send_with_fd(int sock, const char *line, size_t len, int fd)
 {
-	char *names[SHOTS_MAX_FILES], path[4096];
-	unsigned int n = 0, i, removed = 0;
-	struct dirent *e;
-	size_t l;
-	DIR *d;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = (void *)line, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm;
+	size_t off = 0;
+	ssize_t w;
 
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		l = strlen(e->d_name);
-		if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".png"))
+	memset(&u, 0, sizeof(u));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	while (off < len) {
+		iov.iov_base = (void *)(line + off);
+		iov.iov_len = len - off;
+		w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n == SHOTS_MAX_FILES)
-			break; /* the rest is pruned by a later call */
-		names[n] = strdup(e->d_name);
-		if (names[n])
-			n++;
+		if (w < 0)
+			return -ECONNRESET; /* apart from the display's -EPIPE */
+		off += (size_t)w;
+		/* the descriptor travels with the first bytes only */
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
 	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), name_cmp);
-	for (i = 0; i < n; i++) {
-		if (n - i > keep &&
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < sizeof(path) &&
-		    unlink(path) == 0)
-			removed++;
-		free(names[i]);
+	return 0;
+}
+
+int shots_deliver(int sock, struct capture_shot *shots, int n, unsigned int blur, int64_t taken_ms)
+{
+	char *line;
+	uint8_t *png;
+	size_t len;
+	int i, fd, err = 0;
+	cJSON *o;
+
+	for (i = 0; i < n && !err; i++) {
+		err = image_blur(&shots[i].img, blur);
+		if (err)
+			break;
+		err = png_encode(&shots[i].img, &png, &len);
+		if (err)
+			break;
+		fd = sealed_memfd(png, len);
+		free(png);
+		if (fd < 0) {
+			err = fd;
+			break;
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "shot");
+		cJSON_AddNumberToObject(o, "taken_at", (double)taken_ms);
+		cJSON_AddStringToObject(o, "monitor", shots[i].name);
+		cJSON_AddNumberToObject(o, "width", shots[i].img.w);
+		cJSON_AddNumberToObject(o, "height", shots[i].img.h);
+		cJSON_AddNumberToObject(o, "size", (double)len);
+		line = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (!line) {
+			close(fd);
+			err = -ENOMEM;
+			break;
+		}
+		len = strlen(line);
+		line[len] = '\n'; /* replaces the NUL: sent with its length */
+		err = send_with_fd(sock, line, len + 1, fd);
+		free(line);
+		close(fd);
 	}
-	return (int)removed;
+	return err ? err : n;
+}
+
+int shots_send(struct capture *c, int sock, unsigned int blur, int64_t taken_ms)
+{
+	struct capture_shot shots[CAPTURE_MAX_MONITORS];
+	int n;
+
+	n = capture_grab(c, shots, CAPTURE_MAX_MONITORS);
+	if (n >= 0)
+		n = shots_deliver(sock, shots, n, blur, taken_ms);
+	capture_shots_free(shots, CAPTURE_MAX_MONITORS);
+	return n;
 }

@@ -102,14 +102,17 @@ env DISPLAY=:1 XAUTHORITY=/dev/null "$BUILD/actlog-session" --capture-once "$T/n
 check_eq "no X server: exit 1" "$?" 1
 "$BUILD/actlog-session" --blur-radius 999 --capture-once "$T/none" >/dev/null 2>&1
 check_eq "--blur-radius out of range: exit 2" "$?" 2
+"$BUILD/actlog-session" --shot-dir "$T/none" >/dev/null 2>&1
+check_eq "the old --shot-dir is gone: exit 2" "$?" 2
 
 # ---- the policy drives a timer: shots at the interval, none when off ----
 mkfifo "$T/ctl"
-/usr/bin/python3 "$ROOT/tests/fake_sessd.py" "$T/sess.sock" "$T/ctl" 2>>"$T/fake.log" &
+mkdir -p "$T/shots"
+/usr/bin/python3 "$ROOT/tests/fake_sessd.py" "$T/sess.sock" "$T/ctl" "$T/shots" 2>>"$T/fake.log" &
 cleanup_add "kill $!"
 wait_for 5 test -S "$T/sess.sock" || fail "the fake session socket is up"
 exec 7<>"$T/ctl"
-"$BUILD/actlog-session" --socket "$T/sess.sock" --shot-dir "$T/shots" --shot-keep 5 -v \
+"$BUILD/actlog-session" --socket "$T/sess.sock" -v \
 	>>"$T/helper.log" 2>&1 &
 HPID=$!
 cleanup_add "kill $HPID"
@@ -124,7 +127,8 @@ taken() { [ "$(grep -c 'screenshot [0-9]*: 2 monitor' "$T/helper.log")" -ge "$1"
 wait_for 10 taken 3
 t1=$(date +%s.%N)
 check "three shots at a 1 s interval" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 2.5 && b - a <= 5) }'
-check "the shot directory is kept to --shot-keep files" wait_for 5 test "$(count)" -le 5
+check "shots reach the session socket as files" wait_for 10 test "$(count)" -ge 6
+check "every shot came as a sealed memfd of the announced size" not test -e "$T/shots/bad"
 f=$(find "$T/shots" -name '*-LEFT.png' | sort | tail -1)
 check "a timed shot matches the patterns" quiet /usr/bin/python3 "$PNG" pattern "$f" 0 0 "${WINS[@]}"
 echo '{"screenshots.enabled":false,"screenshots.interval_s":1}' >&7
