@@ -11,7 +11,7 @@ BTF ?= /sys/kernel/btf/vmlinux
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 PKGS := libbpf libelf zlib libevdev libcjson libsystemd libcrypto libcurl libsodium lmdb \
-	libmicrohttpd xcb xcb-ewmh xcb-icccm xcb-randr xcb-shm libpng
+	libmicrohttpd xcb xcb-ewmh xcb-icccm xcb-randr xcb-shm libpng libpipewire-0.3
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
@@ -30,11 +30,12 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB_A := $(BUILD)/libactlog.a
 
-ACTLOGD_SRCS := $(filter-out user/session% user/capture%,$(wildcard user/*.c))
+ACTLOGD_SRCS := $(filter-out user/session% user/capture% user/portal%,$(wildcard user/*.c))
 ACTLOGD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(ACTLOGD_SRCS))
 
-# actlog-session: user/session*.c and user/capture*.c (X11 through xcb)
-SESSION_SRCS := $(wildcard user/session*.c user/capture*.c)
+# actlog-session: user/session*.c, user/capture*.c (X11 through xcb; Wayland
+# through PipeWire) and user/portal.c (the ScreenCast portal over sd-bus)
+SESSION_SRCS := $(wildcard user/session*.c user/capture*.c user/portal.c)
 SESSION_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SESSION_SRCS))
 
 SERVER_SRCS := $(wildcard server/*.c)

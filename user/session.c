@@ -37,6 +37,7 @@
 #include <cjson/cJSON.h>
 
 #include "capture.h"
+#include "capture_pw.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -70,8 +71,11 @@ struct helper {
 	int shot_blur;		 /* screenshots.blur */
 	unsigned int blur_radius;
 	unsigned int cap_flags;
-	struct capture *cap; /* opened at the first shot */
-	int tfd;	     /* the screenshot timer */
+	struct capture *cap;		/* opened at the first shot */
+	struct wl_capture *wl;		/* Wayland: set up at the first shot */
+	struct wl_capture_opts wl_opts; /* --pw-node, --pw-remote */
+	int wl_stop;			/* the portal said no: ask no more */
+	int tfd;			/* the screenshot timer */
 	uint64_t shots_taken;
 	size_t in_len;
 	char in[MAX_LINE + 1];
@@ -201,6 +205,51 @@ static void apply_shot_policy(struct helper *h, const cJSON *p)
 		log_info("screenshots off by policy");
 }
 
+/* Wayland: every monitor through the ScreenCast portal, handed over like
+ * the X11 shots. The portal's dialog (only until a restore token is
+ * stored) blocks the loop until the user answers or WL_DIALOG_TIMEOUT_MS.
+ * A refusal, or no portal at all, stops the shots until the helper
+ * restarts: the user is not asked again at every interval. */
+static void wl_take_shot(struct helper *h)
+{
+	struct capture_shot shots[CAPTURE_MAX_MONITORS];
+	int64_t taken_ms;
+	int r;
+
+	if (h->wl_stop)
+		return;
+	if (!h->wl) {
+		r = wl_capture_open(&h->wl, &h->wl_opts);
+		if (r) {
+			log_warn("screenshots: Wayland capture: %s", strerror(-r));
+			return;
+		}
+	}
+	taken_ms = (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
+	r = wl_capture_grab(h->wl, shots, CAPTURE_MAX_MONITORS);
+	if (r >= 0) {
+		if (wl_capture_error(h->wl)[0])
+			log_warn("screenshots: %s", wl_capture_error(h->wl));
+		r = shots_deliver(h->fd, shots, r, h->shot_blur ? h->blur_radius : 0, taken_ms);
+	} else {
+		log_warn("screenshot failed: %s", wl_capture_error(h->wl));
+		if (r == -ECANCELED || r == -EACCES || r == -ENOENT) {
+			h->wl_stop = 1;
+			log_warn("screenshots: none on Wayland until actlog-session restarts");
+		}
+	}
+	capture_shots_free(shots, CAPTURE_MAX_MONITORS);
+	if (r == -ECONNRESET) {
+		disconnect(h, "actlogd closed the connection");
+		return;
+	}
+	if (r < 0)
+		return;
+	h->shots_taken++;
+	log_debug("screenshot %" PRIu64 ": %d monitor(s) via %s, sent to actlogd", h->shots_taken,
+		  r, wl_capture_method(h->wl));
+}
+
 /* The timer fired: capture every monitor, hand the PNGs to actlogd (sealed
  * memfds over the session socket), arm the next shot. */
 static void take_shot(struct helper *h)
@@ -217,7 +266,7 @@ static void take_shot(struct helper *h)
 	if (h->fd < 0)
 		return; /* no actlogd, no consent: shots_on is off then anyway */
 	if (!h->x) {
-		log_debug("screenshots: not on Wayland in this version");
+		wl_take_shot(h);
 		return;
 	}
 	if (!h->cap) {
@@ -427,11 +476,16 @@ static void wayland_reason(struct helper *h)
  * code: 0, or 1 when nothing could be captured. */
 static int capture_once(struct helper *h, const char *dir, int blur)
 {
+	const char *type = getenv("XDG_SESSION_TYPE");
 	struct capture *c;
 	cJSON *o, *arr;
 	char *txt;
 	int r;
 
+	/* Wayland (as main decides it), or the diagnostic --pw-node */
+	if (h->wl_opts.pw_node >= 0 || (type && !strcmp(type, "wayland")) ||
+	    (getenv("WAYLAND_DISPLAY") && (!type || strcmp(type, "x11"))))
+		return wl_capture_once(&h->wl_opts, dir, blur ? h->blur_radius : 0);
 	if (!h->display || !*h->display) {
 		log_err("no X display: DISPLAY is not set and no --display was given");
 		return 1;
@@ -481,6 +535,9 @@ static void usage(FILE *f)
 		   "      --capture-once DIR  capture every monitor to DIR/N-NAME.png now, print\n"
 		   "                       JSON (name, x, y, width, height, bytes, sha256), exit\n"
 		   "      --blur           with --capture-once: blur the shots\n"
+		   "      --pw-node ID     diagnostic: read PipeWire node ID, no portal\n"
+		   "                       (--capture-once, or the policy's shots)\n"
+		   "      --pw-remote NAME with --pw-node: PipeWire remote\n"
 		   "  -v, --verbose        debug logging\n"
 		   "  -V, --version        print the version\n"
 		   "  -h, --help           this help\n\n"
@@ -490,11 +547,18 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'}, {"display", required_argument, NULL, 'd'},
-	    {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-	    {"help", no_argument, NULL, 'h'},	      {"blur-radius", required_argument, NULL, 3},
-	    {"no-shm", no_argument, NULL, 4},	      {"capture-once", required_argument, NULL, 5},
-	    {"blur", no_argument, NULL, 6},	      {0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"display", required_argument, NULL, 'd'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"blur-radius", required_argument, NULL, 3},
+	    {"no-shm", no_argument, NULL, 4},
+	    {"capture-once", required_argument, NULL, 5},
+	    {"blur", no_argument, NULL, 6},
+	    {"pw-node", required_argument, NULL, 7},
+	    {"pw-remote", required_argument, NULL, 8},
+	    {0},
 	};
 	const char *once_dir = NULL;
 	int once_blur = 0;
@@ -515,6 +579,7 @@ int main(int argc, char **argv)
 	h->shot_iv_s = 600;
 	h->blur_radius = BLUR_RADIUS_DEFAULT;
 	h->tfd = -1;
+	h->wl_opts.pw_node = -1;
 	while ((c = getopt_long(argc, argv, "s:d:vVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -538,6 +603,16 @@ int main(int argc, char **argv)
 			break;
 		case 6:
 			once_blur = 1;
+			break;
+		case 7:
+			if (parse_uint(optarg, 0, UINT32_MAX - 1, &u)) {
+				log_err("--pw-node: '%s' is not a PipeWire node id", optarg);
+				return 2;
+			}
+			h->wl_opts.pw_node = (int64_t)u;
+			break;
+		case 8:
+			h->wl_opts.pw_remote = optarg;
 			break;
 		case 'v':
 			log_init("actlog-session", LOG_LVL_DEBUG);
@@ -646,6 +721,7 @@ int main(int argc, char **argv)
 		close(h->fd);
 	x11_close(h->x);
 	capture_close(h->cap);
+	wl_capture_close(h->wl);
 	close(h->tfd);
 	close(sigfd);
 	return rc;
