@@ -229,7 +229,7 @@ static int cmd_serve(int argc, char **argv)
 	static struct http_route routes[HTTP_MAX_ROUTES];
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
 	    api_auth_routes,   api_org_routes,	 api_config_routes, api_device_routes,
-	    api_ingest_routes, api_query_routes, api_shots_routes,
+	    api_ingest_routes, api_query_routes, api_shots_routes,  api_avatar_routes,
 	};
 	const char *dir = NULL, *key_file = NULL;
 	struct http_opts ho = {.listen = "127.0.0.1:8080"};

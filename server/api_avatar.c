@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * api_avatar.c - profile pictures. A user (or anyone with user.write on
+ * them) PUTs an image; the server checks it by its bytes (PNG, JPEG, WebP;
+ * at most AVATAR_MAX_SIZE bytes and AVATAR_MAX_SIDE pixels a side), stores
+ * it in S3 under the user's effective S3 settings and records it; any
+ * signed-in user GETs it (streamed from S3 through a temporary file, with
+ * an ETag); DELETE removes it. See docs/API.md (Users, avatar).
+ *
+ * Layout (table USERS, next to the user item):
+ *   pk user id  sk "avatar"     {key,content_type,size,sha256,width,height,updated,by}
+ *   pk user id  sk "avatar-s3"  sealed {bucket,region,endpoint,path_style,access_key_id,
+ *                                       secret_access_key,session_token}
+ *                               scope "avatars", aad "avatar-s3|"user id"|"key: the S3
+ *                               settings the object was written with, so that a later
+ *                               change of bucket or keys does not orphan it
+ * Both are replaced together in one batch. The previous object is deleted
+ * from S3 after the batch commits (best effort: a failure is logged and
+ * leaves an unreferenced object, never a reference to a missing one).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "avatar.h"
+#include "crypto.h"
+#include "log.h"
+#include "s3.h"
+#include "srv.h"
+#include "util.h"
+
+#define SEAL_SCOPE "avatars"
+#define KEY_SIZE 96
+#define AAD_SIZE (KEY_SIZE + ID_SIZE + 16)
+
+/* --- the pure part (avatar.h) --- */
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static int sniff_png(const uint8_t *p, size_t len, struct avatar_info *out)
+{
+	static const uint8_t iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+
+	/* signature, IHDR (4 + 4 + 13 + 4 CRC), IEND */
+	if (len < 8 + 25 + 12 || be32(p + 8) != 13 || memcmp(p + 12, "IHDR", 4) ||
+	    memcmp(p + len - 12, iend, 12))
+		return -EBADMSG;
+	out->content_type = "image/png";
+	out->width = be32(p + 16);
+	out->height = be32(p + 20);
+	return out->width && out->height && out->width < (1u << 31) && out->height < (1u << 31)
+		   ? 0
+		   : -EBADMSG;
+}
+
+static int sniff_jpeg(const uint8_t *p, size_t len, struct avatar_info *out)
+{
+	size_t i = 2, seg;
+	uint8_t m;
+
+	if (len < 4 || p[len - 2] != 0xFF || p[len - 1] != 0xD9)
+		return -EBADMSG; /* no EOI: truncated */
+	while (i + 4 <= len) {
+		if (p[i] != 0xFF)
+			return -EBADMSG;
+		while (i + 4 <= len && p[i + 1] == 0xFF) /* fill bytes */
+			i++;
+		m = p[i + 1];
+		if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { /* no length */
+			i += 2;
+			continue;
+		}
+		if (m == 0xD9 || m == 0xDA) /* end or scan before any frame header */
+			return -EBADMSG;
+		seg = (size_t)p[i + 2] << 8 | p[i + 3];
+		if (seg < 2 || seg > len - i - 2)
+			return -EBADMSG;
+		if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+			if (seg < 8)
+				return -EBADMSG;
+			out->content_type = "image/jpeg";
+			out->height = (unsigned)p[i + 5] << 8 | p[i + 6];
+			out->width = (unsigned)p[i + 7] << 8 | p[i + 8];
+			return out->width && out->height ? 0 : -EBADMSG;
+		}
+		i += 2 + seg;
+	}
+	return -EBADMSG;
+}
+
+static int sniff_webp(const uint8_t *p, size_t len, struct avatar_info *out)
+{
+	if (len < 30 || (uint64_t)le32(p + 4) + 8 != len)
+		return -EBADMSG;
+	out->content_type = "image/webp";
+	if (!memcmp(p + 12, "VP8X", 4)) {
+		out->width = 1 + (p[24] | (unsigned)p[25] << 8 | (unsigned)p[26] << 16);
+		out->height = 1 + (p[27] | (unsigned)p[28] << 8 | (unsigned)p[29] << 16);
+		return 0;
+	}
+	if (!memcmp(p + 12, "VP8L", 4)) {
+		uint32_t bits = le32(p + 21);
+
+		if (p[20] != 0x2F)
+			return -EBADMSG;
+		out->width = (bits & 0x3FFF) + 1;
+		out->height = ((bits >> 14) & 0x3FFF) + 1;
+		return 0;
+	}
+	if (!memcmp(p + 12, "VP8 ", 4)) {
+		if (p[23] != 0x9D || p[24] != 0x01 || p[25] != 0x2A)
+			return -EBADMSG;
+		out->width = (p[26] | (unsigned)p[27] << 8) & 0x3FFF;
+		out->height = (p[28] | (unsigned)p[29] << 8) & 0x3FFF;
+		return out->width && out->height ? 0 : -EBADMSG;
+	}
+	return -EBADMSG;
+}
+
+int avatar_sniff(const uint8_t *p, size_t len, struct avatar_info *out)
+{
+	static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+
+	memset(out, 0, sizeof(*out));
+	if (len >= 8 && !memcmp(p, png_sig, 8))
+		return sniff_png(p, len, out);
+	if (len >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
+		return sniff_jpeg(p, len, out);
+	if (len >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4))
+		return sniff_webp(p, len, out);
+	return -EOPNOTSUPP;
+}
+
+int avatar_etag_match(const char *inm, const char *etag)
+{
+	size_t el = strlen(etag), n;
+
+	while (inm && *inm) {
+		while (*inm == ' ' || *inm == '\t' || *inm == ',')
+			inm++;
+		if (!strncmp(inm, "W/", 2))
+			inm += 2;
+		n = strcspn(inm, ", \t");
+		if ((n == 1 && *inm == '*') || (n == el && !memcmp(inm, etag, el)))
+			return 1;
+		inm += n;
+	}
+	return 0;
+}
+
+/* --- S3 settings (the same shape as the screenshots' sealed copy) --- */
+
+struct s3set {
+	cJSON *j; /* the settings object (owns the strings) */
+	struct s3_config c;
+};
+
+static const char *const s3_keys[] = {"s3.bucket", "s3.region", "s3.access_key_id",
+				      "s3.secret_access_key"};
+
+static void s3set_fill(struct s3set *x)
+{
+	const char *tok = jstr(x->j, "session_token");
+
+	memset(&x->c, 0, sizeof(x->c));
+	x->c.bucket = jstr(x->j, "bucket");
+	x->c.region = jstr(x->j, "region");
+	x->c.endpoint = jstr(x->j, "endpoint");
+	x->c.path_style = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->j, "path_style"));
+	x->c.access_key = jstr(x->j, "access_key_id");
+	x->c.secret_key = jstr(x->j, "secret_access_key");
+	x->c.session_token = tok && *tok ? tok : NULL;
+	x->c.connect_timeout_ms = 5000;
+	x->c.timeout_ms = 30000;
+	x->c.max_attempts = 3;
+}
+
+/* Wipe and free (the settings hold secrets). Twice is fine. */
+static void s3set_free(struct s3set *x)
+{
+	static const char *const sec[] = {"secret_access_key", "session_token"};
+	cJSON *v;
+	size_t i;
+
+	for (i = 0; x->j && i < ARRAY_SIZE(sec); i++) {
+		v = cJSON_GetObjectItemCaseSensitive(x->j, sec[i]);
+		if (cJSON_IsString(v) && v->valuestring)
+			crypto_wipe(v->valuestring, strlen(v->valuestring));
+	}
+	cJSON_Delete(x->j);
+	x->j = NULL;
+}
+
+/*
+ * The effective S3 settings of user uid in team into *x. 0; -ENODATA with
+ * missing naming the absent keys; -errno.
+ */
+static int s3set_effective(struct srv *s, const char *team, const char *uid, struct s3set *x,
+			   char *missing, size_t mlen)
+{
+	cJSON *eff = NULL, *vals;
+	size_t i;
+	int ret = config_effective(s, team, uid, true, &eff);
+
+	missing[0] = 0;
+	if (ret)
+		return ret;
+	vals = cJSON_GetObjectItemCaseSensitive(eff, "values");
+	for (i = 0; i < ARRAY_SIZE(s3_keys); i++) {
+		const char *v = jstr(vals, s3_keys[i]);
+
+		if (!v || !*v)
+			snprintf(missing + strlen(missing), mlen - strlen(missing), "%s%s",
+				 missing[0] ? ", " : "", s3_keys[i]);
+	}
+	if (missing[0]) {
+		cJSON_Delete(eff);
+		return -ENODATA;
+	}
+	x->j = cJSON_CreateObject();
+	cJSON_AddStringToObject(x->j, "bucket", jstr(vals, "s3.bucket"));
+	cJSON_AddStringToObject(x->j, "region", jstr(vals, "s3.region"));
+	if (jstr(vals, "s3.endpoint"))
+		cJSON_AddStringToObject(x->j, "endpoint", jstr(vals, "s3.endpoint"));
+	cJSON_AddBoolToObject(
+	    x->j, "path_style",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "s3.path_style")));
+	cJSON_AddStringToObject(x->j, "access_key_id", jstr(vals, "s3.access_key_id"));
+	cJSON_AddStringToObject(x->j, "secret_access_key", jstr(vals, "s3.secret_access_key"));
+	if (jstr(vals, "s3.session_token"))
+		cJSON_AddStringToObject(x->j, "session_token", jstr(vals, "s3.session_token"));
+	/* a secret copy lives in eff too */
+	cJSON_Delete(eff);
+	s3set_fill(x);
+	return x->c.bucket && x->c.access_key && x->c.secret_key ? 0 : -ENOMEM;
+}
+
+/* Open the sealed settings of user uid's avatar object key. 0 or -errno. */
+static int s3set_open(struct srv *s, const char *uid, const char *key, struct s3set *x)
+{
+	char aad[AAD_SIZE];
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	int ret;
+
+	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
+	ret = sealed_get(s, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, &pt, &len);
+	if (ret)
+		return ret;
+	x->j = cJSON_ParseWithLength((const char *)pt, len);
+	crypto_free(pt, len);
+	if (!x->j)
+		return -EBADMSG;
+	s3set_fill(x);
+	return 0;
+}
+
+/* Delete object key with settings x; log a failure. */
+static void s3_delete_logged(struct s3set *x, const char *key, const char *why)
+{
+	struct s3_client *c = NULL;
+	char ebuf[600];
+	int ret = s3_client_new(&x->c, &c);
+
+	if (!ret)
+		ret = s3_delete(c, key);
+	if (ret)
+		log_warn("avatars: deleting %s (%s) from S3 failed: %s", key, why,
+			 c ? s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)) : strerror(-ret));
+	s3_client_free(c);
+}
+
+/* --- helpers --- */
+
+static int sha256_hex(const void *p, size_t len, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0, i;
+
+	if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return -EIO;
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static cJSON *avatar_view(const char *uid, const cJSON *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	char ts[RFC3339_LEN], etag[80];
+
+	snprintf(etag, sizeof(etag), "\"%s\"", jstr(a, "sha256") ? jstr(a, "sha256") : "");
+	cJSON_AddStringToObject(o, "user_id", uid);
+	cJSON_AddStringToObject(o, "content_type",
+				jstr(a, "content_type") ? jstr(a, "content_type") : "");
+	cJSON_AddNumberToObject(o, "size", (double)jint(a, "size", 0));
+	cJSON_AddNumberToObject(o, "width", (double)jint(a, "width", 0));
+	cJSON_AddNumberToObject(o, "height", (double)jint(a, "height", 0));
+	cJSON_AddStringToObject(o, "sha256", jstr(a, "sha256") ? jstr(a, "sha256") : "");
+	cJSON_AddStringToObject(o, "etag", etag);
+	cJSON_AddStringToObject(o, "updated_at", rfc3339_ms(jint(a, "updated", 0), ts));
+	return o;
+}
+
+/*
+ * The caller p may change user uid's picture: themself, or user.write on
+ * them. 0, or 1 after replying (404 unknown user, 403).
+ */
+static int need_writer(struct srv *s, struct http_req *req, const struct principal *p,
+		       const char *uid, struct target *t)
+{
+	if (need_target_user(s, req, uid, t))
+		return 1;
+	if (!strcmp(uid, p->id))
+		return 0;
+	return need_perm(req, p, PERM_USER_WRITE, t) ? 1 : 0;
+}
+
+/* The team a user target sits in ("" for none). */
+static const char *target_team(const struct target *t)
+{
+	return t->depth ? t->path[t->depth - 1] : ROOT_ID;
+}
+
+/* --- PUT /api/v1/users/{id}/avatar --- */
+
+static int h_put(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *uid = http_req_param(req, "id"), *ct, *enc;
+	struct principal p;
+	struct target t;
+	struct avatar_info ai;
+	struct s3set x = {0}, old = {0};
+	struct s3_client *c = NULL;
+	struct store_batch *b = NULL;
+	const uint8_t *body;
+	size_t len;
+	cJSON *prev = NULL, *cur = NULL, *row = NULL, *det = NULL;
+	char sha[65], rnd[ID_SIZE], key[KEY_SIZE], aad[AAD_SIZE], missing[128], ebuf[600];
+	char ctype[64];
+	char *plain = NULL;
+	bool uploaded = false, committed = false;
+	int ret;
+
+	if (need_user(s, req, &p) || need_writer(s, req, &p, uid, &t))
+		return 0;
+	enc = http_req_header(req, "Content-Encoding");
+	if (enc && strcasecmp(enc, "identity"))
+		return http_reply_error(req, 415, "send the image without a Content-Encoding");
+	ct = http_req_header(req, "Content-Type");
+	snprintf(ctype, sizeof(ctype), "%.*s", ct ? (int)strcspn(ct, "; \t") : 0, ct ? ct : "");
+	if (strcasecmp(ctype, "image/png") && strcasecmp(ctype, "image/jpeg") &&
+	    strcasecmp(ctype, "image/webp"))
+		return http_reply_error(req, 415,
+					"Content-Type must be image/png, image/jpeg or image/webp");
+	body = http_req_body(req, &len);
+	if (len > AVATAR_MAX_SIZE)
+		return http_reply_error(req, 413, "the picture is over %u bytes", AVATAR_MAX_SIZE);
+	if (!len)
+		return http_reply_error(req, 400, "the body is empty: send the image");
+	ret = avatar_sniff(body, len, &ai);
+	if (ret == -EOPNOTSUPP)
+		return http_reply_error(req, 415, "the body is not a PNG, JPEG or WebP image");
+	if (ret)
+		return http_reply_error(req, 400, "the %s image is truncated or corrupt",
+					ai.content_type ? ai.content_type : "uploaded");
+	if (strcasecmp(ctype, ai.content_type))
+		return http_reply_error(req, 415, "the body is %s, not %s as declared",
+					ai.content_type, ctype);
+	if (ai.width > AVATAR_MAX_SIDE || ai.height > AVATAR_MAX_SIDE)
+		return http_reply_error(req, 400, "the picture is %ux%u; at most %ux%u", ai.width,
+					ai.height, AVATAR_MAX_SIDE, AVATAR_MAX_SIDE);
+	if (sha256_hex(body, len, sha) || id_new('x', rnd))
+		return http_reply_error(req, 500, "no digest or randomness");
+
+	ret = s3set_effective(s, target_team(&t), uid, &x, missing, sizeof(missing));
+	if (ret == -ENODATA) {
+		http_reply_error(req, 409, "S3 settings incomplete: missing %s", missing);
+		goto out;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "user");
+		goto out;
+	}
+	/* the current picture and its settings, to delete its object later */
+	ret = jget(s, STORE_T_USERS, uid, "avatar", &prev);
+	if (ret && ret != -ENOENT) {
+		reply_store_err(req, ret, "avatar");
+		goto out;
+	}
+	if (!ret && jstr(prev, "key") && (ret = s3set_open(s, uid, jstr(prev, "key"), &old))) {
+		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
+		s3set_free(&old);
+	}
+
+	snprintf(key, sizeof(key), "avatars/%s/%s.%s", uid, rnd + 2,
+		 !strcmp(ai.content_type, "image/png")	  ? "png"
+		 : !strcmp(ai.content_type, "image/jpeg") ? "jpg"
+							  : "webp");
+	ret = s3_client_new(&x.c, &c);
+	if (!ret)
+		ret = s3_put(c, key, body, len, ai.content_type);
+	if (ret) {
+		if (ret == -EINVAL && !c) {
+			http_reply_error(req, 409, "S3 settings are not usable (endpoint?)");
+			goto out;
+		}
+		log_warn("avatars: PUT %s: %s", key,
+			 c ? s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)) : strerror(-ret));
+		http_reply_error(req, 502, "cannot store the picture in S3");
+		goto out;
+	}
+	uploaded = true;
+
+	row = cJSON_CreateObject();
+	cJSON_AddStringToObject(row, "key", key);
+	cJSON_AddStringToObject(row, "content_type", ai.content_type);
+	cJSON_AddNumberToObject(row, "size", (double)len);
+	cJSON_AddStringToObject(row, "sha256", sha);
+	cJSON_AddNumberToObject(row, "width", ai.width);
+	cJSON_AddNumberToObject(row, "height", ai.height);
+	cJSON_AddNumberToObject(row, "updated", (double)now_ms());
+	cJSON_AddStringToObject(row, "by", p.id);
+	det = cJSON_CreateObject();
+	cJSON_AddStringToObject(det, "content_type", ai.content_type);
+	cJSON_AddNumberToObject(det, "size", (double)len);
+	cJSON_AddNumberToObject(det, "width", ai.width);
+	cJSON_AddNumberToObject(det, "height", ai.height);
+	cJSON_AddStringToObject(det, "sha256", sha);
+	cJSON_AddBoolToObject(det, "replaced", prev != NULL);
+	plain = cJSON_PrintUnformatted(x.j);
+	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
+	ret = plain ? store_batch_begin(s->st, &b) : -ENOMEM;
+	/* the picture read above must still be the current one at commit */
+	if (!ret) {
+		ret = jbget(b, STORE_T_USERS, uid, "avatar", &cur);
+		if (ret == -ENOENT && !prev)
+			ret = 0;
+		else if (!ret && (!prev || strcmp(jstr(cur, "key") ? jstr(cur, "key") : "",
+						  jstr(prev, "key") ? jstr(prev, "key") : "")))
+			ret = -EAGAIN;
+		else if (ret == -ENOENT)
+			ret = -EAGAIN;
+	}
+	if (!ret)
+		ret = jput(b, STORE_T_USERS, uid, "avatar", row, 0);
+	if (!ret)
+		ret = sealed_put(s, b, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, plain,
+				 strlen(plain));
+	if (!ret)
+		ret = audit_add(b, req, &p, "user.avatar.set", target_team(&t), uid, "ok", det);
+	if (!ret) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
+	if (ret == -EAGAIN) {
+		http_reply_error(req, 409, "the picture changed meanwhile; send it again");
+		goto out;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "avatar");
+		goto out;
+	}
+	committed = true;
+	log_info("event=avatar_set user=%s by=%s size=%zu", uid, p.id, len);
+	if (prev && jstr(prev, "key") && old.j)
+		s3_delete_logged(&old, jstr(prev, "key"), "replaced");
+	http_reply_json(req, 200, avatar_view(uid, row));
+out:
+	store_batch_abort(b);
+	if (uploaded && !committed)
+		s3_delete_logged(&x, key, "not recorded");
+	if (plain) {
+		crypto_wipe(plain, strlen(plain));
+		free(plain);
+	}
+	s3_client_free(c);
+	s3set_free(&x);
+	s3set_free(&old);
+	cJSON_Delete(prev);
+	cJSON_Delete(cur);
+	cJSON_Delete(row);
+	cJSON_Delete(det);
+	return 0;
+}
+
+/* --- GET /api/v1/users/{id}/avatar --- */
+
+static int h_get(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *uid = http_req_param(req, "id"), *key, *ct;
+	struct principal p;
+	struct target t;
+	struct s3set x = {0};
+	struct s3_client *c = NULL;
+	cJSON *a = NULL;
+	char etag[80], ebuf[600];
+	uint64_t len = 0;
+	int64_t size;
+	int ret, fd = -1;
+
+	if (need_user(s, req, &p) || need_target_user(s, req, uid, &t))
+		return 0;
+	ret = jget(s, STORE_T_USERS, uid, "avatar", &a);
+	if (ret == -ENOENT)
+		return http_reply_error(req, 404, "this user has no picture");
+	if (ret)
+		return reply_store_err(req, ret, "avatar");
+	key = jstr(a, "key");
+	ct = jstr(a, "content_type");
+	size = jint(a, "size", 0);
+	if (!key || !ct || !jstr(a, "sha256") || size < 1 || size > AVATAR_MAX_SIZE) {
+		http_reply_error(req, 500, "the picture's item is incomplete");
+		goto out;
+	}
+	snprintf(etag, sizeof(etag), "\"%s\"", jstr(a, "sha256"));
+	http_set_header(req, "ETag", etag);
+	http_set_header(req, "Cache-Control", "private, no-cache");
+	if (avatar_etag_match(http_req_header(req, "If-None-Match"), etag)) {
+		http_reply_empty(req, 304);
+		goto out;
+	}
+	ret = s3set_open(s, uid, key, &x);
+	if (ret) {
+		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
+		http_reply_error(req, 500, "cannot open the picture's S3 settings");
+		goto out;
+	}
+	fd = http_tmpfile();
+	ret = fd < 0 ? fd : s3_client_new(&x.c, &c);
+	if (!ret)
+		ret = s3_get_fd_max(c, key, fd, (uint64_t)size, &len);
+	if (!ret && len != (uint64_t)size)
+		ret = -EBADMSG;
+	if (ret) {
+		if (fd < 0)
+			log_err("avatars: temporary file: %s", strerror(-fd));
+		else if (c)
+			log_warn("avatars: GET %s: %s", key,
+				 ret == -EBADMSG
+				     ? "the object is shorter than recorded"
+				     : s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
+		http_reply_error(req, ret == -ENOENT ? 404 : 502,
+				 ret == -ENOENT ? "the picture is missing in S3"
+				 : ret == -E2BIG || ret == -EBADMSG
+				     ? "the picture in S3 differs from the one recorded"
+				     : "cannot read the picture from S3");
+		goto out;
+	}
+	http_reply_fd(req, 200, ct, fd, len);
+	fd = -1; /* the response owns it */
+out:
+	if (fd >= 0)
+		close(fd);
+	s3_client_free(c);
+	s3set_free(&x);
+	cJSON_Delete(a);
+	return 0;
+}
+
+/* --- DELETE /api/v1/users/{id}/avatar --- */
+
+static int h_delete(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *uid = http_req_param(req, "id"), *key;
+	struct principal p;
+	struct target t;
+	struct s3set x = {0};
+	struct store_batch *b = NULL;
+	cJSON *a = NULL, *cur = NULL, *det = NULL;
+	int ret;
+
+	if (need_user(s, req, &p) || need_writer(s, req, &p, uid, &t))
+		return 0;
+	ret = jget(s, STORE_T_USERS, uid, "avatar", &a);
+	if (ret == -ENOENT)
+		return http_reply_error(req, 404, "this user has no picture");
+	if (ret)
+		return reply_store_err(req, ret, "avatar");
+	key = jstr(a, "key");
+	if (key && (ret = s3set_open(s, uid, key, &x))) {
+		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
+		s3set_free(&x);
+	}
+	det = cJSON_CreateObject();
+	cJSON_AddStringToObject(det, "sha256", jstr(a, "sha256") ? jstr(a, "sha256") : "");
+	ret = store_batch_begin(s->st, &b);
+	if (!ret) {
+		ret = jbget(b, STORE_T_USERS, uid, "avatar", &cur);
+		if (ret == -ENOENT ||
+		    (!ret && strcmp(jstr(cur, "key") ? jstr(cur, "key") : "", key ? key : "")))
+			ret = -EAGAIN;
+	}
+	if (!ret)
+		ret = store_batch_delete(b, STORE_T_USERS, uid, "avatar", 0);
+	if (!ret)
+		ret = store_batch_delete(b, STORE_T_USERS, uid, "avatar-s3", 0);
+	if (!ret)
+		ret = audit_add(b, req, &p, "user.avatar.remove", target_team(&t), uid, "ok", det);
+	if (!ret) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
+	if (ret == -EAGAIN) {
+		http_reply_error(req, 409, "the picture changed meanwhile; try again");
+		goto out;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "avatar");
+		goto out;
+	}
+	log_info("event=avatar_remove user=%s by=%s", uid, p.id);
+	if (key && x.j)
+		s3_delete_logged(&x, key, "removed");
+	http_reply_empty(req, 204);
+out:
+	store_batch_abort(b);
+	s3set_free(&x);
+	cJSON_Delete(a);
+	cJSON_Delete(cur);
+	cJSON_Delete(det);
+	return 0;
+}
+
+int api_avatar_routes(struct srv *s, struct http_route *r, size_t max)
+{
+	const struct http_route mine[] = {
+	    {"PUT", "/api/v1/users/{id}/avatar", h_put, s},
+	    {"GET", "/api/v1/users/{id}/avatar", h_get, s},
+	    {"DELETE", "/api/v1/users/{id}/avatar", h_delete, s},
+	};
+
+	return routes_add(r, max, mine, ARRAY_SIZE(mine));
+}
