@@ -187,6 +187,7 @@ install: all
 	install -m 0755 $(BUILD)/actlogd $(DESTDIR)$(PREFIX)/sbin/actlogd
 	install -m 0755 $(BUILD)/actlogctl $(DESTDIR)$(PREFIX)/bin/actlogctl
 	install -m 0755 $(BUILD)/actlog-session $(DESTDIR)$(PREFIX)/bin/actlog-session
+	install -m 0755 $(BUILD)/actlog-s3 $(DESTDIR)$(PREFIX)/bin/actlog-s3
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user $(DESTDIR)$(PREFIX)/share/man/man1
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/actlog-session.service > $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
@@ -210,6 +211,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/actlogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/actlogctl.8
 	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-session $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service \
 		$(DESTDIR)$(PREFIX)/share/man/man1/actlog-session.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-s3 $(DESTDIR)$(PREFIX)/share/man/man1/actlog-s3.1
 
 deps:
 	scripts/deps.sh

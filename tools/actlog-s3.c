@@ -7,6 +7,7 @@
  * --secret-key-file (or AWS_SECRET_ACCESS_KEY), the session token from
  * --session-token-file (or AWS_SESSION_TOKEN). Exit codes: 0 success, 1 error,
  * 2 usage, 3 not found, 4 access denied, 5 throttled (retries ran out).
+ * Manual: docs/man/man1/actlog-s3.1.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +53,7 @@ static const char *const usage_text =
     "  --part-size N         multipart part size in bytes (>= 5 MiB)\n"
     "  --multipart-threshold N  bytes above which put uses multipart (default 8 MiB)\n"
     "  --json                machine-readable output and errors\n"
-    "  -v, --verbose         log retries and multipart steps to stderr\n"
+    "  -v, --verbose         log retries (waits, Retry-After) and multipart steps to stderr\n"
     "exit: 0 ok, 1 error, 2 usage, 3 not found, 4 access denied, 5 throttled\n";
 
 static int json;
