@@ -24,6 +24,9 @@
  *           pk parent id         sk "child|"id  {id,type,name}  (parent "root" for businesses)
  *   USERS   pk user id           sk "user"    {id,email,name,login,team_id,pw,disabled,created}
  *           pk "team|"team id    sk user id   {id}              (members of a team)
+ *           pk user id           sk "avatar"  {key,content_type,size,sha256,width,height,...}
+ *           pk user id           sk "avatar-s3"  sealed S3 settings of the picture
+ *                                             (profile pictures: api_avatar.c)
  *   EMAILS  pk lower-case email  sk "user"    {user_id}         (unique: IF_ABSENT)
  *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp}
  *   ROLES   pk "roles"           sk role name {name, id, permissions[], by, at} (custom roles)
