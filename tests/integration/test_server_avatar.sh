@@ -158,6 +158,9 @@ get "$TKA" "$UA" '"0000"'
 check_eq "If-None-Match with another tag: 200" "$ST" 200
 get "$TKD" "$UA"
 check_eq "dave (another team) sees it" "$ST $(sha "$T/got")" "200 $(sha "$T/a.png")"
+ST=$(curl -s -I -o "$T/hdr" -w '%{http_code}' -H "Authorization: Bearer $TKD" "$SRV_URL/api/v1/users/$UA/avatar")
+check_eq "HEAD: 200 with the ETag and the length" "$ST $(hdr ETag) $(hdr Content-Length)" \
+	"200 \"$(sha "$T/a.png")\" $(stat -c %s "$T/a.png")"
 check_eq "one object in the bucket" "$(nobj av1 "$UA")" 1
 OBJ1=$(objects av1 "$UA")
 
