@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * keyprov.c - KEK providers: the common calls and the local key-file engine.
+ * keyprov.c - KEK providers: the common calls and the local key-file engine
+ * (the aws-sm engine is keyprov_aws.c).
  * Formats and contracts: keyprov.h.
  */
 #include <errno.h>
@@ -165,7 +166,7 @@ static void set_why(char *why, size_t why_len, const char *fmt, ...)
 }
 
 /* Parse the key-file text (len bytes, no NUL needed) into key. 0 or -EINVAL. */
-static int parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
+int keyprov_parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
 {
 	size_t bin_len = 0;
 	const char *end = NULL;
@@ -182,8 +183,7 @@ static int parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
 	return 0;
 }
 
-/* The file engine's key id for key into id (KEYPROV_ID_MAX + 1). 0 or -EIO. */
-static int file_key_id(const uint8_t key[KEK_LEN], char *id)
+int keyprov_derive_id(const char *prefix, const uint8_t key[KEK_LEN], char *id)
 {
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -195,7 +195,7 @@ static int file_key_id(const uint8_t key[KEK_LEN], char *id)
 	    mac_len < KEY_ID_HASH_BYTES)
 		goto out;
 	sodium_bin2hex(hex, sizeof(hex), mac, KEY_ID_HASH_BYTES);
-	snprintf(id, KEYPROV_ID_MAX + 1, "file:%s", hex);
+	snprintf(id, KEYPROV_ID_MAX + 1, "%s:%s", prefix, hex);
 	err = 0;
 out:
 	OPENSSL_cleanse(mac, sizeof(mac));
@@ -267,7 +267,7 @@ int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t 
 		set_why(why, why_len, "key file %s: out of memory", path);
 		goto out;
 	}
-	err = parse_key_text(buf, len, fp->kek);
+	err = keyprov_parse_key_text(buf, len, fp->kek);
 	if (err) {
 		set_why(why, why_len,
 			"key file %s: expected exactly %d hex digits and an optional newline "
@@ -275,7 +275,7 @@ int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t 
 			path, KEYPROV_FILE_HEX_LEN, len, len > KEYFILE_READ_MAX ? "+" : "");
 		goto out;
 	}
-	err = file_key_id(fp->kek, kp->key_id);
+	err = keyprov_derive_id("file", fp->kek, kp->key_id);
 	if (err) {
 		set_why(why, why_len, "key file %s: cannot derive the key id", path);
 		goto out;

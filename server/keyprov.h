@@ -20,18 +20,15 @@
  *            stable across restarts, different for every key, and it does
  *            not reveal the key.
  *
- *   aws-sm   NOT IMPLEMENTED YET - the slot it will fill. AWS Secrets Manager
- *            GetSecretValue over SigV4 (the same signer as S3), on a secret
- *            whose SecretString has the key-file format above. It will be a
- *            constructor of the same shape as keyprov_file_open():
- *                int keyprov_aws_open(const struct keyprov_aws_cfg *cfg,
- *                                     struct keyprov **out,
- *                                     char *why, size_t why_len);
- *            (cfg: region, endpoint, secret id, credentials) with its own
- *            struct keyprov_ops; key id "aws:" + secret ARN + ":" +
- *            VersionId; get_kek may fetch and cache, so it can fail with
- *            -EIO/-EAGAIN and callers already handle errors from get_kek.
- *            Nothing in this tree declares or stubs it until it exists.
+ *   aws-sm   AWS Secrets Manager: the SecretString of a secret, in the
+ *            key-file format above, read once with GetSecretValue (JSON 1.1
+ *            protocol, SigV4 signed, HTTPS; retried on transport errors, 5xx
+ *            and throttling) when the provider is opened, then kept in
+ *            memory: a new secret version (rotation) takes a restart. The
+ *            key id is "aws:" + the same HMAC hex as the file engine's: the
+ *            id names the key, so one key moved from a file to Secrets
+ *            Manager unwraps the same DEKs (ids are labels; unwrapping is
+ *            authenticated by the key itself).
  *
  * Providers are safe to share between threads once opened (get_kek does not
  * modify the provider). No function logs; errors are negative errno.
@@ -53,7 +50,7 @@ struct keyprov;
 
 /* What an engine implements. */
 struct keyprov_ops {
-	const char *name; /* engine name: "file", later "aws-sm" */
+	const char *name; /* engine name: "file" or "aws-sm" */
 	/* Copy the current KEK into kek. 0 or -errno. The caller wipes kek
 	 * (crypto_wipe) when done. */
 	int (*get_kek)(const struct keyprov *kp, uint8_t kek[KEK_LEN]);
@@ -98,5 +95,42 @@ int keyprov_file_create(const char *path);
  * The file is checked with fstat on the descriptor that is read.
  */
 int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t why_len);
+
+/* Settings of the aws-sm engine (strings are the caller's). */
+struct keyprov_aws_cfg {
+	const char *secret_id;	   /* name or ARN */
+	const char *region;	   /* e.g. "eu-west-1" */
+	const char *endpoint;	   /* NULL: https://secretsmanager.<region>.amazonaws.com/ */
+	const char *access_key;	   /* AWS_ACCESS_KEY_ID */
+	const char *secret_key;	   /* AWS_SECRET_ACCESS_KEY */
+	const char *session_token; /* AWS_SESSION_TOKEN, or NULL */
+	unsigned timeout_ms;	   /* per attempt; 0: 15 s */
+};
+
+/*
+ * Fill the unset fields of cfg from the environment: AWS_REGION (or
+ * AWS_DEFAULT_REGION), AWS_ENDPOINT_URL_SECRETS_MANAGER (or
+ * AWS_ENDPOINT_URL), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN. -EINVAL with a reason when the secret id, region or
+ * credentials are still missing.
+ */
+int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len);
+
+/*
+ * Open the aws-sm engine: GetSecretValue now. Errors with a reason in why:
+ *   -EINVAL  bad settings, or the SecretString is not the key-file format;
+ *   -ENOENT  no such secret; -EACCES refused (credentials, signature,
+ *            permissions: the reason carries AWS's error type and message);
+ *   -EAGAIN  the endpoint could not be reached; -EIO other HTTP answers;
+ *   -EFBIG   an answer over 64 KiB; -ENOMEM.
+ */
+int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, char *why,
+		     size_t why_len);
+
+/* For engines: parse key-file text (keyprov_file_open's format) into key,
+ * 0 or -EINVAL; and the key id "<prefix>:" + 16 hex digits of
+ * HMAC-SHA256(key, "actlog-kek-id") into id, 0 or -EIO. */
+int keyprov_parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN]);
+int keyprov_derive_id(const char *prefix, const uint8_t key[KEK_LEN], char *id);
 
 #endif /* ACTLOG_KEYPROV_H */

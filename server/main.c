@@ -31,10 +31,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: actlog-server init --data-dir DIR --admin-email EMAIL\n"
 		"                          --admin-password-file FILE [--business NAME]\n"
-		"                          [--key-file FILE]\n"
+		"                          [KEY OPTIONS]\n"
 		"       actlog-server serve --data-dir DIR [--listen ADDR:PORT]\n"
 		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
-		"                          [--key-file FILE] [--threads N] [--max-body BYTES]\n"
+		"                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
 		"                          [--token-ttl SECONDS] [-v]\n"
 		"       actlog-server --help | --version\n"
 		"\n"
@@ -50,8 +50,81 @@ static void usage(FILE *f)
 		"  --threads N           HTTP worker threads (default %d)\n"
 		"  --max-body BYTES      largest request body (default %u)\n"
 		"  --token-ttl SECONDS   sign-in token lifetime (default 43200)\n"
-		"  -v, --verbose         debug logs\n",
+		"  -v, --verbose         debug logs\n"
+		"\n"
+		"Key options: where the master key comes from.\n"
+		"  --key-provider file|aws-sm  default file\n"
+		"  --key-file FILE       file: the key file (default DIR/master.key)\n"
+		"  --aws-secret-id ID    aws-sm: the secret's name or ARN; its SecretString\n"
+		"                        is the key as 64 hex digits\n"
+		"  --aws-region R        aws-sm: default $AWS_REGION\n"
+		"  --aws-endpoint URL    aws-sm: default https://secretsmanager.R.amazonaws.com/\n"
+		"                        ($AWS_ENDPOINT_URL_SECRETS_MANAGER)\n"
+		"  aws-sm credentials: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
+		"  $AWS_SESSION_TOKEN\n",
 		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY);
+}
+
+/* Where the master key comes from (the key options of init and serve). */
+struct keyopt {
+	const char *provider; /* "file" (default) or "aws-sm" */
+	const char *key_file;
+	struct keyprov_aws_cfg aws;
+};
+
+/* clang-format off */
+#define KEY_LONGOPTS                                                                               \
+	{"key-file", required_argument, 0, 'k'},                                                   \
+	{"key-provider", required_argument, 0, 'P'},                                               \
+	{"aws-secret-id", required_argument, 0, 'S'},                                              \
+	{"aws-region", required_argument, 0, 'R'},                                                 \
+	{"aws-endpoint", required_argument, 0, 'E'}
+/* clang-format on */
+
+/* 1 when c was a key option (stored in k). */
+static int keyopt_take(struct keyopt *k, int c, const char *arg)
+{
+	switch (c) {
+	case 'k':
+		k->key_file = arg;
+		return 1;
+	case 'P':
+		k->provider = arg;
+		return 1;
+	case 'S':
+		k->aws.secret_id = arg;
+		return 1;
+	case 'R':
+		k->aws.region = arg;
+		return 1;
+	case 'E':
+		k->aws.endpoint = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* 0, or 2 after printing why the key options do not fit together. */
+static int keyopt_check(const struct keyopt *k, const char *cmd)
+{
+	bool aws = k->provider && !strcmp(k->provider, "aws-sm");
+
+	if (k->provider && !aws && strcmp(k->provider, "file")) {
+		fprintf(stderr, "actlog-server %s: --key-provider is file or aws-sm, not '%s'\n",
+			cmd, k->provider);
+		return 2;
+	}
+	if (aws && k->key_file) {
+		fprintf(stderr, "actlog-server %s: --key-file is for --key-provider file\n", cmd);
+		return 2;
+	}
+	if (!aws && (k->aws.secret_id || k->aws.region || k->aws.endpoint)) {
+		fprintf(stderr, "actlog-server %s: --aws-* options need --key-provider aws-sm\n",
+			cmd);
+		return 2;
+	}
+	return 0;
 }
 
 static void key_path(char *out, size_t n, const char *dir, const char *key_file)
@@ -62,18 +135,54 @@ static void key_path(char *out, size_t n, const char *dir, const char *key_file)
 		snprintf(out, n, "%s/master.key", dir);
 }
 
+/*
+ * Open the master key the options name. create (init): a missing key file
+ * is made (*made set). where describes the key for messages; why holds the
+ * reason on failure. 0 or -errno.
+ */
+static int key_open(struct keyopt *k, const char *dir, bool create, struct keyprov **kp,
+		    char *where, size_t where_len, char *why, size_t why_len, bool *made)
+{
+	struct stat sb;
+	int ret;
+
+	*kp = NULL;
+	if (made)
+		*made = false;
+	if (k->provider && !strcmp(k->provider, "aws-sm")) {
+		snprintf(where, where_len, "aws-sm secret %s",
+			 k->aws.secret_id ? k->aws.secret_id : "(none)");
+		ret = keyprov_aws_cfg_env(&k->aws, why, why_len);
+		if (!ret)
+			ret = keyprov_aws_open(&k->aws, kp, why, why_len);
+		return ret;
+	}
+	key_path(where, where_len, dir, k->key_file);
+	if (create && stat(where, &sb)) {
+		ret = keyprov_file_create(where);
+		if (ret) {
+			snprintf(why, why_len, "cannot create key file %s: %s", where,
+				 strerror(-ret));
+			return ret;
+		}
+		if (made)
+			*made = true;
+	}
+	return keyprov_file_open(where, kp, why, why_len);
+}
+
 static int cmd_init(int argc, char **argv)
 {
 	static const struct option lo[] = {{"data-dir", required_argument, 0, 'd'},
 					   {"admin-email", required_argument, 0, 'e'},
 					   {"admin-password-file", required_argument, 0, 'p'},
 					   {"business", required_argument, 0, 'b'},
-					   {"key-file", required_argument, 0, 'k'},
+					   KEY_LONGOPTS,
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
-	const char *dir = NULL, *email = NULL, *pwfile = NULL, *business = "My business",
-		   *key_file = NULL;
-	char kpath[PATH_MAX], dpath[PATH_MAX], why[256], em[EMAIL_MAX_LEN + 1];
+	const char *dir = NULL, *email = NULL, *pwfile = NULL, *business = "My business";
+	char kpath[PATH_MAX], dpath[PATH_MAX], why[512], em[EMAIL_MAX_LEN + 1];
+	struct keyopt ko = {0};
 	struct keyprov *kp = NULL;
 	struct store *st = NULL;
 	struct srv s;
@@ -96,17 +205,18 @@ static int cmd_init(int argc, char **argv)
 		case 'b':
 			business = optarg;
 			break;
-		case 'k':
-			key_file = optarg;
-			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
+			if (keyopt_take(&ko, c, optarg))
+				break;
 			usage(stderr);
 			return 2;
 		}
 	}
+	if (keyopt_check(&ko, "init"))
+		return 2;
 	if (!dir || !email || !pwfile || optind != argc) {
 		fprintf(stderr, "actlog-server init: --data-dir, --admin-email and "
 				"--admin-password-file are required\n");
@@ -146,19 +256,9 @@ static int cmd_init(int argc, char **argv)
 		fprintf(stderr, "actlog-server init: cannot create %s: %s\n", dir, strerror(-ret));
 		goto out;
 	}
-	key_path(kpath, sizeof(kpath), dir, key_file);
-	if (stat(kpath, &sb)) {
-		ret = keyprov_file_create(kpath);
-		if (ret) {
-			fprintf(stderr, "actlog-server init: cannot create key file %s: %s\n",
-				kpath, strerror(-ret));
-			goto out;
-		}
-		made_key = true;
-	}
-	ret = keyprov_file_open(kpath, &kp, why, sizeof(why));
+	ret = key_open(&ko, dir, true, &kp, kpath, sizeof(kpath), why, sizeof(why), &made_key);
 	if (ret) {
-		fprintf(stderr, "actlog-server init: key file %s: %s\n", kpath, why);
+		fprintf(stderr, "actlog-server init: master key: %s\n", why);
 		goto out;
 	}
 	ret = store_open_lmdb(&st, dir, NULL);
@@ -219,7 +319,7 @@ static int cmd_serve(int argc, char **argv)
 					   {"tls-cert", required_argument, 0, 'c'},
 					   {"tls-key", required_argument, 0, 'K'},
 					   {"insecure-listen", no_argument, 0, 'I'},
-					   {"key-file", required_argument, 0, 'k'},
+					   KEY_LONGOPTS,
 					   {"threads", required_argument, 0, 't'},
 					   {"max-body", required_argument, 0, 'm'},
 					   {"token-ttl", required_argument, 0, 'T'},
@@ -231,11 +331,12 @@ static int cmd_serve(int argc, char **argv)
 	    api_auth_routes,   api_org_routes,	 api_config_routes, api_device_routes,
 	    api_ingest_routes, api_query_routes, api_shots_routes,  api_avatar_routes,
 	};
-	const char *dir = NULL, *key_file = NULL;
+	const char *dir = NULL;
+	struct keyopt ko = {0};
 	struct http_opts ho = {.listen = "127.0.0.1:8080"};
 	struct srv_opts so = {0};
 	bool insecure = false, verbose = false;
-	char kpath[PATH_MAX], why[256];
+	char kpath[PATH_MAX], why[512];
 	struct keyprov *kp = NULL;
 	struct store *st = NULL;
 	struct http_server *hs = NULL;
@@ -262,9 +363,6 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case 'I':
 			insecure = true;
-			break;
-		case 'k':
-			key_file = optarg;
 			break;
 		case 't':
 			if (parse_uint(optarg, 1, HTTP_MAX_THREADS, &u)) {
@@ -296,10 +394,14 @@ static int cmd_serve(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			if (keyopt_take(&ko, c, optarg))
+				break;
 			usage(stderr);
 			return 2;
 		}
 	}
+	if (keyopt_check(&ko, "serve"))
+		return 2;
 	if (!dir || optind != argc) {
 		fprintf(stderr, "actlog-server serve: --data-dir is required\n");
 		return 2;
@@ -341,10 +443,9 @@ static int cmd_serve(int argc, char **argv)
 			return 1;
 		}
 	}
-	key_path(kpath, sizeof(kpath), dir, key_file);
-	ret = keyprov_file_open(kpath, &kp, why, sizeof(why));
+	ret = key_open(&ko, dir, false, &kp, kpath, sizeof(kpath), why, sizeof(why), NULL);
 	if (ret) {
-		log_err("event=start_failed reason=\"key file %s: %s\"", kpath, why);
+		log_err("event=start_failed reason=\"master key: %s\"", why);
 		return 1;
 	}
 	ret = store_open_lmdb(&st, dir, NULL);
@@ -354,6 +455,13 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	ret = srv_init(&s, st, kp, &so);
+	if (!ret && s.business_id[0] && (ret = srv_key_check(&s, why, sizeof(why)))) {
+		log_err("event=start_failed reason=\"master key %s: %s\"", kpath, why);
+		srv_fini(&s);
+		store_close(st);
+		keyprov_free(kp);
+		return 1;
+	}
 	if (ret || !s.business_id[0]) {
 		log_err("event=start_failed reason=\"%s\"",
 			ret ? strerror(-ret) : "store not initialised; run actlog-server init");

@@ -1125,7 +1125,69 @@ int srv_bootstrap(struct srv *s, const char *business, const char *email, const 
 	cJSON_Delete(em_item);
 	cJSON_Delete(grant);
 	cJSON_Delete(empty);
-	if (!ret)
+	if (!ret) {
+		uint8_t dek[CRYPTO_KEY_LEN];
+		char kid[CRYPTO_ID_MAX + 1];
+
 		snprintf(s->business_id, sizeof(s->business_id), "%s", nid);
+		/* a first data key, so serve can tell a wrong master key at once */
+		ret = dek_for(s, KEY_CHECK_SCOPE, true, dek, kid);
+		crypto_wipe(dek, sizeof(dek));
+	}
 	return ret;
+}
+
+/* --- the master key against the store --- */
+
+struct key_check {
+	struct srv *s;
+	char *why;
+	size_t why_len;
+	int bad;
+};
+
+static int key_check_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct key_check *c = ctx;
+	uint8_t kek[KEK_LEN], dek[CRYPTO_KEY_LEN], blob[DEK_BLOB_MAX];
+	cJSON *j = strcmp(sk, "dek") ? NULL : cJSON_ParseWithLength(val, len);
+	const char *w = jstr(j, "wrapped"), *kid = jstr(j, "kek_id");
+	size_t blen;
+	int ret;
+
+	if (!j)
+		return 0;
+	ret = w && !sodium_base642bin(blob, sizeof(blob), w, strlen(w), NULL, &blen, NULL,
+				      sodium_base64_VARIANT_ORIGINAL)
+		  ? 0
+		  : -EBADMSG;
+	if (!ret)
+		ret = keyprov_get_kek(c->s->kp, kek);
+	if (!ret)
+		ret = dek_unwrap(kek, blob, blen, dek);
+	crypto_wipe(kek, sizeof(kek));
+	crypto_wipe(dek, sizeof(dek));
+	if (ret) {
+		snprintf(c->why, c->why_len,
+			 "the master key (id %s) does not open the store's data key '%s' "
+			 "(wrapped under key id %s): wrong key file or secret",
+			 keyprov_key_id(c->s->kp), pk, kid ? kid : "?");
+		c->bad = 1;
+	}
+	cJSON_Delete(j);
+	return c->bad;
+}
+
+int srv_key_check(struct srv *s, char *why, size_t why_len)
+{
+	struct key_check c = {.s = s, .why = why, .why_len = why_len};
+	int ret;
+
+	snprintf(why, why_len, "ok");
+	ret = store_scan(s->st, STORE_T_KEYS, key_check_item, &c);
+	if (c.bad)
+		return -EKEYREJECTED;
+	if (ret < 0)
+		snprintf(why, why_len, "cannot read the store's data keys: %s", strerror(-ret));
+	return ret < 0 ? ret : 0;
 }

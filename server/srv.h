@@ -115,6 +115,12 @@ struct srv {
  * the caller). Fills defaults for zero options. 0 or -errno. */
 int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct srv_opts *o);
 void srv_fini(struct srv *s);
+/* Check that the master key unwraps every data key of the store (a wrong
+ * key file or secret is refused at start, not at the first secret read).
+ * 0, -EKEYREJECTED with the reason in why, or -errno. */
+int srv_key_check(struct srv *s, char *why, size_t why_len);
+/* The data-key scope every store gets at init, for that check. */
+#define KEY_CHECK_SCOPE "store"
 
 /*
  * First-time set-up of an empty store: META, the business node `business`,
