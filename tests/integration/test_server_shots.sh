@@ -231,8 +231,8 @@ BIGSHA=$(sha256sum "$T/big.png" | cut -d' ' -f1)
 BIGSIZE=$(stat -c %s "$T/big.png")
 api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"$BIGSHA\",\"size\":$BIGSIZE,\"content_type\":\"image/png\",\"taken_at\":\"$NOW\"}"
 check_st "presign of a 20 MiB shot" 200
-BIGKEY=$(jr .key)
-pst=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/big.png" "$(jr .url)")
+BIGKEY=$(jr .key) BIGURL=$(jr .url)
+pst=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/big.png" "$BIGURL")
 check_eq "upload of the 20 MiB shot" "$pst" 200
 api "$TOKA" POST /api/v1/screenshots "{\"key\":\"$BIGKEY\",\"size\":$BIGSIZE,\"sha256\":\"$BIGSHA\",\"width\":4096,\"height\":4096,\"taken_at\":\"$NOW\"}"
 check_st "register of the 20 MiB shot" 201
@@ -252,6 +252,16 @@ if [ "$rss_ok" = 1 ]; then
 else
 	echo "note: /proc/PID/clear_refs not writable here; the RSS check is skipped"
 fi
+# the object replaced in S3 by a longer one: refused (the registered size is the cap), audited
+printf 'more' >>"$T/big.png"
+pst=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/big.png" "$BIGURL")
+check_eq "the 20 MiB object is replaced by a longer one in S3" "$pst" 200
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $A" "$SRV_URL/api/v1/screenshots/$BIGID/image")
+check_st "an object longer than registered: 502" 502
+check "502 says it is larger than registered" grep -q 'larger than registered' "$T/resp"
+api "$A" GET "/api/v1/audit?limit=1000"
+check_eq "that view is audited as error" \
+	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .target==\"$BIGID\") | .result] | sort | join(\",\")")" "error,ok"
 
 # --- permission names ---
 api "$TKM" GET /api/v1/me
