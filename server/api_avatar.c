@@ -530,9 +530,9 @@ static int h_get(struct http_req *req, void *arg)
 		goto out;
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", jstr(a, "sha256"));
-	http_set_header(req, "ETag", etag);
-	http_set_header(req, "Cache-Control", "private, no-cache");
 	if (avatar_etag_match(http_req_header(req, "If-None-Match"), etag)) {
+		http_set_header(req, "ETag", etag);
+		http_set_header(req, "Cache-Control", "private, no-cache");
 		http_reply_empty(req, 304);
 		goto out;
 	}
@@ -563,6 +563,8 @@ static int h_get(struct http_req *req, void *arg)
 				     : "cannot read the picture from S3");
 		goto out;
 	}
+	http_set_header(req, "ETag", etag);
+	http_set_header(req, "Cache-Control", "private, no-cache");
 	http_reply_fd(req, 200, ct, fd, len);
 	fd = -1; /* the response owns it */
 out:
