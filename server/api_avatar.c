@@ -327,7 +327,7 @@ static int need_writer(struct srv *s, struct http_req *req, const struct princip
 		return 1;
 	if (!strcmp(uid, p->id))
 		return 0;
-	return need_perm(req, p, PERM_USER_WRITE, t) ? 1 : 0;
+	return need_perm(req, p, PERM_USER_WRITE, t) || need_holds_all_of(s, req, p, uid) ? 1 : 0;
 }
 
 /* The team a user target sits in ("" for none). */

@@ -1191,3 +1191,62 @@ int srv_key_check(struct srv *s, char *why, size_t why_len)
 		snprintf(why, why_len, "cannot read the store's data keys: %s", strerror(-ret));
 	return ret < 0 ? ret : 0;
 }
+
+/* --- the no-escalation rule --- */
+
+uint32_t perms_on(const struct principal *p, const struct target *t)
+{
+	uint32_t u = 0;
+	size_t i, j;
+
+	for (i = 0; i < p->n_grants; i++)
+		for (j = 0; j < t->depth; j++)
+			if (!strcmp(p->g[i].node_id, t->path[j]))
+				u |= p->g[i].perms;
+	return u;
+}
+
+/*
+ * The no-escalation rule for changes to user uid (password, login, name,
+ * disabled): every grant uid holds may carry only permissions p holds on
+ * that grant's node, or whoever may set uid's password could sign in with
+ * more than they hold (and lock out those above them). 0, or 1 after
+ * replying 403 (or a store error).
+ */
+int need_holds_all_of(struct srv *s, struct http_req *req, const struct principal *p,
+		      const char *uid)
+{
+	struct principal *h = calloc(1, sizeof(*h));
+	struct target t;
+	size_t i;
+	int ret;
+
+	if (!h)
+		return reply_store_err(req, -ENOMEM, "grants"), 1;
+	snprintf(h->id, sizeof(h->id), "%s", uid);
+	ret = principal_load_grants(s, h);
+	for (i = 0; !ret && i < h->n_grants; i++) {
+		const struct grant *g = &h->g[i];
+
+		if (!g->perms)
+			continue;
+		ret = target_node(s, g->node_id, &t);
+		if (ret == -ENOENT) {
+			ret = 0; /* a node deleted since: the grant applies nowhere */
+			continue;
+		}
+		if (!ret && (g->perms & ~perms_on(p, &t))) {
+			http_reply_error(
+			    req, 403,
+			    "forbidden: the user holds role '%s' on %s with permissions "
+			    "you lack there",
+			    g->role, g->node_id);
+			free(h);
+			return 1;
+		}
+	}
+	free(h);
+	if (ret)
+		return reply_store_err(req, ret, "grants"), 1;
+	return 0;
+}

@@ -284,6 +284,16 @@ struct target {
  * WWW-Authenticate: Bearer), 403 (disabled user) or 429 and returns nonzero.
  */
 int need_user(struct srv *s, struct http_req *req, struct principal *p);
+/*
+ * The no-escalation rule for changes to user uid (password, login, name,
+ * disabled, profile picture): every grant uid holds may carry only
+ * permissions p holds on that grant's node. 0, or 1 after replying 403 (or
+ * a store error).
+ */
+int need_holds_all_of(struct srv *s, struct http_req *req, const struct principal *p,
+		      const char *uid);
+/* Union of the permissions p holds on t through grants (no self rule). */
+uint32_t perms_on(const struct principal *p, const struct target *t);
 /* The same for a device token (ald_): *p has kind DEVICE, id = device id,
  * team_id = its team. 401 also for a revoked device. With rate false no
  * rate token is taken (ingest acknowledges a known batch id first and then

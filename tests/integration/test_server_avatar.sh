@@ -266,6 +266,15 @@ check_eq "the removal audited" \
 check_eq "the audit detail has the digest" \
 	"$(jr "[.entries[] | select(.action==\"user.avatar.set\" and .actor==\"$UM\") | .detail.sha256] | join(\",\")")" "$(sha "$T/a.jpg")"
 
+# --- no escalation: a manager may not change the picture of an admin ---
+api "$A" POST /api/v1/grants "{\"user_id\":\"$UB\",\"node_id\":\"$TA\",\"role\":\"admin\"}"
+check_st "bob is made admin of team A" 201
+put "$TKM" "$UB" "$T/a.jpg" image/jpeg
+check_st "mona (manager) may not set the picture of bob (admin)" 403
+check "and is told why" grep -q "permissions you lack" "$T/resp"
+put "$A" "$UB" "$T/a.jpg" image/jpeg
+check_st "the root admin may" 200
+
 # --- the secret never leaves in clear ---
 check "secret not in the server log" not grep -q "$SECRET" "$SRV_LOG"
 check "the server stops cleanly (exit 0)" srv_stop
