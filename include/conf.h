@@ -36,9 +36,11 @@ struct agent_conf {
 	uint64_t spool_max_bytes;
 	enum src_choice input_source;
 	enum src_choice proc_source;
-	int upload;		/* 0: keep everything in the spool */
-	uint32_t backoff_max_s; /* longest wait between shipping retries */
-	uint32_t policy_poll_s; /* how often to ask the server for the policy */
+	int upload;		    /* 0: keep everything in the spool */
+	uint32_t backoff_max_s;	    /* longest wait between shipping retries */
+	uint32_t policy_poll_s;	    /* how often to ask the server for the policy */
+	uint32_t shot_queue_max;    /* screenshots waiting for upload, at most */
+	uint32_t shot_queue_max_mb; /* and at most this many MiB of them */
 	/* a sysinfo record at least this often */
 	uint32_t sysinfo_interval_s;
 	int log_level;

@@ -54,6 +54,9 @@ struct agent_info {
 	uint64_t spool_bytes;
 	uint64_t spool_records;
 	uint64_t records_written; /* records appended since start */
+	uint64_t shots_dropped;	  /* screenshots dropped by the queue bound, since start */
+	uint64_t shots_failed;	  /* screenshots the server refused for good, since start */
+	uint64_t shots_queued;	  /* screenshots waiting for upload */
 };
 
 char *record_agent(const struct record_ctx *c, int64_t ts_ms, const struct agent_info *a);

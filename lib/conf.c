@@ -24,6 +24,8 @@ void conf_defaults(struct agent_conf *c)
 	c->upload = 1;
 	c->backoff_max_s = 300;
 	c->policy_poll_s = 60;
+	c->shot_queue_max = 200;
+	c->shot_queue_max_mb = 256;
 	c->sysinfo_interval_s = SI_INTERVAL_DEFAULT;
 	c->log_level = LOG_LVL_INFO;
 	strcpy(c->session_socket, "/run/actlog/session.sock");
@@ -131,6 +133,18 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 			c->backoff_max_s = (uint32_t)x;
 		else
 			c->policy_poll_s = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "shot_queue_max") || !strcmp(key, "shot_queue_max_mb")) {
+		r = parse_uint(v, 1, 10000, &x);
+		if (r) {
+			snprintf(err, errlen, "%s: '%s' is not a number in [1, 10000]", key, v);
+			return r;
+		}
+		if (!strcmp(key, "shot_queue_max"))
+			c->shot_queue_max = (uint32_t)x;
+		else
+			c->shot_queue_max_mb = (uint32_t)x;
 		return 0;
 	}
 	if (!strcmp(key, "sysinfo_interval_s")) {

@@ -290,6 +290,9 @@ char *record_agent(const struct record_ctx *c, int64_t ts_ms, const struct agent
 	cJSON_AddNumberToObject(drops, "proc_events", (double)a->proc_drops);
 	cJSON_AddNumberToObject(drops, "spool_records", (double)a->spool_dropped);
 	cJSON_AddNumberToObject(drops, "spool_corrupt", (double)a->spool_corrupt);
+	cJSON_AddNumberToObject(drops, "shots_queue", (double)a->shots_dropped);
+	cJSON_AddNumberToObject(drops, "shots_failed", (double)a->shots_failed);
+	cJSON_AddNumberToObject(o, "shots_queued", (double)a->shots_queued);
 	cJSON_AddNumberToObject(spool, "bytes", (double)a->spool_bytes);
 	cJSON_AddNumberToObject(spool, "records", (double)a->spool_records);
 	cJSON_AddNumberToObject(o, "records_written", (double)a->records_written);

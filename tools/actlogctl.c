@@ -249,6 +249,40 @@ static void print_user(const cJSON *s)
 		       human_secs(num(s, "sysinfo.next_in_s"), b2, sizeof(b2)));
 }
 
+/* The screenshot queue and what the session socket refused. */
+static void print_shots(const cJSON *s)
+{
+	char b1[32], b2[32];
+
+	if (!cJSON_IsObject(lookup(s, "shots"))) {
+		printf("shots:     no queue (not enrolled, or upload off)\n");
+	} else {
+		printf(
+		    "shots:     %.0f queued (%s; at most %.0f, %s), %.0f uploaded, %.0f dropped, "
+		    "%.0f failed%s%s%s\n",
+		    num(s, "shots.queued"), human_bytes(num(s, "shots.bytes"), b1, sizeof(b1)),
+		    num(s, "shots.max_files"),
+		    human_bytes(num(s, "shots.max_bytes"), b2, sizeof(b2)),
+		    num(s, "shots.uploaded"), num(s, "shots.dropped"), num(s, "shots.failed"),
+		    *str(s, "shots.last_error") ? ", last error: " : "",
+		    *str(s, "shots.last_error") ? str(s, "shots.last_error") : "",
+		    num(s, "shots.backoff_ms") > 0 ? " (backing off)" : "");
+		if (cJSON_IsNumber(lookup(s, "shots.oldest_age_s")))
+			printf("           oldest taken %s (%s ago)\n", str(s, "shots.oldest"),
+			       human_secs(num(s, "shots.oldest_age_s"), b1, sizeof(b1)));
+	}
+	if (num(s, "session.shots.refused") > 0)
+		printf(
+		    "           %.0f refused from helpers (policy %.0f, message %.0f, seals %.0f, "
+		    "size %.0f, png %.0f, dims %.0f, queue %.0f)\n",
+		    num(s, "session.shots.refused"), num(s, "session.shots.refused_by.policy"),
+		    num(s, "session.shots.refused_by.message"),
+		    num(s, "session.shots.refused_by.seals"),
+		    num(s, "session.shots.refused_by.size"), num(s, "session.shots.refused_by.png"),
+		    num(s, "session.shots.refused_by.dims"),
+		    num(s, "session.shots.refused_by.queue"));
+}
+
 static void print_status(const cJSON *s)
 {
 	char b1[32], b2[32];
@@ -301,6 +335,7 @@ static void print_status(const cJSON *s)
 	if (cJSON_IsNumber(lookup(s, "spool.age_s")))
 		printf("           oldest %s (%s ago)\n", str(s, "spool.oldest"),
 		       human_secs(num(s, "spool.age_s"), b1, sizeof(b1)));
+	print_shots(s);
 	print_session(s);
 }
 
@@ -391,6 +426,42 @@ static int cmd_metrics(const char *sock)
 	metric("actlog_session_refused_total", "counter",
 	       "Session socket peers refused (not the active session's user, protocol errors).");
 	printf("actlog_session_refused_total %.0f\n", num(s, "session.refused"));
+	metric("actlog_shots_received_total", "counter",
+	       "Screenshots helpers sent over the session socket.");
+	printf("actlog_shots_received_total %.0f\n", num(s, "session.shots.received"));
+	metric("actlog_shots_refused_total", "counter",
+	       "Screenshots refused at the session socket, by cause.");
+	{
+		static const char *const causes[] = {"policy", "message", "seals", "size",
+						     "png",    "dims",	  "queue"};
+		char key[64];
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(causes); k++) {
+			snprintf(key, sizeof(key), "session.shots.refused_by.%s", causes[k]);
+			printf("actlog_shots_refused_total{cause=\"%s\"} %.0f\n", causes[k],
+			       num(s, key));
+		}
+	}
+	if (cJSON_IsObject(lookup(s, "shots"))) {
+		metric("actlog_shots_queued", "gauge", "Screenshots waiting for upload.");
+		printf("actlog_shots_queued %.0f\n", num(s, "shots.queued"));
+		metric("actlog_shots_queued_bytes", "gauge",
+		       "Bytes of screenshots waiting for upload.");
+		printf("actlog_shots_queued_bytes %.0f\n", num(s, "shots.bytes"));
+		metric("actlog_shots_oldest_age_seconds", "gauge",
+		       "Age of the oldest queued screenshot (0 when none).");
+		printf("actlog_shots_oldest_age_seconds %.3f\n", num(s, "shots.oldest_age_s"));
+		metric("actlog_shots_uploaded_total", "counter",
+		       "Screenshots uploaded and registered since start.");
+		printf("actlog_shots_uploaded_total %.0f\n", num(s, "shots.uploaded"));
+		metric("actlog_shots_dropped_total", "counter",
+		       "Screenshots dropped by the queue bound since start.");
+		printf("actlog_shots_dropped_total %.0f\n", num(s, "shots.dropped"));
+		metric("actlog_shots_failed_total", "counter",
+		       "Screenshots the server refused for good (moved to shots/failed).");
+		printf("actlog_shots_failed_total %.0f\n", num(s, "shots.failed"));
+	}
 	metric("actlog_interval_seconds", "gauge", "Length of the activity interval.");
 	printf("actlog_interval_seconds %.0f\n", num(s, "interval.seconds"));
 	if (cJSON_IsNumber(cJSON_GetObjectItem(s, "last_input_age_s"))) {

@@ -43,6 +43,7 @@
 #include "sources.h"
 #include "spool.h"
 #include "ship.h"
+#include "shots_up.h"
 #include "sysinfo_mon.h"
 #include "util.h"
 #include "version.h"
@@ -83,6 +84,7 @@ struct agent {
 	struct spool *spool;
 	pthread_mutex_t spool_lock; /* the shipper thread acknowledges */
 	struct shipper *ship;
+	struct shotq *shots; /* screenshots waiting for upload; NULL not enrolled */
 	struct device_cred cred;
 	int enrolled;
 	int policyfd;	  /* eventfd: a new policy arrived */
@@ -269,6 +271,14 @@ static void fill_agent_info(struct agent *a, struct agent_info *ai, const char *
 	ai->spool_bytes = ss->bytes;
 	ai->spool_records = ss->records;
 	ai->records_written = a->records;
+	if (a->shots) {
+		struct shotq_status qs;
+
+		shotq_status(a->shots, &qs);
+		ai->shots_dropped = qs.dropped;
+		ai->shots_failed = qs.failed;
+		ai->shots_queued = qs.queued;
+	}
 }
 
 static void emit_agent(struct agent *a, const char *event)
@@ -494,6 +504,37 @@ static void apply_policy(struct agent *a)
 	cJSON_Delete(j);
 }
 
+/* ---- screenshots ---- */
+
+/* A checked shot from a helper (user/sessd.c): into the upload queue. */
+static int on_shot(void *ctx, const struct sessd_shot *sh, char *why, size_t whylen)
+{
+	struct agent *a = ctx;
+
+	if (!a->shots) {
+		snprintf(why, whylen, "this actlogd keeps no screenshots (not enrolled)");
+		return -ENOSYS;
+	}
+	return shotq_add(a->shots, sh, why, whylen);
+}
+
+/* The queue under STATE_DIR/shots and its uploader (enrolled only). */
+static int open_shots(struct agent *a)
+{
+	struct shotq_opts o = {
+	    .state_dir = a->conf.state_dir,
+	    .max_files = a->conf.shot_queue_max,
+	    .max_bytes = (uint64_t)a->conf.shot_queue_max_mb << 20,
+	    .backoff_max_ms = a->conf.backoff_max_s * 1000,
+	    .cred = &a->cred,
+	};
+	int err = shotq_open(&a->shots, &o);
+
+	if (err)
+		log_err("screenshot queue %s/%s: %s", a->conf.state_dir, SHOTQ_DIR, strerror(-err));
+	return err;
+}
+
 /* ---- control socket: status ---- */
 
 static cJSON *counts_json(const struct input_counts *k)
@@ -622,6 +663,7 @@ static char *status_json(struct agent *a)
 	}
 
 	apps_status(a->apps, o);
+	shotq_status_json(a->shots, o);
 	arr = cJSON_AddArrayToObject(o, "recent_execs");
 	for (i = 0; i < a->recent_n; i++) {
 		const struct recent_exec *re =
@@ -1272,7 +1314,9 @@ int main(int argc, char **argv)
 				       .session_uid = a->conf.session_uid,
 				       .active_uid = a->seat ? seat_active_uid : NULL,
 				       .active_ctx = a->seat,
-				       .desktop_dirs = a->conf.desktop_dirs};
+				       .desktop_dirs = a->conf.desktop_dirs,
+				       .shot = on_shot,
+				       .shot_ctx = a};
 
 		err = apps_open(&a->apps, &ao);
 		if (err) {
@@ -1332,6 +1376,9 @@ int main(int argc, char **argv)
 			}
 			log_notice("shipping to %s as device %s", a->cred.server,
 				   a->cred.device_id);
+			err = open_shots(a);
+			if (err)
+				goto out;
 		} else if (err == -ENOENT) {
 			log_notice("not enrolled (no %s/%s): records stay in the spool",
 				   a->conf.state_dir, DEVICE_FILE);
@@ -1359,6 +1406,7 @@ int main(int argc, char **argv)
 	if (err)
 		log_err("event loop: %s", strerror(-err));
 out:
+	shotq_close(a->shots);
 	shipper_stop(a->ship);
 	control_close(a->ctl);
 	seat_close(a->seat);

@@ -46,6 +46,8 @@ struct top_entry {
 
 struct apps {
 	struct sessd *sd;
+	int (*shot)(void *ctx, const struct sessd_shot *sh, char *why, size_t whylen);
+	void *shot_ctx;
 	struct focus_acc focus;
 	int focus_client; /* the helper whose report is the current focus, -1 */
 	char source[32];  /* that helper's focus source */
@@ -460,9 +462,20 @@ char *apps_interval_close(struct apps *a, const struct record_ctx *rc, int64_t s
 
 /* ---- the rest of the interface ---- */
 
+static int on_shot(void *ctx, const struct sessd_shot *sh, char *why, size_t whylen)
+{
+	struct apps *a = ctx;
+
+	if (!a->shot) {
+		snprintf(why, whylen, "this actlogd keeps no screenshots (not enrolled)");
+		return -ENOSYS;
+	}
+	return a->shot(a->shot_ctx, sh, why, whylen);
+}
+
 int apps_open(struct apps **out, const struct apps_opts *o)
 {
-	struct sessd_hooks h = {.focus = on_focus, .gone = on_gone};
+	struct sessd_hooks h = {.focus = on_focus, .gone = on_gone, .shot = on_shot};
 	struct sessd_opts so = {.path = o->session_socket,
 				.session_uid = o->session_uid,
 				.active_uid = o->active_uid,
@@ -476,6 +489,8 @@ int apps_open(struct apps **out, const struct apps_opts *o)
 	if (!a)
 		return -ENOMEM;
 	a->focus_client = -1;
+	a->shot = o->shot;
+	a->shot_ctx = o->shot_ctx;
 	a->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (a->procfd < 0) {
 		err = -errno;

@@ -26,6 +26,7 @@
 
 #include "proc.h"
 #include "record.h"
+#include "sessd.h"
 
 #define APPS_MAX_PIDS 4096 /* processes whose CPU is followed */
 #define APPS_TOP_N 5	   /* top_cpu entries per record */
@@ -39,6 +40,9 @@ struct apps_opts {
 	int64_t (*active_uid)(void *ctx, const char **by);
 	void *active_ctx;
 	const char *desktop_dirs; /* ':'-separated .desktop directories */
+	/* a checked screenshot from a helper (sessd.h); NULL: shots refused */
+	int (*shot)(void *ctx, const struct sessd_shot *sh, char *why, size_t whylen);
+	void *shot_ctx;
 };
 
 struct apps;

@@ -3,6 +3,7 @@
  * sessd.c - the session socket (see sessd.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ struct client {
 	uint64_t rate_sec; /* the second being counted, and its messages */
 	unsigned int rate_n;
 	size_t in_len;
+	int fds[SESSD_MAX_FDS]; /* received, not yet claimed by a shot message */
+	unsigned int nfds;
 	char in[SESSD_MAX_LINE + 1];
 	char session[32], display[64], desktop[16], source[32], wm[64];
 };
@@ -41,6 +44,9 @@ struct sessd {
 	int titles;
 	struct sessd_shots shots;
 	uint64_t refused, accepted;
+	uint64_t shots_received, shots_accepted, shots_refused[SHOT_REF_N];
+	uint64_t last_shot_log_ns;
+	char last_shot_refusal[200];
 	uint64_t last_refusal_log_ns;
 	char last_refusal[160];
 	struct sessd_hooks hooks;
@@ -140,6 +146,8 @@ static void client_close(struct sessd *s, unsigned int i)
 		return;
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	while (c->nfds)
+		close(c->fds[--c->nfds]);
 	s->clients[i] = NULL;
 	if (c->hello) {
 		log_info("session helper gone: pid %d uid %u display %s", (int)c->pid,
@@ -354,6 +362,169 @@ static void on_focus(struct sessd *s, unsigned int i, const cJSON *m)
 		s->hooks.focus(s->hooks.ctx, i, &f);
 }
 
+static const char *const shot_ref_names[SHOT_REF_N] = {
+    [SHOT_REF_POLICY] = "policy", [SHOT_REF_MESSAGE] = "message", [SHOT_REF_SEALS] = "seals",
+    [SHOT_REF_SIZE] = "size",	  [SHOT_REF_PNG] = "png",	  [SHOT_REF_DIMS] = "dims",
+    [SHOT_REF_QUEUE] = "queue",
+};
+
+static void shot_ack(struct sessd *s, unsigned int i, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "type", "shot_ack");
+	cJSON_AddBoolToObject(o, "ok", !reason);
+	if (reason)
+		cJSON_AddStringToObject(o, "reason", reason);
+	if (send_line(s->clients[i]->fd, o) < 0)
+		log_debug("session helper pid %d: the shot answer was not sent",
+			  (int)s->clients[i]->pid);
+	cJSON_Delete(o);
+}
+
+static void shot_refuse(struct sessd *s, unsigned int i, enum sessd_shot_refusal why,
+			const char *reason)
+{
+	const struct client *c = s->clients[i];
+	uint64_t now = clock_ns(CLOCK_MONOTONIC), total = 0;
+	unsigned int k;
+
+	s->shots_refused[why]++;
+	for (k = 0; k < SHOT_REF_N; k++)
+		total += s->shots_refused[k];
+	snprintf(s->last_shot_refusal, sizeof(s->last_shot_refusal), "pid %d uid %u: %s",
+		 (int)c->pid, (unsigned int)c->uid, reason);
+	if (now - s->last_shot_log_ns >= NSEC_PER_SEC || !s->last_shot_log_ns) {
+		log_warn("screenshot refused: %s (%" PRIu64 " refused since start)",
+			 s->last_shot_refusal, total);
+		s->last_shot_log_ns = now;
+	}
+	shot_ack(s, i, reason);
+}
+
+/* A number member in [min, max], else -1. */
+static int64_t jnum(const cJSON *o, const char *k, double min, double max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return -1;
+	return (int64_t)v->valuedouble;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Check a shot's descriptor against its message: a memfd sealed against
+ * any change, of the announced size, holding a PNG with the announced
+ * dimensions. 0, or the refusal's cause with why filled in.
+ */
+static int shot_check(int fd, const struct sessd_shot *sh, char *why, size_t wl)
+{
+	static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	const int need = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+	uint8_t head[24];
+	struct stat st;
+	ssize_t r;
+	int seals;
+
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, wl, "the descriptor is not a memfd");
+		return SHOT_REF_SEALS + 1;
+	}
+	if ((seals & need) != need) {
+		snprintf(why, wl, "the memfd is not sealed (seals 0x%x, need 0x%x)", seals, need);
+		return SHOT_REF_SEALS + 1;
+	}
+	if (st.st_size <= 0 || (uint64_t)st.st_size > SESSD_SHOT_MAX ||
+	    (uint64_t)st.st_size != sh->size) {
+		snprintf(why, wl,
+			 "the memfd holds %lld bytes; the message says %" PRIu64 " (at most %u)",
+			 (long long)st.st_size, sh->size, SESSD_SHOT_MAX);
+		return SHOT_REF_SIZE + 1;
+	}
+	do
+		r = pread(fd, head, sizeof(head), 0);
+	while (r < 0 && errno == EINTR);
+	if (r != (ssize_t)sizeof(head) || memcmp(head, sig, 8) || memcmp(head + 12, "IHDR", 4)) {
+		snprintf(why, wl, "not a PNG (no signature and IHDR)");
+		return SHOT_REF_PNG + 1;
+	}
+	if (be32(head + 16) != sh->width || be32(head + 20) != sh->height) {
+		snprintf(why, wl, "the PNG is %ux%u; the message says %ux%u", be32(head + 16),
+			 be32(head + 20), sh->width, sh->height);
+		return SHOT_REF_DIMS + 1;
+	}
+	return 0;
+}
+
+/* {"type":"shot",...} with the oldest unclaimed descriptor. */
+static void on_shot(struct sessd *s, unsigned int i, const cJSON *m)
+{
+	struct client *c = s->clients[i];
+	struct sessd_shot sh = {.fd = -1, .uid = c->uid};
+	char why[200], mon[SESSD_MONITOR_LEN + 1];
+	int64_t size, w, h;
+	const char *mn;
+	int r;
+
+	s->shots_received++;
+	if (c->nfds) {
+		sh.fd = c->fds[0];
+		memmove(c->fds, c->fds + 1, --c->nfds * sizeof(c->fds[0]));
+	}
+	sh.taken_ms = jnum(m, "taken_at", 946684800000.0, 4102444800000.0); /* 2000..2100 */
+	size = jnum(m, "size", 1, SESSD_SHOT_MAX);
+	w = jnum(m, "width", 1, 65535);
+	h = jnum(m, "height", 1, 65535);
+	mn = jstr(m, "monitor");
+	if (!s->shots.enabled) {
+		shot_refuse(s, i, SHOT_REF_POLICY,
+			    "screenshots are off by policy (or no policy has arrived)");
+		goto out;
+	}
+	if (sh.fd < 0) {
+		shot_refuse(s, i, SHOT_REF_MESSAGE, "no descriptor came with the shot");
+		goto out;
+	}
+	if (sh.taken_ms < 0 || w < 0 || h < 0 || !mn || strlen(mn) > SESSD_MONITOR_LEN) {
+		shot_refuse(s, i, SHOT_REF_MESSAGE,
+			    "a shot needs taken_at (unix ms), width and height (1..65535) and "
+			    "monitor (at most 64 bytes)");
+		goto out;
+	}
+	if (size < 0) {
+		shot_refuse(s, i, SHOT_REF_SIZE, "size must be 1..33554432 bytes");
+		goto out;
+	}
+	utf8_clean(mon, sizeof(mon), mn, strlen(mn));
+	sh.monitor = mon;
+	sh.size = (uint64_t)size;
+	sh.width = (uint32_t)w;
+	sh.height = (uint32_t)h;
+	r = shot_check(sh.fd, &sh, why, sizeof(why));
+	if (r) {
+		shot_refuse(s, i, (enum sessd_shot_refusal)(r - 1), why);
+		goto out;
+	}
+	snprintf(why, sizeof(why), "not kept");
+	r = s->hooks.shot ? s->hooks.shot(s->hooks.ctx, &sh, why, sizeof(why)) : -ENOSYS;
+	if (r) {
+		shot_refuse(s, i, SHOT_REF_QUEUE, why);
+		goto out;
+	}
+	s->shots_accepted++;
+	shot_ack(s, i, NULL);
+out:
+	if (sh.fd >= 0)
+		close(sh.fd);
+}
+
 /* One message; -errno when the client was closed. */
 static int on_line(struct sessd *s, unsigned int i, const char *line, size_t len)
 {
@@ -389,19 +560,65 @@ static int on_line(struct sessd *s, unsigned int i, const char *line, size_t len
 	}
 	if (!strcmp(type, "focus"))
 		on_focus(s, i, m);
+	else if (!strcmp(type, "shot"))
+		on_shot(s, i, m);
 	/* other types are for newer actlogd versions: ignored */
 	cJSON_Delete(m);
 	return 0;
 }
 
+/* Keep the descriptors that came with a message, in order; more than
+ * SESSD_MAX_FDS waiting is a protocol error. 0 or -EPROTO. */
+static int take_fds(struct client *c, struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	int err = 0, fd;
+	size_t k, n;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (k = 0; k < n; k++) {
+			memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+			if (c->nfds < SESSD_MAX_FDS) {
+				c->fds[c->nfds++] = fd;
+			} else {
+				close(fd);
+				err = -EPROTO;
+			}
+		}
+	}
+	if (mh->msg_flags & MSG_CTRUNC)
+		err = -EPROTO;
+	return err;
+}
+
 static void client_read(struct sessd *s, unsigned int i)
 {
 	struct client *c = s->clients[i];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SESSD_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov;
+	struct msghdr mh;
 	char *nl, *p;
 	ssize_t r;
 
 	for (;;) {
-		r = read(c->fd, c->in + c->in_len, SESSD_MAX_LINE - c->in_len);
+		iov.iov_base = c->in + c->in_len;
+		iov.iov_len = SESSD_MAX_LINE - c->in_len;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		r = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (r >= 0 && mh.msg_controllen && take_fds(c, &mh) < 0) {
+			client_refuse(s, i, "more descriptors than shot messages");
+			return;
+		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN)
@@ -525,6 +742,22 @@ void sessd_status(const struct sessd *s, cJSON *o)
 	if (s->last_refusal[0])
 		cJSON_AddStringToObject(o, "last_refusal", s->last_refusal);
 	cJSON_AddBoolToObject(o, "titles", s->titles);
+	e = cJSON_AddObjectToObject(o, "shots");
+	if (e) {
+		cJSON *rb;
+		uint64_t total = 0;
+
+		cJSON_AddNumberToObject(e, "received", (double)s->shots_received);
+		cJSON_AddNumberToObject(e, "accepted", (double)s->shots_accepted);
+		for (i = 0; i < SHOT_REF_N; i++)
+			total += s->shots_refused[i];
+		cJSON_AddNumberToObject(e, "refused", (double)total);
+		rb = cJSON_AddObjectToObject(e, "refused_by");
+		for (i = 0; rb && i < SHOT_REF_N; i++)
+			cJSON_AddNumberToObject(rb, shot_ref_names[i], (double)s->shots_refused[i]);
+		if (s->last_shot_refusal[0])
+			cJSON_AddStringToObject(e, "last_refusal", s->last_shot_refusal);
+	}
 	arr = cJSON_AddArrayToObject(o, "helpers");
 	for (i = 0; i < SESSD_MAX_CLIENTS; i++) {
 		c = s->clients[i];

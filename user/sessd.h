@@ -20,13 +20,24 @@
  *                      "instance":"xterm","pid":123[,"title":"..."]}
  *                     {"type":"focus","source":"wayland","app":null,
  *                      "unknown":"why the focus cannot be known"}
+ *                     {"type":"shot","taken_at":MS,"monitor":"HDMI-1",
+ *                      "width":W,"height":H,"size":N}  + a memfd (SCM_RIGHTS)
  *   actlogd → helper  {"type":"welcome","v":1,"policy":{"apps.titles":false,
  *                      "screenshots.enabled":false,"screenshots.interval_s":600,
  *                      "screenshots.jitter_s":0,"screenshots.blur":false}}
  *                     {"type":"policy","policy":{"apps.titles":true}}
  *                     {"type":"refused","reason":"..."}  (then closes)
+ *                     {"type":"shot_ack","ok":true} or
+ *                     {"type":"shot_ack","ok":false,"reason":"..."}
  * "app" null means nothing is focused. A title is dropped unless the policy
  * allows titles, whatever the helper sends.
+ *
+ * A shot is taken only while the screenshot policy is on, and only as a
+ * memfd sealed against every change (F_SEAL_SHRINK|GROW|WRITE|SEAL) of the
+ * announced size (at most SESSD_SHOT_MAX bytes) holding a PNG whose IHDR
+ * has the announced width and height; the shot hook then copies it. A
+ * refused shot is answered, counted by cause and logged (at most once a
+ * second); the connection stays.
  *
  * Caps: SESSD_MAX_CLIENTS helpers; a peer that has not said hello within
  * SESSD_HELLO_TIMEOUT_S is closed at the next accept; more than
@@ -45,6 +56,9 @@
 #define SESSD_MAX_CLIENTS 16
 #define SESSD_HELLO_TIMEOUT_S 5
 #define SESSD_MAX_RATE 50 /* messages per second per helper */
+#define SESSD_MAX_FDS 4	  /* descriptors received ahead of their messages */
+#define SESSD_SHOT_MAX (32u << 20)
+#define SESSD_MONITOR_LEN 64
 
 /* One focus report, valid during the callback only. */
 struct sessd_focus {
@@ -57,11 +71,37 @@ struct sessd_focus {
 	uid_t uid;	      /* the helper's uid */
 };
 
+/* One screenshot, valid during the callback only. fd is checked: a sealed
+ * memfd of size bytes holding a PNG of width x height; read it with pread
+ * (its file offset is shared with the helper). */
+struct sessd_shot {
+	int fd;
+	uint64_t size;
+	int64_t taken_ms; /* unix ms, the helper's clock */
+	const char *monitor;
+	uint32_t width, height;
+	uid_t uid;
+};
+
+/* Why shots were refused (counters in status). */
+enum sessd_shot_refusal {
+	SHOT_REF_POLICY,  /* screenshots are off (or no policy yet) */
+	SHOT_REF_MESSAGE, /* a bad field, or no descriptor */
+	SHOT_REF_SEALS,	  /* not a memfd, or not sealed */
+	SHOT_REF_SIZE,	  /* over SESSD_SHOT_MAX, empty, or not the announced size */
+	SHOT_REF_PNG,	  /* no PNG signature / IHDR */
+	SHOT_REF_DIMS,	  /* IHDR's width/height are not the announced ones */
+	SHOT_REF_QUEUE,	  /* the shot hook failed (queue directory) */
+	SHOT_REF_N
+};
+
 struct sessd_hooks {
 	/* a helper reported focus */
 	void (*focus)(void *ctx, unsigned int client, const struct sessd_focus *f);
 	/* a helper that had said hello is gone */
 	void (*gone)(void *ctx, unsigned int client);
+	/* a checked screenshot: 0 when kept, -errno (why: a reason) when not */
+	int (*shot)(void *ctx, const struct sessd_shot *sh, char *why, size_t whylen);
 	void *ctx;
 };
 
@@ -99,7 +139,8 @@ void sessd_set_shots(struct sessd *s, const struct sessd_shots *p);
 /* Close helpers whose user is no longer the allowed one (the active session
  * changed); their gone hook runs. */
 void sessd_recheck(struct sessd *s);
-/* Add "socket", "allowed_uid", "allowed_by", "refused", "helpers": [...] to o. */
+/* Add "socket", "allowed_uid", "allowed_by", "refused", "helpers": [...],
+ * "shots": {"received","accepted","refused","refused_by":{...}} to o. */
 void sessd_status(const struct sessd *s, cJSON *o);
 /* Helpers connected (past hello). */
 unsigned int sessd_helpers(const struct sessd *s);
