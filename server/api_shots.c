@@ -176,6 +176,59 @@ static int device_owner(struct srv *s, const char *did, char owner[ID_SIZE])
 
 /* --- POST /api/v1/screenshots/presign --- */
 
+/* Pending rows this long past their URL's expiry are dropped at the
+ * device's next presign: a device that uploaded but could not register for
+ * that long gets 404 and presigns again. */
+#define PENDING_GRACE_MS DAY_MS
+#define PENDING_SWEEP_MAX 16 /* expired rows dropped per presign */
+
+struct sweep {
+	int64_t now;
+	size_t n;
+	char keys[PENDING_SWEEP_MAX][KEY_SIZE];
+};
+
+static int sweep_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct sweep *w = ctx;
+	cJSON *j = cJSON_ParseWithLength(val, len);
+	int64_t exp = jint(j, "exp", 0);
+
+	(void)pk;
+	cJSON_Delete(j);
+	if (exp && exp + PENDING_GRACE_MS < w->now && strlen(sk) < KEY_SIZE)
+		strcpy(w->keys[w->n++], sk);
+	return w->n == PENDING_SWEEP_MAX;
+}
+
+/* Add to b the deletes of this device's long-expired pending rows (and
+ * their sealed settings). Best effort: a failed read drops nothing. */
+static int sweep_pending(struct srv *s, struct store_batch *b, const char *pend, int64_t now)
+{
+	struct sweep *w = calloc(1, sizeof(*w));
+	char s3pk[KEY_SIZE + 8];
+	size_t i;
+	int ret = 0;
+
+	if (!w)
+		return 0;
+	w->now = now;
+	/* keys hold the day: the oldest come first */
+	if (store_query(s->st, STORE_T_SCREENSHOTS, pend, NULL, NULL, 256, 0, sweep_item, w) < 0)
+		w->n = 0;
+	for (i = 0; i < w->n && !ret; i++) {
+		snprintf(s3pk, sizeof(s3pk), "s3|%s", w->keys[i]);
+		ret = store_batch_delete(b, STORE_T_SCREENSHOTS, pend, w->keys[i], 0);
+		if (!ret)
+			ret = store_batch_delete(b, STORE_T_SCREENSHOTS, s3pk, "s3", 0);
+	}
+	if (w->n)
+		log_info("screenshots: dropped %zu pending key(s) of device %s never registered",
+			 w->n, pend + 8);
+	free(w);
+	return ret;
+}
+
 static int h_presign(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -280,6 +333,8 @@ static int h_presign(struct http_req *req, void *arg)
 	snprintf(s3pk, sizeof(s3pk), "s3|%s", key);
 	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
 	ret = plain ? store_batch_begin(s->st, &b) : -ENOMEM;
+	if (!ret)
+		ret = sweep_pending(s, b, pend, now);
 	if (!ret)
 		ret = jput(b, STORE_T_SCREENSHOTS, pend, key, pj, STORE_IF_ABSENT);
 	if (!ret)
