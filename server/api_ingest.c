@@ -32,6 +32,15 @@
  *   DEVICES pk device id  sk "sysinfo"  the newest sysinfo record (by ts)
  *           pk device id  sk "device"   last_seen (Unix ms) is raised
  *
+ *   Day index (read by the retention sweep, retention.c, so that it never
+ *   scans a table): one item per distinct per-day partition a batch writes,
+ *   value "{}", unconditional idempotent puts (not in the COND_MAX budget):
+ *   RECORDS pk "days|<device id>"      sk "<day>|<type>"  for "<device>|<type>|<day>"
+ *   ROLLUPS pk "days|<kind>|<id>"      sk "<day>"         for "<kind>|<id>|<day>"
+ *   The index puts of records follow the records (same or later commit);
+ *   those of rollups are in the final commit with the rollup updates, so an
+ *   index item is never older than the data it points to.
+ *
  * A record maps to a user by the rule in srv.h: a user of the device's
  * team whose login equals the record's "user" (the lowest user id when two
  * share a login), else the device's owner, else none.
@@ -852,6 +861,92 @@ static unsigned count_lines(const char *body, size_t len)
 	return n;
 }
 
+/* --- the day index (see the header) --- */
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Append to g->raw the RECORDS index puts of the batch: one per distinct
+ * record partition "<device>|<type>|<day>", as pk "days|<device>" sk
+ * "<day>|<type>" value "{}". They come after every record put, so they are
+ * committed with or after the records they point to. 0 or -ENOMEM.
+ */
+static int days_index_records(struct ingest *g)
+{
+	size_t n = g->n_raw, i, n_idx = 0;
+	char(*idx)[sizeof(g->raw[0].pk)] = NULL;
+	const char **pks;
+
+	if (!n)
+		return 0;
+	pks = malloc(n * sizeof(*pks));
+	idx = malloc(n * sizeof(*idx));
+	if (!pks || !idx) {
+		free(pks);
+		free(idx);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		pks[i] = g->raw[i].pk;
+	qsort(pks, n, sizeof(*pks), cmp_str_ptr);
+	for (i = 0; i < n; i++)
+		if (!i || strcmp(pks[i], pks[i - 1]))
+			strcpy(idx[n_idx++], pks[i]);
+	free(pks);
+	if (g->cap_raw < n + n_idx) {
+		struct raw *r = realloc(g->raw, (n + n_idx) * sizeof(*r));
+
+		if (!r) {
+			free(idx);
+			return -ENOMEM;
+		}
+		g->raw = r;
+		g->cap_raw = n + n_idx;
+	}
+	for (i = 0; i < n_idx; i++) {
+		/* "<device>|<type>|<day>": neither the device id nor the type has a '|' */
+		const char *t = strchr(idx[i], '|'), *d = strrchr(idx[i], '|');
+		struct raw *rw = &g->raw[g->n_raw];
+
+		if (!t || t == d)
+			continue;
+		rw->val = strdup("{}");
+		if (!rw->val) {
+			free(idx);
+			return -ENOMEM;
+		}
+		rw->len = 2;
+		snprintf(rw->pk, sizeof(rw->pk), "days|%.*s", (int)(t - idx[i]), idx[i]);
+		snprintf(rw->sk, sizeof(rw->sk), "%s|%.*s", d + 1, (int)(d - t - 1), t + 1);
+		g->n_raw++;
+		g->raw_bytes += 2 + strlen(rw->pk) + strlen(rw->sk);
+	}
+	free(idx);
+	return 0;
+}
+
+/* Add to b the ROLLUPS index puts: pk "days|<kind>|<id>" sk "<day>" for
+ * each distinct rollup partition "<kind>|<id>|<day>" of g. */
+static void days_index_rollups(struct ingest *g, struct store_batch *b)
+{
+	char pk[sizeof(g->ru[0].pk) + 8];
+	size_t i, j;
+
+	for (i = 0; i < g->n_ru; i++) {
+		const char *d = strrchr(g->ru[i].pk, '|');
+
+		for (j = 0; j < i && strcmp(g->ru[j].pk, g->ru[i].pk); j++)
+			;
+		if (j < i || !d)
+			continue;
+		snprintf(pk, sizeof(pk), "days|%.*s", (int)(d - g->ru[i].pk), g->ru[i].pk);
+		store_batch_put(b, STORE_T_ROLLUPS, pk, d + 1, "{}", 2, 0);
+	}
+}
+
 /* Write g: raw chunks first when they do not fit one commit, then the
  * final commit with BATCHES, rollups, sysinfo and last_seen. */
 static int ingest_commit(struct ingest *g, const cJSON *answer)
@@ -862,6 +957,9 @@ static int ingest_commit(struct ingest *g, const cJSON *answer)
 	cJSON *item;
 	int ret;
 
+	ret = days_index_records(g);
+	if (ret)
+		return ret;
 	ret = store_batch_begin(g->s->st, &b);
 	for (i = 0; !ret && i < g->n_raw; i++) {
 		const struct raw *r = &g->raw[i];
@@ -886,6 +984,7 @@ static int ingest_commit(struct ingest *g, const cJSON *answer)
 	for (i = 0; i < g->n_ru; i++)
 		store_batch_update(b, STORE_T_ROLLUPS, g->ru[i].pk, g->ru[i].sk, upd_rollup,
 				   &g->ru[i]);
+	days_index_rollups(g, b);
 	if (g->sysinfo)
 		store_batch_update(b, STORE_T_DEVICES, g->p->id, "sysinfo", upd_sysinfo, &su);
 	store_batch_update(b, STORE_T_DEVICES, g->p->id, "device", upd_last_seen, &g->now);

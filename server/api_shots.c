@@ -17,6 +17,8 @@
  *                                      height,monitor,taken_at,created,s3_pk,config_source}
  *   pk "user|"uid"|"day     sk "%013lld|"id  {id}               (listing; user known)
  *   pk "dev|"did"|"day      sk "%013lld|"id  {id}               (listing; no user)
+ *   pk "days|user|"uid / "days|dev|"did  sk day  {}           (days with listing rows;
+ *                                                              read by retention.c)
  * The S3 credentials are opened only to presign (from the effective config)
  * and to view (from the shot's sealed copy); never logged or returned.
  */
@@ -504,6 +506,12 @@ static int h_register(struct http_req *req, void *arg)
 		ret = jput(b, STORE_T_SCREENSHOTS, id, "shot", shot, STORE_IF_ABSENT);
 	if (!ret)
 		ret = jput(b, STORE_T_SCREENSHOTS, lpk, lsk, ref, 0);
+	if (!ret) { /* the day index (retention.c): "days|" + lpk without "|<day>" */
+		char dpk[sizeof(lpk) + 8];
+
+		snprintf(dpk, sizeof(dpk), "days|%.*s", (int)(strlen(lpk) - 11), lpk);
+		ret = store_batch_put(b, STORE_T_SCREENSHOTS, dpk, day, "{}", 2, 0);
+	}
 	if (!ret)
 		ret = store_batch_delete(b, STORE_T_SCREENSHOTS, pend, key, 0);
 	if (!ret) {

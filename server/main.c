@@ -35,7 +35,8 @@ static void usage(FILE *f)
 		"       actlog-server serve --data-dir DIR [--listen ADDR:PORT]\n"
 		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
 		"                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
-		"                          [--token-ttl SECONDS] [-v]\n"
+		"                          [--token-ttl SECONDS] [--retention-interval SECONDS]\n"
+		"                          [-v]\n"
 		"       actlog-server --help | --version\n"
 		"\n"
 		"init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 		"  --threads N           HTTP worker threads (default %d)\n"
 		"  --max-body BYTES      largest request body (default %u)\n"
 		"  --token-ttl SECONDS   sign-in token lifetime (default 43200)\n"
+		"  --retention-interval SECONDS  delete data older than retention.days this\n"
+		"                        often (default 3600; first run 10 s after start;\n"
+		"                        0: never)\n"
 		"  -v, --verbose         debug logs\n"
 		"\n"
 		"Key options: where the master key comes from.\n"
@@ -323,13 +327,15 @@ static int cmd_serve(int argc, char **argv)
 					   {"threads", required_argument, 0, 't'},
 					   {"max-body", required_argument, 0, 'm'},
 					   {"token-ttl", required_argument, 0, 'T'},
+					   {"retention-interval", required_argument, 0, 'r'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
 	static struct http_route routes[HTTP_MAX_ROUTES];
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
-	    api_auth_routes,   api_org_routes,	 api_config_routes, api_device_routes,
-	    api_ingest_routes, api_query_routes, api_shots_routes,  api_avatar_routes,
+	    api_auth_routes,   api_org_routes,	  api_config_routes,
+	    api_device_routes, api_ingest_routes, api_query_routes,
+	    api_shots_routes,  api_avatar_routes, api_retention_routes,
 	};
 	const char *dir = NULL;
 	struct keyopt ko = {0};
@@ -340,6 +346,8 @@ static int cmd_serve(int argc, char **argv)
 	struct keyprov *kp = NULL;
 	struct store *st = NULL;
 	struct http_server *hs = NULL;
+	struct retention_sched *rs = NULL;
+	unsigned retention_s = 3600;
 	struct sigaction sa = {0};
 	struct srv s;
 	size_t n = 0, i;
@@ -386,6 +394,14 @@ static int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			so.token_ttl_s = (unsigned)u;
+			break;
+		case 'r':
+			if (parse_uint(optarg, 0, 30u * 86400, &u)) {
+				fprintf(stderr, "actlog-server: --retention-interval must be "
+						"0..2592000 seconds\n");
+				return 2;
+			}
+			retention_s = (unsigned)u;
 			break;
 		case 'v':
 			verbose = true;
@@ -500,11 +516,16 @@ static int cmd_serve(int argc, char **argv)
 		   "key=%s routes=%zu",
 		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off", dir,
 		   keyprov_key_id(kp), n);
+	/* the retention thread inherits the blocked signals */
+	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
+		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));
+	ret = 0;
 	sd_notify(0, "READY=1");
 	while (!stop_sig)
 		sigsuspend(&old);
 	sd_notify(0, "STOPPING=1");
 	log_notice("event=stopping signal=%d", (int)stop_sig);
+	retention_stop(rs);
 	http_stop(hs);
 	log_notice("event=stopped");
 out:
