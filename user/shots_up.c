@@ -26,7 +26,8 @@
 #include "shots_up.h"
 #include "util.h"
 
-#define NAME_LEN 31 /* "<13 digits>-<16 hex>" and a NUL */
+#define NAME_LEN 31   /* "<13 digits>-<16 hex>" and a NUL */
+#define PATH_LEN 1024 /* the queue directory (< 600) and a file name */
 #define SIDECAR_MAX 16384
 #define RESP_MAX 16384
 #define BACKOFF_MIN_MS 1000
@@ -80,7 +81,7 @@ static void path_of(const struct shotq *q, const char *name, const char *ext, ch
  * directory is not synced: the caller does that. 0 or -errno. */
 static int write_sidecar(const struct shotq *q, const char *name, const cJSON *j)
 {
-	char path[700], tmp[720], *text = cJSON_PrintUnformatted(j);
+	char path[PATH_LEN], tmp[PATH_LEN], *text = cJSON_PrintUnformatted(j);
 	int fd, err;
 
 	if (!text)
@@ -106,7 +107,7 @@ static int write_sidecar(const struct shotq *q, const char *name, const cJSON *j
 
 static int read_sidecar(const struct shotq *q, const char *name, cJSON **out)
 {
-	char path[700], *buf = NULL;
+	char path[PATH_LEN], *buf = NULL;
 	int r;
 
 	path_of(q, name, "json", path, sizeof(path));
@@ -122,7 +123,7 @@ static int read_sidecar(const struct shotq *q, const char *name, cJSON **out)
  * next open removes). */
 static void remove_files(const struct shotq *q, const char *name)
 {
-	char path[700];
+	char path[PATH_LEN];
 
 	path_of(q, name, "json", path, sizeof(path));
 	unlink(path);
@@ -156,7 +157,7 @@ static int str_cmp(const void *a, const void *b)
 /* Keep the newest SHOTQ_FAILED_KEEP shots in failed/. */
 static void prune_failed(const struct shotq *q)
 {
-	char *names[SHOTQ_FAILED_KEEP * 8], path[700];
+	char *names[SHOTQ_FAILED_KEEP * 8], path[PATH_LEN];
 	unsigned int n = 0, i;
 	struct dirent *d;
 	DIR *dh = opendir(q->failed_dir);
@@ -185,7 +186,7 @@ static void prune_failed(const struct shotq *q)
 /* Scan the queue at open: complete entries in, debris out. */
 static int scan(struct shotq *q)
 {
-	char path[700];
+	char path[PATH_LEN];
 	struct dirent *d;
 	struct stat sb;
 	DIR *dh;
@@ -324,7 +325,7 @@ static int copy_png(int fd, uint64_t size, const char *path, char sha[65])
 
 int shotq_add(struct shotq *q, const struct sessd_shot *sh, char *why, size_t wl)
 {
-	char name[NAME_LEN], tmp[720], path[700] = "", sha[65] = "";
+	char name[NAME_LEN], tmp[PATH_LEN], path[PATH_LEN] = "", sha[65] = "";
 	uint64_t rnd = 0;
 	cJSON *j;
 	int err;
@@ -587,7 +588,7 @@ static int put_object(struct shotq *q, const char *name, cJSON *j, struct resp *
 {
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "headers"), *it;
 	struct curl_slist *hl = NULL;
-	char path[700], line[600];
+	char path[PATH_LEN], line[600];
 	FILE *f;
 	long code;
 
@@ -701,7 +702,7 @@ static int step(struct shotq *q, const char *name, struct resp *r, char *msg, si
 /* Move an entry to failed/ (mu not held). */
 static void move_failed(struct shotq *q, const char *name)
 {
-	char from[700], to[700];
+	char from[PATH_LEN], to[PATH_LEN];
 
 	mkdir(q->failed_dir, 0700);
 	snprintf(from, sizeof(from), "%s/%s.png", q->dir, name);
