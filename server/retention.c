@@ -26,7 +26,10 @@
  * index item, then the partition is read again: when something arrived
  * meanwhile (ingest of an old day) the index item is put back, so the next
  * sweep finds it. Ingest writes an index item with or after its data, so
- * an index item deleted here is put again by any later write. A
+ * an index item deleted here is put again by any later write. (An engine
+ * must therefore not apply a batch's unconditional puts before its
+ * conditional part: the rollups' index items ride in the commit of the
+ * rollup updates. LMDB applies a batch in one transaction.) A
  * screenshot's object is deleted in S3 first, with the sealed settings it
  * was written with (SCREENSHOTS "s3|<key>"); then its four rows (listing,
  * shot, key, settings) go in one batch. An S3 failure keeps the rows, is
