@@ -7,8 +7,11 @@ POST /api/v1/screenshots:
   fail        answered 503 without reaching the server
   lose        forwarded, then the server's answer is replaced by a 503 (the
               shot is registered but the agent does not know)
-Every other request is forwarded. Each register request is logged to
-MODEFILE.log as "MODE STATUS"; the agent records of every batch the server
+  reject      answered 400 without reaching the server (a permanent error)
+and with "expire", the next presign's answer says its URL expired in 2000
+(then MODEFILE is set to "pass"). Every other request is forwarded. Each
+register request is logged to MODEFILE.log as "MODE STATUS", each presign
+as "presign STATUS"; the agent records of every batch the server
 acknowledged (POST /api/v1/ingest, 200) are appended to MODEFILE.agent."""
 import gzip
 import http.client
@@ -50,6 +53,9 @@ class H(BaseHTTPRequestHandler):
         if m == "fail":
             self.log(m, 503)
             return self.reply(503, b'{"error":"register broken by the test proxy"}')
+        if m == "reject":
+            self.log(m, 400)
+            return self.reply(400, b'{"error":"register refused by the test proxy"}')
         c = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
         hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
         try:
@@ -58,6 +64,14 @@ class H(BaseHTTPRequestHandler):
             data = r.read()
         except OSError:
             return self.reply(502, b'{"error":"upstream down"}')
+        if self.command == "POST" and self.path == "/api/v1/screenshots/presign":
+            self.log("presign", r.status)
+            if mode() == "expire" and r.status == 200:
+                j = json.loads(data)
+                j["expires_at"] = "2000-01-01T00:00:00.000Z"
+                data = json.dumps(j).encode()
+                with open(modefile, "w") as f:
+                    f.write("pass\n")
         if m == "lose":
             self.log(m, r.status)
             return self.reply(503, b'{"error":"answer lost by the test proxy"}')

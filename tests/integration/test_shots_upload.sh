@@ -5,8 +5,10 @@
 # by tests/shot_feeder.py as the session's (unprivileged) user. Each shot
 # lands in the bucket and the list exactly once — across a server outage, an
 # S3 outage, a kill -9 between the PUT and the register, and a register
-# whose answer is lost; the queue bound drops the oldest and says so (status,
-# metrics, the agent record); shots are refused (and counted) from another
+# whose answer is lost, and a URL that expired before the PUT (presigned
+# again); crash debris is removed at start; the queue bound drops the oldest
+# and says so (status, metrics, the agent record); a permanent refusal moves
+# the shot to shots/failed; shots are refused (and counted) from another
 # user, while the policy is off, and when malformed (unsealed, over 32 MiB,
 # not a PNG, other dimensions, no descriptor); queue files are 0600 root.
 # Then the full path: Xvfb showing a known pattern, the real actlog-session
@@ -169,7 +171,12 @@ KEY4=$(jq -r .key "$STATE"/shots/*.json)
 kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 echo pass >"$MODE"
+# debris a crash can leave: a temporary, a PNG whose sidecar never came
+: >"$STATE/shots/.1795000000000-00000000000000aa.png.tmp"
+: >"$STATE/shots/1795000000000-00000000000000bb.png"
 check "actlogd restarts" agent_up
+check "a temporary left by a crash is removed at start" not test -e "$STATE/shots/.1795000000000-00000000000000aa.png.tmp"
+check "a PNG without its sidecar is removed at start" not test -e "$STATE/shots/1795000000000-00000000000000bb.png"
 check "after the restart the shot is registered" wait_for 60 st_is .shots.uploaded 1
 check "the queue drains" drained
 check_eq "the list shows five" "$(list_count)" 5
@@ -280,6 +287,30 @@ check_eq "the audit log has the view" \
 check_eq "the audit log has the refusal" \
 	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UE\" and .target==\"$ID\" and .result==\"forbidden\")] | length")" 1
 check_eq "no shot failed for good" "$(status .shots.failed)" 0
+
+# ---- 9: the presigned URL expired before the PUT: presigned again ----
+n0=$(list_count)
+b0=$(bucket_count)
+: >"$MODE.log"
+echo expire >"$MODE"
+feed --seed expired >"$T/f9" 2>>"$T/feed.err"
+check "a shot with an expired URL is delivered" wait_for 60 list_is $((n0 + 1))
+check "the queue drains" drained
+check_eq "it was presigned twice" "$(grep -c '^presign 200' "$MODE.log")" 2
+check_eq "one object more in the bucket (the expired key was never PUT)" "$(bucket_count)" $((b0 + 1))
+
+# ---- 10: a permanent refusal moves the shot aside ----
+n0=$(list_count)
+echo reject >"$MODE"
+feed --seed rejected >"$T/f10" 2>>"$T/feed.err"
+check "the shot fails for good" wait_for 60 st_is .shots.failed 1
+echo pass >"$MODE"
+check "the queue drains" drained
+check "it is logged" grep -q "failed for good" "$d/actlogd.log"
+check_eq "the shot is kept in shots/failed, 0600 root" \
+	"$(find "$STATE/shots/failed" -type f -printf '%m %u %f\n' | sed 's/ [0-9a-f-]*\./ /' | sort | tr '\n' ,)" "600 root json,600 root png,"
+check_eq "nothing more in the list" "$(list_count)" "$n0"
+check "status names the error" bash -c "$BUILD/actlogctl --socket $d/ctl.sock status --json | jq -e '.shots.last_error | test(\"HTTP 400\")' >/dev/null"
 
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
