@@ -19,6 +19,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "api_web.h"
 #include "log.h"
 #include "srv.h"
 #include "util.h"
@@ -36,7 +37,7 @@ static void usage(FILE *f)
 		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
 		"                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
 		"                          [--token-ttl SECONDS] [--retention-interval SECONDS]\n"
-		"                          [-v]\n"
+		"                          [--web-root DIR] [-v]\n"
 		"       actlog-server --help | --version\n"
 		"\n"
 		"init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -54,6 +55,8 @@ static void usage(FILE *f)
 		"  --retention-interval SECONDS  delete data older than retention.days this\n"
 		"                        often (default 3600; first run 10 s after start;\n"
 		"                        0: never)\n"
+		"  --web-root DIR        the web dashboard's files, served at / (default\n"
+		"                        ../share/actlog/web next to the binary's directory)\n"
 		"  -v, --verbose         debug logs\n"
 		"\n"
 		"Key options: where the master key comes from.\n"
@@ -328,16 +331,17 @@ static int cmd_serve(int argc, char **argv)
 					   {"max-body", required_argument, 0, 'm'},
 					   {"token-ttl", required_argument, 0, 'T'},
 					   {"retention-interval", required_argument, 0, 'r'},
+					   {"web-root", required_argument, 0, 'W'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
 	static struct http_route routes[HTTP_MAX_ROUTES];
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
-	    api_auth_routes,   api_org_routes,	  api_config_routes,
-	    api_device_routes, api_ingest_routes, api_query_routes,
-	    api_shots_routes,  api_avatar_routes, api_retention_routes,
+	    api_auth_routes,	  api_org_routes,   api_config_routes, api_device_routes,
+	    api_ingest_routes,	  api_query_routes, api_shots_routes,  api_avatar_routes,
+	    api_retention_routes, api_web_routes,
 	};
-	const char *dir = NULL;
+	const char *dir = NULL, *web_root = NULL;
 	struct keyopt ko = {0};
 	struct http_opts ho = {.listen = "127.0.0.1:8080"};
 	struct srv_opts so = {0};
@@ -402,6 +406,9 @@ static int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			retention_s = (unsigned)u;
+			break;
+		case 'W':
+			web_root = optarg;
 			break;
 		case 'v':
 			verbose = true;
@@ -487,6 +494,15 @@ static int cmd_serve(int argc, char **argv)
 		keyprov_free(kp);
 		return 1;
 	}
+	/* the dashboard: a --web-root that cannot be opened stops the start; a
+	 * missing installed one only leaves the dashboard out */
+	ret = api_web_open(web_root, why, sizeof(why));
+	if (ret && web_root) {
+		log_err("event=start_failed reason=\"%s\"", why);
+		goto out;
+	}
+	if (ret)
+		log_notice("event=web_disabled reason=\"%s\"", why);
 	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
 		ret = mods[i](&s, routes + n, HTTP_MAX_ROUTES - n);
 		if (ret < 0) {
@@ -529,6 +545,7 @@ static int cmd_serve(int argc, char **argv)
 	http_stop(hs);
 	log_notice("event=stopped");
 out:
+	api_web_close();
 	srv_fini(&s);
 	store_close(st);
 	keyprov_free(kp);

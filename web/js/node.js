@@ -1,0 +1,289 @@
+// node.js - a node's page (business, domain, project or team): what is
+// below it, its people and devices, top applications over a range, its
+// config with the level that set each value, and a team's enrollment
+// secrets.
+import { del, get, post, put, qs } from './api.js';
+import { addDays, card, clear, errorBox, fmtBytes, fmtTime, h, link, utcDay } from './dom.js';
+import { barList } from './chart.js';
+import { can } from './session.js';
+
+const enc = encodeURIComponent;
+
+// The config keys of docs/API.md (Config): type, default, secret.
+const KEYS = [
+	['logging.enabled', 'bool', true],
+	['activity.interval_s', 'int', 60],
+	['idle.threshold_s', 'int', 300],
+	['sysinfo.interval_s', 'int', 900],
+	['apps.titles', 'bool', false],
+	['screenshots.enabled', 'bool', false],
+	['screenshots.interval_s', 'int', 600],
+	['screenshots.jitter_s', 'int', 0],
+	['screenshots.blur', 'bool', false],
+	['screenshots.employee_view', 'bool', false],
+	['retention.days', 'int', 365],
+	['s3.bucket', 'str'],
+	['s3.region', 'str'],
+	['s3.endpoint', 'str'],
+	['s3.path_style', 'bool'],
+	['s3.access_key_id', 'str'],
+	['s3.secret_access_key', 'secret'],
+	['s3.session_token', 'secret'],
+];
+
+function sysinfoSummary(si) {
+	if (!si) return 'no sysinfo yet';
+	const parts = [];
+	if (si.os && (si.os.pretty_name || si.os.name)) parts.push(si.os.pretty_name || si.os.name);
+	if (si.kernel && si.kernel.release) parts.push(`kernel ${si.kernel.release}`);
+	if (si.cpu && si.cpu.threads) parts.push(`${si.cpu.threads} CPU threads`);
+	if (si.memory && si.memory.total) parts.push(`${fmtBytes(si.memory.total)} RAM`);
+	if (!parts.length) parts.push(`reported ${fmtTime(si.ts)}`);
+	return parts.join(' · ');
+}
+
+// A table of device views, each with the summary of its newest sysinfo
+// (one request a device, for the first 50).
+export async function deviceTable(devices) {
+	const rows = devices.map((d, i) => {
+		const si = h('td', { class: 'sysinfo' }, i < 50 ? '…' : '');
+		if (i < 50)
+			get(`/devices/${enc(d.id)}/sysinfo`).then(
+				(r) => clear(si).append(sysinfoSummary(r.latest)),
+				(e) => clear(si).append(e.status === 403 ? 'not visible to you' : errorBox(e)));
+		return h('tr', { dataset: { id: d.id } },
+			h('td', { class: 'hostname' }, d.hostname),
+			h('td', {}, d.owner_id ? link(`#/user/${d.owner_id}`, d.owner_id) : '—'),
+			h('td', {}, fmtTime(d.last_seen)),
+			h('td', {}, d.agent_version),
+			h('td', {}, d.revoked ? 'revoked' : 'active'),
+			si);
+	});
+	return h('table', { class: 'devices' },
+		h('tr', {}, ['hostname', 'owner', 'last seen (UTC)', 'agent', 'state', 'latest sysinfo'].map((t) => h('th', {}, t))), rows);
+}
+
+function fmtVal(v) {
+	if (v === undefined) return '—';
+	return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+// The config of node: effective values merged from the levels of its path
+// that the caller may read, with the level that set each, and (with
+// config.write) a form for this level's own document.
+async function configCard(node, names) {
+	const body = h('div', { class: 'cfg', id: 'config' });
+	const out = card('Config', body);
+	const levels = node.path.filter((id) => id !== 'root');
+	const docs = await Promise.all(levels.map((id) => get(`/nodes/${enc(id)}/config`).then((d) => d, (e) => e)));
+	const mine = docs[docs.length - 1];
+	if (mine instanceof Error) {
+		body.append(mine.status === 403 ? h('p', { class: 'muted' }, `Config is not visible to you: ${mine.message}`) : errorBox(mine));
+		return out;
+	}
+	const eff = {}, src = {}, secretSrc = {}, lockedAt = {};
+	const hidden = [];
+	for (const [k, , def] of KEYS) if (def !== undefined) { eff[k] = def; src[k] = 'default'; }
+	levels.forEach((id, i) => {
+		const d = docs[i];
+		if (d instanceof Error) { hidden.push(id); return; }
+		for (const [k, v] of Object.entries(d.values)) if (!(k in lockedAt)) { eff[k] = v; src[k] = id; }
+		for (const k of d.secrets_set) if (!(k in lockedAt)) secretSrc[k] = id;
+		for (const k of d.locked) if (!(k in lockedAt)) lockedAt[k] = id;
+	});
+	const levelName = (id) => (id === 'default' ? 'default' : id === node.id ? `${names[id] || id} (here)` : names[id] || id);
+	const writable = can('config.write', node.path);
+	if (hidden.length)
+		body.append(h('p', { class: 'notice' }, `Levels above you may not read (${hidden.map(levelName).join(', ')}) are left out: a value shown as a default may be set there.`));
+	const inputs = {};
+	const rows = KEYS.map(([k, type]) => {
+		const secret = type === 'secret';
+		const own = mine.values[k];
+		const setHere = secret ? mine.secrets_set.includes(k) : own !== undefined;
+		const lockAbove = lockedAt[k] && lockedAt[k] !== node.id ? lockedAt[k] : null;
+		let effText, from;
+		if (secret) {
+			effText = secretSrc[k] ? 'set' : 'not set';
+			from = secretSrc[k] ? levelName(secretSrc[k]) : '—';
+		} else {
+			effText = fmtVal(eff[k]);
+			from = k in src ? levelName(src[k]) : '—';
+		}
+		const cells = [h('td', {}, h('code', {}, k)), h('td', { class: 'eff', dataset: { k } }, effText), h('td', {}, from),
+			h('td', {}, lockedAt[k] ? `locked at ${levelName(lockedAt[k])}` : '')];
+		if (writable) {
+			let input;
+			if (type === 'bool') {
+				input = h('select', {}, h('option', { value: '' }, 'inherit'), h('option', { value: 'true' }, 'true'), h('option', { value: 'false' }, 'false'));
+				input.value = own === undefined ? '' : String(own);
+			} else if (secret) {
+				input = h('input', { type: 'password', autocomplete: 'new-password', placeholder: setHere ? 'set (type to replace)' : 'not set' });
+			} else {
+				input = h('input', { type: type === 'int' ? 'number' : 'text', placeholder: 'inherit', value: own === undefined ? '' : String(own) });
+			}
+			input.disabled = !!lockAbove;
+			const remove = secret && setHere ? h('label', {}, h('input', { type: 'checkbox', class: 'rm' }), ' remove') : '';
+			const lock = h('input', { type: 'checkbox', class: 'lock', checked: mine.locked.includes(k), title: 'lock for everything below' });
+			inputs[k] = { input, type, own, setHere, remove: remove ? remove.querySelector('input') : null, lock };
+			cells.push(h('td', {}, input, ' ', remove, lockAbove ? h('span', { class: 'muted' }, ` locked at ${levelName(lockAbove)}`) : ''),
+				h('td', {}, h('label', {}, lock, ' lock here')));
+		}
+		return h('tr', { dataset: { k } }, cells);
+	});
+	const head = ['key', 'effective', 'set at', 'lock'].concat(writable ? ['this level', ''] : []);
+	body.append(h('table', {}, h('tr', {}, head.map((t) => h('th', {}, t))), rows));
+	if (!writable) {
+		body.append(h('p', { class: 'muted' }, 'You may read this config, not change it.'));
+		return out;
+	}
+	const msg = h('div', { id: 'config-msg' });
+	const save = h('button', { type: 'button', class: 'primary', id: 'config-save' }, 'Save this level');
+	save.addEventListener('click', async () => {
+		clear(msg);
+		const values = {};
+		let bad = null;
+		for (const [k, f] of Object.entries(inputs)) {
+			if (f.input.disabled) continue;
+			const raw = f.input.value;
+			if (f.type === 'secret') {
+				if (raw !== '') values[k] = raw;
+				else if (f.remove && f.remove.checked) values[k] = null;
+				continue;
+			}
+			let v;
+			if (raw === '') v = null;
+			else if (f.type === 'bool') v = raw === 'true';
+			else if (f.type === 'int') {
+				v = Number(raw);
+				if (!Number.isInteger(v)) { bad = `${k} must be a whole number`; break; }
+			} else v = raw;
+			if (v === null ? f.own !== undefined : v !== f.own) values[k] = v;
+		}
+		if (bad) { msg.append(errorBox(bad)); return; }
+		const locked = Object.entries(inputs).filter(([, f]) => f.lock.checked).map(([k]) => k);
+		const req = {};
+		if (Object.keys(values).length) req.values = values;
+		if (locked.slice().sort().join() !== mine.locked.slice().sort().join()) req.locked = locked;
+		if (!Object.keys(req).length) { msg.append(h('p', { class: 'muted' }, 'Nothing changed.')); return; }
+		try {
+			await put(`/nodes/${enc(node.id)}/config`, req);
+			const fresh = await configCard(node, names);
+			out.replaceWith(fresh);
+			fresh.querySelector('#config').prepend(h('p', { class: 'ok', id: 'config-saved' }, 'Saved.'));
+		} catch (e) {
+			msg.append(errorBox(e, 'Not saved'));
+		}
+	});
+	body.append(h('div', { class: 'row' }, save), msg);
+	return out;
+}
+
+function secretsCard(node) {
+	const body = h('div', { id: 'secrets' });
+	const shown = h('div', {});
+	const ttl = h('select', { id: 'secret-ttl' }, [[1, '1 day'], [7, '7 days'], [30, '30 days'], [365, '1 year']].map(([d, t]) => h('option', { value: d * 86400, selected: d === 30 }, t)));
+	async function load() {
+		try {
+			const r = await get(`/nodes/${enc(node.id)}/enrollment-secrets`);
+			const rows = r.secrets.map((sec) => {
+				const btn = h('button', { type: 'button' }, 'Revoke');
+				btn.addEventListener('click', async () => {
+					try {
+						await del(`/nodes/${enc(node.id)}/enrollment-secrets/${enc(sec.id)}`);
+						load();
+					} catch (e) {
+						body.append(errorBox(e, 'Not revoked'));
+					}
+				});
+				return h('tr', { dataset: { id: sec.id } }, h('td', {}, h('code', {}, sec.id)), h('td', {}, fmtTime(sec.created)),
+					h('td', {}, sec.by), h('td', {}, fmtTime(sec.expires_at)), h('td', {}, sec.expired ? 'expired' : 'valid'), h('td', {}, btn));
+			});
+			clear(body).append(rows.length
+				? h('table', {}, h('tr', {}, ['id', 'created', 'by', 'expires', 'state', ''].map((t) => h('th', {}, t))), rows)
+				: h('p', { class: 'muted' }, 'No enrollment secret.'));
+		} catch (e) {
+			clear(body).append(errorBox(e));
+		}
+	}
+	const create = h('button', { type: 'button', id: 'secret-create' }, 'Create a secret');
+	create.addEventListener('click', async () => {
+		clear(shown);
+		try {
+			const r = await post(`/nodes/${enc(node.id)}/enrollment-secrets`, { ttl_s: Number(ttl.value) });
+			shown.append(h('p', { class: 'notice' }, 'The secret is shown this once: give it to `actlogd enroll --secret` on the machines of this team.'),
+				h('p', { class: 'secret-once', id: 'secret-value' }, r.secret));
+			load();
+		} catch (e) {
+			shown.append(errorBox(e, 'Not created'));
+		}
+	});
+	load();
+	return card('Enrollment secrets', h('div', { class: 'row' }, 'valid for', ttl, create), shown, body);
+}
+
+function appsCard(node) {
+	const today = utcDay(new Date());
+	const from = h('input', { type: 'date', id: 'apps-from', value: addDays(today, -6) });
+	const to = h('input', { type: 'date', id: 'apps-to', value: today });
+	const body = h('div', { id: 'node-apps' });
+	async function load() {
+		clear(body).append(h('p', { class: 'muted' }, 'Loading…'));
+		try {
+			const r = await get(`/apps/top${qs({ node_id: node.id, from: `${from.value}T00:00:00Z`, to: `${addDays(to.value, 1)}T00:00:00Z`, limit: 20 })}`);
+			clear(body).append(r.apps.length ? barList(r.apps) : h('p', { class: 'muted' }, 'No applications recorded in this range.'));
+		} catch (e) {
+			clear(body).append(errorBox(e));
+		}
+	}
+	load();
+	return card('Top applications',
+		h('div', { class: 'row' }, 'from', from, 'to', to, '(UTC days)', h('button', { type: 'button', id: 'apps-show', onclick: load }, 'Show')), body);
+}
+
+async function section(title, id, fn) {
+	const body = h('div', { id });
+	try {
+		await fn(body);
+	} catch (e) {
+		clear(body).append(e.status === 403 ? h('p', { class: 'muted' }, `Not available to you: ${e.message}`) : errorBox(e));
+	}
+	return card(title, body);
+}
+
+export async function nodeView(id) {
+	let node;
+	try {
+		node = await get(`/nodes/${enc(id)}`);
+	} catch (e) {
+		return h('div', { id: 'node-page' }, h('h1', {}, 'Node'), errorBox(e, 'This node cannot be shown'));
+	}
+	const names = { root: 'root' };
+	names[node.id] = node.name;
+	await Promise.all(node.path.filter((p) => p !== 'root' && p !== node.id).map((p) =>
+		get(`/nodes/${enc(p)}`).then((n) => { names[p] = n.name; }, () => {})));
+	const crumbs = h('p', { class: 'muted' }, node.path.filter((p) => p !== 'root').map((p, i) => [i ? ' › ' : '', p === node.id ? names[p] : link(`#/node/${p}`, names[p] || p)]));
+	const parts = [h('h1', {}, node.name, h('span', { class: 'type' }, node.type)), crumbs];
+	const grid = h('div', { class: 'grid' });
+	parts.push(grid);
+	if (node.type !== 'team')
+		grid.append(await section('Below', 'children', async (b) => {
+			const r = await get(`/nodes/${enc(node.id)}/children`);
+			b.append(r.children.length ? h('ul', {}, r.children.map((c) => h('li', {}, link(`#/node/${c.id}`, c.name), h('span', { class: 'type' }, c.type)))) : h('p', { class: 'muted' }, 'Nothing below.'));
+		}));
+	grid.append(await section('People', 'users', async (b) => {
+		const r = await get(`/users${qs({ node_id: node.id })}`);
+		b.append(r.users.length
+			? h('table', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'email'), h('th', {}, 'login'), h('th', {}, 'state')),
+				r.users.map((u) => h('tr', { dataset: { id: u.id } }, h('td', {}, link(`#/user/${u.id}`, u.name || u.email)), h('td', {}, u.email), h('td', {}, u.login || '—'), h('td', {}, u.disabled ? 'disabled' : 'active'))))
+			: h('p', { class: 'muted' }, 'Nobody yet.'));
+		if (r.truncated) b.append(h('p', { class: 'notice' }, 'Only the first 1000 are listed.'));
+	}));
+	parts.push(await section('Devices', 'devices', async (b) => {
+		const r = await get(`/devices${qs({ node_id: node.id })}`);
+		b.append(r.devices.length ? await deviceTable(r.devices) : h('p', { class: 'muted' }, 'No device enrolled.'));
+	}));
+	parts.push(appsCard(node));
+	parts.push(await configCard(node, names));
+	if (node.type === 'team' && can('device.write', node.path)) parts.push(secretsCard(node));
+	return h('div', { id: 'node-page', dataset: { id: node.id } }, parts);
+}
