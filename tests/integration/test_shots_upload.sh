@@ -263,7 +263,8 @@ cleanup_add "kill $!"
 check "the pattern is drawn" wait_for 10 grep -q ready "$T/pat"
 setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups env DISPLAY="$DISPLAY" \
 	"$BUILD/actlog-session" --socket "$SOCK" -v >"$T/session.log" 2>&1 &
-cleanup_add "kill $!"
+HPID=$!
+cleanup_add "kill $HPID"
 check "actlog-session connects as an unprivileged user" wait_for 20 grep -q "connected to actlogd" "$T/session.log"
 check "it takes the screenshot policy" wait_for 20 grep -q "screenshots every 30s" "$T/session.log"
 # the first shot comes one interval (30 s, the server's least) after the policy
@@ -287,6 +288,10 @@ check_eq "the audit log has the view" \
 check_eq "the audit log has the refusal" \
 	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UE\" and .target==\"$ID\" and .result==\"forbidden\")] | length")" 1
 check_eq "no shot failed for good" "$(status .shots.failed)" 0
+# no more shots from the helper: the counts below are the feeder's alone
+kill "$HPID"
+check "actlog-session exits on SIGTERM" wait "$HPID"
+check "the helper's last shots are delivered" wait_for 60 drained
 
 # ---- 9: the presigned URL expired before the PUT: presigned again ----
 n0=$(list_count)
