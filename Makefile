@@ -201,13 +201,16 @@ install: all
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/actlog/
 	install -m 0644 docs/man/man8/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/actlog/web/js
+	install -m 0644 web/index.html web/style.css $(DESTDIR)$(PREFIX)/share/actlog/web/
+	install -m 0644 web/js/*.js $(DESTDIR)$(PREFIX)/share/actlog/web/js/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/actlogd $(DESTDIR)$(PREFIX)/bin/actlogctl \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system/actlogd.service \
 		$(DESTDIR)$(PREFIX)/sbin/actlog-server $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/actlog-server.conf $(DESTDIR)$(PREFIX)/share/man/man8/actlog-server.8
-	rm -rf $(DESTDIR)$(PREFIX)/share/doc/actlog
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/actlog $(DESTDIR)$(PREFIX)/share/actlog/web
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/actlogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/actlogctl.8
 	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-session $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service \
 		$(DESTDIR)$(PREFIX)/share/man/man1/actlog-session.1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/demo.sh - `make demo`: install what is needed, build, start
 # actlog-server on LMDB (build/demo/server) and an enrolled agent that ships
-# to it, make some activity, and print the URL and the sign-in.
+# to it, make some activity, and print the dashboard's URL and the sign-in.
 # Both keep running; `make demo-stop` (or scripts/demo.sh stop) ends them.
 #   DEMO_PORT   server port on 127.0.0.1 (default 8080)
 set -euo pipefail
@@ -46,7 +46,7 @@ if [ -f "$DEMO/server.pid" ] && kill -0 "$(cat "$DEMO/server.pid")" 2>/dev/null;
 	echo "the demo server is already running (pid $(cat "$DEMO/server.pid"))"
 else
 	build/actlog-server serve --data-dir "$DEMO/server" --listen "127.0.0.1:$PORT" \
-		>>"$DEMO/server.log" 2>&1 &
+		--web-root "$ROOT/web" >>"$DEMO/server.log" 2>&1 &
 	echo $! >"$DEMO/server.pid"
 	for _ in $(seq 50); do curl -s -o /dev/null "$URL/api/v1/me" && break; sleep 0.1; done
 fi
@@ -94,7 +94,8 @@ cat <<MSG
 
 actlog is running: actlog-server on LMDB ($DEMO/server) and an enrolled agent.
 
-  URL:       $URL/api/v1  (the HTTP API; the web dashboard is not built yet)
+  Dashboard: $URL/  (open it in a browser and sign in)
+  API:       $URL/api/v1  (docs/API.md)
   Sign in:   $EMAIL
   Password:  $PW   (also in $DEMO/admin-password)
 

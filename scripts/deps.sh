@@ -9,7 +9,7 @@ BUILD_PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
 	libxcb-randr0-dev libxcb-shm0-dev libpng-dev libpipewire-0.3-dev)
 TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz-utils
 	qemu-system-x86 busybox-static lmdb-utils curl xvfb xauth openbox xdotool x11-utils x11-xserver-utils
-	python3-botocore nodejs
+	python3-botocore nodejs chromium fonts-dejavu-core
 	pipewire pipewire-bin wireplumber gstreamer1.0-pipewire gstreamer1.0-tools
 	gstreamer1.0-plugins-base dbus-daemon python3-dbus python3-gi)
 
@@ -30,12 +30,13 @@ for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # npm test tools (not in Debian), kept out of the tree: s3rver, a local S3
-# for tests/integration/test_s3.sh
+# for tests/integration/test_s3.sh; playwright-core (no browser download:
+# it drives Debian's chromium) for the dashboard test, tests/web/
 NODE_DIR=/opt/actlog-test
-NODE_PKGS=(s3rver@3)
+NODE_PKGS=(s3rver@3 playwright-core@1.65.1)
 node_tools() {
 	[ "${1:-}" = --build-only ] && return 0
-	[ -x "$NODE_DIR/node_modules/.bin/s3rver" ] && return 0
+	[ -x "$NODE_DIR/node_modules/.bin/s3rver" ] && [ -f "$NODE_DIR/node_modules/playwright-core/package.json" ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "deps: missing ${NODE_PKGS[*]} in $NODE_DIR; run as root (sudo make deps)" >&2
 		return 1

@@ -179,4 +179,7 @@ check "the browser's failed sign-in is audited" bad_logins
 
 srv_stop
 check "the server stops cleanly" test $? = 0
+"$SRV_BIN" serve --data-dir "$SRV_DIR" --listen 127.0.0.1:0 --web-root "$T/nope" >"$T/nope.log" 2>&1
+check_eq "a --web-root that cannot be opened stops the start" "$?" 1
+check "... and the log says why" grep -q "start_failed.*web root $T/nope" "$T/nope.log"
 finish
