@@ -11,10 +11,33 @@ need curl
 need jq
 need gzip
 need node
+need sha256sum
+need /usr/bin/python3
 NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+S3RVER_DIR=$NODE_DIR/node_modules/s3rver
 [ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
+[ -d "$S3RVER_DIR" ] || { fail "missing s3rver in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
 [ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
+
+# s3rver (a local S3) for a screenshot the dashboard views, with a key pair
+# of our own
+AKID=AKIDWEBTEST
+S3SECRET=TOPSECRET-value-42
+mkdir -p "$T/s3"
+s3port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$T/s3rver.js" <<JS
+const S3rver = require('$S3RVER_DIR');
+require('$S3RVER_DIR/lib/models/account').DUMMY_ACCOUNT.createKeyPair('$AKID', '$S3SECRET');
+new S3rver({ address: '127.0.0.1', port: $s3port, directory: '$T/s3', silent: true,
+  configureBuckets: [{ name: 'shots' }] }).run((err) => { if (err) { console.error(err); process.exit(1); } });
+JS
+NODE_OPTIONS=--openssl-legacy-provider node "$T/s3rver.js" >"$T/s3rver.log" 2>&1 &
+cleanup_add "kill $!"
+if ! wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$s3port/"; then
+	fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
+	finish
+fi
 
 # the web root: a copy of web/ (so the test can plant a symlink in it)
 WEB=$T/web
@@ -118,8 +141,10 @@ api "$A" POST /api/v1/grants "{\"user_id\":\"$UM\",\"node_id\":\"$TM\",\"role\":
 check_eq "seed: tree, people, a manager" "$ST:$(test -n "$TM$UA$UB" && echo ok)" "201:ok"
 api "$A" PUT "/api/v1/nodes/$PRJ/config" '{"values":{"activity.interval_s":30},"locked":["activity.interval_s"]}'
 check_st "seed: config on the project" 200
-api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"s3.secret_access_key":"TOPSECRET-value-42","retention.days":90}}'
-check_st "seed: config on the team (with a secret)" 200
+api "$A" PUT "/api/v1/nodes/$TM/config" "$(jq -nc --arg e "http://127.0.0.1:$s3port" --arg k "$AKID" --arg s "$S3SECRET" \
+	'{values:{"retention.days":90,"screenshots.enabled":true,"s3.bucket":"shots","s3.region":"us-east-1",
+	  "s3.endpoint":$e,"s3.path_style":true,"s3.access_key_id":$k,"s3.secret_access_key":$s}}')"
+check_st "seed: config on the team (S3 settings with a secret)" 200
 api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
 SEC=$(jr .secret)
 api "" POST /api/v1/enroll "{\"secret\":\"$SEC\",\"host_id\":\"webhost1\",\"hostname\":\"ws-042\",\"agent_version\":\"0.1\"}"
@@ -150,6 +175,29 @@ ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST --max-time 30 -H "Authorizat
 check_eq "seed: the batch is accepted whole" "$ST:$(jr .accepted)" "200:5"
 api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T00:00:00Z&to=$(date -u -d "$DAY + 1 day" +%Y-%m-%d)T00:00:00Z"
 check_eq "seed: the API's totals (what the page must show)" "$(jr '.totals | [.keys,.clicks,.moves,.active_s] | join(",")')" "157,21,1050,65"
+# a screenshot of alice's device on that day: a real 64x48 PNG, through
+# presign, a PUT to S3 and register, as the agent does
+/usr/bin/python3 - "$T/shot.png" <<'PY'
+import struct, sys, zlib
+w, h = 64, 48
+raw = b"".join(b"\0" + bytes(v for x in range(w) for v in (x * 4 % 256, y * 5 % 256, 160)) for y in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) \
+    + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+SHA=$(sha256sum "$T/shot.png" | cut -d' ' -f1)
+SIZE=$(stat -c %s "$T/shot.png")
+TAKEN=${DAY}T10:20:00.000Z
+api "$DTOK" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":$SIZE,\"content_type\":\"image/png\",\"taken_at\":\"$TAKEN\"}"
+check_st "seed: presign a screenshot" 200
+SKEY=$(jr .key)
+ST=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/shot.png" "$(jr .url)")
+check_eq "seed: the PUT to S3" "$ST" 200
+api "$DTOK" POST /api/v1/screenshots "{\"key\":\"$SKEY\",\"size\":$SIZE,\"sha256\":\"$SHA\",\"width\":64,\"height\":48,\"taken_at\":\"$TAKEN\",\"monitor\":\"HDMI-1\"}"
+check_st "seed: register the screenshot" 201
+SHOT=$(jr .id)
 api "" POST /api/v1/auth/login '{"email":"alice@example.com","password":"not her password"}'
 WRONG_PW_ERR=$(jr .error)
 TKA=$(login alice@example.com password-alice)
@@ -160,7 +208,7 @@ ALICE_BOB_ERR=$(jr .error)
 # --- the dashboard in Chromium ---
 export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
 	ADMIN_EMAIL ADMIN_PW DAY HOSTILE B DOM PRJ TM UA UB \
-	WRONG_PW_ERR ALICE_BOB_ERR
+	WRONG_PW_ERR ALICE_BOB_ERR SHOT
 timeout 300 node "$ROOT/tests/web/dashboard.mjs" >"$T/browser.log" 2>&1
 rc=$?
 if [ -f "$T/results.json" ]; then
@@ -172,6 +220,10 @@ check_eq "the browser run finished (exit status; log: $(tail -c 600 "$T/browser.
 check "a screenshot of the person's page" test -s "$T/user-page.png"
 [ -n "${WEB_SHOT_DIR:-}" ] && cp "$T"/*.png "$WEB_SHOT_DIR"/ 2>/dev/null
 
+# the screenshot the browser viewed was audited, with the admin as actor
+api "$A" GET "/api/v1/audit?limit=1000"
+shot_views() { jq -r --arg s "$SHOT" '[.entries[] | select(.action == "screenshot.view" and .target == $s) | "\(.actor_email):\(.result)"] | join(",")' "$T/resp"; }
+check_eq "the view in the browser wrote one screenshot.view audit entry" "$(shot_views)" "$ADMIN_EMAIL:ok"
 # the browser's failed sign-in went through the API like any other
 api "$A" GET "/api/v1/audit?limit=1000"
 bad_logins() { jq -e '[.entries[] | select(.action == "auth.login" and .result == "bad_password")] | length >= 2' "$T/resp" >/dev/null; }

@@ -136,7 +136,13 @@ try {
 	eq('hostile app name: no img[src=x] anywhere', await page.evaluate(() => document.querySelectorAll('img[src="x"]').length), 0);
 	eq('user page: the device she owns', await text(page, '#user-devices td.hostname'), 'ws-042');
 	check('screenshots: viewing is said to be logged', (await text(page, '#shots-audit-note')).includes('audit log'), 'no note');
-	check('screenshots: the list (none seeded)', (await text(page, '#shots')).includes('No screenshots'), await text(page, '#shots'));
+	check('screenshots: the seeded one is listed', (await text(page, `#shots-list tr[data-id="${env.SHOT}"]`)).includes('64×48'), 'not listed');
+	await page.click(`#shots-list tr[data-id="${env.SHOT}"] button.view-shot`);
+	await page.locator('#shot-viewer img.shot').waitFor();
+	await page.waitForFunction(() => document.querySelector('#shot-viewer img.shot')?.complete);
+	eq('screenshots: the image loads from a blob: URL (its width)',
+		await page.$eval('#shot-viewer img.shot', (i) => `${i.src.slice(0, 5)} ${i.naturalWidth}x${i.naturalHeight}`), 'blob: 64x48');
+	check('screenshots: the viewer says the view was logged', (await text(page, '#shot-viewer p')).includes('audit log'), 'no note');
 	await page.screenshot({ path: path.join(OUT, 'user-page.png'), fullPage: true });
 
 	// --- audit log page ---
@@ -150,6 +156,27 @@ try {
 	eq('signed out: the token is gone', await page.evaluate(() => sessionStorage.getItem('actlog.token')), null);
 	const st = await page.evaluate(async (t) => (await fetch('/api/v1/me', { headers: { Authorization: `Bearer ${t}` } })).status, tok);
 	eq('signed out: the old token is refused', st, 401);
+
+	// --- the manager of the team ---
+	async function signIn(email, pw) {
+		await page.fill('#email', email);
+		await page.fill('#password', pw);
+		await page.click('form#login button[type=submit]');
+		await page.locator('#grants').waitFor();
+	}
+	await signIn('mona@example.com', 'password-mona');
+	check('manager: grants show the manager role', (await text(page, '#grants')).includes('manager'), 'no manager');
+	eq('manager: the tree starts at her team', await text(page, `#org-tree li[data-id="${env.TM}"] > a`), 'Red team');
+	eq('manager: nothing above it in the tree', await page.locator(`#org-tree li[data-id="${env.B}"]`).count(), 0);
+	eq('manager: no audit link', await page.locator('#nav a[href="#/audit"]').count(), 0);
+	await page.goto(`${URL0}/#/node/${env.TM}`);
+	check('manager: her team page lists the people', await visible(page, `#users tr[data-id="${env.UA}"]`), 'alice missing');
+	check('manager: config levels above her are said to be left out', (await text(page, '#config .notice')).includes('left out'), 'no notice');
+	eq('manager: the team value she can read', await text(page, '#config tr[data-k="retention.days"] td.eff'), '90');
+	await page.goto(`${URL0}/#/audit`);
+	check("manager: the audit log shows the API's refusal", (await text(page, '#view .error')).length > 0, 'no error');
+	await page.click('#signout');
+	await page.locator('form#login').waitFor();
 
 	// --- the employee ---
 	await page.fill('#email', 'alice@example.com');
@@ -173,6 +200,10 @@ try {
 	eq('employee: her own totals', await text(page, '#act-totals dd[data-k=keys]'), '157');
 	eq('employee: her own device', await text(page, '#user-devices td.hostname'), 'ws-042');
 	check('employee: screenshots explained, not broken', (await text(page, '#shots')).includes('not available to you'), await text(page, '#shots'));
+	await page.setInputFiles('#avatar-file', path.join(OUT, 'shot.png'));
+	await page.waitForFunction(() => document.querySelector('#avatar')?.complete && !document.querySelector('#avatar').hidden).catch(() => {});
+	eq('employee: uploads her own picture, then it shows',
+		await page.$eval('#avatar', (i) => `${i.hidden} ${i.naturalWidth}x${i.naturalHeight}`), 'false 64x48');
 	await page.screenshot({ path: path.join(OUT, 'employee-page.png'), fullPage: true });
 
 	eq('no dialog opened (no script ran from data)', dialogs.join('|'), '');

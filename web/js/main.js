@@ -110,7 +110,19 @@ async function overviewView(me) {
 			const r = await get('/nodes/root/children');
 			for (const c of r.children) tree.append(treeItem(c));
 		} catch (e) {
-			tree.append(h('li', {}, errorBox(e)));
+			if (e.status !== 403) {
+				tree.append(h('li', {}, errorBox(e)));
+				return out;
+			}
+			// granted below the businesses: start at the granted nodes
+			const ids = [...new Set(me.grants.filter((g) => g.permissions.includes('node.read')).map((g) => g.node_id))];
+			for (const id of ids) {
+				try {
+					tree.append(treeItem(await get(`/nodes/${encodeURIComponent(id)}`)));
+				} catch (e2) {
+					tree.append(h('li', {}, errorBox(e2)));
+				}
+			}
 		}
 	}
 	return out;
