@@ -4,7 +4,9 @@
 # unaffected), then the dashboard itself in a real headless Chromium driven
 # by tests/web/dashboard.mjs (playwright-core) against seeded data: sign-in,
 # the organisation tree, a team, a person's activity and applications,
-# hostile names rendered as text, sign-out, an employee's limited view.
+# hostile names rendered as text, a screenshot viewed (s3rver), sign-out,
+# a manager's and an employee's limited views.
+# WEB_SHOT_DIR=DIR keeps the browser's PNG screenshots of the pages there.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
