@@ -43,8 +43,8 @@ function sysinfoSummary(si) {
 }
 
 // A table of device views, each with the summary of its newest sysinfo
-// (one request a device, for the first 50).
-export async function deviceTable(devices) {
+// (one request a device, for the first 50). people: user id -> name.
+export async function deviceTable(devices, people = {}) {
 	const rows = devices.map((d, i) => {
 		const si = h('td', { class: 'sysinfo' }, i < 50 ? '…' : '');
 		if (i < 50)
@@ -53,7 +53,7 @@ export async function deviceTable(devices) {
 				(e) => clear(si).append(e.status === 403 ? 'not visible to you' : errorBox(e)));
 		return h('tr', { dataset: { id: d.id } },
 			h('td', { class: 'hostname' }, d.hostname),
-			h('td', {}, d.owner_id ? link(`#/user/${d.owner_id}`, d.owner_id) : '—'),
+			h('td', {}, d.owner_id ? link(`#/user/${d.owner_id}`, people[d.owner_id] || d.owner_id) : '—'),
 			h('td', {}, fmtTime(d.last_seen)),
 			h('td', {}, d.agent_version),
 			h('td', {}, d.revoked ? 'revoked' : 'active'),
@@ -121,11 +121,12 @@ async function configCard(node, names) {
 			} else {
 				input = h('input', { type: type === 'int' ? 'number' : 'text', placeholder: 'inherit', value: own === undefined ? '' : String(own) });
 			}
-			input.disabled = !!lockAbove;
+			// under a lock from above only removing this level's value works
+			input.disabled = !!lockAbove && !setHere;
 			const remove = secret && setHere ? h('label', {}, h('input', { type: 'checkbox', class: 'rm' }), ' remove') : '';
 			const lock = h('input', { type: 'checkbox', class: 'lock', checked: mine.locked.includes(k), title: 'lock for everything below' });
 			inputs[k] = { input, type, own, setHere, remove: remove ? remove.querySelector('input') : null, lock };
-			cells.push(h('td', {}, input, ' ', remove, lockAbove ? h('span', { class: 'muted' }, ` locked at ${levelName(lockAbove)}`) : ''),
+			cells.push(h('td', {}, input, ' ', remove, lockAbove ? h('span', { class: 'muted' }, setHere ? ' locked above: only removing works' : ` locked at ${levelName(lockAbove)}`) : ''),
 				h('td', {}, h('label', {}, lock, ' lock here')));
 		}
 		return h('tr', { dataset: { k } }, cells);
@@ -270,8 +271,10 @@ export async function nodeView(id) {
 			const r = await get(`/nodes/${enc(node.id)}/children`);
 			b.append(r.children.length ? h('ul', {}, r.children.map((c) => h('li', {}, link(`#/node/${c.id}`, c.name), h('span', { class: 'type' }, c.type)))) : h('p', { class: 'muted' }, 'Nothing below.'));
 		}));
+	const people = {};
 	grid.append(await section('People', 'users', async (b) => {
 		const r = await get(`/users${qs({ node_id: node.id })}`);
+		for (const u of r.users) people[u.id] = u.name || u.email;
 		b.append(r.users.length
 			? h('table', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'email'), h('th', {}, 'login'), h('th', {}, 'state')),
 				r.users.map((u) => h('tr', { dataset: { id: u.id } }, h('td', {}, link(`#/user/${u.id}`, u.name || u.email)), h('td', {}, u.email), h('td', {}, u.login || '—'), h('td', {}, u.disabled ? 'disabled' : 'active'))))
@@ -280,7 +283,7 @@ export async function nodeView(id) {
 	}));
 	parts.push(await section('Devices', 'devices', async (b) => {
 		const r = await get(`/devices${qs({ node_id: node.id })}`);
-		b.append(r.devices.length ? await deviceTable(r.devices) : h('p', { class: 'muted' }, 'No device enrolled.'));
+		b.append(r.devices.length ? await deviceTable(r.devices, people) : h('p', { class: 'muted' }, 'No device enrolled.'));
 	}));
 	parts.push(appsCard(node));
 	parts.push(await configCard(node, names));

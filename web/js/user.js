@@ -149,7 +149,7 @@ function devicesCard(user) {
 			const own = user.id === session.me.user.id;
 			const r = await get(`/devices${own || !user.team_id ? '' : qs({ node_id: user.team_id })}`);
 			const mine = r.devices.filter((d) => d.owner_id === user.id);
-			clear(body).append(mine.length ? await deviceTable(mine) : h('p', { class: 'muted' }, 'No device is assigned to this person.'));
+			clear(body).append(mine.length ? await deviceTable(mine, { [user.id]: user.name || user.email }) : h('p', { class: 'muted' }, 'No device is assigned to this person.'));
 		} catch (e) {
 			clear(body).append(e.status === 403 ? h('p', { class: 'muted' }, `Devices are not available to you: ${e.message}`) : errorBox(e));
 		}
