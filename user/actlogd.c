@@ -501,6 +501,12 @@ static void apply_policy(struct agent *a)
 		record_user(a);
 	}
 	apps_policy(a->apps, cfg);
+	{
+		const cJSON *se = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.enabled");
+
+		if (cJSON_IsBool(se))
+			shotq_policy(a->shots, cJSON_IsTrue(se) && logging);
+	}
 	cJSON_Delete(j);
 }
 

@@ -54,6 +54,7 @@ struct shotq {
 	unsigned int n;
 	uint64_t bytes;
 	char busy[NAME_LEN]; /* the entry the uploader works on, "" none */
+	int off;	     /* the policy turned screenshots off: upload nothing */
 	struct shotq_status st;
 	CURL *curl;
 };
@@ -560,7 +561,9 @@ static int presign(struct shotq *q, const char *name, cJSON *j, struct resp *r, 
 		return (int)code;
 	if (code != 200) {
 		answer_msg(r, code, "presign", msg, ml);
-		return permanent(code) ? STEP_FAILED : -EPROTO;
+		/* 409: screenshots off or S3 settings incomplete at the server, a
+		 * state an admin changes: wait for it, do not fail the shot */
+		return code != 409 && permanent(code) ? STEP_FAILED : -EPROTO;
 	}
 	ans = cJSON_Parse(r->buf);
 	h = cJSON_GetObjectItemCaseSensitive(ans, "headers");
@@ -770,7 +773,7 @@ static void *up_main(void *arg)
 	while (!__atomic_load_n(&q->stop, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&q->mu);
 		name[0] = '\0';
-		if (q->n) {
+		if (q->n && !q->off) {
 			memcpy(name, q->e[0].name, NAME_LEN);
 			memcpy(q->busy, name, NAME_LEN);
 		}
@@ -785,6 +788,17 @@ static void *up_main(void *arg)
 		pthread_mutex_lock(&q->mu);
 		q->busy[0] = '\0';
 		q->st.last_http = (int)http_st;
+		if (q->off && ret != STEP_DONE) {
+			/* turned off while this one was on its way: it goes too */
+			unsigned int i;
+
+			for (i = 0; i < q->n && strcmp(q->e[i].name, name); i++)
+				;
+			if (i < q->n)
+				drop_locked(q, i, "screenshots turned off by policy");
+			pthread_mutex_unlock(&q->mu);
+			continue;
+		}
 		if (ret == STEP_DONE || ret == STEP_FAILED) {
 			forget_locked(q, name);
 			if (ret == STEP_DONE)
@@ -832,6 +846,36 @@ static void *up_main(void *arg)
 	}
 	free(r);
 	return NULL;
+}
+
+void shotq_policy(struct shotq *q, int enabled)
+{
+	unsigned int i = 0;
+	uint64_t before;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	if ((!enabled) == q->off) {
+		pthread_mutex_unlock(&q->mu);
+		return;
+	}
+	q->off = !enabled;
+	before = q->st.dropped;
+	while (q->off && i < q->n) {
+		if (!strcmp(q->e[i].name, q->busy))
+			i++; /* the uploader drops it when its step returns */
+		else
+			drop_locked(q, i, "screenshots turned off by policy");
+	}
+	if (!q->off)
+		q->kicked = 1;
+	pthread_cond_broadcast(&q->cv);
+	if (q->off && q->st.dropped > before)
+		log_notice("screenshot queue: screenshots are off by policy; %" PRIu64
+			   " queued shots deleted unsent",
+			   q->st.dropped - before);
+	pthread_mutex_unlock(&q->mu);
 }
 
 /* ---- lifecycle ---- */

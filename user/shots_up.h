@@ -24,10 +24,14 @@
  * (or S3's 403) before the PUT succeeded presigns again; register's 404
  * (the key's pending row is gone) presigns again; its 409 (object not in
  * S3) PUTs again (at most SHOTQ_MAX_REPUT times, then the shot fails).
- * No answer, 5xx, 401, 403, 408 and 429 back off exponentially from 1 s to
- * backoff_max_s with full jitter in [b/2, b]; any other 4xx is permanent
- * for that shot: it is moved to STATE_DIR/shots/failed (the newest
- * SHOTQ_FAILED_KEEP kept), counted and logged.
+ * No answer, 5xx, 401, 403, 408, 429 and presign's 409 (screenshots off
+ * or S3 settings incomplete at the server: an admin's change ends it) back
+ * off exponentially from 1 s to backoff_max_s with full jitter in
+ * [b/2, b]; any other 4xx is permanent for that shot: it is moved to STATE_DIR/shots/failed (the
+ * newest SHOTQ_FAILED_KEEP kept), counted and logged.
+ *
+ * When the agent's own policy turns screenshots off (shotq_policy), the
+ * queue is emptied unsent: no policy, no consent.
  *
  * Functions return 0 or -errno and do not log, except the thread, which logs
  * what it drops and fails. shotq_close accepts NULL.
@@ -77,6 +81,10 @@ int shotq_open(struct shotq **out, const struct shotq_opts *o);
  * oldest entries past the bounds. 0, or -errno with why set. */
 int shotq_add(struct shotq *q, const struct sessd_shot *sh, char *why, size_t whylen);
 void shotq_status(struct shotq *q, struct shotq_status *st);
+/* The effective screenshots.enabled (and logging.enabled): off deletes
+ * every queued shot unsent (counted as dropped, logged once) and stops the
+ * uploader, a shot in flight included; on starts it again. NULL q is fine. */
+void shotq_policy(struct shotq *q, int enabled);
 /* Add a "shots" object (the status above) to o. */
 void shotq_status_json(struct shotq *q, cJSON *o);
 /* Stop the uploader (a request in flight is aborted) and free. */

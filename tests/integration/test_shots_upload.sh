@@ -317,6 +317,41 @@ check_eq "the shot is kept in shots/failed, 0600 root" \
 check_eq "nothing more in the list" "$(list_count)" "$n0"
 check "status names the error" bash -c "$BUILD/actlogctl --socket $d/ctl.sock status --json | jq -e '.shots.last_error | test(\"HTTP 400\")' >/dev/null"
 
+# ---- 11: S3 settings incomplete at the server: the shot waits, not fails ----
+n0=$(list_count)
+f0=$(status .shots.failed)
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"s3.bucket":null}}'
+check_st "the admin removes the bucket" 200
+feed --seed nobucket >"$T/f11" 2>>"$T/feed.err"
+check "presign answers 409 and the shot waits" \
+	wait_for 20 bash -c "$BUILD/actlogctl --socket $d/ctl.sock status --json | jq -e '.shots.queued == 1 and (.shots.last_error | test(\"409\"))' >/dev/null"
+sleep 2
+check_eq "it is not failed for good" "$(status .shots.failed)" "$f0"
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"s3.bucket":"shots"}}'
+check_st "the bucket is set again" 200
+check "then it is delivered" wait_for 60 list_is $((n0 + 1))
+check "the queue drains" drained
+
+# ---- 12: screenshots turned off: queued shots are deleted unsent ----
+n0=$(list_count)
+d0=$(status .shots.dropped)
+check "s3rver stops" s3_stop
+feed --count 2 --seed off >"$T/f12" 2>>"$T/feed.err"
+check "two shots wait for S3" wait_for 20 st_is .shots.queued 2
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"screenshots.enabled":false}}'
+check_st "the admin turns screenshots off" 200
+check "the agent empties its queue" wait_for 30 st_is .shots.queued 0
+check_eq "both counted as dropped" "$(status .shots.dropped)" $((d0 + 2))
+check "and says so" grep -q "screenshots are off by policy; 2 queued shots deleted unsent" "$d/actlogd.log"
+check_eq "no queue files left" "$(find "$STATE/shots" -maxdepth 1 -type f | wc -l)" 0
+check "s3rver starts again" s3_start
+sleep 2
+check_eq "nothing reached the list" "$(list_count)" "$n0"
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"screenshots.enabled":true}}'
+check "screenshots on again" wait_for 30 bash -c "[ \$(grep -c 'policy: screenshots on' '$d/actlogd.log') -ge 2 ]"
+feed --seed on-again --wait-on >"$T/f12b" 2>>"$T/feed.err"
+check "a new shot is delivered" wait_for 60 list_is $((n0 + 1))
+
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
 check_eq "actlogd exits 0" "$?" 0
