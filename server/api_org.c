@@ -175,7 +175,23 @@ struct child_list {
 	bool all;		     /* the parent is readable: every child is */
 	cJSON *arr;
 	size_t n;
+	/* the paths of the nodes the caller holds grants on: a child on one of
+	 * them leads to what the caller may read, so it is listed */
+	struct target *granted;
+	size_t n_granted;
 };
+
+/* 1 when id is on the path to one of the caller's granted nodes. */
+static bool leads_to_grant(const struct child_list *c, const char *id)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->n_granted; i++)
+		for (j = 0; j < c->granted[i].depth; j++)
+			if (!strcmp(c->granted[i].path[j], id))
+				return true;
+	return false;
+}
 
 static int child_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
@@ -189,7 +205,7 @@ static int child_item(const char *pk, const char *sk, const void *val, size_t le
 			return 0;
 		t = *c->parent;
 		strcpy(t.path[t.depth++], sk + 6);
-		if (authorize(c->p, PERM_NODE_READ, &t))
+		if (authorize(c->p, PERM_NODE_READ, &t) && !leads_to_grant(c, sk + 6))
 			return 0;
 	}
 	e = cJSON_ParseWithLength(val, len);
@@ -214,8 +230,22 @@ static int h_node_children(struct http_req *req, void *arg)
 	out = cJSON_CreateObject();
 	c = (struct child_list){&p, &t, !authorize(&p, PERM_NODE_READ, &t),
 				cJSON_AddArrayToObject(out, "children"), 0};
+	if (!c.all && p.n_grants) {
+		size_t i;
+
+		c.granted = calloc(p.n_grants, sizeof(*c.granted));
+		if (!c.granted) {
+			cJSON_Delete(out);
+			return reply_store_err(req, -ENOMEM, "node");
+		}
+		for (i = 0; i < p.n_grants; i++)
+			if (p.g[i].perms & PERM_NODE_READ &&
+			    !target_node(s, p.g[i].node_id, &c.granted[c.n_granted]))
+				c.n_granted++;
+	}
 	ret =
 	    store_query(s->st, STORE_T_NODES, id, "child|", NULL, 0, STORE_PREFIX, child_item, &c);
+	free(c.granted);
 	if (ret < 0) {
 		cJSON_Delete(out);
 		return reply_store_err(req, ret, "node");

@@ -103,6 +103,21 @@ row MGR GET "/api/v1/nodes/$P/children" - 200
 check_eq "manager sees only his team below the project" "$(jr '[.children[].id] | join(",")')" "$TA"
 row EA GET "/api/v1/nodes/$P/children" - 403
 row ADM GET "/api/v1/nodes/$P/children" - 200
+# a manager walks down from root to his team: only the nodes on the way
+row ADM POST /api/v1/nodes '{"type":"business","name":"Elsewhere"}' 201
+B_OTHER=$(jr .id)
+row MGR GET /api/v1/nodes/root/children - 200
+check_eq "manager: from root, only the business on the way to his team" "$(jr '[.children[].id] | join(",")')" "$B"
+row MGR GET "/api/v1/nodes/$B/children" - 200
+check_eq "manager: then the domain" "$(jr '[.children[].id] | join(",")')" "$D"
+row MGR GET "/api/v1/nodes/$D/children" - 200
+check_eq "manager: then the project" "$(jr '[.children[].id] | join(",")')" "$P"
+row MGR GET "/api/v1/nodes/$B" - 403
+row MGR GET "/api/v1/nodes/$B_OTHER/children" - 403
+# the auditor's role carries no node.read: no way down is shown
+row AUD GET /api/v1/nodes/root/children - 403
+row EA GET /api/v1/nodes/root/children - 403
+row ADM DELETE "/api/v1/nodes/$B_OTHER" - 204
 for w in MGR EA AUD; do row $w PATCH "/api/v1/nodes/$TA" '{"name":"A2"}' 403; done
 row ADM PATCH "/api/v1/nodes/$TA" '{"name":"A"}' 200
 for w in MGR EA EB AUD; do row $w DELETE "/api/v1/nodes/$PX" - 403; done

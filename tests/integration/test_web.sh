@@ -136,6 +136,9 @@ B=$(jr '.children[0].id')
 DOM=$(node domain Engineering "$B")
 PRJ=$(node project Platform "$DOM")
 TM=$(node team "Red team" "$PRJ")
+# beside the manager's way down: a team and a business she must not see
+node team "Blue team" "$PRJ" >/dev/null
+node business "Elsewhere Ltd" root >/dev/null
 UA=$(newuser alice@example.com "Alice Anders" alice "$TM")
 UB=$(newuser bob@example.com "Bob Berg" bob "$TM")
 UM=$(newuser mona@example.com "Mona Manager" mona "$TM")

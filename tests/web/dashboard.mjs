@@ -171,8 +171,14 @@ try {
 	}
 	await signIn('mona@example.com', 'password-mona');
 	check('manager: grants show the manager role', (await text(page, '#grants')).includes('manager'), 'no manager');
-	eq('manager: the tree starts at her team', await text(page, `#org-tree li[data-id="${env.TM}"] > a`), 'Red team');
-	eq('manager: nothing above it in the tree', await page.locator(`#org-tree li[data-id="${env.B}"]`).count(), 0);
+	eq('manager: the tree shows the business above her team', await text(page, `#org-tree li[data-id="${env.B}"] > a`), 'Acme');
+	eq('manager: and nothing else at the top', await page.locator('#org-tree > li').count(), 1);
+	for (const id of [env.B, env.DOM, env.PRJ]) {
+		await page.click(`li[data-id="${id}"] > button`);
+		await page.locator(`li[data-id="${id}"] > ul > li`).first().waitFor({ timeout: T });
+	}
+	eq('manager: she walks down to her team', await text(page, `#org-tree li[data-id="${env.TM}"] > a`), 'Red team');
+	eq('manager: only her team below the project', await page.locator(`li[data-id="${env.PRJ}"] > ul > li`).count(), 1);
 	eq('manager: no audit link', await page.locator('#nav a[href="#/audit"]').count(), 0);
 	await page.goto(`${URL0}/#/node/${env.TM}`);
 	check('manager: her team page lists the people', await visible(page, `#users tr[data-id="${env.UA}"]`), 'alice missing');
