@@ -110,6 +110,11 @@ $(BUILD)/actlog-testwin: tests/testwin.c | $(BUILD)
 $(BUILD)/actlog-pattern: tests/pattern.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
 
+# a PipeWire video source with a known frame for the Wayland screenshot tests
+all: $(BUILD)/actlog-pwsource
+$(BUILD)/actlog-pwsource: tests/pw_source.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
+
 $(BUILD)/server/%.o: server/%.c $(HEADERS) $(wildcard server/*.h) | $(BUILD)/server
 	$(CC) $(ALL_CFLAGS) -Iserver -c $< -o $@
 
@@ -225,7 +230,7 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
-FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c tests/pattern.c $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
+FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c tests/pattern.c tests/pw_source.c $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
 	$(wildcard user/*.h) $(wildcard server/*.h) $(wildcard tests/unit/*.c)
 
 lint:

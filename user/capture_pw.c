@@ -20,19 +20,27 @@
 #include "portal.h"
 #include "util.h"
 
-/* One grab: the loop's objects and what the callbacks found. */
-struct grab {
+/* One connection: the loop's objects, the first failure in words. */
+struct conn {
 	struct pw_main_loop *ml;
 	struct pw_context *ctx;
 	struct pw_core *core;
+	struct spa_hook core_l;
+	int err; /* the connection failed: every stream did */
+	char *why;
+	size_t why_len;
+};
+
+/* One stream on it: what its callbacks found. */
+struct grab {
+	struct conn *c;
 	struct pw_stream *stream;
-	struct spa_hook core_l, stream_l;
+	struct spa_hook stream_l;
 	struct spa_video_info_raw fmt;
 	int have_fmt;
 	int done; /* 1 a frame, <0 an error */
+	uint32_t node;
 	struct image *out;
-	char *why;
-	size_t why_len;
 };
 
 static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -52,7 +60,8 @@ static void fail(struct grab *g, int err, const char *what)
 	if (g->done)
 		return;
 	g->done = err;
-	say(g->why, g->why_len, "%s", what);
+	if (g->c->why && !g->c->why[0])
+		say(g->c->why, g->c->why_len, "%s", what);
 }
 
 /* The pixel layout of a raw video format as image.h's ZPixmap masks
@@ -93,15 +102,16 @@ static int fmt_masks(uint32_t f, struct image_xfmt *x)
 
 static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
 {
-	struct grab *g = data;
-	char m[300];
+	struct conn *c = data;
 
 	(void)seq;
-	if (id == PW_ID_CORE)
-		snprintf(m, sizeof(m), "PipeWire connection failed: %s", message ? message : "");
-	else
-		snprintf(m, sizeof(m), "PipeWire: %s", message ? message : spa_strerror(res));
-	fail(g, res == -ENOENT ? -ENOENT : id == PW_ID_CORE ? -EPIPE : res < 0 ? res : -EIO, m);
+	if (c->err)
+		return;
+	c->err = res == -ENOENT ? -ENOENT : id == PW_ID_CORE ? -EPIPE : res < 0 ? res : -EIO;
+	if (c->why && !c->why[0])
+		say(c->why, c->why_len, "PipeWire %s: %s",
+		    id == PW_ID_CORE ? "connection failed" : "error",
+		    message ? message : spa_strerror(res));
 }
 
 static const struct pw_core_events core_events = {
@@ -120,7 +130,9 @@ static void on_state(void *data, enum pw_stream_state old, enum pw_stream_state 
 		snprintf(m, sizeof(m), "PipeWire stream error: %s", error ? error : "unknown");
 		fail(g, error && strstr(error, "no target") ? -ENOENT : -EIO, m);
 	} else if (state == PW_STREAM_STATE_UNCONNECTED && old != PW_STREAM_STATE_UNCONNECTED) {
-		fail(g, -ENOENT, "the PipeWire node went away");
+		snprintf(m, sizeof(m), "PipeWire node %u %s", g->node,
+			 g->have_fmt ? "went away" : "is not there (or may not be read)");
+		fail(g, -ENOENT, m);
 	}
 }
 
@@ -178,6 +190,10 @@ static int convert(struct grab *g, struct pw_buffer *pb)
 	if (fmt_masks(g->fmt.format, &x))
 		return -ENOTSUP;
 	stride = d->chunk->stride;
+	/* a producer that leaves the stride out (GStreamer's pipewiresink
+	 * does) sends whole rows: the size tells their padding */
+	if (stride <= 0 && d->chunk->size % h == 0 && d->chunk->size / h >= w * (x.bpp / 8))
+		stride = (int)(d->chunk->size / h);
 	if (stride <= 0)
 		stride = (int)(w * (x.bpp / 8));
 	x.stride = (uint32_t)stride;
@@ -251,102 +267,131 @@ static const struct spa_pod *enum_format(struct spa_pod_builder *b)
 	    SPA_FORMAT_VIDEO_framerate, SPA_POD_CHOICE_RANGE_Fraction(&fdef, &fmin, &fmax));
 }
 
-int pw_grab_frame(int fd, const char *remote, uint32_t node, unsigned int timeout_ms,
-		  struct image *out, char *why, size_t why_len)
+int pw_grab_frames(int fd, const char *remote, const uint32_t *nodes, unsigned int n,
+		   unsigned int timeout_ms, struct image *outs, char *why, size_t why_len)
 {
 	static int inited;
-	struct grab g = {.out = out, .why = why, .why_len = why_len};
+	struct conn c = {.why = why, .why_len = why_len};
+	struct grab *g = NULL;
 	uint8_t buf[1024];
-	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buf, sizeof(buf));
+	struct spa_pod_builder b;
 	const struct spa_pod *params[1];
 	struct pw_properties *props;
-	struct pw_loop *loop;
+	struct pw_loop *loop = NULL;
 	uint64_t deadline, now;
+	unsigned int i, left;
 	int err = 0, entered = 0;
 
-	out->px = NULL;
-	out->w = out->h = 0;
+	for (i = 0; i < n; i++)
+		outs[i] = (struct image){0};
 	say(why, why_len, "%s", "");
+	if (!n || n > CAPTURE_MAX_MONITORS) {
+		err = -EINVAL;
+		goto cleanup;
+	}
 	if (!inited) {
 		pw_init(NULL, NULL);
 		inited = 1;
 	}
-	g.ml = pw_main_loop_new(NULL);
-	if (!g.ml) {
+	g = calloc(n, sizeof(*g));
+	c.ml = g ? pw_main_loop_new(NULL) : NULL;
+	if (!c.ml) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	loop = pw_main_loop_get_loop(g.ml);
-	g.ctx = pw_context_new(loop, NULL, 0);
-	if (!g.ctx) {
+	loop = pw_main_loop_get_loop(c.ml);
+	c.ctx = pw_context_new(loop, NULL, 0);
+	if (!c.ctx) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	if (fd >= 0) {
 		/* the core owns fd from here, whatever happens */
-		g.core = pw_context_connect_fd(g.ctx, fd, NULL, 0);
+		c.core = pw_context_connect_fd(c.ctx, fd, NULL, 0);
 		fd = -1;
 	} else {
-		g.core = pw_context_connect(
-		    g.ctx, remote ? pw_properties_new(PW_KEY_REMOTE_NAME, remote, NULL) : NULL, 0);
+		c.core = pw_context_connect(
+		    c.ctx, remote ? pw_properties_new(PW_KEY_REMOTE_NAME, remote, NULL) : NULL, 0);
 	}
-	if (!g.core) {
+	if (!c.core) {
 		err = -ECONNREFUSED;
 		say(why, why_len, "cannot connect to PipeWire%s%s: %s", remote ? " at " : "",
 		    remote ? remote : "", strerror(errno));
 		goto cleanup;
 	}
-	pw_core_add_listener(g.core, &g.core_l, &core_events, &g);
-	props = pw_properties_new(PW_KEY_MEDIA_TYPE, "Video", PW_KEY_MEDIA_CATEGORY, "Capture",
-				  PW_KEY_MEDIA_ROLE, "Screen", NULL);
-	g.stream = pw_stream_new(g.core, "actlog-screenshot", props);
-	if (!g.stream) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	pw_stream_add_listener(g.stream, &g.stream_l, &stream_events, &g);
-	params[0] = enum_format(&b);
-	err = pw_stream_connect(g.stream, PW_DIRECTION_INPUT, node,
-				PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS, params, 1);
-	if (err < 0) {
-		say(why, why_len, "cannot connect a PipeWire stream to node %u: %s", node,
-		    spa_strerror(err));
-		goto cleanup;
+	pw_core_add_listener(c.core, &c.core_l, &core_events, &c);
+	/* one stream per node, all on this connection */
+	for (i = 0; i < n; i++) {
+		g[i] = (struct grab){.c = &c, .node = nodes[i], .out = &outs[i]};
+		props = pw_properties_new(PW_KEY_MEDIA_TYPE, "Video", PW_KEY_MEDIA_CATEGORY,
+					  "Capture", PW_KEY_MEDIA_ROLE, "Screen",
+					  /* that node or none: never a session manager's
+					   * fallback (another screen, a camera) */
+					  PW_KEY_NODE_DONT_RECONNECT, "true", NULL);
+		g[i].stream = pw_stream_new(c.core, "actlog-screenshot", props);
+		if (!g[i].stream) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		pw_stream_add_listener(g[i].stream, &g[i].stream_l, &stream_events, &g[i]);
+		b = SPA_POD_BUILDER_INIT(buf, sizeof(buf));
+		params[0] = enum_format(&b);
+		err = pw_stream_connect(g[i].stream, PW_DIRECTION_INPUT, nodes[i],
+					PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS,
+					params, 1);
+		if (err < 0) {
+			say(why, why_len, "cannot connect a PipeWire stream to node %u: %s",
+			    nodes[i], spa_strerror(err));
+			goto cleanup;
+		}
 	}
 	pw_loop_enter(loop);
 	entered = 1;
 	deadline = clock_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * NSEC_PER_MSEC;
-	while (!g.done) {
+	for (;;) {
+		for (i = 0, left = 0; i < n; i++)
+			if (!g[i].done)
+				left++;
+			else if (g[i].done < 0)
+				err = err ? err : g[i].done;
+		if (!left || err || c.err)
+			break;
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= deadline) {
-			g.done = -ETIMEDOUT;
-			say(why, why_len, "no frame from PipeWire node %u within %u ms%s", node,
-			    timeout_ms,
-			    g.have_fmt ? "" : " (no format was agreed: is the node there?)");
+			for (i = 0; g[i].done; i++)
+				;
+			err = -ETIMEDOUT;
+			say(why, why_len, "no frame from PipeWire node %u within %u ms%s",
+			    g[i].node, timeout_ms,
+			    g[i].have_fmt ? "" : " (no format was agreed: is the node there?)");
 			break;
 		}
-		err = pw_loop_iterate(loop, (int)((deadline - now) / NSEC_PER_MSEC) + 1);
-		if (err < 0 && err != -EINTR) {
-			fail(&g, -EIO, "the PipeWire loop failed");
+		if (pw_loop_iterate(loop, (int)((deadline - now) / NSEC_PER_MSEC) + 1) < 0 &&
+		    errno != EINTR) {
+			err = -EIO;
+			say(why, why_len, "the PipeWire loop failed: %s", strerror(errno));
 			break;
 		}
 	}
-	err = g.done == 1 ? 0 : g.done;
+	if (!err)
+		err = c.err;
 cleanup:
-	if (g.stream)
-		pw_stream_destroy(g.stream);
-	if (g.core)
-		pw_core_disconnect(g.core);
+	for (i = 0; g && i < n; i++)
+		if (g[i].stream)
+			pw_stream_destroy(g[i].stream);
+	if (c.core)
+		pw_core_disconnect(c.core);
 	if (entered)
-		pw_loop_leave(pw_main_loop_get_loop(g.ml));
-	if (g.ctx)
-		pw_context_destroy(g.ctx);
-	if (g.ml)
-		pw_main_loop_destroy(g.ml);
+		pw_loop_leave(loop);
+	if (c.ctx)
+		pw_context_destroy(c.ctx);
+	if (c.ml)
+		pw_main_loop_destroy(c.ml);
+	free(g);
 	if (fd >= 0)
 		close(fd);
-	if (err)
-		image_free(out);
+	for (i = 0; err && i < n; i++)
+		image_free(&outs[i]);
 	if (err && why && !why[0])
 		say(why, why_len, "PipeWire: %s", strerror(-err));
 	return err;
@@ -391,12 +436,13 @@ int wl_capture_open(struct wl_capture **out, const struct wl_capture_opts *o)
 /* The diagnostic path: one node of a PipeWire remote, no portal. */
 static int grab_node(struct wl_capture *w, struct capture_shot *shots, unsigned int max)
 {
+	uint32_t node = (uint32_t)w->pw_node;
 	int err;
 
 	if (!max)
 		return 0;
-	err = pw_grab_frame(-1, w->pw_remote, (uint32_t)w->pw_node, PW_FRAME_TIMEOUT_MS,
-			    &shots[0].img, w->error, sizeof(w->error));
+	err = pw_grab_frames(-1, w->pw_remote, &node, 1, PW_FRAME_TIMEOUT_MS, &shots[0].img,
+			     w->error, sizeof(w->error));
 	if (err)
 		return err;
 	snprintf(shots[0].name, sizeof(shots[0].name), "node%u", (uint32_t)w->pw_node);
@@ -405,10 +451,12 @@ static int grab_node(struct wl_capture *w, struct capture_shot *shots, unsigned 
 
 int wl_capture_grab(struct wl_capture *w, struct capture_shot *shots, unsigned int max)
 {
+	struct image imgs[CAPTURE_MAX_MONITORS];
+	uint32_t nodes[CAPTURE_MAX_MONITORS] = {0};
 	struct portal_cast pc;
 	char tok[PORTAL_TOKEN_MAX + 1], why[400];
 	unsigned int i, n;
-	int err, fd;
+	int err;
 
 	memset(shots, 0, sizeof(*shots) * max);
 	w->error[0] = '\0';
@@ -432,22 +480,15 @@ int wl_capture_grab(struct wl_capture *w, struct capture_shot *shots, unsigned i
 			    w->token_path, strerror(-err));
 	}
 	n = pc.n < max ? pc.n : max;
-	err = 0;
-	for (i = 0; i < n && !err; i++) {
-		/* one connection per stream: the core takes the fd it is given */
-		fd = fcntl(pc.pw_fd, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0) {
-			err = -errno;
-			snprintf(w->error, sizeof(w->error), "dup: %s", strerror(errno));
-			break;
-		}
-		err = pw_grab_frame(fd, NULL, pc.streams[i].node, PW_FRAME_TIMEOUT_MS,
-				    &shots[i].img, why, sizeof(why));
-		if (err) {
-			snprintf(w->error, sizeof(w->error), "monitor %u (node %u): %s", i,
-				 pc.streams[i].node, why);
-			break;
-		}
+	for (i = 0; i < n; i++)
+		nodes[i] = pc.streams[i].node;
+	/* every monitor on the one connection the portal opened */
+	err = pw_grab_frames(pc.pw_fd, NULL, nodes, n, PW_FRAME_TIMEOUT_MS, imgs, why, sizeof(why));
+	pc.pw_fd = -1; /* taken */
+	if (err)
+		snprintf(w->error, sizeof(w->error), "%s", why);
+	for (i = 0; !err && i < n; i++) {
+		shots[i].img = imgs[i];
 		memcpy(shots[i].name, pc.streams[i].name, sizeof(shots[i].name));
 		shots[i].x = pc.streams[i].x;
 		shots[i].y = pc.streams[i].y;

@@ -25,19 +25,21 @@
 #include "image.h"
 
 /* The longest a frame may take to arrive after connecting (ms). */
-#define PW_FRAME_TIMEOUT_MS 5000u
+#define PW_FRAME_TIMEOUT_MS 10000u
 
-/* Read one video frame of PipeWire node `node` into out (out->px
- * malloc'd; image_free). The connection is fd, a PipeWire remote from
+/* Read one video frame of each of the n PipeWire nodes (at most
+ * CAPTURE_MAX_MONITORS), all on one connection, into outs[0..n) (each
+ * px malloc'd; image_free). The connection is fd, a PipeWire remote from
  * OpenPipeWireRemote (always consumed: closed on return), or with fd -1
  * the remote named remote (NULL: $PIPEWIRE_REMOTE or "pipewire-0").
- * Waits at most timeout_ms. 0 or -errno: -ECONNREFUSED (no PipeWire
- * there), -EPIPE (the connection broke), -ENOENT (no such node, or it
- * went away), -ENOTSUP (the node offers no format or buffer type this
- * reader takes), -ETIMEDOUT (no frame in time), -E2BIG (over image.h's
- * caps), -ENOMEM. With why, a sentence on what failed (why_len bytes). */
-int pw_grab_frame(int fd, const char *remote, uint32_t node, unsigned int timeout_ms,
-		  struct image *out, char *why, size_t why_len);
+ * Waits at most timeout_ms for all of them. 0 or -errno, and then no
+ * image is kept: -ECONNREFUSED (no PipeWire there), -EPIPE (the
+ * connection broke), -ENOENT (no such node, or it went away), -ENOTSUP
+ * (the node offers no format or buffer type this reader takes),
+ * -ETIMEDOUT (no frame in time), -E2BIG (over image.h's caps), -EINVAL,
+ * -ENOMEM. why: a sentence on what failed (why_len bytes). */
+int pw_grab_frames(int fd, const char *remote, const uint32_t *nodes, unsigned int n,
+		   unsigned int timeout_ms, struct image *outs, char *why, size_t why_len);
 
 /* The Wayland capture that actlog-session uses, like capture.h's. */
 struct wl_capture;

@@ -241,7 +241,7 @@ static int call_error(const char *what, const sd_bus_error *e, int r, char *why,
 		    "no xdg-desktop-portal ScreenCast on the session bus (%s: %s); install "
 		    "xdg-desktop-portal and the backend for this desktop (-gnome, -kde, -wlr)",
 		    what, e->message ? e->message : e->name);
-		return -ENOENT;
+		return -ENOSYS;
 	}
 	if (r == -ETIMEDOUT || sd_bus_error_has_name(e, SD_BUS_ERROR_TIMEOUT) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY)) {
@@ -512,7 +512,7 @@ static int get_version(sd_bus *bus, sd_bus_error *e, unsigned int *out)
 	*out = v;
 	if (r >= 0 && !v) {
 		sd_bus_error_set_const(e, SD_BUS_ERROR_UNKNOWN_INTERFACE, "ScreenCast version 0");
-		r = -ENOENT;
+		r = -ENOSYS;
 	}
 	return r;
 }

@@ -53,7 +53,7 @@ struct portal_cast {
 
 /* Open a ScreenCast session of every monitor. restore: the stored token
  * or NULL. dialog_ms: how long Start may wait for the user. 0 or -errno:
- * -ENOTCONN (no session bus), -ENOENT (no ScreenCast portal on it),
+ * -ENOTCONN (no session bus), -ENOSYS (no ScreenCast portal on it),
  * -ECANCELED (the user cancelled: response 1), -EACCES (the portal ended
  * the request otherwise: response 2), -ETIMEDOUT, -EPROTO (an answer
  * without what it must hold), -ENOMEM. On failure nothing stays open; on

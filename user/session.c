@@ -233,7 +233,7 @@ static void wl_take_shot(struct helper *h)
 		r = shots_deliver(h->fd, shots, r, h->shot_blur ? h->blur_radius : 0, taken_ms);
 	} else {
 		log_warn("screenshot failed: %s", wl_capture_error(h->wl));
-		if (r == -ECANCELED || r == -EACCES || r == -ENOENT) {
+		if (r == -ECANCELED || r == -EACCES || r == -ENOSYS) {
 			h->wl_stop = 1;
 			log_warn("screenshots: none on Wayland until actlog-session restarts");
 		}
