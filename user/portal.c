@@ -232,6 +232,20 @@ static int add_u(sd_bus_message *m, const char *k, uint32_t v)
 /* An error from a bus call in words and as errno. */
 static int call_error(const char *what, const sd_bus_error *e, int r, char *why, size_t len)
 {
+	char msg[200];
+	const char *m = e && e->message ? e->message : e && e->name ? e->name : NULL;
+	size_t i;
+
+	/* the first line of what the portal said, printable */
+	snprintf(msg, sizeof(msg), "%s", m ? m : strerror(r < 0 ? -r : EIO));
+	for (i = 0; msg[i]; i++)
+		if (msg[i] == '\n') {
+			msg[i] = '\0';
+			break;
+		} else if ((unsigned char)msg[i] < 0x20) {
+			msg[i] = ' ';
+		}
+
 	if (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_INTERFACE) ||
@@ -240,7 +254,7 @@ static int call_error(const char *what, const sd_bus_error *e, int r, char *why,
 		say(why, len,
 		    "no xdg-desktop-portal ScreenCast on the session bus (%s: %s); install "
 		    "xdg-desktop-portal and the backend for this desktop (-gnome, -kde, -wlr)",
-		    what, e->message ? e->message : e->name);
+		    what, msg);
 		return -ENOSYS;
 	}
 	if (r == -ETIMEDOUT || sd_bus_error_has_name(e, SD_BUS_ERROR_TIMEOUT) ||
@@ -248,8 +262,7 @@ static int call_error(const char *what, const sd_bus_error *e, int r, char *why,
 		say(why, len, "the ScreenCast portal did not answer %s in time", what);
 		return -ETIMEDOUT;
 	}
-	say(why, len, "ScreenCast %s failed: %s", what,
-	    e && e->message ? e->message : strerror(r < 0 ? -r : EIO));
+	say(why, len, "ScreenCast %s failed: %s", what, msg);
 	return r < 0 ? r : -EIO;
 }
 

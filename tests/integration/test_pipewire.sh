@@ -213,6 +213,25 @@ check "cancelled: the error says the user cancelled" grep -q "the user cancelled
 check_eq "cancelled: the JSON says so too" "$(js "$T/c1" '.error | test("cancelled")')" true
 check_eq "cancelled: no shot" "$(pngs "$T/c1")" 0
 check "cancelled: the stored token was offered and is kept" cmp -s "$TOK" "$T/token.before"
+# the policy timer: asked once, then no more shots until a restart
+starts() { grep -c '"method": "Start"' "$PLOG"; }
+n0=$(starts)
+before=$(pngs "$T/shots")
+"$BUILD/actlog-session" --socket "$T/sess.sock" -v >>"$T/helper2.log" 2>&1 &
+HPID2=$!
+cleanup_add "kill $HPID2"
+check "cancelled (timer): the helper connects" wait_for 10 grep -q "connected to actlogd" "$T/helper2.log"
+echo '{"screenshots.enabled":true,"screenshots.interval_s":1,"screenshots.jitter_s":0}' >&7
+check "cancelled (timer): the refusal is logged with its reason" \
+	wait_for 30 grep -q "the user cancelled the screen-sharing request" "$T/helper2.log"
+check "cancelled (timer): Wayland shots stop until a restart" \
+	grep -q "none on Wayland until actlog-session restarts" "$T/helper2.log"
+sleep 4
+check_eq "cancelled (timer): the user is asked once, not at every interval" "$(($(starts) - n0))" 1
+check_eq "cancelled (timer): no shot" "$(pngs "$T/shots")" "$before"
+check "cancelled (timer): the helper keeps running" kill -0 "$HPID2"
+echo '{"screenshots.enabled":false}' >&7
+kill "$HPID2"
 check "portal answering 'denied' is up" portal_start --start deny
 check "denied: capture-once fails (exit 1)" fails "$T/d1"
 check "denied: the error names the response" grep -q "ended Start (response 2)" "$T/d1.err"
