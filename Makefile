@@ -152,6 +152,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIB_SRCS) $(HEADERS) | $(B
 # unit tests that include a user/ source
 $(BUILD)/tests/test_seat: user/seat.c user/seat.h
 $(BUILD)/tests/test_sysinfo: user/sysinfo_mon.c user/sysinfo_mon.h
+$(BUILD)/tests/test_portal: user/portal.c user/portal.h
 
 # server unit tests (tests/unit/test_srv_*.c) also link the server's code
 $(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/check.h $(LIB_SRCS) $(SERVER_LIB_SRCS) $(HEADERS) $(wildcard server/*.h) | $(BUILD)/tests

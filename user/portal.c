@@ -332,6 +332,9 @@ portal_request(struct portal_cast *c, const char *method, const char *token,
 	}
 	r = request_wait(c->bus, rq, timeout_ms);
 	if (r == -ETIMEDOUT) {
+		/* take the unanswered dialog down */
+		sd_bus_call_method(c->bus, PORTAL_BUS, rq->path, REQUEST_IFACE, "Close", NULL, NULL,
+				   "");
 		say(why, len, "the ScreenCast portal did not answer %s within %u s%s", method,
 		    timeout_ms / 1000,
 		    !strcmp(method, "Start") ? " (was the dialog left unanswered?)" : "");
