@@ -5,6 +5,7 @@ tests/integration/test_pipewire.sh. Debian's python3-dbus and python3-gi.
 
   mock_portal.py --log FILE --pw-socket PATH --node ID [--node ID ...]
                  [--start ok|cancel|deny] [--version N] [--size WxH]
+                 [--cursor-modes BITS]
 
 Implements what actlog-session uses: the `version` and
 AvailableCursorModes properties; CreateSession, SelectSources, Start
@@ -106,7 +107,7 @@ class Portal(dbus.service.Object):
             raise dbus.exceptions.DBusException("no such interface", name="org.freedesktop.DBus.Error.UnknownInterface")
         return {"version": dbus.UInt32(self.args.version),
                 "AvailableSourceTypes": dbus.UInt32(1),
-                "AvailableCursorModes": dbus.UInt32(3)}
+                "AvailableCursorModes": dbus.UInt32(self.args.cursor_modes)}
 
     @dbus.service.method(SC, in_signature="a{sv}", out_signature="o", sender_keyword="sender")
     def CreateSession(self, options, sender=None):
@@ -152,6 +153,7 @@ def main():
     ap.add_argument("--start", choices=("ok", "cancel", "deny"), default="ok")
     ap.add_argument("--version", type=int, default=4)
     ap.add_argument("--size", default="320x240")
+    ap.add_argument("--cursor-modes", type=int, default=3)
     args = ap.parse_args()
     DBusGMainLoop(set_as_default=True)
     conn = dbus.SessionBus()

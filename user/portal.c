@@ -300,7 +300,7 @@ portal_request(struct portal_cast *c, const char *method, const char *token,
 		r = add_u(m, "types", SOURCE_MONITOR);
 		if (r >= 0)
 			r = sd_bus_message_append(m, "{sv}", "multiple", "b", 1);
-		if (r >= 0 && c->version >= 2)
+		if (r >= 0 && (c->cursor_modes & CURSOR_HIDDEN))
 			r = add_u(m, "cursor_mode", CURSOR_HIDDEN);
 		if (r >= 0 && c->version >= 4) {
 			r = add_u(m, "persist_mode", PERSIST_UNTIL_REVOKED);
@@ -557,6 +557,11 @@ int portal_cast_open(struct portal_cast *c, const char *restore, unsigned int di
 		r = call_error("version", &e, r, why, why_len);
 		goto fail;
 	}
+	/* the cursor is left out of shots where the portal can (version 2) */
+	if (c->version < 2 ||
+	    sd_bus_get_property_trivial(c->bus, PORTAL_BUS, PORTAL_PATH, SCREENCAST_IFACE,
+					"AvailableCursorModes", NULL, 'u', &c->cursor_modes) < 0)
+		c->cursor_modes = 0;
 
 	snprintf(tok, sizeof(tok), "actlog%d_%u", (int)getpid(), ++seq);
 	r = portal_request(c, "CreateSession", tok, fill_none, NULL, WL_PORTAL_TIMEOUT_MS, &rq, why,

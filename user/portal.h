@@ -48,6 +48,7 @@ struct portal_cast {
 	int pw_fd;			  /* from OpenPipeWireRemote; -1 once taken */
 	char token[PORTAL_TOKEN_MAX + 1]; /* the next restore token, "" none */
 	unsigned int version;		  /* the portal's ScreenCast version */
+	uint32_t cursor_modes;		  /* AvailableCursorModes (version 2) */
 	int token_sent;			  /* a restore token went with SelectSources */
 };
 

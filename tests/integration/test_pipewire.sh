@@ -205,6 +205,14 @@ check "timer: a shot of monitor 1 has the ramp" pixels ramp "$f" 201 150
 echo '{"screenshots.enabled":false}' >&7
 kill "$HPID"
 
+# ---- an older portal (version 3: no persistence) without a hidden cursor ----
+check "a version 3 portal without a hidden cursor mode is up" portal_start --version 3 --cursor-modes 2
+check "version 3: capture-once exits 0" shot "$T/v3"
+check_eq "version 3: both monitors" "$(js "$T/v3" '.monitors | length')" 2
+check_eq "version 3: SelectSources asks no persistence and no cursor mode it lacks" \
+	"$(sel '$' | jq -c '.options | [.types, .multiple, .persist_mode, .restore_token, .cursor_mode]')" \
+	'[1,true,null,null,null]'
+
 # ---- the user cancels; the portal denies ----
 cp "$TOK" "$T/token.before"
 check "portal answering 'cancelled' is up" portal_start --start cancel
