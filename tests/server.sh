@@ -8,6 +8,14 @@
 #   jr FILTER             jq -r FILTER on the last response body
 #   check_st NAME WANT    the last status is WANT
 #   login EMAIL PASSWORD  prints a bearer token (empty on failure)
+# The organisation, as the admin whose token is in $A:
+#   srv_business          prints the id of the first business (Acme, from srv_init)
+#   srv_node TYPE NAME PARENT         creates a node, prints its id (nothing unless 201)
+#   srv_user EMAIL NAME LOGIN TEAM    creates a user with password "password-LOGIN",
+#                                     prints its id (nothing unless 201)
+#   srv_grant USER NODE ROLE          true when the grant is created
+#   srv_enroll TEAM HOST_ID [HOSTNAME [VERSION]]   enrolls a device into TEAM
+#                         with a fresh secret; sets DEV and TOK
 SRV_BIN=$BUILD/actlog-server
 ADMIN_EMAIL=admin@example.com
 ADMIN_PW='correct horse battery staple'
@@ -62,4 +70,35 @@ check_st() { check_eq "$1 (status; body: $(head -c 200 "$T/resp" 2>/dev/null))" 
 login() {
 	api "" POST /api/v1/auth/login "$(jq -nc --arg e "$1" --arg p "$2" '{email:$e,password:$p}')"
 	[ "$ST" = 200 ] && jr .token
+}
+
+srv_business() {
+	api "$A" GET /api/v1/nodes/root/children
+	jr '.children[0].id'
+}
+
+srv_node() {
+	api "$A" POST /api/v1/nodes "$(jq -nc --arg t "$1" --arg n "$2" --arg p "$3" '{type:$t,name:$n,parent_id:$p}')"
+	[ "$ST" = 201 ] && jr .id
+}
+
+srv_user() {
+	api "$A" POST /api/v1/users "$(jq -nc --arg e "$1" --arg n "$2" --arg l "$3" --arg t "$4" \
+		'{email:$e,name:$n,login:$l,password:("password-"+$l),team_id:$t}')"
+	[ "$ST" = 201 ] && jr .id
+}
+
+srv_grant() {
+	api "$A" POST /api/v1/grants "$(jq -nc --arg u "$1" --arg n "$2" --arg r "$3" '{user_id:$u,node_id:$n,role:$r}')"
+	[ "$ST" = 201 ]
+}
+
+srv_enroll() {
+	local sec
+	api "$A" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
+	sec=$(jr .secret)
+	api "" POST /api/v1/enroll "$(jq -nc --arg s "$sec" --arg h "$2" --arg n "${3:-h}" --arg v "${4:-0.1}" \
+		'{secret:$s,host_id:$h,hostname:$n,agent_version:$v}')"
+	DEV=$(jr .device_id)
+	TOK=$(jr .device_token)
 }

@@ -15,28 +15,19 @@ A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
 check "admin signs in" test -n "$A"
 
 # --- the tree, through the org routes ---
-mknode() { # TYPE NAME PARENT -> prints the id
-	api "$A" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-mkuser() { # EMAIL TEAM -> prints the id
-	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"N $1\",\"password\":\"pw-$1\",\"team_id\":\"$2\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-D=$(mknode domain Engineering "$B")
-P=$(mknode project Apollo "$D")
-TA=$(mknode team Red "$P")
-TB=$(mknode team Blue "$P")
-UA=$(mkuser alice@example.com "$TA")
-UB=$(mkuser bob@example.com "$TB")
-UM=$(mkuser mgr@example.com "$TA")
+B=$(srv_business)
+D=$(srv_node domain Engineering "$B")
+P=$(srv_node project Apollo "$D")
+TA=$(srv_node team Red "$P")
+TB=$(srv_node team Blue "$P")
+UA=$(srv_user alice@example.com Alice alice "$TA")
+UB=$(srv_user bob@example.com Bob bob "$TB")
+UM=$(srv_user mgr@example.com Mgr mgr "$TA")
 check "tree and users created" test -n "$B" -a -n "$D" -a -n "$P" -a -n "$TA" -a -n "$TB" -a -n "$UA" -a -n "$UB" -a -n "$UM"
-api "$A" POST /api/v1/grants "{\"user_id\":\"$UM\",\"role\":\"manager\",\"node_id\":\"$TA\"}"
+srv_grant "$UM" "$TA" manager
 check_st "manager grant on team Red" 201
-ALI=$(login alice@example.com pw-alice@example.com)
-MGR=$(login mgr@example.com pw-mgr@example.com)
+ALI=$(login alice@example.com password-alice)
+MGR=$(login mgr@example.com password-mgr)
 check "employee and manager sign in" test -n "$ALI" -a -n "$MGR"
 
 # --- empty documents and defaults ---

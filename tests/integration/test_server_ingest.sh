@@ -52,33 +52,16 @@ procs() { # DEVICE [FROM TO]: the device's process records of $DAY (times of day
 srv_init
 srv_start --max-body 1048576 || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"Eng\",\"parent_id\":\"$B\"}"
-DOM=$(jr .id)
-api "$A" POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"Core\",\"parent_id\":\"$DOM\"}"
-PRJ=$(jr .id)
-api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"A\",\"parent_id\":\"$PRJ\"}"
-TA=$(jr .id)
-api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"B\",\"parent_id\":\"$PRJ\"}"
-TB=$(jr .id)
-newuser() { # EMAIL LOGIN TEAM -> prints the id
-	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$2\",\"password\":\"password-$2\",\"login\":\"$2\",\"team_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-UA=$(newuser alice@example.com alice "$TA")
-UC=$(newuser carol@example.com carol "$TA")
-UD=$(newuser dave@example.com dave "$TB")
+B=$(srv_business)
+DOM=$(srv_node domain Eng "$B")
+PRJ=$(srv_node project Core "$DOM")
+TA=$(srv_node team A "$PRJ")
+TB=$(srv_node team B "$PRJ")
+UA=$(srv_user alice@example.com alice alice "$TA")
+UC=$(srv_user carol@example.com carol carol "$TA")
+UD=$(srv_user dave@example.com dave dave "$TB")
 check "users created" test -n "$UA" -a -n "$UC" -a -n "$UD"
-enroll() { # TEAM HOST_ID: sets DEV and TOK
-	api "$A" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
-	local sec
-	sec=$(jr .secret)
-	api "" POST /api/v1/enroll "{\"secret\":\"$sec\",\"host_id\":\"$2\",\"hostname\":\"h-$2\",\"agent_version\":\"0.1\"}"
-	DEV=$(jr .device_id)
-	TOK=$(jr .device_token)
-}
-enroll "$TA" "$HOST"
+srv_enroll "$TA" "$HOST" "h-$HOST"
 D1=$DEV T1=$TOK
 check_eq "device token" "${T1:0:4}" ald_
 
@@ -166,7 +149,7 @@ api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T05:00:00Z&to=${DAY}T06:00:0
 check_eq "racing copies counted once" "$(jr '.totals | [.records, .keys] | join(",")')" "1,11"
 
 # a batch id is per device: another device may use the same one
-enroll "$TB" "fedcba9876543210fedcba9876543210"
+srv_enroll "$TB" fedcba9876543210fedcba9876543210 h-fedcba9876543210fedcba9876543210
 T2=$TOK
 { proc "${DAY}T12:00:00.000Z" exec 7 top; } >"$T/d2.ndjson"
 ingest "$T2" b-good "$T/d2.ndjson"
@@ -336,7 +319,7 @@ api "$A" GET "/api/v1/devices/$D1"
 check "last_seen is set by ingest" jrok '.last_seen | type == "string"'
 
 # --- revoked and replaced tokens ---
-enroll "$TA" "$HOST"
+srv_enroll "$TA" "$HOST" "h-$HOST"
 check_eq "re-enrollment keeps the device" "$DEV" "$D1"
 ingest "$T1" b-old-token "$T/one.ndjson"
 check_st "the token replaced by re-enrollment" 401

@@ -44,48 +44,27 @@ q() { api "$1" GET "$2"; }
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-node() { # TYPE NAME PARENT -> id
-	api "$A" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-newuser() { # EMAIL LOGIN TEAM -> id
-	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$2\",\"password\":\"password-$2\",\"login\":\"$2\",\"team_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-grant() { # USER NODE ROLE
-	api "$A" POST /api/v1/grants "{\"user_id\":\"$1\",\"node_id\":\"$2\",\"role\":\"$3\"}"
-	[ "$ST" = 201 ]
-}
-enroll() { # TEAM HOST_ID: sets DEV and TOK
-	api "$A" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
-	local sec
-	sec=$(jr .secret)
-	api "" POST /api/v1/enroll "{\"secret\":\"$sec\",\"host_id\":\"$2\",\"hostname\":\"h\",\"agent_version\":\"0.1\"}"
-	DEV=$(jr .device_id)
-	TOK=$(jr .device_token)
-}
-q "$A" /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-DOM=$(node domain Eng "$B")
-PRJ=$(node project Core "$DOM")
-TA=$(node team A "$PRJ")
-TB=$(node team B "$PRJ")
-UA=$(newuser alice@example.com alice "$TA")
-UC=$(newuser carol@example.com carol "$TA")
-UM=$(newuser mona@example.com mona "$TA")
-UD=$(newuser dave@example.com dave "$TB")
+B=$(srv_business)
+DOM=$(srv_node domain Eng "$B")
+PRJ=$(srv_node project Core "$DOM")
+TA=$(srv_node team A "$PRJ")
+TB=$(srv_node team B "$PRJ")
+UA=$(srv_user alice@example.com alice alice "$TA")
+UC=$(srv_user carol@example.com carol carol "$TA")
+UM=$(srv_user mona@example.com mona mona "$TA")
+UD=$(srv_user dave@example.com dave dave "$TB")
 check "tree and users" test -n "$TA" -a -n "$TB" -a -n "$UA" -a -n "$UC" -a -n "$UM" -a -n "$UD"
-check "mona manages team A" grant "$UM" "$TA" manager
+check "mona manages team A" srv_grant "$UM" "$TA" manager
 # a second business with its own admin
-B2=$(node business Globex root)
-D2N=$(node domain Ops "$B2")
-P2=$(node project Infra "$D2N")
-T2=$(node team Z "$P2")
-UX=$(newuser xena@example.com xena "$T2")
-check "xena administers business 2" grant "$UX" "$B2" admin
-enroll "$TA" "$HOST1"
+B2=$(srv_node business Globex root)
+D2N=$(srv_node domain Ops "$B2")
+P2=$(srv_node project Infra "$D2N")
+T2=$(srv_node team Z "$P2")
+UX=$(srv_user xena@example.com xena xena "$T2")
+check "xena administers business 2" srv_grant "$UX" "$B2" admin
+srv_enroll "$TA" "$HOST1"
 D1=$DEV K1=$TOK
-enroll "$TB" "$HOST2"
+srv_enroll "$TB" "$HOST2"
 D2=$DEV K2=$TOK
 check "two devices" test -n "$D1" -a -n "$D2" -a "$D1" != "$D2"
 TKA=$(login alice@example.com password-alice)

@@ -10,26 +10,21 @@ need jq
 
 srv_init
 srv_start || finish
-ADM=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-api "$ADM" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-mknode() { api "$ADM" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"; jr .id; }
-D=$(mknode domain D "$B")
-P=$(mknode project P "$D")
-TA=$(mknode team A "$P")
-TB=$(mknode team B "$P")
-mkuser() { # EMAIL TEAM LOGIN
-	api "$ADM" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$1\",\"password\":\"password-$3\",\"team_id\":\"$2\",\"login\":\"$3\"}"
-	jr .id
-}
-U_MGR=$(mkuser mgr@example.com "$TA" mgr)
-U_EA=$(mkuser ea@example.com "$TA" ea)
-U_EB=$(mkuser eb@example.com "$TB" eb)
-U_AUD=$(mkuser aud@example.com "$TB" aud)
-api "$ADM" POST /api/v1/grants "{\"user_id\":\"$U_MGR\",\"role\":\"manager\",\"node_id\":\"$TA\"}"
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+ADM=$A
+B=$(srv_business)
+D=$(srv_node domain D "$B")
+P=$(srv_node project P "$D")
+TA=$(srv_node team A "$P")
+TB=$(srv_node team B "$P")
+U_MGR=$(srv_user mgr@example.com mgr@example.com mgr "$TA")
+U_EA=$(srv_user ea@example.com ea@example.com ea "$TA")
+U_EB=$(srv_user eb@example.com eb@example.com eb "$TB")
+U_AUD=$(srv_user aud@example.com aud@example.com aud "$TB")
+srv_grant "$U_MGR" "$TA" manager
 check_st "setup: manager grant" 201
 api "$ADM" POST /api/v1/roles '{"name":"auditor","permissions":["audit.read","activity.read","user.read","device.read"]}'
-api "$ADM" POST /api/v1/grants "{\"user_id\":\"$U_AUD\",\"role\":\"auditor\",\"node_id\":\"$TB\"}"
+srv_grant "$U_AUD" "$TB" auditor
 check_st "setup: custom role grant" 201
 MGR=$(login mgr@example.com password-mgr)
 EA=$(login ea@example.com password-ea)
@@ -38,15 +33,9 @@ AUD=$(login aud@example.com password-aud)
 
 # one device per team, owned by its employee, with records of every kind
 enroll() { # TEAM HOST OWNER -> "device_id token"
-	local s
-	api "$ADM" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
-	s=$(jr .secret)
-	api "" POST /api/v1/enroll "{\"secret\":\"$s\",\"host_id\":\"$2\",\"hostname\":\"$2\",\"agent_version\":\"0.1.0\"}"
-	local id tok
-	id=$(jr .device_id)
-	tok=$(jr .device_token)
-	api "$ADM" PUT "/api/v1/devices/$id" "{\"owner_id\":\"$3\"}"
-	echo "$id $tok"
+	srv_enroll "$1" "$2" "$2" 0.1.0
+	api "$A" PUT "/api/v1/devices/$DEV" "{\"owner_id\":\"$3\"}"
+	echo "$DEV $TOK"
 }
 read -r DEV_A TOK_A <<<"$(enroll "$TA" host-a "$U_EA")"
 read -r DEV_B TOK_B <<<"$(enroll "$TB" host-b "$U_EB")"
