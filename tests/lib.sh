@@ -32,6 +32,8 @@ wait_for() {
 	for ((i = 0; i < t * 10; i++)); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
+# free_port: prints a TCP port that is free on 127.0.0.1 now
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 finish() { exit $((_fails > 0)); }
 # not CMD...: succeeds when CMD fails (for check: `check name not grep -q x f`)
 not() { ! "$@"; }

@@ -8,36 +8,18 @@
 # after its team moves to another bucket (sealed S3 settings).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
-S3RVER_DIR=/opt/actlog-test/node_modules/s3rver
+source "$(dirname "$0")/../s3.sh"
 S3=$BUILD/actlog-s3
 need curl
 need jq
 need node
 need sha256sum
 need /usr/bin/python3
-[ -d "$S3RVER_DIR" ] || { fail "missing $S3RVER_DIR (scripts/deps.sh installs s3rver)"; finish; }
 [ -x "$S3" ] || { fail "missing $S3 (make BUILD=$BUILD)"; finish; }
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 AKID=AKIDAVATARTEST
 SECRET=avatar-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-mkdir -p "$T/s3"
-port=$(free_port)
-cat >"$T/s3rver.js" <<JS
-const S3rver = require('$S3RVER_DIR');
-require('$S3RVER_DIR/lib/models/account').DUMMY_ACCOUNT.createKeyPair('$AKID', process.env.AV_SECRET);
-new S3rver({ address: '127.0.0.1', port: $port, directory: '$T/s3', silent: true,
-  configureBuckets: [{ name: 'av1' }, { name: 'av2' }] }).run((err) => { if (err) { console.error(err); process.exit(1); } });
-JS
-# s3rver's continuation tokens use DES, which Node 17+ only has in OpenSSL's legacy provider
-AV_SECRET=$SECRET NODE_OPTIONS=--openssl-legacy-provider node "$T/s3rver.js" >"$T/s3rver.log" 2>&1 &
-s3pid=$!
-cleanup_add "kill $s3pid"
-if ! wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-	fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
-	finish
-fi
-S3URL=http://127.0.0.1:$port
+s3_init "$AKID" "$SECRET" av1 av2
+s3_up
 printf '%s\n' "$SECRET" >"$T/secret"
 # the keys under avatars/USER/ in BUCKET, one per line
 objects() { "$S3" --endpoint "$S3URL" --bucket "$1" --path-style --access-key "$AKID" \
@@ -88,26 +70,17 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-node() { # TYPE NAME PARENT -> id
-	api "$A" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-newuser() { # EMAIL LOGIN TEAM -> id
-	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$2\",\"password\":\"password-$2\",\"login\":\"$2\",\"team_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-DOM=$(node domain Eng "$B")
-PRJ=$(node project Core "$DOM")
-TA=$(node team A "$PRJ")
-TB=$(node team B "$PRJ")
-UA=$(newuser alice@example.com alice "$TA")
-UB=$(newuser bob@example.com bob "$TA")
-UM=$(newuser mona@example.com mona "$TA")
-UD=$(newuser dave@example.com dave "$TB")
+B=$(srv_business)
+DOM=$(srv_node domain Eng "$B")
+PRJ=$(srv_node project Core "$DOM")
+TA=$(srv_node team A "$PRJ")
+TB=$(srv_node team B "$PRJ")
+UA=$(srv_user alice@example.com alice alice "$TA")
+UB=$(srv_user bob@example.com bob bob "$TA")
+UM=$(srv_user mona@example.com mona mona "$TA")
+UD=$(srv_user dave@example.com dave dave "$TB")
 check "tree and users" test -n "$TA" -a -n "$TB" -a -n "$UA" -a -n "$UB" -a -n "$UM" -a -n "$UD"
-api "$A" POST /api/v1/grants "{\"user_id\":\"$UM\",\"node_id\":\"$TA\",\"role\":\"manager\"}"
+srv_grant "$UM" "$TA" manager
 check_st "mona manages team A" 201
 TKA=$(login alice@example.com password-alice)
 TKB=$(login bob@example.com password-bob)
@@ -169,10 +142,8 @@ put "$TKB" "$UA" "$T/c.png" image/png
 check_st "bob (employee) may not set alice's" 403
 put "$TKD" "$UA" "$T/c.png" image/png
 check_st "dave (manager of team B) may not set alice's" 403
-api "$A" POST "/api/v1/nodes/$TA/enrollment-secrets" '{}'
-sec=$(jr .secret)
-api "" POST /api/v1/enroll "{\"secret\":\"$sec\",\"host_id\":\"33333333333333333333333333333333\",\"hostname\":\"h\",\"agent_version\":\"0.1\"}"
-TOKDEV=$(jr .device_token)
+srv_enroll "$TA" 33333333333333333333333333333333
+TOKDEV=$TOK
 check "a device enrolled" test -n "$TOKDEV"
 put "$TOKDEV" "$UA" "$T/c.png" image/png
 check "a device token may not set it (401/403)" test "$ST" = 401 -o "$ST" = 403
@@ -267,7 +238,7 @@ check_eq "the audit detail has the digest" \
 	"$(jr "[.entries[] | select(.action==\"user.avatar.set\" and .actor==\"$UM\") | .detail.sha256] | join(\",\")")" "$(sha "$T/a.jpg")"
 
 # --- no escalation: a manager may not change the picture of an admin ---
-api "$A" POST /api/v1/grants "{\"user_id\":\"$UB\",\"node_id\":\"$TA\",\"role\":\"admin\"}"
+srv_grant "$UB" "$TA" admin
 check_st "bob is made admin of team A" 201
 put "$TKM" "$UB" "$T/a.jpg" image/jpeg
 check_st "mona (manager) may not set the picture of bob (admin)" 403

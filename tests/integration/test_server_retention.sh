@@ -10,37 +10,17 @@
 # --retention-interval 1 sweeps on its own and stops promptly on SIGTERM.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
-S3RVER=/opt/actlog-test/node_modules/.bin/s3rver
-S3RVER_DIR=/opt/actlog-test/node_modules/s3rver
+source "$(dirname "$0")/../s3.sh"
 need curl
 need jq
 need gzip
 need node
 need /usr/bin/python3
-[ -x "$S3RVER" ] || { fail "missing $S3RVER (scripts/deps.sh installs s3rver)"; finish; }
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 AKID=AKIDRETENTION
 SECRET=retention-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-mkdir -p "$T/s3"
-port=$(free_port)
-cat >"$T/s3rver.js" <<JS
-const S3rver = require('$S3RVER_DIR');
-require('$S3RVER_DIR/lib/models/account').DUMMY_ACCOUNT.createKeyPair('$AKID', process.env.RT_SECRET);
-new S3rver({ address: '127.0.0.1', port: $port, directory: '$T/s3', silent: true,
-  configureBuckets: [{ name: 'shots1' }] }).run((err) => { if (err) { console.error(err); process.exit(1); } });
-JS
-s3_start() {
-	RT_SECRET=$SECRET NODE_OPTIONS=--openssl-legacy-provider node "$T/s3rver.js" >>"$T/s3rver.log" 2>&1 &
-	s3pid=$!
-	cleanup_add "kill $s3pid"
-	if ! wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-		fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
-		finish
-	fi
-}
-s3_start
-S3URL=http://127.0.0.1:$port
+s3_init "$AKID" "$SECRET" shots1
+s3_up
 
 # days: D40 and D32 are before team A's 30-day cutoff, D29 and D2 after it
 # (far enough from the cutoff that a UTC midnight during the test changes
@@ -101,51 +81,34 @@ shots() { # user_id=U|device_id=D DAY -> number listed
 	api "$A" GET "/api/v1/screenshots?$1&from=$2T00:00:00Z&to=$2T23:59:59Z"
 	jr '.screenshots | length'
 }
-in_bucket() { test -f "$T/s3/shots1/$1._S3rver_object"; }
+in_bucket() { s3_has shots1 "$1"; }
 
 srv_init
 srv_start --retention-interval 0 || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-mknode() { # TYPE NAME PARENT -> id
-	api "$A" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-newuser() { # EMAIL LOGIN TEAM -> id
-	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$2\",\"password\":\"password-$2\",\"login\":\"$2\",\"team_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-enroll() { # TEAM HOST_ID: sets DEV and TOK
-	api "$A" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
-	local sec
-	sec=$(jr .secret)
-	api "" POST /api/v1/enroll "{\"secret\":\"$sec\",\"host_id\":\"$2\",\"hostname\":\"h\",\"agent_version\":\"0.1\"}"
-	DEV=$(jr .device_id)
-	TOK=$(jr .device_token)
-}
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-DOM=$(mknode domain Eng "$B")
-PRJ=$(mknode project Core "$DOM")
-TA=$(mknode team A "$PRJ")
-TB=$(mknode team B "$PRJ")
-UA=$(newuser alice@example.com alice "$TA")
-UM=$(newuser mona@example.com mona "$TA")
-UD=$(newuser dave@example.com dave "$TB")
+B=$(srv_business)
+DOM=$(srv_node domain Eng "$B")
+PRJ=$(srv_node project Core "$DOM")
+TA=$(srv_node team A "$PRJ")
+TB=$(srv_node team B "$PRJ")
+UA=$(srv_user alice@example.com alice alice "$TA")
+UM=$(srv_user mona@example.com mona mona "$TA")
+UD=$(srv_user dave@example.com dave dave "$TB")
 check "tree and users" test -n "$TA" -a -n "$TB" -a -n "$UA" -a -n "$UM" -a -n "$UD"
-api "$A" POST /api/v1/grants "{\"user_id\":\"$UM\",\"node_id\":\"$TA\",\"role\":\"manager\"}"
+srv_grant "$UM" "$TA" manager
 check_st "mona manages team A" 201
-api "$A" POST /api/v1/grants "{\"user_id\":\"$UM\",\"node_id\":\"$B\",\"role\":\"admin\"}"
+srv_grant "$UM" "$B" admin
 check_st "mona is admin of the business (not of root)" 201
 TKM=$(login mona@example.com password-mona)
 TKU=$(login alice@example.com password-alice)
 
-enroll "$TA" 11111111111111111111111111111111
+srv_enroll "$TA" 11111111111111111111111111111111
 DA=$DEV TOKA=$TOK
 api "$A" PUT "/api/v1/devices/$DA" "{\"owner_id\":\"$UA\"}"
 check_st "alice owns device A" 200
-enroll "$TA" 33333333333333333333333333333333
+srv_enroll "$TA" 33333333333333333333333333333333
 DC=$DEV TOKC=$TOK
-enroll "$TB" 22222222222222222222222222222222
+srv_enroll "$TB" 22222222222222222222222222222222
 DB=$DEV TOKB=$TOK
 
 # --- data over 40 days ---
@@ -265,8 +228,7 @@ check_eq "and writes no second retention.sweep entry" \
 # --- S3 down: the shot is kept, counted, and deleted once S3 is back ---
 check "another old shot of device A" shoot "$TOKA" "${D35}T10:00:00.000Z"
 KOLD2=$KEY
-kill "$s3pid"
-wait "$s3pid" 2>/dev/null
+s3_stop
 run "$A"
 check_st "a run with S3 down" 200
 check_eq "keeps the shot and counts the failure" "$(counts)" 0,0,0,1,0
@@ -275,7 +237,7 @@ check "its object is still in the bucket" in_bucket "$KOLD2"
 api "$A" GET "/api/v1/audit?from=$(date -u -d '10 minutes ago' +%Y-%m-%dT%H:%M:%SZ)&limit=1000"
 check_eq "audited as partial" \
 	"$(jr '[.entries[] | select(.action == "retention.sweep") | .result + ":" + (.detail.s3_errors | tostring)] | join(",")')" "ok:0,partial:1"
-s3_start
+s3_up
 run "$A"
 check_eq "S3 back: the next run deletes it" "$(counts)" 0,0,1,0,0
 check_eq "no longer listed" "$(shots "user_id=$UA" "$D35")" 0

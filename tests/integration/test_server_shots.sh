@@ -9,83 +9,44 @@
 # never in responses, logs or the store file.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
-S3RVER=/opt/actlog-test/node_modules/.bin/s3rver
-S3RVER_DIR=/opt/actlog-test/node_modules/s3rver
+source "$(dirname "$0")/../s3.sh"
 need curl
 need jq
 need node
 need sha256sum
 need /usr/bin/python3
-[ -x "$S3RVER" ] || { fail "missing $S3RVER (scripts/deps.sh installs s3rver)"; finish; }
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # s3rver with a key pair of our own, so that the secret is a string found
 # nowhere else (its built-in pair is S3RVER/S3RVER, key id and secret alike)
 AKID=AKIDSHOTSTEST
 SECRET=shots-secret-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-mkdir -p "$T/s3"
-port=$(free_port)
-cat >"$T/s3rver.js" <<JS
-const S3rver = require('$S3RVER_DIR');
-require('$S3RVER_DIR/lib/models/account').DUMMY_ACCOUNT.createKeyPair('$AKID', process.env.SHOTS_SECRET);
-new S3rver({ address: '127.0.0.1', port: $port, directory: '$T/s3', silent: true,
-  configureBuckets: [{ name: 'shots1' }, { name: 'shots2' }] }).run((err) => { if (err) { console.error(err); process.exit(1); } });
-JS
-# s3rver's continuation tokens use DES, which Node 17+ only has in OpenSSL's legacy provider
-SHOTS_SECRET=$SECRET NODE_OPTIONS=--openssl-legacy-provider node "$T/s3rver.js" >"$T/s3rver.log" 2>&1 &
-s3pid=$!
-cleanup_add "kill $s3pid"
-if ! wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-	fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
-	finish
-fi
-S3URL=http://127.0.0.1:$port
+s3_init "$AKID" "$SECRET" shots1 shots2
+s3_up
 
 jrok() { jq -e "$1" "$T/resp" >/dev/null 2>&1; }
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-node() { # TYPE NAME PARENT -> id
-	api "$A" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-newuser() { # EMAIL LOGIN TEAM -> id
-	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$2\",\"password\":\"password-$2\",\"login\":\"$2\",\"team_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-grant() { # USER NODE ROLE
-	api "$A" POST /api/v1/grants "{\"user_id\":\"$1\",\"node_id\":\"$2\",\"role\":\"$3\"}"
-	[ "$ST" = 201 ]
-}
-enroll() { # TEAM HOST_ID: sets DEV and TOK
-	api "$A" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
-	local sec
-	sec=$(jr .secret)
-	api "" POST /api/v1/enroll "{\"secret\":\"$sec\",\"host_id\":\"$2\",\"hostname\":\"h\",\"agent_version\":\"0.1\"}"
-	DEV=$(jr .device_id)
-	TOK=$(jr .device_token)
-}
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-DOM=$(node domain Eng "$B")
-PRJ=$(node project Core "$DOM")
-TA=$(node team A "$PRJ")
-TB=$(node team B "$PRJ")
-UA=$(newuser alice@example.com alice "$TA")
-UM=$(newuser mona@example.com mona "$TA")
-UD=$(newuser dave@example.com dave "$TB")
+B=$(srv_business)
+DOM=$(srv_node domain Eng "$B")
+PRJ=$(srv_node project Core "$DOM")
+TA=$(srv_node team A "$PRJ")
+TB=$(srv_node team B "$PRJ")
+UA=$(srv_user alice@example.com alice alice "$TA")
+UM=$(srv_user mona@example.com mona mona "$TA")
+UD=$(srv_user dave@example.com dave dave "$TB")
 check "tree and users" test -n "$TA" -a -n "$TB" -a -n "$UA" -a -n "$UM" -a -n "$UD"
-check "mona manages team A" grant "$UM" "$TA" manager
-check "dave manages team B" grant "$UD" "$TB" manager
+check "mona manages team A" srv_grant "$UM" "$TA" manager
+check "dave manages team B" srv_grant "$UD" "$TB" manager
 TKA=$(login alice@example.com password-alice)
 TKM=$(login mona@example.com password-mona)
 TKD=$(login dave@example.com password-dave)
 
-enroll "$TA" 11111111111111111111111111111111
+srv_enroll "$TA" 11111111111111111111111111111111
 DEVA=$DEV TOKA=$TOK
 api "$A" PUT "/api/v1/devices/$DEVA" "{\"owner_id\":\"$UA\"}"
 check_st "alice owns device A" 200
-enroll "$TB" 22222222222222222222222222222222
+srv_enroll "$TB" 22222222222222222222222222222222
 DEVB=$DEV TOKB=$TOK
 
 # a PNG-looking file
