@@ -32,12 +32,14 @@
 #include "crypto.h"
 #include "log.h"
 #include "s3.h"
+#include "s3set.h"
 #include "srv.h"
 #include "util.h"
 
 #define SEAL_SCOPE "avatars"
 #define KEY_SIZE 96
 #define AAD_SIZE (KEY_SIZE + ID_SIZE + 16)
+#define S3_TIMEOUT_MS 30000 /* one request: PUT, GET or DELETE of a picture */
 
 /* --- the pure part (avatar.h) --- */
 
@@ -162,129 +164,74 @@ int avatar_etag_match(const char *inm, const char *etag)
 	return 0;
 }
 
-/* --- S3 settings (the same shape as the screenshots' sealed copy) --- */
-
-struct s3set {
-	cJSON *j; /* the settings object (owns the strings) */
-	struct s3_config c;
-};
-
-static const char *const s3_keys[] = {"s3.bucket", "s3.region", "s3.access_key_id",
-				      "s3.secret_access_key"};
-
-static void s3set_fill(struct s3set *x)
-{
-	const char *tok = jstr(x->j, "session_token");
-
-	memset(&x->c, 0, sizeof(x->c));
-	x->c.bucket = jstr(x->j, "bucket");
-	x->c.region = jstr(x->j, "region");
-	x->c.endpoint = jstr(x->j, "endpoint");
-	x->c.path_style = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->j, "path_style"));
-	x->c.access_key = jstr(x->j, "access_key_id");
-	x->c.secret_key = jstr(x->j, "secret_access_key");
-	x->c.session_token = tok && *tok ? tok : NULL;
-	x->c.connect_timeout_ms = 5000;
-	x->c.timeout_ms = 30000;
-	x->c.max_attempts = 3;
-}
-
-/* Wipe and free (the settings hold secrets). Twice is fine. */
-static void s3set_free(struct s3set *x)
-{
-	static const char *const sec[] = {"secret_access_key", "session_token"};
-	cJSON *v;
-	size_t i;
-
-	for (i = 0; x->j && i < ARRAY_SIZE(sec); i++) {
-		v = cJSON_GetObjectItemCaseSensitive(x->j, sec[i]);
-		if (cJSON_IsString(v) && v->valuestring)
-			crypto_wipe(v->valuestring, strlen(v->valuestring));
-	}
-	cJSON_Delete(x->j);
-	x->j = NULL;
-}
+/* --- S3 settings (s3set.h) --- */
 
 /*
  * The effective S3 settings of user uid in team into *x. 0; -ENODATA with
  * missing naming the absent keys; -errno.
  */
-static int s3set_effective(struct srv *s, const char *team, const char *uid, struct s3set *x,
-			   char *missing, size_t mlen)
+static int effective_s3(struct srv *s, const char *team, const char *uid, struct s3set *x,
+			char *missing, size_t mlen)
 {
-	cJSON *eff = NULL, *vals;
-	size_t i;
+	cJSON *eff = NULL;
 	int ret = config_effective(s, team, uid, true, &eff);
 
 	missing[0] = 0;
-	if (ret)
-		return ret;
-	vals = cJSON_GetObjectItemCaseSensitive(eff, "values");
-	for (i = 0; i < ARRAY_SIZE(s3_keys); i++) {
-		const char *v = jstr(vals, s3_keys[i]);
-
-		if (!v || !*v)
-			snprintf(missing + strlen(missing), mlen - strlen(missing), "%s%s",
-				 missing[0] ? ", " : "", s3_keys[i]);
-	}
-	if (missing[0]) {
-		cJSON_Delete(eff);
-		return -ENODATA;
-	}
-	x->j = cJSON_CreateObject();
-	cJSON_AddStringToObject(x->j, "bucket", jstr(vals, "s3.bucket"));
-	cJSON_AddStringToObject(x->j, "region", jstr(vals, "s3.region"));
-	if (jstr(vals, "s3.endpoint"))
-		cJSON_AddStringToObject(x->j, "endpoint", jstr(vals, "s3.endpoint"));
-	cJSON_AddBoolToObject(
-	    x->j, "path_style",
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "s3.path_style")));
-	cJSON_AddStringToObject(x->j, "access_key_id", jstr(vals, "s3.access_key_id"));
-	cJSON_AddStringToObject(x->j, "secret_access_key", jstr(vals, "s3.secret_access_key"));
-	if (jstr(vals, "s3.session_token"))
-		cJSON_AddStringToObject(x->j, "session_token", jstr(vals, "s3.session_token"));
+	if (!ret)
+		ret = s3set_from_config(cJSON_GetObjectItemCaseSensitive(eff, "values"),
+					S3_TIMEOUT_MS, x, missing, mlen);
 	/* a secret copy lives in eff too */
 	cJSON_Delete(eff);
-	s3set_fill(x);
-	return x->c.bucket && x->c.access_key && x->c.secret_key ? 0 : -ENOMEM;
+	return ret;
 }
 
-/* Open the sealed settings of user uid's avatar object key. 0 or -errno. */
-static int s3set_open(struct srv *s, const char *uid, const char *key, struct s3set *x)
+/*
+ * Open the sealed settings of user uid's picture object key into *x; log a
+ * failure (x stays empty). 0 or -errno.
+ */
+static int picture_s3(struct srv *s, const char *uid, const char *key, struct s3set *x)
 {
 	char aad[AAD_SIZE];
-	uint8_t *pt = NULL;
-	size_t len = 0;
 	int ret;
 
 	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
-	ret = sealed_get(s, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, &pt, &len);
+	ret = s3set_open(s, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, S3_TIMEOUT_MS, x);
 	if (ret)
-		return ret;
-	x->j = cJSON_ParseWithLength((const char *)pt, len);
-	crypto_free(pt, len);
-	if (!x->j)
-		return -EBADMSG;
-	s3set_fill(x);
-	return 0;
+		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
+	return ret;
 }
 
 /* Delete object key with settings x; log a failure. */
-static void s3_delete_logged(struct s3set *x, const char *key, const char *why)
+static void s3_delete_logged(const struct s3set *x, const char *key, const char *why)
 {
-	struct s3_client *c = NULL;
 	char ebuf[600];
-	int ret = s3_client_new(&x->c, &c);
+	int ret = s3set_delete(x, key, ebuf, sizeof(ebuf));
 
-	if (!ret)
-		ret = s3_delete(c, key);
 	if (ret)
 		log_warn("avatars: deleting %s (%s) from S3 failed: %s", key, why,
-			 c ? s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)) : strerror(-ret));
-	s3_client_free(c);
+			 ebuf[0] ? ebuf : strerror(-ret));
 }
 
 /* --- helpers --- */
+
+/*
+ * Within batch b: is user uid's picture item still prev (the one read before
+ * the batch; NULL: none), judged by its object key? 0, -EAGAIN when it
+ * changed, -errno.
+ */
+static int picture_unchanged(struct store_batch *b, const char *uid, const cJSON *prev)
+{
+	cJSON *cur = NULL;
+	int ret = jbget(b, STORE_T_USERS, uid, "avatar", &cur);
+
+	if (ret == -ENOENT)
+		ret = prev ? -EAGAIN : 0;
+	else if (!ret && (!prev || strcmp(jstr(cur, "key") ? jstr(cur, "key") : "",
+					  jstr(prev, "key") ? jstr(prev, "key") : "")))
+		ret = -EAGAIN;
+	cJSON_Delete(cur);
+	return ret;
+}
 
 static int sha256_hex(const void *p, size_t len, char hex[65])
 {
@@ -350,7 +297,7 @@ static int h_put(struct http_req *req, void *arg)
 	struct store_batch *b = NULL;
 	const uint8_t *body;
 	size_t len;
-	cJSON *prev = NULL, *cur = NULL, *row = NULL, *det = NULL;
+	cJSON *prev = NULL, *row = NULL, *det = NULL;
 	char sha[65], rnd[ID_SIZE], key[KEY_SIZE], aad[AAD_SIZE], missing[128], ebuf[600];
 	char ctype[64];
 	char *plain = NULL;
@@ -388,7 +335,7 @@ static int h_put(struct http_req *req, void *arg)
 	if (sha256_hex(body, len, sha) || id_new('x', rnd))
 		return http_reply_error(req, 500, "no digest or randomness");
 
-	ret = s3set_effective(s, target_team(&t), uid, &x, missing, sizeof(missing));
+	ret = effective_s3(s, target_team(&t), uid, &x, missing, sizeof(missing));
 	if (ret == -ENODATA) {
 		http_reply_error(req, 409, "S3 settings incomplete: missing %s", missing);
 		goto out;
@@ -403,10 +350,8 @@ static int h_put(struct http_req *req, void *arg)
 		reply_store_err(req, ret, "avatar");
 		goto out;
 	}
-	if (!ret && jstr(prev, "key") && (ret = s3set_open(s, uid, jstr(prev, "key"), &old))) {
-		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
-		s3set_free(&old);
-	}
+	if (!ret && jstr(prev, "key"))
+		picture_s3(s, uid, jstr(prev, "key"), &old);
 
 	snprintf(key, sizeof(key), "avatars/%s/%s.%s", uid, rnd + 2,
 		 !strcmp(ai.content_type, "image/png")	  ? "png"
@@ -447,16 +392,8 @@ static int h_put(struct http_req *req, void *arg)
 	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
 	ret = plain ? store_batch_begin(s->st, &b) : -ENOMEM;
 	/* the picture read above must still be the current one at commit */
-	if (!ret) {
-		ret = jbget(b, STORE_T_USERS, uid, "avatar", &cur);
-		if (ret == -ENOENT && !prev)
-			ret = 0;
-		else if (!ret && (!prev || strcmp(jstr(cur, "key") ? jstr(cur, "key") : "",
-						  jstr(prev, "key") ? jstr(prev, "key") : "")))
-			ret = -EAGAIN;
-		else if (ret == -ENOENT)
-			ret = -EAGAIN;
-	}
+	if (!ret)
+		ret = picture_unchanged(b, uid, prev);
 	if (!ret)
 		ret = jput(b, STORE_T_USERS, uid, "avatar", row, 0);
 	if (!ret)
@@ -493,7 +430,6 @@ out:
 	s3set_free(&x);
 	s3set_free(&old);
 	cJSON_Delete(prev);
-	cJSON_Delete(cur);
 	cJSON_Delete(row);
 	cJSON_Delete(det);
 	return 0;
@@ -536,9 +472,8 @@ static int h_get(struct http_req *req, void *arg)
 		http_reply_empty(req, 304);
 		goto out;
 	}
-	ret = s3set_open(s, uid, key, &x);
+	ret = picture_s3(s, uid, key, &x);
 	if (ret) {
-		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
 		http_reply_error(req, 500, "cannot open the picture's S3 settings");
 		goto out;
 	}
@@ -586,7 +521,7 @@ static int h_delete(struct http_req *req, void *arg)
 	struct target t;
 	struct s3set x = {0};
 	struct store_batch *b = NULL;
-	cJSON *a = NULL, *cur = NULL, *det = NULL;
+	cJSON *a = NULL, *det = NULL;
 	int ret;
 
 	if (need_user(s, req, &p) || need_writer(s, req, &p, uid, &t))
@@ -597,19 +532,13 @@ static int h_delete(struct http_req *req, void *arg)
 	if (ret)
 		return reply_store_err(req, ret, "avatar");
 	key = jstr(a, "key");
-	if (key && (ret = s3set_open(s, uid, key, &x))) {
-		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
-		s3set_free(&x);
-	}
+	if (key)
+		picture_s3(s, uid, key, &x);
 	det = cJSON_CreateObject();
 	cJSON_AddStringToObject(det, "sha256", jstr(a, "sha256") ? jstr(a, "sha256") : "");
 	ret = store_batch_begin(s->st, &b);
-	if (!ret) {
-		ret = jbget(b, STORE_T_USERS, uid, "avatar", &cur);
-		if (ret == -ENOENT ||
-		    (!ret && strcmp(jstr(cur, "key") ? jstr(cur, "key") : "", key ? key : "")))
-			ret = -EAGAIN;
-	}
+	if (!ret)
+		ret = picture_unchanged(b, uid, a);
 	if (!ret)
 		ret = store_batch_delete(b, STORE_T_USERS, uid, "avatar", 0);
 	if (!ret)
@@ -636,7 +565,6 @@ out:
 	store_batch_abort(b);
 	s3set_free(&x);
 	cJSON_Delete(a);
-	cJSON_Delete(cur);
 	cJSON_Delete(det);
 	return 0;
 }

@@ -32,6 +32,7 @@
 #include "crypto.h"
 #include "log.h"
 #include "s3.h"
+#include "s3set.h"
 #include "srv.h"
 #include "util.h"
 
@@ -40,75 +41,10 @@
 #define DAY_MS 86400000LL
 #define RANGE_MAX_MS (400LL * DAY_MS)
 #define SHOT_PREFIX_ID 's'
-#define SEAL_SCOPE "screenshots"
 #define KEY_SIZE 128
 #define MONITOR_MAX 64
 #define DIM_MAX 65535
-
-/* --- S3 settings --- */
-
-struct s3set {
-	cJSON *j; /* the settings object (owns the strings) */
-	struct s3_config c;
-};
-
-static const char *const s3_keys[] = {"s3.bucket", "s3.region", "s3.access_key_id",
-				      "s3.secret_access_key"};
-
-/* Fill c's pointers from the settings object j (strings stay j's). */
-static void s3set_fill(struct s3set *x)
-{
-	const char *tok = jstr(x->j, "session_token");
-
-	memset(&x->c, 0, sizeof(x->c));
-	x->c.bucket = jstr(x->j, "bucket");
-	x->c.region = jstr(x->j, "region");
-	x->c.endpoint = jstr(x->j, "endpoint");
-	x->c.path_style = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->j, "path_style"));
-	x->c.access_key = jstr(x->j, "access_key_id");
-	x->c.secret_key = jstr(x->j, "secret_access_key");
-	x->c.session_token = tok && *tok ? tok : NULL;
-	x->c.connect_timeout_ms = 5000;
-	x->c.timeout_ms = 60000;
-	x->c.max_attempts = 3;
-}
-
-/* Wipe and free the settings (they hold secrets). NULL j is fine. */
-static void s3set_free(struct s3set *x)
-{
-	static const char *const sec[] = {"secret_access_key", "session_token"};
-	cJSON *v;
-	size_t i;
-
-	for (i = 0; x->j && i < ARRAY_SIZE(sec); i++) {
-		v = cJSON_GetObjectItemCaseSensitive(x->j, sec[i]);
-		if (cJSON_IsString(v) && v->valuestring)
-			crypto_wipe(v->valuestring, strlen(v->valuestring));
-	}
-	cJSON_Delete(x->j);
-	x->j = NULL;
-}
-
-/* Open the sealed S3 settings stored for object key into *x. 0 or -errno. */
-static int s3set_open(struct srv *s, const char *key, struct s3set *x)
-{
-	char s3pk[KEY_SIZE + 8], aad[KEY_SIZE + 16];
-	uint8_t *pt = NULL;
-	size_t len = 0;
-	int ret;
-
-	snprintf(s3pk, sizeof(s3pk), "s3|%s", key);
-	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
-	ret = sealed_get(s, STORE_T_SCREENSHOTS, s3pk, "s3", SEAL_SCOPE, aad, &pt, &len);
-	if (ret)
-		return ret;
-	x->j = cJSON_ParseWithLength((const char *)pt, len);
-	crypto_free(pt, len);
-	if (!x->j)
-		return -EBADMSG;
-	s3set_fill(x);
-	return 0;
-}
+#define S3_TIMEOUT_MS 60000 /* one request: HEAD, or GET of a whole shot */
 
 /* --- helpers --- */
 
@@ -244,7 +180,6 @@ static int h_presign(struct http_req *req, void *arg)
 	const char *sha, *ct;
 	char *url = NULL, *plain = NULL;
 	int64_t size, taken, now = now_ms();
-	size_t i;
 	int ret;
 
 	if (need_device(s, req, &p, true))
@@ -281,30 +216,15 @@ static int h_presign(struct http_req *req, void *arg)
 		http_reply_error(req, 409, "screenshots are not enabled for this device");
 		goto out;
 	}
-	for (i = 0; i < ARRAY_SIZE(s3_keys); i++) {
-		const char *v = jstr(vals, s3_keys[i]);
-
-		if (!v || !*v)
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
-				 "%s%s", missing[0] ? ", " : "", s3_keys[i]);
-	}
-	if (missing[0]) {
+	ret = s3set_from_config(vals, S3_TIMEOUT_MS, &x, missing, sizeof(missing));
+	if (ret == -ENODATA) {
 		http_reply_error(req, 409, "S3 settings incomplete: missing %s", missing);
 		goto out;
 	}
-	x.j = cJSON_CreateObject();
-	cJSON_AddStringToObject(x.j, "bucket", jstr(vals, "s3.bucket"));
-	cJSON_AddStringToObject(x.j, "region", jstr(vals, "s3.region"));
-	if (jstr(vals, "s3.endpoint"))
-		cJSON_AddStringToObject(x.j, "endpoint", jstr(vals, "s3.endpoint"));
-	cJSON_AddBoolToObject(
-	    x.j, "path_style",
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "s3.path_style")));
-	cJSON_AddStringToObject(x.j, "access_key_id", jstr(vals, "s3.access_key_id"));
-	cJSON_AddStringToObject(x.j, "secret_access_key", jstr(vals, "s3.secret_access_key"));
-	if (jstr(vals, "s3.session_token"))
-		cJSON_AddStringToObject(x.j, "session_token", jstr(vals, "s3.session_token"));
-	s3set_fill(&x);
+	if (ret) {
+		http_reply_error(req, 500, "out of memory");
+		goto out;
+	}
 
 	day_of(taken, day);
 	if (id_new('x', rnd)) {
@@ -340,7 +260,7 @@ static int h_presign(struct http_req *req, void *arg)
 	if (!ret)
 		ret = jput(b, STORE_T_SCREENSHOTS, pend, key, pj, STORE_IF_ABSENT);
 	if (!ret)
-		ret = sealed_put(s, b, STORE_T_SCREENSHOTS, s3pk, "s3", SEAL_SCOPE, aad, plain,
+		ret = sealed_put(s, b, STORE_T_SCREENSHOTS, s3pk, "s3", SHOT_S3_SCOPE, aad, plain,
 				 strlen(plain));
 	if (!ret) {
 		ret = store_batch_commit(b);
@@ -441,7 +361,7 @@ static int h_register(struct http_req *req, void *arg)
 		goto out;
 	}
 	/* the object must be in S3, with the announced size */
-	ret = s3set_open(s, key, &x);
+	ret = s3set_open_shot(s, key, S3_TIMEOUT_MS, &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", key, strerror(-ret));
 		http_reply_error(req, 500, "cannot open the S3 settings of this key");
@@ -741,7 +661,7 @@ static int h_image(struct http_req *req, void *arg)
 		http_reply_error(req, 500, "screenshot item is incomplete");
 		goto out;
 	}
-	ret = s3set_open(s, key, &x);
+	ret = s3set_open_shot(s, key, S3_TIMEOUT_MS, &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", id, strerror(-ret));
 		http_reply_error(req, 500, "cannot open the screenshot's S3 settings");

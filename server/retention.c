@@ -43,9 +43,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto.h"
 #include "log.h"
 #include "s3.h"
+#include "s3set.h"
 #include "srv.h"
 #include "util.h"
 
@@ -59,7 +59,7 @@
 #define KEY_MAX 1024	      /* an S3 key we accept from a shot item */
 #define STR_SIZE 64	      /* ids and index sort keys */
 #define FIRST_DELAY_MAX_S 10u /* the first sweep after start */
-#define SHOT_SEAL_SCOPE "screenshots"
+#define S3_TIMEOUT_MS 30000   /* one DELETE */
 
 static pthread_mutex_t sweep_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool stopping; /* retention_stop(): end a sweep between partitions */
@@ -256,64 +256,22 @@ static int drop_index(struct sweep *w, enum store_table t, const char *pk, const
 
 /* --- screenshots --- */
 
-/* Wipe and free S3 settings parsed from the sealed blob. */
-static void settings_free(cJSON *j)
-{
-	static const char *const sec[] = {"secret_access_key", "session_token"};
-	cJSON *v;
-	size_t i;
-
-	for (i = 0; j && i < ARRAY_SIZE(sec); i++) {
-		v = cJSON_GetObjectItemCaseSensitive(j, sec[i]);
-		if (cJSON_IsString(v) && v->valuestring)
-			crypto_wipe(v->valuestring, strlen(v->valuestring));
-	}
-	cJSON_Delete(j);
-}
-
 /* DELETE the object key with the sealed settings it was written with
  * (api_shots.c). 0 (also when S3 no longer has it) or -errno. */
 static int shot_object_delete(struct srv *s, const char *key)
 {
-	char s3pk[KEY_MAX + 8], aad[KEY_MAX + 16], ebuf[600];
-	struct s3_client *c = NULL;
-	struct s3_config cfg = {0};
-	uint8_t *pt = NULL;
-	size_t len = 0;
-	cJSON *j;
-	const char *tok;
-	int ret;
+	struct s3set x = {0};
+	char ebuf[600];
+	int ret = s3set_open_shot(s, key, S3_TIMEOUT_MS, &x);
 
-	snprintf(s3pk, sizeof(s3pk), "s3|%s", key);
-	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
-	ret = sealed_get(s, STORE_T_SCREENSHOTS, s3pk, "s3", SHOT_SEAL_SCOPE, aad, &pt, &len);
 	if (ret)
 		return ret;
-	j = cJSON_ParseWithLength((const char *)pt, len);
-	crypto_free(pt, len);
-	if (!j)
-		return -EBADMSG;
-	tok = jstr(j, "session_token");
-	cfg.bucket = jstr(j, "bucket");
-	cfg.region = jstr(j, "region");
-	cfg.endpoint = jstr(j, "endpoint");
-	cfg.path_style = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "path_style"));
-	cfg.access_key = jstr(j, "access_key_id");
-	cfg.secret_key = jstr(j, "secret_access_key");
-	cfg.session_token = tok && *tok ? tok : NULL;
-	cfg.connect_timeout_ms = 5000;
-	cfg.timeout_ms = 30000;
-	cfg.max_attempts = 3;
-	ret = s3_client_new(&cfg, &c);
-	if (!ret)
-		ret = s3_delete(c, key);
+	ret = s3set_delete(&x, key, ebuf, sizeof(ebuf));
 	if (ret == -ENOENT)
 		ret = 0;
-	if (ret && c)
-		log_warn("event=retention_s3_failed key=%s err=\"%s\"", key,
-			 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
-	s3_client_free(c);
-	settings_free(j);
+	if (ret && ebuf[0])
+		log_warn("event=retention_s3_failed key=%s err=\"%s\"", key, ebuf);
+	s3set_free(&x);
 	return ret;
 }
 

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * s3set.c - the sealed S3 settings of stored objects (s3set.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "s3set.h"
+#include "util.h"
+
+static const char *const required[] = {"s3.bucket", "s3.region", "s3.access_key_id",
+				       "s3.secret_access_key"};
+
+/* Point x->c into the settings object x->j (the strings stay j's). */
+static void fill(struct s3set *x, unsigned timeout_ms)
+{
+	const char *tok = jstr(x->j, "session_token");
+
+	memset(&x->c, 0, sizeof(x->c));
+	x->c.bucket = jstr(x->j, "bucket");
+	x->c.region = jstr(x->j, "region");
+	x->c.endpoint = jstr(x->j, "endpoint");
+	x->c.path_style = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x->j, "path_style"));
+	x->c.access_key = jstr(x->j, "access_key_id");
+	x->c.secret_key = jstr(x->j, "secret_access_key");
+	x->c.session_token = tok && *tok ? tok : NULL;
+	x->c.connect_timeout_ms = 5000;
+	x->c.timeout_ms = timeout_ms;
+	x->c.max_attempts = 3;
+}
+
+int s3set_from_config(const cJSON *vals, unsigned timeout_ms, struct s3set *x, char *missing,
+		      size_t mlen)
+{
+	size_t i;
+
+	missing[0] = 0;
+	for (i = 0; i < ARRAY_SIZE(required); i++) {
+		const char *v = jstr(vals, required[i]);
+
+		if (!v || !*v)
+			snprintf(missing + strlen(missing), mlen - strlen(missing), "%s%s",
+				 missing[0] ? ", " : "", required[i]);
+	}
+	if (missing[0])
+		return -ENODATA;
+	x->j = cJSON_CreateObject();
+	cJSON_AddStringToObject(x->j, "bucket", jstr(vals, "s3.bucket"));
+	cJSON_AddStringToObject(x->j, "region", jstr(vals, "s3.region"));
+	if (jstr(vals, "s3.endpoint"))
+		cJSON_AddStringToObject(x->j, "endpoint", jstr(vals, "s3.endpoint"));
+	cJSON_AddBoolToObject(
+	    x->j, "path_style",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "s3.path_style")));
+	cJSON_AddStringToObject(x->j, "access_key_id", jstr(vals, "s3.access_key_id"));
+	cJSON_AddStringToObject(x->j, "secret_access_key", jstr(vals, "s3.secret_access_key"));
+	if (jstr(vals, "s3.session_token"))
+		cJSON_AddStringToObject(x->j, "session_token", jstr(vals, "s3.session_token"));
+	fill(x, timeout_ms);
+	return x->c.bucket && x->c.access_key && x->c.secret_key ? 0 : -ENOMEM;
+}
+
+int s3set_open(struct srv *s, enum store_table t, const char *pk, const char *sk, const char *scope,
+	       const char *aad, unsigned timeout_ms, struct s3set *x)
+{
+	uint8_t *pt = NULL;
+	size_t len = 0;
+	int ret = sealed_get(s, t, pk, sk, scope, aad, &pt, &len);
+
+	if (ret)
+		return ret;
+	x->j = cJSON_ParseWithLength((const char *)pt, len);
+	crypto_free(pt, len);
+	if (!x->j)
+		return -EBADMSG;
+	fill(x, timeout_ms);
+	return 0;
+}
+
+int s3set_open_shot(struct srv *s, const char *key, unsigned timeout_ms, struct s3set *x)
+{
+	char pk[STORE_KEY_MAX + 1], aad[STORE_KEY_MAX + 16];
+
+	if (strlen(key) > STORE_KEY_MAX - 4)
+		return -ENAMETOOLONG;
+	snprintf(pk, sizeof(pk), "s3|%s", key);
+	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
+	return s3set_open(s, STORE_T_SCREENSHOTS, pk, "s3", SHOT_S3_SCOPE, aad, timeout_ms, x);
+}
+
+int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen)
+{
+	struct s3_client *c = NULL;
+	int ret = s3_client_new(&x->c, &c);
+
+	ebuf[0] = 0;
+	if (!ret)
+		ret = s3_delete(c, key);
+	if (ret && c)
+		s3_strerror(s3_last_error(c), ebuf, elen);
+	s3_client_free(c);
+	return ret;
+}
+
+void s3set_free(struct s3set *x)
+{
+	static const char *const sec[] = {"secret_access_key", "session_token"};
+	cJSON *v;
+	size_t i;
+
+	for (i = 0; x->j && i < ARRAY_SIZE(sec); i++) {
+		v = cJSON_GetObjectItemCaseSensitive(x->j, sec[i]);
+		if (cJSON_IsString(v) && v->valuestring)
+			crypto_wipe(v->valuestring, strlen(v->valuestring));
+	}
+	cJSON_Delete(x->j);
+	x->j = NULL;
+}
