@@ -802,6 +802,29 @@ struct app_sum {
 	int64_t focus_ms, records;
 };
 
+/*
+ * The day index ingest writes beside each partition (api_ingest.c: read by
+ * the retention sweep): RECORDS "<device>|<type>|<day>" -> pk "days|<device>"
+ * sk "<day>|<type>"; ROLLUPS "<kind>|<id>|<day>" -> pk "days|<kind>|<id>"
+ * sk "<day>"; value "{}".
+ */
+static int put_day_index(struct writer *w, enum store_table t, const char *part)
+{
+	const char *first = strchr(part, '|'), *last = strrchr(part, '|');
+	char pk[128], sk[64];
+
+	if (!first || first == last)
+		return -EINVAL;
+	if (t == STORE_T_RECORDS) {
+		snprintf(pk, sizeof(pk), "days|%.*s", (int)(first - part), part);
+		snprintf(sk, sizeof(sk), "%s|%.*s", last + 1, (int)(last - first - 1), first + 1);
+	} else {
+		snprintf(pk, sizeof(pk), "days|%.*s", (int)(last - part), part);
+		snprintf(sk, sizeof(sk), "%s", last + 1);
+	}
+	return writer_put(w, t, pk, sk, "{}", 2);
+}
+
 /* Rollup values as ingest's upd_rollup() leaves a new item: counters added
  * in act_names order to an empty object, printed compact. */
 static int put_act_rollup(struct writer *w, const char *pk, unsigned hour, const struct act_sum *a)
@@ -821,7 +844,7 @@ static int put_act_rollup(struct writer *w, const char *pk, unsigned hour, const
 static int put_app_rollups(struct writer *w, const char *pk, struct app_sum (*a)[N_APPS])
 {
 	char sk[160];
-	unsigned h, k;
+	unsigned h, k, written = 0;
 	int ret = 0;
 
 	for (h = 0; !ret && h < 24; h++)
@@ -836,6 +859,8 @@ static int put_app_rollups(struct writer *w, const char *pk, struct app_sum (*a)
 			snprintf(sk, sizeof(sk), "app|%02u|%s", h, app_names[k]);
 			ret = writer_jput(w, STORE_T_ROLLUPS, pk, sk, j);
 			cJSON_Delete(j);
+			if (!ret && !written++)
+				ret = put_day_index(w, STORE_T_ROLLUPS, pk);
 		}
 	return ret;
 }
@@ -858,7 +883,8 @@ static int seed_device_day(struct writer *w, const struct sd_manifest *m, unsign
 	struct act_sum act[24];
 	struct app_sum uapp[24][N_APPS];
 	char pk[96], sk[96], bid[32], day[11], val[SD_LINE_MAX + 128];
-	unsigned h, i, k;
+	char last_part[ARRAY_SIZE(rec_type)][96] = {{0}}; /* indexed partitions */
+	unsigned h, i, k, acts = 0;
 	int ret = 0;
 
 	memset(act, 0, sizeof(act));
@@ -884,6 +910,10 @@ static int seed_device_day(struct writer *w, const struct sd_manifest *m, unsign
 			snprintf(pk, sizeof(pk), "%s|%s|%s", d->id, rec_type[x->type], day);
 			snprintf(sk, sizeof(sk), "%013" PRId64 "|%s|%06u", x->ts, bid, i + 1);
 			ret = writer_put(w, STORE_T_RECORDS, pk, sk, val, vlen);
+			if (!ret && strcmp(pk, last_part[x->type])) {
+				ret = put_day_index(w, STORE_T_RECORDS, pk);
+				snprintf(last_part[x->type], sizeof(last_part[0]), "%s", pk);
+			}
 			stt->records++;
 			stt->raw_bytes += vlen;
 			if (x->type == R_ACTIVITY) {
@@ -934,6 +964,8 @@ static int seed_device_day(struct writer *w, const struct sd_manifest *m, unsign
 		if (!act[h].c[C_RECORDS])
 			continue;
 		ret = put_act_rollup(w, pk, h, &act[h]);
+		if (!ret && !acts++)
+			ret = put_day_index(w, STORE_T_ROLLUPS, pk);
 		stt->rollups++;
 	}
 	if (!ret)
