@@ -3,31 +3,19 @@
 # scripts/deps.sh) and against a Python fault stub (s3_fault_stub.py) for
 # retries, throttling and access errors.
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../s3.sh"
 S3=$BUILD/actlog-s3
-S3RVER=/opt/actlog-test/node_modules/.bin/s3rver
 need /usr/bin/python3
 need node
 need curl
 need sha256sum
-[ -x "$S3RVER" ] || { fail "missing $S3RVER (scripts/deps.sh installs s3rver)"; finish; }
 [ -x "$S3" ] || { fail "missing $S3 (make BUILD=$BUILD)"; finish; }
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# --- s3rver ---
-mkdir -p "$T/s3"
-port=$(free_port)
-# s3rver's continuation tokens use DES, which Node 17+ only has in OpenSSL's legacy provider
-NODE_OPTIONS=--openssl-legacy-provider node "$S3RVER" --directory "$T/s3" --address 127.0.0.1 \
-	--port "$port" --silent --configure-bucket testbucket >"$T/s3rver.log" 2>&1 &
-s3pid=$!
-cleanup_add "kill $s3pid"
-if ! wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-	fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
-	finish
-fi
+# --- s3rver, with its built-in key pair S3RVER/S3RVER ---
+s3_init "" "" testbucket
+s3_up
 printf 'S3RVER\n' >"$T/secret"
-s3() { "$S3" --endpoint "http://127.0.0.1:$port" --bucket testbucket --path-style \
+s3() { "$S3" --endpoint "$S3URL" --bucket testbucket --path-style \
 	--access-key S3RVER --secret-key-file "$T/secret" "$@"; }
 
 # round trip: binary data, a key that needs encoding
@@ -57,7 +45,7 @@ check "get missing key leaves no file" not test -e "$T/missing"
 
 # a wrong access key: 403 from s3rver, exit 4, no retry
 rc=0
-"$S3" --endpoint "http://127.0.0.1:$port" --bucket testbucket --path-style --access-key NOBODY \
+"$S3" --endpoint "$S3URL" --bucket testbucket --path-style --access-key NOBODY \
 	--secret-key-file "$T/secret" get x 2>"$T/err" || rc=$?
 check_eq "unknown access key: exit 4" "$rc" 4
 check "unknown access key: InvalidAccessKeyId, 1 attempt" grep -q "403 InvalidAccessKeyId.*1 attempt)" "$T/err"

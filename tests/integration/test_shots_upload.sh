@@ -17,38 +17,21 @@
 # screenshot.read is refused; both views are in the audit log.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/server.sh"
+. "$ROOT/tests/s3.sh"
 for t in curl jq node setpriv Xvfb xprop /usr/bin/python3; do need "$t"; done
 for b in actlogd actlogctl actlog-server actlog-session actlog-pattern; do
 	[ -x "$BUILD/$b" ] || { fail "missing $BUILD/$b (make)"; finish; }
 done
-S3RVER_DIR=/opt/actlog-test/node_modules/s3rver
-[ -d "$S3RVER_DIR" ] || { fail "missing $S3RVER_DIR (scripts/deps.sh installs s3rver)"; finish; }
 FEED=$ROOT/tests/shot_feeder.py
 PNG=$ROOT/tests/pngcheck.py
 chmod 755 "$T"
 NOBODY=$(id -u nobody)
 NOGROUP=$(id -g nobody)
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # ---- s3rver (restartable on the same port and directory) ----
 AKID=AKIDUPLOADTEST
 S3SECRET=upload-secret-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-S3PORT=$(free_port)
-mkdir -p "$T/s3"
-cat >"$T/s3rver.js" <<JS
-const S3rver = require('$S3RVER_DIR');
-require('$S3RVER_DIR/lib/models/account').DUMMY_ACCOUNT.createKeyPair('$AKID', process.env.S3_SECRET);
-new S3rver({ address: '127.0.0.1', port: $S3PORT, directory: '$T/s3', silent: true,
-  configureBuckets: [{ name: 'shots' }] }).run((err) => { if (err) { console.error(err); process.exit(1); } });
-JS
-s3_start() {
-	S3_SECRET=$S3SECRET NODE_OPTIONS=--openssl-legacy-provider node "$T/s3rver.js" >>"$T/s3rver.log" 2>&1 &
-	S3PID=$!
-	cleanup_add "kill $S3PID"
-	wait_for 20 curl -s -o /dev/null "http://127.0.0.1:$S3PORT/"
-}
-s3_stop() { kill "$S3PID" && wait "$S3PID" 2>/dev/null; ! curl -s -o /dev/null "http://127.0.0.1:$S3PORT/"; }
-bucket_count() { find "$T/s3/shots" -name '*._S3rver_object' 2>/dev/null | wc -l; }
+s3_init "$AKID" "$S3SECRET" shots
 check "s3rver starts" s3_start || finish
 
 # ---- the server, its tree, and a proxy in front of it ----
@@ -56,24 +39,15 @@ SRV_LISTEN=127.0.0.1:$(free_port)
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-mknode() { # TYPE NAME PARENT -> id
-	api "$A" POST /api/v1/nodes "{\"type\":\"$1\",\"name\":\"$2\",\"parent_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-newuser() { # EMAIL LOGIN TEAM -> id
-	api "$A" POST /api/v1/users "{\"email\":\"$1\",\"name\":\"$2\",\"password\":\"password-$2\",\"login\":\"$2\",\"team_id\":\"$3\"}"
-	[ "$ST" = 201 ] && jr .id
-}
-api "$A" GET /api/v1/nodes/root/children
-BZ=$(jr '.children[0].id')
-DM=$(mknode domain D "$BZ")
-PJ=$(mknode project P "$DM")
-TM=$(mknode team T "$PJ")
-TO=$(mknode team Other "$PJ")
-UA=$(newuser alice@example.com alice "$TM")
-UE=$(newuser eve@example.com eve "$TO")
+BZ=$(srv_business)
+DM=$(srv_node domain D "$BZ")
+PJ=$(srv_node project P "$DM")
+TM=$(srv_node team T "$PJ")
+TO=$(srv_node team Other "$PJ")
+UA=$(srv_user alice@example.com alice alice "$TM")
+UE=$(srv_user eve@example.com eve eve "$TO")
 check "tree and users" test -n "$TM" -a -n "$TO" -a -n "$UA" -a -n "$UE"
-api "$A" PUT "/api/v1/nodes/$TM/config" "{\"values\":{\"screenshots.enabled\":true,\"screenshots.interval_s\":30,\"screenshots.jitter_s\":0,\"s3.bucket\":\"shots\",\"s3.region\":\"us-east-1\",\"s3.endpoint\":\"http://127.0.0.1:$S3PORT\",\"s3.path_style\":true,\"s3.access_key_id\":\"$AKID\",\"s3.secret_access_key\":\"$S3SECRET\"}}"
+api "$A" PUT "/api/v1/nodes/$TM/config" "{\"values\":{\"screenshots.enabled\":true,\"screenshots.interval_s\":30,\"screenshots.jitter_s\":0,\"s3.bucket\":\"shots\",\"s3.region\":\"us-east-1\",\"s3.endpoint\":\"$S3URL\",\"s3.path_style\":true,\"s3.access_key_id\":\"$AKID\",\"s3.secret_access_key\":\"$S3SECRET\"}}"
 check_st "team policy: screenshots on, S3 settings" 200
 
 PPORT=$(free_port)
@@ -130,7 +104,7 @@ check_eq "list: sha256, size and dimensions are the shots'" \
 	"$(jq -r '.screenshots[] | "\(.sha256) \(.size) \(.width)x\(.height)"' "$T/list.json" | sort)" \
 	"$(jq -r '"\(.sha256) \(.size) \(.width)x\(.height)"' "$T/f1" | sort)"
 check_eq "list: the device and its owner" "$(jq -r '[.screenshots[] | "\(.device_id) \(.user_id)"] | unique | join(",")' "$T/list.json")" "$DEV $UA"
-check_eq "two objects in the bucket" "$(bucket_count)" 2
+check_eq "two objects in the bucket" "$(s3_count shots)" 2
 check_eq "no queue files left" "$(find "$STATE/shots" -maxdepth 1 -type f | wc -l)" 0
 
 # ---- 2: the server is down: queued, then delivered once ----
@@ -144,9 +118,9 @@ check_eq "queue files are 0600 root" "$(find "$STATE/shots" -maxdepth 1 -type f 
 check_eq "one PNG and its sidecar" "$(find "$STATE/shots" -maxdepth 1 -type f | sed 's/.*\.//' | sort | tr '\n' ' ')" "json png "
 srv_start || finish
 check "delivered after the server came back" wait_for 60 st_is .shots.uploaded 3
-check "the queue drains" drained
+check "the queue drains" wait_for 20 drained
 check_eq "the list shows three" "$(list_count)" 3
-check_eq "three objects in the bucket" "$(bucket_count)" 3
+check_eq "three objects in the bucket" "$(s3_count shots)" 3
 
 # ---- 3: S3 is down: queued, then delivered once ----
 check "s3rver stops" s3_stop
@@ -157,7 +131,7 @@ check "status: the PUT fails and the shot waits" \
 check "s3rver starts again" s3_start
 check "delivered after S3 came back" wait_for 60 st_is .shots.uploaded 4
 check_eq "the list shows four" "$(list_count)" 4
-check_eq "four objects in the bucket" "$(bucket_count)" 4
+check_eq "four objects in the bucket" "$(s3_count shots)" 4
 
 # ---- 4: kill -9 between the PUT and the register ----
 echo fail >"$MODE"
@@ -166,7 +140,7 @@ check_eq "a shot is accepted" "$(jq -r .ack.ok "$T/f4")" true
 put_done() { jq -e '.put_done == true and (.key | length > 0)' "$STATE"/shots/*.json >/dev/null 2>&1; }
 check "the PUT is done and recorded in the sidecar" wait_for 30 put_done
 check "the register was refused at least once" wait_for 30 grep -q '^fail 503' "$MODE.log"
-check_eq "the object is in the bucket" "$(bucket_count)" 5
+check_eq "the object is in the bucket" "$(s3_count shots)" 5
 KEY4=$(jq -r .key "$STATE"/shots/*.json)
 kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
@@ -178,11 +152,11 @@ check "actlogd restarts" agent_up
 check "a temporary left by a crash is removed at start" not test -e "$STATE/shots/.1795000000000-00000000000000aa.png.tmp"
 check "a PNG without its sidecar is removed at start" not test -e "$STATE/shots/1795000000000-00000000000000bb.png"
 check "after the restart the shot is registered" wait_for 60 st_is .shots.uploaded 1
-check "the queue drains" drained
+check "the queue drains" wait_for 20 drained
 check_eq "the list shows five" "$(list_count)" 5
 check_eq "the registered key is the one PUT before the crash" \
 	"$(jq -r --arg k "$KEY4" '[.screenshots[] | select(.key == $k)] | length' "$T/list.json")" 1
-check_eq "five objects in the bucket (the same key PUT once)" "$(bucket_count)" 5
+check_eq "five objects in the bucket (the same key PUT once)" "$(s3_count shots)" 5
 
 # ---- 5: the register's answer is lost: registered once ----
 : >"$MODE.log"
@@ -191,9 +165,9 @@ feed --seed lost >"$T/f5" 2>>"$T/feed.err"
 check "the server registered the shot, the agent did not hear it" wait_for 30 grep -q '^lose 201' "$MODE.log"
 echo pass >"$MODE"
 check "the retry is answered" wait_for 60 st_is .shots.uploaded 2
-check "the queue drains" drained
+check "the queue drains" wait_for 20 drained
 check_eq "the list shows six, not seven" "$(list_count)" 6
-check_eq "six objects in the bucket" "$(bucket_count)" 6
+check_eq "six objects in the bucket" "$(s3_count shots)" 6
 
 # ---- 6: the queue bound drops the oldest, and says so ----
 check "s3rver stops" s3_stop
@@ -210,7 +184,7 @@ check "the next agent record the server takes reports the drops" wait_for 40 age
 check "s3rver starts again" s3_start
 check "the rest is delivered" wait_for 90 drained
 check_eq "the list shows ten (the four kept)" "$(list_count)" 10
-check_eq "ten objects in the bucket" "$(bucket_count)" 10
+check_eq "ten objects in the bucket" "$(s3_count shots)" 10
 check_eq "four of the six are listed" \
 	"$(jq -r '.screenshots[].sha256' "$T/list.json" | grep -cFf <(jq -r .sha256 "$T/f6"))" 4
 
@@ -295,14 +269,14 @@ check "the helper's last shots are delivered" wait_for 60 drained
 
 # ---- 9: the presigned URL expired before the PUT: presigned again ----
 n0=$(list_count)
-b0=$(bucket_count)
+b0=$(s3_count shots)
 : >"$MODE.log"
 echo expire >"$MODE"
 feed --seed expired >"$T/f9" 2>>"$T/feed.err"
 check "a shot with an expired URL is delivered" wait_for 60 list_is $((n0 + 1))
-check "the queue drains" drained
+check "the queue drains" wait_for 20 drained
 check_eq "it was presigned twice" "$(grep -c '^presign 200' "$MODE.log")" 2
-check_eq "one object more in the bucket (the expired key was never PUT)" "$(bucket_count)" $((b0 + 1))
+check_eq "one object more in the bucket (the expired key was never PUT)" "$(s3_count shots)" $((b0 + 1))
 
 # ---- 10: a permanent refusal moves the shot aside ----
 n0=$(list_count)
@@ -310,7 +284,7 @@ echo reject >"$MODE"
 feed --seed rejected >"$T/f10" 2>>"$T/feed.err"
 check "the shot fails for good" wait_for 60 st_is .shots.failed 1
 echo pass >"$MODE"
-check "the queue drains" drained
+check "the queue drains" wait_for 20 drained
 check "it is logged" grep -q "failed for good" "$d/actlogd.log"
 check_eq "the shot is kept in shots/failed, 0600 root" \
 	"$(find "$STATE/shots/failed" -type f -printf '%m %u %f\n' | sed 's/ [0-9a-f-]*\./ /' | sort | tr '\n' ,)" "600 root json,600 root png,"
@@ -330,7 +304,7 @@ check_eq "it is not failed for good" "$(status .shots.failed)" "$f0"
 api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"s3.bucket":"shots"}}'
 check_st "the bucket is set again" 200
 check "then it is delivered" wait_for 60 list_is $((n0 + 1))
-check "the queue drains" drained
+check "the queue drains" wait_for 20 drained
 
 # ---- 12: screenshots turned off: queued shots are deleted unsent ----
 n0=$(list_count)

@@ -9,6 +9,7 @@
 # WEB_SHOT_DIR=DIR keeps the browser's PNG screenshots of the pages there.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
+source "$(dirname "$0")/../s3.sh"
 need curl
 need jq
 need gzip
@@ -17,29 +18,15 @@ need sha256sum
 need /usr/bin/python3
 NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-S3RVER_DIR=$NODE_DIR/node_modules/s3rver
 [ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
-[ -d "$S3RVER_DIR" ] || { fail "missing s3rver in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
 [ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
 
 # s3rver (a local S3) for a screenshot the dashboard views, with a key pair
 # of our own
 AKID=AKIDWEBTEST
 S3SECRET=TOPSECRET-value-42
-mkdir -p "$T/s3"
-s3port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$T/s3rver.js" <<JS
-const S3rver = require('$S3RVER_DIR');
-require('$S3RVER_DIR/lib/models/account').DUMMY_ACCOUNT.createKeyPair('$AKID', '$S3SECRET');
-new S3rver({ address: '127.0.0.1', port: $s3port, directory: '$T/s3', silent: true,
-  configureBuckets: [{ name: 'shots' }] }).run((err) => { if (err) { console.error(err); process.exit(1); } });
-JS
-NODE_OPTIONS=--openssl-legacy-provider node "$T/s3rver.js" >"$T/s3rver.log" 2>&1 &
-cleanup_add "kill $!"
-if ! wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$s3port/"; then
-	fail "s3rver did not start: $(tail -5 "$T/s3rver.log")"
-	finish
-fi
+s3_init "$AKID" "$S3SECRET" shots
+s3_up
 
 # the web root: a copy of web/ (so the test can plant a symlink in it)
 WEB=$T/web
@@ -122,39 +109,26 @@ check_eq "an unknown API route is still a JSON 404" "$ST:$(hval Content-Type)" "
 DAY=$(date -u -d '3 days ago' +%Y-%m-%d)
 HOSTILE='<img src=x onerror=alert(1)>'
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-node() { # TYPE NAME PARENT -> id
-	api "$A" POST /api/v1/nodes "$(jq -nc --arg t "$1" --arg n "$2" --arg p "$3" '{type:$t,name:$n,parent_id:$p}')"
-	[ "$ST" = 201 ] && jr .id
-}
-newuser() { # EMAIL NAME LOGIN TEAM -> id
-	api "$A" POST /api/v1/users "$(jq -nc --arg e "$1" --arg n "$2" --arg l "$3" --arg t "$4" \
-		'{email:$e,name:$n,login:$l,password:("password-"+$l),team_id:$t}')"
-	[ "$ST" = 201 ] && jr .id
-}
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-DOM=$(node domain Engineering "$B")
-PRJ=$(node project Platform "$DOM")
-TM=$(node team "Red team" "$PRJ")
+B=$(srv_business)
+DOM=$(srv_node domain Engineering "$B")
+PRJ=$(srv_node project Platform "$DOM")
+TM=$(srv_node team "Red team" "$PRJ")
 # beside the manager's way down: a team and a business she must not see
-node team "Blue team" "$PRJ" >/dev/null
-node business "Elsewhere Ltd" root >/dev/null
-UA=$(newuser alice@example.com "Alice Anders" alice "$TM")
-UB=$(newuser bob@example.com "Bob Berg" bob "$TM")
-UM=$(newuser mona@example.com "Mona Manager" mona "$TM")
-api "$A" POST /api/v1/grants "{\"user_id\":\"$UM\",\"node_id\":\"$TM\",\"role\":\"manager\"}"
+srv_node team "Blue team" "$PRJ" >/dev/null
+srv_node business "Elsewhere Ltd" root >/dev/null
+UA=$(srv_user alice@example.com "Alice Anders" alice "$TM")
+UB=$(srv_user bob@example.com "Bob Berg" bob "$TM")
+UM=$(srv_user mona@example.com "Mona Manager" mona "$TM")
+srv_grant "$UM" "$TM" manager
 check_eq "seed: tree, people, a manager" "$ST:$(test -n "$TM$UA$UB" && echo ok)" "201:ok"
 api "$A" PUT "/api/v1/nodes/$PRJ/config" '{"values":{"activity.interval_s":30},"locked":["activity.interval_s"]}'
 check_st "seed: config on the project" 200
-api "$A" PUT "/api/v1/nodes/$TM/config" "$(jq -nc --arg e "http://127.0.0.1:$s3port" --arg k "$AKID" --arg s "$S3SECRET" \
+api "$A" PUT "/api/v1/nodes/$TM/config" "$(jq -nc --arg e "$S3URL" --arg k "$AKID" --arg s "$S3SECRET" \
 	'{values:{"retention.days":90,"screenshots.enabled":true,"s3.bucket":"shots","s3.region":"us-east-1",
 	  "s3.endpoint":$e,"s3.path_style":true,"s3.access_key_id":$k,"s3.secret_access_key":$s}}')"
 check_st "seed: config on the team (S3 settings with a secret)" 200
-api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
-SEC=$(jr .secret)
-api "" POST /api/v1/enroll "{\"secret\":\"$SEC\",\"host_id\":\"webhost1\",\"hostname\":\"ws-042\",\"agent_version\":\"0.1\"}"
-DEV=$(jr .device_id)
-DTOK=$(jr .device_token)
+srv_enroll "$TM" webhost1 ws-042
+DTOK=$TOK
 api "$A" PUT "/api/v1/devices/$DEV" "{\"owner_id\":\"$UA\"}"
 check_st "seed: a device owned by alice" 200
 act() { # START KEYS CLICKS MOVES ACTIVE_S
