@@ -55,35 +55,37 @@ void keyprov_free(struct keyprov *kp)
 	free(kp);
 }
 
-/* --- file engine --- */
+/* --- engines that hold the key in memory (file, aws-sm) --- */
 
-struct file_priv {
+struct mem_priv {
 	uint8_t kek[KEK_LEN];
 };
 
-static int file_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN])
+int keyprov_mem_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN])
 {
-	const struct file_priv *fp = kp->priv;
+	const struct mem_priv *mp = kp->priv;
 
-	memcpy(kek, fp->kek, KEK_LEN);
+	memcpy(kek, mp->kek, KEK_LEN);
 	return 0;
 }
 
-static void file_destroy(struct keyprov *kp)
+void keyprov_mem_destroy(struct keyprov *kp)
 {
-	struct file_priv *fp = kp->priv;
+	struct mem_priv *mp = kp->priv;
 
-	if (fp) {
-		OPENSSL_cleanse(fp, sizeof(*fp));
-		free(fp);
+	if (mp) {
+		OPENSSL_cleanse(mp, sizeof(*mp));
+		free(mp);
 	}
 	kp->priv = NULL;
 }
 
+/* --- file engine --- */
+
 static const struct keyprov_ops file_ops = {
     .name = "file",
-    .get_kek = file_get_kek,
-    .destroy = file_destroy,
+    .get_kek = keyprov_mem_get_kek,
+    .destroy = keyprov_mem_destroy,
 };
 
 /* fsync the directory that holds path. 0 or -errno. */
@@ -151,10 +153,7 @@ out:
 	return err;
 }
 
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
+void keyprov_set_why(char *why, size_t why_len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -166,7 +165,7 @@ static void set_why(char *why, size_t why_len, const char *fmt, ...)
 }
 
 /* Parse the key-file text (len bytes, no NUL needed) into key. 0 or -EINVAL. */
-int keyprov_parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
+static int parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
 {
 	size_t bin_len = 0;
 	const char *end = NULL;
@@ -183,7 +182,9 @@ int keyprov_parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
 	return 0;
 }
 
-int keyprov_derive_id(const char *prefix, const uint8_t key[KEK_LEN], char *id)
+/* The key id "<prefix>:" + 16 hex digits of HMAC-SHA256(key, KEY_ID_LABEL)
+ * into id (KEYPROV_ID_MAX + 1 bytes). 0 or -EIO. */
+static int derive_id(const char *prefix, const uint8_t key[KEK_LEN], char *id)
 {
 	uint8_t mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -202,48 +203,74 @@ out:
 	return err;
 }
 
+int keyprov_mem_new(const struct keyprov_ops *ops, const char *id_prefix, const char *text,
+		    size_t len, struct keyprov **out)
+{
+	struct keyprov *kp = calloc(1, sizeof(*kp));
+	struct mem_priv *mp = calloc(1, sizeof(*mp));
+	int err = kp && mp ? 0 : -ENOMEM;
+
+	*out = NULL;
+	if (!err)
+		err = parse_key_text(text, len, mp->kek);
+	if (!err)
+		err = derive_id(id_prefix, mp->kek, kp->key_id);
+	if (!err) {
+		kp->ops = ops;
+		kp->priv = mp;
+		*out = kp;
+		return 0;
+	}
+	if (mp) {
+		OPENSSL_cleanse(mp, sizeof(*mp));
+		free(mp);
+	}
+	free(kp); /* never holds key material: priv is only set on success */
+	return err;
+}
+
 int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t why_len)
 {
 	char buf[KEYFILE_READ_MAX + 1];
-	struct keyprov *kp = NULL;
-	struct file_priv *fp = NULL;
 	struct stat st;
 	size_t len = 0;
 	ssize_t r;
 	int fd = -1, err = 0;
 
 	*out = NULL;
-	set_why(why, why_len, "ok");
+	keyprov_set_why(why, why_len, "ok");
 	do
 		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0) {
 		err = -errno;
-		set_why(why, why_len, "key file %s: cannot open: %s", path, strerror(-err));
+		keyprov_set_why(why, why_len, "key file %s: cannot open: %s", path, strerror(-err));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
-		set_why(why, why_len, "key file %s: fstat: %s", path, strerror(-err));
+		keyprov_set_why(why, why_len, "key file %s: fstat: %s", path, strerror(-err));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		err = -EPERM;
-		set_why(why, why_len, "key file %s: not a regular file", path);
+		keyprov_set_why(why, why_len, "key file %s: not a regular file", path);
 		goto out;
 	}
 	if (st.st_uid != geteuid()) {
 		err = -EPERM;
-		set_why(why, why_len, "key file %s: owned by uid %u, not by this user (uid %u)",
-			path, (unsigned)st.st_uid, (unsigned)geteuid());
+		keyprov_set_why(why, why_len,
+				"key file %s: owned by uid %u, not by this user (uid %u)", path,
+				(unsigned)st.st_uid, (unsigned)geteuid());
 		goto out;
 	}
 	if (st.st_mode & 077) {
 		err = -EPERM;
-		set_why(why, why_len,
-			"key file %s: mode %04o gives access to group or others; it must be 0600 "
-			"or 0400 (chmod 600 %s)",
-			path, (unsigned)(st.st_mode & 07777), path);
+		keyprov_set_why(
+		    why, why_len,
+		    "key file %s: mode %04o gives access to group or others; it must be 0600 "
+		    "or 0400 (chmod 600 %s)",
+		    path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	while (len < sizeof(buf)) {
@@ -252,7 +279,8 @@ int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t 
 			continue;
 		if (r < 0) {
 			err = -errno;
-			set_why(why, why_len, "key file %s: read: %s", path, strerror(-err));
+			keyprov_set_why(why, why_len, "key file %s: read: %s", path,
+					strerror(-err));
 			goto out;
 		}
 		if (r == 0)
@@ -260,39 +288,20 @@ int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t 
 		len += (size_t)r;
 	}
 
-	kp = calloc(1, sizeof(*kp));
-	fp = calloc(1, sizeof(*fp));
-	if (!kp || !fp) {
-		err = -ENOMEM;
-		set_why(why, why_len, "key file %s: out of memory", path);
-		goto out;
-	}
-	err = keyprov_parse_key_text(buf, len, fp->kek);
-	if (err) {
-		set_why(why, why_len,
-			"key file %s: expected exactly %d hex digits and an optional newline "
-			"(%zu%s bytes read)",
-			path, KEYPROV_FILE_HEX_LEN, len, len > KEYFILE_READ_MAX ? "+" : "");
-		goto out;
-	}
-	err = keyprov_derive_id("file", fp->kek, kp->key_id);
-	if (err) {
-		set_why(why, why_len, "key file %s: cannot derive the key id", path);
-		goto out;
-	}
-	kp->ops = &file_ops;
-	kp->priv = fp;
-	fp = NULL;
-	*out = kp;
-	kp = NULL;
+	err = keyprov_mem_new(&file_ops, "file", buf, len, out);
+	if (err == -ENOMEM)
+		keyprov_set_why(why, why_len, "key file %s: out of memory", path);
+	else if (err == -EINVAL)
+		keyprov_set_why(
+		    why, why_len,
+		    "key file %s: expected exactly %d hex digits and an optional newline "
+		    "(%zu%s bytes read)",
+		    path, KEYPROV_FILE_HEX_LEN, len, len > KEYFILE_READ_MAX ? "+" : "");
+	else if (err)
+		keyprov_set_why(why, why_len, "key file %s: cannot derive the key id", path);
 out:
 	if (fd >= 0)
 		close(fd);
-	if (fp) {
-		OPENSSL_cleanse(fp, sizeof(*fp));
-		free(fp);
-	}
-	free(kp); /* never holds key material: priv is only set on success */
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return err;
 }

@@ -127,10 +127,23 @@ int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len);
 int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, char *why,
 		     size_t why_len);
 
-/* For engines: parse key-file text (keyprov_file_open's format) into key,
- * 0 or -EINVAL; and the key id "<prefix>:" + 16 hex digits of
- * HMAC-SHA256(key, "actlog-kek-id") into id, 0 or -EIO. */
-int keyprov_parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN]);
-int keyprov_derive_id(const char *prefix, const uint8_t key[KEK_LEN], char *id);
+/* --- for engines --- */
+
+/* Write a one-line reason into why (if not NULL and why_len > 0). */
+void keyprov_set_why(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * A provider of engine ops that keeps in memory the key parsed from key-file
+ * text (keyprov_file_open's format; len bytes, no NUL needed), with the key
+ * id "<id_prefix>:" + 16 hex digits of HMAC-SHA256(key, "actlog-kek-id").
+ * ops->get_kek and ops->destroy are keyprov_mem_get_kek and
+ * keyprov_mem_destroy. *out is freed with keyprov_free(). 0; -EINVAL (not
+ * the key-file format), -ENOMEM, -EIO (no key id).
+ */
+int keyprov_mem_new(const struct keyprov_ops *ops, const char *id_prefix, const char *text,
+		    size_t len, struct keyprov **out);
+int keyprov_mem_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN]);
+void keyprov_mem_destroy(struct keyprov *kp);
 
 #endif /* ACTLOG_KEYPROV_H */

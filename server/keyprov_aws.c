@@ -6,7 +6,6 @@
  * and kept in memory like the file engine's key. Contract: keyprov.h.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,48 +26,11 @@
 #define AWS_FIELD_MAX 256 /* region, secret id, error type and message shown */
 #define AWS_SECRET_ID_MAX 2048
 
-struct aws_priv {
-	uint8_t kek[KEK_LEN];
-};
-
-static int aws_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN])
-{
-	const struct aws_priv *ap = kp->priv;
-
-	memcpy(kek, ap->kek, KEK_LEN);
-	return 0;
-}
-
-static void aws_destroy(struct keyprov *kp)
-{
-	struct aws_priv *ap = kp->priv;
-
-	if (ap) {
-		OPENSSL_cleanse(ap, sizeof(*ap));
-		free(ap);
-	}
-	kp->priv = NULL;
-}
-
 static const struct keyprov_ops aws_ops = {
     .name = "aws-sm",
-    .get_kek = aws_get_kek,
-    .destroy = aws_destroy,
+    .get_kek = keyprov_mem_get_kek,
+    .destroy = keyprov_mem_destroy,
 };
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-}
 
 static const char *env_first(const char *a, const char *b)
 {
@@ -92,16 +54,17 @@ int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len)
 	if (!cfg->session_token)
 		cfg->session_token = env_first("AWS_SESSION_TOKEN", NULL);
 	if (!cfg->secret_id || !*cfg->secret_id) {
-		set_why(why, why_len, "aws-sm: no secret id (--aws-secret-id)");
+		keyprov_set_why(why, why_len, "aws-sm: no secret id (--aws-secret-id)");
 		return -EINVAL;
 	}
 	if (!cfg->region) {
-		set_why(why, why_len, "aws-sm: no region (--aws-region or AWS_REGION)");
+		keyprov_set_why(why, why_len, "aws-sm: no region (--aws-region or AWS_REGION)");
 		return -EINVAL;
 	}
 	if (!cfg->access_key || !cfg->secret_key) {
-		set_why(why, why_len,
-			"aws-sm: no credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+		keyprov_set_why(
+		    why, why_len,
+		    "aws-sm: no credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
 		return -EINVAL;
 	}
 	return 0;
@@ -315,8 +278,6 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 		     size_t why_len)
 {
 	char url[AWS_URL_MAX], err[512] = "", etext[2 * AWS_FIELD_MAX + 8];
-	struct keyprov *kp = NULL;
-	struct aws_priv *ap = NULL;
 	struct resp r = {0};
 	cJSON *req = NULL, *ans = NULL;
 	const cJSON *ss;
@@ -326,26 +287,27 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 	int ret, attempt;
 
 	*out = NULL;
-	set_why(why, why_len, "ok");
+	keyprov_set_why(why, why_len, "ok");
 	if (!cfg->secret_id || !*cfg->secret_id || strlen(cfg->secret_id) > AWS_SECRET_ID_MAX ||
 	    !cfg->region || !region_ok(cfg->region) || !cfg->access_key || !cfg->secret_key) {
-		set_why(why, why_len,
-			"aws-sm: a secret id (1..%d bytes), a region ([a-z0-9-]) "
-			"and credentials are required",
-			AWS_SECRET_ID_MAX);
+		keyprov_set_why(why, why_len,
+				"aws-sm: a secret id (1..%d bytes), a region ([a-z0-9-]) "
+				"and credentials are required",
+				AWS_SECRET_ID_MAX);
 		return -EINVAL;
 	}
 	ret = endpoint_parts(cfg, url, sizeof(url), &host);
 	if (ret) {
-		set_why(why, why_len, "aws-sm: endpoint '%.200s' is not an http(s) URL ending at /",
-			cfg->endpoint ? cfg->endpoint : url);
+		keyprov_set_why(why, why_len,
+				"aws-sm: endpoint '%.200s' is not an http(s) URL ending at /",
+				cfg->endpoint ? cfg->endpoint : url);
 		return ret;
 	}
 	req = cJSON_CreateObject();
 	if (!req || !cJSON_AddStringToObject(req, "SecretId", cfg->secret_id) ||
 	    !(body = cJSON_PrintUnformatted(req)) || !(h = curl_easy_init())) {
 		ret = -ENOMEM;
-		set_why(why, why_len, "aws-sm: out of memory");
+		keyprov_set_why(why, why_len, "aws-sm: out of memory");
 		goto out;
 	}
 	for (attempt = 1; attempt <= AWS_ATTEMPTS; attempt++) {
@@ -363,13 +325,14 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 			usleep(200000u << (attempt - 1));
 	}
 	if (ret) {
-		set_why(why, why_len, "aws-sm: GetSecretValue at %s: %s", url, err);
+		keyprov_set_why(why, why_len, "aws-sm: GetSecretValue at %s: %s", url, err);
 		goto out;
 	}
 	if (status != 200) {
 		aws_error_text(r.p, etext, sizeof(etext));
-		set_why(why, why_len, "aws-sm: GetSecretValue of '%.200s' at %s: HTTP %ld %s",
-			cfg->secret_id, url, status, etext);
+		keyprov_set_why(why, why_len,
+				"aws-sm: GetSecretValue of '%.200s' at %s: HTTP %ld %s",
+				cfg->secret_id, url, status, etext);
 		ret = status == 400 && r.p && strstr(r.p, "ResourceNotFoundException") ? -ENOENT
 		      : status == 400 || status == 403				       ? -EACCES
 										       : -EIO;
@@ -379,37 +342,24 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 	ss = cJSON_GetObjectItemCaseSensitive(ans, "SecretString");
 	if (!cJSON_IsString(ss)) {
 		ret = -EINVAL;
-		set_why(why, why_len,
-			"aws-sm: secret '%.200s' has no SecretString (a binary secret, or not "
-			"JSON); store the key as %d hex digits",
-			cfg->secret_id, KEYPROV_FILE_HEX_LEN);
+		keyprov_set_why(
+		    why, why_len,
+		    "aws-sm: secret '%.200s' has no SecretString (a binary secret, or not "
+		    "JSON); store the key as %d hex digits",
+		    cfg->secret_id, KEYPROV_FILE_HEX_LEN);
 		goto out;
 	}
-	kp = calloc(1, sizeof(*kp));
-	ap = calloc(1, sizeof(*ap));
-	if (!kp || !ap) {
-		ret = -ENOMEM;
-		set_why(why, why_len, "aws-sm: out of memory");
-		goto out;
-	}
-	ret = keyprov_parse_key_text(ss->valuestring, strlen(ss->valuestring), ap->kek);
-	if (ret) {
-		set_why(why, why_len,
-			"aws-sm: secret '%.200s': SecretString is not exactly %d hex digits "
-			"(and an optional newline)",
-			cfg->secret_id, KEYPROV_FILE_HEX_LEN);
-		goto out;
-	}
-	ret = keyprov_derive_id("aws", ap->kek, kp->key_id);
-	if (ret) {
-		set_why(why, why_len, "aws-sm: cannot derive the key id");
-		goto out;
-	}
-	kp->ops = &aws_ops;
-	kp->priv = ap;
-	ap = NULL;
-	*out = kp;
-	kp = NULL;
+	ret = keyprov_mem_new(&aws_ops, "aws", ss->valuestring, strlen(ss->valuestring), out);
+	if (ret == -ENOMEM)
+		keyprov_set_why(why, why_len, "aws-sm: out of memory");
+	else if (ret == -EINVAL)
+		keyprov_set_why(
+		    why, why_len,
+		    "aws-sm: secret '%.200s': SecretString is not exactly %d hex digits "
+		    "(and an optional newline)",
+		    cfg->secret_id, KEYPROV_FILE_HEX_LEN);
+	else if (ret)
+		keyprov_set_why(why, why_len, "aws-sm: cannot derive the key id");
 out:
 	if (ans) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(ans, "SecretString");
@@ -422,11 +372,6 @@ out:
 		OPENSSL_cleanse(r.p, r.len);
 		free(r.p);
 	}
-	if (ap) {
-		OPENSSL_cleanse(ap, sizeof(*ap));
-		free(ap);
-	}
-	free(kp);
 	if (h)
 		curl_easy_cleanup(h);
 	cJSON_free(body);
