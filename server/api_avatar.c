@@ -147,23 +147,6 @@ int avatar_sniff(const uint8_t *p, size_t len, struct avatar_info *out)
 	return -EOPNOTSUPP;
 }
 
-int avatar_etag_match(const char *inm, const char *etag)
-{
-	size_t el = strlen(etag), n;
-
-	while (inm && *inm) {
-		while (*inm == ' ' || *inm == '\t' || *inm == ',')
-			inm++;
-		if (!strncmp(inm, "W/", 2))
-			inm += 2;
-		n = strcspn(inm, ", \t");
-		if ((n == 1 && *inm == '*') || (n == el && !memcmp(inm, etag, el)))
-			return 1;
-		inm += n;
-	}
-	return 0;
-}
-
 /* --- S3 settings (s3set.h) --- */
 
 /*
@@ -466,7 +449,7 @@ static int h_get(struct http_req *req, void *arg)
 		goto out;
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", jstr(a, "sha256"));
-	if (avatar_etag_match(http_req_header(req, "If-None-Match"), etag)) {
+	if (http_etag_match(http_req_header(req, "If-None-Match"), etag)) {
 		http_set_header(req, "ETag", etag);
 		http_set_header(req, "Cache-Control", "private, no-cache");
 		http_reply_empty(req, 304);

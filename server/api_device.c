@@ -935,26 +935,6 @@ static int seen_update(const void *old, size_t old_len, void **val, size_t *len,
 	return STORE_UPDATE_PUT;
 }
 
-/* 1 when the If-None-Match list (a, "b", W/"c", *) names etag. */
-static bool etag_match(const char *inm, const char *etag)
-{
-	size_t el = strlen(etag);
-
-	while (inm && *inm) {
-		size_t n;
-
-		while (*inm == ' ' || *inm == '\t' || *inm == ',')
-			inm++;
-		if (!strncmp(inm, "W/", 2))
-			inm += 2;
-		n = strcspn(inm, ", \t");
-		if ((n == 1 && *inm == '*') || (n == el && !strncmp(inm, etag, el)))
-			return true;
-		inm += n;
-	}
-	return false;
-}
-
 static int h_agent_config(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -1010,7 +990,7 @@ static int h_agent_config(struct http_req *req, void *arg)
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	http_set_header(req, "ETag", etag);
 	http_set_header(req, "Cache-Control", "no-cache");
-	if (etag_match(http_req_header(req, "If-None-Match"), etag))
+	if (http_etag_match(http_req_header(req, "If-None-Match"), etag))
 		ret = http_reply_empty(req, 304);
 	else
 		ret = http_reply_bytes(req, 200, "application/json", txt, strlen(txt));

@@ -197,30 +197,10 @@ static int set_security_headers(struct http_req *req)
 	return err;
 }
 
-/* 1 when the If-None-Match header names etag (or "*", or W/etag). */
-static bool etag_matches(const char *inm, const char *etag)
-{
-	size_t el = strlen(etag);
-	const char *p = inm;
-
-	while (p && *p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (*p == '*')
-			return true;
-		if (!strncmp(p, "W/", 2))
-			p += 2;
-		if (!strncmp(p, etag, el) && (p[el] == '\0' || p[el] == ',' || p[el] == ' '))
-			return true;
-		p = strchr(p, ',');
-	}
-	return false;
-}
-
 static int h_file(struct http_req *req, void *arg)
 {
 	char rel[PATH_MAX], etag[64];
-	const char *type, *inm;
+	const char *type;
 	struct stat sb;
 	int fd, err;
 
@@ -252,8 +232,7 @@ static int h_file(struct http_req *req, void *arg)
 		close(fd);
 		return err;
 	}
-	inm = http_req_header(req, "If-None-Match");
-	if (inm && etag_matches(inm, etag)) {
+	if (http_etag_match(http_req_header(req, "If-None-Match"), etag)) {
 		close(fd);
 		return http_reply_empty(req, 304);
 	}

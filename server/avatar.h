@@ -28,10 +28,4 @@ struct avatar_info {
  */
 int avatar_sniff(const uint8_t *p, size_t len, struct avatar_info *out);
 
-/*
- * 1 when the If-None-Match value inm (a list of entity tags, "W/" weak
- * prefixes, or "*") matches etag (with its quotes), else 0. NULL inm: 0.
- */
-int avatar_etag_match(const char *inm, const char *etag);
-
 #endif /* ACTLOG_SRV_AVATAR_H */

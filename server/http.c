@@ -555,6 +555,23 @@ int http_tmpfile(void)
 	return fd;
 }
 
+int http_etag_match(const char *inm, const char *etag)
+{
+	size_t el = strlen(etag), n;
+
+	while (inm && *inm) {
+		while (*inm == ' ' || *inm == '\t' || *inm == ',')
+			inm++;
+		if (!strncmp(inm, "W/", 2))
+			inm += 2;
+		n = strcspn(inm, ", \t");
+		if ((n == 1 && *inm == '*') || (n == el && !memcmp(inm, etag, el)))
+			return 1;
+		inm += n;
+	}
+	return 0;
+}
+
 int http_reply_empty(struct http_req *req, int status)
 {
 	return http_reply_bytes(req, status, NULL, NULL, 0);

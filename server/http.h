@@ -209,6 +209,12 @@ int http_tmpfile(void);
 /* Reply status with no body (204, 304). 0 or -errno. */
 int http_reply_empty(struct http_req *req, int status);
 /*
+ * 1 when inm, an If-None-Match value (a list such as "a", W/"b", or *),
+ * names etag (quotes included, e.g. "\"abc\""); weak tags match by their
+ * opaque part. 0 otherwise, also for NULL inm.
+ */
+int http_etag_match(const char *inm, const char *etag);
+/*
  * Add a response header (ETag, Allow, Retry-After, Cache-Control, ...),
  * before or after the reply. Copies both strings. 0; -EINVAL a name that is
  * not a token, one the layer owns (Content-Length, Transfer-Encoding,

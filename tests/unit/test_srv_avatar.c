@@ -148,28 +148,11 @@ TEST(foreign)
 	CHECK(ai.content_type == NULL);
 }
 
-TEST(etag_match)
-{
-	const char *e = "\"abc\"";
-
-	CHECK_EQ(avatar_etag_match("\"abc\"", e), 1);
-	CHECK_EQ(avatar_etag_match("W/\"abc\"", e), 1);
-	CHECK_EQ(avatar_etag_match("\"x\", \"abc\"", e), 1);
-	CHECK_EQ(avatar_etag_match("\"x\",W/\"abc\"", e), 1);
-	CHECK_EQ(avatar_etag_match("*", e), 1);
-	CHECK_EQ(avatar_etag_match("\"abcd\"", e), 0);
-	CHECK_EQ(avatar_etag_match("\"ab\"", e), 0);
-	CHECK_EQ(avatar_etag_match("abc", e), 0);
-	CHECK_EQ(avatar_etag_match("", e), 0);
-	CHECK_EQ(avatar_etag_match(NULL, e), 0);
-}
-
 int main(void)
 {
 	RUN(png);
 	RUN(jpeg);
 	RUN(webp);
 	RUN(foreign);
-	RUN(etag_match);
 	return CHECK_DONE();
 }

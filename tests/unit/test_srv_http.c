@@ -1298,6 +1298,23 @@ TEST(ratelimit_threads)
 	ratelimit_free(rl);
 }
 
+TEST(etag_match)
+{
+	const char *e = "\"abc\"";
+
+	CHECK_EQ(http_etag_match("\"abc\"", e), 1);
+	CHECK_EQ(http_etag_match("W/\"abc\"", e), 1);
+	CHECK_EQ(http_etag_match("\"x\", \"abc\"", e), 1);
+	CHECK_EQ(http_etag_match("\"x\",W/\"abc\"", e), 1);
+	CHECK_EQ(http_etag_match("\"x\",\t\"abc\"", e), 1);
+	CHECK_EQ(http_etag_match("*", e), 1);
+	CHECK_EQ(http_etag_match("\"abcd\"", e), 0);
+	CHECK_EQ(http_etag_match("\"ab\"", e), 0);
+	CHECK_EQ(http_etag_match("abc", e), 0);
+	CHECK_EQ(http_etag_match("", e), 0);
+	CHECK_EQ(http_etag_match(NULL, e), 0);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1326,6 +1343,7 @@ int main(void)
 	RUN(ratelimit_bucket);
 	RUN(ratelimit_bounded);
 	RUN(ratelimit_threads);
+	RUN(etag_match);
 	curl_global_cleanup();
 	return CHECK_DONE();
 }
