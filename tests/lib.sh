@@ -34,6 +34,17 @@ wait_for() {
 }
 # free_port: prints a TCP port that is free on 127.0.0.1 now
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# free_display: sets DN to an X display number (71-99) with neither a socket
+# nor a lock file; the test fails and ends when there is none
+free_display() {
+	local n
+	DN=
+	for n in $(seq 71 99); do
+		[ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || { DN=$n; return 0; }
+	done
+	fail "no free X display number"
+	finish
+}
 finish() { exit $((_fails > 0)); }
 # not CMD...: succeeds when CMD fails (for check: `check name not grep -q x f`)
 not() { ! "$@"; }

@@ -185,16 +185,12 @@ need curl
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"D\",\"parent_id\":\"$B\"}"
-api "$A" POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"P\",\"parent_id\":\"$(jr .id)\"}"
-api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"T\",\"parent_id\":\"$(jr .id)\"}"
-TM=$(jr .id)
-api "$A" POST /api/v1/users "{\"email\":\"alice@example.com\",\"name\":\"Alice\",\"password\":\"alice-password\",\"team_id\":\"$TM\",\"login\":\"alice\"}"
-UA=$(jr .id)
-api "$A" POST /api/v1/users "{\"email\":\"bob@example.com\",\"name\":\"Bob\",\"password\":\"bob-password-1\",\"team_id\":\"$TM\",\"login\":\"bob\"}"
-UB=$(jr .id)
+B=$(srv_business)
+DM=$(srv_node domain D "$B")
+PJ=$(srv_node project P "$DM")
+TM=$(srv_node team T "$PJ")
+UA=$(srv_user alice@example.com Alice alice "$TM")
+UB=$(srv_user bob@example.com Bob bob "$TM")
 api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
 check_st "enrollment secret" 201
 d=$T/s

@@ -14,11 +14,7 @@ done
 PNG=$ROOT/tests/pngcheck.py
 quiet() { "$@" >/dev/null 2>&1; }
 
-DN=
-for n in $(seq 71 99); do
-	[ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || { DN=$n; break; }
-done
-[ -n "$DN" ] || { fail "no free X display number"; finish; }
+free_display
 export DISPLAY=:$DN XAUTHORITY=$T/xauth
 xauth -q -f "$XAUTHORITY" add ":$DN" . "$(mcookie)" 2>/dev/null
 # TCP too (with the cookie): a client there is remote to the X server, which

@@ -10,21 +10,15 @@ source "$ROOT/tests/agent.sh"
 need curl
 need jq
 
-port=$((20000 + RANDOM % 20000))
-SRV_LISTEN=127.0.0.1:$port
+SRV_LISTEN=127.0.0.1:$(free_port)
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
-api "$A" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"Ops\",\"parent_id\":\"$B\"}"
-D=$(jr .id)
-api "$A" POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"Fleet\",\"parent_id\":\"$D\"}"
-P=$(jr .id)
-api "$A" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Hosts\",\"parent_id\":\"$P\"}"
-TM=$(jr .id)
-api "$A" POST /api/v1/users "{\"email\":\"alice@example.com\",\"name\":\"Alice\",\"password\":\"alice-password\",\"team_id\":\"$TM\"}"
-UA=$(jr .id)
+B=$(srv_business)
+D=$(srv_node domain Ops "$B")
+P=$(srv_node project Fleet "$D")
+TM=$(srv_node team Hosts "$P")
+UA=$(srv_user alice@example.com Alice alice "$TM")
 api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
 check_st "enrollment secret" 201
 SECRET=$(jr .secret)

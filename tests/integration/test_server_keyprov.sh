@@ -43,8 +43,7 @@ srv_start "${AWSOPT[@]}" || finish
 check "the server names the aws-sm key" grep -q "key=aws:[0-9a-f]\{16\}" "$SRV_LOG"
 check "the secret is not logged" not grep -q "$KEY" "$SRV_LOG"
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-api "$A" GET /api/v1/nodes/root/children
-B=$(jr '.children[0].id')
+B=$(srv_business)
 api "$A" PUT "/api/v1/nodes/$B/config" '{"values":{"s3.bucket":"actlog-shots","s3.secret_access_key":"S3-SECRET-VALUE-1234"}}'
 check_st "a sealed secret is written under the aws-sm key" 200
 api "$A" GET "/api/v1/nodes/$B/config"

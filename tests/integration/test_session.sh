@@ -22,11 +22,7 @@ as_user() { setpriv --reuid="$1" --regid="$1" --clear-groups "${@:2}"; }
 SOCK=$T/session.sock
 
 # ---- an X server and a window manager ----
-DN=
-for n in $(seq 71 99); do
-	[ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || { DN=$n; break; }
-done
-[ -n "$DN" ] || { fail "no free X display number"; finish; }
+free_display
 export DISPLAY=:$DN
 Xvfb "$DISPLAY" -screen 0 1024x768x24 -nolisten tcp >"$T/xvfb.log" 2>&1 &
 XPID=$!
@@ -181,22 +177,17 @@ check "a focus stretch is split across interval records" jqs '
 	[.[] | select(.type=="app_usage" and any(.apps[]; .app == "Bee Editor"))] | length >= 2' "$d/dump.ndjson"
 
 # ---- 4: titles follow the server's policy (real actlog-server) ----
-port=$((20000 + RANDOM % 20000))
-SRV_LISTEN=127.0.0.1:$port
+SRV_LISTEN=127.0.0.1:$(free_port)
 srv_init
 srv_start || finish
-AT=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-api "$AT" GET /api/v1/nodes/root/children
-BZ=$(jr '.children[0].id')
-api "$AT" POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"D\",\"parent_id\":\"$BZ\"}"
-DM=$(jr .id)
-api "$AT" POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"P\",\"parent_id\":\"$DM\"}"
-PJ=$(jr .id)
-api "$AT" POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"T\",\"parent_id\":\"$PJ\"}"
-TM=$(jr .id)
-api "$AT" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+BZ=$(srv_business)
+DM=$(srv_node domain D "$BZ")
+PJ=$(srv_node project P "$DM")
+TM=$(srv_node team T "$PJ")
+api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
 SECRET=$(jr .secret)
-api "$AT" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":true,"activity.interval_s":10}}'
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":true,"activity.interval_s":10}}'
 check_st "team policy: titles on" 200
 d=$T/a4
 mkdir -p "$d/state"
@@ -224,9 +215,9 @@ sleep 1.2
 from=$(date -u -d '-1 hour' +%Y-%m-%dT%H:00:00Z)
 to=$(date -u -d '+1 hour' +%Y-%m-%dT%H:00:00Z)
 check "app_usage reaches the server: its top apps list the focused application" wait_for 30 bash -c \
-	"curl -s -H 'Authorization: Bearer $AT' '$SRV_URL/api/v1/apps/top?node_id=$TM&from=$from&to=$to' | jq -e '.apps | any(.app == \"ActlogTestA\")' >/dev/null"
+	"curl -s -H 'Authorization: Bearer $A' '$SRV_URL/api/v1/apps/top?node_id=$TM&from=$from&to=$to' | jq -e '.apps | any(.app == \"ActlogTestA\")' >/dev/null"
 check_eq "the server refused no record" "$(st | jq .shipping.rejected)" 0
-api "$AT" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":false,"activity.interval_s":10}}'
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":false,"activity.interval_s":10}}'
 check "the agent takes titles off" wait_for 20 grep -q "policy: window titles not recorded" "$d/actlogd.log"
 check "the helper hears that titles are off" wait_for 10 grep -q "window titles not reported by policy" "$T/helper.log"
 # spool positions [seg, end] mark where titles went off and on again
@@ -241,7 +232,7 @@ sleep 1
 # at once, without waiting for the focus to change
 check "an interval closes with titles off" wait_for 15 app_usage_after "$(cat "$T/mark1")"
 spool_pos >"$T/mark2"
-api "$AT" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":true,"activity.interval_s":10}}'
+api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"apps.titles":true,"activity.interval_s":10}}'
 check "the helper hears that titles are on again" wait_for 10 bash -c "[ \$(grep -c 'window titles reported by policy' '$T/helper.log') -ge 2 ]"
 sleep 1
 kill -TERM "$AGENT_PID"

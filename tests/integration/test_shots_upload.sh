@@ -222,11 +222,7 @@ check_eq "still ten in the list" "$(list_count)" 10
 # ---- 8: end to end: Xvfb, actlog-session, actlogd, S3, the server ----
 api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"screenshots.enabled":true}}'
 check "the agent takes screenshots on again" wait_for 30 bash -c "[ \$(grep -c 'policy: screenshots on' $d/actlogd.log) -ge 2 ]"
-DN=
-for n in $(seq 71 99); do
-	[ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || { DN=$n; break; }
-done
-[ -n "$DN" ] || { fail "no free X display number"; finish; }
+free_display
 export DISPLAY=:$DN
 Xvfb "$DISPLAY" -screen 0 640x480x24 -nolisten tcp -br -noreset >"$T/xvfb.log" 2>&1 &
 cleanup_add "kill $!"
