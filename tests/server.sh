@@ -13,6 +13,8 @@
 #   srv_node TYPE NAME PARENT         creates a node, prints its id (nothing unless 201)
 #   srv_user EMAIL NAME LOGIN TEAM    creates a user with password "password-LOGIN",
 #                                     prints its id (nothing unless 201)
+#   srv_tree              domain Eng, project Core, teams A and B in the first
+#                         business; sets B, DOM, PRJ, TA, TB
 #   srv_grant USER NODE ROLE          true when the grant is created
 #   srv_enroll TEAM HOST_ID [HOSTNAME [VERSION]]   enrolls a device into TEAM
 #                         with a fresh secret; sets DEV and TOK
@@ -86,6 +88,14 @@ srv_user() {
 	api "$A" POST /api/v1/users "$(jq -nc --arg e "$1" --arg n "$2" --arg l "$3" --arg t "$4" \
 		'{email:$e,name:$n,login:$l,password:("password-"+$l),team_id:$t}')"
 	[ "$ST" = 201 ] && jr .id
+}
+
+srv_tree() {
+	B=$(srv_business)
+	DOM=$(srv_node domain Eng "$B")
+	PRJ=$(srv_node project Core "$DOM")
+	TA=$(srv_node team A "$PRJ")
+	TB=$(srv_node team B "$PRJ")
 }
 
 srv_grant() {

@@ -70,11 +70,7 @@ sha() { sha256sum <"$1" | cut -d' ' -f1; }
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-B=$(srv_business)
-DOM=$(srv_node domain Eng "$B")
-PRJ=$(srv_node project Core "$DOM")
-TA=$(srv_node team A "$PRJ")
-TB=$(srv_node team B "$PRJ")
+srv_tree
 UA=$(srv_user alice@example.com alice alice "$TA")
 UB=$(srv_user bob@example.com bob bob "$TA")
 UM=$(srv_user mona@example.com mona mona "$TA")

@@ -52,11 +52,7 @@ procs() { # DEVICE [FROM TO]: the device's process records of $DAY (times of day
 srv_init
 srv_start --max-body 1048576 || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-B=$(srv_business)
-DOM=$(srv_node domain Eng "$B")
-PRJ=$(srv_node project Core "$DOM")
-TA=$(srv_node team A "$PRJ")
-TB=$(srv_node team B "$PRJ")
+srv_tree
 UA=$(srv_user alice@example.com alice alice "$TA")
 UC=$(srv_user carol@example.com carol carol "$TA")
 UD=$(srv_user dave@example.com dave dave "$TB")

@@ -44,11 +44,7 @@ q() { api "$1" GET "$2"; }
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-B=$(srv_business)
-DOM=$(srv_node domain Eng "$B")
-PRJ=$(srv_node project Core "$DOM")
-TA=$(srv_node team A "$PRJ")
-TB=$(srv_node team B "$PRJ")
+srv_tree
 UA=$(srv_user alice@example.com alice alice "$TA")
 UC=$(srv_user carol@example.com carol carol "$TA")
 UM=$(srv_user mona@example.com mona mona "$TA")

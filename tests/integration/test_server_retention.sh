@@ -86,11 +86,7 @@ in_bucket() { s3_has shots1 "$1"; }
 srv_init
 srv_start --retention-interval 0 || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-B=$(srv_business)
-DOM=$(srv_node domain Eng "$B")
-PRJ=$(srv_node project Core "$DOM")
-TA=$(srv_node team A "$PRJ")
-TB=$(srv_node team B "$PRJ")
+srv_tree
 UA=$(srv_user alice@example.com alice alice "$TA")
 UM=$(srv_user mona@example.com mona mona "$TA")
 UD=$(srv_user dave@example.com dave dave "$TB")

@@ -27,11 +27,7 @@ jrok() { jq -e "$1" "$T/resp" >/dev/null 2>&1; }
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-B=$(srv_business)
-DOM=$(srv_node domain Eng "$B")
-PRJ=$(srv_node project Core "$DOM")
-TA=$(srv_node team A "$PRJ")
-TB=$(srv_node team B "$PRJ")
+srv_tree
 UA=$(srv_user alice@example.com alice alice "$TA")
 UM=$(srv_user mona@example.com mona mona "$TA")
 UD=$(srv_user dave@example.com dave dave "$TB")
