@@ -13,8 +13,9 @@
 #   srv_node TYPE NAME PARENT         creates a node, prints its id (nothing unless 201)
 #   srv_user EMAIL NAME LOGIN TEAM    creates a user with password "password-LOGIN",
 #                                     prints its id (nothing unless 201)
-#   srv_tree              domain Eng, project Core, teams A and B in the first
-#                         business; sets B, DOM, PRJ, TA, TB
+#   srv_tree [DOMAIN PROJECT TEAM_A TEAM_B]   a domain (Eng), a project (Core)
+#                         and two teams (A, B) in the first business; sets B,
+#                         DOM, PRJ, TA, TB
 #   srv_grant USER NODE ROLE          true when the grant is created
 #   srv_enroll TEAM HOST_ID [HOSTNAME [VERSION]]   enrolls a device into TEAM
 #                         with a fresh secret; sets DEV and TOK
@@ -92,10 +93,10 @@ srv_user() {
 
 srv_tree() {
 	B=$(srv_business)
-	DOM=$(srv_node domain Eng "$B")
-	PRJ=$(srv_node project Core "$DOM")
-	TA=$(srv_node team A "$PRJ")
-	TB=$(srv_node team B "$PRJ")
+	DOM=$(srv_node domain "${1:-Eng}" "$B")
+	PRJ=$(srv_node project "${2:-Core}" "$DOM")
+	TA=$(srv_node team "${3:-A}" "$PRJ")
+	TB=$(srv_node team "${4:-B}" "$PRJ")
 }
 
 srv_grant() {

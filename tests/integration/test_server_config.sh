@@ -15,11 +15,8 @@ A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
 check "admin signs in" test -n "$A"
 
 # --- the tree, through the org routes ---
-B=$(srv_business)
-D=$(srv_node domain Engineering "$B")
-P=$(srv_node project Apollo "$D")
-TA=$(srv_node team Red "$P")
-TB=$(srv_node team Blue "$P")
+srv_tree Engineering Apollo Red Blue
+D=$DOM P=$PRJ
 UA=$(srv_user alice@example.com Alice alice "$TA")
 UB=$(srv_user bob@example.com Bob bob "$TB")
 UM=$(srv_user mgr@example.com Mgr mgr "$TA")

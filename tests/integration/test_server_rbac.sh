@@ -12,11 +12,8 @@ srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
 ADM=$A
-B=$(srv_business)
-D=$(srv_node domain D "$B")
-P=$(srv_node project P "$D")
-TA=$(srv_node team A "$P")
-TB=$(srv_node team B "$P")
+srv_tree D P A B
+D=$DOM P=$PRJ
 U_MGR=$(srv_user mgr@example.com mgr@example.com mgr "$TA")
 U_EA=$(srv_user ea@example.com ea@example.com ea "$TA")
 U_EB=$(srv_user eb@example.com eb@example.com eb "$TB")
