@@ -27,3 +27,15 @@ agent_stop() {
 spool_dump() {
 	"$BUILD/actlogctl" --state-dir "$1/state" spool dump
 }
+
+# fake_sessd: tests/fake_sessd.py standing in for actlogd's session socket
+# at $T/sess.sock; shots land in $T/shots, and each line written to fd 7
+# reaches the connected helpers as a policy message
+fake_sessd() {
+	mkfifo "$T/ctl"
+	mkdir -p "$T/shots"
+	/usr/bin/python3 "$ROOT/tests/fake_sessd.py" "$T/sess.sock" "$T/ctl" "$T/shots" 2>>"$T/fake.log" &
+	cleanup_add "kill $!"
+	wait_for 5 test -S "$T/sess.sock" || fail "the fake session socket is up"
+	exec 7<>"$T/ctl"
+}

@@ -7,6 +7,7 @@
 # fallback when the server refuses SHM (a TCP display); blur keeps what it
 # should; the JSON matches the files.
 . "$(dirname "$0")/../lib.sh"
+. "$ROOT/tests/agent.sh"
 for t in Xvfb xrandr xauth mcookie xprop jq sha256sum stat /usr/bin/python3; do need "$t"; done
 for b in actlog-session actlog-pattern; do
 	[ -x "$BUILD/$b" ] || { fail "missing $BUILD/$b (make)"; finish; }
@@ -102,12 +103,7 @@ check_eq "--blur-radius out of range: exit 2" "$?" 2
 check_eq "the old --shot-dir is gone: exit 2" "$?" 2
 
 # ---- the policy drives a timer: shots at the interval, none when off ----
-mkfifo "$T/ctl"
-mkdir -p "$T/shots"
-/usr/bin/python3 "$ROOT/tests/fake_sessd.py" "$T/sess.sock" "$T/ctl" "$T/shots" 2>>"$T/fake.log" &
-cleanup_add "kill $!"
-wait_for 5 test -S "$T/sess.sock" || fail "the fake session socket is up"
-exec 7<>"$T/ctl"
+fake_sessd
 "$BUILD/actlog-session" --socket "$T/sess.sock" -v \
 	>>"$T/helper.log" 2>&1 &
 HPID=$!

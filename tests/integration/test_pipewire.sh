@@ -19,6 +19,7 @@
 # cancelled, denied, no portal, a PipeWire that does not answer (timeout)
 # and no PipeWire at all each end with a clear error, no crash, no shot.
 . "$(dirname "$0")/../lib.sh"
+. "$ROOT/tests/agent.sh"
 [ -d "${T:-}" ] || { echo "FAIL: test_pipewire: no temporary directory"; exit 1; }
 for t in pipewire wireplumber pw-dump gst-launch-1.0 dbus-daemon jq stat /usr/bin/python3; do need "$t"; done
 /usr/bin/python3 -c 'import dbus, dbus.mainloop.glib; from gi.repository import GLib' 2>/dev/null ||
@@ -184,12 +185,7 @@ check_eq "the portal's new token replaces it" "$(cat "$TOK" 2>/dev/null)" "$T2"
 check "... and differs from the first" not test "$T1" = "$T2"
 
 # ---- the policy timer: Wayland shots reach actlogd like X11 ones ----
-mkfifo "$T/ctl"
-mkdir -p "$T/shots"
-/usr/bin/python3 "$ROOT/tests/fake_sessd.py" "$T/sess.sock" "$T/ctl" "$T/shots" 2>>"$T/fake.log" &
-cleanup_add "kill $!"
-wait_for 5 test -S "$T/sess.sock" || fail "the fake session socket is up"
-exec 7<>"$T/ctl"
+fake_sessd
 "$BUILD/actlog-session" --socket "$T/sess.sock" -v >>"$T/helper.log" 2>&1 &
 HPID=$!
 cleanup_add "kill $HPID"
