@@ -43,6 +43,13 @@ int read_fd(int fd, size_t max, char **out, size_t *len);
 int read_secret_line(const char *path, size_t max, char **out);
 /* write(2) all of buf, retrying on EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
+/* Replace path with buf (len bytes) so that a reader sees the old file or
+ * the whole new one: write tmp (NULL: ".NAME.tmp" beside path; it must be
+ * on path's file system) with mode whatever the umask, refusing a link
+ * there, fsync it and rename it over path. tmp is removed on failure; the
+ * directory is not synced (the caller does that when it must). 0 or
+ * -errno (-ENAMETOOLONG for a path too long for the temporary name). */
+int write_file_atomic(const char *path, const char *tmp, const void *buf, size_t len, mode_t mode);
 /* Create dir and its parents with mode. 0 or -errno. */
 int mkdir_p(const char *dir, mode_t mode);
 

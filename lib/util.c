@@ -194,6 +194,39 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int write_file_atomic(const char *path, const char *tmp, const void *buf, size_t len, mode_t mode)
+{
+	char def[4096];
+	const char *base = strrchr(path, '/');
+	int fd, err, n;
+
+	if (!tmp) {
+		if (base)
+			n = snprintf(def, sizeof(def), "%.*s/.%s.tmp", (int)(base - path), path,
+				     base + 1);
+		else
+			n = snprintf(def, sizeof(def), ".%s.tmp", path);
+		if (n < 0 || (size_t)n >= sizeof(def))
+			return -ENAMETOOLONG;
+		tmp = def;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	err = write_all(fd, buf, len);
+	if (!err && fchmod(fd, mode) < 0)
+		err = -errno;
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
 int mkdir_p(const char *dir, mode_t mode)
 {
 	char path[4096];

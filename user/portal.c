@@ -86,9 +86,9 @@ int portal_token_load(const char *path, char *tok, size_t len)
 
 int portal_token_save(const char *path, const char *tok)
 {
-	char dir[4096], tmp[4200], *slash;
+	char dir[4096], tmp[4200], line[PORTAL_TOKEN_MAX + 2], *slash;
 	size_t n;
-	int fd, err;
+	int err;
 
 	if (!portal_token_valid(tok))
 		return -EINVAL;
@@ -106,23 +106,8 @@ int portal_token_save(const char *path, const char *tok)
 			return -errno;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, tok, strlen(tok));
-	if (!err)
-		err = write_all(fd, "\n", 1);
-	if (!err && fchmod(fd, 0600) < 0)
-		err = -errno;
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	n = (size_t)snprintf(line, sizeof(line), "%s\n", tok); /* valid: fits */
+	return write_file_atomic(path, tmp, line, n, 0600);
 }
 
 /* A Request in flight: its object path, its signal match, its answer. */

@@ -51,11 +51,16 @@ struct capture;
 struct capture_shot;
 struct cJSON;
 
-/* Capture every monitor, blur each with a box of radius blur (0: none),
- * write one PNG per monitor, mode 0600, to dir as "[PREFIX-]N-NAME.png"
- * (N the monitor's index). With arr, add one object per monitor to it
- * (name, x, y, width, height, file, bytes, sha256). The number of
- * monitors, or -errno (capture_grab's, the encoder's, the file system's). */
+/* Blur n captured monitors with a box of radius blur (0: none), write one
+ * PNG per monitor, mode 0600 and through a temporary name, to dir as
+ * "[PREFIX-]N-NAME.png" (N the monitor's index). With arr, add one object
+ * per monitor to it (name, x, y, width, height, file, bytes, sha256). The
+ * shots' images are blurred in place; the caller still frees them. Stops
+ * at the first failure: 0 or -errno (the encoder's, the file system's). */
+int shots_write(struct capture_shot *shots, int n, const char *dir, const char *prefix,
+		unsigned int blur, struct cJSON *arr);
+/* capture_grab (X11), then shots_write. The number of monitors, or -errno
+ * (capture_grab's or shots_write's). */
 int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned int blur,
 	       struct cJSON *arr);
 /* Hand n captured monitors to actlogd on sock: blur (radius blur, 0 none),

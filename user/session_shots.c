@@ -26,25 +26,11 @@
  * never sees half a file. 0 or -errno. */
 static int write_shot(const char *dir, const char *name, const uint8_t *buf, size_t len)
 {
-	char tmp[4096], path[4096];
-	int fd, err;
+	char path[4096];
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= sizeof(tmp))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	err = write_all(fd, buf, len);
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return write_file_atomic(path, NULL, buf, len, 0600);
 }
 
 static void sha256_hex(const uint8_t *buf, size_t len, char out[65])
@@ -59,26 +45,26 @@ static void sha256_hex(const uint8_t *buf, size_t len, char out[65])
 		sprintf(out + i * 2, "%02x", md[i]);
 }
 
-int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned int blur,
-	       cJSON *arr)
+/* Blur one monitor's image in place (radius blur, 0 none) and encode it:
+ * *png malloc'd, the caller frees it. 0 or -errno. */
+static int shot_png(struct capture_shot *s, unsigned int blur, uint8_t **png, size_t *len)
 {
-	struct capture_shot shots[CAPTURE_MAX_MONITORS];
+	int err = image_blur(&s->img, blur);
+
+	return err ? err : png_encode(&s->img, png, len);
+}
+
+int shots_write(struct capture_shot *shots, int n, const char *dir, const char *prefix,
+		unsigned int blur, cJSON *arr)
+{
 	char name[CAPTURE_NAME_LEN + 64], hex[65];
 	uint8_t *png;
 	size_t len;
-	int n, i, err = 0;
+	int i, err = 0;
 	cJSON *o;
 
-	n = capture_grab(c, shots, CAPTURE_MAX_MONITORS);
-	if (n < 0) {
-		capture_shots_free(shots, CAPTURE_MAX_MONITORS);
-		return n;
-	}
 	for (i = 0; i < n && !err; i++) {
-		err = image_blur(&shots[i].img, blur);
-		if (err)
-			break;
-		err = png_encode(&shots[i].img, &png, &len);
+		err = shot_png(&shots[i], blur, &png, &len);
 		if (err)
 			break;
 		snprintf(name, sizeof(name), "%s%s%d-%s.png", prefix ? prefix : "",
@@ -99,6 +85,17 @@ int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned 
 		}
 		free(png);
 	}
+	return err;
+}
+
+int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned int blur,
+	       cJSON *arr)
+{
+	struct capture_shot shots[CAPTURE_MAX_MONITORS];
+	int n, err;
+
+	n = capture_grab(c, shots, CAPTURE_MAX_MONITORS);
+	err = n < 0 ? n : shots_write(shots, n, dir, prefix, blur, arr);
 	capture_shots_free(shots, CAPTURE_MAX_MONITORS);
 	return err ? err : n;
 }
@@ -170,10 +167,7 @@ int shots_deliver(int sock, struct capture_shot *shots, int n, unsigned int blur
 	cJSON *o;
 
 	for (i = 0; i < n && !err; i++) {
-		err = image_blur(&shots[i].img, blur);
-		if (err)
-			break;
-		err = png_encode(&shots[i].img, &png, &len);
+		err = shot_png(&shots[i], blur, &png, &len);
 		if (err)
 			break;
 		fd = sealed_memfd(png, len);

@@ -224,7 +224,7 @@ static int device_cred_save(const char *state_dir, const struct device_cred *c)
 {
 	char path[600], tmp[620], *text;
 	cJSON *j = cJSON_CreateObject();
-	int fd, r;
+	int r;
 
 	cJSON_AddStringToObject(j, "server", c->server);
 	cJSON_AddStringToObject(j, "device_id", c->device_id);
@@ -237,20 +237,8 @@ static int device_cred_save(const char *state_dir, const struct device_cred *c)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/%s", state_dir, DEVICE_FILE);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		free(text);
-		return -errno;
-	}
-	r = write_all(fd, text, strlen(text));
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
+	r = write_file_atomic(path, tmp, text, strlen(text), 0600);
 	free(text);
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
 	return r;
 }
 
@@ -362,21 +350,11 @@ static int inflight_load(struct shipper *s, struct spool_pos *start, struct spoo
 static int inflight_save(struct shipper *s, const struct batch *b)
 {
 	char tmp[620], line[128];
-	int fd, r;
 
 	snprintf(line, sizeof(line), "%016" PRIx64 " %" PRIu64 " %016" PRIx64 " %" PRIu64 "\n",
 		 b->start.seg, b->start.off, b->end.seg, b->end.off);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->inflight);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, line, strlen(line));
-	if (!r && fdatasync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (!r && rename(tmp, s->inflight) < 0)
-		r = -errno;
-	return r;
+	return write_file_atomic(s->inflight, tmp, line, strlen(line), 0600);
 }
 
 static int batch_add(struct batch *b, const void *p, size_t len)

@@ -82,27 +82,14 @@ static void path_of(const struct shotq *q, const char *name, const char *ext, ch
  * directory is not synced: the caller does that. 0 or -errno. */
 static int write_sidecar(const struct shotq *q, const char *name, const cJSON *j)
 {
-	char path[PATH_LEN], tmp[PATH_LEN], *text = cJSON_PrintUnformatted(j);
-	int fd, err;
+	char path[PATH_LEN], *text = cJSON_PrintUnformatted(j);
+	int err;
 
 	if (!text)
 		return -ENOMEM;
 	path_of(q, name, "json", path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", q->dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		free(text);
-		return -errno;
-	}
-	err = write_all(fd, text, strlen(text));
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	close(fd);
+	err = write_file_atomic(path, NULL, text, strlen(text), 0600);
 	free(text);
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
 	return err;
 }
 
