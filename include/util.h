@@ -6,6 +6,7 @@
 #ifndef ACTLOG_UTIL_H
 #define ACTLOG_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -52,6 +53,24 @@ int write_all(int fd, const void *buf, size_t len);
 int write_file_atomic(const char *path, const char *tmp, const void *buf, size_t len, mode_t mode);
 /* Create dir and its parents with mode. 0 or -errno. */
 int mkdir_p(const char *dir, mode_t mode);
+
+/* pthread_cond_init() with waits timed on CLOCK_MONOTONIC, as
+ * cond_wait_ms() wants. 0 or -errno. */
+int cond_init_monotonic(pthread_cond_t *cv);
+/* A worker thread's nap, mu not held on entry: wait on cv (from
+ * cond_init_monotonic) until *stop is set, ms have passed, or - when kicked
+ * is not NULL - *kicked is set; *kicked is then cleared whatever ended the
+ * wait. *stop and *kicked are guarded by mu. Returns *stop. */
+int cond_wait_ms(pthread_mutex_t *mu, pthread_cond_t *cv, const int *stop, int *kicked,
+		 uint32_t ms);
+
+/* The back-off after one more failure: min after none (cur 0), else twice
+ * cur, kept within [min, max]. Pure. */
+uint32_t backoff_next(uint32_t cur, uint32_t min, uint32_t max);
+/* How long to wait out a back-off of ms: a random time in [ms/2, ms]
+ * ("full jitter" on the upper half), so that agents that failed together
+ * do not retry together. ms/2 when no randomness is at hand. */
+uint32_t backoff_jitter(uint32_t ms);
 
 /* Copy src into dst (size n, n >= 4), replacing every byte that is not part
  * of valid UTF-8 or is a C0 control (except tab) with '?'. Always

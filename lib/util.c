@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -244,6 +245,64 @@ int mkdir_p(const char *dir, mode_t mode)
 		path[i] = dir[i];
 	}
 	return 0;
+}
+
+int cond_init_monotonic(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+	int r;
+
+	r = pthread_condattr_init(&ca);
+	if (r)
+		return -r;
+	r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!r)
+		r = pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return -r;
+}
+
+int cond_wait_ms(pthread_mutex_t *mu, pthread_cond_t *cv, const int *stop, int *kicked, uint32_t ms)
+{
+	struct timespec ts;
+	int st;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(mu);
+	while (!*stop && !(kicked && *kicked))
+		if (pthread_cond_timedwait(cv, mu, &ts) == ETIMEDOUT)
+			break;
+	if (kicked)
+		*kicked = 0;
+	st = *stop;
+	pthread_mutex_unlock(mu);
+	return st;
+}
+
+uint32_t backoff_next(uint32_t cur, uint32_t min, uint32_t max)
+{
+	uint64_t b = cur ? (uint64_t)cur * 2 : min;
+
+	if (b < min)
+		b = min;
+	if (b > max)
+		b = max;
+	return (uint32_t)b;
+}
+
+uint32_t backoff_jitter(uint32_t ms)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = 0;
+	return ms / 2 + r % (ms / 2 + 1);
 }
 
 /* Length of the valid UTF-8 sequence at s (max avail bytes), 0 if invalid. */

@@ -442,11 +442,7 @@ static void set_error(struct shipper *s, int http, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->st.last_error, sizeof(s->st.last_error), fmt, ap);
 	va_end(ap);
-	s->st.backoff_ms = s->st.backoff_ms ? s->st.backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (s->st.backoff_ms < BACKOFF_MIN_MS)
-		s->st.backoff_ms = BACKOFF_MIN_MS;
-	if (s->st.backoff_ms > s->backoff_max_ms)
-		s->st.backoff_ms = s->backoff_max_ms;
+	s->st.backoff_ms = backoff_next(s->st.backoff_ms, BACKOFF_MIN_MS, s->backoff_max_ms);
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -580,28 +576,11 @@ static void fetch_policy(struct shipper *s, struct resp *r)
 		(void)!write(s->wake_fd, &one, sizeof(one));
 }
 
-/* Sleep until kicked, stopped or ms passed. Returns 1 when stopping. */
+/* Sleep until kicked (when until_kick), stopped or ms passed. Returns 1
+ * when stopping. */
 static int wait_ms(struct shipper *s, uint32_t ms, int until_kick)
 {
-	struct timespec ts;
-	int stop;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&s->mu);
-	while (!s->stop && !(until_kick && s->kicked))
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) == ETIMEDOUT)
-			break;
-	if (until_kick)
-		s->kicked = 0;
-	stop = s->stop;
-	pthread_mutex_unlock(&s->mu);
-	return stop;
+	return cond_wait_ms(&s->mu, &s->cv, &s->stop, until_kick ? &s->kicked : NULL, ms);
 }
 
 static void *ship_main(void *arg)
@@ -610,7 +589,7 @@ static void *ship_main(void *arg)
 	struct batch b = {0};
 	struct resp r = {0};
 	uint64_t next_policy = 0, now;
-	uint32_t backoff, jitter;
+	uint32_t backoff;
 	int n;
 
 	r.buf = malloc(SHIP_MAX_RESPONSE + 1);
@@ -631,9 +610,7 @@ static void *ship_main(void *arg)
 		backoff = s->st.backoff_ms;
 		pthread_mutex_unlock(&s->mu);
 		if (n < 0 && backoff) {
-			/* full jitter in [backoff/2, backoff] */
-			getrandom(&jitter, sizeof(jitter), 0);
-			if (wait_ms(s, backoff / 2 + jitter % (backoff / 2 + 1), 0))
+			if (wait_ms(s, backoff_jitter(backoff), 0))
 				break;
 			continue;
 		}
@@ -650,7 +627,6 @@ static void *ship_main(void *arg)
 int shipper_start(struct shipper **out, const struct ship_opts *o, struct spool *sp,
 		  pthread_mutex_t *spool_lock)
 {
-	pthread_condattr_t ca;
 	struct shipper *s;
 	char path[600], *buf = NULL;
 	uint64_t rnd;
@@ -663,10 +639,7 @@ int shipper_start(struct shipper **out, const struct ship_opts *o, struct spool 
 	if (!s)
 		return -ENOMEM;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&s->cv);
 	s->sp = sp;
 	s->splock = spool_lock;
 	s->cred = *o->cred;

@@ -722,28 +722,11 @@ static void forget_locked(struct shotq *q, const char *name)
 	q->n--;
 }
 
-/* Sleep until kicked, stopped or ms passed. 1 when stopping. */
+/* Sleep until kicked (when until_kick), stopped or ms passed. 1 when
+ * stopping. */
 static int wait_ms(struct shotq *q, uint32_t ms, int until_kick)
 {
-	struct timespec ts;
-	int stop;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&q->mu);
-	while (!q->stop && !(until_kick && q->kicked))
-		if (pthread_cond_timedwait(&q->cv, &q->mu, &ts) == ETIMEDOUT)
-			break;
-	if (until_kick)
-		q->kicked = 0;
-	stop = q->stop;
-	pthread_mutex_unlock(&q->mu);
-	return stop;
+	return cond_wait_ms(&q->mu, &q->cv, &q->stop, until_kick ? &q->kicked : NULL, ms);
 }
 
 static void *up_main(void *arg)
@@ -751,7 +734,7 @@ static void *up_main(void *arg)
 	struct shotq *q = arg;
 	struct resp *r = malloc(sizeof(*r));
 	char name[NAME_LEN], msg[200];
-	uint32_t backoff, jitter = 0;
+	uint32_t backoff;
 	long http_st;
 	int ret;
 
@@ -818,17 +801,13 @@ static void *up_main(void *arg)
 		pthread_mutex_lock(&q->mu);
 		snprintf(q->st.last_error, sizeof(q->st.last_error), "%s",
 			 msg[0] ? msg : strerror(-ret));
-		q->st.backoff_ms = q->st.backoff_ms ? q->st.backoff_ms * 2 : BACKOFF_MIN_MS;
-		if (q->st.backoff_ms > q->backoff_max_ms)
-			q->st.backoff_ms = q->backoff_max_ms;
+		q->st.backoff_ms =
+		    backoff_next(q->st.backoff_ms, BACKOFF_MIN_MS, q->backoff_max_ms);
 		backoff = q->st.backoff_ms;
 		pthread_mutex_unlock(&q->mu);
 		log_info("screenshot upload: %s; retrying in about %u ms", q->st.last_error,
 			 backoff);
-		/* full jitter in [backoff/2, backoff] */
-		if (getrandom(&jitter, sizeof(jitter), GRND_NONBLOCK) != sizeof(jitter))
-			jitter = 0;
-		if (wait_ms(q, backoff / 2 + jitter % (backoff / 2 + 1), 0))
+		if (wait_ms(q, backoff_jitter(backoff), 0))
 			break;
 	}
 	free(r);
@@ -869,7 +848,6 @@ void shotq_policy(struct shotq *q, int enabled)
 
 int shotq_open(struct shotq **out, const struct shotq_opts *o)
 {
-	pthread_condattr_t ca;
 	struct shotq *q;
 	int err;
 
@@ -877,10 +855,7 @@ int shotq_open(struct shotq **out, const struct shotq_opts *o)
 	if (!q)
 		return -ENOMEM;
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&q->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&q->cv);
 	q->max_files = o->max_files ? o->max_files : 200;
 	if (q->max_files > SHOTQ_MAX_ENTRIES)
 		q->max_files = SHOTQ_MAX_ENTRIES;

@@ -116,7 +116,6 @@ static void reap_stuck(struct sysinfo_mon *m)
  * -ETIMEDOUT (the call is kept in m->stuck until it returns). */
 static int statfs_timed(struct sysinfo_mon *m, const char *path, struct statvfs *st)
 {
-	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	struct timespec dl;
 	struct fs_job *j;
@@ -139,10 +138,7 @@ static int statfs_timed(struct sysinfo_mon *m, const char *path, struct statvfs 
 	j->ctx = m->statfs_ctx;
 	j->refs = 2;
 	pthread_mutex_init(&j->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	cond_init_monotonic(&j->cond);
 	pthread_attr_init(&ta);
 	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
 	r = pthread_create(&t, &ta, job_run, j);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* test_util.c - reading whole files and secret lines, replacing files
- * whole (lib/util.c). */
+ * whole, a worker's nap, back-off (lib/util.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -115,12 +115,92 @@ TEST(write_atomic)
 	CHECK_EQ(write_file_atomic(big, NULL, "b", 1, 0600), -ENAMETOOLONG);
 }
 
+TEST(backoff)
+{
+	uint32_t b = 0, j;
+	int i;
+
+	b = backoff_next(b, 1000, 300000);
+	CHECK_EQ(b, 1000);
+	CHECK_EQ(backoff_next(b, 1000, 300000), 2000);
+	CHECK_EQ(backoff_next(200000, 1000, 300000), 300000);
+	CHECK_EQ(backoff_next(300000, 1000, 300000), 300000);
+	/* below the floor (a smaller one kept from before) and no overflow */
+	CHECK_EQ(backoff_next(10, 1000, 300000), 1000);
+	CHECK_EQ(backoff_next(3000000000u, 1000, 4000000000u), 4000000000u);
+	for (i = 0; i < 200; i++) {
+		j = backoff_jitter(10000);
+		CHECK(j >= 5000 && j <= 10000);
+	}
+	CHECK_EQ(backoff_jitter(0), 0);
+	CHECK_EQ(backoff_jitter(1), 0);
+}
+
+struct napper {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, kicked, ret;
+	uint32_t ms;
+	int with_kick;
+};
+
+static void *nap(void *arg)
+{
+	struct napper *n = arg;
+
+	n->ret = cond_wait_ms(&n->mu, &n->cv, &n->stop, n->with_kick ? &n->kicked : NULL, n->ms);
+	return NULL;
+}
+
+/* Start a napper for ms, set *flag under its lock, and join it: the nap
+ * must end long before ms (an hour) for the join to return. */
+static int nap_woken(struct napper *n, int with_kick, int *flag)
+{
+	pthread_t t;
+
+	n->ms = 3600 * 1000;
+	n->with_kick = with_kick;
+	n->ret = -1;
+	CHECK_EQ(pthread_create(&t, NULL, nap, n), 0);
+	pthread_mutex_lock(&n->mu);
+	*flag = 1;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mu);
+	pthread_join(t, NULL);
+	return n->ret;
+}
+
+TEST(cond_wait)
+{
+	struct napper n = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	uint64_t t0;
+
+	CHECK_EQ(cond_init_monotonic(&n.cv), 0);
+	/* time passes: not stopping, a kick set meanwhile stays unless asked */
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	n.kicked = 1;
+	CHECK_EQ(cond_wait_ms(&n.mu, &n.cv, &n.stop, NULL, 50), 0);
+	CHECK(clock_ns(CLOCK_MONOTONIC) - t0 >= 50 * NSEC_PER_MSEC);
+	CHECK_EQ(n.kicked, 1);
+	/* a pending kick ends a kickable nap at once and is taken */
+	CHECK_EQ(cond_wait_ms(&n.mu, &n.cv, &n.stop, &n.kicked, 3600 * 1000), 0);
+	CHECK_EQ(n.kicked, 0);
+	/* a kick from another thread; then a stop, which ends any nap */
+	CHECK_EQ(nap_woken(&n, 1, &n.kicked), 0);
+	CHECK_EQ(n.kicked, 0);
+	CHECK_EQ(nap_woken(&n, 0, &n.stop), 1);
+	CHECK_EQ(cond_wait_ms(&n.mu, &n.cv, &n.stop, &n.kicked, 3600 * 1000), 1);
+	pthread_cond_destroy(&n.cv);
+}
+
 int main(void)
 {
 	check_mkdtemp(dir, sizeof(dir), "util");
 	RUN(read_file_caps);
 	RUN(secret_line);
 	RUN(write_atomic);
+	RUN(backoff);
+	RUN(cond_wait);
 	CHECK_EQ(check_rmtree(dir), 0);
 	return check_failed_total ? 1 : 0;
 }
