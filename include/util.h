@@ -77,4 +77,8 @@ uint32_t backoff_jitter(uint32_t ms);
  * NUL-terminates; stops at the first NUL of src or after srclen bytes. */
 void utf8_clean(char *dst, size_t n, const char *src, size_t srclen);
 
+/* snprintf into an optional message buffer: nothing when why is NULL or
+ * len 0. For the words a function hands back on why it failed. */
+void say_why(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* ACTLOG_UTIL_H */

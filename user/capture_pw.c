@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,25 +42,13 @@ struct grab {
 	struct image *out;
 };
 
-static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
 static void fail(struct grab *g, int err, const char *what)
 {
 	if (g->done)
 		return;
 	g->done = err;
 	if (g->c->why && !g->c->why[0])
-		say(g->c->why, g->c->why_len, "%s", what);
+		say_why(g->c->why, g->c->why_len, "%s", what);
 }
 
 /* The pixel layout of a raw video format as image.h's ZPixmap masks
@@ -109,9 +96,9 @@ static void on_core_error(void *data, uint32_t id, int seq, int res, const char 
 		return;
 	c->err = res == -ENOENT ? -ENOENT : id == PW_ID_CORE ? -EPIPE : res < 0 ? res : -EIO;
 	if (c->why && !c->why[0])
-		say(c->why, c->why_len, "PipeWire %s: %s",
-		    id == PW_ID_CORE ? "connection failed" : "error",
-		    message ? message : spa_strerror(res));
+		say_why(c->why, c->why_len, "PipeWire %s: %s",
+			id == PW_ID_CORE ? "connection failed" : "error",
+			message ? message : spa_strerror(res));
 }
 
 static const struct pw_core_events core_events = {
@@ -284,7 +271,7 @@ int pw_grab_frames(int fd, const char *remote, const uint32_t *nodes, unsigned i
 
 	for (i = 0; i < n; i++)
 		outs[i] = (struct image){0};
-	say(why, why_len, "%s", "");
+	say_why(why, why_len, "%s", "");
 	if (!n || n > CAPTURE_MAX_MONITORS) {
 		err = -EINVAL;
 		goto cleanup;
@@ -315,8 +302,8 @@ int pw_grab_frames(int fd, const char *remote, const uint32_t *nodes, unsigned i
 	}
 	if (!c.core) {
 		err = -ECONNREFUSED;
-		say(why, why_len, "cannot connect to PipeWire%s%s: %s", remote ? " at " : "",
-		    remote ? remote : "", strerror(errno));
+		say_why(why, why_len, "cannot connect to PipeWire%s%s: %s", remote ? " at " : "",
+			remote ? remote : "", strerror(errno));
 		goto cleanup;
 	}
 	pw_core_add_listener(c.core, &c.core_l, &core_events, &c);
@@ -340,8 +327,8 @@ int pw_grab_frames(int fd, const char *remote, const uint32_t *nodes, unsigned i
 					PW_STREAM_FLAG_AUTOCONNECT | PW_STREAM_FLAG_MAP_BUFFERS,
 					params, 1);
 		if (err < 0) {
-			say(why, why_len, "cannot connect a PipeWire stream to node %u: %s",
-			    nodes[i], spa_strerror(err));
+			say_why(why, why_len, "cannot connect a PipeWire stream to node %u: %s",
+				nodes[i], spa_strerror(err));
 			goto cleanup;
 		}
 	}
@@ -361,15 +348,15 @@ int pw_grab_frames(int fd, const char *remote, const uint32_t *nodes, unsigned i
 			for (i = 0; g[i].done; i++)
 				;
 			err = -ETIMEDOUT;
-			say(why, why_len, "no frame from PipeWire node %u within %u ms%s",
-			    g[i].node, timeout_ms,
-			    g[i].have_fmt ? "" : " (no format was agreed: is the node there?)");
+			say_why(why, why_len, "no frame from PipeWire node %u within %u ms%s",
+				g[i].node, timeout_ms,
+				g[i].have_fmt ? "" : " (no format was agreed: is the node there?)");
 			break;
 		}
 		if (pw_loop_iterate(loop, (int)((deadline - now) / NSEC_PER_MSEC) + 1) < 0 &&
 		    errno != EINTR) {
 			err = -EIO;
-			say(why, why_len, "the PipeWire loop failed: %s", strerror(errno));
+			say_why(why, why_len, "the PipeWire loop failed: %s", strerror(errno));
 			break;
 		}
 	}
@@ -393,7 +380,7 @@ cleanup:
 	for (i = 0; err && i < n; i++)
 		image_free(&outs[i]);
 	if (err && why && !why[0])
-		say(why, why_len, "PipeWire: %s", strerror(-err));
+		say_why(why, why_len, "PipeWire: %s", strerror(-err));
 	return err;
 }
 
@@ -464,8 +451,8 @@ int wl_capture_grab(struct wl_capture *w, struct capture_shot *shots, unsigned i
 		return grab_node(w, shots, max);
 	err = portal_token_load(w->token_path, tok, sizeof(tok));
 	if (err && err != -ENOENT)
-		say(w->error, sizeof(w->error), "ignoring the restore token in %s: %s",
-		    w->token_path, strerror(-err));
+		say_why(w->error, sizeof(w->error), "ignoring the restore token in %s: %s",
+			w->token_path, strerror(-err));
 	why[0] = '\0';
 	err = portal_cast_open(&pc, err ? NULL : tok, w->dialog_ms, why, sizeof(why));
 	if (err) {
@@ -476,8 +463,9 @@ int wl_capture_grab(struct wl_capture *w, struct capture_shot *shots, unsigned i
 	if (pc.token[0]) {
 		err = portal_token_save(w->token_path, pc.token);
 		if (err)
-			say(w->error, sizeof(w->error), "cannot store the restore token in %s: %s",
-			    w->token_path, strerror(-err));
+			say_why(w->error, sizeof(w->error),
+				"cannot store the restore token in %s: %s", w->token_path,
+				strerror(-err));
 	}
 	n = pc.n < max ? pc.n : max;
 	for (i = 0; i < n; i++)

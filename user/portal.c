@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,6 @@
 #define SOURCE_MONITOR 1u
 #define CURSOR_HIDDEN 1u
 #define PERSIST_UNTIL_REVOKED 2u
-
-static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 int portal_token_valid(const char *s)
 {
@@ -236,18 +223,18 @@ static int call_error(const char *what, const sd_bus_error *e, int r, char *why,
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_INTERFACE) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
-		say(why, len,
-		    "no xdg-desktop-portal ScreenCast on the session bus (%s: %s); install "
-		    "xdg-desktop-portal and the backend for this desktop (-gnome, -kde, -wlr)",
-		    what, msg);
+		say_why(why, len,
+			"no xdg-desktop-portal ScreenCast on the session bus (%s: %s); install "
+			"xdg-desktop-portal and the backend for this desktop (-gnome, -kde, -wlr)",
+			what, msg);
 		return -ENOSYS;
 	}
 	if (r == -ETIMEDOUT || sd_bus_error_has_name(e, SD_BUS_ERROR_TIMEOUT) ||
 	    sd_bus_error_has_name(e, SD_BUS_ERROR_NO_REPLY)) {
-		say(why, len, "the ScreenCast portal did not answer %s in time", what);
+		say_why(why, len, "the ScreenCast portal did not answer %s in time", what);
 		return -ETIMEDOUT;
 	}
-	say(why, len, "ScreenCast %s failed: %s", what, msg);
+	say_why(why, len, "ScreenCast %s failed: %s", what, msg);
 	return r < 0 ? r : -EIO;
 }
 
@@ -266,7 +253,7 @@ portal_request(struct portal_cast *c, const char *method, const char *token,
 	/* subscribe first: the Response may come before the method returns */
 	r = request_watch(c->bus, rq, token);
 	if (r < 0) {
-		say(why, len, "cannot watch the portal's answer: %s", strerror(-r));
+		say_why(why, len, "cannot watch the portal's answer: %s", strerror(-r));
 		return r;
 	}
 	r = sd_bus_message_new_method_call(c->bus, &m, PORTAL_BUS, PORTAL_PATH, SCREENCAST_IFACE,
@@ -299,7 +286,7 @@ portal_request(struct portal_cast *c, const char *method, const char *token,
 		r = sd_bus_message_close_container(m);
 	if (r < 0) {
 		sd_bus_message_unref(m);
-		say(why, len, "cannot build the %s call: %s", method, strerror(-r));
+		say_why(why, len, "cannot build the %s call: %s", method, strerror(-r));
 		return r;
 	}
 	r = sd_bus_call(c->bus, m, (uint64_t)WL_PORTAL_TIMEOUT_MS * 1000, &e, &reply);
@@ -312,7 +299,7 @@ portal_request(struct portal_cast *c, const char *method, const char *token,
 	r = request_handle(c->bus, reply, rq);
 	sd_bus_message_unref(reply);
 	if (r < 0) {
-		say(why, len, "the portal's %s answer has no request handle", method);
+		say_why(why, len, "the portal's %s answer has no request handle", method);
 		return -EPROTO;
 	}
 	r = request_wait(c->bus, rq, timeout_ms);
@@ -320,22 +307,23 @@ portal_request(struct portal_cast *c, const char *method, const char *token,
 		/* take the unanswered dialog down */
 		sd_bus_call_method(c->bus, PORTAL_BUS, rq->path, REQUEST_IFACE, "Close", NULL, NULL,
 				   "");
-		say(why, len, "the ScreenCast portal did not answer %s within %u s%s", method,
-		    timeout_ms / 1000,
-		    !strcmp(method, "Start") ? " (was the dialog left unanswered?)" : "");
+		say_why(why, len, "the ScreenCast portal did not answer %s within %u s%s", method,
+			timeout_ms / 1000,
+			!strcmp(method, "Start") ? " (was the dialog left unanswered?)" : "");
 		return r;
 	}
 	if (r < 0) {
-		say(why, len, "the session bus failed while waiting for %s: %s", method,
-		    strerror(-r));
+		say_why(why, len, "the session bus failed while waiting for %s: %s", method,
+			strerror(-r));
 		return r;
 	}
 	if (rq->response == 1) {
-		say(why, len, "the user cancelled the screen-sharing request (%s)", method);
+		say_why(why, len, "the user cancelled the screen-sharing request (%s)", method);
 		return -ECANCELED;
 	}
 	if (rq->response != 0) {
-		say(why, len, "the ScreenCast portal ended %s (response %u)", method, rq->response);
+		say_why(why, len, "the ScreenCast portal ended %s (response %u)", method,
+			rq->response);
 		return -EACCES;
 	}
 	return 0;
@@ -532,7 +520,7 @@ int portal_cast_open(struct portal_cast *c, const char *restore, unsigned int di
 	c->pw_fd = -1;
 	r = sd_bus_open_user(&c->bus);
 	if (r < 0) {
-		say(why, why_len, "cannot connect to the session bus: %s", strerror(-r));
+		say_why(why, why_len, "cannot connect to the session bus: %s", strerror(-r));
 		c->bus = NULL;
 		return -ENOTCONN;
 	}
@@ -554,7 +542,7 @@ int portal_cast_open(struct portal_cast *c, const char *restore, unsigned int di
 	if (!r) {
 		r = results_string(rq.results, "session_handle", sess, sizeof(sess));
 		if (r <= 0) {
-			say(why, why_len, "CreateSession's answer has no session_handle");
+			say_why(why, why_len, "CreateSession's answer has no session_handle");
 			r = -EPROTO;
 		} else {
 			c->session = strdup(sess);
@@ -579,7 +567,7 @@ int portal_cast_open(struct portal_cast *c, const char *restore, unsigned int di
 	if (!r) {
 		r = read_streams(rq.results, c);
 		if (r < 0 || c->n == 0) {
-			say(why, why_len, "the portal's Start answer names no stream");
+			say_why(why, why_len, "the portal's Start answer names no stream");
 			r = -EPROTO;
 		} else if (results_string(rq.results, "restore_token", c->token,
 					  sizeof(c->token)) <= 0 ||
@@ -607,7 +595,7 @@ int portal_cast_open(struct portal_cast *c, const char *restore, unsigned int di
 	}
 	sd_bus_message_unref(reply);
 	if (r < 0) {
-		say(why, why_len, "OpenPipeWireRemote gave no usable fd: %s", strerror(-r));
+		say_why(why, why_len, "OpenPipeWireRemote gave no usable fd: %s", strerror(-r));
 		goto fail;
 	}
 	return 0;

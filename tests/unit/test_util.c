@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* test_util.c - reading whole files and secret lines, replacing files
- * whole, a worker's nap, back-off (lib/util.c). */
+ * whole, a worker's nap, back-off, optional messages (lib/util.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -193,6 +193,17 @@ TEST(cond_wait)
 	pthread_cond_destroy(&n.cv);
 }
 
+TEST(say)
+{
+	char why[8] = "old";
+
+	say_why(why, sizeof(why), "%s %d", "too long", 42);
+	CHECK_STR(why, "too lon");
+	say_why(why, 0, "%s", "none");
+	CHECK_STR(why, "too lon");
+	say_why(NULL, 100, "%s", "nowhere");
+}
+
 int main(void)
 {
 	check_mkdtemp(dir, sizeof(dir), "util");
@@ -201,6 +212,7 @@ int main(void)
 	RUN(write_atomic);
 	RUN(backoff);
 	RUN(cond_wait);
+	RUN(say);
 	CHECK_EQ(check_rmtree(dir), 0);
 	return check_failed_total ? 1 : 0;
 }
