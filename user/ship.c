@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "curl_dl.h"
+#include "http_client.h"
 #include "gz.h"
 #include "log.h"
 #include "ship.h"
@@ -56,122 +57,41 @@ struct shipper {
 	CURL *curl;
 };
 
-/* ---- small HTTP client on libcurl ---- */
-
-struct resp {
-	char *buf;
-	size_t len;
-	int truncated;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	size_t k = sz * n, room = SHIP_MAX_RESPONSE - r->len;
-
-	if (k > room) {
-		r->truncated = 1;
-		k = room;
-	}
-	if (k) {
-		memcpy(r->buf + r->len, p, k);
-		r->len += k;
-		r->buf[r->len] = '\0';
-	}
-	return sz * n; /* never fail the transfer for a long answer */
-}
+/* ---- HTTP (http_client.h) ---- */
 
 struct hdrs {
 	char etag[128];
 };
 
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-	struct hdrs *h = ud;
-	size_t k = sz * n, i;
-
-	if (k > 5 && !strncasecmp(p, "ETag:", 5)) {
-		const char *v = p + 5;
-		size_t vl;
-
-		while (*v == ' ')
-			v++;
-		vl = k - (size_t)(v - p);
-		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n'))
-			vl--;
-		if (vl < sizeof(h->etag)) {
-			for (i = 0; i < vl; i++)
-				h->etag[i] = v[i];
-			h->etag[vl] = '\0';
-		}
-	}
-	return k;
-}
-
-/* Abort a transfer in flight when the daemon stops (int *stop). */
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return ud && __atomic_load_n((int *)ud, __ATOMIC_RELAXED);
-}
-
 /*
- * One request. body may be NULL (GET). Returns the HTTP status (>0), or
- * -errno with msg set when no answer came. r->buf is malloc'd by the caller.
+ * One request: headers a NULL-terminated list, body NULL for a GET. The
+ * HTTP status (>0), or -errno with msg set when no answer came. r->buf
+ * (r->cap + 1 bytes) is the caller's.
  */
 static long http_call(CURL *c, const char *method, const char *url, const char *const *headers,
-		      const void *body, size_t len, const char *ca_file, struct resp *r,
+		      const void *body, size_t len, const char *ca_file, struct http_answer *r,
 		      struct hdrs *h, int *stop, char *msg, size_t msglen)
 {
-	struct curl_slist *hl = NULL;
-	char err[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	CURLcode rc;
+	struct http_req rq = {.method = method,
+			      .url = url,
+			      .body = body,
+			      .len = len,
+			      .timeout_s = 60,
+			      .ca_file = ca_file,
+			      .stop = stop,
+			      .etag = h ? h->etag : NULL,
+			      .etag_len = h ? sizeof(h->etag) : 0};
+	long code;
 
-	curl_easy_reset(c);
 	for (; headers && *headers; headers++)
-		hl = curl_slist_append(hl, *headers);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "actlogd");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
-	if (h) {
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-	}
-	if (ca_file && *ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	if (!strcmp(method, "POST")) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	r->len = 0;
-	r->buf[0] = '\0';
-	rc = curl_easy_perform(c);
-	curl_slist_free_all(hl);
-	if (rc != CURLE_OK) {
-		snprintf(msg, msglen, "%s", err[0] ? err : curl_easy_strerror(rc));
-		return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		rq.headers = curl_slist_append(rq.headers, *headers);
+	code = http_exchange(c, &rq, r, msg, msglen);
+	curl_slist_free_all(rq.headers);
 	return code;
 }
 
 /* The "error" member of a JSON answer, or the status line. */
-static void answer_error(const struct resp *r, long code, char *msg, size_t msglen)
+static void answer_error(const struct http_answer *r, long code, char *msg, size_t msglen)
 {
 	cJSON *j = cJSON_Parse(r->buf);
 	const cJSON *e = j ? cJSON_GetObjectItem(j, "error") : NULL;
@@ -246,7 +166,7 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 		const char *ca_file, char *msg, size_t msglen)
 {
 	static const char *const hdr[] = {"Content-Type: application/json", NULL};
-	struct resp r = {0};
+	struct http_answer r = {.cap = SHIP_MAX_RESPONSE};
 	struct device_cred c = {0};
 	char url[700], host[256] = "";
 	const cJSON *id, *tok;
@@ -448,7 +368,7 @@ static void set_error(struct shipper *s, int http, const char *fmt, ...)
 
 /* Send one batch. 1: acknowledged, 0: nothing to send, -errno: failed
  * (status updated, caller backs off). */
-static int ship_one(struct shipper *s, struct batch *b, struct resp *r)
+static int ship_one(struct shipper *s, struct batch *b, struct http_answer *r)
 {
 	char url[700], auth[200], bid[160], msg[160];
 	const char *hdr[6];
@@ -541,7 +461,7 @@ static int ship_one(struct shipper *s, struct batch *b, struct resp *r)
 }
 
 /* Ask for the effective policy (ETag, 304 when unchanged). */
-static void fetch_policy(struct shipper *s, struct resp *r)
+static void fetch_policy(struct shipper *s, struct http_answer *r)
 {
 	char url[700], auth[200], inm[200], msg[160];
 	const char *hdr[3] = {auth, NULL, NULL};
@@ -587,7 +507,7 @@ static void *ship_main(void *arg)
 {
 	struct shipper *s = arg;
 	struct batch b = {0};
-	struct resp r = {0};
+	struct http_answer r = {.cap = SHIP_MAX_RESPONSE};
 	uint64_t next_policy = 0, now;
 	uint32_t backoff;
 	int n;

@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "curl_dl.h"
+#include "http_client.h"
 #include "log.h"
 #include "shots_up.h"
 #include "util.h"
@@ -374,87 +375,33 @@ int shotq_add(struct shotq *q, const struct sessd_shot *sh, char *why, size_t wl
 	return err;
 }
 
-/* ---- HTTP ---- */
-
-struct resp {
-	char buf[RESP_MAX + 1];
-	size_t len;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	size_t k = sz * n;
-
-	if (k > RESP_MAX - r->len)
-		k = RESP_MAX - r->len;
-	memcpy(r->buf + r->len, p, k);
-	r->len += k;
-	r->buf[r->len] = '\0';
-	return sz * n;
-}
-
-static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	(void)dt;
-	(void)dn;
-	(void)ut;
-	(void)un;
-	return __atomic_load_n((int *)ud, __ATOMIC_RELAXED);
-}
+/* ---- HTTP (http_client.h) ---- */
 
 /*
  * One request: POST of a JSON body (body), or PUT of a file (put, size
  * bytes). The HTTP status, or -errno (no answer) with msg set.
  */
 static long http(struct shotq *q, const char *method, const char *url, struct curl_slist *hl,
-		 const char *body, FILE *put, uint64_t size, struct resp *r, char *msg, size_t ml)
+		 const char *body, FILE *put, uint64_t size, struct http_answer *r, char *msg,
+		 size_t ml)
 {
-	char err[CURL_ERROR_SIZE] = "";
-	long code = 0;
-	CURLcode rc;
-	CURL *c = q->curl;
+	struct http_req rq = {.method = method,
+			      .url = url,
+			      .headers = hl,
+			      .body = body,
+			      .len = body ? strlen(body) : 0,
+			      .upload = put,
+			      .upload_size = size,
+			      .timeout_s = put ? 120 : 30, /* 32 MiB at a slow 512 KiB/s */
+			      .ca_file = q->cred.ca_file,
+			      .stop = &q->stop};
 
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	/* 32 MiB at a slow 512 KiB/s */
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, put ? 120L : 30L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "actlogd");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &q->stop);
-	if (q->cred.ca_file[0])
-		curl_easy_setopt(c, CURLOPT_CAINFO, q->cred.ca_file);
-	if (put) {
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_READDATA, put);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
-	} else if (!strcmp(method, "POST")) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	}
-	r->len = 0;
-	r->buf[0] = '\0';
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		snprintf(msg, ml, "%s", err[0] ? err : curl_easy_strerror(rc));
-		return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	return code;
+	return http_exchange(q->curl, &rq, r, msg, ml);
 }
 
 /* POST a JSON object to the server's path with the device token. */
-static long api_post(struct shotq *q, const char *path, const cJSON *j, struct resp *r, char *msg,
-		     size_t ml)
+static long api_post(struct shotq *q, const char *path, const cJSON *j, struct http_answer *r,
+		     char *msg, size_t ml)
 {
 	char url[700], auth[200], *body = cJSON_PrintUnformatted(j);
 	struct curl_slist *hl = NULL;
@@ -477,7 +424,8 @@ static long api_post(struct shotq *q, const char *path, const cJSON *j, struct r
 }
 
 /* The answer's "error", or its first bytes. */
-static void answer_msg(const struct resp *r, long code, const char *what, char *msg, size_t ml)
+static void answer_msg(const struct http_answer *r, long code, const char *what, char *msg,
+		       size_t ml)
 {
 	cJSON *j = cJSON_Parse(r->buf);
 	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -527,7 +475,7 @@ static void forget_url(cJSON *j)
 	cJSON_DeleteItemFromObjectCaseSensitive(j, "put_done");
 }
 
-static int presign(struct shotq *q, const char *name, cJSON *j, struct resp *r, char *msg,
+static int presign(struct shotq *q, const char *name, cJSON *j, struct http_answer *r, char *msg,
 		   size_t ml, long *http_st)
 {
 	char ts[RFC3339_LEN];
@@ -573,7 +521,7 @@ static int presign(struct shotq *q, const char *name, cJSON *j, struct resp *r, 
 	return write_sidecar(q, name, j) ? -EIO : STEP_AGAIN;
 }
 
-static int put_object(struct shotq *q, const char *name, cJSON *j, struct resp *r, char *msg,
+static int put_object(struct shotq *q, const char *name, cJSON *j, struct http_answer *r, char *msg,
 		      size_t ml, long *http_st)
 {
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "headers"), *it;
@@ -616,8 +564,8 @@ static int put_object(struct shotq *q, const char *name, cJSON *j, struct resp *
 	return permanent(code) ? STEP_FAILED : -EPROTO;
 }
 
-static int reg(struct shotq *q, const char *name, cJSON *j, struct resp *r, char *msg, size_t ml,
-	       long *http_st)
+static int reg(struct shotq *q, const char *name, cJSON *j, struct http_answer *r, char *msg,
+	       size_t ml, long *http_st)
 {
 	char ts[RFC3339_LEN];
 	cJSON *req;
@@ -660,7 +608,7 @@ static int reg(struct shotq *q, const char *name, cJSON *j, struct resp *r, char
 }
 
 /* Advance one shot by one step. A step_result, or -errno to back off. */
-static int step(struct shotq *q, const char *name, struct resp *r, char *msg, size_t ml,
+static int step(struct shotq *q, const char *name, struct http_answer *r, char *msg, size_t ml,
 		long *http_st)
 {
 	int64_t now = (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
@@ -732,13 +680,13 @@ static int wait_ms(struct shotq *q, uint32_t ms, int until_kick)
 static void *up_main(void *arg)
 {
 	struct shotq *q = arg;
-	struct resp *r = malloc(sizeof(*r));
+	struct http_answer a = {.buf = malloc(RESP_MAX + 1), .cap = RESP_MAX}, *r = &a;
 	char name[NAME_LEN], msg[200];
 	uint32_t backoff;
 	long http_st;
 	int ret;
 
-	if (!r)
+	if (!a.buf)
 		return NULL;
 	while (!__atomic_load_n(&q->stop, __ATOMIC_RELAXED)) {
 		pthread_mutex_lock(&q->mu);
@@ -810,7 +758,7 @@ static void *up_main(void *arg)
 		if (wait_ms(q, backoff_jitter(backoff), 0))
 			break;
 	}
-	free(r);
+	free(a.buf);
 	return NULL;
 }
 
