@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,17 +152,6 @@ out:
 	return err;
 }
 
-void keyprov_set_why(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !why_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-}
-
 /* Parse the key-file text (len bytes, no NUL needed) into key. 0 or -EINVAL. */
 static int parse_key_text(const char *text, size_t len, uint8_t key[KEK_LEN])
 {
@@ -238,39 +226,37 @@ int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t 
 	int fd = -1, err = 0;
 
 	*out = NULL;
-	keyprov_set_why(why, why_len, "ok");
+	say_why(why, why_len, "ok");
 	do
 		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0) {
 		err = -errno;
-		keyprov_set_why(why, why_len, "key file %s: cannot open: %s", path, strerror(-err));
+		say_why(why, why_len, "key file %s: cannot open: %s", path, strerror(-err));
 		goto out;
 	}
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
-		keyprov_set_why(why, why_len, "key file %s: fstat: %s", path, strerror(-err));
+		say_why(why, why_len, "key file %s: fstat: %s", path, strerror(-err));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		err = -EPERM;
-		keyprov_set_why(why, why_len, "key file %s: not a regular file", path);
+		say_why(why, why_len, "key file %s: not a regular file", path);
 		goto out;
 	}
 	if (st.st_uid != geteuid()) {
 		err = -EPERM;
-		keyprov_set_why(why, why_len,
-				"key file %s: owned by uid %u, not by this user (uid %u)", path,
-				(unsigned)st.st_uid, (unsigned)geteuid());
+		say_why(why, why_len, "key file %s: owned by uid %u, not by this user (uid %u)",
+			path, (unsigned)st.st_uid, (unsigned)geteuid());
 		goto out;
 	}
 	if (st.st_mode & 077) {
 		err = -EPERM;
-		keyprov_set_why(
-		    why, why_len,
-		    "key file %s: mode %04o gives access to group or others; it must be 0600 "
-		    "or 0400 (chmod 600 %s)",
-		    path, (unsigned)(st.st_mode & 07777), path);
+		say_why(why, why_len,
+			"key file %s: mode %04o gives access to group or others; it must be 0600 "
+			"or 0400 (chmod 600 %s)",
+			path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	while (len < sizeof(buf)) {
@@ -279,8 +265,7 @@ int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t 
 			continue;
 		if (r < 0) {
 			err = -errno;
-			keyprov_set_why(why, why_len, "key file %s: read: %s", path,
-					strerror(-err));
+			say_why(why, why_len, "key file %s: read: %s", path, strerror(-err));
 			goto out;
 		}
 		if (r == 0)
@@ -290,15 +275,14 @@ int keyprov_file_open(const char *path, struct keyprov **out, char *why, size_t 
 
 	err = keyprov_mem_new(&file_ops, "file", buf, len, out);
 	if (err == -ENOMEM)
-		keyprov_set_why(why, why_len, "key file %s: out of memory", path);
+		say_why(why, why_len, "key file %s: out of memory", path);
 	else if (err == -EINVAL)
-		keyprov_set_why(
-		    why, why_len,
-		    "key file %s: expected exactly %d hex digits and an optional newline "
-		    "(%zu%s bytes read)",
-		    path, KEYPROV_FILE_HEX_LEN, len, len > KEYFILE_READ_MAX ? "+" : "");
+		say_why(why, why_len,
+			"key file %s: expected exactly %d hex digits and an optional newline "
+			"(%zu%s bytes read)",
+			path, KEYPROV_FILE_HEX_LEN, len, len > KEYFILE_READ_MAX ? "+" : "");
 	else if (err)
-		keyprov_set_why(why, why_len, "key file %s: cannot derive the key id", path);
+		say_why(why, why_len, "key file %s: cannot derive the key id", path);
 out:
 	if (fd >= 0)
 		close(fd);

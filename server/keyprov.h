@@ -129,10 +129,6 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 
 /* --- for engines --- */
 
-/* Write a one-line reason into why (if not NULL and why_len > 0). */
-void keyprov_set_why(char *why, size_t why_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /*
  * A provider of engine ops that keeps in memory the key parsed from key-file
  * text (keyprov_file_open's format; len bytes, no NUL needed), with the key

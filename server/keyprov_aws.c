@@ -54,17 +54,16 @@ int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len)
 	if (!cfg->session_token)
 		cfg->session_token = env_first("AWS_SESSION_TOKEN", NULL);
 	if (!cfg->secret_id || !*cfg->secret_id) {
-		keyprov_set_why(why, why_len, "aws-sm: no secret id (--aws-secret-id)");
+		say_why(why, why_len, "aws-sm: no secret id (--aws-secret-id)");
 		return -EINVAL;
 	}
 	if (!cfg->region) {
-		keyprov_set_why(why, why_len, "aws-sm: no region (--aws-region or AWS_REGION)");
+		say_why(why, why_len, "aws-sm: no region (--aws-region or AWS_REGION)");
 		return -EINVAL;
 	}
 	if (!cfg->access_key || !cfg->secret_key) {
-		keyprov_set_why(
-		    why, why_len,
-		    "aws-sm: no credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+		say_why(why, why_len,
+			"aws-sm: no credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
 		return -EINVAL;
 	}
 	return 0;
@@ -287,27 +286,26 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 	int ret, attempt;
 
 	*out = NULL;
-	keyprov_set_why(why, why_len, "ok");
+	say_why(why, why_len, "ok");
 	if (!cfg->secret_id || !*cfg->secret_id || strlen(cfg->secret_id) > AWS_SECRET_ID_MAX ||
 	    !cfg->region || !region_ok(cfg->region) || !cfg->access_key || !cfg->secret_key) {
-		keyprov_set_why(why, why_len,
-				"aws-sm: a secret id (1..%d bytes), a region ([a-z0-9-]) "
-				"and credentials are required",
-				AWS_SECRET_ID_MAX);
+		say_why(why, why_len,
+			"aws-sm: a secret id (1..%d bytes), a region ([a-z0-9-]) "
+			"and credentials are required",
+			AWS_SECRET_ID_MAX);
 		return -EINVAL;
 	}
 	ret = endpoint_parts(cfg, url, sizeof(url), &host);
 	if (ret) {
-		keyprov_set_why(why, why_len,
-				"aws-sm: endpoint '%.200s' is not an http(s) URL ending at /",
-				cfg->endpoint ? cfg->endpoint : url);
+		say_why(why, why_len, "aws-sm: endpoint '%.200s' is not an http(s) URL ending at /",
+			cfg->endpoint ? cfg->endpoint : url);
 		return ret;
 	}
 	req = cJSON_CreateObject();
 	if (!req || !cJSON_AddStringToObject(req, "SecretId", cfg->secret_id) ||
 	    !(body = cJSON_PrintUnformatted(req)) || !(h = curl_easy_init())) {
 		ret = -ENOMEM;
-		keyprov_set_why(why, why_len, "aws-sm: out of memory");
+		say_why(why, why_len, "aws-sm: out of memory");
 		goto out;
 	}
 	for (attempt = 1; attempt <= AWS_ATTEMPTS; attempt++) {
@@ -325,14 +323,13 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 			usleep(200000u << (attempt - 1));
 	}
 	if (ret) {
-		keyprov_set_why(why, why_len, "aws-sm: GetSecretValue at %s: %s", url, err);
+		say_why(why, why_len, "aws-sm: GetSecretValue at %s: %s", url, err);
 		goto out;
 	}
 	if (status != 200) {
 		aws_error_text(r.p, etext, sizeof(etext));
-		keyprov_set_why(why, why_len,
-				"aws-sm: GetSecretValue of '%.200s' at %s: HTTP %ld %s",
-				cfg->secret_id, url, status, etext);
+		say_why(why, why_len, "aws-sm: GetSecretValue of '%.200s' at %s: HTTP %ld %s",
+			cfg->secret_id, url, status, etext);
 		ret = status == 400 && r.p && strstr(r.p, "ResourceNotFoundException") ? -ENOENT
 		      : status == 400 || status == 403				       ? -EACCES
 										       : -EIO;
@@ -342,24 +339,22 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 	ss = cJSON_GetObjectItemCaseSensitive(ans, "SecretString");
 	if (!cJSON_IsString(ss)) {
 		ret = -EINVAL;
-		keyprov_set_why(
-		    why, why_len,
-		    "aws-sm: secret '%.200s' has no SecretString (a binary secret, or not "
-		    "JSON); store the key as %d hex digits",
-		    cfg->secret_id, KEYPROV_FILE_HEX_LEN);
+		say_why(why, why_len,
+			"aws-sm: secret '%.200s' has no SecretString (a binary secret, or not "
+			"JSON); store the key as %d hex digits",
+			cfg->secret_id, KEYPROV_FILE_HEX_LEN);
 		goto out;
 	}
 	ret = keyprov_mem_new(&aws_ops, "aws", ss->valuestring, strlen(ss->valuestring), out);
 	if (ret == -ENOMEM)
-		keyprov_set_why(why, why_len, "aws-sm: out of memory");
+		say_why(why, why_len, "aws-sm: out of memory");
 	else if (ret == -EINVAL)
-		keyprov_set_why(
-		    why, why_len,
-		    "aws-sm: secret '%.200s': SecretString is not exactly %d hex digits "
-		    "(and an optional newline)",
-		    cfg->secret_id, KEYPROV_FILE_HEX_LEN);
+		say_why(why, why_len,
+			"aws-sm: secret '%.200s': SecretString is not exactly %d hex digits "
+			"(and an optional newline)",
+			cfg->secret_id, KEYPROV_FILE_HEX_LEN);
 	else if (ret)
-		keyprov_set_why(why, why_len, "aws-sm: cannot derive the key id");
+		say_why(why, why_len, "aws-sm: cannot derive the key id");
 out:
 	if (ans) {
 		cJSON *v = cJSON_GetObjectItemCaseSensitive(ans, "SecretString");
