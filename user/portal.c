@@ -379,21 +379,27 @@ static int dict_find(sd_bus_message *m, const char *key, const char *sig)
 	}
 }
 
-/* Read a string value of results (rewound at its a{sv}). */
+/* Rewind a Response (u a{sv}) to its results and find key with signature
+ * sig in them, as dict_find: 1 found (its variant entered), 0 not, -errno. */
+static int results_find(sd_bus_message *m, const char *key, const char *sig)
+{
+	int r = sd_bus_message_rewind(m, 1);
+
+	if (r >= 0)
+		r = sd_bus_message_skip(m, "u");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	return r < 0 ? r : dict_find(m, key, sig);
+}
+
+/* Read a string value of results. */
 static int results_string(sd_bus_message *m, const char *key, char *out, size_t len)
 {
 	const char *s;
 	int r;
 
 	out[0] = '\0';
-	r = sd_bus_message_rewind(m, 1);
-	if (r >= 0)
-		r = sd_bus_message_skip(m, "u");
-	if (r >= 0)
-		r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	r = dict_find(m, key, "s");
+	r = results_find(m, key, "s");
 	if (r <= 0)
 		return r;
 	r = sd_bus_message_read(m, "s", &s);
@@ -457,14 +463,7 @@ static int read_streams(sd_bus_message *m, struct portal_cast *c)
 	uint32_t node;
 	int r;
 
-	r = sd_bus_message_rewind(m, 1);
-	if (r >= 0)
-		r = sd_bus_message_skip(m, "u");
-	if (r >= 0)
-		r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	r = dict_find(m, "streams", "a(ua{sv})");
+	r = results_find(m, "streams", "a(ua{sv})");
 	if (r <= 0)
 		return r < 0 ? r : -EPROTO;
 	r = sd_bus_message_enter_container(m, 'a', "(ua{sv})");
