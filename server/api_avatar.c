@@ -228,6 +228,43 @@ static int sha256_hex(const void *p, size_t len, char hex[65])
 	return 0;
 }
 
+/* sha256 hex of the first len bytes of fd (read with pread: the offset
+ * stays). 0, -EBADMSG when shorter, -errno. */
+static int sha256_fd(int fd, uint64_t len, char hex[65])
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	uint64_t off = 0;
+	unsigned n = 0, i;
+	int ret = 0;
+
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return -EIO;
+	}
+	while (!ret && off < len) {
+		size_t want = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+		ssize_t r = pread(fd, buf, want, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			ret = -errno;
+		else if (r == 0)
+			ret = -EBADMSG;
+		else if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1)
+			ret = -EIO;
+		else
+			off += (uint64_t)r;
+	}
+	if (!ret && (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32))
+		ret = -EIO;
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; !ret && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return ret;
+}
+
 static cJSON *avatar_view(const char *uid, const cJSON *a)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -429,7 +466,7 @@ static int h_get(struct http_req *req, void *arg)
 	struct s3set x = {0};
 	struct s3_client *c = NULL;
 	cJSON *a = NULL;
-	char etag[80], ebuf[600];
+	char etag[80], ebuf[600], got[65];
 	uint64_t len = 0;
 	int64_t size;
 	int ret, fd = -1;
@@ -466,13 +503,17 @@ static int h_get(struct http_req *req, void *arg)
 		ret = s3_get_fd_max(c, key, fd, (uint64_t)size, &len);
 	if (!ret && len != (uint64_t)size)
 		ret = -EBADMSG;
+	/* the bytes must be the ones recorded: an object replaced in the
+	 * bucket behind the server's back is not served under the old ETag */
+	if (!ret && (ret = sha256_fd(fd, len, got)) == 0 && strcmp(got, jstr(a, "sha256")))
+		ret = -EBADMSG;
 	if (ret) {
 		if (fd < 0)
 			log_err("avatars: temporary file: %s", strerror(-fd));
 		else if (c)
 			log_warn("avatars: GET %s: %s", key,
 				 ret == -EBADMSG
-				     ? "the object is shorter than recorded"
+				     ? "the object differs from the recorded size or sha256"
 				     : s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
 		http_reply_error(req, ret == -ENOENT ? 404 : 502,
 				 ret == -ENOENT ? "the picture is missing in S3"

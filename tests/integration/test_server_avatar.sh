@@ -210,6 +210,19 @@ check_eq "the new one is in av2" "$(nobj av2 "$UA")" 1
 check_eq "the old one is deleted from av1 (with its own settings)" "$(nobj av1 "$UA")" 0
 get "$TKA" "$UA"
 check_eq "alice gets the new PNG" "$ST $(sha "$T/got")" "200 $(sha "$T/d.png")"
+# the object changed in the bucket behind the server's back (same size,
+# other bytes): not served under the recorded ETag
+KD=$(objects av2 "$UA")
+s3put() { "$S3" --endpoint "$S3URL" --bucket av2 --path-style --access-key "$AKID" \
+	--secret-key-file "$T/secret" --content-type image/png put "$KD" "$1" >/dev/null; }
+/usr/bin/python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-20]^=0xff; open(sys.argv[2],"wb").write(b)' "$T/d.png" "$T/d-tampered.png"
+check "the object is overwritten with other bytes of the same size" s3put "$T/d-tampered.png"
+get "$TKA" "$UA"
+check_eq "a picture whose bytes differ from the recorded sha256: 502" "$ST" 502
+check "and says it differs" grep -q "differs from the one recorded" "$T/got"
+check "the original put back" s3put "$T/d.png"
+get "$TKA" "$UA"
+check_eq "served again" "$ST $(sha "$T/got")" "200 $(sha "$T/d.png")"
 
 # --- DELETE ---
 ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TKB" "$SRV_URL/api/v1/users/$UA/avatar")
