@@ -5,6 +5,7 @@
  * effective merge, and the routes
  *   GET/PUT /api/v1/nodes/{id}/config
  *   GET/PUT /api/v1/users/{id}/config
+ *   GET     /api/v1/nodes/{id}/config/effective
  *   GET     /api/v1/users/{id}/config/effective
  * See docs/API.md (Config).
  *
@@ -456,6 +457,27 @@ static int h_user_get(struct http_req *req, void *arg)
 	return reply_doc(s, req, scope, aad);
 }
 
+/* The merge from the business down to the node (no user level); the root
+ * answers the defaults. */
+static int h_node_effective(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id");
+	struct principal p;
+	struct target t;
+	cJSON *out;
+	int ret;
+
+	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
+	    need_perm(req, &p, PERM_CONFIG_READ, &t))
+		return 0;
+	ret = effective(s, &t, NULL, false, &out);
+	if (ret)
+		return reply_store_err(req, ret, "config");
+	http_set_header(req, "Cache-Control", "no-store");
+	return http_reply_json(req, 200, out);
+}
+
 static int h_effective(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -760,6 +782,7 @@ int api_config_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"PUT", "/api/v1/nodes/{id}/config", h_node_put, s},
 	    {"GET", "/api/v1/users/{id}/config", h_user_get, s},
 	    {"PUT", "/api/v1/users/{id}/config", h_user_put, s},
+	    {"GET", "/api/v1/nodes/{id}/config/effective", h_node_effective, s},
 	    {"GET", "/api/v1/users/{id}/config/effective", h_effective, s},
 	};
 

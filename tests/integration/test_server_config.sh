@@ -233,6 +233,49 @@ check_eq "null removes a secret" "$(jr '.secrets_set | join(",")')" "s3.secret_a
 api "$A" GET "/api/v1/users/$UA/config/effective"
 check_eq "a removed secret has no source" "$(jr '.source | has("s3.session_token")')" false
 
+# --- a node's effective config: root down to the node, no user level ---
+put "$A" "/api/v1/nodes/$TA/config" '{"values":{"retention.days":30}}'
+check_st "team Red sets its retention" 200
+api "$MGR" GET "/api/v1/nodes/$B/config"
+check_st "the manager may not read the business level itself" 403
+api "$MGR" GET "/api/v1/nodes/$TA/config/effective"
+check_st "a manager reads his team's effective config" 200
+check_eq "the project sets the interval" "$(jr '.values."activity.interval_s"'):$(jr '.source."activity.interval_s"')" "90:$P"
+check_eq "the domain sets the idle threshold (no user level)" "$(jr '.values."idle.threshold_s"'):$(jr '.source."idle.threshold_s"')" "600:$D"
+check_eq "the project sets sysinfo" "$(jr '.values."sysinfo.interval_s"'):$(jr '.source."sysinfo.interval_s"')" "1200:$P"
+check_eq "the business sets logging" "$(jr '.values."logging.enabled"'):$(jr '.source."logging.enabled"')" "false:$B"
+check_eq "the team sets retention" "$(jr '.values."retention.days"'):$(jr '.source."retention.days"')" "30:$TA"
+check_eq "a default says so" "$(jr '.source."screenshots.interval_s"')" default
+check_eq "the business bucket, through the merge" "$(jr '.values."s3.bucket"'):$(jr '.source."s3.bucket"')" "$BUCKET:$B"
+check_eq "the lock from the business is shown" "$(jq -c .locked "$T/resp")" "{\"logging.enabled\":\"$B\"}"
+check_eq "a secret: no value" "$(jr '.values | has("s3.secret_access_key")')" false
+check_eq "a secret: only where it is set" "$(jr '.source."s3.secret_access_key"')" "$B"
+check_eq "a removed secret: nothing" "$(jr '.source | has("s3.session_token")')" false
+check "no user level in a node's merge" not grep -q '"user:' "$T/resp"
+check "the secret value is not in the answer" not grep -qe "$SECRET" -e "$TOKEN" "$T/resp"
+api "$A" GET "/api/v1/nodes/$TB/config/effective"
+check_st "team Blue's effective config" 200
+check_eq "team Blue keeps the default retention" "$(jr '.values."retention.days"'):$(jr '.source."retention.days"')" "365:default"
+api "$A" GET "/api/v1/nodes/$P/config/effective"
+check_st "a project's effective config" 200
+check_eq "the project's own interval" "$(jr '.values."activity.interval_s"'):$(jr '.source."activity.interval_s"')" "90:$P"
+check_eq "nothing from a team below" "$(jr '.values."retention.days"')" 365
+api "$A" GET /api/v1/nodes/root/config/effective
+check_st "the root's effective config" 200
+check_eq "the root: defaults only" "$(jr '[.source[]] | unique | join(",")'):$(jr '.values | length'):$(jq -c .locked "$T/resp")" "default:11:{}"
+api "$MGR" GET "/api/v1/nodes/$TB/config/effective"
+check_st "another team's manager" 403
+api "$MGR" GET "/api/v1/nodes/$P/config/effective"
+check_st "a manager above his team" 403
+api "$ALI" GET "/api/v1/nodes/$TA/config/effective"
+check_st "an employee reads her team's effective config" 403
+api "" GET "/api/v1/nodes/$TA/config/effective"
+check_st "node effective without a token" 401
+api "$A" GET /api/v1/nodes/n_ffffffffffffffff/config/effective
+check_st "unknown node, effective" 404
+api "$A" GET /api/v1/nodes/zzz/config/effective
+check_st "malformed node id, effective" 404
+
 # --- the document survives a restart (sealed under the stored key) ---
 srv_stop
 srv_start

@@ -188,6 +188,17 @@ row EA GET "/api/v1/users/$U_EB/config/effective" - 403
 row EB GET "/api/v1/users/$U_EB/config/effective" - 200
 row MGR GET "/api/v1/users/$U_EA/config/effective" - 200
 row MGR GET "/api/v1/users/$U_EB/config/effective" - 403
+row ADM GET "/api/v1/nodes/$TB/config/effective" - 200
+row ADM GET /api/v1/nodes/root/config/effective - 200
+row MGR GET "/api/v1/nodes/$TA/config/effective" - 200
+check_eq "team A's effective config merges business and team, no user level" \
+	"$(jr '[.values["retention.days"], .values["activity.interval_s"], .values["idle.threshold_s"], .source["retention.days"]] | join(",")')" "90,120,300,$B"
+row MGR GET "/api/v1/nodes/$TB/config/effective" - 403
+row MGR GET "/api/v1/nodes/$P/config/effective" - 403
+row EA GET "/api/v1/nodes/$TA/config/effective" - 403
+row EB GET "/api/v1/nodes/$TB/config/effective" - 403
+row AUD GET "/api/v1/nodes/$TB/config/effective" - 403
+row AUD GET "/api/v1/nodes/$TA/config/effective" - 403
 
 # --- devices ---
 row MGR POST "/api/v1/nodes/$TA/enrollment-secrets" '{}' 201

@@ -182,8 +182,16 @@ try {
 	eq('manager: no audit link', await page.locator('#nav a[href="#/audit"]').count(), 0);
 	await page.goto(`${URL0}/#/node/${env.TM}`);
 	check('manager: her team page lists the people', await visible(page, `#users tr[data-id="${env.UA}"]`), 'alice missing');
-	check('manager: config levels above her are said to be left out', (await text(page, '#config .notice')).includes('left out'), 'no notice');
-	eq('manager: the team value she can read', await text(page, '#config tr[data-k="retention.days"] td.eff'), '90');
+	eq('manager: no config level is left out', await page.locator('#config .notice').count(), 0);
+	eq('manager: her team\'s own value', await text(page, '#config tr[data-k="retention.days"] td.eff'), '90');
+	eq('manager: a value set on the project above her team, merged by the server',
+		await text(page, '#config tr[data-k="activity.interval_s"] td.eff'), '30');
+	// the project's name is not hers to read: its id names the level
+	eq('manager: with the project as the level that set it, and its lock',
+		(await page.$$eval('#config tr[data-k="activity.interval_s"] td', (tds) => tds.slice(2, 4).map((td) => td.textContent))).join('|'),
+		`${env.PRJ}|locked at ${env.PRJ}`);
+	eq('manager: the secret set on her team shows as set', await text(page, '#config tr[data-k="s3.secret_access_key"] td.eff'), 'set');
+	eq('manager: a secret set nowhere', await text(page, '#config tr[data-k="s3.session_token"] td.eff'), 'not set');
 	await page.goto(`${URL0}/#/audit`);
 	check("manager: the audit log shows the API's refusal", (await text(page, '#view .error')).length > 0, 'no error');
 	await page.click('#signout');

@@ -68,33 +68,23 @@ function fmtVal(v) {
 	return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-// The config of node: effective values merged from the levels of its path
-// that the caller may read, with the level that set each, and (with
-// config.write) a form for this level's own document.
+// The config of node: the effective values the server merges from the root
+// down to it (GET /nodes/{id}/config/effective), with the level that set
+// each and the locks, and (with config.write) a form for this level's own
+// document.
 async function configCard(node, names) {
 	const body = h('div', { class: 'cfg', id: 'config' });
 	const out = card('Config', body);
-	const levels = node.path.filter((id) => id !== 'root');
-	const docs = await Promise.all(levels.map((id) => get(`/nodes/${enc(id)}/config`).then((d) => d, (e) => e)));
-	const mine = docs[docs.length - 1];
-	if (mine instanceof Error) {
-		body.append(mine.status === 403 ? h('p', { class: 'muted' }, `Config is not visible to you: ${mine.message}`) : errorBox(mine));
+	let mine, merged;
+	try {
+		[mine, merged] = await Promise.all([get(`/nodes/${enc(node.id)}/config`), get(`/nodes/${enc(node.id)}/config/effective`)]);
+	} catch (e) {
+		body.append(e.status === 403 ? h('p', { class: 'muted' }, `Config is not visible to you: ${e.message}`) : errorBox(e));
 		return out;
 	}
-	const eff = {}, src = {}, secretSrc = {}, lockedAt = {};
-	const hidden = [];
-	for (const [k, , def] of KEYS) if (def !== undefined) { eff[k] = def; src[k] = 'default'; }
-	levels.forEach((id, i) => {
-		const d = docs[i];
-		if (d instanceof Error) { hidden.push(id); return; }
-		for (const [k, v] of Object.entries(d.values)) if (!(k in lockedAt)) { eff[k] = v; src[k] = id; }
-		for (const k of d.secrets_set) if (!(k in lockedAt)) secretSrc[k] = id;
-		for (const k of d.locked) if (!(k in lockedAt)) lockedAt[k] = id;
-	});
+	const eff = merged.values, src = merged.source, lockedAt = merged.locked;
 	const levelName = (id) => (id === 'default' ? 'default' : id === node.id ? `${names[id] || id} (here)` : names[id] || id);
 	const writable = can('config.write', node.path);
-	if (hidden.length)
-		body.append(h('p', { class: 'notice' }, `Levels above you may not read (${hidden.map(levelName).join(', ')}) are left out: a value shown as a default may be set there.`));
 	const inputs = {};
 	const rows = KEYS.map(([k, type]) => {
 		const secret = type === 'secret';
@@ -103,8 +93,8 @@ async function configCard(node, names) {
 		const lockAbove = lockedAt[k] && lockedAt[k] !== node.id ? lockedAt[k] : null;
 		let effText, from;
 		if (secret) {
-			effText = secretSrc[k] ? 'set' : 'not set';
-			from = secretSrc[k] ? levelName(secretSrc[k]) : '—';
+			effText = src[k] ? 'set' : 'not set';
+			from = src[k] ? levelName(src[k]) : '—';
 		} else {
 			effText = fmtVal(eff[k]);
 			from = k in src ? levelName(src[k]) : '—';
