@@ -28,7 +28,8 @@
  *            key id is "aws:" + the same HMAC hex as the file engine's: the
  *            id names the key, so one key moved from a file to Secrets
  *            Manager unwraps the same DEKs (ids are labels; unwrapping is
- *            authenticated by the key itself).
+ *            authenticated by the key itself). Credentials come from the
+ *            environment or else the EC2 instance metadata service.
  *
  * Providers are safe to share between threads once opened (get_kek does not
  * modify the provider). No function logs; errors are negative errno.
@@ -105,16 +106,34 @@ struct keyprov_aws_cfg {
 	const char *secret_key;	   /* AWS_SECRET_ACCESS_KEY */
 	const char *session_token; /* AWS_SESSION_TOKEN, or NULL */
 	unsigned timeout_ms;	   /* per attempt; 0: 15 s */
+	/* Set by keyprov_aws_cfg_env: the instance-metadata answers the
+	 * pointers above may point into; keyprov_aws_cfg_wipe() frees it. */
+	char *held;
+	size_t held_len;
 };
 
 /*
  * Fill the unset fields of cfg from the environment: AWS_REGION (or
  * AWS_DEFAULT_REGION), AWS_ENDPOINT_URL_SECRETS_MANAGER (or
  * AWS_ENDPOINT_URL), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- * AWS_SESSION_TOKEN. -EINVAL with a reason when the secret id, region or
- * credentials are still missing.
+ * AWS_SESSION_TOKEN. When neither key is set (nor given in cfg), the
+ * credentials come from the EC2 instance metadata service (IMDSv2: a PUT
+ * for a session token, then the instance profile's role and its temporary
+ * credentials), and so does the region when none is set; the service is at
+ * $AWS_EC2_METADATA_SERVICE_ENDPOINT (default http://169.254.169.254) and
+ * AWS_EC2_METADATA_DISABLED=true turns it off. Each metadata request has a
+ * 1 s connect and 2 s total timeout and two attempts. What the service
+ * answers is held in cfg->held until keyprov_aws_cfg_wipe(), which the
+ * caller runs after keyprov_aws_open() whatever this returned.
+ * Errors with a reason: -EINVAL the secret id, region or credentials are
+ * still missing; -EAGAIN the metadata service did not answer; -EACCES it
+ * refused; -EIO an answer that is not what IMDS sends; -ENOMEM.
  */
 int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len);
+
+/* Wipe and free what keyprov_aws_cfg_env fetched (cfg->held) and clear the
+ * pointers into it. Safe to call twice, and when nothing was fetched. */
+void keyprov_aws_cfg_wipe(struct keyprov_aws_cfg *cfg);
 
 /*
  * Open the aws-sm engine: GetSecretValue now. Errors with a reason in why:

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,18 @@
 #define AWS_FIELD_MAX 256 /* region, secret id, error type and message shown */
 #define AWS_SECRET_ID_MAX 2048
 
+/* The EC2 instance metadata service (IMDSv2). */
+#define IMDS_DEFAULT "http://169.254.169.254"
+#define IMDS_BASE_MAX 256
+#define IMDS_ATTEMPTS 2
+#define IMDS_CONNECT_MS 1000L
+#define IMDS_TOTAL_MS 2000L
+#define IMDS_TOKEN_TTL "21600"
+#define IMDS_TOKEN_MAX 1024	  /* a session token is ~56 bytes */
+#define IMDS_RESP_MAX (16u << 10) /* the role's credentials are ~1.5 KiB */
+#define IMDS_ROLE_MAX 64	  /* IAM role names: 1..64 of [A-Za-z0-9+=,.@_-] */
+#define IMDS_FIELD_MAX 4096	  /* access key, secret key, token */
+
 static const struct keyprov_ops aws_ops = {
     .name = "aws-sm",
     .get_kek = keyprov_mem_get_kek,
@@ -39,34 +52,6 @@ static const char *env_first(const char *a, const char *b)
 	if ((!v || !*v) && b)
 		v = getenv(b);
 	return v && *v ? v : NULL;
-}
-
-int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len)
-{
-	if (!cfg->region)
-		cfg->region = env_first("AWS_REGION", "AWS_DEFAULT_REGION");
-	if (!cfg->endpoint)
-		cfg->endpoint = env_first("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL");
-	if (!cfg->access_key)
-		cfg->access_key = env_first("AWS_ACCESS_KEY_ID", NULL);
-	if (!cfg->secret_key)
-		cfg->secret_key = env_first("AWS_SECRET_ACCESS_KEY", NULL);
-	if (!cfg->session_token)
-		cfg->session_token = env_first("AWS_SESSION_TOKEN", NULL);
-	if (!cfg->secret_id || !*cfg->secret_id) {
-		say_why(why, why_len, "aws-sm: no secret id (--aws-secret-id)");
-		return -EINVAL;
-	}
-	if (!cfg->region) {
-		say_why(why, why_len, "aws-sm: no region (--aws-region or AWS_REGION)");
-		return -EINVAL;
-	}
-	if (!cfg->access_key || !cfg->secret_key) {
-		say_why(why, why_len,
-			"aws-sm: no credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /* A region or service name: [a-z0-9-], 1..63. */
@@ -86,6 +71,7 @@ struct resp {
 	char *p;
 	size_t len;
 	int over;
+	size_t max; /* cap on len; 0: AWS_RESP_MAX */
 };
 
 static size_t write_cb(char *d, size_t sz, size_t n, void *ud)
@@ -94,7 +80,7 @@ static size_t write_cb(char *d, size_t sz, size_t n, void *ud)
 	size_t k = sz * n;
 	char *np;
 
-	if (r->len + k > AWS_RESP_MAX) {
+	if (r->len + k > (r->max ? r->max : AWS_RESP_MAX)) {
 		r->over = 1;
 		return 0;
 	}
@@ -129,6 +115,398 @@ static void aws_error_text(const char *body, char *out, size_t n)
 		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
 			out[i] = '?';
 	cJSON_Delete(j);
+}
+
+/* Wipe and free r's buffer; r is empty after. */
+static void resp_wipe(struct resp *r)
+{
+	if (r->p) {
+		OPENSSL_cleanse(r->p, r->len);
+		free(r->p);
+	}
+	r->p = NULL;
+	r->len = 0;
+	r->over = 0;
+}
+
+/*
+ * One IMDS request: method ("PUT" or "GET") on url with the header line
+ * hdr, at most IMDS_ATTEMPTS attempts (again on transport errors and 5xx).
+ * 0 with the answer in r (capped at r->max) and *status set; -EAGAIN with
+ * the transport error in err; -EFBIG; -ENOMEM.
+ */
+static int imds_req(CURL *h, const char *method, const char *url, const char *hdr, struct resp *r,
+		    long *status, char *err, size_t err_len)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *hl;
+	CURLcode cc = CURLE_OK;
+	int attempt;
+
+	hl = curl_slist_append(NULL, hdr);
+	if (!hl)
+		return -ENOMEM;
+	for (attempt = 1; attempt <= IMDS_ATTEMPTS; attempt++) {
+		resp_wipe(r);
+		*status = 0;
+		errbuf[0] = 0;
+		curl_easy_reset(h);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+		if (!strcmp(method, "PUT")) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+		}
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* never hand credentials to a proxy */
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, IMDS_CONNECT_MS);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, IMDS_TOTAL_MS);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+		cc = curl_easy_perform(h);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+		if (r->over) {
+			curl_slist_free_all(hl);
+			snprintf(err, err_len, "answer over %zu bytes", r->max);
+			return -EFBIG;
+		}
+		if (cc == CURLE_OK) {
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+			if (*status < 500)
+				break;
+		}
+		if (attempt < IMDS_ATTEMPTS)
+			usleep(200000);
+	}
+	curl_slist_free_all(hl);
+	if (cc != CURLE_OK) {
+		snprintf(err, err_len, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* Trailing whitespace off r's text; 1 when what is left is 1..max bytes of
+ * printable ASCII without spaces. */
+static int resp_word(struct resp *r, size_t max)
+{
+	size_t i;
+
+	while (r->len && (r->p[r->len - 1] == '\n' || r->p[r->len - 1] == '\r' ||
+			  r->p[r->len - 1] == ' ' || r->p[r->len - 1] == '\t'))
+		r->p[--r->len] = 0;
+	if (!r->p || !r->len || r->len > max)
+		return 0;
+	for (i = 0; i < r->len; i++)
+		if ((unsigned char)r->p[i] <= 0x20 || (unsigned char)r->p[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* An IAM role name: 1..64 of [A-Za-z0-9+=,.@_-]. */
+static int role_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || n > IMDS_ROLE_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("+=,.@_-", s[i])))
+			return 0;
+	return 1;
+}
+
+/* The JSON string field name of j when it is 1..IMDS_FIELD_MAX printable
+ * bytes, else NULL. */
+static const char *json_field(const cJSON *j, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+	size_t i, n;
+
+	if (!cJSON_IsString(v))
+		return NULL;
+	n = strlen(v->valuestring);
+	if (!n || n > IMDS_FIELD_MAX)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v->valuestring[i] <= 0x20 ||
+		    (unsigned char)v->valuestring[i] >= 0x7f)
+			return NULL;
+	return v->valuestring;
+}
+
+/* Wipe the strings of a parsed credentials answer, then free it. */
+static void json_wipe(cJSON *j)
+{
+	cJSON *v;
+
+	cJSON_ArrayForEach(v, j)
+	{
+		if (cJSON_IsString(v))
+			OPENSSL_cleanse(v->valuestring, strlen(v->valuestring));
+	}
+	cJSON_Delete(j);
+}
+
+/*
+ * Ask the instance metadata service at base (no trailing /) for the
+ * instance profile's credentials (need_creds) and the region (need_region)
+ * and set them in cfg, held in cfg->held. lead starts the reason when the
+ * service does not answer. 0 or -errno with a reason.
+ */
+static int imds_fetch(struct keyprov_aws_cfg *cfg, const char *base, int need_creds,
+		      int need_region, const char *lead, char *why, size_t why_len)
+{
+	char url[IMDS_BASE_MAX + 128 + IMDS_ROLE_MAX], err[CURL_ERROR_SIZE + 64] = "";
+	char hdr[IMDS_TOKEN_MAX + 64], role[IMDS_ROLE_MAX + 1] = "";
+	const char *ak = NULL, *sk = NULL, *tok = NULL, *code;
+	struct resp r = {0};
+	cJSON *j = NULL;
+	CURL *h;
+	size_t n, off;
+	long status;
+	int ret;
+
+	h = curl_easy_init();
+	if (!h) {
+		say_why(why, why_len, "aws-sm: out of memory");
+		return -ENOMEM;
+	}
+	/* the session token */
+	r.max = IMDS_TOKEN_MAX;
+	snprintf(url, sizeof(url), "%s/latest/api/token", base);
+	ret = imds_req(h, "PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL, &r,
+		       &status, err, sizeof(err));
+	if (ret == -EAGAIN) {
+		say_why(why, why_len,
+			"aws-sm: %s and the instance metadata service did not answer at %s: %s",
+			lead, base, err);
+		goto out;
+	}
+	if (!ret && status != 200) {
+		say_why(
+		    why, why_len,
+		    "aws-sm: the instance metadata service at %s refused a session token (PUT %s: "
+		    "HTTP %ld)",
+		    base, url, status);
+		ret = -EACCES;
+		goto out;
+	}
+	if (!ret && !resp_word(&r, IMDS_TOKEN_MAX))
+		ret = -EIO;
+	if (ret) {
+		say_why(why, why_len, "aws-sm: instance metadata PUT %s: %s", url,
+			ret == -EIO ? "not a session token"
+			: err[0]    ? err
+				    : strerror(-ret));
+		goto out;
+	}
+	snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", r.p);
+	resp_wipe(&r);
+
+	if (need_creds) {
+		/* the instance profile's role: the first line */
+		r.max = IMDS_RESP_MAX;
+		snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/", base);
+		ret = imds_req(h, "GET", url, hdr, &r, &status, err, sizeof(err));
+		if (ret)
+			goto failed;
+		if (status == 404) {
+			say_why(why, why_len,
+				"aws-sm: no credentials in the environment and the instance has no "
+				"instance profile (GET %s: HTTP 404)",
+				url);
+			ret = -EINVAL;
+			goto out;
+		}
+		if (status != 200)
+			goto refused;
+		n = r.p ? strcspn(r.p, "\r\n") : 0;
+		if (!role_ok(r.p, n)) {
+			say_why(why, why_len,
+				"aws-sm: instance metadata GET %s: not an IAM role name", url);
+			ret = -EIO;
+			goto out;
+		}
+		memcpy(role, r.p, n);
+		role[n] = 0;
+		resp_wipe(&r);
+		/* its temporary credentials */
+		snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/%s", base,
+			 role);
+		ret = imds_req(h, "GET", url, hdr, &r, &status, err, sizeof(err));
+		if (ret)
+			goto failed;
+		if (status != 200)
+			goto refused;
+		j = r.p ? cJSON_Parse(r.p) : NULL;
+		code = json_field(j, "Code");
+		ak = json_field(j, "AccessKeyId");
+		sk = json_field(j, "SecretAccessKey");
+		tok = json_field(j, "Token");
+		if (!code || strcmp(code, "Success") || !ak || !sk || !tok) {
+			say_why(why, why_len,
+				"aws-sm: instance metadata GET %s: no usable credentials (Code "
+				"'%.64s', AccessKeyId, SecretAccessKey and Token needed)",
+				url, code ? code : "");
+			ret = -EIO;
+			goto out;
+		}
+		resp_wipe(&r);
+	}
+	if (need_region) {
+		r.max = IMDS_FIELD_MAX;
+		snprintf(url, sizeof(url), "%s/latest/meta-data/placement/region", base);
+		ret = imds_req(h, "GET", url, hdr, &r, &status, err, sizeof(err));
+		if (ret)
+			goto failed;
+		if (status != 200)
+			goto refused;
+		if (!resp_word(&r, SIGV4_MAX_SCOPE_PART) || !region_ok(r.p)) {
+			say_why(why, why_len, "aws-sm: instance metadata GET %s: not a region",
+				url);
+			ret = -EIO;
+			goto out;
+		}
+	}
+	/* ak \\0 sk \\0 tok \\0 region \\0, wiped by keyprov_aws_cfg_wipe */
+	n = (ak ? strlen(ak) + strlen(sk) + strlen(tok) + 3 : 0) + (need_region ? r.len + 1 : 0);
+	cfg->held = malloc(n);
+	if (!cfg->held) {
+		say_why(why, why_len, "aws-sm: out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	cfg->held_len = n;
+	off = 0;
+	if (ak) {
+		cfg->access_key = memcpy(cfg->held + off, ak, strlen(ak) + 1);
+		off += strlen(ak) + 1;
+		cfg->secret_key = memcpy(cfg->held + off, sk, strlen(sk) + 1);
+		off += strlen(sk) + 1;
+		cfg->session_token = memcpy(cfg->held + off, tok, strlen(tok) + 1);
+		off += strlen(tok) + 1;
+	}
+	if (need_region)
+		cfg->region = memcpy(cfg->held + off, r.p, r.len + 1);
+	ret = 0;
+	goto out;
+failed:
+	if (ret == -EAGAIN)
+		say_why(why, why_len,
+			"aws-sm: %s and the instance metadata service did not answer at %s: %s",
+			lead, base, err);
+	else
+		say_why(why, why_len, "aws-sm: instance metadata GET %s: %s", url,
+			err[0] ? err : strerror(-ret));
+	goto out;
+refused:
+	say_why(why, why_len, "aws-sm: the instance metadata service refused GET %s: HTTP %ld%s",
+		url, status, status == 401 ? " (the session token was not accepted)" : "");
+	ret = -EACCES;
+out:
+	OPENSSL_cleanse(hdr, sizeof(hdr));
+	if (j)
+		json_wipe(j);
+	resp_wipe(&r);
+	curl_easy_cleanup(h);
+	return ret;
+}
+
+void keyprov_aws_cfg_wipe(struct keyprov_aws_cfg *cfg)
+{
+	char *end;
+
+	if (!cfg->held)
+		return;
+	end = cfg->held + cfg->held_len;
+	if (cfg->access_key >= cfg->held && cfg->access_key < end)
+		cfg->access_key = NULL;
+	if (cfg->secret_key >= cfg->held && cfg->secret_key < end)
+		cfg->secret_key = NULL;
+	if (cfg->session_token >= cfg->held && cfg->session_token < end)
+		cfg->session_token = NULL;
+	if (cfg->region >= cfg->held && cfg->region < end)
+		cfg->region = NULL;
+	OPENSSL_cleanse(cfg->held, cfg->held_len);
+	free(cfg->held);
+	cfg->held = NULL;
+	cfg->held_len = 0;
+}
+
+/* 1 when AWS_EC2_METADATA_DISABLED says so ("true", any case). */
+static int imds_disabled(void)
+{
+	const char *v = getenv("AWS_EC2_METADATA_DISABLED");
+
+	return v && !strcasecmp(v, "true");
+}
+
+int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len)
+{
+	char base[IMDS_BASE_MAX + 1];
+	const char *ep, *lead;
+	size_t n, i;
+
+	if (!cfg->region)
+		cfg->region = env_first("AWS_REGION", "AWS_DEFAULT_REGION");
+	if (!cfg->endpoint)
+		cfg->endpoint = env_first("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL");
+	if (!cfg->access_key && !cfg->secret_key) {
+		cfg->access_key = env_first("AWS_ACCESS_KEY_ID", NULL);
+		cfg->secret_key = env_first("AWS_SECRET_ACCESS_KEY", NULL);
+		if (cfg->access_key && cfg->secret_key && !cfg->session_token)
+			cfg->session_token = env_first("AWS_SESSION_TOKEN", NULL);
+	}
+	if (!cfg->secret_id || !*cfg->secret_id) {
+		say_why(why, why_len, "aws-sm: no secret id (--aws-secret-id)");
+		return -EINVAL;
+	}
+	if (!cfg->access_key != !cfg->secret_key) {
+		say_why(why, why_len,
+			"aws-sm: no credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go "
+			"together, and only %s is set",
+			cfg->access_key ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
+		return -EINVAL;
+	}
+	if (cfg->access_key && cfg->region)
+		return 0;
+	if (imds_disabled()) {
+		if (!cfg->access_key)
+			say_why(why, why_len,
+				"aws-sm: no credentials (AWS_ACCESS_KEY_ID and "
+				"AWS_SECRET_ACCESS_KEY; the instance metadata service is off: "
+				"AWS_EC2_METADATA_DISABLED)");
+		else
+			say_why(why, why_len, "aws-sm: no region (--aws-region or AWS_REGION)");
+		return -EINVAL;
+	}
+	ep = env_first("AWS_EC2_METADATA_SERVICE_ENDPOINT", NULL);
+	if (!ep)
+		ep = IMDS_DEFAULT;
+	n = strlen(ep);
+	while (n && ep[n - 1] == '/')
+		n--;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)ep[i] <= 0x20 || (unsigned char)ep[i] >= 0x7f)
+			break;
+	if (i < n || n > IMDS_BASE_MAX ||
+	    (strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8)) ||
+	    n <= (size_t)(ep[4] == 's' ? 8 : 7)) {
+		say_why(why, why_len,
+			"aws-sm: AWS_EC2_METADATA_SERVICE_ENDPOINT '%.200s' is not an http(s) URL",
+			ep);
+		return -EINVAL;
+	}
+	memcpy(base, ep, n);
+	base[n] = 0;
+	lead = cfg->access_key ? "no region (--aws-region or AWS_REGION)"
+			       : "no credentials in the environment";
+	return imds_fetch(cfg, base, !cfg->access_key, !cfg->region, lead, why, why_len);
 }
 
 /*

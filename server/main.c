@@ -68,7 +68,8 @@ static void usage(FILE *f)
 		"  --aws-endpoint URL    aws-sm: default https://secretsmanager.R.amazonaws.com/\n"
 		"                        ($AWS_ENDPOINT_URL_SECRETS_MANAGER)\n"
 		"  aws-sm credentials: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
-		"  $AWS_SESSION_TOKEN\n",
+		"  $AWS_SESSION_TOKEN, else the EC2 instance profile (IMDSv2;\n"
+		"  $AWS_EC2_METADATA_SERVICE_ENDPOINT, $AWS_EC2_METADATA_DISABLED)\n",
 		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY);
 }
 
@@ -162,6 +163,7 @@ static int key_open(struct keyopt *k, const char *dir, bool create, struct keypr
 		ret = keyprov_aws_cfg_env(&k->aws, why, why_len);
 		if (!ret)
 			ret = keyprov_aws_open(&k->aws, kp, why, why_len);
+		keyprov_aws_cfg_wipe(&k->aws); /* instance-profile credentials */
 		return ret;
 	}
 	key_path(where, where_len, dir, k->key_file);

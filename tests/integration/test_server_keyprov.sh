@@ -2,7 +2,8 @@
 # The master key from AWS Secrets Manager (--key-provider aws-sm) against a
 # local endpoint (sm_stub.py) that checks every request's SigV4 signature
 # with botocore; a wrong master key refused at start; one key moved between
-# a file and Secrets Manager opens the same store.
+# a file and Secrets Manager opens the same store; with no credentials in
+# the environment, the instance profile's from a local IMDSv2 (imds_stub.py).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
@@ -24,6 +25,9 @@ cleanup_add "kill $!"
 check "the Secrets Manager endpoint is up" wait_for 10 test -s "$T/sm/port"
 SM=http://127.0.0.1:$(cat "$T/sm/port")/
 export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_SESSION_TOKEN=$TOKEN AWS_REGION=$REGION
+# never ask a real instance metadata service (the machine may be on EC2)
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_EC2_METADATA_SERVICE_ENDPOINT
 AWSOPT=(--key-provider aws-sm --aws-secret-id actlog/master --aws-endpoint "$SM")
 printf '%s\n' "$ADMIN_PW" >"$T/admin.pw"
 
@@ -65,7 +69,7 @@ srv_stop
 refused() { # NAME PATTERN ARGS...: serve must refuse with PATTERN in its log
 	local name=$1 pat=$2 rc
 	shift 2
-	timeout 60 "$SRV_BIN" serve --data-dir "$SRV_DIR" --listen 127.0.0.1:0 "$@" >"$T/refused.log" 2>&1
+	timeout "${REFUSE_WITHIN:-60}" "$SRV_BIN" serve --data-dir "$SRV_DIR" --listen 127.0.0.1:0 "$@" >"$T/refused.log" 2>&1
 	rc=$?
 	check_eq "$name: exit status" "$rc" 1
 	check "$name: says why" grep -q "$pat" "$T/refused.log"
@@ -103,6 +107,96 @@ srv_stop
 echo "9 500" >"$T/sm/fail"
 refused "a Secrets Manager that keeps failing" "HTTP 500 InternalServiceError" "${AWSOPT[@]}"
 echo "0 500" >"$T/sm/fail"
+
+# --- credentials from the instance profile (IMDSv2) ---
+AK2=ASIAIMDSEXAMPLE7
+SK2=imdsSecretKey/EXAMPLE+0123456789abcdefghijk
+TOKEN2='IQoJb3JpZ2luX2VjEXAMPLE/instance+profile=='
+REGION2=eu-central-1
+ROLE=actlog-server-role
+mkdir -p "$T/sm2" "$T/imds"
+cp "$T/sm/secrets.json" "$T/sm2/secrets.json"
+"$PY" "$(dirname "$0")/sm_stub.py" "$T/sm2/port" "$T/sm2" "$AK2" "$SK2" "$REGION2" "$TOKEN2" 2>"$T/sm2/stderr" &
+cleanup_add "kill $!"
+"$PY" "$(dirname "$0")/imds_stub.py" "$T/imds/port" "$T/imds" "$ROLE" "$AK2" "$SK2" "$TOKEN2" "$REGION2" \
+	2>"$T/imds/stderr" &
+cleanup_add "kill $!"
+check "the second Secrets Manager endpoint is up" wait_for 10 test -s "$T/sm2/port"
+check "the metadata service is up" wait_for 10 test -s "$T/imds/port"
+SM2=http://127.0.0.1:$(cat "$T/sm2/port")/
+IMDS=http://127.0.0.1:$(cat "$T/imds/port")
+AWSOPT2=(--key-provider aws-sm --aws-secret-id actlog/master --aws-endpoint "$SM2")
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_EC2_METADATA_DISABLED
+export AWS_EC2_METADATA_SERVICE_ENDPOINT=$IMDS
+
+check_eq "the metadata service refuses a GET without a token" \
+	"$(curl -s -o /dev/null -w '%{http_code}' "$IMDS/latest/meta-data/iam/security-credentials/")" 401
+check_eq "and one with a made-up token" "$(curl -s -o /dev/null -w '%{http_code}' \
+	-H 'X-aws-ec2-metadata-token: AQAEAmadeup' "$IMDS/latest/meta-data/iam/security-credentials/")" 401
+: >"$T/imds/log"
+"$SRV_BIN" init --data-dir "$T/srv3" --admin-email "$ADMIN_EMAIL" --admin-password-file "$T/admin.pw" \
+	"${AWSOPT2[@]}" >"$T/init3.out" 2>&1
+check_eq "init on instance-profile credentials" "$?" 0
+check "the key is nowhere in that data dir" not grep -rqa "$KEY" "$T/srv3"
+check_eq "IMDSv2: a token PUT, then the role, its credentials and the region with the token" \
+	"$(jq -sc '[.[] | "\(.method) \(.path) \(.token // .ttl) \(.status)"]' "$T/imds/log")" \
+	'["PUT /latest/api/token 21600 200","GET /latest/meta-data/iam/security-credentials/ true 200","GET /latest/meta-data/iam/security-credentials/'"$ROLE"' true 200","GET /latest/meta-data/placement/region true 200"]'
+check "Secrets Manager got requests signed with the role's credentials in the instance's region" \
+	jqe 'length >= 1 and all(.verdict == "ok")' "$T/sm2/log"
+check "and the role's session token is signed" jqe \
+	'all(.signed_headers | index("x-amz-security-token") != null)' "$T/sm2/log"
+srv_start "${AWSOPT2[@]}" || finish
+check "the store opens on the key read with instance-profile credentials" grep -q 'event=started' "$SRV_LOG"
+check "the role's secret key is not logged" not grep -qF "$SK2" "$SRV_LOG"
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+api "$A" GET "/api/v1/nodes/$B/config"
+check_st "its sealed config reads back" 200
+srv_stop
+
+: >"$T/imds/log"
+: >"$T/sm2/log"
+srv_start "${AWSOPT2[@]}" --aws-region "$REGION2" || finish
+check "with a region given, it starts too" grep -q 'event=started' "$SRV_LOG"
+check "and the metadata service is not asked for the region" not grep -q placement "$T/imds/log"
+srv_stop
+AWS_REGION=$REGION refused "AWS_REGION wins over the instance's region" "wrong scope" "${AWSOPT2[@]}"
+check "and the metadata service was not asked for it" not grep -q placement "$T/imds/log"
+
+: >"$T/imds/log"
+echo stale >"$T/imds/mode"
+refused "a metadata service that does not take the token" \
+	"refused GET $IMDS/latest/meta-data/iam/security-credentials/: HTTP 401" "${AWSOPT2[@]}"
+check "the stub got the token and refused it" jqe \
+	'any(.method == "GET" and .token == true and .status == 401)' "$T/imds/log"
+echo ok >"$T/imds/mode"
+
+: >"$T/imds/log"
+AWS_EC2_METADATA_DISABLED=true refused "AWS_EC2_METADATA_DISABLED=true" \
+	"no credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the instance metadata service is off" \
+	"${AWSOPT2[@]}"
+check "and the metadata service was not asked" test ! -s "$T/imds/log"
+AWS_SECRET_ACCESS_KEY=$SK2 refused "a secret key alone" "only AWS_SECRET_ACCESS_KEY is set" "${AWSOPT2[@]}"
+
+AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1 REFUSE_WITHIN=20 refused "a metadata service that is down" \
+	"no credentials in the environment and the instance metadata service did not answer at http://127.0.0.1:1:" \
+	"${AWSOPT2[@]}"
+# a port that takes connections (the listen backlog) and never answers
+"$PY" -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(3600)' "$T/mute.port" &
+cleanup_add "kill $!"
+check "the mute port is up" wait_for 10 test -s "$T/mute.port"
+MUTE=http://127.0.0.1:$(cat "$T/mute.port")
+AWS_EC2_METADATA_SERVICE_ENDPOINT=$MUTE REFUSE_WITHIN=30 refused "a metadata service that never answers" \
+	"instance metadata service did not answer at $MUTE: .*[Tt]imed\? out" "${AWSOPT2[@]}"
+AWS_EC2_METADATA_SERVICE_ENDPOINT=ftp://x refused "a metadata endpoint that is not http" \
+	"AWS_EC2_METADATA_SERVICE_ENDPOINT 'ftp://x' is not an http(s) URL" "${AWSOPT2[@]}"
+export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_SESSION_TOKEN=$TOKEN AWS_REGION=$REGION
+export AWS_EC2_METADATA_DISABLED=true
 
 # --- options that do not fit ---
 "$SRV_BIN" serve --data-dir "$SRV_DIR" --key-provider vault >"$T/o" 2>&1
