@@ -6,6 +6,7 @@
  * and kept in memory like the file engine's key. Contract: keyprov.h.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,20 +418,25 @@ out:
 	return ret;
 }
 
+/* 1 when p points into cfg->held. */
+static int in_held(const struct keyprov_aws_cfg *cfg, const char *p)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)cfg->held;
+
+	return p && a >= b && a < b + cfg->held_len;
+}
+
 void keyprov_aws_cfg_wipe(struct keyprov_aws_cfg *cfg)
 {
-	char *end;
-
 	if (!cfg->held)
 		return;
-	end = cfg->held + cfg->held_len;
-	if (cfg->access_key >= cfg->held && cfg->access_key < end)
+	if (in_held(cfg, cfg->access_key))
 		cfg->access_key = NULL;
-	if (cfg->secret_key >= cfg->held && cfg->secret_key < end)
+	if (in_held(cfg, cfg->secret_key))
 		cfg->secret_key = NULL;
-	if (cfg->session_token >= cfg->held && cfg->session_token < end)
+	if (in_held(cfg, cfg->session_token))
 		cfg->session_token = NULL;
-	if (cfg->region >= cfg->held && cfg->region < end)
+	if (in_held(cfg, cfg->region))
 		cfg->region = NULL;
 	OPENSSL_cleanse(cfg->held, cfg->held_len);
 	free(cfg->held);
