@@ -58,15 +58,32 @@ TOKEN=$(curl -sf -X POST "$URL/api/v1/auth/login" \
 	--data-binary "$(jq -nc --arg e "$EMAIL" --arg p "$PW" '{email:$e,password:$p}')" | jq -r .token)
 
 # --- organisation and enrollment (first run only) ---
+# an enrollment made for another server (another DEMO_PORT, or a store made
+# again) is redone
+if [ -f "$DEMO/state/device.json" ]; then
+	OLD_URL=$(jq -r .server "$DEMO/state/device.json")
+	OLD_DEV=$(jq -r .device_id "$DEMO/state/device.json")
+	if [ "$OLD_URL" != "$URL" ] || ! api GET "/api/v1/devices/$OLD_DEV" >/dev/null; then
+		echo "the demo agent was enrolled with another server ($OLD_URL); enrolling it again"
+		rm -f "$DEMO/state/device.json"
+	fi
+fi
 if [ ! -f "$DEMO/state/device.json" ]; then
-	B=$(api GET /api/v1/nodes/root/children | jq -r '.children[0].id')
-	D=$(api POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"Engineering\",\"parent_id\":\"$B\"}" | jq -r .id)
-	P=$(api POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"Platform\",\"parent_id\":\"$D\"}" | jq -r .id)
-	TM=$(api POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Desktops\",\"parent_id\":\"$P\"}" | jq -r .id)
-	LOGIN=${SUDO_USER:-$(logname 2>/dev/null || echo demo)}
-	[ "$LOGIN" = root ] && LOGIN=demo
-	U=$(api POST /api/v1/users "$(jq -nc --arg l "$LOGIN" --arg t "$TM" \
-		'{email:($l+"@example.com"),name:$l,login:$l,password:"demo-password",team_id:$t}')" | jq -r .id)
+	# the tree and the user are made once per store (ids kept in org.json)
+	if [ -f "$DEMO/org.json" ] && api GET "/api/v1/nodes/$(jq -r .team "$DEMO/org.json")" >/dev/null; then
+		TM=$(jq -r .team "$DEMO/org.json")
+		U=$(jq -r .user "$DEMO/org.json")
+	else
+		B=$(api GET /api/v1/nodes/root/children | jq -r '.children[0].id')
+		D=$(api POST /api/v1/nodes "{\"type\":\"domain\",\"name\":\"Engineering\",\"parent_id\":\"$B\"}" | jq -r .id)
+		P=$(api POST /api/v1/nodes "{\"type\":\"project\",\"name\":\"Platform\",\"parent_id\":\"$D\"}" | jq -r .id)
+		TM=$(api POST /api/v1/nodes "{\"type\":\"team\",\"name\":\"Desktops\",\"parent_id\":\"$P\"}" | jq -r .id)
+		LOGIN=${SUDO_USER:-$(logname 2>/dev/null || echo demo)}
+		[ "$LOGIN" = root ] && LOGIN=demo
+		U=$(api POST /api/v1/users "$(jq -nc --arg l "$LOGIN" --arg t "$TM" \
+			'{email:($l+"@example.com"),name:$l,login:$l,password:"demo-password",team_id:$t}')" | jq -r .id)
+		jq -n --arg t "$TM" --arg u "$U" '{team:$t,user:$u}' >"$DEMO/org.json"
+	fi
 	SECRET=$(api POST "/api/v1/nodes/$TM/enrollment-secrets" '{}' | jq -r .secret)
 	mkdir -p "$DEMO/state"
 	build/actlogd enroll --server "$URL" --secret "$SECRET" --state-dir "$DEMO/state"
