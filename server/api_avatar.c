@@ -464,7 +464,6 @@ static int h_get(struct http_req *req, void *arg)
 	struct principal p;
 	struct target t;
 	struct s3set x = {0};
-	struct s3_client *c = NULL;
 	cJSON *a = NULL;
 	char etag[80], ebuf[600], got[65];
 	uint64_t len = 0;
@@ -497,10 +496,7 @@ static int h_get(struct http_req *req, void *arg)
 		http_reply_error(req, 500, "cannot open the picture's S3 settings");
 		goto out;
 	}
-	fd = http_tmpfile();
-	ret = fd < 0 ? fd : s3_client_new(&x.c, &c);
-	if (!ret)
-		ret = s3_get_fd_max(c, key, fd, (uint64_t)size, &len);
+	ret = s3set_get_tmp(&x, key, (uint64_t)size, &fd, &len, ebuf, sizeof(ebuf));
 	if (!ret && len != (uint64_t)size)
 		ret = -EBADMSG;
 	/* the bytes must be the ones recorded: an object replaced in the
@@ -508,13 +504,10 @@ static int h_get(struct http_req *req, void *arg)
 	if (!ret && (ret = sha256_fd(fd, len, got)) == 0 && strcmp(got, jstr(a, "sha256")))
 		ret = -EBADMSG;
 	if (ret) {
-		if (fd < 0)
-			log_err("avatars: temporary file: %s", strerror(-fd));
-		else if (c)
-			log_warn("avatars: GET %s: %s", key,
-				 ret == -EBADMSG
-				     ? "the object differs from the recorded size or sha256"
-				     : s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
+		log_warn("avatars: GET %s: %s", key,
+			 ret == -EBADMSG ? "the object differs from the recorded size or sha256"
+			 : ebuf[0]	 ? ebuf
+					 : strerror(-ret));
 		http_reply_error(req, ret == -ENOENT ? 404 : 502,
 				 ret == -ENOENT ? "the picture is missing in S3"
 				 : ret == -E2BIG || ret == -EBADMSG
@@ -529,7 +522,6 @@ static int h_get(struct http_req *req, void *arg)
 out:
 	if (fd >= 0)
 		close(fd);
-	s3_client_free(c);
 	s3set_free(&x);
 	cJSON_Delete(a);
 	return 0;

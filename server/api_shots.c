@@ -614,7 +614,6 @@ static int h_image(struct http_req *req, void *arg)
 	struct principal p;
 	struct target t;
 	struct s3set x = {0};
-	struct s3_client *c = NULL;
 	cJSON *sh = NULL, *det = NULL;
 	char ebuf[600];
 	const char *node = NULL;
@@ -670,16 +669,9 @@ static int h_image(struct http_req *req, void *arg)
 	max = jint(sh, "size", 0) > 0 && jint(sh, "size", 0) <= SHOT_MAX_SIZE
 		  ? (uint64_t)jint(sh, "size", 0)
 		  : SHOT_MAX_SIZE;
-	fd = http_tmpfile();
-	ret = fd < 0 ? fd : s3_client_new(&x.c, &c);
-	if (!ret)
-		ret = s3_get_fd_max(c, key, fd, max, &len);
+	ret = s3set_get_tmp(&x, key, max, &fd, &len, ebuf, sizeof(ebuf));
 	if (ret) {
-		if (fd < 0)
-			log_err("screenshots: temporary file for %s: %s", id, strerror(-fd));
-		else if (c)
-			log_warn("screenshots: GET %s: %s", id,
-				 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
+		log_warn("screenshots: GET %s: %s", id, ebuf);
 		audit_write(s, req, &p, "screenshot.view", node, id, "error", det);
 		if (ret == -E2BIG)
 			http_reply_error(req, 502,
@@ -698,7 +690,6 @@ static int h_image(struct http_req *req, void *arg)
 out:
 	if (fd >= 0)
 		close(fd);
-	s3_client_free(c);
 	s3set_free(&x);
 	cJSON_Delete(det);
 	cJSON_Delete(sh);

@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto.h"
+#include "http.h"
 #include "s3set.h"
 #include "util.h"
 
@@ -102,6 +104,35 @@ int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen
 		s3_strerror(s3_last_error(c), ebuf, elen);
 	s3_client_free(c);
 	return ret;
+}
+
+int s3set_get_tmp(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
+		  char *ebuf, size_t elen)
+{
+	struct s3_client *c = NULL;
+	int ret, f = http_tmpfile();
+
+	ebuf[0] = 0;
+	*fd = -1;
+	*len = 0;
+	if (f < 0) {
+		snprintf(ebuf, elen, "temporary file: %s", strerror(-f));
+		return f;
+	}
+	ret = s3_client_new(&x->c, &c);
+	if (!ret)
+		ret = s3_get_fd_max(c, key, f, max, len);
+	if (ret && c)
+		s3_strerror(s3_last_error(c), ebuf, elen);
+	else if (ret)
+		snprintf(ebuf, elen, "S3 client: %s", strerror(-ret));
+	s3_client_free(c);
+	if (ret) {
+		close(f);
+		return ret;
+	}
+	*fd = f;
+	return 0;
 }
 
 void s3set_free(struct s3set *x)

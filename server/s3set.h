@@ -12,6 +12,7 @@
 #define ACTLOG_SRV_S3SET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "s3.h"
 #include "srv.h"
@@ -54,6 +55,16 @@ int s3set_open_shot(struct srv *s, const char *key, unsigned timeout_ms, struct 
  * request was made (settings not usable: -EINVAL, or -ENOMEM).
  */
 int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen);
+
+/*
+ * GET object key with settings x into a new anonymous temporary file
+ * (http_tmpfile()), at most max bytes (s3_get_fd_max()). 0 with *fd (the
+ * caller's to close) and *len; or -errno (-ENOENT: S3 has no such object,
+ * -E2BIG: it is over max) with *fd -1 and ebuf holding S3's account of it or
+ * why no request was made.
+ */
+int s3set_get_tmp(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
+		  char *ebuf, size_t elen);
 
 /* Wipe the secrets and free x->j; x is left empty. NULL j is fine. */
 void s3set_free(struct s3set *x);
