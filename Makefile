@@ -127,14 +127,14 @@ $(BUILD)/tools/%.o: tools/%.c $(HEADERS) | $(BUILD)/tools
 $(BUILD)/actlog-%: $(BUILD)/tools/actlog-%.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(LIB_A)
+$(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(BUILD)/tools/benchcli.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # server benchmark tools (docs/perf-server.md); storebench and seed link server code
 SERVER_BENCH_TOOLS := actlog-storebench actlog-load actlog-seed
 all: $(addprefix $(BUILD)/,$(SERVER_BENCH_TOOLS))
 $(addprefix $(BUILD)/,$(SERVER_BENCH_TOOLS)): $(BUILD)/tools/benchcli.o
-$(BUILD)/tools/benchcli.o $(BUILD)/tools/actlog-load.o $(BUILD)/tools/actlog-seed.o $(BUILD)/tools/actlog-storebench.o: tools/benchcli.h
+$(BUILD)/tools/benchcli.o $(BUILD)/tools/actlogctl.o $(BUILD)/tools/actlog-load.o $(BUILD)/tools/actlog-seed.o $(BUILD)/tools/actlog-storebench.o: tools/benchcli.h
 SERVER_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_LIB_SRCS))
 $(BUILD)/tools/actlog-storebench.o $(BUILD)/tools/actlog-seed.o: ALL_CFLAGS += -Iserver
 $(BUILD)/tools/actlog-storebench.o $(BUILD)/tools/actlog-seed.o: $(wildcard server/*.h)

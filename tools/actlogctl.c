@@ -22,39 +22,13 @@
 
 #include <cjson/cJSON.h>
 
+#include "benchcli.h"
 #include "conf.h"
 #include "log.h"
 #include "spool.h"
 #include "util.h"
 
 #define MAX_RESPONSE (1 << 20)
-
-static int json_mode;
-
-/* Print an error: a JSON object on stdout in --json mode, text on stderr
- * otherwise. */
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (json_mode) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-
-		cJSON_AddStringToObject(o, "error", msg);
-		s = cJSON_PrintUnformatted(o);
-		if (s)
-			puts(s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "actlogctl: %s\n", msg);
-	}
-}
 
 /* Send one request, return the parsed answer (caller frees) or NULL after
  * printing why. */
@@ -68,45 +42,46 @@ static cJSON *request(const char *sock, const char *req)
 	int fd;
 
 	if (strlen(sock) >= sizeof(sa.sun_path)) {
-		fail("socket path too long: %s", sock);
+		bench_fail("socket path too long: %s", sock);
 		return NULL;
 	}
 	strcpy(sa.sun_path, sock);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		fail("socket: %s", strerror(errno));
+		bench_fail("socket: %s", strerror(errno));
 		return NULL;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno == ENOENT || errno == ECONNREFUSED)
-			fail("actlogd is not running (nothing listens on %s)", sock);
+			bench_fail("actlogd is not running (nothing listens on %s)", sock);
 		else if (errno == EACCES || errno == EPERM)
-			fail("permission denied on %s: run as root or as a member of the "
-			     "socket's group (actlogd --socket-group)",
-			     sock);
+			bench_fail("permission denied on %s: run as root or as a member of the "
+				   "socket's group (actlogd --socket-group)",
+				   sock);
 		else
-			fail("connecting to %s: %s", sock, strerror(errno));
+			bench_fail("connecting to %s: %s", sock, strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, req, strlen(req)) || write_all(fd, "\n", 1)) {
-		fail("writing to %s: %s", sock, strerror(errno));
+		bench_fail("writing to %s: %s", sock, strerror(errno));
 		goto out;
 	}
 	buf = malloc(cap);
 	if (!buf) {
-		fail("out of memory");
+		bench_fail("out of memory");
 		goto out;
 	}
 	for (;;) {
 		if (len + 1 >= cap) {
 			if (cap >= MAX_RESPONSE) {
-				fail("answer from actlogd larger than %d bytes", MAX_RESPONSE);
+				bench_fail("answer from actlogd larger than %d bytes",
+					   MAX_RESPONSE);
 				goto out;
 			}
 			cap *= 2;
 			nb = realloc(buf, cap);
 			if (!nb) {
-				fail("out of memory");
+				bench_fail("out of memory");
 				goto out;
 			}
 			buf = nb;
@@ -115,7 +90,7 @@ static cJSON *request(const char *sock, const char *req)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			fail("reading from %s: %s", sock, strerror(errno));
+			bench_fail("reading from %s: %s", sock, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -125,11 +100,11 @@ static cJSON *request(const char *sock, const char *req)
 	buf[len] = '\0';
 	j = cJSON_Parse(buf);
 	if (!j) {
-		fail("actlogd sent an answer that is not JSON");
+		bench_fail("actlogd sent an answer that is not JSON");
 		goto out;
 	}
 	if (cJSON_IsString(cJSON_GetObjectItem(j, "error"))) {
-		fail("actlogd: %s", cJSON_GetObjectItem(j, "error")->valuestring);
+		bench_fail("actlogd: %s", cJSON_GetObjectItem(j, "error")->valuestring);
 		cJSON_Delete(j);
 		j = NULL;
 	}
@@ -346,7 +321,7 @@ static int cmd_status(const char *sock)
 
 	if (!s)
 		return 1;
-	if (json_mode) {
+	if (bench_json) {
 		out = cJSON_PrintUnformatted(s);
 		puts(out ? out : "{}");
 		free(out);
@@ -545,8 +520,9 @@ static int cmd_top(const char *sock, int period_ms, int iterations)
 	cJSON *s;
 
 	if (!interactive && iterations == 0) {
-		fail("top needs a terminal; use --iterations N to print N snapshots, or status "
-		     "--json");
+		bench_fail(
+		    "top needs a terminal; use --iterations N to print N snapshots, or status "
+		    "--json");
 		return 2;
 	}
 	if (interactive) {
@@ -599,15 +575,15 @@ static int cmd_spool_dump(const char *state_dir)
 	err = spool_reader_open(&r, dir, NULL);
 	if (err) {
 		if (err == -ENOENT)
-			fail("no spool at %s (is --state-dir right?)", dir);
+			bench_fail("no spool at %s (is --state-dir right?)", dir);
 		else if (err == -EACCES)
-			fail("permission denied reading %s: run as root", dir);
+			bench_fail("permission denied reading %s: run as root", dir);
 		else
-			fail("opening spool %s: %s", dir, strerror(-err));
+			bench_fail("opening spool %s: %s", dir, strerror(-err));
 		return 1;
 	}
 	while ((err = spool_reader_next(r, &f, &pos)) > 0) {
-		if (json_mode)
+		if (bench_json)
 			printf("{\"seg\":%" PRIu64 ",\"end\":%" PRIu64
 			       ",\"spooled\":\"%s\",\"record\":"
 			       "%.*s}\n",
@@ -618,7 +594,7 @@ static int cmd_spool_dump(const char *state_dir)
 	}
 	spool_reader_close(r);
 	if (err < 0) {
-		fail("reading spool %s: %s", dir, strerror(-err));
+		bench_fail("reading spool %s: %s", dir, strerror(-err));
 		return 1;
 	}
 	return 0;
@@ -661,6 +637,7 @@ int main(int argc, char **argv)
 	int c, iterations = 0, period = 1000;
 	uint64_t v;
 
+	bench_prog = "actlogctl";
 	log_init("actlogctl", LOG_LVL_WARN);
 	/* options may come before or after the command */
 	while ((c = getopt_long(argc, argv, "s:d:jn:p:h", opts, NULL)) != -1) {
@@ -672,18 +649,18 @@ int main(int argc, char **argv)
 			state_dir = optarg;
 			break;
 		case 'j':
-			json_mode = 1;
+			bench_json = true;
 			break;
 		case 'n':
 			if (parse_uint(optarg, 1, 1000000, &v)) {
-				fail("--iterations must be a number in 1..1000000");
+				bench_fail("--iterations must be a number in 1..1000000");
 				return 2;
 			}
 			iterations = (int)v;
 			break;
 		case 'p':
 			if (parse_uint(optarg, 100, 3600000, &v)) {
-				fail("--period-ms must be a number in 100..3600000");
+				bench_fail("--period-ms must be a number in 100..3600000");
 				return 2;
 			}
 			period = (int)v;
@@ -709,6 +686,6 @@ int main(int argc, char **argv)
 		return cmd_top(sock, period, iterations);
 	if (!strcmp(cmd, "spool") && optind + 2 == argc && !strcmp(argv[optind + 1], "dump"))
 		return cmd_spool_dump(state_dir);
-	fail("unknown command '%s' (see --help)", cmd);
+	bench_fail("unknown command '%s' (see --help)", cmd);
 	return 2;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * benchcli.h - what the benchmark tools (actlog-load, actlog-seed,
- * actlog-storebench) share: messages that follow --json, option parsing,
- * and latency quantiles.
+ * actlog-storebench) and actlogctl share: messages that follow --json,
+ * option parsing, and latency quantiles.
  */
 #ifndef ACTLOG_BENCHCLI_H
 #define ACTLOG_BENCHCLI_H
