@@ -457,44 +457,36 @@ static int h_user_get(struct http_req *req, void *arg)
 	return reply_doc(s, req, scope, aad);
 }
 
-/* The merge from the business down to the node (no user level); the root
- * answers the defaults. */
-static int h_node_effective(struct http_req *req, void *arg)
+/* GET .../config/effective: for a node the merge from the business down to
+ * it (no user level; the root answers the defaults), for a user down to the
+ * user's own level. */
+static int reply_effective(struct srv *s, struct http_req *req, bool is_user)
 {
-	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
 	struct principal p;
 	struct target t;
 	cJSON *out;
 	int ret;
 
-	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
+	if (need_user(s, req, &p) ||
+	    (is_user ? need_target_user(s, req, id, &t) : need_target_node(s, req, id, &t)) ||
 	    need_perm(req, &p, PERM_CONFIG_READ, &t))
 		return 0;
-	ret = effective(s, &t, NULL, false, &out);
+	ret = effective(s, &t, is_user ? id : NULL, false, &out);
 	if (ret)
 		return reply_store_err(req, ret, "config");
 	http_set_header(req, "Cache-Control", "no-store");
 	return http_reply_json(req, 200, out);
 }
 
-static int h_effective(struct http_req *req, void *arg)
+static int h_node_effective(struct http_req *req, void *arg)
 {
-	struct srv *s = arg;
-	const char *id = http_req_param(req, "id");
-	struct principal p;
-	struct target t;
-	cJSON *out;
-	int ret;
+	return reply_effective(arg, req, false);
+}
 
-	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
-	    need_perm(req, &p, PERM_CONFIG_READ, &t))
-		return 0;
-	ret = effective(s, &t, id, false, &out);
-	if (ret)
-		return reply_store_err(req, ret, "config");
-	http_set_header(req, "Cache-Control", "no-store");
-	return http_reply_json(req, 200, out);
+static int h_user_effective(struct http_req *req, void *arg)
+{
+	return reply_effective(arg, req, true);
 }
 
 /*
@@ -783,7 +775,7 @@ int api_config_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"GET", "/api/v1/users/{id}/config", h_user_get, s},
 	    {"PUT", "/api/v1/users/{id}/config", h_user_put, s},
 	    {"GET", "/api/v1/nodes/{id}/config/effective", h_node_effective, s},
-	    {"GET", "/api/v1/users/{id}/config/effective", h_effective, s},
+	    {"GET", "/api/v1/users/{id}/config/effective", h_user_effective, s},
 	};
 
 	return routes_add(r, max, mine, ARRAY_SIZE(mine));
