@@ -80,34 +80,6 @@ static int exit_code(int err)
 	}
 }
 
-/* report e for what ("get k") once, on stderr (JSON on stdout in --json) */
-static int report(const char *what, const struct s3_error *e)
-{
-	char buf[768];
-
-	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-
-		cJSON_AddStringToObject(o, "error", what);
-		cJSON_AddNumberToObject(o, "errno", -e->err);
-		cJSON_AddNumberToObject(o, "status", (double)e->http_status);
-		cJSON_AddStringToObject(o, "code", e->code);
-		cJSON_AddStringToObject(o, "message", e->message);
-		cJSON_AddNumberToObject(o, "attempts", e->attempts);
-		s = cJSON_PrintUnformatted(o);
-		if (s)
-			puts(s);
-		free(s);
-		cJSON_Delete(o);
-	} else {
-		fprintf(stderr, "actlog-s3: %s: %s (%s, %u attempt%s)\n", what,
-			s3_strerror(e, buf, sizeof(buf)), strerror(-e->err), e->attempts,
-			e->attempts == 1 ? "" : "s");
-	}
-	return exit_code(e->err);
-}
-
 static void print_json(cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
@@ -116,6 +88,29 @@ static void print_json(cJSON *o)
 		puts(s);
 	free(s);
 	cJSON_Delete(o);
+}
+
+/* report e for what ("get k") once, on stderr (JSON on stdout in --json) */
+static int report(const char *what, const struct s3_error *e)
+{
+	char buf[768];
+
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "error", what);
+		cJSON_AddNumberToObject(o, "errno", -e->err);
+		cJSON_AddNumberToObject(o, "status", (double)e->http_status);
+		cJSON_AddStringToObject(o, "code", e->code);
+		cJSON_AddStringToObject(o, "message", e->message);
+		cJSON_AddNumberToObject(o, "attempts", e->attempts);
+		print_json(o);
+	} else {
+		fprintf(stderr, "actlog-s3: %s: %s (%s, %u attempt%s)\n", what,
+			s3_strerror(e, buf, sizeof(buf)), strerror(-e->err), e->attempts,
+			e->attempts == 1 ? "" : "s");
+	}
+	return exit_code(e->err);
 }
 
 /* read a secret from path: first line, trailing white space removed */
