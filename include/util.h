@@ -57,6 +57,9 @@ int mkdir_p(const char *dir, mode_t mode);
 /* pthread_cond_init() with waits timed on CLOCK_MONOTONIC, as
  * cond_wait_ms() wants. 0 or -errno. */
 int cond_init_monotonic(pthread_cond_t *cv);
+/* *ts = CLOCK_MONOTONIC now + ms: the deadline for a pthread_cond_timedwait()
+ * on a condition from cond_init_monotonic(). */
+void mono_deadline_ms(struct timespec *ts, uint32_t ms);
 /* A worker thread's nap, mu not held on entry: wait on cv (from
  * cond_init_monotonic) until *stop is set, ms have passed, or - when kicked
  * is not NULL - *kicked is set; *kicked is then cleared whatever ended the

@@ -263,18 +263,23 @@ int cond_init_monotonic(pthread_cond_t *cv)
 	return -r;
 }
 
+void mono_deadline_ms(struct timespec *ts, uint32_t ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 int cond_wait_ms(pthread_mutex_t *mu, pthread_cond_t *cv, const int *stop, int *kicked, uint32_t ms)
 {
 	struct timespec ts;
 	int st;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	mono_deadline_ms(&ts, ms);
 	pthread_mutex_lock(mu);
 	while (!*stop && !(kicked && *kicked))
 		if (pthread_cond_timedwait(cv, mu, &ts) == ETIMEDOUT)

@@ -148,13 +148,7 @@ static int statfs_timed(struct sysinfo_mon *m, const char *path, struct statvfs 
 		job_put(j);
 		return -r;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += m->timeout_ms / 1000;
-	dl.tv_nsec += (long)(m->timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	mono_deadline_ms(&dl, m->timeout_ms);
 	pthread_mutex_lock(&j->lock);
 	while (!j->done && pthread_cond_timedwait(&j->cond, &j->lock, &dl) != ETIMEDOUT)
 		;
