@@ -111,6 +111,19 @@ static void worker(struct storm *s)
 	}
 }
 
+/* --name's value v as a count in 1..max; -1 after saying why. */
+static int count_opt(const char *name, const char *v, unsigned long max, unsigned long *out)
+{
+	uint64_t u;
+
+	if (parse_uint(v, 1, max, &u)) {
+		log_err("--%s: want a number from 1 to %lu (got '%s')", name, max, v);
+		return -1;
+	}
+	*out = (unsigned long)u;
+	return 0;
+}
+
 static double tv_s(struct timeval tv)
 {
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
@@ -132,7 +145,7 @@ int main(int argc, char **argv)
 	unsigned long i, started = 0;
 	struct rusage ch, self;
 	struct storm *s;
-	uint64_t t0, t1, v;
+	uint64_t t0, t1;
 	double wall;
 	int c, json = 0, err = 0;
 	pid_t pid;
@@ -141,26 +154,16 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:w:s:e:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-		case 'w':
-		case 's':
-			if (parse_uint(optarg, 1,
-				       c == 'n'	  ? STORM_MAX_EXECS
-				       : c == 'w' ? STORM_MAX_WORKERS
-						  : STORM_MAX_SECONDS,
-				       &v)) {
-				log_err("--%s: want a number from 1 (got '%s')",
-					c == 'n'   ? "execs"
-					: c == 'w' ? "workers"
-						   : "seconds",
-					optarg);
+			if (count_opt("execs", optarg, STORM_MAX_EXECS, &execs))
 				return 2;
-			}
-			if (c == 'n')
-				execs = (unsigned long)v;
-			else if (c == 'w')
-				workers = (unsigned long)v;
-			else
-				seconds = (unsigned long)v;
+			break;
+		case 'w':
+			if (count_opt("workers", optarg, STORM_MAX_WORKERS, &workers))
+				return 2;
+			break;
+		case 's':
+			if (count_opt("seconds", optarg, STORM_MAX_SECONDS, &seconds))
+				return 2;
 			break;
 		case 'e':
 			program = optarg;
