@@ -623,12 +623,31 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
+/* The part of a signing input that is the same for every request of c and
+ * for a presigned URL: the keys, region and S3's rules; the caller adds the
+ * query, headers, payload hash and (presigning) the expiry. */
+static struct sigv4_input sign_input(const struct s3_client *c, const char *method,
+				     const char *path, const char *date)
+{
+	return (struct sigv4_input){
+	    .method = method,
+	    .path = path,
+	    .access_key = c->access_key,
+	    .secret_key = c->secret_key,
+	    .session_token = c->session_token,
+	    .region = c->region,
+	    .service = "s3",
+	    .amz_date = date,
+	    .flags = SIGV4_S3,
+	};
+}
+
 /* One attempt: sign, send, receive. Returns the CURLcode. */
 static CURLcode attempt(struct s3_client *c, struct req *r, const char *url, const char *host,
 			const char *path, const char *payload_hash, int *local_err)
 {
 	struct sigv4_header sh[8];
-	struct sigv4_input in = {0};
+	struct sigv4_input in;
 	struct sigv4_output out = {0};
 	struct curl_slist *hl = NULL, *t;
 	char date[17], line[SIGV4_MAX_TOKEN + 64];
@@ -647,19 +666,11 @@ static CURLcode attempt(struct s3_client *c, struct req *r, const char *url, con
 	sh[n++] = (struct sigv4_header){"x-amz-date", date};
 	if (c->session_token)
 		sh[n++] = (struct sigv4_header){"x-amz-security-token", c->session_token};
-	in.method = r->method;
-	in.path = path;
+	in = sign_input(c, r->method, path, date);
 	in.query = r->query;
 	in.headers = sh;
 	in.n_headers = n;
 	in.payload_hash = payload_hash;
-	in.access_key = c->access_key;
-	in.secret_key = c->secret_key;
-	in.session_token = c->session_token;
-	in.region = c->region;
-	in.service = "s3";
-	in.amz_date = date;
-	in.flags = SIGV4_S3;
 	e = sigv4_sign(&in, &out);
 	if (e) {
 		*local_err = e;
@@ -1172,7 +1183,7 @@ int s3_presign(struct s3_client *c, const char *method, const char *key, unsigne
 {
 	char *u = NULL, *host = NULL, *path = NULL, date[17];
 	struct sigv4_header sh[1];
-	struct sigv4_input in = {0};
+	struct sigv4_input in;
 	struct sigv4_output out = {0};
 	int err;
 
@@ -1185,19 +1196,11 @@ int s3_presign(struct s3_client *c, const char *method, const char *key, unsigne
 		return set_err(c, err, 0, "", "bad endpoint, bucket or key");
 	amz_now(date);
 	sh[0] = (struct sigv4_header){"host", host};
-	in.method = method;
-	in.path = path;
+	in = sign_input(c, method, path, date);
 	in.headers = sh;
 	in.n_headers = 1;
 	in.payload_hash = SIGV4_UNSIGNED_PAYLOAD;
-	in.access_key = c->access_key;
-	in.secret_key = c->secret_key;
-	in.session_token = c->session_token;
-	in.region = c->region;
-	in.service = "s3";
-	in.amz_date = date;
 	in.presign_expires = expires;
-	in.flags = SIGV4_S3;
 	err = sigv4_sign(&in, &out);
 	if (err)
 		set_err(c, err, 0, "", "signing: %s", strerror(-err));
