@@ -2144,7 +2144,6 @@ static int cmd_query(int argc, char **argv)
 	struct http c = {0};
 	unsigned long u;
 	char *pw = NULL;
-	size_t pwlen;
 	int ch, ret, rc = 1, qi, wi;
 
 	memset(ser, 0, sizeof(ser));
@@ -2193,12 +2192,11 @@ static int cmd_query(int argc, char **argv)
 		bench_fail("query: no store in %s", dir);
 		return 1;
 	}
-	ret = read_file(pwfile, SD_PW_MAX, &pw, &pwlen);
+	ret = read_secret_line(pwfile, SD_PW_MAX, &pw);
 	if (ret) {
 		bench_fail("query: cannot read %s: %s", pwfile, strerror(-ret));
 		return 1;
 	}
-	pw[strcspn(pw, "\r\n")] = 0;
 	ret = manifest_load(&m, mpath);
 	if (ret) {
 		bench_fail("query: %s: %s", mpath,
@@ -2374,7 +2372,7 @@ out:
 	free(s2);
 	free(q.devs);
 	if (pw) {
-		memset(pw, 0, pwlen);
+		explicit_bzero(pw, strlen(pw));
 		free(pw);
 	}
 	manifest_free(&m);
