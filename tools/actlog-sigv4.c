@@ -10,7 +10,7 @@
  * end in LF or CRLF.
  *
  * What the tool does to the request before signing, as AWS's SDKs do: drops
- * Authorization; leaves Expect, User-Agent and X-Amz-Trace-Id unsigned. Header
+ * Authorization; leaves Expect, User-Agent and X-Amzn-Trace-Id unsigned. Header
  * form: sets X-Amz-Date to --time, X-Amz-Security-Token to --session-token;
  * sets X-Amz-Content-SHA256 to the payload hash for service s3 and, for other
  * services, with --unsigned-payload; otherwise a X-Amz-Content-SHA256 header
