@@ -54,6 +54,7 @@ struct apps {
 	int had_helper;	  /* a helper was connected during the interval */
 	char cur_class[FOCUS_APP_LEN], cur_instance[FOCUS_APP_LEN];
 	uint32_t cur_pid;
+	char cur_name[FOCUS_APP_LEN]; /* focus_name() of cur_class and cur_pid; "" none */
 	uint64_t focus_reports;
 	struct sessd_shots shots; /* the screenshot policy the helpers get */
 
@@ -374,29 +375,33 @@ static void on_focus(void *ctx, unsigned int client, const struct sessd_focus *f
 {
 	struct apps *a = ctx;
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
-	char buf[FOCUS_APP_LEN];
+	char buf[FOCUS_APP_LEN], class[FOCUS_APP_LEN];
+	const char *name;
 
 	a->focus_reports++;
 	a->focus_client = (int)client;
 	a->had_helper = 1;
 	snprintf(a->source, sizeof(a->source), "%s", f->source ? f->source : "");
-	a->cur_pid = 0;
-	a->cur_class[0] = a->cur_instance[0] = '\0';
-	if (f->unknown) {
-		focus_set(&a->focus, now, FOCUS_UNKNOWN, NULL, NULL);
+	a->cur_instance[0] = '\0';
+	if (f->unknown || !f->app || !*f->app) {
+		a->cur_pid = 0;
+		a->cur_class[0] = a->cur_name[0] = '\0';
+		focus_set(&a->focus, now, f->unknown ? FOCUS_UNKNOWN : FOCUS_NONE, NULL, NULL);
 		return;
 	}
-	if (!f->app || !*f->app) {
-		focus_set(&a->focus, now, FOCUS_NONE, NULL, NULL);
-		return;
-	}
-	utf8_clean(a->cur_class, sizeof(a->cur_class), f->app, strlen(f->app));
+	utf8_clean(class, sizeof(class), f->app, strlen(f->app));
 	if (f->instance)
 		utf8_clean(a->cur_instance, sizeof(a->cur_instance), f->instance,
 			   strlen(f->instance));
-	a->cur_pid = f->pid;
-	focus_set(&a->focus, now, FOCUS_APP, focus_name(a, a->cur_class, f->pid, buf, sizeof(buf)),
-		  sessd_titles(a->sd) ? f->title : NULL);
+	/* a title change reports the same window again: its name is known,
+	 * without another look at the .desktop index and /proc */
+	if (!a->cur_name[0] || f->pid != a->cur_pid || strcmp(class, a->cur_class)) {
+		memcpy(a->cur_class, class, sizeof(class));
+		a->cur_pid = f->pid;
+		name = focus_name(a, class, f->pid, buf, sizeof(buf));
+		utf8_clean(a->cur_name, sizeof(a->cur_name), name, strlen(name));
+	}
+	focus_set(&a->focus, now, FOCUS_APP, a->cur_name, sessd_titles(a->sd) ? f->title : NULL);
 }
 
 static void on_gone(void *ctx, unsigned int client)
@@ -407,7 +412,7 @@ static void on_gone(void *ctx, unsigned int client)
 		return;
 	focus_set(&a->focus, clock_ns(CLOCK_MONOTONIC), FOCUS_NONE, NULL, NULL);
 	a->focus_client = -1;
-	a->cur_class[0] = a->cur_instance[0] = '\0';
+	a->cur_class[0] = a->cur_instance[0] = a->cur_name[0] = '\0';
 	a->cur_pid = 0;
 }
 
@@ -591,8 +596,10 @@ void apps_user_changed(struct apps *a)
 
 void apps_reload(struct apps *a)
 {
-	if (a)
-		scan_desktop_dirs(a);
+	if (!a)
+		return;
+	scan_desktop_dirs(a);
+	a->cur_name[0] = '\0'; /* the next report names its app from the new index */
 }
 
 void apps_status(struct apps *a, cJSON *status)
