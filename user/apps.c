@@ -312,7 +312,7 @@ static void scan_desktop_dirs(struct apps *a)
 	char dirs[sizeof(a->dirs)], path[PATH_MAX], id[FOCUS_APP_LEN], *save = NULL, *dir, *buf;
 	struct desktop_entry e;
 	struct dirent *de;
-	size_t len, files = 0;
+	size_t len;
 	DIR *d;
 
 	desktop_index_clear(&a->dix);
@@ -332,17 +332,14 @@ static void scan_desktop_dirs(struct apps *a)
 				continue;
 			memcpy(id, de->d_name, strlen(de->d_name) - 8);
 			id[strlen(de->d_name) - 8] = '\0';
-			if (desktop_parse(buf, len, id, &e) == 0) {
-				files++;
+			if (desktop_parse(buf, len, id, &e) == 0)
 				desktop_index_add(&a->dix, &e);
-			}
 			free(buf);
 		}
 		closedir(d);
 	}
 	log_info("applications: %zu .desktop entries from %s%s", a->dix.n, a->dirs,
 		 a->dix.skipped ? " (some left out: the index is full)" : "");
-	(void)files;
 }
 
 /* The name of the app whose window has WM_CLASS class and pid: a .desktop
