@@ -1040,18 +1040,8 @@ static int h_ingest(struct http_req *req, void *arg)
 	g.bid = bid;
 	g.now = now_ms();
 	g.rejected_list = cJSON_CreateArray();
-	{
-		cJSON *d;
-
-		ret = jget(s, STORE_T_DEVICES, p.id, "device", &d);
-		if (ret) {
-			reply_store_err(req, ret, "device");
-			goto out;
-		}
-		if (jstr(d, "owner_id") && id_valid(jstr(d, "owner_id"), ID_PREFIX_USER))
-			strcpy(g.owner, jstr(d, "owner_id"));
-		cJSON_Delete(d);
-	}
+	if (id_valid(p.owner_id, ID_PREFIX_USER))
+		strcpy(g.owner, p.owner_id);
 	ret = g.rejected_list ? take_body(&g, (const char *)body, len) : -ENOMEM;
 	if (ret == -E2BIG) {
 		http_reply_error(req, 413,

@@ -95,23 +95,6 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 	cJSON_AddStringToObject(o, k, rfc3339_ms(ms, ts));
 }
 
-/* The device item's owner into owner ("" when none). 0 or -errno. */
-static int device_owner(struct srv *s, const char *did, char owner[ID_SIZE])
-{
-	cJSON *d;
-	const char *o;
-	int ret = jget(s, STORE_T_DEVICES, did, "device", &d);
-
-	owner[0] = 0;
-	if (ret)
-		return ret;
-	o = jstr(d, "owner_id");
-	if (o && strlen(o) < ID_SIZE)
-		strcpy(owner, o);
-	cJSON_Delete(d);
-	return 0;
-}
-
 /* --- POST /api/v1/screenshots/presign --- */
 
 /* Pending rows this long past their URL's expiry are dropped at the
@@ -174,7 +157,7 @@ static int h_presign(struct http_req *req, void *arg)
 	struct s3set x = {0};
 	struct s3_client *c = NULL;
 	struct store_batch *b = NULL;
-	char owner[ID_SIZE], day[11], rnd[ID_SIZE], key[KEY_SIZE], pend[ID_SIZE + 16];
+	char day[11], rnd[ID_SIZE], key[KEY_SIZE], pend[ID_SIZE + 16];
 	char s3pk[KEY_SIZE + 8], aad[KEY_SIZE + 16], missing[128] = "";
 	cJSON *body = NULL, *eff = NULL, *vals, *out = NULL, *pj = NULL, *h;
 	const char *sha, *ct;
@@ -204,9 +187,7 @@ static int h_presign(struct http_req *req, void *arg)
 		http_reply_error(req, 400, "field 'content_type' must be image/png");
 		goto out;
 	}
-	ret = device_owner(s, p.id, owner);
-	if (!ret)
-		ret = config_effective(s, p.team_id, owner[0] ? owner : NULL, true, &eff);
+	ret = config_effective(s, p.team_id, p.owner_id[0] ? p.owner_id : NULL, true, &eff);
 	if (ret) {
 		reply_store_err(req, ret, "device");
 		goto out;
@@ -308,7 +289,7 @@ static int h_register(struct http_req *req, void *arg)
 	struct s3_client *c = NULL;
 	struct s3_head hd;
 	char ebuf[600];
-	char owner[ID_SIZE], id[ID_SIZE], pend[ID_SIZE + 16], kpk[KEY_SIZE + 8];
+	char id[ID_SIZE], pend[ID_SIZE + 16], kpk[KEY_SIZE + 8];
 	char s3pk[KEY_SIZE + 8], lpk[ID_SIZE * 2 + 24], lsk[ID_SIZE + 24], day[11];
 	cJSON *body = NULL, *pj = NULL, *ki = NULL, *shot = NULL, *ref = NULL, *out;
 	const char *key, *sha, *mon;
@@ -386,11 +367,6 @@ static int h_register(struct http_req *req, void *arg)
 				 (unsigned long long)hd.size, (long long)size);
 		goto out;
 	}
-	ret = device_owner(s, p.id, owner);
-	if (ret) {
-		reply_store_err(req, ret, "device");
-		goto out;
-	}
 	if (id_new(SHOT_PREFIX_ID, id)) {
 		http_reply_error(req, 500, "no randomness");
 		goto out;
@@ -400,7 +376,7 @@ static int h_register(struct http_req *req, void *arg)
 	cJSON_AddStringToObject(shot, "id", id);
 	cJSON_AddStringToObject(shot, "key", key);
 	cJSON_AddStringToObject(shot, "device_id", p.id);
-	cJSON_AddStringToObject(shot, "user_id", owner);
+	cJSON_AddStringToObject(shot, "user_id", p.owner_id);
 	cJSON_AddStringToObject(shot, "team_id", p.team_id);
 	cJSON_AddNumberToObject(shot, "size", (double)size);
 	cJSON_AddStringToObject(shot, "sha256", sha);
@@ -414,8 +390,8 @@ static int h_register(struct http_req *req, void *arg)
 	cJSON_AddStringToObject(ref, "id", id);
 
 	day_of(taken, day);
-	if (owner[0])
-		snprintf(lpk, sizeof(lpk), "user|%s|%s", owner, day);
+	if (p.owner_id[0])
+		snprintf(lpk, sizeof(lpk), "user|%s|%s", p.owner_id, day);
 	else
 		snprintf(lpk, sizeof(lpk), "dev|%s|%s", p.id, day);
 	snprintf(lsk, sizeof(lsk), "%013lld|%s", (long long)taken, id);

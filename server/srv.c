@@ -653,6 +653,8 @@ int need_device(struct srv *s, struct http_req *req, struct principal *p, bool r
 	}
 	if ((v = jstr(d, "team_id")) && strlen(v) < ID_SIZE)
 		strcpy(p->team_id, v);
+	if ((v = jstr(d, "owner_id")) && strlen(v) < ID_SIZE)
+		strcpy(p->owner_id, v);
 	cJSON_Delete(d);
 	return 0;
 }

@@ -258,8 +258,9 @@ enum principal_kind { PRINCIPAL_USER = 1, PRINCIPAL_DEVICE };
 
 struct principal {
 	enum principal_kind kind;
-	char id[ID_SIZE];      /* user id or device id */
-	char team_id[ID_SIZE]; /* the user's or the device's team ("" for none) */
+	char id[ID_SIZE];	/* user id or device id */
+	char team_id[ID_SIZE];	/* the user's or the device's team ("" for none) */
+	char owner_id[ID_SIZE]; /* a device's owner, as its item names it ("" for none) */
 	char email[EMAIL_MAX_LEN + 1];
 	char token_hash[TOKEN_HASH_SIZE];
 	size_t n_grants;
@@ -296,7 +297,8 @@ int need_holds_all_of(struct srv *s, struct http_req *req, const struct principa
 /* Union of the permissions p holds on t through grants (no self rule). */
 uint32_t perms_on(const struct principal *p, const struct target *t);
 /* The same for a device token (ald_): *p has kind DEVICE, id = device id,
- * team_id = its team. 401 also for a revoked device. With rate false no
+ * team_id = its team, owner_id = its owner (from the same read of the
+ * device item). 401 also for a revoked device. With rate false no
  * rate token is taken (ingest acknowledges a known batch id first and then
  * calls need_rate()). */
 int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate);
