@@ -32,7 +32,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,39 +427,6 @@ out:
 
 /* --- batches --- */
 
-struct gen_buf {
-	char *p;
-	size_t len, cap;
-};
-
-/* Append a formatted line to g. 0 or -ENOMEM. */
-__attribute__((format(printf, 2, 3))) static int gen_add(struct gen_buf *g, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(g->p + g->len, g->cap - g->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -EINVAL;
-		if ((size_t)n < g->cap - g->len) {
-			g->len += (size_t)n;
-			return 0;
-		}
-		{
-			size_t cap = g->cap * 2 + (size_t)n + 1;
-			char *p = realloc(g->p, cap);
-
-			if (!p)
-				return -ENOMEM;
-			g->p = p;
-			g->cap = cap;
-		}
-	}
-}
-
 static const char *const apps[] = {"firefox",	  "code",   "slack", "terminal", "thunderbird",
 				   "libreoffice", "chrome", "zoom",  "gimp",	 "evince"};
 static const char *const comms[][2] = {{"bash", "/usr/bin/bash"},	{"git", "/usr/bin/git"},
@@ -472,7 +438,7 @@ static const char *const comms[][2] = {{"bash", "/usr/bin/bash"},	{"git", "/usr/
  * The NDJSON of one batch of n records of device d, starting at minute *t
  * (Unix ms, advanced past the batch). 0 or -ENOMEM.
  */
-static int gen_batch(struct gen_buf *g, const struct ld_device *d, unsigned n, int64_t *t)
+static int gen_batch(struct bench_buf *g, const struct ld_device *d, unsigned n, int64_t *t)
 {
 	char ts[RFC3339_LEN], st[RFC3339_LEN], en[RFC3339_LEN], user[48];
 	int64_t minute = *t, at;
@@ -493,7 +459,7 @@ static int gen_batch(struct gen_buf *g, const struct ld_device *d, unsigned n, i
 				minute += LD_MINUTE_MS;
 			rfc3339_ms(minute, st);
 			rfc3339_ms(minute + LD_MINUTE_MS, en);
-			ret = gen_add(
+			ret = bench_buf_add(
 			    g,
 			    "{\"type\":\"activity\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"%s\","
 			    "\"user\":%s,\"start\":\"%s\",\"end\":\"%s\",\"interval_s\":60,"
@@ -512,22 +478,22 @@ static int gen_batch(struct gen_buf *g, const struct ld_device *d, unsigned n, i
 			unsigned a0 = rnd_below(ARRAY_SIZE(apps)), f = 60 + rnd_below(180);
 
 			rfc3339_ms(minute - (LD_APP_EVERY - 1) * LD_MINUTE_MS, st);
-			ret =
-			    gen_add(g,
-				    "{\"type\":\"app_usage\",\"ts\":\"%s\",\"v\":1,\"host_id\":"
-				    "\"%s\",\"user\":%s,\"start\":\"%s\",\"apps\":[{\"app\":\"%s\","
-				    "\"focus_s\":%u},{\"app\":\"%s\",\"focus_s\":%u.5},{\"app\":"
-				    "\"%s\",\"focus_s\":%u}],\"top_cpu\":[{\"comm\":\"%s\",\"cpu_"
-				    "s\":%u.25}]}\n",
-				    ts, d->host_id, user, st, apps[a0], f,
-				    apps[(a0 + 1) % ARRAY_SIZE(apps)], (300 - f) / 2,
-				    apps[(a0 + 2) % ARRAY_SIZE(apps)], (300 - f) / 3, apps[a0],
-				    rnd_below(30));
+			ret = bench_buf_add(
+			    g,
+			    "{\"type\":\"app_usage\",\"ts\":\"%s\",\"v\":1,\"host_id\":"
+			    "\"%s\",\"user\":%s,\"start\":\"%s\",\"apps\":[{\"app\":\"%s\","
+			    "\"focus_s\":%u},{\"app\":\"%s\",\"focus_s\":%u.5},{\"app\":"
+			    "\"%s\",\"focus_s\":%u}],\"top_cpu\":[{\"comm\":\"%s\",\"cpu_"
+			    "s\":%u.25}]}\n",
+			    ts, d->host_id, user, st, apps[a0], f,
+			    apps[(a0 + 1) % ARRAY_SIZE(apps)], (300 - f) / 2,
+			    apps[(a0 + 2) % ARRAY_SIZE(apps)], (300 - f) / 3, apps[a0],
+			    rnd_below(30));
 			continue;
 		}
 		k = rnd_below(ARRAY_SIZE(comms));
 		if (i % 2)
-			ret = gen_add(
+			ret = bench_buf_add(
 			    g,
 			    "{\"type\":\"process\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"%s\","
 			    "\"user\":%s,\"event\":\"exec\",\"pid\":%u,\"ppid\":%u,\"uid\":"
@@ -535,7 +501,7 @@ static int gen_batch(struct gen_buf *g, const struct ld_device *d, unsigned n, i
 			    ts, d->host_id, user, pid, pid - 1 - rnd_below(50), comms[k][0],
 			    comms[k][1], ts);
 		else
-			ret = gen_add(
+			ret = bench_buf_add(
 			    g,
 			    "{\"type\":\"process\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"%s\","
 			    "\"user\":%s,\"event\":\"exit\",\"pid\":%u,\"ppid\":%u,\"uid\":"
@@ -553,7 +519,7 @@ static int gen_batch(struct gen_buf *g, const struct ld_device *d, unsigned n, i
 static int pregen(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *bt,
 		  struct ld_result *res)
 {
-	struct gen_buf g = {0};
+	struct bench_buf g = {0};
 	unsigned long k;
 	unsigned per_dev = (unsigned)((o->batches + o->devices - 1) / o->devices);
 	/* every device's timeline ends an hour ago */

@@ -38,7 +38,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,34 +325,6 @@ static int manifest_load(struct sd_manifest *m, const char *path)
 
 /* --- record generation: one device, one hour --- */
 
-struct gen_buf {
-	char *p;
-	size_t len, cap;
-};
-
-__attribute__((format(printf, 2, 3))) static int gen_add(struct gen_buf *g, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (g->cap - g->len < SD_LINE_MAX) {
-		size_t cap = g->cap * 2 + SD_LINE_MAX;
-		char *p = realloc(g->p, cap);
-
-		if (!p)
-			return -ENOMEM;
-		g->p = p;
-		g->cap = cap;
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(g->p + g->len, g->cap - g->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= g->cap - g->len)
-		return -E2BIG;
-	g->len += (size_t)n;
-	return 0;
-}
-
 /* What seeding needs of a generated record besides its text. */
 struct sd_rec {
 	int type;
@@ -373,7 +344,7 @@ struct sd_rec {
  * (seed, device, hour). 0 or -ENOMEM.
  */
 static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hour_ms,
-		    struct gen_buf *g, struct sd_rec *r)
+		    struct bench_buf *g, struct sd_rec *r)
 {
 	const struct sd_dev *d = &m->dev[dev_index];
 	uint64_t x = m->seed ^ ((uint64_t)dev_index << 40) ^ (uint64_t)(hour_ms / SD_HOUR_MS);
@@ -413,19 +384,20 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 		rfc3339_ms(a->start, st);
 		rfc3339_ms(a->ts, en);
 		a->off = g->len;
-		ret = gen_add(g,
-			      "{\"type\":\"activity\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"%s\","
-			      "\"user\":\"%s\",\"start\":\"%s\",\"end\":\"%s\",\"interval_s\":60,"
-			      "\"keys\":%" PRId64 ",\"clicks\":%" PRId64 ",\"moves\":%" PRId64
-			      ",\"distance\":%" PRId64 ",\"scrolls\":%" PRId64 ",\"active_s\":%u,"
-			      "\"idle\":%s,\"synthetic\":{\"keys\":0,\"clicks\":0,\"moves\":0,"
-			      "\"distance\":0,\"scrolls\":0,\"active_s\":0}}",
-			      en, d->host_id, d->login, st, en, a->c[C_KEYS], a->c[C_CLICKS],
-			      a->c[C_MOVES], a->c[C_DISTANCE], a->c[C_SCROLLS], act,
-			      act || p_active >= 25 ? "false" : "true");
+		ret = bench_buf_add(
+		    g,
+		    "{\"type\":\"activity\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"%s\","
+		    "\"user\":\"%s\",\"start\":\"%s\",\"end\":\"%s\",\"interval_s\":60,"
+		    "\"keys\":%" PRId64 ",\"clicks\":%" PRId64 ",\"moves\":%" PRId64
+		    ",\"distance\":%" PRId64 ",\"scrolls\":%" PRId64 ",\"active_s\":%u,"
+		    "\"idle\":%s,\"synthetic\":{\"keys\":0,\"clicks\":0,\"moves\":0,"
+		    "\"distance\":0,\"scrolls\":0,\"active_s\":0}}",
+		    en, d->host_id, d->login, st, en, a->c[C_KEYS], a->c[C_CLICKS], a->c[C_MOVES],
+		    a->c[C_DISTANCE], a->c[C_SCROLLS], act,
+		    act || p_active >= 25 ? "false" : "true");
 		a->len = g->len - a->off;
 		if (!ret)
-			ret = gen_add(g, "\n");
+			ret = bench_buf_add(g, "\n");
 		if (!ret && mnt % 5 == 4) {
 			/* app_usage of the five minutes ending now */
 			struct sd_rec *u = &r[n++];
@@ -447,7 +419,7 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 			rfc3339_ms(u->start, st);
 			rfc3339_ms(u->ts, en);
 			u->off = g->len;
-			ret = gen_add(
+			ret = bench_buf_add(
 			    g,
 			    "{\"type\":\"app_usage\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"%s\","
 			    "\"user\":\"%s\",\"start\":\"%s\",\"end\":\"%s\",\"interval_s\":"
@@ -455,23 +427,23 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 			    en, d->host_id, d->login, st, en);
 			for (k = 0; !ret && k < u->n_apps; k++) {
 				jnum(num[0], u->focus[k]);
-				ret = gen_add(g, "%s{\"app\":\"%s\",\"focus_s\":%s}", k ? "," : "",
-					      app_names[u->app[k]], num[0]);
+				ret = bench_buf_add(g, "%s{\"app\":\"%s\",\"focus_s\":%s}",
+						    k ? "," : "", app_names[u->app[k]], num[0]);
 			}
 			if (!ret && u->n_apps) {
 				jnum(num[0], (double)cpu / 4);
-				ret = gen_add(
+				ret = bench_buf_add(
 				    g,
 				    "],\"unknown_s\":0,\"top_cpu\":[{\"pid\":%u,\"uid\":1000,"
 				    "\"app\":\"%s\",\"exe\":\"/usr/bin/%s\",\"cpu_s\":%s}]}",
 				    2000 + rnd_below(&x, 30000), app_names[d->fav[0]],
 				    app_names[d->fav[0]], num[0]);
 			} else if (!ret) {
-				ret = gen_add(g, "],\"unknown_s\":0,\"top_cpu\":[]}");
+				ret = bench_buf_add(g, "],\"unknown_s\":0,\"top_cpu\":[]}");
 			}
 			u->len = g->len - u->off;
 			if (!ret)
-				ret = gen_add(g, "\n");
+				ret = bench_buf_add(g, "\n");
 		}
 		if (!ret && mnt % 15 == 14) {
 			struct sd_rec *s = &r[n++];
@@ -486,7 +458,7 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 			jnum(num[2], (double)rnd_below(&x, 400) / 100);
 			jnum(num[3], 512110190592.0 - 4096.0 * rnd_below(&x, 1000000));
 			s->off = g->len;
-			ret = gen_add(
+			ret = bench_buf_add(
 			    g,
 			    "{\"type\":\"sysinfo\",\"ts\":\"%s\",\"v\":1,\"host_id\":\"%s\","
 			    "\"user\":\"%s\",\"hostname\":\"seed-%05u\",\"os\":{\"name\":"
@@ -500,7 +472,7 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 			    num[3]);
 			s->len = g->len - s->off;
 			if (!ret)
-				ret = gen_add(g, "\n");
+				ret = bench_buf_add(g, "\n");
 		}
 	}
 	return ret;
@@ -875,7 +847,7 @@ struct seed_stats {
  * sysinfo value (malloc'd, replacing the old one).
  */
 static int seed_device_day(struct writer *w, const struct sd_manifest *m, unsigned di,
-			   int64_t day_ms, struct app_sum (*tapp)[N_APPS], struct gen_buf *g,
+			   int64_t day_ms, struct app_sum (*tapp)[N_APPS], struct bench_buf *g,
 			   char **latest, size_t *latest_len, struct seed_stats *stt)
 {
 	const struct sd_dev *d = &m->dev[di];
@@ -901,6 +873,10 @@ static int seed_device_day(struct writer *w, const struct sd_manifest *m, unsign
 			size_t vlen;
 
 			/* the stored value: the line, then the server's ids */
+			if (x->len > SD_LINE_MAX) {
+				ret = -E2BIG;
+				break;
+			}
 			memcpy(val, g->p + x->off, x->len - 1);
 			vlen = x->len - 1 +
 			       (size_t)snprintf(val + x->len - 1, sizeof(val) - (x->len - 1),
@@ -978,7 +954,7 @@ static int seed_records(struct writer *w, const struct sd_manifest *m, struct se
 	struct app_sum(*tapp)[N_APPS] = calloc(24, sizeof(*tapp));
 	char **latest = calloc(m->machines, sizeof(*latest));
 	size_t *latest_len = calloc(m->machines, sizeof(*latest_len));
-	struct gen_buf g = {0};
+	struct bench_buf g = {0};
 	char pk[96], day[11];
 	unsigned t, i, dd;
 	int ret = 0;
@@ -1371,7 +1347,7 @@ static int cmd_send(int argc, char **argv)
 	const char *url = NULL, *mpath = NULL;
 	struct sd_manifest m = {0};
 	struct sd_rec r[SD_HOUR_LINES + 4];
-	struct gen_buf g = {0};
+	struct bench_buf g = {0};
 	struct http c = {0};
 	uint64_t batches = 0, accepted = 0, t0;
 	unsigned i, dd, h;

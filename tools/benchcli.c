@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* benchcli.c - see benchcli.h. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,4 +81,31 @@ double bench_quantile(double *v, size_t n, double q)
 	if (k < 1)
 		k = 1;
 	return v[(k > n ? n : k) - 1];
+}
+
+int bench_buf_add(struct bench_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -EINVAL;
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		{
+			size_t cap = b->cap * 2 + (size_t)n + 1;
+			char *p = realloc(b->p, cap);
+
+			if (!p)
+				return -ENOMEM;
+			b->p = p;
+			b->cap = cap;
+		}
+	}
 }

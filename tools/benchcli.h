@@ -2,7 +2,7 @@
 /*
  * benchcli.h - what the benchmark tools (actlog-load, actlog-seed,
  * actlog-storebench) and actlogctl share: messages that follow --json,
- * option parsing, and latency quantiles.
+ * option parsing, latency quantiles and a growing text buffer.
  */
 #ifndef ACTLOG_BENCHCLI_H
 #define ACTLOG_BENCHCLI_H
@@ -27,5 +27,15 @@ int bench_opt_uint(const char *name, const char *v, unsigned long min, unsigned 
 /* The q-quantile (nearest rank) of v[0..n), which it sorts in place; 0 when
  * n is 0. */
 double bench_quantile(double *v, size_t n, double q);
+
+/* A growing text buffer (generated batches); p is malloc'd, NUL-terminated
+ * after len bytes once anything was added. */
+struct bench_buf {
+	char *p;
+	size_t len, cap;
+};
+
+/* Append formatted text to b, growing it as needed. 0, -ENOMEM or -EINVAL. */
+int bench_buf_add(struct bench_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* ACTLOG_BENCHCLI_H */
