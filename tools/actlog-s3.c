@@ -464,6 +464,8 @@ out:
 	s3_client_free(cl);
 	if (secret)
 		explicit_bzero(secret, strlen(secret));
+	if (token)
+		explicit_bzero(token, strlen(token));
 	free(secret);
 	free(token);
 	return rc;
