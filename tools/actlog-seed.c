@@ -1319,7 +1319,7 @@ static int http_login(struct http *c, const char *email, const char *pw)
 	cJSON_Delete(b);
 	st = txt ? http_do(c, "POST", "/api/v1/auth/login", h, txt, strlen(txt)) : -1;
 	if (txt) {
-		memset(txt, 0, strlen(txt));
+		explicit_bzero(txt, strlen(txt));
 		free(txt);
 	}
 	curl_slist_free_all(h);
