@@ -635,7 +635,7 @@ int main(int argc, char **argv)
 	};
 	const char *sock = "/run/actlog/actlogd.sock", *state_dir = "/var/lib/actlog", *cmd;
 	int c, iterations = 0, period = 1000;
-	uint64_t v;
+	unsigned long v;
 
 	bench_prog = "actlogctl";
 	log_init("actlogctl", LOG_LVL_WARN);
@@ -652,17 +652,13 @@ int main(int argc, char **argv)
 			bench_json = true;
 			break;
 		case 'n':
-			if (parse_uint(optarg, 1, 1000000, &v)) {
-				bench_fail("--iterations must be a number in 1..1000000");
+			if (bench_opt_uint("iterations", optarg, 1, 1000000, &v))
 				return 2;
-			}
 			iterations = (int)v;
 			break;
 		case 'p':
-			if (parse_uint(optarg, 100, 3600000, &v)) {
-				bench_fail("--period-ms must be a number in 100..3600000");
+			if (bench_opt_uint("period-ms", optarg, 100, 3600000, &v))
 				return 2;
-			}
 			period = (int)v;
 			break;
 		case 'h':
