@@ -300,6 +300,11 @@ static void interval_close(struct agent *a, int final)
 	int64_t end_ms = now_ms();
 	int err;
 
+	/* process events wait in the ring for up to PROC_WAKE_NS: an exit
+	 * read after the apps sample below would find its process dropped as
+	 * gone and its last CPU time lost */
+	if (!a->in_proc)
+		proc_drain(a);
 	if (a->in_bpf || a->in_evdev) {
 		err = read_input(a, &st);
 		if (err) {
@@ -1403,8 +1408,8 @@ int main(int argc, char **argv)
 
 	err = run(a);
 	sd_notify(0, "STOPPING=1");
-	/* drain what the kernel already produced, then close the interval */
-	proc_drain(a);
+	/* take what the kernel already produced; the close drains the
+	 * process events */
 	if (a->in_evdev)
 		input_evdev_dispatch(a->in_evdev);
 	interval_close(a, 1);
