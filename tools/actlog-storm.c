@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "log.h"
 #include "util.h"
 
@@ -238,11 +240,17 @@ int main(int argc, char **argv)
 	done = atomic_load(&s->done);
 	failures = atomic_load(&s->failures);
 	if (json) {
-		printf("{\"program\":\"%s\",\"workers\":%lu,\"execs\":%lu,\"failures\":%lu,"
+		/* the path as a JSON string: quotes and backslashes escaped */
+		cJSON *pj = cJSON_CreateString(program);
+		char *ps = pj ? cJSON_PrintUnformatted(pj) : NULL;
+
+		printf("{\"program\":%s,\"workers\":%lu,\"execs\":%lu,\"failures\":%lu,"
 		       "\"wall_s\":%.6f,\"execs_per_s\":%.1f,\"children_user_s\":%.3f,"
 		       "\"children_sys_s\":%.3f}\n",
-		       program, workers, done, failures, wall, wall > 0 ? (double)done / wall : 0.0,
-		       tv_s(ch.ru_utime), tv_s(ch.ru_stime));
+		       ps ? ps : "null", workers, done, failures, wall,
+		       wall > 0 ? (double)done / wall : 0.0, tv_s(ch.ru_utime), tv_s(ch.ru_stime));
+		free(ps);
+		cJSON_Delete(pj);
 	} else {
 		printf("%lu execs of %s in %.3f s with %lu workers: %.0f/s, %lu failures\n", done,
 		       program, wall, workers, wall > 0 ? (double)done / wall : 0.0, failures);
