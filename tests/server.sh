@@ -9,7 +9,8 @@
 #   check_st NAME WANT    the last status is WANT
 #   login EMAIL PASSWORD  prints a bearer token (empty on failure)
 # The organisation, as the admin whose token is in $A:
-#   srv_business          prints the id of the first business (Acme, from srv_init)
+#   srv_business          prints the id of the first business (Acme, from srv_init;
+#                         nothing when there is none)
 #   srv_node TYPE NAME PARENT         creates a node, prints its id (nothing unless 201)
 #   srv_user EMAIL NAME LOGIN TEAM    creates a user with password "password-LOGIN",
 #                                     prints its id (nothing unless 201)
@@ -18,7 +19,7 @@
 #                         DOM, PRJ, TA, TB
 #   srv_grant USER NODE ROLE          true when the grant is created
 #   srv_enroll TEAM HOST_ID [HOSTNAME [VERSION]]   enrolls a device into TEAM
-#                         with a fresh secret; sets DEV and TOK
+#                         with a fresh secret; sets DEV and TOK (empty on failure)
 SRV_BIN=$BUILD/actlog-server
 ADMIN_EMAIL=admin@example.com
 ADMIN_PW='correct horse battery staple'
@@ -77,7 +78,7 @@ login() {
 
 srv_business() {
 	api "$A" GET /api/v1/nodes/root/children
-	jr '.children[0].id'
+	jr '.children[0].id // empty'
 }
 
 srv_node() {
@@ -110,6 +111,6 @@ srv_enroll() {
 	sec=$(jr .secret)
 	api "" POST /api/v1/enroll "$(jq -nc --arg s "$sec" --arg h "$2" --arg n "${3:-h}" --arg v "${4:-0.1}" \
 		'{secret:$s,host_id:$h,hostname:$n,agent_version:$v}')"
-	DEV=$(jr .device_id)
-	TOK=$(jr .device_token)
+	DEV=$(jr '.device_id // empty')
+	TOK=$(jr '.device_token // empty')
 }
