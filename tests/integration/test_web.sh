@@ -178,11 +178,13 @@ api "$DTOK" POST /api/v1/screenshots "{\"key\":\"$SKEY\",\"size\":$SIZE,\"sha256
 check_st "seed: register the screenshot" 201
 SHOT=$(jr .id)
 api "" POST /api/v1/auth/login '{"email":"alice@example.com","password":"not her password"}'
-WRONG_PW_ERR=$(jr .error)
+WRONG_PW_ERR=$(jr '.error // empty')
+check "seed: a wrong password is answered with an error message" test -n "$WRONG_PW_ERR"
 TKA=$(login alice@example.com password-alice)
 api "$TKA" GET "/api/v1/users/$UB"
 check_st "seed: alice may not read bob" 403
-ALICE_BOB_ERR=$(jr .error)
+ALICE_BOB_ERR=$(jr '.error // empty')
+check "seed: the refusal has an error message" test -n "$ALICE_BOB_ERR"
 
 # --- the dashboard in Chromium ---
 export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
