@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "capture.h"
 #include "log.h"
 #include "session.h"
+#include "sigv4.h"
 #include "util.h"
 
 /* Write buf to dir/name, 0600, through a temporary name, so that a reader
@@ -31,18 +31,6 @@ static int write_shot(const char *dir, const char *name, const uint8_t *buf, siz
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return -ENAMETOOLONG;
 	return write_file_atomic(path, NULL, buf, len, 0600);
-}
-
-static void sha256_hex(const uint8_t *buf, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	out[0] = '\0';
-	if (!EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL))
-		return;
-	for (i = 0; i < n && i < 32; i++)
-		sprintf(out + i * 2, "%02x", md[i]);
 }
 
 /* Blur one monitor's image in place (radius blur, 0 none) and encode it:
@@ -57,7 +45,7 @@ static int shot_png(struct capture_shot *s, unsigned int blur, uint8_t **png, si
 int shots_write(struct capture_shot *shots, int n, const char *dir, const char *prefix,
 		unsigned int blur, cJSON *arr)
 {
-	char name[CAPTURE_NAME_LEN + 64], hex[65];
+	char name[CAPTURE_NAME_LEN + 64], hex[SIGV4_HEX_LEN + 1];
 	uint8_t *png;
 	size_t len;
 	int i, err = 0;
@@ -71,7 +59,8 @@ int shots_write(struct capture_shot *shots, int n, const char *dir, const char *
 			 prefix ? "-" : "", i, shots[i].name);
 		err = write_shot(dir, name, png, len);
 		if (!err && arr) {
-			sha256_hex(png, len, hex);
+			if (sigv4_sha256_hex(png, len, hex))
+				hex[0] = '\0';
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "name", shots[i].name);
 			cJSON_AddNumberToObject(o, "x", shots[i].x);
