@@ -193,6 +193,24 @@ TEST(cond_wait)
 	pthread_cond_destroy(&n.cv);
 }
 
+TEST(deadline)
+{
+	struct timespec ts;
+	uint64_t t0, dl;
+	uint32_t ms[] = {0, 999, 1000, 1500, 3600 * 1000 + 999};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ms); i++) {
+		t0 = clock_ns(CLOCK_MONOTONIC);
+		mono_deadline_ms(&ts, ms[i]);
+		dl = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+		/* a valid timespec, ms after now */
+		CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+		CHECK(dl >= t0 + ms[i] * NSEC_PER_MSEC);
+		CHECK(dl < clock_ns(CLOCK_MONOTONIC) + ms[i] * NSEC_PER_MSEC + NSEC_PER_SEC);
+	}
+}
+
 TEST(say)
 {
 	char why[8] = "old";
@@ -212,6 +230,7 @@ int main(void)
 	RUN(write_atomic);
 	RUN(backoff);
 	RUN(cond_wait);
+	RUN(deadline);
 	RUN(say);
 	CHECK_EQ(check_rmtree(dir), 0);
 	return check_failed_total ? 1 : 0;
