@@ -39,11 +39,8 @@ SRV_LISTEN=127.0.0.1:$(free_port)
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-BZ=$(srv_business)
-DM=$(srv_node domain D "$BZ")
-PJ=$(srv_node project P "$DM")
-TM=$(srv_node team T "$PJ")
-TO=$(srv_node team Other "$PJ")
+srv_tree D P T Other
+TM=$TA TO=$TB
 UA=$(srv_user alice@example.com alice alice "$TM")
 UE=$(srv_user eve@example.com eve eve "$TO")
 check "tree and users" test -n "$TM" -a -n "$TO" -a -n "$UA" -a -n "$UE"
@@ -54,7 +51,7 @@ PPORT=$(free_port)
 MODE=$T/proxy.mode
 /usr/bin/python3 "$ROOT/tests/integration/shots_proxy.py" "$PPORT" "$SRV_URL" "$MODE" >"$T/proxy.log" 2>&1 &
 cleanup_add "kill $!"
-wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$PPORT/api/v1/health" || fail "the proxy is up"
+check "the proxy is up" wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$PPORT/api/v1/health"
 
 # ---- actlogd, enrolled through the proxy ----
 d=$T/agent
