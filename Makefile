@@ -38,12 +38,16 @@ ACTLOGD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(ACTLOGD_SRCS))
 SESSION_SRCS := $(wildcard user/session*.c user/capture*.c user/portal.c)
 SESSION_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SESSION_SRCS))
 
-SERVER_SRCS := $(wildcard server/*.c)
+# actlog-server: one folder per layer (docs/ARCHITECTURE.md "Server layers"):
+# api/ -> model/ -> core/ + store/, and http/ under api/
+SERVER_LAYERS := http store core model api
+SERVER_SRCS := server/main.c $(foreach d,$(SERVER_LAYERS),$(wildcard server/$(d)/*.c))
+SERVER_HDRS := $(foreach d,$(SERVER_LAYERS),$(wildcard server/$(d)/*.h))
 SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
 SERVER_LIB_SRCS := $(filter-out server/main.c,$(SERVER_SRCS))
 SERVER_BIN := $(if $(wildcard server/main.c),$(BUILD)/actlog-server)
 
-TOOLS := actlogctl actlog-inject actlog-storm actlog-sigv4 actlog-s3
+TOOLS := actlogctl actlog-inject actlog-sigv4 actlog-s3
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -115,7 +119,8 @@ all: $(BUILD)/actlog-pwsource
 $(BUILD)/actlog-pwsource: tests/pw_source.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/server/%.o: server/%.c $(HEADERS) $(wildcard server/*.h) | $(BUILD)/server
+$(BUILD)/server/%.o: server/%.c $(HEADERS) $(SERVER_HDRS) | $(BUILD)/server
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iserver -c $< -o $@
 
 $(BUILD)/actlog-server: $(SERVER_OBJS) $(LIB_A)
@@ -130,19 +135,26 @@ $(BUILD)/actlog-%: $(BUILD)/tools/actlog-%.o $(LIB_A)
 $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(BUILD)/tools/benchcli.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
-# server benchmark tools (docs/perf-server.md); storebench and seed link server code
-SERVER_BENCH_TOOLS := actlog-storebench actlog-load actlog-seed
-all: $(addprefix $(BUILD)/,$(SERVER_BENCH_TOOLS))
-$(addprefix $(BUILD)/,$(SERVER_BENCH_TOOLS)): $(BUILD)/tools/benchcli.o
-$(BUILD)/tools/benchcli.o $(BUILD)/tools/actlogctl.o $(BUILD)/tools/actlog-load.o $(BUILD)/tools/actlog-seed.o $(BUILD)/tools/actlog-storebench.o: tools/benchcli.h
+# benchmark-only programs (tools/bench/: docs/PERFORMANCE.md, docs/perf-server.md);
+# storebench and seed link the server's layers below api/
+BENCH_TOOLS := actlog-storm actlog-storebench actlog-load actlog-seed
+all: $(addprefix $(BUILD)/,$(BENCH_TOOLS))
+$(BUILD)/tools/bench/%.o: tools/bench/%.c $(HEADERS) $(SERVER_HDRS) tools/benchcli.h | $(BUILD)/tools
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itools -Iserver -c $< -o $@
+$(BUILD)/tools/benchcli.o $(BUILD)/tools/actlogctl.o: tools/benchcli.h
 SERVER_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_LIB_SRCS))
-$(BUILD)/tools/actlog-storebench.o $(BUILD)/tools/actlog-seed.o: ALL_CFLAGS += -Iserver
-$(BUILD)/tools/actlog-storebench.o $(BUILD)/tools/actlog-seed.o: $(wildcard server/*.h)
 
-$(BUILD)/actlog-storebench: $(BUILD)/tools/actlog-storebench.o $(BUILD)/server/store_lmdb.o $(LIB_A)
+$(BUILD)/actlog-storm: $(BUILD)/tools/bench/actlog-storm.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/actlog-seed: $(BUILD)/tools/actlog-seed.o $(SERVER_LIB_OBJS) $(LIB_A)
+$(BUILD)/actlog-load: $(BUILD)/tools/bench/actlog-load.o $(BUILD)/tools/benchcli.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/actlog-storebench: $(BUILD)/tools/bench/actlog-storebench.o $(BUILD)/tools/benchcli.o $(BUILD)/server/store/store_lmdb.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/actlog-seed: $(BUILD)/tools/bench/actlog-seed.o $(BUILD)/tools/benchcli.o $(SERVER_LIB_OBJS) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # --- tests: unit tests link the library sources built with sanitizers ---
@@ -155,7 +167,7 @@ $(BUILD)/tests/test_sysinfo: user/sysinfo_mon.c user/sysinfo_mon.h
 $(BUILD)/tests/test_portal: user/portal.c user/portal.h
 
 # server unit tests (tests/unit/test_srv_*.c) also link the server's code
-$(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/check.h $(LIB_SRCS) $(SERVER_LIB_SRCS) $(HEADERS) $(wildcard server/*.h) | $(BUILD)/tests
+$(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/check.h $(LIB_SRCS) $(SERVER_LIB_SRCS) $(HEADERS) $(SERVER_HDRS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -Iserver -o $@ $< $(LIB_SRCS) $(SERVER_LIB_SRCS) $(PKG_LIBS)
 
 test-unit: $(UNIT_BINS)
@@ -231,8 +243,8 @@ demo:
 demo-stop:
 	scripts/demo.sh stop
 
-FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c tests/pattern.c tests/pw_source.c $(SERVER_SRCS) $(wildcard tools/*.c) $(HEADERS) \
-	$(wildcard user/*.h) $(wildcard server/*.h) $(wildcard tests/unit/*.c)
+FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c tests/pattern.c tests/pw_source.c $(SERVER_SRCS) $(wildcard tools/*.c tools/bench/*.c) $(HEADERS) \
+	$(wildcard user/*.h) $(SERVER_HDRS) $(wildcard tests/unit/*.c)
 
 lint:
 	@clang-format --dry-run -Werror $(FORMAT_FILES)

@@ -19,9 +19,9 @@
 
 #include <systemd/sd-daemon.h>
 
-#include "api_web.h"
+#include "api/web.h"
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 #include "version.h"
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "avatar.h"
+#include "model/avatar.h"
 #include "check.h"
 
 static size_t be32(uint8_t *p, uint32_t v)

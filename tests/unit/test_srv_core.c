@@ -12,7 +12,7 @@
 #include <curl/curl.h>
 
 #include "check.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 static void path_of(struct target *t, const char *const *ids, size_t n, const char *user)

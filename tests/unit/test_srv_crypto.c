@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "crypto.h"
-#include "keyprov.h"
+#include "core/crypto.h"
+#include "core/keyprov.h"
 
 /* --- helpers --- */
 

@@ -27,7 +27,7 @@
 
 #include "check.h"
 #include "gz.h"
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
 #include "util.h"
 

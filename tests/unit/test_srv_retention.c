@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define TEAM "n_00000000000000f1"

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 
 /* --- helpers --- */

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "api_web.h"
+#include "api/web.h"
 #include "check.h"
 
 static const char *rel_of(const char *path)

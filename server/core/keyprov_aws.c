@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#include "keyprov.h"
+#include "core/keyprov.h"
 #include "sigv4.h"
 #include "util.h"
 

@@ -51,7 +51,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define BATCH_ID_MAX 128

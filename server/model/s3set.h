@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "s3.h"
-#include "srv.h"
+#include "core/srv.h"
 
 /* Where api_shots.c seals the settings of screenshot object key:
  * (SCREENSHOTS, "s3|"key, "s3"), scope SHOT_S3_SCOPE, aad "screenshot-s3|"key. */

@@ -19,7 +19,7 @@
 #include <openssl/rand.h>
 #include <sodium.h>
 
-#include "keyprov.h"
+#include "core/keyprov.h"
 #include "util.h"
 
 /* Largest key file we read: anything longer is not the format. */

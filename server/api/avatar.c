@@ -28,12 +28,12 @@
 
 #include <openssl/evp.h>
 
-#include "avatar.h"
-#include "crypto.h"
+#include "model/avatar.h"
+#include "core/crypto.h"
 #include "log.h"
 #include "s3.h"
-#include "s3set.h"
-#include "srv.h"
+#include "model/s3set.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define SEAL_SCOPE "avatars"

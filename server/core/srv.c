@@ -15,7 +15,7 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define DEFAULT_TOKEN_TTL_S (12u * 3600)

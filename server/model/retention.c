@@ -45,8 +45,8 @@
 
 #include "log.h"
 #include "s3.h"
-#include "s3set.h"
-#include "srv.h"
+#include "model/s3set.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define DAY_MS 86400000LL

@@ -33,7 +33,7 @@
 #include <sodium.h>
 
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define ENROLL_TTL_DEFAULT_S (30 * 86400)

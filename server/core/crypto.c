@@ -13,7 +13,7 @@
 #include <openssl/rand.h>
 #include <sodium.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 #define DEK_LABEL "actlog-dek"
 #define VAL_LABEL "actlog-val"

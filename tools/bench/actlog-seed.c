@@ -50,7 +50,7 @@
 #include <curl/curl.h>
 
 #include "gz.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "benchcli.h"
 #include "util.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define HOUR_MS 3600000LL

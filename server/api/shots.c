@@ -29,11 +29,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 #include "log.h"
 #include "s3.h"
-#include "s3set.h"
-#include "srv.h"
+#include "model/s3set.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define SHOT_MAX_SIZE (32u << 20)

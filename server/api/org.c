@@ -27,7 +27,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define SK_MAX (ID_SIZE + 80)

@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 #define CFG_STR_MAX 1024

@@ -36,7 +36,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "benchcli.h"
 #include "util.h"
 

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "http.h"
+#include "http/http.h"
 
 struct srv;
 

@@ -62,10 +62,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "crypto.h"
-#include "http.h"
-#include "keyprov.h"
-#include "store.h"
+#include "core/crypto.h"
+#include "http/http.h"
+#include "core/keyprov.h"
+#include "store/store.h"
 
 #define SRV_SCHEMA 1
 #define ROOT_ID "root" /* the virtual node above every business */

@@ -54,7 +54,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "util.h"
 
 #define PAGE_ITEMS 128

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 #include "log.h"
-#include "srv.h"
+#include "core/srv.h"
 #include "util.h"
 
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "http.h"
-#include "s3set.h"
+#include "core/crypto.h"
+#include "http/http.h"
+#include "model/s3set.h"
 #include "util.h"
 
 static const char *const required[] = {"s3.bucket", "s3.region", "s3.access_key_id",

@@ -41,7 +41,7 @@
 #include <sodium.h>
 
 #include "gz.h"
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
 #include "util.h"
 
