@@ -27,7 +27,9 @@
 #include <time.h>
 
 #include "log.h"
-#include "core/srv.h"
+#include "api/api.h"
+#include "model/org.h"
+#include "store/keys.h"
 #include "util.h"
 
 #define SK_MAX (ID_SIZE + 80)
@@ -60,10 +62,9 @@ static int h_node_create(struct http_req *req, void *arg)
 	struct target pt;
 	struct store_batch *b;
 	const char *type, *name, *parent;
-	char id[ID_SIZE], ts[32], sk[SK_MAX];
-	cJSON *body, *pnode = NULL, *node, *path;
+	char id[ID_SIZE];
+	cJSON *body, *pnode = NULL, *node = NULL;
 	int t, ptype = 0, ret;
-	size_t i;
 
 	if (need_user(s, req, &p))
 		return 0;
@@ -98,35 +99,15 @@ static int h_node_create(struct http_req *req, void *arg)
 	if (need_target_node(s, req, parent, &pt) || need_perm(req, &p, PERM_NODE_WRITE, &pt))
 		goto done;
 	id_new(ID_PREFIX_NODE, id);
-	rfc3339_ms(now_ms(), ts);
-	node = cJSON_CreateObject();
-	cJSON_AddStringToObject(node, "id", id);
-	cJSON_AddStringToObject(node, "type", type);
-	cJSON_AddStringToObject(node, "name", name);
-	cJSON_AddStringToObject(node, "parent_id", parent);
-	path = cJSON_AddArrayToObject(node, "path");
-	for (i = 0; i < pt.depth; i++)
-		cJSON_AddItemToArray(path, cJSON_CreateString(pt.path[i]));
-	cJSON_AddItemToArray(path, cJSON_CreateString(id));
-	cJSON_AddStringToObject(node, "created", ts);
 	ret = store_batch_begin(s->st, &b);
 	if (!ret) {
-		cJSON *c = child_entry(id, type, name);
-
-		jput(b, STORE_T_NODES, id, "node", node, STORE_IF_ABSENT);
-		snprintf(sk, sizeof(sk), "child|%s", id);
-		jput(b, STORE_T_NODES, parent, sk, c, STORE_IF_ABSENT);
-		cJSON_Delete(c);
-		/* the parent must still be there at commit, and a delete of it
-		 * racing this commit must fail */
-		ret = node_touch(b, parent);
+		ret = org_node_add(b, id, type, name, &pt, now_ms(), &node);
 		if (ret)
 			store_batch_abort(b);
-		if (!ret)
+		else
 			audit_add(b, req, &p, "node.create", id, id, "ok", NULL);
 	}
 	if (ret) {
-		cJSON_Delete(node);
 		reply_store_err(req, ret, "node");
 		goto done;
 	}
@@ -462,12 +443,11 @@ static int h_user_create(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *email, *name, *pw, *team, *login;
-	char em[EMAIL_MAX_LEN + 1], id[ID_SIZE], ts[32], hash[PASSWORD_HASH_SIZE], pk[ID_SIZE + 8],
-	    sk[SK_MAX], lg[LOGIN_MAX_LEN + 1];
+	char em[EMAIL_MAX_LEN + 1], id[ID_SIZE], hash[PASSWORD_HASH_SIZE], lg[LOGIN_MAX_LEN + 1];
 	struct principal p;
 	struct target t;
 	struct store_batch *b;
-	cJSON *body, *tn = NULL, *u = NULL, *x;
+	cJSON *body, *tn = NULL, *u = NULL;
 	int ret;
 
 	if (need_user(s, req, &p))
@@ -511,56 +491,21 @@ static int h_user_create(struct http_req *req, void *arg)
 		goto done;
 	}
 	id_new(ID_PREFIX_USER, id);
-	rfc3339_ms(now_ms(), ts);
-	u = cJSON_CreateObject();
-	cJSON_AddStringToObject(u, "id", id);
-	cJSON_AddStringToObject(u, "email", em);
-	cJSON_AddStringToObject(u, "name", name);
-	cJSON_AddStringToObject(u, "login", login);
-	cJSON_AddStringToObject(u, "team_id", team);
-	cJSON_AddStringToObject(u, "pw", hash);
-	cJSON_AddFalseToObject(u, "disabled");
-	cJSON_AddStringToObject(u, "created", ts);
 	ret = store_batch_begin(s->st, &b);
 	if (ret) {
 		reply_store_err(req, ret, "user");
 		goto done;
 	}
-	/* the team must still be there at commit (it may have been deleted
-	 * while the password was hashed), and a delete racing this commit
-	 * must fail: node_touch() reads and bumps it */
 	{
-		ret = node_touch(b, team);
-		if (ret) {
-			store_batch_abort(b);
-			reply_store_err(req, ret, "team");
-			goto done;
-		}
+		const struct org_user_new nu = {id, em, name, login, team, hash, p.id};
+
+		ret = org_user_add(b, &nu, now_ms(), &u);
 	}
-	jput(b, STORE_T_USERS, id, "user", u, STORE_IF_ABSENT);
-	x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "user_id", id);
-	jput(b, STORE_T_EMAILS, em, "user", x, STORE_IF_ABSENT);
-	cJSON_Delete(x);
-	x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "id", id);
-	snprintf(pk, sizeof(pk), "team|%s", team);
-	jput(b, STORE_T_USERS, pk, id, x, STORE_IF_ABSENT);
-	cJSON_Delete(x);
-	x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "user_id", id);
-	cJSON_AddStringToObject(x, "node_id", team);
-	cJSON_AddStringToObject(x, "role", "employee");
-	cJSON_AddStringToObject(x, "by", p.id);
-	cJSON_AddStringToObject(x, "at", ts);
-	snprintf(sk, sizeof(sk), "%s|employee", team);
-	jput(b, STORE_T_GRANTS, id, sk, x, STORE_IF_ABSENT);
-	cJSON_Delete(x);
-	x = cJSON_CreateObject();
-	snprintf(pk, sizeof(pk), "node|%s", team);
-	snprintf(sk, sizeof(sk), "%s|employee", id);
-	jput(b, STORE_T_GRANTS, pk, sk, x, STORE_IF_ABSENT);
-	cJSON_Delete(x);
+	if (ret && ret != -EEXIST) {
+		store_batch_abort(b);
+		reply_store_err(req, ret, ret == -ENOENT ? "team" : "user");
+		goto done;
+	}
 	audit_add(b, req, &p, "user.create", team, id, "ok", NULL);
 	ret = store_batch_commit(b);
 	if (ret == -EEXIST) {
@@ -1078,7 +1023,7 @@ static int h_grant_create(struct http_req *req, void *arg)
 	struct principal p, holder;
 	struct target nt;
 	struct store_batch *b;
-	char sk[SK_MAX], pk[ID_SIZE + 8], ts[32], rid[ID_SIZE];
+	char rid[ID_SIZE];
 	cJSON *body, *g = NULL, *x;
 	uint32_t perms;
 	int ret;
@@ -1112,26 +1057,12 @@ static int h_grant_create(struct http_req *req, void *arg)
 		http_reply_error(req, 409, "a user holds at most %d grants", MAX_GRANTS);
 		goto done;
 	}
-	g = cJSON_CreateObject();
-	cJSON_AddStringToObject(g, "user_id", uid);
-	cJSON_AddStringToObject(g, "node_id", node);
-	cJSON_AddStringToObject(g, "role", role);
-	if (rid[0])
-		cJSON_AddStringToObject(g, "role_id", rid);
-	cJSON_AddStringToObject(g, "by", p.id);
-	cJSON_AddStringToObject(g, "at", rfc3339_ms(now_ms(), ts));
 	ret = store_batch_begin(s->st, &b);
 	if (ret) {
 		reply_store_err(req, ret, "grant");
 		goto done;
 	}
-	snprintf(sk, sizeof(sk), "%s|%s", node, role);
-	jput(b, STORE_T_GRANTS, uid, sk, g, STORE_IF_ABSENT);
-	x = cJSON_CreateObject();
-	snprintf(pk, sizeof(pk), "node|%s", node);
-	snprintf(sk, sizeof(sk), "%s|%s", uid, role);
-	jput(b, STORE_T_GRANTS, pk, sk, x, STORE_IF_ABSENT);
-	cJSON_Delete(x);
+	org_grant_add(b, uid, node, role, rid, p.id, now_ms(), &g);
 	x = cJSON_CreateObject();
 	cJSON_AddStringToObject(x, "role", role);
 	cJSON_AddStringToObject(x, "user_id", uid);

@@ -17,7 +17,9 @@
 #include <string.h>
 
 #include "log.h"
-#include "core/srv.h"
+#include "api/api.h"
+#include "model/rollup.h"
+#include "store/keys.h"
 #include "util.h"
 
 #define HOUR_MS 3600000LL
@@ -32,10 +34,6 @@
 #define NODE_WALK_MAX 10000   /* nodes visited below a node for apps/top */
 #define PARTITIONS_MAX 20000  /* (team, day) partitions read for apps/top */
 #define APPS_DISTINCT_MAX 100000
-
-enum { A_KEYS, A_CLICKS, A_MOVES, A_DISTANCE, A_SCROLLS, A_ACTIVE, A_INTERVAL, A_RECORDS, A__N };
-static const char *const act_names[A__N] = {"keys",    "clicks",   "moves",	 "distance",
-					    "scrolls", "active_s", "interval_s", "records"};
 
 /* a + b, saturating: stored counters are sums a device can inflate */
 static int64_t sat_add(int64_t a, int64_t b)
@@ -122,21 +120,13 @@ static int64_t hour_in_range(const struct hours *h, const char *sk)
 	return t >= h->h0 && t < h->to ? t : -1;
 }
 
-static void rollup_pk(char *pk, size_t n, const char *kind, const char *id, int64_t day_ms)
-{
-	char day[11];
-
-	day_of(day_ms, day);
-	snprintf(pk, n, "%s|%s|%s", kind, id, day);
-}
-
 /* --- GET /users/{id}/activity --- */
 
 struct series {
 	struct hours h;
 	int64_t step_ms;
 	size_t n;
-	int64_t (*b)[A__N];
+	int64_t (*b)[RA__N];
 };
 
 static int act_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
@@ -153,8 +143,8 @@ static int act_item(const char *pk, const char *sk, const void *val, size_t len,
 	if (k >= se->n)
 		return 0;
 	j = cJSON_ParseWithLength(val, len);
-	for (i = 0; i < A__N; i++)
-		se->b[k][i] = sat_add(se->b[k][i], jint(j, act_names[i], 0));
+	for (i = 0; i < RA__N; i++)
+		se->b[k][i] = sat_add(se->b[k][i], jint(j, rollup_act_names[i], 0));
 	cJSON_Delete(j);
 	return 0;
 }
@@ -168,8 +158,8 @@ static cJSON *counts_json(int64_t start, const int64_t *c)
 	if (start >= 0)
 		add_time(o, "start", start);
 
-	for (i = 0; i < A__N; i++)
-		cJSON_AddNumberToObject(o, act_names[i], (double)c[i]);
+	for (i = 0; i < RA__N; i++)
+		cJSON_AddNumberToObject(o, rollup_act_names[i], (double)c[i]);
 	return o;
 }
 
@@ -180,9 +170,9 @@ static int h_activity(struct http_req *req, void *arg)
 	struct principal p;
 	struct target t;
 	struct series se = {0};
-	int64_t from, to, tot[A__N] = {0};
+	int64_t from, to, tot[RA__N] = {0};
 	uint64_t step;
-	char pk[64];
+	struct key pk;
 	cJSON *out, *arr;
 	size_t i, k;
 	int ret = 0;
@@ -206,9 +196,9 @@ static int h_activity(struct http_req *req, void *arg)
 		return -ENOMEM;
 	for (se.h.day_ms = se.h.h0 / DAY_MS * DAY_MS; se.h.day_ms < to && ret >= 0;
 	     se.h.day_ms += DAY_MS) {
-		rollup_pk(pk, sizeof(pk), "user", uid, se.h.day_ms);
-		ret = store_query(s->st, STORE_T_ROLLUPS, pk, "act|", NULL, 0, STORE_PREFIX,
-				  act_item, &se);
+		ret = store_query(s->st, STORE_T_ROLLUPS,
+				  key_rollup_pk(&pk, "user", uid, se.h.day_ms),
+				  SK_ROLLUP_ACT_PREFIX, NULL, 0, STORE_PREFIX, act_item, &se);
 	}
 	if (ret < 0) {
 		free(se.b);
@@ -222,7 +212,7 @@ static int h_activity(struct http_req *req, void *arg)
 	arr = cJSON_AddArrayToObject(out, "series");
 	for (k = 0; k < se.n; k++) {
 		cJSON_AddItemToArray(arr, counts_json(se.h.h0 + (int64_t)k * se.step_ms, se.b[k]));
-		for (i = 0; i < A__N; i++)
+		for (i = 0; i < RA__N; i++)
 			tot[i] = sat_add(tot[i], se.b[k][i]);
 	}
 	cJSON_AddItemToObject(out, "totals", counts_json(-1, tot));
@@ -333,14 +323,13 @@ static int app_cmp(const void *a, const void *b)
 /* Add the app rollups of partitions "<kind>|<id>|<day>" in range to m. */
 static int apps_of(struct srv *s, struct app_map *m, const char *kind, const char *id)
 {
-	char pk[64];
+	struct key pk;
 	int ret = 0;
 
 	for (m->h.day_ms = m->h.h0 / DAY_MS * DAY_MS; m->h.day_ms < m->h.to && ret >= 0;
 	     m->h.day_ms += DAY_MS) {
-		rollup_pk(pk, sizeof(pk), kind, id, m->h.day_ms);
-		ret = store_query(s->st, STORE_T_ROLLUPS, pk, "app|", NULL, 0, STORE_PREFIX,
-				  app_item, m);
+		ret = store_query(s->st, STORE_T_ROLLUPS, key_rollup_pk(&pk, kind, id, m->h.day_ms),
+				  SK_ROLLUP_APP_PREFIX, NULL, 0, STORE_PREFIX, app_item, m);
 	}
 	return ret < 0 ? ret : 0;
 }
@@ -404,8 +393,8 @@ static int teams_below(struct srv *s, const char *node_id, struct walk *w)
 	}
 	strcpy(w->ids[w->n++], node_id);
 	for (i = 0; i < w->n; i++) {
-		ret = store_query(s->st, STORE_T_NODES, w->ids[i], "child|", NULL, 0, STORE_PREFIX,
-				  walk_child, w);
+		ret = store_query(s->st, STORE_T_NODES, w->ids[i], SK_CHILD_PREFIX, NULL, 0,
+				  STORE_PREFIX, walk_child, w);
 		if (ret < 0)
 			return ret;
 		if (w->over || w->n + w->n_teams > NODE_WALK_MAX)
@@ -530,18 +519,16 @@ static int collect_item(const char *pk, const char *sk, const void *val, size_t 
 static int device_records(struct srv *s, const char *dev, const char *type, int64_t from,
 			  int64_t to, struct collect *c)
 {
-	char pk[ID_SIZE + 32], day[11], lo[24], hi[24];
+	struct key pk, lo, hi;
 	int64_t d;
 	int ret = 0;
 
-	snprintf(lo, sizeof(lo), "%013lld", (long long)from);
+	key_time(&lo, from);
 	/* "<to>" sorts before every "<to>|..." key: the range ends before to */
-	snprintf(hi, sizeof(hi), "%013lld", (long long)to);
+	key_time(&hi, to);
 	for (d = from / DAY_MS * DAY_MS; d < to && ret >= 0 && !c->truncated; d += DAY_MS) {
-		day_of(d, day);
-		snprintf(pk, sizeof(pk), "%s|%s|%s", dev, type, day);
-		ret = store_query(s->st, STORE_T_RECORDS, pk, lo, hi, c->limit - c->n + 1, 0,
-				  collect_item, c);
+		ret = store_query(s->st, STORE_T_RECORDS, key_record_pk(&pk, dev, type, d), lo.s,
+				  hi.s, c->limit - c->n + 1, 0, collect_item, c);
 	}
 	return ret < 0 ? ret : 0;
 }
@@ -560,7 +547,7 @@ static int h_sysinfo(struct http_req *req, void *arg)
 	if (need_user(s, req, &p) || need_target_device(s, req, dev, &t) ||
 	    need_perm(req, &p, PERM_DEVICE_READ, &t) || need_range(req, &from, &to))
 		return 0;
-	ret = jget(s, STORE_T_DEVICES, dev, "sysinfo", &latest);
+	ret = jget(s, STORE_T_DEVICES, dev, SK_SYSINFO, &latest);
 	if (ret && ret != -ENOENT)
 		return reply_store_err(req, ret, "sysinfo");
 	out = cJSON_CreateObject();
@@ -689,7 +676,7 @@ static int h_audit(struct http_req *req, void *arg)
 	struct audit_ctx *a;
 	int64_t from, to, d;
 	uint64_t limit;
-	char day[11], lo[24], hi[24];
+	struct key pk, lo, hi;
 	cJSON *out;
 	size_t i;
 	int ret = 0;
@@ -712,11 +699,11 @@ static int h_audit(struct http_req *req, void *arg)
 	a->c.limit = (size_t)limit;
 	out = cJSON_CreateObject();
 	a->c.arr = cJSON_AddArrayToObject(out, "entries");
-	snprintf(lo, sizeof(lo), "%013lld", (long long)from);
-	snprintf(hi, sizeof(hi), "%013lld", (long long)to);
+	key_time(&lo, from);
+	key_time(&hi, to);
 	for (d = from / DAY_MS * DAY_MS; d < to && ret >= 0 && !a->c.truncated; d += DAY_MS) {
-		day_of(d, day);
-		ret = store_query(s->st, STORE_T_AUDIT, day, lo, hi, 0, 0, audit_item, a);
+		ret = store_query(s->st, STORE_T_AUDIT, key_audit_pk(&pk, d), lo.s, hi.s, 0, 0,
+				  audit_item, a);
 	}
 	if (ret < 0) {
 		cJSON_Delete(out);

@@ -46,6 +46,7 @@
 #include "log.h"
 #include "s3.h"
 #include "model/s3set.h"
+#include "store/keys.h"
 #include "core/srv.h"
 #include "util.h"
 
@@ -148,7 +149,7 @@ static int tree_walk(struct srv *s, struct strs *l)
 		if (l->v[i][0] != 'n')
 			continue;
 		strcpy(id, l->v[i] + 1);
-		ret = store_query(s->st, STORE_T_NODES, id, "child|", NULL, 0, STORE_PREFIX,
+		ret = store_query(s->st, STORE_T_NODES, id, SK_CHILD_PREFIX, NULL, 0, STORE_PREFIX,
 				  collect_child, l);
 		ret = ret < 0 ? ret : 0;
 	}
@@ -321,10 +322,10 @@ static int collect_row(const char *pk, const char *sk, const void *val, size_t l
  * its settings failed), -errno. */
 static int shot_delete(struct sweep *w, const char *pk, const struct row *r)
 {
-	char kpk[KEY_MAX + 8], s3pk[KEY_MAX + 8];
+	struct key kpk, s3pk;
 	cJSON *sh = NULL;
 	const char *key;
-	int ret = r->id[0] ? jget(w->s, STORE_T_SCREENSHOTS, r->id, "shot", &sh) : -ENOENT;
+	int ret = r->id[0] ? jget(w->s, STORE_T_SCREENSHOTS, r->id, SK_SHOT, &sh) : -ENOENT;
 
 	if (ret == -ENOENT) /* a row without its shot: only the row */
 		return del(w, STORE_T_SCREENSHOTS, pk, r->sk, K_NONE);
@@ -349,16 +350,14 @@ static int shot_delete(struct sweep *w, const char *pk, const struct row *r)
 		cJSON_Delete(sh);
 		return ret;
 	}
-	snprintf(kpk, sizeof(kpk), "key|%s", key);
-	snprintf(s3pk, sizeof(s3pk), "s3|%s", key);
 	ret = del(w, STORE_T_SCREENSHOTS, pk, r->sk, K_NONE);
 	if (!ret)
-		ret = del(w, STORE_T_SCREENSHOTS, r->id, "shot", K_NONE);
+		ret = del(w, STORE_T_SCREENSHOTS, r->id, SK_SHOT, K_NONE);
 	if (!ret)
-		ret = del(w, STORE_T_SCREENSHOTS, kpk, "shot", K_NONE);
+		ret = del(w, STORE_T_SCREENSHOTS, key_shot_key(&kpk, key), SK_SHOT, K_NONE);
 	if (!ret) {
 		w->pend[K_SHOTS]++;
-		ret = del(w, STORE_T_SCREENSHOTS, s3pk, "s3", K_NONE);
+		ret = del(w, STORE_T_SCREENSHOTS, key_shot_s3(&s3pk, key), SK_SHOT_S3, K_NONE);
 	}
 	cJSON_Delete(sh);
 	return ret;
@@ -399,8 +398,8 @@ static int sweep_shots(struct sweep *w, const char *pk, const char *ipk, const c
 static int sweep_owner(struct sweep *w, enum store_table t, const char *ipk, const char *cutoff)
 {
 	struct strs idx = {.max = INDEX_MAX, .below = cutoff};
-	const char *base = ipk + 5; /* after "days|" */
-	char pk[STORE_KEY_MAX + 1];
+	struct key part;
+	const char *pk;
 	size_t i;
 	int ret;
 
@@ -414,15 +413,9 @@ static int sweep_owner(struct sweep *w, enum store_table t, const char *ipk, con
 			ret = -ECANCELED;
 			break;
 		}
-		if (strlen(sk) < 10)
+		pk = key_days_part(&part, t, ipk, sk);
+		if (!pk[0])
 			continue;
-		if (t == STORE_T_RECORDS) { /* sk "<day>|<type>" */
-			if (sk[10] != '|' || !sk[11])
-				continue;
-			snprintf(pk, sizeof(pk), "%s|%s|%.10s", base, sk + 11, sk);
-		} else {
-			snprintf(pk, sizeof(pk), "%s|%s", base, sk);
-		}
 		if (t == STORE_T_SCREENSHOTS) {
 			ret = sweep_shots(w, pk, ipk, sk);
 			continue;
@@ -471,7 +464,8 @@ static int sweep_team(struct srv *s, const char *team, int64_t now, struct reten
 {
 	struct sweep w = {.s = s};
 	struct strs devs = {.max = MEMBERS_MAX}, users = {.max = MEMBERS_MAX};
-	char pk[ID_SIZE + 16], cutoff[11];
+	struct key pk;
+	char cutoff[11];
 	int64_t days;
 	size_t i;
 	int ret, err = 0;
@@ -480,32 +474,32 @@ static int sweep_team(struct srv *s, const char *team, int64_t now, struct reten
 	if (ret)
 		return ret;
 	day_of(now - days * DAY_MS, cutoff);
-	snprintf(pk, sizeof(pk), "team|%s", team);
-	ret = store_query(s->st, STORE_T_DEVICES, pk, NULL, NULL, 0, 0, collect_sk, &devs);
+	key_team_index(&pk, team);
+	ret = store_query(s->st, STORE_T_DEVICES, pk.s, NULL, NULL, 0, 0, collect_sk, &devs);
 	if (ret >= 0)
-		ret = store_query(s->st, STORE_T_USERS, pk, NULL, NULL, 0, 0, collect_sk, &users);
+		ret = store_query(s->st, STORE_T_USERS, pk.s, NULL, NULL, 0, 0, collect_sk, &users);
 	if (ret < 0)
 		goto out;
 	ret = 0;
 	/* one owner's failure does not stop the others; the first is returned */
 	for (i = 0; i < devs.n && err != -ECANCELED; i++) {
-		snprintf(pk, sizeof(pk), "days|%s", devs.v[i]);
-		if (keep_err(&err, sweep_owner(&w, STORE_T_RECORDS, pk, cutoff)))
+		key_days_of(&pk, NULL, devs.v[i]);
+		if (keep_err(&err, sweep_owner(&w, STORE_T_RECORDS, pk.s, cutoff)))
 			break;
-		snprintf(pk, sizeof(pk), "days|dev|%s", devs.v[i]);
-		if (keep_err(&err, sweep_owner(&w, STORE_T_ROLLUPS, pk, cutoff)) ||
-		    keep_err(&err, sweep_owner(&w, STORE_T_SCREENSHOTS, pk, cutoff)))
+		key_days_of(&pk, "dev", devs.v[i]);
+		if (keep_err(&err, sweep_owner(&w, STORE_T_ROLLUPS, pk.s, cutoff)) ||
+		    keep_err(&err, sweep_owner(&w, STORE_T_SCREENSHOTS, pk.s, cutoff)))
 			break;
 	}
 	for (i = 0; i < users.n && err != -ECANCELED; i++) {
-		snprintf(pk, sizeof(pk), "days|user|%s", users.v[i]);
-		if (keep_err(&err, sweep_owner(&w, STORE_T_ROLLUPS, pk, cutoff)) ||
-		    keep_err(&err, sweep_owner(&w, STORE_T_SCREENSHOTS, pk, cutoff)))
+		key_days_of(&pk, "user", users.v[i]);
+		if (keep_err(&err, sweep_owner(&w, STORE_T_ROLLUPS, pk.s, cutoff)) ||
+		    keep_err(&err, sweep_owner(&w, STORE_T_SCREENSHOTS, pk.s, cutoff)))
 			break;
 	}
 	if (err != -ECANCELED) {
-		snprintf(pk, sizeof(pk), "days|team|%s", team);
-		keep_err(&err, sweep_owner(&w, STORE_T_ROLLUPS, pk, cutoff));
+		key_days_of(&pk, "team", team);
+		keep_err(&err, sweep_owner(&w, STORE_T_ROLLUPS, pk.s, cutoff));
 	}
 	ret = err;
 	if (devs.over || users.over)

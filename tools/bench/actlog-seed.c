@@ -4,18 +4,18 @@
  * benchmark.
  *
  *   seed   writes straight into a store made by `actlog-server init` (the
- *          server stopped), through store.h and srv.h: a domain, a project
- *          and --teams teams under the store's business, one user and one
- *          device (owned by that user, its records carrying the user's
- *          login) per machine, and --days days up to --end of the agent's
- *          records, one batch per device and hour: an activity record a
+ *          server stopped), through the server's model (not HTTP): a domain,
+ *          a project and --teams teams under the store's business, one user
+ *          and one device (owned by that user, its records carrying the
+ *          user's login) per machine, written by the organisation's writers
+ *          (model/org.h), and --days days up to --end of the agent's
+ *          records, one batch per device and hour (an activity record a
  *          minute, an app_usage record every five minutes, a sysinfo record
- *          every fifteen. RECORDS, the hourly ROLLUPS, BATCHES and the
- *          device's latest sysinfo are written as api_ingest.c lays them out
- *          (docs/API.md, "Storage layout"), with the ids, keys and bytes
- *          ingest would produce for the same batches. Ids follow from
- *          --seed, so two stores seeded alike hold the same keys. A manifest
- *          (JSON, 0600: it holds device tokens) names what was made.
+ *          every fifteen) applied by ingest itself (model/ingest.h), many
+ *          batches to a commit. This program only generates data: the
+ *          layout is the server's. Ids follow from --seed, so two stores
+ *          seeded alike hold the same keys. A manifest (JSON, 0600: it holds
+ *          device tokens) names what was made.
  *   send   sends the same batches to a running server over POST
  *          /api/v1/ingest, with the device tokens of a manifest made by
  *          `seed --tree-only` on that server's store.
@@ -49,9 +49,13 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "gz.h"
-#include "core/srv.h"
 #include "benchcli.h"
+#include "core/srv.h"
+#include "gz.h"
+#include "model/ingest.h"
+#include "model/org.h"
+#include "model/rollup.h"
+#include "store/keys.h"
 #include "util.h"
 
 #define SD_MAX_MACHINES 5000
@@ -82,12 +86,6 @@ static const char *const app_names[] = {
 #define N_APPS (sizeof(app_names) / sizeof(app_names[0]))
 
 enum { R_ACTIVITY, R_APP_USAGE, R_SYSINFO };
-static const char *const rec_type[] = {"activity", "app_usage", "sysinfo"};
-
-/* activity counters in the rollup's order (api_ingest.c act_names) */
-enum { C_KEYS, C_CLICKS, C_MOVES, C_DISTANCE, C_SCROLLS, C_ACTIVE, C_INTERVAL, C_RECORDS, C__N };
-static const char *const act_names[C__N] = {"keys",    "clicks",   "moves",	 "distance",
-					    "scrolls", "active_s", "interval_s", "records"};
 
 /* --- output --- */
 
@@ -112,22 +110,6 @@ static uint64_t splitmix64(uint64_t *x)
 static unsigned rnd_below(uint64_t *x, unsigned n)
 {
 	return (unsigned)(splitmix64(x) % n);
-}
-
-/* A number as cJSON prints it (print_number): integers in int range with
- * %d, others with %1.15g (or %1.17g when that does not read back). */
-static void jnum(char out[32], double d)
-{
-	int vi = d >= (double)INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
-	double back;
-
-	if (d == (double)vi) {
-		snprintf(out, 32, "%d", vi);
-		return;
-	}
-	snprintf(out, 32, "%1.15g", d);
-	if (sscanf(out, "%lg", &back) != 1 || back != d)
-		snprintf(out, 32, "%1.17g", d);
 }
 
 /* --- the manifest: what a seed made --- */
@@ -329,7 +311,7 @@ static int manifest_load(struct sd_manifest *m, const char *path)
 struct sd_rec {
 	int type;
 	int64_t ts, start;
-	int64_t c[C_RECORDS]; /* activity counters */
+	int64_t c[RA_RECORDS]; /* activity counters */
 	unsigned n_apps;
 	unsigned app[3];
 	double focus[3]; /* seconds */
@@ -339,9 +321,8 @@ struct sd_rec {
 /*
  * The NDJSON of device d's batch for the hour starting at hour_ms, into g
  * (replaced), and one sd_rec per line into r[SD_HOUR_LINES]. The agent's
- * shapes (lib/record.c), every number printed as cJSON prints it, so that
- * parsing and printing a line again gives the same bytes. Deterministic in
- * (seed, device, hour). 0 or -ENOMEM.
+ * shapes (lib/record.c). Deterministic in (seed, device, hour). 0 or
+ * -ENOMEM.
  */
 static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hour_ms,
 		    struct bench_buf *g, struct sd_rec *r)
@@ -352,7 +333,7 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 	unsigned h = (unsigned)(hour_ms / SD_HOUR_MS % 24), wd = (unsigned)((day + 4) % 7);
 	bool weekday = wd >= 1 && wd <= 5;
 	unsigned p_active, active[60], mnt, n = 0;
-	char st[RFC3339_LEN], en[RFC3339_LEN], num[4][32];
+	char st[RFC3339_LEN], en[RFC3339_LEN];
 	int ret = 0;
 
 	if (weekday && h >= d->start_h && h < d->start_h + 9)
@@ -372,14 +353,14 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 		a->type = R_ACTIVITY;
 		a->start = t;
 		a->ts = t + SD_MIN_MS;
-		a->c[C_ACTIVE] = act;
-		a->c[C_INTERVAL] = 60;
+		a->c[RA_ACTIVE] = act;
+		a->c[RA_INTERVAL] = 60;
 		if (act) {
-			a->c[C_KEYS] = act * rnd_below(&x, 5);
-			a->c[C_CLICKS] = rnd_below(&x, act / 3 + 1);
-			a->c[C_MOVES] = act * (5 + rnd_below(&x, 16));
-			a->c[C_DISTANCE] = a->c[C_MOVES] * (10 + rnd_below(&x, 30));
-			a->c[C_SCROLLS] = rnd_below(&x, 21);
+			a->c[RA_KEYS] = act * rnd_below(&x, 5);
+			a->c[RA_CLICKS] = rnd_below(&x, act / 3 + 1);
+			a->c[RA_MOVES] = act * (5 + rnd_below(&x, 16));
+			a->c[RA_DISTANCE] = a->c[RA_MOVES] * (10 + rnd_below(&x, 30));
+			a->c[RA_SCROLLS] = rnd_below(&x, 21);
 		}
 		rfc3339_ms(a->start, st);
 		rfc3339_ms(a->ts, en);
@@ -392,8 +373,8 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 		    ",\"distance\":%" PRId64 ",\"scrolls\":%" PRId64 ",\"active_s\":%u,"
 		    "\"idle\":%s,\"synthetic\":{\"keys\":0,\"clicks\":0,\"moves\":0,"
 		    "\"distance\":0,\"scrolls\":0,\"active_s\":0}}",
-		    en, d->host_id, d->login, st, en, a->c[C_KEYS], a->c[C_CLICKS], a->c[C_MOVES],
-		    a->c[C_DISTANCE], a->c[C_SCROLLS], act,
+		    en, d->host_id, d->login, st, en, a->c[RA_KEYS], a->c[RA_CLICKS],
+		    a->c[RA_MOVES], a->c[RA_DISTANCE], a->c[RA_SCROLLS], act,
 		    act || p_active >= 25 ? "false" : "true");
 		a->len = g->len - a->off;
 		if (!ret)
@@ -425,19 +406,17 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 			    "\"user\":\"%s\",\"start\":\"%s\",\"end\":\"%s\",\"interval_s\":"
 			    "300,\"source\":\"x11-ewmh\",\"apps\":[",
 			    en, d->host_id, d->login, st, en);
-			for (k = 0; !ret && k < u->n_apps; k++) {
-				jnum(num[0], u->focus[k]);
-				ret = bench_buf_add(g, "%s{\"app\":\"%s\",\"focus_s\":%s}",
-						    k ? "," : "", app_names[u->app[k]], num[0]);
-			}
+			for (k = 0; !ret && k < u->n_apps; k++)
+				ret =
+				    bench_buf_add(g, "%s{\"app\":\"%s\",\"focus_s\":%.1f}",
+						  k ? "," : "", app_names[u->app[k]], u->focus[k]);
 			if (!ret && u->n_apps) {
-				jnum(num[0], (double)cpu / 4);
 				ret = bench_buf_add(
 				    g,
 				    "],\"unknown_s\":0,\"top_cpu\":[{\"pid\":%u,\"uid\":1000,"
-				    "\"app\":\"%s\",\"exe\":\"/usr/bin/%s\",\"cpu_s\":%s}]}",
+				    "\"app\":\"%s\",\"exe\":\"/usr/bin/%s\",\"cpu_s\":%.2f}]}",
 				    2000 + rnd_below(&x, 30000), app_names[d->fav[0]],
-				    app_names[d->fav[0]], num[0]);
+				    app_names[d->fav[0]], (double)cpu / 4);
 			} else if (!ret) {
 				ret = bench_buf_add(g, "],\"unknown_s\":0,\"top_cpu\":[]}");
 			}
@@ -448,15 +427,15 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 		if (!ret && mnt % 15 == 14) {
 			struct sd_rec *s = &r[n++];
 			unsigned up = (unsigned)((hour_ms % (7 * SD_DAY_MS)) / 1000) + mnt * 60;
+			uint64_t avail_mem = 4294967296ULL + 65536ULL * rnd_below(&x, 100000);
+			double load1 = (double)rnd_below(&x, 400) / 100;
+			uint64_t avail_fs = 512110190592ULL - 4096ULL * rnd_below(&x, 1000000);
 
 			memset(s, 0, sizeof(*s));
 			s->type = R_SYSINFO;
 			s->ts = t + 59000;
 			rfc3339_ms(s->ts, en);
-			jnum(num[0], 17179869184.0);
-			jnum(num[1], (double)(4294967296ULL + 65536ULL * rnd_below(&x, 100000)));
-			jnum(num[2], (double)rnd_below(&x, 400) / 100);
-			jnum(num[3], 512110190592.0 - 4096.0 * rnd_below(&x, 1000000));
+
 			s->off = g->len;
 			ret = bench_buf_add(
 			    g,
@@ -465,11 +444,12 @@ static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hou
 			    "\"Debian GNU/Linux\",\"id\":\"debian\",\"version_id\":\"12\","
 			    "\"pretty_name\":\"Debian GNU/Linux 12 (bookworm)\"},\"kernel\":"
 			    "\"6.1.0-18-amd64\",\"cpus\":8,\"cpu_model\":\"Intel(R) Core(TM) "
-			    "i7-1165G7 @ 2.80GHz\",\"mem\":{\"total\":%s,\"available\":%s},"
-			    "\"uptime_s\":%u,\"load1\":%s,\"fs\":[{\"mount\":\"/\",\"type\":"
-			    "\"ext4\",\"size\":512110190592,\"avail\":%s}]}",
-			    en, d->host_id, d->login, dev_index + 1, num[0], num[1], up, num[2],
-			    num[3]);
+			    "i7-1165G7 @ 2.80GHz\",\"mem\":{\"total\":17179869184,\"available\":"
+			    "%" PRIu64 "},\"uptime_s\":%u,\"load1\":%.2f,\"fs\":[{\"mount\":"
+			    "\"/\",\"type\":\"ext4\",\"size\":512110190592,\"avail\":%" PRIu64
+			    "}]}",
+			    en, d->host_id, d->login, dev_index + 1, avail_mem, up, load1,
+			    avail_fs);
 			s->len = g->len - s->off;
 			if (!ret)
 				ret = bench_buf_add(g, "\n");
@@ -490,20 +470,41 @@ static void batch_id(int64_t hour_ms, char out[32])
 
 /* --- seeding: a writer that commits full batches on a second thread --- */
 
+/*
+ * The seeder's store batches: the seeding thread fills one while the
+ * committer thread commits the one before. A batch keeps the ingest plans
+ * whose writes it holds (their update functions run at commit) until it is
+ * committed. While the tree is written, flushes wait for their commit:
+ * the organisation's writers read the parent node in the batch
+ * (node_touch), which must not race the commit of the batch before.
+ */
 struct writer {
 	struct store *st;
 	struct store_batch *b;
-	size_t ops, bytes;
+	struct ingest **plans;
+	size_t n_plans, cap_plans, ops;
+	bool sync;
 	/* the committer */
 	pthread_t th;
 	bool started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct store_batch *pending;
+	struct ingest **pending_plans;
+	size_t n_pending_plans;
 	bool quit;
 	int err;
 	uint64_t commits, items;
 };
+
+static void plans_free(struct ingest **plans, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ingest_free(plans[i]);
+	free(plans);
+}
 
 static void *committer(void *arg)
 {
@@ -512,6 +513,8 @@ static void *committer(void *arg)
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		struct store_batch *b;
+		struct ingest **plans;
+		size_t n;
 		int ret;
 
 		while (!w->pending && !w->quit)
@@ -519,8 +522,11 @@ static void *committer(void *arg)
 		if (!w->pending)
 			break;
 		b = w->pending;
+		plans = w->pending_plans;
+		n = w->n_pending_plans;
 		pthread_mutex_unlock(&w->mu);
 		ret = store_batch_commit(b);
+		plans_free(plans, n);
 		pthread_mutex_lock(&w->mu);
 		w->pending = NULL;
 		w->commits++;
@@ -532,7 +538,8 @@ static void *committer(void *arg)
 	return NULL;
 }
 
-/* Hand the current batch to the committer (waiting while it is busy). */
+/* Hand the current batch to the committer (waiting while it is busy, and
+ * for this commit too when w->sync). 0 or the first commit error. */
 static int writer_flush(struct writer *w)
 {
 	int err;
@@ -545,22 +552,31 @@ static int writer_flush(struct writer *w)
 	err = w->err;
 	if (err) {
 		store_batch_abort(w->b);
+		plans_free(w->plans, w->n_plans);
 	} else {
 		w->pending = w->b;
+		w->pending_plans = w->plans;
+		w->n_pending_plans = w->n_plans;
 		pthread_cond_broadcast(&w->cv);
+		while (w->sync && w->pending)
+			pthread_cond_wait(&w->cv, &w->mu);
+		err = w->err;
 	}
 	pthread_mutex_unlock(&w->mu);
 	w->b = NULL;
-	w->ops = w->bytes = 0;
+	w->plans = NULL;
+	w->n_plans = w->cap_plans = 0;
+	w->ops = 0;
 	return err;
 }
 
-static int writer_put(struct writer *w, enum store_table t, const char *pk, const char *sk,
-		      const void *val, size_t len)
+/* The batch to add ops operations to (a new one when the current is
+ * full). 0 or -errno. */
+static int writer_batch(struct writer *w, size_t ops, struct store_batch **b)
 {
 	int ret;
 
-	if (w->b && (w->ops + 1 > SD_COMMIT_OPS || w->bytes + len > SD_COMMIT_BYTES)) {
+	if (w->b && w->ops + ops > SD_COMMIT_OPS) {
 		ret = writer_flush(w);
 		if (ret)
 			return ret;
@@ -570,23 +586,29 @@ static int writer_put(struct writer *w, enum store_table t, const char *pk, cons
 		if (ret)
 			return ret;
 	}
-	w->ops++;
-	w->bytes += len + strlen(pk) + strlen(sk);
-	w->items++;
-	return store_batch_put(w->b, t, pk, sk, val, len, 0);
+	w->ops += ops;
+	w->items += ops;
+	*b = w->b;
+	return 0;
 }
 
-static int writer_jput(struct writer *w, enum store_table t, const char *pk, const char *sk,
-		       const cJSON *j)
+/* Keep ingest plan g (whose writes the current batch holds) until the
+ * batch is committed; frees g on failure. 0 or -ENOMEM. */
+static int writer_keep(struct writer *w, struct ingest *g)
 {
-	char *txt = cJSON_PrintUnformatted(j);
-	int ret;
+	if (w->n_plans == w->cap_plans) {
+		size_t cap = w->cap_plans ? 2 * w->cap_plans : 256;
+		struct ingest **n = realloc(w->plans, cap * sizeof(*n));
 
-	if (!txt)
-		return -ENOMEM;
-	ret = writer_put(w, t, pk, sk, txt, strlen(txt));
-	free(txt);
-	return ret;
+		if (!n) {
+			ingest_free(g);
+			return -ENOMEM;
+		}
+		w->plans = n;
+		w->cap_plans = cap;
+	}
+	w->plans[w->n_plans++] = g;
+	return 0;
 }
 
 static int writer_start(struct writer *w, struct store *st)
@@ -618,377 +640,136 @@ static int writer_finish(struct writer *w)
 	return ret ? ret : w->err;
 }
 
-/* --- seeding: the tree (as api_org.c and api_device.c write it) --- */
+/* --- seeding: the tree, through the organisation's writers --- */
 
-static cJSON *node_item(const char *id, const char *type, const char *name, const char *parent,
-			const char *const *path, size_t depth, const char *ts)
+/* t with node id appended to its path. */
+static struct target path_below(const struct target *t, const char *id)
 {
-	cJSON *n = cJSON_CreateObject(), *p;
-	size_t i;
+	struct target c = *t;
 
-	cJSON_AddStringToObject(n, "id", id);
-	cJSON_AddStringToObject(n, "type", type);
-	cJSON_AddStringToObject(n, "name", name);
-	cJSON_AddStringToObject(n, "parent_id", parent);
-	p = cJSON_AddArrayToObject(n, "path");
-	for (i = 0; i < depth; i++)
-		cJSON_AddItemToArray(p, cJSON_CreateString(path[i]));
-	cJSON_AddItemToArray(p, cJSON_CreateString(id));
-	cJSON_AddStringToObject(n, "created", ts);
-	return n;
-}
-
-static int put_node(struct writer *w, const char *id, const char *type, const char *name,
-		    const char *parent, const char *const *path, size_t depth, const char *ts)
-{
-	cJSON *n = node_item(id, type, name, parent, path, depth, ts), *c = cJSON_CreateObject();
-	char sk[ID_SIZE + 8];
-	int ret;
-
-	cJSON_AddStringToObject(c, "id", id);
-	cJSON_AddStringToObject(c, "type", type);
-	cJSON_AddStringToObject(c, "name", name);
-	snprintf(sk, sizeof(sk), "child|%s", id);
-	ret = writer_jput(w, STORE_T_NODES, id, "node", n);
-	if (!ret)
-		ret = writer_jput(w, STORE_T_NODES, parent, sk, c);
-	cJSON_Delete(n);
-	cJSON_Delete(c);
-	return ret;
+	if (c.depth < TREE_DEPTH)
+		snprintf(c.path[c.depth++], ID_SIZE, "%s", id);
+	return c;
 }
 
 /* Nodes, users (with the employee grant), devices with their tokens. */
 static int seed_tree(struct srv *s, struct writer *w, struct sd_manifest *m, const char *pw_hash)
 {
-	const char *path[TREE_DEPTH];
-	char ts[RFC3339_LEN], pk[STORE_KEY_MAX], sk[ID_SIZE + 32], em[64], hash[TOKEN_HASH_SIZE];
+	char em[64], host[16], hash[TOKEN_HASH_SIZE];
+	struct target tb, td, tp;
+	struct store_batch *b;
 	int64_t now = now_ms();
 	unsigned i;
 	int ret;
 
-	rfc3339_ms(now, ts);
-	path[0] = ROOT_ID;
-	path[1] = s->business_id;
-	path[2] = m->domain_id;
-	path[3] = m->project_id;
-	ret = put_node(w, m->domain_id, "domain", "Seeded fleet", s->business_id, path, 2, ts);
+	w->sync = true;
+	ret = target_node(s, s->business_id, &tb);
 	if (!ret)
-		ret = put_node(w, m->project_id, "project", "Seeded", m->domain_id, path, 3, ts);
-	for (i = 0; !ret && i < m->teams; i++)
-		ret =
-		    put_node(w, m->team[i].id, "team", m->team[i].name, m->project_id, path, 4, ts);
+		ret = writer_batch(w, 3, &b);
+	if (!ret)
+		ret = org_node_add(b, m->domain_id, "domain", "Seeded fleet", &tb, now, NULL);
+	td = path_below(&tb, m->domain_id);
+	if (!ret)
+		ret = writer_batch(w, 3, &b);
+	if (!ret)
+		ret = org_node_add(b, m->project_id, "project", "Seeded", &td, now, NULL);
+	tp = path_below(&td, m->project_id);
+	for (i = 0; !ret && i < m->teams; i++) {
+		ret = writer_batch(w, 3, &b);
+		if (!ret)
+			ret =
+			    org_node_add(b, m->team[i].id, "team", m->team[i].name, &tp, now, NULL);
+	}
 	for (i = 0; !ret && i < m->machines; i++) {
 		struct sd_dev *d = &m->dev[i];
 		const char *team = m->team[d->team].id;
-		cJSON *u = cJSON_CreateObject(), *x;
+		const struct org_user_new u = {d->user_id, em,	    d->login, d->login,
+					       team,	   pw_hash, "-"};
 
 		snprintf(em, sizeof(em), "%s@seed.example", d->login);
-		cJSON_AddStringToObject(u, "id", d->user_id);
-		cJSON_AddStringToObject(u, "email", em);
-		cJSON_AddStringToObject(u, "name", d->login);
-		cJSON_AddStringToObject(u, "login", d->login);
-		cJSON_AddStringToObject(u, "team_id", team);
-		cJSON_AddStringToObject(u, "pw", pw_hash);
-		cJSON_AddFalseToObject(u, "disabled");
-		cJSON_AddStringToObject(u, "created", ts);
-		ret = writer_jput(w, STORE_T_USERS, d->user_id, "user", u);
-		cJSON_Delete(u);
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "user_id", d->user_id);
+		snprintf(host, sizeof(host), "seed-%05u", i + 1);
+		ret = writer_batch(w, 10, &b);
 		if (!ret)
-			ret = writer_jput(w, STORE_T_EMAILS, em, "user", x);
-		cJSON_Delete(x);
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "id", d->user_id);
-		snprintf(pk, sizeof(pk), "team|%s", team);
+			ret = org_user_add(b, &u, now, NULL);
 		if (!ret)
-			ret = writer_jput(w, STORE_T_USERS, pk, d->user_id, x);
-		cJSON_Delete(x);
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "user_id", d->user_id);
-		cJSON_AddStringToObject(x, "node_id", team);
-		cJSON_AddStringToObject(x, "role", "employee");
-		cJSON_AddStringToObject(x, "by", "-");
-		cJSON_AddStringToObject(x, "at", ts);
-		snprintf(sk, sizeof(sk), "%s|employee", team);
-		if (!ret)
-			ret = writer_jput(w, STORE_T_GRANTS, d->user_id, sk, x);
-		cJSON_Delete(x);
-		x = cJSON_CreateObject();
-		snprintf(pk, sizeof(pk), "node|%s", team);
-		snprintf(sk, sizeof(sk), "%s|employee", d->user_id);
-		if (!ret)
-			ret = writer_jput(w, STORE_T_GRANTS, pk, sk, x);
-		cJSON_Delete(x);
-		if (ret)
-			break;
+			ret = token_new(TOKEN_PREFIX_DEVICE, d->token, hash);
+		if (!ret) {
+			/* the device, as a first enrolment writes it, owned by the user */
+			const struct org_device_new dv = {d->id,   team,       d->host_id, host,
+							  "0.1.0", d->user_id, hash};
 
-		/* the device, as a first enrollment writes it, owned by the user */
-		ret = token_new(TOKEN_PREFIX_DEVICE, d->token, hash);
-		if (ret)
-			break;
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "id", d->id);
-		cJSON_AddStringToObject(x, "team_id", team);
-		cJSON_AddStringToObject(x, "host_id", d->host_id);
-		snprintf(sk, sizeof(sk), "seed-%05u", i + 1);
-		cJSON_AddStringToObject(x, "hostname", sk);
-		cJSON_AddStringToObject(x, "agent_version", "0.1.0");
-		cJSON_AddStringToObject(x, "owner_id", d->user_id);
-		cJSON_AddNumberToObject(x, "enrolled_at", (double)now);
-		cJSON_AddFalseToObject(x, "revoked");
-		cJSON_AddNumberToObject(x, "last_seen", (double)m->end_ms);
-		cJSON_AddStringToObject(x, "token", hash);
-		ret = writer_jput(w, STORE_T_DEVICES, d->id, "device", x);
-		cJSON_Delete(x);
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "id", d->id);
-		snprintf(pk, sizeof(pk), "team|%s", team);
-		if (!ret)
-			ret = writer_jput(w, STORE_T_DEVICES, pk, d->id, x);
-		cJSON_Delete(x);
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "device_id", d->id);
-		snprintf(pk, sizeof(pk), "host|%s|%s", team, d->host_id);
-		if (!ret)
-			ret = writer_jput(w, STORE_T_DEVICES, pk, "device", x);
-		cJSON_Delete(x);
-		x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "kind", "device");
-		cJSON_AddStringToObject(x, "id", d->id);
-		cJSON_AddNumberToObject(x, "exp", 0);
-		if (!ret)
-			ret = writer_jput(w, STORE_T_TOKENS, hash, "token", x);
-		cJSON_Delete(x);
-	}
-	return ret;
-}
-
-/* --- seeding: records and rollups (api_ingest.c's layout) --- */
-
-struct act_sum {
-	int64_t c[C__N];
-};
-
-struct app_sum {
-	int64_t focus_ms, records;
-};
-
-/*
- * The day index ingest writes beside each partition (api_ingest.c: read by
- * the retention sweep): RECORDS "<device>|<type>|<day>" -> pk "days|<device>"
- * sk "<day>|<type>"; ROLLUPS "<kind>|<id>|<day>" -> pk "days|<kind>|<id>"
- * sk "<day>"; value "{}".
- */
-static int put_day_index(struct writer *w, enum store_table t, const char *part)
-{
-	const char *first = strchr(part, '|'), *last = strrchr(part, '|');
-	char pk[128], sk[64];
-
-	if (!first || first == last)
-		return -EINVAL;
-	if (t == STORE_T_RECORDS) {
-		snprintf(pk, sizeof(pk), "days|%.*s", (int)(first - part), part);
-		snprintf(sk, sizeof(sk), "%s|%.*s", last + 1, (int)(last - first - 1), first + 1);
-	} else {
-		snprintf(pk, sizeof(pk), "days|%.*s", (int)(last - part), part);
-		snprintf(sk, sizeof(sk), "%s", last + 1);
-	}
-	return writer_put(w, t, pk, sk, "{}", 2);
-}
-
-/* Rollup values as ingest's upd_rollup() leaves a new item: counters added
- * in act_names order to an empty object, printed compact. */
-static int put_act_rollup(struct writer *w, const char *pk, unsigned hour, const struct act_sum *a)
-{
-	cJSON *j = cJSON_CreateObject();
-	char sk[16];
-	int i, ret;
-
-	for (i = 0; i < C__N; i++)
-		cJSON_AddNumberToObject(j, act_names[i], (double)a->c[i]);
-	snprintf(sk, sizeof(sk), "act|%02u", hour);
-	ret = writer_jput(w, STORE_T_ROLLUPS, pk, sk, j);
-	cJSON_Delete(j);
-	return ret;
-}
-
-static int put_app_rollups(struct writer *w, const char *pk, struct app_sum (*a)[N_APPS])
-{
-	char sk[160];
-	unsigned h, k, written = 0;
-	int ret = 0;
-
-	for (h = 0; !ret && h < 24; h++)
-		for (k = 0; !ret && k < N_APPS; k++) {
-			cJSON *j;
-
-			if (!a[h][k].records)
-				continue;
-			j = cJSON_CreateObject();
-			cJSON_AddNumberToObject(j, "focus_ms", (double)a[h][k].focus_ms);
-			cJSON_AddNumberToObject(j, "records", (double)a[h][k].records);
-			snprintf(sk, sizeof(sk), "app|%02u|%s", h, app_names[k]);
-			ret = writer_jput(w, STORE_T_ROLLUPS, pk, sk, j);
-			cJSON_Delete(j);
-			if (!ret && !written++)
-				ret = put_day_index(w, STORE_T_ROLLUPS, pk);
+			ret = org_device_add(b, &dv, now);
 		}
-	return ret;
-}
-
-struct seed_stats {
-	uint64_t records, rollups, batches, raw_bytes;
-};
-
-/*
- * One device's day: its 24 batches into RECORDS and BATCHES, its user's
- * rollups, and its team's app sums added to tapp. *latest gets the newest
- * sysinfo value (malloc'd, replacing the old one).
- */
-static int seed_device_day(struct writer *w, const struct sd_manifest *m, unsigned di,
-			   int64_t day_ms, struct app_sum (*tapp)[N_APPS], struct bench_buf *g,
-			   char **latest, size_t *latest_len, struct seed_stats *stt)
-{
-	const struct sd_dev *d = &m->dev[di];
-	struct sd_rec r[SD_HOUR_LINES + 4];
-	struct act_sum act[24];
-	struct app_sum uapp[24][N_APPS];
-	char pk[96], sk[96], bid[32], day[11], val[SD_LINE_MAX + 128];
-	char last_part[ARRAY_SIZE(rec_type)][96] = {{0}}; /* indexed partitions */
-	unsigned h, i, k, acts = 0;
-	int ret = 0;
-
-	memset(act, 0, sizeof(act));
-	memset(uapp, 0, sizeof(uapp));
-	for (h = 0; !ret && h < 24; h++) {
-		int64_t hour_ms = day_ms + (int64_t)h * SD_HOUR_MS;
-		unsigned n = SD_HOUR_LINES;
-		cJSON *item, *ans;
-
-		ret = gen_hour(m, di, hour_ms, g, r);
-		batch_id(hour_ms, bid);
-		for (i = 0; !ret && i < n; i++) {
-			const struct sd_rec *x = &r[i];
-			size_t vlen;
-
-			/* the stored value: the line, then the server's ids */
-			if (x->len > SD_LINE_MAX) {
-				ret = -E2BIG;
-				break;
-			}
-			memcpy(val, g->p + x->off, x->len - 1);
-			vlen = x->len - 1 +
-			       (size_t)snprintf(val + x->len - 1, sizeof(val) - (x->len - 1),
-						",\"device_id\":\"%s\",\"user_id\":\"%s\"}", d->id,
-						d->user_id);
-			day_of(x->ts, day);
-			snprintf(pk, sizeof(pk), "%s|%s|%s", d->id, rec_type[x->type], day);
-			snprintf(sk, sizeof(sk), "%013" PRId64 "|%s|%06u", x->ts, bid, i + 1);
-			ret = writer_put(w, STORE_T_RECORDS, pk, sk, val, vlen);
-			if (!ret && strcmp(pk, last_part[x->type])) {
-				ret = put_day_index(w, STORE_T_RECORDS, pk);
-				snprintf(last_part[x->type], sizeof(last_part[0]), "%s", pk);
-			}
-			stt->records++;
-			stt->raw_bytes += vlen;
-			if (x->type == R_ACTIVITY) {
-				unsigned hh = (unsigned)(x->start / SD_HOUR_MS % 24);
-
-				for (k = 0; k < C_RECORDS; k++)
-					act[hh].c[k] += x->c[k];
-				act[hh].c[C_RECORDS]++;
-			} else if (x->type == R_APP_USAGE) {
-				unsigned hh = (unsigned)(x->start / SD_HOUR_MS % 24);
-
-				for (k = 0; k < x->n_apps; k++) {
-					int64_t ms = (int64_t)(x->focus[k] * 1000 + 0.5);
-
-					uapp[hh][x->app[k]].focus_ms += ms;
-					uapp[hh][x->app[k]].records++;
-					tapp[hh][x->app[k]].focus_ms += ms;
-					tapp[hh][x->app[k]].records++;
-				}
-			} else if (!ret) {
-				char *nv = realloc(*latest, vlen + 1);
-
-				if (!nv)
-					return -ENOMEM;
-				memcpy(nv, val, vlen);
-				nv[vlen] = 0;
-				*latest = nv;
-				*latest_len = vlen;
-			}
-		}
-		if (ret)
-			break;
-		/* the batch's BATCHES item, with the answer ingest gives */
-		item = cJSON_CreateObject();
-		cJSON_AddNumberToObject(item, "at", (double)m->end_ms);
-		ans = cJSON_AddObjectToObject(item, "answer");
-		cJSON_AddStringToObject(ans, "batch_id", bid);
-		cJSON_AddNumberToObject(ans, "accepted", n);
-		cJSON_AddArrayToObject(ans, "rejected");
-		cJSON_AddNumberToObject(ans, "rejected_count", 0);
-		ret = writer_jput(w, STORE_T_BATCHES, d->id, bid, item);
-		cJSON_Delete(item);
-		stt->batches++;
-	}
-	day_of(day_ms, day);
-	snprintf(pk, sizeof(pk), "user|%s|%s", d->user_id, day);
-	for (h = 0; !ret && h < 24; h++) {
-		if (!act[h].c[C_RECORDS])
-			continue;
-		ret = put_act_rollup(w, pk, h, &act[h]);
-		if (!ret && !acts++)
-			ret = put_day_index(w, STORE_T_ROLLUPS, pk);
-		stt->rollups++;
 	}
 	if (!ret)
-		ret = put_app_rollups(w, pk, uapp);
+		ret = writer_flush(w);
+	w->sync = false;
 	return ret;
 }
 
-static int seed_records(struct writer *w, const struct sd_manifest *m, struct seed_stats *stt)
+/* --- seeding: records, through ingest --- */
+
+struct seed_stats {
+	uint64_t records, batches, raw_bytes;
+};
+
+/* Every batch of every device of every team, as ingest applies them. */
+static int seed_records(struct srv *s, struct writer *w, const struct sd_manifest *m,
+			struct seed_stats *stt)
 {
-	struct app_sum(*tapp)[N_APPS] = calloc(24, sizeof(*tapp));
-	char **latest = calloc(m->machines, sizeof(*latest));
-	size_t *latest_len = calloc(m->machines, sizeof(*latest_len));
+	struct sd_rec r[SD_HOUR_LINES + 4];
 	struct bench_buf g = {0};
-	char pk[96], day[11];
-	unsigned t, i, dd;
+	int64_t now = now_ms();
+	unsigned t, i, dd, h;
+	char bid[32];
 	int ret = 0;
 
-	if (!tapp || !latest || !latest_len) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	for (t = 0; !ret && t < m->teams; t++) {
 		for (dd = 0; !ret && dd < m->days; dd++) {
 			int64_t day_ms = m->end_ms - (int64_t)(m->days - dd) * SD_DAY_MS;
 
-			memset(tapp, 0, 24 * sizeof(*tapp));
-			for (i = 0; !ret && i < m->machines; i++)
-				if (m->dev[i].team == t)
-					ret = seed_device_day(w, m, i, day_ms, tapp, &g, &latest[i],
-							      &latest_len[i], stt);
-			day_of(day_ms, day);
-			snprintf(pk, sizeof(pk), "team|%s|%s", m->team[t].id, day);
-			if (!ret)
-				ret = put_app_rollups(w, pk, tapp);
+			for (i = 0; !ret && i < m->machines; i++) {
+				const struct sd_dev *d = &m->dev[i];
+				const struct ingest_source src = {d->id, m->team[t].id, d->user_id};
+
+				if (d->team != t)
+					continue;
+				for (h = 0; !ret && h < 24; h++) {
+					int64_t hour_ms = day_ms + (int64_t)h * SD_HOUR_MS;
+					struct store_batch *b;
+					struct ingest *plan;
+
+					ret = gen_hour(m, i, hour_ms, &g, r);
+					batch_id(hour_ms, bid);
+					if (!ret)
+						ret = ingest_prepare(s, &src, bid, now, g.p, g.len,
+								     &plan);
+					if (ret)
+						break;
+					if (ingest_rejected(plan)) {
+						bench_fail("seed: ingest rejected %u generated "
+							   "records of batch %s",
+							   ingest_rejected(plan), bid);
+						ingest_free(plan);
+						ret = -EINVAL;
+						break;
+					}
+					stt->records += ingest_accepted(plan);
+					stt->raw_bytes += g.len;
+					stt->batches++;
+					ret = writer_batch(w, ingest_ops(plan), &b);
+					if (!ret)
+						ret = ingest_add(plan, b);
+					if (ret) {
+						ingest_free(plan);
+						break;
+					}
+					ret = writer_keep(w, plan);
+				}
+			}
 		}
 		bench_note("team %u/%u seeded", t + 1, m->teams);
 	}
-	for (i = 0; !ret && i < m->machines; i++)
-		if (latest[i])
-			ret = writer_put(w, STORE_T_DEVICES, m->dev[i].id, "sysinfo", latest[i],
-					 latest_len[i]);
-out:
-	for (i = 0; latest && i < m->machines; i++)
-		free(latest[i]);
-	free(latest);
-	free(latest_len);
-	free(tapp);
 	free(g.p);
 	return ret;
 }
@@ -1152,7 +933,7 @@ static int cmd_seed(int argc, char **argv)
 		ret = writer_flush(&w);
 	if (!ret && !tree_only) {
 		bench_note("seeding %u machines x %u days (%u teams)", m.machines, m.days, m.teams);
-		ret = seed_records(&w, &m, &stt);
+		ret = seed_records(&s, &w, &m, &stt);
 	}
 	{
 		int r2 = writer_finish(&w);
@@ -1179,7 +960,6 @@ static int cmd_seed(int argc, char **argv)
 		cJSON_AddNumberToObject(root, "teams", m.teams);
 		cJSON_AddNumberToObject(root, "days", m.days);
 		cJSON_AddNumberToObject(root, "records", (double)stt.records);
-		cJSON_AddNumberToObject(root, "rollups_act", (double)stt.rollups);
 		cJSON_AddNumberToObject(root, "batches", (double)stt.batches);
 		cJSON_AddNumberToObject(root, "items", (double)w.items);
 		cJSON_AddNumberToObject(root, "commits", (double)w.commits);
@@ -1566,7 +1346,7 @@ static void top_reset(struct topapps *t)
 
 /* One user's day by hour: the activity counters. */
 struct day_series {
-	int64_t c[24][C__N];
+	int64_t c[24][RA__N];
 	uint64_t items;
 };
 
@@ -1606,13 +1386,12 @@ static int collect_dev(const char *pk, const char *sk, const void *val, size_t l
 /* The devices of a team, from the store's index (DEVICES "team|<id>"). */
 static int team_devices(struct qctx *q, const char *team)
 {
-	char pk[ID_SIZE + 8];
+	struct key pk;
 	int ret;
 
 	q->n_devs = 0;
-	snprintf(pk, sizeof(pk), "team|%s", team);
-	ret =
-	    store_query(q->st, STORE_T_DEVICES, pk, NULL, NULL, SD_MAX_MACHINES, 0, collect_dev, q);
+	ret = store_query(q->st, STORE_T_DEVICES, key_team_index(&pk, team), NULL, NULL,
+			  SD_MAX_MACHINES, 0, collect_dev, q);
 	return ret < 0 ? ret : 0;
 }
 
@@ -1646,7 +1425,7 @@ static int roll_app_item(const char *pk, const char *sk, const void *val, size_t
 
 static int roll_top(struct qctx *q, const char *team, struct topapps *t)
 {
-	char pk[64], day[11];
+	struct key pk;
 	int ret = 0;
 
 	top_reset(t);
@@ -1655,10 +1434,9 @@ static int roll_top(struct qctx *q, const char *team, struct topapps *t)
 	q->hi = q->to;
 	for (q->day_ms = q->from / SD_DAY_MS * SD_DAY_MS; !ret && q->day_ms < q->to;
 	     q->day_ms += SD_DAY_MS) {
-		day_of(q->day_ms, day);
-		snprintf(pk, sizeof(pk), "team|%s|%s", team, day);
-		ret = store_query(q->st, STORE_T_ROLLUPS, pk, "app|", NULL, 0, STORE_PREFIX,
-				  roll_app_item, q);
+		ret =
+		    store_query(q->st, STORE_T_ROLLUPS, key_rollup_pk(&pk, "team", team, q->day_ms),
+				SK_ROLLUP_APP_PREFIX, NULL, 0, STORE_PREFIX, roll_app_item, q);
 		ret = ret < 0 ? ret : 0;
 	}
 	return ret;
@@ -1675,23 +1453,21 @@ static int roll_act_item(const char *pk, const char *sk, const void *val, size_t
 	if (hh < 0 || hh > 23)
 		return 0;
 	j = cJSON_ParseWithLength(val, len);
-	for (i = 0; i < C__N; i++)
-		q->day->c[hh][i] += jint(j, act_names[i], 0);
+	for (i = 0; i < RA__N; i++)
+		q->day->c[hh][i] += jint(j, rollup_act_names[i], 0);
 	cJSON_Delete(j);
 	return 0;
 }
 
 static int roll_day(struct qctx *q, const char *uid, int64_t day_ms, struct day_series *d)
 {
-	char pk[64], day[11];
+	struct key pk;
 	int ret;
 
 	memset(d, 0, sizeof(*d));
 	q->day = d;
-	day_of(day_ms, day);
-	snprintf(pk, sizeof(pk), "user|%s|%s", uid, day);
-	ret = store_query(q->st, STORE_T_ROLLUPS, pk, "act|", NULL, 0, STORE_PREFIX, roll_act_item,
-			  q);
+	ret = store_query(q->st, STORE_T_ROLLUPS, key_rollup_pk(&pk, "user", uid, day_ms),
+			  SK_ROLLUP_ACT_PREFIX, NULL, 0, STORE_PREFIX, roll_act_item, q);
 	return ret < 0 ? ret : 0;
 }
 
@@ -1717,7 +1493,7 @@ static int roll_sysinfo(struct qctx *q, const char *team, struct sys_latest *out
 		void *v = NULL;
 		size_t len;
 
-		ret = store_get(q->st, STORE_T_DEVICES, q->devs[i], "sysinfo", &v, &len);
+		ret = store_get(q->st, STORE_T_DEVICES, q->devs[i], SK_SYSINFO, &v, &len);
 		out->ts[out->n++] = ret ? -1 : value_ts(v, len, "ts");
 		out->items++;
 		free(v);
@@ -1766,16 +1542,16 @@ static int raw_app_item(const char *pk, const char *sk, const void *val, size_t 
  * from lo's to hi's (records are partitioned by ts, which follows start). */
 static int raw_scan(struct qctx *q, const char *type, store_item_fn fn)
 {
-	char pk[96], day[11];
+	struct key pk;
 	int64_t d;
 	size_t i;
 	int ret = 0;
 
 	for (i = 0; !ret && i < q->n_devs; i++)
 		for (d = q->lo / SD_DAY_MS * SD_DAY_MS; !ret && d <= q->hi; d += SD_DAY_MS) {
-			day_of(d, day);
-			snprintf(pk, sizeof(pk), "%s|%s|%s", q->devs[i], type, day);
-			ret = store_query(q->st, STORE_T_RECORDS, pk, NULL, NULL, 0, 0, fn, q);
+			ret = store_query(q->st, STORE_T_RECORDS,
+					  key_record_pk(&pk, q->devs[i], type, d), NULL, NULL, 0, 0,
+					  fn, q);
 			ret = ret < 0 ? ret : 0;
 		}
 	return ret;
@@ -1807,9 +1583,9 @@ static int raw_act_item(const char *pk, const char *sk, const void *val, size_t 
 	    !rfc3339_parse(jstr(j, "start"), &start) && start >= q->lo && start < q->hi) {
 		int hh = (int)((start - q->lo) / SD_HOUR_MS);
 
-		for (i = 0; i < C_RECORDS; i++)
-			q->day->c[hh][i] += jint(j, act_names[i], 0);
-		q->day->c[hh][C_RECORDS]++;
+		for (i = 0; i < RA_RECORDS; i++)
+			q->day->c[hh][i] += jint(j, rollup_act_names[i], 0);
+		q->day->c[hh][RA_RECORDS]++;
 	}
 	cJSON_Delete(j);
 	return 0;
@@ -1850,7 +1626,7 @@ static int newest_item(const char *pk, const char *sk, const void *val, size_t l
  * read newest day first, the last item of the first one that has any. */
 static int raw_sysinfo(struct qctx *q, const char *team, struct sys_latest *out)
 {
-	char pk[96], day[11];
+	struct key pk;
 	size_t i;
 	int ret = team_devices(q, team);
 
@@ -1862,10 +1638,9 @@ static int raw_sysinfo(struct qctx *q, const char *team, struct sys_latest *out)
 
 		for (d = q->to / SD_DAY_MS * SD_DAY_MS; n.ts < 0 && d >= q->from - SD_DAY_MS;
 		     d -= SD_DAY_MS) {
-			day_of(d, day);
-			snprintf(pk, sizeof(pk), "%s|sysinfo|%s", q->devs[i], day);
-			ret = store_query(q->st, STORE_T_RECORDS, pk, NULL, NULL, 1, STORE_REVERSE,
-					  newest_item, &n);
+			ret = store_query(q->st, STORE_T_RECORDS,
+					  key_record_pk(&pk, q->devs[i], "sysinfo", d), NULL, NULL,
+					  1, STORE_REVERSE, newest_item, &n);
 			if (ret < 0)
 				break;
 			ret = 0;
@@ -1981,8 +1756,8 @@ static bool day_equal_http(const struct day_series *d, const char *json)
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "series"))
 	{
-		for (int i = 0; ok && h < 24 && i < C__N; i++)
-			if (jint(p, act_names[i], -1) != d->c[h][i])
+		for (int i = 0; ok && h < 24 && i < RA__N; i++)
+			if (jint(p, rollup_act_names[i], -1) != d->c[h][i])
 				ok = false;
 		h++;
 	}

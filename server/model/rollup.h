@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rollup.h - the hourly activity counters of ROLLUPS (store/keys.h), as one
+ * list: ingest validates and sums them (model/ingest.c), the queries read
+ * them (api/query.c), the seeder generates records with them
+ * (tools/bench/actlog-seed.c). A counter is added here once and every one
+ * of them follows.
+ *
+ * X(ID, "name", cap, required): "name" is both the activity record's field
+ * and the rollup item's member; cap is the largest value one record (one
+ * interval of at most an hour) may carry; required says whether a record
+ * must have it. RECORDS is not a record field: the rollup counts the
+ * records it summed (cap 0).
+ */
+#ifndef ACTLOG_MODEL_ROLLUP_H
+#define ACTLOG_MODEL_ROLLUP_H
+
+#include <stdbool.h>
+
+#define ROLLUP_ACT(X)                                                                              \
+	X(KEYS, "keys", 1e7, true)                                                                 \
+	X(CLICKS, "clicks", 1e7, true)                                                             \
+	X(MOVES, "moves", 1e9, true)                                                               \
+	X(DISTANCE, "distance", 1e12, false)                                                       \
+	X(SCROLLS, "scrolls", 1e8, true)                                                           \
+	X(ACTIVE, "active_s", 86400, true)                                                         \
+	X(INTERVAL, "interval_s", 3600, true)                                                      \
+	X(RECORDS, "records", 0, false)
+
+enum rollup_act {
+#define ROLLUP_ACT_ENUM_(id, name, cap, req) RA_##id,
+	ROLLUP_ACT(ROLLUP_ACT_ENUM_)
+#undef ROLLUP_ACT_ENUM_
+	    RA__N
+};
+
+/* Counters that come from a record's fields: every one before RA_RECORDS. */
+#define RA_FIELDS RA_RECORDS
+
+static const char *const rollup_act_names[RA__N] __attribute__((unused)) = {
+#define ROLLUP_ACT_NAME_(id, name, cap, req) [RA_##id] = name,
+    ROLLUP_ACT(ROLLUP_ACT_NAME_)
+#undef ROLLUP_ACT_NAME_
+};
+
+static const double rollup_act_caps[RA__N] __attribute__((unused)) = {
+#define ROLLUP_ACT_CAP_(id, name, cap, req) [RA_##id] = cap,
+    ROLLUP_ACT(ROLLUP_ACT_CAP_)
+#undef ROLLUP_ACT_CAP_
+};
+
+static const bool rollup_act_required[RA__N] __attribute__((unused)) = {
+#define ROLLUP_ACT_REQ_(id, name, cap, req) [RA_##id] = req,
+    ROLLUP_ACT(ROLLUP_ACT_REQ_)
+#undef ROLLUP_ACT_REQ_
+};
+
+/* Members of an application rollup item (sk "app|<HH>|<app>"). */
+#define ROLLUP_APP_FOCUS "focus_ms"
+#define ROLLUP_APP_RECORDS "records"
+
+#endif /* ACTLOG_MODEL_ROLLUP_H */
