@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "s3xml.h"
+#include "sigv4.h"
 
 #define S3_MIN_PART (5U << 20)		/* S3's smallest part (all but the last) */
 #define S3_MAX_PART (5ULL << 30)	/* S3's largest part */
@@ -38,6 +39,7 @@
 #define S3_DEFAULT_ATTEMPTS 5
 #define S3_MAX_ATTEMPTS 20
 #define S3_MAX_RETRY_AFTER_MS 60000U /* the longest Retry-After honoured */
+#define S3_PRESIGN_MAX_HEADERS 8     /* headers signed into a presigned URL, host aside */
 
 struct s3_config {
 	/* "http[s]://host[:port][/base]"; NULL: https://s3.<region>.amazonaws.com */
@@ -97,6 +99,12 @@ typedef int (*s3_write_fn)(void *ctx, const void *data, size_t len);
 int s3_get(struct s3_client *c, const char *key, s3_write_fn fn, void *ctx);
 /* GET key into fd (write_all at the current position). */
 int s3_get_fd(struct s3_client *c, const char *key, int fd);
+/* s3_get() of at most max bytes (max > 0): an answer whose Content-Length
+ * is over max fails before any byte reaches fn, one without a length once
+ * it passes max; both -E2BIG. *len (may be NULL): the bytes fn accepted
+ * (also on failure). */
+int s3_get_max(struct s3_client *c, const char *key, uint64_t max, s3_write_fn fn, void *ctx,
+	       uint64_t *len);
 /* s3_get_fd() of at most max bytes: an answer whose Content-Length is over
  * max fails before any byte is written, one without a length once it passes
  * max; both -E2BIG. *len (may be NULL): the bytes written (also on failure:
@@ -108,9 +116,16 @@ struct s3_head {
 	char etag[80];
 	char content_type[128];
 	char last_modified[64];
+	/* S3's x-amz-checksum-sha256 (base64 of the digest; "<b64>-<parts>"
+	 * for a multipart object), "" when it sent none */
+	char checksum_sha256[80];
 };
 /* HEAD key into *out. 0 or -errno (-ENOENT when missing). */
 int s3_head(struct s3_client *c, const char *key, struct s3_head *out);
+/* s3_head() with x-amz-checksum-mode: ENABLED, so that S3 returns the
+ * checksum stored with the object (AWS: only when the object was written
+ * with one; S3-compatible stores may never return it). */
+int s3_head_checksum(struct s3_client *c, const char *key, struct s3_head *out);
 /* DELETE key (S3 answers 204 for a missing key too). 0 or -errno. */
 int s3_delete(struct s3_client *c, const char *key);
 /* One ListObjectsV2 page: prefix (NULL: all), max_keys 1..1000 (0: S3's
@@ -122,6 +137,13 @@ int s3_list(struct s3_client *c, const char *prefix, unsigned max_keys, const ch
  * (1..SIGV4_MAX_EXPIRES) from now. *url is malloc'd. 0 or -errno. */
 int s3_presign(struct s3_client *c, const char *method, const char *key, unsigned expires,
 	       char **url);
+/* s3_presign() that also signs the n headers h (0..S3_PRESIGN_MAX_HEADERS;
+ * not "host", which is always signed): X-Amz-SignedHeaders names them, and
+ * the request made with the URL must carry each with exactly that value
+ * (e.g. content-length and x-amz-checksum-sha256 bind a PUT to one body).
+ * -EINVAL for a "host", an empty name or too many headers. */
+int s3_presign_headers(struct s3_client *c, const char *method, const char *key, unsigned expires,
+		       const struct sigv4_header *h, size_t n, char **url);
 
 /* --- pure helpers, exposed for tests --- */
 

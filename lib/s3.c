@@ -414,6 +414,7 @@ struct resp_head {
 	char content_type[128];
 	char last_modified[64];
 	char retry_after[64];
+	char checksum_sha256[80];
 	uint64_t content_length;
 	int have_length;
 };
@@ -430,6 +431,7 @@ struct req {
 	struct membuf *mem;
 	uint64_t max_len; /* with sink: a 2xx body over it is -E2BIG (0: no cap) */
 	int head_only;
+	int checksum_mode; /* x-amz-checksum-mode: ENABLED */
 	struct resp_head rh;
 	/* per attempt */
 	long status;
@@ -541,6 +543,9 @@ static size_t header_cb(char *d, size_t size, size_t nmemb, void *ud)
 			  n - (size_t)(colon + 1 - d));
 	else if (HDR("retry-after"))
 		copy_hval(r->rh.retry_after, sizeof(r->rh.retry_after), colon + 1,
+			  n - (size_t)(colon + 1 - d));
+	else if (HDR("x-amz-checksum-sha256"))
+		copy_hval(r->rh.checksum_sha256, sizeof(r->rh.checksum_sha256), colon + 1,
 			  n - (size_t)(colon + 1 - d));
 	else if (HDR("content-length")) {
 		copy_hval(num, sizeof(num), colon + 1, n - (size_t)(colon + 1 - d));
@@ -662,6 +667,8 @@ static CURLcode attempt(struct s3_client *c, struct req *r, const char *url, con
 	sh[n++] = (struct sigv4_header){"host", host};
 	if (r->content_type)
 		sh[n++] = (struct sigv4_header){"content-type", r->content_type};
+	if (r->checksum_mode)
+		sh[n++] = (struct sigv4_header){"x-amz-checksum-mode", "ENABLED"};
 	sh[n++] = (struct sigv4_header){"x-amz-content-sha256", payload_hash};
 	sh[n++] = (struct sigv4_header){"x-amz-date", date};
 	if (c->session_token)
@@ -1056,7 +1063,8 @@ int s3_get_fd(struct s3_client *c, const char *key, int fd)
 }
 
 struct capped_sink {
-	int fd;
+	s3_write_fn fn;
+	void *ctx;
 	uint64_t max, len;
 };
 
@@ -1067,21 +1075,22 @@ static int capped_sink(void *ctx, const void *d, size_t n)
 
 	if (n > k->max - k->len)
 		return -E2BIG;
-	err = write_all(k->fd, d, n);
+	err = k->fn(k->ctx, d, n);
 	if (!err)
 		k->len += n;
 	return err;
 }
 
-int s3_get_fd_max(struct s3_client *c, const char *key, int fd, uint64_t max, uint64_t *len)
+int s3_get_max(struct s3_client *c, const char *key, uint64_t max, s3_write_fn fn, void *ctx,
+	       uint64_t *len)
 {
-	struct capped_sink k = {.fd = fd, .max = max};
+	struct capped_sink k = {.fn = fn, .ctx = ctx, .max = max};
 	struct req r = {.method = "GET", .key = key, .sink = capped_sink, .sink_ctx = &k};
 	int err;
 
 	if (len)
 		*len = 0;
-	if (!key || !*key || !max) {
+	if (!key || !*key || !max || !fn) {
 		memset(&c->err, 0, sizeof(c->err));
 		return set_err(c, -EINVAL, 0, "", "empty key or no size cap");
 	}
@@ -1094,9 +1103,15 @@ int s3_get_fd_max(struct s3_client *c, const char *key, int fd, uint64_t max, ui
 	return err;
 }
 
-int s3_head(struct s3_client *c, const char *key, struct s3_head *out)
+int s3_get_fd_max(struct s3_client *c, const char *key, int fd, uint64_t max, uint64_t *len)
 {
-	struct req r = {.method = "HEAD", .key = key, .head_only = 1};
+	return s3_get_max(c, key, max, fd_sink, &fd, len);
+}
+
+static int head(struct s3_client *c, const char *key, int checksum_mode, struct s3_head *out)
+{
+	struct req r = {
+	    .method = "HEAD", .key = key, .head_only = 1, .checksum_mode = checksum_mode};
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -1111,7 +1126,18 @@ int s3_head(struct s3_client *c, const char *key, struct s3_head *out)
 	snprintf(out->etag, sizeof(out->etag), "%s", r.rh.etag);
 	snprintf(out->content_type, sizeof(out->content_type), "%s", r.rh.content_type);
 	snprintf(out->last_modified, sizeof(out->last_modified), "%s", r.rh.last_modified);
+	snprintf(out->checksum_sha256, sizeof(out->checksum_sha256), "%s", r.rh.checksum_sha256);
 	return 0;
+}
+
+int s3_head(struct s3_client *c, const char *key, struct s3_head *out)
+{
+	return head(c, key, 0, out);
+}
+
+int s3_head_checksum(struct s3_client *c, const char *key, struct s3_head *out)
+{
+	return head(c, key, 1, out);
 }
 
 int s3_delete(struct s3_client *c, const char *key)
@@ -1181,16 +1207,30 @@ nomem:
 int s3_presign(struct s3_client *c, const char *method, const char *key, unsigned expires,
 	       char **url)
 {
+	return s3_presign_headers(c, method, key, expires, NULL, 0, url);
+}
+
+int s3_presign_headers(struct s3_client *c, const char *method, const char *key, unsigned expires,
+		       const struct sigv4_header *h, size_t n, char **url)
+{
 	char *u = NULL, *host = NULL, *path = NULL, date[17];
-	struct sigv4_header sh[1];
+	struct sigv4_header sh[1 + S3_PRESIGN_MAX_HEADERS];
 	struct sigv4_input in;
 	struct sigv4_output out = {0};
+	size_t i;
 	int err;
 
 	*url = NULL;
 	memset(&c->err, 0, sizeof(c->err));
 	if (!method || !*method || !key || !*key || !expires || expires > SIGV4_MAX_EXPIRES)
 		return set_err(c, -EINVAL, 0, "", "bad method, key or expiry");
+	if (n > S3_PRESIGN_MAX_HEADERS || (n && !h))
+		return set_err(c, -EINVAL, 0, "", "too many headers to sign");
+	for (i = 0; i < n; i++) {
+		if (!h[i].name || !*h[i].name || !h[i].value || !strcasecmp(h[i].name, "host"))
+			return set_err(c, -EINVAL, 0, "", "bad header to sign");
+		sh[1 + i] = h[i];
+	}
 	err = s3_build_url(c->endpoint, c->bucket, c->path_style, key, &u, &host, &path);
 	if (err)
 		return set_err(c, err, 0, "", "bad endpoint, bucket or key");
@@ -1198,7 +1238,7 @@ int s3_presign(struct s3_client *c, const char *method, const char *key, unsigne
 	sh[0] = (struct sigv4_header){"host", host};
 	in = sign_input(c, method, path, date);
 	in.headers = sh;
-	in.n_headers = 1;
+	in.n_headers = 1 + n;
 	in.payload_hash = SIGV4_UNSIGNED_PAYLOAD;
 	in.presign_expires = expires;
 	err = sigv4_sign(&in, &out);

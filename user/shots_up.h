@@ -23,7 +23,8 @@
  * same id, so a shot is neither lost nor registered twice. An expired URL
  * (or S3's 403) before the PUT succeeded presigns again; register's 404
  * (the key's pending row is gone) presigns again; its 409 (object not in
- * S3) PUTs again (at most SHOTQ_MAX_REPUT times, then the shot fails).
+ * S3, or not the shot's bytes) PUTs again (at most SHOTQ_MAX_REPUT times,
+ * then the shot fails).
  * No answer, 5xx, 401, 403, 408, 429 and presign's 409 (screenshots off
  * or S3 settings incomplete at the server: an admin's change ends it) back
  * off exponentially from 1 s to backoff_max_s with full jitter in

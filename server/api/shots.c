@@ -29,6 +29,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "core/crypto.h"
 #include "log.h"
 #include "s3.h"
@@ -45,6 +47,7 @@
 #define MONITOR_MAX 64
 #define DIM_MAX 65535
 #define S3_TIMEOUT_MS 60000 /* one request: HEAD, or GET of a whole shot */
+#define SHA256_B64_SIZE 45  /* base64 of a SHA-256 digest, with its NUL */
 
 /* --- helpers --- */
 
@@ -93,6 +96,18 @@ static void add_time(cJSON *o, const char *k, int64_t ms)
 	char ts[RFC3339_LEN];
 
 	cJSON_AddStringToObject(o, k, rfc3339_ms(ms, ts));
+}
+
+/* The base64 of the digest whose hex (hex64()) is hex: the form of S3's
+ * x-amz-checksum-sha256. */
+static void sha256_b64(const char *hex, char b64[SHA256_B64_SIZE])
+{
+	unsigned char d[32];
+
+	b64[0] = 0;
+	if (!sodium_hex2bin(d, sizeof(d), hex, 64, NULL, NULL, NULL))
+		sodium_bin2base64(b64, SHA256_B64_SIZE, d, sizeof(d),
+				  sodium_base64_VARIANT_ORIGINAL);
 }
 
 /* --- POST /api/v1/screenshots/presign --- */
@@ -159,10 +174,13 @@ static int h_presign(struct http_req *req, void *arg)
 	struct store_batch *b = NULL;
 	char day[11], rnd[ID_SIZE], key[KEY_SIZE], pend[ID_SIZE + 16];
 	char s3pk[KEY_SIZE + 8], aad[KEY_SIZE + 16], missing[128] = "";
+	char clen[24], csum[SHA256_B64_SIZE];
+	struct sigv4_header bind[3];
 	cJSON *body = NULL, *eff = NULL, *vals, *out = NULL, *pj = NULL, *h;
 	const char *sha, *ct;
 	char *url = NULL, *plain = NULL;
 	int64_t size, taken, now = now_ms();
+	size_t i;
 	int ret;
 
 	if (need_device(s, req, &p, true))
@@ -213,9 +231,17 @@ static int h_presign(struct http_req *req, void *arg)
 		goto out;
 	}
 	snprintf(key, sizeof(key), "shots/%s/%s/%s.png", p.id, day, rnd + 2);
+	/* every header the PUT must send is signed into the URL: S3 takes only
+	 * a body of this length and digest (it checks x-amz-checksum-sha256) */
+	snprintf(clen, sizeof(clen), "%lld", (long long)size);
+	sha256_b64(sha, csum);
+	bind[0] = (struct sigv4_header){"Content-Length", clen};
+	bind[1] = (struct sigv4_header){"Content-Type", "image/png"};
+	bind[2] = (struct sigv4_header){"x-amz-checksum-sha256", csum};
 	ret = s3_client_new(&x.c, &c);
 	if (!ret)
-		ret = s3_presign(c, "PUT", key, PRESIGN_TTL_S, &url);
+		ret =
+		    s3_presign_headers(c, "PUT", key, PRESIGN_TTL_S, bind, ARRAY_SIZE(bind), &url);
 	if (ret) {
 		log_warn("screenshots: presign for device %s failed: %s", p.id, strerror(-ret));
 		http_reply_error(req, ret == -EINVAL ? 409 : 500,
@@ -256,7 +282,8 @@ static int h_presign(struct http_req *req, void *arg)
 	cJSON_AddStringToObject(out, "url", url);
 	cJSON_AddStringToObject(out, "method", "PUT");
 	h = cJSON_AddObjectToObject(out, "headers");
-	cJSON_AddStringToObject(h, "Content-Type", "image/png");
+	for (i = 0; i < ARRAY_SIZE(bind); i++)
+		cJSON_AddStringToObject(h, bind[i].name, bind[i].value);
 	cJSON_AddStringToObject(out, "key", key);
 	add_time(out, "expires_at", now + PRESIGN_TTL_S * 1000LL);
 	http_reply_json(req, 200, out);
@@ -279,6 +306,34 @@ out:
 }
 
 /* --- POST /api/v1/screenshots --- */
+
+/*
+ * 0 when object key of x holds the bytes whose hex SHA-256 is sha: S3's
+ * own x-amz-checksum-sha256 in hd (a HEAD asked with checksum mode) when it
+ * gave one for the whole object, else the SHA-256 of the object read back
+ * (a GET of at most size bytes, hashed as it streams; S3-compatible stores
+ * that keep no checksum, and objects written without one). -EBADMSG when
+ * the bytes differ, or -errno of the GET with ebuf saying why.
+ */
+static int object_matches(const struct s3set *x, const char *key, const struct s3_head *hd,
+			  int64_t size, const char *sha, char *ebuf, size_t elen)
+{
+	char want[SHA256_B64_SIZE], got[65];
+	uint64_t len;
+	int ret;
+
+	ebuf[0] = 0;
+	if (hd->checksum_sha256[0] && !strchr(hd->checksum_sha256, '-')) {
+		sha256_b64(sha, want);
+		return strcmp(hd->checksum_sha256, want) ? -EBADMSG : 0;
+	}
+	ret = s3set_get_hashed(x, key, (uint64_t)size, NULL, &len, got, ebuf, elen);
+	if (ret == -E2BIG || ret == -ENOENT) /* replaced or gone since the HEAD */
+		return -EBADMSG;
+	if (ret)
+		return ret;
+	return len != (uint64_t)size || strcmp(got, sha) ? -EBADMSG : 0;
+}
 
 static int h_register(struct http_req *req, void *arg)
 {
@@ -350,7 +405,7 @@ static int h_register(struct http_req *req, void *arg)
 	}
 	ret = s3_client_new(&x.c, &c);
 	if (!ret)
-		ret = s3_head(c, key, &hd);
+		ret = s3_head_checksum(c, key, &hd);
 	if (ret == -ENOENT) {
 		http_reply_error(req, 409, "the object has not been uploaded");
 		goto out;
@@ -365,6 +420,18 @@ static int h_register(struct http_req *req, void *arg)
 	if (hd.size != (uint64_t)size) {
 		http_reply_error(req, 400, "the uploaded object has %llu bytes, not %lld",
 				 (unsigned long long)hd.size, (long long)size);
+		goto out;
+	}
+	/* and with the announced bytes */
+	ret = object_matches(&x, key, &hd, size, sha, ebuf, sizeof(ebuf));
+	if (ret == -EBADMSG) {
+		log_warn("screenshots: %s of device %s differs from its sha256", key, p.id);
+		http_reply_error(req, 409, "the uploaded object's bytes differ from its sha256");
+		goto out;
+	}
+	if (ret) {
+		log_warn("screenshots: GET for %s: %s", key, ebuf[0] ? ebuf : strerror(-ret));
+		http_reply_error(req, 502, "cannot check the object in S3");
 		goto out;
 	}
 	if (id_new(SHOT_PREFIX_ID, id)) {
@@ -581,17 +648,19 @@ static int h_list(struct http_req *req, void *arg)
 /*
  * The image is streamed: S3 -> an anonymous temporary file (never more than
  * the registered size, which register checked with a HEAD) -> the client
- * from that file (http_reply_fd), so no copy of it is held in memory.
+ * from that file (http_reply_fd), so no copy of it is held in memory. The
+ * bytes are hashed on their way into the file: an object that is no longer
+ * the registered one (size or sha256) is not served.
  */
 static int h_image(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
-	const char *id = http_req_param(req, "id"), *uid, *key, *s3pk;
+	const char *id = http_req_param(req, "id"), *uid, *key, *s3pk, *sha;
 	struct principal p;
 	struct target t;
 	struct s3set x = {0};
 	cJSON *sh = NULL, *det = NULL;
-	char ebuf[600];
+	char ebuf[600], got[65];
 	const char *node = NULL;
 	uint64_t max, len = 0;
 	int ret, fd = -1;
@@ -632,7 +701,8 @@ static int h_image(struct http_req *req, void *arg)
 	}
 	key = jstr(sh, "key");
 	s3pk = jstr(sh, "s3_pk");
-	if (!key || !s3pk) {
+	sha = jstr(sh, "sha256");
+	if (!key || !s3pk || !sha) {
 		http_reply_error(req, 500, "screenshot item is incomplete");
 		goto out;
 	}
@@ -645,7 +715,16 @@ static int h_image(struct http_req *req, void *arg)
 	max = jint(sh, "size", 0) > 0 && jint(sh, "size", 0) <= SHOT_MAX_SIZE
 		  ? (uint64_t)jint(sh, "size", 0)
 		  : SHOT_MAX_SIZE;
-	ret = s3set_get_tmp(&x, key, max, &fd, &len, ebuf, sizeof(ebuf));
+	ret = s3set_get_hashed(&x, key, max, &fd, &len, got, ebuf, sizeof(ebuf));
+	if (!ret && ((int64_t)len != jint(sh, "size", -1) || strcmp(got, sha))) {
+		log_warn("screenshots: %s: the object in S3 (%llu bytes, sha256 %s) is not the "
+			 "one registered",
+			 id, (unsigned long long)len, got);
+		cJSON_AddStringToObject(det, "reason", "content_mismatch");
+		audit_write(s, req, &p, "screenshot.view", node, id, "error", det);
+		http_reply_error(req, 502, "the screenshot in S3 differs from the one registered");
+		goto out;
+	}
 	if (ret) {
 		log_warn("screenshots: GET %s: %s", id, ebuf);
 		audit_write(s, req, &p, "screenshot.view", node, id, "error", det);

@@ -10,6 +10,8 @@
 #include "core/crypto.h"
 #include "http/http.h"
 #include "model/s3set.h"
+#include <openssl/evp.h>
+
 #include "util.h"
 
 static const char *const required[] = {"s3.bucket", "s3.region", "s3.access_key_id",
@@ -106,33 +108,74 @@ int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen
 	return ret;
 }
 
-int s3set_get_tmp(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
-		  char *ebuf, size_t elen)
+/* The bytes of a GET: hashed, and written to fd when fd >= 0. */
+struct hash_sink {
+	EVP_MD_CTX *md;
+	int fd;
+};
+
+static int hash_sink(void *ctx, const void *d, size_t n)
 {
+	struct hash_sink *h = ctx;
+
+	if (EVP_DigestUpdate(h->md, d, n) != 1)
+		return -EIO;
+	return h->fd >= 0 ? write_all(h->fd, d, n) : 0;
+}
+
+int s3set_get_hashed(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
+		     char sha256[65], char *ebuf, size_t elen)
+{
+	struct hash_sink h = {.md = EVP_MD_CTX_new(), .fd = -1};
 	struct s3_client *c = NULL;
-	int ret, f = http_tmpfile();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+	int ret = 0;
 
 	ebuf[0] = 0;
-	*fd = -1;
+	sha256[0] = 0;
 	*len = 0;
-	if (f < 0) {
-		snprintf(ebuf, elen, "temporary file: %s", strerror(-f));
-		return f;
+	if (fd)
+		*fd = -1;
+	if (!h.md || EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) != 1) {
+		snprintf(ebuf, elen, "SHA-256: out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (fd && (h.fd = http_tmpfile()) < 0) {
+		ret = h.fd;
+		snprintf(ebuf, elen, "temporary file: %s", strerror(-ret));
+		goto out;
 	}
 	ret = s3_client_new(&x->c, &c);
 	if (!ret)
-		ret = s3_get_fd_max(c, key, f, max, len);
+		ret = s3_get_max(c, key, max, hash_sink, &h, len);
 	if (ret && c)
 		s3_strerror(s3_last_error(c), ebuf, elen);
 	else if (ret)
 		snprintf(ebuf, elen, "S3 client: %s", strerror(-ret));
-	s3_client_free(c);
-	if (ret) {
-		close(f);
-		return ret;
+	if (!ret && (EVP_DigestFinal_ex(h.md, md, &mdlen) != 1 || mdlen != 32)) {
+		snprintf(ebuf, elen, "SHA-256 failed");
+		ret = -EIO;
 	}
-	*fd = f;
-	return 0;
+	for (i = 0; !ret && i < 32; i++)
+		snprintf(sha256 + 2 * i, 3, "%02x", md[i]);
+out:
+	s3_client_free(c);
+	EVP_MD_CTX_free(h.md);
+	if (ret && h.fd >= 0)
+		close(h.fd);
+	else if (!ret && fd)
+		*fd = h.fd;
+	return ret;
+}
+
+int s3set_get_tmp(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
+		  char *ebuf, size_t elen)
+{
+	char sha256[65];
+
+	return s3set_get_hashed(x, key, max, fd, len, sha256, ebuf, elen);
 }
 
 void s3set_free(struct s3set *x)

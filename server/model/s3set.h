@@ -66,6 +66,14 @@ int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen
 int s3set_get_tmp(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
 		  char *ebuf, size_t elen);
 
+/*
+ * s3set_get_tmp() that also hashes the bytes as they arrive: sha256 (65
+ * bytes) gets their lower-case hex SHA-256. With fd NULL the bytes are only
+ * hashed (no temporary file). 0, or -errno as s3set_get_tmp() (sha256 "").
+ */
+int s3set_get_hashed(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
+		     char sha256[65], char *ebuf, size_t elen);
+
 /* Wipe the secrets and free x->j; x is left empty. NULL j is fine. */
 void s3set_free(struct s3set *x);
 

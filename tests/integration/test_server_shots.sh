@@ -2,7 +2,9 @@
 # actlog-server: screenshots against the real binary and s3rver (a local
 # S3) — presign, an upload with curl straight to the presigned URL,
 # register (only once the object is in S3 with its size), list, view
-# (byte-exact, audited), who may view (managers of
+# (byte-exact, audited), the bytes bound to the sha256 (the presigned PUT
+# signs length and checksum, checked against botocore; register and view
+# refuse an object replaced with other bytes), who may view (managers of
 # another team and employees refused unless screenshots.employee_view),
 # 409 when disabled or S3 settings are incomplete, an unknown key refused,
 # an old shot still viewable after the bucket changes, and the S3 secret
@@ -50,7 +52,17 @@ DEVB=$DEV TOKB=$TOK
 SHA=$(sha256sum "$T/shot.png" | cut -d' ' -f1)
 SIZE=$(stat -c %s "$T/shot.png")
 NOW=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+B64=$(/usr/bin/python3 -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha256(open(sys.argv[1],"rb").read()).digest()).decode())' "$T/shot.png")
 presign_body() { printf '{"sha256":"%s","size":%s,"content_type":"image/png","taken_at":"%s"}' "$SHA" "$SIZE" "$NOW"; }
+put_listed() { # FILE URL ANSWER: PUT FILE with the headers the presign ANSWER lists
+	local h=() k v
+	while IFS=$'\t' read -r k v; do h+=(-H "$k: $v"); done < <(jq -r '.headers | to_entries[] | "\(.key)\t\(.value)"' "$3")
+	curl -s -o /dev/null -w '%{http_code}' -X PUT "${h[@]}" --data-binary @"$1" "$2"
+}
+s3put() { # BUCKET KEY FILE: write the object behind the server's back
+	AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$SECRET "$BUILD/actlog-s3" --endpoint "$S3URL" \
+		--bucket "$1" --path-style put "$2" "$3" >/dev/null
+}
 
 # --- refusals before set-up ---
 api "$A" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.bucket\":\"shots1\",\"s3.region\":\"us-east-1\",\"s3.endpoint\":\"$S3URL\",\"s3.path_style\":true,\"s3.access_key_id\":\"$AKID\",\"s3.secret_access_key\":\"$SECRET\"}}"
@@ -88,6 +100,21 @@ check "key is shots/<device>/<day>/<random>.png" \
 exp=$(date -u -d "$(jr .expires_at)" +%s)
 check "expires in about 10 minutes" test $((exp - $(date +%s))) -ge 590 -a $((exp - $(date +%s))) -le 601
 check "url is presigned for 600 s" grep -q 'X-Amz-Expires=600' <<<"$URL"
+# the PUT is bound to the shot's bytes: S3 checks x-amz-checksum-sha256
+# against the body, and the signature covers it and the length
+check_eq "presign lists the length, type and checksum to send" \
+	"$(jq -r '.headers | "\(.["Content-Length"]) \(.["Content-Type"]) \(.["x-amz-checksum-sha256"])"' "$T/presign.json")" \
+	"$SIZE image/png $B64"
+check "the URL signs them (X-Amz-SignedHeaders)" \
+	grep -q 'X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256&' <<<"$URL"
+# s3rver checks no SigV4 signature: botocore does, with the same inputs
+mapfile -t hlines < <(jq -r '.headers | to_entries[] | "\(.key): \(.value)"' "$T/presign.json")
+PRESIGN_SECRET=$SECRET /usr/bin/python3 "$ROOT/tests/integration/presign_botocore.py" \
+	"test_server_shots: botocore" PUT "$URL" "$AKID" us-east-1 "${hlines[@]}" >"$T/bc.log" 2>&1
+rc=$?
+cat "$T/bc.log"
+if [ "$rc" -ne 0 ] && ! grep -q '^FAIL: ' "$T/bc.log"; then fail "botocore check crashed (rc $rc)"; fi
+check_eq "botocore: the signature and each bound header checked" "$(grep -c '^PASS: ' "$T/bc.log")" 5
 hdrs=()
 while IFS=$'\t' read -r k v; do hdrs+=(-H "$k: $v"); done < <(jq -r '.headers | to_entries[] | "\(.key)\t\(.value)"' "$T/presign.json")
 pst=$(curl -s -o "$T/put.out" -w '%{http_code}' -X PUT "${hdrs[@]}" --data-binary @"$T/shot.png" "$URL")
@@ -178,6 +205,39 @@ check_eq "alice's refusal audited as forbidden" \
 	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UA\" and .result==\"forbidden\")] | length")" 1
 check_eq "mona's view audited as ok" \
 	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .actor==\"$UM\" and .result==\"ok\")] | length")" 1
+
+# --- the bytes are the registered ones: at register and at every view ---
+# other bytes of the shot's length, written over the object with the S3 API
+/usr/bin/python3 -c 'import sys,os; sys.stdout.buffer.write(b"\x89PNG\r\n\x1a\n"+os.urandom(int(sys.argv[1])-8))' "$SIZE" >"$T/other.png"
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "presign of a shot whose object gets replaced" 200
+cp "$T/resp" "$T/presign5.json"
+KEY5=$(jr .key) URL5=$(jr .url)
+check_eq "its upload with the listed headers" "$(put_listed "$T/shot.png" "$URL5" "$T/presign5.json")" 200
+check "its object is replaced by other bytes of the same length" s3put shots2 "$KEY5" "$T/other.png"
+api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY5")"
+check_st "register of an object whose bytes are not the sha256's: 409" 409
+check "409 says the bytes differ" grep -q 'differ from its sha256' "$T/resp"
+api "$A" GET "/api/v1/screenshots?user_id=$UA"
+check_eq "nothing is registered under that key" "$(jr "[.screenshots[] | select(.key==\"$KEY5\")] | length")" 0
+# the device's answer to 409: it uploads again, then registers
+check_eq "the upload again" "$(put_listed "$T/shot.png" "$URL5" "$T/presign5.json")" 200
+api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY5")"
+check_st "register once the object holds the shot's bytes" 201
+
+check "the registered shot's object is replaced by other bytes of the same length" \
+	s3put shots1 "$KEY" "$T/other.png"
+img "$A"
+check_eq "a view of an object that is no longer the registered one: 502" "$ST" 502
+check "its bytes are not served" not cmp -s "$T/img" "$T/other.png"
+check "502 says it differs from the registered one" grep -q 'differs from the one registered' "$T/img"
+api "$A" GET "/api/v1/audit?limit=1000"
+check_eq "that view is audited as error, reason content_mismatch" \
+	"$(jr "[.entries[] | select(.action==\"screenshot.view\" and .target==\"$ID\" and .result!=\"ok\" and .result!=\"forbidden\") | \"\(.result) \(.detail.reason)\"] | join(\",\")")" \
+	"error content_mismatch"
+check "the registered bytes are put back" s3put shots1 "$KEY" "$T/shot.png"
+img "$A"
+check_eq "then it views again, byte-exact" "$ST $(sha256sum <"$T/img" | cut -d' ' -f1)" "200 $SHA"
 
 # --- a large image streams through the server, not through its memory ---
 # 20 MiB registered as a shot; the view must be byte-exact and the server's

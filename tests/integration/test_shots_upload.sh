@@ -139,6 +139,11 @@ check "the PUT is done and recorded in the sidecar" wait_for 30 put_done
 check "the register was refused at least once" wait_for 30 grep -q '^fail 503' "$MODE.log"
 check_eq "the object is in the bucket" "$(s3_count shots)" 5
 KEY4=$(jq -r .key "$STATE"/shots/*.json)
+# the headers the agent PUT with, as the server listed (and signed) them:
+# the shot's length and the base64 of its SHA-256
+check_eq "the PUT's headers bind the shot's length and checksum" \
+	"$(jq -r '"\(.headers["Content-Length"]) \(.headers["x-amz-checksum-sha256"])"' "$STATE"/shots/*.json)" \
+	"$(jq -r .size "$STATE"/shots/*.json) $(/usr/bin/python3 -c 'import base64,sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$(jq -r .sha256 "$STATE"/shots/*.json)")"
 kill -9 "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 echo pass >"$MODE"

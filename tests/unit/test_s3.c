@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "s3.h"
+#include "util.h"
 
 static int url_is(const char *ep, const char *bucket, int path_style, const char *key,
 		  const char *want_url, const char *want_host, const char *want_path)
@@ -188,6 +189,44 @@ TEST(client_settings)
 	s3_client_free(NULL);
 }
 
+TEST(presign_signed_headers)
+{
+	struct s3_config cfg = {.endpoint = "http://127.0.0.1:1",
+				.bucket = "b",
+				.path_style = 1,
+				.access_key = "AK",
+				.secret_key = "SK"};
+	struct sigv4_header h[S3_PRESIGN_MAX_HEADERS + 1];
+	struct s3_client *c = NULL;
+	char *url = NULL;
+	size_t i;
+
+	CHECK_EQ(s3_client_new(&cfg, &c), 0);
+	h[0] = (struct sigv4_header){"x-amz-checksum-sha256", "abc="};
+	h[1] = (struct sigv4_header){"Content-Length", "12"};
+	CHECK_EQ(s3_presign_headers(c, "PUT", "k", 60, h, 2, &url), 0);
+	/* names lower-cased and sorted, host among them */
+	CHECK(url && strstr(url, "&X-Amz-SignedHeaders=content-length%3Bhost%3B"
+				 "x-amz-checksum-sha256&X-Amz-Signature="));
+	free(url);
+	url = NULL;
+	CHECK_EQ(s3_presign(c, "PUT", "k", 60, &url), 0);
+	CHECK(url && strstr(url, "&X-Amz-SignedHeaders=host&"));
+	free(url);
+	url = NULL;
+	h[1] = (struct sigv4_header){"Host", "elsewhere"};
+	CHECK_EQ(s3_presign_headers(c, "PUT", "k", 60, h, 2, &url), -EINVAL);
+	CHECK(!url);
+	h[1] = (struct sigv4_header){"", "x"};
+	CHECK_EQ(s3_presign_headers(c, "PUT", "k", 60, h, 2, &url), -EINVAL);
+	for (i = 0; i < ARRAY_SIZE(h); i++)
+		h[i] = (struct sigv4_header){"x-amz-meta-a", "1"};
+	CHECK_EQ(s3_presign_headers(c, "PUT", "k", 60, h, ARRAY_SIZE(h), &url), -EINVAL);
+	CHECK_EQ(s3_presign_headers(c, "PUT", "k", 60, NULL, 1, &url), -EINVAL);
+	CHECK(!url);
+	s3_client_free(c);
+}
+
 TEST(retry_after)
 {
 	/* 2026-01-02 03:04:05 UTC */
@@ -233,5 +272,6 @@ int main(void)
 	RUN(retry_after);
 	RUN(classify);
 	RUN(client_settings);
+	RUN(presign_signed_headers);
 	return CHECK_DONE();
 }
