@@ -300,16 +300,77 @@ static cJSON *key_default(const struct ckey *k)
 				  : cJSON_CreateNumber((double)k->def);
 }
 
-/* The merge along t's path (nodes below the root) and then user_id's
- * document (NULL: none). See config_effective(). */
+int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
+		 bool with_secrets, cJSON **out)
+{
+	const cJSON *val[NKEYS] = {0};
+	const char *src[NKEYS] = {0}, *lock[NKEYS] = {0};
+	cJSON *o, *ov, *os, *ol;
+	size_t i, k;
+
+	*out = NULL;
+	if (n > LEVELS_MAX)
+		return -EINVAL;
+	for (k = 0; k < NKEYS; k++)
+		src[k] = schema[k].has_def ? "default" : NULL;
+	for (i = 0; i < n; i++) {
+		const cJSON *vals = cJSON_GetObjectItemCaseSensitive(docs[i], "values"), *e;
+		char msg[8];
+
+		for (k = 0; k < NKEYS; k++) {
+			const cJSON *x = cJSON_GetObjectItemCaseSensitive(vals, schema[k].name);
+
+			/* stored values were checked when set; a schema that has
+			 * narrowed since ignores what no longer fits */
+			if (lock[k] || !x || cJSON_IsNull(x) ||
+			    key_check(&schema[k], x, msg, sizeof(msg)))
+				continue;
+			val[k] = x;
+			src[k] = labels[i];
+		}
+		if (user_last && i == n - 1)
+			break; /* users hold no locks */
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(docs[i], "locked"))
+		{
+			int x = cJSON_IsString(e) ? key_find(e->valuestring) : -1;
+
+			if (x >= 0 && !lock[x])
+				lock[x] = labels[i];
+		}
+	}
+	o = cJSON_CreateObject();
+	ov = cJSON_AddObjectToObject(o, "values");
+	os = cJSON_AddObjectToObject(o, "source");
+	ol = cJSON_AddObjectToObject(o, "locked");
+	if (!ov || !os || !ol) {
+		doc_free(o);
+		return -ENOMEM;
+	}
+	for (k = 0; k < NKEYS; k++) {
+		if (val[k] || schema[k].has_def) {
+			if (!schema[k].secret || with_secrets)
+				cJSON_AddItemToObject(ov, schema[k].name,
+						      val[k] ? cJSON_Duplicate(val[k], 1)
+							     : key_default(&schema[k]));
+		}
+		if (src[k])
+			cJSON_AddStringToObject(os, schema[k].name, src[k]);
+		if (lock[k])
+			cJSON_AddStringToObject(ol, schema[k].name, lock[k]);
+	}
+	*out = o;
+	return 0;
+}
+
+/* Load the documents along t's path (nodes below the root) and then
+ * user_id's (NULL: none), and merge them. See config_effective(). */
 static int effective(struct srv *s, const struct target *t, const char *user_id, bool with_secrets,
 		     cJSON **out)
 {
-	cJSON *docs[LEVELS_MAX] = {0}, *o = NULL, *ov, *os, *ol;
+	cJSON *docs[LEVELS_MAX] = {0};
 	char label[LEVELS_MAX][SCOPE_SIZE], scope[SCOPE_SIZE], aad[AAD_SIZE];
-	const cJSON *val[NKEYS] = {0};
-	const char *src[NKEYS] = {0}, *lock[NKEYS] = {0};
-	size_t nd = 0, i, k;
+	const char *labels[LEVELS_MAX];
+	size_t nd = 0, i;
 	int ret = 0;
 
 	*out = NULL;
@@ -330,59 +391,13 @@ static int effective(struct srv *s, const struct target *t, const char *user_id,
 		/* the scope "user:<id>" is also the source label */
 		snprintf(label[nd++], SCOPE_SIZE, "%s", scope);
 	}
-	for (k = 0; k < NKEYS; k++)
-		src[k] = schema[k].has_def ? "default" : NULL;
-	for (i = 0; i < nd; i++) {
-		const cJSON *vals = cJSON_GetObjectItemCaseSensitive(docs[i], "values"), *e;
-		char msg[8];
-
-		for (k = 0; k < NKEYS; k++) {
-			const cJSON *x = cJSON_GetObjectItemCaseSensitive(vals, schema[k].name);
-
-			/* stored values were checked when set; a schema that has
-			 * narrowed since ignores what no longer fits */
-			if (lock[k] || !x || cJSON_IsNull(x) ||
-			    key_check(&schema[k], x, msg, sizeof(msg)))
-				continue;
-			val[k] = x;
-			src[k] = label[i];
-		}
-		if (user_id && i == nd - 1)
-			break; /* users hold no locks */
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(docs[i], "locked"))
-		{
-			int x = cJSON_IsString(e) ? key_find(e->valuestring) : -1;
-
-			if (x >= 0 && !lock[x])
-				lock[x] = label[i];
-		}
-	}
-	o = cJSON_CreateObject();
-	ov = cJSON_AddObjectToObject(o, "values");
-	os = cJSON_AddObjectToObject(o, "source");
-	ol = cJSON_AddObjectToObject(o, "locked");
-	if (!ov || !os || !ol) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (k = 0; k < NKEYS; k++) {
-		if (val[k] || schema[k].has_def) {
-			if (!schema[k].secret || with_secrets)
-				cJSON_AddItemToObject(ov, schema[k].name,
-						      val[k] ? cJSON_Duplicate(val[k], 1)
-							     : key_default(&schema[k]));
-		}
-		if (src[k])
-			cJSON_AddStringToObject(os, schema[k].name, src[k]);
-		if (lock[k])
-			cJSON_AddStringToObject(ol, schema[k].name, lock[k]);
-	}
-	*out = o;
-	o = NULL;
+	for (i = 0; i < nd; i++)
+		labels[i] = label[i];
+	ret = config_merge((const cJSON *const *)docs, labels, nd, user_id != NULL, with_secrets,
+			   out);
 out:
 	for (i = 0; i < LEVELS_MAX; i++)
 		doc_free(docs[i]);
-	doc_free(o);
 	return ret;
 }
 

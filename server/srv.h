@@ -395,6 +395,18 @@ int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk
 int config_effective(struct srv *s, const char *team_id, const char *user_id, bool with_secrets,
 		     cJSON **out);
 
+/*
+ * The merge behind config_effective(), pure: the schema's defaults, then the
+ * level documents docs[0..n) top down (each {"values":{..},"locked":[..]}
+ * as a level stores it), labels[i] naming level i in "source" and "locked".
+ * When user_last, docs[n-1] is a user's document and its locks are ignored.
+ * Values that do not fit the schema are ignored. *out as config_effective()
+ * gives it (the caller frees it). 0, -EINVAL (n over the tree's depth and a
+ * user), -ENOMEM.
+ */
+int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
+		 bool with_secrets, cJSON **out);
+
 /* --- route modules: each appends its routes (arg = s) and returns how
  * many, or -ENOSPC --- */
 int api_auth_routes(struct srv *s, struct http_route *r, size_t max);
