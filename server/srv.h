@@ -387,7 +387,10 @@ int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk
  * The effective config for a user (user_id may be NULL: the team's) in team
  * team_id: the schema's defaults, then each node from the business down to
  * the team, then the user's own document; a key locked at a level cannot be
- * changed below it. *out: {"values":{key:value},"source":{key:level},
+ * changed below it. The s3.* keys all come from one level, the nearest
+ * that sets the bucket or a credential, at or above the topmost node that
+ * locks an s3.* key, so that no level redirects credentials set above it
+ * (api_config.c). *out: {"values":{key:value},"source":{key:level},
  * "locked":{key:node id}} where level is "default", a node id or "user:<id>".
  * Secret keys appear in values only when with_secrets (server-side use,
  * e.g. presigning); responses to clients never carry them. 0 or -errno.
