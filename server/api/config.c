@@ -20,6 +20,14 @@
  * the team, then the user's document. A key locked at a node keeps the
  * value it has there (set there or inherited) for everything below; values
  * set below are ignored (and cannot be set any more: 409).
+ *
+ * The S3 settings (s3.*) are one unit, merged whole and not key by key: all
+ * of them come from one level, the nearest that sets the bucket or a
+ * credential (an anchor key), so that a level that sets only the endpoint,
+ * region or path style cannot point the credentials set above it, which it
+ * cannot read, at another host. A lock on any s3.* key locks them all: the
+ * unit is then taken at or above the locking node, and no s3.* key can be
+ * set below it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +56,8 @@ struct ckey {
 	bool has_def;
 	bool secret; /* never in a response, never in clear in the store */
 	enum ck_fmt fmt;
+	bool s3;     /* one of the S3 unit's keys (see the merge above) */
+	bool anchor; /* an S3 key whose level is the unit's: bucket, credentials */
 };
 
 #define CK_B(n, d)                                                                                 \
@@ -63,6 +73,12 @@ struct ckey {
 		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec           \
 	}
 
+#define CK_S3(n, lo, hi, f, sec, anc)                                                              \
+	{                                                                                          \
+		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec,          \
+		.s3 = true, .anchor = anc                                                          \
+	}
+
 static const struct ckey schema[] = {
     CK_B("logging.enabled", 1),
     CK_I("activity.interval_s", 10, 3600, 60),
@@ -75,15 +91,15 @@ static const struct ckey schema[] = {
     CK_B("screenshots.blur", 0),
     CK_B("screenshots.employee_view", 0),
     CK_I("retention.days", 1, 3650, 365),
-    CK_S("s3.bucket", 3, 63, FMT_BUCKET, false),
-    CK_S("s3.region", 1, 64, FMT_TEXT, false),
-    CK_S("s3.endpoint", 1, CFG_STR_MAX, FMT_URL, false),
+    CK_S3("s3.bucket", 3, 63, FMT_BUCKET, false, true),
+    CK_S3("s3.region", 1, 64, FMT_TEXT, false, false),
+    CK_S3("s3.endpoint", 1, CFG_STR_MAX, FMT_URL, false, false),
     /* no default: absent means virtual-host style, like AWS */
-    {.name = "s3.path_style", .type = CK_BOOL, .max = 1},
-    CK_S("s3.access_key_id", 1, CFG_STR_MAX, FMT_TEXT, false),
-    CK_S("s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true),
+    {.name = "s3.path_style", .type = CK_BOOL, .max = 1, .s3 = true},
+    CK_S3("s3.access_key_id", 1, CFG_STR_MAX, FMT_TEXT, false, true),
+    CK_S3("s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true, true),
     /* STS session tokens run past 1 KiB */
-    CK_S("s3.session_token", 1, 4096, FMT_TEXT, true),
+    CK_S3("s3.session_token", 1, 4096, FMT_TEXT, true, true),
 };
 #define NKEYS ARRAY_SIZE(schema)
 
@@ -300,16 +316,112 @@ static cJSON *key_default(const struct ckey *k)
 				  : cJSON_CreateNumber((double)k->def);
 }
 
-/* The merge along t's path (nodes below the root) and then user_id's
- * document (NULL: none). See config_effective(). */
+/* The value a level's "values" vals gives key k, or NULL when it sets none.
+ * Stored values were checked when set; a schema that has narrowed since
+ * ignores what no longer fits. */
+static const cJSON *level_value(const cJSON *vals, size_t k)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(vals, schema[k].name);
+	char msg[8];
+
+	return !x || cJSON_IsNull(x) || key_check(&schema[k], x, msg, sizeof(msg)) ? NULL : x;
+}
+
+/* true when the level's "values" vals sets an anchor of the S3 unit */
+static bool sets_s3_anchor(const cJSON *vals)
+{
+	size_t k;
+
+	for (k = 0; k < NKEYS; k++)
+		if (schema[k].anchor && level_value(vals, k))
+			return true;
+	return false;
+}
+
+int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
+		 bool with_secrets, cJSON **out)
+{
+	const cJSON *val[NKEYS] = {0};
+	const char *src[NKEYS] = {0}, *lock[NKEYS] = {0};
+	const char *s3_lock = NULL; /* the topmost node that locks an s3.* key */
+	size_t s3_at = n;	    /* the S3 unit's level; n: none */
+	cJSON *o, *ov, *os, *ol;
+	size_t i, k;
+
+	*out = NULL;
+	if (n > LEVELS_MAX)
+		return -EINVAL;
+	for (k = 0; k < NKEYS; k++)
+		src[k] = schema[k].has_def ? "default" : NULL;
+	for (i = 0; i < n; i++) {
+		const cJSON *vals = cJSON_GetObjectItemCaseSensitive(docs[i], "values"), *e;
+
+		for (k = 0; k < NKEYS; k++) {
+			const cJSON *x = schema[k].s3 ? NULL : level_value(vals, k);
+
+			if (lock[k] || !x)
+				continue;
+			val[k] = x;
+			src[k] = labels[i];
+		}
+		if (!s3_lock && sets_s3_anchor(vals))
+			s3_at = i;
+		if (user_last && i == n - 1)
+			break; /* users hold no locks */
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(docs[i], "locked"))
+		{
+			int x = cJSON_IsString(e) ? key_find(e->valuestring) : -1;
+
+			if (x >= 0 && !lock[x])
+				lock[x] = labels[i];
+			if (x >= 0 && schema[x].s3 && !s3_lock)
+				s3_lock = labels[i];
+		}
+	}
+	/* the S3 unit: every s3.* key from its one level, and locked together */
+	for (k = 0; k < NKEYS; k++) {
+		if (!schema[k].s3)
+			continue;
+		val[k] =
+		    s3_at < n
+			? level_value(cJSON_GetObjectItemCaseSensitive(docs[s3_at], "values"), k)
+			: NULL;
+		src[k] = val[k] ? labels[s3_at] : NULL;
+		lock[k] = s3_lock;
+	}
+	o = cJSON_CreateObject();
+	ov = cJSON_AddObjectToObject(o, "values");
+	os = cJSON_AddObjectToObject(o, "source");
+	ol = cJSON_AddObjectToObject(o, "locked");
+	if (!ov || !os || !ol) {
+		doc_free(o);
+		return -ENOMEM;
+	}
+	for (k = 0; k < NKEYS; k++) {
+		if (val[k] || schema[k].has_def) {
+			if (!schema[k].secret || with_secrets)
+				cJSON_AddItemToObject(ov, schema[k].name,
+						      val[k] ? cJSON_Duplicate(val[k], 1)
+							     : key_default(&schema[k]));
+		}
+		if (src[k])
+			cJSON_AddStringToObject(os, schema[k].name, src[k]);
+		if (lock[k])
+			cJSON_AddStringToObject(ol, schema[k].name, lock[k]);
+	}
+	*out = o;
+	return 0;
+}
+
+/* Load the documents along t's path (nodes below the root) and then
+ * user_id's (NULL: none), and merge them. See config_effective(). */
 static int effective(struct srv *s, const struct target *t, const char *user_id, bool with_secrets,
 		     cJSON **out)
 {
-	cJSON *docs[LEVELS_MAX] = {0}, *o = NULL, *ov, *os, *ol;
+	cJSON *docs[LEVELS_MAX] = {0};
 	char label[LEVELS_MAX][SCOPE_SIZE], scope[SCOPE_SIZE], aad[AAD_SIZE];
-	const cJSON *val[NKEYS] = {0};
-	const char *src[NKEYS] = {0}, *lock[NKEYS] = {0};
-	size_t nd = 0, i, k;
+	const char *labels[LEVELS_MAX];
+	size_t nd = 0, i;
 	int ret = 0;
 
 	*out = NULL;
@@ -330,59 +442,13 @@ static int effective(struct srv *s, const struct target *t, const char *user_id,
 		/* the scope "user:<id>" is also the source label */
 		snprintf(label[nd++], SCOPE_SIZE, "%s", scope);
 	}
-	for (k = 0; k < NKEYS; k++)
-		src[k] = schema[k].has_def ? "default" : NULL;
-	for (i = 0; i < nd; i++) {
-		const cJSON *vals = cJSON_GetObjectItemCaseSensitive(docs[i], "values"), *e;
-		char msg[8];
-
-		for (k = 0; k < NKEYS; k++) {
-			const cJSON *x = cJSON_GetObjectItemCaseSensitive(vals, schema[k].name);
-
-			/* stored values were checked when set; a schema that has
-			 * narrowed since ignores what no longer fits */
-			if (lock[k] || !x || cJSON_IsNull(x) ||
-			    key_check(&schema[k], x, msg, sizeof(msg)))
-				continue;
-			val[k] = x;
-			src[k] = label[i];
-		}
-		if (user_id && i == nd - 1)
-			break; /* users hold no locks */
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(docs[i], "locked"))
-		{
-			int x = cJSON_IsString(e) ? key_find(e->valuestring) : -1;
-
-			if (x >= 0 && !lock[x])
-				lock[x] = label[i];
-		}
-	}
-	o = cJSON_CreateObject();
-	ov = cJSON_AddObjectToObject(o, "values");
-	os = cJSON_AddObjectToObject(o, "source");
-	ol = cJSON_AddObjectToObject(o, "locked");
-	if (!ov || !os || !ol) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (k = 0; k < NKEYS; k++) {
-		if (val[k] || schema[k].has_def) {
-			if (!schema[k].secret || with_secrets)
-				cJSON_AddItemToObject(ov, schema[k].name,
-						      val[k] ? cJSON_Duplicate(val[k], 1)
-							     : key_default(&schema[k]));
-		}
-		if (src[k])
-			cJSON_AddStringToObject(os, schema[k].name, src[k]);
-		if (lock[k])
-			cJSON_AddStringToObject(ol, schema[k].name, lock[k]);
-	}
-	*out = o;
-	o = NULL;
+	for (i = 0; i < nd; i++)
+		labels[i] = label[i];
+	ret = config_merge((const cJSON *const *)docs, labels, nd, user_id != NULL, with_secrets,
+			   out);
 out:
 	for (i = 0; i < LEVELS_MAX; i++)
 		doc_free(docs[i]);
-	doc_free(o);
 	return ret;
 }
 
@@ -549,9 +615,25 @@ static const cJSON *last_member(const cJSON *o, const char *k)
 	return found;
 }
 
+/* The first s3.* key vals sets (not null: removing is always allowed), as
+ * apply() reads it, or NULL. */
+static const char *s3_set_in(const cJSON *vals)
+{
+	size_t k;
+
+	for (k = 0; k < NKEYS; k++) {
+		const cJSON *x = schema[k].s3 ? last_member(vals, schema[k].name) : NULL;
+
+		if (x && !cJSON_IsNull(x))
+			return schema[k].name;
+	}
+	return NULL;
+}
+
 /*
  * 0 when no key vals sets (null removes, always allowed) is locked at a
- * node of path[1, end); else 1 after replying 409 (or an error).
+ * node of path[1, end), an s3.* key counting as locked where any s3.* key
+ * is; else 1 after replying 409 (or an error).
  */
 static int check_locks(struct srv *s, struct http_req *req, const struct target *t, size_t end,
 		       const cJSON *vals)
@@ -572,12 +654,21 @@ static int check_locks(struct srv *s, struct http_req *req, const struct target 
 			return reply_store_err(req, ret, "config"), 1;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "locked"))
 		{
+			const char *s3;
+			int k;
+
 			if (!cJSON_IsString(e))
 				continue;
+			k = key_find(e->valuestring);
+			s3 = k >= 0 && schema[k].s3 ? s3_set_in(vals) : NULL;
 			x = last_member(vals, e->valuestring);
-			if (x && !cJSON_IsNull(x)) {
-				http_reply_error(req, 409, "config key '%s' is locked at %s",
-						 e->valuestring, t->path[i]);
+			if (s3 || (x && !cJSON_IsNull(x))) {
+				http_reply_error(
+				    req, 409,
+				    s3 ? "config key '%s' is locked at %s (the s3.* keys "
+					 "are one unit, locked together)"
+				       : "config key '%s' is locked at %s",
+				    s3 ? s3 : e->valuestring, t->path[i]);
 				doc_free(doc);
 				return 1;
 			}

@@ -387,13 +387,28 @@ int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk
  * The effective config for a user (user_id may be NULL: the team's) in team
  * team_id: the schema's defaults, then each node from the business down to
  * the team, then the user's own document; a key locked at a level cannot be
- * changed below it. *out: {"values":{key:value},"source":{key:level},
+ * changed below it. The s3.* keys all come from one level, the nearest
+ * that sets the bucket or a credential, at or above the topmost node that
+ * locks an s3.* key, so that no level redirects credentials set above it
+ * (api_config.c). *out: {"values":{key:value},"source":{key:level},
  * "locked":{key:node id}} where level is "default", a node id or "user:<id>".
  * Secret keys appear in values only when with_secrets (server-side use,
  * e.g. presigning); responses to clients never carry them. 0 or -errno.
  */
 int config_effective(struct srv *s, const char *team_id, const char *user_id, bool with_secrets,
 		     cJSON **out);
+
+/*
+ * The merge behind config_effective(), pure: the schema's defaults, then the
+ * level documents docs[0..n) top down (each {"values":{..},"locked":[..]}
+ * as a level stores it), labels[i] naming level i in "source" and "locked".
+ * When user_last, docs[n-1] is a user's document and its locks are ignored.
+ * Values that do not fit the schema are ignored. *out as config_effective()
+ * gives it (the caller frees it). 0, -EINVAL (n over the tree's depth and a
+ * user), -ENOMEM.
+ */
+int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
+		 bool with_secrets, cJSON **out);
 
 /* --- route modules: each appends its routes (arg = s) and returns how
  * many, or -ENOSPC --- */

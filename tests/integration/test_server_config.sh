@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # actlog-server: the config hierarchy — level documents on nodes and users,
 # validation against the schema, locks, the effective merge and its
-# sources, secrets that never leave the server or reach the store in clear,
+# sources, the s3.* keys as one unit taken whole from one level, secrets
+# that never leave the server or reach the store in clear,
 # permissions, and no lost updates under concurrent writes. Real binary on
 # loopback, real LMDB store.
 source "$(dirname "$0")/../lib.sh"
@@ -232,6 +233,56 @@ put "$A" "/api/v1/nodes/$B/config" '{"values":{"s3.session_token":null}}'
 check_eq "null removes a secret" "$(jr '.secrets_set | join(",")')" "s3.secret_access_key"
 api "$A" GET "/api/v1/users/$UA/config/effective"
 check_eq "a removed secret has no source" "$(jr '.source | has("s3.session_token")')" false
+
+# --- S3 settings are one unit ---
+# The s3.* keys resolve together from the nearest level that sets s3.bucket
+# or a credential. A team manager who cannot see the business's secret sets
+# endpoint, region and path style on his team: the business's key must not
+# be signed for his host, so none of it reaches the merge.
+s3src() { jr '[.source | to_entries[] | select(.key | startswith("s3.")) | .value] | unique | join(",")'; }
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.endpoint":"http://127.0.0.1:1","s3.region":"xx-evil-1","s3.path_style":true}}'
+check_st "a team manager sets endpoint, region and path style on his team" 200
+api "$MGR" GET "/api/v1/nodes/$TA/config/effective"
+check_eq "the endpoint stays the business's" "$(jr '.values."s3.endpoint"'):$(jr '.source."s3.endpoint"')" "https://s3.example.com:$B"
+check_eq "the region stays the business's" "$(jr '.values."s3.region"'):$(jr '.source."s3.region"')" "eu-west-1:$B"
+check_eq "no path style: the business sets none" "$(jr '.values | has("s3.path_style")'):$(jr '.source | has("s3.path_style")')" false:false
+check_eq "every s3.* key comes from the business" "$(s3src)" "$B"
+put "$A" "/api/v1/users/$UA/config" '{"values":{"s3.endpoint":"http://127.0.0.1:2"}}'
+check_st "an endpoint on a user's level" 200
+api "$A" GET "/api/v1/users/$UA/config/effective"
+check_eq "the user's effective endpoint stays the business's" "$(jr '.values."s3.endpoint"'):$(s3src)" "https://s3.example.com:$B"
+# a level that sets the bucket, or a credential, takes the whole unit:
+# nothing of the business's comes with it
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"red-bucket"}}'
+check_st "the team manager sets a bucket" 200
+api "$MGR" GET "/api/v1/nodes/$TA/config/effective"
+check_eq "the team's own unit" "$(jr '[.values."s3.bucket", .values."s3.endpoint", .values."s3.region", .values."s3.path_style"] | join(",")')" "red-bucket,http://127.0.0.1:1,xx-evil-1,true"
+check_eq "all its sources are the team" "$(s3src)" "$TA"
+check_eq "the business's key id and secret do not come with it" "$(jr '.values | has("s3.access_key_id")'):$(jr '.source | has("s3.secret_access_key")')" false:false
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":null,"s3.access_key_id":"AKIARED"}}'
+check_st "the team manager sets a key id instead" 200
+api "$MGR" GET "/api/v1/nodes/$TA/config/effective"
+check_eq "a credential makes the unit too" "$(jr '.values."s3.access_key_id"'):$(jr '.values | has("s3.bucket")'):$(s3src)" "AKIARED:false:$TA"
+# a lock on any s3.* key locks the unit: nothing below may set an s3.* key
+put "$A" "/api/v1/nodes/$B/config" '{"locked":["logging.enabled","s3.region"]}'
+check_st "the business locks s3.region" 200
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.endpoint":"http://127.0.0.1:3"}}'
+check_st "another s3.* key below that lock" 409
+check "the error says where the unit is locked" grep -q "locked at $B" "$T/resp"
+put "$A" "/api/v1/users/$UA/config" '{"values":{"s3.bucket":"user-bucket"}}'
+check_st "an s3.* key on a user's level below that lock" 409
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.endpoint":null}}'
+check_st "removing one is allowed" 200
+api "$MGR" GET "/api/v1/nodes/$TA/config/effective"
+check_eq "under the lock the business's unit" "$(jr '.values."s3.access_key_id"'):$(jr '.values."s3.bucket"'):$(s3src)" "AKIAEXAMPLE:$BUCKET:$B"
+check_eq "every s3.* key is locked at the business" "$(jr '[.locked | to_entries[] | select(.key | startswith("s3.")) | .value] | unique | join(",")'):$(jr '[.locked | keys[] | select(startswith("s3."))] | length')" "$B:7"
+put "$A" "/api/v1/nodes/$B/config" '{"locked":["logging.enabled"]}'
+check_st "the business unlocks s3.region" 200
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.region":null,"s3.path_style":null,"s3.access_key_id":null}}'
+check_st "the team drops its s3.* keys" 200
+check_eq "the team level holds none" "$(jr '[.values | keys[] | select(startswith("s3."))] | length')" 0
+put "$A" "/api/v1/users/$UA/config" '{"values":{"s3.endpoint":null}}'
+check_st "and so does the user" 200
 
 # --- a node's effective config: root down to the node, no user level ---
 put "$A" "/api/v1/nodes/$TA/config" '{"values":{"retention.days":30}}'

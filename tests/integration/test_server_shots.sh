@@ -7,8 +7,10 @@
 # refuse an object replaced with other bytes), who may view (managers of
 # another team and employees refused unless screenshots.employee_view),
 # 409 when disabled or S3 settings are incomplete, an unknown key refused,
-# an old shot still viewable after the bucket changes, and the S3 secret
-# never in responses, logs or the store file.
+# an old shot still viewable after the bucket changes, S3 settings taken
+# whole from one level (a manager below cannot point the business's key at
+# his own host or bucket), and the S3 secret never in responses, logs or
+# the store file.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 source "$(dirname "$0")/../s3.sh"
@@ -192,6 +194,56 @@ img "$A"
 check_eq "the old shot is still viewable after the bucket change" "$ST $(sha256sum <"$T/img" | cut -d' ' -f1)" "200 $SHA"
 api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
 check "a new presign uses the new bucket" grep -q '/shots2/' <<<"$(jr .url)"
+
+# --- S3 settings are one unit: a manager cannot send the business's key elsewhere ---
+# The business holds the settings and the key; team B drops its own bucket
+# and inherits them. Dave manages team B and cannot see the secret: what he
+# sets on his team must not make the server sign the business's key for
+# his host (the device would upload there), or for his bucket.
+EVIL=http://127.0.0.1:1
+cred() { sed -n 's/.*X-Amz-Credential=\([^&]*\).*/\1/p' <<<"$1"; }
+api "$A" PUT "/api/v1/nodes/$B/config" "{\"values\":{\"s3.bucket\":\"shots1\",\"s3.region\":\"us-east-1\",\"s3.endpoint\":\"$S3URL\",\"s3.path_style\":true,\"s3.access_key_id\":\"$AKID\",\"s3.secret_access_key\":\"$SECRET\"}}"
+check_st "admin sets the business's S3 settings" 200
+api "$A" PUT "/api/v1/nodes/$TB/config" '{"values":{"s3.bucket":null}}'
+check_st "team B drops its own bucket" 200
+api "$TKD" PUT "/api/v1/nodes/$TB/config" "{\"values\":{\"s3.endpoint\":\"$EVIL\",\"s3.region\":\"xx-evil-1\",\"s3.path_style\":true}}"
+check_st "dave sets endpoint, region and path style on team B" 200
+api "$TOKB" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "team B's device presigns" 200
+URLB=$(jr .url) KEYB=$(jr .key)
+check "the URL is not at dave's endpoint" not grep -q "^$EVIL" <<<"$URLB"
+check "the URL is at the business's endpoint and bucket" grep -q "^$S3URL/shots1/" <<<"$URLB"
+check "signed with the business's key for its region" grep -qiE "^$AKID%2F[0-9]{8}%2Fus-east-1%2Fs3%2Faws4_request\$" <<<"$(cred "$URLB")"
+pst=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/shot.png" "$URLB")
+check_eq "the device's upload goes through" "$pst" 200
+check "and lands in the business's bucket" s3_has shots1 "$KEYB"
+api "$TKD" GET "/api/v1/nodes/$TB/config/effective"
+check_eq "dave sees the business's endpoint in effect" "$(jr '.values."s3.endpoint"'):$(jr '.source."s3.endpoint"')" "$S3URL:$B"
+check_eq "every s3.* key comes from the business" "$(jr '[.source | to_entries[] | select(.key | startswith("s3.")) | .value] | unique | join(",")')" "$B"
+api "$TKD" PUT "/api/v1/nodes/$TB/config" '{"values":{"s3.bucket":"dave-bucket"}}'
+check_st "dave sets a bucket on team B" 200
+api "$TOKB" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "a bucket without credentials at its level: no presign" 409
+check "the business's key is not signed for dave's bucket" not grep -q -e dave-bucket -e "$AKID" "$T/resp"
+check "409 names the missing credentials" grep -q 's3.access_key_id, s3.secret_access_key' "$T/resp"
+# a manager's value on a user's level: alice's device keeps team A's unit
+api "$TKM" PUT "/api/v1/users/$UA/config" "{\"values\":{\"s3.endpoint\":\"$EVIL\"}}"
+check_st "mona sets an endpoint on alice's level" 200
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "alice's device presigns" 200
+check "alice's URL stays at team A's endpoint and bucket" grep -q "^$S3URL/shots2/" <<<"$(jr .url)"
+api "$TKM" PUT "/api/v1/users/$UA/config" '{"values":{"s3.endpoint":null}}'
+check_st "mona removes it" 200
+# a lock on one s3.* key locks the unit: the business's settings again
+api "$A" PUT "/api/v1/nodes/$B/config" '{"locked":["s3.bucket"]}'
+check_st "the business locks s3.bucket" 200
+api "$TKD" PUT "/api/v1/nodes/$TB/config" '{"values":{"s3.path_style":false}}'
+check_st "dave sets another s3.* key under that lock" 409
+api "$TOKB" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "team B presigns under the lock" 200
+check "at the business's endpoint and bucket" grep -q "^$S3URL/shots1/" <<<"$(jr .url)"
+api "$A" PUT "/api/v1/nodes/$B/config" '{"locked":[]}'
+check_st "the business unlocks" 200
 
 # --- audit ---
 api "$A" GET "/api/v1/audit?limit=1000"

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * test_srv_config.c - the config merge (config_merge()), fed level
+ * documents as the store holds them: defaults, key by key from the
+ * business down to the user, sources, locks, secrets, values that no
+ * longer fit the schema, and the s3.* keys as one unit taken whole from
+ * one level.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/srv.h"
+
+#define LEVELS 6
+
+static const char *const LABELS[LEVELS] = {"n_b", "n_d", "n_p", "n_t", "user:u_1", "n_x"};
+
+/* Merge the documents texts[0..n) (JSON, top down, labelled LABELS[i]),
+ * the last a user's when user_last. The merge, or NULL on any failure. */
+static cJSON *merge(const char *const *texts, size_t n, bool user_last, bool with_secrets)
+{
+	cJSON *docs[LEVELS] = {0}, *out = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		docs[i] = cJSON_Parse(texts[i]);
+	if (config_merge((const cJSON *const *)docs, LABELS, n, user_last, with_secrets, &out))
+		out = NULL;
+	for (i = 0; i < n; i++)
+		cJSON_Delete(docs[i]);
+	return out;
+}
+
+/* Member k of m's object part ("values", "source", "locked"), or NULL. */
+static const cJSON *get(const cJSON *m, const char *part, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, part), k);
+}
+
+/* The string member k of part, or NULL. */
+static const char *str(const cJSON *m, const char *part, const char *k)
+{
+	const cJSON *v = get(m, part, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The number member k of m's values, or -1. */
+static long long num(const cJSON *m, const char *k)
+{
+	const cJSON *v = get(m, "values", k);
+
+	return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+TEST(defaults_and_order)
+{
+	const char *docs[] = {
+	    "{\"values\":{\"activity.interval_s\":120,\"idle.threshold_s\":600},\"locked\":[]}",
+	    "{\"values\":{},\"locked\":[]}",
+	    "{\"values\":{\"activity.interval_s\":90},\"locked\":[]}",
+	    "{\"values\":{\"activity.interval_s\":30},\"locked\":[]}",
+	    "{\"values\":{\"activity.interval_s\":20}}",
+	};
+	cJSON *m = merge(docs, 5, true, false);
+
+	CHECK(m != NULL);
+	CHECK_EQ(num(m, "activity.interval_s"), 20);
+	CHECK_STR(str(m, "source", "activity.interval_s"), "user:u_1");
+	CHECK_EQ(num(m, "idle.threshold_s"), 600);
+	CHECK_STR(str(m, "source", "idle.threshold_s"), "n_b");
+	CHECK_EQ(num(m, "retention.days"), 365);
+	CHECK_STR(str(m, "source", "retention.days"), "default");
+	CHECK(get(m, "values", "s3.bucket") == NULL);
+	CHECK(get(m, "source", "s3.bucket") == NULL);
+	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "locked")), 0);
+	cJSON_Delete(m);
+
+	/* no level at all: the defaults */
+	m = merge(docs, 0, false, false);
+	CHECK_EQ(num(m, "activity.interval_s"), 60);
+	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "values")), 11);
+	cJSON_Delete(m);
+}
+
+TEST(locks)
+{
+	const char *docs[] = {
+	    "{\"values\":{\"logging.enabled\":false},\"locked\":[\"logging.enabled\"]}",
+	    "{\"values\":{\"activity.interval_s\":90},\"locked\":[\"activity.interval_s\"]}",
+	    "{\"values\":{\"activity.interval_s\":30,\"logging.enabled\":true},"
+	    "\"locked\":[\"logging.enabled\",\"no.such.key\",7]}",
+	    /* a user's locks are no locks */
+	    "{\"values\":{\"idle.threshold_s\":100},\"locked\":[\"idle.threshold_s\"]}",
+	};
+	cJSON *m = merge(docs, 4, true, false);
+
+	CHECK(m != NULL);
+	CHECK(cJSON_IsFalse(get(m, "values", "logging.enabled")));
+	CHECK_STR(str(m, "source", "logging.enabled"), "n_b");
+	CHECK_STR(str(m, "locked", "logging.enabled"), "n_b");
+	CHECK_EQ(num(m, "activity.interval_s"), 90);
+	CHECK_STR(str(m, "source", "activity.interval_s"), "n_d");
+	CHECK_STR(str(m, "locked", "activity.interval_s"), "n_d");
+	CHECK_EQ(num(m, "idle.threshold_s"), 100);
+	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "locked")), 2);
+	cJSON_Delete(m);
+
+	/* the last level is a node: its locks count (for nothing below) */
+	m = merge(docs, 4, false, false);
+	CHECK_STR(str(m, "locked", "idle.threshold_s"), "n_t");
+	cJSON_Delete(m);
+}
+
+TEST(secrets_and_schema)
+{
+	const char *docs[] = {
+	    "{\"values\":{\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\","
+	    "\"s3.access_key_id\":\"AKIA\",\"s3.secret_access_key\":\"sk\"},\"locked\":[]}",
+	    /* stored before the schema narrowed, or not the schema's at all */
+	    "{\"values\":{\"activity.interval_s\":5,\"old.key\":1,\"retention.days\":null},"
+	    "\"locked\":[]}",
+	};
+	cJSON *m = merge(docs, 2, false, false);
+
+	CHECK(m != NULL);
+	CHECK(get(m, "values", "s3.secret_access_key") == NULL);
+	CHECK_STR(str(m, "source", "s3.secret_access_key"), "n_b");
+	CHECK_STR(str(m, "values", "s3.bucket"), "acme");
+	CHECK_EQ(num(m, "activity.interval_s"), 60);
+	CHECK(get(m, "values", "old.key") == NULL);
+	CHECK_STR(str(m, "source", "retention.days"), "default");
+	cJSON_Delete(m);
+	m = merge(docs, 2, false, true);
+	CHECK_STR(str(m, "values", "s3.secret_access_key"), "sk");
+	cJSON_Delete(m);
+}
+
+/* The business's S3 settings, as one unit. */
+#define S3_BIZ                                                                                     \
+	"{\"values\":{\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\","                         \
+	"\"s3.endpoint\":\"https://s3.acme.example\",\"s3.path_style\":true,"                      \
+	"\"s3.access_key_id\":\"AKIAACME\",\"s3.secret_access_key\":\"sk-acme\"},\"locked\":[]}"
+
+/* Every s3.* source in m is label, and n of them are there. */
+static bool s3_sources(const cJSON *m, const char *label, int n)
+{
+	const cJSON *e;
+	int got = 0;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "source"))
+	{
+		if (strncmp(e->string, "s3.", 3))
+			continue;
+		if (!cJSON_IsString(e) || strcmp(e->valuestring, label))
+			return false;
+		got++;
+	}
+	return got == n;
+}
+
+TEST(s3_unit_not_redirected)
+{
+	/* levels below that set endpoint, region or path style, but neither
+	 * the bucket nor a credential: the business's unit stays whole */
+	const char *docs[] = {
+	    S3_BIZ,
+	    "{\"values\":{\"s3.region\":\"xx-evil-1\"},\"locked\":[]}",
+	    "{\"values\":{},\"locked\":[]}",
+	    "{\"values\":{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.path_style\":false},"
+	    "\"locked\":[]}",
+	    "{\"values\":{\"s3.endpoint\":\"http://evil.example\"}}",
+	};
+	cJSON *m = merge(docs, 5, true, true);
+
+	CHECK(m != NULL);
+	CHECK_STR(str(m, "values", "s3.endpoint"), "https://s3.acme.example");
+	CHECK_STR(str(m, "values", "s3.region"), "eu-west-1");
+	CHECK(cJSON_IsTrue(get(m, "values", "s3.path_style")));
+	CHECK_STR(str(m, "values", "s3.bucket"), "acme");
+	CHECK_STR(str(m, "values", "s3.access_key_id"), "AKIAACME");
+	CHECK_STR(str(m, "values", "s3.secret_access_key"), "sk-acme");
+	CHECK(s3_sources(m, "n_b", 6));
+	cJSON_Delete(m);
+	/* the same for a node's merge (no user level) */
+	m = merge(docs, 4, false, false);
+	CHECK_STR(str(m, "values", "s3.endpoint"), "https://s3.acme.example");
+	CHECK(s3_sources(m, "n_b", 6));
+	cJSON_Delete(m);
+}
+
+TEST(s3_unit_level)
+{
+	/* a level that sets the bucket is the unit: nothing of the business's
+	 * settings comes with it, its credentials least of all */
+	const char *bucket[] = {
+	    S3_BIZ,
+	    "{\"values\":{\"s3.endpoint\":\"http://domain.example\"},\"locked\":[]}",
+	    "{\"values\":{\"s3.bucket\":\"team-bkt\",\"s3.endpoint\":\"http://127.0.0.1:1\"},"
+	    "\"locked\":[]}",
+	};
+	/* so is one that sets a credential (here a session token alone) */
+	const char *token[] = {
+	    S3_BIZ,
+	    "{\"values\":{\"s3.session_token\":\"tok\",\"s3.region\":\"us-east-2\"},"
+	    "\"locked\":[]}",
+	};
+	/* and a user's level that sets a whole unit of its own */
+	const char *user[] = {
+	    S3_BIZ,
+	    "{\"values\":{\"s3.bucket\":\"own\",\"s3.region\":\"us-east-1\","
+	    "\"s3.access_key_id\":\"AKIAOWN\",\"s3.secret_access_key\":\"sk-own\"}}",
+	};
+	cJSON *m = merge(bucket, 3, false, true);
+
+	CHECK(m != NULL);
+	CHECK_STR(str(m, "values", "s3.bucket"), "team-bkt");
+	CHECK_STR(str(m, "values", "s3.endpoint"), "http://127.0.0.1:1");
+	CHECK(get(m, "values", "s3.region") == NULL);
+	CHECK(get(m, "values", "s3.path_style") == NULL);
+	CHECK(get(m, "values", "s3.access_key_id") == NULL);
+	CHECK(get(m, "values", "s3.secret_access_key") == NULL);
+	CHECK(s3_sources(m, "n_p", 2));
+	cJSON_Delete(m);
+
+	m = merge(token, 2, false, true);
+	CHECK_STR(str(m, "values", "s3.session_token"), "tok");
+	CHECK_STR(str(m, "values", "s3.region"), "us-east-2");
+	CHECK(get(m, "values", "s3.bucket") == NULL);
+	CHECK(get(m, "values", "s3.secret_access_key") == NULL);
+	CHECK(s3_sources(m, "n_d", 2));
+	cJSON_Delete(m);
+
+	m = merge(user, 2, true, true);
+	CHECK_STR(str(m, "values", "s3.secret_access_key"), "sk-own");
+	CHECK(get(m, "values", "s3.endpoint") == NULL);
+	CHECK(s3_sources(m, "n_d", 4));
+	cJSON_Delete(m);
+
+	/* no level sets a unit: no s3.* value, no source */
+	m = merge(bucket + 1, 1, false, true);
+	CHECK(get(m, "values", "s3.endpoint") == NULL);
+	CHECK(s3_sources(m, "n_b", 0));
+	cJSON_Delete(m);
+}
+
+TEST(s3_unit_locks)
+{
+	/* a lock on one s3.* key locks them all: the unit is taken at or
+	 * above the locking level, and every s3.* key shows that lock */
+	const char *docs[] = {
+	    S3_BIZ,
+	    "{\"values\":{},\"locked\":[\"s3.region\"]}",
+	    "{\"values\":{\"s3.bucket\":\"team-bkt\",\"s3.access_key_id\":\"AKIATEAM\","
+	    "\"s3.secret_access_key\":\"sk-team\",\"s3.endpoint\":\"http://127.0.0.1:1\"},"
+	    "\"locked\":[\"s3.bucket\"]}",
+	    "{\"values\":{\"s3.bucket\":\"user-bkt\"}}",
+	};
+	const char *above[] = {
+	    "{\"values\":{\"s3.bucket\":\"acme\"},\"locked\":[]}",
+	    "{\"values\":{\"s3.endpoint\":\"http://127.0.0.1:1\"},\"locked\":[\"s3.bucket\"]}",
+	    "{\"values\":{\"s3.access_key_id\":\"AKIATEAM\"},\"locked\":[]}",
+	};
+	const cJSON *e;
+	cJSON *m = merge(docs, 4, true, true);
+	int n = 0;
+
+	CHECK(m != NULL);
+	CHECK_STR(str(m, "values", "s3.bucket"), "acme");
+	CHECK_STR(str(m, "values", "s3.endpoint"), "https://s3.acme.example");
+	CHECK_STR(str(m, "values", "s3.secret_access_key"), "sk-acme");
+	CHECK(s3_sources(m, "n_b", 6));
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "locked"))
+	{
+		CHECK(!strncmp(e->string, "s3.", 3));
+		CHECK_STR(e->valuestring, "n_d");
+		n++;
+	}
+	CHECK_EQ(n, 7);
+	cJSON_Delete(m);
+
+	/* the locking level sets no unit: the nearest one above it counts,
+	 * one below it does not */
+	m = merge(above, 3, false, true);
+	CHECK_STR(str(m, "values", "s3.bucket"), "acme");
+	CHECK(get(m, "values", "s3.endpoint") == NULL);
+	CHECK(get(m, "values", "s3.access_key_id") == NULL);
+	CHECK(s3_sources(m, "n_b", 1));
+	CHECK_STR(str(m, "locked", "s3.access_key_id"), "n_d");
+	cJSON_Delete(m);
+}
+
+TEST(caps)
+{
+	const char *docs[LEVELS + 1] = {"{}", "{}", "{}", "{}", "{}", "{}", "{}"};
+	cJSON *d[LEVELS + 1], *out = (cJSON *)1;
+	const char *labels[LEVELS + 1] = {"a", "b", "c", "d", "e", "f", "g"};
+	size_t i;
+
+	for (i = 0; i < LEVELS + 1; i++)
+		d[i] = cJSON_Parse(docs[i]);
+	CHECK_EQ(config_merge((const cJSON *const *)d, labels, LEVELS + 1, true, false, &out),
+		 -EINVAL);
+	CHECK(out == NULL);
+	/* documents without values or locks merge as empty ones */
+	CHECK_EQ(config_merge((const cJSON *const *)d, labels, 2, true, false, &out), 0);
+	CHECK_STR(str(out, "source", "logging.enabled"), "default");
+	cJSON_Delete(out);
+	for (i = 0; i < LEVELS + 1; i++)
+		cJSON_Delete(d[i]);
+}
+
+int main(void)
+{
+	RUN(defaults_and_order);
+	RUN(locks);
+	RUN(secrets_and_schema);
+	RUN(s3_unit_not_redirected);
+	RUN(s3_unit_level);
+	RUN(s3_unit_locks);
+	RUN(caps);
+	return CHECK_DONE();
+}
