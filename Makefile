@@ -137,7 +137,7 @@ $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(BUILD)/tools/benchcli.o $(LIB_A
 
 # benchmark-only programs (tools/bench/: docs/PERFORMANCE.md, docs/perf-server.md);
 # storebench and seed link the server's layers below api/
-BENCH_TOOLS := actlog-storm actlog-storebench actlog-load actlog-seed
+BENCH_TOOLS := actlog-storm actlog-storebench actlog-load actlog-seed actlog-latency
 all: $(addprefix $(BUILD)/,$(BENCH_TOOLS))
 $(BUILD)/tools/bench/%.o: tools/bench/%.c $(HEADERS) $(SERVER_HDRS) tools/benchcli.h | $(BUILD)/tools
 	@mkdir -p $(dir $@)
@@ -149,6 +149,9 @@ $(BUILD)/actlog-storm: $(BUILD)/tools/bench/actlog-storm.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 $(BUILD)/actlog-load: $(BUILD)/tools/bench/actlog-load.o $(BUILD)/tools/benchcli.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/actlog-latency: $(BUILD)/tools/bench/actlog-latency.o $(BUILD)/tools/benchcli.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 $(BUILD)/actlog-storebench: $(BUILD)/tools/bench/actlog-storebench.o $(BUILD)/tools/benchcli.o $(BUILD)/server/store/store_lmdb.o $(LIB_A)

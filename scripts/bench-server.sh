@@ -21,6 +21,9 @@
 #   4. queries  actlog-seed: 200 machines x 30 days seeded, then the
 #               dashboard's queries over HTTP, from the rollups in process
 #               and from raw records (a forced scan), p50/p99
+#   5. latency  actlog-latency: GET /api/v1/me, one request after another
+#               over a keep-alive connection, while 100 idle keep-alive
+#               connections are open (p50/p99/max)
 #
 # --quick is the CI variant (under a minute: shorter runs, 20 machines x 7
 # days). --keep keeps the stores (the full dataset is about 8 GB). --strict
@@ -127,7 +130,7 @@ chmod 600 "$W/admin.pw"
 
 log "building into $BUILD"
 make BUILD="$BUILD" -j"$(nproc)" "$BUILD/actlog-server" "$BUILD/actlog-load" \
-	"$BUILD/actlog-storebench" "$BUILD/actlog-seed" >"$W/build.log" 2>&1 ||
+	"$BUILD/actlog-storebench" "$BUILD/actlog-seed" "$BUILD/actlog-latency" >"$W/build.log" 2>&1 ||
 	die "build failed (see $W/build.log)"
 
 # --- 1. the store ---
@@ -205,6 +208,11 @@ log "queries: $RUNS runs each ($RAW_RUNS for raw scans)"
 	--manifest "$W/seed/seed.json" --data-dir "$W/seed" --runs $RUNS --raw-runs $RAW_RUNS \
 	--json >"$W/queries.json"
 QRC=$?
+# --- 5. a cheap authenticated route with idle keep-alive connections open ---
+log "latency: GET /api/v1/me with 100 idle keep-alive connections open"
+"$BUILD/actlog-latency" --url "$SRV_URL" --email "$ADMIN" --password-file "$W/admin.pw" \
+	--idle 100 --requests 500 --json >"$W/latency.json" ||
+	die "actlog-latency failed: $(jq -r .error "$W/latency.json")"
 stop_server
 jq -e .queries "$W/queries.json" >/dev/null || die "actlog-seed query failed: $(jq -r .error "$W/queries.json")"
 
@@ -223,7 +231,8 @@ jq -n \
 	--slurpfile tiny "$W/ingest-tiny.json" \
 	--slurpfile check "$W/check.json" \
 	--slurpfile seed "$W/seed.json" \
-	--slurpfile q "$W/queries.json" '
+	--slurpfile q "$W/queries.json" \
+	--slurpfile lat "$W/latency.json" '
 	{
 	  schema: 1, suite: "server", mode: $mode, commit: $commit, seconds: $seconds,
 	  host: {cpus: $cpus, cpu: $cpu, kernel: $kernel},
@@ -232,6 +241,7 @@ jq -n \
 	  seed_check: $check[0],
 	  seed: $seed[0],
 	  queries: $q[0],
+	  latency: $lat[0],
 	  targets: ([
 	    {name: "ingest_events_per_s", what: "full agent batches, events/s",
 	     target: ">= 100000", value: $full[0].events_per_s,
@@ -265,6 +275,8 @@ jq -r '
 	"",
 	"query, ms" + ("http p50" | lpad(23)) + ("http p99" | lpad(10)) + ("rollup p50" | lpad(12)) + ("raw p50" | lpad(10)) + ("raw/rollup" | lpad(12)) + ("agree" | lpad(7)),
 	(.queries.queries[] | "  " + (.name | pad(23)) + (.http_p50_ms | f2 | lpad(9)) + (.http_p99_ms | f2 | lpad(10)) + (.rollup_p50_ms | f2 | lpad(12)) + (.raw_p50_ms | f2 | lpad(10)) + ((.raw_over_rollup_p50 | f0) + "x" | lpad(12)) + (.answers_match | tostring | lpad(7))),
+	"",
+	"GET /api/v1/me, \(.latency.idle_connections) idle keep-alive connections open (\(.latency.idle_still_open) at the end): p50 \(.latency.p50_ms * 1000 | round / 1000) ms, p99 \(.latency.p99_ms * 1000 | round / 1000) ms, max \(.latency.max_ms * 1000 | round / 1000) ms",
 	"",
 	"targets",
 	(.targets[] | "  " + (if .met then "met   " else "MISSED" end) + "  " + (.name | pad(40)) + (.target | pad(10)) + (.value | f2)),
