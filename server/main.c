@@ -530,10 +530,10 @@ static int cmd_serve(int argc, char **argv)
 		log_err("event=start_failed reason=\"listen %s: %s\"", ho.listen, strerror(-ret));
 		goto out;
 	}
-	log_notice("event=started version=%s listen=%s port=%u tls=%s store=lmdb data_dir=%s "
+	log_notice("event=started version=%s listen=%s port=%u tls=%s store=%s data_dir=%s "
 		   "key=%s routes=%zu",
-		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off", dir,
-		   keyprov_key_id(kp), n);
+		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off",
+		   store_engine_name(st), dir, keyprov_key_id(kp), n);
 	/* the retention thread inherits the blocked signals */
 	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
 		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));

@@ -51,8 +51,11 @@
  * have to write them outside the transaction; never rely on the order of
  * items across partitions or tables.
  *
- * What the future DynamoDB engine must mimic: "Engine notes" at the end of
- * this file; the LMDB key encoding and locking: store_lmdb.c.
+ * Engines: every store_* call goes through store.c, which checks the
+ * arguments and then calls the store's engine through its table of
+ * operations (struct store_engine, "Engines" at the end of this file). What
+ * the future DynamoDB engine must mimic: "Engine notes" there; the LMDB key
+ * encoding and locking: store_lmdb.c.
  */
 #ifndef ACTLOG_STORE_H
 #define ACTLOG_STORE_H
@@ -170,6 +173,9 @@ int store_open_lmdb(struct store **out, const char *dir, const struct store_lmdb
 
 /* Close and free s. Accepts NULL. No other call on s may be running or follow. */
 void store_close(struct store *s);
+
+/* The name of s's engine ("lmdb"), for logs and status; NULL when s is NULL. */
+const char *store_engine_name(const struct store *s);
 
 /* The on-disk name of table t ("records", ...), NULL when t is not a table. */
 const char *store_table_name(enum store_table t);
@@ -300,6 +306,71 @@ int store_copy_compact(struct store *s, int fd);
 int store_stats(struct store *s, struct store_stats *st);
 
 /*
+ * Engines. A store is reached through a const table of operations, so that
+ * a second engine comes in without touching a caller: every caller holds a
+ * struct store * and calls the store_* functions above, which live once, in
+ * store.c, and dispatch through s->ops.
+ *
+ * What store.c (the generic layer) does before an engine is called, so that
+ * every engine gets it for free and answers alike:
+ *  - NULL arguments, the table range, the flags, and every key: non-NULL,
+ *    non-empty, valid UTF-8, pk + sk at most STORE_KEY_MAX bytes (query and
+ *    scan: the pk, and sk_from / sk_to when given); values over
+ *    STORE_VAL_MAX (-EMSGSIZE) and NULL with a length;
+ *  - the batch caps (STORE_BATCH_MAX_OPS, STORE_BATCH_MAX_BYTES; an
+ *    operation counts pk + sk + 1 + its value's bytes);
+ *  - the batch's first error: a batch call that fails marks the batch
+ *    failed, later calls return that error, and the commit aborts the batch
+ *    and returns it without calling the engine's commit; an empty batch
+ *    commits without the engine;
+ *  - the out-parameters: *val = NULL before get / batch_get, *b = NULL
+ *    before batch_begin, *st zeroed before stats;
+ *  - store_put / store_delete / store_update (one-item batches) and
+ *    store_table_name().
+ *
+ * What an engine does (server/store/engine.h has struct store and struct
+ * store_batch, the headers an engine embeds as its first member):
+ *  - a constructor like store_open_lmdb() that allocates its struct (the
+ *    base first), sets base.ops to its table and returns &base;
+ *  - every entry of the table, taking arguments already checked as above:
+ *    the contracts are those of the store_* function of the same name, minus
+ *    the checks; s and b are never NULL. batch_begin allocates the
+ *    engine's batch zeroed (store.c fills in the base); batch_get returns 0
+ *    with *val set, 1 when the item is absent (store.c answers -ENOENT
+ *    without failing the batch), or -errno leaving *val NULL; when it
+ *    records the read as a condition it first charges it with
+ *    store_batch_charge() (-E2BIG over the caps). batch_commit is called
+ *    only for a batch with operations and no error; it and batch_abort free
+ *    the batch; close frees the store;
+ *  - the notes below. It never logs, and returns the errno values above.
+ * To add an engine: a server/store/store_<name>.c with its table and
+ * constructor (declared here beside store_open_lmdb()), run against
+ * tests/unit/test_srv_store.c, the contract test.
+ */
+struct store_engine {
+	const char *name; /* "lmdb"; for logs and status */
+	void (*close)(struct store *s);
+	int (*get)(struct store *s, enum store_table t, const char *pk, const char *sk, void **val,
+		   size_t *len);
+	int (*query)(struct store *s, enum store_table t, const char *pk, const char *sk_from,
+		     const char *sk_to, size_t limit, unsigned flags, store_item_fn fn, void *ctx);
+	int (*scan)(struct store *s, enum store_table t, store_item_fn fn, void *ctx);
+	int (*batch_begin)(struct store *s, struct store_batch **b);
+	int (*batch_put)(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
+			 const void *val, size_t len, unsigned flags);
+	int (*batch_delete)(struct store_batch *b, enum store_table t, const char *pk,
+			    const char *sk, unsigned flags);
+	int (*batch_update)(struct store_batch *b, enum store_table t, const char *pk,
+			    const char *sk, store_update_fn fn, void *ctx);
+	int (*batch_get)(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
+			 void **val, size_t *len);
+	int (*batch_commit)(struct store_batch *b);
+	void (*batch_abort)(struct store_batch *b);
+	int (*copy_compact)(struct store *s, int fd);
+	int (*stats)(struct store *s, struct store_stats *st);
+};
+
+/*
  * Engine notes: what every engine must provide.
  *  - Reads see every batch committed before they started (DynamoDB:
  *    ConsistentRead=true on GetItem and Query).
@@ -312,7 +383,9 @@ int store_stats(struct store *s, struct store_stats *st);
  *    the value read; several operations on one item are coalesced into one).
  *  - Update functions may be re-run; a lost update is never allowed (DynamoDB:
  *    read, apply, conditional write on the old value, retry).
- *  - Same caps and errno values as above, checked before anything is sent.
+ *  - Same caps and errno values as above, checked before anything is sent
+ *    (store.c checks the arguments; an engine checks what only it can see,
+ *    such as an update function's result over STORE_VAL_MAX).
  */
 
 #endif /* ACTLOG_STORE_H */

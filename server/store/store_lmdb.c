@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * store_lmdb.c - the LMDB engine of the store (contracts: store.h).
+ * store_lmdb.c - the LMDB engine of the store (contracts: store.h; its
+ * table of operations, lmdb_engine, is at the end). store.c has checked every
+ * argument before an entry point here runs (store.h, "Engines"): keys are
+ * valid, tables in range, values and batches within the caps.
  *
  * Layout. One LMDB environment in the store's directory (data.mdb, lock.mdb,
  * both 0600), one named database (DBI) per table, named by
@@ -54,7 +57,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/engine.h"
 #include "util.h"
 
 #define PAGE_ITEMS 128
@@ -65,13 +68,8 @@
 
 _Static_assert(STORE_KEY_MAX + 1 <= 511, "an encoded key must fit LMDB's default key size");
 
-static const char *const table_names[STORE_T__COUNT] = {
-#define STORE_TABLE_NAME_(id, name) [STORE_T_##id] = name,
-    STORE_TABLES(STORE_TABLE_NAME_)
-#undef STORE_TABLE_NAME_
-};
-
-struct store {
+struct store_lmdb {
+	struct store base; /* first: a struct store * is a struct store_lmdb * */
 	MDB_env *env;
 	MDB_dbi dbi[STORE_T__COUNT];
 	pthread_rwlock_t map_lock; /* shared: any transaction; exclusive: remap */
@@ -102,13 +100,21 @@ struct op {
 	void *ctx;
 };
 
-struct store_batch {
-	struct store *s;
+struct lmdb_batch {
+	struct store_batch base; /* first; base.s is the store */
 	struct op *ops;
 	size_t nops, cap;
-	size_t bytes; /* keys + values held */
-	int err;      /* first error of a batch call; the commit returns it */
 };
+
+static struct store_lmdb *lm(struct store *s)
+{
+	return (struct store_lmdb *)s;
+}
+
+static struct lmdb_batch *lb(struct store_batch *b)
+{
+	return (struct lmdb_batch *)b;
+}
 
 /* An LMDB return code as -errno (MDB_MAP_FULL included: -ENOSPC). */
 static int mdb_errno(int rc)
@@ -148,91 +154,20 @@ static int mdb_werr(int rc)
 	return rc == MDB_MAP_FULL ? MAP_FULL_RETRY : mdb_errno(rc);
 }
 
-const char *store_table_name(enum store_table t)
-{
-	if ((unsigned)t >= STORE_T__COUNT)
-		return NULL;
-	return table_names[t];
-}
-
 /* --- keys --- */
 
-/* 1 when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i], cp, min;
-		size_t k;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			k = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			k = 2, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			k = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return 0;
-		}
-		if (n - i - 1 < k)
-			return 0;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += k + 1;
-	}
-	return 1;
-}
-
-/* Validate one key part; *len its length. 0, -EINVAL or -ENAMETOOLONG. */
-static int key_part(const char *p, size_t *len)
-{
-	size_t n;
-
-	if (!p)
-		return -EINVAL;
-	n = strnlen(p, STORE_KEY_MAX + 1);
-	if (n == 0)
-		return -EINVAL;
-	if (n > STORE_KEY_MAX)
-		return -ENAMETOOLONG;
-	if (!utf8_valid((const unsigned char *)p, n))
-		return -EINVAL;
-	*len = n;
-	return 0;
-}
-
 /*
- * Validate table t and (pk, sk) and encode the key into key (KEY_BUF bytes).
- * Returns the key length, or -EINVAL / -ENAMETOOLONG.
+ * Encode the item key (pk, sk), checked by store.c, into key (KEY_BUF
+ * bytes). Returns its length.
  */
-static int key_encode(enum store_table t, const char *pk, const char *sk, char *key)
+static size_t key_encode(const char *pk, const char *sk, char *key)
 {
-	size_t pl, sl;
-	int err;
+	size_t pl = strlen(pk), sl = strlen(sk);
 
-	if ((unsigned)t >= STORE_T__COUNT)
-		return -EINVAL;
-	err = key_part(pk, &pl);
-	if (!err)
-		err = key_part(sk, &sl);
-	if (err)
-		return err;
-	if (pl + sl > STORE_KEY_MAX)
-		return -ENAMETOOLONG;
 	memcpy(key, pk, pl);
 	key[pl] = '\0';
 	memcpy(key + pl + 1, sk, sl);
-	return (int)(pl + 1 + sl);
+	return pl + 1 + sl;
 }
 
 /* LMDB's default key order: memcmp, then the shorter first. */
@@ -252,9 +187,9 @@ static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
  * *seen is the map size it runs with. On success the caller holds map_lock
  * and ends with txn_end(); on failure nothing is held.
  */
-static int map_adopt(struct store *s);
+static int map_adopt(struct store_lmdb *s);
 
-static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn, uint64_t *seen)
+static int txn_begin(struct store_lmdb *s, unsigned flags, MDB_txn **txn, uint64_t *seen)
 {
 	for (int i = 0; i < RESIZE_RETRIES; i++) {
 		int rc = pthread_rwlock_rdlock(&s->map_lock);
@@ -276,7 +211,7 @@ static int txn_begin(struct store *s, unsigned flags, MDB_txn **txn, uint64_t *s
 }
 
 /* Abort txn (if not NULL) and release map_lock. */
-static void txn_end(struct store *s, MDB_txn *txn)
+static void txn_end(struct store_lmdb *s, MDB_txn *txn)
 {
 	if (txn)
 		mdb_txn_abort(txn);
@@ -284,7 +219,7 @@ static void txn_end(struct store *s, MDB_txn *txn)
 }
 
 /* Refresh s->map_size from LMDB. Caller holds map_lock exclusive (or is open). */
-static void map_refresh(struct store *s)
+static void map_refresh(struct store_lmdb *s)
 {
 	MDB_envinfo info;
 
@@ -293,7 +228,7 @@ static void map_refresh(struct store *s)
 }
 
 /* Adopt the map size another process set (MDB_MAP_RESIZED). */
-static int map_adopt(struct store *s)
+static int map_adopt(struct store_lmdb *s)
 {
 	int rc = pthread_rwlock_wrlock(&s->map_lock);
 
@@ -311,7 +246,7 @@ static int map_adopt(struct store *s)
  * since a transaction started with size seen. Takes map_lock exclusive: the
  * caller must hold no transaction. 0, -ENOSPC at map_max, -errno.
  */
-static int map_grow(struct store *s, uint64_t seen)
+static int map_grow(struct store_lmdb *s, uint64_t seen)
 {
 	uint64_t size;
 	int err = 0, rc;
@@ -344,14 +279,14 @@ static uint64_t round_up(uint64_t v, uint64_t to)
 }
 
 /* Open (creating) every table's DBI in one write transaction. Single-threaded (open). */
-static int open_tables(struct store *s)
+static int open_tables(struct store_lmdb *s)
 {
 	for (;;) {
 		MDB_txn *txn = NULL;
 		int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 
 		for (int t = 0; rc == 0 && t < STORE_T__COUNT; t++)
-			rc = mdb_dbi_open(txn, table_names[t], MDB_CREATE, &s->dbi[t]);
+			rc = mdb_dbi_open(txn, store_table_name(t), MDB_CREATE, &s->dbi[t]);
 		if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		else if (txn)
@@ -364,10 +299,13 @@ static int open_tables(struct store *s)
 	}
 }
 
+static void lmdb_close(struct store *store);
+static const struct store_engine lmdb_engine;
+
 int store_open_lmdb(struct store **out, const char *dir, const struct store_lmdb_opts *opts)
 {
 	struct store_lmdb_opts o = {0};
-	struct store *s = NULL;
+	struct store_lmdb *s = NULL;
 	pthread_rwlockattr_t attr;
 	long pg = sysconf(_SC_PAGESIZE);
 	int err, rc, dead;
@@ -390,6 +328,7 @@ int store_open_lmdb(struct store **out, const char *dir, const struct store_lmdb
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->base.ops = &lmdb_engine;
 	s->page_size = pg > 0 ? (uint64_t)pg : 4096;
 	s->map_size = round_up(o.map_size, s->page_size);
 	s->map_max = round_up(o.map_max < o.map_size ? o.map_size : o.map_max, s->page_size);
@@ -432,17 +371,17 @@ int store_open_lmdb(struct store **out, const char *dir, const struct store_lmdb
 	err = open_tables(s);
 	if (err)
 		goto fail;
-	*out = s;
+	*out = &s->base;
 	return 0;
 fail:
-	store_close(s);
+	lmdb_close(&s->base);
 	return err;
 }
 
-void store_close(struct store *s)
+static void lmdb_close(struct store *store)
 {
-	if (!s)
-		return;
+	struct store_lmdb *s = lm(store);
+
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->lock_ok)
@@ -453,8 +392,8 @@ void store_close(struct store *s)
 /* --- reads --- */
 
 /* Read the item with encoded key from table t into a malloc'd copy. */
-static int read_item(struct store *s, enum store_table t, const char *key, size_t klen, void **val,
-		     size_t *len)
+static int read_item(struct store_lmdb *s, enum store_table t, const char *key, size_t klen,
+		     void **val, size_t *len)
 {
 	MDB_txn *txn = NULL;
 	MDB_val k = {klen, (void *)key}, v;
@@ -482,21 +421,13 @@ out:
 	return err;
 }
 
-int store_get(struct store *s, enum store_table t, const char *pk, const char *sk, void **val,
-	      size_t *len)
+static int lmdb_get(struct store *s, enum store_table t, const char *pk, const char *sk, void **val,
+		    size_t *len)
 {
 	char key[KEY_BUF];
-	int klen;
+	size_t klen = key_encode(pk, sk, key);
 
-	if (!val || !len)
-		return -EINVAL;
-	*val = NULL;
-	if (!s)
-		return -EINVAL;
-	klen = key_encode(t, pk, sk, key);
-	if (klen < 0)
-		return klen;
-	return read_item(s, t, key, (size_t)klen, val, len);
+	return read_item(lm(s), t, key, klen, val, len);
 }
 
 /* A key range of one DBI; an absent bound is open. */
@@ -592,7 +523,7 @@ static int range_past(const MDB_val *k, const struct range *r, int reverse)
  * *done is set when the range is exhausted. 0 or -errno (-EIO for a key
  * without the separator).
  */
-static int page_fill(struct store *s, enum store_table t, const struct range *r, int reverse,
+static int page_fill(struct store_lmdb *s, enum store_table t, const struct range *r, int reverse,
 		     size_t want, struct page *pg, int *done)
 {
 	MDB_txn *txn = NULL;
@@ -658,7 +589,7 @@ out:
 }
 
 /* Deliver the items of r page by page to fn; the result of store_query(). */
-static int run_range(struct store *s, enum store_table t, struct range *r, size_t limit,
+static int run_range(struct store_lmdb *s, enum store_table t, struct range *r, size_t limit,
 		     int reverse, store_item_fn fn, void *ctx)
 {
 	struct page pg = {0};
@@ -710,18 +641,12 @@ out:
 	return count > INT_MAX ? INT_MAX : (int)count;
 }
 
-int store_query(struct store *s, enum store_table t, const char *pk, const char *sk_from,
-		const char *sk_to, size_t limit, unsigned flags, store_item_fn fn, void *ctx)
+static int lmdb_query(struct store *s, enum store_table t, const char *pk, const char *sk_from,
+		      const char *sk_to, size_t limit, unsigned flags, store_item_fn fn, void *ctx)
 {
 	struct range r = {0};
-	size_t pl, bl;
-	int err;
+	size_t pl = strlen(pk), bl;
 
-	if (!s || !fn || (unsigned)t >= STORE_T__COUNT || (flags & ~(STORE_REVERSE | STORE_PREFIX)))
-		return -EINVAL;
-	err = key_part(pk, &pl);
-	if (err)
-		return err;
 	memcpy(r.lo, pk, pl);
 	r.lo[pl] = '\0';
 	memcpy(r.hi, r.lo, pl + 1);
@@ -732,13 +657,7 @@ int store_query(struct store *s, enum store_table t, const char *pk, const char 
 	r.hi[pl] = '\x01';
 	r.hi_incl = 0;
 	if (flags & STORE_PREFIX) {
-		if (!sk_from || sk_to)
-			return -EINVAL;
-		err = key_part(sk_from, &bl);
-		if (err)
-			return err;
-		if (pl + bl > STORE_KEY_MAX)
-			return -ENAMETOOLONG;
+		bl = strlen(sk_from);
 		memcpy(r.lo + pl + 1, sk_from, bl);
 		r.lolen = pl + 1 + bl;
 		memcpy(r.hi, r.lo, r.lolen);
@@ -747,106 +666,73 @@ int store_query(struct store *s, enum store_table t, const char *pk, const char 
 		r.hi_incl = 0;
 	} else {
 		if (sk_from) {
-			err = key_part(sk_from, &bl);
-			if (!err && pl + bl > STORE_KEY_MAX)
-				err = -ENAMETOOLONG;
-			if (err)
-				return err;
+			bl = strlen(sk_from);
 			memcpy(r.lo + pl + 1, sk_from, bl);
 			r.lolen = pl + 1 + bl;
 		}
 		if (sk_to) {
-			err = key_part(sk_to, &bl);
-			if (!err && pl + bl > STORE_KEY_MAX)
-				err = -ENAMETOOLONG;
-			if (err)
-				return err;
+			bl = strlen(sk_to);
 			r.hi[pl] = '\0';
 			memcpy(r.hi + pl + 1, sk_to, bl);
 			r.hilen = pl + 1 + bl;
 			r.hi_incl = 1;
 		}
 	}
-	return run_range(s, t, &r, limit, !!(flags & STORE_REVERSE), fn, ctx);
+	return run_range(lm(s), t, &r, limit, !!(flags & STORE_REVERSE), fn, ctx);
 }
 
-int store_scan(struct store *s, enum store_table t, store_item_fn fn, void *ctx)
+static int lmdb_scan(struct store *s, enum store_table t, store_item_fn fn, void *ctx)
 {
 	struct range r = {0};
 
-	if (!s || !fn || (unsigned)t >= STORE_T__COUNT)
-		return -EINVAL;
-	return run_range(s, t, &r, 0, 0, fn, ctx);
+	return run_range(lm(s), t, &r, 0, 0, fn, ctx);
 }
 
 /* --- batches --- */
 
-int store_batch_begin(struct store *s, struct store_batch **b)
+static int lmdb_batch_begin(struct store *s, struct store_batch **b)
 {
-	if (!b)
-		return -EINVAL;
-	*b = NULL;
-	if (!s)
-		return -EINVAL;
-	*b = calloc(1, sizeof(**b));
-	if (!*b)
+	struct lmdb_batch *lbt = calloc(1, sizeof(*lbt));
+
+	(void)s;
+	if (!lbt)
 		return -ENOMEM;
-	(*b)->s = s;
+	*b = &lbt->base;
 	return 0;
 }
 
-static void batch_free(struct store_batch *b)
+static void lmdb_batch_abort(struct store_batch *b)
 {
-	for (size_t i = 0; i < b->nops; i++)
-		free(b->ops[i].key);
-	free(b->ops);
-	free(b);
-}
+	struct lmdb_batch *lbt = lb(b);
 
-void store_batch_abort(struct store_batch *b)
-{
-	if (b)
-		batch_free(b);
-}
-
-/* Record err as the batch's first error; returns err. */
-static int batch_fail(struct store_batch *b, int err)
-{
-	if (!b->err)
-		b->err = err;
-	return err;
+	for (size_t i = 0; i < lbt->nops; i++)
+		free(lbt->ops[i].key);
+	free(lbt->ops);
+	free(lbt);
 }
 
 /*
- * Append an operation with a copy of key and val. Returns the new op or NULL
- * with *err set (-E2BIG, -ENOMEM).
+ * Append an operation with a copy of key and val (store.c has counted it
+ * against the caps). Returns the new op, or NULL when out of memory.
  */
-static struct op *batch_add(struct store_batch *b, enum op_kind kind, enum store_table t,
-			    const char *key, size_t klen, const void *val, size_t vlen, int *err)
+static struct op *batch_add(struct lmdb_batch *b, enum op_kind kind, enum store_table t,
+			    const char *key, size_t klen, const void *val, size_t vlen)
 {
 	struct op *op;
 	char *buf;
 
-	if (b->nops >= STORE_BATCH_MAX_OPS || klen + vlen > STORE_BATCH_MAX_BYTES - b->bytes) {
-		*err = -E2BIG;
-		return NULL;
-	}
 	if (b->nops == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
 		struct op *ops = realloc(b->ops, cap * sizeof(*ops));
 
-		if (!ops) {
-			*err = -ENOMEM;
+		if (!ops)
 			return NULL;
-		}
 		b->ops = ops;
 		b->cap = cap;
 	}
 	buf = malloc(klen + vlen + 1);
-	if (!buf) {
-		*err = -ENOMEM;
+	if (!buf)
 		return NULL;
-	}
 	memcpy(buf, key, klen);
 	if (vlen)
 		memcpy(buf + klen, val, vlen);
@@ -859,78 +745,44 @@ static struct op *batch_add(struct store_batch *b, enum op_kind kind, enum store
 	op->klen = klen;
 	op->val = buf + klen;
 	op->vlen = vlen;
-	b->bytes += klen + vlen;
 	return op;
 }
 
-int store_batch_put(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
-		    const void *val, size_t len, unsigned flags)
+static int lmdb_batch_put(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
+			  const void *val, size_t len, unsigned flags)
 {
 	char key[KEY_BUF];
-	struct op *op;
-	int klen, err;
+	size_t klen = key_encode(pk, sk, key);
+	struct op *op = batch_add(lb(b), OP_PUT, t, key, klen, val, len);
 
-	if (!b)
-		return -EINVAL;
-	if (b->err)
-		return b->err;
-	klen = key_encode(t, pk, sk, key);
-	if (klen < 0)
-		return batch_fail(b, klen);
-	if ((!val && len) || (flags & ~(STORE_IF_ABSENT | STORE_IF_EXISTS)) ||
-	    flags == (STORE_IF_ABSENT | STORE_IF_EXISTS))
-		return batch_fail(b, -EINVAL);
-	if (len > STORE_VAL_MAX)
-		return batch_fail(b, -EMSGSIZE);
-	op = batch_add(b, OP_PUT, t, key, (size_t)klen, val, len, &err);
 	if (!op)
-		return batch_fail(b, err);
+		return -ENOMEM;
 	op->flags = flags;
 	return 0;
 }
 
-int store_batch_delete(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
-		       unsigned flags)
+static int lmdb_batch_delete(struct store_batch *b, enum store_table t, const char *pk,
+			     const char *sk, unsigned flags)
 {
 	char key[KEY_BUF];
-	struct op *op;
-	int klen, err;
+	size_t klen = key_encode(pk, sk, key);
+	struct op *op = batch_add(lb(b), OP_DEL, t, key, klen, NULL, 0);
 
-	if (!b)
-		return -EINVAL;
-	if (b->err)
-		return b->err;
-	klen = key_encode(t, pk, sk, key);
-	if (klen < 0)
-		return batch_fail(b, klen);
-	if (flags & ~STORE_IF_EXISTS)
-		return batch_fail(b, -EINVAL);
-	op = batch_add(b, OP_DEL, t, key, (size_t)klen, NULL, 0, &err);
 	if (!op)
-		return batch_fail(b, err);
+		return -ENOMEM;
 	op->flags = flags;
 	return 0;
 }
 
-int store_batch_update(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
-		       store_update_fn fn, void *ctx)
+static int lmdb_batch_update(struct store_batch *b, enum store_table t, const char *pk,
+			     const char *sk, store_update_fn fn, void *ctx)
 {
 	char key[KEY_BUF];
-	struct op *op;
-	int klen, err;
+	size_t klen = key_encode(pk, sk, key);
+	struct op *op = batch_add(lb(b), OP_UPDATE, t, key, klen, NULL, 0);
 
-	if (!b)
-		return -EINVAL;
-	if (b->err)
-		return b->err;
-	klen = key_encode(t, pk, sk, key);
-	if (klen < 0)
-		return batch_fail(b, klen);
-	if (!fn)
-		return batch_fail(b, -EINVAL);
-	op = batch_add(b, OP_UPDATE, t, key, (size_t)klen, NULL, 0, &err);
 	if (!op)
-		return batch_fail(b, err);
+		return -ENOMEM;
 	op->fn = fn;
 	op->ctx = ctx;
 	return 0;
@@ -982,31 +834,22 @@ static int preview_update(const struct op *op, char **cur, size_t *cur_len)
 	return 0;
 }
 
-int store_batch_get(struct store_batch *b, enum store_table t, const char *pk, const char *sk,
-		    void **val, size_t *len)
+/* The entry batch_get: 0 with *val, 1 when absent, -errno (store.h, "Engines"). */
+static int lmdb_batch_get(struct store_batch *bb, enum store_table t, const char *pk,
+			  const char *sk, void **val, size_t *len)
 {
+	struct lmdb_batch *b = lb(bb);
 	char key[KEY_BUF];
 	char *cur = NULL;
-	size_t cur_len = 0, start = 0, i;
+	size_t cur_len = 0, start = 0, i, klen = key_encode(pk, sk, key);
 	const struct op *base = NULL;
-	int klen, err = 0;
-
-	if (!val || !len)
-		return b ? batch_fail(b, -EINVAL) : -EINVAL;
-	*val = NULL;
-	if (!b)
-		return -EINVAL;
-	if (b->err)
-		return b->err;
-	klen = key_encode(t, pk, sk, key);
-	if (klen < 0)
-		return batch_fail(b, klen);
+	int err = 0;
 
 	/* the base: the batch's last put/delete of the item, else its recorded read */
 	for (i = b->nops; i-- > 0;) {
 		const struct op *op = &b->ops[i];
 
-		if ((op->kind == OP_PUT || op->kind == OP_DEL) && op_is(op, t, key, (size_t)klen)) {
+		if ((op->kind == OP_PUT || op->kind == OP_DEL) && op_is(op, t, key, klen)) {
 			base = op;
 			start = i + 1;
 			break;
@@ -1014,7 +857,7 @@ int store_batch_get(struct store_batch *b, enum store_table t, const char *pk, c
 	}
 	if (!base) {
 		for (i = 0; i < b->nops; i++) {
-			if (b->ops[i].kind == OP_CHECK && op_is(&b->ops[i], t, key, (size_t)klen)) {
+			if (b->ops[i].kind == OP_CHECK && op_is(&b->ops[i], t, key, klen)) {
 				base = &b->ops[i];
 				break;
 			}
@@ -1034,41 +877,45 @@ int store_batch_get(struct store_batch *b, enum store_table t, const char *pk, c
 		struct op *check;
 		void *v = NULL;
 
-		err = read_item(b->s, t, key, (size_t)klen, &v, &cur_len);
+		err = read_item(lm(b->base.s), t, key, klen, &v, &cur_len);
 		if (err && err != -ENOENT)
 			goto fail;
 		cur = v;
-		check = batch_add(b, OP_CHECK, t, key, (size_t)klen, cur, cur ? cur_len : 0, &err);
-		if (!check)
+		err = store_batch_charge(bb, pk, sk, cur ? cur_len : 0);
+		if (err)
 			goto fail;
+		check = batch_add(b, OP_CHECK, t, key, klen, cur, cur ? cur_len : 0);
+		if (!check) {
+			err = -ENOMEM;
+			goto fail;
+		}
 		check->absent = !cur;
-		err = 0;
 	}
 	/* then this batch's later updates of the item */
 	for (i = start; i < b->nops; i++) {
 		const struct op *op = &b->ops[i];
 
-		if (op->kind == OP_UPDATE && op_is(op, t, key, (size_t)klen)) {
+		if (op->kind == OP_UPDATE && op_is(op, t, key, klen)) {
 			err = preview_update(op, &cur, &cur_len);
 			if (err)
 				goto fail;
 		}
 	}
 	if (!cur)
-		return -ENOENT;
+		return 1;
 	*val = cur;
 	*len = cur_len;
 	return 0;
 fail:
 	free(cur);
-	return batch_fail(b, err);
+	return err;
 }
 
 /* --- commit --- */
 
 /* The results below: 0, -errno, or MAP_FULL_RETRY. */
 
-static int apply_check(struct store *s, MDB_txn *txn, const struct op *op)
+static int apply_check(struct store_lmdb *s, MDB_txn *txn, const struct op *op)
 {
 	MDB_val k = {op->klen, op->key}, v;
 	int rc = mdb_get(txn, s->dbi[op->t], &k, &v);
@@ -1082,7 +929,7 @@ static int apply_check(struct store *s, MDB_txn *txn, const struct op *op)
 	return 0;
 }
 
-static int apply_put(struct store *s, MDB_txn *txn, const struct op *op)
+static int apply_put(struct store_lmdb *s, MDB_txn *txn, const struct op *op)
 {
 	MDB_val k = {op->klen, op->key}, v = {op->vlen, op->val};
 	int rc;
@@ -1099,7 +946,7 @@ static int apply_put(struct store *s, MDB_txn *txn, const struct op *op)
 	return mdb_werr(rc);
 }
 
-static int apply_del(struct store *s, MDB_txn *txn, const struct op *op)
+static int apply_del(struct store_lmdb *s, MDB_txn *txn, const struct op *op)
 {
 	MDB_val k = {op->klen, op->key};
 	int rc = mdb_del(txn, s->dbi[op->t], &k, NULL);
@@ -1109,7 +956,7 @@ static int apply_del(struct store *s, MDB_txn *txn, const struct op *op)
 	return mdb_werr(rc);
 }
 
-static int apply_update(struct store *s, MDB_txn *txn, const struct op *op)
+static int apply_update(struct store_lmdb *s, MDB_txn *txn, const struct op *op)
 {
 	MDB_val k = {op->klen, op->key}, v;
 	void *nv = NULL;
@@ -1148,9 +995,9 @@ static int apply_update(struct store *s, MDB_txn *txn, const struct op *op)
 }
 
 /* One attempt: every check, then every operation in order, in one write transaction. */
-static int commit_once(struct store_batch *b, uint64_t *seen)
+static int commit_once(struct lmdb_batch *b, uint64_t *seen)
 {
-	struct store *s = b->s;
+	struct store_lmdb *s = lm(b->base.s);
 	MDB_txn *txn = NULL;
 	int err;
 
@@ -1187,84 +1034,33 @@ static int commit_once(struct store_batch *b, uint64_t *seen)
 	return err;
 }
 
-int store_batch_commit(struct store_batch *b)
+/* The entry batch_commit: b has operations and no error (store.c). Frees b. */
+static int lmdb_batch_commit(struct store_batch *bb)
 {
+	struct lmdb_batch *b = lb(bb);
 	int err;
 
-	if (!b)
-		return -EINVAL;
-	err = b->err;
-	while (!err && b->nops) {
+	for (;;) {
 		uint64_t seen;
 
 		err = commit_once(b, &seen);
 		if (err != MAP_FULL_RETRY)
 			break;
-		err = map_grow(b->s, seen);
+		err = map_grow(lm(bb->s), seen);
 		if (err)
 			break;
 	}
-	batch_free(b);
+	lmdb_batch_abort(bb);
 	return err;
-}
-
-int store_put(struct store *s, enum store_table t, const char *pk, const char *sk, const void *val,
-	      size_t len, unsigned flags)
-{
-	struct store_batch *b;
-	int err = store_batch_begin(s, &b);
-
-	if (err)
-		return err;
-	err = store_batch_put(b, t, pk, sk, val, len, flags);
-	if (err) {
-		store_batch_abort(b);
-		return err;
-	}
-	return store_batch_commit(b);
-}
-
-int store_delete(struct store *s, enum store_table t, const char *pk, const char *sk,
-		 unsigned flags)
-{
-	struct store_batch *b;
-	int err = store_batch_begin(s, &b);
-
-	if (err)
-		return err;
-	err = store_batch_delete(b, t, pk, sk, flags);
-	if (err) {
-		store_batch_abort(b);
-		return err;
-	}
-	return store_batch_commit(b);
-}
-
-int store_update(struct store *s, enum store_table t, const char *pk, const char *sk,
-		 store_update_fn fn, void *ctx)
-{
-	struct store_batch *b;
-	int err = store_batch_begin(s, &b);
-
-	if (err)
-		return err;
-	err = store_batch_update(b, t, pk, sk, fn, ctx);
-	if (err) {
-		store_batch_abort(b);
-		return err;
-	}
-	return store_batch_commit(b);
 }
 
 /* --- backup, stats --- */
 
-int store_copy_compact(struct store *s, int fd)
+static int lmdb_copy_compact(struct store *store, int fd)
 {
-	int rc;
+	struct store_lmdb *s = lm(store);
+	int rc = pthread_rwlock_rdlock(&s->map_lock);
 
-	if (!s || fd < 0)
-		return -EINVAL;
-	rc = pthread_rwlock_rdlock(&s->map_lock);
 	if (rc)
 		return -rc;
 	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
@@ -1272,17 +1068,16 @@ int store_copy_compact(struct store *s, int fd)
 	return mdb_errno(rc);
 }
 
-int store_stats(struct store *s, struct store_stats *st)
+/* The entry stats: *st is zeroed (store.c). */
+static int lmdb_stats(struct store *store, struct store_stats *st)
 {
+	struct store_lmdb *s = lm(store);
 	MDB_txn *txn = NULL;
 	MDB_envinfo info;
 	MDB_stat ms;
 	uint64_t seen;
 	int err;
 
-	if (!s || !st)
-		return -EINVAL;
-	memset(st, 0, sizeof(*st));
 	err = txn_begin(s, MDB_RDONLY, &txn, &seen);
 	if (err)
 		return err;
@@ -1304,3 +1099,20 @@ int store_stats(struct store *s, struct store_stats *st)
 	txn_end(s, txn);
 	return err;
 }
+
+static const struct store_engine lmdb_engine = {
+    .name = "lmdb",
+    .close = lmdb_close,
+    .get = lmdb_get,
+    .query = lmdb_query,
+    .scan = lmdb_scan,
+    .batch_begin = lmdb_batch_begin,
+    .batch_put = lmdb_batch_put,
+    .batch_delete = lmdb_batch_delete,
+    .batch_update = lmdb_batch_update,
+    .batch_get = lmdb_batch_get,
+    .batch_commit = lmdb_batch_commit,
+    .batch_abort = lmdb_batch_abort,
+    .copy_compact = lmdb_copy_compact,
+    .stats = lmdb_stats,
+};
