@@ -832,6 +832,11 @@ int target_device(struct srv *s, const char *device_id, struct target *t)
 	return ret == -ENOENT ? -EIO : ret;
 }
 
+const char *target_business(const struct target *t)
+{
+	return t->depth >= 2 ? t->path[1] : "";
+}
+
 static int need_target(struct srv *s, struct http_req *req, const char *id, struct target *t,
 		       int (*fn)(struct srv *, const char *, struct target *), const char *what)
 {

@@ -319,6 +319,10 @@ int authorize(const struct principal *p, uint32_t perm, const struct target *t);
 int need_perm(struct http_req *req, const struct principal *p, uint32_t perm,
 	      const struct target *t);
 
+/* The business t sits in (the node below ROOT_ID on its path), or "" for
+ * ROOT_ID itself (and for a user without a team). Points into t. */
+const char *target_business(const struct target *t);
+
 /* Targets. 0, -ENOENT (no such node/user/device), -errno. */
 int target_node(struct srv *s, const char *node_id, struct target *t);
 int target_user(struct srv *s, const char *user_id, struct target *t);
