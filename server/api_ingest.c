@@ -489,6 +489,20 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		snprintf(why, wlen, "not UTF-8 text");
 		return 1;
 	}
+	/* cJSON decodes \u0000 into a 0 byte: a user, an app name... cut short */
+	{
+		char key[64];
+
+		if (json_nul_find(line, len, key, sizeof(key)) >= 0) {
+			if (key[0])
+				snprintf(why, wlen, "'%s' holds a control character (NUL, \\u0000)",
+					 key);
+			else
+				snprintf(why, wlen,
+					 "a string holds a control character (NUL, \\u0000)");
+			return 1;
+		}
+	}
 	o = cJSON_ParseWithLengthOpts(line, len, &obj_end, false);
 	if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
