@@ -74,8 +74,6 @@
  * repaired by the agent's retry). */
 #define RAW_CHUNK_OPS 5000u
 #define RAW_CHUNK_BYTES (32u << 20)
-#define TS_MIN_MS 946684800000LL	  /* 2000-01-01 */
-#define TS_FUTURE_MS (24LL * 3600 * 1000) /* ts at most a day ahead of ours */
 #define HOUR_MS 3600000LL
 
 /* activity counters, in rollup order */
@@ -202,8 +200,8 @@ static const char *time_field(const cJSON *o, const char *k, int64_t now, int64_
 		snprintf(why, wlen, "'%s' must be an RFC 3339 UTC time", k);
 		return why;
 	}
-	if (*ms < TS_MIN_MS || *ms > now + TS_FUTURE_MS) {
-		snprintf(why, wlen, "'%s' is before 2000 or more than a day ahead", k);
+	if (!ts_accepted(*ms, now)) {
+		snprintf(why, wlen, "'%s' is " TS_RANGE_WHY, k);
 		return why;
 	}
 	return NULL;

@@ -116,6 +116,11 @@ bool id_valid(const char *s, char prefix)
 	return true;
 }
 
+bool ts_accepted(int64_t ms, int64_t now)
+{
+	return ms >= TS_MIN_MS && ms <= now + TS_FUTURE_MS;
+}
+
 void day_of(int64_t ms, char out[11])
 {
 	time_t t = (time_t)(ms / 1000);

@@ -79,6 +79,13 @@
 #define ID_PREFIX_ROLE 'r'
 #define ID_PREFIX_ENROLL 'e'
 
+/* Times devices may send (record times at ingest, screenshots' taken_at):
+ * from 2000-01-01 to a day ahead of the server's clock. Older or later ones
+ * are refused, or retention (by UTC day) would never reach them. */
+#define TS_MIN_MS 946684800000LL	  /* 2000-01-01T00:00:00Z */
+#define TS_FUTURE_MS (24LL * 3600 * 1000) /* at most a day ahead of now */
+#define TS_RANGE_WHY "before 2000 or more than a day ahead"
+
 /* Caps on what users send (rule 6). */
 #define NAME_MAX_LEN 200 /* node, user, role, host names (bytes) */
 #define EMAIL_MAX_LEN 254
@@ -136,6 +143,8 @@ int64_t now_ms(void);
 int id_new(char prefix, char out[ID_SIZE]);
 /* 1 when s looks like an id of that prefix (any prefix when prefix == 0). */
 bool id_valid(const char *s, char prefix);
+/* 1 when Unix ms time ms is in TS_MIN_MS..now + TS_FUTURE_MS. */
+bool ts_accepted(int64_t ms, int64_t now);
 /* "YYYY-MM-DD" of a Unix ms time (UTC) into out (11 bytes). */
 void day_of(int64_t ms, char out[11]);
 /* Lower-case copy of an email address; -EINVAL when it is not one. */
