@@ -113,8 +113,10 @@ cross() {
 	row "$w" DELETE "/api/v1/nodes/${TM[$o]}" - 403
 	row "$w" GET /api/v1/nodes/root/children - 200
 	check_eq "$w: from root, only their own business" "$(jr '[.children[].id] | join(",")')" "${BZ[$n]}"
+	row "$w" GET /api/v1/nodes/root - 403
 	# users
 	row "$w" GET "/api/v1/users?node_id=${BZ[$o]}" - 403
+	row "$w" GET /api/v1/users?node_id=root - 403
 	row "$w" GET "/api/v1/users?node_id=${TM[$o]}" - 403
 	row "$w" GET "/api/v1/users/${EU[$o]}" - 403
 	row "$w" GET "/api/v1/users/${MU[$o]}" - 403
@@ -155,6 +157,7 @@ cross() {
 	# activity queries and screenshots
 	row "$w" GET "/api/v1/users/${EU[$o]}/activity?$R" - 403
 	row "$w" GET "/api/v1/apps/top?node_id=${BZ[$o]}&$R" - 403
+	row "$w" GET "/api/v1/apps/top?node_id=root&$R" - 403
 	row "$w" GET "/api/v1/apps/top?node_id=${TM[$o]}&$R" - 403
 	row "$w" GET "/api/v1/apps/top?user_id=${EU[$o]}&$R" - 403
 	row "$w" GET "/api/v1/devices/${DV[$o]}/sysinfo?$R" - 403
