@@ -17,7 +17,9 @@
  *    subset of what the granter holds on the node (no escalation); and
  *    nobody changes (password, disabled, ...) a user holding more than
  *    they do: each of the user's grants must be such a subset too;
- *  - nobody disables themselves or revokes their own grants (no lock-out).
+ *  - nobody disables themselves or revokes their own grants (no lock-out);
+ *  - a grant's user belongs to the node's business, unless the granter
+ *    holds grant.write over the user's team too (the root admin).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -981,11 +983,11 @@ static int h_role_delete(struct http_req *req, void *arg)
 
 /* --- grants --- */
 
-/* Read and check user_id, role, node_id (from the body or the query). */
+/* Read and check user_id, role, node_id (from the body or the query); the
+ * node's target into nt, the user's into ut. 0, or 1 after replying. */
 static int grant_args(struct srv *s, struct http_req *req, const cJSON *body, const char **uid,
-		      const char **role, const char **node, struct target *nt)
+		      const char **role, const char **node, struct target *nt, struct target *ut)
 {
-	struct target ut;
 	uint32_t perms;
 	int ret;
 
@@ -1003,7 +1005,7 @@ static int grant_args(struct srv *s, struct http_req *req, const cJSON *body, co
 			return 1;
 		}
 	}
-	if (need_target_node(s, req, *node, nt) || need_target_user(s, req, *uid, &ut))
+	if (need_target_node(s, req, *node, nt) || need_target_user(s, req, *uid, ut))
 		return 1;
 	if (!role_name_valid(*role) || (ret = role_perms(s, *role, &perms)) == -ENOENT) {
 		http_reply_error(req, 400, "unknown role '%s'", *role);
@@ -1021,7 +1023,7 @@ static int h_grant_create(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *uid, *role, *node;
 	struct principal p, holder;
-	struct target nt;
+	struct target nt, ut;
 	struct store_batch *b;
 	char rid[ID_SIZE];
 	cJSON *body, *g = NULL, *x;
@@ -1033,9 +1035,21 @@ static int h_grant_create(struct http_req *req, void *arg)
 	body = need_json(req);
 	if (!body)
 		return 0;
-	if (grant_args(s, req, body, &uid, &role, &node, &nt) ||
+	if (grant_args(s, req, body, &uid, &role, &node, &nt, &ut) ||
 	    need_perm(req, &p, PERM_GRANT_WRITE, &nt))
 		goto done;
+	/* a grant stays within the user's business: one on another business's
+	 * node would show that business to the user and take the user out of
+	 * their own admins' hands (need_holds_all_of); only a granter over
+	 * both (the root admin) may */
+	if (strcmp(target_business(&nt), target_business(&ut)) &&
+	    authorize(&p, PERM_GRANT_WRITE, &ut)) {
+		http_reply_error(req, 403,
+				 "forbidden: the user belongs to another business than the node; "
+				 "granting across businesses needs grant.write over the user's "
+				 "team too");
+		goto done;
+	}
 	ret = role_get(s, role, &perms, rid);
 	if (ret) {
 		reply_store_err(req, ret, "role");
@@ -1091,13 +1105,13 @@ static int h_grant_delete(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *uid, *role, *node;
 	struct principal p;
-	struct target nt;
+	struct target nt, ut;
 	struct store_batch *b;
 	char sk[SK_MAX], pk[ID_SIZE + 8];
 	cJSON *x;
 	int ret;
 
-	if (need_user(s, req, &p) || grant_args(s, req, NULL, &uid, &role, &node, &nt) ||
+	if (need_user(s, req, &p) || grant_args(s, req, NULL, &uid, &role, &node, &nt, &ut) ||
 	    need_perm(req, &p, PERM_GRANT_WRITE, &nt))
 		return 0;
 	if (!strcmp(uid, p.id))

@@ -77,7 +77,8 @@ static int need_num(struct http_req *req, const cJSON *o, const char *k, int64_t
 	return 0;
 }
 
-/* Required RFC 3339 field k: 0, or 1 after replying. */
+/* Required RFC 3339 field k within the times devices may send (as at
+ * ingest: ts_accepted): 0, or 1 after replying. */
 static int need_ts(struct http_req *req, const cJSON *o, const char *k, int64_t *ms)
 {
 	const char *v = need_str(req, o, k, 64);
@@ -86,6 +87,10 @@ static int need_ts(struct http_req *req, const cJSON *o, const char *k, int64_t 
 		return 1;
 	if (rfc3339_parse(v, ms)) {
 		http_reply_error(req, 400, "field '%s' must be an RFC 3339 time", k);
+		return 1;
+	}
+	if (!ts_accepted(*ms, now_ms())) {
+		http_reply_error(req, 400, "field '%s' is " TS_RANGE_WHY, k);
 		return 1;
 	}
 	return 0;

@@ -116,6 +116,11 @@ bool id_valid(const char *s, char prefix)
 	return true;
 }
 
+bool ts_accepted(int64_t ms, int64_t now)
+{
+	return ms >= TS_MIN_MS && ms <= now + TS_FUTURE_MS;
+}
+
 void day_of(int64_t ms, char out[11])
 {
 	time_t t = (time_t)(ms / 1000);
@@ -227,10 +232,111 @@ int64_t jint(const cJSON *o, const char *k, int64_t def)
 	return (int64_t)d;
 }
 
+/* Value 0..15 of hex digit c, or -1. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Copy the key j[from..to) into key when it is plain printable ASCII that fits. */
+static void key_copy(char *key, size_t key_len, const char *j, size_t from, size_t to)
+{
+	size_t i;
+
+	key[0] = 0;
+	if (to - from >= key_len)
+		return;
+	for (i = from; i < to; i++)
+		if ((unsigned char)j[i] <= 0x20 || (unsigned char)j[i] >= 0x7f || j[i] == '\\' ||
+		    j[i] == '"')
+			return;
+	memcpy(key, j + from, to - from);
+	key[to - from] = 0;
+}
+
+#define JSON_KEY_DEPTH 32 /* object keys remembered, from the top down */
+
+long json_nul_find(const char *j, size_t len, char *key, size_t key_len)
+{
+	/* keys[d]: the span of the key naming what is read at depth d */
+	size_t keys[JSON_KEY_DEPTH][2] = {{0, 0}};
+	size_t i = 0, d = 0, start, k;
+	long nul;
+
+	while (i < len) {
+		char c = j[i];
+
+		if (c == '{' || c == '[') {
+			if (++d < JSON_KEY_DEPTH) {
+				keys[d][0] = keys[d - 1][0];
+				keys[d][1] = keys[d - 1][1];
+			}
+			i++;
+			continue;
+		}
+		if (c == '}' || c == ']') {
+			d -= d > 0;
+			i++;
+			continue;
+		}
+		if (c != '"') {
+			i++;
+			continue;
+		}
+		/* a string: to its closing quote, escapes in pairs */
+		start = ++i;
+		nul = -1;
+		while (i < len && j[i] != '"') {
+			if (!j[i] && nul < 0)
+				nul = (long)i;
+			if (j[i] != '\\') {
+				i++;
+				continue;
+			}
+			if (i + 5 < len && j[i + 1] == 'u' && nul < 0 &&
+			    (hexval(j[i + 2]) | hexval(j[i + 3]) | hexval(j[i + 4]) |
+			     hexval(j[i + 5])) == 0)
+				nul = (long)i;
+			i += 2;
+		}
+		k = i < len ? i : len;
+		i = k + 1;
+		/* a key when a ':' follows */
+		while (i < len && (j[i] == ' ' || j[i] == '\t' || j[i] == '\n' || j[i] == '\r'))
+			i++;
+		if (i < len && j[i] == ':') {
+			if (d < JSON_KEY_DEPTH) {
+				keys[d][0] = start;
+				keys[d][1] = k;
+			}
+			if (nul >= 0 && key && key_len)
+				key[0] = 0; /* in a key: no name to give */
+		} else if (nul >= 0 && key && key_len) {
+			size_t *kk = keys[d < JSON_KEY_DEPTH ? d : JSON_KEY_DEPTH - 1];
+
+			key_copy(key, key_len, j, kk[0], kk[1]);
+		}
+		if (nul >= 0)
+			return nul;
+	}
+	if (key && key_len)
+		key[0] = 0;
+	return -1;
+}
+
 cJSON *need_json(struct http_req *req)
 {
 	const uint8_t *body;
+	const char *end = NULL;
+	char key[64];
 	size_t len;
+	long at;
 	cJSON *j;
 	int ret;
 
@@ -246,10 +352,24 @@ cJSON *need_json(struct http_req *req)
 		http_reply_error(req, 413, "JSON body over %u bytes", API_JSON_MAX);
 		return NULL;
 	}
-	j = cJSON_ParseWithLength((const char *)body, len);
+	j = cJSON_ParseWithLengthOpts((const char *)body, len, &end, false);
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		http_reply_error(req, 400, "body must be a JSON object");
+		return NULL;
+	}
+	/* a NUL would cut a string short unseen: no field may hold one */
+	at =
+	    json_nul_find((const char *)body, (size_t)(end - (const char *)body), key, sizeof(key));
+	if (at >= 0) {
+		cJSON_Delete(j);
+		if (key[0])
+			http_reply_error(
+			    req, 400, "field '%s' holds a control character (NUL, \\u0000)", key);
+		else
+			http_reply_error(req, 400,
+					 "a JSON string or field name holds a control character "
+					 "(NUL, \\u0000)");
 		return NULL;
 	}
 	return j;
@@ -830,6 +950,11 @@ int target_device(struct srv *s, const char *device_id, struct target *t)
 		strcpy(t->user_id, owner);
 	cJSON_Delete(d);
 	return ret == -ENOENT ? -EIO : ret;
+}
+
+const char *target_business(const struct target *t)
+{
+	return t->depth >= 2 ? t->path[1] : "";
 }
 
 static int need_target(struct srv *s, struct http_req *req, const char *id, struct target *t,

@@ -79,6 +79,13 @@
 #define ID_PREFIX_ROLE 'r'
 #define ID_PREFIX_ENROLL 'e'
 
+/* Times devices may send (record times at ingest, screenshots' taken_at):
+ * from 2000-01-01 to a day ahead of the server's clock. Older or later ones
+ * are refused, or retention (by UTC day) would never reach them. */
+#define TS_MIN_MS 946684800000LL	  /* 2000-01-01T00:00:00Z */
+#define TS_FUTURE_MS (24LL * 3600 * 1000) /* at most a day ahead of now */
+#define TS_RANGE_WHY "before 2000 or more than a day ahead"
+
 /* Caps on what users send (rule 6). */
 #define NAME_MAX_LEN 200 /* node, user, role, host names (bytes) */
 #define EMAIL_MAX_LEN 254
@@ -136,6 +143,8 @@ int64_t now_ms(void);
 int id_new(char prefix, char out[ID_SIZE]);
 /* 1 when s looks like an id of that prefix (any prefix when prefix == 0). */
 bool id_valid(const char *s, char prefix);
+/* 1 when Unix ms time ms is in TS_MIN_MS..now + TS_FUTURE_MS. */
+bool ts_accepted(int64_t ms, int64_t now);
 /* "YYYY-MM-DD" of a Unix ms time (UTC) into out (11 bytes). */
 void day_of(int64_t ms, char out[11]);
 /* Lower-case copy of an email address; -EINVAL when it is not one. */
@@ -159,14 +168,30 @@ int64_t jint(const cJSON *o, const char *k, int64_t def);
 
 /*
  * Parse the request body as a JSON object of at most API_JSON_MAX bytes.
- * On failure replies (413 too large, 400 not a JSON object) and returns NULL.
+ * On failure replies (413 too large, 400 not a JSON object, 400 a string
+ * holding a NUL character: see json_nul_find) and returns NULL.
  */
 cJSON *need_json(struct http_req *req);
+/*
+ * The first NUL character inside a string of the JSON text j[0..len): a raw
+ * 0 byte or the escape \u0000 (hex digits in either case). cJSON decodes
+ * both into a 0 byte, and every C string check after it (strlen, length
+ * caps, control characters) would see only the part before it. Escapes
+ * are read in pairs, so "\\u0000" (an escaped backslash, then text) holds
+ * none. Returns its byte offset, or -1 when there is none. When key is not
+ * NULL, the name of the field it is in (the innermost object key, or that
+ * of the enclosing array; "" when it is in a key itself, or the name is
+ * not plain ASCII or over key_len - 1 bytes) goes there. Any bytes are safe
+ * to scan, valid JSON or not.
+ */
+long json_nul_find(const char *j, size_t len, char *key, size_t key_len);
 /*
  * Required string field k of o with 1..max bytes of valid UTF-8 and no
  * control characters: returns it, or replies 400 naming the field and
  * returns NULL. opt_ version: NULL without replying when absent or null,
- * (const char *)-1 after replying 400 when present but bad.
+ * (const char *)-1 after replying 400 when present but bad. A C string
+ * cannot show a NUL inside it: o must come from need_json(), which refuses
+ * every string holding one.
  */
 const char *need_str(struct http_req *req, const cJSON *o, const char *k, size_t max);
 #define OPT_BAD ((const char *)-1)
@@ -177,7 +202,8 @@ const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t 
  */
 int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *ms);
 
-/* 1 when v is min..max bytes of valid UTF-8 without control characters. */
+/* 1 when v is min..max bytes of valid UTF-8 without control characters
+ * (up to its first NUL: strings from JSON go through json_nul_find first). */
 bool text_valid(const char *v, size_t min, size_t max);
 /* Wait (up to 10 s) for one of the srv_opts.pw_slots Argon2id slots: 0 or
  * -EBUSY; every 0 is followed by one pw_slot_put(). */
@@ -318,6 +344,10 @@ int authorize(const struct principal *p, uint32_t perm, const struct target *t);
 /* authorize(), replying 403 "forbidden" on refusal. */
 int need_perm(struct http_req *req, const struct principal *p, uint32_t perm,
 	      const struct target *t);
+
+/* The business t sits in (the node below ROOT_ID on its path), or "" for
+ * ROOT_ID itself (and for a user without a team). Points into t. */
+const char *target_business(const struct target *t);
 
 /* Targets. 0, -ENOENT (no such node/user/device), -errno. */
 int target_node(struct srv *s, const char *node_id, struct target *t);

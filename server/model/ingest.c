@@ -168,8 +168,8 @@ static const char *time_field(const cJSON *o, const char *k, int64_t now, int64_
 		snprintf(why, wlen, "'%s' must be an RFC 3339 UTC time", k);
 		return why;
 	}
-	if (!ingest_time_ok(*ms, now)) {
-		snprintf(why, wlen, "'%s' is before 2000 or more than a day ahead", k);
+	if (!ts_accepted(*ms, now)) {
+		snprintf(why, wlen, "'%s' is " TS_RANGE_WHY, k);
 		return why;
 	}
 	return NULL;
@@ -432,6 +432,20 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 	if (!text_clean((const unsigned char *)line, len)) {
 		snprintf(why, wlen, "not UTF-8 text");
 		return 1;
+	}
+	/* cJSON decodes \u0000 into a 0 byte: a user, an app name... cut short */
+	{
+		char key[64];
+
+		if (json_nul_find(line, len, key, sizeof(key)) >= 0) {
+			if (key[0])
+				snprintf(why, wlen, "'%s' holds a control character (NUL, \\u0000)",
+					 key);
+			else
+				snprintf(why, wlen,
+					 "a string holds a control character (NUL, \\u0000)");
+			return 1;
+		}
 	}
 	o = cJSON_ParseWithLengthOpts(line, len, &obj_end, false);
 	if (!cJSON_IsObject(o)) {
@@ -714,11 +728,6 @@ bool ingest_batch_id_valid(const char *b)
 			return false;
 	}
 	return true;
-}
-
-bool ingest_time_ok(int64_t ms, int64_t now)
-{
-	return ms >= INGEST_TS_MIN_MS && ms <= now + INGEST_TS_FUTURE_MS;
 }
 
 int ingest_stored_answer(struct srv *s, const char *dev, const char *bid, cJSON **answer)

@@ -33,9 +33,6 @@
 #define INGEST_COND_MAX 100
 #define INGEST_COND_FIXED 3
 #define INGEST_ROLLUPS_MAX (INGEST_COND_MAX - INGEST_COND_FIXED)
-/* The accepted range of record times: from 2000 to a day ahead of now. */
-#define INGEST_TS_MIN_MS 946684800000LL
-#define INGEST_TS_FUTURE_MS (24LL * 3600 * 1000)
 
 /* Who sent the batch: the device, its team and owner ("" for none). */
 struct ingest_source {
@@ -48,9 +45,6 @@ struct ingest;
 
 /* 1 when b is a batch id: 1..INGEST_BATCH_ID_MAX of [A-Za-z0-9._:-]. */
 bool ingest_batch_id_valid(const char *b);
-
-/* 1 when ms is a record time ingest accepts at time now. */
-bool ingest_time_ok(int64_t ms, int64_t now);
 
 /*
  * The stored answer of (device, batch id), when that batch was applied

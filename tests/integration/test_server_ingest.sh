@@ -195,6 +195,25 @@ ingest "$T1" b-long "$T/long.ndjson"
 check_eq "a line over 64 KiB: batch acknowledged" "$ST:$(jr .accepted)" 200:1
 check "the long line is rejected by number" jrok '.rejected == [{"line":2,"error":"line over 65536 bytes"}]'
 
+# an encoded NUL in a string is refused with its line: cJSON decodes it into
+# a 0 byte, so "alice\u0000x" would map to the user alice and the app
+# "nulapp\u0000y" roll up as "nulapp"; a backslash before u0000 is text
+{
+	proc "${DAY}T13:10:00.000Z" exec 210 before-nul
+	printf '{"type":"process","ts":"%sT13:10:01Z","v":1,"host_id":"%s","user":"alice\\u0000x","event":"exec","pid":211,"comm":"nul-user"}\n' "$DAY" "$HOST"
+	printf '{"type":"app_usage","ts":"%sT13:10:02Z","v":1,"host_id":"%s","user":"alice","apps":[{"app":"nulapp\\u0000y","focus_s":5}]}\n' "$DAY" "$HOST"
+	printf '{"type":"process","ts":"%sT13:10:03Z","v":1,"host_id":"%s","user":null,"event":"exec","pid":212,"comm":"back\\\\u0000slash"}\n' "$DAY" "$HOST"
+} >"$T/nul.ndjson"
+ingest "$T1" b-nul "$T/nul.ndjson"
+check_eq "NUL lines: batch acknowledged, the others accepted" "$ST:$(jr .accepted)" 200:2
+check_eq "NUL lines rejected by number" "$(jr '[.rejected[].line] | join(",")')" "2,3"
+check "a NUL in user names the field" jrok '.rejected[] | select(.line == 2) | .error | test("user.*control character")'
+check "a NUL in an app name names the field" jrok '.rejected[] | select(.line == 3) | .error | test("app.*control character")'
+api "$A" GET "/api/v1/apps/top?user_id=$UA&from=${DAY}T13:00:00Z&to=${DAY}T14:00:00Z"
+check_eq "the cut app name is not rolled up" "$(jr '[.apps[].app] | join(",")')" ""
+procs "$D1" 13:10:00 13:10:59
+check_eq "the backslash line is kept as sent" "$(jr '[.processes[].comm] | join(",")')" 'before-nul,back\u0000slash'
+
 # the rejected list is capped, the count is not
 for i in $(seq 150); do echo '{}'; done >"$T/many-bad.ndjson"
 ingest "$T1" b-many-bad "$T/many-bad.ndjson"

@@ -6,6 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
 need jq
+jrok() { jq -e "$1" "$T/resp" >/dev/null 2>&1; }
 
 # --- init ---
 srv_init
@@ -392,6 +393,38 @@ api "$A" POST /api/v1/nodes '[1,2]'
 check_st "JSON array body" 400
 api "$A" POST /api/v1/nodes $'{"type":"domain","name":"a\\u0001b","parent_id":"'"$B"'"}'
 check_st "control character in a name" 400
+# an encoded NUL is a control character too: cJSON decodes it into a 0 byte,
+# and every check after it would see "a" (or a shorter email, or the first
+# of two "name" keys)
+api "$A" POST /api/v1/nodes '{"type":"domain","name":"a\u0000b","parent_id":"'"$B"'"}'
+check_st "NUL (\\u0000) in a name" 400
+check "the refusal names the field and the character" jrok '.error | test("field .name. holds a control character")'
+api "$A" POST /api/v1/nodes '{"type":"domain","name":"Nul\u0000","parent_id":"'"$B"'"}'
+check_st "NUL at the end of a name" 400
+api "$A" POST /api/v1/users '{"email":"nul@example.com","name":"N\u0000x","password":"password-nul","team_id":"'"$TA"'"}'
+check_st "NUL in a user's name" 400
+api "$A" POST /api/v1/users '{"email":"nul@example.com\u0000.evil","name":"N","password":"password-nul","team_id":"'"$TA"'"}'
+check_st "NUL in an email" 400
+api "$A" POST /api/v1/nodes '{"type":"domain","name\u0000x":"Shadow","name":"Plain","parent_id":"'"$B"'"}'
+check_st "NUL in a field name" 400
+api "$A" POST /api/v1/roles '{"name":"nulrole","permissions":["node.read\u0000x"]}'
+check_st "NUL in an array element" 400
+check "the refusal names the array" jrok '.error | test("field .permissions.")'
+api "$A" PUT "/api/v1/nodes/$TA/config" '{"values":{"s3.region":"eu\u0000x"}}'
+check_st "NUL in a config value" 400
+api "" POST /api/v1/auth/login "{\"email\":\"$ADMIN_EMAIL\\u0000x\",\"password\":\"$ADMIN_PW\"}"
+check_st "NUL in the sign-in email" 400
+printf '{"type":"domain","name":"raw\0nul","parent_id":"%s"}' "$B" >"$T/raw-nul.json"
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $A" --data-binary @"$T/raw-nul.json" "$SRV_URL/api/v1/nodes")
+check_st "a raw NUL byte in a name" 400
+api "$A" GET "/api/v1/nodes/$B/children"
+check "none of those nodes was created" jrok '[.children[].name] | all(. != "a" and . != "Nul" and . != "Shadow" and . != "raw")'
+# an escaped backslash before u0000 is text, not a NUL
+api "$A" POST /api/v1/nodes '{"type":"domain","name":"a\\u0000b","parent_id":"'"$B"'"}'
+check_st "a backslash and u0000 as text" 201
+check_eq "kept as sent" "$(jr .name)" 'a\u0000b'
+api "$A" DELETE "/api/v1/nodes/$(jr .id)"
+check_st "delete it" 204
 api "$A" PUT /api/v1/nodes/root
 check_st "wrong method" 405
 printf '{"email":"\xff\xfe@example.com","password":"whatever1"}' >"$T/bad-email.json"

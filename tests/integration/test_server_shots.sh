@@ -87,6 +87,16 @@ api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"abc\",\"size\":10,\"
 check_st "presign with a bad sha256" 400
 api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":10,\"content_type\":\"image/jpeg\",\"taken_at\":\"$NOW\"}"
 check_st "presign of another content type" 400
+# taken_at within the times ingest accepts (2000 to a day ahead): a shot
+# of year 9999 or 0001 would sit in a day partition retention never sweeps
+for ts in 9999-12-31T23:59:59.000Z 0001-01-01T00:00:00.000Z 1999-12-31T23:59:59.999Z \
+	"$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S.000Z)"; do
+	api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":$SIZE,\"content_type\":\"image/png\",\"taken_at\":\"$ts\"}"
+	check_st "presign with taken_at $ts" 400
+	check "presign with taken_at $ts: the refusal says why" grep -q "taken_at.*before 2000 or more than a day ahead" "$T/resp"
+done
+api "$TOKA" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":$SIZE,\"content_type\":\"image/png\",\"taken_at\":\"2000-01-01T00:00:00.000Z\"}"
+check_st "presign with taken_at 2000-01-01 (the first accepted)" 200
 api "$A" POST /api/v1/screenshots/presign "$(presign_body)"
 check_st "presign with a user token" 401
 
@@ -122,7 +132,7 @@ while IFS=$'\t' read -r k v; do hdrs+=(-H "$k: $v"); done < <(jq -r '.headers | 
 pst=$(curl -s -o "$T/put.out" -w '%{http_code}' -X PUT "${hdrs[@]}" --data-binary @"$T/shot.png" "$URL")
 check_eq "curl PUT to the presigned URL" "$pst" 200
 
-reg() { printf '{"key":"%s","size":%s,"sha256":"%s","width":1920,"height":1080,"taken_at":"%s","monitor":"HDMI-1"}' "$1" "${2:-$SIZE}" "$SHA" "$NOW"; }
+reg() { printf '{"key":"%s","size":%s,"sha256":"%s","width":1920,"height":1080,"taken_at":"%s","monitor":"HDMI-1"}' "$1" "${2:-$SIZE}" "$SHA" "${3:-$NOW}"; }
 # a second presign whose object never gets uploaded, and one uploaded short
 api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
 KEY2=$(jr .key)
@@ -136,6 +146,11 @@ api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY3")"
 check_st "register of an object of another size than uploaded" 400
 api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY" 5)"
 check_st "register with another size than presigned" 400
+for ts in 9999-12-31T23:59:59.000Z 0001-01-01T00:00:00.000Z; do
+	api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY" "$SIZE" "$ts")"
+	check_st "register with taken_at $ts" 400
+	check "register with taken_at $ts: the refusal says why" grep -q "taken_at.*before 2000 or more than a day ahead" "$T/resp"
+done
 api "$TOKA" POST /api/v1/screenshots "$(reg "$KEY")"
 check_st "register" 201
 ID=$(jr .id)

@@ -174,6 +174,67 @@ TEST(ids_and_emails)
 	}
 }
 
+/* json_nul_find() over a string literal (its bytes, NULs included) */
+#define NUL_AT(lit, key, klen) json_nul_find(lit, sizeof(lit) - 1, key, klen)
+
+TEST(json_nul)
+{
+	char key[16], deep[128];
+	size_t i;
+
+	CHECK_EQ(NUL_AT("", key, sizeof(key)), -1);
+	CHECK_EQ(NUL_AT("{\"a\":\"b\",\"n\":0}", key, sizeof(key)), -1);
+	CHECK_STR(key, "");
+	/* the escape, wherever it is in the string, named by its field */
+	CHECK_EQ(NUL_AT("{\"name\":\"a\\u0000b\"}", key, sizeof(key)), 10);
+	CHECK_STR(key, "name");
+	CHECK_EQ(NUL_AT("{\"name\":\"\\u0000\"}", key, sizeof(key)), 9);
+	CHECK_EQ(NUL_AT("{\"x\":1, \"name\" : \"ab\\u0000\"}", key, sizeof(key)), 20);
+	CHECK_STR(key, "name");
+	/* other \u escapes, and an escaped backslash before u0000, are no NUL */
+	CHECK_EQ(NUL_AT("{\"a\":\"\\u000a\\u0a00\\u00e9\\u0001\"}", key, sizeof(key)), -1);
+	CHECK_EQ(NUL_AT("{\"a\":\"\\\\u0000\"}", key, sizeof(key)), -1);
+	CHECK_EQ(NUL_AT("{\"a\":\"\\\\\\\\u0000\"}", key, sizeof(key)), -1);
+	/* ... but an escaped backslash and then the escape is */
+	CHECK_EQ(NUL_AT("{\"a\":\"\\\\\\u0000\"}", key, sizeof(key)), 8);
+	CHECK_STR(key, "a");
+	/* an escaped quote does not end the string */
+	CHECK_EQ(NUL_AT("{\"a\":\"x\\\"y\",\"b\":\"\\u0000\"}", key, sizeof(key)), 17);
+	CHECK_STR(key, "b");
+	/* a raw 0 byte */
+	CHECK_EQ(NUL_AT("{\"a\":\"x\0y\"}", key, sizeof(key)), 7);
+	CHECK_STR(key, "a");
+	/* in a key: no name */
+	CHECK_EQ(NUL_AT("{\"na\\u0000me\":\"x\"}", key, sizeof(key)), 4);
+	CHECK_STR(key, "");
+	/* nested objects and arrays: the innermost key, or the array's */
+	CHECK_EQ(NUL_AT("{\"values\":{\"s3.region\":\"\\u0000\"}}", key, sizeof(key)), 24);
+	CHECK_STR(key, "s3.region");
+	CHECK(NUL_AT("{\"perms\":[\"x\",{\"k\":1},\"\\u0000\"]}", key, sizeof(key)) > 0);
+	CHECK_STR(key, "perms");
+	CHECK(NUL_AT("{\"perms\":[\"x\"],\"b\":{\"c\":[1]},\"d\":\"\\u0000\"}", key, sizeof(key)) >
+	      0);
+	CHECK_STR(key, "d");
+	/* a name too long for key, or not plain ASCII: "" */
+	CHECK(NUL_AT("{\"a_rather_long_name\":\"\\u0000\"}", key, sizeof(key)) > 0);
+	CHECK_STR(key, "");
+	CHECK(NUL_AT("{\"n\\u00e9\":\"\\u0000\"}", key, sizeof(key)) > 0);
+	CHECK_STR(key, "");
+	/* no key buffer */
+	CHECK_EQ(NUL_AT("{\"a\":\"\\u0000\"}", NULL, 0), 6);
+	/* cut short anywhere: never read past len */
+	CHECK_EQ(NUL_AT("{\"a\":\"\\u000", key, sizeof(key)), -1);
+	CHECK_EQ(NUL_AT("{\"a\":\"\\", key, sizeof(key)), -1);
+	CHECK_EQ(NUL_AT("{\"a\":\"x", key, sizeof(key)), -1);
+	CHECK_EQ(json_nul_find("{\"a\":\"\\u0000\"}", 11, key, sizeof(key)), -1);
+	/* deeper than the keys it remembers */
+	for (i = 0; i < 40; i++)
+		deep[i] = '[';
+	memcpy(deep + 40, "\"\\u0000\"", 9);
+	CHECK_EQ(json_nul_find(deep, strlen(deep), key, sizeof(key)), 41);
+	CHECK_STR(key, "");
+}
+
 TEST(sealed_values)
 {
 	char dir[128], key[200];
@@ -609,6 +670,7 @@ int main(void)
 	RUN(authorize_grid);
 	RUN(perms_and_roles);
 	RUN(ids_and_emails);
+	RUN(json_nul);
 	RUN(sealed_values);
 	RUN(bootstrap);
 	RUN(apps_top_wide_tree);
