@@ -28,6 +28,12 @@
  * cannot read, at another host. A lock on any s3.* key locks them all: the
  * unit is then taken at or above the locking node, and no s3.* key can be
  * set below it.
+ *
+ * At its own level, the credentials stay bound to where they were set to be
+ * sent: a write that changes the endpoint, region, bucket or path style of
+ * a level holding a secret must give every secret held there again (or
+ * remove it), so that only who knows them can send them elsewhere
+ * (config_s3_rebind(); 409 otherwise).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +64,7 @@ struct ckey {
 	enum ck_fmt fmt;
 	bool s3;     /* one of the S3 unit's keys (see the merge above) */
 	bool anchor; /* an S3 key whose level is the unit's: bucket, credentials */
+	bool where;  /* an S3 key that says where requests go (config_s3_rebind()) */
 };
 
 #define CK_B(n, d)                                                                                 \
@@ -73,10 +80,10 @@ struct ckey {
 		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec           \
 	}
 
-#define CK_S3(n, lo, hi, f, sec, anc)                                                              \
+#define CK_S3(n, lo, hi, f, sec, anc, whr)                                                         \
 	{                                                                                          \
 		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec,          \
-		.s3 = true, .anchor = anc                                                          \
+		.s3 = true, .anchor = anc, .where = whr                                            \
 	}
 
 static const struct ckey schema[] = {
@@ -91,15 +98,15 @@ static const struct ckey schema[] = {
     CK_B("screenshots.blur", 0),
     CK_B("screenshots.employee_view", 0),
     CK_I("retention.days", 1, 3650, 365),
-    CK_S3("s3.bucket", 3, 63, FMT_BUCKET, false, true),
-    CK_S3("s3.region", 1, 64, FMT_TEXT, false, false),
-    CK_S3("s3.endpoint", 1, CFG_STR_MAX, FMT_URL, false, false),
+    CK_S3("s3.bucket", 3, 63, FMT_BUCKET, false, true, true),
+    CK_S3("s3.region", 1, 64, FMT_TEXT, false, false, true),
+    CK_S3("s3.endpoint", 1, CFG_STR_MAX, FMT_URL, false, false, true),
     /* no default: absent means virtual-host style, like AWS */
-    {.name = "s3.path_style", .type = CK_BOOL, .max = 1, .s3 = true},
-    CK_S3("s3.access_key_id", 1, CFG_STR_MAX, FMT_TEXT, false, true),
-    CK_S3("s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true, true),
+    {.name = "s3.path_style", .type = CK_BOOL, .max = 1, .s3 = true, .where = true},
+    CK_S3("s3.access_key_id", 1, CFG_STR_MAX, FMT_TEXT, false, true, false),
+    CK_S3("s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true, true, false),
     /* STS session tokens run past 1 KiB */
-    CK_S3("s3.session_token", 1, 4096, FMT_TEXT, true, true),
+    CK_S3("s3.session_token", 1, 4096, FMT_TEXT, true, true, false),
 };
 #define NKEYS ARRAY_SIZE(schema)
 
@@ -630,6 +637,34 @@ static const char *s3_set_in(const cJSON *vals)
 	return NULL;
 }
 
+int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
+{
+	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(doc, "values");
+	bool moved = false;
+	size_t k;
+
+	*need = NULL;
+	/* a change as apply() makes it: another value, or null removing one */
+	for (k = 0; k < NKEYS && !moved; k++) {
+		const cJSON *want = schema[k].where ? last_member(vals, schema[k].name) : NULL;
+		const cJSON *have = cJSON_GetObjectItemCaseSensitive(dv, schema[k].name);
+
+		if (want)
+			moved = cJSON_IsNull(want) ? have && !cJSON_IsNull(have)
+						   : !have || !cJSON_Compare(have, want, true);
+	}
+	for (k = 0; moved && k < NKEYS; k++) {
+		const cJSON *have = cJSON_GetObjectItemCaseSensitive(dv, schema[k].name);
+
+		if (schema[k].s3 && schema[k].secret && have && !cJSON_IsNull(have) &&
+		    !last_member(vals, schema[k].name)) {
+			*need = schema[k].name;
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 /*
  * 0 when no key vals sets (null removes, always allowed) is locked at a
  * node of path[1, end), an s3.* key counting as locked where any s3.* key
@@ -769,6 +804,7 @@ static int put_level(struct srv *s, struct http_req *req, const struct principal
 	/* audit scope: the node itself, or the user's team (root: none) */
 	const char *audit_node = is_user ? t->path[t->depth - 1] : id;
 	cJSON *body, *doc = NULL, *detail = NULL;
+	const char *need = NULL; /* a secret the write must give again */
 	struct store_batch *b;
 	int ret = 0, tries;
 
@@ -789,6 +825,10 @@ static int put_level(struct srv *s, struct http_req *req, const struct principal
 		if (ret)
 			break;
 		ret = doc_load_b(s, b, scope, aad, &doc);
+		/* checked on the document this commit is conditional on */
+		if (!ret)
+			ret = config_s3_rebind(
+			    doc, cJSON_GetObjectItemCaseSensitive(body, "values"), &need);
 		if (!ret)
 			ret = apply(doc, body, detail);
 		if (ret <= 0) {
@@ -813,6 +853,14 @@ static int put_level(struct srv *s, struct http_req *req, const struct principal
 		ret = store_batch_commit(b);
 		if (ret != -EAGAIN)
 			break;
+	}
+	if (need) {
+		http_reply_error(
+		    req, 409,
+		    "changing where S3 credentials are sent requires re-entering %s at "
+		    "this level",
+		    need);
+		goto done;
 	}
 	if (ret < 0) {
 		reply_store_err(req, ret, "config");

@@ -440,6 +440,18 @@ int config_effective(struct srv *s, const char *team_id, const char *user_id, bo
 int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
 		 bool with_secrets, cJSON **out);
 
+/*
+ * S3 credentials stay bound to where they were set to be sent, pure: a write
+ * of vals (a PUT's "values", the last of duplicate names counting) to a
+ * level whose stored document doc holds a secret s3.* key, which changes
+ * s3.endpoint, s3.region, s3.bucket or s3.path_style (another value, or
+ * null removing one), must give every secret the level holds again, or
+ * remove it (null). 0 when the write may be applied; else -EPERM with *need
+ * the first secret it must give (a static name). A write of no s3.* key,
+ * or to a level without a secret, always passes.
+ */
+int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need);
+
 /* --- route modules: each appends its routes (arg = s) and returns how
  * many, or -ENOSPC --- */
 int api_auth_routes(struct srv *s, struct http_route *r, size_t max);

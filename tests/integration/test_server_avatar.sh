@@ -200,8 +200,8 @@ get "$TKA" "$UB"
 check_eq "alice gets bob's WebP" "$ST $(hdr Content-Type) $(sha "$T/got")" "200 image/webp $(sha "$T/a.webp")"
 
 # --- the team moves to another bucket: the old picture keeps its settings ---
-api "$A" PUT "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"av2"}}'
-check_st "admin moves team A to bucket av2" 200
+api "$A" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.bucket\":\"av2\",\"s3.secret_access_key\":\"$SECRET\"}}"
+check_st "admin moves team A to bucket av2 (with the secret again)" 200
 get "$TKD" "$UA"
 check_eq "alice's JPEG still readable after the move" "$ST $(sha "$T/got")" "200 $(sha "$T/a.jpg")"
 put "$TKA" "$UA" "$T/d.png" image/png

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # actlog-server: the config hierarchy — level documents on nodes and users,
 # validation against the schema, locks, the effective merge and its
-# sources, the s3.* keys as one unit taken whole from one level, secrets
+# sources, the s3.* keys as one unit taken whole from one level, the
+# credentials bound to where they are sent (a change of endpoint, region,
+# bucket or path style at their level needs the secrets again), secrets
 # that never leave the server or reach the store in clear,
 # permissions, and no lost updates under concurrent writes. Real binary on
 # loopback, real LMDB store.
@@ -283,6 +285,65 @@ check_st "the team drops its s3.* keys" 200
 check_eq "the team level holds none" "$(jr '[.values | keys[] | select(startswith("s3."))] | length')" 0
 put "$A" "/api/v1/users/$UA/config" '{"values":{"s3.endpoint":null}}'
 check_st "and so does the user" 200
+
+# --- credentials stay bound to where they were set ---
+# The admin sets a full unit with its secrets on team Red. The team's
+# manager may write that level but does not know the secret: changing where
+# it is sent (endpoint, region, bucket, path style) needs the secret again
+# in the same write, or the server would sign the admin's key for his host.
+RSECRET=sk$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+RTOKEN=st$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+REBIND='changing where S3 credentials are sent requires re-entering s3.secret_access_key at this level'
+put "$A" "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.bucket\":\"red-shots\",\"s3.region\":\"eu-west-1\",\"s3.endpoint\":\"https://red.example.com\",\"s3.path_style\":true,\"s3.access_key_id\":\"AKIARED\",\"s3.secret_access_key\":\"$RSECRET\",\"s3.session_token\":\"$RTOKEN\"}}"
+check_st "the admin sets team Red's S3 unit with its secrets" 200
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.endpoint":"http://127.0.0.1:1"}}'
+check_st "the manager changes only the endpoint: refused" 409
+check "the error says the secret must be re-entered" grep -q "$REBIND" "$T/resp"
+for kv in '"s3.region":"xx-evil-1"' '"s3.bucket":"evil-bucket"' '"s3.path_style":false' \
+	'"s3.endpoint":null' '"s3.path_style":null' '"s3.region":"eu-west-1","s3.bucket":"evil-bucket"' \
+	'"s3.endpoint":"http://127.0.0.1:1","s3.secret_access_key":null' \
+	'"s3.endpoint":"http://127.0.0.1:1","s3.session_token":"st-mine"' \
+	'"s3.endpoint":"https://red.example.com","s3.endpoint":"http://127.0.0.1:1"'; do
+	put "$MGR" "/api/v1/nodes/$TA/config" "{\"values\":{$kv}}"
+	check_st "the manager writes {$kv}: refused" 409
+done
+api "$MGR" GET "/api/v1/nodes/$TA/config/effective"
+check_eq "nothing was stored: the admin's unit" "$(jr '[.values."s3.endpoint", .values."s3.region", .values."s3.bucket", .values."s3.path_style", .source."s3.secret_access_key"] | join(",")')" "https://red.example.com,eu-west-1,red-shots,true,$TA"
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.endpoint":"https://red.example.com","s3.region":"eu-west-1","screenshots.blur":true}}'
+check_st "the same values again change nothing: allowed" 200
+put "$MGR" "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.secret_access_key\":\"$RSECRET\"}}"
+check_st "the secret again, the session token not: refused" 409
+check "the error names the session token" grep -q 'requires re-entering s3.session_token at this level' "$T/resp"
+put "$MGR" "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.secret_access_key\":\"$RSECRET\",\"s3.session_token\":\"$RTOKEN\"}}"
+check_st "both secrets again with the endpoint: allowed" 200
+api "$MGR" GET "/api/v1/nodes/$TA/config/effective"
+check_eq "the new endpoint is in effect" "$(jr '.values."s3.endpoint"'):$(jr '.source."s3.endpoint"')" "http://127.0.0.1:1:$TA"
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.region":"us-east-1","s3.secret_access_key":"sk-new","s3.session_token":null}}'
+check_st "a new secret, the old token removed, with a new region: allowed" 200
+check_eq "secrets_set after it" "$(jr '.secrets_set | join(",")')" "s3.secret_access_key"
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"red-2","s3.secret_access_key":null}}'
+check_st "removing the secret with the bucket change: allowed" 200
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"red-3"}}'
+check_st "no secret at the level: any change" 200
+# the same rule on a user's level (its own route)
+put "$A" "/api/v1/users/$UA/config" "{\"values\":{\"s3.bucket\":\"alice-shots\",\"s3.region\":\"eu-west-1\",\"s3.endpoint\":\"https://alice.example.com\",\"s3.access_key_id\":\"AKIAALICE\",\"s3.secret_access_key\":\"$RSECRET\"}}"
+check_st "the admin sets alice's own S3 unit" 200
+put "$MGR" "/api/v1/users/$UA/config" '{"values":{"s3.endpoint":"http://127.0.0.1:1"}}'
+check_st "the manager changes only alice's endpoint: refused" 409
+check "the error says the secret must be re-entered (user level)" grep -q "$REBIND" "$T/resp"
+api "$A" GET "/api/v1/users/$UA/config/effective"
+check_eq "alice keeps the admin's endpoint" "$(jr '.values."s3.endpoint"'):$(jr '.source."s3.endpoint"')" "https://alice.example.com:user:$UA"
+put "$MGR" "/api/v1/users/$UA/config" "{\"values\":{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.secret_access_key\":\"$RSECRET\"}}"
+check_st "with the secret again: allowed (user level)" 200
+# removing all the S3 settings of a level stays allowed
+put "$MGR" "/api/v1/users/$UA/config" '{"values":{"s3.bucket":null,"s3.region":null,"s3.endpoint":null,"s3.path_style":null,"s3.access_key_id":null,"s3.secret_access_key":null,"s3.session_token":null}}'
+check_st "the manager removes alice's S3 settings" 200
+check_eq "alice's level holds none" "$(jr '[.values | keys[] | select(startswith("s3."))] | length'):$(jr '.secrets_set | length')" 0:0
+put "$A" "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.bucket\":\"red-shots\",\"s3.endpoint\":\"https://red.example.com\",\"s3.access_key_id\":\"AKIARED\",\"s3.secret_access_key\":\"$RSECRET\",\"s3.session_token\":\"$RTOKEN\"}}"
+check_st "the admin sets team Red's unit again" 200
+put "$MGR" "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":null,"s3.region":null,"s3.endpoint":null,"s3.path_style":null,"s3.access_key_id":null,"s3.secret_access_key":null,"s3.session_token":null}}'
+check_st "the manager removes team Red's S3 settings" 200
+check_eq "team Red's level holds none" "$(jr '[.values | keys[] | select(startswith("s3."))] | length'):$(jr '.secrets_set | length')" 0:0
 
 # --- a node's effective config: root down to the node, no user level ---
 put "$A" "/api/v1/nodes/$TA/config" '{"values":{"retention.days":30}}'

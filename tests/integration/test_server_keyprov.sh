@@ -61,7 +61,7 @@ check "a clean stop" test $? -eq 0
 srv_start --key-file "$T/moved.key" || finish
 check "the key moved to a file serves the store" grep -q 'event=started' "$SRV_LOG"
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
-api "$A" PUT "/api/v1/nodes/$B/config" '{"values":{"s3.bucket":"actlog-shots-2"}}'
+api "$A" PUT "/api/v1/nodes/$B/config" '{"values":{"s3.bucket":"actlog-shots-2","s3.secret_access_key":"S3-SECRET-VALUE-1234"}}'
 check_st "its sealed config opens and is rewritten" 200
 srv_stop
 

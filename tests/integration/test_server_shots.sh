@@ -9,8 +9,9 @@
 # 409 when disabled or S3 settings are incomplete, an unknown key refused,
 # an old shot still viewable after the bucket changes, S3 settings taken
 # whole from one level (a manager below cannot point the business's key at
-# his own host or bucket), and the S3 secret never in responses, logs or
-# the store file.
+# his own host or bucket), the credentials bound to where they are sent (a
+# manager of the level that holds them cannot move them without the
+# secret), and the S3 secret never in responses, logs or the store file.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 source "$(dirname "$0")/../s3.sh"
@@ -203,8 +204,8 @@ api "$TKA" GET "/api/v1/screenshots?user_id=$UM"
 check_st "alice may not list mona's" 403
 
 # --- the bucket changes: the old shot keeps its settings ---
-api "$A" PUT "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"shots2"}}'
-check_st "admin moves team A to another bucket" 200
+api "$A" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.bucket\":\"shots2\",\"s3.secret_access_key\":\"$SECRET\"}}"
+check_st "admin moves team A to another bucket (with the secret again)" 200
 img "$A"
 check_eq "the old shot is still viewable after the bucket change" "$ST $(sha256sum <"$T/img" | cut -d' ' -f1)" "200 $SHA"
 api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
@@ -259,6 +260,34 @@ check_st "team B presigns under the lock" 200
 check "at the business's endpoint and bucket" grep -q "^$S3URL/shots1/" <<<"$(jr .url)"
 api "$A" PUT "/api/v1/nodes/$B/config" '{"locked":[]}'
 check_st "the business unlocks" 200
+
+# --- credentials stay bound to where they were set ---
+# Team A's own level holds the admin's key and secret. Mona manages team A
+# and may write that level, but does not know the secret: changing only
+# where it is sent would have the server sign the admin's key for her host.
+api "$TKM" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.endpoint\":\"$EVIL\"}}"
+check_st "mona changes only team A's endpoint: refused" 409
+check "the 409 says the secret must be re-entered" \
+	grep -q 'changing where S3 credentials are sent requires re-entering s3.secret_access_key at this level' "$T/resp"
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check_st "alice's device presigns" 200
+URLA=$(jr .url)
+check "the URL is not at mona's endpoint" not grep -q "^$EVIL" <<<"$URLA"
+check "the URL stays at the admin's endpoint and bucket" grep -q "^$S3URL/shots2/" <<<"$URLA"
+check "signed with the admin's key" grep -qiE "^$AKID%2F[0-9]{8}%2Fus-east-1%2Fs3%2Faws4_request\$" <<<"$(cred "$URLA")"
+for kv in '"s3.region":"xx-evil-1"' '"s3.bucket":"shots1"' '"s3.path_style":false' '"s3.endpoint":null'; do
+	api "$TKM" PUT "/api/v1/nodes/$TA/config" "{\"values\":{$kv}}"
+	check_st "mona changes only {$kv}: refused" 409
+done
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check "after them the URL is still the admin's" grep -q "^$S3URL/shots2/" <<<"$(jr .url)"
+# whoever sends the secret again knows it: nothing leaks
+api "$TKM" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.endpoint\":\"$EVIL\",\"s3.secret_access_key\":\"$SECRET\"}}"
+check_st "mona sends the secret again with her endpoint" 200
+api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
+check "then the URL is at her endpoint" grep -q "^$EVIL/shots2/" <<<"$(jr .url)"
+api "$A" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.endpoint\":\"$S3URL\",\"s3.secret_access_key\":\"$SECRET\"}}"
+check_st "the admin puts team A's endpoint back" 200
 
 # --- audit ---
 api "$A" GET "/api/v1/audit?limit=1000"

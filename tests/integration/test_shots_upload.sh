@@ -292,15 +292,15 @@ check "status names the error" bash -c "$BUILD/actlogctl --socket $d/ctl.sock st
 # ---- 11: S3 settings incomplete at the server: the shot waits, not fails ----
 n0=$(list_count)
 f0=$(status .shots.failed)
-api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"s3.bucket":null}}'
-check_st "the admin removes the bucket" 200
+api "$A" PUT "/api/v1/nodes/$TM/config" "{\"values\":{\"s3.bucket\":null,\"s3.secret_access_key\":\"$S3SECRET\"}}"
+check_st "the admin removes the bucket (with the secret again)" 200
 feed --seed nobucket >"$T/f11" 2>>"$T/feed.err"
 check "presign answers 409 and the shot waits" \
 	wait_for 20 bash -c "$BUILD/actlogctl --socket $d/ctl.sock status --json | jq -e '.shots.queued == 1 and (.shots.last_error | test(\"409\"))' >/dev/null"
 sleep 2
 check_eq "it is not failed for good" "$(status .shots.failed)" "$f0"
-api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"s3.bucket":"shots"}}'
-check_st "the bucket is set again" 200
+api "$A" PUT "/api/v1/nodes/$TM/config" "{\"values\":{\"s3.bucket\":\"shots\",\"s3.secret_access_key\":\"$S3SECRET\"}}"
+check_st "the bucket is set again (with the secret again)" 200
 check "then it is delivered" wait_for 60 list_is $((n0 + 1))
 check "the queue drains" wait_for 20 drained
 

@@ -4,13 +4,15 @@
  * documents as the store holds them: defaults, key by key from the
  * business down to the user, sources, locks, secrets, values that no
  * longer fit the schema, and the s3.* keys as one unit taken whole from
- * one level.
+ * one level; and the rule that binds S3 credentials to where they were set
+ * to be sent (config_s3_rebind()).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "check.h"
 #include "core/srv.h"
+#include "util.h"
 
 #define LEVELS 6
 
@@ -291,6 +293,102 @@ TEST(s3_unit_locks)
 	cJSON_Delete(m);
 }
 
+/* config_s3_rebind() of the write vals (JSON of a PUT's "values") to the
+ * level document doc: 0, or -EPERM with the secret it names in need (NULL
+ * when it names none). */
+static int rebind(const char *doc, const char *vals, const char **need)
+{
+	cJSON *d = cJSON_Parse(doc), *v = vals ? cJSON_Parse(vals) : NULL;
+	int ret = config_s3_rebind(d, v, need);
+
+	cJSON_Delete(d);
+	cJSON_Delete(v);
+	return ret;
+}
+
+TEST(s3_rebind)
+{
+	/* where the credentials go cannot change at their level without them */
+	const char *moves[] = {
+	    "{\"s3.endpoint\":\"http://127.0.0.1:1\"}",
+	    "{\"s3.region\":\"xx-evil-1\"}",
+	    "{\"s3.bucket\":\"other\"}",
+	    "{\"s3.path_style\":false}",
+	    "{\"s3.endpoint\":null}",
+	    "{\"s3.path_style\":null}",
+	    "{\"s3.endpoint\":\"https://s3.acme.example\",\"s3.endpoint\":\"http://127.0.0.1:1\"}",
+	    "{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.session_token\":\"st-mine\"}",
+	    "{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.access_key_id\":\"AKIAMINE\"}",
+	};
+	/* what may pass at that level */
+	const char *fine[] = {
+	    "{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.secret_access_key\":\"sk-acme\"}",
+	    "{\"s3.bucket\":\"other\",\"s3.secret_access_key\":\"sk-new\"}",
+	    "{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.secret_access_key\":null}",
+	    "{\"s3.endpoint\":\"https://s3.acme.example\",\"s3.region\":\"eu-west-1\","
+	    "\"s3.path_style\":true,\"s3.bucket\":\"acme\"}",
+	    "{\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.endpoint\":\"https://s3.acme.example\"}",
+	    "{\"s3.access_key_id\":\"AKIAOTHER\",\"retention.days\":30}",
+	    "{\"s3.bucket\":null,\"s3.region\":null,\"s3.endpoint\":null,\"s3.path_style\":null,"
+	    "\"s3.access_key_id\":null,\"s3.secret_access_key\":null,\"s3.session_token\":null}",
+	    "{}",
+	};
+	const char *token =
+	    "{\"values\":{\"s3.bucket\":\"acme\",\"s3.secret_access_key\":\"sk-acme\","
+	    "\"s3.session_token\":\"st-acme\"},\"locked\":[]}";
+	const char *no_secret = "{\"values\":{\"s3.bucket\":\"acme\",\"s3.endpoint\":"
+				"\"https://s3.acme.example\",\"s3.access_key_id\":\"AKIAACME\"}}";
+	const char *need = "x";
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(moves); i++) {
+		need = NULL;
+		CHECK_EQ(rebind(S3_BIZ, moves[i], &need), -EPERM);
+		CHECK_STR(need, "s3.secret_access_key");
+	}
+	for (i = 0; i < ARRAY_SIZE(fine); i++) {
+		need = "x";
+		CHECK_EQ(rebind(S3_BIZ, fine[i], &need), 0);
+		CHECK(need == NULL);
+	}
+	/* a body with "locked" only */
+	CHECK_EQ(rebind(S3_BIZ, NULL, &need), 0);
+
+	/* every secret the level holds: the session token too */
+	CHECK_EQ(rebind(token,
+			"{\"s3.endpoint\":\"http://127.0.0.1:1\","
+			"\"s3.secret_access_key\":\"sk-acme\"}",
+			&need),
+		 -EPERM);
+	CHECK_STR(need, "s3.session_token");
+	CHECK_EQ(
+	    rebind(token, "{\"s3.region\":\"us-east-1\",\"s3.session_token\":\"st-acme\"}", &need),
+	    -EPERM);
+	CHECK_STR(need, "s3.secret_access_key");
+	CHECK_EQ(rebind(token,
+			"{\"s3.region\":\"us-east-1\",\"s3.secret_access_key\":\"sk-acme\","
+			"\"s3.session_token\":\"st-acme\"}",
+			&need),
+		 0);
+	CHECK_EQ(rebind(token,
+			"{\"s3.region\":\"us-east-1\",\"s3.secret_access_key\":\"sk-new\","
+			"\"s3.session_token\":null}",
+			&need),
+		 0);
+	/* a level holding only a token */
+	CHECK_EQ(rebind("{\"values\":{\"s3.session_token\":\"st-acme\"}}",
+			"{\"s3.endpoint\":\"http://127.0.0.1:1\"}", &need),
+		 -EPERM);
+	CHECK_STR(need, "s3.session_token");
+
+	/* no secret at the level: nothing to bind, also for a new endpoint */
+	CHECK_EQ(rebind(no_secret, "{\"s3.endpoint\":\"http://127.0.0.1:1\"}", &need), 0);
+	CHECK_EQ(
+	    rebind("{}", "{\"s3.bucket\":\"b1b\",\"s3.endpoint\":\"http://127.0.0.1:1\"}", &need),
+	    0);
+	CHECK(need == NULL);
+}
+
 TEST(caps)
 {
 	const char *docs[LEVELS + 1] = {"{}", "{}", "{}", "{}", "{}", "{}", "{}"};
@@ -319,6 +417,7 @@ int main(void)
 	RUN(s3_unit_not_redirected);
 	RUN(s3_unit_level);
 	RUN(s3_unit_locks);
+	RUN(s3_rebind);
 	RUN(caps);
 	return CHECK_DONE();
 }
