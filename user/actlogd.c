@@ -1180,7 +1180,9 @@ static int cmd_enroll(struct agent *a, int argc, char **argv)
 			       "                      [--state-dir DIR] [--ca-file PEM]\n"
 			       "Enroll this machine with actlog-server using a team's enrollment "
 			       "secret;\n"
-			       "the device token is stored in STATE_DIR/%s (0600).\n",
+			       "the device token is stored in STATE_DIR/%s (0600). Run again, it "
+			       "presents\n"
+			       "that token, and the server renews this device's token.\n",
 			       DEVICE_FILE);
 			return 0;
 		default:
@@ -1200,11 +1202,18 @@ static int cmd_enroll(struct agent *a, int argc, char **argv)
 	}
 	r = ship_enroll(server, secret, a->conf.state_dir, a->host_id, ca, msg, sizeof(msg));
 	explicit_bzero(secret, sizeof(secret));
-	if (r) {
+	if (r < 0) {
 		log_err("enrolling with %s: %s", server, msg);
 		return 1;
 	}
-	printf("enrolled with %s as device %s; restart actlogd to start shipping\n", server, msg);
+	if (r == 1)
+		printf("enrolled with %s as device %s, pending: an administrator must confirm it "
+		       "before the server takes its records (they wait in the spool); restart "
+		       "actlogd to start shipping\n",
+		       server, msg);
+	else
+		printf("enrolled with %s as device %s; restart actlogd to start shipping\n", server,
+		       msg);
 	return 0;
 }
 

@@ -165,11 +165,11 @@ static int device_cred_save(const char *state_dir, const struct device_cred *c)
 int ship_enroll(const char *server, const char *secret, const char *state_dir, const char *host_id,
 		const char *ca_file, char *msg, size_t msglen)
 {
-	static const char *const hdr[] = {"Content-Type: application/json", NULL};
+	const char *hdr[3] = {"Content-Type: application/json", NULL, NULL};
 	struct http_answer r = {.cap = SHIP_MAX_RESPONSE};
-	struct device_cred c = {0};
-	char url[700], host[256] = "";
-	const cJSON *id, *tok;
+	struct device_cred c = {0}, old = {0};
+	char url[700], host[256] = "", auth[160] = "";
+	const cJSON *id, *tok, *pend;
 	cJSON *req, *ans = NULL;
 	char *body = NULL;
 	long code;
@@ -203,9 +203,17 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 		snprintf(msg, msglen, "out of memory");
 		goto out;
 	}
+	/* enrolled with this server before: the device token proves this is
+	 * that device (without it the server makes a new, pending device) */
+	if (!device_cred_load(state_dir, &old) && !strcmp(old.server, server) &&
+	    (size_t)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", old.token) <
+		sizeof(auth))
+		hdr[1] = auth;
+	explicit_bzero(&old, sizeof(old));
 	snprintf(url, sizeof(url), "%s/api/v1/enroll", server);
 	code = http_call(curl, "POST", url, hdr, body, strlen(body), ca_file, &r, NULL, NULL, msg,
 			 msglen);
+	explicit_bzero(auth, sizeof(auth));
 	if (code < 0) {
 		err = (int)code;
 		goto out;
@@ -235,6 +243,9 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 		snprintf(msg, msglen, "saving %s/%s: %s", state_dir, DEVICE_FILE, strerror(-err));
 	else
 		snprintf(msg, msglen, "%s", c.device_id);
+	pend = cJSON_GetObjectItem(ans, "pending");
+	if (!err && cJSON_IsTrue(pend))
+		err = 1;
 out:
 	cJSON_Delete(ans);
 	free(body);
