@@ -414,4 +414,31 @@ enroll "$SA" "$H1"
 check_st "good secrets wait too" 429
 check "sign-in is not affected" test -n "$(login "$ADMIN_EMAIL" "$ADMIN_PW")"
 
+# --- actlogd enroll and plain http:// (the secret and the token in clear) ---
+# the server again, on every address, so that a non-loopback URL reaches it
+srv_stop
+SRV_LISTEN=0.0.0.0:0 srv_start --insecure-listen
+port=${SRV_URL##*:}
+ip=$(hostname -I 2>/dev/null | awk '{print $1}')
+far=http://${ip:-$(hostname)}:$port # not loopback as written
+mkdir -p "$T/agent3"
+[ -f "$T/agent/host_id" ] && cp "$T/agent/host_id" "$T/agent3/"
+out=$("$BUILD/actlogd" enroll --server "$far" --secret "$SA" --state-dir "$T/agent3" 2>&1)
+check_eq "actlogd enroll refuses http:// to $far" "$?" 1
+check "naming --insecure-http" grep -q -- "--insecure-http" <<<"$out"
+check "and stores no device token" test ! -e "$T/agent3/device.json"
+"$BUILD/actlogd" enroll --server "$far" --secret "$SA" --state-dir "$T/agent3" --insecure-http >"$T/enroll3.out" 2>&1
+check_eq "with --insecure-http it enrolls" "$?" 0
+check "a device token is stored" jq -e '.device_token | startswith("ald_")' "$T/agent3/device.json"
+"$BUILD/actlogd" enroll --server "http://localhost:$port" --secret "$SA" --state-dir "$T/agent3" >"$T/enroll3.out" 2>&1
+check_eq "http://localhost needs no option" "$?" 0
+for u in "http://127.0.0.1:$port" "http://[::1]:1" "http://127.9.8.7:1" "http://user@127.0.0.1:1/x"; do
+	out=$("$BUILD/actlogd" enroll --server "$u" --secret "$SA" --state-dir "$T/agent3" 2>&1)
+	check "$u is loopback" not grep -q -- "--insecure-http" <<<"$out"
+done
+for u in "http://127.0.0.1.example.com:1" "http://127.0.0.1@example.com:1" "http://[::2]:1" "http://localhost.example.com:1"; do
+	out=$("$BUILD/actlogd" enroll --server "$u" --secret "$SA" --state-dir "$T/agent3" 2>&1)
+	check "$u is not loopback" grep -q -- "--insecure-http" <<<"$out"
+done
+
 finish
