@@ -169,6 +169,11 @@ $(BUILD)/tests/test_seat: user/seat.c user/seat.h
 $(BUILD)/tests/test_sysinfo: user/sysinfo_mon.c user/sysinfo_mon.h
 $(BUILD)/tests/test_portal: user/portal.c user/portal.h
 
+# the agent's unix sockets: user/control.c and user/sessd.c, with bind()
+# wrapped so that the test sees the socket file the moment it is created
+$(BUILD)/tests/test_sockets: tests/unit/test_sockets.c tests/unit/check.h user/control.c user/sessd.c $(wildcard user/*.h) $(LIB_SRCS) $(HEADERS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -Iuser -Wl,--wrap=bind -o $@ $< user/control.c user/sessd.c $(LIB_SRCS) $(PKG_LIBS)
+
 # server unit tests (tests/unit/test_srv_*.c) also link the server's code
 $(BUILD)/tests/test_srv_%: tests/unit/test_srv_%.c tests/unit/check.h $(LIB_SRCS) $(SERVER_LIB_SRCS) $(HEADERS) $(SERVER_HDRS) | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -Iserver -o $@ $< $(LIB_SRCS) $(SERVER_LIB_SRCS) $(PKG_LIBS)

@@ -53,6 +53,17 @@ int write_all(int fd, const void *buf, size_t len);
 int write_file_atomic(const char *path, const char *tmp, const void *buf, size_t len, mode_t mode);
 /* Create dir and its parents with mode. 0 or -errno. */
 int mkdir_p(const char *dir, mode_t mode);
+/*
+ * Bind the AF_UNIX socket fd to path so that the socket file is never
+ * wider than mode, not even between bind() and chmod(): it is created under
+ * umask 0177 (owner read/write only; the umask is set back before
+ * returning), then given group gid ((gid_t)-1: left alone) and only then
+ * mode. The umask is process-wide: call this before starting threads that
+ * create files. path must not exist (unlink a stale socket first). 0 or
+ * -errno (-ENAMETOOLONG for a path longer than sun_path); on failure after
+ * bind the file stays, for the caller to unlink.
+ */
+int unix_bind_mode(int fd, const char *path, mode_t mode, gid_t gid);
 
 /* pthread_cond_init() with waits timed on CLOCK_MONOTONIC, as
  * cond_wait_ms() wants. 0 or -errno. */

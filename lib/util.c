@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -246,6 +248,26 @@ int mkdir_p(const char *dir, mode_t mode)
 		path[i] = dir[i];
 	}
 	return 0;
+}
+
+int unix_bind_mode(int fd, const char *path, mode_t mode, gid_t gid)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	mode_t old;
+	int err = 0;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = -errno;
+	umask(old);
+	if (!err && gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)
+		err = -errno;
+	if (!err && chmod(path, mode) < 0)
+		err = -errno;
+	return err;
 }
 
 int cond_init_monotonic(pthread_cond_t *cv)

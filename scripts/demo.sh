@@ -88,6 +88,9 @@ if [ ! -f "$DEMO/state/device.json" ]; then
 	mkdir -p "$DEMO/state"
 	build/actlogd enroll --server "$URL" --secret "$SECRET" --state-dir "$DEMO/state"
 	DEV=$(jq -r .device_id "$DEMO/state/device.json")
+	# a store that knew this machine already makes the new device pending:
+	# the demo's admin confirms its own agent (a no-op otherwise)
+	api POST "/api/v1/devices/$DEV/confirm" >/dev/null
 	api PUT "/api/v1/devices/$DEV" "{\"owner_id\":\"$U\"}" >/dev/null
 fi
 

@@ -18,8 +18,9 @@
 #                         and two teams (A, B) in the first business; sets B,
 #                         DOM, PRJ, TA, TB
 #   srv_grant USER NODE ROLE          true when the grant is created
-#   srv_enroll TEAM HOST_ID [HOSTNAME [VERSION]]   enrolls a device into TEAM
-#                         with a fresh secret; sets DEV and TOK (empty on failure)
+#   srv_enroll TEAM HOST_ID [HOSTNAME [VERSION [DEVICE_TOKEN]]]   enrolls a device
+#                         into TEAM with a fresh secret (re-enrolls the device
+#                         whose token is given); sets DEV and TOK (empty on failure)
 SRV_BIN=$BUILD/actlog-server
 ADMIN_EMAIL=admin@example.com
 ADMIN_PW='correct horse battery staple'
@@ -109,7 +110,7 @@ srv_enroll() {
 	local sec
 	api "$A" POST "/api/v1/nodes/$1/enrollment-secrets" '{}'
 	sec=$(jr .secret)
-	api "" POST /api/v1/enroll "$(jq -nc --arg s "$sec" --arg h "$2" --arg n "${3:-h}" --arg v "${4:-0.1}" \
+	api "${5:-}" POST /api/v1/enroll "$(jq -nc --arg s "$sec" --arg h "$2" --arg n "${3:-h}" --arg v "${4:-0.1}" \
 		'{secret:$s,host_id:$h,hostname:$n,agent_version:$v}')"
 	DEV=$(jr '.device_id // empty')
 	TOK=$(jr '.device_token // empty')

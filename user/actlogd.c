@@ -1130,7 +1130,8 @@ static int parse_args(struct agent *a, int argc, char **argv)
 	return 0;
 }
 
-/* `actlogd enroll --server URL --secret S [--state-dir DIR] [--ca-file F]` */
+/* `actlogd enroll --server URL --secret S [--state-dir DIR] [--ca-file F]
+ * [--insecure-http]` */
 static int cmd_enroll(struct agent *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1139,12 +1140,13 @@ static int cmd_enroll(struct agent *a, int argc, char **argv)
 	    {"secret-file", required_argument, NULL, 'K'},
 	    {"state-dir", required_argument, NULL, 'd'},
 	    {"ca-file", required_argument, NULL, 'c'},
+	    {"insecure-http", no_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *server = NULL, *ca = NULL;
 	char secret[256] = "", msg[256], err_[256], *buf = NULL;
-	int c, r;
+	int c, r, insecure_http = 0;
 
 	conf_defaults(&a->conf);
 	optind = 1;
@@ -1175,13 +1177,25 @@ static int cmd_enroll(struct agent *a, int argc, char **argv)
 		case 'c':
 			ca = optarg;
 			break;
+		case 'I':
+			insecure_http = 1;
+			break;
 		case 'h':
-			printf("Usage: actlogd enroll --server URL (--secret S | --secret-file F)\n"
-			       "                      [--state-dir DIR] [--ca-file PEM]\n"
-			       "Enroll this machine with actlog-server using a team's enrollment "
-			       "secret;\n"
-			       "the device token is stored in STATE_DIR/%s (0600).\n",
-			       DEVICE_FILE);
+			printf(
+			    "Usage: actlogd enroll --server URL (--secret S | --secret-file F)\n"
+			    "                      [--state-dir DIR] [--ca-file PEM] "
+			    "[--insecure-http]\n"
+			    "Enroll this machine with actlog-server using a team's enrollment "
+			    "secret;\n"
+			    "the device token is stored in STATE_DIR/%s (0600). Run again, it "
+			    "presents\n"
+			    "that token, and the server renews this device's token.\n"
+			    "An http:// URL is refused unless its host is loopback (127.0.0.0/8, "
+			    "[::1],\n"
+			    "localhost) or --insecure-http is given: the secret and the token "
+			    "would\n"
+			    "cross the network in clear.\n",
+			    DEVICE_FILE);
 			return 0;
 		default:
 			return 2;
@@ -1198,13 +1212,21 @@ static int cmd_enroll(struct agent *a, int argc, char **argv)
 		log_err("state directory %s: %s", a->conf.state_dir, strerror(-r));
 		return 1;
 	}
-	r = ship_enroll(server, secret, a->conf.state_dir, a->host_id, ca, msg, sizeof(msg));
+	r = ship_enroll(server, secret, a->conf.state_dir, a->host_id, ca, insecure_http, msg,
+			sizeof(msg));
 	explicit_bzero(secret, sizeof(secret));
-	if (r) {
+	if (r < 0) {
 		log_err("enrolling with %s: %s", server, msg);
 		return 1;
 	}
-	printf("enrolled with %s as device %s; restart actlogd to start shipping\n", server, msg);
+	if (r == 1)
+		printf("enrolled with %s as device %s, pending: an administrator must confirm it "
+		       "before the server takes its records (they wait in the spool); restart "
+		       "actlogd to start shipping\n",
+		       server, msg);
+	else
+		printf("enrolled with %s as device %s; restart actlogd to start shipping\n", server,
+		       msg);
 	return 0;
 }
 

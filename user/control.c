@@ -45,12 +45,11 @@ static void client_close(struct control *c, int i)
 int control_open(struct control **out, const char *path, mode_t mode, gid_t gid,
 		 control_handler handler, void *ctx)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct control *c;
 	int err;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(c->path))
 		return -ENAMETOOLONG;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -59,7 +58,6 @@ int control_open(struct control **out, const char *path, mode_t mode, gid_t gid,
 	c->handler = handler;
 	c->ctx = ctx;
 	strcpy(c->path, path);
-	strcpy(sa.sun_path, path);
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (c->epfd < 0) {
 		err = -errno;
@@ -74,14 +72,10 @@ int control_open(struct control **out, const char *path, mode_t mode, gid_t gid,
 		err = -errno;
 		goto fail;
 	}
-	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
+	/* never wider than mode, not even before the chmod */
+	err = unix_bind_mode(c->lfd, path, mode, gid);
+	if (err)
 		goto fail;
-	}
-	if (chmod(path, mode) < 0 || (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0)) {
-		err = -errno;
-		goto fail;
-	}
 	if (listen(c->lfd, 16) < 0) {
 		err = -errno;
 		goto fail;

@@ -168,12 +168,11 @@ static void client_refuse(struct sessd *s, unsigned int i, const char *reason)
 
 int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sessd_hooks *h)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = SESSD_MAX_CLIENTS};
 	struct sessd *s;
 	int err;
 
-	if (strlen(o->path) >= sizeof(sa.sun_path))
+	if (strlen(o->path) >= sizeof(s->path))
 		return -ENAMETOOLONG;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -185,7 +184,6 @@ int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sess
 	s->active_ctx = o->active_ctx;
 	s->hooks = *h;
 	strcpy(s->path, o->path);
-	strcpy(sa.sun_path, o->path);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
 		err = -errno;
@@ -200,13 +198,12 @@ int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sess
 		err = -errno;
 		goto fail;
 	}
-	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		err = -errno;
+	/* anyone may connect; SO_PEERCRED decides who may stay (bound owner-only
+	 * and opened with chmod, like every socket of the agent) */
+	err = unix_bind_mode(s->lfd, o->path, 0666, (gid_t)-1);
+	if (err)
 		goto fail;
-	}
-	/* anyone may connect; SO_PEERCRED decides who may stay */
-	if (chmod(o->path, 0666) < 0 || listen(s->lfd, 16) < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) < 0) {
+	if (listen(s->lfd, 16) < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) < 0) {
 		err = -errno;
 		goto fail;
 	}

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,14 +164,61 @@ static int device_cred_save(const char *state_dir, const struct device_cred *c)
 	return r;
 }
 
-int ship_enroll(const char *server, const char *secret, const char *state_dir, const char *host_id,
-		const char *ca_file, char *msg, size_t msglen)
+/*
+ * 1 when url is an http:// URL whose host, as written (never resolved), is
+ * a loopback one: 127.0.0.0/8 in dotted quads, [::1] (or an IPv4-mapped
+ * 127.x) or "localhost"; 0 for anything else, https:// included.
+ */
+static int http_url_loopback(const char *url)
 {
-	static const char *const hdr[] = {"Content-Type: application/json", NULL};
+	const char *a, *at, *end;
+	char host[256];
+	struct in6_addr v6;
+	struct in_addr v4;
+	size_t n;
+
+	if (strncmp(url, "http://", 7))
+		return 0;
+	a = url + 7;
+	n = strcspn(a, "/?#");
+	at = memrchr(a, '@', n); /* user:password@ */
+	if (at) {
+		n -= (size_t)(at + 1 - a);
+		a = at + 1;
+	}
+	if (n && *a == '[') {
+		end = memchr(a, ']', n);
+		if (!end)
+			return 0;
+		a++;
+		n = (size_t)(end - a);
+	} else {
+		end = memchr(a, ':', n);
+		if (end)
+			n = (size_t)(end - a);
+	}
+	if (!n || n >= sizeof(host))
+		return 0;
+	memcpy(host, a, n);
+	host[n] = '\0';
+	if (!strcasecmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &v6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&v6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+	return 0;
+}
+
+int ship_enroll(const char *server, const char *secret, const char *state_dir, const char *host_id,
+		const char *ca_file, int insecure_http, char *msg, size_t msglen)
+{
+	const char *hdr[3] = {"Content-Type: application/json", NULL, NULL};
 	struct http_answer r = {.cap = SHIP_MAX_RESPONSE};
-	struct device_cred c = {0};
-	char url[700], host[256] = "";
-	const cJSON *id, *tok;
+	struct device_cred c = {0}, old = {0};
+	char url[700], host[256] = "", auth[160] = "";
+	const cJSON *id, *tok, *pend;
 	cJSON *req, *ans = NULL;
 	char *body = NULL;
 	long code;
@@ -183,6 +232,13 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 	if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8)) {
 		snprintf(msg, msglen, "server must be an http:// or https:// URL");
 		return -EINVAL;
+	}
+	if (!strncmp(server, "http://", 7) && !insecure_http && !http_url_loopback(server)) {
+		snprintf(msg, msglen,
+			 "refusing plain http:// to a server that is not on this machine: the "
+			 "enrollment secret and the device token would cross the network in "
+			 "clear. Use https://, or give --insecure-http to allow it");
+		return -EPERM;
 	}
 	if (strlen(server) >= sizeof(c.server)) {
 		snprintf(msg, msglen, "server URL too long");
@@ -203,9 +259,17 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 		snprintf(msg, msglen, "out of memory");
 		goto out;
 	}
+	/* enrolled with this server before: the device token proves this is
+	 * that device (without it the server makes a new, pending device) */
+	if (!device_cred_load(state_dir, &old) && !strcmp(old.server, server) &&
+	    (size_t)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", old.token) <
+		sizeof(auth))
+		hdr[1] = auth;
+	explicit_bzero(&old, sizeof(old));
 	snprintf(url, sizeof(url), "%s/api/v1/enroll", server);
 	code = http_call(curl, "POST", url, hdr, body, strlen(body), ca_file, &r, NULL, NULL, msg,
 			 msglen);
+	explicit_bzero(auth, sizeof(auth));
 	if (code < 0) {
 		err = (int)code;
 		goto out;
@@ -235,6 +299,9 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 		snprintf(msg, msglen, "saving %s/%s: %s", state_dir, DEVICE_FILE, strerror(-err));
 	else
 		snprintf(msg, msglen, "%s", c.device_id);
+	pend = cJSON_GetObjectItem(ans, "pending");
+	if (!err && cJSON_IsTrue(pend))
+		err = 1;
 out:
 	cJSON_Delete(ans);
 	free(body);

@@ -64,9 +64,14 @@ struct shipper;
 int device_cred_load(const char *state_dir, struct device_cred *c);
 
 /* Enroll this machine: POST server/api/v1/enroll and store the device token
- * (0600). msg receives a human-readable reason on failure. */
+ * (0600). When state_dir already holds a device token for this server, it
+ * is presented (the server then renews that device's token). An http://
+ * server that is not loopback (127.0.0.0/8, [::1], localhost, as written)
+ * is refused with -EPERM unless insecure_http. 0, 1 when the server made a
+ * new device that waits for an administrator's confirmation, or -errno; msg
+ * receives the device id, or a human-readable reason on failure. */
 int ship_enroll(const char *server, const char *secret, const char *state_dir, const char *host_id,
-		const char *ca_file, char *msg, size_t msglen);
+		const char *ca_file, int insecure_http, char *msg, size_t msglen);
 
 /* Start the shipping thread. spool_lock guards every call on sp (the daemon
  * holds it around its own spool calls). */

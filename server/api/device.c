@@ -1,19 +1,29 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * api_device.c - devices: enrollment secrets, enrollment, the device list,
- * owner, revocation, and the agent's config:
+ * owner, confirmation, revocation, and the agent's config:
  *   POST /api/v1/nodes/{id}/enrollment-secrets
  *   GET  /api/v1/nodes/{id}/enrollment-secrets
  *   DELETE /api/v1/nodes/{id}/enrollment-secrets/{sid}
- *   POST /api/v1/enroll                         (no bearer: the secret)
+ *   POST /api/v1/enroll                         (the secret; re-enrolling: the device token)
  *   GET  /api/v1/devices[?node_id=]
  *   GET  /api/v1/devices/{id}
  *   PUT  /api/v1/devices/{id}
+ *   POST /api/v1/devices/{id}/confirm
  *   POST /api/v1/devices/{id}/revoke
  *   GET  /api/v1/agent/config                   (device token)
  * See docs/API.md (Devices); the items are laid out in srv.h. A device item
  * also keeps the hash of its current token ("token"), so re-enrollment and
  * revocation can delete it; the API never shows it.
+ *
+ * Re-enrollment: the secret of a team and a host_id prove nothing about a
+ * machine (a host id is readable on the machine and shown to managers). A
+ * known device gets a new token only when the request also presents that
+ * device's current token ("Authorization: Bearer ald_..."). Without it, an
+ * enrollment of a host the team already knows makes a new device that is
+ * "pending": need_device() refuses its token (403) until someone with
+ * device.write confirms it; the known device and its token are untouched.
+ * Nothing un-revokes a device.
  *
  * Enrollment secrets (table ENROLL): pk <secret hash> sk "secret"
  * {id,team_id,created,by,exp}, what enrollment looks up, and pk
@@ -72,6 +82,8 @@ static cJSON *device_view(const cJSON *d)
 		cJSON_AddNullToObject(v, "last_seen");
 	cJSON_AddBoolToObject(v, "revoked",
 			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "revoked")));
+	cJSON_AddBoolToObject(v, "pending",
+			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "pending")));
 	return v;
 }
 
@@ -359,15 +371,60 @@ static int enroll_limited(struct srv *s, struct http_req *req)
 struct enroll {
 	const char *team, *host_id, *hostname, *version;
 	char hash[TOKEN_HASH_SIZE]; /* the new device token's */
+	char cur[TOKEN_HASH_SIZE];  /* the presented device token's, "" for none */
 	char device_id[ID_SIZE];
-	bool again; /* re-enrollment of a known host */
+	bool again;   /* re-enrollment: the presented token's device, new token */
+	bool pending; /* the device (new or not) waits for confirmation */
 };
 
 /*
- * One attempt at the enrollment batch: a known (team, host_id) gets its
- * device back (new token, old one deleted, un-revoked, names refreshed);
- * an unknown one a new device. 0 or -errno (-EAGAIN/-EEXIST: a concurrent
- * enrollment of the same host; redo).
+ * In batch b, the device whose current token e->cur is, when it is a device
+ * of e's team and host and not revoked: 0 with the item in *d (the
+ * caller's) and e->device_id set; -ENOENT when the token proves no such
+ * device (unknown, another device's, revoked); -errno.
+ */
+static int enroll_own_device(struct store_batch *b, struct enroll *e, cJSON **d)
+{
+	const char *id, *kind, *team, *host, *tok;
+	cJSON *t = NULL;
+	int ret;
+
+	*d = NULL;
+	if (!e->cur[0])
+		return -ENOENT;
+	ret = jbget(b, STORE_T_TOKENS, e->cur, "token", &t);
+	if (ret)
+		return ret;
+	id = jstr(t, "id");
+	kind = jstr(t, "kind");
+	if (!id || !kind || strcmp(kind, "device") || !id_valid(id, ID_PREFIX_DEVICE)) {
+		cJSON_Delete(t);
+		return -ENOENT;
+	}
+	snprintf(e->device_id, sizeof(e->device_id), "%s", id);
+	cJSON_Delete(t);
+	ret = jbget(b, STORE_T_DEVICES, e->device_id, "device", d);
+	if (ret)
+		return ret;
+	team = jstr(*d, "team_id");
+	host = jstr(*d, "host_id");
+	tok = jstr(*d, "token");
+	if (team && host && tok && !strcmp(team, e->team) && !strcmp(host, e->host_id) &&
+	    strlen(tok) == TOKEN_HASH_LEN && token_hash_eq(tok, e->cur) &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(*d, "revoked")))
+		return 0;
+	cJSON_Delete(*d);
+	*d = NULL;
+	e->device_id[0] = 0;
+	return -ENOENT;
+}
+
+/*
+ * One attempt at the enrollment batch: the device the presented token
+ * proves gets a new token (old one deleted, names refreshed, its pending
+ * state kept); otherwise a new device, pending when the team already knows
+ * the host. 0 or -errno (-EAGAIN/-EEXIST: a concurrent enrollment of the
+ * same host; redo).
  */
 static int enroll_batch(struct srv *s, struct http_req *req, struct enroll *e)
 {
@@ -380,6 +437,7 @@ static int enroll_batch(struct srv *s, struct http_req *req, struct enroll *e)
 
 	snprintf(hk, sizeof(hk), "host|%s|%s", e->team, e->host_id);
 	snprintf(tk, sizeof(tk), "team|%s", e->team);
+	e->again = e->pending = false;
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
 		return ret;
@@ -390,26 +448,26 @@ static int enroll_batch(struct srv *s, struct http_req *req, struct enroll *e)
 		store_batch_abort(b);
 		return ret;
 	}
-	ret = jbget(b, STORE_T_DEVICES, hk, "device", &hidx);
-	e->again = !ret;
+	ret = enroll_own_device(b, e, &d);
 	if (!ret) {
-		const char *id = jstr(hidx, "device_id");
-
-		ret = id && id_valid(id, ID_PREFIX_DEVICE) ? 0 : -EIO;
-		if (!ret) {
-			snprintf(e->device_id, sizeof(e->device_id), "%s", id);
-			ret = jbget(b, STORE_T_DEVICES, id, "device", &d);
-		}
-		if (!ret && jstr(d, "token"))
-			ret = store_batch_delete(b, STORE_T_TOKENS, jstr(d, "token"), "token", 0);
+		e->again = true;
+		e->pending = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "pending"));
+		ret = store_batch_delete(b, STORE_T_TOKENS, e->cur, "token", 0);
 		if (!ret) {
 			jset_str(d, "hostname", e->hostname);
 			jset_str(d, "agent_version", e->version);
-			jset_bool(d, "revoked", false);
 			jset_str(d, "token", e->hash);
 			ret = jput(b, STORE_T_DEVICES, e->device_id, "device", d, 0);
 		}
 	} else if (ret == -ENOENT) {
+		/* a recorded read: a concurrent first enrollment of this host
+		 * makes the commit fail, and the redo makes this one pending */
+		ret = jbget(b, STORE_T_DEVICES, hk, "device", &hidx);
+		e->pending = !ret;
+		if (ret == -ENOENT)
+			ret = 0;
+	}
+	if (!ret && !e->again) {
 		cJSON *idx = cJSON_CreateObject();
 
 		id_new(ID_PREFIX_DEVICE, e->device_id);
@@ -422,6 +480,7 @@ static int enroll_batch(struct srv *s, struct http_req *req, struct enroll *e)
 		cJSON_AddNullToObject(d, "owner_id");
 		cJSON_AddNumberToObject(d, "enrolled_at", (double)now);
 		cJSON_AddFalseToObject(d, "revoked");
+		cJSON_AddBoolToObject(d, "pending", e->pending);
 		cJSON_AddNumberToObject(d, "last_seen", 0);
 		cJSON_AddStringToObject(d, "token", e->hash);
 		ret = jput(b, STORE_T_DEVICES, e->device_id, "device", d, STORE_IF_ABSENT);
@@ -431,7 +490,7 @@ static int enroll_batch(struct srv *s, struct http_req *req, struct enroll *e)
 		cJSON_Delete(idx);
 		idx = cJSON_CreateObject();
 		cJSON_AddStringToObject(idx, "device_id", e->device_id);
-		if (!ret)
+		if (!ret && !e->pending)
 			ret = jput(b, STORE_T_DEVICES, hk, "device", idx, STORE_IF_ABSENT);
 		cJSON_Delete(idx);
 	}
@@ -446,6 +505,7 @@ static int enroll_batch(struct srv *s, struct http_req *req, struct enroll *e)
 	cJSON_AddStringToObject(detail, "host_id", e->host_id);
 	cJSON_AddStringToObject(detail, "hostname", e->hostname);
 	cJSON_AddBoolToObject(detail, "re_enrolled", e->again);
+	cJSON_AddBoolToObject(detail, "pending", e->pending);
 	snprintf(who.id, sizeof(who.id), "%s", e->device_id);
 	if (!ret)
 		ret = audit_add(b, req, &who, "device.enroll", e->team, e->device_id, "ok", detail);
@@ -464,7 +524,7 @@ static int h_enroll(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	struct enroll e = {0};
 	char tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE];
-	const char *secret, *why = NULL;
+	const char *secret, *cur, *why = NULL;
 	cJSON *body, *sec = NULL, *team = NULL, *out;
 	int ret, tries;
 
@@ -490,6 +550,10 @@ static int h_enroll(struct http_req *req, void *arg)
 		cJSON_Delete(body);
 		return 0;
 	}
+	/* the device's own token, when it re-enrolls (see the top) */
+	cur = req_bearer(req);
+	if (cur && token_well_formed(cur, TOKEN_PREFIX_DEVICE) && token_hash(cur, e.cur))
+		e.cur[0] = 0;
 	if (!token_well_formed(secret, TOKEN_PREFIX_ENROLL) || token_hash(secret, hash))
 		ret = -ENOENT;
 	else
@@ -529,12 +593,13 @@ static int h_enroll(struct http_req *req, void *arg)
 		crypto_wipe(tok, sizeof(tok));
 		goto store_err;
 	}
-	log_info("event=enroll device=%s team=%s host_id=%s re_enrolled=%d client=%s", e.device_id,
-		 e.team, e.host_id, e.again, http_req_client(req));
+	log_info("event=enroll device=%s team=%s host_id=%s re_enrolled=%d pending=%d client=%s",
+		 e.device_id, e.team, e.host_id, e.again, e.pending, http_req_client(req));
 	out = cJSON_CreateObject();
 	cJSON_AddStringToObject(out, "device_id", e.device_id);
 	cJSON_AddStringToObject(out, "device_token", tok);
 	cJSON_AddStringToObject(out, "team_id", e.team);
+	cJSON_AddBoolToObject(out, "pending", e.pending);
 	crypto_wipe(tok, sizeof(tok));
 	http_set_header(req, "Cache-Control", "no-store");
 	http_reply_json(req, e.again ? 200 : 201, out);
@@ -769,7 +834,8 @@ typedef int (*dev_edit_fn)(struct store_batch *b, cJSON *d, void *ctx);
 /*
  * Read-modify-write of device id with edit, audited as action with detail,
  * redone when a concurrent write got there first; replies 200 with the
- * device as it is after the change, or the error.
+ * device as it is after the change, or the error (409 "device is revoked"
+ * when edit returns -EPERM).
  */
 static int dev_change(struct srv *s, struct http_req *req, const struct principal *p,
 		      const struct target *t, const char *id, dev_edit_fn edit, void *ctx,
@@ -802,6 +868,8 @@ static int dev_change(struct srv *s, struct http_req *req, const struct principa
 	}
 	if (ret) {
 		cJSON_Delete(d);
+		if (ret == -EPERM)
+			return http_reply_error(req, 409, "device %s is revoked", id);
 		return reply_store_err(req, ret, "device");
 	}
 	log_info("event=%s device=%s by=%s", action, id, p->id);
@@ -909,6 +977,33 @@ static int h_revoke(struct http_req *req, void *arg)
 	return dev_change(s, req, &p, &t, id, edit_revoke, NULL, "device.revoke", NULL);
 }
 
+/* A pending device is confirmed (a confirmed one stays as it is); a revoked
+ * one cannot be: -EPERM. */
+static int edit_confirm(struct store_batch *b, cJSON *d, void *ctx)
+{
+	(void)b;
+	(void)ctx;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "revoked")))
+		return -EPERM;
+	jset_bool(d, "pending", false);
+	return 0;
+}
+
+static int h_confirm(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id");
+	struct principal p;
+	struct target t;
+
+	if (need_user(s, req, &p) || need_target_device(s, req, id, &t))
+		return 0;
+	t.user_id[0] = 0; /* owning a device gives no right to confirm it */
+	if (need_perm(req, &p, PERM_DEVICE_WRITE, &t))
+		return 0;
+	return dev_change(s, req, &p, &t, id, edit_confirm, NULL, "device.confirm", NULL);
+}
+
 /* --- the agent's config --- */
 
 /* store_update_fn: last_seen = max(last_seen, *(int64_t *)ctx). */
@@ -1008,6 +1103,7 @@ int api_device_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"GET", "/api/v1/devices", h_list, s},
 	    {"GET", "/api/v1/devices/{id}", h_get, s},
 	    {"PUT", "/api/v1/devices/{id}", h_put, s},
+	    {"POST", "/api/v1/devices/{id}/confirm", h_confirm, s},
 	    {"POST", "/api/v1/devices/{id}/revoke", h_revoke, s},
 	    {"GET", "/api/v1/agent/config", h_agent_config, s},
 	};

@@ -632,8 +632,7 @@ int principal_load_grants(struct srv *s, struct principal *p)
 	return ret < 0 ? ret : 0;
 }
 
-/* "Bearer <token>" -> token, or NULL */
-static const char *bearer(struct http_req *req)
+const char *req_bearer(struct http_req *req)
 {
 	const char *h = http_req_header(req, "Authorization");
 
@@ -656,7 +655,7 @@ static int reply_401(struct http_req *req, const char *why)
 static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
 			struct principal *p, bool rate, cJSON **tok_out)
 {
-	const char *tok = bearer(req);
+	const char *tok = req_bearer(req);
 	cJSON *t;
 	int64_t exp;
 	int ret;
@@ -770,6 +769,14 @@ int need_device(struct srv *s, struct http_req *req, struct principal *p, bool r
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "revoked"))) {
 		cJSON_Delete(d);
 		return reply_401(req, "device revoked");
+	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "pending"))) {
+		cJSON_Delete(d);
+		http_reply_error(req, 403,
+				 "device %s is pending: an administrator must confirm it "
+				 "(POST /api/v1/devices/%s/confirm)",
+				 p->id, p->id);
+		return 1;
 	}
 	if ((v = jstr(d, "team_id")) && strlen(v) < ID_SIZE)
 		strcpy(p->team_id, v);

@@ -37,10 +37,11 @@
  *   KEYS    pk scope             sk "dek"     {id, wrapped(base64)}
  *   CONFIG  pk scope             sk "config"  sealed JSON (see config_*)
  *   DEVICES pk device id         sk "device"  {id,team_id,host_id,hostname,agent_version,
- *                                              owner_id,enrolled_at,revoked,last_seen,
+ *                                              owner_id,enrolled_at,revoked,pending,last_seen,
  *                                              token: hash of its current device token}
  *           pk "team|"team id    sk device id {id}              (devices of a team)
- *           pk "host|"team id"|"host_id sk "device" {device_id} (re-enrollment)
+ *           pk "host|"team id"|"host_id sk "device" {device_id} (the host's first
+ *                                              device: the host is known in the team)
  *   TOKENS  (device tokens too: {kind:"device", id: device id, exp: 0})
  *   ENROLL  pk secret hash       sk "secret"  {team_id,created,by,exp}
  * RECORDS, ROLLUPS and BATCHES are laid out by api_ingest.c and documented
@@ -312,6 +313,9 @@ struct target {
  * WWW-Authenticate: Bearer), 403 (disabled user) or 429 and returns nonzero.
  */
 int need_user(struct srv *s, struct http_req *req, struct principal *p);
+/* The token of the request's "Authorization: Bearer <token>" (pointing into
+ * the request's header), or NULL when there is none. Not checked. */
+const char *req_bearer(struct http_req *req);
 /*
  * The no-escalation rule for changes to user uid (password, login, name,
  * disabled, profile picture): every grant uid holds may carry only
@@ -324,9 +328,10 @@ int need_holds_all_of(struct srv *s, struct http_req *req, const struct principa
 uint32_t perms_on(const struct principal *p, const struct target *t);
 /* The same for a device token (ald_): *p has kind DEVICE, id = device id,
  * team_id = its team, owner_id = its owner (from the same read of the
- * device item). 401 also for a revoked device. With rate false no
- * rate token is taken (ingest acknowledges a known batch id first and then
- * calls need_rate()). */
+ * device item). 401 also for a revoked device; 403 for a pending one (see
+ * api_device.c: enrolled for a known host without that host's device
+ * token, not confirmed yet). With rate false no rate token is taken
+ * (ingest acknowledges a known batch id first and then calls need_rate()). */
 int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate);
 /* Take one token from p's per-token bucket; replies 429 + Retry-After. */
 int need_rate(struct srv *s, struct http_req *req, const struct principal *p);

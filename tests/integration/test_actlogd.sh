@@ -57,6 +57,19 @@ spool_dump "$d" >"$d/dump"
 check "the stop record reports the drops" jq -se '[.[]|select(.type=="agent" and .event=="stop")][0].drops.spool_records > 0' "$d/dump"
 check "the newest records survived" jq -se '.[-1].type=="agent" and .[-1].event=="stop"' "$d/dump"
 
+# the sockets' modes do not depend on the umask actlogd is started with (the
+# moment of bind() itself is checked in tests/unit/test_sockets.c)
+d=$T/modes
+grp=$(getent group daemon >/dev/null && echo daemon || id -gn)
+um=$(umask)
+umask 000
+agent_start "$d" --socket-group "$grp" --session-socket "$d/session.sock" \
+	--input-source none --proc-source none || fail "actlogd starts under umask 000"
+umask "$um"
+check_eq "control socket: 0660, group $grp" "$(stat -c %a:%G "$d/ctl.sock")" "660:$grp"
+check_eq "session socket: 0666" "$(stat -c %a "$d/session.sock")" 666
+agent_stop
+
 # make install honours DESTDIR and PREFIX
 make -s -C "$ROOT" BUILD="$BUILD" install DESTDIR="$T/root" PREFIX=/usr >"$T/install.log" 2>&1
 check_eq "make install succeeds" "$?" 0

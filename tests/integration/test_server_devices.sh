@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # actlog-server: enrollment secrets, enrollment (also by the real
-# `actlogd enroll`), re-enrollment, the device list and its scope, owners,
+# `actlogd enroll`), re-enrollment with the device's own token, pending
+# devices and their confirmation, the device list and its scope, owners,
 # revocation, and the agent's config with ETag / If-None-Match — every
 # route with its success and failure statuses, against the real binary on
 # loopback with a real LMDB store.
@@ -69,8 +70,8 @@ api "$A" POST "/api/v1/nodes/$TB/enrollment-secrets" '{}'
 SB=$(jr .secret)
 
 # --- enrollment ---
-enroll() { # SECRET HOST_ID [HOSTNAME] [VERSION]
-	api "" POST /api/v1/enroll "$(jq -nc --arg s "$1" --arg h "$2" --arg n "${3-host-$2}" --arg v "${4-0.1.0}" \
+enroll() { # SECRET HOST_ID [HOSTNAME] [VERSION] [DEVICE_TOKEN]
+	api "${5-}" POST /api/v1/enroll "$(jq -nc --arg s "$1" --arg h "$2" --arg n "${3-host-$2}" --arg v "${4-0.1.0}" \
 		'{secret:$s,host_id:$h,hostname:$n,agent_version:$v}')"
 }
 H1=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -82,8 +83,9 @@ check_eq "device id" "${DEV1:0:2}" d_
 check_eq "device token prefix" "${TOK1:0:4}" ald_
 check_eq "enrolled into the secret's team" "$(jr .team_id)" "$TA"
 check "the device token is not stored in clear" not grep -qa "$TOK1" "$SRV_DIR/data.mdb"
-enroll "$SA" "$H1" pc-1-renamed 0.2.0
-check_st "re-enrollment of the same host" 200
+check_eq "a new host is not pending" "$(jr .pending)" false
+enroll "$SA" "$H1" pc-1-renamed 0.2.0 "$TOK1"
+check_st "re-enrollment of the same host with its device token" 200
 check_eq "keeps the device id" "$(jr .device_id)" "$DEV1"
 TOK1B=$(jr .device_token)
 check "with a new token" test -n "$TOK1B" -a "$TOK1B" != "$TOK1"
@@ -96,6 +98,7 @@ check_eq "re-enrollment refreshes hostname and version" "$(jr .hostname):$(jr .a
 enroll "$SB" "$H1"
 check_st "the same host in another team is another device" 201
 DEVB=$(jr .device_id)
+TOKB=$(jr .device_token)
 check "a different id" test "$DEVB" != "$DEV1"
 enroll "ale_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" h2
 check_st "unknown secret" 403
@@ -185,8 +188,8 @@ TOK2=$(jq -r .device_token "$T/agent/device.json")
 # --- one device ---
 api "$A" GET "/api/v1/devices/$DEV1"
 check_st "get a device" 200
-check_eq "device fields" "$(jq -c 'keys' "$T/resp")" '["agent_version","enrolled_at","host_id","hostname","id","last_seen","owner_id","revoked","team_id"]'
-check_eq "device view" "$(jr '[.id,.team_id,.host_id,.owner_id,.revoked] | map(tostring) | join(",")')" "$DEV1,$TA,$H1,null,false"
+check_eq "device fields" "$(jq -c 'keys' "$T/resp")" '["agent_version","enrolled_at","host_id","hostname","id","last_seen","owner_id","pending","revoked","team_id"]'
+check_eq "device view" "$(jr '[.id,.team_id,.host_id,.owner_id,.revoked,.pending] | map(tostring) | join(",")')" "$DEV1,$TA,$H1,null,false,false"
 check "last_seen set by the agent's config fetch" test "$(jr .last_seen)" != null
 check "no token hash in the view" not grep -q '"token"' "$T/resp"
 api "$A" GET /api/v1/devices/d_ffffffffffffffff
@@ -262,6 +265,70 @@ check_st "unknown node" 404
 api "" GET /api/v1/devices
 check_st "no token" 401
 
+# --- taking over a device: a team's secret and its host_id are not enough ---
+# (a host id is readable on the machine and shown to managers)
+enroll "$SA" "$H1" evil-pc 6.6.6
+check_st "enrolling a known host_id without its device token" 201
+DEVP=$(jr .device_id)
+TOKP=$(jr .device_token)
+check "makes another device" test -n "$DEVP" -a "$DEVP" != "$DEV1"
+check_eq "that is pending" "$(jr .pending)" true
+api "$TOK1B" GET /api/v1/agent/config
+check_st "the known device's token still works" 200
+api "$A" GET "/api/v1/devices/$DEV1"
+check_eq "and the known device is untouched" "$(jr '[.hostname,.agent_version,.pending] | map(tostring) | join(",")')" "pc-1-renamed,0.2.0,false"
+api "$TOKP" GET /api/v1/agent/config
+check_st "a pending device's token gets no config" 403
+check "and is told why" grep -q "pending: an administrator must confirm it" "$T/resp"
+printf '{"type":"agent","event":"start"}\n' | gzip -c >"$T/pend.gz"
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKP" -H 'X-Batch-Id: p-1' \
+	-H 'Content-Type: application/x-ndjson' -H 'Content-Encoding: gzip' --data-binary @"$T/pend.gz" "$SRV_URL/api/v1/ingest")
+check_st "nor may ship records" 403
+api "$TOKP" POST /api/v1/screenshots/presign '{}'
+check_st "nor upload screenshots" 403
+enroll "$SA" "$H1" evil-pc 6.6.6 "$TOKB"
+check_st "another device's token proves nothing" 201
+DEVP2=$(jr .device_id)
+TOKP2=$(jr .device_token)
+check "another pending device" test "$(jr .pending)" = true -a "$DEVP2" != "$DEV1" -a "$DEVP2" != "$DEVP"
+api "$TOK1B" GET /api/v1/agent/config
+check_st "the known device's token still works after that" 200
+api "$A" GET /api/v1/devices
+check "the list shows the pending devices" jq -e "[.devices[] | select(.pending) | .id] | sort == ([\"$DEVP\",\"$DEVP2\"] | sort)" "$T/resp"
+# the real agent, with this machine's host id but not its device token
+mkdir -p "$T/agent2"
+[ -f "$T/agent/host_id" ] && cp "$T/agent/host_id" "$T/agent2/"
+"$BUILD/actlogd" enroll --server "$SRV_URL" --secret "$SA" --state-dir "$T/agent2" >"$T/enroll2.out" 2>&1
+check_eq "actlogd enroll without the device token" "$?" 0
+check "says the new device is pending" grep -q "pending: an administrator must confirm it" "$T/enroll2.out"
+check "and it is another device" test "$(jq -r .device_id "$T/agent2/device.json")" != "$DEV2"
+# confirmation: device.write on the device's team
+api "$ALI" POST "/api/v1/devices/$DEVP/confirm"
+check_st "an employee cannot confirm" 403
+api "$MGR" POST "/api/v1/devices/$DEVB/confirm"
+check_st "a manager of another team cannot" 403
+api "" POST "/api/v1/devices/$DEVP/confirm"
+check_st "confirm without a token" 401
+api "$A" POST /api/v1/devices/d_ffffffffffffffff/confirm
+check_st "confirm an unknown device" 404
+api "$TOKP" POST "/api/v1/devices/$DEVP/confirm"
+check_st "a device token cannot confirm" 401
+api "$MGR" POST "/api/v1/devices/$DEVP/confirm"
+check_st "the team's manager confirms" 200
+check_eq "no longer pending" "$(jr .pending)" false
+api "$TOKP" GET /api/v1/agent/config
+check_st "a confirmed device's token works" 200
+api "$A" POST "/api/v1/devices/$DEVP/confirm"
+check_st "confirming again" 200
+check "confirmations are audited" grep -qa '"action":"device.confirm"' "$SRV_DIR/data.mdb"
+enroll "$SA" "$H1" evil-pc 6.6.7 "$TOKP2"
+check_st "a pending device re-enrolling with its own token" 200
+check "keeps its id and stays pending" test "$(jr .device_id)" = "$DEVP2" -a "$(jr .pending)" = true
+api "$A" POST "/api/v1/devices/$DEVP2/revoke"
+check_st "a pending device can be revoked" 200
+api "$A" POST "/api/v1/devices/$DEVP2/confirm"
+check_st "a revoked device cannot be confirmed" 409
+
 # --- the agent's config ---
 H=$T/headers
 agent_get() { # TOKEN [ETAG]
@@ -324,13 +391,16 @@ check_st "a revoked device's token" 401
 api "$A" POST "/api/v1/devices/$DEV1/revoke"
 check_st "revoking again" 200
 check "revocations are audited" grep -qa '"action":"device.revoke"' "$SRV_DIR/data.mdb"
-enroll "$SA" "$H1"
-check_st "re-enrolling un-revokes" 200
-check_eq "same device" "$(jr .device_id)" "$DEV1"
+enroll "$SA" "$H1" pc-1 0.3.0 "$TOK1B"
+check_st "re-enrolling a revoked host, even with its last token" 201
+DEVR=$(jr .device_id)
+check "makes a new device, pending" test "$DEVR" != "$DEV1" -a "$(jr .pending)" = true
 agent_get "$(jr .device_token)"
-check_st "with a working token" 200
+check_st "whose token is refused until it is confirmed" 403
 api "$A" GET "/api/v1/devices/$DEV1"
-check_eq "no longer revoked" "$(jr .revoked)" false
+check_eq "the revoked device stays revoked" "$(jr .revoked)" true
+agent_get "$TOK1B"
+check_st "and its token refused" 401
 
 # --- enrollment flood: one address, bad secrets (sign-in has its own buckets) ---
 for i in $(seq 1 40); do
@@ -343,5 +413,32 @@ check "with Retry-After" grep -qi '^retry-after: [0-9]' "$T/flood.h"
 enroll "$SA" "$H1"
 check_st "good secrets wait too" 429
 check "sign-in is not affected" test -n "$(login "$ADMIN_EMAIL" "$ADMIN_PW")"
+
+# --- actlogd enroll and plain http:// (the secret and the token in clear) ---
+# the server again, on every address, so that a non-loopback URL reaches it
+srv_stop
+SRV_LISTEN=0.0.0.0:0 srv_start --insecure-listen
+port=${SRV_URL##*:}
+ip=$(hostname -I 2>/dev/null | awk '{print $1}')
+far=http://${ip:-$(hostname)}:$port # not loopback as written
+mkdir -p "$T/agent3"
+[ -f "$T/agent/host_id" ] && cp "$T/agent/host_id" "$T/agent3/"
+out=$("$BUILD/actlogd" enroll --server "$far" --secret "$SA" --state-dir "$T/agent3" 2>&1)
+check_eq "actlogd enroll refuses http:// to $far" "$?" 1
+check "naming --insecure-http" grep -q -- "--insecure-http" <<<"$out"
+check "and stores no device token" test ! -e "$T/agent3/device.json"
+"$BUILD/actlogd" enroll --server "$far" --secret "$SA" --state-dir "$T/agent3" --insecure-http >"$T/enroll3.out" 2>&1
+check_eq "with --insecure-http it enrolls" "$?" 0
+check "a device token is stored" jq -e '.device_token | startswith("ald_")' "$T/agent3/device.json"
+"$BUILD/actlogd" enroll --server "http://localhost:$port" --secret "$SA" --state-dir "$T/agent3" >"$T/enroll3.out" 2>&1
+check_eq "http://localhost needs no option" "$?" 0
+for u in "http://127.0.0.1:$port" "http://[::1]:1" "http://127.9.8.7:1" "http://user@127.0.0.1:1/x"; do
+	out=$("$BUILD/actlogd" enroll --server "$u" --secret "$SA" --state-dir "$T/agent3" 2>&1)
+	check "$u is loopback" not grep -q -- "--insecure-http" <<<"$out"
+done
+for u in "http://127.0.0.1.example.com:1" "http://127.0.0.1@example.com:1" "http://[::2]:1" "http://localhost.example.com:1"; do
+	out=$("$BUILD/actlogd" enroll --server "$u" --secret "$SA" --state-dir "$T/agent3" 2>&1)
+	check "$u is not loopback" grep -q -- "--insecure-http" <<<"$out"
+done
 
 finish

@@ -334,8 +334,8 @@ api "$A" GET "/api/v1/devices/$D1"
 check "last_seen is set by ingest" jrok '.last_seen | type == "string"'
 
 # --- revoked and replaced tokens ---
-srv_enroll "$TA" "$HOST" "h-$HOST"
-check_eq "re-enrollment keeps the device" "$DEV" "$D1"
+srv_enroll "$TA" "$HOST" "h-$HOST" 0.1 "$T1"
+check_eq "re-enrollment with the device token keeps the device" "$DEV" "$D1"
 ingest "$T1" b-old-token "$T/one.ndjson"
 check_st "the token replaced by re-enrollment" 401
 T1=$TOK

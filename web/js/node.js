@@ -56,7 +56,7 @@ export async function deviceTable(devices, people = {}) {
 			h('td', {}, d.owner_id ? link(`#/user/${d.owner_id}`, people[d.owner_id] || d.owner_id) : '—'),
 			h('td', {}, fmtTime(d.last_seen)),
 			h('td', {}, d.agent_version),
-			h('td', {}, d.revoked ? 'revoked' : 'active'),
+			h('td', {}, d.revoked ? 'revoked' : d.pending ? 'pending' : 'active'),
 			si);
 	});
 	return h('table', { class: 'devices' },
