@@ -11,4 +11,14 @@
 #include "core/srv.h"
 #include "http/http.h"
 
+/*
+ * Reply for an error a model call returned (a negative errno: the store's
+ * or the model's own) with reply_store_err()'s table: ENOENT 404 "<what>
+ * not found", EEXIST 409, EAGAIN 503, ENOSPC 507, others 500. Returns 0.
+ */
+static inline int reply_model_err(struct http_req *req, int err, const char *what)
+{
+	return reply_store_err(req, err, what);
+}
+
 #endif /* ACTLOG_API_H */

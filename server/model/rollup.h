@@ -2,7 +2,7 @@
 /*
  * rollup.h - the hourly activity counters of ROLLUPS (store/keys.h), as one
  * list: ingest validates and sums them (model/ingest.c), the queries read
- * them (api/query.c), the seeder generates records with them
+ * them (model/query.c), the seeder generates records with them
  * (tools/bench/actlog-seed.c). A counter is added here once and every one
  * of them follows.
  *

@@ -1327,7 +1327,7 @@ static int top_add(struct topapps *t, const char *name, int64_t ms)
 	return 0;
 }
 
-/* most focus first, ties by name (api_query.c app_cmp) */
+/* most focus first, ties by name (model/query.c app_cmp) */
 static int top_cmp(const void *a, const void *b)
 {
 	const struct topapps *dummy = NULL;

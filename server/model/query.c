@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * query.c - reading what ingest stored (model/query.h): a user's activity
+ * series and top apps from ROLLUPS, a node's top apps from the ROLLUPS of
+ * the teams below it (a breadth-first walk of NODES), a device's sysinfo
+ * and process records from RECORDS, and the audit log filtered through
+ * authorize(). Keys come from store/keys.h; nothing here answers HTTP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/query.h"
+#include "model/rollup.h"
+#include "store/keys.h"
+#include "util.h"
+
+#define HOUR_MS QUERY_HOUR_MS
+#define DAY_MS QUERY_DAY_MS
+
+/* a + b, saturating: stored counters are sums a device can inflate */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* 0 when [from, to) is a range a query takes, else -EINVAL. */
+static int range_ok(int64_t from, int64_t to)
+{
+	return from <= to && (uint64_t)to - (uint64_t)from <= (uint64_t)QUERY_RANGE_MAX_MS
+		   ? 0
+		   : -EINVAL;
+}
+
+static void add_time(cJSON *o, const char *k, int64_t ms)
+{
+	char ts[RFC3339_LEN];
+
+	cJSON_AddStringToObject(o, k, rfc3339_ms(ms, ts));
+}
+
+/* --- rollup partitions --- */
+
+/* "HH" of an "act|HH" or "app|HH|name" sort key, or -1 */
+static int sk_hour(const char *sk)
+{
+	if (strlen(sk) < 6 || sk[3] != '|' || sk[4] < '0' || sk[4] > '2' || sk[5] < '0' ||
+	    sk[5] > '9')
+		return -1;
+	return (sk[4] - '0') * 10 + (sk[5] - '0');
+}
+
+int64_t query_rollup_hour(const char *sk, int64_t day_ms, int64_t h0, int64_t to)
+{
+	int hh = sk_hour(sk);
+	int64_t t;
+
+	if (hh < 0 || hh > 23)
+		return -1;
+	t = day_ms + hh * HOUR_MS;
+	return t >= h0 && t < to ? t : -1;
+}
+
+/* Hours in [h0, to): the rollup hours a range covers. */
+struct hours {
+	int64_t h0, to;
+	int64_t day_ms; /* the partition being read */
+};
+
+static int64_t hour_in_range(const struct hours *h, const char *sk)
+{
+	return query_rollup_hour(sk, h->day_ms, h->h0, h->to);
+}
+
+/* --- activity --- */
+
+struct series {
+	struct hours h;
+	int64_t step_ms;
+	size_t n;
+	int64_t (*b)[RA__N];
+};
+
+static int act_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct series *se = ctx;
+	int64_t t = hour_in_range(&se->h, sk);
+	size_t i, k;
+	cJSON *j;
+
+	(void)pk;
+	if (t < 0)
+		return 0;
+	k = (size_t)((t - se->h.h0) / se->step_ms);
+	if (k >= se->n)
+		return 0;
+	j = cJSON_ParseWithLength(val, len);
+	for (i = 0; i < RA__N; i++)
+		se->b[k][i] = sat_add(se->b[k][i], jint(j, rollup_act_names[i], 0));
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* {start (when start >= 0), keys, ..., records} */
+static cJSON *counts_json(int64_t start, const int64_t *c)
+{
+	cJSON *o = cJSON_CreateObject();
+	size_t i;
+
+	if (start >= 0)
+		add_time(o, "start", start);
+
+	for (i = 0; i < RA__N; i++)
+		cJSON_AddNumberToObject(o, rollup_act_names[i], (double)c[i]);
+	return o;
+}
+
+size_t query_activity_points(int64_t from, int64_t to, int64_t step_ms)
+{
+	int64_t h0 = from / HOUR_MS * HOUR_MS;
+
+	return to > h0 ? (size_t)((to - h0 + step_ms - 1) / step_ms) : 0;
+}
+
+int query_activity(struct srv *s, const char *uid, int64_t from, int64_t to, int64_t step_ms,
+		   cJSON **out)
+{
+	struct series se = {0};
+	int64_t tot[RA__N] = {0};
+	struct key pk;
+	cJSON *o, *arr;
+	size_t i, k;
+	int ret = 0;
+
+	*out = NULL;
+	if (range_ok(from, to) || step_ms <= 0 || step_ms % HOUR_MS)
+		return -EINVAL;
+	se.step_ms = step_ms;
+	se.h.h0 = from / HOUR_MS * HOUR_MS;
+	se.h.to = to;
+	se.n = query_activity_points(from, to, step_ms);
+	if (se.n > QUERY_POINTS_MAX)
+		return -E2BIG;
+	se.b = calloc(se.n ? se.n : 1, sizeof(*se.b));
+	if (!se.b)
+		return -ENOMEM;
+	for (se.h.day_ms = se.h.h0 / DAY_MS * DAY_MS; se.h.day_ms < to && ret >= 0;
+	     se.h.day_ms += DAY_MS) {
+		ret = store_query(s->st, STORE_T_ROLLUPS,
+				  key_rollup_pk(&pk, "user", uid, se.h.day_ms),
+				  SK_ROLLUP_ACT_PREFIX, NULL, 0, STORE_PREFIX, act_item, &se);
+	}
+	if (ret < 0) {
+		free(se.b);
+		return ret;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "user_id", uid);
+	add_time(o, "from", from);
+	add_time(o, "to", to);
+	cJSON_AddNumberToObject(o, "step", (double)(step_ms / 1000));
+	arr = cJSON_AddArrayToObject(o, "series");
+	for (k = 0; k < se.n; k++) {
+		cJSON_AddItemToArray(arr, counts_json(se.h.h0 + (int64_t)k * se.step_ms, se.b[k]));
+		for (i = 0; i < RA__N; i++)
+			tot[i] = sat_add(tot[i], se.b[k][i]);
+	}
+	cJSON_AddItemToObject(o, "totals", counts_json(-1, tot));
+	free(se.b);
+	*out = o;
+	return 0;
+}
+
+/* --- top apps --- */
+
+struct app_ent {
+	char *name;
+	int64_t ms;
+};
+
+struct app_map {
+	struct hours h;
+	struct app_ent *e; /* open addressing, cap a power of two */
+	size_t n, cap;
+	bool truncated;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int app_map_grow(struct app_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 256, i, j;
+	struct app_ent *e = calloc(cap, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < m->cap; i++) {
+		if (!m->e[i].name)
+			continue;
+		for (j = fnv1a(m->e[i].name) & (cap - 1); e[j].name; j = (j + 1) & (cap - 1))
+			;
+		e[j] = m->e[i];
+	}
+	free(m->e);
+	m->e = e;
+	m->cap = cap;
+	return 0;
+}
+
+/* Add ms (saturating) to app name; past QUERY_APPS_DISTINCT_MAX names a
+ * new one is left out and m->truncated set. 0 or -ENOMEM. */
+static int app_add(struct app_map *m, const char *name, int64_t ms)
+{
+	size_t j;
+
+	if ((m->n + 1) * 2 > m->cap && app_map_grow(m))
+		return -ENOMEM;
+	for (j = fnv1a(name) & (m->cap - 1); m->e[j].name; j = (j + 1) & (m->cap - 1))
+		if (!strcmp(m->e[j].name, name)) {
+			m->e[j].ms = sat_add(m->e[j].ms, ms);
+			return 0;
+		}
+	if (m->n >= QUERY_APPS_DISTINCT_MAX) {
+		m->truncated = true;
+		return 0;
+	}
+	m->e[j].name = strdup(name);
+	if (!m->e[j].name)
+		return -ENOMEM;
+	m->e[j].ms = ms;
+	m->n++;
+	return 0;
+}
+
+static void app_map_free(struct app_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->e[i].name);
+	free(m->e);
+}
+
+static int app_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct app_map *m = ctx;
+	cJSON *j;
+	int ret;
+
+	(void)pk;
+	if (hour_in_range(&m->h, sk) < 0 || strlen(sk) < 8)
+		return 0;
+	j = cJSON_ParseWithLength(val, len);
+	ret = app_add(m, sk + 7, jint(j, ROLLUP_APP_FOCUS, 0));
+	cJSON_Delete(j);
+	return ret;
+}
+
+/* focus time descending, then name */
+static int app_cmp(const void *a, const void *b)
+{
+	const struct app_ent *x = a, *y = b;
+
+	if (x->ms != y->ms)
+		return x->ms > y->ms ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Add the app rollups of partitions "<kind>|<id>|<day>" in range to m. */
+static int apps_of(struct srv *s, struct app_map *m, const char *kind, const char *id)
+{
+	struct key pk;
+	int ret = 0;
+
+	for (m->h.day_ms = m->h.h0 / DAY_MS * DAY_MS; m->h.day_ms < m->h.to && ret >= 0;
+	     m->h.day_ms += DAY_MS) {
+		ret = store_query(s->st, STORE_T_ROLLUPS, key_rollup_pk(&pk, kind, id, m->h.day_ms),
+				  SK_ROLLUP_APP_PREFIX, NULL, 0, STORE_PREFIX, app_item, m);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+struct walk {
+	char (*ids)[ID_SIZE];
+	size_t n, cap;
+	char (*teams)[ID_SIZE];
+	size_t n_teams;
+	bool over;
+};
+
+static int walk_child(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct walk *w = ctx;
+	cJSON *c;
+	const char *id, *type;
+
+	(void)pk;
+	(void)sk;
+	/* ids and teams together: at most cap nodes (each array holds cap) */
+	if (w->n + w->n_teams >= w->cap) {
+		w->over = true;
+		return 1;
+	}
+	c = cJSON_ParseWithLength(val, len);
+	id = jstr(c, "id");
+	type = jstr(c, "type");
+	if (id && strlen(id) < ID_SIZE) {
+		if (type && !strcmp(type, "team"))
+			strcpy(w->teams[w->n_teams++], id);
+		else
+			strcpy(w->ids[w->n++], id);
+	}
+	cJSON_Delete(c);
+	return 0;
+}
+
+/* The teams at or below node_id (breadth first) into w (free w->ids and
+ * w->teams also on failure). 0, -ENOENT, -E2BIG, -errno. */
+static int teams_below(struct srv *s, const char *node_id, struct walk *w)
+{
+	size_t i;
+	cJSON *n;
+	int ret;
+
+	w->cap = QUERY_NODE_WALK_MAX;
+	w->ids = calloc(w->cap, sizeof(*w->ids));
+	w->teams = calloc(w->cap, sizeof(*w->teams));
+	if (!w->ids || !w->teams)
+		return -ENOMEM;
+	if (strcmp(node_id, ROOT_ID)) {
+		ret = node_get(s, node_id, &n);
+		if (ret)
+			return ret;
+		if (jstr(n, "type") && !strcmp(jstr(n, "type"), "team")) {
+			strcpy(w->teams[w->n_teams++], node_id);
+			cJSON_Delete(n);
+			return 0;
+		}
+		cJSON_Delete(n);
+	}
+	if (strlen(node_id) >= ID_SIZE)
+		return -ENOENT;
+	strcpy(w->ids[w->n++], node_id);
+	for (i = 0; i < w->n; i++) {
+		ret = store_query(s->st, STORE_T_NODES, w->ids[i], SK_CHILD_PREFIX, NULL, 0,
+				  STORE_PREFIX, walk_child, w);
+		if (ret < 0)
+			return ret;
+		if (w->over || w->n + w->n_teams > QUERY_NODE_WALK_MAX)
+			return -E2BIG;
+	}
+	return 0;
+}
+
+/* The answer of a top list from m: the first limit of its apps. */
+static int apps_json(const struct app_map *m, const char *id_key, const char *id, int64_t from,
+		     int64_t to, size_t limit, cJSON **out)
+{
+	struct app_ent *all;
+	cJSON *o, *arr;
+	size_t i, k;
+
+	all = malloc((m->n ? m->n : 1) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (i = 0, k = 0; i < m->cap; i++)
+		if (m->e[i].name)
+			all[k++] = m->e[i];
+	qsort(all, m->n, sizeof(*all), app_cmp);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, id_key, id);
+	add_time(o, "from", from);
+	add_time(o, "to", to);
+	arr = cJSON_AddArrayToObject(o, "apps");
+	for (i = 0; i < m->n && i < limit; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "app", all[i].name);
+		cJSON_AddNumberToObject(e, "focus_s", (double)all[i].ms / 1000.0);
+		cJSON_AddItemToArray(arr, e);
+	}
+	if (m->truncated)
+		cJSON_AddTrueToObject(o, "truncated");
+	free(all);
+	*out = o;
+	return 0;
+}
+
+int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from, int64_t to,
+		   size_t limit, cJSON **out, struct query_apps_span *span)
+{
+	bool user = !strcmp(kind, "user");
+	struct app_map m = {0};
+	struct walk w = {0};
+	size_t i, days;
+	int ret;
+
+	*out = NULL;
+	if ((!user && strcmp(kind, "node")) || !limit || limit > QUERY_TOP_MAX ||
+	    range_ok(from, to))
+		return -EINVAL;
+	m.h.h0 = from / HOUR_MS * HOUR_MS;
+	m.h.to = to;
+	days = (size_t)((to - m.h.h0 / DAY_MS * DAY_MS + DAY_MS - 1) / DAY_MS);
+	if (span)
+		*span = (struct query_apps_span){0, days};
+	if (user) {
+		ret = apps_of(s, &m, "user", id);
+	} else {
+		ret = teams_below(s, id, &w);
+		if (span)
+			span->teams = w.n_teams;
+		if (!ret && w.n_teams * days > QUERY_PARTITIONS_MAX)
+			ret = -ERANGE;
+		for (i = 0; !ret && i < w.n_teams; i++)
+			ret = apps_of(s, &m, "team", w.teams[i]);
+	}
+	if (!ret)
+		ret = apps_json(&m, user ? "user_id" : "node_id", id, from, to, limit, out);
+	app_map_free(&m);
+	free(w.ids);
+	free(w.teams);
+	return ret;
+}
+
+/* --- raw records of a device --- */
+
+struct collect {
+	cJSON *arr;
+	size_t n, limit;
+	bool truncated;
+};
+
+static int collect_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct collect *c = ctx;
+	cJSON *j;
+
+	(void)pk;
+	(void)sk;
+	if (c->n >= c->limit) {
+		c->truncated = true;
+		return 1;
+	}
+	j = cJSON_ParseWithLength(val, len);
+	if (!j)
+		return 0;
+	cJSON_AddItemToArray(c->arr, j);
+	c->n++;
+	return 0;
+}
+
+/* Records of type of device dev in [from, to), in time order, into c. */
+static int device_records(struct srv *s, const char *dev, const char *type, int64_t from,
+			  int64_t to, struct collect *c)
+{
+	struct key pk, lo, hi;
+	int64_t d;
+	int ret = 0;
+
+	key_time(&lo, from);
+	/* "<to>" sorts before every "<to>|..." key: the range ends before to */
+	key_time(&hi, to);
+	for (d = from / DAY_MS * DAY_MS; d < to && ret >= 0 && !c->truncated; d += DAY_MS) {
+		ret = store_query(s->st, STORE_T_RECORDS, key_record_pk(&pk, dev, type, d), lo.s,
+				  hi.s, c->limit - c->n + 1, 0, collect_item, c);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+/* {device_id, <key>: records of type in [from, to) (at most limit),
+ * truncated} into *out, with latest (may be NULL: none) first when
+ * with_latest. */
+static int records_json(struct srv *s, const char *dev, const char *type, const char *key,
+			int64_t from, int64_t to, size_t limit, bool with_latest, cJSON *latest,
+			cJSON **out)
+{
+	struct collect c = {0};
+	cJSON *o;
+	int ret;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "device_id", dev);
+	if (with_latest)
+		cJSON_AddItemToObject(o, "latest", latest ? latest : cJSON_CreateNull());
+	c.arr = cJSON_AddArrayToObject(o, key);
+	c.limit = limit;
+	ret = device_records(s, dev, type, from, to, &c);
+	if (ret) {
+		cJSON_Delete(o);
+		return ret;
+	}
+	cJSON_AddBoolToObject(o, "truncated", c.truncated);
+	*out = o;
+	return 0;
+}
+
+int query_sysinfo(struct srv *s, const char *device_id, int64_t from, int64_t to, cJSON **out)
+{
+	cJSON *latest = NULL;
+	int ret;
+
+	*out = NULL;
+	if (range_ok(from, to))
+		return -EINVAL;
+	ret = jget(s, STORE_T_DEVICES, device_id, SK_SYSINFO, &latest);
+	if (ret && ret != -ENOENT)
+		return ret;
+	return records_json(s, device_id, "sysinfo", "history", from, to, QUERY_RECORDS_MAX, true,
+			    latest, out);
+}
+
+int query_processes(struct srv *s, const char *device_id, int64_t from, int64_t to, size_t limit,
+		    cJSON **out)
+{
+	*out = NULL;
+	if (range_ok(from, to) || !limit || limit > QUERY_RECORDS_MAX)
+		return -EINVAL;
+	return records_json(s, device_id, "process", "processes", from, to, limit, false, NULL,
+			    out);
+}
+
+/* --- audit --- */
+
+#define SCOPE_CACHE 64
+
+struct audit_ctx {
+	struct srv *s;
+	const struct principal *p;
+	struct collect c;
+	size_t scanned;
+	/* authorize() results per node id */
+	struct {
+		char node[ID_SIZE];
+		bool ok;
+	} cache[SCOPE_CACHE];
+	size_t n_cache;
+};
+
+/* May p read the audit entries of node_id? 0 and *ok, or -errno. */
+static int audit_in_scope(struct audit_ctx *a, const char *node_id, bool *ok)
+{
+	struct target t;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < a->n_cache; i++)
+		if (!strcmp(a->cache[i].node, node_id)) {
+			*ok = a->cache[i].ok;
+			return 0;
+		}
+	ret = target_node(a->s, node_id, &t);
+	if (ret == -ENOENT) {
+		/* a node deleted since: only those who read the whole tree */
+		ret = target_node(a->s, ROOT_ID, &t);
+	}
+	if (ret)
+		return ret;
+	*ok = !authorize(a->p, PERM_AUDIT_READ, &t);
+	if (a->n_cache < SCOPE_CACHE && strlen(node_id) < ID_SIZE) {
+		strcpy(a->cache[a->n_cache].node, node_id);
+		a->cache[a->n_cache++].ok = *ok;
+	}
+	return 0;
+}
+
+static int audit_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct audit_ctx *a = ctx;
+	const char *node;
+	cJSON *j;
+	bool ok = false;
+	int ret;
+
+	(void)pk;
+	(void)sk;
+	if (++a->scanned > QUERY_AUDIT_SCAN_MAX) {
+		a->c.truncated = true;
+		return 1;
+	}
+	j = cJSON_ParseWithLength(val, len);
+	node = jstr(j, "node_id");
+	ret = audit_in_scope(a, node ? node : ROOT_ID, &ok);
+	if (ret || !ok) {
+		cJSON_Delete(j);
+		return ret;
+	}
+	if (a->c.n >= a->c.limit) {
+		cJSON_Delete(j);
+		a->c.truncated = true;
+		return 1;
+	}
+	cJSON_AddItemToArray(a->c.arr, j);
+	a->c.n++;
+	return 0;
+}
+
+int query_audit(struct srv *s, const struct principal *p, int64_t from, int64_t to, size_t limit,
+		cJSON **out)
+{
+	struct audit_ctx *a;
+	struct key pk, lo, hi;
+	int64_t d;
+	cJSON *o;
+	int ret = 0;
+
+	*out = NULL;
+	if (range_ok(from, to) || !limit || limit > QUERY_AUDIT_MAX)
+		return -EINVAL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->s = s;
+	a->p = p;
+	a->c.limit = limit;
+	o = cJSON_CreateObject();
+	a->c.arr = cJSON_AddArrayToObject(o, "entries");
+	key_time(&lo, from);
+	key_time(&hi, to);
+	for (d = from / DAY_MS * DAY_MS; d < to && ret >= 0 && !a->c.truncated; d += DAY_MS) {
+		ret = store_query(s->st, STORE_T_AUDIT, key_audit_pk(&pk, d), lo.s, hi.s, 0, 0,
+				  audit_item, a);
+	}
+	if (ret < 0) {
+		cJSON_Delete(o);
+		free(a);
+		return ret;
+	}
+	cJSON_AddBoolToObject(o, "truncated", a->c.truncated);
+	free(a);
+	*out = o;
+	return 0;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * query.h - reading what ingest stored: a user's activity series and the
+ * top applications of a user or of a node (from ROLLUPS, never raw
+ * records), a device's sysinfo and process records (RECORDS), and the audit
+ * log (AUDIT). The layout is store/keys.h's; the counters are
+ * model/rollup.h's. Used by the query routes (api/query.c), which parse the
+ * arguments, authorize the request and reply with the answer built here.
+ *
+ * Times are Unix ms. Raw records and audit entries are read in [from, to);
+ * rollups are hourly, and an hour counts when its start is in
+ * [from rounded down to the hour, to). Every function takes a range of at
+ * most QUERY_RANGE_MAX_MS with from <= to (-EINVAL otherwise), reads a
+ * bounded number of partitions and items, and returns 0 and the answer in
+ * *out (the caller's), or a negative errno: those listed, -ENOMEM, or the
+ * store's error (store.h). Nothing here logs.
+ */
+#ifndef ACTLOG_MODEL_QUERY_H
+#define ACTLOG_MODEL_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/srv.h"
+
+#define QUERY_HOUR_MS 3600000LL
+#define QUERY_DAY_MS 86400000LL
+#define QUERY_RANGE_MAX_MS (400LL * QUERY_DAY_MS) /* to - from */
+#define QUERY_POINTS_MAX LIST_MAX		  /* points of an activity series */
+#define QUERY_TOP_MAX 100			  /* applications of a top list */
+#define QUERY_RECORDS_MAX LIST_MAX		  /* records of a device answer */
+#define QUERY_AUDIT_MAX LIST_MAX		  /* entries of an audit answer */
+#define QUERY_AUDIT_SCAN_MAX 200000    /* audit entries read (in scope or not) per query */
+#define QUERY_NODE_WALK_MAX 10000      /* nodes visited below a node for a top list */
+#define QUERY_PARTITIONS_MAX 20000     /* (team, day) partitions read for a top list */
+#define QUERY_APPS_DISTINCT_MAX 100000 /* applications summed; more are left out */
+
+/*
+ * The start of the hour a rollup sort key ("act|HH", "app|HH|<app>") names
+ * in the partition of the day starting at day_ms, when that start is in
+ * [h0, to); else -1 (also for a key of another shape). Pure.
+ */
+int64_t query_rollup_hour(const char *sk, int64_t day_ms, int64_t h0, int64_t to);
+
+/*
+ * Points of the activity series of [from, to) in steps of step_ms (> 0):
+ * the steps from the hour of from up to to. Pure.
+ */
+size_t query_activity_points(int64_t from, int64_t to, int64_t step_ms);
+
+/*
+ * The activity series of user uid (not checked to exist): the rollup
+ * counters summed (saturating) into steps of step_ms from the hour of
+ * from. *out: {user_id, from, to, step (s), series: [{start, <counters>}],
+ * totals: {<counters>}}. -EINVAL when step_ms is not a positive multiple
+ * of an hour, -E2BIG when the series would have more than
+ * QUERY_POINTS_MAX points (query_activity_points()).
+ */
+int query_activity(struct srv *s, const char *uid, int64_t from, int64_t to, int64_t step_ms,
+		   cJSON **out);
+
+/* The size of a node's top list, for an error message: its teams and the
+ * days of the range. */
+struct query_apps_span {
+	size_t teams, days;
+};
+
+/*
+ * The applications with the most focus time in [from, to): of user id
+ * (kind "user") or of every team at or below node id (kind "node"; ROOT_ID
+ * for the whole tree), the limit (1..QUERY_TOP_MAX) first by focus time,
+ * then by name. *out: {user_id | node_id, from, to, apps: [{app,
+ * focus_s}], truncated: true when more than QUERY_APPS_DISTINCT_MAX
+ * applications were seen (absent otherwise)}. span (may be NULL) gets the
+ * teams and days read. -EINVAL (kind, limit), -ENOENT (no such node),
+ * -E2BIG (more than QUERY_NODE_WALK_MAX nodes below the node), -ERANGE
+ * (teams x days over QUERY_PARTITIONS_MAX; span says how many).
+ */
+int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from, int64_t to,
+		   size_t limit, cJSON **out, struct query_apps_span *span);
+
+/*
+ * Device device_id's latest sysinfo record and its sysinfo records in
+ * [from, to) in time order, at most QUERY_RECORDS_MAX. *out: {device_id,
+ * latest (null when none), history: [...], truncated}.
+ */
+int query_sysinfo(struct srv *s, const char *device_id, int64_t from, int64_t to, cJSON **out);
+
+/*
+ * Device device_id's process records in [from, to) in time order, at most
+ * limit (1..QUERY_RECORDS_MAX; -EINVAL otherwise). *out: {device_id,
+ * processes: [...], truncated}.
+ */
+int query_processes(struct srv *s, const char *device_id, int64_t from, int64_t to, size_t limit,
+		    cJSON **out);
+
+/*
+ * The audit entries of [from, to) that p may read, in time order, at most
+ * limit (1..QUERY_AUDIT_MAX; -EINVAL otherwise). The filter is here, not
+ * with the caller: an entry is in scope when authorize(p, audit.read) allows
+ * its node_id's target (an entry without one, or of a node deleted since,
+ * needs audit.read on the root). At most QUERY_AUDIT_SCAN_MAX entries are
+ * read, in scope or not. *out: {entries: [...], truncated}: truncated when
+ * the limit or the scan cap ended the read.
+ */
+int query_audit(struct srv *s, const struct principal *p, int64_t from, int64_t to, size_t limit,
+		cJSON **out);
+
+#endif /* ACTLOG_MODEL_QUERY_H */
