@@ -68,6 +68,8 @@ struct s3_error {
 	char code[64];	   /* S3's <Code>, or "" */
 	char message[512]; /* S3's <Message>, curl's error text, or a local reason */
 	unsigned attempts; /* requests made for the failed call */
+	int timed_out;	   /* 1: the last attempt ran out of time (connect, whole request
+			      or stalled transfer) */
 };
 
 struct s3_client;

@@ -783,6 +783,7 @@ static int run(struct s3_client *c, struct req *r)
 		r->sink_err = 0;
 		cc = attempt(c, r, url, host, path, hash, &local);
 		c->err.attempts = n;
+		c->err.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
 		if (local) {
 			err = set_err(c, local, 0, "", "signing the request: %s", strerror(-local));
 			break;

@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
 		"                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
 		"                          [--token-ttl SECONDS] [--retention-interval SECONDS]\n"
-		"                          [--web-root DIR] [-v]\n"
+		"                          [--outbound-threads N] [--outbound-per-business N]\n"
+		"                          [--s3-timeout SECONDS] [--web-root DIR] [-v]\n"
 		"       actlog-server --help | --version\n"
 		"\n"
 		"init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -50,6 +51,14 @@ static void usage(FILE *f)
 		"  --tls-cert/--tls-key  PEM files: serve HTTPS\n"
 		"  --insecure-listen     allow plain HTTP on a non-loopback address\n"
 		"  --threads N           HTTP worker threads (default %d)\n"
+		"  --outbound-threads N  threads finishing the requests that call S3\n"
+		"                        (pictures, screenshot checks and views; default\n"
+		"                        %d); %d per thread may wait, beyond that 503\n"
+		"  --outbound-per-business N  such requests of one business at once,\n"
+		"                        waiting or running (default %d); beyond it 503\n"
+		"  --s3-timeout SECONDS  one S3 attempt for an API request (default %d;\n"
+		"                        a screenshot image GET %d times that); connect\n"
+		"                        within 3 s; 3 attempts; out of time: 504\n"
 		"  --max-body BYTES      largest request body (default %u)\n"
 		"  --token-ttl SECONDS   sign-in token lifetime (default 43200)\n"
 		"  --retention-interval SECONDS  delete data older than retention.days this\n"
@@ -70,7 +79,9 @@ static void usage(FILE *f)
 		"  aws-sm credentials: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
 		"  $AWS_SESSION_TOKEN, else the EC2 instance profile (IMDSv2;\n"
 		"  $AWS_EC2_METADATA_SERVICE_ENDPOINT, $AWS_EC2_METADATA_DISABLED)\n",
-		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY);
+		HTTP_DEFAULT_THREADS, OUTBOUND_DEFAULT_THREADS, OUTBOUND_QUEUE_PER_THREAD,
+		OUTBOUND_DEFAULT_PER_KEY, S3_API_DEFAULT_TIMEOUT_S, S3_API_IMAGE_FACTOR,
+		HTTP_DEFAULT_MAX_BODY);
 }
 
 /* Where the master key comes from (the key options of init and serve). */
@@ -333,6 +344,9 @@ static int cmd_serve(int argc, char **argv)
 					   {"max-body", required_argument, 0, 'm'},
 					   {"token-ttl", required_argument, 0, 'T'},
 					   {"retention-interval", required_argument, 0, 'r'},
+					   {"outbound-threads", required_argument, 0, 'o'},
+					   {"outbound-per-business", required_argument, 0, 'B'},
+					   {"s3-timeout", required_argument, 0, 'x'},
 					   {"web-root", required_argument, 0, 'W'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
@@ -347,6 +361,7 @@ static int cmd_serve(int argc, char **argv)
 	struct keyopt ko = {0};
 	struct http_opts ho = {.listen = "127.0.0.1:8080"};
 	struct srv_opts so = {0};
+	struct outbound_opts oo = {0};
 	bool insecure = false, verbose = false;
 	char kpath[PATH_MAX], why[512];
 	struct keyprov *kp = NULL;
@@ -408,6 +423,32 @@ static int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			retention_s = (unsigned)u;
+			break;
+		case 'o':
+			if (parse_uint(optarg, 1, OUTBOUND_MAX_THREADS, &u)) {
+				fprintf(stderr, "actlog-server: --outbound-threads must be 1..%d\n",
+					OUTBOUND_MAX_THREADS);
+				return 2;
+			}
+			oo.threads = (unsigned)u;
+			break;
+		case 'B':
+			if (parse_uint(optarg, 1, OUTBOUND_MAX_PER_KEY, &u)) {
+				fprintf(stderr,
+					"actlog-server: --outbound-per-business must be 1..%d\n",
+					OUTBOUND_MAX_PER_KEY);
+				return 2;
+			}
+			oo.per_key = (unsigned)u;
+			break;
+		case 'x':
+			if (parse_uint(optarg, 1, S3_API_MAX_TIMEOUT_S, &u)) {
+				fprintf(stderr,
+					"actlog-server: --s3-timeout must be 1..%d seconds\n",
+					S3_API_MAX_TIMEOUT_S);
+				return 2;
+			}
+			so.s3_timeout_s = (unsigned)u;
 			break;
 		case 'W':
 			web_root = optarg;
@@ -525,6 +566,12 @@ static int cmd_serve(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
+	/* the pool threads inherit the blocked signals */
+	ret = outbound_new(&oo, &s.ob);
+	if (ret) {
+		log_err("event=start_failed reason=\"outbound pool: %s\"", strerror(-ret));
+		goto out;
+	}
 	ret = http_start(&ho, &hs);
 	if (ret) {
 		log_err("event=start_failed reason=\"listen %s: %s\"", ho.listen, strerror(-ret));
@@ -544,9 +591,11 @@ static int cmd_serve(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	log_notice("event=stopping signal=%d", (int)stop_sig);
 	retention_stop(rs);
-	http_stop(hs);
+	http_stop(hs); /* waits for the requests on the outbound pool */
 	log_notice("event=stopped");
 out:
+	outbound_free(s.ob);
+	s.ob = NULL;
 	api_web_close();
 	srv_fini(&s);
 	store_close(st);

@@ -39,7 +39,6 @@
 #define SEAL_SCOPE "avatars"
 #define KEY_SIZE 96
 #define AAD_SIZE (KEY_SIZE + ID_SIZE + 16)
-#define S3_TIMEOUT_MS 30000 /* one request: PUT, GET or DELETE of a picture */
 
 /* --- the pure part (avatar.h) --- */
 
@@ -162,7 +161,7 @@ static int effective_s3(struct srv *s, const char *team, const char *uid, struct
 	missing[0] = 0;
 	if (!ret)
 		ret = s3set_from_config(cJSON_GetObjectItemCaseSensitive(eff, "values"),
-					S3_TIMEOUT_MS, x, missing, mlen);
+					S3_API_TIMEOUT_MS(s), x, missing, mlen);
 	/* a secret copy lives in eff too */
 	cJSON_Delete(eff);
 	return ret;
@@ -178,7 +177,8 @@ static int picture_s3(struct srv *s, const char *uid, const char *key, struct s3
 	int ret;
 
 	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
-	ret = s3set_open(s, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, S3_TIMEOUT_MS, x);
+	ret = s3set_open(s, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, S3_API_TIMEOUT_MS(s),
+			 x);
 	if (ret)
 		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
 	return ret;
@@ -305,57 +305,38 @@ static const char *target_team(const struct target *t)
 
 /* --- PUT /api/v1/users/{id}/avatar --- */
 
-static int h_put(struct http_req *req, void *arg)
-{
-	struct srv *s = arg;
-	const char *uid = http_req_param(req, "id"), *ct, *enc;
+/* What the checks of a PUT hand to its job (put_finish). */
+struct put_job {
+	struct srv *s;
 	struct principal p;
 	struct target t;
 	struct avatar_info ai;
+	char sha[65], rnd[ID_SIZE];
+};
+
+/*
+ * The S3 part of a PUT, on the outbound pool: store the checked picture in
+ * S3, record it, delete the replaced object, reply. Frees j.
+ */
+static void put_finish(struct http_req *req, void *ctx)
+{
+	struct put_job *j = ctx;
+	struct srv *s = j->s;
+	const struct avatar_info *ai = &j->ai;
+	const char *uid = http_req_param(req, "id");
 	struct s3set x = {0}, old = {0};
 	struct s3_client *c = NULL;
 	struct store_batch *b = NULL;
 	const uint8_t *body;
 	size_t len;
 	cJSON *prev = NULL, *row = NULL, *det = NULL;
-	char sha[65], rnd[ID_SIZE], key[KEY_SIZE], aad[AAD_SIZE], missing[128], ebuf[600];
-	char ctype[64];
+	char key[KEY_SIZE], aad[AAD_SIZE], missing[128], ebuf[600];
 	char *plain = NULL;
 	bool uploaded = false, committed = false;
 	int ret;
 
-	if (need_user(s, req, &p) || need_writer(s, req, &p, uid, &t))
-		return 0;
-	enc = http_req_header(req, "Content-Encoding");
-	if (enc && strcasecmp(enc, "identity"))
-		return http_reply_error(req, 415, "send the image without a Content-Encoding");
-	ct = http_req_header(req, "Content-Type");
-	snprintf(ctype, sizeof(ctype), "%.*s", ct ? (int)strcspn(ct, "; \t") : 0, ct ? ct : "");
-	if (strcasecmp(ctype, "image/png") && strcasecmp(ctype, "image/jpeg") &&
-	    strcasecmp(ctype, "image/webp"))
-		return http_reply_error(req, 415,
-					"Content-Type must be image/png, image/jpeg or image/webp");
 	body = http_req_body(req, &len);
-	if (len > AVATAR_MAX_SIZE)
-		return http_reply_error(req, 413, "the picture is over %u bytes", AVATAR_MAX_SIZE);
-	if (!len)
-		return http_reply_error(req, 400, "the body is empty: send the image");
-	ret = avatar_sniff(body, len, &ai);
-	if (ret == -EOPNOTSUPP)
-		return http_reply_error(req, 415, "the body is not a PNG, JPEG or WebP image");
-	if (ret)
-		return http_reply_error(req, 400, "the %s image is truncated or corrupt",
-					ai.content_type ? ai.content_type : "uploaded");
-	if (strcasecmp(ctype, ai.content_type))
-		return http_reply_error(req, 415, "the body is %s, not %s as declared",
-					ai.content_type, ctype);
-	if (ai.width > AVATAR_MAX_SIDE || ai.height > AVATAR_MAX_SIDE)
-		return http_reply_error(req, 400, "the picture is %ux%u; at most %ux%u", ai.width,
-					ai.height, AVATAR_MAX_SIDE, AVATAR_MAX_SIDE);
-	if (sha256_hex(body, len, sha) || id_new('x', rnd))
-		return http_reply_error(req, 500, "no digest or randomness");
-
-	ret = effective_s3(s, target_team(&t), uid, &x, missing, sizeof(missing));
+	ret = effective_s3(s, target_team(&j->t), uid, &x, missing, sizeof(missing));
 	if (ret == -ENODATA) {
 		http_reply_error(req, 409, "S3 settings incomplete: missing %s", missing);
 		goto out;
@@ -373,13 +354,13 @@ static int h_put(struct http_req *req, void *arg)
 	if (!ret && jstr(prev, "key"))
 		picture_s3(s, uid, jstr(prev, "key"), &old);
 
-	snprintf(key, sizeof(key), "avatars/%s/%s.%s", uid, rnd + 2,
-		 !strcmp(ai.content_type, "image/png")	  ? "png"
-		 : !strcmp(ai.content_type, "image/jpeg") ? "jpg"
-							  : "webp");
+	snprintf(key, sizeof(key), "avatars/%s/%s.%s", uid, j->rnd + 2,
+		 !strcmp(ai->content_type, "image/png")	   ? "png"
+		 : !strcmp(ai->content_type, "image/jpeg") ? "jpg"
+							   : "webp");
 	ret = s3_client_new(&x.c, &c);
 	if (!ret)
-		ret = s3_put(c, key, body, len, ai.content_type);
+		ret = s3_put(c, key, body, len, ai->content_type);
 	if (ret) {
 		if (ret == -EINVAL && !c) {
 			http_reply_error(req, 409, "S3 settings are not usable (endpoint?)");
@@ -387,26 +368,30 @@ static int h_put(struct http_req *req, void *arg)
 		}
 		log_warn("avatars: PUT %s: %s", key,
 			 c ? s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)) : strerror(-ret));
-		http_reply_error(req, 502, "cannot store the picture in S3");
+		if (c && s3_last_error(c)->timed_out)
+			http_reply_error(req, 504,
+					 "S3 did not answer in time; the picture is not stored");
+		else
+			http_reply_error(req, 502, "cannot store the picture in S3");
 		goto out;
 	}
 	uploaded = true;
 
 	row = cJSON_CreateObject();
 	cJSON_AddStringToObject(row, "key", key);
-	cJSON_AddStringToObject(row, "content_type", ai.content_type);
+	cJSON_AddStringToObject(row, "content_type", ai->content_type);
 	cJSON_AddNumberToObject(row, "size", (double)len);
-	cJSON_AddStringToObject(row, "sha256", sha);
-	cJSON_AddNumberToObject(row, "width", ai.width);
-	cJSON_AddNumberToObject(row, "height", ai.height);
+	cJSON_AddStringToObject(row, "sha256", j->sha);
+	cJSON_AddNumberToObject(row, "width", ai->width);
+	cJSON_AddNumberToObject(row, "height", ai->height);
 	cJSON_AddNumberToObject(row, "updated", (double)now_ms());
-	cJSON_AddStringToObject(row, "by", p.id);
+	cJSON_AddStringToObject(row, "by", j->p.id);
 	det = cJSON_CreateObject();
-	cJSON_AddStringToObject(det, "content_type", ai.content_type);
+	cJSON_AddStringToObject(det, "content_type", ai->content_type);
 	cJSON_AddNumberToObject(det, "size", (double)len);
-	cJSON_AddNumberToObject(det, "width", ai.width);
-	cJSON_AddNumberToObject(det, "height", ai.height);
-	cJSON_AddStringToObject(det, "sha256", sha);
+	cJSON_AddNumberToObject(det, "width", ai->width);
+	cJSON_AddNumberToObject(det, "height", ai->height);
+	cJSON_AddStringToObject(det, "sha256", j->sha);
 	cJSON_AddBoolToObject(det, "replaced", prev != NULL);
 	plain = cJSON_PrintUnformatted(x.j);
 	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
@@ -420,7 +405,8 @@ static int h_put(struct http_req *req, void *arg)
 		ret = sealed_put(s, b, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, plain,
 				 strlen(plain));
 	if (!ret)
-		ret = audit_add(b, req, &p, "user.avatar.set", target_team(&t), uid, "ok", det);
+		ret =
+		    audit_add(b, req, &j->p, "user.avatar.set", target_team(&j->t), uid, "ok", det);
 	if (!ret) {
 		ret = store_batch_commit(b);
 		b = NULL;
@@ -434,7 +420,7 @@ static int h_put(struct http_req *req, void *arg)
 		goto out;
 	}
 	committed = true;
-	log_info("event=avatar_set user=%s by=%s size=%zu", uid, p.id, len);
+	log_info("event=avatar_set user=%s by=%s size=%zu", uid, j->p.id, len);
 	if (prev && jstr(prev, "key") && old.j)
 		s3_delete_logged(&old, jstr(prev, "key"), "replaced");
 	http_reply_json(req, 200, avatar_view(uid, row));
@@ -452,23 +438,153 @@ out:
 	cJSON_Delete(prev);
 	cJSON_Delete(row);
 	cJSON_Delete(det);
+	free(j);
+}
+
+/* Check the caller and the picture here; store it on the outbound pool. */
+static int h_put(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *uid = http_req_param(req, "id"), *ct, *enc;
+	struct put_job *j = calloc(1, sizeof(*j));
+	const uint8_t *body;
+	size_t len;
+	char ctype[64];
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	if (need_user(s, req, &j->p) || need_writer(s, req, &j->p, uid, &j->t))
+		goto done;
+	enc = http_req_header(req, "Content-Encoding");
+	if (enc && strcasecmp(enc, "identity")) {
+		http_reply_error(req, 415, "send the image without a Content-Encoding");
+		goto done;
+	}
+	ct = http_req_header(req, "Content-Type");
+	snprintf(ctype, sizeof(ctype), "%.*s", ct ? (int)strcspn(ct, "; \t") : 0, ct ? ct : "");
+	if (strcasecmp(ctype, "image/png") && strcasecmp(ctype, "image/jpeg") &&
+	    strcasecmp(ctype, "image/webp")) {
+		http_reply_error(req, 415,
+				 "Content-Type must be image/png, image/jpeg or image/webp");
+		goto done;
+	}
+	body = http_req_body(req, &len);
+	if (len > AVATAR_MAX_SIZE) {
+		http_reply_error(req, 413, "the picture is over %u bytes", AVATAR_MAX_SIZE);
+		goto done;
+	}
+	if (!len) {
+		http_reply_error(req, 400, "the body is empty: send the image");
+		goto done;
+	}
+	ret = avatar_sniff(body, len, &j->ai);
+	if (ret == -EOPNOTSUPP) {
+		http_reply_error(req, 415, "the body is not a PNG, JPEG or WebP image");
+		goto done;
+	}
+	if (ret) {
+		http_reply_error(req, 400, "the %s image is truncated or corrupt",
+				 j->ai.content_type ? j->ai.content_type : "uploaded");
+		goto done;
+	}
+	if (strcasecmp(ctype, j->ai.content_type)) {
+		http_reply_error(req, 415, "the body is %s, not %s as declared", j->ai.content_type,
+				 ctype);
+		goto done;
+	}
+	if (j->ai.width > AVATAR_MAX_SIDE || j->ai.height > AVATAR_MAX_SIDE) {
+		http_reply_error(req, 400, "the picture is %ux%u; at most %ux%u", j->ai.width,
+				 j->ai.height, AVATAR_MAX_SIDE, AVATAR_MAX_SIDE);
+		goto done;
+	}
+	if (sha256_hex(body, len, j->sha) || id_new('x', j->rnd)) {
+		http_reply_error(req, 500, "no digest or randomness");
+		goto done;
+	}
+	j->s = s;
+	if (!need_outbound(s, req, target_business(&j->t), put_finish, j))
+		return 0; /* put_finish owns j */
+done:
+	free(j);
 	return 0;
 }
 
 /* --- GET /api/v1/users/{id}/avatar --- */
 
+/* A GET's job (get_finish): the picture's item, read and checked. */
+struct get_job {
+	struct srv *s;
+	cJSON *a;
+	char etag[80];
+};
+
+/*
+ * The S3 part of a GET, on the outbound pool: fetch the object into a
+ * temporary file, check it against the item, stream it. Frees j.
+ */
+static void get_finish(struct http_req *req, void *ctx)
+{
+	struct get_job *j = ctx;
+	const char *uid = http_req_param(req, "id"), *key = jstr(j->a, "key");
+	const char *ct = jstr(j->a, "content_type");
+	struct s3set x = {0};
+	char ebuf[600], got[65];
+	uint64_t len = 0, size = (uint64_t)jint(j->a, "size", 0);
+	int ret, fd = -1;
+
+	ret = picture_s3(j->s, uid, key, &x);
+	if (ret) {
+		http_reply_error(req, 500, "cannot open the picture's S3 settings");
+		goto out;
+	}
+	ret = s3set_get_tmp(&x, key, size, &fd, &len, ebuf, sizeof(ebuf));
+	if (!ret && len != size)
+		ret = -EBADMSG;
+	/* the bytes must be the ones recorded: an object replaced in the
+	 * bucket behind the server's back is not served under the old ETag */
+	if (!ret && (ret = sha256_fd(fd, len, got)) == 0 && strcmp(got, jstr(j->a, "sha256")))
+		ret = -EBADMSG;
+	if (ret) {
+		log_warn("avatars: GET %s: %s", key,
+			 ret == -EBADMSG ? "the object differs from the recorded size or sha256"
+			 : ebuf[0]	 ? ebuf
+					 : strerror(-ret));
+		if (ret == -ENOENT)
+			http_reply_error(req, 404, "the picture is missing in S3");
+		else if (ret == -E2BIG || ret == -EBADMSG)
+			http_reply_error(req, 502,
+					 "the picture in S3 differs from the one recorded");
+		else if (ret == -ETIMEDOUT)
+			http_reply_error(req, 504, "S3 did not answer in time");
+		else
+			http_reply_error(req, 502, "cannot read the picture from S3");
+		goto out;
+	}
+	http_set_header(req, "ETag", j->etag);
+	http_set_header(req, "Cache-Control", "private, no-cache");
+	http_reply_fd(req, 200, ct, fd, len);
+	fd = -1; /* the response owns it */
+out:
+	if (fd >= 0)
+		close(fd);
+	s3set_free(&x);
+	cJSON_Delete(j->a);
+	free(j);
+}
+
+/* Answer 404 and 304 here; fetch the picture on the outbound pool. */
 static int h_get(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
-	const char *uid = http_req_param(req, "id"), *key, *ct;
+	const char *uid = http_req_param(req, "id");
 	struct principal p;
 	struct target t;
-	struct s3set x = {0};
+	struct get_job *j;
 	cJSON *a = NULL;
-	char etag[80], ebuf[600], got[65];
-	uint64_t len = 0;
+	char etag[80];
 	int64_t size;
-	int ret, fd = -1;
+	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, uid, &t))
 		return 0;
@@ -477,10 +593,9 @@ static int h_get(struct http_req *req, void *arg)
 		return http_reply_error(req, 404, "this user has no picture");
 	if (ret)
 		return reply_store_err(req, ret, "avatar");
-	key = jstr(a, "key");
-	ct = jstr(a, "content_type");
 	size = jint(a, "size", 0);
-	if (!key || !ct || !jstr(a, "sha256") || size < 1 || size > AVATAR_MAX_SIZE) {
+	if (!jstr(a, "key") || !jstr(a, "content_type") || !jstr(a, "sha256") || size < 1 ||
+	    size > AVATAR_MAX_SIZE) {
 		http_reply_error(req, 500, "the picture's item is incomplete");
 		goto out;
 	}
@@ -491,76 +606,60 @@ static int h_get(struct http_req *req, void *arg)
 		http_reply_empty(req, 304);
 		goto out;
 	}
-	ret = picture_s3(s, uid, key, &x);
-	if (ret) {
-		http_reply_error(req, 500, "cannot open the picture's S3 settings");
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		http_reply_error(req, 503, "out of memory");
 		goto out;
 	}
-	ret = s3set_get_tmp(&x, key, (uint64_t)size, &fd, &len, ebuf, sizeof(ebuf));
-	if (!ret && len != (uint64_t)size)
-		ret = -EBADMSG;
-	/* the bytes must be the ones recorded: an object replaced in the
-	 * bucket behind the server's back is not served under the old ETag */
-	if (!ret && (ret = sha256_fd(fd, len, got)) == 0 && strcmp(got, jstr(a, "sha256")))
-		ret = -EBADMSG;
-	if (ret) {
-		log_warn("avatars: GET %s: %s", key,
-			 ret == -EBADMSG ? "the object differs from the recorded size or sha256"
-			 : ebuf[0]	 ? ebuf
-					 : strerror(-ret));
-		http_reply_error(req, ret == -ENOENT ? 404 : 502,
-				 ret == -ENOENT ? "the picture is missing in S3"
-				 : ret == -E2BIG || ret == -EBADMSG
-				     ? "the picture in S3 differs from the one recorded"
-				     : "cannot read the picture from S3");
-		goto out;
-	}
-	http_set_header(req, "ETag", etag);
-	http_set_header(req, "Cache-Control", "private, no-cache");
-	http_reply_fd(req, 200, ct, fd, len);
-	fd = -1; /* the response owns it */
+	j->s = s;
+	j->a = a;
+	snprintf(j->etag, sizeof(j->etag), "%s", etag);
+	if (!need_outbound(s, req, target_business(&t), get_finish, j))
+		return 0; /* get_finish owns j and a */
+	free(j);
 out:
-	if (fd >= 0)
-		close(fd);
-	s3set_free(&x);
 	cJSON_Delete(a);
 	return 0;
 }
 
 /* --- DELETE /api/v1/users/{id}/avatar --- */
 
-static int h_delete(struct http_req *req, void *arg)
-{
-	struct srv *s = arg;
-	const char *uid = http_req_param(req, "id"), *key;
+/* A DELETE's job (delete_finish). */
+struct delete_job {
+	struct srv *s;
 	struct principal p;
 	struct target t;
+	cJSON *a; /* the picture's item */
+};
+
+/*
+ * On the outbound pool: remove the picture's rows and audit it, then delete
+ * its object from S3 (best effort), reply 204. Frees j.
+ */
+static void delete_finish(struct http_req *req, void *ctx)
+{
+	struct delete_job *j = ctx;
+	struct srv *s = j->s;
+	const char *uid = http_req_param(req, "id"), *key = jstr(j->a, "key");
 	struct s3set x = {0};
 	struct store_batch *b = NULL;
-	cJSON *a = NULL, *det = NULL;
+	cJSON *det = NULL;
 	int ret;
 
-	if (need_user(s, req, &p) || need_writer(s, req, &p, uid, &t))
-		return 0;
-	ret = jget(s, STORE_T_USERS, uid, "avatar", &a);
-	if (ret == -ENOENT)
-		return http_reply_error(req, 404, "this user has no picture");
-	if (ret)
-		return reply_store_err(req, ret, "avatar");
-	key = jstr(a, "key");
 	if (key)
 		picture_s3(s, uid, key, &x);
 	det = cJSON_CreateObject();
-	cJSON_AddStringToObject(det, "sha256", jstr(a, "sha256") ? jstr(a, "sha256") : "");
+	cJSON_AddStringToObject(det, "sha256", jstr(j->a, "sha256") ? jstr(j->a, "sha256") : "");
 	ret = store_batch_begin(s->st, &b);
 	if (!ret)
-		ret = picture_unchanged(b, uid, a);
+		ret = picture_unchanged(b, uid, j->a);
 	if (!ret)
 		ret = store_batch_delete(b, STORE_T_USERS, uid, "avatar", 0);
 	if (!ret)
 		ret = store_batch_delete(b, STORE_T_USERS, uid, "avatar-s3", 0);
 	if (!ret)
-		ret = audit_add(b, req, &p, "user.avatar.remove", target_team(&t), uid, "ok", det);
+		ret = audit_add(b, req, &j->p, "user.avatar.remove", target_team(&j->t), uid, "ok",
+				det);
 	if (!ret) {
 		ret = store_batch_commit(b);
 		b = NULL;
@@ -573,15 +672,45 @@ static int h_delete(struct http_req *req, void *arg)
 		reply_store_err(req, ret, "avatar");
 		goto out;
 	}
-	log_info("event=avatar_remove user=%s by=%s", uid, p.id);
+	log_info("event=avatar_remove user=%s by=%s", uid, j->p.id);
 	if (key && x.j)
 		s3_delete_logged(&x, key, "removed");
 	http_reply_empty(req, 204);
 out:
 	store_batch_abort(b);
 	s3set_free(&x);
-	cJSON_Delete(a);
+	cJSON_Delete(j->a);
 	cJSON_Delete(det);
+	free(j);
+}
+
+/* Check the caller here; remove the picture on the outbound pool. */
+static int h_delete(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *uid = http_req_param(req, "id");
+	struct delete_job *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	if (need_user(s, req, &j->p) || need_writer(s, req, &j->p, uid, &j->t))
+		goto done;
+	ret = jget(s, STORE_T_USERS, uid, "avatar", &j->a);
+	if (ret == -ENOENT) {
+		http_reply_error(req, 404, "this user has no picture");
+		goto done;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "avatar");
+		goto done;
+	}
+	j->s = s;
+	if (!need_outbound(s, req, target_business(&j->t), delete_finish, j))
+		return 0; /* delete_finish owns j */
+done:
+	cJSON_Delete(j->a);
+	free(j);
 	return 0;
 }
 

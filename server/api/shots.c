@@ -46,8 +46,7 @@
 #define KEY_SIZE 128
 #define MONITOR_MAX 64
 #define DIM_MAX 65535
-#define S3_TIMEOUT_MS 60000 /* one request: HEAD, or GET of a whole shot */
-#define SHA256_B64_SIZE 45  /* base64 of a SHA-256 digest, with its NUL */
+#define SHA256_B64_SIZE 45 /* base64 of a SHA-256 digest, with its NUL */
 
 /* --- helpers --- */
 
@@ -220,7 +219,7 @@ static int h_presign(struct http_req *req, void *arg)
 		http_reply_error(req, 409, "screenshots are not enabled for this device");
 		goto out;
 	}
-	ret = s3set_from_config(vals, S3_TIMEOUT_MS, &x, missing, sizeof(missing));
+	ret = s3set_from_config(vals, S3_API_TIMEOUT_MS(s), &x, missing, sizeof(missing));
 	if (ret == -ENODATA) {
 		http_reply_error(req, 409, "S3 settings incomplete: missing %s", missing);
 		goto out;
@@ -340,10 +339,27 @@ static int object_matches(const struct s3set *x, const char *key, const struct s
 	return len != (uint64_t)size || strcmp(got, sha) ? -EBADMSG : 0;
 }
 
-static int h_register(struct http_req *req, void *arg)
-{
-	struct srv *s = arg;
+/* What the checks of a register hand to its job (register_finish). */
+struct register_job {
+	struct srv *s;
 	struct principal p;
+	cJSON *body; /* owns the strings below */
+	const char *key, *sha, *mon;
+	int64_t size, w, h, taken;
+};
+
+/*
+ * On the outbound pool: check the object in S3 (HEAD: there, with the
+ * announced size; then its bytes: object_matches), record the shot, reply
+ * 201. Frees j.
+ */
+static void register_finish(struct http_req *req, void *ctx)
+{
+	struct register_job *j = ctx;
+	struct srv *s = j->s;
+	const struct principal *p = &j->p;
+	const char *key = j->key, *sha = j->sha, *mon = j->mon;
+	int64_t size = j->size, w = j->w, h = j->h, taken = j->taken;
 	struct store_batch *b = NULL;
 	struct s3set x = {0};
 	struct s3_client *c = NULL;
@@ -351,58 +367,13 @@ static int h_register(struct http_req *req, void *arg)
 	char ebuf[600];
 	char id[ID_SIZE], pend[ID_SIZE + 16], kpk[KEY_SIZE + 8];
 	char s3pk[KEY_SIZE + 8], lpk[ID_SIZE * 2 + 24], lsk[ID_SIZE + 24], day[11];
-	cJSON *body = NULL, *pj = NULL, *ki = NULL, *shot = NULL, *ref = NULL, *out;
-	const char *key, *sha, *mon;
-	int64_t size, w, h, taken;
+	cJSON *ki = NULL, *shot = NULL, *ref = NULL, *out;
 	int ret;
 
-	if (need_device(s, req, &p, true))
-		return 0;
-	body = need_json(req);
-	if (!body)
-		return 0;
-	key = need_str(req, body, "key", KEY_SIZE - 1);
-	sha = key ? need_str(req, body, "sha256", 64) : NULL;
-	if (!key || !sha)
-		goto out;
-	if (!hex64(sha)) {
-		http_reply_error(req, 400, "field 'sha256' must be 64 lower-case hex digits");
-		goto out;
-	}
-	if (need_num(req, body, "size", 1, SHOT_MAX_SIZE, &size) ||
-	    need_num(req, body, "width", 1, DIM_MAX, &w) ||
-	    need_num(req, body, "height", 1, DIM_MAX, &h) || need_ts(req, body, "taken_at", &taken))
-		goto out;
-	mon = opt_str(req, body, "monitor", MONITOR_MAX);
-	if (mon == OPT_BAD)
-		goto out;
-
-	/* registered already: the same answer */
 	snprintf(kpk, sizeof(kpk), "key|%s", key);
-	ret = jget(s, STORE_T_SCREENSHOTS, kpk, "shot", &ki);
-	if (!ret && jstr(ki, "id")) {
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "id", jstr(ki, "id"));
-		http_reply_json(req, 201, out);
-		goto out;
-	}
-	snprintf(pend, sizeof(pend), "pending|%s", p.id);
-	ret = jget(s, STORE_T_SCREENSHOTS, pend, key, &pj);
-	if (ret == -ENOENT) {
-		http_reply_error(req, 404, "key was not presigned for this device");
-		goto out;
-	}
-	if (ret) {
-		reply_store_err(req, ret, "screenshot");
-		goto out;
-	}
-	if (strcmp(jstr(pj, "sha256") ? jstr(pj, "sha256") : "", sha) ||
-	    jint(pj, "size", -1) != size) {
-		http_reply_error(req, 400, "size and sha256 differ from the presign request");
-		goto out;
-	}
+	snprintf(pend, sizeof(pend), "pending|%s", p->id);
 	/* the object must be in S3, with the announced size */
-	ret = s3set_open_shot(s, key, S3_TIMEOUT_MS, &x);
+	ret = s3set_open_shot(s, key, S3_API_TIMEOUT_MS(s), &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", key, strerror(-ret));
 		http_reply_error(req, 500, "cannot open the S3 settings of this key");
@@ -419,7 +390,10 @@ static int h_register(struct http_req *req, void *arg)
 		if (c)
 			log_warn("screenshots: HEAD for %s: %s", key,
 				 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
-		http_reply_error(req, 502, "cannot check the object in S3");
+		if (c && s3_last_error(c)->timed_out)
+			http_reply_error(req, 504, "S3 did not answer in time");
+		else
+			http_reply_error(req, 502, "cannot check the object in S3");
 		goto out;
 	}
 	if (hd.size != (uint64_t)size) {
@@ -430,13 +404,16 @@ static int h_register(struct http_req *req, void *arg)
 	/* and with the announced bytes */
 	ret = object_matches(&x, key, &hd, size, sha, ebuf, sizeof(ebuf));
 	if (ret == -EBADMSG) {
-		log_warn("screenshots: %s of device %s differs from its sha256", key, p.id);
+		log_warn("screenshots: %s of device %s differs from its sha256", key, p->id);
 		http_reply_error(req, 409, "the uploaded object's bytes differ from its sha256");
 		goto out;
 	}
 	if (ret) {
 		log_warn("screenshots: GET for %s: %s", key, ebuf[0] ? ebuf : strerror(-ret));
-		http_reply_error(req, 502, "cannot check the object in S3");
+		if (ret == -ETIMEDOUT)
+			http_reply_error(req, 504, "S3 did not answer in time");
+		else
+			http_reply_error(req, 502, "cannot check the object in S3");
 		goto out;
 	}
 	if (id_new(SHOT_PREFIX_ID, id)) {
@@ -447,9 +424,9 @@ static int h_register(struct http_req *req, void *arg)
 	shot = cJSON_CreateObject();
 	cJSON_AddStringToObject(shot, "id", id);
 	cJSON_AddStringToObject(shot, "key", key);
-	cJSON_AddStringToObject(shot, "device_id", p.id);
-	cJSON_AddStringToObject(shot, "user_id", p.owner_id);
-	cJSON_AddStringToObject(shot, "team_id", p.team_id);
+	cJSON_AddStringToObject(shot, "device_id", p->id);
+	cJSON_AddStringToObject(shot, "user_id", p->owner_id);
+	cJSON_AddStringToObject(shot, "team_id", p->team_id);
 	cJSON_AddNumberToObject(shot, "size", (double)size);
 	cJSON_AddStringToObject(shot, "sha256", sha);
 	cJSON_AddNumberToObject(shot, "width", (double)w);
@@ -462,10 +439,10 @@ static int h_register(struct http_req *req, void *arg)
 	cJSON_AddStringToObject(ref, "id", id);
 
 	day_of(taken, day);
-	if (p.owner_id[0])
-		snprintf(lpk, sizeof(lpk), "user|%s|%s", p.owner_id, day);
+	if (p->owner_id[0])
+		snprintf(lpk, sizeof(lpk), "user|%s|%s", p->owner_id, day);
 	else
-		snprintf(lpk, sizeof(lpk), "dev|%s|%s", p.id, day);
+		snprintf(lpk, sizeof(lpk), "dev|%s|%s", p->id, day);
 	snprintf(lsk, sizeof(lsk), "%013lld|%s", (long long)taken, id);
 	ret = store_batch_begin(s->st, &b);
 	if (!ret)
@@ -487,8 +464,6 @@ static int h_register(struct http_req *req, void *arg)
 		b = NULL;
 	}
 	if (ret == -EEXIST) { /* a concurrent register of the same key won */
-		cJSON_Delete(ki);
-		ki = NULL;
 		if (!jget(s, STORE_T_SCREENSHOTS, kpk, "shot", &ki) && jstr(ki, "id")) {
 			out = cJSON_CreateObject();
 			cJSON_AddStringToObject(out, "id", jstr(ki, "id"));
@@ -507,11 +482,88 @@ out:
 	store_batch_abort(b);
 	s3_client_free(c);
 	s3set_free(&x);
-	cJSON_Delete(body);
-	cJSON_Delete(pj);
 	cJSON_Delete(ki);
 	cJSON_Delete(shot);
 	cJSON_Delete(ref);
+	cJSON_Delete(j->body);
+	free(j);
+}
+
+/* Check the request and the pending key here; check S3 and record the shot
+ * on the outbound pool. */
+static int h_register(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	struct register_job *j = calloc(1, sizeof(*j));
+	struct target t;
+	char pend[ID_SIZE + 16], kpk[KEY_SIZE + 8];
+	cJSON *pj = NULL, *ki = NULL, *out;
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	if (need_device(s, req, &j->p, true))
+		goto done;
+	j->body = need_json(req);
+	if (!j->body)
+		goto done;
+	j->key = need_str(req, j->body, "key", KEY_SIZE - 1);
+	j->sha = j->key ? need_str(req, j->body, "sha256", 64) : NULL;
+	if (!j->key || !j->sha)
+		goto done;
+	if (!hex64(j->sha)) {
+		http_reply_error(req, 400, "field 'sha256' must be 64 lower-case hex digits");
+		goto done;
+	}
+	if (need_num(req, j->body, "size", 1, SHOT_MAX_SIZE, &j->size) ||
+	    need_num(req, j->body, "width", 1, DIM_MAX, &j->w) ||
+	    need_num(req, j->body, "height", 1, DIM_MAX, &j->h) ||
+	    need_ts(req, j->body, "taken_at", &j->taken))
+		goto done;
+	j->mon = opt_str(req, j->body, "monitor", MONITOR_MAX);
+	if (j->mon == OPT_BAD)
+		goto done;
+
+	/* registered already: the same answer */
+	snprintf(kpk, sizeof(kpk), "key|%s", j->key);
+	ret = jget(s, STORE_T_SCREENSHOTS, kpk, "shot", &ki);
+	if (!ret && jstr(ki, "id")) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "id", jstr(ki, "id"));
+		http_reply_json(req, 201, out);
+		goto done;
+	}
+	snprintf(pend, sizeof(pend), "pending|%s", j->p.id);
+	ret = jget(s, STORE_T_SCREENSHOTS, pend, j->key, &pj);
+	if (ret == -ENOENT) {
+		http_reply_error(req, 404, "key was not presigned for this device");
+		goto done;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto done;
+	}
+	if (strcmp(jstr(pj, "sha256") ? jstr(pj, "sha256") : "", j->sha) ||
+	    jint(pj, "size", -1) != j->size) {
+		http_reply_error(req, 400, "size and sha256 differ from the presign request");
+		goto done;
+	}
+	/* whose S3: the business of the device's team (gone: the root's) */
+	ret = target_node(s, j->p.team_id[0] ? j->p.team_id : ROOT_ID, &t);
+	if (ret && ret != -ENOENT) {
+		reply_store_err(req, ret, "team");
+		goto done;
+	}
+	j->s = s;
+	if (!need_outbound(s, req, ret ? ROOT_ID : target_business(&t), register_finish, j))
+		j = NULL; /* register_finish owns it */
+done:
+	if (j) {
+		cJSON_Delete(j->body);
+		free(j);
+	}
+	cJSON_Delete(pj);
+	cJSON_Delete(ki);
 	return 0;
 }
 
@@ -650,100 +702,71 @@ static int h_list(struct http_req *req, void *arg)
 
 /* --- GET /api/v1/screenshots/{id}/image --- */
 
-/*
- * The image is streamed: S3 -> an anonymous temporary file (never more than
- * the registered size, which register checked with a HEAD) -> the client
- * from that file (http_reply_fd), so no copy of it is held in memory. The
- * bytes are hashed on their way into the file: an object that is no longer
- * the registered one (size or sha256) is not served.
- */
-static int h_image(struct http_req *req, void *arg)
-{
-	struct srv *s = arg;
-	const char *id = http_req_param(req, "id"), *uid, *key, *s3pk, *sha;
+/* An image GET's job (image_finish): the shot, allowed to be viewed. */
+struct image_job {
+	struct srv *s;
 	struct principal p;
-	struct target t;
+	cJSON *sh;
+	char node[ID_SIZE]; /* where the audit entry goes */
+};
+
+/*
+ * On the outbound pool, the image is streamed: S3 -> an anonymous temporary
+ * file (never more than the registered size, which register checked with a
+ * HEAD) -> the client from that file (http_reply_fd), so no copy of it is
+ * held in memory. The bytes are hashed on their way into the file: an
+ * object that is no longer the registered one (size or sha256) is not
+ * served. Audits the view ("ok" or "error"). Frees j.
+ */
+static void image_finish(struct http_req *req, void *ctx)
+{
+	struct image_job *j = ctx;
+	struct srv *s = j->s;
+	const char *id = http_req_param(req, "id"), *key = jstr(j->sh, "key");
+	const char *sha = jstr(j->sh, "sha256");
 	struct s3set x = {0};
-	cJSON *sh = NULL, *det = NULL;
+	cJSON *det = NULL;
 	char ebuf[600], got[65];
-	const char *node = NULL;
 	uint64_t max, len = 0;
 	int ret, fd = -1;
 
-	if (need_user(s, req, &p))
-		return 0;
-	if (!id_valid(id, SHOT_PREFIX_ID) ||
-	    (ret = jget(s, STORE_T_SCREENSHOTS, id, "shot", &sh)) == -ENOENT) {
-		http_reply_error(req, 404, "screenshot not found");
-		goto out;
-	}
-	if (ret) {
-		reply_store_err(req, ret, "screenshot");
-		goto out;
-	}
-	uid = jstr(sh, "user_id");
-	if (uid && *uid)
-		ret = target_user(s, uid, &t);
-	else
-		ret = target_device(s, jstr(sh, "device_id") ? jstr(sh, "device_id") : "", &t);
-	if (ret == -ENOENT) /* user or device gone: the team decides */
-		ret = target_node(s, jstr(sh, "team_id") ? jstr(sh, "team_id") : "", &t);
-	if (ret) {
-		reply_store_err(req, ret, "screenshot");
-		goto out;
-	}
-	node = t.depth ? t.path[t.depth - 1] : ROOT_ID;
 	det = cJSON_CreateObject();
 	cJSON_AddStringToObject(det, "screenshot_id", id);
-	ret = t.user_id[0] ? may_read(s, &p, &t) : authorize(&p, PERM_SCREENSHOT_READ, &t);
-	if (ret) {
-		audit_write(s, req, &p, "screenshot.view", node, id, "forbidden", det);
-		if (ret == -EACCES)
-			http_reply_error(req, 403, "forbidden");
-		else
-			reply_store_err(req, ret, "screenshot");
-		goto out;
-	}
-	key = jstr(sh, "key");
-	s3pk = jstr(sh, "s3_pk");
-	sha = jstr(sh, "sha256");
-	if (!key || !s3pk || !sha) {
-		http_reply_error(req, 500, "screenshot item is incomplete");
-		goto out;
-	}
-	ret = s3set_open_shot(s, key, S3_TIMEOUT_MS, &x);
+	ret = s3set_open_shot(s, key, S3_API_IMAGE_FACTOR * S3_API_TIMEOUT_MS(s), &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", id, strerror(-ret));
 		http_reply_error(req, 500, "cannot open the screenshot's S3 settings");
 		goto out;
 	}
-	max = jint(sh, "size", 0) > 0 && jint(sh, "size", 0) <= SHOT_MAX_SIZE
-		  ? (uint64_t)jint(sh, "size", 0)
+	max = jint(j->sh, "size", 0) > 0 && jint(j->sh, "size", 0) <= SHOT_MAX_SIZE
+		  ? (uint64_t)jint(j->sh, "size", 0)
 		  : SHOT_MAX_SIZE;
 	ret = s3set_get_hashed(&x, key, max, &fd, &len, got, ebuf, sizeof(ebuf));
-	if (!ret && ((int64_t)len != jint(sh, "size", -1) || strcmp(got, sha))) {
+	if (!ret && ((int64_t)len != jint(j->sh, "size", -1) || strcmp(got, sha))) {
 		log_warn("screenshots: %s: the object in S3 (%llu bytes, sha256 %s) is not the "
 			 "one registered",
 			 id, (unsigned long long)len, got);
 		cJSON_AddStringToObject(det, "reason", "content_mismatch");
-		audit_write(s, req, &p, "screenshot.view", node, id, "error", det);
+		audit_write(s, req, &j->p, "screenshot.view", j->node, id, "error", det);
 		http_reply_error(req, 502, "the screenshot in S3 differs from the one registered");
 		goto out;
 	}
 	if (ret) {
 		log_warn("screenshots: GET %s: %s", id, ebuf);
-		audit_write(s, req, &p, "screenshot.view", node, id, "error", det);
+		audit_write(s, req, &j->p, "screenshot.view", j->node, id, "error", det);
 		if (ret == -E2BIG)
 			http_reply_error(req, 502,
 					 "the screenshot object in S3 is larger than "
 					 "registered");
+		else if (ret == -ETIMEDOUT)
+			http_reply_error(req, 504, "S3 did not answer in time");
 		else
 			http_reply_error(req, ret == -ENOENT ? 404 : 502,
 					 ret == -ENOENT ? "screenshot object not found in S3"
 							: "cannot read the screenshot from S3");
 		goto out;
 	}
-	audit_write(s, req, &p, "screenshot.view", node, id, "ok", det);
+	audit_write(s, req, &j->p, "screenshot.view", j->node, id, "ok", det);
 	http_set_header(req, "Cache-Control", "private, no-store");
 	http_reply_fd(req, 200, "image/png", fd, len);
 	fd = -1; /* the response owns it */
@@ -752,7 +775,78 @@ out:
 		close(fd);
 	s3set_free(&x);
 	cJSON_Delete(det);
-	cJSON_Delete(sh);
+	cJSON_Delete(j->sh);
+	free(j);
+}
+
+/* Decide (and audit a refusal) here; fetch the image on the outbound pool. */
+static int h_image(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id"), *uid;
+	struct image_job *j = calloc(1, sizeof(*j));
+	struct target t;
+	cJSON *det = NULL;
+	const char *node = NULL;
+	int ret;
+
+	if (!j)
+		return -ENOMEM;
+	if (need_user(s, req, &j->p))
+		goto out;
+	if (!id_valid(id, SHOT_PREFIX_ID) ||
+	    (ret = jget(s, STORE_T_SCREENSHOTS, id, "shot", &j->sh)) == -ENOENT) {
+		http_reply_error(req, 404, "screenshot not found");
+		goto out;
+	}
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	uid = jstr(j->sh, "user_id");
+	if (uid && *uid)
+		ret = target_user(s, uid, &t);
+	else
+		ret =
+		    target_device(s, jstr(j->sh, "device_id") ? jstr(j->sh, "device_id") : "", &t);
+	if (ret == -ENOENT) /* user or device gone: the team decides */
+		ret = target_node(s, jstr(j->sh, "team_id") ? jstr(j->sh, "team_id") : "", &t);
+	if (ret) {
+		reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	node = t.depth ? t.path[t.depth - 1] : ROOT_ID;
+	ret = t.user_id[0] ? may_read(s, &j->p, &t) : authorize(&j->p, PERM_SCREENSHOT_READ, &t);
+	if (ret) {
+		det = cJSON_CreateObject();
+		cJSON_AddStringToObject(det, "screenshot_id", id);
+		audit_write(s, req, &j->p, "screenshot.view", node, id, "forbidden", det);
+		if (ret == -EACCES)
+			http_reply_error(req, 403, "forbidden");
+		else
+			reply_store_err(req, ret, "screenshot");
+		goto out;
+	}
+	if (!jstr(j->sh, "key") || !jstr(j->sh, "s3_pk") || !jstr(j->sh, "sha256")) {
+		http_reply_error(req, 500, "screenshot item is incomplete");
+		goto out;
+	}
+	j->s = s;
+	snprintf(j->node, sizeof(j->node), "%s", node);
+	if (!need_outbound(s, req, target_business(&t), image_finish, j)) {
+		j = NULL; /* image_finish owns it */
+	} else {
+		/* refused (503): every view of a known shot is audited */
+		det = cJSON_CreateObject();
+		cJSON_AddStringToObject(det, "screenshot_id", id);
+		audit_write(s, req, &j->p, "screenshot.view", node, id, "error", det);
+	}
+out:
+	if (j) {
+		cJSON_Delete(j->sh);
+		free(j);
+	}
+	cJSON_Delete(det);
 	return 0;
 }
 

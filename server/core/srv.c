@@ -50,6 +50,8 @@ int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct s
 		s->o.api_refill_ms = DEFAULT_API_REFILL_MS;
 	if (!s->o.pw_slots)
 		s->o.pw_slots = DEFAULT_PW_SLOTS;
+	if (!s->o.s3_timeout_s)
+		s->o.s3_timeout_s = S3_API_DEFAULT_TIMEOUT_S;
 	if (sodium_init() < 0)
 		return -EIO;
 	ret = ratelimit_new(RL_SLOTS, s->o.login_burst, s->o.login_refill_ms, &s->rl_login_acct);
@@ -470,6 +472,39 @@ int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *
 		return 0;
 	http_reply_error(req, 400, "'%s' must be an RFC 3339 time or Unix milliseconds", name);
 	return -1;
+}
+
+int need_outbound(struct srv *s, struct http_req *req, const char *business, outbound_fn fn,
+		  void *ctx)
+{
+	char ra[16];
+	int err;
+
+	if (!business || !business[0])
+		business = ROOT_ID; /* the root's jobs (no business): one key */
+	if (!s->ob) {
+		fn(req, ctx);
+		return 0;
+	}
+	err = outbound_submit(s->ob, business, req, fn, ctx);
+	if (!err)
+		return 0;
+	snprintf(ra, sizeof(ra), "%d", OUTBOUND_RETRY_AFTER_S);
+	if (err == -EBUSY || err == -EAGAIN || err == -ESHUTDOWN)
+		http_set_header(req, "Retry-After", ra);
+	if (err == -EBUSY) {
+		log_warn("event=outbound_refused business=%s reason=per_business_cap", business);
+		http_reply_error(req, 503,
+				 "too many S3 requests of this business in progress; retry later");
+	} else if (err == -EAGAIN || err == -ESHUTDOWN) {
+		log_warn("event=outbound_refused business=%s reason=%s", business,
+			 err == -EAGAIN ? "pool_full" : "stopping");
+		http_reply_error(req, 503, "the server is busy with S3 requests; retry later");
+	} else {
+		log_err("event=outbound_failed business=%s err=%s", business, strerror(-err));
+		http_reply_error(req, 500, "internal error");
+	}
+	return 1;
 }
 
 int reply_store_err(struct http_req *req, int err, const char *what)

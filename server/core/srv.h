@@ -67,6 +67,7 @@
 #include "http/http.h"
 #include "core/keyprov.h"
 #include "store/store.h"
+#include "http/outbound.h"
 
 #define SRV_SCHEMA 1
 #define ROOT_ID "root" /* the virtual node above every business */
@@ -105,8 +106,19 @@ struct srv_opts {
 	unsigned login_refill_ms; /* one more attempt every ... */
 	unsigned api_burst;	  /* requests per token (bucket) */
 	unsigned api_refill_ms;
-	unsigned pw_slots; /* Argon2id hashes at once (64 MiB each) */
+	unsigned pw_slots;     /* Argon2id hashes at once (64 MiB each) */
+	unsigned s3_timeout_s; /* one S3 attempt made for an API request (see S3_API_*) */
 };
+
+/* S3 requests made for API requests (profile pictures, screenshot HEAD and
+ * image GET): connect within S3_API_CONNECT_MS, each attempt within
+ * srv_opts.s3_timeout_s (a screenshot image GET: S3_API_IMAGE_FACTOR times
+ * that), at most 3 attempts (s3set.c). They run on the outbound pool. */
+#define S3_API_DEFAULT_TIMEOUT_S 15
+#define S3_API_MAX_TIMEOUT_S 600
+#define S3_API_CONNECT_MS 3000
+#define S3_API_IMAGE_FACTOR 4
+#define S3_API_TIMEOUT_MS(s) ((s)->o.s3_timeout_s * 1000u)
 
 struct srv {
 	struct store *st;
@@ -117,6 +129,9 @@ struct srv {
 	struct ratelimit *rl_token;	 /* key: token hash (users and devices) */
 	sem_t pw_sem;
 	char business_id[ID_SIZE]; /* the first business (init) */
+	/* the pool finishing requests that call S3 (need_outbound); set and
+	 * freed by the caller of srv_init(); NULL: such jobs run inline */
+	struct outbound *ob;
 };
 
 /* Open the context on an opened store and key provider (both stay owned by
@@ -212,6 +227,19 @@ int pw_slot_take(struct srv *s);
 void pw_slot_put(struct srv *s);
 /* Copy a module's n routes into r (room for max): n, or -ENOSPC. */
 int routes_add(struct http_route *r, size_t max, const struct http_route *mine, size_t n);
+
+/*
+ * Finish req on the outbound pool (outbound.h): fn(req, ctx) runs on a pool
+ * thread, replies, and owns ctx. business is the id of the business whose
+ * S3 fn calls (target_business()): its jobs beyond the per-business cap are
+ * refused. 0: handed on (the handler returns 0 and touches neither req nor
+ * ctx again). 1: refused after replying 503 with Retry-After (the business
+ * has its cap of jobs, or the pool is full) or 500; ctx stays the caller's
+ * to free. Without a pool (s->ob NULL: tools, tests) fn runs at once on the
+ * calling thread and 0 is returned.
+ */
+int need_outbound(struct srv *s, struct http_req *req, const char *business, outbound_fn fn,
+		  void *ctx);
 
 /* Reply for a store error: ENOENT 404 "<what> not found", EEXIST 409,
  * EAGAIN 503 busy, others 500 (logged). Returns 0 (for `return`). */

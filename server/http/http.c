@@ -14,6 +14,10 @@
  *      keep-alive connection whose body it has not read.
  * MHD refuses MHD_queue_response() while the body is being received, so a
  * chunked body that passes max_body can only be answered in step 3.
+ * A handler may instead suspend the request in step 3 (http_req_suspend):
+ * MHD then leaves the connection alone until another thread has replied and
+ * called http_req_resume(), and calls on_access() once more, where the
+ * reply is queued (MHD accepts a response only from that callback).
  *
  * The request object is created in the URI-log callback (first thing MHD
  * knows about a request) and freed in the completion callback, which MHD
@@ -76,16 +80,18 @@ struct http_server {
 	char *tls_key;
 	size_t tls_key_len;
 	atomic_bool stopping;
-	pthread_mutex_t lock; /* guards active */
-	pthread_cond_t idle;  /* signalled when active drops to 0 */
+	pthread_mutex_t lock; /* guards active and suspended */
+	pthread_cond_t idle;  /* signalled when active or suspended drops to 0 */
 	bool sync_init;
-	unsigned long active; /* requests between URI log and completion */
+	unsigned long active;	 /* requests between URI log and completion */
+	unsigned long suspended; /* requests between suspend and resume */
 };
 
 enum req_phase {
-	REQ_NEW,  /* no access callback yet */
-	REQ_BODY, /* headers seen, reading the body */
-	REQ_DONE, /* response queued */
+	REQ_NEW,       /* no access callback yet */
+	REQ_BODY,      /* headers seen, reading the body (and running the handler) */
+	REQ_SUSPENDED, /* handed to another thread, which replies and resumes */
+	REQ_DONE,      /* response queued */
 };
 
 struct http_req {
@@ -751,6 +757,9 @@ static enum MHD_Result req_finish(struct http_req *req)
 		reply_decided(req);
 	} else {
 		err = req->route->r->handler(req, req->route->r->arg);
+		/* another thread owns req now: it replies and resumes */
+		if (req->phase == REQ_SUSPENDED)
+			return MHD_YES;
 		if (err >= 0 && !req->resp)
 			err = -EPROTO; /* the handler forgot to reply */
 		if (err < 0 && !req->resp) {
@@ -763,6 +772,42 @@ static enum MHD_Result req_finish(struct http_req *req)
 	if (!req->resp)
 		return MHD_NO; /* out of memory: MHD closes the connection */
 	return req_queue(req);
+}
+
+/* The access callback after http_req_resume(): queue the reply made. */
+static enum MHD_Result req_resumed(struct http_req *req)
+{
+	if (!req->resp)
+		http_reply_error(req, 500, "%s", status_message(500));
+	if (!req->resp)
+		return MHD_NO;
+	return req_queue(req);
+}
+
+int http_req_suspend(struct http_req *req)
+{
+	struct http_server *s = req->srv;
+
+	if (req->resp || req->phase != REQ_BODY || req->err_status)
+		return -EALREADY;
+	pthread_mutex_lock(&s->lock);
+	s->suspended++;
+	pthread_mutex_unlock(&s->lock);
+	req->phase = REQ_SUSPENDED;
+	MHD_suspend_connection(req->conn);
+	return 0;
+}
+
+void http_req_resume(struct http_req *req)
+{
+	struct http_server *s = req->srv;
+
+	/* MHD may complete and free req as soon as this returns */
+	MHD_resume_connection(req->conn);
+	pthread_mutex_lock(&s->lock);
+	if (--s->suspended == 0)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* First callback: method, path, route, Content-Length. */
@@ -857,6 +902,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return req_begin(req, url, method);
 	if (req->phase == REQ_DONE)
 		return MHD_YES;
+	if (req->phase == REQ_SUSPENDED)
+		return req_resumed(req);
 	if (*upload_data_size) {
 		int err = req_body(req, upload_data, *upload_data_size);
 
@@ -1099,7 +1146,8 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	if (err < 0)
 		goto fail;
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC; /* ITC: quiesce with a pool */
+	/* ITC: quiesce with a pool, and wake a worker for a resumed connection */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	flags |=
 	    MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
 	if (s->tls_cert)
@@ -1155,17 +1203,20 @@ void http_stop(struct http_server *srv)
 	if (srv->daemon) {
 		atomic_store(&srv->stopping, true);
 		lfd = MHD_quiesce_daemon(srv->daemon);
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += srv->stop_timeout_ms / 1000;
-		dl.tv_nsec += (long)(srv->stop_timeout_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
+		mono_deadline_ms(&dl, srv->stop_timeout_ms);
 		pthread_mutex_lock(&srv->lock);
-		while (srv->active > 0)
-			if (pthread_cond_timedwait(&srv->idle, &srv->lock, &dl) == ETIMEDOUT)
+		while (srv->active > 0) {
+			if (pthread_cond_timedwait(&srv->idle, &srv->lock, &dl) != ETIMEDOUT)
+				continue;
+			if (!srv->suspended)
 				break;
+			/* MHD must not stop while a request is suspended: wait
+			 * for their resumes (bounded by whoever holds them), then
+			 * give them the time an in-flight request gets */
+			while (srv->suspended > 0)
+				pthread_cond_wait(&srv->idle, &srv->lock);
+			mono_deadline_ms(&dl, srv->stop_timeout_ms);
+		}
 		pthread_mutex_unlock(&srv->lock);
 		MHD_stop_daemon(srv->daemon);
 		/* after quiesce the listen socket is ours, closed only now */

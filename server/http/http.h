@@ -12,7 +12,11 @@
  * The body of a request is read completely (and capped) before its handler
  * runs; the handler replies with one http_reply_*() call and returns. The
  * layer queues that response on MHD's final callback of the request, after
- * the body has been consumed, so keep-alive connections survive.
+ * the body has been consumed, so keep-alive connections survive. A handler
+ * whose work waits on another host instead suspends the request
+ * (http_req_suspend) and hands it to another thread (outbound.h), which
+ * replies and resumes it; the layer then queues the reply on the access
+ * callback MHD makes after the resume.
  *
  * Caps (rule 6), what exceeding them gives, and who answers:
  *   max_body      Content-Length above it: 413 before any body byte is read
@@ -35,7 +39,10 @@
  *                 listen backlog until a slot frees or they give up.
  *   max_conns_per_ip  MHD closes connections accepted beyond it.
  *   timeout_s     MHD closes a connection idle for that long.
- *   threads       A handler blocks its pool thread: keep handlers short.
+ *   threads       A handler blocks its pool thread: keep handlers short, and
+ *                 suspend requests that wait on another host.
+ *   suspended     Not capped here: the caller of http_req_suspend() caps how
+ *                 many it holds (outbound.h). They count against max_conns.
  *
  * Logging: the layer never logs errors; it writes exactly one access line per
  * request through log.h at LOG_LVL_INFO:
@@ -135,8 +142,9 @@ uint16_t http_port(const struct http_server *srv);
 /*
  * Stop gracefully and free: stop accepting (MHD_quiesce_daemon), let the
  * requests in flight finish (their responses say Connection: close) for up
- * to stop_timeout_ms, then MHD_stop_daemon closes whatever is left. NULL ok.
- * Must not be called from a handler.
+ * to stop_timeout_ms, and longer while a request is suspended (until it is
+ * resumed), then MHD_stop_daemon closes whatever is left. NULL ok. Must not
+ * be called from a handler, nor from the thread that resumes requests.
  */
 void http_stop(struct http_server *srv);
 
@@ -176,6 +184,29 @@ int http_req_body_gunzip(struct http_req *req, const uint8_t **out, size_t *len)
  * never inflated further than that.
  */
 int http_req_body_gunzip_max(struct http_req *req, size_t max, const uint8_t **out, size_t *len);
+
+/* --- finishing a request on another thread --- */
+
+/*
+ * Detach req from its handler so that another thread replies: MHD stops
+ * serving the connection (MHD_suspend_connection) until http_req_resume().
+ * Call it from the handler only (its MHD thread), before handing req on;
+ * after a 0 the handler returns 0 without replying and never touches req
+ * again (its return value is then ignored). Until the resume, req and all
+ * its accessors stay valid for the thread that holds it; the client is not
+ * read from (a disconnect shows only after the resume) and MHD's idle
+ * timeout does not run. 0; -EALREADY req has a reply or is suspended.
+ */
+int http_req_suspend(struct http_req *req);
+/*
+ * Give a suspended req back, from any thread, exactly once per successful
+ * http_req_suspend(), after its one http_reply_*() (without one the layer
+ * answers 500). MHD then queues the reply from the access callback it makes
+ * for the resumed connection. req must not be used after this call.
+ * http_stop() waits for every suspended request to be resumed (MHD must not
+ * stop with suspended connections): resume in bounded time.
+ */
+void http_req_resume(struct http_req *req);
 
 /* --- responses: at most one reply per request (-EALREADY otherwise) --- */
 

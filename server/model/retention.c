@@ -668,29 +668,51 @@ static cJSON *stats_json(const struct retention_stats *st, int64_t ms)
 	return o;
 }
 
+/* A run's job (run_finish): who asked. */
+struct run_job {
+	struct srv *s;
+	struct principal p;
+};
+
+/* On the outbound pool (the sweep deletes S3 objects): sweep, audit, reply.
+ * Frees j. */
+static void run_finish(struct http_req *req, void *ctx)
+{
+	struct run_job *j = ctx;
+	struct retention_stats st;
+	int64_t t0 = now_ms();
+	int ret = retention_sweep(j->s, t0, &st);
+	cJSON *out = stats_json(&st, now_ms() - t0);
+
+	audit_write(j->s, req, &j->p, "retention.run", ROOT_ID, NULL, ret ? "error" : "ok", out);
+	if (ret) {
+		cJSON_Delete(out);
+		http_reply_error(req, ret == -ECANCELED ? 503 : 500, "retention sweep failed: %s",
+				 strerror(-ret));
+	} else {
+		http_reply_json(req, 200, out);
+	}
+	free(j);
+}
+
 static int h_run(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
-	struct retention_stats st;
-	struct principal p;
+	struct run_job *j = calloc(1, sizeof(*j));
 	struct target t;
-	int64_t t0;
-	cJSON *out;
-	int ret;
 
-	if (need_user(s, req, &p) || need_target_node(s, req, ROOT_ID, &t) ||
-	    need_perm(req, &p, PERM_STORE_ADMIN, &t))
+	if (!j)
+		return -ENOMEM;
+	if (need_user(s, req, &j->p) || need_target_node(s, req, ROOT_ID, &t) ||
+	    need_perm(req, &j->p, PERM_STORE_ADMIN, &t)) {
+		free(j);
 		return 0;
-	t0 = now_ms();
-	ret = retention_sweep(s, t0, &st);
-	out = stats_json(&st, now_ms() - t0);
-	audit_write(s, req, &p, "retention.run", ROOT_ID, NULL, ret ? "error" : "ok", out);
-	if (ret) {
-		cJSON_Delete(out);
-		return http_reply_error(req, ret == -ECANCELED ? 503 : 500,
-					"retention sweep failed: %s", strerror(-ret));
 	}
-	return http_reply_json(req, 200, out);
+	j->s = s;
+	/* store-wide: counted under the root, not under a business */
+	if (need_outbound(s, req, ROOT_ID, run_finish, j))
+		free(j);
+	return 0;
 }
 
 int api_retention_routes(struct srv *s, struct http_route *r, size_t max)

@@ -30,7 +30,7 @@ static void fill(struct s3set *x, unsigned timeout_ms)
 	x->c.access_key = jstr(x->j, "access_key_id");
 	x->c.secret_key = jstr(x->j, "secret_access_key");
 	x->c.session_token = tok && *tok ? tok : NULL;
-	x->c.connect_timeout_ms = 5000;
+	x->c.connect_timeout_ms = timeout_ms < S3_API_CONNECT_MS ? timeout_ms : S3_API_CONNECT_MS;
 	x->c.timeout_ms = timeout_ms;
 	x->c.max_attempts = 3;
 }
@@ -102,8 +102,11 @@ int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen
 	ebuf[0] = 0;
 	if (!ret)
 		ret = s3_delete(c, key);
-	if (ret && c)
+	if (ret && c) {
 		s3_strerror(s3_last_error(c), ebuf, elen);
+		if (s3_last_error(c)->timed_out)
+			ret = -ETIMEDOUT;
+	}
 	s3_client_free(c);
 	return ret;
 }
@@ -150,10 +153,13 @@ int s3set_get_hashed(const struct s3set *x, const char *key, uint64_t max, int *
 	ret = s3_client_new(&x->c, &c);
 	if (!ret)
 		ret = s3_get_max(c, key, max, hash_sink, &h, len);
-	if (ret && c)
+	if (ret && c) {
 		s3_strerror(s3_last_error(c), ebuf, elen);
-	else if (ret)
+		if (s3_last_error(c)->timed_out)
+			ret = -ETIMEDOUT;
+	} else if (ret) {
 		snprintf(ebuf, elen, "S3 client: %s", strerror(-ret));
+	}
 	if (!ret && (EVP_DigestFinal_ex(h.md, md, &mdlen) != 1 || mdlen != 32)) {
 		snprintf(ebuf, elen, "SHA-256 failed");
 		ret = -EIO;

@@ -28,7 +28,8 @@ struct s3set {
 
 /*
  * Build *x from vals, the "values" of an effective config read with secrets,
- * with a whole-request timeout of timeout_ms. 0; -ENODATA when s3.bucket,
+ * with a whole-request timeout of timeout_ms per attempt (3 attempts; connect
+ * within S3_API_CONNECT_MS, or timeout_ms when shorter). 0; -ENODATA when s3.bucket,
  * s3.region, s3.access_key_id or s3.secret_access_key is absent or empty,
  * with missing naming them ("a, b"); -ENOMEM. On failure x->j may be set:
  * s3set_free() it either way.
@@ -51,8 +52,8 @@ int s3set_open_shot(struct srv *s, const char *key, unsigned timeout_ms, struct 
 
 /*
  * DELETE object key with settings x. 0 or -errno (-ENOENT: S3 has no such
- * object). On failure ebuf holds S3's account of it, or is empty when no
- * request was made (settings not usable: -EINVAL, or -ENOMEM).
+ * object, -ETIMEDOUT: the last attempt ran out of time). On failure ebuf holds S3's account of it,
+ * or is empty when no request was made (settings not usable: -EINVAL, or -ENOMEM).
  */
 int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen);
 
@@ -60,8 +61,8 @@ int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen
  * GET object key with settings x into a new anonymous temporary file
  * (http_tmpfile()), at most max bytes (s3_get_fd_max()). 0 with *fd (the
  * caller's to close) and *len; or -errno (-ENOENT: S3 has no such object,
- * -E2BIG: it is over max) with *fd -1 and ebuf holding S3's account of it or
- * why no request was made.
+ * -E2BIG: it is over max, -ETIMEDOUT: the last attempt ran out of time) with *fd -1 and ebuf
+ * holding S3's account of it or why no request was made.
  */
 int s3set_get_tmp(const struct s3set *x, const char *key, uint64_t max, int *fd, uint64_t *len,
 		  char *ebuf, size_t elen);

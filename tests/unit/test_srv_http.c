@@ -152,6 +152,52 @@ static int h_slow(struct http_req *req, void *arg)
 	return http_reply_bytes(req, 200, "text/plain", "slow done", 9);
 }
 
+/*
+ * /defer?name=N: the handler suspends the request and hands it to a thread
+ * that waits for defer_release, replies N (nothing for "noreply") with an
+ * X-Deferred header, and resumes it.
+ */
+static atomic_int defer_waiting, defer_release, defer_suspend_again;
+
+static void *defer_thread(void *p)
+{
+	struct http_req *req = p;
+	const char *name = http_req_query(req, "name");
+	struct timespec ts = {0, 2 * 1000000L};
+
+	while (!atomic_load(&defer_release))
+		nanosleep(&ts, NULL);
+	if (!name || strcmp(name, "noreply")) {
+		http_set_header(req, "X-Deferred", "yes");
+		http_reply_bytes(req, 200, "text/plain", name ? name : "-",
+				 name ? strlen(name) : 1);
+	}
+	atomic_fetch_sub(&defer_waiting, 1);
+	http_req_resume(req);
+	return NULL;
+}
+
+static int h_defer(struct http_req *req, void *arg)
+{
+	pthread_t th;
+	int err;
+
+	(void)arg;
+	err = http_req_suspend(req);
+	if (err)
+		return err;
+	atomic_store(&defer_suspend_again, http_req_suspend(req));
+	atomic_fetch_add(&defer_waiting, 1);
+	if (pthread_create(&th, NULL, defer_thread, req)) {
+		atomic_fetch_sub(&defer_waiting, 1);
+		http_reply_error(req, 500, "no thread");
+		http_req_resume(req);
+		return 0;
+	}
+	pthread_detach(th);
+	return 0;
+}
+
 static const struct http_route routes[] = {
     {"GET", "/api/v1/nodes/{id}/children", h_children, NULL},
     {"POST", "/api/v1/nodes/{id}/children", h_children, NULL},
@@ -163,6 +209,7 @@ static const struct http_route routes[] = {
     {"GET", "/busy", h_busy, NULL},
     {"GET", "/forget", h_forget, NULL},
     {"GET", "/slow", h_slow, NULL},
+    {"GET", "/defer", h_defer, NULL},
 };
 
 static struct http_opts main_opts(void)
@@ -1003,6 +1050,140 @@ TEST(stop_completes_inflight)
 }
 
 /* ------------------------------------------------------------------ */
+/* suspended requests                                                  */
+
+struct defer_arg {
+	const struct http_server *s;
+	struct resp r1, r2;
+};
+
+/* /defer?name=first, then /defer?name=second on the same connection. */
+static void *defer_client(void *p)
+{
+	struct defer_arg *a = p;
+	CURL *c = curl_easy_init();
+	char url[128];
+
+	do_req(c, "GET", url_of(a->s, "/defer?name=first", url, sizeof(url)), NULL, 0, NULL,
+	       &a->r1);
+	do_req(c, "GET", url_of(a->s, "/defer?name=second", url, sizeof(url)), NULL, 0, NULL,
+	       &a->r2);
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static bool wait_defer_waiting(int n)
+{
+	struct timespec ts = {0, 5 * 1000000L};
+	int i;
+
+	for (i = 0; i < 1000 && atomic_load(&defer_waiting) != n; i++)
+		nanosleep(&ts, NULL);
+	return atomic_load(&defer_waiting) == n;
+}
+
+TEST(suspend_frees_the_thread)
+{
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	struct defer_arg a = {0};
+	struct resp r;
+	pthread_t th;
+	char v[64];
+	uint64_t t0;
+
+	o.threads = 1; /* one MHD thread: a held request would block everyone */
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	a.s = s;
+	atomic_store(&defer_release, 0);
+	atomic_store(&defer_suspend_again, 0);
+	CHECK_EQ(pthread_create(&th, NULL, defer_client, &a), 0);
+	CHECK(wait_defer_waiting(1));
+	CHECK_EQ(atomic_load(&defer_suspend_again), -EALREADY);
+	/* the only thread serves others while the request is suspended */
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	req1(s, "GET", "/api/v1/echo?name=x", NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK(clock_ns(CLOCK_MONOTONIC) - t0 < 2000 * 1000000ull);
+	CHECK_EQ(atomic_load(&defer_waiting), 1);
+	resp_free(&r);
+	atomic_store(&defer_release, 1);
+	pthread_join(th, NULL);
+	CHECK_EQ(a.r1.status, 200);
+	CHECK_STR(a.r1.body, "first");
+	CHECK_STR(resp_header(&a.r1, "X-Deferred", v, sizeof(v)), "yes");
+	CHECK_STR(resp_header(&a.r1, "Content-Type", v, sizeof(v)), "text/plain");
+	CHECK_EQ(a.r2.status, 200);
+	CHECK_STR(a.r2.body, "second");
+	CHECK_EQ(a.r2.new_conns, 0); /* the connection survived its suspension */
+	resp_free(&a.r1);
+	resp_free(&a.r2);
+	/* resumed without a reply: 500 with a JSON error */
+	req1(s, "GET", "/defer?name=noreply", NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 500);
+	CHECK(is_json_error(&r));
+	resp_free(&r);
+	req1(s, "HEAD", "/defer?name=head", NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_STR(resp_header(&r, "Content-Length", v, sizeof(v)), "4");
+	resp_free(&r);
+	CHECK(wait_defer_waiting(0));
+	http_stop(s);
+}
+
+static void *late_release(void *p)
+{
+	struct timespec ts = {0, 600 * 1000000L};
+
+	(void)p;
+	nanosleep(&ts, NULL);
+	atomic_store(&defer_release, 1);
+	return NULL;
+}
+
+static void *late_client(void *p)
+{
+	struct defer_arg *a = p;
+
+	req1(a->s, "GET", "/defer?name=late", NULL, 0, NULL, &a->r1);
+	return NULL;
+}
+
+TEST(stop_waits_for_suspended)
+{
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	struct defer_arg a = {0};
+	pthread_t cl, rel;
+	char v[64];
+	uint64_t t0;
+
+	o.threads = 1;
+	o.stop_timeout_ms = 100; /* shorter than the suspension */
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	a.s = s;
+	atomic_store(&defer_release, 0);
+	CHECK_EQ(pthread_create(&cl, NULL, late_client, &a), 0);
+	CHECK(wait_defer_waiting(1));
+	CHECK_EQ(pthread_create(&rel, NULL, late_release, NULL), 0);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	http_stop(s); /* must not stop MHD while the request is suspended */
+	CHECK(clock_ns(CLOCK_MONOTONIC) - t0 >= 400 * 1000000ull);
+	pthread_join(rel, NULL);
+	pthread_join(cl, NULL);
+	CHECK_EQ(a.r1.rc, CURLE_OK);
+	CHECK_EQ(a.r1.status, 200);
+	CHECK_STR(a.r1.body, "late");
+	CHECK_STR(resp_header(&a.r1, "Connection", v, sizeof(v)), "close");
+	resp_free(&a.r1);
+	CHECK(wait_defer_waiting(0));
+}
+
+/* ------------------------------------------------------------------ */
 /* start-up errors, addresses                                          */
 
 static int count_fds(void)
@@ -1337,6 +1518,8 @@ int main(void)
 	RUN(connection_limit_and_idle_timeout);
 	RUN(tls_round_trip);
 	RUN(stop_completes_inflight);
+	RUN(suspend_frees_the_thread);
+	RUN(stop_waits_for_suspended);
 	RUN(start_errors);
 	RUN(listen_parse_and_ipv6);
 	RUN(access_log_line);
