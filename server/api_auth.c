@@ -64,7 +64,7 @@ static int h_login(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	char em[EMAIL_MAX_LEN + 1], tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE], exp_s[32];
 	const char *email, *pw, *uid = NULL, *stored;
-	cJSON *body, *idx = NULL, *u = NULL, *t, *out;
+	cJSON *body, *idx = NULL, *u = NULL, *cur = NULL, *t, *out;
 	struct principal who = {0};
 	struct store_batch *b;
 	int64_t iat, exp;
@@ -139,10 +139,24 @@ static int h_login(struct http_req *req, void *arg)
 	cJSON_AddNumberToObject(t, "iat", (double)iat);
 	ret = store_batch_begin(s->st, &b);
 	if (!ret) {
-		jput(b, STORE_T_TOKENS, hash, "token", t, STORE_IF_ABSENT);
-		audit_add(b, req, &who, "auth.login", jstr(u, "team_id"), who.id, "ok", NULL);
-		ret = store_batch_commit(b);
+		/* the user as verified, as a recorded read: a disable or a
+		 * password change committed meanwhile fails this commit
+		 * (-EAGAIN, 503), so no token outlives their revocation */
+		ret = jbget(b, STORE_T_USERS, who.id, "user", &cur);
+		if (!ret && (strcmp(jstr(cur, "pw") ? jstr(cur, "pw") : "", stored) ||
+			     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cur, "disabled"))))
+			ret = -EAGAIN;
+		if (!ret)
+			ret = user_token_add(s, b, who.id, hash, t, http_req_client(req));
+		if (!ret)
+			ret = audit_add(b, req, &who, "auth.login", jstr(u, "team_id"), who.id,
+					"ok", NULL);
+		if (ret)
+			store_batch_abort(b);
+		else
+			ret = store_batch_commit(b);
 	}
+	cJSON_Delete(cur);
 	cJSON_Delete(t);
 	if (ret) {
 		crypto_wipe(tok, sizeof(tok));
@@ -170,7 +184,7 @@ static int h_logout(struct http_req *req, void *arg)
 
 	if (need_user(s, req, &p))
 		return 0;
-	ret = store_delete(s->st, STORE_T_TOKENS, p.token_hash, "token", 0);
+	ret = user_token_drop(s, p.id, p.token_hash);
 	if (ret)
 		return reply_store_err(req, ret, "token");
 	return http_reply_empty(req, 204);

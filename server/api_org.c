@@ -721,7 +721,21 @@ static int h_user_list(struct http_req *req, void *arg)
 	return http_reply_json(req, 200, out);
 }
 
-/* PATCH /users/{id}: name, login, password, disabled */
+/*
+ * In batch b, which writes back user item u of uid: end every session of
+ * uid. Their tokens are deleted (the index, srv.h), and u's sessions_after
+ * is set to now for tokens stored before the index existed. The number of
+ * tokens deleted, or -errno. Follow the commit with user_tokens_sweep().
+ */
+static int end_sessions(struct srv *s, struct store_batch *b, cJSON *u, const char *uid)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(u, "sessions_after");
+	cJSON_AddNumberToObject(u, "sessions_after", (double)now_ms());
+	return user_tokens_revoke(s, b, uid, NULL);
+}
+
+/* PATCH /users/{id}: name, login, password, disabled (disabling ends the
+ * user's sessions) */
 static int h_user_patch(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -797,16 +811,26 @@ static int h_user_patch(struct http_req *req, void *arg)
 	if (dis)
 		SET_("disabled", cJSON_CreateBool(cJSON_IsTrue(dis)));
 #undef SET_
-	jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
-	audit_add(b, req, &p,
-		  dis ? (cJSON_IsTrue(dis) ? "user.disable" : "user.enable") : "user.update",
-		  t.path[t.depth - 1], id, "ok", changed);
-	ret = store_batch_commit(b);
-	b = NULL;
+	ret = 0;
+	if (dis && cJSON_IsTrue(dis))
+		ret = end_sessions(s, b, u, id);
+	if (ret >= 0)
+		ret = audit_add(b, req, &p,
+				dis ? (cJSON_IsTrue(dis) ? "user.disable" : "user.enable")
+				    : "user.update",
+				t.path[t.depth - 1], id, "ok", changed);
+	if (ret >= 0)
+		ret = jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
+	if (ret >= 0) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
 	if (ret) {
 		reply_store_err(req, ret, "user");
 		goto done;
 	}
+	if (dis && cJSON_IsTrue(dis))
+		user_tokens_sweep(s, id, NULL);
 	http_reply_json(req, 200, user_view(u));
 done:
 	store_batch_abort(b);
@@ -824,7 +848,7 @@ static int set_disabled(struct http_req *req, struct srv *s, bool off)
 	struct principal p;
 	struct target t;
 	struct store_batch *b;
-	cJSON *u = NULL;
+	cJSON *u = NULL, *detail;
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
@@ -844,14 +868,28 @@ static int set_disabled(struct http_req *req, struct srv *s, bool off)
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(u, "disabled");
 	cJSON_AddBoolToObject(u, "disabled", off);
-	jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
-	audit_add(b, req, &p, off ? "user.disable" : "user.enable", t.path[t.depth - 1], id, "ok",
-		  NULL);
-	ret = store_batch_commit(b);
+	/* disabling ends every session; enabling brings none back */
+	ret = off ? end_sessions(s, b, u, id) : 0;
+	if (ret >= 0) {
+		detail = off ? cJSON_CreateObject() : NULL;
+		if (detail)
+			cJSON_AddNumberToObject(detail, "sessions_revoked", ret);
+		ret = audit_add(b, req, &p, off ? "user.disable" : "user.enable",
+				t.path[t.depth - 1], id, "ok", detail);
+		cJSON_Delete(detail);
+	}
+	if (ret >= 0)
+		ret = jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
+	if (ret < 0)
+		store_batch_abort(b);
+	else
+		ret = store_batch_commit(b);
 	if (ret) {
 		cJSON_Delete(u);
 		return reply_store_err(req, ret, "user");
 	}
+	if (off)
+		user_tokens_sweep(s, id, NULL);
 	log_info("event=%s id=%s by=%s", off ? "user_disable" : "user_enable", id, p.id);
 	ret = http_reply_json(req, 200, user_view(u));
 	cJSON_Delete(u);
