@@ -244,7 +244,7 @@ static int h_me_password(struct http_req *req, void *arg)
 	const char *cur, *pw, *stored;
 	struct principal p;
 	struct store_batch *b = NULL;
-	cJSON *body = NULL, *u = NULL, *tok = NULL;
+	cJSON *body = NULL, *u = NULL, *tok = NULL, *detail = NULL;
 	int64_t now = now_ms();
 	size_t n;
 	int ret;
@@ -318,18 +318,30 @@ static int h_me_password(struct http_req *req, void *arg)
 	cJSON_AddNumberToObject(tok, "iat", (double)now);
 	jput(b, STORE_T_USERS, p.id, "user", u, STORE_IF_EXISTS);
 	jput(b, STORE_T_TOKENS, p.token_hash, "token", tok, STORE_IF_EXISTS);
-	audit_add(b, req, &p, "user.password", p.team_id[0] ? p.team_id : NULL, p.id, "ok", NULL);
-	ret = store_batch_commit(b);
-	b = NULL;
+	/* every other session ends: its token is deleted (tokens from before
+	 * the index: sessions_after above) */
+	ret = user_tokens_revoke(s, b, p.id, p.token_hash);
+	if (ret >= 0) {
+		detail = cJSON_CreateObject();
+		cJSON_AddNumberToObject(detail, "sessions_revoked", ret);
+		ret = audit_add(b, req, &p, "user.password", p.team_id[0] ? p.team_id : NULL, p.id,
+				"ok", detail);
+	}
+	if (ret >= 0) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
 	if (ret) {
 		reply_store_err(req, ret, "user");
 		goto out;
 	}
+	user_tokens_sweep(s, p.id, p.token_hash);
 	log_info("event=password_changed user=%s client=%s", p.id, http_req_client(req));
 	http_reply_empty(req, 204);
 out:
 	store_batch_abort(b);
 	crypto_wipe(hash, sizeof(hash));
+	cJSON_Delete(detail);
 	cJSON_Delete(tok);
 	cJSON_Delete(u);
 	if (body) {

@@ -734,8 +734,12 @@ static int end_sessions(struct srv *s, struct store_batch *b, cJSON *u, const ch
 	return user_tokens_revoke(s, b, uid, NULL);
 }
 
-/* PATCH /users/{id}: name, login, password, disabled (disabling ends the
- * user's sessions) */
+/*
+ * PATCH /users/{id}: name, login, password, disabled. A password here is an
+ * administrator's reset of someone else's (one's own: POST /me/password,
+ * which needs the current one); a reset or a disable ends the user's
+ * sessions.
+ */
 static int h_user_patch(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -744,8 +748,7 @@ static int h_user_patch(struct http_req *req, void *arg)
 	struct principal p;
 	struct target t;
 	struct store_batch *b = NULL;
-	cJSON *body, *u = NULL, *dis, *changed, *tok = NULL;
-	int64_t now = now_ms();
+	cJSON *body, *u = NULL, *dis, *changed, *detail = NULL;
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
@@ -773,6 +776,12 @@ static int h_user_patch(struct http_req *req, void *arg)
 		http_reply_error(req, 409, "you cannot disable yourself");
 		goto done;
 	}
+	if (pw && !strcmp(id, p.id)) {
+		http_reply_error(req, 403,
+				 "change your own password with POST /api/v1/me/password (it needs "
+				 "the current password)");
+		goto done;
+	}
 	if (pw && (check_password(req, pw) || (ret = hash_slot(s, pw, hash)))) {
 		if (pw && strlen(pw) >= PASSWORD_MIN_LEN)
 			reply_store_err(req, -EAGAIN, "user");
@@ -795,26 +804,25 @@ static int h_user_patch(struct http_req *req, void *arg)
 		SET_("name", cJSON_CreateString(name));
 	if (login)
 		SET_("login", cJSON_CreateString(login));
-	if (pw) {
-		SET_("pw", cJSON_CreateString(hash));
-		/* every session signed in before now ends; one changing its own
-		 * password goes on (its token is re-issued as of now) */
-		cJSON_DeleteItemFromObjectCaseSensitive(u, "sessions_after");
-		cJSON_AddNumberToObject(u, "sessions_after", (double)now);
-		if (!strcmp(id, p.id) &&
-		    !(ret = jbget(b, STORE_T_TOKENS, p.token_hash, "token", &tok))) {
-			cJSON_DeleteItemFromObjectCaseSensitive(tok, "iat");
-			cJSON_AddNumberToObject(tok, "iat", (double)now);
-			jput(b, STORE_T_TOKENS, p.token_hash, "token", tok, STORE_IF_EXISTS);
-		}
-	}
 	if (dis)
 		SET_("disabled", cJSON_CreateBool(cJSON_IsTrue(dis)));
 #undef SET_
+	if (pw) {
+		/* a reset by someone else: audited apart, and every session of
+		 * the user ends */
+		cJSON_DeleteItemFromObjectCaseSensitive(u, "pw");
+		cJSON_AddStringToObject(u, "pw", hash);
+	}
 	ret = 0;
-	if (dis && cJSON_IsTrue(dis))
+	if (pw || (dis && cJSON_IsTrue(dis)))
 		ret = end_sessions(s, b, u, id);
-	if (ret >= 0)
+	if (ret >= 0 && pw) {
+		detail = cJSON_CreateObject();
+		cJSON_AddNumberToObject(detail, "sessions_revoked", ret);
+		ret = audit_add(b, req, &p, "user.password_reset", t.path[t.depth - 1], id, "ok",
+				detail);
+	}
+	if (ret >= 0 && (!pw || cJSON_GetArraySize(changed)))
 		ret = audit_add(b, req, &p,
 				dis ? (cJSON_IsTrue(dis) ? "user.disable" : "user.enable")
 				    : "user.update",
@@ -829,13 +837,13 @@ static int h_user_patch(struct http_req *req, void *arg)
 		reply_store_err(req, ret, "user");
 		goto done;
 	}
-	if (dis && cJSON_IsTrue(dis))
+	if (pw || (dis && cJSON_IsTrue(dis)))
 		user_tokens_sweep(s, id, NULL);
 	http_reply_json(req, 200, user_view(u));
 done:
 	store_batch_abort(b);
 	crypto_wipe(hash, sizeof(hash));
-	cJSON_Delete(tok);
+	cJSON_Delete(detail);
 	cJSON_Delete(changed);
 	cJSON_Delete(u);
 	cJSON_Delete(body);

@@ -338,7 +338,8 @@ int need_target_device(struct srv *s, struct http_req *req, const char *id, stru
 /*
  * Sign-in tokens of users. Each is indexed under its user (srv.h layout:
  * TOKENS pk "user|"uid), so that all of a user's tokens can be revoked:
- * disabling a user deletes them.
+ * disabling a user, an administrator's reset of their password and a
+ * change of one's own password (all but the current token) delete them.
  * A user holds at most USER_TOKENS_MAX live tokens: a sign-in beyond that
  * evicts the oldest. Tokens stored before the index existed are not in it;
  * the user's "sessions_after" mark (need_user) ends those.

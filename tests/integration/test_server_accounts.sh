@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# actlog-server accounts: a disable ends the user's sessions (their tokens
+# actlog-server accounts: who may set a password and how, and which
+# sessions a password change, a reset or a disable ends (the user's tokens
 # are deleted, and enabling brings none back).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
@@ -24,9 +25,66 @@ audit_of() {
 srv_init
 srv_start || finish
 A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+api "$A" GET /api/v1/me
+ME=$(jr .user.id)
 srv_tree
+U_MGR=$(srv_user mgr@example.com Mgr mgr "$TA")
+U_BOB=$(srv_user bob@example.com Bob bob "$TA")
+U_CAT=$(srv_user cat@example.com Cat cat "$TA")
 U_DAN=$(srv_user dan@example.com Dan dan "$TA")
-check "setup: users" test -n "$U_DAN"
+srv_grant "$U_MGR" "$TA" manager
+check_st "setup: a manager of team A" 201
+check "setup: users" test -n "$U_BOB" -a -n "$U_CAT" -a -n "$U_DAN"
+
+# --- one's own password: only POST /me/password, with the current one ---
+api "$A" PATCH "/api/v1/users/$ME" '{"password":"taken-over-admin"}'
+check_st "PATCH of one's own password (admin)" 403
+check "the refusal points at /me/password" grep -q '/api/v1/me/password' "$T/resp"
+check "the admin's password is unchanged" test -n "$(login_from 127.0.0.11 "$ADMIN_EMAIL" "$ADMIN_PW")"
+check "and the one sent did not take" test -z "$(login_from 127.0.0.11 "$ADMIN_EMAIL" taken-over-admin)"
+MGR=$(login_from 127.0.0.11 mgr@example.com password-mgr)
+api "$MGR" PATCH "/api/v1/users/$U_MGR" '{"password":"taken-over-mgr"}'
+check_st "PATCH of one's own password (a manager: user.write on his own team)" 403
+check "the manager's password is unchanged" test -n "$(login_from 127.0.0.11 mgr@example.com password-mgr)"
+api "$MGR" PATCH "/api/v1/users/$U_MGR" '{"name":"Manager"}'
+check_st "other fields of one's own user still change" 200
+api "$MGR" POST /api/v1/me/password '{"current_password":"password-mgr","new_password":"password-mgr-2"}'
+check_st "one's own password through /me/password" 204
+api "$MGR" GET /api/v1/me
+check_st "the session that changed it goes on" 200
+
+# --- an administrator's reset of someone else's password ---
+B1=$(login_from 127.0.0.12 bob@example.com password-bob)
+B2=$(login_from 127.0.0.12 bob@example.com password-bob)
+api "$A" PATCH "/api/v1/users/$U_BOB" '{"password":"reset-by-admin"}'
+check_st "reset of another user's password" 200
+api "$B1" GET /api/v1/me
+check_st "their first session has ended" 401
+api "$B2" GET /api/v1/me
+check_st "their second session has ended" 401
+check "their old password no longer signs in" test -z "$(login_from 127.0.0.12 bob@example.com password-bob)"
+check "the new one does" test -n "$(login_from 127.0.0.12 bob@example.com reset-by-admin)"
+ent=$(audit_of user.password_reset "$U_BOB")
+check_eq "audited as user.password_reset" "$(jq length <<<"$ent")" 1
+check_eq "with the sessions it ended" "$(jq '.[0].detail.sessions_revoked' <<<"$ent")" 2
+check_eq "and not as an ordinary update" "$(audit_of user.update "$U_BOB")" "[]"
+api "$MGR" PATCH "/api/v1/users/$U_BOB" '{"password":"reset-by-manager","name":"Bob B."}'
+check_st "a manager resets a member of his team (with another change)" 200
+check_eq "one user.password_reset more" "$(audit_of user.password_reset "$U_BOB" | jq length)" 2
+check_eq "the name change is a user.update without the password" \
+	"$(audit_of user.update "$U_BOB" | jq -c '[.[].detail]')" '[["name"]]'
+
+# --- one's own password change ends one's other sessions ---
+C1=$(login_from 127.0.0.13 cat@example.com password-cat)
+C2=$(login_from 127.0.0.13 cat@example.com password-cat)
+api "$C1" POST /api/v1/me/password '{"current_password":"password-cat","new_password":"password-cat-2"}'
+check_st "own password changed" 204
+api "$C1" GET /api/v1/me
+check_st "the session that changed it goes on" 200
+api "$C2" GET /api/v1/me
+check_st "the other session has ended" 401
+check_eq "audited with the sessions it ended" \
+	"$(audit_of user.password "$U_CAT" | jq -c '[.[] | select(.result == "ok") | .detail.sessions_revoked]')" '[1]'
 
 # --- disable revokes; enable brings nothing back ---
 D1=$(login_from 127.0.0.14 dan@example.com password-dan)
@@ -54,5 +112,5 @@ api "$A" GET /api/v1/me
 check_st "the administrator's own session is untouched throughout" 200
 
 srv_stop
-check "passwords never in the logs" not grep -q "password-dan" "$T"/server.*.log
+check "passwords never in the logs" not grep -q "password-dan\|reset-by-admin" "$T"/server.*.log
 finish

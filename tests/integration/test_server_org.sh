@@ -244,7 +244,7 @@ check_st "set a password" 200
 check "new password works" test -n "$(login bob@example.com new-password-b)"
 api "$BOB0" GET /api/v1/me
 check_st "a session from before the password was set has ended" 401
-check "and says why" grep -q "password change" "$T/resp"
+check "and says why" grep -q "revoked" "$T/resp"
 api "$A" GET /api/v1/me
 check_st "the admin who set it stays signed in" 200
 # a user changes their own password: this session goes on, the others end
