@@ -21,6 +21,7 @@
 #define DEFAULT_TOKEN_TTL_S (12u * 3600)
 #define DEFAULT_LOGIN_BURST 10
 #define DEFAULT_LOGIN_REFILL_MS 60000
+#define LOGIN_ACCT_X 10 /* the account ceiling: 10 x the (account, address) bucket */
 #define DEFAULT_API_BURST 600
 #define DEFAULT_API_REFILL_MS 20
 #define DEFAULT_PW_SLOTS 2
@@ -52,15 +53,20 @@ int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct s
 		s->o.pw_slots = DEFAULT_PW_SLOTS;
 	if (sodium_init() < 0)
 		return -EIO;
-	ret = ratelimit_new(RL_SLOTS, s->o.login_burst, s->o.login_refill_ms, &s->rl_login_acct);
+	/* sign-in limits: api_auth.c */
+	ret = ratelimit_new(RL_SLOTS, s->o.login_burst, s->o.login_refill_ms, &s->rl_login_pair);
 	if (!ret)
 		ret = ratelimit_new(RL_SLOTS, s->o.login_burst * 3, s->o.login_refill_ms / 3 + 1,
 				    &s->rl_login_addr);
+	if (!ret)
+		ret = ratelimit_new(RL_SLOTS, s->o.login_burst * LOGIN_ACCT_X,
+				    s->o.login_refill_ms / LOGIN_ACCT_X + 1, &s->rl_login_acct);
 	if (!ret)
 		ret = ratelimit_new(RL_SLOTS, s->o.api_burst, s->o.api_refill_ms, &s->rl_token);
 	if (!ret && sem_init(&s->pw_sem, 0, s->o.pw_slots))
 		ret = -errno;
 	if (ret) {
+		ratelimit_free(s->rl_login_pair);
 		ratelimit_free(s->rl_login_acct);
 		ratelimit_free(s->rl_login_addr);
 		ratelimit_free(s->rl_token);
@@ -78,6 +84,7 @@ int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct s
 
 void srv_fini(struct srv *s)
 {
+	ratelimit_free(s->rl_login_pair);
 	ratelimit_free(s->rl_login_acct);
 	ratelimit_free(s->rl_login_addr);
 	ratelimit_free(s->rl_token);
@@ -682,6 +689,20 @@ int user_tokens_sweep(struct srv *s, const char *uid, const char *keep)
 	}
 	ret = store_batch_commit(b);
 	return ret ? ret : n;
+}
+
+bool user_token_from(struct srv *s, const char *uid, const char *addr)
+{
+	struct utok_list l;
+	int64_t now = now_ms();
+	size_t i;
+
+	if (!uid || !addr || utok_list(s, uid, &l))
+		return false;
+	for (i = 0; i < l.n; i++)
+		if ((!l.t[i].exp || l.t[i].exp > now) && !strcmp(l.t[i].addr, addr))
+			return true;
+	return false;
 }
 
 /* "Bearer <token>" -> token, or NULL */

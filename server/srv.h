@@ -99,7 +99,7 @@
 /* Server settings (actlog-server serve options). */
 struct srv_opts {
 	unsigned token_ttl_s;	  /* bearer token lifetime; default 12 h */
-	unsigned login_burst;	  /* failed-login bucket per account and per address */
+	unsigned login_burst;	  /* sign-in attempts per (account, address); see api_auth.c */
 	unsigned login_refill_ms; /* one more attempt every ... */
 	unsigned api_burst;	  /* requests per token (bucket) */
 	unsigned api_refill_ms;
@@ -110,8 +110,9 @@ struct srv {
 	struct store *st;
 	struct keyprov *kp;
 	struct srv_opts o;
-	struct ratelimit *rl_login_acct; /* key: lower-case email */
+	struct ratelimit *rl_login_pair; /* key: lower-case email "|" client address */
 	struct ratelimit *rl_login_addr; /* key: client address */
+	struct ratelimit *rl_login_acct; /* key: lower-case email (the account ceiling) */
 	struct ratelimit *rl_token;	 /* key: token hash (users and devices) */
 	sem_t pw_sem;
 	char business_id[ID_SIZE]; /* the first business (init) */
@@ -375,6 +376,8 @@ int user_tokens_revoke(struct srv *s, struct store_batch *b, const char *uid, co
  * commit after it on the state before the change). Count or -errno.
  */
 int user_tokens_sweep(struct srv *s, const char *uid, const char *keep);
+/* true when uid holds a live token issued to a client at addr. */
+bool user_token_from(struct srv *s, const char *uid, const char *addr);
 
 /* The API view of a user item: every field but the password hash. */
 cJSON *user_view(const cJSON *u);

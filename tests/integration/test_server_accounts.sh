@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# actlog-server accounts: who may set a password and how, and which
-# sessions a password change, a reset or a disable ends (the user's tokens
-# are deleted, and enabling brings none back).
+# actlog-server accounts: who may set a password and how, which sessions a
+# password change, a reset or a disable ends (the user's tokens are
+# deleted, and enabling brings none back), the cap on a user's live tokens,
+# and sign-in limits that failures from one address cannot turn into a
+# lock-out for the others. Sign-ins come from several loopback addresses
+# (curl --interface 127.0.0.N; the server sees them as distinct clients).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
@@ -32,9 +35,11 @@ U_MGR=$(srv_user mgr@example.com Mgr mgr "$TA")
 U_BOB=$(srv_user bob@example.com Bob bob "$TA")
 U_CAT=$(srv_user cat@example.com Cat cat "$TA")
 U_DAN=$(srv_user dan@example.com Dan dan "$TA")
+U_EVE=$(srv_user eve@example.com Eve eve "$TA")
+U_FAY=$(srv_user fay@example.com Fay fay "$TA")
 srv_grant "$U_MGR" "$TA" manager
 check_st "setup: a manager of team A" 201
-check "setup: users" test -n "$U_BOB" -a -n "$U_CAT" -a -n "$U_DAN"
+check "setup: users" test -n "$U_BOB" -a -n "$U_CAT" -a -n "$U_DAN" -a -n "$U_EVE" -a -n "$U_FAY"
 
 # --- one's own password: only POST /me/password, with the current one ---
 api "$A" PATCH "/api/v1/users/$ME" '{"password":"taken-over-admin"}'
@@ -111,6 +116,62 @@ check_st "PATCH disable then enable: the old token stays revoked" 401
 api "$A" GET /api/v1/me
 check_st "the administrator's own session is untouched throughout" 200
 
+# --- at most 20 live tokens per user: the oldest goes ---
+# (21 sign-ins from three addresses: each (account, address) allows 10)
+E1=$(login_from 127.0.0.21 eve@example.com password-eve)
+E2=$(login_from 127.0.0.21 eve@example.com password-eve)
+n=2
+for a in 127.0.0.21 127.0.0.22 127.0.0.23; do
+	for i in $(seq 1 10); do
+		[ $n -lt 21 ] || break 2
+		[ -n "$(login_from $a eve@example.com password-eve)" ] && n=$((n + 1))
+	done
+done
+check_eq "21 sign-ins" "$n" 21
+api "$E1" GET /api/v1/me
+check_st "the 21st sign-in evicts the oldest token" 401
+api "$E2" GET /api/v1/me
+check_st "the second oldest lives on" 200
+
+# --- sign-in limits: no lock-out from another address ---
+for i in $(seq 1 12); do login_from 127.0.0.1 fay@example.com wrong-password >/dev/null; done
+check_st "failed sign-ins from 127.0.0.1 are limited" 429
+login_from 127.0.0.1 fay@example.com password-fay >/dev/null
+check_st "there, the right password waits too" 429
+F2=$(login_from 127.0.0.2 fay@example.com password-fay)
+check "from 127.0.0.2 the right password signs in" test -n "$F2"
+check "login_limited names the limit" grep -q 'event=login_limited email=fay@example.com client=127.0.0.1 limit=account_address' "$SRV_LOG"
+
+# The account's ceiling (10 x 10 attempts from any addresses, one more
+# every 6 s) bounds guessing from many addresses; once it is empty only an
+# address holding a live session of the account gets through. Guess from
+# 127.0.1.N, ten at a time each, until the ceiling answers.
+drain() { # N: 10 wrong guesses from 127.0.1.N; codes into $T/drain.N
+	local i
+	for i in $(seq 1 10); do
+		curl -s -o /dev/null -w '%{http_code}\n' --max-time 30 --interface "127.0.1.$1" -X POST \
+			--data-binary '{"email":"fay@example.com","password":"wrong-password"}' \
+			"$SRV_URL/api/v1/auth/login"
+	done >"$T/drain.$1"
+}
+ceiling=
+for n in $(seq 1 2 29); do
+	drain $n &
+	p1=$!
+	drain $((n + 1)) &
+	wait $p1 $!
+	if grep -Eq 'event=login_limited email=fay@example.com client=127\.0\.1\.[0-9]+ limit=account( |$)' "$SRV_LOG"; then
+		ceiling=$n
+		break
+	fi
+done
+check "guesses from many addresses meet the account's ceiling" test -n "$ceiling"
+check "where each address still had attempts left" not grep -q 'client=127.0.1.[0-9]* limit=account_address' "$SRV_LOG"
+check_eq "the guesses got 401 until the ceiling answered 429" "$(cat "$T"/drain.* | sort -u | tr '\n' ' ')" "401 429 "
+api "$F2" GET /api/v1/me
+check_st "the user's session goes on" 200
+check "and from its address the user signs in again" test -n "$(login_from 127.0.0.2 fay@example.com password-fay)"
+
 srv_stop
-check "passwords never in the logs" not grep -q "password-dan\|reset-by-admin" "$T"/server.*.log
+check "passwords never in the logs" not grep -q "password-fay\|reset-by-admin" "$T"/server.*.log
 finish

@@ -643,7 +643,8 @@ static bool tok_exists(struct srv *s, const char *hash)
 /*
  * The index of a user's tokens (TOKENS pk "user|"uid): expired tokens and,
  * past USER_TOKENS_MAX, the oldest go at the next sign-in; revocation
- * deletes every token but the one kept, with their entries.
+ * deletes every token but the one kept, with their entries; a live token
+ * tells where it was issued.
  */
 TEST(user_token_index)
 {
@@ -667,6 +668,12 @@ TEST(user_token_index)
 	utok_add(&s, uid, now - 5000, now + 3600000, "10.0.0.1", first);
 	utok_add(&s, uid, now - 3000, 0, "10.0.0.3", keep);
 	utok_add(&s, uid, now - 4000, now - 1, "10.0.0.2", gone);
+	CHECK(user_token_from(&s, uid, "10.0.0.1"));
+	CHECK(user_token_from(&s, uid, "10.0.0.3"));
+	CHECK(!user_token_from(&s, uid, "10.0.0.2")); /* expired */
+	CHECK(!user_token_from(&s, uid, "10.0.0.9"));
+	CHECK(!user_token_from(&s, NULL, "10.0.0.1"));
+	CHECK(!user_token_from(&s, "u_00000000000000b2", "10.0.0.1"));
 
 	/* the next sign-in takes the expired token and its entry away */
 	CHECK(tok_exists(&s, gone));
