@@ -367,7 +367,8 @@ static int h_me_password(struct http_req *req, void *arg)
 		reply_store_err(req, ret, "user");
 		goto out;
 	}
-	user_tokens_sweep(s, p.id, p.token_hash);
+	if ((ret = user_tokens_sweep(s, p.id, p.token_hash)) < 0)
+		log_warn("event=token_sweep_failed user=%s err=%s", p.id, strerror(-ret));
 	log_info("event=password_changed user=%s client=%s", p.id, http_req_client(req));
 	http_reply_empty(req, 204);
 out:

@@ -837,8 +837,8 @@ static int h_user_patch(struct http_req *req, void *arg)
 		reply_store_err(req, ret, "user");
 		goto done;
 	}
-	if (pw || (dis && cJSON_IsTrue(dis)))
-		user_tokens_sweep(s, id, NULL);
+	if ((pw || (dis && cJSON_IsTrue(dis))) && (ret = user_tokens_sweep(s, id, NULL)) < 0)
+		log_warn("event=token_sweep_failed user=%s err=%s", id, strerror(-ret));
 	http_reply_json(req, 200, user_view(u));
 done:
 	store_batch_abort(b);
@@ -896,8 +896,8 @@ static int set_disabled(struct http_req *req, struct srv *s, bool off)
 		cJSON_Delete(u);
 		return reply_store_err(req, ret, "user");
 	}
-	if (off)
-		user_tokens_sweep(s, id, NULL);
+	if (off && (ret = user_tokens_sweep(s, id, NULL)) < 0)
+		log_warn("event=token_sweep_failed user=%s err=%s", id, strerror(-ret));
 	log_info("event=%s id=%s by=%s", off ? "user_disable" : "user_enable", id, p.id);
 	ret = http_reply_json(req, 200, user_view(u));
 	cJSON_Delete(u);
