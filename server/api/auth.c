@@ -3,14 +3,28 @@
  * api_auth.c - sign-in: POST /api/v1/auth/login, POST /api/v1/auth/logout,
  * GET /api/v1/me. See docs/API.md.
  *
- * Login limits: every attempt takes a token from two buckets, one per
- * account (the lower-case email, known or not) and one per client address
- * (three times larger, refilling three times faster); an empty bucket
- * answers 429 with Retry-After before any password is hashed. At most
- * srv_opts.pw_slots Argon2id verifications run at once (64 MiB each); a
- * request that waits more than 10 s for a slot gets 503. An unknown email
- * costs the same hash as a wrong password, so timing does not tell which
- * accounts exist.
+ * Sign-in limits (POST /auth/login, and the current password of POST
+ * /me/password). Every attempt takes a token from three buckets, in this
+ * order, and an empty one answers 429 with Retry-After before any password
+ * is hashed:
+ *  - per client address: 3 x login_burst, one more every login_refill_ms / 3;
+ *  - per (account, address), the account being the lower-case email, known
+ *    or not: login_burst, one more every login_refill_ms; this is what
+ *    stops one address guessing at one account;
+ *  - per account, the ceiling on guessing from many addresses at once:
+ *    LOGIN_ACCT_X (10) x login_burst, refilling 10 times faster. When it
+ *    is empty, only an address holding a live token of the account (the
+ *    token index, srv.h) may go on, under its own two buckets.
+ * So failures from other addresses never lock an account out: they spend
+ * their own buckets, and an address with which the user is signed in gets
+ * past an emptied ceiling. What remains: while many addresses keep the
+ * ceiling empty, a sign-in from an address without a session of the
+ * account waits for it to refill (429).
+ *
+ * At most srv_opts.pw_slots Argon2id verifications run at once (64 MiB
+ * each); a request that waits more than 10 s for a slot gets 503. An
+ * unknown email costs the same hash as a wrong password, so timing does not
+ * tell which accounts exist.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,16 +47,35 @@ static void dummy_init(void)
 		dummy_hash[0] = 0;
 }
 
-static int rate_limited(struct srv *s, struct http_req *req, struct ratelimit *rl, const char *key)
+/*
+ * Take one attempt of account em (lower-case email; uid its user, NULL when
+ * there is none) from this request's client under the limits above. 0, or
+ * 1 after replying 429 with Retry-After.
+ */
+static int login_limited(struct srv *s, struct http_req *req, const char *em, const char *uid)
 {
-	char ra[16];
+	const char *addr = http_req_client(req), *which;
+	char pair[EMAIL_MAX_LEN + 2 + USER_TOKEN_ADDR_SIZE], ra[16];
+	uint64_t now = clock_ns(CLOCK_MONOTONIC) / 1000000;
+	struct ratelimit *rl = NULL;
 
-	if (!ratelimit_take(rl, key, clock_ns(CLOCK_MONOTONIC) / 1000000))
+	snprintf(pair, sizeof(pair), "%s|%s", em, addr);
+	if (ratelimit_take(s->rl_login_addr, addr, now)) {
+		rl = s->rl_login_addr;
+		which = "address";
+	} else if (ratelimit_take(s->rl_login_pair, pair, now)) {
+		rl = s->rl_login_pair;
+		which = "account_address";
+	} else if (ratelimit_take(s->rl_login_acct, em, now) && !user_token_from(s, uid, addr)) {
+		rl = s->rl_login_acct;
+		which = "account";
+	}
+	if (!rl)
 		return 0;
+	log_notice("event=login_limited email=%s client=%s limit=%s", em, addr, which);
 	snprintf(ra, sizeof(ra), "%u", ratelimit_retry_after_s(rl));
 	http_set_header(req, "Retry-After", ra);
 	http_reply_error(req, 429, "too many sign-in attempts; retry in %s s", ra);
-	(void)s;
 	return 1;
 }
 
@@ -64,7 +97,7 @@ static int h_login(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	char em[EMAIL_MAX_LEN + 1], tok[TOKEN_SIZE], hash[TOKEN_HASH_SIZE], exp_s[32];
 	const char *email, *pw, *uid = NULL, *stored;
-	cJSON *body, *idx = NULL, *u = NULL, *t, *out;
+	cJSON *body, *idx = NULL, *u = NULL, *cur = NULL, *t, *out;
 	struct principal who = {0};
 	struct store_batch *b;
 	int64_t iat, exp;
@@ -83,12 +116,6 @@ static int h_login(struct http_req *req, void *arg)
 		cJSON_Delete(body);
 		return http_reply_error(req, 400, "password over %d bytes", PASSWORD_MAX);
 	}
-	if (rate_limited(s, req, s->rl_login_addr, http_req_client(req)) ||
-	    rate_limited(s, req, s->rl_login_acct, em)) {
-		log_notice("event=login_limited email=%s client=%s", em, http_req_client(req));
-		cJSON_Delete(body);
-		return 0;
-	}
 	ret = jget(s, STORE_T_EMAILS, em, "user", &idx);
 	if (!ret && (uid = jstr(idx, "user_id")))
 		ret = jget(s, STORE_T_USERS, uid, "user", &u);
@@ -96,6 +123,12 @@ static int h_login(struct http_req *req, void *arg)
 		cJSON_Delete(body);
 		cJSON_Delete(idx);
 		return reply_store_err(req, ret, "user");
+	}
+	if (login_limited(s, req, em, u ? jstr(u, "id") : NULL)) {
+		cJSON_Delete(body);
+		cJSON_Delete(idx);
+		cJSON_Delete(u);
+		return 0;
 	}
 	stored = u ? jstr(u, "pw") : NULL;
 	if (!stored) {
@@ -139,10 +172,24 @@ static int h_login(struct http_req *req, void *arg)
 	cJSON_AddNumberToObject(t, "iat", (double)iat);
 	ret = store_batch_begin(s->st, &b);
 	if (!ret) {
-		jput(b, STORE_T_TOKENS, hash, "token", t, STORE_IF_ABSENT);
-		audit_add(b, req, &who, "auth.login", jstr(u, "team_id"), who.id, "ok", NULL);
-		ret = store_batch_commit(b);
+		/* the user as verified, as a recorded read: a disable or a
+		 * password change committed meanwhile fails this commit
+		 * (-EAGAIN, 503), so no token outlives their revocation */
+		ret = jbget(b, STORE_T_USERS, who.id, "user", &cur);
+		if (!ret && (strcmp(jstr(cur, "pw") ? jstr(cur, "pw") : "", stored) ||
+			     cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cur, "disabled"))))
+			ret = -EAGAIN;
+		if (!ret)
+			ret = user_token_add(s, b, who.id, hash, t, http_req_client(req));
+		if (!ret)
+			ret = audit_add(b, req, &who, "auth.login", jstr(u, "team_id"), who.id,
+					"ok", NULL);
+		if (ret)
+			store_batch_abort(b);
+		else
+			ret = store_batch_commit(b);
 	}
+	cJSON_Delete(cur);
 	cJSON_Delete(t);
 	if (ret) {
 		crypto_wipe(tok, sizeof(tok));
@@ -170,7 +217,7 @@ static int h_logout(struct http_req *req, void *arg)
 
 	if (need_user(s, req, &p))
 		return 0;
-	ret = store_delete(s->st, STORE_T_TOKENS, p.token_hash, "token", 0);
+	ret = user_token_drop(s, p.id, p.token_hash);
 	if (ret)
 		return reply_store_err(req, ret, "token");
 	return http_reply_empty(req, 204);
@@ -230,7 +277,7 @@ static int h_me_password(struct http_req *req, void *arg)
 	const char *cur, *pw, *stored;
 	struct principal p;
 	struct store_batch *b = NULL;
-	cJSON *body = NULL, *u = NULL, *tok = NULL;
+	cJSON *body = NULL, *u = NULL, *tok = NULL, *detail = NULL;
 	int64_t now = now_ms();
 	size_t n;
 	int ret;
@@ -253,8 +300,7 @@ static int h_me_password(struct http_req *req, void *arg)
 				 PASSWORD_MAX);
 		goto out;
 	}
-	if (rate_limited(s, req, s->rl_login_addr, http_req_client(req)) ||
-	    rate_limited(s, req, s->rl_login_acct, p.email))
+	if (login_limited(s, req, p.email, p.id))
 		goto out;
 	ret = jget(s, STORE_T_USERS, p.id, "user", &u);
 	if (ret) {
@@ -304,18 +350,31 @@ static int h_me_password(struct http_req *req, void *arg)
 	cJSON_AddNumberToObject(tok, "iat", (double)now);
 	jput(b, STORE_T_USERS, p.id, "user", u, STORE_IF_EXISTS);
 	jput(b, STORE_T_TOKENS, p.token_hash, "token", tok, STORE_IF_EXISTS);
-	audit_add(b, req, &p, "user.password", p.team_id[0] ? p.team_id : NULL, p.id, "ok", NULL);
-	ret = store_batch_commit(b);
-	b = NULL;
+	/* every other session ends: its token is deleted (tokens from before
+	 * the index: sessions_after above) */
+	ret = user_tokens_revoke(s, b, p.id, p.token_hash);
+	if (ret >= 0) {
+		detail = cJSON_CreateObject();
+		cJSON_AddNumberToObject(detail, "sessions_revoked", ret);
+		ret = audit_add(b, req, &p, "user.password", p.team_id[0] ? p.team_id : NULL, p.id,
+				"ok", detail);
+	}
+	if (ret >= 0) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
 	if (ret) {
 		reply_store_err(req, ret, "user");
 		goto out;
 	}
+	if ((ret = user_tokens_sweep(s, p.id, p.token_hash)) < 0)
+		log_warn("event=token_sweep_failed user=%s err=%s", p.id, strerror(-ret));
 	log_info("event=password_changed user=%s client=%s", p.id, http_req_client(req));
 	http_reply_empty(req, 204);
 out:
 	store_batch_abort(b);
 	crypto_wipe(hash, sizeof(hash));
+	cJSON_Delete(detail);
 	cJSON_Delete(tok);
 	cJSON_Delete(u);
 	if (body) {

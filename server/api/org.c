@@ -668,7 +668,25 @@ static int h_user_list(struct http_req *req, void *arg)
 	return http_reply_json(req, 200, out);
 }
 
-/* PATCH /users/{id}: name, login, password, disabled */
+/*
+ * In batch b, which writes back user item u of uid: end every session of
+ * uid. Their tokens are deleted (the index, srv.h), and u's sessions_after
+ * is set to now for tokens stored before the index existed. The number of
+ * tokens deleted, or -errno. Follow the commit with user_tokens_sweep().
+ */
+static int end_sessions(struct srv *s, struct store_batch *b, cJSON *u, const char *uid)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(u, "sessions_after");
+	cJSON_AddNumberToObject(u, "sessions_after", (double)now_ms());
+	return user_tokens_revoke(s, b, uid, NULL);
+}
+
+/*
+ * PATCH /users/{id}: name, login, password, disabled. A password here is an
+ * administrator's reset of someone else's (one's own: POST /me/password,
+ * which needs the current one); a reset or a disable ends the user's
+ * sessions.
+ */
 static int h_user_patch(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -677,8 +695,7 @@ static int h_user_patch(struct http_req *req, void *arg)
 	struct principal p;
 	struct target t;
 	struct store_batch *b = NULL;
-	cJSON *body, *u = NULL, *dis, *changed, *tok = NULL;
-	int64_t now = now_ms();
+	cJSON *body, *u = NULL, *dis, *changed, *detail = NULL;
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
@@ -706,6 +723,12 @@ static int h_user_patch(struct http_req *req, void *arg)
 		http_reply_error(req, 409, "you cannot disable yourself");
 		goto done;
 	}
+	if (pw && !strcmp(id, p.id)) {
+		http_reply_error(req, 403,
+				 "change your own password with POST /api/v1/me/password (it needs "
+				 "the current password)");
+		goto done;
+	}
 	if (pw && (check_password(req, pw) || (ret = hash_slot(s, pw, hash)))) {
 		if (pw && strlen(pw) >= PASSWORD_MIN_LEN)
 			reply_store_err(req, -EAGAIN, "user");
@@ -728,37 +751,46 @@ static int h_user_patch(struct http_req *req, void *arg)
 		SET_("name", cJSON_CreateString(name));
 	if (login)
 		SET_("login", cJSON_CreateString(login));
-	if (pw) {
-		SET_("pw", cJSON_CreateString(hash));
-		/* every session signed in before now ends; one changing its own
-		 * password goes on (its token is re-issued as of now) */
-		cJSON_DeleteItemFromObjectCaseSensitive(u, "sessions_after");
-		cJSON_AddNumberToObject(u, "sessions_after", (double)now);
-		if (!strcmp(id, p.id) &&
-		    !(ret = jbget(b, STORE_T_TOKENS, p.token_hash, "token", &tok))) {
-			cJSON_DeleteItemFromObjectCaseSensitive(tok, "iat");
-			cJSON_AddNumberToObject(tok, "iat", (double)now);
-			jput(b, STORE_T_TOKENS, p.token_hash, "token", tok, STORE_IF_EXISTS);
-		}
-	}
 	if (dis)
 		SET_("disabled", cJSON_CreateBool(cJSON_IsTrue(dis)));
 #undef SET_
-	jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
-	audit_add(b, req, &p,
-		  dis ? (cJSON_IsTrue(dis) ? "user.disable" : "user.enable") : "user.update",
-		  t.path[t.depth - 1], id, "ok", changed);
-	ret = store_batch_commit(b);
-	b = NULL;
+	if (pw) {
+		/* a reset by someone else: audited apart, and every session of
+		 * the user ends */
+		cJSON_DeleteItemFromObjectCaseSensitive(u, "pw");
+		cJSON_AddStringToObject(u, "pw", hash);
+	}
+	ret = 0;
+	if (pw || (dis && cJSON_IsTrue(dis)))
+		ret = end_sessions(s, b, u, id);
+	if (ret >= 0 && pw) {
+		detail = cJSON_CreateObject();
+		cJSON_AddNumberToObject(detail, "sessions_revoked", ret);
+		ret = audit_add(b, req, &p, "user.password_reset", t.path[t.depth - 1], id, "ok",
+				detail);
+	}
+	if (ret >= 0 && (!pw || cJSON_GetArraySize(changed)))
+		ret = audit_add(b, req, &p,
+				dis ? (cJSON_IsTrue(dis) ? "user.disable" : "user.enable")
+				    : "user.update",
+				t.path[t.depth - 1], id, "ok", changed);
+	if (ret >= 0)
+		ret = jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
+	if (ret >= 0) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
 	if (ret) {
 		reply_store_err(req, ret, "user");
 		goto done;
 	}
+	if ((pw || (dis && cJSON_IsTrue(dis))) && (ret = user_tokens_sweep(s, id, NULL)) < 0)
+		log_warn("event=token_sweep_failed user=%s err=%s", id, strerror(-ret));
 	http_reply_json(req, 200, user_view(u));
 done:
 	store_batch_abort(b);
 	crypto_wipe(hash, sizeof(hash));
-	cJSON_Delete(tok);
+	cJSON_Delete(detail);
 	cJSON_Delete(changed);
 	cJSON_Delete(u);
 	cJSON_Delete(body);
@@ -771,7 +803,7 @@ static int set_disabled(struct http_req *req, struct srv *s, bool off)
 	struct principal p;
 	struct target t;
 	struct store_batch *b;
-	cJSON *u = NULL;
+	cJSON *u = NULL, *detail;
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
@@ -791,14 +823,28 @@ static int set_disabled(struct http_req *req, struct srv *s, bool off)
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(u, "disabled");
 	cJSON_AddBoolToObject(u, "disabled", off);
-	jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
-	audit_add(b, req, &p, off ? "user.disable" : "user.enable", t.path[t.depth - 1], id, "ok",
-		  NULL);
-	ret = store_batch_commit(b);
+	/* disabling ends every session; enabling brings none back */
+	ret = off ? end_sessions(s, b, u, id) : 0;
+	if (ret >= 0) {
+		detail = off ? cJSON_CreateObject() : NULL;
+		if (detail)
+			cJSON_AddNumberToObject(detail, "sessions_revoked", ret);
+		ret = audit_add(b, req, &p, off ? "user.disable" : "user.enable",
+				t.path[t.depth - 1], id, "ok", detail);
+		cJSON_Delete(detail);
+	}
+	if (ret >= 0)
+		ret = jput(b, STORE_T_USERS, id, "user", u, STORE_IF_EXISTS);
+	if (ret < 0)
+		store_batch_abort(b);
+	else
+		ret = store_batch_commit(b);
 	if (ret) {
 		cJSON_Delete(u);
 		return reply_store_err(req, ret, "user");
 	}
+	if (off && (ret = user_tokens_sweep(s, id, NULL)) < 0)
+		log_warn("event=token_sweep_failed user=%s err=%s", id, strerror(-ret));
 	log_info("event=%s id=%s by=%s", off ? "user_disable" : "user_enable", id, p.id);
 	ret = http_reply_json(req, 200, user_view(u));
 	cJSON_Delete(u);

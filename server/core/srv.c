@@ -21,6 +21,7 @@
 #define DEFAULT_TOKEN_TTL_S (12u * 3600)
 #define DEFAULT_LOGIN_BURST 10
 #define DEFAULT_LOGIN_REFILL_MS 60000
+#define LOGIN_ACCT_X 10 /* the account ceiling: 10 x the (account, address) bucket */
 #define DEFAULT_API_BURST 600
 #define DEFAULT_API_REFILL_MS 20
 #define DEFAULT_PW_SLOTS 2
@@ -54,15 +55,20 @@ int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct s
 		s->o.s3_timeout_s = S3_API_DEFAULT_TIMEOUT_S;
 	if (sodium_init() < 0)
 		return -EIO;
-	ret = ratelimit_new(RL_SLOTS, s->o.login_burst, s->o.login_refill_ms, &s->rl_login_acct);
+	/* sign-in limits: api_auth.c */
+	ret = ratelimit_new(RL_SLOTS, s->o.login_burst, s->o.login_refill_ms, &s->rl_login_pair);
 	if (!ret)
 		ret = ratelimit_new(RL_SLOTS, s->o.login_burst * 3, s->o.login_refill_ms / 3 + 1,
 				    &s->rl_login_addr);
+	if (!ret)
+		ret = ratelimit_new(RL_SLOTS, s->o.login_burst * LOGIN_ACCT_X,
+				    s->o.login_refill_ms / LOGIN_ACCT_X + 1, &s->rl_login_acct);
 	if (!ret)
 		ret = ratelimit_new(RL_SLOTS, s->o.api_burst, s->o.api_refill_ms, &s->rl_token);
 	if (!ret && sem_init(&s->pw_sem, 0, s->o.pw_slots))
 		ret = -errno;
 	if (ret) {
+		ratelimit_free(s->rl_login_pair);
 		ratelimit_free(s->rl_login_acct);
 		ratelimit_free(s->rl_login_addr);
 		ratelimit_free(s->rl_token);
@@ -80,6 +86,7 @@ int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct s
 
 void srv_fini(struct srv *s)
 {
+	ratelimit_free(s->rl_login_pair);
 	ratelimit_free(s->rl_login_acct);
 	ratelimit_free(s->rl_login_addr);
 	ratelimit_free(s->rl_token);
@@ -667,6 +674,192 @@ int principal_load_grants(struct srv *s, struct principal *p)
 	return ret < 0 ? ret : 0;
 }
 
+/* --- user tokens and their index --- */
+
+/* "user|"uid: the index partition of uid's tokens (TOKENS), into out. */
+static int user_tokens_pk(const char *uid, char out[USER_TOKENS_PK_SIZE])
+{
+	int n = snprintf(out, USER_TOKENS_PK_SIZE, "user|%s", uid);
+
+	return n < 0 || n >= USER_TOKENS_PK_SIZE ? -EINVAL : 0;
+}
+
+/* One index entry. */
+struct utok {
+	char hash[TOKEN_HASH_SIZE];
+	int64_t iat, exp;
+	char addr[USER_TOKEN_ADDR_SIZE];
+};
+
+struct utok_list {
+	size_t n;
+	struct utok t[USER_TOKENS_SCAN];
+};
+
+static int utok_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct utok_list *l = ctx;
+	struct utok *e;
+	const char *a;
+	cJSON *j;
+
+	(void)pk;
+	if (strlen(sk) != TOKEN_HASH_LEN)
+		return 0; /* not a token's entry */
+	if (l->n >= USER_TOKENS_SCAN)
+		return 1;
+	e = &l->t[l->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->hash, sk, TOKEN_HASH_SIZE);
+	j = cJSON_ParseWithLength(val, len);
+	e->iat = jint(j, "iat", 0);
+	e->exp = jint(j, "exp", 0);
+	if ((a = jstr(j, "addr")) && strlen(a) < sizeof(e->addr))
+		strcpy(e->addr, a);
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* The first USER_TOKENS_SCAN entries of uid's index into *l. 0 or -errno. */
+static int utok_list(struct srv *s, const char *uid, struct utok_list *l)
+{
+	char pk[USER_TOKENS_PK_SIZE];
+	int ret = user_tokens_pk(uid, pk);
+
+	l->n = 0;
+	if (ret)
+		return ret;
+	ret = store_query(s->st, STORE_T_TOKENS, pk, NULL, NULL, 0, 0, utok_item, l);
+	return ret < 0 ? ret : 0;
+}
+
+/* Add to b the deletes of token hash and of its entry in index pk. */
+static int utok_delete(struct store_batch *b, const char *pk, const char *hash)
+{
+	int ret = store_batch_delete(b, STORE_T_TOKENS, hash, "token", 0);
+
+	return ret ? ret : store_batch_delete(b, STORE_T_TOKENS, pk, hash, 0);
+}
+
+int user_token_add(struct srv *s, struct store_batch *b, const char *uid, const char *hash,
+		   const cJSON *tok, const char *addr)
+{
+	char pk[USER_TOKENS_PK_SIZE];
+	struct utok_list l;
+	size_t i, live = 0;
+	int64_t now = now_ms();
+	cJSON *e;
+	int ret;
+
+	ret = user_tokens_pk(uid, pk);
+	if (!ret)
+		ret = utok_list(s, uid, &l);
+	if (ret)
+		return ret;
+	/* expired tokens go; of the live ones, the oldest while too many */
+	for (i = 0; i < l.n; i++) {
+		if (l.t[i].exp && l.t[i].exp <= now) {
+			ret = utok_delete(b, pk, l.t[i].hash);
+			if (ret)
+				return ret;
+			l.t[i].hash[0] = 0;
+		} else {
+			live++;
+		}
+	}
+	while (live >= USER_TOKENS_MAX) {
+		struct utok *old = NULL;
+
+		for (i = 0; i < l.n; i++)
+			if (l.t[i].hash[0] && (!old || l.t[i].iat < old->iat))
+				old = &l.t[i];
+		ret = utok_delete(b, pk, old->hash);
+		if (ret)
+			return ret;
+		old->hash[0] = 0;
+		live--;
+	}
+	e = cJSON_CreateObject();
+	if (!e)
+		return -ENOMEM;
+	cJSON_AddNumberToObject(e, "iat", (double)jint(tok, "iat", now));
+	cJSON_AddNumberToObject(e, "exp", (double)jint(tok, "exp", 0));
+	if (addr && strlen(addr) < USER_TOKEN_ADDR_SIZE)
+		cJSON_AddStringToObject(e, "addr", addr);
+	ret = jput(b, STORE_T_TOKENS, hash, "token", tok, STORE_IF_ABSENT);
+	if (!ret)
+		ret = jput(b, STORE_T_TOKENS, pk, hash, e, STORE_IF_ABSENT);
+	cJSON_Delete(e);
+	return ret;
+}
+
+int user_token_drop(struct srv *s, const char *uid, const char *hash)
+{
+	char pk[USER_TOKENS_PK_SIZE];
+	struct store_batch *b;
+	int ret = user_tokens_pk(uid, pk);
+
+	if (!ret)
+		ret = store_batch_begin(s->st, &b);
+	if (ret)
+		return ret;
+	ret = utok_delete(b, pk, hash);
+	if (ret) {
+		store_batch_abort(b);
+		return ret;
+	}
+	return store_batch_commit(b);
+}
+
+int user_tokens_revoke(struct srv *s, struct store_batch *b, const char *uid, const char *keep)
+{
+	char pk[USER_TOKENS_PK_SIZE];
+	struct utok_list l;
+	size_t i;
+	int ret, n = 0;
+
+	ret = user_tokens_pk(uid, pk);
+	if (!ret)
+		ret = utok_list(s, uid, &l);
+	for (i = 0; !ret && i < l.n; i++) {
+		if (keep && !strcmp(l.t[i].hash, keep))
+			continue;
+		ret = utok_delete(b, pk, l.t[i].hash);
+		n++;
+	}
+	return ret ? ret : n;
+}
+
+int user_tokens_sweep(struct srv *s, const char *uid, const char *keep)
+{
+	struct store_batch *b;
+	int ret = store_batch_begin(s->st, &b), n;
+
+	if (ret)
+		return ret;
+	n = user_tokens_revoke(s, b, uid, keep);
+	if (n <= 0) {
+		store_batch_abort(b);
+		return n;
+	}
+	ret = store_batch_commit(b);
+	return ret ? ret : n;
+}
+
+bool user_token_from(struct srv *s, const char *uid, const char *addr)
+{
+	struct utok_list l;
+	int64_t now = now_ms();
+	size_t i;
+
+	if (!uid || !addr || utok_list(s, uid, &l))
+		return false;
+	for (i = 0; i < l.n; i++)
+		if ((!l.t[i].exp || l.t[i].exp > now) && !strcmp(l.t[i].addr, addr))
+			return true;
+	return false;
+}
+
 const char *req_bearer(struct http_req *req)
 {
 	const char *h = http_req_header(req, "Authorization");
@@ -707,8 +900,14 @@ static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
 		return reply_store_err(req, ret, "token"), 1;
 	exp = jint(t, "exp", 0);
 	if (exp && exp <= now_ms()) {
+		const char *uid = jstr(t, "id");
+
+		if (!strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "user") && uid &&
+		    id_valid(uid, ID_PREFIX_USER))
+			user_token_drop(s, uid, p->token_hash);
+		else
+			store_delete(s->st, STORE_T_TOKENS, p->token_hash, "token", 0);
 		cJSON_Delete(t);
-		store_delete(s->st, STORE_T_TOKENS, p->token_hash, "token", 0);
 		return reply_401(req, "token expired");
 	}
 	if (rate && need_rate(s, req, p)) {
@@ -756,11 +955,13 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 		return reply_401(req, "invalid token");
 	if (ret)
 		return reply_store_err(req, ret, "user"), 1;
-	/* a password change ends the sessions signed in before it */
+	/* a password change or a disable ends the sessions signed in before
+	 * it (their tokens are deleted then; this catches tokens stored
+	 * before the index of a user's tokens existed) */
 	if (iat < jint(u, "sessions_after", 0)) {
 		cJSON_Delete(u);
-		store_delete(s->st, STORE_T_TOKENS, p->token_hash, "token", 0);
-		return reply_401(req, "session ended by a password change; sign in again");
+		user_token_drop(s, p->id, p->token_hash);
+		return reply_401(req, "session ended by a password change or a disable");
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "disabled"))) {
 		cJSON_Delete(u);

@@ -22,13 +22,19 @@
  *   META    pk "store"           sk "meta"    {schema, created, business_id}
  *   NODES   pk node id           sk "node"    {id,type,name,parent_id,path[],created}
  *           pk parent id         sk "child|"id  {id,type,name}  (parent "root" for businesses)
- *   USERS   pk user id           sk "user"    {id,email,name,login,team_id,pw,disabled,created}
+ *   USERS   pk user id           sk "user"    {id,email,name,login,team_id,pw,disabled,created,
+ *                                              sessions_after: Unix ms; tokens issued
+ *                                              before it are refused (need_user)}
  *           pk "team|"team id    sk user id   {id}              (members of a team)
  *           pk user id           sk "avatar"  {key,content_type,size,sha256,width,height,...}
  *           pk user id           sk "avatar-s3"  sealed S3 settings of the picture
  *                                             (profile pictures: api_avatar.c)
  *   EMAILS  pk lower-case email  sk "user"    {user_id}         (unique: IF_ABSENT)
- *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp}
+ *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp, iat}
+ *           pk "user|"user id    sk token hash  {iat, exp, addr}  (the user's sign-in
+ *                                             tokens: written with the token in one batch,
+ *                                             deleted with it at sign-out, expiry,
+ *                                             eviction (USER_TOKENS_MAX) and revocation)
  *   ROLES   pk "roles"           sk role name {name, id, permissions[], by, at} (custom roles)
  *   GRANTS  pk user id           sk node id "|" role  {user_id,node_id,role,by,at,
  *                                                      role_id: custom roles' id}
@@ -102,7 +108,7 @@
 /* Server settings (actlog-server serve options). */
 struct srv_opts {
 	unsigned token_ttl_s;	  /* bearer token lifetime; default 12 h */
-	unsigned login_burst;	  /* failed-login bucket per account and per address */
+	unsigned login_burst;	  /* sign-in attempts per (account, address); see api_auth.c */
 	unsigned login_refill_ms; /* one more attempt every ... */
 	unsigned api_burst;	  /* requests per token (bucket) */
 	unsigned api_refill_ms;
@@ -124,8 +130,9 @@ struct srv {
 	struct store *st;
 	struct keyprov *kp;
 	struct srv_opts o;
-	struct ratelimit *rl_login_acct; /* key: lower-case email */
+	struct ratelimit *rl_login_pair; /* key: lower-case email "|" client address */
 	struct ratelimit *rl_login_addr; /* key: client address */
+	struct ratelimit *rl_login_acct; /* key: lower-case email (the account ceiling) */
 	struct ratelimit *rl_token;	 /* key: token hash (users and devices) */
 	sem_t pw_sem;
 	char business_id[ID_SIZE]; /* the first business (init) */
@@ -391,6 +398,49 @@ int target_device(struct srv *s, const char *device_id, struct target *t);
 int need_target_node(struct srv *s, struct http_req *req, const char *id, struct target *t);
 int need_target_user(struct srv *s, struct http_req *req, const char *id, struct target *t);
 int need_target_device(struct srv *s, struct http_req *req, const char *id, struct target *t);
+
+/*
+ * Sign-in tokens of users. Each is indexed under its user (srv.h layout:
+ * TOKENS pk "user|"uid), so that all of a user's tokens can be revoked:
+ * disabling a user, an administrator's reset of their password and a
+ * change of one's own password (all but the current token) delete them.
+ * A user holds at most USER_TOKENS_MAX live tokens: a sign-in beyond that
+ * evicts the oldest. Tokens stored before the index existed are not in it;
+ * the user's "sessions_after" mark (need_user) ends those.
+ */
+#define USER_TOKENS_MAX 20  /* live sign-in tokens per user */
+#define USER_TOKENS_SCAN 64 /* index entries read at once (> MAX: concurrent sign-ins) */
+#define USER_TOKENS_PK_SIZE (ID_SIZE + 8)
+#define USER_TOKEN_ADDR_SIZE 48 /* client address kept with an entry (INET6_ADDRSTRLEN) */
+
+/*
+ * Add to b the token item tok at TOKENS pk hash (IF_ABSENT) and its index
+ * entry {iat, exp (from tok), addr (the client, may be NULL)}; also the
+ * deletes of uid's expired tokens and, while uid holds USER_TOKENS_MAX live
+ * ones, of the oldest (by iat). The index is read now, not as a recorded
+ * read: sign-ins at the same moment may leave a few more, trimmed by the
+ * next one. tok stays the caller's. 0 or -errno.
+ */
+int user_token_add(struct srv *s, struct store_batch *b, const char *uid, const char *hash,
+		   const cJSON *tok, const char *addr);
+/* Delete uid's token hash and its index entry, in a batch of its own
+ * (sign-out, expiry). 0 or -errno. */
+int user_token_drop(struct srv *s, const char *uid, const char *hash);
+/*
+ * Add to b the deletes of every token in uid's index (with their entries)
+ * but keep (a token hash, or NULL). The number of tokens, or -errno.
+ */
+int user_tokens_revoke(struct srv *s, struct store_batch *b, const char *uid, const char *keep);
+/*
+ * user_tokens_revoke() in a batch of its own. Call it after committing a
+ * change that revokes (with user_tokens_revoke() in that change's batch): a
+ * sign-in that committed between the read of the index and that commit is
+ * caught here (sign-ins read the user item as a recorded read, so none can
+ * commit after it on the state before the change). Count or -errno.
+ */
+int user_tokens_sweep(struct srv *s, const char *uid, const char *keep);
+/* true when uid holds a live token issued to a client at addr. */
+bool user_token_from(struct srv *s, const char *uid, const char *addr);
 
 /* The API view of a user item: every field but the password hash. */
 cJSON *user_view(const cJSON *u);

@@ -224,13 +224,16 @@ check_st "disabled must be a bool" 400
 api "$A" POST "/api/v1/users/$UA/disable"
 check_st "disable" 200
 api "$ALI" GET /api/v1/me
-check_st "disabled user's token" 403
+check_st "disabled user's token is revoked" 401
 api "" POST /api/v1/auth/login '{"email":"alice@example.com","password":"pw-alice@example.com"}'
 check_st "disabled user cannot sign in" 401
 api "$A" POST "/api/v1/users/$UA/enable"
 check_st "enable" 200
 api "$ALI" GET /api/v1/me
-check_st "enabled again" 200
+check_st "enabling brings no token back" 401
+ALI=$(login alice@example.com pw-alice@example.com)
+api "$ALI" GET /api/v1/me
+check_st "enabled again: she signs in" 200
 AID=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
 api "$A" GET /api/v1/me
 ME=$(jr .user.id)
@@ -242,7 +245,7 @@ check_st "set a password" 200
 check "new password works" test -n "$(login bob@example.com new-password-b)"
 api "$BOB0" GET /api/v1/me
 check_st "a session from before the password was set has ended" 401
-check "and says why" grep -q "password change" "$T/resp"
+check "and says why" grep -q "revoked" "$T/resp"
 api "$A" GET /api/v1/me
 check_st "the admin who set it stays signed in" 200
 # a user changes their own password: this session goes on, the others end

@@ -133,6 +133,11 @@ row EA PATCH "/api/v1/users/$U_EA" '{"name":"me"}' 403
 row AUD PATCH "/api/v1/users/$U_EB" '{"name":"x"}' 403
 row MGR POST "/api/v1/users/$U_EA/disable" - 200
 row MGR POST "/api/v1/users/$U_EA/enable" - 200
+# the disable revoked her token (enabling brings none back): she signs in again
+row EA GET /api/v1/me - 401
+EA=$(login ea@example.com password-ea)
+TOK[EA]=$EA
+row EA GET /api/v1/me - 200
 row MGR POST "/api/v1/users/$U_EB/disable" - 403
 row EA POST "/api/v1/users/$U_EB/disable" - 403
 # no escalation through user.write: a member of team A who is admin on the

@@ -2,7 +2,8 @@
 /*
  * test_srv_core.c - the server core: authorize() over a grid of grants and
  * targets, permission and id parsing, email normalisation, and sealed
- * values on a real LMDB store (AAD binding, tampering, other scopes).
+ * values on a real LMDB store (AAD binding, tampering, other scopes), and
+ * the index of a user's sign-in tokens.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -665,6 +666,119 @@ TEST(ingest_huge_counters)
 	CHECK_EQ(check_rmtree(dir), 0);
 }
 
+static int count_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	(void)pk, (void)sk, (void)val, (void)len, (void)ctx;
+	return 0;
+}
+
+/* Sign a token of uid in: issued at iat, expiring at exp (0: never), from addr. */
+static void utok_add(struct srv *s, const char *uid, int64_t iat, int64_t exp, const char *addr,
+		     char hash[TOKEN_HASH_SIZE])
+{
+	char tok[TOKEN_SIZE];
+	struct store_batch *b;
+	cJSON *j = cJSON_CreateObject();
+
+	CHECK_EQ(token_new(TOKEN_PREFIX_BEARER, tok, hash), 0);
+	cJSON_AddStringToObject(j, "kind", "user");
+	cJSON_AddStringToObject(j, "id", uid);
+	cJSON_AddNumberToObject(j, "exp", (double)exp);
+	cJSON_AddNumberToObject(j, "iat", (double)iat);
+	CHECK_EQ(store_batch_begin(s->st, &b), 0);
+	CHECK_EQ(user_token_add(s, b, uid, hash, j, addr), 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+	cJSON_Delete(j);
+}
+
+static bool tok_exists(struct srv *s, const char *hash)
+{
+	void *v = NULL;
+	size_t n;
+	int ret = store_get(s->st, STORE_T_TOKENS, hash, "token", &v, &n);
+
+	free(v);
+	return ret == 0;
+}
+
+/*
+ * The index of a user's tokens (TOKENS pk "user|"uid): expired tokens and,
+ * past USER_TOKENS_MAX, the oldest go at the next sign-in; revocation
+ * deletes every token but the one kept, with their entries; a live token
+ * tells where it was issued.
+ */
+TEST(user_token_index)
+{
+	const char *uid = "u_00000000000000a1", *pk = "user|u_00000000000000a1";
+	char dir[128], key[200], first[TOKEN_HASH_SIZE], gone[TOKEN_HASH_SIZE],
+	    keep[TOKEN_HASH_SIZE], h[TOKEN_HASH_SIZE];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct store_batch *b;
+	int64_t now = now_ms();
+	struct srv s;
+	int i;
+
+	check_mkdtemp(dir, sizeof(dir), "utok");
+	snprintf(key, sizeof(key), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(key), 0);
+	CHECK_EQ(keyprov_file_open(key, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+
+	utok_add(&s, uid, now - 5000, now + 3600000, "10.0.0.1", first);
+	utok_add(&s, uid, now - 3000, 0, "10.0.0.3", keep);
+	utok_add(&s, uid, now - 4000, now - 1, "10.0.0.2", gone);
+	CHECK(user_token_from(&s, uid, "10.0.0.1"));
+	CHECK(user_token_from(&s, uid, "10.0.0.3"));
+	CHECK(!user_token_from(&s, uid, "10.0.0.2")); /* expired */
+	CHECK(!user_token_from(&s, uid, "10.0.0.9"));
+	CHECK(!user_token_from(&s, NULL, "10.0.0.1"));
+	CHECK(!user_token_from(&s, "u_00000000000000b2", "10.0.0.1"));
+
+	/* the next sign-in takes the expired token and its entry away */
+	CHECK(tok_exists(&s, gone));
+	utok_add(&s, uid, now - 2000, now + 3600000, "10.0.0.4", h);
+	CHECK(!tok_exists(&s, gone));
+	CHECK_EQ(store_query(st, STORE_T_TOKENS, pk, NULL, NULL, 0, 0, count_item, NULL), 3);
+
+	/* up to USER_TOKENS_MAX live tokens; one more evicts the oldest */
+	for (i = 3; i < USER_TOKENS_MAX; i++)
+		utok_add(&s, uid, now - 1000 + i, now + 3600000, "10.0.0.5", h);
+	CHECK(tok_exists(&s, first));
+	CHECK_EQ(store_query(st, STORE_T_TOKENS, pk, NULL, NULL, 0, 0, count_item, NULL),
+		 USER_TOKENS_MAX);
+	utok_add(&s, uid, now, now + 3600000, "10.0.0.6", h);
+	CHECK(!tok_exists(&s, first));
+	CHECK(tok_exists(&s, keep));
+	CHECK(tok_exists(&s, h));
+	CHECK_EQ(store_query(st, STORE_T_TOKENS, pk, NULL, NULL, 0, 0, count_item, NULL),
+		 USER_TOKENS_MAX);
+
+	/* revoke all but one */
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(user_tokens_revoke(&s, b, uid, keep), USER_TOKENS_MAX - 1);
+	CHECK_EQ(store_batch_commit(b), 0);
+	CHECK(!tok_exists(&s, h));
+	CHECK(tok_exists(&s, keep));
+	CHECK_EQ(store_query(st, STORE_T_TOKENS, pk, NULL, NULL, 0, 0, count_item, NULL), 1);
+	CHECK_EQ(user_tokens_sweep(&s, uid, keep), 0);
+	CHECK_EQ(user_tokens_sweep(&s, uid, NULL), 1);
+	CHECK(!tok_exists(&s, keep));
+	CHECK_EQ(store_query(st, STORE_T_TOKENS, pk, NULL, NULL, 0, 0, count_item, NULL), 0);
+
+	/* sign-out: the token and its entry */
+	utok_add(&s, uid, now, 0, "10.0.0.7", h);
+	CHECK_EQ(user_token_drop(&s, uid, h), 0);
+	CHECK(!tok_exists(&s, h));
+	CHECK_EQ(store_query(st, STORE_T_TOKENS, pk, NULL, NULL, 0, 0, count_item, NULL), 0);
+
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(authorize_grid);
@@ -676,5 +790,6 @@ int main(void)
 	RUN(apps_top_wide_tree);
 	RUN(activity_huge_counters);
 	RUN(ingest_huge_counters);
+	RUN(user_token_index);
 	return check_failed_total ? 1 : 0;
 }
