@@ -68,6 +68,9 @@ struct http_server {
 	uint16_t port;
 	sa_family_t family;
 	size_t max_body;
+	size_t anon_max_body;
+	http_gate_fn gate;
+	void *gate_arg;
 	size_t max_inflated;
 	unsigned stop_timeout_ms;
 	struct route *routes;
@@ -104,6 +107,7 @@ struct http_req {
 	const char *pval[HTTP_MAX_PARAMS];
 	int err_status; /* answer decided before the handler (404, 405, 413) */
 	char allow[ALLOW_MAX];
+	size_t body_max; /* this request's body cap */
 	uint8_t *body;
 	size_t body_len, body_cap;
 	size_t dropped; /* body bytes read but not stored */
@@ -395,6 +399,7 @@ static struct http_req *req_new(struct http_server *s, struct MHD_Connection *co
 	req->srv = s;
 	req->conn = conn;
 	req->t0_ns = clock_ns(CLOCK_MONOTONIC);
+	req->body_max = s->max_body;
 	strcpy(req->method, "-");
 	strcpy(req->client, "-");
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -728,6 +733,7 @@ static enum MHD_Result req_queue(struct http_req *req)
 /* Answer req with its pre-decided error (404, 405, 413). */
 static int reply_decided(struct http_req *req)
 {
+	const struct http_server *s = req->srv;
 	int err;
 
 	if (req->err_status == MHD_HTTP_METHOD_NOT_ALLOWED) {
@@ -736,9 +742,10 @@ static int reply_decided(struct http_req *req)
 			return err;
 	}
 	if (req->err_status == MHD_HTTP_CONTENT_TOO_LARGE)
-		return http_reply_error(req, req->err_status,
-					"request body too large (limit %zu bytes)",
-					req->srv->max_body);
+		return http_reply_error(
+		    req, req->err_status, "request body too large (limit %zu bytes%s)",
+		    req->body_max,
+		    req->body_max < s->max_body ? " without a valid bearer token" : "");
 	return http_reply_error(req, req->err_status, "%s", status_message(req->err_status));
 }
 
@@ -765,7 +772,42 @@ static enum MHD_Result req_finish(struct http_req *req)
 	return req_queue(req);
 }
 
-/* First callback: method, path, route, Content-Length. */
+/*
+ * The body cap of a routed request (see anon_max_body in http.h): the gate
+ * decides when the request may carry more than anon_max_body. 1 when the
+ * gate has replied (queue that reply now), else 0.
+ */
+static int req_body_cap(struct http_req *req, const char *cl)
+{
+	struct http_server *s = req->srv;
+	bool big;
+
+	if (!s->gate)
+		return 0;
+	req->body_max = s->anon_max_body;
+	if (req->err_status)
+		return 0; /* 404, 405: drained within the smaller cap */
+	if (cl) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(cl, &end, 10);
+		big = errno || end == cl || v > s->anon_max_body;
+	} else {
+		big = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						  MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	}
+	if (!big)
+		return 0;
+	if (s->gate(req, s->gate_arg) == 0) {
+		req->body_max = s->max_body;
+		return 0;
+	}
+	return req->resp ? 1 : 0;
+}
+
+/* First callback: method, path, route, body cap, Content-Length. */
 static enum MHD_Result req_begin(struct http_req *req, const char *url, const char *method)
 {
 	const char *cl;
@@ -777,6 +819,8 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 	req->phase = REQ_BODY;
 	cl =
 	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (req_body_cap(req, cl))
+		return req_queue(req); /* the gate's answer, before the body */
 	if (cl) {
 		char *end;
 		unsigned long long v;
@@ -784,7 +828,7 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 		errno = 0;
 		v = strtoull(cl, &end, 10);
 		/* MHD has validated the value; treat anything odd as too large */
-		if (errno || end == cl || v > req->srv->max_body) {
+		if (errno || end == cl || v > req->body_max) {
 			/*
 			 * Too large: answer now, before a byte of the body is read.
 			 * MHD sends no "100 Continue" and closes the connection
@@ -799,10 +843,10 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 	return MHD_YES;
 }
 
-/* Body bytes: store them up to max_body, drop the rest (bounded). */
+/* Body bytes: store them up to the body cap, drop the rest (bounded). */
 static int req_body(struct http_req *req, const char *data, size_t n)
 {
-	size_t max = req->srv->max_body;
+	size_t max = req->body_max;
 
 	if (!req->err_status && n > max - req->body_len) {
 		req->err_status = MHD_HTTP_CONTENT_TOO_LARGE;
@@ -812,7 +856,7 @@ static int req_body(struct http_req *req, const char *data, size_t n)
 		req->body_len = req->body_cap = 0;
 	}
 	if (req->err_status) {
-		/* answer after the body, but never read more than 2 * max_body */
+		/* answer after the body, but never read more than 2 * the cap */
 		if (n > 2 * max - req->dropped)
 			return -EFBIG;
 		req->dropped += n;
@@ -1069,6 +1113,11 @@ int http_start(const struct http_opts *o, struct http_server **out)
 		return -ENOMEM;
 	s->lfd = -1;
 	s->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
+	s->anon_max_body = o->anon_max_body ? o->anon_max_body : HTTP_DEFAULT_ANON_MAX_BODY;
+	if (s->anon_max_body > s->max_body)
+		s->anon_max_body = s->max_body;
+	s->gate = o->gate;
+	s->gate_arg = o->gate_arg;
 	s->max_inflated = o->max_inflated ? o->max_inflated : HTTP_DEFAULT_MAX_INFLATED;
 	s->stop_timeout_ms = o->stop_timeout_ms ? o->stop_timeout_ms : HTTP_DEFAULT_STOP_MS;
 	err = server_sync_init(s);

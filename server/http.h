@@ -15,14 +15,25 @@
  * the body has been consumed, so keep-alive connections survive.
  *
  * Caps (rule 6), what exceeding them gives, and who answers:
- *   max_body      Content-Length above it: 413 before any body byte is read
+ *   max_body      The body cap of a request (its "body cap" below).
+ *                 Content-Length above it: 413 before any body byte is read
  *                 (no "100 Continue" is sent; MHD closes the connection after
  *                 the 413 because the body stays unread). Chunked bodies: 413
  *                 once the body passes it; the rest is read and dropped, never
  *                 stored, so the 413 can follow on the same connection, until
- *                 2 * max_body bytes in all; past that the connection is
+ *                 2 * the body cap in all; past that the connection is
  *                 closed without a response. Bodies of requests answered 404
  *                 or 405 are drained (not stored) the same way.
+ *   anon_max_body With a gate (http_opts.gate): the body cap of a request
+ *                 until the gate lets it through. The gate runs once, with the
+ *                 headers, before any body byte is read, and only for a
+ *                 routed request that announces more than anon_max_body
+ *                 (Content-Length) or a chunked body; it returns 0 (body cap
+ *                 max_body), or replies itself (401: that reply goes out at
+ *                 once, the body unread, the connection closed), or neither
+ *                 (body cap anon_max_body: 413 as above). So what a client
+ *                 without credentials can make the server hold is
+ *                 anon_max_body per connection. No gate: max_body for all.
  *   max_inflated  http_req_body_gunzip() -> -EFBIG (the handler answers 413).
  *   conn_memory   MHD's per-connection pool: request line + headers must fit.
  *                 MHD answers itself, with an HTML body and Connection: close:
@@ -68,6 +79,15 @@ struct http_req;
 typedef int (*http_handler_fn)(struct http_req *req, void *arg);
 
 /*
+ * The body gate (see anon_max_body above), called on an MHD thread with the
+ * request's headers (http_req_header() and the other accessors work; there is
+ * no body). 0: the request may send up to max_body. Nonzero: it may not;
+ * after an http_reply_*() that reply is sent at once, else the body is capped
+ * at anon_max_body. Must be thread-safe and quick (no body to wait for).
+ */
+typedef int (*http_gate_fn)(struct http_req *req, void *arg);
+
+/*
  * A route: method ("GET", "POST", ...; a GET route also answers HEAD) and a
  * pattern of '/'-separated segments where a whole segment "{name}" is a path
  * parameter matching one non-empty segment. Routes are tried in table order;
@@ -88,6 +108,7 @@ struct http_route {
 #define HTTP_DEFAULT_CONN_MEMORY (32u << 10)
 #define HTTP_MIN_CONN_MEMORY (4u << 10)
 #define HTTP_MAX_CONN_MEMORY (1u << 20)
+#define HTTP_DEFAULT_ANON_MAX_BODY (16u << 10)
 #define HTTP_DEFAULT_MAX_CONNS 1024
 #define HTTP_DEFAULT_TIMEOUT_S 30
 #define HTTP_DEFAULT_STOP_MS 10000
@@ -104,6 +125,9 @@ struct http_opts {
 	const char *tls_cert;		 /* PEM certificate chain path; with tls_key, or NULL */
 	const char *tls_key;		 /* PEM private key path */
 	size_t max_body;		 /* HTTP_DEFAULT_MAX_BODY */
+	size_t anon_max_body;		 /* HTTP_DEFAULT_ANON_MAX_BODY; at most max_body */
+	http_gate_fn gate;		 /* NULL: no gate, max_body for every request */
+	void *gate_arg;			 /* gate's arg */
 	size_t max_inflated;		 /* HTTP_DEFAULT_MAX_INFLATED */
 	size_t conn_memory;		 /* HTTP_DEFAULT_CONN_MEMORY, [MIN, MAX]_CONN_MEMORY */
 	unsigned max_conns;		 /* HTTP_DEFAULT_MAX_CONNS */

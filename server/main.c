@@ -515,6 +515,9 @@ static int cmd_serve(int argc, char **argv)
 	}
 	ho.routes = routes;
 	ho.n_routes = n;
+	/* a body over the anonymous cap needs a token that exists */
+	ho.gate = srv_body_gate;
+	ho.gate_arg = &s;
 
 	/* signals: block them in every thread MHD starts; wait here */
 	sigemptyset(&set);

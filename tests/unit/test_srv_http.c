@@ -582,6 +582,84 @@ TEST(body_far_over_cap)
 	http_stop(s);
 }
 
+/* The test gate: "Bearer good" passes, "Bearer bad" gets a 401, none neither. */
+static atomic_int gate_calls;
+
+static int test_gate(struct http_req *req, void *arg)
+{
+	const char *auth = http_req_header(req, "Authorization");
+
+	(void)arg;
+	atomic_fetch_add(&gate_calls, 1);
+	if (auth && !strcmp(auth, "Bearer good"))
+		return 0;
+	if (auth)
+		return http_reply_error(req, 401, "bad token") ?: 1;
+	return -EACCES;
+}
+
+TEST(body_gate)
+{
+	const char *good[] = {"Authorization: Bearer good", NULL};
+	const char *bad[] = {"Authorization: Bearer bad", NULL};
+	const char *te[] = {"Transfer-Encoding: chunked", NULL};
+	const char *te_good[] = {"Transfer-Encoding: chunked", "Authorization: Bearer good", NULL};
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	uint8_t *buf = calloc(1, 8192);
+	char msg[256];
+	struct resp r;
+
+	o.gate = test_gate;
+	o.anon_max_body = 1024;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s || !buf)
+		return;
+	/* at most anon_max_body without the gate: no call, no token needed */
+	req1(s, "POST", "/api/v1/body", buf, 1024, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 1024);
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 100, bad, &r);
+	CHECK_EQ(r.status, 200);
+	resp_free(&r);
+	CHECK_EQ(atomic_load(&gate_calls), 0);
+	/* more: the gate decides before the body */
+	req1(s, "POST", "/api/v1/body", buf, 1025, NULL, &r);
+	CHECK_EQ(r.status, 413);
+	CHECK(strstr(json_str(&r, "error", msg, sizeof(msg)), "1024 bytes without a valid"));
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 8192, bad, &r);
+	CHECK_EQ(r.status, 401);
+	CHECK_STR(json_str(&r, "error", msg, sizeof(msg)), "bad token");
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 8192, good, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 8192);
+	resp_free(&r);
+	CHECK_EQ(atomic_load(&gate_calls), 3);
+	/* chunked: the gate is asked at once; without a token the small cap */
+	req1(s, "POST", "/api/v1/body", buf, 500, te, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 500);
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 2000, te, &r);
+	CHECK_EQ(r.status, 413);
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 8192, te_good, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 8192);
+	resp_free(&r);
+	/* an unknown path: never the gate, the small cap */
+	gate_calls = 0;
+	req1(s, "POST", "/nope", buf, 2000, good, &r);
+	CHECK_EQ(r.status, 413);
+	resp_free(&r);
+	CHECK_EQ(atomic_load(&gate_calls), 0);
+	free(buf);
+	http_stop(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* gzip                                                                */
 
@@ -1328,6 +1406,7 @@ int main(void)
 	RUN(body_cap_content_length);
 	RUN(body_cap_chunked);
 	RUN(body_far_over_cap);
+	RUN(body_gate);
 	RUN(gzip_body_inflates);
 	RUN(gzip_truncated_and_corrupt);
 	RUN(gzip_bomb_over_http);

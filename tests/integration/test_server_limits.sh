@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The HTTP layer's limits on a real server, from the outside: what a client
+# without credentials can make the server hold (request bodies).
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../server.sh"
+need curl
+need jq
+PY=/usr/bin/python3
+SLOW=$ROOT/tests/integration/slow_clients.py
+
+rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$SRV_PID/status"; }
+
+srv_init
+srv_start || finish
+PORT=${SRV_URL##*:}
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+check "admin signs in" test -n "$A"
+
+# --- request bodies before authentication -------------------------------
+# 40 connections announce 8 MiB bodies (the --max-body default) without a
+# valid token, send all but the last byte and hold on. The server must answer
+# at once from the headers and hold none of it.
+r0=$(rss_kb)
+"$PY" "$SLOW" bigbody "$PORT" 20 /api/v1/auth/login 8388608 - "$T/big.login" &
+P1=$!
+"$PY" "$SLOW" bigbody "$PORT" 10 /api/v1/ingest 8388608 - "$T/big.anon" &
+P2=$!
+"$PY" "$SLOW" bigbody "$PORT" 10 /api/v1/ingest 8388608 "Bearer ald_$(printf 'A%.0s' $(seq 43))" "$T/big.bad" &
+P3=$!
+cleanup_add "kill $P1 $P2 $P3"
+for f in big.login big.anon big.bad; do
+	wait_for 60 grep -qs '^sent$' "$T/$f" || fail "$f: the clients did not finish sending"
+done
+r1=$(rss_kb)
+check "40 unauthenticated 8 MiB bodies: server RSS +$(((r1 - r0) >> 10)) MiB (< 64 MiB)" \
+	test $((r1 - r0)) -lt $((64 << 10))
+check_eq "sign-in with an 8 MiB body: 413 before the body" "$(grep -c '^413 closed=1$' "$T/big.login")" 20
+check_eq "ingest without a token, 8 MiB: 413 before the body" "$(grep -c '^413 closed=1$' "$T/big.anon")" 10
+check_eq "ingest with an unknown token, 8 MiB: 401 before the body" "$(grep -c '^401 closed=1$' "$T/big.bad")" 10
+kill $P1 $P2 $P3 2>/dev/null
+wait $P1 $P2 $P3 2>/dev/null
+# the cap is 16 KiB without a token; a valid token lifts it to --max-body
+head -c 20000 /dev/zero | tr '\0' ' ' >"$T/20k.json"
+echo '{}' >>"$T/20k.json"
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST --data-binary @"$T/20k.json" "$SRV_URL/api/v1/auth/login")
+check_st "a 20 kB sign-in body" 413
+check "its error names the limit" grep -q '16384 bytes without a valid bearer token' "$T/resp"
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $A" \
+	--data-binary @"$T/20k.json" "$SRV_URL/api/v1/nodes")
+check_st "the same body with a valid token reaches the handler (fields missing)" 400
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary '{"email":"nobody@example.com","password":"not this one"}' "$SRV_URL/api/v1/auth/login")
+check_st "a small sign-in body is unaffected" 401
+
+finish
