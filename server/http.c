@@ -19,6 +19,14 @@
  * knows about a request) and freed in the completion callback, which MHD
  * calls for every request it told us about, also those it refused itself
  * (431) or that were aborted; that callback writes the access line.
+ *
+ * Connections: the accept-policy callback applies the per-address cap; the
+ * connection-notify callback keeps a record of every open connection (its
+ * socket, address, header deadline) in a list that a watchdog thread walks
+ * twice a second, shutting down the sockets of connections past their
+ * header deadline. MHD calls the "closed" notification before it closes the
+ * socket, and the record leaves the list there under the list lock, so the
+ * watchdog never touches a descriptor MHD has closed (and maybe reused).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -51,6 +59,19 @@
 #define LOG_PATH_MAX 256
 #define METHOD_MAX 16
 #define ALLOW_MAX 128
+#define WATCHDOG_MS 500
+
+/* One open connection (socket context of MHD's connection notifications). */
+struct conn_rec {
+	struct conn_rec *prev, *next;	   /* in http_server.conns, under conn_lock */
+	int fd;				   /* the socket, for the watchdog; -1 unknown */
+	uint8_t key[16];		   /* per-address key (IPv6 by its /64) */
+	bool logged;			   /* a header_timeout line was written (MHD thread) */
+	atomic_uint_least64_t deadline_ms; /* headers due (monotonic ms); 0: none */
+	atomic_bool timed_out;		   /* shut down by the watchdog */
+	uint64_t t0_ns;
+	char client[INET6_ADDRSTRLEN];
+};
 
 struct route {
 	const struct http_route *r;
@@ -72,6 +93,9 @@ struct http_server {
 	http_gate_fn gate;
 	void *gate_arg;
 	size_t max_inflated;
+	unsigned per_ip; /* connections per address; HTTP_UNLIMITED */
+	uint64_t header_ms;
+	uint64_t keepalive_ms;
 	unsigned stop_timeout_ms;
 	struct route *routes;
 	size_t n_routes;
@@ -83,6 +107,13 @@ struct http_server {
 	pthread_cond_t idle;  /* signalled when active drops to 0 */
 	bool sync_init;
 	unsigned long active; /* requests between URI log and completion */
+	/* the open connections (guarded by conn_lock, with wd_stop) */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t wd_wake; /* wakes the watchdog to stop */
+	struct conn_rec *conns;
+	bool wd_stop;
+	bool wd_running;
+	pthread_t wd;
 };
 
 enum req_phase {
@@ -94,6 +125,7 @@ enum req_phase {
 struct http_req {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
+	struct conn_rec *cr; /* its connection's record, or NULL */
 	enum req_phase phase;
 	uint64_t t0_ns;
 	char client[INET6_ADDRSTRLEN];
@@ -188,6 +220,37 @@ int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len
 		*len = sizeof(*a4);
 	}
 	return 0;
+}
+
+/* The numeric form of sa's address into out (INET6_ADDRSTRLEN); "-" if none. */
+static void addr_str(const struct sockaddr *sa, char *out, size_t n)
+{
+	snprintf(out, n, "-");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)n);
+}
+
+/*
+ * The per-address key of sa: an IPv4 address whole (as ::ffff:a.b.c.d), an
+ * IPv6 address by its /64 prefix (one host usually holds a whole /64).
+ * 0, or -EAFNOSUPPORT for other families.
+ */
+static int addr_key(const struct sockaddr *sa, uint8_t key[16])
+{
+	memset(key, 0, 16);
+	if (sa && sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -401,18 +464,10 @@ static struct http_req *req_new(struct http_server *s, struct MHD_Connection *co
 	req->t0_ns = clock_ns(CLOCK_MONOTONIC);
 	req->body_max = s->max_body;
 	strcpy(req->method, "-");
-	strcpy(req->client, "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	req->cr = ci ? ci->socket_context : NULL;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->client,
-				  sizeof(req->client));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				  req->client, sizeof(req->client));
-	}
+	addr_str(ci ? ci->client_addr : NULL, req->client, sizeof(req->client));
 	server_active_add(s, 1);
 	return req;
 }
@@ -440,10 +495,9 @@ static const char *term_name(enum MHD_RequestTerminationCode t)
 	}
 }
 
-static void access_log(const struct http_req *req, enum MHD_RequestTerminationCode t)
+static void access_log(const struct http_req *req, const char *term)
 {
 	char path[LOG_PATH_MAX], method[METHOD_MAX];
-	const char *term = term_name(t);
 	uint64_t ms = (clock_ns(CLOCK_MONOTONIC) - req->t0_ns) / NSEC_PER_MSEC;
 
 	if (log_level() < LOG_LVL_INFO)
@@ -463,14 +517,132 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *s = cls;
 	struct http_req *req = *con_cls;
+	const char *term = term_name(t);
+	struct conn_rec *cr;
 
 	(void)conn;
 	if (!req)
 		return;
 	*con_cls = NULL;
-	access_log(req, t);
+	cr = req->cr;
+	if (cr && atomic_load(&cr->timed_out)) {
+		term = "header_timeout";
+		cr->logged = true;
+	}
+	/* a kept-alive connection: the next request's headers are due */
+	if (cr)
+		atomic_store(&cr->deadline_ms,
+			     clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC + s->keepalive_ms);
+	access_log(req, term);
 	req_free(req);
 	server_active_add(s, -1);
+}
+
+/* ------------------------------------------------------------------ */
+/* connections: per-address cap, header deadline                       */
+
+/* MHD's accept policy: refuse a connection past its address's cap. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *s = cls;
+	const struct conn_rec *c;
+	uint8_t key[16];
+	unsigned n = 0;
+
+	(void)addrlen;
+	if (s->per_ip == HTTP_UNLIMITED || addr_key(addr, key) < 0)
+		return MHD_YES;
+	pthread_mutex_lock(&s->conn_lock);
+	for (c = s->conns; c && n < s->per_ip; c = c->next)
+		n += !memcmp(c->key, key, sizeof(key));
+	pthread_mutex_unlock(&s->conn_lock);
+	return n < s->per_ip ? MHD_YES : MHD_NO;
+}
+
+/* The line of a connection closed by the header deadline before any request. */
+static void conn_log_timeout(const struct conn_rec *c)
+{
+	uint64_t ms = (clock_ns(CLOCK_MONOTONIC) - c->t0_ns) / NSEC_PER_MSEC;
+
+	log_info("access method=- path=- status=0 bytes=0 ms=%llu client=%s term=header_timeout",
+		 (unsigned long long)ms, c->client);
+}
+
+/*
+ * MHD's connection notifications: a record for every open connection, in
+ * the list from "started" to "closed" (which MHD calls before it closes the
+ * socket). Without memory for the record, the connection is shut down.
+ */
+static void on_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn_rec *c;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			if (ci)
+				shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		c->fd = ci ? ci->connect_fd : -1;
+		c->t0_ns = clock_ns(CLOCK_MONOTONIC);
+		atomic_init(&c->deadline_ms, c->t0_ns / NSEC_PER_MSEC + s->header_ms);
+		atomic_init(&c->timed_out, false);
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		addr_str(ci ? ci->client_addr : NULL, c->client, sizeof(c->client));
+		addr_key(ci ? ci->client_addr : NULL, c->key);
+		pthread_mutex_lock(&s->conn_lock);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		pthread_mutex_unlock(&s->conn_lock);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (!c)
+		return;
+	*socket_context = NULL;
+	pthread_mutex_lock(&s->conn_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->conn_lock);
+	if (atomic_load(&c->timed_out) && !c->logged)
+		conn_log_timeout(c);
+	free(c);
+}
+
+/* The watchdog: shut down connections whose headers are overdue. */
+static void *watchdog_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->conn_lock);
+	while (!s->wd_stop) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC;
+
+		for (struct conn_rec *c = s->conns; c; c = c->next) {
+			uint64_t d = atomic_load(&c->deadline_ms);
+
+			/* MHD sees the end of the stream and closes the connection */
+			if (d && now >= d && c->fd >= 0 && !atomic_exchange(&c->timed_out, true))
+				shutdown(c->fd, SHUT_RDWR);
+		}
+		mono_deadline_ms(&ts, WATCHDOG_MS);
+		pthread_cond_timedwait(&s->wd_wake, &s->conn_lock, &ts);
+	}
+	pthread_mutex_unlock(&s->conn_lock);
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -813,6 +985,8 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 	const char *cl;
 
 	snprintf(req->method, sizeof(req->method), "%s", method);
+	if (req->cr)
+		atomic_store(&req->cr->deadline_ms, 0); /* the headers are in */
 	req->path = strdup(url);
 	if (!req->path || req_route(req, method) < 0)
 		return MHD_NO;
@@ -1015,6 +1189,8 @@ static void server_free(struct http_server *s)
 		explicit_bzero(s->tls_key, s->tls_key_len);
 	free(s->tls_key);
 	if (s->sync_init) {
+		pthread_cond_destroy(&s->wd_wake);
+		pthread_mutex_destroy(&s->conn_lock);
 		pthread_cond_destroy(&s->idle);
 		pthread_mutex_destroy(&s->lock);
 	}
@@ -1024,24 +1200,46 @@ static void server_free(struct http_server *s)
 static int server_sync_init(struct http_server *s)
 {
 	pthread_condattr_t ca;
-	int err;
+	int err, n = 0;
 
 	err = pthread_condattr_init(&ca);
 	if (err)
 		return -err;
 	err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (!err)
-		err = pthread_cond_init(&s->idle, &ca);
+	if (!err && !(err = pthread_cond_init(&s->idle, &ca)))
+		n++;
+	if (!err && !(err = pthread_cond_init(&s->wd_wake, &ca)))
+		n++;
+	if (!err && !(err = pthread_mutex_init(&s->lock, NULL)))
+		n++;
+	if (!err && !(err = pthread_mutex_init(&s->conn_lock, NULL)))
+		n++;
 	pthread_condattr_destroy(&ca);
-	if (err)
-		return -err;
-	err = pthread_mutex_init(&s->lock, NULL);
-	if (err) {
-		pthread_cond_destroy(&s->idle);
-		return -err;
+	if (!err) {
+		s->sync_init = true;
+		return 0;
 	}
-	s->sync_init = true;
-	return 0;
+	/* undo in reverse order what was made */
+	if (n > 2)
+		pthread_mutex_destroy(&s->lock);
+	if (n > 1)
+		pthread_cond_destroy(&s->wd_wake);
+	if (n > 0)
+		pthread_cond_destroy(&s->idle);
+	return -err;
+}
+
+/* Stop and join the watchdog thread, if it runs. */
+static void watchdog_stop(struct http_server *s)
+{
+	if (!s->wd_running)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	s->wd_stop = true;
+	pthread_cond_signal(&s->wd_wake);
+	pthread_mutex_unlock(&s->conn_lock);
+	pthread_join(s->wd, NULL);
+	s->wd_running = false;
 }
 
 /* socket, bind, listen; records the fd, its inode and the bound port. */
@@ -1093,7 +1291,7 @@ int http_start(const struct http_opts *o, struct http_server **out)
 {
 	struct MHD_OptionItem opt[16];
 	struct http_server *s;
-	unsigned threads, max_conns, flags, n = 0;
+	unsigned threads, max_conns, flags, timeout_s, n = 0;
 	size_t conn_memory, i, cert_len;
 	int err;
 
@@ -1101,10 +1299,11 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	threads = o->threads ? o->threads : HTTP_DEFAULT_THREADS;
 	conn_memory = o->conn_memory ? o->conn_memory : HTTP_DEFAULT_CONN_MEMORY;
 	max_conns = o->max_conns ? o->max_conns : HTTP_DEFAULT_MAX_CONNS;
+	timeout_s = o->timeout_s ? o->timeout_s : HTTP_DEFAULT_TIMEOUT_S;
 	if (!o->listen || threads > HTTP_MAX_THREADS || conn_memory < HTTP_MIN_CONN_MEMORY ||
 	    conn_memory > HTTP_MAX_CONN_MEMORY || !o->tls_cert != !o->tls_key ||
 	    o->n_routes > HTTP_MAX_ROUTES || (o->n_routes && !o->routes) ||
-	    o->max_body > SIZE_MAX / 4)
+	    o->max_body > SIZE_MAX / 4 || timeout_s > 86400 || o->header_timeout_s > 86400)
 		return -EINVAL;
 	if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return -EOPNOTSUPP;
@@ -1119,6 +1318,10 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	s->gate = o->gate;
 	s->gate_arg = o->gate_arg;
 	s->max_inflated = o->max_inflated ? o->max_inflated : HTTP_DEFAULT_MAX_INFLATED;
+	s->per_ip = o->max_conns_per_ip ? o->max_conns_per_ip : HTTP_DEFAULT_MAX_CONNS_PER_IP;
+	s->header_ms =
+	    1000ull * (o->header_timeout_s ? o->header_timeout_s : HTTP_DEFAULT_HEADER_TIMEOUT_S);
+	s->keepalive_ms = 1000ull * timeout_s + 1000;
 	s->stop_timeout_ms = o->stop_timeout_ms ? o->stop_timeout_ms : HTTP_DEFAULT_STOP_MS;
 	err = server_sync_init(s);
 	if (err < 0)
@@ -1161,11 +1364,9 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL);
-	OPT(MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : HTTP_DEFAULT_TIMEOUT_S,
-	    NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, NULL);
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
-	if (o->max_conns_per_ip)
-		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_conn, s);
 	if (threads > 1)
 		OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
 	if (s->tls_cert) {
@@ -1174,7 +1375,11 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_ARRAY, opt,
+	err = -pthread_create(&s->wd, NULL, watchdog_main, s);
+	if (err < 0)
+		goto fail;
+	s->wd_running = true;
+	s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_access, s, MHD_OPTION_ARRAY, opt,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		server_reclaim_lfd(s);
@@ -1185,6 +1390,7 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	*out = s;
 	return 0;
 fail:
+	watchdog_stop(s);
 	server_free(s);
 	return err;
 }
@@ -1221,6 +1427,7 @@ void http_stop(struct http_server *srv)
 		if (lfd != MHD_INVALID_SOCKET)
 			close(lfd);
 	}
+	watchdog_stop(srv); /* after MHD: every connection record is gone */
 	server_free(srv);
 }
 

@@ -44,7 +44,19 @@
  *   max_conns     Split evenly between the pool threads. At the limit MHD
  *                 (epoll mode) stops accepting: further clients wait in the
  *                 listen backlog until a slot frees or they give up.
- *   max_conns_per_ip  MHD closes connections accepted beyond it.
+ *   max_conns_per_ip  Open connections from one address (an IPv6 address
+ *                 counts by its /64 prefix): a connection accepted beyond it
+ *                 is closed at once, so one address cannot take the slots
+ *                 of every other. Checked at accept, so connections arriving
+ *                 at the same instant on several pool threads may pass it by
+ *                 a few.
+ *   header_timeout_s  A new connection must complete its first request's
+ *                 headers (TLS handshake included) within it, and a kept-
+ *                 alive one the next request's headers within timeout_s + 1
+ *                 after the previous request ended, however slowly the bytes
+ *                 trickle in; else the connection is closed (shutdown() by a
+ *                 watchdog thread that looks twice a second) and logged with
+ *                 term=header_timeout.
  *   timeout_s     MHD closes a connection idle for that long.
  *   threads       A handler blocks its pool thread: keep handlers short.
  *
@@ -53,8 +65,10 @@
  *   access method=GET path=/api/v1/x status=200 bytes=17 ms=3 client=10.0.0.2
  * path is the raw path without the query string; requests MHD refused itself
  * (431) show method=- status=0 and every request that did not end normally
- * gets term=error|timeout|shutdown|read_error|client_abort. Headers (so the
- * Authorization bearer token), query strings and bodies are never logged.
+ * gets term=error|timeout|shutdown|read_error|client_abort|header_timeout
+ * (a connection closed by header_timeout before a request line also gets a
+ * line, with path=-). Headers (so the Authorization bearer token), query
+ * strings and bodies are never logged.
  */
 #ifndef ACTLOG_SRV_HTTP_H
 #define ACTLOG_SRV_HTTP_H
@@ -110,7 +124,10 @@ struct http_route {
 #define HTTP_MAX_CONN_MEMORY (1u << 20)
 #define HTTP_DEFAULT_ANON_MAX_BODY (16u << 10)
 #define HTTP_DEFAULT_MAX_CONNS 1024
+#define HTTP_DEFAULT_MAX_CONNS_PER_IP 128
+#define HTTP_UNLIMITED (~0u) /* max_conns_per_ip: no per-address cap */
 #define HTTP_DEFAULT_TIMEOUT_S 30
+#define HTTP_DEFAULT_HEADER_TIMEOUT_S 10
 #define HTTP_DEFAULT_STOP_MS 10000
 #define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_SEGMENTS 16 /* per pattern; longer request paths are 404 */
@@ -131,8 +148,9 @@ struct http_opts {
 	size_t max_inflated;		 /* HTTP_DEFAULT_MAX_INFLATED */
 	size_t conn_memory;		 /* HTTP_DEFAULT_CONN_MEMORY, [MIN, MAX]_CONN_MEMORY */
 	unsigned max_conns;		 /* HTTP_DEFAULT_MAX_CONNS */
-	unsigned max_conns_per_ip;	 /* 0: no per-address limit */
+	unsigned max_conns_per_ip;	 /* HTTP_DEFAULT_MAX_CONNS_PER_IP; HTTP_UNLIMITED */
 	unsigned timeout_s;		 /* idle connection timeout, HTTP_DEFAULT_TIMEOUT_S */
+	unsigned header_timeout_s;	 /* HTTP_DEFAULT_HEADER_TIMEOUT_S */
 	unsigned stop_timeout_ms;	 /* how long http_stop() waits, HTTP_DEFAULT_STOP_MS */
 	const struct http_route *routes; /* must outlive the server */
 	size_t n_routes;		 /* at most HTTP_MAX_ROUTES */

@@ -37,7 +37,8 @@ static void usage(FILE *f)
 		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
 		"                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
 		"                          [--token-ttl SECONDS] [--retention-interval SECONDS]\n"
-		"                          [--web-root DIR] [-v]\n"
+		"                          [--web-root DIR] [--max-conns-per-ip N]\n"
+		"                          [--header-timeout SECONDS] [-v]\n"
 		"       actlog-server --help | --version\n"
 		"\n"
 		"init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -57,6 +58,10 @@ static void usage(FILE *f)
 		"                        0: never)\n"
 		"  --web-root DIR        the web dashboard's files, served at / (default\n"
 		"                        ../share/actlog/web next to the binary's directory)\n"
+		"  --max-conns-per-ip N  open connections from one address (default %d;\n"
+		"                        0: no limit)\n"
+		"  --header-timeout SECONDS  a new connection's request headers must be in\n"
+		"                        within this (default %d)\n"
 		"  -v, --verbose         debug logs\n"
 		"\n"
 		"Key options: where the master key comes from.\n"
@@ -70,7 +75,8 @@ static void usage(FILE *f)
 		"  aws-sm credentials: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
 		"  $AWS_SESSION_TOKEN, else the EC2 instance profile (IMDSv2;\n"
 		"  $AWS_EC2_METADATA_SERVICE_ENDPOINT, $AWS_EC2_METADATA_DISABLED)\n",
-		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY);
+		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY, HTTP_DEFAULT_MAX_CONNS_PER_IP,
+		HTTP_DEFAULT_HEADER_TIMEOUT_S);
 }
 
 /* Where the master key comes from (the key options of init and serve). */
@@ -334,6 +340,8 @@ static int cmd_serve(int argc, char **argv)
 					   {"token-ttl", required_argument, 0, 'T'},
 					   {"retention-interval", required_argument, 0, 'r'},
 					   {"web-root", required_argument, 0, 'W'},
+					   {"max-conns-per-ip", required_argument, 0, 'C'},
+					   {"header-timeout", required_argument, 0, 'H'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
@@ -411,6 +419,23 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case 'W':
 			web_root = optarg;
+			break;
+		case 'C':
+			if (parse_uint(optarg, 0, 1000000, &u)) {
+				fprintf(stderr,
+					"actlog-server: --max-conns-per-ip must be 0..1000000\n");
+				return 2;
+			}
+			ho.max_conns_per_ip = u ? (unsigned)u : HTTP_UNLIMITED;
+			break;
+		case 'H':
+			if (parse_uint(optarg, 1, 3600, &u)) {
+				fprintf(
+				    stderr,
+				    "actlog-server: --header-timeout must be 1..3600 seconds\n");
+				return 2;
+			}
+			ho.header_timeout_s = (unsigned)u;
 			break;
 		case 'v':
 			verbose = true;

@@ -2,6 +2,13 @@
 """slow_clients.py MODE ... - misbehaving HTTP clients for the server's
 connection and body limits, all connecting to 127.0.0.1:PORT.
 
+  slow PORT N SECONDS STATUSFILE
+      Opens N connections that send a request line and one
+      header, then one more header line on every connection each second
+      (headers never complete), for SECONDS. STATUSFILE is rewritten each
+      second with "open=K closed=C": connections still open, connections the
+      server has closed.
+
   bigbody PORT N PATH LENGTH AUTH STATUSFILE
       Opens N connections that each send POST PATH with Content-Length LENGTH
       (AUTH, when not "-", as the Authorization header), wait up to 2 s for an
@@ -34,6 +41,38 @@ def write(path, text):
     with open(path + ".tmp", "w") as f:
         f.write(text)
     os.replace(path + ".tmp", path)
+
+
+def slow(port, n, seconds, status):
+    socks = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(True)
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    live = list(socks)
+    end = time.time() + seconds
+    i = 0
+    while True:
+        still = []
+        for s in live:
+            if closed(s):
+                s.close()
+                continue
+            try:
+                s.send(b"X-%d: y\r\n" % i)
+                still.append(s)
+            except OSError:
+                s.close()
+        live = still
+        write(status, "open=%d closed=%d\n" % (len(live), n - len(live)))
+        if time.time() >= end:
+            break
+        time.sleep(1)
+        i += 1
+    for s in live:
+        s.close()
 
 
 def bigbody(port, n, path, length, auth, status):
@@ -78,7 +117,9 @@ def bigbody(port, n, path, length, auth, status):
 
 if __name__ == "__main__":
     mode = sys.argv[1]
-    if mode == "bigbody":
+    if mode == "slow":
+        slow(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
+    elif mode == "bigbody":
         bigbody(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6],
                 sys.argv[7])
     else:

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The HTTP layer's limits on a real server, from the outside: what a client
-# without credentials can make the server hold (request bodies).
+# without credentials can make the server hold (request bodies, connections,
+# headers that never complete).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
 need jq
+need ss
 PY=/usr/bin/python3
 SLOW=$ROOT/tests/integration/slow_clients.py
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$SRV_PID/status"; }
+# established server-side connections of the running server
+conns() { ss -Htn state established "( sport = :$PORT )" | wc -l; }
 
 srv_init
 srv_start || finish
@@ -51,5 +55,26 @@ check_st "the same body with a valid token reaches the handler (fields missing)"
 ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 	--data-binary '{"email":"nobody@example.com","password":"not this one"}' "$SRV_URL/api/v1/auth/login")
 check_st "a small sign-in body is unaffected" 401
+
+# --- slow headers from one address ---------------------------------------
+# 1100 connections from 127.0.0.1 (more than the server's 1024 slots) that
+# never complete their headers, trickling a header line a second each.
+"$PY" "$SLOW" slow "$PORT" 1100 40 "$T/slow" &
+P4=$!
+cleanup_add "kill $P4"
+wait_for 60 grep -qs '^open=' "$T/slow"
+sleep 2
+n=$(conns)
+check "one address holds at most its share of the slots ($n connections)" test "$n" -le 140
+ST=$(curl -s -o "$T/resp" -w '%{http_code}' --max-time 5 --interface 127.0.0.2 \
+	-H "Authorization: Bearer $A" "$SRV_URL/api/v1/me")
+check_st "another address is still served" 200
+wait_for 20 grep -q '^open=0 ' "$T/slow"
+check "headers not complete within 10 s: every slow connection closed ($(cat "$T/slow"))" \
+	grep -q '^open=0 ' "$T/slow"
+check "the server holds none of them ($(conns) connections)" test "$(conns)" -le 2
+check "closed connections are logged with term=header_timeout" grep -q 'term=header_timeout' "$SRV_LOG"
+kill $P4 2>/dev/null
+wait $P4 2>/dev/null
 
 finish

@@ -960,6 +960,119 @@ TEST(connection_limit_and_idle_timeout)
 	http_stop(s);
 }
 
+/* A TCP connection to 127.0.0.1:port from source address src. -1 on failure. */
+static int tcp_connect_from(const char *src, uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in me = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	inet_pton(AF_INET, src, &me.sin_addr);
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+			connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send a raw GET of path on fd and return the status of the answer (0 none). */
+static int raw_get(int fd, const char *path)
+{
+	char buf[4096];
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n, status = 0;
+
+	n = snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+	if (write_all(fd, buf, (size_t)n) < 0 || poll(&p, 1, 5000) <= 0)
+		return 0;
+	n = (int)recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	sscanf(buf, "HTTP/1.1 %d", &status);
+	return status;
+}
+
+TEST(per_address_cap)
+{
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	struct timespec ts = {0, 200 * 1000000L};
+	int a, b, c, d;
+
+	o.threads = 1; /* no accept races between pool threads */
+	o.max_conns_per_ip = 2;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	a = tcp_connect(http_port(s));
+	b = tcp_connect(http_port(s));
+	nanosleep(&ts, NULL); /* let MHD accept both */
+	c = tcp_connect(http_port(s));
+	CHECK(a >= 0 && b >= 0 && c >= 0);
+	/* the third from 127.0.0.1 is closed at once; the first two live */
+	CHECK(closed_within(c, 2000));
+	CHECK(!closed_within(a, 300));
+	CHECK_EQ(raw_get(b, "/api/v1/echo"), 200);
+	/* another address has its own share */
+	d = tcp_connect_from("127.0.0.2", http_port(s));
+	CHECK_EQ(raw_get(d, "/api/v1/echo"), 200);
+	/* a slot freed is a slot again */
+	close(a);
+	close(c);
+	nanosleep(&ts, NULL);
+	c = tcp_connect(http_port(s));
+	CHECK_EQ(raw_get(c, "/api/v1/echo"), 200);
+	close(b);
+	close(c);
+	close(d);
+	http_stop(s);
+}
+
+TEST(header_timeout)
+{
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	const char *line = "GET /api/v1/echo HTTP/1.1\r\nHost: x\r\n";
+	uint64_t t0;
+	int a, b, c, i, closed = 0;
+
+	o.header_timeout_s = 1;
+	o.timeout_s = 3;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	a = tcp_connect(http_port(s));
+	c = tcp_connect(http_port(s));
+	CHECK(a >= 0 && c >= 0);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	/* a: headers trickled in, a line every 100 ms: never idle, still cut */
+	CHECK_EQ(write_all(a, line, strlen(line)), 0);
+	for (i = 0; i < 40 && !closed; i++) {
+		(void)!write(a, "X-a: b\r\n", 8);
+		closed = closed_within(a, 100);
+	}
+	CHECK(closed);
+	CHECK((clock_ns(CLOCK_MONOTONIC) - t0) / NSEC_PER_MSEC >= 900);
+	CHECK((clock_ns(CLOCK_MONOTONIC) - t0) / NSEC_PER_MSEC < 4000);
+	/* c: nothing sent at all, closed by the header deadline as well
+	 * (before the 3 s idle timeout) */
+	CHECK(closed_within(c, 1000));
+	/* b: a complete request in time; kept alive past the header deadline
+	 * (the next request's headers get timeout_s + 1 s) */
+	b = tcp_connect(http_port(s));
+	CHECK(b >= 0);
+	CHECK_EQ(raw_get(b, "/api/v1/echo"), 200);
+	CHECK(!closed_within(b, 1500));
+	CHECK_EQ(raw_get(b, "/api/v1/echo"), 200);
+	close(a);
+	close(b);
+	close(c);
+	http_stop(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* TLS                                                                 */
 
@@ -1414,6 +1527,8 @@ int main(void)
 	RUN(concurrency);
 	RUN(huge_header_refused);
 	RUN(connection_limit_and_idle_timeout);
+	RUN(per_address_cap);
+	RUN(header_timeout);
 	RUN(tls_round_trip);
 	RUN(stop_completes_inflight);
 	RUN(start_errors);
