@@ -60,6 +60,7 @@
 #define METHOD_MAX 16
 #define ALLOW_MAX 128
 #define WATCHDOG_MS 500
+#define ARG_COST 512 /* bytes of conn_memory per query argument allowed */
 
 /* One open connection (socket context of MHD's connection notifications). */
 struct conn_rec {
@@ -93,7 +94,9 @@ struct http_server {
 	http_gate_fn gate;
 	void *gate_arg;
 	size_t max_inflated;
-	unsigned per_ip; /* connections per address; HTTP_UNLIMITED */
+	size_t max_target; /* request target bytes */
+	unsigned max_args; /* query arguments */
+	unsigned per_ip;   /* connections per address; HTTP_UNLIMITED */
 	uint64_t header_ms;
 	uint64_t keepalive_ms;
 	unsigned stop_timeout_ms;
@@ -137,9 +140,11 @@ struct http_req {
 	unsigned nseg;
 	const struct route *route;
 	const char *pval[HTTP_MAX_PARAMS];
-	int err_status; /* answer decided before the handler (404, 405, 413) */
+	int err_status; /* answer decided before the handler (404, 405, 413, 414) */
 	char allow[ALLOW_MAX];
 	size_t body_max; /* this request's body cap */
+	/* 414: request target over its caps */
+	bool target_refused;
 	uint8_t *body;
 	size_t body_len, body_cap;
 	size_t dropped; /* body bytes read but not stored */
@@ -472,9 +477,38 @@ static struct http_req *req_new(struct http_server *s, struct MHD_Connection *co
 	return req;
 }
 
+/*
+ * Whether the raw request target uri passes the caps (length, number of
+ * query arguments). When it does not, its query is cut to nothing in place:
+ * MHD calls the URI-log callback before it parses the query into the
+ * connection's memory pool, from the same buffer, and a pool that runs out
+ * there ends the connection without an answer or a completion callback.
+ */
+static bool target_ok(const struct http_server *s, const char *uri)
+{
+	const char *q = strchr(uri, '?');
+	unsigned args = 0;
+
+	if (q && q[1]) {
+		args = 1;
+		for (const char *p = q + 1; *p && args <= s->max_args; p++)
+			args += *p == '&';
+	}
+	if (strlen(uri) <= s->max_target && args <= s->max_args)
+		return true;
+	if (q && q[1])
+		((char *)q)[1] = '\0'; /* MHD's own read buffer (see above) */
+	return false;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	return req_new(cls, conn, uri);
+	bool ok = uri ? target_ok(cls, uri) : true;
+	struct http_req *req = req_new(cls, conn, uri);
+
+	if (req)
+		req->target_refused = !ok;
+	return req;
 }
 
 static const char *term_name(enum MHD_RequestTerminationCode t)
@@ -872,6 +906,8 @@ static const char *status_message(int status)
 		return "method not allowed";
 	case 413:
 		return "request body too large";
+	case 414:
+		return "request target too long";
 	case 415:
 		return "unsupported content encoding";
 	case 429:
@@ -902,7 +938,7 @@ static enum MHD_Result req_queue(struct http_req *req)
 	return ret;
 }
 
-/* Answer req with its pre-decided error (404, 405, 413). */
+/* Answer req with its pre-decided error (404, 405, 413, 414). */
 static int reply_decided(struct http_req *req)
 {
 	const struct http_server *s = req->srv;
@@ -918,6 +954,11 @@ static int reply_decided(struct http_req *req)
 		    req, req->err_status, "request body too large (limit %zu bytes%s)",
 		    req->body_max,
 		    req->body_max < s->max_body ? " without a valid bearer token" : "");
+	if (req->err_status == MHD_HTTP_URI_TOO_LONG)
+		return http_reply_error(req, req->err_status,
+					"request target too long (limits: %zu bytes, %u query "
+					"arguments)",
+					s->max_target, s->max_args);
 	return http_reply_error(req, req->err_status, "%s", status_message(req->err_status));
 }
 
@@ -988,9 +1029,18 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 	if (req->cr)
 		atomic_store(&req->cr->deadline_ms, 0); /* the headers are in */
 	req->path = strdup(url);
-	if (!req->path || req_route(req, method) < 0)
+	if (!req->path)
 		return MHD_NO;
 	req->phase = REQ_BODY;
+	if (req->target_refused) {
+		/* before routing: the query is gone; the body (if any) is never read */
+		req->err_status = MHD_HTTP_URI_TOO_LONG;
+		if (reply_decided(req) < 0)
+			return MHD_NO;
+		return req_queue(req);
+	}
+	if (req_route(req, method) < 0)
+		return MHD_NO;
 	cl =
 	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (req_body_cap(req, cl))
@@ -1318,6 +1368,10 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	s->gate = o->gate;
 	s->gate_arg = o->gate_arg;
 	s->max_inflated = o->max_inflated ? o->max_inflated : HTTP_DEFAULT_MAX_INFLATED;
+	s->max_target = conn_memory / 4;
+	s->max_args = (unsigned)(conn_memory / ARG_COST);
+	if (s->max_args > HTTP_MAX_QUERY_ARGS)
+		s->max_args = HTTP_MAX_QUERY_ARGS;
 	s->per_ip = o->max_conns_per_ip ? o->max_conns_per_ip : HTTP_DEFAULT_MAX_CONNS_PER_IP;
 	s->header_ms =
 	    1000ull * (o->header_timeout_s ? o->header_timeout_s : HTTP_DEFAULT_HEADER_TIMEOUT_S);

@@ -34,6 +34,11 @@
  *                 (body cap anon_max_body: 413 as above). So what a client
  *                 without credentials can make the server hold is
  *                 anon_max_body per connection. No gate: max_body for all.
+ *   request target  At most conn_memory / 4 bytes and min(HTTP_MAX_QUERY_ARGS,
+ *                 conn_memory / 512) query arguments ('&'-separated): 414
+ *                 with a JSON error, at once, the query never parsed (MHD
+ *                 would run out of connection memory parsing it and close the
+ *                 connection without an answer).
  *   max_inflated  http_req_body_gunzip() -> -EFBIG (the handler answers 413).
  *   conn_memory   MHD's per-connection pool: request line + headers must fit.
  *                 MHD answers itself, with an HTML body and Connection: close:
@@ -128,6 +133,7 @@ struct http_route {
 #define HTTP_UNLIMITED (~0u) /* max_conns_per_ip: no per-address cap */
 #define HTTP_DEFAULT_TIMEOUT_S 30
 #define HTTP_DEFAULT_HEADER_TIMEOUT_S 10
+#define HTTP_MAX_QUERY_ARGS 64
 #define HTTP_DEFAULT_STOP_MS 10000
 #define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_SEGMENTS 16 /* per pattern; longer request paths are 404 */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP layer's limits on a real server, from the outside: what a client
 # without credentials can make the server hold (request bodies, connections,
-# headers that never complete).
+# headers that never complete) and request targets MHD could not parse.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
@@ -55,6 +55,21 @@ check_st "the same body with a valid token reaches the handler (fields missing)"
 ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 	--data-binary '{"email":"nobody@example.com","password":"not this one"}' "$SRV_URL/api/v1/auth/login")
 check_st "a small sign-in body is unaffected" 401
+
+# --- many query arguments, long request targets --------------------------
+q=$("$PY" -c 'print("&".join("a%d=1" % i for i in range(500)))')
+api "$A" GET "/api/v1/me?$q"
+check_st "500 query arguments" 414
+check "answered with a JSON error" grep -q '"error":"request target too long' "$T/resp"
+check "and logged" grep -q 'access method=GET path=/api/v1/me status=414' "$SRV_LOG"
+q=$("$PY" -c 'print("&".join("a=" + "x" * 500 for i in range(40)))')
+api "$A" GET "/api/v1/me?$q"
+check_st "a 20 kB request target with 40 arguments" 414
+q=$("$PY" -c 'print("&".join("a%d=1" % i for i in range(64)))')
+api "$A" GET "/api/v1/me?$q"
+check_st "64 query arguments are fine" 200
+api "$A" GET /api/v1/me
+check_st "the server answers afterwards" 200
 
 # --- slow headers from one address ---------------------------------------
 # 1100 connections from 127.0.0.1 (more than the server's 1024 slots) that

@@ -900,6 +900,58 @@ TEST(huge_header_refused)
 	http_stop(s);
 }
 
+/* Request targets over their caps (conn_memory 16 KiB: 4096 bytes, 32
+ * arguments): 414 with a JSON error, the connection and server fine. */
+TEST(request_target_caps)
+{
+	struct http_server *s = start_main();
+	char *path = malloc(8192), v[64];
+	size_t n;
+	struct resp r;
+	int i;
+
+	if (!s || !path)
+		return;
+	/* 32 arguments: fine */
+	n = (size_t)snprintf(path, 8192, "/api/v1/echo?name=x");
+	for (i = 1; i < 32; i++)
+		n += (size_t)snprintf(path + n, 8192 - n, "&a%d=1", i);
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_STR(json_str(&r, "name", v, sizeof(v)), "x");
+	resp_free(&r);
+	/* 33: 414 */
+	snprintf(path + n, 8192 - n, "&a32=1");
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.rc, CURLE_OK);
+	CHECK_EQ(r.status, 414);
+	CHECK(is_json_error(&r));
+	resp_free(&r);
+	/* 600 short ones: what made MHD close the connection without an answer */
+	n = (size_t)snprintf(path, 8192, "/api/v1/echo?name=x");
+	for (i = 1; i < 600; i++)
+		n += (size_t)snprintf(path + n, 8192 - n, "&%d", i % 10);
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.rc, CURLE_OK);
+	CHECK_EQ(r.status, 414);
+	CHECK(is_json_error(&r));
+	resp_free(&r);
+	/* a target over 4096 bytes with few arguments */
+	memcpy(path, "/api/v1/echo?name=", 18);
+	memset(path + 18, 'y', 4200);
+	path[18 + 4200] = '\0';
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 414);
+	CHECK(is_json_error(&r));
+	resp_free(&r);
+	req1(s, "GET", "/api/v1/echo?name=z", NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_STR(json_str(&r, "name", v, sizeof(v)), "z");
+	resp_free(&r);
+	free(path);
+	http_stop(s); /* every request was completed: no wait for the stop timeout */
+}
+
 static int tcp_connect(uint16_t port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -1526,6 +1578,7 @@ int main(void)
 	RUN(keepalive_one_connection);
 	RUN(concurrency);
 	RUN(huge_header_refused);
+	RUN(request_target_caps);
 	RUN(connection_limit_and_idle_timeout);
 	RUN(per_address_cap);
 	RUN(header_timeout);
