@@ -67,6 +67,7 @@ struct conn_rec {
 	struct conn_rec *prev, *next;	   /* in http_server.conns, under conn_lock */
 	int fd;				   /* the socket, for the watchdog; -1 unknown */
 	uint8_t key[16];		   /* per-address key (IPv6 by its /64) */
+	bool trusted;			   /* the peer is a trusted proxy */
 	bool logged;			   /* a header_timeout line was written (MHD thread) */
 	atomic_uint_least64_t deadline_ms; /* headers due (monotonic ms); 0: none */
 	atomic_bool timed_out;		   /* shut down by the watchdog */
@@ -99,6 +100,8 @@ struct http_server {
 	unsigned per_ip;   /* connections per address; HTTP_UNLIMITED */
 	uint64_t header_ms;
 	uint64_t keepalive_ms;
+	struct sockaddr_storage proxy[HTTP_MAX_TRUSTED_PROXIES];
+	size_t n_proxy;
 	unsigned stop_timeout_ms;
 	struct route *routes;
 	size_t n_routes;
@@ -145,6 +148,8 @@ struct http_req {
 	size_t body_max; /* this request's body cap */
 	/* 414: request target over its caps */
 	bool target_refused;
+	/* the proxy, when client came from X-Forwarded-For */
+	char peer[INET6_ADDRSTRLEN];
 	uint8_t *body;
 	size_t body_len, body_cap;
 	size_t dropped; /* body bytes read but not stored */
@@ -227,6 +232,50 @@ int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len
 	return 0;
 }
 
+/* One numeric IPv4 or IPv6 address, s[0..len), into *ss. 0 or -EINVAL. */
+static int parse_addr(const char *s, size_t len, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (len == 0 || len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int http_parse_addr_list(const char *s, struct sockaddr_storage *out, size_t max, size_t *n)
+{
+	if (!s)
+		return -EINVAL;
+	for (;;) {
+		size_t l;
+
+		s += strspn(s, " \t");
+		l = strcspn(s, ",");
+		while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+			l--;
+		if (*n >= max)
+			return -E2BIG;
+		if (parse_addr(s, l, &out[*n]) < 0)
+			return -EINVAL;
+		(*n)++;
+		s += strcspn(s, ",");
+		if (!*s)
+			return 0;
+		s++;
+	}
+}
+
 /* The numeric form of sa's address into out (INET6_ADDRSTRLEN); "-" if none. */
 static void addr_str(const struct sockaddr *sa, char *out, size_t n)
 {
@@ -236,6 +285,54 @@ static void addr_str(const struct sockaddr *sa, char *out, size_t n)
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
 			  (socklen_t)n);
+}
+
+int http_xff_client(const char *xff, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	const char *last, *end;
+
+	if (!xff)
+		return -EINVAL;
+	last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	last += strspn(last, " \t");
+	end = last + strlen(last);
+	while (end > last && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end - last >= 2 && *last == '[' && end[-1] == ']') {
+		last++;
+		end--;
+		if (memchr(last, '.', (size_t)(end - last)) &&
+		    !memchr(last, ':', (size_t)(end - last)))
+			return -EINVAL; /* brackets are for IPv6 only */
+	}
+	if (parse_addr(last, (size_t)(end - last), &ss) < 0)
+		return -EINVAL;
+	addr_str((const struct sockaddr *)&ss, out, n);
+	return 0;
+}
+
+/* Whether sa's address is one of the trusted proxies. */
+static bool addr_trusted(const struct http_server *s, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; sa && i < s->n_proxy; i++) {
+		const struct sockaddr_storage *p = &s->proxy[i];
+
+		if (p->ss_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET &&
+		    ((const struct sockaddr_in *)p)->sin_addr.s_addr ==
+			((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+			return true;
+		if (sa->sa_family == AF_INET6 &&
+		    !memcmp(&((const struct sockaddr_in6 *)p)->sin6_addr,
+			    &((const struct sockaddr_in6 *)sa)->sin6_addr, sizeof(struct in6_addr)))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -541,9 +638,10 @@ static void access_log(const struct http_req *req, const char *term)
 	for (char *p = path; *p; p++)
 		if (*p == ' ')
 			*p = '?';
-	log_info("access method=%s path=%s status=%d bytes=%zu ms=%llu client=%s%s%s", method,
+	log_info("access method=%s path=%s status=%d bytes=%zu ms=%llu client=%s%s%s%s%s", method,
 		 path[0] ? path : "-", req->status, req->resp_len, (unsigned long long)ms,
-		 req->client, term ? " term=" : "", term ? term : "");
+		 req->client, req->peer[0] ? " proxy=" : "", req->peer, term ? " term=" : "",
+		 term ? term : "");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -584,11 +682,11 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 	unsigned n = 0;
 
 	(void)addrlen;
-	if (s->per_ip == HTTP_UNLIMITED || addr_key(addr, key) < 0)
+	if (s->per_ip == HTTP_UNLIMITED || addr_trusted(s, addr) || addr_key(addr, key) < 0)
 		return MHD_YES;
 	pthread_mutex_lock(&s->conn_lock);
 	for (c = s->conns; c && n < s->per_ip; c = c->next)
-		n += !memcmp(c->key, key, sizeof(key));
+		n += !c->trusted && !memcmp(c->key, key, sizeof(key));
 	pthread_mutex_unlock(&s->conn_lock);
 	return n < s->per_ip ? MHD_YES : MHD_NO;
 }
@@ -628,7 +726,8 @@ static void on_conn(void *cls, struct MHD_Connection *conn, void **socket_contex
 		atomic_init(&c->timed_out, false);
 		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		addr_str(ci ? ci->client_addr : NULL, c->client, sizeof(c->client));
-		addr_key(ci ? ci->client_addr : NULL, c->key);
+		if (ci && addr_key(ci->client_addr, c->key) == 0)
+			c->trusted = addr_trusted(s, ci->client_addr);
 		pthread_mutex_lock(&s->conn_lock);
 		c->next = s->conns;
 		if (s->conns)
@@ -985,6 +1084,33 @@ static enum MHD_Result req_finish(struct http_req *req)
 	return req_queue(req);
 }
 
+/* MHD_get_connection_values() callback: keep the last X-Forwarded-For. */
+static enum MHD_Result xff_last(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	(void)kind;
+	if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
+/* The client of a request whose peer is a trusted proxy (see http.h). */
+static void req_client_from_proxy(struct http_req *req)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *xff = NULL;
+	char client[INET6_ADDRSTRLEN];
+
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !addr_trusted(req->srv, ci->client_addr))
+		return;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, xff_last, &xff);
+	if (!xff || http_xff_client(xff, client, sizeof(client)) < 0)
+		return;
+	memcpy(req->peer, req->client, sizeof(req->peer));
+	memcpy(req->client, client, sizeof(req->client));
+}
+
 /*
  * The body cap of a routed request (see anon_max_body in http.h): the gate
  * decides when the request may carry more than anon_max_body. 1 when the
@@ -1020,7 +1146,7 @@ static int req_body_cap(struct http_req *req, const char *cl)
 	return req->resp ? 1 : 0;
 }
 
-/* First callback: method, path, route, body cap, Content-Length. */
+/* First callback: method, path, route, client, body cap, Content-Length. */
 static enum MHD_Result req_begin(struct http_req *req, const char *url, const char *method)
 {
 	const char *cl;
@@ -1032,6 +1158,8 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 	if (!req->path)
 		return MHD_NO;
 	req->phase = REQ_BODY;
+	if (req->srv->n_proxy)
+		req_client_from_proxy(req);
 	if (req->target_refused) {
 		/* before routing: the query is gone; the body (if any) is never read */
 		req->err_status = MHD_HTTP_URI_TOO_LONG;
@@ -1353,7 +1481,8 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	if (!o->listen || threads > HTTP_MAX_THREADS || conn_memory < HTTP_MIN_CONN_MEMORY ||
 	    conn_memory > HTTP_MAX_CONN_MEMORY || !o->tls_cert != !o->tls_key ||
 	    o->n_routes > HTTP_MAX_ROUTES || (o->n_routes && !o->routes) ||
-	    o->max_body > SIZE_MAX / 4 || timeout_s > 86400 || o->header_timeout_s > 86400)
+	    o->max_body > SIZE_MAX / 4 || timeout_s > 86400 || o->header_timeout_s > 86400 ||
+	    (o->n_trusted_proxies && !o->trusted_proxies))
 		return -EINVAL;
 	if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return -EOPNOTSUPP;
@@ -1380,6 +1509,14 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	err = server_sync_init(s);
 	if (err < 0)
 		goto fail;
+	for (i = 0; i < o->n_trusted_proxies; i++) {
+		err = http_parse_addr_list(o->trusted_proxies[i], s->proxy,
+					   HTTP_MAX_TRUSTED_PROXIES, &s->n_proxy);
+		if (err < 0) {
+			err = -EINVAL;
+			goto fail;
+		}
+	}
 	if (o->n_routes) {
 		s->routes = calloc(o->n_routes, sizeof(*s->routes));
 		if (!s->routes) {

@@ -54,7 +54,7 @@
  *                 is closed at once, so one address cannot take the slots
  *                 of every other. Checked at accept, so connections arriving
  *                 at the same instant on several pool threads may pass it by
- *                 a few.
+ *                 a few. Trusted proxies are exempt.
  *   header_timeout_s  A new connection must complete its first request's
  *                 headers (TLS handshake included) within it, and a kept-
  *                 alive one the next request's headers within timeout_s + 1
@@ -65,6 +65,13 @@
  *   timeout_s     MHD closes a connection idle for that long.
  *   threads       A handler blocks its pool thread: keep handlers short.
  *
+ * Trusted proxies: when the peer's address is one of http_opts.trusted_proxies,
+ * the client address of a request (http_req_client(), the access log) is
+ * the last entry of its last X-Forwarded-For header (an IPv4 or IPv6
+ * address, or [IPv6]); the proxy's own address when that header is absent or
+ * its last entry is not an address. X-Forwarded-For from any other peer is
+ * ignored. Connection caps still see the proxy (they are per TCP peer).
+ *
  * Logging: the layer never logs errors; it writes exactly one access line per
  * request through log.h at LOG_LVL_INFO:
  *   access method=GET path=/api/v1/x status=200 bytes=17 ms=3 client=10.0.0.2
@@ -72,7 +79,8 @@
  * (431) show method=- status=0 and every request that did not end normally
  * gets term=error|timeout|shutdown|read_error|client_abort|header_timeout
  * (a connection closed by header_timeout before a request line also gets a
- * line, with path=-). Headers (so the Authorization bearer token), query
+ * line, with path=-). A client taken from X-Forwarded-For is followed by
+ * proxy=<the peer>. Headers (so the Authorization bearer token), query
  * strings and bodies are never logged.
  */
 #ifndef ACTLOG_SRV_HTTP_H
@@ -134,6 +142,7 @@ struct http_route {
 #define HTTP_DEFAULT_TIMEOUT_S 30
 #define HTTP_DEFAULT_HEADER_TIMEOUT_S 10
 #define HTTP_MAX_QUERY_ARGS 64
+#define HTTP_MAX_TRUSTED_PROXIES 16 /* addresses in all */
 #define HTTP_DEFAULT_STOP_MS 10000
 #define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_SEGMENTS 16 /* per pattern; longer request paths are 404 */
@@ -157,6 +166,8 @@ struct http_opts {
 	unsigned max_conns_per_ip;	 /* HTTP_DEFAULT_MAX_CONNS_PER_IP; HTTP_UNLIMITED */
 	unsigned timeout_s;		 /* idle connection timeout, HTTP_DEFAULT_TIMEOUT_S */
 	unsigned header_timeout_s;	 /* HTTP_DEFAULT_HEADER_TIMEOUT_S */
+	const char **trusted_proxies;	 /* each an address or a comma list */
+	size_t n_trusted_proxies;	 /* entries in trusted_proxies */
 	unsigned stop_timeout_ms;	 /* how long http_stop() waits, HTTP_DEFAULT_STOP_MS */
 	const struct http_route *routes; /* must outlive the server */
 	size_t n_routes;		 /* at most HTTP_MAX_ROUTES */
@@ -169,8 +180,25 @@ struct http_opts {
 int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 /*
+ * Parse s, numeric IPv4 or IPv6 addresses separated by commas (blanks around
+ * each allowed), into out[*n ...), appending to the *n already there. Pure.
+ * 0; -EINVAL an empty item or one that is not an address; -E2BIG more than
+ * max in all.
+ */
+int http_parse_addr_list(const char *s, struct sockaddr_storage *out, size_t max, size_t *n);
+
+/*
+ * The client address an X-Forwarded-For value xff names: its last
+ * comma-separated entry, blanks trimmed, an IPv4 or IPv6 address or
+ * "[IPv6]", written in canonical form into out (INET6_ADDRSTRLEN). Pure.
+ * 0 or -EINVAL (empty, or the last entry is not an address).
+ */
+int http_xff_client(const char *xff, char *out, size_t n);
+
+/*
  * Bind, listen and start serving. On success *out owns the running server.
- * -EINVAL bad options or route pattern; -errno from socket/bind/listen
+ * -EINVAL bad options (a trusted proxy that is not an address included) or
+ * route pattern; -errno from socket/bind/listen
  * (e.g. -EADDRINUSE) or reading the TLS files (-EFBIG over
  * HTTP_MAX_TLS_FILE); -EOPNOTSUPP TLS asked but MHD lacks it; -ENOMEM;
  * -EIO when MHD refuses to start (unusable certificate or key, no threads).
@@ -202,7 +230,8 @@ const char *http_req_query(const struct http_req *req, const char *name);
 /* The value of request header name (the first; name is case-insensitive),
  * or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
-/* The client's numeric address ("127.0.0.1", "::1"). */
+/* The client's numeric address ("127.0.0.1", "::1"): the peer's, or the
+ * one its X-Forwarded-For names when the peer is a trusted proxy. */
 const char *http_req_client(const struct http_req *req);
 /*
  * The raw request body (as sent, possibly gzip) and its length; "" and 0

@@ -37,8 +37,9 @@ static void usage(FILE *f)
 		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
 		"                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
 		"                          [--token-ttl SECONDS] [--retention-interval SECONDS]\n"
-		"                          [--web-root DIR] [--max-conns-per-ip N]\n"
-		"                          [--header-timeout SECONDS] [-v]\n"
+		"                          [--web-root DIR] [--trusted-proxy ADDR[,ADDR...]]\n"
+		"                          [--max-conns-per-ip N] [--header-timeout SECONDS]\n"
+		"                          [-v]\n"
 		"       actlog-server --help | --version\n"
 		"\n"
 		"init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -58,6 +59,9 @@ static void usage(FILE *f)
 		"                        0: never)\n"
 		"  --web-root DIR        the web dashboard's files, served at / (default\n"
 		"                        ../share/actlog/web next to the binary's directory)\n"
+		"  --trusted-proxy ADDR  a TLS proxy in front: requests from ADDR take their\n"
+		"                        client address from X-Forwarded-For (repeatable or a\n"
+		"                        comma list, at most %d addresses)\n"
 		"  --max-conns-per-ip N  open connections from one address (default %d;\n"
 		"                        0: no limit)\n"
 		"  --header-timeout SECONDS  a new connection's request headers must be in\n"
@@ -75,8 +79,8 @@ static void usage(FILE *f)
 		"  aws-sm credentials: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
 		"  $AWS_SESSION_TOKEN, else the EC2 instance profile (IMDSv2;\n"
 		"  $AWS_EC2_METADATA_SERVICE_ENDPOINT, $AWS_EC2_METADATA_DISABLED)\n",
-		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY, HTTP_DEFAULT_MAX_CONNS_PER_IP,
-		HTTP_DEFAULT_HEADER_TIMEOUT_S);
+		HTTP_DEFAULT_THREADS, HTTP_DEFAULT_MAX_BODY, HTTP_MAX_TRUSTED_PROXIES,
+		HTTP_DEFAULT_MAX_CONNS_PER_IP, HTTP_DEFAULT_HEADER_TIMEOUT_S);
 }
 
 /* Where the master key comes from (the key options of init and serve). */
@@ -340,12 +344,16 @@ static int cmd_serve(int argc, char **argv)
 					   {"token-ttl", required_argument, 0, 'T'},
 					   {"retention-interval", required_argument, 0, 'r'},
 					   {"web-root", required_argument, 0, 'W'},
+					   {"trusted-proxy", required_argument, 0, 'X'},
 					   {"max-conns-per-ip", required_argument, 0, 'C'},
 					   {"header-timeout", required_argument, 0, 'H'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
 	static struct http_route routes[HTTP_MAX_ROUTES];
+	static const char *proxies[HTTP_MAX_TRUSTED_PROXIES];
+	struct sockaddr_storage proxy_addrs[HTTP_MAX_TRUSTED_PROXIES];
+	size_t n_proxy_addrs = 0;
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
 	    api_auth_routes,	  api_org_routes,   api_config_routes, api_device_routes,
 	    api_ingest_routes,	  api_query_routes, api_shots_routes,  api_avatar_routes,
@@ -419,6 +427,17 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case 'W':
 			web_root = optarg;
+			break;
+		case 'X':
+			if (http_parse_addr_list(optarg, proxy_addrs, HTTP_MAX_TRUSTED_PROXIES,
+						 &n_proxy_addrs)) {
+				fprintf(stderr,
+					"actlog-server: --trusted-proxy '%s': want numeric IPv4 or "
+					"IPv6 addresses, comma-separated, at most %d in all\n",
+					optarg, HTTP_MAX_TRUSTED_PROXIES);
+				return 2;
+			}
+			proxies[ho.n_trusted_proxies++] = optarg;
 			break;
 		case 'C':
 			if (parse_uint(optarg, 0, 1000000, &u)) {
@@ -540,6 +559,7 @@ static int cmd_serve(int argc, char **argv)
 	}
 	ho.routes = routes;
 	ho.n_routes = n;
+	ho.trusted_proxies = proxies;
 	/* a body over the anonymous cap needs a token that exists */
 	ho.gate = srv_body_gate;
 	ho.gate_arg = &s;
@@ -559,9 +579,9 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_notice("event=started version=%s listen=%s port=%u tls=%s store=lmdb data_dir=%s "
-		   "key=%s routes=%zu",
+		   "key=%s routes=%zu trusted_proxies=%zu",
 		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off", dir,
-		   keyprov_key_id(kp), n);
+		   keyprov_key_id(kp), n, n_proxy_addrs);
 	/* the retention thread inherits the blocked signals */
 	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
 		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTTP layer's limits on a real server, from the outside: what a client
 # without credentials can make the server hold (request bodies, connections,
-# headers that never complete) and request targets MHD could not parse.
+# headers that never complete), request targets MHD could not parse, and the
+# client address behind a trusted proxy (--trusted-proxy).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
@@ -91,5 +92,45 @@ check "the server holds none of them ($(conns) connections)" test "$(conns)" -le
 check "closed connections are logged with term=header_timeout" grep -q 'term=header_timeout' "$SRV_LOG"
 kill $P4 2>/dev/null
 wait $P4 2>/dev/null
+
+# --- client addresses behind a trusted proxy -----------------------------
+xlogin() { # XFF EMAIL [INTERFACE]: one failed sign-in, prints the status
+	curl -s -o /dev/null -w '%{http_code}' ${3:+--interface "$3"} -X POST -H "X-Forwarded-For: $1" \
+		-H 'Content-Type: application/json' \
+		--data-binary "{\"email\":\"$2\",\"password\":\"wrong password\"}" "$SRV_URL/api/v1/auth/login"
+}
+audit_clients() { # the client field of the last auth.login entries
+	api "$A" GET '/api/v1/audit?limit=1000'
+	jr '[.entries[] | select(.action == "auth.login") | .client] | join(" ")'
+}
+xlogin 10.0.0.5 "$ADMIN_EMAIL" >/dev/null
+check "without --trusted-proxy X-Forwarded-For is ignored (audit client)" \
+	test "$(audit_clients | awk '{print $NF}')" = 127.0.0.1
+srv_stop
+srv_start --trusted-proxy 127.0.0.1 || finish
+A=$(login "$ADMIN_EMAIL" "$ADMIN_PW")
+# 30 failed sign-ins (the per-address burst) from 10.0.0.1, one account each
+seq 1 30 | xargs -P 4 -I{} curl -s -o /dev/null -X POST -H 'X-Forwarded-For: 10.0.0.1' \
+	-H 'Content-Type: application/json' \
+	--data-binary '{"email":"u{}@example.com","password":"wrong password"}' "$SRV_URL/api/v1/auth/login"
+check_eq "10.0.0.1 has spent its sign-in attempts" "$(xlogin 10.0.0.1 u31@example.com)" 429
+check_eq "10.0.0.2 behind the same proxy is not throttled" "$(xlogin 10.0.0.2 u32@example.com)" 401
+check_eq "the proxy's own address is not throttled" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+		--data-binary '{"email":"u33@example.com","password":"wrong password"}' "$SRV_URL/api/v1/auth/login")" 401
+check_eq "the last X-Forwarded-For entry counts (what the proxy added)" \
+	"$(xlogin '10.0.0.1, 10.0.0.3' u34@example.com)" 401
+xlogin 10.0.0.2 "$ADMIN_EMAIL" >/dev/null
+check "audit client: the forwarded address" test "$(audit_clients | awk '{print $NF}')" = 10.0.0.2
+check "access log: client and proxy" grep -q 'client=10.0.0.2 proxy=127.0.0.1' "$SRV_LOG"
+xlogin 10.0.0.1 "$ADMIN_EMAIL" 127.0.0.2 >/dev/null
+check "another peer's X-Forwarded-For is ignored" test "$(audit_clients | awk '{print $NF}')" = 127.0.0.2
+xlogin 'not-an-address' "$ADMIN_EMAIL" >/dev/null
+check "a forwarded entry that is not an address: the proxy's" \
+	test "$(audit_clients | awk '{print $NF}')" = 127.0.0.1
+srv_stop
+ST=$("$SRV_BIN" serve --data-dir "$SRV_DIR" --trusted-proxy 10.0.0.1,nope 2>"$T/err"; echo $?)
+check_eq "a bad --trusted-proxy is a usage error" "$ST" 2
+check "and says so" grep -q 'trusted-proxy' "$T/err"
 
 finish

@@ -1049,13 +1049,16 @@ static int raw_get(int fd, const char *path)
 
 TEST(per_address_cap)
 {
+	const char *proxies[] = {"127.0.0.3"};
 	struct http_opts o = main_opts();
 	struct http_server *s = NULL;
 	struct timespec ts = {0, 200 * 1000000L};
-	int a, b, c, d;
+	int a, b, c, d, p[4];
 
 	o.threads = 1; /* no accept races between pool threads */
 	o.max_conns_per_ip = 2;
+	o.trusted_proxies = proxies;
+	o.n_trusted_proxies = 1;
 	CHECK_EQ(http_start(&o, &s), 0);
 	if (!s)
 		return;
@@ -1071,6 +1074,14 @@ TEST(per_address_cap)
 	/* another address has its own share */
 	d = tcp_connect_from("127.0.0.2", http_port(s));
 	CHECK_EQ(raw_get(d, "/api/v1/echo"), 200);
+	/* a trusted proxy is not capped */
+	for (int i = 0; i < 4; i++)
+		p[i] = tcp_connect_from("127.0.0.3", http_port(s));
+	nanosleep(&ts, NULL);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(raw_get(p[i], "/api/v1/echo"), 200);
+		close(p[i]);
+	}
 	/* a slot freed is a slot again */
 	close(a);
 	close(c);
@@ -1374,6 +1385,89 @@ TEST(listen_parse_and_ipv6)
 	}
 }
 
+TEST(addr_list_and_xff)
+{
+	struct sockaddr_storage a[HTTP_MAX_TRUSTED_PROXIES];
+	char out[INET6_ADDRSTRLEN], many[1024] = "";
+	size_t n = 0;
+
+	CHECK_EQ(http_parse_addr_list("10.0.0.1, ::1 ,192.0.2.9", a, 4, &n), 0);
+	CHECK_EQ(n, 3);
+	CHECK_EQ(a[0].ss_family, AF_INET);
+	CHECK_EQ(a[1].ss_family, AF_INET6);
+	CHECK_EQ(http_parse_addr_list("2001:db8::2", a, 4, &n), 0); /* appends */
+	CHECK_EQ(n, 4);
+	CHECK_EQ(http_parse_addr_list("10.0.0.2", a, 4, &n), -E2BIG);
+	n = 0;
+	CHECK_EQ(http_parse_addr_list("", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list("10.0.0.1,", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list("10.0.0.1:80", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list("proxy.example", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list(NULL, a, 4, &n), -EINVAL);
+	for (int i = 0; i <= HTTP_MAX_TRUSTED_PROXIES; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s10.0.0.%d",
+			 i ? "," : "", i);
+	n = 0;
+	CHECK_EQ(http_parse_addr_list(many, a, HTTP_MAX_TRUSTED_PROXIES, &n), -E2BIG);
+
+	CHECK_EQ(http_xff_client("192.0.2.1", out, sizeof(out)), 0);
+	CHECK_STR(out, "192.0.2.1");
+	CHECK_EQ(http_xff_client("10.9.9.9,  192.0.2.7 ", out, sizeof(out)), 0);
+	CHECK_STR(out, "192.0.2.7");
+	CHECK_EQ(http_xff_client("2001:DB8:0:0::1", out, sizeof(out)), 0);
+	CHECK_STR(out, "2001:db8::1");
+	CHECK_EQ(http_xff_client("x, [2001:db8::5]", out, sizeof(out)), 0);
+	CHECK_STR(out, "2001:db8::5");
+	CHECK_EQ(http_xff_client("[192.0.2.1]", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("192.0.2.1, unknown", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("192.0.2.1:4711", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("192.0.2.1,", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client(NULL, out, sizeof(out)), -EINVAL);
+}
+
+/* The client of a request: X-Forwarded-For only from a trusted proxy. */
+static void xff_case(const char *trusted, const char *const *hdr, const char *want)
+{
+	const char *proxies[] = {trusted};
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	char v[64];
+	struct resp r;
+
+	o.trusted_proxies = proxies;
+	o.n_trusted_proxies = 1;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	req1(s, "GET", "/api/v1/echo", NULL, 0, hdr, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_STR(json_str(&r, "client", v, sizeof(v)), want);
+	resp_free(&r);
+	http_stop(s);
+}
+
+TEST(trusted_proxy_client)
+{
+	const char *one[] = {"X-Forwarded-For: 203.0.113.5, 192.0.2.7", NULL};
+	const char *two[] = {"X-Forwarded-For: 198.51.100.1", "X-Forwarded-For: 192.0.2.8", NULL};
+	const char *junk[] = {"X-Forwarded-For: 192.0.2.9, unknown", NULL};
+	const char *none[] = {NULL};
+	const char *bad_proxies[] = {"127.0.0.1, nope"};
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+
+	xff_case("10.0.0.1, 127.0.0.1", one, "192.0.2.7");
+	xff_case("127.0.0.1", two, "192.0.2.8"); /* the last header's last entry */
+	xff_case("127.0.0.1", junk, "127.0.0.1");
+	xff_case("127.0.0.1", none, "127.0.0.1");
+	xff_case("127.0.0.9", one, "127.0.0.1"); /* not from the proxy: ignored */
+	o.trusted_proxies = bad_proxies;
+	o.n_trusted_proxies = 1;
+	CHECK_EQ(http_start(&o, &s), -EINVAL);
+	CHECK(s == NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* access log                                                          */
 
@@ -1586,6 +1680,8 @@ int main(void)
 	RUN(stop_completes_inflight);
 	RUN(start_errors);
 	RUN(listen_parse_and_ipv6);
+	RUN(addr_list_and_xff);
+	RUN(trusted_proxy_client);
 	RUN(access_log_line);
 	RUN(ratelimit_bucket);
 	RUN(ratelimit_bounded);
