@@ -29,59 +29,70 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: actlog-server init --data-dir DIR --admin-email EMAIL\n"
-		"                          --admin-password-file FILE [--business NAME]\n"
-		"                          [KEY OPTIONS]\n"
-		"       actlog-server serve --data-dir DIR [--listen ADDR:PORT]\n"
-		"                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
-		"                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
-		"                          [--token-ttl SECONDS] [--retention-interval SECONDS]\n"
-		"                          [--outbound-threads N] [--outbound-per-business N]\n"
-		"                          [--s3-timeout SECONDS] [--web-root DIR] [-v]\n"
-		"       actlog-server --help | --version\n"
-		"\n"
-		"init creates a new store in DIR (refusing one that exists), a master key\n"
-		"file DIR/master.key (0600) unless --key-file names another, the first\n"
-		"business node and its administrator (admin on the whole tree). The\n"
-		"password is read from FILE (\"-\" for standard input; one line).\n"
-		"\n"
-		"serve runs the HTTP API (docs/API.md) until SIGTERM or SIGINT.\n"
-		"  --listen ADDR:PORT    default 127.0.0.1:8080; \"[::1]:8080\" for IPv6\n"
-		"  --tls-cert/--tls-key  PEM files: serve HTTPS\n"
-		"  --insecure-listen     allow plain HTTP on a non-loopback address\n"
-		"  --threads N           HTTP worker threads (default %d)\n"
-		"  --outbound-threads N  threads finishing the requests that call S3\n"
-		"                        (pictures, screenshot checks and views; default\n"
-		"                        %d); %d per thread may wait, beyond that 503\n"
-		"  --outbound-per-business N  such requests of one business at once,\n"
-		"                        waiting or running (default %d); beyond it 503\n"
-		"  --s3-timeout SECONDS  one S3 attempt for an API request (default %d;\n"
-		"                        a screenshot image GET %d times that); connect\n"
-		"                        within 3 s; 3 attempts; out of time: 504\n"
-		"  --max-body BYTES      largest request body (default %u)\n"
-		"  --token-ttl SECONDS   sign-in token lifetime (default 43200)\n"
-		"  --retention-interval SECONDS  delete data older than retention.days this\n"
-		"                        often (default 3600; first run 10 s after start;\n"
-		"                        0: never)\n"
-		"  --web-root DIR        the web dashboard's files, served at / (default\n"
-		"                        ../share/actlog/web next to the binary's directory)\n"
-		"  -v, --verbose         debug logs\n"
-		"\n"
-		"Key options: where the master key comes from.\n"
-		"  --key-provider file|aws-sm  default file\n"
-		"  --key-file FILE       file: the key file (default DIR/master.key)\n"
-		"  --aws-secret-id ID    aws-sm: the secret's name or ARN; its SecretString\n"
-		"                        is the key as 64 hex digits\n"
-		"  --aws-region R        aws-sm: default $AWS_REGION\n"
-		"  --aws-endpoint URL    aws-sm: default https://secretsmanager.R.amazonaws.com/\n"
-		"                        ($AWS_ENDPOINT_URL_SECRETS_MANAGER)\n"
-		"  aws-sm credentials: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
-		"  $AWS_SESSION_TOKEN, else the EC2 instance profile (IMDSv2;\n"
-		"  $AWS_EC2_METADATA_SERVICE_ENDPOINT, $AWS_EC2_METADATA_DISABLED)\n",
-		HTTP_DEFAULT_THREADS, OUTBOUND_DEFAULT_THREADS, OUTBOUND_QUEUE_PER_THREAD,
-		OUTBOUND_DEFAULT_PER_KEY, S3_API_DEFAULT_TIMEOUT_S, S3_API_IMAGE_FACTOR,
-		HTTP_DEFAULT_MAX_BODY);
+	fprintf(
+	    f,
+	    "Usage: actlog-server init --data-dir DIR --admin-email EMAIL\n"
+	    "                          --admin-password-file FILE [--business NAME]\n"
+	    "                          [KEY OPTIONS]\n"
+	    "       actlog-server serve --data-dir DIR [--listen ADDR:PORT]\n"
+	    "                          [--tls-cert FILE --tls-key FILE] [--insecure-listen]\n"
+	    "                          [KEY OPTIONS] [--threads N] [--max-body BYTES]\n"
+	    "                          [--token-ttl SECONDS] [--retention-interval SECONDS]\n"
+	    "                          [--outbound-threads N] [--outbound-per-business N]\n"
+	    "                          [--s3-timeout SECONDS] [--web-root DIR]\n"
+	    "                          [--trusted-proxy ADDR[,ADDR...]] [--max-conns-per-ip N]\n"
+	    "                          [--header-timeout SECONDS] [-v]\n"
+	    "       actlog-server --help | --version\n"
+	    "\n"
+	    "init creates a new store in DIR (refusing one that exists), a master key\n"
+	    "file DIR/master.key (0600) unless --key-file names another, the first\n"
+	    "business node and its administrator (admin on the whole tree). The\n"
+	    "password is read from FILE (\"-\" for standard input; one line).\n"
+	    "\n"
+	    "serve runs the HTTP API (docs/API.md) until SIGTERM or SIGINT.\n"
+	    "  --listen ADDR:PORT    default 127.0.0.1:8080; \"[::1]:8080\" for IPv6\n"
+	    "  --tls-cert/--tls-key  PEM files: serve HTTPS\n"
+	    "  --insecure-listen     allow plain HTTP on a non-loopback address\n"
+	    "  --threads N           HTTP worker threads (default %d)\n"
+	    "  --outbound-threads N  threads finishing the requests that call S3\n"
+	    "                        (pictures, screenshot checks and views; default\n"
+	    "                        %d); %d per thread may wait, beyond that 503\n"
+	    "  --outbound-per-business N  such requests of one business at once,\n"
+	    "                        waiting or running (default %d); beyond it 503\n"
+	    "  --s3-timeout SECONDS  one S3 attempt for an API request (default %d;\n"
+	    "                        a screenshot image GET %d times that); connect\n"
+	    "                        within 3 s; 3 attempts; out of time: 504\n"
+	    "  --max-body BYTES      largest request body (default %u)\n"
+	    "  --token-ttl SECONDS   sign-in token lifetime (default 43200)\n"
+	    "  --retention-interval SECONDS  delete data older than retention.days this\n"
+	    "                        often (default 3600; first run 10 s after start;\n"
+	    "                        0: never)\n"
+	    "  --web-root DIR        the web dashboard's files, served at / (default\n"
+	    "                        ../share/actlog/web next to the binary's directory)\n"
+	    "  --trusted-proxy ADDR  a TLS proxy in front: requests from ADDR take their\n"
+	    "                        client address from X-Forwarded-For (repeatable or a\n"
+	    "                        comma list, at most %d addresses)\n"
+	    "  --max-conns-per-ip N  open connections from one address (default %d;\n"
+	    "                        0: no limit)\n"
+	    "  --header-timeout SECONDS  a new connection's request headers must be in\n"
+	    "                        within this (default %d)\n"
+	    "  -v, --verbose         debug logs\n"
+	    "\n"
+	    "Key options: where the master key comes from.\n"
+	    "  --key-provider file|aws-sm  default file\n"
+	    "  --key-file FILE       file: the key file (default DIR/master.key)\n"
+	    "  --aws-secret-id ID    aws-sm: the secret's name or ARN; its SecretString\n"
+	    "                        is the key as 64 hex digits\n"
+	    "  --aws-region R        aws-sm: default $AWS_REGION\n"
+	    "  --aws-endpoint URL    aws-sm: default https://secretsmanager.R.amazonaws.com/\n"
+	    "                        ($AWS_ENDPOINT_URL_SECRETS_MANAGER)\n"
+	    "  aws-sm credentials: $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY,\n"
+	    "  $AWS_SESSION_TOKEN, else the EC2 instance profile (IMDSv2;\n"
+	    "  $AWS_EC2_METADATA_SERVICE_ENDPOINT, $AWS_EC2_METADATA_DISABLED)\n",
+	    HTTP_DEFAULT_THREADS, OUTBOUND_DEFAULT_THREADS, OUTBOUND_QUEUE_PER_THREAD,
+	    OUTBOUND_DEFAULT_PER_KEY, S3_API_DEFAULT_TIMEOUT_S, S3_API_IMAGE_FACTOR,
+	    HTTP_DEFAULT_MAX_BODY, HTTP_MAX_TRUSTED_PROXIES, HTTP_DEFAULT_MAX_CONNS_PER_IP,
+	    HTTP_DEFAULT_HEADER_TIMEOUT_S);
 }
 
 /* Where the master key comes from (the key options of init and serve). */
@@ -348,10 +359,16 @@ static int cmd_serve(int argc, char **argv)
 					   {"outbound-per-business", required_argument, 0, 'B'},
 					   {"s3-timeout", required_argument, 0, 'x'},
 					   {"web-root", required_argument, 0, 'W'},
+					   {"trusted-proxy", required_argument, 0, 'X'},
+					   {"max-conns-per-ip", required_argument, 0, 'C'},
+					   {"header-timeout", required_argument, 0, 'H'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
 	static struct http_route routes[HTTP_MAX_ROUTES];
+	static const char *proxies[HTTP_MAX_TRUSTED_PROXIES];
+	struct sockaddr_storage proxy_addrs[HTTP_MAX_TRUSTED_PROXIES];
+	size_t n_proxy_addrs = 0;
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
 	    api_auth_routes,	  api_org_routes,   api_config_routes, api_device_routes,
 	    api_ingest_routes,	  api_query_routes, api_shots_routes,  api_avatar_routes,
@@ -452,6 +469,34 @@ static int cmd_serve(int argc, char **argv)
 			break;
 		case 'W':
 			web_root = optarg;
+			break;
+		case 'X':
+			if (http_parse_addr_list(optarg, proxy_addrs, HTTP_MAX_TRUSTED_PROXIES,
+						 &n_proxy_addrs)) {
+				fprintf(stderr,
+					"actlog-server: --trusted-proxy '%s': want numeric IPv4 or "
+					"IPv6 addresses, comma-separated, at most %d in all\n",
+					optarg, HTTP_MAX_TRUSTED_PROXIES);
+				return 2;
+			}
+			proxies[ho.n_trusted_proxies++] = optarg;
+			break;
+		case 'C':
+			if (parse_uint(optarg, 0, 1000000, &u)) {
+				fprintf(stderr,
+					"actlog-server: --max-conns-per-ip must be 0..1000000\n");
+				return 2;
+			}
+			ho.max_conns_per_ip = u ? (unsigned)u : HTTP_UNLIMITED;
+			break;
+		case 'H':
+			if (parse_uint(optarg, 1, 3600, &u)) {
+				fprintf(
+				    stderr,
+				    "actlog-server: --header-timeout must be 1..3600 seconds\n");
+				return 2;
+			}
+			ho.header_timeout_s = (unsigned)u;
 			break;
 		case 'v':
 			verbose = true;
@@ -556,6 +601,10 @@ static int cmd_serve(int argc, char **argv)
 	}
 	ho.routes = routes;
 	ho.n_routes = n;
+	ho.trusted_proxies = proxies;
+	/* a body over the anonymous cap needs a token that exists */
+	ho.gate = srv_body_gate;
+	ho.gate_arg = &s;
 
 	/* signals: block them in every thread MHD starts; wait here */
 	sigemptyset(&set);
@@ -578,9 +627,9 @@ static int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_notice("event=started version=%s listen=%s port=%u tls=%s store=%s data_dir=%s "
-		   "key=%s routes=%zu",
+		   "key=%s routes=%zu trusted_proxies=%zu",
 		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off",
-		   store_engine_name(st), dir, keyprov_key_id(kp), n);
+		   store_engine_name(st), dir, keyprov_key_id(kp), n, n_proxy_addrs);
 	/* the retention thread inherits the blocked signals */
 	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
 		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));

@@ -918,6 +918,33 @@ static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
 	return 0;
 }
 
+int srv_body_gate(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *tok = req_bearer(req);
+	char hash[TOKEN_HASH_SIZE];
+	int64_t exp;
+	cJSON *t;
+	int ret;
+
+	if (!tok)
+		return -EACCES; /* no reply: the small cap applies */
+	if ((!token_well_formed(tok, TOKEN_PREFIX_BEARER) &&
+	     !token_well_formed(tok, TOKEN_PREFIX_DEVICE)) ||
+	    token_hash(tok, hash))
+		return reply_401(req, "invalid token");
+	ret = jget(s, STORE_T_TOKENS, hash, "token", &t);
+	if (ret == -ENOENT)
+		return reply_401(req, "invalid or revoked token");
+	if (ret)
+		return reply_store_err(req, ret, "token"), 1;
+	exp = jint(t, "exp", 0);
+	cJSON_Delete(t);
+	if (exp && exp <= now_ms())
+		return reply_401(req, "token expired");
+	return 0;
+}
+
 int need_rate(struct srv *s, struct http_req *req, const struct principal *p)
 {
 	char ra[16];

@@ -368,6 +368,15 @@ uint32_t perms_on(const struct principal *p, const struct target *t);
  * token, not confirmed yet). With rate false no rate token is taken
  * (ingest acknowledges a known batch id first and then calls need_rate()). */
 int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate);
+/*
+ * The HTTP layer's body gate (http_gate_fn, arg = s): 0 when the request
+ * carries a bearer token (user or device) that exists and has not expired,
+ * so it may send a body up to --max-body; replies 401 (WWW-Authenticate)
+ * for a malformed, unknown or expired token (503/500 on a store error) and
+ * returns nonzero; -EACCES without replying when there is no token. Cheap:
+ * one hash and one read; the handler still authenticates fully.
+ */
+int srv_body_gate(struct http_req *req, void *arg);
 /* Take one token from p's per-token bucket; replies 429 + Retry-After. */
 int need_rate(struct srv *s, struct http_req *req, const struct principal *p);
 /* Load p's grants (need_user does it). 0 or -errno. */

@@ -23,6 +23,14 @@
  * knows about a request) and freed in the completion callback, which MHD
  * calls for every request it told us about, also those it refused itself
  * (431) or that were aborted; that callback writes the access line.
+ *
+ * Connections: the accept-policy callback applies the per-address cap; the
+ * connection-notify callback keeps a record of every open connection (its
+ * socket, address, header deadline) in a list that a watchdog thread walks
+ * twice a second, shutting down the sockets of connections past their
+ * header deadline. MHD calls the "closed" notification before it closes the
+ * socket, and the record leaves the list there under the list lock, so the
+ * watchdog never touches a descriptor MHD has closed (and maybe reused).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -55,6 +63,21 @@
 #define LOG_PATH_MAX 256
 #define METHOD_MAX 16
 #define ALLOW_MAX 128
+#define WATCHDOG_MS 500
+#define ARG_COST 512 /* bytes of conn_memory per query argument allowed */
+
+/* One open connection (socket context of MHD's connection notifications). */
+struct conn_rec {
+	struct conn_rec *prev, *next;	   /* in http_server.conns, under conn_lock */
+	int fd;				   /* the socket, for the watchdog; -1 unknown */
+	uint8_t key[16];		   /* per-address key (IPv6 by its /64) */
+	bool trusted;			   /* the peer is a trusted proxy */
+	bool logged;			   /* a header_timeout line was written (MHD thread) */
+	atomic_uint_least64_t deadline_ms; /* headers due (monotonic ms); 0: none */
+	atomic_bool timed_out;		   /* shut down by the watchdog */
+	uint64_t t0_ns;
+	char client[INET6_ADDRSTRLEN];
+};
 
 struct route {
 	const struct http_route *r;
@@ -72,7 +95,17 @@ struct http_server {
 	uint16_t port;
 	sa_family_t family;
 	size_t max_body;
+	size_t anon_max_body;
+	http_gate_fn gate;
+	void *gate_arg;
 	size_t max_inflated;
+	size_t max_target; /* request target bytes */
+	unsigned max_args; /* query arguments */
+	unsigned per_ip;   /* connections per address; HTTP_UNLIMITED */
+	uint64_t header_ms;
+	uint64_t keepalive_ms;
+	struct sockaddr_storage proxy[HTTP_MAX_TRUSTED_PROXIES];
+	size_t n_proxy;
 	unsigned stop_timeout_ms;
 	struct route *routes;
 	size_t n_routes;
@@ -85,6 +118,13 @@ struct http_server {
 	bool sync_init;
 	unsigned long active;	 /* requests between URI log and completion */
 	unsigned long suspended; /* requests between suspend and resume */
+	/* the open connections (guarded by conn_lock, with wd_stop) */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t wd_wake; /* wakes the watchdog to stop */
+	struct conn_rec *conns;
+	bool wd_stop;
+	bool wd_running;
+	pthread_t wd;
 };
 
 enum req_phase {
@@ -97,6 +137,7 @@ enum req_phase {
 struct http_req {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
+	struct conn_rec *cr; /* its connection's record, or NULL */
 	enum req_phase phase;
 	uint64_t t0_ns;
 	char client[INET6_ADDRSTRLEN];
@@ -108,8 +149,13 @@ struct http_req {
 	unsigned nseg;
 	const struct route *route;
 	const char *pval[HTTP_MAX_PARAMS];
-	int err_status; /* answer decided before the handler (404, 405, 413) */
+	int err_status; /* answer decided before the handler (404, 405, 413, 414) */
 	char allow[ALLOW_MAX];
+	size_t body_max; /* this request's body cap */
+	/* 414: request target over its caps */
+	bool target_refused;
+	/* the proxy, when client came from X-Forwarded-For */
+	char peer[INET6_ADDRSTRLEN];
 	uint8_t *body;
 	size_t body_len, body_cap;
 	size_t dropped; /* body bytes read but not stored */
@@ -190,6 +236,129 @@ int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len
 		*len = sizeof(*a4);
 	}
 	return 0;
+}
+
+/* One numeric IPv4 or IPv6 address, s[0..len), into *ss. 0 or -EINVAL. */
+static int parse_addr(const char *s, size_t len, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (len == 0 || len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int http_parse_addr_list(const char *s, struct sockaddr_storage *out, size_t max, size_t *n)
+{
+	if (!s)
+		return -EINVAL;
+	for (;;) {
+		size_t l;
+
+		s += strspn(s, " \t");
+		l = strcspn(s, ",");
+		while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+			l--;
+		if (*n >= max)
+			return -E2BIG;
+		if (parse_addr(s, l, &out[*n]) < 0)
+			return -EINVAL;
+		(*n)++;
+		s += strcspn(s, ",");
+		if (!*s)
+			return 0;
+		s++;
+	}
+}
+
+/* The numeric form of sa's address into out (INET6_ADDRSTRLEN); "-" if none. */
+static void addr_str(const struct sockaddr *sa, char *out, size_t n)
+{
+	snprintf(out, n, "-");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			  (socklen_t)n);
+}
+
+int http_xff_client(const char *xff, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	const char *last, *end;
+
+	if (!xff)
+		return -EINVAL;
+	last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	last += strspn(last, " \t");
+	end = last + strlen(last);
+	while (end > last && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end - last >= 2 && *last == '[' && end[-1] == ']') {
+		last++;
+		end--;
+		if (memchr(last, '.', (size_t)(end - last)) &&
+		    !memchr(last, ':', (size_t)(end - last)))
+			return -EINVAL; /* brackets are for IPv6 only */
+	}
+	if (parse_addr(last, (size_t)(end - last), &ss) < 0)
+		return -EINVAL;
+	addr_str((const struct sockaddr *)&ss, out, n);
+	return 0;
+}
+
+/* Whether sa's address is one of the trusted proxies. */
+static bool addr_trusted(const struct http_server *s, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; sa && i < s->n_proxy; i++) {
+		const struct sockaddr_storage *p = &s->proxy[i];
+
+		if (p->ss_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET &&
+		    ((const struct sockaddr_in *)p)->sin_addr.s_addr ==
+			((const struct sockaddr_in *)sa)->sin_addr.s_addr)
+			return true;
+		if (sa->sa_family == AF_INET6 &&
+		    !memcmp(&((const struct sockaddr_in6 *)p)->sin6_addr,
+			    &((const struct sockaddr_in6 *)sa)->sin6_addr, sizeof(struct in6_addr)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The per-address key of sa: an IPv4 address whole (as ::ffff:a.b.c.d), an
+ * IPv6 address by its /64 prefix (one host usually holds a whole /64).
+ * 0, or -EAFNOSUPPORT for other families.
+ */
+static int addr_key(const struct sockaddr *sa, uint8_t key[16])
+{
+	memset(key, 0, 16);
+	if (sa && sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -401,26 +570,48 @@ static struct http_req *req_new(struct http_server *s, struct MHD_Connection *co
 	req->srv = s;
 	req->conn = conn;
 	req->t0_ns = clock_ns(CLOCK_MONOTONIC);
+	req->body_max = s->max_body;
 	strcpy(req->method, "-");
-	strcpy(req->client, "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	req->cr = ci ? ci->socket_context : NULL;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->client,
-				  sizeof(req->client));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				  req->client, sizeof(req->client));
-	}
+	addr_str(ci ? ci->client_addr : NULL, req->client, sizeof(req->client));
 	server_active_add(s, 1);
 	return req;
 }
 
+/*
+ * Whether the raw request target uri passes the caps (length, number of
+ * query arguments). When it does not, its query is cut to nothing in place:
+ * MHD calls the URI-log callback before it parses the query into the
+ * connection's memory pool, from the same buffer, and a pool that runs out
+ * there ends the connection without an answer or a completion callback.
+ */
+static bool target_ok(const struct http_server *s, const char *uri)
+{
+	const char *q = strchr(uri, '?');
+	unsigned args = 0;
+
+	if (q && q[1]) {
+		args = 1;
+		for (const char *p = q + 1; *p && args <= s->max_args; p++)
+			args += *p == '&';
+	}
+	if (strlen(uri) <= s->max_target && args <= s->max_args)
+		return true;
+	if (q && q[1])
+		((char *)q)[1] = '\0'; /* MHD's own read buffer (see above) */
+	return false;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	return req_new(cls, conn, uri);
+	bool ok = uri ? target_ok(cls, uri) : true;
+	struct http_req *req = req_new(cls, conn, uri);
+
+	if (req)
+		req->target_refused = !ok;
+	return req;
 }
 
 static const char *term_name(enum MHD_RequestTerminationCode t)
@@ -441,10 +632,9 @@ static const char *term_name(enum MHD_RequestTerminationCode t)
 	}
 }
 
-static void access_log(const struct http_req *req, enum MHD_RequestTerminationCode t)
+static void access_log(const struct http_req *req, const char *term)
 {
 	char path[LOG_PATH_MAX], method[METHOD_MAX];
-	const char *term = term_name(t);
 	uint64_t ms = (clock_ns(CLOCK_MONOTONIC) - req->t0_ns) / NSEC_PER_MSEC;
 
 	if (log_level() < LOG_LVL_INFO)
@@ -454,9 +644,10 @@ static void access_log(const struct http_req *req, enum MHD_RequestTerminationCo
 	for (char *p = path; *p; p++)
 		if (*p == ' ')
 			*p = '?';
-	log_info("access method=%s path=%s status=%d bytes=%zu ms=%llu client=%s%s%s", method,
+	log_info("access method=%s path=%s status=%d bytes=%zu ms=%llu client=%s%s%s%s%s", method,
 		 path[0] ? path : "-", req->status, req->resp_len, (unsigned long long)ms,
-		 req->client, term ? " term=" : "", term ? term : "");
+		 req->client, req->peer[0] ? " proxy=" : "", req->peer, term ? " term=" : "",
+		 term ? term : "");
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -464,14 +655,133 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *s = cls;
 	struct http_req *req = *con_cls;
+	const char *term = term_name(t);
+	struct conn_rec *cr;
 
 	(void)conn;
 	if (!req)
 		return;
 	*con_cls = NULL;
-	access_log(req, t);
+	cr = req->cr;
+	if (cr && atomic_load(&cr->timed_out)) {
+		term = "header_timeout";
+		cr->logged = true;
+	}
+	/* a kept-alive connection: the next request's headers are due */
+	if (cr)
+		atomic_store(&cr->deadline_ms,
+			     clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC + s->keepalive_ms);
+	access_log(req, term);
 	req_free(req);
 	server_active_add(s, -1);
+}
+
+/* ------------------------------------------------------------------ */
+/* connections: per-address cap, header deadline                       */
+
+/* MHD's accept policy: refuse a connection past its address's cap. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct http_server *s = cls;
+	const struct conn_rec *c;
+	uint8_t key[16];
+	unsigned n = 0;
+
+	(void)addrlen;
+	if (s->per_ip == HTTP_UNLIMITED || addr_trusted(s, addr) || addr_key(addr, key) < 0)
+		return MHD_YES;
+	pthread_mutex_lock(&s->conn_lock);
+	for (c = s->conns; c && n < s->per_ip; c = c->next)
+		n += !c->trusted && !memcmp(c->key, key, sizeof(key));
+	pthread_mutex_unlock(&s->conn_lock);
+	return n < s->per_ip ? MHD_YES : MHD_NO;
+}
+
+/* The line of a connection closed by the header deadline before any request. */
+static void conn_log_timeout(const struct conn_rec *c)
+{
+	uint64_t ms = (clock_ns(CLOCK_MONOTONIC) - c->t0_ns) / NSEC_PER_MSEC;
+
+	log_info("access method=- path=- status=0 bytes=0 ms=%llu client=%s term=header_timeout",
+		 (unsigned long long)ms, c->client);
+}
+
+/*
+ * MHD's connection notifications: a record for every open connection, in
+ * the list from "started" to "closed" (which MHD calls before it closes the
+ * socket). Without memory for the record, the connection is shut down.
+ */
+static void on_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn_rec *c;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			if (ci)
+				shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		c->fd = ci ? ci->connect_fd : -1;
+		c->t0_ns = clock_ns(CLOCK_MONOTONIC);
+		atomic_init(&c->deadline_ms, c->t0_ns / NSEC_PER_MSEC + s->header_ms);
+		atomic_init(&c->timed_out, false);
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		addr_str(ci ? ci->client_addr : NULL, c->client, sizeof(c->client));
+		if (ci && addr_key(ci->client_addr, c->key) == 0)
+			c->trusted = addr_trusted(s, ci->client_addr);
+		pthread_mutex_lock(&s->conn_lock);
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		pthread_mutex_unlock(&s->conn_lock);
+		*socket_context = c;
+		return;
+	}
+	c = *socket_context;
+	if (!c)
+		return;
+	*socket_context = NULL;
+	pthread_mutex_lock(&s->conn_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&s->conn_lock);
+	if (atomic_load(&c->timed_out) && !c->logged)
+		conn_log_timeout(c);
+	free(c);
+}
+
+/* The watchdog: shut down connections whose headers are overdue. */
+static void *watchdog_main(void *arg)
+{
+	struct http_server *s = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->conn_lock);
+	while (!s->wd_stop) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC) / NSEC_PER_MSEC;
+
+		for (struct conn_rec *c = s->conns; c; c = c->next) {
+			uint64_t d = atomic_load(&c->deadline_ms);
+
+			/* MHD sees the end of the stream and closes the connection */
+			if (d && now >= d && c->fd >= 0 && !atomic_exchange(&c->timed_out, true))
+				shutdown(c->fd, SHUT_RDWR);
+		}
+		mono_deadline_ms(&ts, WATCHDOG_MS);
+		pthread_cond_timedwait(&s->wd_wake, &s->conn_lock, &ts);
+	}
+	pthread_mutex_unlock(&s->conn_lock);
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -701,6 +1011,8 @@ static const char *status_message(int status)
 		return "method not allowed";
 	case 413:
 		return "request body too large";
+	case 414:
+		return "request target too long";
 	case 415:
 		return "unsupported content encoding";
 	case 429:
@@ -731,9 +1043,10 @@ static enum MHD_Result req_queue(struct http_req *req)
 	return ret;
 }
 
-/* Answer req with its pre-decided error (404, 405, 413). */
+/* Answer req with its pre-decided error (404, 405, 413, 414). */
 static int reply_decided(struct http_req *req)
 {
+	const struct http_server *s = req->srv;
 	int err;
 
 	if (req->err_status == MHD_HTTP_METHOD_NOT_ALLOWED) {
@@ -742,9 +1055,15 @@ static int reply_decided(struct http_req *req)
 			return err;
 	}
 	if (req->err_status == MHD_HTTP_CONTENT_TOO_LARGE)
+		return http_reply_error(
+		    req, req->err_status, "request body too large (limit %zu bytes%s)",
+		    req->body_max,
+		    req->body_max < s->max_body ? " without a valid bearer token" : "");
+	if (req->err_status == MHD_HTTP_URI_TOO_LONG)
 		return http_reply_error(req, req->err_status,
-					"request body too large (limit %zu bytes)",
-					req->srv->max_body);
+					"request target too long (limits: %zu bytes, %u query "
+					"arguments)",
+					s->max_target, s->max_args);
 	return http_reply_error(req, req->err_status, "%s", status_message(req->err_status));
 }
 
@@ -810,18 +1129,95 @@ void http_req_resume(struct http_req *req)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* First callback: method, path, route, Content-Length. */
+/* MHD_get_connection_values() callback: keep the last X-Forwarded-For. */
+static enum MHD_Result xff_last(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	(void)kind;
+	if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+		*(const char **)cls = value;
+	return MHD_YES;
+}
+
+/* The client of a request whose peer is a trusted proxy (see http.h). */
+static void req_client_from_proxy(struct http_req *req)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *xff = NULL;
+	char client[INET6_ADDRSTRLEN];
+
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !addr_trusted(req->srv, ci->client_addr))
+		return;
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, xff_last, &xff);
+	if (!xff || http_xff_client(xff, client, sizeof(client)) < 0)
+		return;
+	memcpy(req->peer, req->client, sizeof(req->peer));
+	memcpy(req->client, client, sizeof(req->client));
+}
+
+/*
+ * The body cap of a routed request (see anon_max_body in http.h): the gate
+ * decides when the request may carry more than anon_max_body. 1 when the
+ * gate has replied (queue that reply now), else 0.
+ */
+static int req_body_cap(struct http_req *req, const char *cl)
+{
+	struct http_server *s = req->srv;
+	bool big;
+
+	if (!s->gate)
+		return 0;
+	req->body_max = s->anon_max_body;
+	if (req->err_status)
+		return 0; /* 404, 405: drained within the smaller cap */
+	if (cl) {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(cl, &end, 10);
+		big = errno || end == cl || v > s->anon_max_body;
+	} else {
+		big = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						  MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+	}
+	if (!big)
+		return 0;
+	if (s->gate(req, s->gate_arg) == 0) {
+		req->body_max = s->max_body;
+		return 0;
+	}
+	return req->resp ? 1 : 0;
+}
+
+/* First callback: method, path, route, client, body cap, Content-Length. */
 static enum MHD_Result req_begin(struct http_req *req, const char *url, const char *method)
 {
 	const char *cl;
 
 	snprintf(req->method, sizeof(req->method), "%s", method);
+	if (req->cr)
+		atomic_store(&req->cr->deadline_ms, 0); /* the headers are in */
 	req->path = strdup(url);
-	if (!req->path || req_route(req, method) < 0)
+	if (!req->path)
 		return MHD_NO;
 	req->phase = REQ_BODY;
+	if (req->srv->n_proxy)
+		req_client_from_proxy(req);
+	if (req->target_refused) {
+		/* before routing: the query is gone; the body (if any) is never read */
+		req->err_status = MHD_HTTP_URI_TOO_LONG;
+		if (reply_decided(req) < 0)
+			return MHD_NO;
+		return req_queue(req);
+	}
+	if (req_route(req, method) < 0)
+		return MHD_NO;
 	cl =
 	    MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (req_body_cap(req, cl))
+		return req_queue(req); /* the gate's answer, before the body */
 	if (cl) {
 		char *end;
 		unsigned long long v;
@@ -829,7 +1225,7 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 		errno = 0;
 		v = strtoull(cl, &end, 10);
 		/* MHD has validated the value; treat anything odd as too large */
-		if (errno || end == cl || v > req->srv->max_body) {
+		if (errno || end == cl || v > req->body_max) {
 			/*
 			 * Too large: answer now, before a byte of the body is read.
 			 * MHD sends no "100 Continue" and closes the connection
@@ -844,10 +1240,10 @@ static enum MHD_Result req_begin(struct http_req *req, const char *url, const ch
 	return MHD_YES;
 }
 
-/* Body bytes: store them up to max_body, drop the rest (bounded). */
+/* Body bytes: store them up to the body cap, drop the rest (bounded). */
 static int req_body(struct http_req *req, const char *data, size_t n)
 {
-	size_t max = req->srv->max_body;
+	size_t max = req->body_max;
 
 	if (!req->err_status && n > max - req->body_len) {
 		req->err_status = MHD_HTTP_CONTENT_TOO_LARGE;
@@ -857,7 +1253,7 @@ static int req_body(struct http_req *req, const char *data, size_t n)
 		req->body_len = req->body_cap = 0;
 	}
 	if (req->err_status) {
-		/* answer after the body, but never read more than 2 * max_body */
+		/* answer after the body, but never read more than 2 * the cap */
 		if (n > 2 * max - req->dropped)
 			return -EFBIG;
 		req->dropped += n;
@@ -1018,6 +1414,8 @@ static void server_free(struct http_server *s)
 		explicit_bzero(s->tls_key, s->tls_key_len);
 	free(s->tls_key);
 	if (s->sync_init) {
+		pthread_cond_destroy(&s->wd_wake);
+		pthread_mutex_destroy(&s->conn_lock);
 		pthread_cond_destroy(&s->idle);
 		pthread_mutex_destroy(&s->lock);
 	}
@@ -1027,24 +1425,46 @@ static void server_free(struct http_server *s)
 static int server_sync_init(struct http_server *s)
 {
 	pthread_condattr_t ca;
-	int err;
+	int err, n = 0;
 
 	err = pthread_condattr_init(&ca);
 	if (err)
 		return -err;
 	err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (!err)
-		err = pthread_cond_init(&s->idle, &ca);
+	if (!err && !(err = pthread_cond_init(&s->idle, &ca)))
+		n++;
+	if (!err && !(err = pthread_cond_init(&s->wd_wake, &ca)))
+		n++;
+	if (!err && !(err = pthread_mutex_init(&s->lock, NULL)))
+		n++;
+	if (!err && !(err = pthread_mutex_init(&s->conn_lock, NULL)))
+		n++;
 	pthread_condattr_destroy(&ca);
-	if (err)
-		return -err;
-	err = pthread_mutex_init(&s->lock, NULL);
-	if (err) {
-		pthread_cond_destroy(&s->idle);
-		return -err;
+	if (!err) {
+		s->sync_init = true;
+		return 0;
 	}
-	s->sync_init = true;
-	return 0;
+	/* undo in reverse order what was made */
+	if (n > 2)
+		pthread_mutex_destroy(&s->lock);
+	if (n > 1)
+		pthread_cond_destroy(&s->wd_wake);
+	if (n > 0)
+		pthread_cond_destroy(&s->idle);
+	return -err;
+}
+
+/* Stop and join the watchdog thread, if it runs. */
+static void watchdog_stop(struct http_server *s)
+{
+	if (!s->wd_running)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	s->wd_stop = true;
+	pthread_cond_signal(&s->wd_wake);
+	pthread_mutex_unlock(&s->conn_lock);
+	pthread_join(s->wd, NULL);
+	s->wd_running = false;
 }
 
 /* socket, bind, listen; records the fd, its inode and the bound port. */
@@ -1096,7 +1516,7 @@ int http_start(const struct http_opts *o, struct http_server **out)
 {
 	struct MHD_OptionItem opt[16];
 	struct http_server *s;
-	unsigned threads, max_conns, flags, n = 0;
+	unsigned threads, max_conns, flags, timeout_s, n = 0;
 	size_t conn_memory, i, cert_len;
 	int err;
 
@@ -1104,10 +1524,12 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	threads = o->threads ? o->threads : HTTP_DEFAULT_THREADS;
 	conn_memory = o->conn_memory ? o->conn_memory : HTTP_DEFAULT_CONN_MEMORY;
 	max_conns = o->max_conns ? o->max_conns : HTTP_DEFAULT_MAX_CONNS;
+	timeout_s = o->timeout_s ? o->timeout_s : HTTP_DEFAULT_TIMEOUT_S;
 	if (!o->listen || threads > HTTP_MAX_THREADS || conn_memory < HTTP_MIN_CONN_MEMORY ||
 	    conn_memory > HTTP_MAX_CONN_MEMORY || !o->tls_cert != !o->tls_key ||
 	    o->n_routes > HTTP_MAX_ROUTES || (o->n_routes && !o->routes) ||
-	    o->max_body > SIZE_MAX / 4)
+	    o->max_body > SIZE_MAX / 4 || timeout_s > 86400 || o->header_timeout_s > 86400 ||
+	    (o->n_trusted_proxies && !o->trusted_proxies))
 		return -EINVAL;
 	if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return -EOPNOTSUPP;
@@ -1116,11 +1538,32 @@ int http_start(const struct http_opts *o, struct http_server **out)
 		return -ENOMEM;
 	s->lfd = -1;
 	s->max_body = o->max_body ? o->max_body : HTTP_DEFAULT_MAX_BODY;
+	s->anon_max_body = o->anon_max_body ? o->anon_max_body : HTTP_DEFAULT_ANON_MAX_BODY;
+	if (s->anon_max_body > s->max_body)
+		s->anon_max_body = s->max_body;
+	s->gate = o->gate;
+	s->gate_arg = o->gate_arg;
 	s->max_inflated = o->max_inflated ? o->max_inflated : HTTP_DEFAULT_MAX_INFLATED;
+	s->max_target = conn_memory / 4;
+	s->max_args = (unsigned)(conn_memory / ARG_COST);
+	if (s->max_args > HTTP_MAX_QUERY_ARGS)
+		s->max_args = HTTP_MAX_QUERY_ARGS;
+	s->per_ip = o->max_conns_per_ip ? o->max_conns_per_ip : HTTP_DEFAULT_MAX_CONNS_PER_IP;
+	s->header_ms =
+	    1000ull * (o->header_timeout_s ? o->header_timeout_s : HTTP_DEFAULT_HEADER_TIMEOUT_S);
+	s->keepalive_ms = 1000ull * timeout_s + 1000;
 	s->stop_timeout_ms = o->stop_timeout_ms ? o->stop_timeout_ms : HTTP_DEFAULT_STOP_MS;
 	err = server_sync_init(s);
 	if (err < 0)
 		goto fail;
+	for (i = 0; i < o->n_trusted_proxies; i++) {
+		err = http_parse_addr_list(o->trusted_proxies[i], s->proxy,
+					   HTTP_MAX_TRUSTED_PROXIES, &s->n_proxy);
+		if (err < 0) {
+			err = -EINVAL;
+			goto fail;
+		}
+	}
 	if (o->n_routes) {
 		s->routes = calloc(o->n_routes, sizeof(*s->routes));
 		if (!s->routes) {
@@ -1160,11 +1603,9 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory, NULL);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL);
-	OPT(MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : HTTP_DEFAULT_TIMEOUT_S,
-	    NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, NULL);
 	OPT(MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL);
-	if (o->max_conns_per_ip)
-		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_conn, s);
 	if (threads > 1)
 		OPT(MHD_OPTION_THREAD_POOL_SIZE, threads, NULL);
 	if (s->tls_cert) {
@@ -1173,7 +1614,11 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	}
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s, MHD_OPTION_ARRAY, opt,
+	err = -pthread_create(&s->wd, NULL, watchdog_main, s);
+	if (err < 0)
+		goto fail;
+	s->wd_running = true;
+	s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_access, s, MHD_OPTION_ARRAY, opt,
 				     MHD_OPTION_END);
 	if (!s->daemon) {
 		server_reclaim_lfd(s);
@@ -1184,6 +1629,7 @@ int http_start(const struct http_opts *o, struct http_server **out)
 	*out = s;
 	return 0;
 fail:
+	watchdog_stop(s);
 	server_free(s);
 	return err;
 }
@@ -1223,6 +1669,7 @@ void http_stop(struct http_server *srv)
 		if (lfd != MHD_INVALID_SOCKET)
 			close(lfd);
 	}
+	watchdog_stop(srv); /* after MHD: every connection record is gone */
 	server_free(srv);
 }
 

@@ -19,14 +19,30 @@
  * callback MHD makes after the resume.
  *
  * Caps (rule 6), what exceeding them gives, and who answers:
- *   max_body      Content-Length above it: 413 before any body byte is read
+ *   max_body      The body cap of a request (its "body cap" below).
+ *                 Content-Length above it: 413 before any body byte is read
  *                 (no "100 Continue" is sent; MHD closes the connection after
  *                 the 413 because the body stays unread). Chunked bodies: 413
  *                 once the body passes it; the rest is read and dropped, never
  *                 stored, so the 413 can follow on the same connection, until
- *                 2 * max_body bytes in all; past that the connection is
+ *                 2 * the body cap in all; past that the connection is
  *                 closed without a response. Bodies of requests answered 404
  *                 or 405 are drained (not stored) the same way.
+ *   anon_max_body With a gate (http_opts.gate): the body cap of a request
+ *                 until the gate lets it through. The gate runs once, with the
+ *                 headers, before any body byte is read, and only for a
+ *                 routed request that announces more than anon_max_body
+ *                 (Content-Length) or a chunked body; it returns 0 (body cap
+ *                 max_body), or replies itself (401: that reply goes out at
+ *                 once, the body unread, the connection closed), or neither
+ *                 (body cap anon_max_body: 413 as above). So what a client
+ *                 without credentials can make the server hold is
+ *                 anon_max_body per connection. No gate: max_body for all.
+ *   request target  At most conn_memory / 4 bytes and min(HTTP_MAX_QUERY_ARGS,
+ *                 conn_memory / 512) query arguments ('&'-separated): 414
+ *                 with a JSON error, at once, the query never parsed (MHD
+ *                 would run out of connection memory parsing it and close the
+ *                 connection without an answer).
  *   max_inflated  http_req_body_gunzip() -> -EFBIG (the handler answers 413).
  *   conn_memory   MHD's per-connection pool: request line + headers must fit.
  *                 MHD answers itself, with an HTML body and Connection: close:
@@ -37,20 +53,42 @@
  *   max_conns     Split evenly between the pool threads. At the limit MHD
  *                 (epoll mode) stops accepting: further clients wait in the
  *                 listen backlog until a slot frees or they give up.
- *   max_conns_per_ip  MHD closes connections accepted beyond it.
+ *   max_conns_per_ip  Open connections from one address (an IPv6 address
+ *                 counts by its /64 prefix): a connection accepted beyond it
+ *                 is closed at once, so one address cannot take the slots
+ *                 of every other. Checked at accept, so connections arriving
+ *                 at the same instant on several pool threads may pass it by
+ *                 a few. Trusted proxies are exempt.
+ *   header_timeout_s  A new connection must complete its first request's
+ *                 headers (TLS handshake included) within it, and a kept-
+ *                 alive one the next request's headers within timeout_s + 1
+ *                 after the previous request ended, however slowly the bytes
+ *                 trickle in; else the connection is closed (shutdown() by a
+ *                 watchdog thread that looks twice a second) and logged with
+ *                 term=header_timeout.
  *   timeout_s     MHD closes a connection idle for that long.
  *   threads       A handler blocks its pool thread: keep handlers short, and
  *                 suspend requests that wait on another host.
  *   suspended     Not capped here: the caller of http_req_suspend() caps how
  *                 many it holds (outbound.h). They count against max_conns.
  *
+ * Trusted proxies: when the peer's address is one of http_opts.trusted_proxies,
+ * the client address of a request (http_req_client(), the access log) is
+ * the last entry of its last X-Forwarded-For header (an IPv4 or IPv6
+ * address, or [IPv6]); the proxy's own address when that header is absent or
+ * its last entry is not an address. X-Forwarded-For from any other peer is
+ * ignored. Connection caps still see the proxy (they are per TCP peer).
+ *
  * Logging: the layer never logs errors; it writes exactly one access line per
  * request through log.h at LOG_LVL_INFO:
  *   access method=GET path=/api/v1/x status=200 bytes=17 ms=3 client=10.0.0.2
  * path is the raw path without the query string; requests MHD refused itself
  * (431) show method=- status=0 and every request that did not end normally
- * gets term=error|timeout|shutdown|read_error|client_abort. Headers (so the
- * Authorization bearer token), query strings and bodies are never logged.
+ * gets term=error|timeout|shutdown|read_error|client_abort|header_timeout
+ * (a connection closed by header_timeout before a request line also gets a
+ * line, with path=-). A client taken from X-Forwarded-For is followed by
+ * proxy=<the peer>. Headers (so the Authorization bearer token), query
+ * strings and bodies are never logged.
  */
 #ifndef ACTLOG_SRV_HTTP_H
 #define ACTLOG_SRV_HTTP_H
@@ -75,6 +113,15 @@ struct http_req;
 typedef int (*http_handler_fn)(struct http_req *req, void *arg);
 
 /*
+ * The body gate (see anon_max_body above), called on an MHD thread with the
+ * request's headers (http_req_header() and the other accessors work; there is
+ * no body). 0: the request may send up to max_body. Nonzero: it may not;
+ * after an http_reply_*() that reply is sent at once, else the body is capped
+ * at anon_max_body. Must be thread-safe and quick (no body to wait for).
+ */
+typedef int (*http_gate_fn)(struct http_req *req, void *arg);
+
+/*
  * A route: method ("GET", "POST", ...; a GET route also answers HEAD) and a
  * pattern of '/'-separated segments where a whole segment "{name}" is a path
  * parameter matching one non-empty segment. Routes are tried in table order;
@@ -95,8 +142,14 @@ struct http_route {
 #define HTTP_DEFAULT_CONN_MEMORY (32u << 10)
 #define HTTP_MIN_CONN_MEMORY (4u << 10)
 #define HTTP_MAX_CONN_MEMORY (1u << 20)
+#define HTTP_DEFAULT_ANON_MAX_BODY (16u << 10)
 #define HTTP_DEFAULT_MAX_CONNS 1024
+#define HTTP_DEFAULT_MAX_CONNS_PER_IP 128
+#define HTTP_UNLIMITED (~0u) /* max_conns_per_ip: no per-address cap */
 #define HTTP_DEFAULT_TIMEOUT_S 30
+#define HTTP_DEFAULT_HEADER_TIMEOUT_S 10
+#define HTTP_MAX_QUERY_ARGS 64
+#define HTTP_MAX_TRUSTED_PROXIES 16 /* addresses in all */
 #define HTTP_DEFAULT_STOP_MS 10000
 #define HTTP_MAX_ROUTES 256
 #define HTTP_MAX_SEGMENTS 16 /* per pattern; longer request paths are 404 */
@@ -111,11 +164,17 @@ struct http_opts {
 	const char *tls_cert;		 /* PEM certificate chain path; with tls_key, or NULL */
 	const char *tls_key;		 /* PEM private key path */
 	size_t max_body;		 /* HTTP_DEFAULT_MAX_BODY */
+	size_t anon_max_body;		 /* HTTP_DEFAULT_ANON_MAX_BODY; at most max_body */
+	http_gate_fn gate;		 /* NULL: no gate, max_body for every request */
+	void *gate_arg;			 /* gate's arg */
 	size_t max_inflated;		 /* HTTP_DEFAULT_MAX_INFLATED */
 	size_t conn_memory;		 /* HTTP_DEFAULT_CONN_MEMORY, [MIN, MAX]_CONN_MEMORY */
 	unsigned max_conns;		 /* HTTP_DEFAULT_MAX_CONNS */
-	unsigned max_conns_per_ip;	 /* 0: no per-address limit */
+	unsigned max_conns_per_ip;	 /* HTTP_DEFAULT_MAX_CONNS_PER_IP; HTTP_UNLIMITED */
 	unsigned timeout_s;		 /* idle connection timeout, HTTP_DEFAULT_TIMEOUT_S */
+	unsigned header_timeout_s;	 /* HTTP_DEFAULT_HEADER_TIMEOUT_S */
+	const char **trusted_proxies;	 /* each an address or a comma list */
+	size_t n_trusted_proxies;	 /* entries in trusted_proxies */
 	unsigned stop_timeout_ms;	 /* how long http_stop() waits, HTTP_DEFAULT_STOP_MS */
 	const struct http_route *routes; /* must outlive the server */
 	size_t n_routes;		 /* at most HTTP_MAX_ROUTES */
@@ -128,8 +187,25 @@ struct http_opts {
 int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
 
 /*
+ * Parse s, numeric IPv4 or IPv6 addresses separated by commas (blanks around
+ * each allowed), into out[*n ...), appending to the *n already there. Pure.
+ * 0; -EINVAL an empty item or one that is not an address; -E2BIG more than
+ * max in all.
+ */
+int http_parse_addr_list(const char *s, struct sockaddr_storage *out, size_t max, size_t *n);
+
+/*
+ * The client address an X-Forwarded-For value xff names: its last
+ * comma-separated entry, blanks trimmed, an IPv4 or IPv6 address or
+ * "[IPv6]", written in canonical form into out (INET6_ADDRSTRLEN). Pure.
+ * 0 or -EINVAL (empty, or the last entry is not an address).
+ */
+int http_xff_client(const char *xff, char *out, size_t n);
+
+/*
  * Bind, listen and start serving. On success *out owns the running server.
- * -EINVAL bad options or route pattern; -errno from socket/bind/listen
+ * -EINVAL bad options (a trusted proxy that is not an address included) or
+ * route pattern; -errno from socket/bind/listen
  * (e.g. -EADDRINUSE) or reading the TLS files (-EFBIG over
  * HTTP_MAX_TLS_FILE); -EOPNOTSUPP TLS asked but MHD lacks it; -ENOMEM;
  * -EIO when MHD refuses to start (unusable certificate or key, no threads).
@@ -162,7 +238,8 @@ const char *http_req_query(const struct http_req *req, const char *name);
 /* The value of request header name (the first; name is case-insensitive),
  * or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
-/* The client's numeric address ("127.0.0.1", "::1"). */
+/* The client's numeric address ("127.0.0.1", "::1"): the peer's, or the
+ * one its X-Forwarded-For names when the peer is a trusted proxy. */
 const char *http_req_client(const struct http_req *req);
 /*
  * The raw request body (as sent, possibly gzip) and its length; "" and 0

@@ -629,6 +629,84 @@ TEST(body_far_over_cap)
 	http_stop(s);
 }
 
+/* The test gate: "Bearer good" passes, "Bearer bad" gets a 401, none neither. */
+static atomic_int gate_calls;
+
+static int test_gate(struct http_req *req, void *arg)
+{
+	const char *auth = http_req_header(req, "Authorization");
+
+	(void)arg;
+	atomic_fetch_add(&gate_calls, 1);
+	if (auth && !strcmp(auth, "Bearer good"))
+		return 0;
+	if (auth)
+		return http_reply_error(req, 401, "bad token") ?: 1;
+	return -EACCES;
+}
+
+TEST(body_gate)
+{
+	const char *good[] = {"Authorization: Bearer good", NULL};
+	const char *bad[] = {"Authorization: Bearer bad", NULL};
+	const char *te[] = {"Transfer-Encoding: chunked", NULL};
+	const char *te_good[] = {"Transfer-Encoding: chunked", "Authorization: Bearer good", NULL};
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	uint8_t *buf = calloc(1, 8192);
+	char msg[256];
+	struct resp r;
+
+	o.gate = test_gate;
+	o.anon_max_body = 1024;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s || !buf)
+		return;
+	/* at most anon_max_body without the gate: no call, no token needed */
+	req1(s, "POST", "/api/v1/body", buf, 1024, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 1024);
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 100, bad, &r);
+	CHECK_EQ(r.status, 200);
+	resp_free(&r);
+	CHECK_EQ(atomic_load(&gate_calls), 0);
+	/* more: the gate decides before the body */
+	req1(s, "POST", "/api/v1/body", buf, 1025, NULL, &r);
+	CHECK_EQ(r.status, 413);
+	CHECK(strstr(json_str(&r, "error", msg, sizeof(msg)), "1024 bytes without a valid"));
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 8192, bad, &r);
+	CHECK_EQ(r.status, 401);
+	CHECK_STR(json_str(&r, "error", msg, sizeof(msg)), "bad token");
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 8192, good, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 8192);
+	resp_free(&r);
+	CHECK_EQ(atomic_load(&gate_calls), 3);
+	/* chunked: the gate is asked at once; without a token the small cap */
+	req1(s, "POST", "/api/v1/body", buf, 500, te, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 500);
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 2000, te, &r);
+	CHECK_EQ(r.status, 413);
+	resp_free(&r);
+	req1(s, "POST", "/api/v1/body", buf, 8192, te_good, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(json_num(&r, "len"), 8192);
+	resp_free(&r);
+	/* an unknown path: never the gate, the small cap */
+	gate_calls = 0;
+	req1(s, "POST", "/nope", buf, 2000, good, &r);
+	CHECK_EQ(r.status, 413);
+	resp_free(&r);
+	CHECK_EQ(atomic_load(&gate_calls), 0);
+	free(buf);
+	http_stop(s);
+}
+
 /* ------------------------------------------------------------------ */
 /* gzip                                                                */
 
@@ -869,6 +947,58 @@ TEST(huge_header_refused)
 	http_stop(s);
 }
 
+/* Request targets over their caps (conn_memory 16 KiB: 4096 bytes, 32
+ * arguments): 414 with a JSON error, the connection and server fine. */
+TEST(request_target_caps)
+{
+	struct http_server *s = start_main();
+	char *path = malloc(8192), v[64];
+	size_t n;
+	struct resp r;
+	int i;
+
+	if (!s || !path)
+		return;
+	/* 32 arguments: fine */
+	n = (size_t)snprintf(path, 8192, "/api/v1/echo?name=x");
+	for (i = 1; i < 32; i++)
+		n += (size_t)snprintf(path + n, 8192 - n, "&a%d=1", i);
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_STR(json_str(&r, "name", v, sizeof(v)), "x");
+	resp_free(&r);
+	/* 33: 414 */
+	snprintf(path + n, 8192 - n, "&a32=1");
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.rc, CURLE_OK);
+	CHECK_EQ(r.status, 414);
+	CHECK(is_json_error(&r));
+	resp_free(&r);
+	/* 600 short ones: what made MHD close the connection without an answer */
+	n = (size_t)snprintf(path, 8192, "/api/v1/echo?name=x");
+	for (i = 1; i < 600; i++)
+		n += (size_t)snprintf(path + n, 8192 - n, "&%d", i % 10);
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.rc, CURLE_OK);
+	CHECK_EQ(r.status, 414);
+	CHECK(is_json_error(&r));
+	resp_free(&r);
+	/* a target over 4096 bytes with few arguments */
+	memcpy(path, "/api/v1/echo?name=", 18);
+	memset(path + 18, 'y', 4200);
+	path[18 + 4200] = '\0';
+	req1(s, "GET", path, NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 414);
+	CHECK(is_json_error(&r));
+	resp_free(&r);
+	req1(s, "GET", "/api/v1/echo?name=z", NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_STR(json_str(&r, "name", v, sizeof(v)), "z");
+	resp_free(&r);
+	free(path);
+	http_stop(s); /* every request was completed: no wait for the stop timeout */
+}
+
 static int tcp_connect(uint16_t port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -926,6 +1056,130 @@ TEST(connection_limit_and_idle_timeout)
 	resp_free(&r);
 	close(a);
 	close(b);
+	http_stop(s);
+}
+
+/* A TCP connection to 127.0.0.1:port from source address src. -1 on failure. */
+static int tcp_connect_from(const char *src, uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in me = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	inet_pton(AF_INET, src, &me.sin_addr);
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+			connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send a raw GET of path on fd and return the status of the answer (0 none). */
+static int raw_get(int fd, const char *path)
+{
+	char buf[4096];
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int n, status = 0;
+
+	n = snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+	if (write_all(fd, buf, (size_t)n) < 0 || poll(&p, 1, 5000) <= 0)
+		return 0;
+	n = (int)recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	sscanf(buf, "HTTP/1.1 %d", &status);
+	return status;
+}
+
+TEST(per_address_cap)
+{
+	const char *proxies[] = {"127.0.0.3"};
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	struct timespec ts = {0, 200 * 1000000L};
+	int a, b, c, d, p[4];
+
+	o.threads = 1; /* no accept races between pool threads */
+	o.max_conns_per_ip = 2;
+	o.trusted_proxies = proxies;
+	o.n_trusted_proxies = 1;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	a = tcp_connect(http_port(s));
+	b = tcp_connect(http_port(s));
+	nanosleep(&ts, NULL); /* let MHD accept both */
+	c = tcp_connect(http_port(s));
+	CHECK(a >= 0 && b >= 0 && c >= 0);
+	/* the third from 127.0.0.1 is closed at once; the first two live */
+	CHECK(closed_within(c, 2000));
+	CHECK(!closed_within(a, 300));
+	CHECK_EQ(raw_get(b, "/api/v1/echo"), 200);
+	/* another address has its own share */
+	d = tcp_connect_from("127.0.0.2", http_port(s));
+	CHECK_EQ(raw_get(d, "/api/v1/echo"), 200);
+	/* a trusted proxy is not capped */
+	for (int i = 0; i < 4; i++)
+		p[i] = tcp_connect_from("127.0.0.3", http_port(s));
+	nanosleep(&ts, NULL);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ(raw_get(p[i], "/api/v1/echo"), 200);
+		close(p[i]);
+	}
+	/* a slot freed is a slot again */
+	close(a);
+	close(c);
+	nanosleep(&ts, NULL);
+	c = tcp_connect(http_port(s));
+	CHECK_EQ(raw_get(c, "/api/v1/echo"), 200);
+	close(b);
+	close(c);
+	close(d);
+	http_stop(s);
+}
+
+TEST(header_timeout)
+{
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	const char *line = "GET /api/v1/echo HTTP/1.1\r\nHost: x\r\n";
+	uint64_t t0;
+	int a, b, c, i, closed = 0;
+
+	o.header_timeout_s = 1;
+	o.timeout_s = 3;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	a = tcp_connect(http_port(s));
+	c = tcp_connect(http_port(s));
+	CHECK(a >= 0 && c >= 0);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	/* a: headers trickled in, a line every 100 ms: never idle, still cut */
+	CHECK_EQ(write_all(a, line, strlen(line)), 0);
+	for (i = 0; i < 40 && !closed; i++) {
+		(void)!write(a, "X-a: b\r\n", 8);
+		closed = closed_within(a, 100);
+	}
+	CHECK(closed);
+	CHECK((clock_ns(CLOCK_MONOTONIC) - t0) / NSEC_PER_MSEC >= 900);
+	CHECK((clock_ns(CLOCK_MONOTONIC) - t0) / NSEC_PER_MSEC < 4000);
+	/* c: nothing sent at all, closed by the header deadline as well
+	 * (before the 3 s idle timeout) */
+	CHECK(closed_within(c, 1000));
+	/* b: a complete request in time; kept alive past the header deadline
+	 * (the next request's headers get timeout_s + 1 s) */
+	b = tcp_connect(http_port(s));
+	CHECK(b >= 0);
+	CHECK_EQ(raw_get(b, "/api/v1/echo"), 200);
+	CHECK(!closed_within(b, 1500));
+	CHECK_EQ(raw_get(b, "/api/v1/echo"), 200);
+	close(a);
+	close(b);
+	close(c);
 	http_stop(s);
 }
 
@@ -1312,6 +1566,89 @@ TEST(listen_parse_and_ipv6)
 	}
 }
 
+TEST(addr_list_and_xff)
+{
+	struct sockaddr_storage a[HTTP_MAX_TRUSTED_PROXIES];
+	char out[INET6_ADDRSTRLEN], many[1024] = "";
+	size_t n = 0;
+
+	CHECK_EQ(http_parse_addr_list("10.0.0.1, ::1 ,192.0.2.9", a, 4, &n), 0);
+	CHECK_EQ(n, 3);
+	CHECK_EQ(a[0].ss_family, AF_INET);
+	CHECK_EQ(a[1].ss_family, AF_INET6);
+	CHECK_EQ(http_parse_addr_list("2001:db8::2", a, 4, &n), 0); /* appends */
+	CHECK_EQ(n, 4);
+	CHECK_EQ(http_parse_addr_list("10.0.0.2", a, 4, &n), -E2BIG);
+	n = 0;
+	CHECK_EQ(http_parse_addr_list("", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list("10.0.0.1,", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list("10.0.0.1:80", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list("proxy.example", a, 4, &n), -EINVAL);
+	CHECK_EQ(http_parse_addr_list(NULL, a, 4, &n), -EINVAL);
+	for (int i = 0; i <= HTTP_MAX_TRUSTED_PROXIES; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s10.0.0.%d",
+			 i ? "," : "", i);
+	n = 0;
+	CHECK_EQ(http_parse_addr_list(many, a, HTTP_MAX_TRUSTED_PROXIES, &n), -E2BIG);
+
+	CHECK_EQ(http_xff_client("192.0.2.1", out, sizeof(out)), 0);
+	CHECK_STR(out, "192.0.2.1");
+	CHECK_EQ(http_xff_client("10.9.9.9,  192.0.2.7 ", out, sizeof(out)), 0);
+	CHECK_STR(out, "192.0.2.7");
+	CHECK_EQ(http_xff_client("2001:DB8:0:0::1", out, sizeof(out)), 0);
+	CHECK_STR(out, "2001:db8::1");
+	CHECK_EQ(http_xff_client("x, [2001:db8::5]", out, sizeof(out)), 0);
+	CHECK_STR(out, "2001:db8::5");
+	CHECK_EQ(http_xff_client("[192.0.2.1]", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("192.0.2.1, unknown", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("192.0.2.1:4711", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("192.0.2.1,", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client("", out, sizeof(out)), -EINVAL);
+	CHECK_EQ(http_xff_client(NULL, out, sizeof(out)), -EINVAL);
+}
+
+/* The client of a request: X-Forwarded-For only from a trusted proxy. */
+static void xff_case(const char *trusted, const char *const *hdr, const char *want)
+{
+	const char *proxies[] = {trusted};
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+	char v[64];
+	struct resp r;
+
+	o.trusted_proxies = proxies;
+	o.n_trusted_proxies = 1;
+	CHECK_EQ(http_start(&o, &s), 0);
+	if (!s)
+		return;
+	req1(s, "GET", "/api/v1/echo", NULL, 0, hdr, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_STR(json_str(&r, "client", v, sizeof(v)), want);
+	resp_free(&r);
+	http_stop(s);
+}
+
+TEST(trusted_proxy_client)
+{
+	const char *one[] = {"X-Forwarded-For: 203.0.113.5, 192.0.2.7", NULL};
+	const char *two[] = {"X-Forwarded-For: 198.51.100.1", "X-Forwarded-For: 192.0.2.8", NULL};
+	const char *junk[] = {"X-Forwarded-For: 192.0.2.9, unknown", NULL};
+	const char *none[] = {NULL};
+	const char *bad_proxies[] = {"127.0.0.1, nope"};
+	struct http_opts o = main_opts();
+	struct http_server *s = NULL;
+
+	xff_case("10.0.0.1, 127.0.0.1", one, "192.0.2.7");
+	xff_case("127.0.0.1", two, "192.0.2.8"); /* the last header's last entry */
+	xff_case("127.0.0.1", junk, "127.0.0.1");
+	xff_case("127.0.0.1", none, "127.0.0.1");
+	xff_case("127.0.0.9", one, "127.0.0.1"); /* not from the proxy: ignored */
+	o.trusted_proxies = bad_proxies;
+	o.n_trusted_proxies = 1;
+	CHECK_EQ(http_start(&o, &s), -EINVAL);
+	CHECK(s == NULL);
+}
+
 /* ------------------------------------------------------------------ */
 /* access log                                                          */
 
@@ -1509,19 +1846,25 @@ int main(void)
 	RUN(body_cap_content_length);
 	RUN(body_cap_chunked);
 	RUN(body_far_over_cap);
+	RUN(body_gate);
 	RUN(gzip_body_inflates);
 	RUN(gzip_truncated_and_corrupt);
 	RUN(gzip_bomb_over_http);
 	RUN(keepalive_one_connection);
 	RUN(concurrency);
 	RUN(huge_header_refused);
+	RUN(request_target_caps);
 	RUN(connection_limit_and_idle_timeout);
+	RUN(per_address_cap);
+	RUN(header_timeout);
 	RUN(tls_round_trip);
 	RUN(stop_completes_inflight);
 	RUN(suspend_frees_the_thread);
 	RUN(stop_waits_for_suspended);
 	RUN(start_errors);
 	RUN(listen_parse_and_ipv6);
+	RUN(addr_list_and_xff);
+	RUN(trusted_proxy_client);
 	RUN(access_log_line);
 	RUN(ratelimit_bucket);
 	RUN(ratelimit_bounded);
