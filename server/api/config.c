@@ -42,6 +42,7 @@
 
 #include "log.h"
 #include "core/srv.h"
+#include "model/config.h"
 #include "util.h"
 
 #define CFG_STR_MAX 1024
@@ -207,6 +208,11 @@ static void doc_free(cJSON *j)
 {
 	jwipe(j);
 	cJSON_Delete(j);
+}
+
+void config_json_free(cJSON *j)
+{
+	doc_free(j);
 }
 
 /* The member k of o as an object (or array), replaced when missing or of
@@ -420,10 +426,10 @@ int config_merge(const cJSON *const docs[], const char *const labels[], size_t n
 	return 0;
 }
 
-/* Load the documents along t's path (nodes below the root) and then
- * user_id's (NULL: none), and merge them. See config_effective(). */
-static int effective(struct srv *s, const struct target *t, const char *user_id, bool with_secrets,
-		     cJSON **out)
+/* Loads the documents along t's path (nodes below the root) and then
+ * user_id's (NULL: none), and merges them. */
+int config_effective_for(struct srv *s, const struct target *t, const char *user_id,
+			 bool with_secrets, cJSON **out)
 {
 	cJSON *docs[LEVELS_MAX] = {0};
 	char label[LEVELS_MAX][SCOPE_SIZE], scope[SCOPE_SIZE], aad[AAD_SIZE];
@@ -471,103 +477,17 @@ int config_effective(struct srv *s, const char *team_id, const char *user_id, bo
 	ret = target_node(s, team_id && *team_id ? team_id : ROOT_ID, &t);
 	if (ret)
 		return ret;
-	return effective(s, &t, user_id, with_secrets, out);
+	return config_effective_for(s, &t, user_id, with_secrets, out);
 }
 
-/* --- routes --- */
-
-/* 1 after replying 400 when node t is the root (it holds no config). */
-static int no_root(struct http_req *req, const struct target *t)
-{
-	if (t->depth > 1)
-		return 0;
-	http_reply_error(req, 400,
-			 "config is set on a business, domain, project or team, not on the root");
-	return 1;
-}
-
-/* Reply with the document of scope as GET shows it. */
-static int reply_doc(struct srv *s, struct http_req *req, const char *scope, const char *aad)
-{
-	cJSON *doc;
-	int ret = doc_load(s, scope, aad, &doc);
-
-	if (ret)
-		return reply_store_err(req, ret, "config");
-	http_set_header(req, "Cache-Control", "no-store");
-	ret = http_reply_json(req, 200, doc_view(doc));
-	doc_free(doc);
-	return ret;
-}
-
-static int h_node_get(struct http_req *req, void *arg)
-{
-	struct srv *s = arg;
-	const char *id = http_req_param(req, "id");
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
-	struct principal p;
-	struct target t;
-
-	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
-	    need_perm(req, &p, PERM_CONFIG_READ, &t) || no_root(req, &t))
-		return 0;
-	scope_of("node", id, scope, aad);
-	return reply_doc(s, req, scope, aad);
-}
-
-static int h_user_get(struct http_req *req, void *arg)
-{
-	struct srv *s = arg;
-	const char *id = http_req_param(req, "id");
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
-	struct principal p;
-	struct target t;
-
-	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
-	    need_perm(req, &p, PERM_CONFIG_READ, &t))
-		return 0;
-	scope_of("user", id, scope, aad);
-	return reply_doc(s, req, scope, aad);
-}
-
-/* GET .../config/effective: for a node the merge from the business down to
- * it (no user level; the root answers the defaults), for a user down to the
- * user's own level. */
-static int reply_effective(struct srv *s, struct http_req *req, bool is_user)
-{
-	const char *id = http_req_param(req, "id");
-	struct principal p;
-	struct target t;
-	cJSON *out;
-	int ret;
-
-	if (need_user(s, req, &p) ||
-	    (is_user ? need_target_user(s, req, id, &t) : need_target_node(s, req, id, &t)) ||
-	    need_perm(req, &p, PERM_CONFIG_READ, &t))
-		return 0;
-	ret = effective(s, &t, is_user ? id : NULL, false, &out);
-	if (ret)
-		return reply_store_err(req, ret, "config");
-	http_set_header(req, "Cache-Control", "no-store");
-	return http_reply_json(req, 200, out);
-}
-
-static int h_node_effective(struct http_req *req, void *arg)
-{
-	return reply_effective(arg, req, false);
-}
-
-static int h_user_effective(struct http_req *req, void *arg)
-{
-	return reply_effective(arg, req, true);
-}
+/* --- the write of a level --- */
 
 /*
  * Check a PUT body: only "values" (an object of known keys, each null or a
- * valid value) and "locked" (nodes only; an array of known keys). 0, or 1
- * after replying 400.
+ * valid value) and "locked" (nodes only; an array of known keys). 0, or
+ * -EINVAL with the message in why.
  */
-static int put_check(struct http_req *req, const cJSON *body, bool is_user)
+static int put_check(const cJSON *body, bool is_user, char *why, size_t wlen)
 {
 	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(body, "values");
 	const cJSON *locked = cJSON_GetObjectItemCaseSensitive(body, "locked"), *e;
@@ -576,35 +496,33 @@ static int put_check(struct http_req *req, const cJSON *body, bool is_user)
 	cJSON_ArrayForEach(e, body)
 	{
 		if (strcmp(e->string, "values") && strcmp(e->string, "locked"))
-			return http_reply_error(req, 400, "unknown field '%s'", e->string), 1;
+			return snprintf(why, wlen, "unknown field '%s'", e->string), -EINVAL;
 	}
 	if (!vals && !locked)
-		return http_reply_error(req, 400, "give \"values\" and/or \"locked\""), 1;
+		return snprintf(why, wlen, "give \"values\" and/or \"locked\""), -EINVAL;
 	if (vals && !cJSON_IsObject(vals))
-		return http_reply_error(req, 400, "\"values\" must be an object"), 1;
+		return snprintf(why, wlen, "\"values\" must be an object"), -EINVAL;
 	if (locked && is_user)
-		return http_reply_error(req, 400, "keys are locked on nodes, not on users"), 1;
+		return snprintf(why, wlen, "keys are locked on nodes, not on users"), -EINVAL;
 	if (locked && !cJSON_IsArray(locked))
-		return http_reply_error(req, 400, "\"locked\" must be an array of config keys"), 1;
+		return snprintf(why, wlen, "\"locked\" must be an array of config keys"), -EINVAL;
 	cJSON_ArrayForEach(e, vals)
 	{
 		int k = key_find(e->string);
 
 		if (k < 0)
-			return http_reply_error(req, 400, "unknown config key '%s'", e->string), 1;
+			return snprintf(why, wlen, "unknown config key '%s'", e->string), -EINVAL;
 		if (!cJSON_IsNull(e) && key_check(&schema[k], e, msg, sizeof(msg)))
-			return http_reply_error(req, 400, "%s", msg), 1;
+			return snprintf(why, wlen, "%s", msg), -EINVAL;
 	}
 	cJSON_ArrayForEach(e, locked)
 	{
 		if (!cJSON_IsString(e))
-			return http_reply_error(req, 400,
-						"\"locked\" must be an array of config keys"),
-			       1;
+			return snprintf(why, wlen, "\"locked\" must be an array of config keys"),
+			       -EINVAL;
 		if (key_find(e->valuestring) < 0)
-			return http_reply_error(req, 400, "unknown config key '%s'",
-						e->valuestring),
-			       1;
+			return snprintf(why, wlen, "unknown config key '%s'", e->valuestring),
+			       -EINVAL;
 	}
 	return 0;
 }
@@ -668,10 +586,10 @@ int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
 /*
  * 0 when no key vals sets (null removes, always allowed) is locked at a
  * node of path[1, end), an s3.* key counting as locked where any s3.* key
- * is; else 1 after replying 409 (or an error).
+ * is; else -EPERM with the message in why, or -errno (why untouched).
  */
-static int check_locks(struct srv *s, struct http_req *req, const struct target *t, size_t end,
-		       const cJSON *vals)
+static int check_locks(struct srv *s, const struct target *t, size_t end, const cJSON *vals,
+		       char *why, size_t wlen)
 {
 	char scope[SCOPE_SIZE], aad[AAD_SIZE];
 	size_t i;
@@ -686,7 +604,7 @@ static int check_locks(struct srv *s, struct http_req *req, const struct target 
 		scope_of("node", t->path[i], scope, aad);
 		ret = doc_load(s, scope, aad, &doc);
 		if (ret)
-			return reply_store_err(req, ret, "config"), 1;
+			return ret;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "locked"))
 		{
 			const char *s3;
@@ -698,14 +616,13 @@ static int check_locks(struct srv *s, struct http_req *req, const struct target 
 			s3 = k >= 0 && schema[k].s3 ? s3_set_in(vals) : NULL;
 			x = last_member(vals, e->valuestring);
 			if (s3 || (x && !cJSON_IsNull(x))) {
-				http_reply_error(
-				    req, 409,
-				    s3 ? "config key '%s' is locked at %s (the s3.* keys "
-					 "are one unit, locked together)"
-				       : "config key '%s' is locked at %s",
-				    s3 ? s3 : e->valuestring, t->path[i]);
+				snprintf(why, wlen,
+					 s3 ? "config key '%s' is locked at %s (the s3.* keys "
+					      "are one unit, locked together)"
+					    : "config key '%s' is locked at %s",
+					 s3 ? s3 : e->valuestring, t->path[i]);
 				doc_free(doc);
-				return 1;
+				return -EPERM;
 			}
 		}
 		doc_free(doc);
@@ -790,31 +707,26 @@ static int apply(cJSON *doc, const cJSON *body, cJSON *detail)
 	return changed;
 }
 
-/*
- * PUT of the level document of kind ("node" or "user") id, target t, for
- * principal p (already authorized): check, refuse keys locked above, merge,
- * seal and audit in one batch; redone when a concurrent write got there
- * first.
- */
-static int put_level(struct srv *s, struct http_req *req, const struct principal *p,
-		     const struct target *t, const char *kind, const char *id)
+int config_level_put(struct srv *s, const struct target *t, const char *kind, const char *id,
+		     const cJSON *body, config_audit_fn audit, void *audit_ctx, cJSON **view,
+		     char *why, size_t wlen)
 {
 	bool is_user = kind[0] == 'u';
 	char scope[SCOPE_SIZE], aad[AAD_SIZE];
-	/* audit scope: the node itself, or the user's team (root: none) */
-	const char *audit_node = is_user ? t->path[t->depth - 1] : id;
-	cJSON *body, *doc = NULL, *detail = NULL;
+	cJSON *doc = NULL, *detail = NULL;
 	const char *need = NULL; /* a secret the write must give again */
 	struct store_batch *b;
-	int ret = 0, tries;
+	int ret, tries;
 
-	body = need_json(req);
-	if (!body)
-		return 0;
-	if (put_check(req, body, is_user) ||
-	    check_locks(s, req, t, is_user ? t->depth : t->depth - 1,
-			cJSON_GetObjectItemCaseSensitive(body, "values")))
-		goto done;
+	*view = NULL;
+	if (wlen)
+		why[0] = 0;
+	ret = put_check(body, is_user, why, wlen);
+	if (!ret)
+		ret = check_locks(s, t, is_user ? t->depth : t->depth - 1,
+				  cJSON_GetObjectItemCaseSensitive(body, "values"), why, wlen);
+	if (ret)
+		return ret;
 	scope_of(kind, id, scope, aad);
 	for (tries = 0; tries < CFG_TRIES; tries++) {
 		doc_free(doc);
@@ -845,7 +757,7 @@ static int put_level(struct srv *s, struct http_req *req, const struct principal
 				crypto_free(txt, strlen(txt));
 		}
 		if (!ret)
-			ret = audit_add(b, req, p, "config.set", audit_node, scope, "ok", detail);
+			ret = audit(b, scope, detail, audit_ctx);
 		if (ret) {
 			store_batch_abort(b);
 			break;
@@ -855,25 +767,169 @@ static int put_level(struct srv *s, struct http_req *req, const struct principal
 			break;
 	}
 	if (need) {
-		http_reply_error(
-		    req, 409,
-		    "changing where S3 credentials are sent requires re-entering %s at "
-		    "this level",
-		    need);
-		goto done;
+		snprintf(why, wlen,
+			 "changing where S3 credentials are sent requires re-entering %s at "
+			 "this level",
+			 need);
+		ret = -EPERM;
+	} else if (ret >= 0) {
+		*view = doc_view(doc);
+		ret = 0;
 	}
-	if (ret < 0) {
-		reply_store_err(req, ret, "config");
-		goto done;
-	}
-	log_info("event=config_set scope=%s by=%s", scope, p->id);
-	http_set_header(req, "Cache-Control", "no-store");
-	http_reply_json(req, 200, doc_view(doc));
-done:
 	cJSON_Delete(detail);
 	doc_free(doc);
-	jwipe(body);
-	cJSON_Delete(body);
+	return ret;
+}
+
+int config_level_view(struct srv *s, const char *kind, const char *id, cJSON **view)
+{
+	char scope[SCOPE_SIZE], aad[AAD_SIZE];
+	cJSON *doc;
+	int ret;
+
+	*view = NULL;
+	scope_of(kind, id, scope, aad);
+	ret = doc_load(s, scope, aad, &doc);
+	if (ret)
+		return ret;
+	*view = doc_view(doc);
+	doc_free(doc);
+	return 0;
+}
+
+/* --- routes --- */
+
+/* 1 after replying 400 when node t is the root (it holds no config). */
+static int no_root(struct http_req *req, const struct target *t)
+{
+	if (t->depth > 1)
+		return 0;
+	http_reply_error(req, 400,
+			 "config is set on a business, domain, project or team, not on the root");
+	return 1;
+}
+
+/* Reply for an error of the config model (model/config.h): a refusal by
+ * its rules is 400 (-EINVAL) or 409 (-EPERM) with its message, anything
+ * else a store error. Returns 0. */
+static int reply_config_err(struct http_req *req, int err, const char *why)
+{
+	if (why[0] && err == -EINVAL)
+		return http_reply_error(req, 400, "%s", why), 0;
+	if (why[0] && err == -EPERM)
+		return http_reply_error(req, 409, "%s", why), 0;
+	return reply_store_err(req, err, "config");
+}
+
+/* Reply with the document of level kind id as GET shows it. */
+static int reply_doc(struct srv *s, struct http_req *req, const char *kind, const char *id)
+{
+	cJSON *view;
+	int ret = config_level_view(s, kind, id, &view);
+
+	if (ret)
+		return reply_store_err(req, ret, "config");
+	http_set_header(req, "Cache-Control", "no-store");
+	return http_reply_json(req, 200, view);
+}
+
+static int h_node_get(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id");
+	struct principal p;
+	struct target t;
+
+	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
+	    need_perm(req, &p, PERM_CONFIG_READ, &t) || no_root(req, &t))
+		return 0;
+	return reply_doc(s, req, "node", id);
+}
+
+static int h_user_get(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id");
+	struct principal p;
+	struct target t;
+
+	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
+	    need_perm(req, &p, PERM_CONFIG_READ, &t))
+		return 0;
+	return reply_doc(s, req, "user", id);
+}
+
+/* GET .../config/effective: for a node the merge from the business down to
+ * it (no user level; the root answers the defaults), for a user down to the
+ * user's own level. */
+static int reply_effective(struct srv *s, struct http_req *req, bool is_user)
+{
+	const char *id = http_req_param(req, "id");
+	struct principal p;
+	struct target t;
+	cJSON *out;
+	int ret;
+
+	if (need_user(s, req, &p) ||
+	    (is_user ? need_target_user(s, req, id, &t) : need_target_node(s, req, id, &t)) ||
+	    need_perm(req, &p, PERM_CONFIG_READ, &t))
+		return 0;
+	ret = config_effective_for(s, &t, is_user ? id : NULL, false, &out);
+	if (ret)
+		return reply_store_err(req, ret, "config");
+	http_set_header(req, "Cache-Control", "no-store");
+	return http_reply_json(req, 200, out);
+}
+
+static int h_node_effective(struct http_req *req, void *arg)
+{
+	return reply_effective(arg, req, false);
+}
+
+static int h_user_effective(struct http_req *req, void *arg)
+{
+	return reply_effective(arg, req, true);
+}
+
+/* Who writes a level, for its audit entry. */
+struct put_who {
+	struct http_req *req;
+	const struct principal *p;
+	const char *node_id; /* the scope that may read the entry */
+};
+
+/* config_audit_fn of a PUT: "config.set" on the level's scope. */
+static int put_audit(struct store_batch *b, const char *scope, const cJSON *detail, void *ctx)
+{
+	const struct put_who *w = ctx;
+
+	return audit_add(b, w->req, w->p, "config.set", w->node_id, scope, "ok", detail);
+}
+
+/*
+ * PUT of the level document of kind ("node" or "user") id, target t, for
+ * principal p (already authorized): config_level_put(), then the level as
+ * GET shows it, or 400/409 with the model's message, or a store error.
+ */
+static int put_level(struct srv *s, struct http_req *req, const struct principal *p,
+		     const struct target *t, const char *kind, const char *id)
+{
+	/* audit scope: the node itself, or the user's team (root: none) */
+	struct put_who w = {req, p, kind[0] == 'u' ? t->path[t->depth - 1] : id};
+	char why[CONFIG_WHY_SIZE];
+	cJSON *body, *view;
+	int ret;
+
+	body = need_json(req);
+	if (!body)
+		return 0;
+	ret = config_level_put(s, t, kind, id, body, put_audit, &w, &view, why, sizeof(why));
+	config_json_free(body);
+	if (ret)
+		return reply_config_err(req, ret, why);
+	log_info("event=config_set scope=%s:%s by=%s", kind, id, p->id);
+	http_set_header(req, "Cache-Control", "no-store");
+	http_reply_json(req, 200, view);
 	return 0;
 }
 

@@ -32,6 +32,7 @@
 
 #include <sodium.h>
 
+#include "model/config.h"
 #include "log.h"
 #include "core/srv.h"
 #include "util.h"
