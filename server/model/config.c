@@ -7,10 +7,10 @@
  *
  * A level's document is {"values":{key:value},"locked":[keys]} (users have
  * no locks), stored as ONE sealed blob: CONFIG pk scope, sk "config", scope
- * "node:<id>" or "user:<id>", aad "config|"+scope. Nothing of it is stored
- * in clear. A write reads the blob inside its batch (store_batch_get), so a
- * concurrent write of the same level makes the commit fail with -EAGAIN and
- * the whole merge is redone.
+ * "node:<id>" or "user:<id>" (key_scope()), aad "config|"+scope
+ * (level_aad()). Nothing of it is stored in clear. A write reads the blob
+ * inside its batch (store_batch_get), so a concurrent write of the same
+ * level makes the commit fail with -EAGAIN and the whole merge is redone.
  *
  * Merge: the schema's defaults, then each node from the business down to
  * the team, then the user's document. A key locked at a node keeps the
@@ -37,14 +37,14 @@
 #include <string.h>
 
 #include "model/config.h"
+#include "store/keys.h"
 #include "core/srv.h"
 #include "util.h"
 
 #define CFG_STR_MAX 1024
-#define CFG_TRIES 8		    /* merges redone after a concurrent write */
-#define SCOPE_SIZE (ID_SIZE + 8)    /* "node:" / "user:" + id */
-#define AAD_SIZE (SCOPE_SIZE + 8)   /* "config|" + scope */
-#define LEVELS_MAX (TREE_DEPTH + 1) /* nodes below the root, and the user */
+#define CFG_TRIES 8		     /* merges redone after a concurrent write */
+#define AAD_SIZE (STORE_KEY_MAX + 8) /* "config|" + scope */
+#define LEVELS_MAX (TREE_DEPTH + 1)  /* nodes below the root, and the user */
 
 enum ck_type { CK_BOOL, CK_INT, CK_STR };
 enum ck_fmt { FMT_TEXT, FMT_BUCKET, FMT_URL };
@@ -179,10 +179,21 @@ static int key_check(const struct ckey *k, const cJSON *v, char *msg, size_t n)
 
 /* --- level documents --- */
 
-static void scope_of(const char *kind, const char *id, char scope[SCOPE_SIZE], char aad[AAD_SIZE])
+/*
+ * The AAD that binds the sealed document of a level to it: "config|" and
+ * the level's scope (store/keys.h: key_scope()). Not a key: it is never
+ * stored, only checked when the blob is opened. Returns aad.
+ */
+static const char *level_aad(char aad[AAD_SIZE], const char *scope)
 {
-	snprintf(scope, SCOPE_SIZE, "%s:%s", kind, id);
 	snprintf(aad, AAD_SIZE, "config|%s", scope);
+	return aad;
+}
+
+/* true when kind names a level: "node" or "user" */
+static bool kind_ok(const char *kind)
+{
+	return kind && (!strcmp(kind, "node") || !strcmp(kind, "user"));
 }
 
 /* Wipe every string of j, j itself included (documents may hold secrets). */
@@ -232,15 +243,17 @@ static cJSON *member(cJSON *o, const char *k, bool array)
  * there is none). Free it with doc_free(). 0, -EBADMSG (the blob does not
  * open), -EIO (not JSON), -ENOMEM, -errno.
  */
-static int doc_load(struct srv *s, const char *scope, const char *aad, cJSON **out)
+static int doc_load(struct srv *s, const char *scope, cJSON **out)
 {
+	char aad[AAD_SIZE];
 	uint8_t *pt;
 	size_t len;
 	cJSON *j;
 	int ret;
 
 	*out = NULL;
-	ret = sealed_get(s, STORE_T_CONFIG, scope, "config", scope, aad, &pt, &len);
+	ret = sealed_get(s, STORE_T_CONFIG, scope, SK_CONFIG, scope, level_aad(aad, scope), &pt,
+			 &len);
 	if (ret == -ENOENT) {
 		j = cJSON_CreateObject();
 	} else if (ret) {
@@ -268,18 +281,17 @@ static int doc_load(struct srv *s, const char *scope, const char *aad, cJSON **o
  * at commit and the commit fails with -EAGAIN, so a merge is never based
  * on a value other than the recorded one.
  */
-static int doc_load_b(struct srv *s, struct store_batch *b, const char *scope, const char *aad,
-		      cJSON **out)
+static int doc_load_b(struct srv *s, struct store_batch *b, const char *scope, cJSON **out)
 {
 	void *v;
 	size_t len;
-	int ret = store_batch_get(b, STORE_T_CONFIG, scope, "config", &v, &len);
+	int ret = store_batch_get(b, STORE_T_CONFIG, scope, SK_CONFIG, &v, &len);
 
 	*out = NULL;
 	if (ret && ret != -ENOENT)
 		return ret;
 	free(v);
-	return doc_load(s, scope, aad, out);
+	return doc_load(s, scope, out);
 }
 
 /* The API view of a level's document: values without secrets, locked,
@@ -427,8 +439,8 @@ int config_effective_for(struct srv *s, const struct target *t, const char *user
 			 bool with_secrets, cJSON **out)
 {
 	cJSON *docs[LEVELS_MAX] = {0};
-	char label[LEVELS_MAX][SCOPE_SIZE], scope[SCOPE_SIZE], aad[AAD_SIZE];
 	const char *labels[LEVELS_MAX];
+	struct key scope, user_scope;
 	size_t nd = 0, i;
 	int ret = 0;
 
@@ -436,22 +448,18 @@ int config_effective_for(struct srv *s, const struct target *t, const char *user
 	for (i = 0; i < t->depth && nd < LEVELS_MAX - 1; i++) {
 		if (!strcmp(t->path[i], ROOT_ID))
 			continue;
-		scope_of("node", t->path[i], scope, aad);
-		ret = doc_load(s, scope, aad, &docs[nd]);
+		ret = doc_load(s, key_scope(&scope, "node", t->path[i]), &docs[nd]);
 		if (ret)
 			goto out;
-		snprintf(label[nd++], SCOPE_SIZE, "%s", t->path[i]);
+		labels[nd++] = t->path[i];
 	}
 	if (user_id) {
-		scope_of("user", user_id, scope, aad);
-		ret = doc_load(s, scope, aad, &docs[nd]);
+		ret = doc_load(s, key_scope(&user_scope, "user", user_id), &docs[nd]);
 		if (ret)
 			goto out;
 		/* the scope "user:<id>" is also the source label */
-		snprintf(label[nd++], SCOPE_SIZE, "%s", scope);
+		labels[nd++] = user_scope.s;
 	}
-	for (i = 0; i < nd; i++)
-		labels[i] = label[i];
 	ret = config_merge((const cJSON *const *)docs, labels, nd, user_id != NULL, with_secrets,
 			   out);
 out:
@@ -586,7 +594,7 @@ int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
 static int check_locks(struct srv *s, const struct target *t, size_t end, const cJSON *vals,
 		       char *why, size_t wlen)
 {
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
+	struct key scope;
 	size_t i;
 
 	for (i = 0; i < end; i++) {
@@ -596,8 +604,7 @@ static int check_locks(struct srv *s, const struct target *t, size_t end, const 
 
 		if (!strcmp(t->path[i], ROOT_ID))
 			continue;
-		scope_of("node", t->path[i], scope, aad);
-		ret = doc_load(s, scope, aad, &doc);
+		ret = doc_load(s, key_scope(&scope, "node", t->path[i]), &doc);
 		if (ret)
 			return ret;
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "locked"))
@@ -707,7 +714,8 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 		     char *why, size_t wlen)
 {
 	bool is_user = kind[0] == 'u';
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
+	char aad[AAD_SIZE];
+	struct key scope;
 	cJSON *doc = NULL, *detail = NULL;
 	const char *need = NULL; /* a secret the write must give again */
 	struct store_batch *b;
@@ -716,13 +724,16 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 	*view = NULL;
 	if (wlen)
 		why[0] = 0;
+	if (!kind_ok(kind))
+		return -EINVAL;
 	ret = put_check(body, is_user, why, wlen);
 	if (!ret)
 		ret = check_locks(s, t, is_user ? t->depth : t->depth - 1,
 				  cJSON_GetObjectItemCaseSensitive(body, "values"), why, wlen);
 	if (ret)
 		return ret;
-	scope_of(kind, id, scope, aad);
+	key_scope(&scope, kind, id);
+	level_aad(aad, scope.s);
 	for (tries = 0; tries < CFG_TRIES; tries++) {
 		doc_free(doc);
 		cJSON_Delete(detail);
@@ -731,7 +742,7 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 		ret = detail ? store_batch_begin(s->st, &b) : -ENOMEM;
 		if (ret)
 			break;
-		ret = doc_load_b(s, b, scope, aad, &doc);
+		ret = doc_load_b(s, b, scope.s, &doc);
 		/* checked on the document this commit is conditional on */
 		if (!ret)
 			ret = config_s3_rebind(
@@ -745,14 +756,14 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 		{
 			char *txt = cJSON_PrintUnformatted(doc);
 
-			ret = txt ? sealed_put(s, b, STORE_T_CONFIG, scope, "config", scope, aad,
-					       txt, strlen(txt))
+			ret = txt ? sealed_put(s, b, STORE_T_CONFIG, scope.s, SK_CONFIG, scope.s,
+					       aad, txt, strlen(txt))
 				  : -ENOMEM;
 			if (txt)
 				crypto_free(txt, strlen(txt));
 		}
 		if (!ret)
-			ret = audit(b, scope, detail, audit_ctx);
+			ret = audit(b, scope.s, detail, audit_ctx);
 		if (ret) {
 			store_batch_abort(b);
 			break;
@@ -778,13 +789,14 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 
 int config_level_view(struct srv *s, const char *kind, const char *id, cJSON **view)
 {
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
+	struct key scope;
 	cJSON *doc;
 	int ret;
 
 	*view = NULL;
-	scope_of(kind, id, scope, aad);
-	ret = doc_load(s, scope, aad, &doc);
+	if (!kind_ok(kind))
+		return -EINVAL;
+	ret = doc_load(s, key_scope(&scope, kind, id), &doc);
 	if (ret)
 		return ret;
 	*view = doc_view(doc);

@@ -81,7 +81,7 @@ int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need);
  * The document of level kind ("node" or "user") id as the API shows it:
  * {"values":{..} without secrets, "locked":[..], "secrets_set":[names]},
  * keys in schema order. *view is the caller's (NULL when out of memory).
- * 0 or -errno.
+ * 0, -EINVAL (another kind) or -errno.
  */
 int config_level_view(struct srv *s, const char *kind, const char *id, cJSON **view);
 
@@ -107,8 +107,9 @@ typedef int (*config_audit_fn)(struct store_batch *b, const char *scope, const c
  * of the level got there first. *view (the caller's) gets the level as
  * config_level_view() shows it, also when nothing changed (NULL when out of
  * memory; the change is committed all the same). 0; -EINVAL with why (the
- * body); -EPERM with why (a locked key, an S3 rebind); or -errno from the
- * store (-EAGAIN: still conflicting after the retries) or audit.
+ * body; why "" for another kind); -EPERM with why (a locked key, an S3
+ * rebind); or -errno from the store (-EAGAIN: still conflicting after the
+ * retries) or audit.
  */
 int config_level_put(struct srv *s, const struct target *t, const char *kind, const char *id,
 		     const cJSON *body, config_audit_fn audit, void *audit_ctx, cJSON **view,
