@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "model/avatar.h"
+#include "model/config.h"
 #include "core/crypto.h"
 #include "log.h"
 #include "s3.h"

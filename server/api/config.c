@@ -1,480 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * api_config.c - the config hierarchy: the schema of policy keys, one
- * document per level (business, domain, project, team, user), locks, the
- * effective merge, and the routes
+ * api/config.c - the routes of the config hierarchy:
  *   GET/PUT /api/v1/nodes/{id}/config
  *   GET/PUT /api/v1/users/{id}/config
  *   GET     /api/v1/nodes/{id}/config/effective
  *   GET     /api/v1/users/{id}/config/effective
- * See docs/API.md (Config).
- *
- * A level's document is {"values":{key:value},"locked":[keys]} (users have
- * no locks), stored as ONE sealed blob: CONFIG pk scope, sk "config", scope
- * "node:<id>" or "user:<id>", aad "config|"+scope. Nothing of it is stored
- * in clear. A write reads the blob inside its batch (store_batch_get), so a
- * concurrent write of the same level makes the commit fail with -EAGAIN and
- * the whole merge is redone.
- *
- * Merge: the schema's defaults, then each node from the business down to
- * the team, then the user's document. A key locked at a node keeps the
- * value it has there (set there or inherited) for everything below; values
- * set below are ignored (and cannot be set any more: 409).
- *
- * The S3 settings (s3.*) are one unit, merged whole and not key by key: all
- * of them come from one level, the nearest that sets the bucket or a
- * credential (an anchor key), so that a level that sets only the endpoint,
- * region or path style cannot point the credentials set above it, which it
- * cannot read, at another host. A lock on any s3.* key locks them all: the
- * unit is then taken at or above the locking node, and no s3.* key can be
- * set below it.
- *
- * At its own level, the credentials stay bound to where they were set to be
- * sent: a write that changes the endpoint, region, bucket or path style of
- * a level holding a secret must give every secret held there again (or
- * remove it), so that only who knows them can send them elsewhere
- * (config_s3_rebind(); 409 otherwise).
+ * See docs/API.md (Config). Each parses, authorizes and makes one call of
+ * model/config.h (the schema, the documents, locks, the merge and the S3
+ * unit live there); a refusal by its rules is 400 (a bad body) or 409 (a
+ * locked key, an S3 rebind) with its message. Replies are Cache-Control:
+ * no-store.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdbool.h>
 
+#include "api/api.h"
+#include "model/config.h"
 #include "log.h"
-#include "core/srv.h"
 #include "util.h"
-
-#define CFG_STR_MAX 1024
-#define CFG_TRIES 8		    /* merges redone after a concurrent write */
-#define SCOPE_SIZE (ID_SIZE + 8)    /* "node:" / "user:" + id */
-#define AAD_SIZE (SCOPE_SIZE + 8)   /* "config|" + scope */
-#define LEVELS_MAX (TREE_DEPTH + 1) /* nodes below the root, and the user */
-
-enum ck_type { CK_BOOL, CK_INT, CK_STR };
-enum ck_fmt { FMT_TEXT, FMT_BUCKET, FMT_URL };
-
-/* One policy key: type, range (ints) or length in bytes (strings), default. */
-struct ckey {
-	const char *name;
-	enum ck_type type;
-	int64_t min, max;
-	int64_t def;
-	bool has_def;
-	bool secret; /* never in a response, never in clear in the store */
-	enum ck_fmt fmt;
-	bool s3;     /* one of the S3 unit's keys (see the merge above) */
-	bool anchor; /* an S3 key whose level is the unit's: bucket, credentials */
-	bool where;  /* an S3 key that says where requests go (config_s3_rebind()) */
-};
-
-#define CK_B(n, d)                                                                                 \
-	{                                                                                          \
-		.name = n, .type = CK_BOOL, .max = 1, .def = d, .has_def = true                    \
-	}
-#define CK_I(n, lo, hi, d)                                                                         \
-	{                                                                                          \
-		.name = n, .type = CK_INT, .min = lo, .max = hi, .def = d, .has_def = true         \
-	}
-#define CK_S(n, lo, hi, f, sec)                                                                    \
-	{                                                                                          \
-		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec           \
-	}
-
-#define CK_S3(n, lo, hi, f, sec, anc, whr)                                                         \
-	{                                                                                          \
-		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec,          \
-		.s3 = true, .anchor = anc, .where = whr                                            \
-	}
-
-static const struct ckey schema[] = {
-    CK_B("logging.enabled", 1),
-    CK_I("activity.interval_s", 10, 3600, 60),
-    CK_I("idle.threshold_s", 10, 86400, 300),
-    CK_I("sysinfo.interval_s", 60, 86400, 900),
-    CK_B("apps.titles", 0),
-    CK_B("screenshots.enabled", 0),
-    CK_I("screenshots.interval_s", 30, 86400, 600),
-    CK_I("screenshots.jitter_s", 0, 3600, 0),
-    CK_B("screenshots.blur", 0),
-    CK_B("screenshots.employee_view", 0),
-    CK_I("retention.days", 1, 3650, 365),
-    CK_S3("s3.bucket", 3, 63, FMT_BUCKET, false, true, true),
-    CK_S3("s3.region", 1, 64, FMT_TEXT, false, false, true),
-    CK_S3("s3.endpoint", 1, CFG_STR_MAX, FMT_URL, false, false, true),
-    /* no default: absent means virtual-host style, like AWS */
-    {.name = "s3.path_style", .type = CK_BOOL, .max = 1, .s3 = true, .where = true},
-    CK_S3("s3.access_key_id", 1, CFG_STR_MAX, FMT_TEXT, false, true, false),
-    CK_S3("s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true, true, false),
-    /* STS session tokens run past 1 KiB */
-    CK_S3("s3.session_token", 1, 4096, FMT_TEXT, true, true, false),
-};
-#define NKEYS ARRAY_SIZE(schema)
-
-/* Index of key name in the schema, or -1. */
-static int key_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < NKEYS; i++)
-		if (!strcmp(schema[i].name, name))
-			return (int)i;
-	return -1;
-}
-
-/* S3 bucket naming: a-z 0-9 . -, starting and ending with a letter or digit */
-static bool bucket_ok(const char *v)
-{
-	size_t n = strlen(v), i;
-
-	for (i = 0; i < n; i++) {
-		char c = v[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return false;
-	}
-	return n && v[0] != '.' && v[0] != '-' && v[n - 1] != '.' && v[n - 1] != '-';
-}
-
-/* http:// or https:// followed by a host, no spaces */
-static bool url_ok(const char *v)
-{
-	const char *h = !strncmp(v, "https://", 8)  ? v + 8
-			: !strncmp(v, "http://", 7) ? v + 7
-						    : NULL;
-
-	return h && *h && *h != '/' && !strchr(v, ' ');
-}
-
-/*
- * Check value v (not null) against key k. Pure. 0, or -EINVAL with a
- * message naming the key and what it takes in msg.
- */
-static int key_check(const struct ckey *k, const cJSON *v, char *msg, size_t n)
-{
-	switch (k->type) {
-	case CK_BOOL:
-		if (cJSON_IsBool(v))
-			return 0;
-		snprintf(msg, n, "config key '%s' must be true or false", k->name);
-		return -EINVAL;
-	case CK_INT:
-		if (cJSON_IsNumber(v) && v->valuedouble >= (double)k->min &&
-		    v->valuedouble <= (double)k->max &&
-		    v->valuedouble == (double)(int64_t)v->valuedouble)
-			return 0;
-		snprintf(msg, n, "config key '%s' must be an integer %lld..%lld", k->name,
-			 (long long)k->min, (long long)k->max);
-		return -EINVAL;
-	case CK_STR:
-		if (cJSON_IsString(v) &&
-		    text_valid(v->valuestring, (size_t)k->min, (size_t)k->max) &&
-		    (k->fmt != FMT_BUCKET || bucket_ok(v->valuestring)) &&
-		    (k->fmt != FMT_URL || url_ok(v->valuestring)))
-			return 0;
-		snprintf(msg, n, "config key '%s' must be %s of %lld..%lld bytes%s", k->name,
-			 k->fmt == FMT_URL ? "an http:// or https:// URL" : "a string",
-			 (long long)k->min, (long long)k->max,
-			 k->fmt == FMT_BUCKET ? " of a-z 0-9 . - (an S3 bucket name)"
-					      : " without control characters");
-		return -EINVAL;
-	}
-	return -EINVAL;
-}
-
-/* --- level documents --- */
-
-static void scope_of(const char *kind, const char *id, char scope[SCOPE_SIZE], char aad[AAD_SIZE])
-{
-	snprintf(scope, SCOPE_SIZE, "%s:%s", kind, id);
-	snprintf(aad, AAD_SIZE, "config|%s", scope);
-}
-
-/* Wipe every string of j, j itself included (documents may hold secrets). */
-static void jwipe(cJSON *j)
-{
-	cJSON *e;
-
-	if (!j)
-		return;
-	if (cJSON_IsString(j) && j->valuestring)
-		crypto_wipe(j->valuestring, strlen(j->valuestring));
-	for (e = j->child; e; e = e->next)
-		jwipe(e);
-}
-
-/* Free a document that may hold secrets. NULL ok. */
-static void doc_free(cJSON *j)
-{
-	jwipe(j);
-	cJSON_Delete(j);
-}
-
-/* The member k of o as an object (or array), replaced when missing or of
- * another type. NULL on ENOMEM. */
-static cJSON *member(cJSON *o, const char *k, bool array)
-{
-	cJSON *m = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	if (array ? cJSON_IsArray(m) : cJSON_IsObject(m))
-		return m;
-	cJSON_DeleteItemFromObjectCaseSensitive(o, k);
-	m = array ? cJSON_CreateArray() : cJSON_CreateObject();
-	if (m && !cJSON_AddItemToObject(o, k, m)) {
-		cJSON_Delete(m);
-		m = NULL;
-	}
-	return m;
-}
-
-/*
- * Load the document of scope into *out ({"values":{},"locked":[]} when
- * there is none). Free it with doc_free(). 0, -EBADMSG (the blob does not
- * open), -EIO (not JSON), -ENOMEM, -errno.
- */
-static int doc_load(struct srv *s, const char *scope, const char *aad, cJSON **out)
-{
-	uint8_t *pt;
-	size_t len;
-	cJSON *j;
-	int ret;
-
-	*out = NULL;
-	ret = sealed_get(s, STORE_T_CONFIG, scope, "config", scope, aad, &pt, &len);
-	if (ret == -ENOENT) {
-		j = cJSON_CreateObject();
-	} else if (ret) {
-		return ret;
-	} else {
-		j = cJSON_ParseWithLength((const char *)pt, len);
-		crypto_free(pt, len);
-		if (!cJSON_IsObject(j)) {
-			doc_free(j);
-			return -EIO;
-		}
-	}
-	if (!j || !member(j, "values", false) || !member(j, "locked", true)) {
-		doc_free(j);
-		return -ENOMEM;
-	}
-	*out = j;
-	return 0;
-}
-
-/*
- * doc_load() for a write: the blob is first read through batch b, which
- * records it as a condition of the commit. Opening it is a second read;
- * when that one saw a newer blob, the recorded one differs from the store
- * at commit and the commit fails with -EAGAIN, so a merge is never based
- * on a value other than the recorded one.
- */
-static int doc_load_b(struct srv *s, struct store_batch *b, const char *scope, const char *aad,
-		      cJSON **out)
-{
-	void *v;
-	size_t len;
-	int ret = store_batch_get(b, STORE_T_CONFIG, scope, "config", &v, &len);
-
-	*out = NULL;
-	if (ret && ret != -ENOENT)
-		return ret;
-	free(v);
-	return doc_load(s, scope, aad, out);
-}
-
-/* The API view of a level's document: values without secrets, locked,
- * secrets_set. Keys in schema order; stored keys the schema no longer has
- * are left out. */
-static cJSON *doc_view(const cJSON *doc)
-{
-	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(doc, "values");
-	const cJSON *locked = cJSON_GetObjectItemCaseSensitive(doc, "locked"), *e;
-	cJSON *out = cJSON_CreateObject(), *v, *l, *ss;
-	size_t k;
-
-	v = cJSON_AddObjectToObject(out, "values");
-	l = cJSON_AddArrayToObject(out, "locked");
-	ss = cJSON_AddArrayToObject(out, "secrets_set");
-	for (k = 0; k < NKEYS; k++) {
-		const cJSON *x = cJSON_GetObjectItemCaseSensitive(vals, schema[k].name);
-
-		if (!x || cJSON_IsNull(x))
-			continue;
-		if (schema[k].secret)
-			cJSON_AddItemToArray(ss, cJSON_CreateString(schema[k].name));
-		else
-			cJSON_AddItemToObject(v, schema[k].name, cJSON_Duplicate(x, 1));
-	}
-	cJSON_ArrayForEach(e, locked)
-	{
-		if (cJSON_IsString(e) && key_find(e->valuestring) >= 0)
-			cJSON_AddItemToArray(l, cJSON_CreateString(e->valuestring));
-	}
-	return out;
-}
-
-/* --- the merge --- */
-
-/* The default of key k as JSON, or NULL when it has none. */
-static cJSON *key_default(const struct ckey *k)
-{
-	if (!k->has_def)
-		return NULL;
-	return k->type == CK_BOOL ? cJSON_CreateBool(k->def != 0)
-				  : cJSON_CreateNumber((double)k->def);
-}
-
-/* The value a level's "values" vals gives key k, or NULL when it sets none.
- * Stored values were checked when set; a schema that has narrowed since
- * ignores what no longer fits. */
-static const cJSON *level_value(const cJSON *vals, size_t k)
-{
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(vals, schema[k].name);
-	char msg[8];
-
-	return !x || cJSON_IsNull(x) || key_check(&schema[k], x, msg, sizeof(msg)) ? NULL : x;
-}
-
-/* true when the level's "values" vals sets an anchor of the S3 unit */
-static bool sets_s3_anchor(const cJSON *vals)
-{
-	size_t k;
-
-	for (k = 0; k < NKEYS; k++)
-		if (schema[k].anchor && level_value(vals, k))
-			return true;
-	return false;
-}
-
-int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
-		 bool with_secrets, cJSON **out)
-{
-	const cJSON *val[NKEYS] = {0};
-	const char *src[NKEYS] = {0}, *lock[NKEYS] = {0};
-	const char *s3_lock = NULL; /* the topmost node that locks an s3.* key */
-	size_t s3_at = n;	    /* the S3 unit's level; n: none */
-	cJSON *o, *ov, *os, *ol;
-	size_t i, k;
-
-	*out = NULL;
-	if (n > LEVELS_MAX)
-		return -EINVAL;
-	for (k = 0; k < NKEYS; k++)
-		src[k] = schema[k].has_def ? "default" : NULL;
-	for (i = 0; i < n; i++) {
-		const cJSON *vals = cJSON_GetObjectItemCaseSensitive(docs[i], "values"), *e;
-
-		for (k = 0; k < NKEYS; k++) {
-			const cJSON *x = schema[k].s3 ? NULL : level_value(vals, k);
-
-			if (lock[k] || !x)
-				continue;
-			val[k] = x;
-			src[k] = labels[i];
-		}
-		if (!s3_lock && sets_s3_anchor(vals))
-			s3_at = i;
-		if (user_last && i == n - 1)
-			break; /* users hold no locks */
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(docs[i], "locked"))
-		{
-			int x = cJSON_IsString(e) ? key_find(e->valuestring) : -1;
-
-			if (x >= 0 && !lock[x])
-				lock[x] = labels[i];
-			if (x >= 0 && schema[x].s3 && !s3_lock)
-				s3_lock = labels[i];
-		}
-	}
-	/* the S3 unit: every s3.* key from its one level, and locked together */
-	for (k = 0; k < NKEYS; k++) {
-		if (!schema[k].s3)
-			continue;
-		val[k] =
-		    s3_at < n
-			? level_value(cJSON_GetObjectItemCaseSensitive(docs[s3_at], "values"), k)
-			: NULL;
-		src[k] = val[k] ? labels[s3_at] : NULL;
-		lock[k] = s3_lock;
-	}
-	o = cJSON_CreateObject();
-	ov = cJSON_AddObjectToObject(o, "values");
-	os = cJSON_AddObjectToObject(o, "source");
-	ol = cJSON_AddObjectToObject(o, "locked");
-	if (!ov || !os || !ol) {
-		doc_free(o);
-		return -ENOMEM;
-	}
-	for (k = 0; k < NKEYS; k++) {
-		if (val[k] || schema[k].has_def) {
-			if (!schema[k].secret || with_secrets)
-				cJSON_AddItemToObject(ov, schema[k].name,
-						      val[k] ? cJSON_Duplicate(val[k], 1)
-							     : key_default(&schema[k]));
-		}
-		if (src[k])
-			cJSON_AddStringToObject(os, schema[k].name, src[k]);
-		if (lock[k])
-			cJSON_AddStringToObject(ol, schema[k].name, lock[k]);
-	}
-	*out = o;
-	return 0;
-}
-
-/* Load the documents along t's path (nodes below the root) and then
- * user_id's (NULL: none), and merge them. See config_effective(). */
-static int effective(struct srv *s, const struct target *t, const char *user_id, bool with_secrets,
-		     cJSON **out)
-{
-	cJSON *docs[LEVELS_MAX] = {0};
-	char label[LEVELS_MAX][SCOPE_SIZE], scope[SCOPE_SIZE], aad[AAD_SIZE];
-	const char *labels[LEVELS_MAX];
-	size_t nd = 0, i;
-	int ret = 0;
-
-	*out = NULL;
-	for (i = 0; i < t->depth && nd < LEVELS_MAX - 1; i++) {
-		if (!strcmp(t->path[i], ROOT_ID))
-			continue;
-		scope_of("node", t->path[i], scope, aad);
-		ret = doc_load(s, scope, aad, &docs[nd]);
-		if (ret)
-			goto out;
-		snprintf(label[nd++], SCOPE_SIZE, "%s", t->path[i]);
-	}
-	if (user_id) {
-		scope_of("user", user_id, scope, aad);
-		ret = doc_load(s, scope, aad, &docs[nd]);
-		if (ret)
-			goto out;
-		/* the scope "user:<id>" is also the source label */
-		snprintf(label[nd++], SCOPE_SIZE, "%s", scope);
-	}
-	for (i = 0; i < nd; i++)
-		labels[i] = label[i];
-	ret = config_merge((const cJSON *const *)docs, labels, nd, user_id != NULL, with_secrets,
-			   out);
-out:
-	for (i = 0; i < LEVELS_MAX; i++)
-		doc_free(docs[i]);
-	return ret;
-}
-
-int config_effective(struct srv *s, const char *team_id, const char *user_id, bool with_secrets,
-		     cJSON **out)
-{
-	struct target t;
-	int ret;
-
-	*out = NULL;
-	if (user_id && !id_valid(user_id, ID_PREFIX_USER))
-		return -EINVAL;
-	ret = target_node(s, team_id && *team_id ? team_id : ROOT_ID, &t);
-	if (ret)
-		return ret;
-	return effective(s, &t, user_id, with_secrets, out);
-}
-
-/* --- routes --- */
 
 /* 1 after replying 400 when node t is the root (it holds no config). */
 static int no_root(struct http_req *req, const struct target *t)
@@ -486,48 +29,54 @@ static int no_root(struct http_req *req, const struct target *t)
 	return 1;
 }
 
-/* Reply with the document of scope as GET shows it. */
-static int reply_doc(struct srv *s, struct http_req *req, const char *scope, const char *aad)
+/* Reply for an error of the config model (model/config.h): a refusal by
+ * its rules is 400 (-EINVAL) or 409 (-EPERM) with its message, anything
+ * else a store error. Returns 0. */
+static int reply_config_err(struct http_req *req, int err, const char *why)
 {
-	cJSON *doc;
-	int ret = doc_load(s, scope, aad, &doc);
+	if (why[0] && err == -EINVAL)
+		return http_reply_error(req, 400, "%s", why), 0;
+	if (why[0] && err == -EPERM)
+		return http_reply_error(req, 409, "%s", why), 0;
+	return reply_store_err(req, err, "config");
+}
+
+/* Reply with the document of level kind id as GET shows it. */
+static int reply_doc(struct srv *s, struct http_req *req, const char *kind, const char *id)
+{
+	cJSON *view;
+	int ret = config_level_view(s, kind, id, &view);
 
 	if (ret)
 		return reply_store_err(req, ret, "config");
 	http_set_header(req, "Cache-Control", "no-store");
-	ret = http_reply_json(req, 200, doc_view(doc));
-	doc_free(doc);
-	return ret;
+	return http_reply_json(req, 200, view);
 }
 
 static int h_node_get(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
 	struct principal p;
 	struct target t;
 
 	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
 	    need_perm(req, &p, PERM_CONFIG_READ, &t) || no_root(req, &t))
 		return 0;
-	scope_of("node", id, scope, aad);
-	return reply_doc(s, req, scope, aad);
+	return reply_doc(s, req, "node", id);
 }
 
 static int h_user_get(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
 	struct principal p;
 	struct target t;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
 	    need_perm(req, &p, PERM_CONFIG_READ, &t))
 		return 0;
-	scope_of("user", id, scope, aad);
-	return reply_doc(s, req, scope, aad);
+	return reply_doc(s, req, "user", id);
 }
 
 /* GET .../config/effective: for a node the merge from the business down to
@@ -545,7 +94,7 @@ static int reply_effective(struct srv *s, struct http_req *req, bool is_user)
 	    (is_user ? need_target_user(s, req, id, &t) : need_target_node(s, req, id, &t)) ||
 	    need_perm(req, &p, PERM_CONFIG_READ, &t))
 		return 0;
-	ret = effective(s, &t, is_user ? id : NULL, false, &out);
+	ret = config_effective_for(s, &t, is_user ? id : NULL, false, &out);
 	if (ret)
 		return reply_store_err(req, ret, "config");
 	http_set_header(req, "Cache-Control", "no-store");
@@ -562,318 +111,45 @@ static int h_user_effective(struct http_req *req, void *arg)
 	return reply_effective(arg, req, true);
 }
 
-/*
- * Check a PUT body: only "values" (an object of known keys, each null or a
- * valid value) and "locked" (nodes only; an array of known keys). 0, or 1
- * after replying 400.
- */
-static int put_check(struct http_req *req, const cJSON *body, bool is_user)
+/* Who writes a level, for its audit entry. */
+struct put_who {
+	struct http_req *req;
+	const struct principal *p;
+	const char *node_id; /* the scope that may read the entry */
+};
+
+/* config_audit_fn of a PUT: "config.set" on the level's scope. */
+static int put_audit(struct store_batch *b, const char *scope, const cJSON *detail, void *ctx)
 {
-	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(body, "values");
-	const cJSON *locked = cJSON_GetObjectItemCaseSensitive(body, "locked"), *e;
-	char msg[256];
+	const struct put_who *w = ctx;
 
-	cJSON_ArrayForEach(e, body)
-	{
-		if (strcmp(e->string, "values") && strcmp(e->string, "locked"))
-			return http_reply_error(req, 400, "unknown field '%s'", e->string), 1;
-	}
-	if (!vals && !locked)
-		return http_reply_error(req, 400, "give \"values\" and/or \"locked\""), 1;
-	if (vals && !cJSON_IsObject(vals))
-		return http_reply_error(req, 400, "\"values\" must be an object"), 1;
-	if (locked && is_user)
-		return http_reply_error(req, 400, "keys are locked on nodes, not on users"), 1;
-	if (locked && !cJSON_IsArray(locked))
-		return http_reply_error(req, 400, "\"locked\" must be an array of config keys"), 1;
-	cJSON_ArrayForEach(e, vals)
-	{
-		int k = key_find(e->string);
-
-		if (k < 0)
-			return http_reply_error(req, 400, "unknown config key '%s'", e->string), 1;
-		if (!cJSON_IsNull(e) && key_check(&schema[k], e, msg, sizeof(msg)))
-			return http_reply_error(req, 400, "%s", msg), 1;
-	}
-	cJSON_ArrayForEach(e, locked)
-	{
-		if (!cJSON_IsString(e))
-			return http_reply_error(req, 400,
-						"\"locked\" must be an array of config keys"),
-			       1;
-		if (key_find(e->valuestring) < 0)
-			return http_reply_error(req, 400, "unknown config key '%s'",
-						e->valuestring),
-			       1;
-	}
-	return 0;
-}
-
-/* Member k of o as apply() takes it: the last of duplicate names. */
-static const cJSON *last_member(const cJSON *o, const char *k)
-{
-	const cJSON *e, *found = NULL;
-
-	cJSON_ArrayForEach(e, o)
-	{
-		if (e->string && !strcmp(e->string, k))
-			found = e;
-	}
-	return found;
-}
-
-/* The first s3.* key vals sets (not null: removing is always allowed), as
- * apply() reads it, or NULL. */
-static const char *s3_set_in(const cJSON *vals)
-{
-	size_t k;
-
-	for (k = 0; k < NKEYS; k++) {
-		const cJSON *x = schema[k].s3 ? last_member(vals, schema[k].name) : NULL;
-
-		if (x && !cJSON_IsNull(x))
-			return schema[k].name;
-	}
-	return NULL;
-}
-
-int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
-{
-	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(doc, "values");
-	bool moved = false;
-	size_t k;
-
-	*need = NULL;
-	/* a change as apply() makes it: another value, or null removing one */
-	for (k = 0; k < NKEYS && !moved; k++) {
-		const cJSON *want = schema[k].where ? last_member(vals, schema[k].name) : NULL;
-		const cJSON *have = cJSON_GetObjectItemCaseSensitive(dv, schema[k].name);
-
-		if (want)
-			moved = cJSON_IsNull(want) ? have && !cJSON_IsNull(have)
-						   : !have || !cJSON_Compare(have, want, true);
-	}
-	for (k = 0; moved && k < NKEYS; k++) {
-		const cJSON *have = cJSON_GetObjectItemCaseSensitive(dv, schema[k].name);
-
-		if (schema[k].s3 && schema[k].secret && have && !cJSON_IsNull(have) &&
-		    !last_member(vals, schema[k].name)) {
-			*need = schema[k].name;
-			return -EPERM;
-		}
-	}
-	return 0;
-}
-
-/*
- * 0 when no key vals sets (null removes, always allowed) is locked at a
- * node of path[1, end), an s3.* key counting as locked where any s3.* key
- * is; else 1 after replying 409 (or an error).
- */
-static int check_locks(struct srv *s, struct http_req *req, const struct target *t, size_t end,
-		       const cJSON *vals)
-{
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
-	size_t i;
-
-	for (i = 0; i < end; i++) {
-		const cJSON *e, *x;
-		cJSON *doc;
-		int ret;
-
-		if (!strcmp(t->path[i], ROOT_ID))
-			continue;
-		scope_of("node", t->path[i], scope, aad);
-		ret = doc_load(s, scope, aad, &doc);
-		if (ret)
-			return reply_store_err(req, ret, "config"), 1;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "locked"))
-		{
-			const char *s3;
-			int k;
-
-			if (!cJSON_IsString(e))
-				continue;
-			k = key_find(e->valuestring);
-			s3 = k >= 0 && schema[k].s3 ? s3_set_in(vals) : NULL;
-			x = last_member(vals, e->valuestring);
-			if (s3 || (x && !cJSON_IsNull(x))) {
-				http_reply_error(
-				    req, 409,
-				    s3 ? "config key '%s' is locked at %s (the s3.* keys "
-					 "are one unit, locked together)"
-				       : "config key '%s' is locked at %s",
-				    s3 ? s3 : e->valuestring, t->path[i]);
-				doc_free(doc);
-				return 1;
-			}
-		}
-		doc_free(doc);
-	}
-	return 0;
-}
-
-/*
- * Apply body to doc (in place). detail gets {"keys":[names whose value
- * changed], "locked":[new list] when it changed}. Returns 1 when anything
- * changed, 0 when not, -ENOMEM.
- */
-static int apply(cJSON *doc, const cJSON *body, cJSON *detail)
-{
-	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(body, "values");
-	const cJSON *locked = cJSON_GetObjectItemCaseSensitive(body, "locked"), *e;
-	cJSON *dv = cJSON_GetObjectItemCaseSensitive(doc, "values");
-	cJSON *keys = cJSON_AddArrayToObject(detail, "keys");
-	bool changed = false;
-	size_t k;
-
-	if (!keys)
-		return -ENOMEM;
-	for (k = 0; k < NKEYS; k++) {
-		const cJSON *want = NULL;
-		cJSON *have = cJSON_GetObjectItemCaseSensitive(dv, schema[k].name);
-
-		/* the last of duplicate names wins, as in most JSON parsers */
-		cJSON_ArrayForEach(e, vals)
-		{
-			if (!strcmp(e->string, schema[k].name))
-				want = e;
-		}
-		if (!want)
-			continue;
-		if (cJSON_IsNull(want)) {
-			if (!have)
-				continue;
-			jwipe(have);
-			cJSON_DeleteItemFromObjectCaseSensitive(dv, schema[k].name);
-		} else {
-			cJSON *dup;
-
-			if (have && cJSON_Compare(have, want, true))
-				continue;
-			dup = cJSON_Duplicate(want, 1);
-			if (!dup)
-				return -ENOMEM;
-			if (have) {
-				jwipe(have);
-				cJSON_ReplaceItemInObjectCaseSensitive(dv, schema[k].name, dup);
-			} else {
-				cJSON_AddItemToObject(dv, schema[k].name, dup);
-			}
-		}
-		cJSON_AddItemToArray(keys, cJSON_CreateString(schema[k].name));
-		changed = true;
-	}
-	if (locked) {
-		cJSON *nl = cJSON_CreateArray();
-
-		if (!nl)
-			return -ENOMEM;
-		for (k = 0; k < NKEYS; k++) {
-			cJSON_ArrayForEach(e, locked)
-			{
-				if (!strcmp(e->valuestring, schema[k].name)) {
-					cJSON_AddItemToArray(nl,
-							     cJSON_CreateString(schema[k].name));
-					break;
-				}
-			}
-		}
-		if (!cJSON_Compare(nl, cJSON_GetObjectItemCaseSensitive(doc, "locked"), true)) {
-			cJSON_AddItemToObject(detail, "locked", cJSON_Duplicate(nl, 1));
-			cJSON_ReplaceItemInObjectCaseSensitive(doc, "locked", nl);
-			changed = true;
-		} else {
-			cJSON_Delete(nl);
-		}
-	}
-	return changed;
+	return audit_add(b, w->req, w->p, "config.set", w->node_id, scope, "ok", detail);
 }
 
 /*
  * PUT of the level document of kind ("node" or "user") id, target t, for
- * principal p (already authorized): check, refuse keys locked above, merge,
- * seal and audit in one batch; redone when a concurrent write got there
- * first.
+ * principal p (already authorized): config_level_put(), then the level as
+ * GET shows it, or 400/409 with the model's message, or a store error.
  */
 static int put_level(struct srv *s, struct http_req *req, const struct principal *p,
 		     const struct target *t, const char *kind, const char *id)
 {
-	bool is_user = kind[0] == 'u';
-	char scope[SCOPE_SIZE], aad[AAD_SIZE];
 	/* audit scope: the node itself, or the user's team (root: none) */
-	const char *audit_node = is_user ? t->path[t->depth - 1] : id;
-	cJSON *body, *doc = NULL, *detail = NULL;
-	const char *need = NULL; /* a secret the write must give again */
-	struct store_batch *b;
-	int ret = 0, tries;
+	struct put_who w = {req, p, kind[0] == 'u' ? t->path[t->depth - 1] : id};
+	char why[CONFIG_WHY_SIZE];
+	cJSON *body, *view;
+	int ret;
 
 	body = need_json(req);
 	if (!body)
 		return 0;
-	if (put_check(req, body, is_user) ||
-	    check_locks(s, req, t, is_user ? t->depth : t->depth - 1,
-			cJSON_GetObjectItemCaseSensitive(body, "values")))
-		goto done;
-	scope_of(kind, id, scope, aad);
-	for (tries = 0; tries < CFG_TRIES; tries++) {
-		doc_free(doc);
-		cJSON_Delete(detail);
-		doc = NULL;
-		detail = cJSON_CreateObject();
-		ret = detail ? store_batch_begin(s->st, &b) : -ENOMEM;
-		if (ret)
-			break;
-		ret = doc_load_b(s, b, scope, aad, &doc);
-		/* checked on the document this commit is conditional on */
-		if (!ret)
-			ret = config_s3_rebind(
-			    doc, cJSON_GetObjectItemCaseSensitive(body, "values"), &need);
-		if (!ret)
-			ret = apply(doc, body, detail);
-		if (ret <= 0) {
-			store_batch_abort(b);
-			break;
-		}
-		{
-			char *txt = cJSON_PrintUnformatted(doc);
-
-			ret = txt ? sealed_put(s, b, STORE_T_CONFIG, scope, "config", scope, aad,
-					       txt, strlen(txt))
-				  : -ENOMEM;
-			if (txt)
-				crypto_free(txt, strlen(txt));
-		}
-		if (!ret)
-			ret = audit_add(b, req, p, "config.set", audit_node, scope, "ok", detail);
-		if (ret) {
-			store_batch_abort(b);
-			break;
-		}
-		ret = store_batch_commit(b);
-		if (ret != -EAGAIN)
-			break;
-	}
-	if (need) {
-		http_reply_error(
-		    req, 409,
-		    "changing where S3 credentials are sent requires re-entering %s at "
-		    "this level",
-		    need);
-		goto done;
-	}
-	if (ret < 0) {
-		reply_store_err(req, ret, "config");
-		goto done;
-	}
-	log_info("event=config_set scope=%s by=%s", scope, p->id);
+	ret = config_level_put(s, t, kind, id, body, put_audit, &w, &view, why, sizeof(why));
+	config_json_free(body);
+	if (ret)
+		return reply_config_err(req, ret, why);
+	log_info("event=config_set scope=%s:%s by=%s", kind, id, p->id);
 	http_set_header(req, "Cache-Control", "no-store");
-	http_reply_json(req, 200, doc_view(doc));
-done:
-	cJSON_Delete(detail);
-	doc_free(doc);
-	jwipe(body);
-	cJSON_Delete(body);
+	http_reply_json(req, 200, view);
 	return 0;
 }
 

@@ -42,6 +42,7 @@
 
 #include <sodium.h>
 
+#include "model/config.h"
 #include "log.h"
 #include "core/srv.h"
 #include "util.h"

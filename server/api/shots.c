@@ -31,6 +31,7 @@
 
 #include <sodium.h>
 
+#include "model/config.h"
 #include "core/crypto.h"
 #include "log.h"
 #include "s3.h"

@@ -41,7 +41,7 @@
  *           pk "node|"node id    sk user id "|" role  {}       (grants held on a node)
  *   AUDIT   pk "YYYY-MM-DD" (UTC day) sk "%013lld|%08x" ms|random  {ts,actor,action,...}
  *   KEYS    pk scope             sk "dek"     {id, wrapped(base64)}
- *   CONFIG  pk scope             sk "config"  sealed JSON (see config_*)
+ *   CONFIG  pk scope             sk "config"  sealed JSON (model/config.h)
  *   DEVICES pk device id         sk "device"  {id,team_id,host_id,hostname,agent_version,
  *                                              owner_id,enrolled_at,revoked,pending,last_seen,
  *                                              token: hash of its current device token}
@@ -502,47 +502,6 @@ int sealed_put(struct srv *s, struct store_batch *b, enum store_table t, const c
  */
 int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk, const char *scope,
 	       const char *aad, uint8_t **pt, size_t *len);
-
-/* --- config (api_config.c) --- */
-
-/*
- * The effective config for a user (user_id may be NULL: the team's) in team
- * team_id: the schema's defaults, then each node from the business down to
- * the team, then the user's own document; a key locked at a level cannot be
- * changed below it. The s3.* keys all come from one level, the nearest
- * that sets the bucket or a credential, at or above the topmost node that
- * locks an s3.* key, so that no level redirects credentials set above it
- * (api_config.c). *out: {"values":{key:value},"source":{key:level},
- * "locked":{key:node id}} where level is "default", a node id or "user:<id>".
- * Secret keys appear in values only when with_secrets (server-side use,
- * e.g. presigning); responses to clients never carry them. 0 or -errno.
- */
-int config_effective(struct srv *s, const char *team_id, const char *user_id, bool with_secrets,
-		     cJSON **out);
-
-/*
- * The merge behind config_effective(), pure: the schema's defaults, then the
- * level documents docs[0..n) top down (each {"values":{..},"locked":[..]}
- * as a level stores it), labels[i] naming level i in "source" and "locked".
- * When user_last, docs[n-1] is a user's document and its locks are ignored.
- * Values that do not fit the schema are ignored. *out as config_effective()
- * gives it (the caller frees it). 0, -EINVAL (n over the tree's depth and a
- * user), -ENOMEM.
- */
-int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
-		 bool with_secrets, cJSON **out);
-
-/*
- * S3 credentials stay bound to where they were set to be sent, pure: a write
- * of vals (a PUT's "values", the last of duplicate names counting) to a
- * level whose stored document doc holds a secret s3.* key, which changes
- * s3.endpoint, s3.region, s3.bucket or s3.path_style (another value, or
- * null removing one), must give every secret the level holds again, or
- * remove it (null). 0 when the write may be applied; else -EPERM with *need
- * the first secret it must give (a static name). A write of no s3.* key,
- * or to a level without a secret, always passes.
- */
-int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need);
 
 /* --- route modules: each appends its routes (arg = s) and returns how
  * many, or -ENOSPC --- */

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/config.h"
 #include "log.h"
 #include "s3.h"
 #include "model/s3set.h"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model/config.h"
 #include "core/srv.h"
 #include "util.h"
 

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * config.h - the config hierarchy: the schema of policy keys, one document
+ * per level (business, domain, project, team, user), locks, the effective
+ * merge, the S3 unit's rules and the write of a level. The routes
+ * (api/config.c) and every reader of the effective config (screenshots,
+ * profile pictures, device policy, retention) go through these.
+ *
+ * A level's document is {"values":{key:value},"locked":[keys]} (users have
+ * no locks), stored sealed: CONFIG pk scope, sk "config", scope "node:<id>"
+ * or "user:<id>" (store/keys.h: key_scope()), aad "config|"+scope.
+ *
+ * Errors are negative errno. The functions that take why (a message for
+ * the client, cut to wlen - 1 bytes) fill it only for a refusal by the
+ * rules: -EINVAL (a bad request) and -EPERM (locked, or an S3 rebind);
+ * any other error, or one of those with why "", comes from the store.
+ */
+#ifndef ACTLOG_MODEL_CONFIG_H
+#define ACTLOG_MODEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/srv.h"
+#include "store/store.h"
+
+/* Room for any message of the functions that take why. */
+#define CONFIG_WHY_SIZE 512
+
+/*
+ * The effective config for a user (user_id may be NULL: the team's) in team
+ * team_id: the schema's defaults, then each node from the business down to
+ * the team, then the user's own document; a key locked at a level cannot be
+ * changed below it. The s3.* keys all come from one level, the nearest
+ * that sets the bucket or a credential, at or above the topmost node that
+ * locks an s3.* key, so that no level redirects credentials set above it.
+ * *out: {"values":{key:value},"source":{key:level},"locked":{key:node id}}
+ * where level is "default", a node id or "user:<id>". Secret keys appear in
+ * values only when with_secrets (server-side use, e.g. presigning);
+ * responses to clients never carry them. 0 or -errno.
+ */
+int config_effective(struct srv *s, const char *team_id, const char *user_id, bool with_secrets,
+		     cJSON **out);
+
+/*
+ * config_effective() along target t's path (the nodes below ROOT_ID; a root
+ * target gives the defaults), then user_id's document (NULL: none). *out is
+ * the caller's. 0 or -errno (-EBADMSG: a level's blob does not open, -EIO:
+ * it is not JSON).
+ */
+int config_effective_for(struct srv *s, const struct target *t, const char *user_id,
+			 bool with_secrets, cJSON **out);
+
+/*
+ * The merge behind config_effective(), pure: the schema's defaults, then the
+ * level documents docs[0..n) top down (each {"values":{..},"locked":[..]}
+ * as a level stores it), labels[i] naming level i in "source" and "locked".
+ * When user_last, docs[n-1] is a user's document and its locks are ignored.
+ * Values that do not fit the schema are ignored. *out as config_effective()
+ * gives it (the caller frees it). 0, -EINVAL (n over the tree's depth and a
+ * user), -ENOMEM.
+ */
+int config_merge(const cJSON *const docs[], const char *const labels[], size_t n, bool user_last,
+		 bool with_secrets, cJSON **out);
+
+/*
+ * S3 credentials stay bound to where they were set to be sent, pure: a write
+ * of vals (a PUT's "values", the last of duplicate names counting) to a
+ * level whose stored document doc holds a secret s3.* key, which changes
+ * s3.endpoint, s3.region, s3.bucket or s3.path_style (another value, or
+ * null removing one), must give every secret the level holds again, or
+ * remove it (null). 0 when the write may be applied; else -EPERM with *need
+ * the first secret it must give (a static name). A write of no s3.* key,
+ * or to a level without a secret, always passes.
+ */
+int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need);
+
+/*
+ * The document of level kind ("node" or "user") id as the API shows it:
+ * {"values":{..} without secrets, "locked":[..], "secrets_set":[names]},
+ * keys in schema order. *view is the caller's (NULL when out of memory).
+ * 0, -EINVAL (another kind) or -errno.
+ */
+int config_level_view(struct srv *s, const char *kind, const char *id, cJSON **view);
+
+/*
+ * Adds the audit entry of a level's change to batch b, the batch of the
+ * change, so that both commit together: scope is the level ("node:<id>",
+ * "user:<id>"), detail {"keys":[names whose value changed], "locked":[new
+ * list] when it changed} (never a value). 0 or -errno (the write fails).
+ */
+typedef int (*config_audit_fn)(struct store_batch *b, const char *scope, const cJSON *detail,
+			       void *ctx);
+
+/*
+ * Write body, a PUT of level kind ("node" or "user") id whose target is t
+ * (the node, or the user's team path), already authorized: body may hold
+ * "values" (an object of known keys, each null to remove or a valid value)
+ * and "locked" (nodes only: an array of known keys, the new list). A key
+ * locked at a node above the level cannot be set (an s3.* key counts as
+ * locked where any s3.* key is), and a change of where the level's S3
+ * credentials are sent must give them again (config_s3_rebind()). The level
+ * is read, changed and sealed in one store batch with audit(b, scope,
+ * detail, audit_ctx) when anything changed; redone when a concurrent write
+ * of the level got there first. *view (the caller's) gets the level as
+ * config_level_view() shows it, also when nothing changed (NULL when out of
+ * memory; the change is committed all the same). 0; -EINVAL with why (the
+ * body; why "" for another kind); -EPERM with why (a locked key, an S3
+ * rebind); or -errno from the store (-EAGAIN: still conflicting after the
+ * retries) or audit.
+ */
+int config_level_put(struct srv *s, const struct target *t, const char *kind, const char *id,
+		     const cJSON *body, config_audit_fn audit, void *audit_ctx, cJSON **view,
+		     char *why, size_t wlen);
+
+/* Free a document or a request body that may hold secrets: every string of
+ * it is wiped first. NULL is fine. */
+void config_json_free(cJSON *j);
+
+#endif /* ACTLOG_MODEL_CONFIG_H */
