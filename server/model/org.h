@@ -2,7 +2,7 @@
 /*
  * org.h - the writers of the organisation: one function per item set, each
  * adding every item of that set (the item and its indexes, store/keys.h) to
- * a caller's batch, so that the route handlers (api/org.c, api/device.c)
+ * a caller's batch, so that the route handlers (api/org.c), model/device.c
  * and the seeder (tools/bench/actlog-seed.c) write the same items. The
  * rules (who may, what may go where) stay with the callers; these only lay
  * the items out. Each returns 0 or the batch's first error (the batch is
