@@ -97,8 +97,8 @@ struct device_secret {
 
 /*
  * A new enrollment secret of team team_id made by user by, valid ttl_s
- * seconds (DEVICE_SECRET_TTL_MIN_S..DEVICE_SECRET_TTL_MAX_S; -EINVAL
- * otherwise): the secret item (pk its hash) and the team's index item,
+ * seconds (DEVICE_SECRET_TTL_MIN_S..DEVICE_SECRET_TTL_MAX_S, else -EINVAL,
+ * refused): the secret item (pk its hash) and the team's index item,
  * IF_ABSENT, with audit(b, team_id, secret id, {secret_id, expires_at})
  * in the same batch. 0 and *out; -ENOTDIR (refused: not a team); -errno
  * (what "node" or "secret"). On failure out->secret is wiped.
@@ -126,8 +126,8 @@ int device_secret_delete(struct srv *s, const char *team_id, const char *sid, de
 /* --- enrollment --- */
 
 /* What an agent presents to enroll. host_id: device_host_id_ok(); hostname
- * and agent_version: at most DEVICE_HOSTNAME_MAX / DEVICE_VERSION_MAX
- * bytes; device_token: the bearer token it presented (re-enrollment), or
+ * and agent_version: 1..DEVICE_HOSTNAME_MAX / DEVICE_VERSION_MAX bytes of
+ * text (text_valid()); device_token: the bearer token it presented (re-enrollment), or
  * NULL. */
 struct device_enroll_req {
 	const char *secret, *host_id, *hostname, *agent_version, *device_token;
@@ -139,8 +139,8 @@ struct device_enrolled {
 	char token[TOKEN_SIZE]; /* the new device token: crypto_wipe() it after */
 	bool again;		/* re-enrollment: the presented token's device, new token */
 	bool pending;		/* the device (new or not) waits for confirmation */
-	/* the team: of the secret; on a refusal the secret's team when it was
-	 * read (reason "team_gone"), else NULL */
+	/* the secret's team (pointing into team_buf, so valid while this
+	 * struct is); on a refusal only with reason "team_gone", else NULL */
 	const char *team_id;
 	const char *reason; /* a refusal's: "unknown_secret", "expired_secret", "team_gone" */
 	char team_buf[STORE_KEY_MAX + 1];
