@@ -364,7 +364,7 @@ uint32_t perms_on(const struct principal *p, const struct target *t);
 /* The same for a device token (ald_): *p has kind DEVICE, id = device id,
  * team_id = its team, owner_id = its owner (from the same read of the
  * device item). 401 also for a revoked device; 403 for a pending one (see
- * api_device.c: enrolled for a known host without that host's device
+ * model/device.h: enrolled for a known host without that host's device
  * token, not confirmed yet). With rate false no rate token is taken
  * (ingest acknowledges a known batch id first and then calls need_rate()). */
 int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate);

@@ -170,6 +170,7 @@ int org_device_add(struct store_batch *b, const struct org_device_new *n, int64_
 			cJSON_AddNullToObject(d, "owner_id");
 		cJSON_AddNumberToObject(d, "enrolled_at", (double)now);
 		cJSON_AddFalseToObject(d, "revoked");
+		cJSON_AddBoolToObject(d, "pending", n->pending);
 		cJSON_AddNumberToObject(d, "last_seen", 0);
 		cJSON_AddStringToObject(d, "token", n->token_hash);
 	}
@@ -179,7 +180,7 @@ int org_device_add(struct store_batch *b, const struct org_device_new *n, int64_
 		cJSON_AddStringToObject(idx, "id", n->id);
 		ret = put_own(b, STORE_T_DEVICES, key_team_index(&k, n->team_id), n->id, idx);
 	}
-	if (!ret) {
+	if (!ret && !n->pending) {
 		idx = cJSON_CreateObject();
 		cJSON_AddStringToObject(idx, "device_id", n->id);
 		ret = put_own(b, STORE_T_DEVICES, key_device_host(&k, n->team_id, n->host_id),

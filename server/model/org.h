@@ -2,7 +2,7 @@
 /*
  * org.h - the writers of the organisation: one function per item set, each
  * adding every item of that set (the item and its indexes, store/keys.h) to
- * a caller's batch, so that the route handlers (api/org.c, api/device.c)
+ * a caller's batch, so that the route handlers (api/org.c), model/device.c
  * and the seeder (tools/bench/actlog-seed.c) write the same items. The
  * rules (who may, what may go where) stay with the callers; these only lay
  * the items out. Each returns 0 or the batch's first error (the batch is
@@ -11,6 +11,7 @@
 #ifndef ACTLOG_MODEL_ORG_H
 #define ACTLOG_MODEL_ORG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -51,14 +52,17 @@ int org_grant_add(struct store_batch *b, const char *uid, const char *node_id, c
 		  const char *role_id, const char *by, int64_t now, cJSON **out);
 
 /* A new device: owner_id may be NULL (none); token_hash is its device
- * token's hash. */
+ * token's hash; pending: it waits for confirmation (model/device.h), false
+ * for a device as a first enrolment of its host makes it. */
 struct org_device_new {
 	const char *id, *team_id, *host_id, *hostname, *agent_version, *owner_id, *token_hash;
+	bool pending;
 };
 
 /*
- * The device item, the team's device index, the (team, host id) index and
- * the device token, all IF_ABSENT, at time now. The caller touches the team.
+ * The device item, the team's device index, the (team, host id) index (not
+ * for a pending device: the host keeps its first device) and the device
+ * token, all IF_ABSENT, at time now. The caller touches the team.
  */
 int org_device_add(struct store_batch *b, const struct org_device_new *d, int64_t now);
 

@@ -33,11 +33,15 @@
  *                                                      "user:<user>"
  *   DEVICES pk <device>             sk "device"        {id,team_id,host_id,hostname,
  *                                                       agent_version,owner_id,enrolled_at,
- *                                                       revoked,last_seen,token}
+ *                                                       revoked,pending,last_seen,token}
  *           pk <device>             sk "sysinfo"       the newest sysinfo record (by ts)
  *           pk "team|<team>"        sk <device>        {id}               (devices of a team)
- *           pk "host|<team>|<host>" sk "device"        {device_id}        (re-enrolment)
- *   ENROLL  pk <secret hash>        sk "secret"        {team_id,created,by,exp}
+ *           pk "host|<team>|<host>" sk "device"        {device_id}        (the host's first
+ *                                                      device: a later enrolment of the host
+ *                                                      without its token makes a pending one)
+ *   ENROLL  pk <secret hash>        sk "secret"        {id,team_id,created,by,exp}
+ *           pk "team|<team>"        sk <secret>        {id,created,by,exp,hash}  (secrets of
+ *                                                                          a team)
  *   BATCHES pk <device>             sk <batch id>      {at, answer}       (ingest, exactly once)
  *   RECORDS pk "<device>|<type>|<day of ts>"
  *                                   sk "<ts %013lld>|<batch id>|<line %06u>"
@@ -96,7 +100,7 @@ struct key {
 /* NODES */
 const char *key_node_child(struct key *k, const char *child_id); /* sk "child|<node>" */
 
-/* USERS and DEVICES: pk "team|<team>" (members, devices) */
+/* USERS, DEVICES and ENROLL: pk "team|<team>" (members, devices, secrets) */
 const char *key_team_index(struct key *k, const char *team_id);
 /* DEVICES pk "host|<team>|<host id>" */
 const char *key_device_host(struct key *k, const char *team_id, const char *host_id);
