@@ -154,7 +154,7 @@ $(BUILD)/actlog-load: $(BUILD)/tools/bench/actlog-load.o $(BUILD)/tools/benchcli
 $(BUILD)/actlog-latency: $(BUILD)/tools/bench/actlog-latency.o $(BUILD)/tools/benchcli.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/actlog-storebench: $(BUILD)/tools/bench/actlog-storebench.o $(BUILD)/tools/benchcli.o $(BUILD)/server/store/store.o $(BUILD)/server/store/store_lmdb.o $(LIB_A)
+$(BUILD)/actlog-storebench: $(BUILD)/tools/bench/actlog-storebench.o $(BUILD)/tools/benchcli.o $(BUILD)/server/store/store.o $(BUILD)/server/store/store_lmdb.o $(BUILD)/server/store/keys.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 $(BUILD)/actlog-seed: $(BUILD)/tools/bench/actlog-seed.o $(BUILD)/tools/benchcli.o $(SERVER_LIB_OBJS) $(LIB_A)

@@ -42,6 +42,12 @@ int read_fd(int fd, size_t max, char **out, size_t *len);
  * followed the line is wiped. For password and secret files. 0 or -errno
  * (-EFBIG over max). */
 int read_secret_line(const char *path, size_t max, char **out);
+/*
+ * An anonymous temporary file (a response body fetched from S3): O_TMPFILE in
+ * $TMPDIR (absolute) or /tmp, else a mkostemp file unlinked at once.
+ * Read-write, O_CLOEXEC; gone when its last descriptor closes. fd or -errno.
+ */
+int tmpfile_anon(void);
 /* write(2) all of buf, retrying on EINTR and short writes. 0 or -errno. */
 int write_all(int fd, const void *buf, size_t len);
 /* Replace path with buf (len bytes) so that a reader sees the old file or

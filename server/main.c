@@ -21,6 +21,8 @@
 
 #include "api/web.h"
 #include "log.h"
+#include "api/api.h"
+#include "model/retention.h"
 #include "core/srv.h"
 #include "util.h"
 #include "version.h"

@@ -35,6 +35,7 @@
 
 #include "core/crypto.h"
 #include "log.h"
+#include "api/api.h"
 #include "core/srv.h"
 #include "util.h"
 

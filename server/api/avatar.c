@@ -34,6 +34,7 @@
 #include "log.h"
 #include "s3.h"
 #include "model/s3set.h"
+#include "api/api.h"
 #include "core/srv.h"
 #include "util.h"
 

@@ -30,6 +30,7 @@
 
 #include "api/web.h"
 #include "log.h"
+#include "api/api.h"
 #include "core/srv.h"
 #include "util.h"
 

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "core/srv.h"
+#include "store/keys.h"
 #include "util.h"
 
 #define DEFAULT_TOKEN_TTL_S (12u * 3600)
@@ -132,11 +133,7 @@ bool ts_accepted(int64_t ms, int64_t now)
 
 void day_of(int64_t ms, char out[11])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	key_day(ms, out);
 }
 
 int email_norm(const char *in, char out[EMAIL_MAX_LEN + 1])
@@ -339,51 +336,6 @@ long json_nul_find(const char *j, size_t len, char *key, size_t key_len)
 	return -1;
 }
 
-cJSON *need_json(struct http_req *req)
-{
-	const uint8_t *body;
-	const char *end = NULL;
-	char key[64];
-	size_t len;
-	long at;
-	cJSON *j;
-	int ret;
-
-	/* inflated no further than the cap: a small gzip body must not cost
-	 * max_inflated bytes of memory before it is refused */
-	ret = http_req_body_gunzip_max(req, API_JSON_MAX, &body, &len);
-	if (ret && ret != -EFBIG) {
-		http_reply_error(req, http_status_for_errno(ret), "unreadable body: %s",
-				 strerror(-ret));
-		return NULL;
-	}
-	if (ret == -EFBIG || len > API_JSON_MAX) {
-		http_reply_error(req, 413, "JSON body over %u bytes", API_JSON_MAX);
-		return NULL;
-	}
-	j = cJSON_ParseWithLengthOpts((const char *)body, len, &end, false);
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		http_reply_error(req, 400, "body must be a JSON object");
-		return NULL;
-	}
-	/* a NUL would cut a string short unseen: no field may hold one */
-	at =
-	    json_nul_find((const char *)body, (size_t)(end - (const char *)body), key, sizeof(key));
-	if (at >= 0) {
-		cJSON_Delete(j);
-		if (key[0])
-			http_reply_error(
-			    req, 400, "field '%s' holds a control character (NUL, \\u0000)", key);
-		else
-			http_reply_error(req, 400,
-					 "a JSON string or field name holds a control character "
-					 "(NUL, \\u0000)");
-		return NULL;
-	}
-	return j;
-}
-
 bool text_valid(const char *v, size_t min, size_t max)
 {
 	size_t n = strlen(v), i;
@@ -419,118 +371,6 @@ int pw_slot_take(struct srv *s)
 void pw_slot_put(struct srv *s)
 {
 	sem_post(&s->pw_sem);
-}
-
-int routes_add(struct http_route *r, size_t max, const struct http_route *mine, size_t n)
-{
-	if (n > max)
-		return -ENOSPC;
-	memcpy(r, mine, n * sizeof(*mine));
-	return (int)n;
-}
-
-const char *need_str(struct http_req *req, const cJSON *o, const char *k, size_t max)
-{
-	const char *v = jstr(o, k);
-
-	if (!v) {
-		http_reply_error(req, 400, "field '%s' is required (a string)", k);
-		return NULL;
-	}
-	if (!text_valid(v, 1, max)) {
-		http_reply_error(req, 400,
-				 "field '%s' must be 1..%zu bytes of UTF-8 text without control "
-				 "characters",
-				 k, max);
-		return NULL;
-	}
-	return v;
-}
-
-const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t max)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	if (!v || cJSON_IsNull(v))
-		return NULL;
-	if (!cJSON_IsString(v) || !text_valid(v->valuestring, 1, max)) {
-		http_reply_error(req, 400,
-				 "field '%s' must be 1..%zu bytes of UTF-8 text without control "
-				 "characters",
-				 k, max);
-		return OPT_BAD;
-	}
-	return v->valuestring;
-}
-
-int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *ms)
-{
-	const char *v = http_req_query(req, name);
-	uint64_t u;
-
-	*ms = def;
-	if (!v)
-		return 1;
-	if (!parse_uint(v, 0, 253402300799999ULL, &u)) {
-		*ms = (int64_t)u;
-		return 0;
-	}
-	if (!rfc3339_parse(v, ms))
-		return 0;
-	http_reply_error(req, 400, "'%s' must be an RFC 3339 time or Unix milliseconds", name);
-	return -1;
-}
-
-int need_outbound(struct srv *s, struct http_req *req, const char *business, outbound_fn fn,
-		  void *ctx)
-{
-	char ra[16];
-	int err;
-
-	if (!business || !business[0])
-		business = ROOT_ID; /* the root's jobs (no business): one key */
-	if (!s->ob) {
-		fn(req, ctx);
-		return 0;
-	}
-	err = outbound_submit(s->ob, business, req, fn, ctx);
-	if (!err)
-		return 0;
-	snprintf(ra, sizeof(ra), "%d", OUTBOUND_RETRY_AFTER_S);
-	if (err == -EBUSY || err == -EAGAIN || err == -ESHUTDOWN)
-		http_set_header(req, "Retry-After", ra);
-	if (err == -EBUSY) {
-		log_warn("event=outbound_refused business=%s reason=per_business_cap", business);
-		http_reply_error(req, 503,
-				 "too many S3 requests of this business in progress; retry later");
-	} else if (err == -EAGAIN || err == -ESHUTDOWN) {
-		log_warn("event=outbound_refused business=%s reason=%s", business,
-			 err == -EAGAIN ? "pool_full" : "stopping");
-		http_reply_error(req, 503, "the server is busy with S3 requests; retry later");
-	} else {
-		log_err("event=outbound_failed business=%s err=%s", business, strerror(-err));
-		http_reply_error(req, 500, "internal error");
-	}
-	return 1;
-}
-
-int reply_store_err(struct http_req *req, int err, const char *what)
-{
-	switch (err) {
-	case -ENOENT:
-		return http_reply_error(req, 404, "%s not found", what), 0;
-	case -EEXIST:
-		return http_reply_error(req, 409, "%s already exists", what), 0;
-	case -EAGAIN:
-		http_set_header(req, "Retry-After", "1");
-		return http_reply_error(req, 503, "busy, retry"), 0;
-	case -ENOSPC:
-		log_err("event=store_error what=%s err=%s", what, strerror(-err));
-		return http_reply_error(req, 507, "store full"), 0;
-	default:
-		log_err("event=store_error what=%s err=%s", what, strerror(-err));
-		return http_reply_error(req, 500, "internal error"), 0;
-	}
 }
 
 /* --- permissions and roles --- */
@@ -679,9 +519,12 @@ int principal_load_grants(struct srv *s, struct principal *p)
 /* "user|"uid: the index partition of uid's tokens (TOKENS), into out. */
 static int user_tokens_pk(const char *uid, char out[USER_TOKENS_PK_SIZE])
 {
-	int n = snprintf(out, USER_TOKENS_PK_SIZE, "user|%s", uid);
+	struct key k;
 
-	return n < 0 || n >= USER_TOKENS_PK_SIZE ? -EINVAL : 0;
+	if (!key_user_tokens(&k, uid)[0] || strlen(k.s) >= USER_TOKENS_PK_SIZE)
+		return -EINVAL;
+	strcpy(out, k.s);
+	return 0;
 }
 
 /* One index entry. */
@@ -860,192 +703,36 @@ bool user_token_from(struct srv *s, const char *uid, const char *addr)
 	return false;
 }
 
-const char *req_bearer(struct http_req *req)
-{
-	const char *h = http_req_header(req, "Authorization");
+/* --- bearer tokens --- */
 
-	if (!h || strncasecmp(h, "Bearer ", 7))
-		return NULL;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	return *h ? h : NULL;
-}
-
-static int reply_401(struct http_req *req, const char *why)
+int token_get(struct srv *s, const char *token, const char *prefix, char hash[TOKEN_HASH_SIZE],
+	      bool drop_expired, cJSON **item)
 {
-	http_set_header(req, "WWW-Authenticate", "Bearer realm=\"actlog\"");
-	http_reply_error(req, 401, "%s", why);
-	return 1;
-}
-
-/* Look the token up: fills p->token_hash, kind and id. 1 after replying. */
-static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
-			struct principal *p, bool rate, cJSON **tok_out)
-{
-	const char *tok = req_bearer(req);
 	cJSON *t;
 	int64_t exp;
 	int ret;
 
-	*tok_out = NULL;
-	if (!tok)
-		return reply_401(req, "authentication required (Authorization: Bearer <token>)");
-	if (!token_well_formed(tok, prefix) || token_hash(tok, p->token_hash))
-		return reply_401(req, "invalid token");
-	ret = jget(s, STORE_T_TOKENS, p->token_hash, "token", &t);
-	if (ret == -ENOENT)
-		return reply_401(req, "invalid or revoked token");
+	*item = NULL;
+	if (!token || !token_well_formed(token, prefix) || token_hash(token, hash))
+		return -EINVAL;
+	ret = jget(s, STORE_T_TOKENS, hash, SK_TOKEN, &t);
 	if (ret)
-		return reply_store_err(req, ret, "token"), 1;
+		return ret;
 	exp = jint(t, "exp", 0);
 	if (exp && exp <= now_ms()) {
 		const char *uid = jstr(t, "id");
 
-		if (!strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "user") && uid &&
-		    id_valid(uid, ID_PREFIX_USER))
-			user_token_drop(s, uid, p->token_hash);
-		else
-			store_delete(s->st, STORE_T_TOKENS, p->token_hash, "token", 0);
+		if (drop_expired) {
+			if (!strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "user") && uid &&
+			    id_valid(uid, ID_PREFIX_USER))
+				user_token_drop(s, uid, hash);
+			else
+				store_delete(s->st, STORE_T_TOKENS, hash, SK_TOKEN, 0);
+		}
 		cJSON_Delete(t);
-		return reply_401(req, "token expired");
+		return -EKEYEXPIRED;
 	}
-	if (rate && need_rate(s, req, p)) {
-		cJSON_Delete(t);
-		return 1;
-	}
-	*tok_out = t;
-	return 0;
-}
-
-int srv_body_gate(struct http_req *req, void *arg)
-{
-	struct srv *s = arg;
-	const char *tok = req_bearer(req);
-	char hash[TOKEN_HASH_SIZE];
-	int64_t exp;
-	cJSON *t;
-	int ret;
-
-	if (!tok)
-		return -EACCES; /* no reply: the small cap applies */
-	if ((!token_well_formed(tok, TOKEN_PREFIX_BEARER) &&
-	     !token_well_formed(tok, TOKEN_PREFIX_DEVICE)) ||
-	    token_hash(tok, hash))
-		return reply_401(req, "invalid token");
-	ret = jget(s, STORE_T_TOKENS, hash, "token", &t);
-	if (ret == -ENOENT)
-		return reply_401(req, "invalid or revoked token");
-	if (ret)
-		return reply_store_err(req, ret, "token"), 1;
-	exp = jint(t, "exp", 0);
-	cJSON_Delete(t);
-	if (exp && exp <= now_ms())
-		return reply_401(req, "token expired");
-	return 0;
-}
-
-int need_rate(struct srv *s, struct http_req *req, const struct principal *p)
-{
-	char ra[16];
-
-	if (!ratelimit_take(s->rl_token, p->token_hash, clock_ns(CLOCK_MONOTONIC) / 1000000))
-		return 0;
-	snprintf(ra, sizeof(ra), "%u", ratelimit_retry_after_s(s->rl_token));
-	http_set_header(req, "Retry-After", ra);
-	http_reply_error(req, 429, "too many requests");
-	return 1;
-}
-
-int need_user(struct srv *s, struct http_req *req, struct principal *p)
-{
-	cJSON *t, *u = NULL;
-	const char *id, *v;
-	int64_t iat;
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	if (token_lookup(s, req, TOKEN_PREFIX_BEARER, p, true, &t))
-		return 1;
-	id = jstr(t, "id");
-	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "user") ||
-	    strlen(id) >= ID_SIZE) {
-		cJSON_Delete(t);
-		return reply_401(req, "invalid token");
-	}
-	p->kind = PRINCIPAL_USER;
-	strcpy(p->id, id);
-	iat = jint(t, "iat", 0);
-	cJSON_Delete(t);
-	ret = jget(s, STORE_T_USERS, p->id, "user", &u);
-	if (ret == -ENOENT)
-		return reply_401(req, "invalid token");
-	if (ret)
-		return reply_store_err(req, ret, "user"), 1;
-	/* a password change or a disable ends the sessions signed in before
-	 * it (their tokens are deleted then; this catches tokens stored
-	 * before the index of a user's tokens existed) */
-	if (iat < jint(u, "sessions_after", 0)) {
-		cJSON_Delete(u);
-		user_token_drop(s, p->id, p->token_hash);
-		return reply_401(req, "session ended by a password change or a disable");
-	}
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "disabled"))) {
-		cJSON_Delete(u);
-		http_reply_error(req, 403, "account disabled");
-		return 1;
-	}
-	if ((v = jstr(u, "team_id")) && strlen(v) < ID_SIZE)
-		strcpy(p->team_id, v);
-	if ((v = jstr(u, "email")) && strlen(v) <= EMAIL_MAX_LEN)
-		strcpy(p->email, v);
-	cJSON_Delete(u);
-	ret = principal_load_grants(s, p);
-	if (ret)
-		return reply_store_err(req, ret, "grants"), 1;
-	return 0;
-}
-
-int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate)
-{
-	cJSON *t, *d = NULL;
-	const char *id, *v;
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	if (token_lookup(s, req, TOKEN_PREFIX_DEVICE, p, rate, &t))
-		return 1;
-	id = jstr(t, "id");
-	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "device") ||
-	    strlen(id) >= ID_SIZE) {
-		cJSON_Delete(t);
-		return reply_401(req, "invalid token");
-	}
-	p->kind = PRINCIPAL_DEVICE;
-	strcpy(p->id, id);
-	cJSON_Delete(t);
-	ret = jget(s, STORE_T_DEVICES, p->id, "device", &d);
-	if (ret == -ENOENT)
-		return reply_401(req, "invalid token");
-	if (ret)
-		return reply_store_err(req, ret, "device"), 1;
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "revoked"))) {
-		cJSON_Delete(d);
-		return reply_401(req, "device revoked");
-	}
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "pending"))) {
-		cJSON_Delete(d);
-		http_reply_error(req, 403,
-				 "device %s is pending: an administrator must confirm it "
-				 "(POST /api/v1/devices/%s/confirm)",
-				 p->id, p->id);
-		return 1;
-	}
-	if ((v = jstr(d, "team_id")) && strlen(v) < ID_SIZE)
-		strcpy(p->team_id, v);
-	if ((v = jstr(d, "owner_id")) && strlen(v) < ID_SIZE)
-		strcpy(p->owner_id, v);
-	cJSON_Delete(d);
+	*item = t;
 	return 0;
 }
 
@@ -1075,16 +762,6 @@ int authorize(const struct principal *p, uint32_t perm, const struct target *t)
 			if ((p->g[i].perms & PERM_SELF_READ) && on_path(t, p->g[i].node_id))
 				return 0;
 	return -EACCES;
-}
-
-int need_perm(struct http_req *req, const struct principal *p, uint32_t perm,
-	      const struct target *t)
-{
-	if (!authorize(p, perm, t))
-		return 0;
-	http_reply_error(req, 403, "forbidden: needs %s here",
-			 perm_name(perm) ? perm_name(perm) : "permissions");
-	return 1;
 }
 
 cJSON *user_view(const cJSON *u)
@@ -1227,35 +904,9 @@ const char *target_business(const struct target *t)
 	return t->depth >= 2 ? t->path[1] : "";
 }
 
-static int need_target(struct srv *s, struct http_req *req, const char *id, struct target *t,
-		       int (*fn)(struct srv *, const char *, struct target *), const char *what)
-{
-	int ret = fn(s, id, t);
-
-	if (!ret)
-		return 0;
-	reply_store_err(req, ret, what);
-	return 1;
-}
-
-int need_target_node(struct srv *s, struct http_req *req, const char *id, struct target *t)
-{
-	return need_target(s, req, id, t, target_node, "node");
-}
-
-int need_target_user(struct srv *s, struct http_req *req, const char *id, struct target *t)
-{
-	return need_target(s, req, id, t, target_user, "user");
-}
-
-int need_target_device(struct srv *s, struct http_req *req, const char *id, struct target *t)
-{
-	return need_target(s, req, id, t, target_device, "device");
-}
-
 /* --- audit --- */
 
-static cJSON *audit_entry(struct http_req *req, const struct principal *actor, const char *action,
+static cJSON *audit_entry(const char *client, const struct principal *actor, const char *action,
 			  const char *node_id, const char *target, const char *result,
 			  const cJSON *detail, int64_t ts)
 {
@@ -1269,7 +920,7 @@ static cJSON *audit_entry(struct http_req *req, const struct principal *actor, c
 	cJSON_AddStringToObject(e, "actor", actor && actor->id[0] ? actor->id : "-");
 	if (actor && actor->email[0])
 		cJSON_AddStringToObject(e, "actor_email", actor->email);
-	cJSON_AddStringToObject(e, "client", req ? http_req_client(req) : "-");
+	cJSON_AddStringToObject(e, "client", client && client[0] ? client : "-");
 	cJSON_AddStringToObject(e, "node_id", node_id ? node_id : ROOT_ID);
 	if (target)
 		cJSON_AddStringToObject(e, "target", target);
@@ -1279,33 +930,32 @@ static cJSON *audit_entry(struct http_req *req, const struct principal *actor, c
 	return e;
 }
 
-int audit_add(struct store_batch *b, struct http_req *req, const struct principal *actor,
+int audit_put(struct store_batch *b, const char *client, const struct principal *actor,
 	      const char *action, const char *node_id, const char *target, const char *result,
 	      const cJSON *detail)
 {
 	int64_t ts = now_ms();
-	char day[11], sk[40];
-	cJSON *e = audit_entry(req, actor, action, node_id, target, result, detail, ts);
+	struct key pk, sk;
+	cJSON *e = audit_entry(client, actor, action, node_id, target, result, detail, ts);
 	int ret;
 
 	if (!e)
 		return store_batch_put(b, STORE_T_AUDIT, "", "", NULL, 0, 0), -ENOMEM;
-	day_of(ts, day);
-	snprintf(sk, sizeof(sk), "%013lld|%08x", (long long)ts, randombytes_random());
-	ret = jput(b, STORE_T_AUDIT, day, sk, e, STORE_IF_ABSENT);
+	ret = jput(b, STORE_T_AUDIT, key_audit_pk(&pk, ts),
+		   key_audit_sk(&sk, ts, randombytes_random()), e, STORE_IF_ABSENT);
 	cJSON_Delete(e);
 	return ret;
 }
 
-void audit_write(struct srv *s, struct http_req *req, const struct principal *actor,
-		 const char *action, const char *node_id, const char *target, const char *result,
-		 const cJSON *detail)
+void audit_commit(struct srv *s, const char *client, const struct principal *actor,
+		  const char *action, const char *node_id, const char *target, const char *result,
+		  const cJSON *detail)
 {
 	struct store_batch *b;
 	int ret = store_batch_begin(s->st, &b);
 
 	if (!ret) {
-		audit_add(b, req, actor, action, node_id, target, result, detail);
+		audit_put(b, client, actor, action, node_id, target, result, detail);
 		ret = store_batch_commit(b);
 	}
 	if (ret)
@@ -1434,7 +1084,7 @@ int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk
 int srv_bootstrap(struct srv *s, const char *business, const char *email, const char *password)
 {
 	char nid[ID_SIZE], uid[ID_SIZE], em[EMAIL_MAX_LEN + 1], hash[PASSWORD_HASH_SIZE], ts[32],
-	    sk[ID_SIZE + 80], login[LOGIN_MAX_LEN + 1];
+	    login[LOGIN_MAX_LEN + 1];
 	struct store_batch *b;
 	cJSON *meta, *node, *child, *user, *em_item, *grant, *path, *empty;
 	int64_t now = now_ms();
@@ -1495,22 +1145,23 @@ int srv_bootstrap(struct srv *s, const char *business, const char *email, const 
 
 	ret = store_batch_begin(s->st, &b);
 	if (!ret) {
-		jput(b, STORE_T_META, "store", "meta", meta, STORE_IF_ABSENT);
-		jput(b, STORE_T_NODES, nid, "node", node, STORE_IF_ABSENT);
-		snprintf(sk, sizeof(sk), "child|%s", nid);
-		jput(b, STORE_T_NODES, ROOT_ID, sk, child, STORE_IF_ABSENT);
-		jput(b, STORE_T_USERS, uid, "user", user, STORE_IF_ABSENT);
-		jput(b, STORE_T_EMAILS, em, "user", em_item, STORE_IF_ABSENT);
-		snprintf(sk, sizeof(sk), "%s|admin", ROOT_ID);
-		jput(b, STORE_T_GRANTS, uid, sk, grant, STORE_IF_ABSENT);
-		snprintf(sk, sizeof(sk), "%s|admin", uid);
-		jput(b, STORE_T_GRANTS, "node|" ROOT_ID, sk, empty, STORE_IF_ABSENT);
+		struct key pk, sk;
+
+		jput(b, STORE_T_META, KEY_META_PK, KEY_META_SK, meta, STORE_IF_ABSENT);
+		jput(b, STORE_T_NODES, nid, SK_NODE, node, STORE_IF_ABSENT);
+		jput(b, STORE_T_NODES, ROOT_ID, key_node_child(&sk, nid), child, STORE_IF_ABSENT);
+		jput(b, STORE_T_USERS, uid, SK_USER, user, STORE_IF_ABSENT);
+		jput(b, STORE_T_EMAILS, em, SK_USER, em_item, STORE_IF_ABSENT);
+		jput(b, STORE_T_GRANTS, uid, key_grant_user_sk(&sk, ROOT_ID, "admin"), grant,
+		     STORE_IF_ABSENT);
+		jput(b, STORE_T_GRANTS, key_grant_node_pk(&pk, ROOT_ID),
+		     key_grant_node_sk(&sk, uid, "admin"), empty, STORE_IF_ABSENT);
 		{
 			struct principal p = {.kind = PRINCIPAL_USER};
 
 			snprintf(p.id, sizeof(p.id), "%s", uid);
 			snprintf(p.email, sizeof(p.email), "%s", em);
-			audit_add(b, NULL, &p, "store.init", nid, nid, "ok", NULL);
+			audit_put(b, NULL, &p, "store.init", nid, nid, "ok", NULL);
 		}
 		ret = store_batch_commit(b);
 	}
@@ -1601,49 +1252,4 @@ uint32_t perms_on(const struct principal *p, const struct target *t)
 			if (!strcmp(p->g[i].node_id, t->path[j]))
 				u |= p->g[i].perms;
 	return u;
-}
-
-/*
- * The no-escalation rule for changes to user uid (password, login, name,
- * disabled): every grant uid holds may carry only permissions p holds on
- * that grant's node, or whoever may set uid's password could sign in with
- * more than they hold (and lock out those above them). 0, or 1 after
- * replying 403 (or a store error).
- */
-int need_holds_all_of(struct srv *s, struct http_req *req, const struct principal *p,
-		      const char *uid)
-{
-	struct principal *h = calloc(1, sizeof(*h));
-	struct target t;
-	size_t i;
-	int ret;
-
-	if (!h)
-		return reply_store_err(req, -ENOMEM, "grants"), 1;
-	snprintf(h->id, sizeof(h->id), "%s", uid);
-	ret = principal_load_grants(s, h);
-	for (i = 0; !ret && i < h->n_grants; i++) {
-		const struct grant *g = &h->g[i];
-
-		if (!g->perms)
-			continue;
-		ret = target_node(s, g->node_id, &t);
-		if (ret == -ENOENT) {
-			ret = 0; /* a node deleted since: the grant applies nowhere */
-			continue;
-		}
-		if (!ret && (g->perms & ~perms_on(p, &t))) {
-			http_reply_error(
-			    req, 403,
-			    "forbidden: the user holds role '%s' on %s with permissions "
-			    "you lack there",
-			    g->role, g->node_id);
-			free(h);
-			return 1;
-		}
-	}
-	free(h);
-	if (ret)
-		return reply_store_err(req, ret, "grants"), 1;
-	return 0;
 }

@@ -3,55 +3,18 @@
  * srv.h - the application core of actlog-server: the server context, ids,
  * JSON items in the store, principals (who asks), targets (what is asked
  * about), the one authorize() every handler calls, the audit log, and the
- * sealed (encrypted) values. Route modules (api_*.c) build on this only;
- * nothing here or above may assume the LMDB engine (store.h is the
- * interface).
+ * sealed (encrypted) values. The model (server/model/) and the route
+ * modules (server/api/, with their request helpers in api/api.h) build on
+ * it; it includes no HTTP header, and nothing here or above may assume the
+ * LMDB engine (store.h is the interface).
  *
- * Conventions of the route modules:
- *  - A handler returns 0 after exactly one http_reply_*().
- *  - Functions named need_*() reply themselves when they fail (401, 403,
- *    400, 404, ...) and return nonzero; the handler then returns 0:
- *        struct principal p;
- *        if (need_user(s, req, &p)) return 0;
  *  - Every decision goes through authorize(); list handlers filter every
  *    item through it, so nothing outside scope is ever returned.
  *  - Timestamps in the API are RFC 3339 UTC with milliseconds; in the store
  *    they are Unix milliseconds.
  *
- * Data layout (tables of store.h; values are compact JSON unless "sealed"):
- *   META    pk "store"           sk "meta"    {schema, created, business_id}
- *   NODES   pk node id           sk "node"    {id,type,name,parent_id,path[],created}
- *           pk parent id         sk "child|"id  {id,type,name}  (parent "root" for businesses)
- *   USERS   pk user id           sk "user"    {id,email,name,login,team_id,pw,disabled,created,
- *                                              sessions_after: Unix ms; tokens issued
- *                                              before it are refused (need_user)}
- *           pk "team|"team id    sk user id   {id}              (members of a team)
- *           pk user id           sk "avatar"  {key,content_type,size,sha256,width,height,...}
- *           pk user id           sk "avatar-s3"  sealed S3 settings of the picture
- *                                             (profile pictures: api_avatar.c)
- *   EMAILS  pk lower-case email  sk "user"    {user_id}         (unique: IF_ABSENT)
- *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp, iat}
- *           pk "user|"user id    sk token hash  {iat, exp, addr}  (the user's sign-in
- *                                             tokens: written with the token in one batch,
- *                                             deleted with it at sign-out, expiry,
- *                                             eviction (USER_TOKENS_MAX) and revocation)
- *   ROLES   pk "roles"           sk role name {name, id, permissions[], by, at} (custom roles)
- *   GRANTS  pk user id           sk node id "|" role  {user_id,node_id,role,by,at,
- *                                                      role_id: custom roles' id}
- *           pk "node|"node id    sk user id "|" role  {}       (grants held on a node)
- *   AUDIT   pk "YYYY-MM-DD" (UTC day) sk "%013lld|%08x" ms|random  {ts,actor,action,...}
- *   KEYS    pk scope             sk "dek"     {id, wrapped(base64)}
- *   CONFIG  pk scope             sk "config"  sealed JSON (model/config.h)
- *   DEVICES pk device id         sk "device"  {id,team_id,host_id,hostname,agent_version,
- *                                              owner_id,enrolled_at,revoked,pending,last_seen,
- *                                              token: hash of its current device token}
- *           pk "team|"team id    sk device id {id}              (devices of a team)
- *           pk "host|"team id"|"host_id sk "device" {device_id} (the host's first
- *                                              device: the host is known in the team)
- *   TOKENS  (device tokens too: {kind:"device", id: device id, exp: 0})
- *   ENROLL  pk secret hash       sk "secret"  {team_id,created,by,exp}
- * RECORDS, ROLLUPS and BATCHES are laid out by api_ingest.c and documented
- * there.
+ * Data layout: every table's items and keys are written in store/keys.h,
+ * which builds every key.
  *
  * Users and records: a user's `login` is the login name their sessions run
  * under (default: the local part of their email). A record shipped by a
@@ -70,10 +33,11 @@
 #include <cjson/cJSON.h>
 
 #include "core/crypto.h"
-#include "http/http.h"
 #include "core/keyprov.h"
+#include "core/ratelimit.h"
 #include "store/store.h"
-#include "http/outbound.h"
+
+struct outbound;
 
 #define SRV_SCHEMA 1
 #define ROOT_ID "root" /* the virtual node above every business */
@@ -190,12 +154,6 @@ const char *jstr(const cJSON *o, const char *k);
 int64_t jint(const cJSON *o, const char *k, int64_t def);
 
 /*
- * Parse the request body as a JSON object of at most API_JSON_MAX bytes.
- * On failure replies (413 too large, 400 not a JSON object, 400 a string
- * holding a NUL character: see json_nul_find) and returns NULL.
- */
-cJSON *need_json(struct http_req *req);
-/*
  * The first NUL character inside a string of the JSON text j[0..len): a raw
  * 0 byte or the escape \u0000 (hex digits in either case). cJSON decodes
  * both into a 0 byte, and every C string check after it (strlen, length
@@ -208,23 +166,6 @@ cJSON *need_json(struct http_req *req);
  * to scan, valid JSON or not.
  */
 long json_nul_find(const char *j, size_t len, char *key, size_t key_len);
-/*
- * Required string field k of o with 1..max bytes of valid UTF-8 and no
- * control characters: returns it, or replies 400 naming the field and
- * returns NULL. opt_ version: NULL without replying when absent or null,
- * (const char *)-1 after replying 400 when present but bad. A C string
- * cannot show a NUL inside it: o must come from need_json(), which refuses
- * every string holding one.
- */
-const char *need_str(struct http_req *req, const cJSON *o, const char *k, size_t max);
-#define OPT_BAD ((const char *)-1)
-const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t max);
-/*
- * Query argument name as an RFC 3339 time (or Unix ms digits): 0 and *ms,
- * 1 when absent (*ms = def), or replies 400 and returns -1.
- */
-int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *ms);
-
 /* 1 when v is min..max bytes of valid UTF-8 without control characters
  * (up to its first NUL: strings from JSON go through json_nul_find first). */
 bool text_valid(const char *v, size_t min, size_t max);
@@ -232,26 +173,6 @@ bool text_valid(const char *v, size_t min, size_t max);
  * -EBUSY; every 0 is followed by one pw_slot_put(). */
 int pw_slot_take(struct srv *s);
 void pw_slot_put(struct srv *s);
-/* Copy a module's n routes into r (room for max): n, or -ENOSPC. */
-int routes_add(struct http_route *r, size_t max, const struct http_route *mine, size_t n);
-
-/*
- * Finish req on the outbound pool (outbound.h): fn(req, ctx) runs on a pool
- * thread, replies, and owns ctx. business is the id of the business whose
- * S3 fn calls (target_business()): its jobs beyond the per-business cap are
- * refused. 0: handed on (the handler returns 0 and touches neither req nor
- * ctx again). 1: refused after replying 503 with Retry-After (the business
- * has its cap of jobs, or the pool is full) or 500; ctx stays the caller's
- * to free. Without a pool (s->ob NULL: tools, tests) fn runs at once on the
- * calling thread and 0 is returned.
- */
-int need_outbound(struct srv *s, struct http_req *req, const char *business, outbound_fn fn,
-		  void *ctx);
-
-/* Reply for a store error: ENOENT 404 "<what> not found", EEXIST 409,
- * EAGAIN 503 busy, others 500 (logged). Returns 0 (for `return`). */
-int reply_store_err(struct http_req *req, int err, const char *what);
-
 /* --- permissions and roles --- */
 
 #define PERMS(X)                                                                                   \
@@ -340,45 +261,17 @@ struct target {
 	char user_id[ID_SIZE];
 };
 
-/*
- * Authenticate the request's "Authorization: Bearer <token>" as a signed-in
- * user (alt_ token, not expired, not revoked, user not disabled) and load
- * their grants into *p; also takes one token from the per-token rate
- * bucket. Replies 401 (missing, unknown, expired token; with
- * WWW-Authenticate: Bearer), 403 (disabled user) or 429 and returns nonzero.
- */
-int need_user(struct srv *s, struct http_req *req, struct principal *p);
-/* The token of the request's "Authorization: Bearer <token>" (pointing into
- * the request's header), or NULL when there is none. Not checked. */
-const char *req_bearer(struct http_req *req);
-/*
- * The no-escalation rule for changes to user uid (password, login, name,
- * disabled, profile picture): every grant uid holds may carry only
- * permissions p holds on that grant's node. 0, or 1 after replying 403 (or
- * a store error).
- */
-int need_holds_all_of(struct srv *s, struct http_req *req, const struct principal *p,
-		      const char *uid);
 /* Union of the permissions p holds on t through grants (no self rule). */
 uint32_t perms_on(const struct principal *p, const struct target *t);
-/* The same for a device token (ald_): *p has kind DEVICE, id = device id,
- * team_id = its team, owner_id = its owner (from the same read of the
- * device item). 401 also for a revoked device; 403 for a pending one (see
- * model/device.h: enrolled for a known host without that host's device
- * token, not confirmed yet). With rate false no rate token is taken
- * (ingest acknowledges a known batch id first and then calls need_rate()). */
-int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate);
 /*
- * The HTTP layer's body gate (http_gate_fn, arg = s): 0 when the request
- * carries a bearer token (user or device) that exists and has not expired,
- * so it may send a body up to --max-body; replies 401 (WWW-Authenticate)
- * for a malformed, unknown or expired token (503/500 on a store error) and
- * returns nonzero; -EACCES without replying when there is no token. Cheap:
- * one hash and one read; the handler still authenticates fully.
+ * The item of bearer token `token` of type prefix (TOKEN_PREFIX_BEARER or
+ * TOKEN_PREFIX_DEVICE) into *item (the caller's), its hash into hash. An
+ * expired token is refused, and deleted (with its entry in the user's
+ * index) when drop_expired. 0, -EINVAL (not a token of that type),
+ * -ENOENT (unknown or revoked), -EKEYEXPIRED, -errno.
  */
-int srv_body_gate(struct http_req *req, void *arg);
-/* Take one token from p's per-token bucket; replies 429 + Retry-After. */
-int need_rate(struct srv *s, struct http_req *req, const struct principal *p);
+int token_get(struct srv *s, const char *token, const char *prefix, char hash[TOKEN_HASH_SIZE],
+	      bool drop_expired, cJSON **item);
 /* Load p's grants (need_user does it). 0 or -errno. */
 int principal_load_grants(struct srv *s, struct principal *p);
 
@@ -390,10 +283,6 @@ int principal_load_grants(struct srv *s, struct principal *p);
  * Devices hold no permissions.
  */
 int authorize(const struct principal *p, uint32_t perm, const struct target *t);
-/* authorize(), replying 403 "forbidden" on refusal. */
-int need_perm(struct http_req *req, const struct principal *p, uint32_t perm,
-	      const struct target *t);
-
 /* The business t sits in (the node below ROOT_ID on its path), or "" for
  * ROOT_ID itself (and for a user without a team). Points into t. */
 const char *target_business(const struct target *t);
@@ -402,14 +291,9 @@ const char *target_business(const struct target *t);
 int target_node(struct srv *s, const char *node_id, struct target *t);
 int target_user(struct srv *s, const char *user_id, struct target *t);
 int target_device(struct srv *s, const char *device_id, struct target *t);
-/* need_* versions: reply 404 "<kind> not found" (also for malformed ids)
- * or 500 and return nonzero. */
-int need_target_node(struct srv *s, struct http_req *req, const char *id, struct target *t);
-int need_target_user(struct srv *s, struct http_req *req, const char *id, struct target *t);
-int need_target_device(struct srv *s, struct http_req *req, const char *id, struct target *t);
 
 /*
- * Sign-in tokens of users. Each is indexed under its user (srv.h layout:
+ * Sign-in tokens of users. Each is indexed under its user (store/keys.h:
  * TOKENS pk "user|"uid), so that all of a user's tokens can be revoked:
  * disabling a user, an administrator's reset of their password and a
  * change of one's own password (all but the current token) delete them.
@@ -473,17 +357,19 @@ const char *node_type_name(int type);
 
 /*
  * Add an audit entry to batch b (so it commits with the change it records):
- * {ts, action, actor (user/device id or "-"), actor_email, client, node_id
- * (the scope that may read it), target, result, detail}. detail may be NULL
- * and stays the caller's. Never put secrets in detail.
+ * {ts, action, actor (user/device id or "-"), actor_email, client (the
+ * client's address, "-" for none), node_id (the scope that may read it),
+ * target, result, detail}. detail may be NULL and stays the caller's. Never
+ * put secrets in detail. The routes call audit_add() (api/api.h), which
+ * fills client from the request.
  */
-int audit_add(struct store_batch *b, struct http_req *req, const struct principal *actor,
+int audit_put(struct store_batch *b, const char *client, const struct principal *actor,
 	      const char *action, const char *node_id, const char *target, const char *result,
 	      const cJSON *detail);
 /* The same, committed on its own (failed logins, views). Logs on failure. */
-void audit_write(struct srv *s, struct http_req *req, const struct principal *actor,
-		 const char *action, const char *node_id, const char *target, const char *result,
-		 const cJSON *detail);
+void audit_commit(struct srv *s, const char *client, const struct principal *actor,
+		  const char *action, const char *node_id, const char *target, const char *result,
+		  const cJSON *detail);
 
 /* --- sealed values (envelope encryption) --- */
 
@@ -502,54 +388,5 @@ int sealed_put(struct srv *s, struct store_batch *b, enum store_table t, const c
  */
 int sealed_get(struct srv *s, enum store_table t, const char *pk, const char *sk, const char *scope,
 	       const char *aad, uint8_t **pt, size_t *len);
-
-/* --- route modules: each appends its routes (arg = s) and returns how
- * many, or -ENOSPC --- */
-int api_auth_routes(struct srv *s, struct http_route *r, size_t max);
-int api_org_routes(struct srv *s, struct http_route *r, size_t max);
-int api_config_routes(struct srv *s, struct http_route *r, size_t max);
-int api_device_routes(struct srv *s, struct http_route *r, size_t max);
-int api_ingest_routes(struct srv *s, struct http_route *r, size_t max);
-int api_query_routes(struct srv *s, struct http_route *r, size_t max);
-int api_shots_routes(struct srv *s, struct http_route *r, size_t max);
-int api_avatar_routes(struct srv *s, struct http_route *r, size_t max);
-int api_retention_routes(struct srv *s, struct http_route *r, size_t max);
-
-/* --- retention (retention.c) --- */
-
-/* What one sweep did. */
-struct retention_stats {
-	uint64_t teams;	      /* teams visited */
-	uint64_t teams_swept; /* teams where something was deleted */
-	uint64_t records;     /* RECORDS items deleted */
-	uint64_t rollups;     /* ROLLUPS items deleted */
-	uint64_t shots;	      /* screenshots deleted (object and rows) */
-	uint64_t s3_errors;   /* screenshots kept because the S3 DELETE failed */
-	uint64_t errors;      /* other failures (logged; retried next sweep) */
-};
-
-/*
- * Delete what is older than the effective retention.days of the team it
- * belongs to (team level), as of Unix ms time now: every RECORDS, ROLLUPS
- * and screenshot partition of a UTC day strictly before the day of
- * now - days, found through the day indexes (api_ingest.c, api_shots.c),
- * for every device and user of every team, in store batches of at most
- * RETENTION_BATCH_OPS deletes. One audit entry "retention.sweep" per team
- * where something was deleted. Sweeps are serialised. *st is filled (also
- * on failure). 0, or -errno when the organisation tree cannot be read (a
- * failure within one team is counted in st->errors and the sweep goes on).
- */
-int retention_sweep(struct srv *s, int64_t now, struct retention_stats *st);
-#define RETENTION_BATCH_OPS 100
-
-/*
- * Run retention_sweep() on a thread: first after min(interval_s, 10) s,
- * then every interval_s seconds. retention_stop() wakes and joins it
- * (a sweep in progress stops between partitions). 0 or -errno.
- */
-struct retention_sched;
-int retention_start(struct srv *s, unsigned interval_s, struct retention_sched **out);
-/* Stop and free r; NULL is fine. */
-void retention_stop(struct retention_sched *r);
 
 #endif /* ACTLOG_SRV_H */

@@ -308,12 +308,6 @@ int http_reply_bytes(struct http_req *req, int status, const char *content_type,
  */
 int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd,
 		  uint64_t size);
-/*
- * An anonymous temporary file for a response body: O_TMPFILE in $TMPDIR
- * (absolute) or /tmp, else a mkostemp file unlinked at once. Read-write,
- * O_CLOEXEC; gone when its last descriptor closes. fd or -errno.
- */
-int http_tmpfile(void);
 /* Reply status with no body (204, 304). 0 or -errno. */
 int http_reply_empty(struct http_req *req, int status);
 /*
@@ -336,31 +330,5 @@ int http_set_header(struct http_req *req, const char *name, const char *value);
  * anything else 500.
  */
 int http_status_for_errno(int err);
-
-/* --- rate limiter: token buckets keyed by string, fixed memory --- */
-
-struct ratelimit;
-
-/*
- * A limiter of `slots` buckets (rounded up to a multiple of 8, at most
- * 1 << 24), each holding up to `burst` tokens (1..1000000) and regaining one
- * every `refill_ms` milliseconds (1..86400000). Keys are hashed with a
- * random SipHash key; when a key's set of 8 slots is full, a bucket that has
- * refilled completely, else the least recently used one, is evicted (an
- * evicted key starts again with a full bucket). 0, -EINVAL or -ENOMEM.
- */
-int ratelimit_new(size_t slots, unsigned burst, unsigned refill_ms, struct ratelimit **out);
-/*
- * Take one token from key's bucket at now_ms (a monotonic clock in ms).
- * Thread-safe. 0, or -EAGAIN when the bucket is empty (answer 429 with
- * Retry-After: ratelimit_retry_after_s()).
- */
-int ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms);
-/* Seconds until an empty bucket holds a token again (rounded up, >= 1). */
-unsigned ratelimit_retry_after_s(const struct ratelimit *rl);
-/* Buckets in use (never more than the slots). Thread-safe. */
-size_t ratelimit_count(struct ratelimit *rl);
-/* Free. NULL ok. */
-void ratelimit_free(struct ratelimit *rl);
 
 #endif /* ACTLOG_SRV_HTTP_H */

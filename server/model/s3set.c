@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "core/crypto.h"
-#include "http/http.h"
 #include "model/s3set.h"
 #include <openssl/evp.h>
 
@@ -145,7 +144,7 @@ int s3set_get_hashed(const struct s3set *x, const char *key, uint64_t max, int *
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (fd && (h.fd = http_tmpfile()) < 0) {
+	if (fd && (h.fd = tmpfile_anon()) < 0) {
 		ret = h.fd;
 		snprintf(ebuf, elen, "temporary file: %s", strerror(-ret));
 		goto out;

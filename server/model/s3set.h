@@ -59,7 +59,7 @@ int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen
 
 /*
  * GET object key with settings x into a new anonymous temporary file
- * (http_tmpfile()), at most max bytes (s3_get_fd_max()). 0 with *fd (the
+ * (tmpfile_anon()), at most max bytes (s3_get_fd_max()). 0 with *fd (the
  * caller's to close) and *len; or -errno (-ENOENT: S3 has no such object,
  * -E2BIG: it is over max, -ETIMEDOUT: the last attempt ran out of time) with *fd -1 and ebuf
  * holding S3's account of it or why no request was made.

@@ -52,6 +52,11 @@ const char *key_device_host(struct key *k, const char *team_id, const char *host
 	return kfmt(k, "host|%s|%s", team_id, host_id);
 }
 
+const char *key_user_tokens(struct key *k, const char *user_id)
+{
+	return kfmt(k, "user|%s", user_id);
+}
+
 const char *key_grant_user_sk(struct key *k, const char *node_id, const char *role)
 {
 	return kfmt(k, "%s|%s", node_id, role);

@@ -18,12 +18,19 @@
  *           pk <parent>             sk "child|<node>"  {id,type,name}     (parent "root" for
  *                                                                          businesses)
  *   USERS   pk <user>               sk "user"          {id,email,name,login,team_id,pw,disabled,
- *                                                       created}
+ *                                                       created, sessions_after: Unix ms;
+ *                                                       tokens issued before it are refused}
  *           pk "team|<team>"        sk <user>          {id}               (members of a team)
  *           pk <user>               sk "avatar"        {key,content_type,size,sha256,width,...}
  *           pk <user>               sk "avatar-s3"     sealed S3 settings of the picture
  *   EMAILS  pk <lower-case email>   sk "user"          {user_id}          (unique: IF_ABSENT)
- *   TOKENS  pk <token hash>         sk "token"         {kind:"user"|"device", id, exp}
+ *   TOKENS  pk <token hash>         sk "token"         {kind:"user"|"device", id, exp, iat}
+ *                                                      (device tokens: exp 0)
+ *           pk "user|<user>"        sk <token hash>    {iat, exp, addr}   (a user's sign-in
+ *                                                      tokens: written with the token in one
+ *                                                      batch, deleted with it at sign-out,
+ *                                                      expiry, eviction (USER_TOKENS_MAX)
+ *                                                      and revocation)
  *   ROLES   pk "roles"              sk <role name>     {name,id,permissions[],by,at}
  *   GRANTS  pk <user>               sk "<node>|<role>" {user_id,node_id,role,by,at,role_id}
  *           pk "node|<node>"        sk "<user>|<role>" {}                 (grants on a node)
@@ -104,6 +111,9 @@ const char *key_node_child(struct key *k, const char *child_id); /* sk "child|<n
 const char *key_team_index(struct key *k, const char *team_id);
 /* DEVICES pk "host|<team>|<host id>" */
 const char *key_device_host(struct key *k, const char *team_id, const char *host_id);
+
+/* TOKENS pk "user|<user>": the index of a user's sign-in tokens */
+const char *key_user_tokens(struct key *k, const char *user_id);
 
 /* GRANTS */
 const char *key_grant_user_sk(struct key *k, const char *node_id, const char *role); /* pk user */

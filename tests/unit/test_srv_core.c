@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "core/srv.h"
+#include "api/api.h"
 #include "util.h"
 
 static void path_of(struct target *t, const char *const *ids, size_t n, const char *user)

@@ -28,6 +28,7 @@
 #include "check.h"
 #include "gz.h"
 #include "http/http.h"
+#include "core/ratelimit.h"
 #include "log.h"
 #include "util.h"
 

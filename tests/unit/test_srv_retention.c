@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "core/srv.h"
+#include "model/retention.h"
 #include "util.h"
 
 #define TEAM "n_00000000000000f1"

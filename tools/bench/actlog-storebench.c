@@ -36,6 +36,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "store/keys.h"
 #include "store/store.h"
 #include "benchcli.h"
 #include "util.h"
@@ -172,31 +173,30 @@ static int fill_batch(struct sb_run *r, struct sb_device *d, struct store_batch 
 		      unsigned *updates)
 {
 	unsigned n = r->mode == M_PUT1 ? 1 : r->o->batch, i;
-	char pk[64], sk[96], day[16], bid[64];
-	time_t secs;
-	struct tm tm;
+	struct key pk, sk;
+	char bid[64], uid[48], app[16];
+	int64_t last = d->ts;
 	int ret = 0;
 
 	snprintf(bid, sizeof(bid), "9d05fc2a2d98e05b-1-%" PRIu64 "-1-%" PRIu64, d->batches,
 		 d->batches + n);
 	d->batches++;
 	for (i = 0; !ret && i < n; i++) {
-		secs = (time_t)(d->ts / 1000);
-		gmtime_r(&secs, &tm);
-		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-		snprintf(pk, sizeof(pk), "%s|activity|%s", d->id, day);
-		snprintf(sk, sizeof(sk), "%013" PRId64 "|%s|%06u", d->ts, bid, i + 1);
-		ret = store_batch_put(b, STORE_T_RECORDS, pk, sk, r->value, r->value_len, 0);
+		last = d->ts;
+		ret = store_batch_put(
+		    b, STORE_T_RECORDS, key_record_pk(&pk, d->id, "activity", d->ts),
+		    key_record_sk(&sk, d->ts, bid, i + 1), r->value, r->value_len, 0);
 		d->ts += 1000;
 	}
 	*puts = n;
 	*updates = 0;
 	if (ret || r->mode != M_INGEST)
 		return ret;
+	snprintf(uid, sizeof(uid), "u_%s", d->id + 2);
 	for (i = 0; !ret && i < r->o->rollups; i++) {
-		snprintf(pk, sizeof(pk), "user|u_%s|%s", d->id + 2, day);
-		snprintf(sk, sizeof(sk), "app|%02u|app%u", (unsigned)tm.tm_hour, i);
-		ret = store_batch_update(b, STORE_T_ROLLUPS, pk, sk, upd_counts, NULL);
+		snprintf(app, sizeof(app), "app%u", i);
+		ret = store_batch_update(b, STORE_T_ROLLUPS, key_rollup_pk(&pk, "user", uid, last),
+					 key_rollup_app_sk(&sk, last, app), upd_counts, NULL);
 	}
 	if (!ret)
 		ret = store_batch_update(b, STORE_T_DEVICES, d->id, "device", upd_counts, NULL);
