@@ -148,4 +148,23 @@ static inline int reply_model_err(struct http_req *req, int err, const char *wha
 	return reply_store_err(req, err, what);
 }
 
+/* Who a change's audit entry names: the request and its actor. */
+struct api_actor {
+	struct http_req *req;
+	const struct principal *p;
+};
+
+/*
+ * The audit callback of the model's changes (model/org.h: org_audit_fn;
+ * ctx a struct api_actor): audit_add() of the entry with result "ok", into
+ * the change's batch. 0 or -errno.
+ */
+static inline int api_audit_ok(struct store_batch *b, const char *action, const char *node_id,
+			       const char *target, const cJSON *detail, void *ctx)
+{
+	const struct api_actor *a = ctx;
+
+	return audit_add(b, a->req, a->p, action, node_id, target, "ok", detail);
+}
+
 #endif /* ACTLOG_API_H */
