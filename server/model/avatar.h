@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * avatar.h - the pure part of the profile-picture routes (api_avatar.c):
+ * avatar.h - the pure part of the profile-picture routes (api/avatar.c):
  * recognising an image by its bytes and reading its dimensions, so that the
  * type a client declares is never trusted on its own. Exposed for tests.
  */
