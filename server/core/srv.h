@@ -28,7 +28,7 @@
  *           pk "team|"team id    sk user id   {id}              (members of a team)
  *           pk user id           sk "avatar"  {key,content_type,size,sha256,width,height,...}
  *           pk user id           sk "avatar-s3"  sealed S3 settings of the picture
- *                                             (profile pictures: api_avatar.c)
+ *                                             (profile pictures: model/avatar.h)
  *   EMAILS  pk lower-case email  sk "user"    {user_id}         (unique: IF_ABSENT)
  *   TOKENS  pk token hash        sk "token"   {kind:"user"|"device", id, exp, iat}
  *           pk "user|"user id    sk token hash  {iat, exp, addr}  (the user's sign-in
@@ -532,7 +532,7 @@ struct retention_stats {
  * Delete what is older than the effective retention.days of the team it
  * belongs to (team level), as of Unix ms time now: every RECORDS, ROLLUPS
  * and screenshot partition of a UTC day strictly before the day of
- * now - days, found through the day indexes (api_ingest.c, api_shots.c),
+ * now - days, found through the day indexes (model/ingest.c, model/shots.c),
  * for every device and user of every team, in store batches of at most
  * RETENTION_BATCH_OPS deletes. One audit entry "retention.sweep" per team
  * where something was deleted. Sweeps are serialised. *st is filled (also
