@@ -67,7 +67,7 @@ help:
 	@echo "make test-unit  unit tests only (ASan+UBSan)"
 	@echo "make test-vm    kernel input tests in a QEMU VM"
 	@echo "make install    install under DESTDIR/PREFIX (default /usr/local)"
-	@echo "make lint       clang-format check"
+	@echo "make lint       clang-format check and the server's layering rules"
 	@echo "make bench      agent benchmarks against peers (docs/PERFORMANCE.md; root; ~40 min)"
 	@echo "make bench-ci   the short exec-storm gate CI runs (a few minutes)"
 
@@ -256,6 +256,7 @@ FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c tests
 
 lint:
 	@clang-format --dry-run -Werror $(FORMAT_FILES)
+	@scripts/check-layers.sh
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * api_avatar.c - profile pictures. A user (or anyone with user.write on
- * them) PUTs an image; the server checks it by its bytes (PNG, JPEG, WebP;
- * at most AVATAR_MAX_SIZE bytes and AVATAR_MAX_SIDE pixels a side), stores
- * it in S3 under the user's effective S3 settings and records it; any
- * signed-in user GETs it (streamed from S3 through a temporary file, with
- * an ETag); DELETE removes it. See docs/API.md (Users, avatar).
- *
- * Layout (table USERS, next to the user item):
- *   pk user id  sk "avatar"     {key,content_type,size,sha256,width,height,updated,by}
- *   pk user id  sk "avatar-s3"  sealed {bucket,region,endpoint,path_style,access_key_id,
- *                                       secret_access_key,session_token}
- *                               scope "avatars", aad "avatar-s3|"user id"|"key: the S3
- *                               settings the object was written with, so that a later
- *                               change of bucket or keys does not orphan it
- * Both are replaced together in one batch. The previous object is deleted
- * from S3 after the batch commits (best effort: a failure is logged and
- * leaves an unreferenced object, never a reference to a missing one).
+ * api/avatar.c - the profile-picture routes:
+ *   PUT    /api/v1/users/{id}/avatar   (the image as the body)
+ *   GET    /api/v1/users/{id}/avatar
+ *   DELETE /api/v1/users/{id}/avatar
+ * A user (or anyone with user.write on them, holding every permission they
+ * hold) sets or removes their picture; any signed-in user GETs it (streamed
+ * from S3 through a temporary file, with an ETag). See docs/API.md (Users,
+ * avatar). Each handler parses the request, authorizes it, makes one call
+ * of model/avatar.h (the checks of an image, its object in S3, its items
+ * and their layout live there) and replies; each S3 part finishes on the
+ * outbound pool (put_finish, get_finish, delete_finish): one model call,
+ * then the reply. The audit entry of a change is added here (audit_add()
+ * needs the request), through the avatar_audit_fn the model calls inside
+ * the change's batch.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,263 +22,37 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include "model/avatar.h"
-#include "model/config.h"
-#include "core/crypto.h"
-#include "log.h"
-#include "s3.h"
-#include "model/s3set.h"
 #include "api/api.h"
-#include "core/srv.h"
+#include "model/avatar.h"
 #include "util.h"
-
-#define SEAL_SCOPE "avatars"
-#define KEY_SIZE 96
-#define AAD_SIZE (KEY_SIZE + ID_SIZE + 16)
-
-/* --- the pure part (avatar.h) --- */
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
-static int sniff_png(const uint8_t *p, size_t len, struct avatar_info *out)
-{
-	static const uint8_t iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
-
-	/* signature, IHDR (4 + 4 + 13 + 4 CRC), IEND */
-	if (len < 8 + 25 + 12 || be32(p + 8) != 13 || memcmp(p + 12, "IHDR", 4) ||
-	    memcmp(p + len - 12, iend, 12))
-		return -EBADMSG;
-	out->content_type = "image/png";
-	out->width = be32(p + 16);
-	out->height = be32(p + 20);
-	return out->width && out->height && out->width < (1u << 31) && out->height < (1u << 31)
-		   ? 0
-		   : -EBADMSG;
-}
-
-static int sniff_jpeg(const uint8_t *p, size_t len, struct avatar_info *out)
-{
-	size_t i = 2, seg;
-	uint8_t m;
-
-	if (len < 4 || p[len - 2] != 0xFF || p[len - 1] != 0xD9)
-		return -EBADMSG; /* no EOI: truncated */
-	while (i + 4 <= len) {
-		if (p[i] != 0xFF)
-			return -EBADMSG;
-		while (i + 4 <= len && p[i + 1] == 0xFF) /* fill bytes */
-			i++;
-		m = p[i + 1];
-		if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { /* no length */
-			i += 2;
-			continue;
-		}
-		if (m == 0xD9 || m == 0xDA) /* end or scan before any frame header */
-			return -EBADMSG;
-		seg = (size_t)p[i + 2] << 8 | p[i + 3];
-		if (seg < 2 || seg > len - i - 2)
-			return -EBADMSG;
-		if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-			if (seg < 8)
-				return -EBADMSG;
-			out->content_type = "image/jpeg";
-			out->height = (unsigned)p[i + 5] << 8 | p[i + 6];
-			out->width = (unsigned)p[i + 7] << 8 | p[i + 8];
-			return out->width && out->height ? 0 : -EBADMSG;
-		}
-		i += 2 + seg;
-	}
-	return -EBADMSG;
-}
-
-static int sniff_webp(const uint8_t *p, size_t len, struct avatar_info *out)
-{
-	if (len < 30 || (uint64_t)le32(p + 4) + 8 != len)
-		return -EBADMSG;
-	out->content_type = "image/webp";
-	if (!memcmp(p + 12, "VP8X", 4)) {
-		out->width = 1 + (p[24] | (unsigned)p[25] << 8 | (unsigned)p[26] << 16);
-		out->height = 1 + (p[27] | (unsigned)p[28] << 8 | (unsigned)p[29] << 16);
-		return 0;
-	}
-	if (!memcmp(p + 12, "VP8L", 4)) {
-		uint32_t bits = le32(p + 21);
-
-		if (p[20] != 0x2F)
-			return -EBADMSG;
-		out->width = (bits & 0x3FFF) + 1;
-		out->height = ((bits >> 14) & 0x3FFF) + 1;
-		return 0;
-	}
-	if (!memcmp(p + 12, "VP8 ", 4)) {
-		if (p[23] != 0x9D || p[24] != 0x01 || p[25] != 0x2A)
-			return -EBADMSG;
-		out->width = (p[26] | (unsigned)p[27] << 8) & 0x3FFF;
-		out->height = (p[28] | (unsigned)p[29] << 8) & 0x3FFF;
-		return out->width && out->height ? 0 : -EBADMSG;
-	}
-	return -EBADMSG;
-}
-
-int avatar_sniff(const uint8_t *p, size_t len, struct avatar_info *out)
-{
-	static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-
-	memset(out, 0, sizeof(*out));
-	if (len >= 8 && !memcmp(p, png_sig, 8))
-		return sniff_png(p, len, out);
-	if (len >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
-		return sniff_jpeg(p, len, out);
-	if (len >= 12 && !memcmp(p, "RIFF", 4) && !memcmp(p + 8, "WEBP", 4))
-		return sniff_webp(p, len, out);
-	return -EOPNOTSUPP;
-}
-
-/* --- S3 settings (s3set.h) --- */
-
-/*
- * The effective S3 settings of user uid in team into *x. 0; -ENODATA with
- * missing naming the absent keys; -errno.
- */
-static int effective_s3(struct srv *s, const char *team, const char *uid, struct s3set *x,
-			char *missing, size_t mlen)
-{
-	cJSON *eff = NULL;
-	int ret = config_effective(s, team, uid, true, &eff);
-
-	missing[0] = 0;
-	if (!ret)
-		ret = s3set_from_config(cJSON_GetObjectItemCaseSensitive(eff, "values"),
-					S3_API_TIMEOUT_MS(s), x, missing, mlen);
-	/* a secret copy lives in eff too */
-	cJSON_Delete(eff);
-	return ret;
-}
-
-/*
- * Open the sealed settings of user uid's picture object key into *x; log a
- * failure (x stays empty). 0 or -errno.
- */
-static int picture_s3(struct srv *s, const char *uid, const char *key, struct s3set *x)
-{
-	char aad[AAD_SIZE];
-	int ret;
-
-	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
-	ret = s3set_open(s, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, S3_API_TIMEOUT_MS(s),
-			 x);
-	if (ret)
-		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
-	return ret;
-}
-
-/* Delete object key with settings x; log a failure. */
-static void s3_delete_logged(const struct s3set *x, const char *key, const char *why)
-{
-	char ebuf[600];
-	int ret = s3set_delete(x, key, ebuf, sizeof(ebuf));
-
-	if (ret)
-		log_warn("avatars: deleting %s (%s) from S3 failed: %s", key, why,
-			 ebuf[0] ? ebuf : strerror(-ret));
-}
 
 /* --- helpers --- */
 
 /*
- * Within batch b: is user uid's picture item still prev (the one read before
- * the batch; NULL: none), judged by its object key? 0, -EAGAIN when it
- * changed, -errno.
+ * Reply for an error of a model/avatar.h call: a failure with its message
+ * and status (the call's, by err: see each call's errors), else
+ * reply_model_err() naming why->what. Returns 0.
  */
-static int picture_unchanged(struct store_batch *b, const char *uid, const cJSON *prev)
+static int reply_avatar_err(struct http_req *req, int err, const struct avatar_why *why, int status)
 {
-	cJSON *cur = NULL;
-	int ret = jbget(b, STORE_T_USERS, uid, "avatar", &cur);
-
-	if (ret == -ENOENT)
-		ret = prev ? -EAGAIN : 0;
-	else if (!ret && (!prev || strcmp(jstr(cur, "key") ? jstr(cur, "key") : "",
-					  jstr(prev, "key") ? jstr(prev, "key") : "")))
-		ret = -EAGAIN;
-	cJSON_Delete(cur);
-	return ret;
+	if (why->msg[0])
+		return http_reply_error(req, status, "%s", why->msg), 0;
+	return reply_model_err(req, err, why->what ? why->what : "avatar");
 }
 
-static int sha256_hex(const void *p, size_t len, char hex[65])
+/* Who a change's audit entry names, and as what. */
+struct who {
+	struct http_req *req;
+	const struct principal *p;
+	const char *action, *team, *uid;
+};
+
+/* avatar_audit_fn: the user is the target, their team the scope. */
+static int audit_change(struct store_batch *b, const cJSON *detail, void *ctx)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned n = 0, i;
+	const struct who *w = ctx;
 
-	if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		return -EIO;
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
-/* sha256 hex of the first len bytes of fd (read with pread: the offset
- * stays). 0, -EBADMSG when shorter, -errno. */
-static int sha256_fd(int fd, uint64_t len, char hex[65])
-{
-	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint64_t off = 0;
-	unsigned n = 0, i;
-	int ret = 0;
-
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		return -EIO;
-	}
-	while (!ret && off < len) {
-		size_t want = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
-		ssize_t r = pread(fd, buf, want, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			ret = -errno;
-		else if (r == 0)
-			ret = -EBADMSG;
-		else if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1)
-			ret = -EIO;
-		else
-			off += (uint64_t)r;
-	}
-	if (!ret && (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32))
-		ret = -EIO;
-	EVP_MD_CTX_free(ctx);
-	for (i = 0; !ret && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return ret;
-}
-
-static cJSON *avatar_view(const char *uid, const cJSON *a)
-{
-	cJSON *o = cJSON_CreateObject();
-	char ts[RFC3339_LEN], etag[80];
-
-	snprintf(etag, sizeof(etag), "\"%s\"", jstr(a, "sha256") ? jstr(a, "sha256") : "");
-	cJSON_AddStringToObject(o, "user_id", uid);
-	cJSON_AddStringToObject(o, "content_type",
-				jstr(a, "content_type") ? jstr(a, "content_type") : "");
-	cJSON_AddNumberToObject(o, "size", (double)jint(a, "size", 0));
-	cJSON_AddNumberToObject(o, "width", (double)jint(a, "width", 0));
-	cJSON_AddNumberToObject(o, "height", (double)jint(a, "height", 0));
-	cJSON_AddStringToObject(o, "sha256", jstr(a, "sha256") ? jstr(a, "sha256") : "");
-	cJSON_AddStringToObject(o, "etag", etag);
-	cJSON_AddStringToObject(o, "updated_at", rfc3339_ms(jint(a, "updated", 0), ts));
-	return o;
+	return audit_add(b, w->req, w->p, w->action, w->team, w->uid, "ok", detail);
 }
 
 /*
@@ -299,7 +69,7 @@ static int need_writer(struct srv *s, struct http_req *req, const struct princip
 	return need_perm(req, p, PERM_USER_WRITE, t) || need_holds_all_of(s, req, p, uid) ? 1 : 0;
 }
 
-/* The team a user target sits in ("" for none). */
+/* The team a user target sits in (ROOT_ID for none). */
 static const char *target_team(const struct target *t)
 {
 	return t->depth ? t->path[t->depth - 1] : ROOT_ID;
@@ -312,135 +82,62 @@ struct put_job {
 	struct srv *s;
 	struct principal p;
 	struct target t;
-	struct avatar_info ai;
-	char sha[65], rnd[ID_SIZE];
+	struct avatar_new n;
 };
 
+/* The status of an avatar_put() failure with a message. */
+static int put_status(int err)
+{
+	switch (err) {
+	case -ETIMEDOUT:
+		return 504;
+	case -EREMOTEIO:
+		return 502;
+	default: /* -ENODATA, -EINVAL (S3 settings), -EAGAIN (changed meanwhile) */
+		return 409;
+	}
+}
+
 /*
- * The S3 part of a PUT, on the outbound pool: store the checked picture in
- * S3, record it, delete the replaced object, reply. Frees j.
+ * The S3 part of a PUT, on the outbound pool: store the checked picture
+ * (avatar_put(): S3, its items with the audit entry, the replaced object
+ * deleted), reply. Frees j.
  */
 static void put_finish(struct http_req *req, void *ctx)
 {
 	struct put_job *j = ctx;
-	struct srv *s = j->s;
-	const struct avatar_info *ai = &j->ai;
 	const char *uid = http_req_param(req, "id");
-	struct s3set x = {0}, old = {0};
-	struct s3_client *c = NULL;
-	struct store_batch *b = NULL;
+	struct who w = {req, &j->p, "user.avatar.set", target_team(&j->t), uid};
+	struct avatar_why why;
 	const uint8_t *body;
+	cJSON *view;
 	size_t len;
-	cJSON *prev = NULL, *row = NULL, *det = NULL;
-	char key[KEY_SIZE], aad[AAD_SIZE], missing[128], ebuf[600];
-	char *plain = NULL;
-	bool uploaded = false, committed = false;
 	int ret;
 
 	body = http_req_body(req, &len);
-	ret = effective_s3(s, target_team(&j->t), uid, &x, missing, sizeof(missing));
-	if (ret == -ENODATA) {
-		http_reply_error(req, 409, "S3 settings incomplete: missing %s", missing);
-		goto out;
-	}
-	if (ret) {
-		reply_store_err(req, ret, "user");
-		goto out;
-	}
-	/* the current picture and its settings, to delete its object later */
-	ret = jget(s, STORE_T_USERS, uid, "avatar", &prev);
-	if (ret && ret != -ENOENT) {
-		reply_store_err(req, ret, "avatar");
-		goto out;
-	}
-	if (!ret && jstr(prev, "key"))
-		picture_s3(s, uid, jstr(prev, "key"), &old);
-
-	snprintf(key, sizeof(key), "avatars/%s/%s.%s", uid, j->rnd + 2,
-		 !strcmp(ai->content_type, "image/png")	   ? "png"
-		 : !strcmp(ai->content_type, "image/jpeg") ? "jpg"
-							   : "webp");
-	ret = s3_client_new(&x.c, &c);
-	if (!ret)
-		ret = s3_put(c, key, body, len, ai->content_type);
-	if (ret) {
-		if (ret == -EINVAL && !c) {
-			http_reply_error(req, 409, "S3 settings are not usable (endpoint?)");
-			goto out;
-		}
-		log_warn("avatars: PUT %s: %s", key,
-			 c ? s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)) : strerror(-ret));
-		if (c && s3_last_error(c)->timed_out)
-			http_reply_error(req, 504,
-					 "S3 did not answer in time; the picture is not stored");
-		else
-			http_reply_error(req, 502, "cannot store the picture in S3");
-		goto out;
-	}
-	uploaded = true;
-
-	row = cJSON_CreateObject();
-	cJSON_AddStringToObject(row, "key", key);
-	cJSON_AddStringToObject(row, "content_type", ai->content_type);
-	cJSON_AddNumberToObject(row, "size", (double)len);
-	cJSON_AddStringToObject(row, "sha256", j->sha);
-	cJSON_AddNumberToObject(row, "width", ai->width);
-	cJSON_AddNumberToObject(row, "height", ai->height);
-	cJSON_AddNumberToObject(row, "updated", (double)now_ms());
-	cJSON_AddStringToObject(row, "by", j->p.id);
-	det = cJSON_CreateObject();
-	cJSON_AddStringToObject(det, "content_type", ai->content_type);
-	cJSON_AddNumberToObject(det, "size", (double)len);
-	cJSON_AddNumberToObject(det, "width", ai->width);
-	cJSON_AddNumberToObject(det, "height", ai->height);
-	cJSON_AddStringToObject(det, "sha256", j->sha);
-	cJSON_AddBoolToObject(det, "replaced", prev != NULL);
-	plain = cJSON_PrintUnformatted(x.j);
-	snprintf(aad, sizeof(aad), "avatar-s3|%s|%s", uid, key);
-	ret = plain ? store_batch_begin(s->st, &b) : -ENOMEM;
-	/* the picture read above must still be the current one at commit */
-	if (!ret)
-		ret = picture_unchanged(b, uid, prev);
-	if (!ret)
-		ret = jput(b, STORE_T_USERS, uid, "avatar", row, 0);
-	if (!ret)
-		ret = sealed_put(s, b, STORE_T_USERS, uid, "avatar-s3", SEAL_SCOPE, aad, plain,
-				 strlen(plain));
-	if (!ret)
-		ret =
-		    audit_add(b, req, &j->p, "user.avatar.set", target_team(&j->t), uid, "ok", det);
-	if (!ret) {
-		ret = store_batch_commit(b);
-		b = NULL;
-	}
-	if (ret == -EAGAIN) {
-		http_reply_error(req, 409, "the picture changed meanwhile; send it again");
-		goto out;
-	}
-	if (ret) {
-		reply_store_err(req, ret, "avatar");
-		goto out;
-	}
-	committed = true;
-	log_info("event=avatar_set user=%s by=%s size=%zu", uid, j->p.id, len);
-	if (prev && jstr(prev, "key") && old.j)
-		s3_delete_logged(&old, jstr(prev, "key"), "replaced");
-	http_reply_json(req, 200, avatar_view(uid, row));
-out:
-	store_batch_abort(b);
-	if (uploaded && !committed)
-		s3_delete_logged(&x, key, "not recorded");
-	if (plain) {
-		crypto_wipe(plain, strlen(plain));
-		free(plain);
-	}
-	s3_client_free(c);
-	s3set_free(&x);
-	s3set_free(&old);
-	cJSON_Delete(prev);
-	cJSON_Delete(row);
-	cJSON_Delete(det);
+	ret =
+	    avatar_put(j->s, uid, w.team, j->p.id, &j->n, body, len, audit_change, &w, &view, &why);
+	if (ret)
+		reply_avatar_err(req, ret, &why, put_status(ret));
+	else
+		http_reply_json(req, 200, view);
 	free(j);
+}
+
+/* The status of an avatar_check() failure. */
+static int check_status(int err)
+{
+	switch (err) {
+	case -EFBIG:
+		return 413;
+	case -EOPNOTSUPP:
+	case -EMEDIUMTYPE:
+		return 415;
+	case -EIO:
+		return 500;
+	default: /* -ENODATA, -EBADMSG, -EDOM */
+		return 400;
+	}
 }
 
 /* Check the caller and the picture here; store it on the outbound pool. */
@@ -449,6 +146,7 @@ static int h_put(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *uid = http_req_param(req, "id"), *ct, *enc;
 	struct put_job *j = calloc(1, sizeof(*j));
+	struct avatar_why why;
 	const uint8_t *body;
 	size_t len;
 	char ctype[64];
@@ -472,36 +170,9 @@ static int h_put(struct http_req *req, void *arg)
 		goto done;
 	}
 	body = http_req_body(req, &len);
-	if (len > AVATAR_MAX_SIZE) {
-		http_reply_error(req, 413, "the picture is over %u bytes", AVATAR_MAX_SIZE);
-		goto done;
-	}
-	if (!len) {
-		http_reply_error(req, 400, "the body is empty: send the image");
-		goto done;
-	}
-	ret = avatar_sniff(body, len, &j->ai);
-	if (ret == -EOPNOTSUPP) {
-		http_reply_error(req, 415, "the body is not a PNG, JPEG or WebP image");
-		goto done;
-	}
+	ret = avatar_check(body, len, ctype, &j->n, &why);
 	if (ret) {
-		http_reply_error(req, 400, "the %s image is truncated or corrupt",
-				 j->ai.content_type ? j->ai.content_type : "uploaded");
-		goto done;
-	}
-	if (strcasecmp(ctype, j->ai.content_type)) {
-		http_reply_error(req, 415, "the body is %s, not %s as declared", j->ai.content_type,
-				 ctype);
-		goto done;
-	}
-	if (j->ai.width > AVATAR_MAX_SIDE || j->ai.height > AVATAR_MAX_SIDE) {
-		http_reply_error(req, 400, "the picture is %ux%u; at most %ux%u", j->ai.width,
-				 j->ai.height, AVATAR_MAX_SIDE, AVATAR_MAX_SIDE);
-		goto done;
-	}
-	if (sha256_hex(body, len, j->sha) || id_new('x', j->rnd)) {
-		http_reply_error(req, 500, "no digest or randomness");
+		reply_avatar_err(req, ret, &why, check_status(ret));
 		goto done;
 	}
 	j->s = s;
@@ -517,61 +188,46 @@ done:
 /* A GET's job (get_finish): the picture's item, read and checked. */
 struct get_job {
 	struct srv *s;
-	cJSON *a;
-	char etag[80];
+	struct avatar_rec a;
 };
+
+/* The status of an avatar_fetch() failure. */
+static int fetch_status(int err)
+{
+	switch (err) {
+	case -ENOKEY: /* the settings do not open */
+		return 500;
+	case -ENOENT:
+		return 404;
+	case -ETIMEDOUT:
+		return 504;
+	default: /* -EBADMSG, -EREMOTEIO */
+		return 502;
+	}
+}
 
 /*
  * The S3 part of a GET, on the outbound pool: fetch the object into a
- * temporary file, check it against the item, stream it. Frees j.
+ * temporary file, checked against the item (avatar_fetch()), stream it.
+ * Frees j.
  */
 static void get_finish(struct http_req *req, void *ctx)
 {
 	struct get_job *j = ctx;
-	const char *uid = http_req_param(req, "id"), *key = jstr(j->a, "key");
-	const char *ct = jstr(j->a, "content_type");
-	struct s3set x = {0};
-	char ebuf[600], got[65];
-	uint64_t len = 0, size = (uint64_t)jint(j->a, "size", 0);
-	int ret, fd = -1;
+	const char *uid = http_req_param(req, "id");
+	struct avatar_why why;
+	uint64_t len;
+	int fd, ret = avatar_fetch(j->s, uid, j->a.item, &fd, &len, &why);
 
-	ret = picture_s3(j->s, uid, key, &x);
 	if (ret) {
-		http_reply_error(req, 500, "cannot open the picture's S3 settings");
-		goto out;
+		reply_avatar_err(req, ret, &why, fetch_status(ret));
+	} else {
+		http_set_header(req, "ETag", j->a.etag);
+		http_set_header(req, "Cache-Control", "private, no-cache");
+		/* the response owns fd */
+		http_reply_fd(req, 200, jstr(j->a.item, "content_type"), fd, len);
 	}
-	ret = s3set_get_tmp(&x, key, size, &fd, &len, ebuf, sizeof(ebuf));
-	if (!ret && len != size)
-		ret = -EBADMSG;
-	/* the bytes must be the ones recorded: an object replaced in the
-	 * bucket behind the server's back is not served under the old ETag */
-	if (!ret && (ret = sha256_fd(fd, len, got)) == 0 && strcmp(got, jstr(j->a, "sha256")))
-		ret = -EBADMSG;
-	if (ret) {
-		log_warn("avatars: GET %s: %s", key,
-			 ret == -EBADMSG ? "the object differs from the recorded size or sha256"
-			 : ebuf[0]	 ? ebuf
-					 : strerror(-ret));
-		if (ret == -ENOENT)
-			http_reply_error(req, 404, "the picture is missing in S3");
-		else if (ret == -E2BIG || ret == -EBADMSG)
-			http_reply_error(req, 502,
-					 "the picture in S3 differs from the one recorded");
-		else if (ret == -ETIMEDOUT)
-			http_reply_error(req, 504, "S3 did not answer in time");
-		else
-			http_reply_error(req, 502, "cannot read the picture from S3");
-		goto out;
-	}
-	http_set_header(req, "ETag", j->etag);
-	http_set_header(req, "Cache-Control", "private, no-cache");
-	http_reply_fd(req, 200, ct, fd, len);
-	fd = -1; /* the response owns it */
-out:
-	if (fd >= 0)
-		close(fd);
-	s3set_free(&x);
-	cJSON_Delete(j->a);
+	cJSON_Delete(j->a.item);
 	free(j);
 }
 
@@ -580,30 +236,20 @@ static int h_get(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *uid = http_req_param(req, "id");
+	struct avatar_why why;
+	struct avatar_rec a;
 	struct principal p;
 	struct target t;
 	struct get_job *j;
-	cJSON *a = NULL;
-	char etag[80];
-	int64_t size;
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, uid, &t))
 		return 0;
-	ret = jget(s, STORE_T_USERS, uid, "avatar", &a);
-	if (ret == -ENOENT)
-		return http_reply_error(req, 404, "this user has no picture");
+	ret = avatar_get(s, uid, &a, &why);
 	if (ret)
-		return reply_store_err(req, ret, "avatar");
-	size = jint(a, "size", 0);
-	if (!jstr(a, "key") || !jstr(a, "content_type") || !jstr(a, "sha256") || size < 1 ||
-	    size > AVATAR_MAX_SIZE) {
-		http_reply_error(req, 500, "the picture's item is incomplete");
-		goto out;
-	}
-	snprintf(etag, sizeof(etag), "\"%s\"", jstr(a, "sha256"));
-	if (http_etag_match(http_req_header(req, "If-None-Match"), etag)) {
-		http_set_header(req, "ETag", etag);
+		return reply_avatar_err(req, ret, &why, ret == -ENOENT ? 404 : 500);
+	if (http_etag_match(http_req_header(req, "If-None-Match"), a.etag)) {
+		http_set_header(req, "ETag", a.etag);
 		http_set_header(req, "Cache-Control", "private, no-cache");
 		http_reply_empty(req, 304);
 		goto out;
@@ -615,12 +261,11 @@ static int h_get(struct http_req *req, void *arg)
 	}
 	j->s = s;
 	j->a = a;
-	snprintf(j->etag, sizeof(j->etag), "%s", etag);
 	if (!need_outbound(s, req, target_business(&t), get_finish, j))
-		return 0; /* get_finish owns j and a */
+		return 0; /* get_finish owns j and a.item */
 	free(j);
 out:
-	cJSON_Delete(a);
+	cJSON_Delete(a.item);
 	return 0;
 }
 
@@ -635,54 +280,22 @@ struct delete_job {
 };
 
 /*
- * On the outbound pool: remove the picture's rows and audit it, then delete
- * its object from S3 (best effort), reply 204. Frees j.
+ * On the outbound pool: remove the picture (avatar_delete(): its items
+ * with the audit entry, then its object in S3), reply 204. Frees j.
  */
 static void delete_finish(struct http_req *req, void *ctx)
 {
 	struct delete_job *j = ctx;
-	struct srv *s = j->s;
-	const char *uid = http_req_param(req, "id"), *key = jstr(j->a, "key");
-	struct s3set x = {0};
-	struct store_batch *b = NULL;
-	cJSON *det = NULL;
-	int ret;
+	const char *uid = http_req_param(req, "id");
+	struct who w = {req, &j->p, "user.avatar.remove", target_team(&j->t), uid};
+	struct avatar_why why;
+	int ret = avatar_delete(j->s, uid, j->a, j->p.id, audit_change, &w, &why);
 
-	if (key)
-		picture_s3(s, uid, key, &x);
-	det = cJSON_CreateObject();
-	cJSON_AddStringToObject(det, "sha256", jstr(j->a, "sha256") ? jstr(j->a, "sha256") : "");
-	ret = store_batch_begin(s->st, &b);
-	if (!ret)
-		ret = picture_unchanged(b, uid, j->a);
-	if (!ret)
-		ret = store_batch_delete(b, STORE_T_USERS, uid, "avatar", 0);
-	if (!ret)
-		ret = store_batch_delete(b, STORE_T_USERS, uid, "avatar-s3", 0);
-	if (!ret)
-		ret = audit_add(b, req, &j->p, "user.avatar.remove", target_team(&j->t), uid, "ok",
-				det);
-	if (!ret) {
-		ret = store_batch_commit(b);
-		b = NULL;
-	}
-	if (ret == -EAGAIN) {
-		http_reply_error(req, 409, "the picture changed meanwhile; try again");
-		goto out;
-	}
-	if (ret) {
-		reply_store_err(req, ret, "avatar");
-		goto out;
-	}
-	log_info("event=avatar_remove user=%s by=%s", uid, j->p.id);
-	if (key && x.j)
-		s3_delete_logged(&x, key, "removed");
-	http_reply_empty(req, 204);
-out:
-	store_batch_abort(b);
-	s3set_free(&x);
+	if (ret)
+		reply_avatar_err(req, ret, &why, 409); /* -EAGAIN: changed meanwhile */
+	else
+		http_reply_empty(req, 204);
 	cJSON_Delete(j->a);
-	cJSON_Delete(det);
 	free(j);
 }
 
@@ -692,19 +305,16 @@ static int h_delete(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *uid = http_req_param(req, "id");
 	struct delete_job *j = calloc(1, sizeof(*j));
+	struct avatar_why why;
 	int ret;
 
 	if (!j)
 		return -ENOMEM;
 	if (need_user(s, req, &j->p) || need_writer(s, req, &j->p, uid, &j->t))
 		goto done;
-	ret = jget(s, STORE_T_USERS, uid, "avatar", &j->a);
-	if (ret == -ENOENT) {
-		http_reply_error(req, 404, "this user has no picture");
-		goto done;
-	}
+	ret = avatar_item(s, uid, &j->a, &why);
 	if (ret) {
-		reply_store_err(req, ret, "avatar");
+		reply_avatar_err(req, ret, &why, 404);
 		goto done;
 	}
 	j->s = s;

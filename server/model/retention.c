@@ -18,7 +18,7 @@
  * Partitions are found through the day indexes written with the data
  * (RECORDS "days|<device>" sk "<day>|<type>", ROLLUPS "days|<kind>|<id>" sk
  * "<day>": api_ingest.c; SCREENSHOTS "days|user|<uid>" / "days|dev|<did>"
- * sk "<day>": api_shots.c), so no table is scanned. Data stored before those
+ * sk "<day>": model/shots.c), so no table is scanned. Data stored before those
  * indexes existed is not found.
  *
  * One partition: every item is deleted (batches of at most
@@ -260,7 +260,7 @@ static int drop_index(struct sweep *w, enum store_table t, const char *pk, const
 /* --- screenshots --- */
 
 /* DELETE the object key with the sealed settings it was written with
- * (api_shots.c). 0 (also when S3 no longer has it) or -errno. */
+ * (model/shots.c). 0 (also when S3 no longer has it) or -errno. */
 static int shot_object_delete(struct srv *s, const char *key)
 {
 	struct s3set x = {0};

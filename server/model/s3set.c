@@ -4,14 +4,18 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/crypto.h"
 #include "model/s3set.h"
+#include "store/keys.h"
 #include <openssl/evp.h>
 
 #include "util.h"
+
+#define SHOT_AAD_SIZE (STORE_KEY_MAX + 16) /* "screenshot-s3|" + object key */
 
 static const char *const required[] = {"s3.bucket", "s3.region", "s3.access_key_id",
 				       "s3.secret_access_key"};
@@ -82,15 +86,51 @@ int s3set_open(struct srv *s, enum store_table t, const char *pk, const char *sk
 	return 0;
 }
 
+int s3set_seal(struct srv *s, struct store_batch *b, enum store_table t, const char *pk,
+	       const char *sk, const char *scope, const char *aad, const struct s3set *x)
+{
+	char *plain = cJSON_PrintUnformatted(x->j);
+	int ret;
+
+	if (!plain)
+		return -ENOMEM;
+	ret = sealed_put(s, b, t, pk, sk, scope, aad, plain, strlen(plain));
+	crypto_wipe(plain, strlen(plain));
+	free(plain);
+	return ret;
+}
+
+/*
+ * The AAD that binds the sealed settings of screenshot object key to their
+ * item: "screenshot-s3|" key. Not a key: it is never stored, only checked
+ * when the blob is opened. Returns aad.
+ */
+static const char *shot_s3_aad(char aad[SHOT_AAD_SIZE], const char *key)
+{
+	snprintf(aad, SHOT_AAD_SIZE, "screenshot-s3|%s", key);
+	return aad;
+}
+
 int s3set_open_shot(struct srv *s, const char *key, unsigned timeout_ms, struct s3set *x)
 {
-	char pk[STORE_KEY_MAX + 1], aad[STORE_KEY_MAX + 16];
+	char aad[SHOT_AAD_SIZE];
+	struct key pk;
 
 	if (strlen(key) > STORE_KEY_MAX - 4)
 		return -ENAMETOOLONG;
-	snprintf(pk, sizeof(pk), "s3|%s", key);
-	snprintf(aad, sizeof(aad), "screenshot-s3|%s", key);
-	return s3set_open(s, STORE_T_SCREENSHOTS, pk, "s3", SHOT_S3_SCOPE, aad, timeout_ms, x);
+	return s3set_open(s, STORE_T_SCREENSHOTS, key_shot_s3(&pk, key), SK_SHOT_S3, SHOT_S3_SCOPE,
+			  shot_s3_aad(aad, key), timeout_ms, x);
+}
+
+int s3set_seal_shot(struct srv *s, struct store_batch *b, const char *key, const struct s3set *x)
+{
+	char aad[SHOT_AAD_SIZE];
+	struct key pk;
+
+	if (strlen(key) > STORE_KEY_MAX - 4)
+		return -ENAMETOOLONG;
+	return s3set_seal(s, b, STORE_T_SCREENSHOTS, key_shot_s3(&pk, key), SK_SHOT_S3,
+			  SHOT_S3_SCOPE, shot_s3_aad(aad, key), x);
 }
 
 int s3set_delete(const struct s3set *x, const char *key, char *ebuf, size_t elen)

@@ -4,7 +4,7 @@
  * them: a JSON object {bucket,region,endpoint,path_style,access_key_id,
  * secret_access_key,session_token} taken from the effective config's s3.*
  * values, sealed next to the record that names the object (screenshots:
- * api_shots.c, profile pictures: api_avatar.c) and opened again to read or
+ * model/shots.c, profile pictures: model/avatar.c) and opened again to read or
  * delete the object (also retention.c), so that a later change of bucket or
  * keys does not orphan it. The settings hold secrets: s3set_free() wipes them.
  */
@@ -17,8 +17,9 @@
 #include "s3.h"
 #include "core/srv.h"
 
-/* Where api_shots.c seals the settings of screenshot object key:
- * (SCREENSHOTS, "s3|"key, "s3"), scope SHOT_S3_SCOPE, aad "screenshot-s3|"key. */
+/* Where the settings of screenshot object key are sealed (s3set_seal_shot(),
+ * s3set_open_shot()): (SCREENSHOTS, key_shot_s3(key), SK_SHOT_S3), scope
+ * SHOT_S3_SCOPE, aad "screenshot-s3|"key (made in s3set.c only). */
 #define SHOT_S3_SCOPE "screenshots"
 
 struct s3set {
@@ -49,6 +50,18 @@ int s3set_open(struct srv *s, enum store_table t, const char *pk, const char *sk
 /* s3set_open() of the settings of screenshot object key (see SHOT_S3_SCOPE).
  * -ENAMETOOLONG for a key that cannot be stored. */
 int s3set_open_shot(struct srv *s, const char *key, unsigned timeout_ms, struct s3set *x);
+
+/*
+ * The other way: add to batch b the put of settings x sealed at (t, pk,
+ * sk) under scope and aad (sealed_put(); the plaintext is wiped). 0,
+ * -ENOMEM, or -errno from sealed_put().
+ */
+int s3set_seal(struct srv *s, struct store_batch *b, enum store_table t, const char *pk,
+	       const char *sk, const char *scope, const char *aad, const struct s3set *x);
+
+/* s3set_seal() of the settings of screenshot object key (see SHOT_S3_SCOPE).
+ * -ENAMETOOLONG for a key that cannot be stored. */
+int s3set_seal_shot(struct srv *s, struct store_batch *b, const char *key, const struct s3set *x);
 
 /*
  * DELETE object key with settings x. 0 or -errno (-ENOENT: S3 has no such

@@ -106,6 +106,11 @@ const char *key_time(struct key *k, int64_t ms)
 	return kfmt(k, "%013lld", (long long)ms);
 }
 
+const char *key_time_end(struct key *k, int64_t ms)
+{
+	return kfmt(k, "%013lld|~", (long long)ms);
+}
+
 const char *key_rollup_pk(struct key *k, const char *kind, const char *id, int64_t ms)
 {
 	char day[11];

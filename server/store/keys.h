@@ -23,6 +23,7 @@
  *           pk "team|<team>"        sk <user>          {id}               (members of a team)
  *           pk <user>               sk "avatar"        {key,content_type,size,sha256,width,...}
  *           pk <user>               sk "avatar-s3"     sealed S3 settings of the picture
+ *                                                      (scope and aad: model/avatar.h)
  *   EMAILS  pk <lower-case email>   sk "user"          {user_id}          (unique: IF_ABSENT)
  *   TOKENS  pk <token hash>         sk "token"         {kind:"user"|"device", id, exp, iat}
  *                                                      (device tokens: exp 0)
@@ -61,10 +62,13 @@
  *   SCREENSHOTS
  *           pk "pending|<device>"   sk <object key>    {key,exp,size,sha256,taken_at}
  *           pk "s3|<object key>"    sk "s3"            sealed S3 settings of the object
+ *                                                      (scope and aad: model/s3set.h)
  *           pk "key|<object key>"   sk "shot"          {id}               (idempotent register)
  *           pk <shot>               sk "shot"          {id,key,device_id,user_id,...}
  *           pk "<kind>|<id>|<day>"  sk "<taken %013lld>|<shot>"  {id}   (listing; kind
- *                                                      "user" or "dev")
+ *                                                      "user" or "dev"; a time range
+ *                                                      [from, to) is read from key_time(from)
+ *                                                      to key_time_end(to - 1))
  *           pk "days|<kind>|<id>"   sk <day>           {}   (day index)
  *   LOGIN_FAILS (unused by the LMDB server: failed logins are counted in memory)
  *
@@ -132,6 +136,9 @@ const char *key_record_pk(struct key *k, const char *device_id, const char *type
 const char *key_record_sk(struct key *k, int64_t ts, const char *batch_id, unsigned line);
 /* "<ms %013lld>": a bound of a time range of RECORDS or listing sort keys */
 const char *key_time(struct key *k, int64_t ms);
+/* "<ms %013lld>|~": the upper bound of a range of sort keys "<ms>|<id>..."
+ * that takes in every key of time ms itself (ids sort below '~') */
+const char *key_time_end(struct key *k, int64_t ms);
 
 /* ROLLUPS; kind "user", "dev" or "team" */
 const char *key_rollup_pk(struct key *k, const char *kind, const char *id, int64_t ms);

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * test_srv_shots.c - model/shots.h on a real LMDB store, where no S3 is
+ * needed: a presign (refused while screenshots are off; the pending item
+ * and the sealed settings under store/keys.h's keys; long-expired pending
+ * items of the device swept), the checks before a register (not presigned,
+ * other size or sha256, registered already, whose business), the listing
+ * (its range [from, to) over the day partitions, the read decision) and
+ * the checks before an image view (malformed, unknown, forbidden and
+ * incomplete shots). Also key_time_end(), the listing range's bound.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/crypto.h"
+#include "core/keyprov.h"
+#include "core/srv.h"
+#include "model/config.h"
+#include "model/org.h"
+#include "model/s3set.h"
+#include "model/shots.h"
+#include "store/keys.h"
+#include "util.h"
+
+#define BIZ "n_00000000000000b0"
+#define TEAM "n_00000000000000f1"
+#define ADMIN "u_00000000000000a1"
+#define USER "u_0000000000000001"
+#define DEV "d_0000000000000001"
+#define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define DAY 86400000LL
+#define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
+
+TEST(range_bound)
+{
+	struct key k;
+
+	CHECK_STR(key_time_end(&k, 5), "0000000000005|~");
+	CHECK_STR(key_time(&k, T0), "1767225600000");
+	/* every listing sort key of time ms sorts at or below the bound */
+	CHECK(strcmp(key_shot_list_sk(&k, T0, "s_ffffffffffffffff"), "1767225600000|~") < 0);
+}
+
+static int audit_ok(struct store_batch *b, const char *scope, const cJSON *detail, void *ctx)
+{
+	(void)b;
+	(void)scope;
+	(void)detail;
+	(void)ctx;
+	return 0;
+}
+
+static void tree(struct store *st)
+{
+	struct target root = {.depth = 1}, biz = {.depth = 2};
+	const struct org_user_new u = {USER, "a@x.example", "A", "a", TEAM, "-", ADMIN};
+	struct store_batch *b;
+
+	strcpy(root.path[0], ROOT_ID);
+	strcpy(biz.path[0], ROOT_ID);
+	strcpy(biz.path[1], BIZ);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(org_node_add(b, BIZ, "business", "Biz", &root, 1, NULL), 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(org_node_add(b, TEAM, "team", "T1", &biz, 1, NULL), 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(org_user_add(b, &u, 1, NULL), 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+}
+
+/* Put TEAM's config: screenshots on, S3 settings complete (no request is
+ * made: a presign only signs). */
+static void team_config(struct srv *s)
+{
+	const char *body = "{\"values\":{\"screenshots.enabled\":true,\"s3.bucket\":\"shots1\","
+			   "\"s3.region\":\"us-east-1\",\"s3.endpoint\":\"http://127.0.0.1:9\","
+			   "\"s3.path_style\":true,\"s3.access_key_id\":\"AKIDTEST\","
+			   "\"s3.secret_access_key\":\"not-a-secret\"}}";
+	cJSON *j = cJSON_Parse(body), *view = NULL;
+	struct target t;
+	char why[CONFIG_WHY_SIZE];
+
+	CHECK_EQ(target_node(s, TEAM, &t), 0);
+	CHECK_EQ(config_level_put(s, &t, "node", TEAM, j, audit_ok, NULL, &view, why, sizeof(why)),
+		 0);
+	cJSON_Delete(view);
+	cJSON_Delete(j);
+}
+
+/* A shot item and its listing row as shots_register() writes them. */
+static void shot(struct store *st, const char *id, int64_t taken, bool with_key)
+{
+	struct key pk, sk;
+	char v[512];
+	struct store_batch *b;
+
+	snprintf(v, sizeof(v),
+		 "{\"id\":\"%s\",%s\"device_id\":\"" DEV "\",\"user_id\":\"" USER
+		 "\",\"team_id\":\"" TEAM "\",\"size\":4,\"sha256\":\"" SHA
+		 "\",\"width\":1,\"height\":1,\"monitor\":\"\",\"taken_at\":%lld,\"created\":%lld,"
+		 "\"s3_pk\":\"s3|k\"}",
+		 id, with_key ? "\"key\":\"k\"," : "", (long long)taken, (long long)taken);
+	CHECK_EQ(store_batch_begin(st, &b), 0);
+	CHECK_EQ(store_batch_put(b, STORE_T_SCREENSHOTS, id, SK_SHOT, v, strlen(v), 0), 0);
+	snprintf(v, sizeof(v), "{\"id\":\"%s\"}", id);
+	CHECK_EQ(store_batch_put(b, STORE_T_SCREENSHOTS, key_shot_list_pk(&pk, "user", USER, taken),
+				 key_shot_list_sk(&sk, taken, id), v, strlen(v), 0),
+		 0);
+	CHECK_EQ(store_batch_commit(b), 0);
+}
+
+/* The ids a listing answer holds, joined with ','. */
+static void ids(const cJSON *out, char *buf, size_t n)
+{
+	const cJSON *e;
+
+	buf[0] = 0;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "screenshots"))
+	{
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", buf[0] ? "," : "",
+			 jstr(e, "id"));
+	}
+}
+
+TEST(shots_on_a_store)
+{
+	char dir[128], keyf[200], buf[512], id[ID_SIZE], business[ID_SIZE];
+	struct principal dev = {
+	    .kind = PRINCIPAL_DEVICE, .id = DEV, .team_id = TEAM, .owner_id = USER};
+	struct principal admin = {.kind = PRINCIPAL_USER, .id = ADMIN, .n_grants = 1};
+	struct principal user = {.kind = PRINCIPAL_USER, .id = USER, .team_id = TEAM};
+	struct shots_presign_req pr = {SHA, 4, T0};
+	struct shots_reg r = {0};
+	struct shots_image v;
+	struct shots_why why;
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct s3set x = {0};
+	struct target t;
+	struct srv s;
+	struct key k;
+	cJSON *out = NULL, *pend = NULL;
+	const char *key;
+	int64_t now = now_ms();
+
+	admin.g[0] = (struct grant){"admin", ROOT_ID, PERM_ALL};
+	check_mkdtemp(dir, sizeof(dir), "shots");
+	snprintf(keyf, sizeof(keyf), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(keyf), 0);
+	CHECK_EQ(keyprov_file_open(keyf, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	tree(st);
+
+	/* --- presign --- */
+	CHECK_EQ(shots_presign(&s, &dev, &pr, now, &out, &why), -EPERM);
+	CHECK_STR(why.msg, "screenshots are not enabled for this device");
+	CHECK(out == NULL);
+	team_config(&s);
+	/* a pending item a day and more past its URL's expiry: swept */
+	CHECK_EQ(store_put(st, STORE_T_SCREENSHOTS, key_shot_pending(&k, DEV), "shots/old.png",
+			   "{\"exp\":1}", 9, 0),
+		 0);
+	CHECK_EQ(shots_presign(&s, &dev, &pr, now, &out, &why), 0);
+	key = jstr(out, "key");
+	CHECK(key && !strncmp(key, "shots/" DEV "/2026-01-01/", 36) && strlen(key) == 56);
+	CHECK_STR(jstr(out, "method"), "PUT");
+	CHECK(strstr(jstr(out, "url"), "http://127.0.0.1:9/shots1/shots/") != NULL);
+	CHECK_STR(jstr(cJSON_GetObjectItemCaseSensitive(out, "headers"), "Content-Length"), "4");
+	CHECK_EQ(jget(&s, STORE_T_SCREENSHOTS, key_shot_pending(&k, DEV), "shots/old.png", &pend),
+		 -ENOENT);
+	CHECK_EQ(jget(&s, STORE_T_SCREENSHOTS, key_shot_pending(&k, DEV), key, &pend), 0);
+	CHECK_STR(jstr(pend, "sha256"), SHA);
+	CHECK_EQ(jint(pend, "size", 0), 4);
+	CHECK_EQ(jint(pend, "taken_at", 0), T0);
+	CHECK_EQ(jint(pend, "exp", 0), now + SHOTS_PRESIGN_TTL_S * 1000LL);
+	/* the settings it was signed with, sealed under the object's key */
+	CHECK_EQ(s3set_open_shot(&s, key, 1000, &x), 0);
+	CHECK_STR(x.c.bucket, "shots1");
+	CHECK_STR(x.c.secret_key, "not-a-secret");
+	s3set_free(&x);
+
+	/* --- before a register --- */
+	r = (struct shots_reg){.key = "shots/other.png", .sha256 = SHA, .size = 4, .taken_at = T0};
+	CHECK_EQ(shots_register_check(&s, &dev, &r, id, business, &why), -ENOENT);
+	CHECK_STR(why.msg, "key was not presigned for this device");
+	r.key = key;
+	r.size = 5;
+	CHECK_EQ(shots_register_check(&s, &dev, &r, id, business, &why), -EINVAL);
+	CHECK_STR(why.msg, "size and sha256 differ from the presign request");
+	r.size = 4;
+	CHECK_EQ(shots_register_check(&s, &dev, &r, id, business, &why), 0);
+	CHECK_STR(id, "");
+	CHECK_STR(business, BIZ);
+	CHECK_EQ(store_put(st, STORE_T_SCREENSHOTS, key_shot_key(&k, key), SK_SHOT,
+			   "{\"id\":\"s_0000000000000009\"}", 27, 0),
+		 0);
+	CHECK_EQ(shots_register_check(&s, &dev, &r, id, business, &why), 0);
+	CHECK_STR(id, "s_0000000000000009");
+	cJSON_Delete(pend);
+	cJSON_Delete(out);
+	out = NULL;
+
+	/* --- the listing: [from, to) across days --- */
+	shot(st, "s_0000000000000001", T0 - 1, true);
+	shot(st, "s_0000000000000002", T0, true);
+	shot(st, "s_0000000000000003", T0 + DAY + 5, true);
+	shot(st, "s_0000000000000004", T0 + 2 * DAY, true);
+	CHECK_EQ(target_user(&s, USER, &t), 0);
+	CHECK_EQ(shots_list(&s, &admin, &t, USER, NULL, T0, T0 + 2 * DAY, &out, &why), 0);
+	ids(out, buf, sizeof(buf));
+	CHECK_STR(buf, "s_0000000000000002,s_0000000000000003");
+	CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(out, "truncated")));
+	cJSON_Delete(out);
+	CHECK_EQ(shots_list(&s, &admin, &t, USER, NULL, T0, T0 + DAY + 6, &out, &why), 0);
+	ids(out, buf, sizeof(buf));
+	CHECK_STR(buf, "s_0000000000000002,s_0000000000000003");
+	cJSON_Delete(out);
+	/* one's own, without screenshot.read and employee_view off */
+	CHECK_EQ(shots_list(&s, &user, &t, USER, NULL, T0, T0 + DAY, &out, &why), -EACCES);
+	CHECK_STR(why.msg, "forbidden");
+	CHECK(out == NULL);
+
+	/* --- before an image view --- */
+	CHECK_EQ(shots_image_check(&s, &admin, "x", &v, &why), -ENOENT);
+	CHECK_STR(why.msg, "screenshot not found");
+	CHECK_EQ(shots_image_check(&s, &admin, "s_00000000000000ff", &v, &why), -ENOENT);
+	CHECK_EQ(shots_image_check(&s, &user, "s_0000000000000002", &v, &why), -EACCES);
+	CHECK(v.denied && v.shot == NULL);
+	CHECK_STR(v.node, TEAM);
+	CHECK_EQ(shots_image_check(&s, &admin, "s_0000000000000002", &v, &why), 0);
+	CHECK(!v.denied && v.shot != NULL);
+	CHECK_STR(v.business, BIZ);
+	CHECK_STR(jstr(v.shot, "key"), "k");
+	cJSON_Delete(v.shot);
+	shot(st, "s_0000000000000005", T0, false);
+	CHECK_EQ(shots_image_check(&s, &admin, "s_0000000000000005", &v, &why), -EUCLEAN);
+	CHECK_STR(why.msg, "screenshot item is incomplete");
+	CHECK(!v.denied && v.shot == NULL);
+
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	check_rmtree(dir);
+}
+
+int main(void)
+{
+	RUN(range_bound);
+	RUN(shots_on_a_store);
+	return CHECK_DONE();
+}
