@@ -245,6 +245,9 @@ static int h_get(struct http_req *req, void *arg)
 
 	if (need_user(s, req, &p) || need_target_user(s, req, uid, &t))
 		return 0;
+	/* colleagues see each other's pictures; another business's users do not */
+	if (principal_in_business(s, &p, &t))
+		return http_reply_error(req, 403, "forbidden: the user is in another business");
 	ret = avatar_get(s, uid, &a, &why);
 	if (ret)
 		return reply_avatar_err(req, ret, &why, ret == -ENOENT ? 404 : 500);

@@ -899,6 +899,26 @@ int target_device(struct srv *s, const char *device_id, struct target *t)
 	return ret == -ENOENT ? -EIO : ret;
 }
 
+int principal_in_business(struct srv *s, const struct principal *p, const struct target *t)
+{
+	const char *b = target_business(t);
+	struct target gt;
+	size_t i;
+
+	if (!p || p->kind != PRINCIPAL_USER)
+		return -EACCES;
+	if (t->user_id[0] && !strcmp(t->user_id, p->id))
+		return 0;
+	for (i = 0; i < p->n_grants; i++) {
+		if (!strcmp(p->g[i].node_id, ROOT_ID))
+			return 0;
+		if (b[0] && !target_node(s, p->g[i].node_id, &gt) &&
+		    !strcmp(target_business(&gt), b))
+			return 0;
+	}
+	return -EACCES;
+}
+
 const char *target_business(const struct target *t)
 {
 	return t->depth >= 2 ? t->path[1] : "";

@@ -286,6 +286,14 @@ int authorize(const struct principal *p, uint32_t perm, const struct target *t);
 /* The business t sits in (the node below ROOT_ID on its path), or "" for
  * ROOT_ID itself (and for a user without a team). Points into t. */
 const char *target_business(const struct target *t);
+/*
+ * 0 when p belongs to the business t sits in: t is p's own user, or p holds
+ * a grant on the root or on a node of that business (every user holds the
+ * employee grant on their team); else -EACCES. For what colleagues may see
+ * of each other without a permission (profile pictures): never across
+ * businesses.
+ */
+int principal_in_business(struct srv *s, const struct principal *p, const struct target *t);
 
 /* Targets. 0, -ENOENT (no such node/user/device), -errno. */
 int target_node(struct srv *s, const char *node_id, struct target *t);

@@ -126,6 +126,8 @@ cross() {
 	row "$w" POST "/api/v1/users/${EU[$o]}/disable" - 403
 	row "$w" POST "/api/v1/users/${EU[$o]}/enable" - 403
 	row "$w" DELETE "/api/v1/users/${EU[$o]}/avatar" - 403
+	row "$w" GET "/api/v1/users/${EU[$o]}/avatar" - 403
+	row "$w" GET "/api/v1/users/${MU[$o]}/avatar" - 403
 	# grants
 	row "$w" GET "/api/v1/grants?user_id=${EU[$o]}" - 403
 	row "$w" GET "/api/v1/grants?user_id=${MU[$o]}" - 403
@@ -169,6 +171,12 @@ cross ADM1 1 2
 cross MGR1 1 2
 cross ADM2 2 1
 cross MGR2 2 1
+# profile pictures: colleagues of one business see each other's (none here:
+# 404), nobody sees another business's, not even an employee
+row EMP1 GET "/api/v1/users/$U_MGR1/avatar" - 404
+row EMP1 GET "/api/v1/users/$U_EMP2/avatar" - 403
+row LEAD2 GET "/api/v1/users/$U_EMP1/avatar" - 403
+row ROOT GET "/api/v1/users/$U_EMP2/avatar" - 404
 # what they may read of their own business, with nothing of the other in it
 for n in 1 2; do
 	row "ADM$n" GET "/api/v1/users?node_id=${BZ[$n]}" - 200
