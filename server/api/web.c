@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * api_web.c - the web dashboard's static files. GET / answers index.html,
+ * web.c - the web dashboard's static files. GET / answers index.html,
  * GET /app/<path> the file <path> under the web root; HEAD the same headers.
  * The dashboard itself (web/) is plain HTML, CSS and ES modules that talk to
  * the documented API with a bearer token; this module only serves files.

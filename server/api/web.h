@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * api_web.h - the web dashboard's static files (web/ in the source tree,
+ * web.h - the web dashboard's static files (web/ in the source tree,
  * PREFIX/share/actlog/web installed), served by actlog-server itself:
  * GET / is index.html, GET /app/<path> the file <path> under the web root.
  * See docs/ARCHITECTURE.md (Dashboard).

@@ -56,7 +56,7 @@ int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct s
 		s->o.s3_timeout_s = S3_API_DEFAULT_TIMEOUT_S;
 	if (sodium_init() < 0)
 		return -EIO;
-	/* sign-in limits: api_auth.c */
+	/* sign-in limits: api/auth.c */
 	ret = ratelimit_new(RL_SLOTS, s->o.login_burst, s->o.login_refill_ms, &s->rl_login_pair);
 	if (!ret)
 		ret = ratelimit_new(RL_SLOTS, s->o.login_burst * 3, s->o.login_refill_ms / 3 + 1,

@@ -72,7 +72,7 @@ struct outbound;
 /* Server settings (actlog-server serve options). */
 struct srv_opts {
 	unsigned token_ttl_s;	  /* bearer token lifetime; default 12 h */
-	unsigned login_burst;	  /* sign-in attempts per (account, address); see api_auth.c */
+	unsigned login_burst;	  /* sign-in attempts per (account, address); see api/auth.c */
 	unsigned login_refill_ms; /* one more attempt every ... */
 	unsigned api_burst;	  /* requests per token (bucket) */
 	unsigned api_refill_ms;

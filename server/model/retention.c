@@ -17,7 +17,7 @@
  *  - the team's "team|" app rollups.
  * Partitions are found through the day indexes written with the data
  * (RECORDS "days|<device>" sk "<day>|<type>", ROLLUPS "days|<kind>|<id>" sk
- * "<day>": api_ingest.c; SCREENSHOTS "days|user|<uid>" / "days|dev|<did>"
+ * "<day>": model/ingest.c; SCREENSHOTS "days|user|<uid>" / "days|dev|<did>"
  * sk "<day>": model/shots.c), so no table is scanned. Data stored before those
  * indexes existed is not found.
  *

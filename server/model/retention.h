@@ -25,8 +25,8 @@ struct retention_stats {
  * Delete what is older than the effective retention.days of the team it
  * belongs to (team level), as of Unix ms time now: every RECORDS, ROLLUPS
  * and screenshot partition of a UTC day strictly before the day of
- * now - days, found through the day indexes (api_ingest.c, api_shots.c),
- * for every device and user of every team, in store batches of at most
+ * now - days, found through the day indexes (store/keys.h: written by model/ingest.c and
+ * model/shots.c), for every device and user of every team, in store batches of at most
  * RETENTION_BATCH_OPS deletes. One audit entry "retention.sweep" per team
  * where something was deleted. Sweeps are serialised. *st is filled (also
  * on failure). 0, or -errno when the organisation tree cannot be read (a

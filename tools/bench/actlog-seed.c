@@ -989,7 +989,7 @@ out:
 
 /* --- HTTP client (send, query) --- */
 
-/* A token's rate bucket holds 600 requests (srv.c DEFAULT_API_BURST): the
+/* A token's rate bucket holds 600 requests (core/srv.c DEFAULT_API_BURST): the
  * query bench signs in again before a run could empty it. */
 #define SD_TOKEN_REQUESTS 500
 

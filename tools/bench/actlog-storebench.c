@@ -5,7 +5,7 @@
  *
  * It links the store engine (server/store_lmdb.c) and writes, into a fresh
  * store in a temporary directory per mode, values of record size under keys
- * shaped like ingest's RECORDS layout (api_ingest.c):
+ * shaped like ingest's RECORDS layout (store/keys.h):
  *
  *   pk "<device id>|activity|<YYYY-MM-DD>"  sk "<ts %013lld>|<batch id>|<line %06u>"
  *
