@@ -33,7 +33,7 @@
  * and status (the call's, by err: see each call's errors), else
  * reply_model_err() naming why->what. Returns 0.
  */
-static int reply_avatar_err(struct http_req *req, int err, const struct avatar_why *why, int status)
+static int reply_avatar_err(struct http_req *req, int err, const struct model_why *why, int status)
 {
 	if (why->msg[0])
 		return http_reply_error(req, status, "%s", why->msg), 0;
@@ -108,7 +108,7 @@ static void put_finish(struct http_req *req, void *ctx)
 	struct put_job *j = ctx;
 	const char *uid = http_req_param(req, "id");
 	struct who w = {req, &j->p, "user.avatar.set", target_team(&j->t), uid};
-	struct avatar_why why;
+	struct model_why why;
 	const uint8_t *body;
 	cJSON *view;
 	size_t len;
@@ -146,7 +146,7 @@ static int h_put(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *uid = http_req_param(req, "id"), *ct, *enc;
 	struct put_job *j = calloc(1, sizeof(*j));
-	struct avatar_why why;
+	struct model_why why;
 	const uint8_t *body;
 	size_t len;
 	char ctype[64];
@@ -215,7 +215,7 @@ static void get_finish(struct http_req *req, void *ctx)
 {
 	struct get_job *j = ctx;
 	const char *uid = http_req_param(req, "id");
-	struct avatar_why why;
+	struct model_why why;
 	uint64_t len;
 	int fd, ret = avatar_fetch(j->s, uid, j->a.item, &fd, &len, &why);
 
@@ -236,7 +236,7 @@ static int h_get(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *uid = http_req_param(req, "id");
-	struct avatar_why why;
+	struct model_why why;
 	struct avatar_rec a;
 	struct principal p;
 	struct target t;
@@ -291,7 +291,7 @@ static void delete_finish(struct http_req *req, void *ctx)
 	struct delete_job *j = ctx;
 	const char *uid = http_req_param(req, "id");
 	struct who w = {req, &j->p, "user.avatar.remove", target_team(&j->t), uid};
-	struct avatar_why why;
+	struct model_why why;
 	int ret = avatar_delete(j->s, uid, j->a, j->p.id, audit_change, &w, &why);
 
 	if (ret)
@@ -308,7 +308,7 @@ static int h_delete(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *uid = http_req_param(req, "id");
 	struct delete_job *j = calloc(1, sizeof(*j));
-	struct avatar_why why;
+	struct model_why why;
 	int ret;
 
 	if (!j)

@@ -38,7 +38,7 @@
 /* Reply for an error of a model/device.h call: a refusal with its message
  * (status by err), an allocation of the model's own with err (the HTTP
  * layer's 503), else reply_model_err() naming why->what. */
-static int reply_dev_err(struct http_req *req, int err, const struct device_why *why)
+static int reply_dev_err(struct http_req *req, int err, const struct model_why *why)
 {
 	int st;
 
@@ -108,7 +108,7 @@ static int h_secret_new(struct http_req *req, void *arg)
 	const char *id = http_req_param(req, "id");
 	int64_t ttl = DEVICE_SECRET_TTL_DEFAULT_S;
 	struct device_secret sec;
-	struct device_why why;
+	struct model_why why;
 	char ts[RFC3339_LEN];
 	struct principal p;
 	struct target t;
@@ -187,7 +187,7 @@ static int h_secret_delete(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id"), *sid = http_req_param(req, "sid");
-	struct device_why why;
+	struct model_why why;
 	struct principal p;
 	struct target t;
 	struct who w = {req, &p, "enroll.secret_revoked"};
@@ -224,7 +224,7 @@ static int h_enroll(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	struct device_enroll_req r = {0};
 	struct device_enrolled e;
-	struct device_why why;
+	struct model_why why;
 	cJSON *body, *out;
 	int ret;
 
@@ -285,7 +285,7 @@ static int h_list(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *x = http_req_query(req, "node_id");
-	struct device_why why;
+	struct model_why why;
 	struct principal p;
 	struct target tx;
 	cJSON *out;
@@ -323,7 +323,7 @@ static int h_get(struct http_req *req, void *arg)
 
 /* Reply to a change of device id made by p (ret, view, why: the model's). */
 static int reply_change(struct http_req *req, const struct principal *p, const char *action,
-			const char *id, int ret, cJSON *view, const struct device_why *why)
+			const char *id, int ret, cJSON *view, const struct model_why *why)
 {
 	if (ret)
 		return reply_dev_err(req, ret, why);
@@ -336,7 +336,7 @@ static int h_put(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
 	const cJSON *v, *e;
-	struct device_why why;
+	struct model_why why;
 	struct principal p;
 	struct target t;
 	struct who w = {req, &p, "device.update"};
@@ -376,7 +376,7 @@ static int h_revoke(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
-	struct device_why why;
+	struct model_why why;
 	struct principal p;
 	struct target t;
 	struct who w = {req, &p, "device.revoke"};
@@ -396,7 +396,7 @@ static int h_confirm(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
-	struct device_why why;
+	struct model_why why;
 	struct principal p;
 	struct target t;
 	struct who w = {req, &p, "device.confirm"};
@@ -418,7 +418,7 @@ static int h_agent_config(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	struct device_agent_config c;
-	struct device_why why;
+	struct model_why why;
 	struct principal p;
 	int ret;
 

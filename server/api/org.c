@@ -26,7 +26,7 @@
 
 /* Reply for an error of a model/org.h call: a refusal with its message
  * (the status by err), else reply_model_err() naming why->what. */
-static int reply_org_err(struct http_req *req, int err, const struct org_why *why)
+static int reply_org_err(struct http_req *req, int err, const struct model_why *why)
 {
 	int st;
 
@@ -56,7 +56,7 @@ static int h_node_create(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target pt;
 	const char *type, *name, *parent;
 	cJSON *body, *node;
@@ -115,7 +115,7 @@ static int h_node_children(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
 	struct principal p;
-	struct org_why why;
+	struct model_why why;
 	struct target t;
 	cJSON *out;
 	int ret;
@@ -134,7 +134,7 @@ static int h_node_rename(struct http_req *req, void *arg)
 	const char *id = http_req_param(req, "id"), *name;
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target t;
 	cJSON *body, *n;
 	int ret;
@@ -165,7 +165,7 @@ static int h_node_delete(struct http_req *req, void *arg)
 	const char *id = http_req_param(req, "id");
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target t, pt;
 	int ret;
 
@@ -192,7 +192,7 @@ static int h_user_create(struct http_req *req, void *arg)
 	struct org_user_req r = {0};
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target t;
 	cJSON *body, *u;
 	int ret;
@@ -279,7 +279,7 @@ static int h_user_patch(struct http_req *req, void *arg)
 	struct org_user_change c = {.disabled = -1};
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target t;
 	cJSON *body, *dis, *u;
 	int ret, sweep_err;
@@ -320,7 +320,7 @@ static int set_disabled(struct http_req *req, struct srv *s, bool off)
 	const char *id = http_req_param(req, "id");
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target t;
 	cJSON *u;
 	int ret, sweep_err;
@@ -375,7 +375,7 @@ static int h_role_create(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target root;
 	const char *name;
 	cJSON *body, *role;
@@ -408,7 +408,7 @@ static int h_role_delete(struct http_req *req, void *arg)
 	const char *name = http_req_param(req, "name");
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target root;
 	int ret;
 
@@ -430,7 +430,7 @@ static int h_role_delete(struct http_req *req, void *arg)
 static int grant_args(struct srv *s, struct http_req *req, const cJSON *body, const char **uid,
 		      const char **role, const char **node, struct target *nt, struct target *ut)
 {
-	struct org_why why;
+	struct model_why why;
 	int ret;
 
 	if (body) {
@@ -463,7 +463,7 @@ static int h_grant_create(struct http_req *req, void *arg)
 	const char *uid, *role, *node;
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target nt, ut;
 	cJSON *body, *g;
 	int ret;
@@ -494,7 +494,7 @@ static int h_grant_delete(struct http_req *req, void *arg)
 	const char *uid, *role, *node;
 	struct principal p;
 	struct api_actor w = {req, &p};
-	struct org_why why;
+	struct model_why why;
 	struct target nt, ut;
 	int ret;
 

@@ -89,7 +89,7 @@ static const char *need_sha256(struct http_req *req, const cJSON *o)
  * and status (the call's, by err: see each call's errors), else
  * reply_model_err() naming why->what. Returns 0.
  */
-static int reply_shots_err(struct http_req *req, int err, const struct shots_why *why, int status)
+static int reply_shots_err(struct http_req *req, int err, const struct model_why *why, int status)
 {
 	if (why->msg[0])
 		return http_reply_error(req, status, "%s", why->msg), 0;
@@ -125,7 +125,7 @@ static int h_presign(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	struct shots_presign_req r = {0};
-	struct shots_why why;
+	struct model_why why;
 	struct principal p;
 	cJSON *body = NULL, *out;
 	const char *ct;
@@ -192,7 +192,7 @@ static int register_status(int err)
 static void register_finish(struct http_req *req, void *ctx)
 {
 	struct register_job *j = ctx;
-	struct shots_why why;
+	struct model_why why;
 	char id[ID_SIZE];
 	int ret = shots_register(j->s, &j->p, &j->r, id, &why);
 
@@ -211,7 +211,7 @@ static int h_register(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	struct register_job *j = calloc(1, sizeof(*j));
 	struct shots_reg *r;
-	struct shots_why why;
+	struct model_why why;
 	char id[ID_SIZE], business[ID_SIZE];
 	int ret;
 
@@ -262,7 +262,7 @@ static int h_list(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
 	const char *uid = http_req_query(req, "user_id"), *did = http_req_query(req, "device_id");
-	struct shots_why why;
+	struct model_why why;
 	struct principal p;
 	struct target t;
 	int64_t from, to, now = now_ms();
@@ -323,7 +323,7 @@ static void image_finish(struct http_req *req, void *ctx)
 {
 	struct image_job *j = ctx;
 	const char *id = http_req_param(req, "id");
-	struct shots_why why;
+	struct model_why why;
 	uint64_t len;
 	int fd, ret = shots_image_fetch(j->s, j->v.shot, id, &fd, &len, &why);
 
@@ -347,7 +347,7 @@ static int h_image(struct http_req *req, void *arg)
 	struct srv *s = arg;
 	const char *id = http_req_param(req, "id");
 	struct image_job *j = calloc(1, sizeof(*j));
-	struct shots_why why;
+	struct model_why why;
 	int ret;
 
 	if (!j)

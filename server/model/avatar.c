@@ -133,33 +133,6 @@ int avatar_sniff(const uint8_t *p, size_t len, struct avatar_info *out)
 
 /* --- helpers --- */
 
-static void why_reset(struct avatar_why *why)
-{
-	why->msg[0] = 0;
-	why->what = NULL;
-}
-
-/* A failure the client is told about: err with its message in why. */
-__attribute__((format(printf, 3, 4))) static int refuse(struct avatar_why *why, int err,
-							const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-	va_end(ap);
-	why->what = NULL;
-	return err;
-}
-
-/* Any other error: err, the read or write of item what failed. */
-static int fail(struct avatar_why *why, int err, const char *what)
-{
-	why->msg[0] = 0;
-	why->what = what;
-	return err;
-}
-
 static int sha256_hex(const void *p, size_t len, char hex[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -315,36 +288,36 @@ static int picture_unchanged(struct store_batch *b, const char *uid, const cJSON
 /* --- the calls of avatar.h --- */
 
 int avatar_check(const uint8_t *p, size_t len, const char *declared, struct avatar_new *out,
-		 struct avatar_why *why)
+		 struct model_why *why)
 {
 	int ret;
 
 	why_reset(why);
 	memset(out, 0, sizeof(*out));
 	if (len > AVATAR_MAX_SIZE)
-		return refuse(why, -EFBIG, "the picture is over %u bytes", AVATAR_MAX_SIZE);
+		return why_refuse(why, -EFBIG, "the picture is over %u bytes", AVATAR_MAX_SIZE);
 	if (!len)
-		return refuse(why, -ENODATA, "the body is empty: send the image");
+		return why_refuse(why, -ENODATA, "the body is empty: send the image");
 	ret = avatar_sniff(p, len, &out->ai);
 	if (ret == -EOPNOTSUPP)
-		return refuse(why, ret, "the body is not a PNG, JPEG or WebP image");
+		return why_refuse(why, ret, "the body is not a PNG, JPEG or WebP image");
 	if (ret)
-		return refuse(why, -EBADMSG, "the %s image is truncated or corrupt",
-			      out->ai.content_type ? out->ai.content_type : "uploaded");
+		return why_refuse(why, -EBADMSG, "the %s image is truncated or corrupt",
+				  out->ai.content_type ? out->ai.content_type : "uploaded");
 	if (strcasecmp(declared, out->ai.content_type))
-		return refuse(why, -EMEDIUMTYPE, "the body is %s, not %s as declared",
-			      out->ai.content_type, declared);
+		return why_refuse(why, -EMEDIUMTYPE, "the body is %s, not %s as declared",
+				  out->ai.content_type, declared);
 	if (out->ai.width > AVATAR_MAX_SIDE || out->ai.height > AVATAR_MAX_SIDE)
-		return refuse(why, -EDOM, "the picture is %ux%u; at most %ux%u", out->ai.width,
-			      out->ai.height, AVATAR_MAX_SIDE, AVATAR_MAX_SIDE);
+		return why_refuse(why, -EDOM, "the picture is %ux%u; at most %ux%u", out->ai.width,
+				  out->ai.height, AVATAR_MAX_SIDE, AVATAR_MAX_SIDE);
 	if (sha256_hex(p, len, out->sha256) || id_new('x', out->rnd))
-		return refuse(why, -EIO, "no digest or randomness");
+		return why_refuse(why, -EIO, "no digest or randomness");
 	return 0;
 }
 
 int avatar_put(struct srv *s, const char *uid, const char *team_id, const char *by,
 	       const struct avatar_new *n, const uint8_t *p, size_t len, avatar_audit_fn audit,
-	       void *actx, cJSON **view, struct avatar_why *why)
+	       void *actx, cJSON **view, struct model_why *why)
 {
 	const struct avatar_info *ai = &n->ai;
 	struct s3set x = {0}, old = {0};
@@ -359,17 +332,17 @@ int avatar_put(struct srv *s, const char *uid, const char *team_id, const char *
 	*view = NULL;
 	ret = effective_s3(s, team_id, uid, &x, missing, sizeof(missing));
 	if (ret == -ENODATA) {
-		refuse(why, ret, "S3 settings incomplete: missing %s", missing);
+		why_refuse(why, ret, "S3 settings incomplete: missing %s", missing);
 		goto out;
 	}
 	if (ret) {
-		fail(why, ret, "user");
+		why_fail(why, ret, "user");
 		goto out;
 	}
 	/* the current picture and its settings, to delete its object later */
 	ret = jget(s, STORE_T_USERS, uid, SK_AVATAR, &prev);
 	if (ret && ret != -ENOENT) {
-		fail(why, ret, "avatar");
+		why_fail(why, ret, "avatar");
 		goto out;
 	}
 	if (!ret && jstr(prev, "key"))
@@ -384,16 +357,16 @@ int avatar_put(struct srv *s, const char *uid, const char *team_id, const char *
 		ret = s3_put(c, key, p, len, ai->content_type);
 	if (ret) {
 		if (ret == -EINVAL && !c) {
-			refuse(why, ret, "S3 settings are not usable (endpoint?)");
+			why_refuse(why, ret, "S3 settings are not usable (endpoint?)");
 			goto out;
 		}
 		log_warn("avatars: PUT %s: %s", key,
 			 c ? s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)) : strerror(-ret));
 		if (c && s3_last_error(c)->timed_out)
-			ret = refuse(why, -ETIMEDOUT,
-				     "S3 did not answer in time; the picture is not stored");
+			ret = why_refuse(why, -ETIMEDOUT,
+					 "S3 did not answer in time; the picture is not stored");
 		else
-			ret = refuse(why, -EREMOTEIO, "cannot store the picture in S3");
+			ret = why_refuse(why, -EREMOTEIO, "cannot store the picture in S3");
 		goto out;
 	}
 	uploaded = true;
@@ -430,11 +403,11 @@ int avatar_put(struct srv *s, const char *uid, const char *team_id, const char *
 		b = NULL;
 	}
 	if (ret == -EAGAIN) {
-		refuse(why, ret, "the picture changed meanwhile; send it again");
+		why_refuse(why, ret, "the picture changed meanwhile; send it again");
 		goto out;
 	}
 	if (ret) {
-		fail(why, ret, "avatar");
+		why_fail(why, ret, "avatar");
 		goto out;
 	}
 	committed = true;
@@ -455,7 +428,7 @@ out:
 	return ret;
 }
 
-int avatar_item(struct srv *s, const char *uid, cJSON **item, struct avatar_why *why)
+int avatar_item(struct srv *s, const char *uid, cJSON **item, struct model_why *why)
 {
 	int ret;
 
@@ -463,13 +436,13 @@ int avatar_item(struct srv *s, const char *uid, cJSON **item, struct avatar_why 
 	*item = NULL;
 	ret = jget(s, STORE_T_USERS, uid, SK_AVATAR, item);
 	if (ret == -ENOENT)
-		return refuse(why, ret, "this user has no picture");
+		return why_refuse(why, ret, "this user has no picture");
 	if (ret)
-		return fail(why, ret, "avatar");
+		return why_fail(why, ret, "avatar");
 	return 0;
 }
 
-int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct avatar_why *why)
+int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct model_why *why)
 {
 	cJSON *a = NULL;
 	int64_t size;
@@ -482,7 +455,7 @@ int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct av
 	if (!jstr(a, "key") || !jstr(a, "content_type") || !jstr(a, "sha256") || size < 1 ||
 	    size > AVATAR_MAX_SIZE) {
 		cJSON_Delete(a);
-		return refuse(why, -EUCLEAN, "the picture's item is incomplete");
+		return why_refuse(why, -EUCLEAN, "the picture's item is incomplete");
 	}
 	etag_of(a, out->etag);
 	out->item = a;
@@ -490,7 +463,7 @@ int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct av
 }
 
 int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uint64_t *len,
-		 struct avatar_why *why)
+		 struct model_why *why)
 {
 	const char *key = jstr(item, "key");
 	struct s3set x = {0};
@@ -503,7 +476,7 @@ int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uin
 	*len = 0;
 	ret = picture_s3(s, uid, key, &x);
 	if (ret)
-		return refuse(why, -ENOKEY, "cannot open the picture's S3 settings");
+		return why_refuse(why, -ENOKEY, "cannot open the picture's S3 settings");
 	ret = s3set_get_tmp(&x, key, size, fd, len, ebuf, sizeof(ebuf));
 	if (!ret && *len != size)
 		ret = -EBADMSG;
@@ -520,21 +493,21 @@ int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uin
 			close(*fd);
 		*fd = -1;
 		if (ret == -ENOENT)
-			refuse(why, ret, "the picture is missing in S3");
+			why_refuse(why, ret, "the picture is missing in S3");
 		else if (ret == -E2BIG || ret == -EBADMSG)
-			ret = refuse(why, -EBADMSG,
-				     "the picture in S3 differs from the one recorded");
+			ret = why_refuse(why, -EBADMSG,
+					 "the picture in S3 differs from the one recorded");
 		else if (ret == -ETIMEDOUT)
-			refuse(why, ret, "S3 did not answer in time");
+			why_refuse(why, ret, "S3 did not answer in time");
 		else
-			ret = refuse(why, -EREMOTEIO, "cannot read the picture from S3");
+			ret = why_refuse(why, -EREMOTEIO, "cannot read the picture from S3");
 	}
 	s3set_free(&x);
 	return ret;
 }
 
 int avatar_delete(struct srv *s, const char *uid, const cJSON *item, const char *by,
-		  avatar_audit_fn audit, void *actx, struct avatar_why *why)
+		  avatar_audit_fn audit, void *actx, struct model_why *why)
 {
 	const char *key = jstr(item, "key");
 	struct s3set x = {0};
@@ -561,11 +534,11 @@ int avatar_delete(struct srv *s, const char *uid, const cJSON *item, const char 
 		b = NULL;
 	}
 	if (ret == -EAGAIN) {
-		refuse(why, ret, "the picture changed meanwhile; try again");
+		why_refuse(why, ret, "the picture changed meanwhile; try again");
 		goto out;
 	}
 	if (ret) {
-		fail(why, ret, "avatar");
+		why_fail(why, ret, "avatar");
 		goto out;
 	}
 	log_info("event=avatar_remove user=%s by=%s", uid, by);

@@ -37,12 +37,12 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "model/why.h"
 
 #define AVATAR_MAX_SIZE (1u << 20) /* bytes of one picture */
 #define AVATAR_MAX_SIDE 4096u	   /* pixels, width and height */
 #define AVATAR_S3_SCOPE "avatars"  /* data-key scope of the sealed settings */
 #define AVATAR_ETAG_SIZE 80
-#define AVATAR_WHY_SIZE 256
 
 struct avatar_info {
 	const char *content_type; /* "image/png", "image/jpeg", "image/webp" (static) */
@@ -60,10 +60,6 @@ struct avatar_info {
 int avatar_sniff(const uint8_t *p, size_t len, struct avatar_info *out);
 
 /* Why a call failed: msg (for the client) or what (see above). */
-struct avatar_why {
-	char msg[AVATAR_WHY_SIZE];
-	const char *what;
-};
 
 /*
  * Adds the audit entry of a change of a picture to batch b, the change's
@@ -92,7 +88,7 @@ struct avatar_new {
  * -EIO "no digest or randomness". Every error has msg.
  */
 int avatar_check(const uint8_t *p, size_t len, const char *declared, struct avatar_new *out,
-		 struct avatar_why *why);
+		 struct model_why *why);
 
 /*
  * Make picture n (bytes p[0..len)) user uid's, for user by: the object
@@ -111,13 +107,13 @@ int avatar_check(const uint8_t *p, size_t len, const char *declared, struct avat
  */
 int avatar_put(struct srv *s, const char *uid, const char *team_id, const char *by,
 	       const struct avatar_new *n, const uint8_t *p, size_t len, avatar_audit_fn audit,
-	       void *actx, cJSON **view, struct avatar_why *why);
+	       void *actx, cJSON **view, struct model_why *why);
 
 /*
  * User uid's picture item into *item (the caller's). 0; -ENOENT "this user
  * has no picture"; -errno (what "avatar").
  */
-int avatar_item(struct srv *s, const char *uid, cJSON **item, struct avatar_why *why);
+int avatar_item(struct srv *s, const char *uid, cJSON **item, struct model_why *why);
 
 /* A picture that can be served: its item and ETag. */
 struct avatar_rec {
@@ -131,7 +127,7 @@ struct avatar_rec {
  * 0; -ENOENT "this user has no picture"; -EUCLEAN "the picture's item is
  * incomplete"; -errno (what "avatar"). out->item is set only on success.
  */
-int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct avatar_why *why);
+int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct model_why *why);
 
 /*
  * The bytes of user uid's picture item (avatar_get()) from S3, with the
@@ -144,7 +140,7 @@ int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct av
  * time"; -EREMOTEIO "cannot read the picture from S3". Every error has msg.
  */
 int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uint64_t *len,
-		 struct avatar_why *why);
+		 struct model_why *why);
 
 /*
  * Remove user uid's picture item (avatar_item()) for user by: both items
@@ -153,6 +149,6 @@ int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uin
  * "the picture changed meanwhile; try again"; -errno (what "avatar").
  */
 int avatar_delete(struct srv *s, const char *uid, const cJSON *item, const char *by,
-		  avatar_audit_fn audit, void *actx, struct avatar_why *why);
+		  avatar_audit_fn audit, void *actx, struct model_why *why);
 
 #endif /* ACTLOG_SRV_AVATAR_H */

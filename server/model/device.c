@@ -21,25 +21,6 @@
 
 /* --- helpers --- */
 
-static void why_reset(struct device_why *why)
-{
-	why->msg[0] = 0;
-	why->what = NULL;
-}
-
-/* A refusal by the rules: err with the client's message in why. */
-__attribute__((format(printf, 3, 4))) static int refuse(struct device_why *why, int err,
-							const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-	va_end(ap);
-	why->what = NULL;
-	return err;
-}
-
 cJSON *device_view(const cJSON *d)
 {
 	static const char *const strs[] = {"id", "team_id", "host_id", "hostname", "agent_version"};
@@ -103,7 +84,7 @@ bool device_host_id_ok(const char *v)
 
 /* --- enrollment secrets --- */
 
-int device_team_check(struct srv *s, const char *id, struct device_why *why)
+int device_team_check(struct srv *s, const char *id, struct model_why *why)
 {
 	cJSON *node = NULL;
 	int ret;
@@ -112,7 +93,7 @@ int device_team_check(struct srv *s, const char *id, struct device_why *why)
 	ret = node_get(s, id, &node);
 	if (ret == -ENOENT || (!ret && node_type_parse(jstr(node, "type")) != 4)) {
 		cJSON_Delete(node);
-		return refuse(why, -ENOTDIR, "devices enroll into teams; %s is not a team", id);
+		return why_refuse(why, -ENOTDIR, "devices enroll into teams; %s is not a team", id);
 	}
 	cJSON_Delete(node);
 	if (ret)
@@ -122,7 +103,7 @@ int device_team_check(struct srv *s, const char *id, struct device_why *why)
 
 int device_secret_new(struct srv *s, const char *team_id, const char *by, int64_t ttl_s,
 		      device_audit_fn audit, void *actx, struct device_secret *out,
-		      struct device_why *why)
+		      struct model_why *why)
 {
 	char hash[TOKEN_HASH_SIZE], ts[RFC3339_LEN];
 	int64_t now = now_ms();
@@ -136,8 +117,8 @@ int device_secret_new(struct srv *s, const char *team_id, const char *by, int64_
 	if (ret)
 		return ret;
 	if (ttl_s < DEVICE_SECRET_TTL_MIN_S || ttl_s > DEVICE_SECRET_TTL_MAX_S)
-		return refuse(why, -EINVAL, "'ttl_s' must be an integer %d..%d",
-			      DEVICE_SECRET_TTL_MIN_S, DEVICE_SECRET_TTL_MAX_S);
+		return why_refuse(why, -EINVAL, "'ttl_s' must be an integer %d..%d",
+				  DEVICE_SECRET_TTL_MIN_S, DEVICE_SECRET_TTL_MAX_S);
 	why->what = "secret";
 	out->expires_ms = now + ttl_s * 1000;
 	ret = token_new(TOKEN_PREFIX_ENROLL, out->secret, hash);
@@ -254,7 +235,7 @@ int device_secret_list(struct srv *s, const char *team_id, int64_t now, cJSON **
 }
 
 int device_secret_delete(struct srv *s, const char *team_id, const char *sid, device_audit_fn audit,
-			 void *actx, struct device_why *why)
+			 void *actx, struct model_why *why)
 {
 	struct store_batch *b = NULL;
 	const char *hash = NULL;
@@ -264,14 +245,14 @@ int device_secret_delete(struct srv *s, const char *team_id, const char *sid, de
 
 	why_reset(why);
 	if (!id_valid(sid, ID_PREFIX_ENROLL))
-		return refuse(why, -ENOENT, "enrollment secret not found");
+		return why_refuse(why, -ENOENT, "enrollment secret not found");
 	why->what = "secret";
 	key_team_index(&tpk, team_id);
 	ret = store_batch_begin(s->st, &b);
 	if (!ret)
 		ret = jbget(b, STORE_T_ENROLL, tpk.s, sid, &idx);
 	if (ret == -ENOENT || (!ret && !(hash = jstr(idx, "hash")))) {
-		ret = refuse(why, -ENOENT, "enrollment secret not found");
+		ret = why_refuse(why, -ENOENT, "enrollment secret not found");
 		goto out;
 	}
 	if (!ret)
@@ -427,7 +408,7 @@ static int enroll_batch(struct srv *s, struct enroll *e, device_audit_fn audit, 
 }
 
 int device_enroll(struct srv *s, const struct device_enroll_req *r, device_audit_fn audit,
-		  void *actx, struct device_enrolled *out, struct device_why *why)
+		  void *actx, struct device_enrolled *out, struct model_why *why)
 {
 	struct enroll e = {.r = r};
 	char hash[TOKEN_HASH_SIZE];
@@ -440,8 +421,9 @@ int device_enroll(struct srv *s, const struct device_enroll_req *r, device_audit
 	if (!r->secret || !device_host_id_ok(r->host_id) || !r->hostname || !r->agent_version ||
 	    !text_valid(r->hostname, 1, DEVICE_HOSTNAME_MAX) ||
 	    !text_valid(r->agent_version, 1, DEVICE_VERSION_MAX))
-		return refuse(why, -EINVAL,
-			      "an enrollment needs secret, host_id, hostname and agent_version");
+		return why_refuse(
+		    why, -EINVAL,
+		    "an enrollment needs secret, host_id, hostname and agent_version");
 	why->what = "enrollment";
 	/* the device's own token, when it re-enrolls (device.h) */
 	if (r->device_token && token_well_formed(r->device_token, TOKEN_PREFIX_DEVICE) &&
@@ -465,9 +447,10 @@ int device_enroll(struct srv *s, const struct device_enroll_req *r, device_audit
 		out->team_id = e.team = out->team_buf;
 	}
 	if (out->reason) {
-		ret = refuse(why, -EACCES, "%s",
-			     !strcmp(out->reason, "expired_secret") ? "enrollment secret expired"
-								    : "invalid enrollment secret");
+		ret = why_refuse(why, -EACCES, "%s",
+				 !strcmp(out->reason, "expired_secret")
+				     ? "enrollment secret expired"
+				     : "invalid enrollment secret");
 		goto done;
 	}
 	ret = token_new(TOKEN_PREFIX_DEVICE, out->token, e.hash);
@@ -634,7 +617,7 @@ static size_t list_starts(struct srv *s, const struct principal *p, const char *
 }
 
 int device_list(struct srv *s, const struct principal *p, const char *x, const struct target *tx,
-		cJSON **out, struct device_why *why)
+		cJSON **out, struct model_why *why)
 {
 	struct list_ctx c = {.s = s, .p = p};
 	char starts[MAX_GRANTS][ID_SIZE];
@@ -649,7 +632,7 @@ int device_list(struct srv *s, const struct principal *p, const char *x, const s
 	n = list_starts(s, p, x, tx, starts, ts);
 	free(ts);
 	if (!n)
-		return refuse(why, -EACCES, "forbidden: needs device.read here");
+		return why_refuse(why, -EACCES, "forbidden: needs device.read here");
 	*out = cJSON_CreateObject();
 	c.arr = cJSON_AddArrayToObject(*out, "devices");
 	for (i = 0; i < n; i++) {
@@ -706,7 +689,7 @@ typedef int (*dev_edit_fn)(struct store_batch *b, cJSON *d, void *ctx);
  */
 static int dev_change(struct srv *s, const char *id, const char *team_id, dev_edit_fn edit,
 		      void *ctx, const cJSON *detail, device_audit_fn audit, void *actx,
-		      cJSON **view, struct device_why *why)
+		      cJSON **view, struct model_why *why)
 {
 	struct store_batch *b;
 	cJSON *d = NULL;
@@ -738,7 +721,7 @@ static int dev_change(struct srv *s, const char *id, const char *team_id, dev_ed
 	if (ret) {
 		cJSON_Delete(d);
 		if (ret == -EPERM)
-			return refuse(why, ret, "device %s is revoked", id);
+			return why_refuse(why, ret, "device %s is revoked", id);
 		why->what = "device";
 		return ret;
 	}
@@ -755,7 +738,7 @@ static int edit_owner(struct store_batch *b, cJSON *d, void *ctx)
 }
 
 int device_set_owner(struct srv *s, const char *id, const char *team_id, const char *owner,
-		     device_audit_fn audit, void *actx, cJSON **view, struct device_why *why)
+		     device_audit_fn audit, void *actx, cJSON **view, struct model_why *why)
 {
 	cJSON *detail;
 	int ret;
@@ -775,8 +758,9 @@ int device_set_owner(struct srv *s, const char *id, const char *team_id, const c
 		team = jstr(u, "team_id");
 		if (ret || !team || strcmp(team, team_id)) {
 			cJSON_Delete(u);
-			return refuse(why, -EINVAL,
-				      "owner_id must be a user of the device's team %s", team_id);
+			return why_refuse(why, -EINVAL,
+					  "owner_id must be a user of the device's team %s",
+					  team_id);
 		}
 		cJSON_Delete(u);
 	}
@@ -804,7 +788,7 @@ static int edit_revoke(struct store_batch *b, cJSON *d, void *ctx)
 }
 
 int device_revoke(struct srv *s, const char *id, const char *team_id, device_audit_fn audit,
-		  void *actx, cJSON **view, struct device_why *why)
+		  void *actx, cJSON **view, struct model_why *why)
 {
 	return dev_change(s, id, team_id, edit_revoke, NULL, NULL, audit, actx, view, why);
 }
@@ -822,7 +806,7 @@ static int edit_confirm(struct store_batch *b, cJSON *d, void *ctx)
 }
 
 int device_confirm(struct srv *s, const char *id, const char *team_id, device_audit_fn audit,
-		   void *actx, cJSON **view, struct device_why *why)
+		   void *actx, cJSON **view, struct model_why *why)
 {
 	return dev_change(s, id, team_id, edit_confirm, NULL, NULL, audit, actx, view, why);
 }
@@ -854,7 +838,7 @@ static int seen_update(const void *old, size_t old_len, void **val, size_t *len,
 }
 
 int device_agent_config(struct srv *s, const char *id, const char *team_id, int64_t now,
-			struct device_agent_config *out, struct device_why *why)
+			struct device_agent_config *out, struct model_why *why)
 {
 	unsigned char sum[crypto_hash_sha256_BYTES];
 	char hex[ETAG_BYTES * 2 + 1];

@@ -36,6 +36,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "model/why.h"
 #include "store/store.h"
 
 #define DEVICE_SECRET_TTL_DEFAULT_S (30 * 86400)
@@ -49,16 +50,11 @@
 #define DEVICE_LAST_SEEN_STEP_MS                                                                   \
 	60000 /* the agent's config refreshes last_seen at most this often */
 #define DEVICE_ETAG_SIZE (16 * 2 + 3) /* "\"" 32 hex digits "\"" NUL */
-#define DEVICE_WHY_SIZE 256
 
 /* Why a call failed: a refusal by the rules has msg (for the client) set;
  * any other error has msg "" and what, the item whose read or write failed
  * ("device", "secret", ...: reply_model_err()'s word), or NULL when an
  * allocation of the call's own failed (-ENOMEM). */
-struct device_why {
-	char msg[DEVICE_WHY_SIZE];
-	const char *what;
-};
 
 /*
  * Adds the audit entry of a change to batch b, the change's own batch, so
@@ -86,7 +82,7 @@ bool device_host_id_ok(const char *v);
  * device_secret_new() checks it too: a caller may ask first, e.g. to
  * refuse before it reads a request's body.
  */
-int device_team_check(struct srv *s, const char *id, struct device_why *why);
+int device_team_check(struct srv *s, const char *id, struct model_why *why);
 
 /* A new enrollment secret: secret is shown once (crypto_wipe() it after). */
 struct device_secret {
@@ -105,7 +101,7 @@ struct device_secret {
  */
 int device_secret_new(struct srv *s, const char *team_id, const char *by, int64_t ttl_s,
 		      device_audit_fn audit, void *actx, struct device_secret *out,
-		      struct device_why *why);
+		      struct model_why *why);
 
 /*
  * The secrets of team team_id at time now, oldest first, at most
@@ -121,7 +117,7 @@ int device_secret_list(struct srv *s, const char *team_id, int64_t now, cJSON **
  * team, also for a malformed sid); -errno (what "secret").
  */
 int device_secret_delete(struct srv *s, const char *team_id, const char *sid, device_audit_fn audit,
-			 void *actx, struct device_why *why);
+			 void *actx, struct model_why *why);
 
 /* --- enrollment --- */
 
@@ -162,7 +158,7 @@ struct device_enrolled {
  * is wiped.
  */
 int device_enroll(struct srv *s, const struct device_enroll_req *r, device_audit_fn audit,
-		  void *actx, struct device_enrolled *out, struct device_why *why);
+		  void *actx, struct device_enrolled *out, struct model_why *why);
 
 /* --- the device list and one device --- */
 
@@ -175,7 +171,7 @@ int device_enroll(struct srv *s, const struct device_enroll_req *r, device_audit
  * such grant at, above or below x); -errno (what "devices").
  */
 int device_list(struct srv *s, const struct principal *p, const char *x, const struct target *tx,
-		cJSON **out, struct device_why *why);
+		cJSON **out, struct model_why *why);
 
 /* Device id's view (device_view()) into *out (the caller's). 0, -ENOENT,
  * -errno. */
@@ -197,11 +193,11 @@ int device_get(struct srv *s, const char *id, cJSON **out);
  * -EPERM (refused) for a revoked device. detail NULL.
  */
 int device_set_owner(struct srv *s, const char *id, const char *team_id, const char *owner,
-		     device_audit_fn audit, void *actx, cJSON **view, struct device_why *why);
+		     device_audit_fn audit, void *actx, cJSON **view, struct model_why *why);
 int device_revoke(struct srv *s, const char *id, const char *team_id, device_audit_fn audit,
-		  void *actx, cJSON **view, struct device_why *why);
+		  void *actx, cJSON **view, struct model_why *why);
 int device_confirm(struct srv *s, const char *id, const char *team_id, device_audit_fn audit,
-		   void *actx, cJSON **view, struct device_why *why);
+		   void *actx, cJSON **view, struct model_why *why);
 
 /* --- the agent's config --- */
 
@@ -223,6 +219,6 @@ struct device_agent_config {
  * -ENOMEM; -errno (what "device" or "config").
  */
 int device_agent_config(struct srv *s, const char *id, const char *team_id, int64_t now,
-			struct device_agent_config *out, struct device_why *why);
+			struct device_agent_config *out, struct model_why *why);
 
 #endif /* ACTLOG_MODEL_DEVICE_H */

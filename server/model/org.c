@@ -197,33 +197,6 @@ int org_device_add(struct store_batch *b, const struct org_device_new *n, int64_
 
 /* --- the rules and reads --- */
 
-static void why_reset(struct org_why *why)
-{
-	why->msg[0] = 0;
-	why->what = NULL;
-}
-
-/* A refusal by the rules: err with the client's message in why. */
-__attribute__((format(printf, 3, 4))) static int refuse(struct org_why *why, int err,
-							const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-	va_end(ap);
-	why->what = NULL;
-	return err;
-}
-
-/* Any other failure: err of item what. */
-static int fail(struct org_why *why, int err, const char *what)
-{
-	why->msg[0] = 0;
-	why->what = what;
-	return err;
-}
-
 /* A store_query callback that only counts. */
 static int count_fn(const char *pk, const char *sk, const void *v, size_t l, void *ctx)
 {
@@ -275,25 +248,25 @@ cJSON *org_perm_names(uint32_t perms)
 
 /* --- nodes --- */
 
-int org_node_place(struct srv *s, const char *type, const char *parent_id, struct org_why *why)
+int org_node_place(struct srv *s, const char *type, const char *parent_id, struct model_why *why)
 {
 	int t = node_type_parse(type), ptype = 0, ret;
 	cJSON *pnode = NULL;
 
 	why_reset(why);
 	if (!t)
-		return refuse(why, -EINVAL, "type must be business, domain, project or team");
+		return why_refuse(why, -EINVAL, "type must be business, domain, project or team");
 	if (strcmp(parent_id, ROOT_ID)) {
 		ret = node_get(s, parent_id, &pnode);
 		if (ret)
-			return fail(why, ret, "parent node");
+			return why_fail(why, ret, "parent node");
 		ptype = node_type_parse(jstr(pnode, "type"));
 		cJSON_Delete(pnode);
 	}
 	if (ptype != t - 1)
-		return refuse(why, -EINVAL, "a %s goes under %s, not under %s", type,
-			      t == 1 ? "the root (no parent_id)" : node_type_name(t - 1),
-			      ptype ? node_type_name(ptype) : "the root");
+		return why_refuse(why, -EINVAL, "a %s goes under %s, not under %s", type,
+				  t == 1 ? "the root (no parent_id)" : node_type_name(t - 1),
+				  ptype ? node_type_name(ptype) : "the root");
 	return 0;
 }
 
@@ -386,7 +359,7 @@ static int child_item(const char *pk, const char *sk, const void *val, size_t le
 }
 
 int org_node_children(struct srv *s, const struct principal *p, const char *id,
-		      const struct target *t, cJSON **out, struct org_why *why)
+		      const struct target *t, cJSON **out, struct model_why *why)
 {
 	struct child_list c = {.p = p, .parent = t, .all = !authorize(p, PERM_NODE_READ, t)};
 	size_t i;
@@ -398,14 +371,14 @@ int org_node_children(struct srv *s, const struct principal *p, const char *id,
 	if (!c.arr) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		return fail(why, -ENOMEM, "node");
+		return why_fail(why, -ENOMEM, "node");
 	}
 	if (!c.all && p->n_grants) {
 		c.granted = calloc(p->n_grants, sizeof(*c.granted));
 		if (!c.granted) {
 			cJSON_Delete(*out);
 			*out = NULL;
-			return fail(why, -ENOMEM, "node");
+			return why_fail(why, -ENOMEM, "node");
 		}
 		for (i = 0; i < p->n_grants; i++)
 			if (p->g[i].perms & PERM_NODE_READ &&
@@ -418,22 +391,22 @@ int org_node_children(struct srv *s, const struct principal *p, const char *id,
 	if (ret < 0) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		return fail(why, ret, "node");
+		return why_fail(why, ret, "node");
 	}
 	/* a node one can neither read nor see below is none of one's business */
 	if (!c.all && !c.n) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		return refuse(why, -EACCES, "forbidden: needs node.read here");
+		return why_refuse(why, -EACCES, "forbidden: needs node.read here");
 	}
 	return 0;
 }
 
-int org_node_changeable(const char *id, const char *done, struct org_why *why)
+int org_node_changeable(const char *id, const char *done, struct model_why *why)
 {
 	why_reset(why);
 	if (!strcmp(id, ROOT_ID))
-		return refuse(why, -EINVAL, "the root cannot be %s", done);
+		return why_refuse(why, -EINVAL, "the root cannot be %s", done);
 	return 0;
 }
 
@@ -480,7 +453,7 @@ int org_node_rename(struct srv *s, const char *id, const char *name, org_audit_f
 	return ret;
 }
 
-int org_node_delete_scope(struct srv *s, const char *id, struct target *pt, struct org_why *why)
+int org_node_delete_scope(struct srv *s, const char *id, struct target *pt, struct model_why *why)
 {
 	const char *parent;
 	cJSON *n;
@@ -490,12 +463,12 @@ int org_node_delete_scope(struct srv *s, const char *id, struct target *pt, stru
 		return ret;
 	ret = node_get(s, id, &n);
 	if (ret)
-		return fail(why, ret, "node");
+		return why_fail(why, ret, "node");
 	parent = jstr(n, "parent_id");
 	if (!parent || target_node(s, parent, pt))
 		ret = -EIO;
 	cJSON_Delete(n);
-	return ret ? fail(why, ret, "node") : 0;
+	return ret ? why_fail(why, ret, "node") : 0;
 }
 
 /* The grants held on a node: both items of each go. */
@@ -525,7 +498,7 @@ static int grant_del_item(const char *pk, const char *sk, const void *v, size_t 
 }
 
 int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_audit_fn audit,
-		    void *actx, struct org_why *why)
+		    void *actx, struct model_why *why)
 {
 	const char *parent = pt->path[pt->depth - 1];
 	struct grant_del g;
@@ -536,10 +509,10 @@ int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_
 
 	why_reset(why);
 	if (!strcmp(id, s->business_id))
-		return refuse(why, -EPERM, "the first business cannot be deleted");
+		return why_refuse(why, -EPERM, "the first business cannot be deleted");
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
-		return fail(why, ret, "node");
+		return why_fail(why, ret, "node");
 	/* read the node in the batch before looking below it: whatever adds a
 	 * child, user or device bumps the node (node_touch), so one that
 	 * commits after this read makes the delete fail (-EAGAIN) */
@@ -547,7 +520,7 @@ int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_
 	cJSON_Delete(again);
 	if (ret) {
 		store_batch_abort(b);
-		return fail(why, ret, "node");
+		return why_fail(why, ret, "node");
 	}
 	key_team_index(&pk, id);
 	if (store_query(s->st, STORE_T_NODES, id, SK_CHILD_PREFIX, NULL, 1, STORE_PREFIX, count_fn,
@@ -555,8 +528,8 @@ int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_
 	    store_query(s->st, STORE_T_USERS, pk.s, NULL, NULL, 1, 0, count_fn, NULL) > 0 ||
 	    store_query(s->st, STORE_T_DEVICES, pk.s, NULL, NULL, 1, 0, count_fn, NULL) > 0) {
 		store_batch_abort(b);
-		return refuse(why, -ENOTEMPTY,
-			      "the node is not empty (children, users or devices)");
+		return why_refuse(why, -ENOTEMPTY,
+				  "the node is not empty (children, users or devices)");
 	}
 	store_batch_delete(b, STORE_T_NODES, id, SK_NODE, STORE_IF_EXISTS);
 	store_batch_delete(b, STORE_T_NODES, parent, key_node_child(&sk, id), 0);
@@ -571,7 +544,7 @@ int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_
 		store_batch_abort(b);
 	else
 		ret = store_batch_commit(b);
-	return ret ? fail(why, ret, "node") : 0;
+	return ret ? why_fail(why, ret, "node") : 0;
 }
 
 /* --- users --- */
@@ -589,27 +562,27 @@ bool org_login_valid(const char *l)
 	return true;
 }
 
-int org_user_check(struct org_user_req *r, struct org_why *why)
+int org_user_check(struct org_user_req *r, struct model_why *why)
 {
 	why_reset(why);
 	if (email_norm(r->email, r->em))
-		return refuse(why, -EINVAL, "'%s' is not an email address", r->email);
+		return why_refuse(why, -EINVAL, "'%s' is not an email address", r->email);
 	if (!password_len_ok(r->password))
-		return refuse(why, -EINVAL, "password must be %d..%d bytes", PASSWORD_MIN_LEN,
-			      PASSWORD_MAX);
+		return why_refuse(why, -EINVAL, "password must be %d..%d bytes", PASSWORD_MIN_LEN,
+				  PASSWORD_MAX);
 	if (!r->login) {
 		snprintf(r->lg, sizeof(r->lg), "%.*s", (int)(strchr(r->em, '@') - r->em), r->em);
 		r->login = r->lg;
 	}
 	if (!org_login_valid(r->login))
-		return refuse(why, -EINVAL,
-			      "login must be a Linux user name: 1..32 of [a-z0-9_.-], starting "
-			      "with a letter or _");
+		return why_refuse(why, -EINVAL,
+				  "login must be a Linux user name: 1..32 of [a-z0-9_.-], starting "
+				  "with a letter or _");
 	return 0;
 }
 
 int org_user_create(struct srv *s, const struct org_user_req *r, const char *by, org_audit_fn audit,
-		    void *actx, cJSON **view, struct org_why *why)
+		    void *actx, cJSON **view, struct model_why *why)
 {
 	char id[ID_SIZE], hash[PASSWORD_HASH_SIZE];
 	struct store_batch *b;
@@ -621,17 +594,17 @@ int org_user_create(struct srv *s, const struct org_user_req *r, const char *by,
 	ret = node_get(s, r->team_id, &tn);
 	if (ret || node_type_parse(jstr(tn, "type")) != 4) {
 		cJSON_Delete(tn);
-		return refuse(why, -EINVAL, "team_id must name a team");
+		return why_refuse(why, -EINVAL, "team_id must name a team");
 	}
 	cJSON_Delete(tn);
 	hash[0] = 0;
 	ret = hash_slot(s, r->password, hash);
 	if (ret)
-		return fail(why, ret, "user");
+		return why_fail(why, ret, "user");
 	id_new(ID_PREFIX_USER, id);
 	ret = store_batch_begin(s->st, &b);
 	if (ret) {
-		fail(why, ret, "user");
+		why_fail(why, ret, "user");
 		goto done;
 	}
 	{
@@ -641,20 +614,20 @@ int org_user_create(struct srv *s, const struct org_user_req *r, const char *by,
 	}
 	if (ret && ret != -EEXIST) {
 		store_batch_abort(b);
-		fail(why, ret, ret == -ENOENT ? "team" : "user");
+		why_fail(why, ret, ret == -ENOENT ? "team" : "user");
 		goto done;
 	}
 	ret = audit(b, "user.create", r->team_id, id, NULL, actx);
 	if (ret) {
 		store_batch_abort(b);
-		fail(why, ret, "user");
+		why_fail(why, ret, "user");
 		goto done;
 	}
 	ret = store_batch_commit(b);
 	if (ret == -EEXIST)
-		refuse(why, ret, "a user with that email already exists");
+		why_refuse(why, ret, "a user with that email already exists");
 	else if (ret)
-		fail(why, ret, "user");
+		why_fail(why, ret, "user");
 	else
 		*view = user_view(u);
 done:
@@ -791,11 +764,11 @@ int org_user_list(struct srv *s, const struct principal *p, const char *node_id,
 	return 0;
 }
 
-int org_user_disable_check(const char *actor_id, const char *uid, struct org_why *why)
+int org_user_disable_check(const char *actor_id, const char *uid, struct model_why *why)
 {
 	why_reset(why);
 	if (!strcmp(actor_id, uid))
-		return refuse(why, -EPERM, "you cannot disable yourself");
+		return why_refuse(why, -EPERM, "you cannot disable yourself");
 	return 0;
 }
 
@@ -814,7 +787,7 @@ static int end_sessions(struct srv *s, struct store_batch *b, cJSON *u, const ch
 
 int org_user_update(struct srv *s, const char *actor_id, const char *id, const char *team_id,
 		    const struct org_user_change *c, org_audit_fn audit, void *actx, cJSON **view,
-		    int *sweep_err, struct org_why *why)
+		    int *sweep_err, struct model_why *why)
 {
 	const bool off = c->disabled == 1, ends = c->password || off;
 	char hash[PASSWORD_HASH_SIZE];
@@ -827,18 +800,19 @@ int org_user_update(struct srv *s, const char *actor_id, const char *id, const c
 	*sweep_err = 0;
 	hash[0] = 0;
 	if (c->login && !org_login_valid(c->login))
-		return refuse(why, -EINVAL, "login must be 1..32 of [a-z0-9_.-]");
+		return why_refuse(why, -EINVAL, "login must be 1..32 of [a-z0-9_.-]");
 	if (off && (ret = org_user_disable_check(actor_id, id, why)))
 		return ret;
 	if (c->password && !strcmp(id, actor_id))
-		return refuse(why, -EACCES,
-			      "change your own password with POST /api/v1/me/password (it needs "
-			      "the current password)");
+		return why_refuse(
+		    why, -EACCES,
+		    "change your own password with POST /api/v1/me/password (it needs "
+		    "the current password)");
 	if (c->password && !password_len_ok(c->password))
-		return refuse(why, -EINVAL, "password must be %d..%d bytes", PASSWORD_MIN_LEN,
-			      PASSWORD_MAX);
+		return why_refuse(why, -EINVAL, "password must be %d..%d bytes", PASSWORD_MIN_LEN,
+				  PASSWORD_MAX);
 	if (c->password && hash_slot(s, c->password, hash))
-		return fail(why, -EAGAIN, "user");
+		return why_fail(why, -EAGAIN, "user");
 	changed = cJSON_CreateArray();
 	ret = changed ? store_batch_begin(s->st, &b) : -ENOMEM;
 	if (!ret)
@@ -885,7 +859,7 @@ int org_user_update(struct srv *s, const char *actor_id, const char *id, const c
 	*view = user_view(u);
 done:
 	if (ret)
-		fail(why, ret, "user");
+		why_fail(why, ret, "user");
 	store_batch_abort(b);
 	crypto_wipe(hash, sizeof(hash));
 	cJSON_Delete(detail);
@@ -896,7 +870,7 @@ done:
 
 int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, const char *team_id,
 			  bool off, org_audit_fn audit, void *actx, cJSON **view, int *sweep_err,
-			  struct org_why *why)
+			  struct model_why *why)
 {
 	struct store_batch *b;
 	cJSON *u = NULL, *detail;
@@ -909,11 +883,11 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
 		return ret;
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
-		return fail(why, ret, "user");
+		return why_fail(why, ret, "user");
 	ret = jbget(b, STORE_T_USERS, id, SK_USER, &u);
 	if (ret) {
 		store_batch_abort(b);
-		return fail(why, ret, "user");
+		return why_fail(why, ret, "user");
 	}
 	jset(u, "disabled", cJSON_CreateBool(off));
 	/* disabling ends every session; enabling brings none back */
@@ -933,7 +907,7 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
 		ret = store_batch_commit(b);
 	if (ret) {
 		cJSON_Delete(u);
-		return fail(why, ret, "user");
+		return why_fail(why, ret, "user");
 	}
 	if (off && (ret = user_tokens_sweep(s, id, NULL)) < 0)
 		*sweep_err = ret;
@@ -992,7 +966,7 @@ int org_role_list(struct srv *s, cJSON **out)
 }
 
 int org_role_create(struct srv *s, const char *by, const char *name, const cJSON *perms,
-		    org_audit_fn audit, void *actx, cJSON **role, struct org_why *why)
+		    org_audit_fn audit, void *actx, cJSON **role, struct model_why *why)
 {
 	char ts[RFC3339_LEN], rid[ID_SIZE];
 	uint32_t bits = 0, dummy;
@@ -1004,28 +978,28 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 	why_reset(why);
 	*role = NULL;
 	if (!role_name_valid(name))
-		return refuse(why, -EINVAL,
-			      "role name: 1..64 of [a-z0-9_-], starting with a letter");
+		return why_refuse(why, -EINVAL,
+				  "role name: 1..64 of [a-z0-9_-], starting with a letter");
 	if (!role_builtin(name, &dummy))
-		return refuse(why, -EPERM, "'%s' is a built-in role", name);
+		return why_refuse(why, -EPERM, "'%s' is a built-in role", name);
 	if (!cJSON_IsArray(perms))
-		return refuse(why, -EINVAL, "permissions must be an array of permission names");
+		return why_refuse(why, -EINVAL, "permissions must be an array of permission names");
 	cJSON_ArrayForEach(e, perms)
 	{
 		uint32_t bit = cJSON_IsString(e) ? perm_parse(e->valuestring) : 0;
 
 		if (!bit)
-			return refuse(why, -EINVAL, "unknown permission %s",
-				      cJSON_IsString(e) ? e->valuestring : "(not a string)");
+			return why_refuse(why, -EINVAL, "unknown permission %s",
+					  cJSON_IsString(e) ? e->valuestring : "(not a string)");
 		bits |= bit;
 	}
 	if (store_query(s->st, STORE_T_ROLES, KEY_ROLES_PK, NULL, NULL, MAX_ROLES, 0, count_fn,
 			NULL) >= MAX_ROLES)
-		return refuse(why, -ENOSPC, "at most %d custom roles", MAX_ROLES);
+		return why_refuse(why, -ENOSPC, "at most %d custom roles", MAX_ROLES);
 	id_new(ID_PREFIX_ROLE, rid);
 	r = cJSON_CreateObject();
 	if (!r)
-		return fail(why, -ENOMEM, "role");
+		return why_fail(why, -ENOMEM, "role");
 	cJSON_AddStringToObject(r, "name", name);
 	cJSON_AddStringToObject(r, "id", rid);
 	cJSON_AddItemToObject(r, "permissions", org_perm_names(bits));
@@ -1034,7 +1008,7 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 	ret = store_batch_begin(s->st, &b);
 	if (ret) {
 		cJSON_Delete(r);
-		return fail(why, ret, "role");
+		return why_fail(why, ret, "role");
 	}
 	ret = jput(b, STORE_T_ROLES, KEY_ROLES_PK, name, r, STORE_IF_ABSENT);
 	if (!ret)
@@ -1046,7 +1020,7 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 		ret = store_batch_commit(b);
 	if (ret) {
 		cJSON_Delete(r);
-		return fail(why, ret, "role");
+		return why_fail(why, ret, "role");
 	}
 	cJSON_AddFalseToObject(r, "builtin");
 	*role = r;
@@ -1054,7 +1028,7 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 }
 
 int org_role_delete(struct srv *s, const char *name, org_audit_fn audit, void *actx,
-		    struct org_why *why)
+		    struct model_why *why)
 {
 	struct store_batch *b;
 	uint32_t dummy;
@@ -1062,12 +1036,12 @@ int org_role_delete(struct srv *s, const char *name, org_audit_fn audit, void *a
 
 	why_reset(why);
 	if (!role_builtin(name, &dummy))
-		return refuse(why, -EPERM, "'%s' is a built-in role", name);
+		return why_refuse(why, -EPERM, "'%s' is a built-in role", name);
 	if (!role_name_valid(name))
-		return refuse(why, -ENOENT, "role not found");
+		return why_refuse(why, -ENOENT, "role not found");
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
-		return fail(why, ret, "role");
+		return why_fail(why, ret, "role");
 	ret = store_batch_delete(b, STORE_T_ROLES, KEY_ROLES_PK, name, STORE_IF_EXISTS);
 	if (!ret)
 		ret = audit(b, "role.delete", ROOT_ID, name, NULL, actx);
@@ -1075,18 +1049,18 @@ int org_role_delete(struct srv *s, const char *name, org_audit_fn audit, void *a
 		store_batch_abort(b);
 	else
 		ret = store_batch_commit(b);
-	return ret ? fail(why, ret, "role") : 0;
+	return ret ? why_fail(why, ret, "role") : 0;
 }
 
-int org_role_check(struct srv *s, const char *role, struct org_why *why)
+int org_role_check(struct srv *s, const char *role, struct model_why *why)
 {
 	uint32_t perms;
 	int ret = 0;
 
 	why_reset(why);
 	if (!role_name_valid(role) || (ret = role_perms(s, role, &perms)) == -ENOENT)
-		return refuse(why, -EINVAL, "unknown role '%s'", role);
-	return ret ? fail(why, ret, "role") : 0;
+		return why_refuse(why, -EINVAL, "unknown role '%s'", role);
+	return ret ? why_fail(why, ret, "role") : 0;
 }
 
 /* --- grants --- */
@@ -1103,7 +1077,7 @@ static cJSON *grant_detail(const char *role, const char *uid)
 
 int org_grant_create(struct srv *s, const struct principal *p, const char *uid, const char *role,
 		     const char *node_id, const struct target *nt, const struct target *ut,
-		     org_audit_fn audit, void *actx, cJSON **grant, struct org_why *why)
+		     org_audit_fn audit, void *actx, cJSON **grant, struct model_why *why)
 {
 	struct principal *holder = NULL;
 	struct store_batch *b;
@@ -1119,32 +1093,32 @@ int org_grant_create(struct srv *s, const struct principal *p, const char *uid, 
 	 * their own admins' hands (need_holds_all_of); only a granter over
 	 * both (the root admin) may */
 	if (strcmp(target_business(nt), target_business(ut)) && authorize(p, PERM_GRANT_WRITE, ut))
-		return refuse(why, -EACCES,
-			      "forbidden: the user belongs to another business than the node; "
-			      "granting across businesses needs grant.write over the user's "
-			      "team too");
+		return why_refuse(why, -EACCES,
+				  "forbidden: the user belongs to another business than the node; "
+				  "granting across businesses needs grant.write over the user's "
+				  "team too");
 	ret = role_get(s, role, &perms, rid);
 	if (ret)
-		return fail(why, ret, "role");
+		return why_fail(why, ret, "role");
 	if (perms & ~perms_on(p, nt))
-		return refuse(why, -EACCES, "forbidden: role '%s' holds permissions you lack here",
-			      role);
+		return why_refuse(why, -EACCES,
+				  "forbidden: role '%s' holds permissions you lack here", role);
 	holder = calloc(1, sizeof(*holder));
 	if (!holder)
-		return fail(why, -ENOMEM, "grants");
+		return why_fail(why, -ENOMEM, "grants");
 	snprintf(holder->id, sizeof(holder->id), "%s", uid);
 	ret = principal_load_grants(s, holder);
 	if (ret) {
-		fail(why, ret, "grants");
+		why_fail(why, ret, "grants");
 		goto done;
 	}
 	if (holder->n_grants >= MAX_GRANTS) {
-		ret = refuse(why, -ENOSPC, "a user holds at most %d grants", MAX_GRANTS);
+		ret = why_refuse(why, -ENOSPC, "a user holds at most %d grants", MAX_GRANTS);
 		goto done;
 	}
 	ret = store_batch_begin(s->st, &b);
 	if (ret) {
-		fail(why, ret, "grant");
+		why_fail(why, ret, "grant");
 		goto done;
 	}
 	ret = org_grant_add(b, uid, node_id, role, rid, p->id, now_ms(), &g);
@@ -1158,9 +1132,9 @@ int org_grant_create(struct srv *s, const struct principal *p, const char *uid, 
 	else
 		ret = store_batch_commit(b);
 	if (ret == -EEXIST)
-		refuse(why, ret, "the user already holds that role there");
+		why_refuse(why, ret, "the user already holds that role there");
 	else if (ret)
-		fail(why, ret, "grant");
+		why_fail(why, ret, "grant");
 	if (ret) {
 		cJSON_Delete(g);
 		goto done;
@@ -1173,7 +1147,7 @@ done:
 
 int org_grant_revoke(struct srv *s, const struct principal *p, const char *uid, const char *role,
 		     const char *node_id, const struct target *nt, org_audit_fn audit, void *actx,
-		     struct org_why *why)
+		     struct model_why *why)
 {
 	struct store_batch *b;
 	uint32_t perms = 0;
@@ -1183,15 +1157,15 @@ int org_grant_revoke(struct srv *s, const struct principal *p, const char *uid, 
 
 	why_reset(why);
 	if (!strcmp(uid, p->id))
-		return refuse(why, -EPERM, "you cannot revoke your own grants");
+		return why_refuse(why, -EPERM, "you cannot revoke your own grants");
 	/* nobody revokes more than they hold there (no lock-out from below) */
 	role_perms(s, role, &perms);
 	if (perms & ~perms_on(p, nt))
-		return refuse(why, -EACCES, "forbidden: role '%s' holds permissions you lack here",
-			      role);
+		return why_refuse(why, -EACCES,
+				  "forbidden: role '%s' holds permissions you lack here", role);
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
-		return fail(why, ret, "grant");
+		return why_fail(why, ret, "grant");
 	store_batch_delete(b, STORE_T_GRANTS, uid, key_grant_user_sk(&sk, node_id, role),
 			   STORE_IF_EXISTS);
 	store_batch_delete(b, STORE_T_GRANTS, key_grant_node_pk(&pk, node_id),
@@ -1203,7 +1177,7 @@ int org_grant_revoke(struct srv *s, const struct principal *p, const char *uid, 
 		store_batch_abort(b);
 	else
 		ret = store_batch_commit(b);
-	return ret ? fail(why, ret, "grant") : 0;
+	return ret ? why_fail(why, ret, "grant") : 0;
 }
 
 struct grant_list {

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "model/why.h"
 #include "store/store.h"
 
 /*
@@ -113,16 +114,11 @@ int org_device_token_add(struct store_batch *b, const char *device_id, const cha
 
 /* Room for a refusal's message: the HTTP layer's cap on an error message,
  * so a message is cut where a reply would cut it. */
-#define ORG_WHY_SIZE 512
 
 /* Why a call failed: a refusal by the rules has msg (for the client) set;
  * any other error has msg "" and what, the item whose read or write failed
  * ("node", "user", "role", "grant", "grants", "parent node", "team": the
  * word of reply_model_err()). */
-struct org_why {
-	char msg[ORG_WHY_SIZE];
-	const char *what;
-};
 
 /*
  * Adds the audit entry of a change (action, e.g. "user.create"; node_id,
@@ -146,7 +142,7 @@ cJSON *org_perm_names(uint32_t perms);
  * unknown type, or a parent of another type than the one just above);
  * -errno (what "parent node", -ENOENT: no such parent).
  */
-int org_node_place(struct srv *s, const char *type, const char *parent_id, struct org_why *why);
+int org_node_place(struct srv *s, const char *type, const char *parent_id, struct model_why *why);
 
 /*
  * A new node of type named name (1..NAME_MAX_LEN bytes, the caller's
@@ -170,11 +166,11 @@ int org_node_get(struct srv *s, const char *id, cJSON **out);
  * and sees no child); -errno (what "node").
  */
 int org_node_children(struct srv *s, const struct principal *p, const char *id,
-		      const struct target *t, cJSON **out, struct org_why *why);
+		      const struct target *t, cJSON **out, struct model_why *why);
 
 /* Whether node id may be changed as done says ("renamed", "deleted"): 0;
  * -EINVAL (refused) for ROOT_ID, which is no stored node. Pure. */
-int org_node_changeable(const char *id, const char *done, struct org_why *why);
+int org_node_changeable(const char *id, const char *done, struct model_why *why);
 
 /*
  * Rename node id to name (the caller's check of name; not ROOT_ID): the
@@ -191,7 +187,7 @@ int org_node_rename(struct srv *s, const char *id, const char *name, org_audit_f
  * there deletes it) into *pt. 0; -EINVAL (refused: ROOT_ID); -errno (what
  * "node"; -EIO: the node names no parent that can be read).
  */
-int org_node_delete_scope(struct srv *s, const char *id, struct target *pt, struct org_why *why);
+int org_node_delete_scope(struct srv *s, const char *id, struct target *pt, struct model_why *why);
 
 /*
  * Delete node id, whose parent's target is pt (org_node_delete_scope();
@@ -205,7 +201,7 @@ int org_node_delete_scope(struct srv *s, const char *id, struct target *pt, stru
  * devices); -errno (what "node").
  */
 int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_audit_fn audit,
-		    void *actx, struct org_why *why);
+		    void *actx, struct model_why *why);
 
 /* --- users --- */
 
@@ -230,7 +226,7 @@ struct org_user_req {
  * login (org_login_valid(); by default the email's local part). 0, or
  * -EINVAL (refused). Pure.
  */
-int org_user_check(struct org_user_req *r, struct org_why *why);
+int org_user_check(struct org_user_req *r, struct model_why *why);
 
 /*
  * Create user r (org_user_check() passed) in team r->team_id, made by user
@@ -242,7 +238,7 @@ int org_user_check(struct org_user_req *r, struct org_why *why);
  * hashing slot in time).
  */
 int org_user_create(struct srv *s, const struct org_user_req *r, const char *by, org_audit_fn audit,
-		    void *actx, cJSON **view, struct org_why *why);
+		    void *actx, cJSON **view, struct model_why *why);
 
 /* User id's user_view() into *view (the caller's). 0, -ENOENT, -errno (what
  * "user"). */
@@ -258,7 +254,7 @@ int org_user_list(struct srv *s, const struct principal *p, const char *node_id,
 
 /* No lock-out: whether actor_id may disable user uid (not themselves). 0,
  * or -EPERM (refused). Pure. */
-int org_user_disable_check(const char *actor_id, const char *uid, struct org_why *why);
+int org_user_disable_check(const char *actor_id, const char *uid, struct model_why *why);
 
 /* A change of a user; NULL fields stay as they are. */
 struct org_user_change {
@@ -286,7 +282,7 @@ struct org_user_change {
  */
 int org_user_update(struct srv *s, const char *actor_id, const char *id, const char *team_id,
 		    const struct org_user_change *c, org_audit_fn audit, void *actx, cJSON **view,
-		    int *sweep_err, struct org_why *why);
+		    int *sweep_err, struct model_why *why);
 
 /*
  * Disable (off) or enable user id of team team_id by user actor_id:
@@ -299,7 +295,7 @@ int org_user_update(struct srv *s, const char *actor_id, const char *id, const c
  */
 int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, const char *team_id,
 			  bool off, org_audit_fn audit, void *actx, cJSON **view, int *sweep_err,
-			  struct org_why *why);
+			  struct model_why *why);
 
 /* --- roles --- */
 
@@ -319,18 +315,18 @@ int org_role_list(struct srv *s, cJSON **out);
  * -EEXIST: a custom role of that name exists).
  */
 int org_role_create(struct srv *s, const char *by, const char *name, const cJSON *perms,
-		    org_audit_fn audit, void *actx, cJSON **role, struct org_why *why);
+		    org_audit_fn audit, void *actx, cJSON **role, struct model_why *why);
 
 /* Delete custom role name with audit(b, "role.delete", ROOT_ID, name, NULL)
  * in the same batch. 0; -EPERM (refused: a built-in role); -ENOENT
  * (refused: not a valid name); -errno (what "role"; -ENOENT: no such
  * role). */
 int org_role_delete(struct srv *s, const char *name, org_audit_fn audit, void *actx,
-		    struct org_why *why);
+		    struct model_why *why);
 
 /* Whether role names a role (built in or custom): 0; -EINVAL (refused);
  * -errno (what "role"). */
-int org_role_check(struct srv *s, const char *role, struct org_why *why);
+int org_role_check(struct srv *s, const char *role, struct model_why *why);
 
 /* --- grants --- */
 
@@ -347,7 +343,7 @@ int org_role_check(struct srv *s, const char *role, struct org_why *why);
  */
 int org_grant_create(struct srv *s, const struct principal *p, const char *uid, const char *role,
 		     const char *node_id, const struct target *nt, const struct target *ut,
-		     org_audit_fn audit, void *actx, cJSON **grant, struct org_why *why);
+		     org_audit_fn audit, void *actx, cJSON **grant, struct model_why *why);
 
 /*
  * Revoke role of user uid on node node_id (target nt) by p, who holds
@@ -359,7 +355,7 @@ int org_grant_create(struct srv *s, const struct principal *p, const char *uid, 
  */
 int org_grant_revoke(struct srv *s, const struct principal *p, const char *uid, const char *role,
 		     const char *node_id, const struct target *nt, org_audit_fn audit, void *actx,
-		     struct org_why *why);
+		     struct model_why *why);
 
 /*
  * The grants user uid holds (at most MAX_GRANTS) that p may see: all of

@@ -31,33 +31,6 @@
 
 /* --- helpers --- */
 
-static void why_reset(struct shots_why *why)
-{
-	why->msg[0] = 0;
-	why->what = NULL;
-}
-
-/* A failure the client is told about: err with its message in why. */
-__attribute__((format(printf, 3, 4))) static int refuse(struct shots_why *why, int err,
-							const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-	va_end(ap);
-	why->what = NULL;
-	return err;
-}
-
-/* Any other error: err, the read or write of item what failed. */
-static int fail(struct shots_why *why, int err, const char *what)
-{
-	why->msg[0] = 0;
-	why->what = what;
-	return err;
-}
-
 static void add_time(cJSON *o, const char *k, int64_t ms)
 {
 	char ts[RFC3339_LEN];
@@ -128,7 +101,7 @@ static int sweep_pending(struct srv *s, struct store_batch *b, const char *did, 
 }
 
 int shots_presign(struct srv *s, const struct principal *p, const struct shots_presign_req *r,
-		  int64_t now, cJSON **out, struct shots_why *why)
+		  int64_t now, cJSON **out, struct model_why *why)
 {
 	struct s3set x = {0};
 	struct s3_client *c = NULL;
@@ -146,27 +119,27 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 	*out = NULL;
 	ret = config_effective(s, p->team_id, p->owner_id[0] ? p->owner_id : NULL, true, &eff);
 	if (ret) {
-		fail(why, ret, "device");
+		why_fail(why, ret, "device");
 		goto out;
 	}
 	vals = cJSON_GetObjectItemCaseSensitive(eff, "values");
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "screenshots.enabled"))) {
-		ret = refuse(why, -EPERM, "screenshots are not enabled for this device");
+		ret = why_refuse(why, -EPERM, "screenshots are not enabled for this device");
 		goto out;
 	}
 	ret = s3set_from_config(vals, S3_API_TIMEOUT_MS(s), &x, missing, sizeof(missing));
 	if (ret == -ENODATA) {
-		refuse(why, ret, "S3 settings incomplete: missing %s", missing);
+		why_refuse(why, ret, "S3 settings incomplete: missing %s", missing);
 		goto out;
 	}
 	if (ret) {
-		ret = refuse(why, -ENOMEM, "out of memory");
+		ret = why_refuse(why, -ENOMEM, "out of memory");
 		goto out;
 	}
 
 	day_of(r->taken_at, day);
 	if (id_new('x', rnd)) {
-		ret = refuse(why, -EIO, "no randomness");
+		ret = why_refuse(why, -EIO, "no randomness");
 		goto out;
 	}
 	snprintf(key, sizeof(key), "shots/%s/%s/%s.png", p->id, day, rnd + 2);
@@ -184,8 +157,8 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 	if (ret) {
 		log_warn("screenshots: presign for device %s failed: %s", p->id, strerror(-ret));
 		ret = ret == -EINVAL
-			  ? refuse(why, -EINVAL, "S3 settings are not usable (endpoint?)")
-			  : refuse(why, -EIO, "cannot presign");
+			  ? why_refuse(why, -EINVAL, "S3 settings are not usable (endpoint?)")
+			  : why_refuse(why, -EIO, "cannot presign");
 		goto out;
 	}
 
@@ -209,7 +182,7 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 		b = NULL;
 	}
 	if (ret) {
-		fail(why, ret, "screenshot");
+		why_fail(why, ret, "screenshot");
 		goto out;
 	}
 
@@ -237,7 +210,7 @@ out:
 /* --- register --- */
 
 int shots_register_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
-			 char id[ID_SIZE], char business[ID_SIZE], struct shots_why *why)
+			 char id[ID_SIZE], char business[ID_SIZE], struct model_why *why)
 {
 	struct key kpk, pend;
 	struct target t;
@@ -255,22 +228,22 @@ int shots_register_check(struct srv *s, const struct principal *p, const struct 
 	}
 	ret = jget(s, STORE_T_SCREENSHOTS, key_shot_pending(&pend, p->id), r->key, &pj);
 	if (ret == -ENOENT) {
-		refuse(why, ret, "key was not presigned for this device");
+		why_refuse(why, ret, "key was not presigned for this device");
 		goto out;
 	}
 	if (ret) {
-		fail(why, ret, "screenshot");
+		why_fail(why, ret, "screenshot");
 		goto out;
 	}
 	if (strcmp(jstr(pj, "sha256") ? jstr(pj, "sha256") : "", r->sha256) ||
 	    jint(pj, "size", -1) != r->size) {
-		ret = refuse(why, -EINVAL, "size and sha256 differ from the presign request");
+		ret = why_refuse(why, -EINVAL, "size and sha256 differ from the presign request");
 		goto out;
 	}
 	/* whose S3: the business of the device's team (gone: the root's) */
 	ret = target_node(s, p->team_id[0] ? p->team_id : ROOT_ID, &t);
 	if (ret && ret != -ENOENT) {
-		fail(why, ret, "team");
+		why_fail(why, ret, "team");
 		goto out;
 	}
 	snprintf(business, ID_SIZE, "%s", ret ? ROOT_ID : target_business(&t));
@@ -311,7 +284,7 @@ static int object_matches(const struct s3set *x, const char *key, const struct s
 
 /* Check object r->key in S3 (shots_register()): 0 or an error with msg. */
 static int object_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
-			struct shots_why *why)
+			struct model_why *why)
 {
 	struct s3set x = {0};
 	struct s3_client *c = NULL;
@@ -323,14 +296,14 @@ static int object_check(struct srv *s, const struct principal *p, const struct s
 	ret = s3set_open_shot(s, r->key, S3_API_TIMEOUT_MS(s), &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", r->key, strerror(-ret));
-		ret = refuse(why, -ENOKEY, "cannot open the S3 settings of this key");
+		ret = why_refuse(why, -ENOKEY, "cannot open the S3 settings of this key");
 		goto out;
 	}
 	ret = s3_client_new(&x.c, &c);
 	if (!ret)
 		ret = s3_head_checksum(c, r->key, &hd);
 	if (ret == -ENOENT) {
-		refuse(why, ret, "the object has not been uploaded");
+		why_refuse(why, ret, "the object has not been uploaded");
 		goto out;
 	}
 	if (ret) {
@@ -338,29 +311,29 @@ static int object_check(struct srv *s, const struct principal *p, const struct s
 			log_warn("screenshots: HEAD for %s: %s", r->key,
 				 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
 		if (c && s3_last_error(c)->timed_out)
-			ret = refuse(why, -ETIMEDOUT, "S3 did not answer in time");
+			ret = why_refuse(why, -ETIMEDOUT, "S3 did not answer in time");
 		else
-			ret = refuse(why, -EREMOTEIO, "cannot check the object in S3");
+			ret = why_refuse(why, -EREMOTEIO, "cannot check the object in S3");
 		goto out;
 	}
 	if (hd.size != (uint64_t)r->size) {
-		ret = refuse(why, -EINVAL, "the uploaded object has %llu bytes, not %lld",
-			     (unsigned long long)hd.size, (long long)r->size);
+		ret = why_refuse(why, -EINVAL, "the uploaded object has %llu bytes, not %lld",
+				 (unsigned long long)hd.size, (long long)r->size);
 		goto out;
 	}
 	/* and with the announced bytes */
 	ret = object_matches(&x, r->key, &hd, r->size, r->sha256, ebuf, sizeof(ebuf));
 	if (ret == -EBADMSG) {
 		log_warn("screenshots: %s of device %s differs from its sha256", r->key, p->id);
-		refuse(why, ret, "the uploaded object's bytes differ from its sha256");
+		why_refuse(why, ret, "the uploaded object's bytes differ from its sha256");
 		goto out;
 	}
 	if (ret) {
 		log_warn("screenshots: GET for %s: %s", r->key, ebuf[0] ? ebuf : strerror(-ret));
 		if (ret == -ETIMEDOUT)
-			ret = refuse(why, -ETIMEDOUT, "S3 did not answer in time");
+			ret = why_refuse(why, -ETIMEDOUT, "S3 did not answer in time");
 		else
-			ret = refuse(why, -EREMOTEIO, "cannot check the object in S3");
+			ret = why_refuse(why, -EREMOTEIO, "cannot check the object in S3");
 	}
 out:
 	s3_client_free(c);
@@ -369,7 +342,7 @@ out:
 }
 
 int shots_register(struct srv *s, const struct principal *p, const struct shots_reg *r,
-		   char id[ID_SIZE], struct shots_why *why)
+		   char id[ID_SIZE], struct model_why *why)
 {
 	struct store_batch *b = NULL;
 	struct key kpk, pend, s3pk, lpk, lsk, dpk, dsk;
@@ -385,7 +358,7 @@ int shots_register(struct srv *s, const struct principal *p, const struct shots_
 		return ret;
 	if (id_new(SHOTS_ID_PREFIX, id)) {
 		id[0] = 0;
-		return refuse(why, -EIO, "no randomness");
+		return why_refuse(why, -EIO, "no randomness");
 	}
 	shot = cJSON_CreateObject();
 	cJSON_AddStringToObject(shot, "id", id);
@@ -434,7 +407,7 @@ int shots_register(struct srv *s, const struct principal *p, const struct shots_
 	}
 	if (ret) {
 		id[0] = 0;
-		fail(why, ret, "screenshot");
+		why_fail(why, ret, "screenshot");
 	}
 	store_batch_abort(b);
 	cJSON_Delete(ki);
@@ -529,7 +502,7 @@ static int list_item(const char *pk, const char *sk, const void *val, size_t len
 }
 
 int shots_list(struct srv *s, const struct principal *p, const struct target *t, const char *uid,
-	       const char *did, int64_t from, int64_t to, cJSON **out, struct shots_why *why)
+	       const char *did, int64_t from, int64_t to, cJSON **out, struct model_why *why)
 {
 	struct list_ctx c = {.s = s};
 	struct key pk, lo, hi;
@@ -540,9 +513,9 @@ int shots_list(struct srv *s, const struct principal *p, const struct target *t,
 	*out = NULL;
 	ret = uid ? may_read(s, p, t) : authorize(p, PERM_SCREENSHOT_READ, t);
 	if (ret == -EACCES)
-		return refuse(why, ret, "forbidden");
+		return why_refuse(why, ret, "forbidden");
 	if (ret)
-		return fail(why, ret, "user");
+		return why_fail(why, ret, "user");
 	*out = cJSON_CreateObject();
 	c.arr = cJSON_AddArrayToObject(*out, "screenshots");
 	key_time(&lo, from);
@@ -557,7 +530,7 @@ int shots_list(struct srv *s, const struct principal *p, const struct target *t,
 	if (c.err) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		return fail(why, c.err, "screenshots");
+		return why_fail(why, c.err, "screenshots");
 	}
 	cJSON_AddBoolToObject(*out, "truncated", c.truncated);
 	return 0;
@@ -566,7 +539,7 @@ int shots_list(struct srv *s, const struct principal *p, const struct target *t,
 /* --- the image --- */
 
 int shots_image_check(struct srv *s, const struct principal *p, const char *id,
-		      struct shots_image *v, struct shots_why *why)
+		      struct shots_image *v, struct model_why *why)
 {
 	struct target t;
 	const char *uid;
@@ -577,9 +550,9 @@ int shots_image_check(struct srv *s, const struct principal *p, const char *id,
 	memset(v, 0, sizeof(*v));
 	if (!id_valid(id, SHOTS_ID_PREFIX) ||
 	    (ret = jget(s, STORE_T_SCREENSHOTS, id, SK_SHOT, &sh)) == -ENOENT)
-		return refuse(why, -ENOENT, "screenshot not found");
+		return why_refuse(why, -ENOENT, "screenshot not found");
 	if (ret)
-		return fail(why, ret, "screenshot");
+		return why_fail(why, ret, "screenshot");
 	uid = jstr(sh, "user_id");
 	if (uid && *uid)
 		ret = target_user(s, uid, &t);
@@ -588,7 +561,7 @@ int shots_image_check(struct srv *s, const struct principal *p, const char *id,
 	if (ret == -ENOENT) /* user or device gone: the team decides */
 		ret = target_node(s, jstr(sh, "team_id") ? jstr(sh, "team_id") : "", &t);
 	if (ret) {
-		fail(why, ret, "screenshot");
+		why_fail(why, ret, "screenshot");
 		goto out;
 	}
 	snprintf(v->node, sizeof(v->node), "%s", t.depth ? t.path[t.depth - 1] : ROOT_ID);
@@ -596,13 +569,13 @@ int shots_image_check(struct srv *s, const struct principal *p, const char *id,
 	if (ret) {
 		v->denied = true;
 		if (ret == -EACCES)
-			refuse(why, ret, "forbidden");
+			why_refuse(why, ret, "forbidden");
 		else
-			fail(why, ret, "screenshot");
+			why_fail(why, ret, "screenshot");
 		goto out;
 	}
 	if (!jstr(sh, "key") || !jstr(sh, "s3_pk") || !jstr(sh, "sha256")) {
-		ret = refuse(why, -EUCLEAN, "screenshot item is incomplete");
+		ret = why_refuse(why, -EUCLEAN, "screenshot item is incomplete");
 		goto out;
 	}
 	snprintf(v->business, sizeof(v->business), "%s", target_business(&t));
@@ -614,7 +587,7 @@ out:
 }
 
 int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd, uint64_t *len,
-		      struct shots_why *why)
+		      struct model_why *why)
 {
 	const char *key = jstr(shot, "key"), *sha = jstr(shot, "sha256");
 	int64_t size = jint(shot, "size", 0);
@@ -629,7 +602,7 @@ int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd,
 	ret = s3set_open_shot(s, key, S3_API_IMAGE_FACTOR * S3_API_TIMEOUT_MS(s), &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", id, strerror(-ret));
-		return refuse(why, -ENOKEY, "cannot open the screenshot's S3 settings");
+		return why_refuse(why, -ENOKEY, "cannot open the screenshot's S3 settings");
 	}
 	max = size > 0 && size <= SHOTS_MAX_SIZE ? (uint64_t)size : SHOTS_MAX_SIZE;
 	ret = s3set_get_hashed(&x, key, max, fd, len, got, ebuf, sizeof(ebuf));
@@ -639,17 +612,19 @@ int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd,
 			 id, (unsigned long long)*len, got);
 		close(*fd);
 		*fd = -1;
-		ret = refuse(why, -EBADMSG, "the screenshot in S3 differs from the one registered");
+		ret = why_refuse(why, -EBADMSG,
+				 "the screenshot in S3 differs from the one registered");
 	} else if (ret) {
 		log_warn("screenshots: GET %s: %s", id, ebuf);
 		if (ret == -E2BIG)
-			refuse(why, ret, "the screenshot object in S3 is larger than registered");
+			why_refuse(why, ret,
+				   "the screenshot object in S3 is larger than registered");
 		else if (ret == -ETIMEDOUT)
-			refuse(why, ret, "S3 did not answer in time");
+			why_refuse(why, ret, "S3 did not answer in time");
 		else if (ret == -ENOENT)
-			refuse(why, ret, "screenshot object not found in S3");
+			why_refuse(why, ret, "screenshot object not found in S3");
 		else
-			ret = refuse(why, -EREMOTEIO, "cannot read the screenshot from S3");
+			ret = why_refuse(why, -EREMOTEIO, "cannot read the screenshot from S3");
 	}
 	s3set_free(&x);
 	return ret;

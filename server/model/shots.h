@@ -36,6 +36,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "model/why.h"
 
 #define SHOTS_MAX_SIZE (32u << 20)		/* bytes of one screenshot */
 #define SHOTS_PRESIGN_TTL_S 600			/* a presigned URL's life */
@@ -44,13 +45,8 @@
 #define SHOTS_MONITOR_MAX 64			/* bytes of a monitor's name */
 #define SHOTS_DIM_MAX 65535			/* pixels, width and height */
 #define SHOTS_ID_PREFIX 's'			/* shot ids: "s_" + 16 hex digits */
-#define SHOTS_WHY_SIZE 256
 
 /* Why a call failed: msg (for the client) or what (see above). */
-struct shots_why {
-	char msg[SHOTS_WHY_SIZE];
-	const char *what;
-};
 
 /* --- POST /api/v1/screenshots/presign --- */
 
@@ -76,7 +72,7 @@ struct shots_presign_req {
  * "screenshot": the batch).
  */
 int shots_presign(struct srv *s, const struct principal *p, const struct shots_presign_req *r,
-		  int64_t now, cJSON **out, struct shots_why *why);
+		  int64_t now, cJSON **out, struct model_why *why);
 
 /* --- POST /api/v1/screenshots --- */
 
@@ -97,7 +93,7 @@ struct shots_reg {
  * presign request"; -errno (what "screenshot" or "team").
  */
 int shots_register_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
-			 char id[ID_SIZE], char business[ID_SIZE], struct shots_why *why);
+			 char id[ID_SIZE], char business[ID_SIZE], struct model_why *why);
 
 /*
  * On the outbound pool: the object must be in S3 with r's size (a HEAD
@@ -113,7 +109,7 @@ int shots_register_check(struct srv *s, const struct principal *p, const struct 
  * the object in S3"; -EIO "no randomness"; -errno (what "screenshot").
  */
 int shots_register(struct srv *s, const struct principal *p, const struct shots_reg *r,
-		   char id[ID_SIZE], struct shots_why *why);
+		   char id[ID_SIZE], struct model_why *why);
 
 /* --- GET /api/v1/screenshots --- */
 
@@ -127,7 +123,7 @@ int shots_register(struct srv *s, const struct principal *p, const struct shots_
  * "screenshots": the listing).
  */
 int shots_list(struct srv *s, const struct principal *p, const struct target *t, const char *uid,
-	       const char *did, int64_t from, int64_t to, cJSON **out, struct shots_why *why);
+	       const char *did, int64_t from, int64_t to, cJSON **out, struct model_why *why);
 
 /* --- GET /api/v1/screenshots/{id}/image --- */
 
@@ -149,7 +145,7 @@ struct shots_image {
  * v->shot is set only on success.
  */
 int shots_image_check(struct srv *s, const struct principal *p, const char *id,
-		      struct shots_image *v, struct shots_why *why);
+		      struct shots_image *v, struct model_why *why);
 
 /*
  * On the outbound pool: GET the object of shot (an item shots_image_check()
@@ -164,6 +160,6 @@ int shots_image_check(struct srv *s, const struct principal *p, const char *id,
  * msg.
  */
 int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd, uint64_t *len,
-		      struct shots_why *why);
+		      struct model_why *why);
 
 #endif /* ACTLOG_MODEL_SHOTS_H */

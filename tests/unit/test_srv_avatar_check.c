@@ -46,7 +46,7 @@ TEST(refusals)
 {
 	uint8_t *big = calloc(1, AVATAR_MAX_SIZE + 1), p[64];
 	struct avatar_new n;
-	struct avatar_why why;
+	struct model_why why;
 	size_t len = make_png(p, 10, 20);
 
 	CHECK(big != NULL);
@@ -75,7 +75,7 @@ TEST(good)
 {
 	uint8_t p[64];
 	struct avatar_new n;
-	struct avatar_why why;
+	struct model_why why;
 	size_t len = make_png(p, AVATAR_MAX_SIDE, 20);
 
 	/* the declared type is compared without case */

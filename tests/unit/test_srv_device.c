@@ -88,7 +88,7 @@ static void tree(struct store *st)
 }
 
 static int enroll(struct srv *s, const char *secret, const char *host, const char *tok,
-		  struct audit_log *a, struct device_enrolled *e, struct device_why *why)
+		  struct audit_log *a, struct device_enrolled *e, struct model_why *why)
 {
 	const struct device_enroll_req r = {secret, host, "pc", "0.1", tok};
 
@@ -105,7 +105,7 @@ TEST(devices_on_a_store)
 	struct device_secret ds;
 	struct device_enrolled e;
 	struct device_agent_config c, c2;
-	struct device_why why;
+	struct model_why why;
 	struct principal p;
 	struct target tx;
 	struct srv s;

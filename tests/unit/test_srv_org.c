@@ -67,7 +67,7 @@ static void node(struct srv *s, const char *type, const char *name, const char *
 		 struct audit_log *a, char id[ID_SIZE], struct target *t)
 {
 	struct target pt;
-	struct org_why why;
+	struct model_why why;
 	cJSON *n = NULL;
 
 	CHECK_EQ(org_node_place(s, type, parent, &why), 0);
@@ -94,7 +94,7 @@ static void as_user(struct srv *s, const char *id, const char *team, struct prin
 TEST(pure_rules)
 {
 	struct org_user_req r = {.email = "Bob.Smith@X.example", .password = "password-1"};
-	struct org_why why;
+	struct model_why why;
 
 	CHECK(org_login_valid("bob"));
 	CHECK(org_login_valid("_b.o-b9"));
@@ -133,7 +133,7 @@ TEST(org_on_a_store)
 	struct audit_log a = {0};
 	struct keyprov *kp = NULL;
 	struct store *st = NULL;
-	struct org_why why;
+	struct model_why why;
 	struct srv s;
 	struct key k, k2;
 	cJSON *out = NULL, *u = NULL, *perms;

@@ -136,7 +136,7 @@ TEST(shots_on_a_store)
 	struct shots_presign_req pr = {SHA, 4, T0};
 	struct shots_reg r = {0};
 	struct shots_image v;
-	struct shots_why why;
+	struct model_why why;
 	struct keyprov *kp = NULL;
 	struct store *st = NULL;
 	struct s3set x = {0};
