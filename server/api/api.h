@@ -65,8 +65,9 @@ int routes_add(struct http_route *r, size_t max, const struct http_route *mine, 
 int need_outbound(struct srv *s, struct http_req *req, const char *business, outbound_fn fn,
 		  void *ctx);
 
-/* Reply for a store error: ENOENT 404 "<what> not found", EEXIST 409,
- * EAGAIN 503 busy, others 500 (logged). Returns 0 (for `return`). */
+/* Reply for an error a store or model call returned (a negative errno):
+ * ENOENT 404 "<what> not found", EEXIST 409, EAGAIN 503 busy, ENOSPC 507,
+ * others 500 (logged). Returns 0 (for `return`). */
 int reply_store_err(struct http_req *req, int err, const char *what);
 
 /*
@@ -137,16 +138,6 @@ int audit_add(struct store_batch *b, struct http_req *req, const struct principa
 void audit_write(struct srv *s, struct http_req *req, const struct principal *actor,
 		 const char *action, const char *node_id, const char *target, const char *result,
 		 const cJSON *detail);
-
-/*
- * Reply for an error a model call returned (a negative errno: the store's
- * or the model's own) with reply_store_err()'s table: ENOENT 404 "<what>
- * not found", EEXIST 409, EAGAIN 503, ENOSPC 507, others 500. Returns 0.
- */
-static inline int reply_model_err(struct http_req *req, int err, const char *what)
-{
-	return reply_store_err(req, err, what);
-}
 
 /* Who a change's audit entry names: the request and its actor. */
 struct api_actor {

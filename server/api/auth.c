@@ -106,7 +106,7 @@ static int h_login(struct http_req *req, void *arg)
 	ret = account_lookup(s, em, &u);
 	if (ret) {
 		cJSON_Delete(body);
-		return reply_model_err(req, ret, "user");
+		return reply_store_err(req, ret, "user");
 	}
 	if (login_limited(s, req, em, u ? jstr(u, "id") : NULL))
 		goto done;
@@ -130,7 +130,7 @@ static int h_login(struct http_req *req, void *arg)
 		goto done;
 	}
 	if (ret) {
-		reply_model_err(req, ret, "token");
+		reply_store_err(req, ret, "token");
 		goto done;
 	}
 	log_info("event=login user=%s client=%s", who.id, http_req_client(req));
@@ -157,7 +157,7 @@ static int h_logout(struct http_req *req, void *arg)
 		return 0;
 	ret = account_sign_out(s, &p);
 	if (ret)
-		return reply_model_err(req, ret, "token");
+		return reply_store_err(req, ret, "token");
 	return http_reply_empty(req, 204);
 }
 
@@ -172,7 +172,7 @@ static int h_me(struct http_req *req, void *arg)
 		return 0;
 	ret = account_me(s, &p, &out);
 	if (ret)
-		return reply_model_err(req, ret, "user");
+		return reply_store_err(req, ret, "user");
 	return http_reply_json(req, 200, out);
 }
 
@@ -223,7 +223,7 @@ static int h_me_password(struct http_req *req, void *arg)
 		goto out;
 	}
 	if (ret) {
-		reply_model_err(req, ret, "user");
+		reply_store_err(req, ret, "user");
 		goto out;
 	}
 	if (sweep_err)

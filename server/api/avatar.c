@@ -31,13 +31,13 @@
 /*
  * Reply for an error of a model/avatar.h call: a failure with its message
  * and status (the call's, by err: see each call's errors), else
- * reply_model_err() naming why->what. Returns 0.
+ * reply_store_err() naming why->what. Returns 0.
  */
 static int reply_avatar_err(struct http_req *req, int err, const struct model_why *why, int status)
 {
 	if (why->msg[0])
 		return http_reply_error(req, status, "%s", why->msg), 0;
-	return reply_model_err(req, err, why->what ? why->what : "avatar");
+	return reply_store_err(req, err, why->what ? why->what : "avatar");
 }
 
 /* Who a change's audit entry names, and as what. */

@@ -37,7 +37,7 @@
 
 /* Reply for an error of a model/device.h call: a refusal with its message
  * (status by err), an allocation of the model's own with err (the HTTP
- * layer's 503), else reply_model_err() naming why->what. */
+ * layer's 503), else reply_store_err() naming why->what. */
 static int reply_dev_err(struct http_req *req, int err, const struct model_why *why)
 {
 	int st;
@@ -61,7 +61,7 @@ static int reply_dev_err(struct http_req *req, int err, const struct model_why *
 	}
 	if (!why->what)
 		return err;
-	return reply_model_err(req, err, why->what);
+	return reply_store_err(req, err, why->what);
 }
 
 /* Who a change's audit entry names, and as what. */
@@ -179,7 +179,7 @@ static int h_secret_list(struct http_req *req, void *arg)
 		return 0;
 	ret = device_secret_list(s, id, now_ms(), &out);
 	if (ret)
-		return reply_model_err(req, ret, "secret");
+		return reply_store_err(req, ret, "secret");
 	return http_reply_json(req, 200, out);
 }
 
@@ -317,7 +317,7 @@ static int h_get(struct http_req *req, void *arg)
 		return 0;
 	ret = device_get(s, id, &out);
 	if (ret)
-		return reply_model_err(req, ret, "device");
+		return reply_store_err(req, ret, "device");
 	return http_reply_json(req, 200, out);
 }
 

@@ -25,13 +25,13 @@
 #include "util.h"
 
 /* Reply for an error of a model/org.h call: a refusal with its message
- * (the status by err), else reply_model_err() naming why->what. */
+ * (the status by err), else reply_store_err() naming why->what. */
 static int reply_org_err(struct http_req *req, int err, const struct model_why *why)
 {
 	int st;
 
 	if (!why->msg[0])
-		return reply_model_err(req, err, why->what ? why->what : "item");
+		return reply_store_err(req, err, why->what ? why->what : "item");
 	switch (err) {
 	case -EINVAL:
 		st = 400;
@@ -82,7 +82,7 @@ static int h_node_create(struct http_req *req, void *arg)
 		goto done;
 	ret = org_node_create(s, type, name, &pt, api_audit_ok, &w, &node);
 	if (ret) {
-		reply_model_err(req, ret, "node");
+		reply_store_err(req, ret, "node");
 		goto done;
 	}
 	log_info("event=node_create id=%s type=%s by=%s", jstr(node, "id"), type, p.id);
@@ -106,7 +106,7 @@ static int h_node_get(struct http_req *req, void *arg)
 		return 0;
 	ret = org_node_get(s, id, &n);
 	if (ret)
-		return reply_model_err(req, ret, "node");
+		return reply_store_err(req, ret, "node");
 	return http_reply_json(req, 200, n);
 }
 
@@ -151,7 +151,7 @@ static int h_node_rename(struct http_req *req, void *arg)
 		goto done;
 	ret = org_node_rename(s, id, name, api_audit_ok, &w, &n);
 	if (ret)
-		reply_model_err(req, ret, "node");
+		reply_store_err(req, ret, "node");
 	else
 		http_reply_json(req, 200, n);
 done:
@@ -241,7 +241,7 @@ static int h_user_get(struct http_req *req, void *arg)
 		return 0;
 	ret = org_user_get(s, id, &u);
 	if (ret)
-		return reply_model_err(req, ret, "user");
+		return reply_store_err(req, ret, "user");
 	return http_reply_json(req, 200, u);
 }
 
@@ -262,7 +262,7 @@ static int h_user_list(struct http_req *req, void *arg)
 		return 0;
 	ret = org_user_list(s, &p, node, &out);
 	if (ret)
-		return reply_model_err(req, ret, "users");
+		return reply_store_err(req, ret, "users");
 	return http_reply_json(req, 200, out);
 }
 
@@ -366,7 +366,7 @@ static int h_role_list(struct http_req *req, void *arg)
 		return 0;
 	ret = org_role_list(s, &out);
 	if (ret)
-		return reply_model_err(req, ret, "roles");
+		return reply_store_err(req, ret, "roles");
 	return http_reply_json(req, 200, out);
 }
 
@@ -525,7 +525,7 @@ static int h_grant_list(struct http_req *req, void *arg)
 		return 0;
 	ret = org_grant_list(s, &p, uid, &out);
 	if (ret)
-		return reply_model_err(req, ret, "grants");
+		return reply_store_err(req, ret, "grants");
 	return http_reply_json(req, 200, out);
 }
 

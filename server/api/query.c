@@ -86,7 +86,7 @@ static int h_activity(struct http_req *req, void *arg)
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
-		return reply_model_err(req, ret, "rollups");
+		return reply_store_err(req, ret, "rollups");
 	return http_reply_json(req, 200, out);
 }
 
@@ -125,7 +125,7 @@ static int h_apps_top(struct http_req *req, void *arg)
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
-		return reply_model_err(req, ret, "rollups");
+		return reply_store_err(req, ret, "rollups");
 	return http_reply_json(req, 200, out);
 }
 
@@ -148,7 +148,7 @@ static int h_sysinfo(struct http_req *req, void *arg)
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
-		return reply_model_err(req, ret, "sysinfo");
+		return reply_store_err(req, ret, "sysinfo");
 	return http_reply_json(req, 200, out);
 }
 
@@ -171,7 +171,7 @@ static int h_processes(struct http_req *req, void *arg)
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
-		return reply_model_err(req, ret, "records");
+		return reply_store_err(req, ret, "records");
 	return http_reply_json(req, 200, out);
 }
 
@@ -203,7 +203,7 @@ static int h_audit(struct http_req *req, void *arg)
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
-		return reply_model_err(req, ret, "audit");
+		return reply_store_err(req, ret, "audit");
 	return http_reply_json(req, 200, out);
 }
 

@@ -87,13 +87,13 @@ static const char *need_sha256(struct http_req *req, const cJSON *o)
 /*
  * Reply for an error of a model/shots.h call: a failure with its message
  * and status (the call's, by err: see each call's errors), else
- * reply_model_err() naming why->what. Returns 0.
+ * reply_store_err() naming why->what. Returns 0.
  */
 static int reply_shots_err(struct http_req *req, int err, const struct model_why *why, int status)
 {
 	if (why->msg[0])
 		return http_reply_error(req, status, "%s", why->msg), 0;
-	return reply_model_err(req, err, why->what ? why->what : "screenshot");
+	return reply_store_err(req, err, why->what ? why->what : "screenshot");
 }
 
 /* An {"id": id} answer with status 201. */

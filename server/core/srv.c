@@ -131,11 +131,6 @@ bool ts_accepted(int64_t ms, int64_t now)
 	return ms >= TS_MIN_MS && ms <= now + TS_FUTURE_MS;
 }
 
-void day_of(int64_t ms, char out[11])
-{
-	key_day(ms, out);
-}
-
 int email_norm(const char *in, char out[EMAIL_MAX_LEN + 1])
 {
 	size_t n, i;

@@ -132,8 +132,6 @@ int id_new(char prefix, char out[ID_SIZE]);
 bool id_valid(const char *s, char prefix);
 /* 1 when Unix ms time ms is in TS_MIN_MS..now + TS_FUTURE_MS. */
 bool ts_accepted(int64_t ms, int64_t now);
-/* "YYYY-MM-DD" of a Unix ms time (UTC) into out (11 bytes). */
-void day_of(int64_t ms, char out[11]);
 /* Lower-case copy of an email address; -EINVAL when it is not one. */
 int email_norm(const char *in, char out[EMAIL_MAX_LEN + 1]);
 

@@ -24,7 +24,7 @@
  * Errors are negative errno; why (the caller's) says what to answer: a
  * failure the client is told about has msg set (each function lists them),
  * any other error has msg "" and what, the item whose read or write failed
- * (reply_model_err()'s word). S3 failures are logged here (with S3's
+ * (reply_store_err()'s word). S3 failures are logged here (with S3's
  * account of them, never a credential), and so is each change
  * (event=avatar_set, event=avatar_remove).
  */

@@ -53,7 +53,7 @@
 
 /* Why a call failed: a refusal by the rules has msg (for the client) set;
  * any other error has msg "" and what, the item whose read or write failed
- * ("device", "secret", ...: reply_model_err()'s word), or NULL when an
+ * ("device", "secret", ...: reply_store_err()'s word), or NULL when an
  * allocation of the call's own failed (-ENOMEM). */
 
 /*

@@ -118,7 +118,7 @@ int org_device_token_add(struct store_batch *b, const char *device_id, const cha
 /* Why a call failed: a refusal by the rules has msg (for the client) set;
  * any other error has msg "" and what, the item whose read or write failed
  * ("node", "user", "role", "grant", "grants", "parent node", "team": the
- * word of reply_model_err()). */
+ * word of reply_store_err()). */
 
 /*
  * Adds the audit entry of a change (action, e.g. "user.create"; node_id,

@@ -475,7 +475,7 @@ static int sweep_team(struct srv *s, const char *team, int64_t now, struct reten
 	ret = team_days(s, team, &days);
 	if (ret)
 		return ret;
-	day_of(now - days * DAY_MS, cutoff);
+	key_day(now - days * DAY_MS, cutoff);
 	key_team_index(&pk, team);
 	ret = store_query(s->st, STORE_T_DEVICES, pk.s, NULL, NULL, 0, 0, collect_sk, &devs);
 	if (ret >= 0)

@@ -137,7 +137,7 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 		goto out;
 	}
 
-	day_of(r->taken_at, day);
+	key_day(r->taken_at, day);
 	if (id_new('x', rnd)) {
 		ret = why_refuse(why, -EIO, "no randomness");
 		goto out;

@@ -22,7 +22,7 @@
  * Errors are negative errno; why (the caller's) says what to answer: a
  * failure the client is told about has msg set (each function lists them,
  * with what they mean), any other error has msg "" and what, the item
- * whose read or write failed (reply_model_err()'s word). S3 failures and
+ * whose read or write failed (reply_store_err()'s word). S3 failures and
  * dropped pending keys are logged here (with S3's account of a failure,
  * never a credential).
  */

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "core/srv.h"
+#include "store/keys.h"
 #include "api/api.h"
 #include "util.h"
 
@@ -169,9 +170,9 @@ TEST(ids_and_emails)
 	{
 		char d[11];
 
-		day_of(0, d);
+		key_day(0, d);
 		CHECK_STR(d, "1970-01-01");
-		day_of(1795996799999LL, d);
+		key_day(1795996799999LL, d);
 		CHECK_STR(d, "2026-11-29");
 	}
 }
@@ -504,7 +505,7 @@ TEST(activity_huge_counters)
 	CHECK_EQ(jput(b, STORE_T_TOKENS, hash, "token", j, 0), 0);
 	cJSON_Delete(j);
 	/* two hours near the top of int64, one past it */
-	day_of(t0, day);
+	key_day(t0, day);
 	snprintf(pk, sizeof(pk), "user|%s|%s", uid, day);
 	{
 		static const char *const act[][2] = {{"act|01", "{\"keys\":9e18,\"records\":1}"},
@@ -620,7 +621,7 @@ TEST(ingest_huge_counters)
 	CHECK_EQ(jput(b, STORE_T_TOKENS, hash, "token", j, 0), 0);
 	cJSON_Delete(j);
 	/* its activity rollup of yesterday 01:00 already past int64 */
-	day_of(t0, day);
+	key_day(t0, day);
 	snprintf(pk, sizeof(pk), "dev|%s|%s", did, day);
 	CHECK_EQ(store_batch_put(b, STORE_T_ROLLUPS, pk, "act|01", "{\"keys\":1e19}", 13, 0), 0);
 	CHECK_EQ(store_batch_commit(b), 0);

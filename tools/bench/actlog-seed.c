@@ -463,7 +463,7 @@ static void batch_id(int64_t hour_ms, char out[32])
 {
 	char day[11];
 
-	day_of(hour_ms, day);
+	key_day(hour_ms, day);
 	snprintf(out, 32, "seed-%.4s%.2s%.2s-%02u", day, day + 5, day + 8,
 		 (unsigned)(hour_ms / SD_HOUR_MS % 24));
 }
