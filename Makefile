@@ -41,10 +41,10 @@ SESSION_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SESSION_SRCS))
 # actlog-server: one folder per layer (docs/ARCHITECTURE.md "Server layers"):
 # api/ -> model/ -> core/ + store/, and http/ under api/
 SERVER_LAYERS := http store core model api
-SERVER_SRCS := server/main.c $(foreach d,$(SERVER_LAYERS),$(wildcard server/$(d)/*.c))
-SERVER_HDRS := $(foreach d,$(SERVER_LAYERS),$(wildcard server/$(d)/*.h))
+SERVER_SRCS := server/main.c $(wildcard server/cli/*.c) $(foreach d,$(SERVER_LAYERS),$(wildcard server/$(d)/*.c))
+SERVER_HDRS := $(wildcard server/cli/*.h) $(foreach d,$(SERVER_LAYERS),$(wildcard server/$(d)/*.h))
 SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
-SERVER_LIB_SRCS := $(filter-out server/main.c,$(SERVER_SRCS))
+SERVER_LIB_SRCS := $(filter-out server/main.c server/cli/%,$(SERVER_SRCS))
 SERVER_BIN := $(if $(wildcard server/main.c),$(BUILD)/actlog-server)
 
 TOOLS := actlogctl actlog-inject actlog-sigv4 actlog-s3

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * serve.c - `actlog-server serve`: the HTTP API until SIGTERM or SIGINT.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "api/api.h"
+#include "api/web.h"
+#include "cli/cli.h"
+#include "core/metrics.h"
+#include "core/srv.h"
+#include "log.h"
+#include "model/retention.h"
+#include "util.h"
+#include "version.h"
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
+static bool listen_is_loopback(const char *listen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (http_parse_listen(listen, &ss, &len))
+		return false;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+	return false;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	static const struct option lo[] = {{"data-dir", required_argument, 0, 'd'},
+					   {"listen", required_argument, 0, 'l'},
+					   {"tls-cert", required_argument, 0, 'c'},
+					   {"tls-key", required_argument, 0, 'K'},
+					   {"insecure-listen", no_argument, 0, 'I'},
+					   KEY_LONGOPTS,
+					   {"threads", required_argument, 0, 't'},
+					   {"max-body", required_argument, 0, 'm'},
+					   {"token-ttl", required_argument, 0, 'T'},
+					   {"retention-interval", required_argument, 0, 'r'},
+					   {"outbound-threads", required_argument, 0, 'o'},
+					   {"outbound-per-business", required_argument, 0, 'B'},
+					   {"s3-timeout", required_argument, 0, 'x'},
+					   {"web-root", required_argument, 0, 'W'},
+					   {"trusted-proxy", required_argument, 0, 'X'},
+					   {"max-conns-per-ip", required_argument, 0, 'C'},
+					   {"header-timeout", required_argument, 0, 'H'},
+					   {"verbose", no_argument, 0, 'v'},
+					   {"help", no_argument, 0, 'h'},
+					   {0, 0, 0, 0}};
+	static struct http_route routes[HTTP_MAX_ROUTES];
+	static const char *proxies[HTTP_MAX_TRUSTED_PROXIES];
+	struct sockaddr_storage proxy_addrs[HTTP_MAX_TRUSTED_PROXIES];
+	size_t n_proxy_addrs = 0;
+	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
+	    api_auth_routes,	  api_org_routes,     api_config_routes, api_device_routes,
+	    api_ingest_routes,	  api_query_routes,   api_shots_routes,	 api_avatar_routes,
+	    api_retention_routes, api_metrics_routes, api_web_routes,
+	};
+	const char *dir = NULL, *web_root = NULL;
+	struct keyopt ko = {0};
+	struct http_opts ho = {.listen = "127.0.0.1:8080"};
+	struct srv_opts so = {0};
+	struct outbound_opts oo = {0};
+	bool insecure = false, verbose = false;
+	char kpath[PATH_MAX], why[512];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct http_server *hs = NULL;
+	struct retention_sched *rs = NULL;
+	unsigned retention_s = 3600;
+	struct sigaction sa = {0};
+	struct srv s;
+	size_t n = 0, i;
+	sigset_t set, old;
+	uint64_t u;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'l':
+			ho.listen = optarg;
+			break;
+		case 'c':
+			ho.tls_cert = optarg;
+			break;
+		case 'K':
+			ho.tls_key = optarg;
+			break;
+		case 'I':
+			insecure = true;
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, HTTP_MAX_THREADS, &u)) {
+				fprintf(stderr, "actlog-server: --threads must be 1..%d\n",
+					HTTP_MAX_THREADS);
+				return 2;
+			}
+			ho.threads = (unsigned)u;
+			break;
+		case 'm':
+			if (parse_uint(optarg, 1024, 1ull << 30, &u)) {
+				fprintf(stderr, "actlog-server: --max-body must be 1024..2^30\n");
+				return 2;
+			}
+			ho.max_body = (size_t)u;
+			break;
+		case 'T':
+			if (parse_uint(optarg, 1, 90u * 86400, &u)) {
+				fprintf(stderr,
+					"actlog-server: --token-ttl must be 1..7776000 seconds\n");
+				return 2;
+			}
+			so.token_ttl_s = (unsigned)u;
+			break;
+		case 'r':
+			if (parse_uint(optarg, 0, 30u * 86400, &u)) {
+				fprintf(stderr, "actlog-server: --retention-interval must be "
+						"0..2592000 seconds\n");
+				return 2;
+			}
+			retention_s = (unsigned)u;
+			break;
+		case 'o':
+			if (parse_uint(optarg, 1, OUTBOUND_MAX_THREADS, &u)) {
+				fprintf(stderr, "actlog-server: --outbound-threads must be 1..%d\n",
+					OUTBOUND_MAX_THREADS);
+				return 2;
+			}
+			oo.threads = (unsigned)u;
+			break;
+		case 'B':
+			if (parse_uint(optarg, 1, OUTBOUND_MAX_PER_KEY, &u)) {
+				fprintf(stderr,
+					"actlog-server: --outbound-per-business must be 1..%d\n",
+					OUTBOUND_MAX_PER_KEY);
+				return 2;
+			}
+			oo.per_key = (unsigned)u;
+			break;
+		case 'x':
+			if (parse_uint(optarg, 1, S3_API_MAX_TIMEOUT_S, &u)) {
+				fprintf(stderr,
+					"actlog-server: --s3-timeout must be 1..%d seconds\n",
+					S3_API_MAX_TIMEOUT_S);
+				return 2;
+			}
+			so.s3_timeout_s = (unsigned)u;
+			break;
+		case 'W':
+			web_root = optarg;
+			break;
+		case 'X':
+			if (http_parse_addr_list(optarg, proxy_addrs, HTTP_MAX_TRUSTED_PROXIES,
+						 &n_proxy_addrs)) {
+				fprintf(stderr,
+					"actlog-server: --trusted-proxy '%s': want numeric IPv4 or "
+					"IPv6 addresses, comma-separated, at most %d in all\n",
+					optarg, HTTP_MAX_TRUSTED_PROXIES);
+				return 2;
+			}
+			proxies[ho.n_trusted_proxies++] = optarg;
+			break;
+		case 'C':
+			if (parse_uint(optarg, 0, 1000000, &u)) {
+				fprintf(stderr,
+					"actlog-server: --max-conns-per-ip must be 0..1000000\n");
+				return 2;
+			}
+			ho.max_conns_per_ip = u ? (unsigned)u : HTTP_UNLIMITED;
+			break;
+		case 'H':
+			if (parse_uint(optarg, 1, 3600, &u)) {
+				fprintf(
+				    stderr,
+				    "actlog-server: --header-timeout must be 1..3600 seconds\n");
+				return 2;
+			}
+			ho.header_timeout_s = (unsigned)u;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			return 0;
+		default:
+			if (keyopt_take(&ko, c, optarg))
+				break;
+			cli_usage(stderr);
+			return 2;
+		}
+	}
+	if (keyopt_check(&ko, "serve"))
+		return 2;
+	if (!dir || optind != argc) {
+		fprintf(stderr, "actlog-server serve: --data-dir is required\n");
+		return 2;
+	}
+	if (!ho.tls_cert != !ho.tls_key) {
+		fprintf(stderr, "actlog-server serve: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (http_parse_listen(ho.listen, &ss, &sl)) {
+			fprintf(stderr,
+				"actlog-server serve: --listen '%s': want A.B.C.D:PORT or "
+				"[IPv6]:PORT\n",
+				ho.listen);
+			return 2;
+		}
+	}
+	if (!ho.tls_cert && !insecure && !listen_is_loopback(ho.listen)) {
+		fprintf(stderr,
+			"actlog-server serve: refusing plain HTTP on %s: tokens and passwords "
+			"would cross the network in clear. Give --tls-cert/--tls-key, or "
+			"--insecure-listen behind a TLS proxy.\n",
+			ho.listen);
+		return 2;
+	}
+	log_init("actlog-server", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	{
+		char dpath[PATH_MAX];
+		struct stat sb;
+
+		snprintf(dpath, sizeof(dpath), "%s/data.mdb", dir);
+		if (stat(dpath, &sb)) {
+			log_err("event=start_failed reason=\"no store in %s; run actlog-server "
+				"init first\"",
+				dir);
+			return 1;
+		}
+	}
+	ret = key_open(&ko, dir, false, &kp, kpath, sizeof(kpath), why, sizeof(why), NULL);
+	if (ret) {
+		log_err("event=start_failed reason=\"master key: %s\"", why);
+		return 1;
+	}
+	ret = store_open_lmdb(&st, dir, NULL);
+	if (ret) {
+		log_err("event=start_failed reason=\"store %s: %s\"", dir, strerror(-ret));
+		keyprov_free(kp);
+		return 1;
+	}
+	metrics_reset();
+	metrics_set(METRIC_START_TIME, (int64_t)time(NULL));
+	ret = srv_init(&s, st, kp, &so);
+	if (!ret && s.business_id[0] && (ret = srv_key_check(&s, why, sizeof(why)))) {
+		log_err("event=start_failed reason=\"master key %s: %s\"", kpath, why);
+		srv_fini(&s);
+		store_close(st);
+		keyprov_free(kp);
+		return 1;
+	}
+	if (ret || !s.business_id[0]) {
+		log_err("event=start_failed reason=\"%s\"",
+			ret ? strerror(-ret) : "store not initialised; run actlog-server init");
+		if (!ret)
+			srv_fini(&s);
+		store_close(st);
+		keyprov_free(kp);
+		return 1;
+	}
+	/* the dashboard: a --web-root that cannot be opened stops the start; a
+	 * missing installed one only leaves the dashboard out */
+	ret = api_web_open(web_root, why, sizeof(why));
+	if (ret && web_root) {
+		log_err("event=start_failed reason=\"%s\"", why);
+		goto out;
+	}
+	if (ret)
+		log_notice("event=web_disabled reason=\"%s\"", why);
+	for (i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		ret = mods[i](&s, routes + n, HTTP_MAX_ROUTES - n);
+		if (ret < 0) {
+			log_err("event=start_failed reason=\"route table full\"");
+			goto out;
+		}
+		n += (size_t)ret;
+	}
+	ho.routes = routes;
+	ho.n_routes = n;
+	ho.trusted_proxies = proxies;
+	/* a body over the anonymous cap needs a token that exists */
+	ho.gate = srv_body_gate;
+	ho.gate_arg = &s;
+
+	/* signals: block them in every thread MHD starts; wait here */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	/* the pool threads inherit the blocked signals */
+	ret = outbound_new(&oo, &s.ob);
+	if (ret) {
+		log_err("event=start_failed reason=\"outbound pool: %s\"", strerror(-ret));
+		goto out;
+	}
+	ret = http_start(&ho, &hs);
+	if (ret) {
+		log_err("event=start_failed reason=\"listen %s: %s\"", ho.listen, strerror(-ret));
+		goto out;
+	}
+	log_notice("event=started version=%s listen=%s port=%u tls=%s store=%s data_dir=%s "
+		   "key=%s routes=%zu trusted_proxies=%zu",
+		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off",
+		   store_engine_name(st), dir, keyprov_key_id(kp), n, n_proxy_addrs);
+	/* the retention thread inherits the blocked signals */
+	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
+		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));
+	ret = 0;
+	sd_notify(0, "READY=1");
+	while (!stop_sig)
+		sigsuspend(&old);
+	sd_notify(0, "STOPPING=1");
+	log_notice("event=stopping signal=%d", (int)stop_sig);
+	retention_stop(rs);
+	http_stop(hs); /* waits for the requests on the outbound pool */
+	log_notice("event=stopped");
+out:
+	outbound_free(s.ob);
+	s.ob = NULL;
+	api_web_close();
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	return ret ? 1 : 0;
+}

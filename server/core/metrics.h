@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * metrics.h - the server's process-wide counters and gauges, rendered in the
+ * Prometheus text exposition format (version 0.0.4) for GET /metrics
+ * (api/metrics.c). Nothing of HTTP is in it.
+ *
+ * Every metric is one line of METRICS below: X(ID, type, name, labels, help)
+ *   ID      the enum name (METRIC_<ID>)
+ *   type    COUNTER (only grows; metrics_add) or GAUGE (metrics_set)
+ *   name    the Prometheus metric name, actlog_server_* (units in the name:
+ *           _seconds, _bytes, _total for counters)
+ *   labels  the label set of this series, "" or e.g. "reason=\"logging_off\""
+ *   help    one line of HELP text
+ * Series of one name (different labels) are adjacent lines with the same type
+ * and help, so that HELP and TYPE are written once per name. To add a metric,
+ * add a line; the name and labels never change once released.
+ *
+ * All calls are thread-safe and lock-free (relaxed atomics: a reader sees
+ * each value whole, not a snapshot across metrics). No function logs.
+ */
+#ifndef ACTLOG_CORE_METRICS_H
+#define ACTLOG_CORE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS(X)                                                                                 \
+	X(START_TIME, GAUGE, "actlog_server_start_time_seconds", "", "Unix time the server started")
+
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
+
+enum metric {
+#define METRIC_ENUM_(id, type, name, labels, help) METRIC_##id,
+	METRICS(METRIC_ENUM_)
+#undef METRIC_ENUM_
+	    METRIC__COUNT
+};
+
+/* Add n to counter m (a gauge too: adds to its value). */
+void metrics_add(enum metric m, uint64_t n);
+/* Set gauge m to v. */
+void metrics_set(enum metric m, int64_t v);
+/* The current value of m. */
+int64_t metrics_get(enum metric m);
+/* Zero every metric (tests, and once at server start). */
+void metrics_reset(void);
+
+/*
+ * The exposition text of every metric into *out (malloc'd, NUL-terminated,
+ * the caller frees it) and *len (without the NUL). 0 or -ENOMEM.
+ */
+int metrics_render(char **out, size_t *len);
+
+#endif /* ACTLOG_CORE_METRICS_H */
