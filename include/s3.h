@@ -94,6 +94,30 @@ int s3_put_fd(struct s3_client *c, const char *key, int fd, const char *content_
 /* PUT the file at path. */
 int s3_put_file(struct s3_client *c, const char *key, const char *path, const char *content_type);
 
+/*
+ * A streamed upload: an object of unknown size written in order, for
+ * producers that cannot hold it whole (backups). Bytes are buffered up to
+ * the client's part size (s3_config.part_size, >= S3_MIN_PART); each full
+ * part goes up as one UploadPart (retried as any request), so memory stays
+ * at one part buffer whatever the object's size. An object that ends within
+ * its first part goes up as a single PUT. At most S3_MAX_PARTS parts.
+ * The upload belongs to its client: no other call on c while it is open.
+ */
+struct s3_upload;
+/* Start an upload of key (nothing is sent yet). content_type NULL:
+ * application/octet-stream. 0 and *out, -EINVAL, -ENOMEM. */
+int s3_upload_begin(struct s3_client *c, const char *key, const char *content_type,
+		    struct s3_upload **out);
+/* Append len bytes. 0 or -errno (-E2BIG past S3_MAX_PARTS parts); after a
+ * failure the only call left is s3_upload_abort(). */
+int s3_upload_write(struct s3_upload *u, const void *buf, size_t len);
+/* Send what is buffered and complete the object; *size (may be NULL) gets
+ * its length. Frees u whatever the result; on failure the multipart upload
+ * is aborted, so no object and no stored parts are left. 0 or -errno. */
+int s3_upload_finish(struct s3_upload *u, uint64_t *size);
+/* Give up: AbortMultipartUpload when parts were sent; frees u. NULL ok. */
+void s3_upload_abort(struct s3_upload *u);
+
 /* Receives the object's bytes in order; returns 0, or a negative errno that
  * aborts the transfer (s3_get returns it). */
 typedef int (*s3_write_fn)(void *ctx, const void *data, size_t len);
