@@ -199,6 +199,8 @@ static int fetch_status(int err)
 		return 500;
 	case -ENOENT:
 		return 404;
+	case -EKEYREJECTED: /* no credentials for its bucket held or accepted */
+		return 409;
 	case -ETIMEDOUT:
 		return 504;
 	default: /* -EBADMSG, -EREMOTEIO */
@@ -283,8 +285,8 @@ struct delete_job {
 };
 
 /*
- * On the outbound pool: remove the picture (avatar_delete(): its items
- * with the audit entry, then its object in S3), reply 204. Frees j.
+ * On the outbound pool: remove the picture (avatar_delete(): its object in
+ * S3, then its items with the audit entry), reply 204. Frees j.
  */
 static void delete_finish(struct http_req *req, void *ctx)
 {
@@ -295,7 +297,8 @@ static void delete_finish(struct http_req *req, void *ctx)
 	int ret = avatar_delete(j->s, uid, j->a, j->p.id, audit_change, &w, &why);
 
 	if (ret)
-		reply_avatar_err(req, ret, &why, 409); /* -EAGAIN: changed meanwhile */
+		/* -EAGAIN: changed meanwhile; -EKEYREJECTED: no credentials for its bucket */
+		reply_avatar_err(req, ret, &why, 409);
 	else
 		http_reply_empty(req, 204);
 	cJSON_Delete(j->a);

@@ -175,8 +175,9 @@ static int register_status(int err)
 	switch (err) {
 	case -EINVAL:
 		return 400;
-	case -ENOENT:  /* not uploaded */
-	case -EBADMSG: /* other bytes */
+	case -ENOENT:	    /* not uploaded */
+	case -EBADMSG:	    /* other bytes */
+	case -EKEYREJECTED: /* no credentials for its bucket held or accepted */
 		return 409;
 	case -EREMOTEIO:
 		return 502;
@@ -307,6 +308,8 @@ static int fetch_status(int err)
 		return 504;
 	case -ENOKEY: /* the settings do not open */
 		return 500;
+	case -EKEYREJECTED: /* no credentials for its bucket held or accepted */
+		return 409;
 	default: /* -EBADMSG, -E2BIG, -EREMOTEIO */
 		return 502;
 	}

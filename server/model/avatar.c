@@ -240,23 +240,26 @@ static int effective_s3(struct srv *s, const char *team, const char *uid, struct
 }
 
 /*
- * Open the sealed settings of user uid's picture object key into *x; log a
- * failure (x stays empty). 0 or -errno.
+ * Open the sealed settings of user uid's picture item a into *x, with the
+ * credentials uid's levels (and those of the team recorded in a) lend to
+ * it; log a failure (x stays empty). 0 or -errno.
  */
-static int picture_s3(struct srv *s, const char *uid, const char *key, struct s3set *x)
+static int picture_s3(struct srv *s, const char *uid, const cJSON *a, struct s3set *x)
 {
+	const struct s3set_who who = {uid, NULL, jstr(a, "team_id")};
 	char aad[AAD_SIZE];
 	int ret;
 
 	ret = s3set_open(s, STORE_T_USERS, uid, SK_AVATAR_S3, AVATAR_S3_SCOPE,
-			 picture_aad(aad, uid, key), S3_API_TIMEOUT_MS(s), x);
+			 picture_aad(aad, uid, jstr(a, "key")), &who, S3_API_TIMEOUT_MS(s), x);
 	if (ret)
 		log_err("avatars: S3 settings of %s's picture: %s", uid, strerror(-ret));
 	return ret;
 }
 
-/* Delete object key with settings x; log a failure. */
-static void s3_delete_logged(const struct s3set *x, const char *key, const char *why)
+/* Delete object key with settings x; log a failure. 0 or -errno as
+ * s3set_delete(). */
+static int s3_delete_logged(struct s3set *x, const char *key, const char *why)
 {
 	char ebuf[600];
 	int ret = s3set_delete(x, key, ebuf, sizeof(ebuf));
@@ -264,6 +267,7 @@ static void s3_delete_logged(const struct s3set *x, const char *key, const char 
 	if (ret)
 		log_warn("avatars: deleting %s (%s) from S3 failed: %s", key, why,
 			 ebuf[0] ? ebuf : strerror(-ret));
+	return ret;
 }
 
 /*
@@ -346,7 +350,7 @@ int avatar_put(struct srv *s, const char *uid, const char *team_id, const char *
 		goto out;
 	}
 	if (!ret && jstr(prev, "key"))
-		picture_s3(s, uid, jstr(prev, "key"), &old);
+		picture_s3(s, uid, prev, &old);
 
 	snprintf(key, sizeof(key), "avatars/%s/%s.%s", uid, n->rnd + 2,
 		 !strcmp(ai->content_type, "image/png")	   ? "png"
@@ -380,6 +384,8 @@ int avatar_put(struct srv *s, const char *uid, const char *team_id, const char *
 	cJSON_AddNumberToObject(row, "height", ai->height);
 	cJSON_AddNumberToObject(row, "updated", (double)now_ms());
 	cJSON_AddStringToObject(row, "by", by);
+	/* whose levels lend credentials to the object later, should uid move */
+	cJSON_AddStringToObject(row, "team_id", team_id ? team_id : "");
 	det = cJSON_CreateObject();
 	cJSON_AddStringToObject(det, "content_type", ai->content_type);
 	cJSON_AddNumberToObject(det, "size", (double)len);
@@ -474,7 +480,7 @@ int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uin
 	why_reset(why);
 	*fd = -1;
 	*len = 0;
-	ret = picture_s3(s, uid, key, &x);
+	ret = picture_s3(s, uid, item, &x);
 	if (ret)
 		return why_refuse(why, -ENOKEY, "cannot open the picture's S3 settings");
 	ret = s3set_get_tmp(&x, key, size, fd, len, ebuf, sizeof(ebuf));
@@ -494,6 +500,8 @@ int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uin
 		*fd = -1;
 		if (ret == -ENOENT)
 			why_refuse(why, ret, "the picture is missing in S3");
+		else if (ret == -EKEYREJECTED)
+			why_refuse(why, ret, S3SET_NO_CREDS_FMT, s3set_bucket(&x));
 		else if (ret == -E2BIG || ret == -EBADMSG)
 			ret = why_refuse(why, -EBADMSG,
 					 "the picture in S3 differs from the one recorded");
@@ -516,8 +524,13 @@ int avatar_delete(struct srv *s, const char *uid, const cJSON *item, const char 
 	int ret;
 
 	why_reset(why);
-	if (key)
-		picture_s3(s, uid, key, &x);
+	/* the object first: one no credential can reach any more is refused,
+	 * and stays recorded, rather than left in its bucket unreferenced */
+	if (key && !picture_s3(s, uid, item, &x) &&
+	    s3_delete_logged(&x, key, "removed") == -EKEYREJECTED) {
+		ret = why_refuse(why, -EKEYREJECTED, S3SET_NO_CREDS_FMT, s3set_bucket(&x));
+		goto out;
+	}
 	det = cJSON_CreateObject();
 	cJSON_AddStringToObject(det, "sha256", jstr(item, "sha256") ? jstr(item, "sha256") : "");
 	ret = store_batch_begin(s->st, &b);
@@ -542,8 +555,6 @@ int avatar_delete(struct srv *s, const char *uid, const cJSON *item, const char 
 		goto out;
 	}
 	log_info("event=avatar_remove user=%s by=%s", uid, by);
-	if (key && x.j)
-		s3_delete_logged(&x, key, "removed");
 out:
 	store_batch_abort(b);
 	s3set_free(&x);

@@ -10,7 +10,9 @@
  * avatar_delete()) are made on the outbound pool (need_outbound()).
  *
  * Layout (store/keys.h, table USERS, next to the user item):
- *   pk user id  sk SK_AVATAR     {key,content_type,size,sha256,width,height,updated,by}
+ *   pk user id  sk SK_AVATAR     {key,content_type,size,sha256,width,height,updated,by,
+ *                                team_id (the team it was written for; whose levels lend
+ *                                credentials to it: model/s3set.h)}
  *   pk user id  sk SK_AVATAR_S3  sealed {bucket,region,endpoint,path_style,access_key_id,
  *                                        secret_access_key,session_token}
  *                                scope AVATAR_S3_SCOPE, aad "avatar-s3|"user id"|"key
@@ -19,7 +21,9 @@
  *                                does not orphan it
  * Both are replaced together in one batch. The previous object is deleted
  * from S3 after the batch commits (best effort: a failure is logged and
- * leaves an unreferenced object, never a reference to a missing one).
+ * leaves an unreferenced object, never a reference to a missing one). The
+ * settings are opened with the credentials the user's levels lend to the
+ * object first (s3set_open()), so a rotated key still reaches it.
  *
  * Errors are negative errno; why (the caller's) says what to answer: a
  * failure the client is told about has msg set (each function lists them),
@@ -135,18 +139,23 @@ int avatar_get(struct srv *s, const char *uid, struct avatar_rec *out, struct mo
  * the recorded ones (size and sha256), so that an object replaced behind
  * the server's back is not served under the old ETag. 0 with *fd (the
  * caller's to close) and *len; -ENOKEY "cannot open the picture's S3
- * settings"; -ENOENT "the picture is missing in S3"; -EBADMSG "the picture
- * in S3 differs from the one recorded"; -ETIMEDOUT "S3 did not answer in
+ * settings"; -ENOENT "the picture is missing in S3"; -EKEYREJECTED "no
+ * usable S3 credentials for bucket '<bucket>': ..." (S3SET_NO_CREDS_FMT);
+ * -EBADMSG "the picture in S3 differs from the one recorded"; -ETIMEDOUT "S3 did not answer in
  * time"; -EREMOTEIO "cannot read the picture from S3". Every error has msg.
  */
 int avatar_fetch(struct srv *s, const char *uid, const cJSON *item, int *fd, uint64_t *len,
 		 struct model_why *why);
 
 /*
- * Remove user uid's picture item (avatar_item()) for user by: both items
- * and audit(b, {sha256}, actx) in one batch, if it is still the current
- * picture; then its object is deleted from S3 (best effort). 0; -EAGAIN
- * "the picture changed meanwhile; try again"; -errno (what "avatar").
+ * Remove user uid's picture item (avatar_item()) for user by: its object is
+ * deleted from S3 first (another S3 failure is logged and the removal goes
+ * on), then both items and audit(b, {sha256}, actx) in one batch, if it is
+ * still the current picture. 0; -EKEYREJECTED "no usable S3 credentials
+ * for bucket '<bucket>': ..." (nothing removed); -EAGAIN "the picture
+ * changed meanwhile; try again"; -errno (what "avatar"). A store failure
+ * after the S3 DELETE leaves the item without its object (a GET answers
+ * that it is missing in S3; a DELETE again removes it).
  */
 int avatar_delete(struct srv *s, const char *uid, const cJSON *item, const char *by,
 		  avatar_audit_fn audit, void *actx, struct model_why *why);

@@ -586,6 +586,89 @@ int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
 	return 0;
 }
 
+/* The member of the S3 unit key name of a level's "values" vals, as the
+ * merge reads it, compared with where's member w (a string, or a bool for
+ * the path style; absent is "" or false). */
+static bool s3_same(const cJSON *vals, const char *name, const cJSON *where, const char *w)
+{
+	const cJSON *have = level_value(vals, (size_t)key_find(name));
+	const cJSON *want = cJSON_GetObjectItemCaseSensitive(where, w);
+
+	if (!strcmp(w, "path_style"))
+		return cJSON_IsTrue(have) == cJSON_IsTrue(want);
+	return !strcmp(cJSON_IsString(have) ? have->valuestring : "",
+		       cJSON_IsString(want) ? want->valuestring : "");
+}
+
+bool config_s3_lends(const cJSON *doc, const cJSON *where)
+{
+	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(doc, "values");
+	const char *b = jstr(where, "bucket");
+
+	return b && *b && level_value(vals, (size_t)key_find("s3.access_key_id")) &&
+	       level_value(vals, (size_t)key_find("s3.secret_access_key")) &&
+	       s3_same(vals, "s3.bucket", where, "bucket") &&
+	       s3_same(vals, "s3.region", where, "region") &&
+	       s3_same(vals, "s3.endpoint", where, "endpoint") &&
+	       s3_same(vals, "s3.path_style", where, "path_style");
+}
+
+/* Append level label's credentials (doc lends them) to out, unless a
+ * level of that label is there already. 0 or -ENOMEM. */
+static int lend_one(const cJSON *doc, const char *label, cJSON *out)
+{
+	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(doc, "values"), *e;
+	static const char *const keys[][2] = {{"s3.access_key_id", "access_key_id"},
+					      {"s3.secret_access_key", "secret_access_key"},
+					      {"s3.session_token", "session_token"}};
+	cJSON *o;
+	size_t i;
+
+	cJSON_ArrayForEach(e, out)
+	{
+		if (jstr(e, "level") && !strcmp(jstr(e, "level"), label))
+			return 0;
+	}
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddStringToObject(o, "level", label))
+		goto nomem;
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		const cJSON *v = level_value(vals, (size_t)key_find(keys[i][0]));
+
+		if (v && !cJSON_AddStringToObject(o, keys[i][1], v->valuestring))
+			goto nomem;
+	}
+	if (cJSON_AddItemToArray(out, o))
+		return 0;
+nomem:
+	doc_free(o);
+	return -ENOMEM;
+}
+
+int config_s3_lenders(struct srv *s, const struct target *t, const char *user_id,
+		      const cJSON *where, cJSON *out)
+{
+	struct key scope;
+	cJSON *doc;
+	size_t i;
+	int ret = 0;
+
+	if (user_id && !doc_load(s, key_scope(&scope, "user", user_id), &doc)) {
+		if (config_s3_lends(doc, where))
+			ret = lend_one(doc, scope.s, out);
+		doc_free(doc);
+	}
+	for (i = t->depth; i-- > 0 && !ret;) {
+		if (!strcmp(t->path[i], ROOT_ID) ||
+		    doc_load(s, key_scope(&scope, "node", t->path[i]), &doc))
+			continue;
+		if (config_s3_lends(doc, where))
+			ret = lend_one(doc, t->path[i], out);
+		doc_free(doc);
+	}
+	return ret;
+}
+
 /*
  * 0 when no key vals sets (null removes, always allowed) is locked at a
  * node of path[1, end), an s3.* key counting as locked where any s3.* key

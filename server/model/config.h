@@ -78,6 +78,30 @@ int config_merge(const cJSON *const docs[], const char *const labels[], size_t n
 int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need);
 
 /*
+ * Whether a level's document doc lends its S3 credentials to an object
+ * stored at where (an object with "bucket", "region", "endpoint" and
+ * "path_style" as model/s3set.h keeps them; other members are ignored),
+ * pure: true when doc sets s3.access_key_id and s3.secret_access_key and
+ * its own s3.bucket, s3.region, s3.endpoint and s3.path_style are where's
+ * (an absent endpoint matches only an absent one, an absent path style is
+ * false). So a level's credentials are only ever signed for the place the
+ * level itself names (config_s3_rebind() binds them to it).
+ */
+bool config_s3_lends(const cJSON *doc, const cJSON *where);
+
+/*
+ * Append to array out the credentials of every level that lends them to
+ * where (config_s3_lends()): user_id's own level first (NULL: none), then
+ * the nodes of t's path below the root, nearest first. A level whose label
+ * ("user:<id>" or the node id) is already in out is skipped; a level whose
+ * document does not open lends nothing. Each element: {"level",
+ * "access_key_id", "secret_access_key"[, "session_token"]}; free out with
+ * config_json_free(). 0 or -ENOMEM.
+ */
+int config_s3_lenders(struct srv *s, const struct target *t, const char *user_id,
+		      const cJSON *where, cJSON *out);
+
+/*
  * The document of level kind ("node" or "user") id as the API shows it:
  * {"values":{..} without secrets, "locked":[..], "secrets_set":[names]},
  * keys in schema order. *view is the caller's (NULL when out of memory).

@@ -259,13 +259,17 @@ static int drop_index(struct sweep *w, enum store_table t, const char *pk, const
 
 /* --- screenshots --- */
 
-/* DELETE the object key with the sealed settings it was written with
- * (model/shots.c). 0 (also when S3 no longer has it) or -errno. */
-static int shot_object_delete(struct srv *s, const char *key)
+/* DELETE the object key of shot item sh where it was written (model/shots.c),
+ * with the credentials its owner's levels lend to it (model/s3set.h). 0
+ * (also when S3 no longer has it) or -errno (-EKEYREJECTED: no credentials
+ * for its bucket are held or accepted). */
+static int shot_object_delete(struct srv *s, const cJSON *sh, const char *key)
 {
+	const struct s3set_who who = {jstr(sh, "user_id"), jstr(sh, "device_id"),
+				      jstr(sh, "team_id")};
 	struct s3set x = {0};
 	char ebuf[600];
-	int ret = s3set_open_shot(s, key, S3_TIMEOUT_MS, &x);
+	int ret = s3set_open_shot(s, key, &who, S3_TIMEOUT_MS, &x);
 
 	if (ret)
 		return ret;
@@ -339,7 +343,7 @@ static int shot_delete(struct sweep *w, const char *pk, const struct row *r)
 		cJSON_Delete(sh);
 		return 1;
 	}
-	ret = shot_object_delete(w->s, key);
+	ret = shot_object_delete(w->s, sh, key);
 	if (ret) {
 		if (ret != -EIO && ret != -EACCES && ret != -EAGAIN)
 			log_warn("event=retention_s3_failed id=%s err=\"%s\"", r->id,

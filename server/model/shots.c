@@ -262,8 +262,8 @@ out:
  * that keep no checksum, and objects written without one). -EBADMSG when
  * the bytes differ, or -errno of the GET with ebuf saying why.
  */
-static int object_matches(const struct s3set *x, const char *key, const struct s3_head *hd,
-			  int64_t size, const char *sha, char *ebuf, size_t elen)
+static int object_matches(struct s3set *x, const char *key, const struct s3_head *hd, int64_t size,
+			  const char *sha, char *ebuf, size_t elen)
 {
 	char want[SHA256_B64_SIZE], got[65];
 	uint64_t len;
@@ -286,32 +286,30 @@ static int object_matches(const struct s3set *x, const char *key, const struct s
 static int object_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
 			struct model_why *why)
 {
+	const struct s3set_who who = {p->owner_id, p->id, p->team_id};
 	struct s3set x = {0};
-	struct s3_client *c = NULL;
 	struct s3_head hd;
 	char ebuf[600];
 	int ret;
 
 	/* the object must be in S3, with the announced size */
-	ret = s3set_open_shot(s, r->key, S3_API_TIMEOUT_MS(s), &x);
+	ret = s3set_open_shot(s, r->key, &who, S3_API_TIMEOUT_MS(s), &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", r->key, strerror(-ret));
 		ret = why_refuse(why, -ENOKEY, "cannot open the S3 settings of this key");
 		goto out;
 	}
-	ret = s3_client_new(&x.c, &c);
-	if (!ret)
-		ret = s3_head_checksum(c, r->key, &hd);
+	ret = s3set_head(&x, r->key, true, &hd, ebuf, sizeof(ebuf));
 	if (ret == -ENOENT) {
 		why_refuse(why, ret, "the object has not been uploaded");
 		goto out;
 	}
 	if (ret) {
-		if (c)
-			log_warn("screenshots: HEAD for %s: %s", r->key,
-				 s3_strerror(s3_last_error(c), ebuf, sizeof(ebuf)));
-		if (c && s3_last_error(c)->timed_out)
-			ret = why_refuse(why, -ETIMEDOUT, "S3 did not answer in time");
+		log_warn("screenshots: HEAD for %s: %s", r->key, ebuf);
+		if (ret == -EKEYREJECTED)
+			why_refuse(why, ret, S3SET_NO_CREDS_FMT, s3set_bucket(&x));
+		else if (ret == -ETIMEDOUT)
+			why_refuse(why, ret, "S3 did not answer in time");
 		else
 			ret = why_refuse(why, -EREMOTEIO, "cannot check the object in S3");
 		goto out;
@@ -330,13 +328,14 @@ static int object_check(struct srv *s, const struct principal *p, const struct s
 	}
 	if (ret) {
 		log_warn("screenshots: GET for %s: %s", r->key, ebuf[0] ? ebuf : strerror(-ret));
-		if (ret == -ETIMEDOUT)
-			ret = why_refuse(why, -ETIMEDOUT, "S3 did not answer in time");
+		if (ret == -EKEYREJECTED)
+			why_refuse(why, ret, S3SET_NO_CREDS_FMT, s3set_bucket(&x));
+		else if (ret == -ETIMEDOUT)
+			why_refuse(why, ret, "S3 did not answer in time");
 		else
 			ret = why_refuse(why, -EREMOTEIO, "cannot check the object in S3");
 	}
 out:
-	s3_client_free(c);
 	s3set_free(&x);
 	return ret;
 }
@@ -590,6 +589,8 @@ int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd,
 		      struct model_why *why)
 {
 	const char *key = jstr(shot, "key"), *sha = jstr(shot, "sha256");
+	const struct s3set_who who = {jstr(shot, "user_id"), jstr(shot, "device_id"),
+				      jstr(shot, "team_id")};
 	int64_t size = jint(shot, "size", 0);
 	struct s3set x = {0};
 	char ebuf[600], got[65];
@@ -599,7 +600,7 @@ int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd,
 	why_reset(why);
 	*fd = -1;
 	*len = 0;
-	ret = s3set_open_shot(s, key, S3_API_IMAGE_FACTOR * S3_API_TIMEOUT_MS(s), &x);
+	ret = s3set_open_shot(s, key, &who, S3_API_IMAGE_FACTOR * S3_API_TIMEOUT_MS(s), &x);
 	if (ret) {
 		log_err("screenshots: S3 settings of %s: %s", id, strerror(-ret));
 		return why_refuse(why, -ENOKEY, "cannot open the screenshot's S3 settings");
@@ -623,6 +624,8 @@ int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd,
 			why_refuse(why, ret, "S3 did not answer in time");
 		else if (ret == -ENOENT)
 			why_refuse(why, ret, "screenshot object not found in S3");
+		else if (ret == -EKEYREJECTED)
+			why_refuse(why, ret, S3SET_NO_CREDS_FMT, s3set_bucket(&x));
 		else
 			ret = why_refuse(why, -EREMOTEIO, "cannot read the screenshot from S3");
 	}

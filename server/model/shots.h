@@ -14,8 +14,9 @@
  * with that copy and writes the shot, its "key|" item (a second register
  * of the key gets the same id), its listing row and its day index, and
  * deletes the pending item. The S3 credentials are opened only to presign
- * (from the effective config) and to check or fetch an object (from the
- * shot's sealed copy); they are never logged or returned. The calls that
+ * (from the effective config) and to check or fetch an object (those the
+ * owner's levels lend to its place now, then the shot's sealed copy:
+ * model/s3set.h); they are never logged or returned. The calls that
  * reach S3 (shots_register(), shots_image_fetch()) are made on the
  * outbound pool (need_outbound()).
  *
@@ -102,8 +103,9 @@ int shots_register_check(struct srv *s, const struct principal *p, const struct 
  * back and hashed, at most r->size bytes); then the shot, its key item,
  * listing row and day index are written and the pending item deleted, in
  * one batch. 0 and id (also when a concurrent register of the key won:
- * its id); -ENOKEY "cannot open the S3 settings of this key"; -ENOENT "the
- * object has not been uploaded"; -EINVAL "the uploaded object has <n>
+ * its id); -ENOKEY "cannot open the S3 settings of this key"; -EKEYREJECTED
+ * "no usable S3 credentials for bucket '<bucket>': ..." (S3SET_NO_CREDS_FMT);
+ * -ENOENT "the object has not been uploaded"; -EINVAL "the uploaded object has <n>
  * bytes, not <size>"; -EBADMSG "the uploaded object's bytes differ from its
  * sha256"; -ETIMEDOUT "S3 did not answer in time"; -EREMOTEIO "cannot check
  * the object in S3"; -EIO "no randomness"; -errno (what "screenshot").
@@ -155,8 +157,9 @@ int shots_image_check(struct srv *s, const struct principal *p, const char *id,
  * to close) and *len; -ENOKEY "cannot open the screenshot's S3 settings";
  * -EBADMSG "the screenshot in S3 differs from the one registered";
  * -E2BIG "the screenshot object in S3 is larger than registered"; -ENOENT
- * "screenshot object not found in S3"; -ETIMEDOUT "S3 did not answer in
- * time"; -EREMOTEIO "cannot read the screenshot from S3". Every error has
+ * "screenshot object not found in S3"; -EKEYREJECTED "no usable S3
+ * credentials for bucket '<bucket>': ..." (S3SET_NO_CREDS_FMT); -ETIMEDOUT
+ * "S3 did not answer in time"; -EREMOTEIO "cannot read the screenshot from S3". Every error has
  * msg.
  */
 int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd, uint64_t *len,

@@ -4,10 +4,12 @@
  * documents as the store holds them: defaults, key by key from the
  * business down to the user, sources, locks, secrets, values that no
  * longer fit the schema, and the s3.* keys as one unit taken whole from
- * one level; and the rule that binds S3 credentials to where they were set
- * to be sent (config_s3_rebind()).
+ * one level; the rule that binds S3 credentials to where they were set
+ * to be sent (config_s3_rebind()); and which level lends its credentials
+ * to an object stored at a given place (config_s3_lends()).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -390,6 +392,74 @@ TEST(s3_rebind)
 	CHECK(need == NULL);
 }
 
+/* config_s3_lends() of level document doc (its "values" JSON) to an
+ * object at where (JSON as model/s3set.h keeps it). */
+static bool lends(const char *vals, const char *where)
+{
+	char doc[1024];
+	cJSON *d, *w = cJSON_Parse(where);
+	bool ret;
+
+	snprintf(doc, sizeof(doc), "{\"values\":%s,\"locked\":[]}", vals);
+	d = cJSON_Parse(doc);
+	ret = config_s3_lends(d, w);
+	cJSON_Delete(d);
+	cJSON_Delete(w);
+	return ret;
+}
+
+TEST(s3_lends)
+{
+#define WHERE                                                                                      \
+	"\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\",\"s3.endpoint\":\"https://"            \
+	"s3.acme.example\",\"s3.path_style\":true"
+#define KEYS "\"s3.access_key_id\":\"AKIANEW\",\"s3.secret_access_key\":\"sk-new\""
+	const char *obj = "{\"bucket\":\"acme\",\"region\":\"eu-west-1\","
+			  "\"endpoint\":\"https://s3.acme.example\",\"path_style\":true,"
+			  "\"access_key_id\":\"AKIAOLD\",\"secret_access_key\":\"sk-old\"}";
+	/* a level at the object's place with a key lends it: the rotated key
+	 * serves what the old one wrote (the object's own key does not matter) */
+	CHECK(lends("{" WHERE "," KEYS "}", obj));
+	CHECK(lends("{" WHERE "," KEYS ",\"s3.session_token\":\"st\",\"logging.enabled\":false}",
+		    obj));
+	/* anywhere else, or without a whole key, it lends nothing */
+	CHECK(!lends("{" WHERE "}", obj));
+	CHECK(!lends("{" WHERE ",\"s3.access_key_id\":\"AKIANEW\"}", obj));
+	CHECK(!lends("{" WHERE ",\"s3.secret_access_key\":\"sk-new\"}", obj));
+	CHECK(!lends("{" KEYS "}", obj));
+	CHECK(!lends("{\"s3.bucket\":\"other\",\"s3.region\":\"eu-west-1\","
+		     "\"s3.endpoint\":\"https://s3.acme.example\",\"s3.path_style\":true," KEYS "}",
+		     obj));
+	CHECK(!lends("{\"s3.bucket\":\"acme\",\"s3.region\":\"us-east-1\","
+		     "\"s3.endpoint\":\"https://s3.acme.example\",\"s3.path_style\":true," KEYS "}",
+		     obj));
+	CHECK(!lends("{\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\","
+		     "\"s3.endpoint\":\"http://127.0.0.1:1\",\"s3.path_style\":true," KEYS "}",
+		     obj));
+	CHECK(!lends("{\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\","
+		     "\"s3.endpoint\":\"https://s3.acme.example\",\"s3.path_style\":false," KEYS
+		     "}",
+		     obj));
+	/* an absent endpoint (AWS) matches only an absent one; an absent path
+	 * style is false */
+	CHECK(!lends(
+	    "{\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\",\"s3.path_style\":true," KEYS "}",
+	    obj));
+	CHECK(lends("{\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\"," KEYS "}",
+		    "{\"bucket\":\"acme\",\"region\":\"eu-west-1\",\"path_style\":false}"));
+	CHECK(!lends("{\"s3.bucket\":\"acme\",\"s3.region\":\"eu-west-1\"," KEYS "}",
+		     "{\"bucket\":\"acme\",\"region\":\"eu-west-1\","
+		     "\"endpoint\":\"https://s3.acme.example\",\"path_style\":false}"));
+	/* values the schema refuses count as absent (a bucket name out of rule) */
+	CHECK(!lends("{\"s3.bucket\":\"Acme_Bad\",\"s3.region\":\"eu-west-1\"," KEYS "}",
+		     "{\"bucket\":\"Acme_Bad\",\"region\":\"eu-west-1\"}"));
+	/* an object without a bucket (a blob that is not settings) gets nothing */
+	CHECK(!lends("{" WHERE "," KEYS "}", "{}"));
+	CHECK(!lends("{" WHERE "," KEYS "}", "{\"bucket\":\"\"}"));
+#undef WHERE
+#undef KEYS
+}
+
 TEST(caps)
 {
 	const char *docs[LEVELS + 1] = {"{}", "{}", "{}", "{}", "{}", "{}", "{}"};
@@ -419,6 +489,7 @@ int main(void)
 	RUN(s3_unit_level);
 	RUN(s3_unit_locks);
 	RUN(s3_rebind);
+	RUN(s3_lends);
 	RUN(caps);
 	return CHECK_DONE();
 }

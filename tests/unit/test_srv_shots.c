@@ -7,7 +7,10 @@
  * other size or sha256, registered already, whose business), the listing
  * (its range [from, to) over the day partitions, the read decision) and
  * the checks before an image view (malformed, unknown, forbidden and
- * incomplete shots). Also key_time_end(), the listing range's bound.
+ * incomplete shots). Also key_time_end(), the listing range's bound, and
+ * whose credentials an object's sealed settings are opened with
+ * (s3set_open_shot(): the levels that name its place lend theirs, so a
+ * rotated key reaches it; a level that moved elsewhere lends nothing).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,6 +92,41 @@ static void team_config(struct srv *s)
 		 0);
 	cJSON_Delete(view);
 	cJSON_Delete(j);
+}
+
+/* Write values (JSON members) at node id's level. */
+static void level_put(struct srv *s, const char *id, const char *values)
+{
+	char body[1024], why[CONFIG_WHY_SIZE];
+	cJSON *j, *view = NULL;
+	struct target t;
+
+	snprintf(body, sizeof(body), "{\"values\":{%s}}", values);
+	j = cJSON_Parse(body);
+	CHECK_EQ(target_node(s, id, &t), 0);
+	CHECK_EQ(config_level_put(s, &t, "node", id, j, audit_ok, NULL, &view, why, sizeof(why)),
+		 0);
+	cJSON_Delete(view);
+	cJSON_Delete(j);
+}
+
+/* The credentials object key's settings get from the levels of who, as
+ * "level:key id" joined with ','; and its own key id in own. */
+static void lent(struct srv *s, const char *key, const struct s3set_who *who, char *buf, size_t n,
+		 char *own, size_t on)
+{
+	struct s3set x = {0};
+	const cJSON *e;
+
+	buf[0] = 0;
+	CHECK_EQ(s3set_open_shot(s, key, who, 1000, &x), 0);
+	cJSON_ArrayForEach(e, x.lent)
+	{
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s:%s", buf[0] ? "," : "",
+			 jstr(e, "level"), jstr(e, "access_key_id"));
+	}
+	snprintf(own, on, "%s", jstr(x.j, "access_key_id") ? jstr(x.j, "access_key_id") : "");
+	s3set_free(&x);
 }
 
 /* A shot item and its listing row as shots_register() writes them. */
@@ -179,10 +217,59 @@ TEST(shots_on_a_store)
 	CHECK_EQ(jint(pend, "taken_at", 0), T0);
 	CHECK_EQ(jint(pend, "exp", 0), now + SHOTS_PRESIGN_TTL_S * 1000LL);
 	/* the settings it was signed with, sealed under the object's key */
-	CHECK_EQ(s3set_open_shot(&s, key, 1000, &x), 0);
+	CHECK_EQ(s3set_open_shot(&s, key, NULL, 1000, &x), 0);
 	CHECK_STR(x.c.bucket, "shots1");
 	CHECK_STR(x.c.secret_key, "not-a-secret");
+	CHECK(x.lent == NULL);
 	s3set_free(&x);
+	CHECK(x.j == NULL && x.lent == NULL);
+
+	/* --- whose credentials: the levels that name its place, then its own --- */
+	{
+		const struct s3set_who by_user = {USER, NULL, NULL}, by_dev = {NULL, DEV, NULL};
+		const struct s3set_who by_team = {NULL, NULL, TEAM},
+				       gone = {"u_00000000000000ff", NULL, NULL};
+		char got[256], own[64];
+
+		lent(&s, key, &by_team, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, TEAM ":AKIDTEST");
+		CHECK_STR(own, "AKIDTEST");
+		/* the key rotated at the team: the new one is lent, the old stays sealed */
+		level_put(&s, TEAM,
+			  "\"s3.access_key_id\":\"AKIDNEW\",\"s3.secret_access_key\":\"new\"");
+		lent(&s, key, &by_team, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, TEAM ":AKIDNEW");
+		CHECK_STR(own, "AKIDTEST");
+		lent(&s, key, &by_user, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, TEAM ":AKIDNEW");
+		/* an owner gone (this device was never stored) lends nothing */
+		lent(&s, key, &by_dev, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, "");
+		lent(&s, key, &gone, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, "");
+		/* the team moves to another bucket: its key is not lent to this one */
+		level_put(&s, TEAM, "\"s3.bucket\":\"shots2\",\"s3.secret_access_key\":\"new\"");
+		lent(&s, key, &by_user, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, "");
+		/* a level above that names this place with a key lends it */
+		level_put(&s, BIZ,
+			  "\"s3.bucket\":\"shots1\",\"s3.region\":\"us-east-1\","
+			  "\"s3.endpoint\":\"http://127.0.0.1:9\",\"s3.path_style\":true,"
+			  "\"s3.access_key_id\":\"AKIDBIZ\",\"s3.secret_access_key\":\"biz\"");
+		lent(&s, key, &by_user, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, BIZ ":AKIDBIZ");
+		/* but not with another path style (another place) */
+		level_put(&s, BIZ, "\"s3.path_style\":false,\"s3.secret_access_key\":\"biz\"");
+		lent(&s, key, &by_user, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, "");
+		level_put(&s, BIZ,
+			  "\"s3.bucket\":null,\"s3.region\":null,\"s3.endpoint\":null,"
+			  "\"s3.path_style\":null,\"s3.access_key_id\":null,"
+			  "\"s3.secret_access_key\":null");
+		team_config(&s);
+		lent(&s, key, &by_user, got, sizeof(got), own, sizeof(own));
+		CHECK_STR(got, TEAM ":AKIDTEST");
+	}
 
 	/* --- before a register --- */
 	r = (struct shots_reg){.key = "shots/other.png", .sha256 = SHA, .size = 4, .taken_at = T0};
