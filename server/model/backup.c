@@ -1658,26 +1658,3 @@ int backup_verify(const struct backup_target *t, const char *name, const struct 
 	rmdir(base);
 	return err;
 }
-
-/* Until lib/s3.c has the streamed upload: weak stand-ins the real ones replace. */
-__attribute__((weak)) int s3_upload_begin(struct s3_client *c, const char *key,
-					  const char *content_type, struct s3_upload **out)
-{
-	(void)c, (void)key, (void)content_type;
-	*out = NULL;
-	return -ENOSYS;
-}
-__attribute__((weak)) int s3_upload_write(struct s3_upload *u, const void *buf, size_t len)
-{
-	(void)u, (void)buf, (void)len;
-	return -ENOSYS;
-}
-__attribute__((weak)) int s3_upload_finish(struct s3_upload *u, uint64_t *size)
-{
-	(void)u, (void)size;
-	return -ENOSYS;
-}
-__attribute__((weak)) void s3_upload_abort(struct s3_upload *u)
-{
-	(void)u;
-}
