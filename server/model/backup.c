@@ -233,8 +233,9 @@ int backup_url_split(const char *url, char *target_url, char *name, char *why, s
 	slash = strrchr(url, '/');
 	if (!slash || (strncmp(url, "s3://", 5) && strncmp(url, "file://", 7)) ||
 	    slash < url + (url[0] == 's' ? 5 : 8)) {
-		say_why(why, why_len, "%s: not the URL of one backup (s3://BUCKET/PREFIX/NAME or "
-				      "file:///DIR/NAME)",
+		say_why(why, why_len,
+			"%s: not the URL of one backup (s3://BUCKET/PREFIX/NAME or "
+			"file:///DIR/NAME)",
 			url);
 		return -EINVAL;
 	}
@@ -257,8 +258,8 @@ int backup_url_split(const char *url, char *target_url, char *name, char *why, s
 }
 
 /* The S3 key or file path of name + suffix at t into out (n bytes). */
-static int obj_where(const struct backup_target *t, const char *name, const char *suffix,
-		     char *out, size_t n)
+static int obj_where(const struct backup_target *t, const char *name, const char *suffix, char *out,
+		     size_t n)
 {
 	int len = t->kind == BACKUP_FILE ? snprintf(out, n, "%s/%s%s", t->dir, name, suffix)
 					 : snprintf(out, n, "%s%s%s", t->prefix, name, suffix);
@@ -554,7 +555,8 @@ cJSON *backup_info_to_json(const struct backup_info *b)
 	int ok = j && items;
 
 	for (int t = 0; ok && t < STORE_T__COUNT; t++)
-		ok = cJSON_AddNumberToObject(items, store_table_name(t), (double)b->items[t]) != NULL;
+		ok = cJSON_AddNumberToObject(items, store_table_name(t), (double)b->items[t]) !=
+		     NULL;
 	ok = ok && cJSON_AddStringToObject(j, "name", b->name) &&
 	     cJSON_AddNumberToObject(j, "format", b->format) &&
 	     cJSON_AddNumberToObject(j, "snapshot_ms", (double)b->snapshot_ms) &&
@@ -626,8 +628,8 @@ int backup_info_from_json(const cJSON *j, struct backup_info *b)
 		if (cJSON_GetObjectItemCaseSensitive(items, store_table_name(t)))
 			err = jnum(items, store_table_name(t), &b->items[t]);
 	}
-	if (!err && (!name_ok(b->name, strlen(b->name)) || strlen(b->sha256) != 64 ||
-		     fmt != BACKUP_FORMAT))
+	if (!err &&
+	    (!name_ok(b->name, strlen(b->name)) || strlen(b->sha256) != 64 || fmt != BACKUP_FORMAT))
 		err = -EBADMSG;
 	if (err) {
 		memset(b, 0, sizeof(*b));
@@ -799,8 +801,12 @@ static int snap_item(enum store_table t, const char *pk, const char *sk, const v
 		     size_t len, void *ctx)
 {
 	struct snap_ctx *sc = ctx;
+	const struct backup_ctl *ctl = sc->w->ctl;
+	int err = dump_write_item(t, pk, sk, val, len, &sc->dw);
 
-	return dump_write_item(t, pk, sk, val, len, &sc->dw);
+	if (!err && ctl && ctl->tee)
+		err = ctl->tee(t, pk, sk, val, len, ctl->tee_ctx);
+	return err;
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -960,6 +966,8 @@ int backup_take(struct store *st, const struct keyprov *kp, const struct backup_
 	for (int i = 0; !err || (err == -EAGAIN && i < SNAP_ATTEMPTS); i++) {
 		if (why && why_len)
 			why[0] = '\0';
+		if (i && ctl && ctl->tee_reset)
+			ctl->tee_reset(ctl->tee_ctx);
 		err = take_once(st, kp, t, c, ctl, &b, why, why_len);
 		if (err != -EAGAIN)
 			break;
@@ -1003,7 +1011,7 @@ int backup_list(const struct backup_target *t, struct backup_info **out, size_t 
 	struct s3_client *c = NULL;
 	struct backup_info *v = NULL;
 	size_t cnt = 0, cap = 0;
-	char (*names)[BACKUP_NAME_MAX + 1] = NULL;
+	char(*names)[BACKUP_NAME_MAX + 1] = NULL;
 	size_t nn = 0;
 	int err = 0;
 
@@ -1162,8 +1170,7 @@ struct rd {
 };
 
 /* Say why (prefixed with the backup's name) and return err. */
-__attribute__((format(printf, 3, 4))) static int rd_bad(struct rd *r, int err, const char *fmt,
-							...)
+__attribute__((format(printf, 3, 4))) static int rd_bad(struct rd *r, int err, const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;
@@ -1191,8 +1198,8 @@ static int rd_flush(struct rd *r)
 }
 
 /* The dump parser's callback: put the item into the new store. */
-static int rd_item(enum store_table t, const char *pk, const char *sk, const void *val,
-		   size_t len, void *ctx)
+static int rd_item(enum store_table t, const char *pk, const char *sk, const void *val, size_t len,
+		   void *ctx)
 {
 	struct rd *r = ctx;
 	size_t sz = strlen(pk) + strlen(sk) + 1 + len;
@@ -1263,7 +1270,8 @@ static int rd_head(struct rd *r)
 	if (r->chunk < BACKUP_CHUNK_MIN || r->chunk > BACKUP_CHUNK_MAX)
 		return rd_bad(r, -EBADMSG, "bad chunk size %u in the header", (unsigned)r->chunk);
 	if (m != strlen(r->name) || memcmp(h + 31, r->name, m))
-		return rd_bad(r, -EBADMSG, "the object is another backup (its header names another)");
+		return rd_bad(r, -EBADMSG,
+			      "the object is another backup (its header names another)");
 	if (crypto_blob_key_id(h + 32 + m, wl, id))
 		return rd_bad(r, -EBADMSG, "the wrapped data key in the header is malformed");
 	err = keyprov_get_kek(r->kp, kek);
@@ -1275,13 +1283,15 @@ static int rd_head(struct rd *r)
 		/* another key when the header names the key the manifest names (the
 		 * id alone is not authenticated) and that is not this one */
 		if (!strcmp(id, r->kek_id) && strcmp(id, keyprov_key_id(r->kp))) {
-			say_why(r->why, r->why_len,
-				"%s: the data key is wrapped by master key %s; this master key (%s) "
-				"does not open it",
-				r->name, id, keyprov_key_id(r->kp));
+			say_why(
+			    r->why, r->why_len,
+			    "%s: the data key is wrapped by master key %s; this master key (%s) "
+			    "does not open it",
+			    r->name, id, keyprov_key_id(r->kp));
 			return -EKEYREJECTED;
 		}
-		return rd_bad(r, -EBADMSG, "the wrapped data key in the header does not open (damaged header)");
+		return rd_bad(r, -EBADMSG,
+			      "the wrapped data key in the header does not open (damaged header)");
 	}
 	if (err)
 		return rd_bad(r, err, "cannot unwrap the data key");
@@ -1358,7 +1368,8 @@ static int rd_feed(void *ctx, const void *data, size_t len)
 			if (memcmp(r->head, MAGIC, 8)) {
 				err = rd_bad(r, -EBADMSG, "not an actlog backup (bad magic)");
 			} else if (r->head[8] != BACKUP_FORMAT || r->head[9] != COMP_ZSTD) {
-				err = rd_bad(r, -EBADMSG, "unknown format %u", (unsigned)r->head[8]);
+				err =
+				    rd_bad(r, -EBADMSG, "unknown format %u", (unsigned)r->head[8]);
 			} else if (!r->head[30] || r->head[30] > BACKUP_NAME_MAX) {
 				err = rd_bad(r, -EBADMSG, "bad name length %u in the header",
 					     r->head[30]);
@@ -1391,8 +1402,9 @@ static int rd_feed(void *ctx, const void *data, size_t len)
 
 			r->flags = f[4];
 			if (n > r->chunk)
-				err = rd_bad(r, -EBADMSG, "chunk %llu is larger than the chunk size",
-					     (unsigned long long)r->index);
+				err =
+				    rd_bad(r, -EBADMSG, "chunk %llu is larger than the chunk size",
+					   (unsigned long long)r->index);
 			else if (r->flags & ~FLAG_FINAL)
 				err = rd_bad(r, -EBADMSG, "chunk %llu has unknown flags",
 					     (unsigned long long)r->index);
@@ -1500,7 +1512,8 @@ static int read_backup(const struct backup_target *t, struct s3_client *c, const
 	}
 	hex(dig, 32, dh);
 	if (strcmp(dh, b->sha256)) {
-		err = rd_bad(&r, -EBADMSG, "the SHA-256 of the plaintext does not match the manifest");
+		err = rd_bad(&r, -EBADMSG,
+			     "the SHA-256 of the plaintext does not match the manifest");
 		goto out;
 	}
 	if (r.stored != b->stored_bytes || r.plain_bytes != b->plain_bytes) {
@@ -1509,9 +1522,8 @@ static int read_backup(const struct backup_target *t, struct s3_client *c, const
 	}
 	for (int i = 0; i < STORE_T__COUNT; i++) {
 		if (r.dp.items[i] != b->items[i]) {
-			say_why(why, why_len,
-				"%s: table %s has %llu items, the manifest says %llu", name,
-				store_table_name(i), (unsigned long long)r.dp.items[i],
+			say_why(why, why_len, "%s: table %s has %llu items, the manifest says %llu",
+				name, store_table_name(i), (unsigned long long)r.dp.items[i],
 				(unsigned long long)b->items[i]);
 			err = -EBADMSG;
 			goto out;
@@ -1582,8 +1594,8 @@ int backup_restore(const struct backup_target *t, const char *name, const struct
 		parent[strlen(parent) - 1] = '\0';
 	base = strrchr(parent, '/');
 	if (base) {
-		int n = snprintf(tmp, sizeof(tmp), "%.*s/.%s.restore-XXXXXX",
-				 (int)(base - parent), parent, base + 1);
+		int n = snprintf(tmp, sizeof(tmp), "%.*s/.%s.restore-XXXXXX", (int)(base - parent),
+				 parent, base + 1);
 
 		if (n < 0 || (size_t)n >= sizeof(tmp))
 			return -ENAMETOOLONG;

@@ -43,7 +43,7 @@
 #define BACKUP_LIST_MAX 10000 /* backups backup_list() returns at most */
 /* Compressed plaintext bytes per encrypted chunk (format in backup.c). */
 #define BACKUP_CHUNK (1u << 20)
-#define BACKUP_CHUNK_MIN 64u	       /* what a reader accepts, and backup_ctl.chunk_size */
+#define BACKUP_CHUNK_MIN 64u	     /* what a reader accepts, and backup_ctl.chunk_size */
 #define BACKUP_CHUNK_MAX (16u << 20) /* idem */
 
 /* Where backups are kept. */
@@ -104,6 +104,14 @@ struct backup_ctl {
 	/* backup_take: bytes per chunk, BACKUP_CHUNK_MIN..BACKUP_CHUNK_MAX
 	 * (0: BACKUP_CHUNK); small ones let tests make many chunks */
 	uint32_t chunk_size;
+	/* backup_take: when set, also called with tee_ctx for every item of
+	 * the snapshot, from its read (the shape and rules of store_snap_fn;
+	 * `backup --dump-to` writes the text dump with it). An attempt that
+	 * gives way to a map growth (store_snapshot: -EAGAIN) is started over:
+	 * tee_reset (when set) is called before each attempt after the first. */
+	store_snap_fn tee;
+	void (*tee_reset)(void *ctx);
+	void *tee_ctx;
 };
 
 /*

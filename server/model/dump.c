@@ -59,8 +59,8 @@ int dump_write_start(struct dump_writer *w, dump_sink_fn sink, void *ctx)
 	return emit(w, head, sizeof(head));
 }
 
-int dump_write_item(enum store_table t, const char *pk, const char *sk, const void *val,
-		    size_t len, void *wp)
+int dump_write_item(enum store_table t, const char *pk, const char *sk, const void *val, size_t len,
+		    void *wp)
 {
 	struct dump_writer *w = wp;
 	uint8_t h[DUMP_ITEM_HEAD];
@@ -165,9 +165,10 @@ static int end_done(struct dump_parser *p)
 		if (want != got) {
 			char what[96];
 
-			snprintf(what, sizeof(what),
-				 "the end record counts %llu items of table %u, the stream held %llu",
-				 (unsigned long long)want, t, (unsigned long long)got);
+			snprintf(
+			    what, sizeof(what),
+			    "the end record counts %llu items of table %u, the stream held %llu",
+			    (unsigned long long)want, t, (unsigned long long)got);
 			return bad(p, what);
 		}
 	}
@@ -297,8 +298,8 @@ static void put_key(FILE *f, const char *s)
 	}
 }
 
-int dump_text_item(enum store_table t, const char *pk, const char *sk, const void *val,
-		   size_t len, void *fp)
+int dump_text_item(enum store_table t, const char *pk, const char *sk, const void *val, size_t len,
+		   void *fp)
 {
 	FILE *f = fp;
 	const uint8_t *v = val;

@@ -71,8 +71,8 @@ int dump_write_start(struct dump_writer *w, dump_sink_fn sink, void *ctx);
  * the format cannot carry (empty, over the caps, unknown table), else 0 or
  * the sink's error.
  */
-int dump_write_item(enum store_table t, const char *pk, const char *sk, const void *val,
-		    size_t len, void *w);
+int dump_write_item(enum store_table t, const char *pk, const char *sk, const void *val, size_t len,
+		    void *w);
 /* Append the end record with the counts. 0 or the sink's error. */
 int dump_write_end(struct dump_writer *w);
 
@@ -116,8 +116,8 @@ void dump_parse_fini(struct dump_parser *p);
  * for an empty value). The shape of store_snap_fn with f as ctx.
  * 0 or -EIO (a write error).
  */
-int dump_text_item(enum store_table t, const char *pk, const char *sk, const void *val,
-		   size_t len, void *f);
+int dump_text_item(enum store_table t, const char *pk, const char *sk, const void *val, size_t len,
+		   void *f);
 
 /* The text dump of every item of st (one store_snapshot) to f. 0 or -errno. */
 int dump_text(struct store *st, FILE *f);

@@ -83,8 +83,8 @@
 #define PAGE_BYTES (1u << 20)
 #define KEY_BUF (STORE_KEY_MAX + 2) /* pk, 0x00, sk, room for a resume key of any LMDB key */
 #define RESIZE_RETRIES 16
-#define MAP_FULL_RETRY 1 /* internal result: the transaction ran out of map space */
-#define SNAP_HEADROOM_FACTOR 2		   /* map >= 2 x bytes in use before a snapshot ... */
+#define MAP_FULL_RETRY 1		 /* internal result: the transaction ran out of map space */
+#define SNAP_HEADROOM_FACTOR 2		 /* map >= 2 x bytes in use before a snapshot ... */
 #define SNAP_HEADROOM_MIN (256ull << 20) /* ... + 256 MiB */
 
 _Static_assert(STORE_KEY_MAX + 1 <= 511, "an encoded key must fit LMDB's default key size");

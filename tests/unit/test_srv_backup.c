@@ -78,8 +78,17 @@ static int parse_all(const struct mem *m, size_t step, struct seen *s, char *why
 
 /* The stream of one item (USERS, "u", "k") = "v": pins the format byte by byte. */
 static const uint8_t fixture[] = {
-    'A', 'L', 'D', 'U', 'M', 'P', 0, 1,		     /* head */
-    'I', STORE_T_USERS, 0, 1, 0, 1, 0, 0, 0, 1, 'u', 'k', 'v', /* item */
+    'A', 'L',
+    'D', 'U',
+    'M', 'P',
+    0,	 1, /* head */
+    'I', STORE_T_USERS,
+    0,	 1,
+    0,	 1,
+    0,	 0,
+    0,	 1,
+    'u', 'k',
+    'v',		 /* item */
     'E', STORE_T__COUNT, /* end: then 8 bytes per table */
 };
 
@@ -122,8 +131,15 @@ TEST(dump_fixture)
 /* A stream with one item of the given lengths (bytes 'a'), and a good end. */
 static void item_stream(struct mem *m, unsigned table, size_t pl, size_t sl, size_t vl)
 {
-	uint8_t h[10] = {'I', (uint8_t)table, (uint8_t)(pl >> 8), (uint8_t)pl, (uint8_t)(sl >> 8),
-			 (uint8_t)sl, (uint8_t)(vl >> 24), (uint8_t)(vl >> 16), (uint8_t)(vl >> 8),
+	uint8_t h[10] = {'I',
+			 (uint8_t)table,
+			 (uint8_t)(pl >> 8),
+			 (uint8_t)pl,
+			 (uint8_t)(sl >> 8),
+			 (uint8_t)sl,
+			 (uint8_t)(vl >> 24),
+			 (uint8_t)(vl >> 16),
+			 (uint8_t)(vl >> 8),
 			 (uint8_t)vl};
 	uint8_t e[2 + 8 * STORE_T__COUNT] = {'E', STORE_T__COUNT};
 	char *body = malloc(pl + sl + vl + 1);
@@ -483,9 +499,21 @@ TEST(backup_tamper)
 
 	/* a flipped byte anywhere: header, wrapped key, lengths, flags, nonce, ciphertext, tag */
 	{
-		size_t at[] = {0, 8, 12, 20, 31, 31 + 32 + 3, off[0] - 1, off[0] + 2, off[0] + 4,
-			       off[0] + 6, off[0] + 40, off[1] + 100, off[nc / 2] + 17,
-			       off[nc - 1] + cl[nc - 1] - 1, len - 1};
+		size_t at[] = {0,
+			       8,
+			       12,
+			       20,
+			       31,
+			       31 + 32 + 3,
+			       off[0] - 1,
+			       off[0] + 2,
+			       off[0] + 4,
+			       off[0] + 6,
+			       off[0] + 40,
+			       off[1] + 100,
+			       off[nc / 2] + 17,
+			       off[nc - 1] + cl[nc - 1] - 1,
+			       len - 1};
 
 		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 			memcpy(p, orig, len);
@@ -510,12 +538,10 @@ TEST(backup_tamper)
 	CHECK_EQ(try_restore(&e, b.name, alb, p, len, e.kp, why, sizeof(why)), -EBADMSG);
 	CHECK(strstr(why, "chunk 1 does not authenticate") != NULL);
 	/* truncated: the final chunk dropped */
-	CHECK_EQ(try_restore(&e, b.name, alb, orig, off[nc - 1], e.kp, why, sizeof(why)),
-		 -EBADMSG);
+	CHECK_EQ(try_restore(&e, b.name, alb, orig, off[nc - 1], e.kp, why, sizeof(why)), -EBADMSG);
 	CHECK(strstr(why, "truncated") != NULL);
 	/* truncated inside a chunk */
-	CHECK_EQ(try_restore(&e, b.name, alb, orig, off[3] + 50, e.kp, why, sizeof(why)),
-		 -EBADMSG);
+	CHECK_EQ(try_restore(&e, b.name, alb, orig, off[3] + 50, e.kp, why, sizeof(why)), -EBADMSG);
 	CHECK(strstr(why, "truncated") != NULL);
 	/* the final flag set on an earlier chunk (then cut there) */
 	memcpy(p, orig, off[4]);
@@ -577,9 +603,9 @@ TEST(backup_tamper)
 		free(mt);
 	}
 	/* no such backup */
-	CHECK_EQ(backup_restore(&e.t, "actlog-nope", e.kp, "/tmp/x-never", NULL, NULL, why,
-				sizeof(why)),
-		 -ENOENT);
+	CHECK_EQ(
+	    backup_restore(&e.t, "actlog-nope", e.kp, "/tmp/x-never", NULL, NULL, why, sizeof(why)),
+	    -ENOENT);
 	free(p);
 	free(orig);
 	free(o2);
@@ -652,8 +678,7 @@ TEST(backup_urls)
 	CHECK_EQ(backup_url_split("s3://b/p/actlog-x.alb", tu, nm, why, sizeof(why)), 0);
 	CHECK_STR(tu, "s3://b/p");
 	CHECK_STR(nm, "actlog-x");
-	CHECK_EQ(backup_url_split("file:///d/actlog-y.manifest.json", tu, nm, why, sizeof(why)),
-		 0);
+	CHECK_EQ(backup_url_split("file:///d/actlog-y.manifest.json", tu, nm, why, sizeof(why)), 0);
 	CHECK_STR(tu, "file:///d");
 	CHECK_STR(nm, "actlog-y");
 	CHECK_EQ(backup_url_split("file:///d/", tu, nm, why, sizeof(why)), -EINVAL);
