@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * s3.h - a small S3 client on libcurl: PUT (buffer, fd, file; multipart above
- * a threshold), streamed GET, HEAD, DELETE, ListObjectsV2 pages and presigned
- * URLs. Every request is signed with SigV4 (lib/sigv4.c) and carries the
- * SHA-256 of its body. Requests that fail with a 5xx, 429, SlowDown,
- * RequestTimeout or a transport error are retried with exponential back-off
- * and full jitter, up to max_attempts; a streamed GET is retried only while
- * no byte has reached the caller. When a failed answer carries Retry-After
- * (delay-seconds or an HTTP date), the next attempt waits at least that long,
- * capped at S3_MAX_RETRY_AFTER_MS; no wait follows the last attempt.
+ * a threshold), a streamed upload of unknown size, streamed GET, HEAD,
+ * DELETE, ListObjectsV2 pages and presigned URLs. Every request is signed
+ * with SigV4 (lib/sigv4.c) and carries the SHA-256 of its body. Requests
+ * that fail with a 5xx, 429, SlowDown, RequestTimeout or a transport error
+ * are retried with exponential back-off and full jitter, up to
+ * max_attempts; a streamed GET is retried only while no byte has reached
+ * the caller. When a failed answer carries Retry-After (delay-seconds or an
+ * HTTP date), the next attempt waits at least that long, capped at
+ * S3_MAX_RETRY_AFTER_MS; no wait follows the last attempt.
  *
  * Errors are negative errno: -ENOENT (404, NoSuchKey, NoSuchBucket), -EACCES
  * (403), -EAGAIN (attempts ran out while throttled), -E2BIG (a response over
- * its cap), -EINVAL (bad argument), -ENOMEM, -EIO (anything else). The
+ * its cap, a streamed upload past S3_MAX_PARTS parts), -EFBIG (an object
+ * too large for S3_MAX_PARTS parts of S3_MAX_PART), -EINVAL (bad argument),
+ * -ENOMEM, -EIO (anything else). The
  * details of the last failure (HTTP status, S3's Code and Message) are in
  * s3_last_error().
  *
@@ -97,25 +100,40 @@ int s3_put_file(struct s3_client *c, const char *key, const char *path, const ch
 /*
  * A streamed upload: an object of unknown size written in order, for
  * producers that cannot hold it whole (backups). Bytes are buffered up to
- * the client's part size (s3_config.part_size, >= S3_MIN_PART); each full
- * part goes up as one UploadPart (retried as any request), so memory stays
- * at one part buffer whatever the object's size. An object that ends within
- * its first part goes up as a single PUT. At most S3_MAX_PARTS parts.
+ * the client's part size (s3_config.part_size, >= S3_MIN_PART; the buffer
+ * is allocated by s3_upload_begin()); a full buffer goes up as one
+ * UploadPart (retried as any request, with its SHA-256) when more bytes
+ * come, so memory stays at one part buffer whatever the object's size, and
+ * the last part is never empty. An object that ends within its first part
+ * (up to exactly one part size) goes up as a single PUT from finish; the
+ * multipart threshold does not apply. At most S3_MAX_PARTS parts: the
+ * largest object is S3_MAX_PARTS * part size. Until finish nothing is
+ * complete: a failure or an abort leaves no object and no stored parts
+ * (AbortMultipartUpload, retried as any request; when S3 cannot be reached
+ * for it either, the parts stay until the bucket's lifecycle rule for
+ * incomplete uploads removes them). Failures are also in s3_last_error(c).
  * The upload belongs to its client: no other call on c while it is open.
  */
 struct s3_upload;
 /* Start an upload of key (nothing is sent yet). content_type NULL:
- * application/octet-stream. 0 and *out, -EINVAL, -ENOMEM. */
+ * application/octet-stream. 0 and *out, -EINVAL (no client, an empty or
+ * too long key), -ENOMEM (the part buffer). */
 int s3_upload_begin(struct s3_client *c, const char *key, const char *content_type,
 		    struct s3_upload **out);
-/* Append len bytes. 0 or -errno (-E2BIG past S3_MAX_PARTS parts); after a
- * failure the only call left is s3_upload_abort(). */
+/* Append len bytes (copied; buf NULL only with len 0). May send a part
+ * (the first one initiates the multipart upload). 0 or -errno (-E2BIG past
+ * S3_MAX_PARTS parts, a part's error after its retries); a failure is
+ * sticky: the only calls left are s3_upload_finish(), which returns it,
+ * and s3_upload_abort(). */
 int s3_upload_write(struct s3_upload *u, const void *buf, size_t len);
 /* Send what is buffered and complete the object; *size (may be NULL) gets
- * its length. Frees u whatever the result; on failure the multipart upload
- * is aborted, so no object and no stored parts are left. 0 or -errno. */
+ * its length (0 on failure). Frees u whatever the result; on failure the
+ * multipart upload is aborted, so no object and no stored parts are left.
+ * 0 or -errno (-EINVAL for a NULL u). */
 int s3_upload_finish(struct s3_upload *u, uint64_t *size);
-/* Give up: AbortMultipartUpload when parts were sent; frees u. NULL ok. */
+/* Give up: AbortMultipartUpload when parts were sent (no request
+ * otherwise; s3_last_error() keeps the failure that led here); frees u.
+ * NULL ok. */
 void s3_upload_abort(struct s3_upload *u);
 
 /* Receives the object's bytes in order; returns 0, or a negative errno that

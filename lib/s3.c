@@ -880,60 +880,218 @@ static int xml_error(struct s3_client *c, const struct membuf *m)
 	return set_err(c, -EIO, 200, code, "%s", msg);
 }
 
-static void abort_upload(struct s3_client *c, const char *key, const char *qid)
-{
-	struct s3_error saved = c->err;
-	char q[1200];
-	struct req r = {.method = "DELETE", .key = key, .query = q};
+/*
+ * --- multipart: one code path for a body of known size and a stream ---
+ *
+ * A struct s3_upload is a multipart upload in progress: initiated by its
+ * first part (upload_part()), completed by upload_complete(), aborted by
+ * upload_free() when it was initiated and not completed. put_multipart()
+ * sends slices of its buffer or file as parts (no copy; the part size
+ * grows so that the object fits in S3_MAX_PARTS); the streamed upload
+ * copies the caller's bytes into its one part buffer and sends it when it
+ * is full and more bytes come, so that an object ending within its first
+ * part goes up as a single PUT from that buffer.
+ */
+struct s3_upload {
+	struct s3_client *c;
+	char *key, *ctype;
+	char *buf;	 /* streamed: one part; NULL for put_multipart() */
+	uint64_t part;	 /* part size */
+	uint64_t fill;	 /* streamed: bytes in buf */
+	uint64_t total;	 /* bytes taken so far */
+	uint64_t nparts; /* the part count when known (put_multipart()), else 0 */
+	char upload_id[1024];
+	char *qid;    /* upload_id URI-encoded; NULL until initiated */
+	char **etags; /* of parts 1..n */
+	size_t n, cap;
+	int err; /* the first failure; sticky */
+	int initiated, completed;
+};
 
-	snprintf(q, sizeof(q), "uploadId=%s", qid);
-	if (run(c, &r))
-		trace(c, "multipart %s: abort failed too", key);
+/* A new upload of key in parts of part bytes, with a part buffer when
+ * streamed. 0 and *out, or -EINVAL (empty key) / -ENOMEM with c->err set. */
+static int upload_new(struct s3_client *c, const char *key, const char *ctype, uint64_t part,
+		      int streamed, struct s3_upload **out)
+{
+	struct s3_upload *u;
+
+	*out = NULL;
+	if (!key || !*key)
+		return set_err(c, -EINVAL, 0, "", "empty key");
+	if (strlen(key) > S3_MAX_KEY)
+		return set_err(c, -EINVAL, 0, "", "key over %d bytes", S3_MAX_KEY);
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return set_err(c, -ENOMEM, 0, "", "out of memory");
+	u->c = c;
+	u->part = part;
+	u->key = strdup(key);
+	u->ctype = strdup(ctype ? ctype : "application/octet-stream");
+	if (streamed && part <= SIZE_MAX)
+		u->buf = malloc((size_t)part);
+	if (!u->key || !u->ctype || (streamed && !u->buf)) {
+		free(u->buf);
+		free(u->key);
+		free(u->ctype);
+		free(u);
+		return set_err(c, -ENOMEM, 0, "", "out of memory");
+	}
+	*out = u;
+	return 0;
+}
+
+/* InitiateMultipartUpload: u->upload_id and u->qid. 0 or -errno (c->err). */
+static int upload_init(struct s3_upload *u)
+{
+	struct s3_client *c = u->c;
+	struct membuf m = {.max = S3_MAX_SMALL_BODY};
+	struct body empty = {.buf = "", .fd = -1};
+	struct req r = {.method = "POST",
+			.key = u->key,
+			.query = "uploads=",
+			.body = &empty,
+			.content_type = u->ctype,
+			.mem = &m};
+	int err = run(c, &r);
+
+	if (!err && (s3xml_text(m.p, m.len, "UploadId", u->upload_id, sizeof(u->upload_id)) ||
+		     !u->upload_id[0])) {
+		u->upload_id[0] = '\0';
+		err = set_err(c, -EIO, 200, "", "no UploadId in the answer to initiate");
+	}
+	free(m.p);
+	if (err)
+		return err;
+	u->initiated = 1;
+	u->qid = sigv4_uri_encode(u->upload_id, strlen(u->upload_id), 0);
+	if (!u->qid)
+		return set_err(c, -ENOMEM, 0, "", "out of memory");
+	if (!u->nparts)
+		trace(c, "multipart %s: streamed in parts of %" PRIu64, u->key, u->part);
+	return 0;
+}
+
+/* UploadPart of b as part n+1 (initiating the upload first when needed).
+ * 0, or -E2BIG past S3_MAX_PARTS, or -errno; c->err set. */
+static int upload_part(struct s3_upload *u, struct body *b)
+{
+	struct s3_client *c = u->c;
+	char q[1200];
+	struct req r = {.method = "PUT", .key = u->key, .query = q, .body = b};
+	int err;
+
+	if (u->n >= S3_MAX_PARTS)
+		return set_err(c, -E2BIG, 0, "", "more than %d parts of %" PRIu64 " bytes",
+			       S3_MAX_PARTS, u->part);
+	if (!u->initiated && (err = upload_init(u)))
+		return err;
+	if (u->n == u->cap) {
+		size_t nc = u->cap ? u->cap * 2 : 16;
+		char **ne;
+
+		if (nc > S3_MAX_PARTS)
+			nc = S3_MAX_PARTS;
+		if (!(ne = realloc(u->etags, nc * sizeof(*ne))))
+			return set_err(c, -ENOMEM, 0, "", "out of memory");
+		u->etags = ne;
+		u->cap = nc;
+	}
+	snprintf(q, sizeof(q), "partNumber=%zu&uploadId=%s", u->n + 1, u->qid);
+	err = run(c, &r);
+	if (err)
+		return err;
+	if (!r.rh.etag[0])
+		return set_err(c, -EIO, r.status, "", "no ETag for part %zu", u->n + 1);
+	if (!(u->etags[u->n] = strdup(r.rh.etag)))
+		return set_err(c, -ENOMEM, 0, "", "out of memory");
+	u->n++;
+	if (u->nparts)
+		trace(c, "multipart %s: part %zu/%" PRIu64 " %s", u->key, u->n, u->nparts,
+		      r.rh.etag);
 	else
-		trace(c, "multipart %s: aborted", key);
-	c->err = saved;
+		trace(c, "multipart %s: part %zu (%" PRIu64 " bytes) %s", u->key, u->n, b->len,
+		      r.rh.etag);
+	return 0;
+}
+
+/* CompleteMultipartUpload of the n parts sent. 0 or -errno (c->err). */
+static int upload_complete(struct s3_upload *u)
+{
+	struct s3_client *c = u->c;
+	struct membuf m = {.max = S3_MAX_SMALL_BODY};
+	char q[1200], *xml = s3_complete_xml((const char *const *)u->etags, u->n);
+	struct body b = {.buf = xml, .fd = -1, .len = xml ? strlen(xml) : 0};
+	struct req r = {.method = "POST",
+			.key = u->key,
+			.query = q,
+			.body = &b,
+			.content_type = "application/xml",
+			.mem = &m};
+	int err;
+
+	if (!xml)
+		return set_err(c, -EIO, 0, "", "cannot build the complete request (bad ETag)");
+	snprintf(q, sizeof(q), "uploadId=%s", u->qid);
+	err = run(c, &r);
+	if (!err)
+		err = xml_error(c, &m);
+	free(xml);
+	free(m.p);
+	if (err)
+		return err;
+	u->completed = 1;
+	trace(c, "multipart %s: complete, %" PRIu64 " bytes in %zu parts", u->key, u->total, u->n);
+	return 0;
+}
+
+/* AbortMultipartUpload when u was initiated and not completed (c->err kept:
+ * it tells why), then free u. NULL ok. */
+static void upload_free(struct s3_upload *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	if (u->initiated && !u->completed) {
+		struct s3_client *c = u->c;
+		struct s3_error saved = c->err;
+		char q[1200];
+		struct req r = {.method = "DELETE", .key = u->key, .query = q};
+
+		snprintf(q, sizeof(q), "uploadId=%s", u->qid ? u->qid : u->upload_id);
+		if (run(c, &r))
+			trace(c, "multipart %s: abort failed too", u->key);
+		else
+			trace(c, "multipart %s: aborted", u->key);
+		c->err = saved;
+	}
+	for (i = 0; i < u->n; i++)
+		free(u->etags[i]);
+	free(u->etags);
+	free(u->qid);
+	free(u->buf);
+	free(u->key);
+	free(u->ctype);
+	free(u);
 }
 
 static int put_multipart(struct s3_client *c, const char *key, const struct body *src,
 			 const char *ctype)
 {
-	struct membuf m = {.max = S3_MAX_SMALL_BODY};
-	char upload_id[1024], *qid = NULL, q[1200], *xml = NULL;
-	char **etags = NULL;
-	uint64_t part = s3_part_size(src->len, c->part_size), nparts, i;
+	struct s3_upload *u = NULL;
+	uint64_t part = s3_part_size(src->len, c->part_size), i;
 	int err;
 
 	if (!part)
 		return set_err(c, -EFBIG, 0, "", "object too large for %d parts", S3_MAX_PARTS);
-	nparts = src->len / part + (src->len % part != 0);
-	{
-		struct body empty = {.buf = "", .fd = -1};
-		struct req r = {.method = "POST",
-				.key = key,
-				.query = "uploads=",
-				.body = &empty,
-				.content_type = ctype,
-				.mem = &m};
-
-		err = run(c, &r);
-	}
+	err = upload_new(c, key, ctype, part, 0, &u);
 	if (err)
-		goto out;
-	if (s3xml_text(m.p, m.len, "UploadId", upload_id, sizeof(upload_id)) || !upload_id[0]) {
-		err = set_err(c, -EIO, 200, "", "no UploadId in the answer to initiate");
-		goto out;
-	}
-	qid = sigv4_uri_encode(upload_id, strlen(upload_id), 0);
-	etags = calloc(nparts, sizeof(*etags));
-	if (!qid || !etags) {
-		err = set_err(c, -ENOMEM, 0, "", "out of memory");
-		goto abort;
-	}
+		return err;
+	u->nparts = src->len / part + (src->len % part != 0);
 	trace(c, "multipart %s: %" PRIu64 " bytes in %" PRIu64 " parts of %" PRIu64, key, src->len,
-	      nparts, part);
-	for (i = 0; i < nparts; i++) {
+	      u->nparts, part);
+	for (i = 0; i < u->nparts && !err; i++) {
 		struct body b = *src;
-		struct req r = {.method = "PUT", .key = key, .query = q, .body = &b};
 
 		b.pos = 0;
 		if (b.buf)
@@ -941,56 +1099,106 @@ static int put_multipart(struct s3_client *c, const char *key, const struct body
 		else
 			b.off += i * part;
 		b.len = src->len - i * part < part ? src->len - i * part : part;
-		snprintf(q, sizeof(q), "partNumber=%" PRIu64 "&uploadId=%s", i + 1, qid);
-		err = run(c, &r);
-		if (err)
-			goto abort;
-		if (!r.rh.etag[0]) {
-			err = set_err(c, -EIO, r.status, "", "no ETag for part %" PRIu64, i + 1);
-			goto abort;
-		}
-		if (!(etags[i] = strdup(r.rh.etag))) {
-			err = set_err(c, -ENOMEM, 0, "", "out of memory");
-			goto abort;
-		}
-		trace(c, "multipart %s: part %" PRIu64 "/%" PRIu64 " %s", key, i + 1, nparts,
-		      etags[i]);
+		err = upload_part(u, &b);
+		u->total += err ? 0 : b.len;
 	}
-	xml = s3_complete_xml((const char *const *)etags, (size_t)nparts);
-	if (!xml) {
-		err = set_err(c, -EIO, 0, "", "cannot build the complete request (bad ETag)");
-		goto abort;
-	}
-	{
-		struct body b = {.buf = xml, .fd = -1, .len = strlen(xml)};
-		struct req r = {.method = "POST",
-				.key = key,
-				.query = q,
-				.body = &b,
-				.content_type = "application/xml",
-				.mem = &m};
-
-		snprintf(q, sizeof(q), "uploadId=%s", qid);
-		err = run(c, &r);
-		if (!err)
-			err = xml_error(c, &m);
-	}
-	if (!err) {
-		trace(c, "multipart %s: complete", key);
-		goto out;
-	}
-abort:
-	abort_upload(c, key, qid ? qid : upload_id);
-out:
-	if (etags)
-		for (i = 0; i < nparts; i++)
-			free(etags[i]);
-	free(etags);
-	free(xml);
-	free(qid);
-	free(m.p);
+	if (!err)
+		err = upload_complete(u);
+	upload_free(u);
 	c->err.err = err;
 	return err;
+}
+
+int s3_upload_begin(struct s3_client *c, const char *key, const char *content_type,
+		    struct s3_upload **out)
+{
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!c)
+		return -EINVAL;
+	memset(&c->err, 0, sizeof(c->err));
+	return upload_new(c, key, content_type, c->part_size, 1, out);
+}
+
+/* the full part buffer of u goes up as the next part */
+static int upload_flush(struct s3_upload *u)
+{
+	struct body b = {.buf = u->buf, .fd = -1, .len = u->fill};
+	int err = upload_part(u, &b);
+
+	if (!err)
+		u->fill = 0;
+	return err;
+}
+
+int s3_upload_write(struct s3_upload *u, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	if (!u)
+		return -EINVAL;
+	if (u->err)
+		return u->err;
+	if (!buf && len)
+		return u->err = set_err(u->c, -EINVAL, 0, "", "no buffer");
+	while (len) {
+		uint64_t n = u->part - u->fill;
+
+		/* a full buffer is sent only once more bytes come, so the last
+		 * part is never empty; it must leave room for that last part */
+		if (!n) {
+			if (u->n + 1 >= S3_MAX_PARTS)
+				return u->err = set_err(u->c, -E2BIG, 0, "",
+							"more than %d parts of %" PRIu64 " bytes",
+							S3_MAX_PARTS, u->part);
+			if ((u->err = upload_flush(u)))
+				return u->err;
+			n = u->part;
+		}
+		if (n > len)
+			n = len;
+		memcpy(u->buf + u->fill, p, (size_t)n);
+		u->fill += n;
+		u->total += n;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int s3_upload_finish(struct s3_upload *u, uint64_t *size)
+{
+	struct s3_client *c;
+	int err;
+
+	if (size)
+		*size = 0;
+	if (!u)
+		return -EINVAL;
+	c = u->c;
+	err = u->err;
+	if (!err && !u->initiated) {
+		/* within the first part: one PUT from the buffer */
+		struct body b = {.buf = u->buf, .fd = -1, .len = u->fill};
+
+		err = put_single(c, u->key, &b, u->ctype);
+	} else if (!err) {
+		if (u->fill)
+			err = upload_flush(u);
+		if (!err)
+			err = upload_complete(u);
+	}
+	if (!err && size)
+		*size = u->total;
+	upload_free(u);
+	c->err.err = err;
+	return err;
+}
+
+void s3_upload_abort(struct s3_upload *u)
+{
+	upload_free(u);
 }
 
 static int put_body(struct s3_client *c, const char *key, struct body *b, const char *ctype)

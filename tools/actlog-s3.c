@@ -24,13 +24,14 @@
 #include "util.h"
 
 #define MAX_SECRET 16384
-#define MAX_STDIN (256U << 20) /* put from stdin is read into memory */
+#define STDIN_CHUNK (64U << 10) /* put from stdin: one read */
 
 static const char *const usage_text =
     "usage: actlog-s3 [options] COMMAND ARGS\n"
     "commands:\n"
-    "  put KEY FILE          upload FILE ('-': stdin, up to 256 MiB); multipart above\n"
-    "                        --multipart-threshold\n"
+    "  put KEY FILE          upload FILE; multipart above --multipart-threshold\n"
+    "  put KEY -             stream stdin (any size, memory: one part); multipart\n"
+    "                        once it passes one --part-size\n"
     "  get KEY [FILE]        download to FILE (default stdout)\n"
     "  head KEY              size, ETag, content type, last modified\n"
     "  rm KEY                delete\n"
@@ -130,25 +131,46 @@ static char *read_secret(const char *path)
 	return buf;
 }
 
+/* stream standard input into key with the streamed upload (memory: one
+ * part); 0 or -errno, -EIO with errno in *read_err for a failed read */
+static int put_stdin(struct s3_client *c, const char *key, const char *ctype, int *read_err)
+{
+	static char buf[STDIN_CHUNK];
+	struct s3_upload *u = NULL;
+	int err = s3_upload_begin(c, key, ctype, &u);
+
+	*read_err = 0;
+	while (!err) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*read_err = errno;
+			s3_upload_abort(u);
+			return -EIO;
+		}
+		if (!n)
+			return s3_upload_finish(u, NULL);
+		err = s3_upload_write(u, buf, (size_t)n);
+	}
+	s3_upload_abort(u);
+	return err;
+}
+
 static int cmd_put(struct s3_client *c, const char *key, const char *file, const char *ctype)
 {
 	char what[1200];
-	int err;
+	int err, read_err = 0;
 
 	snprintf(what, sizeof(what), "put %s", key);
-	if (!strcmp(file, "-")) {
-		char *buf = NULL;
-		size_t len = 0;
-
-		err = read_fd(STDIN_FILENO, MAX_STDIN, &buf, &len);
-		if (err) {
-			fprintf(stderr, "actlog-s3: reading stdin: %s\n", strerror(-err));
-			return 1;
-		}
-		err = s3_put(c, key, buf, len, ctype);
-		free(buf);
-	} else {
+	if (!strcmp(file, "-"))
+		err = put_stdin(c, key, ctype, &read_err);
+	else
 		err = s3_put_file(c, key, file, ctype);
+	if (read_err) {
+		fprintf(stderr, "actlog-s3: reading stdin: %s\n", strerror(read_err));
+		return 1;
 	}
 	if (err)
 		return report(what, s3_last_error(c));

@@ -11,6 +11,13 @@ tests/integration/test_s3.sh. The path-style bucket picks the behaviour:
   /radate/... first request 429 with Retry-After as an HTTP date 3 s ahead,
               then 200 "radate-ok"
   /ralong/... always 503 SlowDown with "Retry-After: 3600"
+  /mpmid/...  a multipart store that keeps its uploads and objects: parts 1
+              and 2 succeed, part 3 and later fail with 500 InternalError
+  /mpdone/... the same store; every part succeeds, CompleteMultipartUpload
+              answers 200 with an <Error> (InternalError) in the body
+  In both, GET /BUCKET?uploads= lists the pending uploads
+  (ListMultipartUploads), DELETE ?uploadId= aborts one (204, 404 NoSuchUpload
+  when unknown) and GET /BUCKET/KEY returns a completed object (else 404).
 Each request is logged as "BUCKET METHOD UNIX_TIME TARGET" to LOG.
 usage: s3_fault_stub.py PORTFILE LOG"""
 import email.utils
@@ -18,10 +25,14 @@ import http.server
 import sys
 import threading
 import time
+import urllib.parse
 
 PORTFILE, LOG = sys.argv[1], sys.argv[2]
 counts = {}
 lock = threading.Lock()
+uploads = {}  # (bucket, upload id) -> key, for mpmid and mpdone
+initiated = [0]  # upload ids are BUCKET-N, N counting every initiate
+objects = {}  # (bucket, key) -> body
 
 
 def xml_error(code, msg):
@@ -45,10 +56,56 @@ class H(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def multipart_store(self, bucket, body):
+        """mpmid and mpdone: initiate, parts, complete, abort, list, get"""
+        path, _, query = self.path.partition("?")
+        key = path.split("/", 2)[2] if path.count("/") >= 2 else ""
+        q = urllib.parse.parse_qs(query, keep_blank_values=True)
+        uid = q.get("uploadId", [""])[0]
+        with lock:
+            if self.command == "GET" and not key and "uploads" in q:
+                items = "".join("<Upload><Key>%s</Key><UploadId>%s</UploadId></Upload>" % (k, u)
+                                for (b, u), k in sorted(uploads.items()) if b == bucket)
+                return self.answer(200, ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                                         '<ListMultipartUploadsResult><Bucket>%s</Bucket>%s'
+                                         '</ListMultipartUploadsResult>' % (bucket, items)).encode())
+            if self.command == "POST" and "uploads" in q:
+                initiated[0] += 1
+                uid = "%s-%d" % (bucket, initiated[0])
+                uploads[(bucket, uid)] = key
+                return self.answer(200, ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                                         '<InitiateMultipartUploadResult><UploadId>%s</UploadId>'
+                                         '</InitiateMultipartUploadResult>' % uid).encode())
+            if uid and (bucket, uid) not in uploads:
+                return self.answer(404, xml_error("NoSuchUpload", "The upload does not exist"))
+            if self.command == "PUT" and uid:
+                part = int(q.get("partNumber", ["0"])[0])
+                if bucket == "mpmid" and part >= 3:
+                    return self.answer(500, xml_error("InternalError", "The stub fails part 3"))
+                self.send_response(200)
+                self.send_header("ETag", '"etag-%d"' % part)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            if self.command == "POST" and uid:
+                if bucket == "mpdone":
+                    return self.answer(200, xml_error("InternalError", "The stub fails complete"))
+                objects[(bucket, key)] = b"completed"
+                del uploads[(bucket, uid)]
+                return self.answer(200, b"<CompleteMultipartUploadResult/>")
+            if self.command == "DELETE" and uid:
+                del uploads[(bucket, uid)]
+                return self.answer(204, b"")
+            if self.command == "PUT":
+                objects[(bucket, key)] = body
+                return self.answer(200, b"")
+            if self.command in ("GET", "HEAD") and (bucket, key) in objects:
+                return self.answer(200, objects[(bucket, key)], "application/octet-stream")
+        return self.answer(404, xml_error("NoSuchKey", "The specified key does not exist."))
+
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        body = self.rfile.read(n) if n else b""
         bucket = self.path.split("/")[1].split("?")[0]
         with lock:
             counts[bucket] = counts.get(bucket, 0) + 1
@@ -89,6 +146,8 @@ class H(http.server.BaseHTTPRequestHandler):
                             retry_after=email.utils.formatdate(time.time() + 3, usegmt=True))
             else:
                 self.answer(200, bucket.encode() + b"-ok", "application/octet-stream")
+        elif bucket in ("mpmid", "mpdone"):
+            self.multipart_store(bucket, body)
         elif bucket == "ralong":
             self.answer(503, xml_error("SlowDown", "Please reduce your request rate."),
                         retry_after="3600")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* test_s3.c - the pure helpers of lib/s3.c: URLs, the multipart XML, part
- * sizes, back-off caps, error classification; client settings checks. */
+ * sizes, back-off caps, error classification; client settings checks; the
+ * streamed upload's argument checks and local failures. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,63 @@ TEST(retry_after)
 	CHECK_EQ(s3_retry_after_ms(NULL, now, &ms), -EINVAL);
 }
 
+/* the streamed upload's checks and failures that need no S3: port 1 refuses */
+TEST(upload_local)
+{
+	struct s3_config cfg = {.endpoint = "http://127.0.0.1:1",
+				.bucket = "b",
+				.path_style = 1,
+				.access_key = "AK",
+				.secret_key = "SK",
+				.max_attempts = 1};
+	char key[S3_MAX_KEY + 2];
+	struct s3_client *c = NULL;
+	struct s3_upload *u = NULL;
+	uint64_t size = 7;
+
+	CHECK_EQ(s3_client_new(&cfg, &c), 0);
+	if (!c)
+		return;
+	CHECK_EQ(s3_upload_begin(c, "", NULL, &u), -EINVAL);
+	CHECK(!u);
+	CHECK_EQ(s3_last_error(c)->err, -EINVAL);
+	CHECK_EQ(s3_upload_begin(c, NULL, NULL, &u), -EINVAL);
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	CHECK_EQ(s3_upload_begin(c, key, NULL, &u), -EINVAL);
+	CHECK_EQ(s3_upload_begin(NULL, "k", NULL, &u), -EINVAL);
+	CHECK_EQ(s3_upload_finish(NULL, &size), -EINVAL);
+	CHECK_EQ(size, 0);
+	s3_upload_abort(NULL);
+
+	/* nothing is sent before finish: begin, write, abort make no request */
+	CHECK_EQ(s3_upload_begin(c, "k", NULL, &u), 0);
+	CHECK_EQ(s3_upload_write(u, "abc", 3), 0);
+	CHECK_EQ(s3_upload_write(u, NULL, 0), 0);
+	s3_upload_abort(u);
+	CHECK_EQ(s3_last_error(c)->err, 0);
+	CHECK_EQ(s3_last_error(c)->attempts, 0);
+
+	/* a bad write is sticky, and finish reports it without a request */
+	CHECK_EQ(s3_upload_begin(c, "k", NULL, &u), 0);
+	CHECK_EQ(s3_upload_write(u, NULL, 5), -EINVAL);
+	CHECK_EQ(s3_upload_write(u, "abc", 3), -EINVAL);
+	size = 7;
+	CHECK_EQ(s3_upload_finish(u, &size), -EINVAL);
+	CHECK_EQ(size, 0);
+	CHECK_EQ(s3_last_error(c)->attempts, 0);
+
+	/* within the first part: finish is one PUT, here refused by the transport */
+	CHECK_EQ(s3_upload_begin(c, "k", "text/plain", &u), 0);
+	CHECK_EQ(s3_upload_write(u, "abc", 3), 0);
+	CHECK_EQ(s3_upload_finish(u, &size), -EIO);
+	CHECK_EQ(s3_last_error(c)->err, -EIO);
+	CHECK_EQ(s3_last_error(c)->http_status, 0);
+	CHECK_STR(s3_last_error(c)->code, "Transport");
+	CHECK_EQ(s3_last_error(c)->attempts, 1);
+	s3_client_free(c);
+}
+
 int main(void)
 {
 	RUN(path_style_urls);
@@ -273,5 +331,6 @@ int main(void)
 	RUN(classify);
 	RUN(client_settings);
 	RUN(presign_signed_headers);
+	RUN(upload_local);
 	return CHECK_DONE();
 }
