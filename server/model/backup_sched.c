@@ -661,8 +661,9 @@ int backup_sched_report(struct srv *s, struct backup_sched *b, cJSON **out)
 		*out = o;
 		return 0;
 	}
-	/* the listing: the settings with secrets, read again */
-	ret = backup_plan_read(s, &p);
+	/* the listing: the settings with secrets, read again (as the thread
+	 * reads them) */
+	ret = b ? b->ops.settings(b->ops.ctx, &p) : backup_plan_read(s, &p);
 	if (!ret && p.target[0]) {
 		ret = backup_target_parse(p.target, &p.s3, &t, why, sizeof(why));
 		if (!ret)
