@@ -5,8 +5,8 @@
 # --backup-period 2 and backup.keep 2 the server takes backups on its own
 # and keeps exactly the 2 newest complete ones in the bucket; each run is
 # audited, GET /api/v1/admin/backups and /metrics show the last success;
-# POST /api/v1/admin/backups/run runs one now; a bucket that refuses (a
-# wrong secret) and a stopped s3rver give failures with the reason, retried,
+# POST /api/v1/admin/backups/run runs one now; a bucket that refuses (an
+# unknown access key) and a stopped s3rver give failures with the reason, retried,
 # while requests keep being answered; the last success and failure survive
 # a restart; SIGTERM ends a server promptly.
 source "$(dirname "$0")/../lib.sh"
@@ -136,9 +136,9 @@ api "$A" GET /api/v1/admin/backups
 check "a new last success" test "$(jr .last_success.name)" != "$LAST"
 LAST=$(jr .last_success.name)
 
-# --- a bucket that refuses: a wrong secret ---
-put_root "$A" '{"values":{"backup.s3.secret_access_key":"not-the-secret","backup.interval_h":1}}'
-check_st "a wrong secret" 200
+# --- a bucket that refuses: an unknown access key ---
+put_root "$A" '{"values":{"backup.s3.access_key_id":"AKIDUNKNOWN","backup.interval_h":1}}'
+check_st "an unknown access key" 200
 check "failures" wait_for 60 eval 'test "$(runs error)" -ge 2'
 api "$A" GET /api/v1/admin/backups
 check "the reason" test -n "$(jr '.last_failure.error // empty')"
