@@ -25,7 +25,16 @@ void cli_usage(FILE *f)
 	    "                          [--outbound-threads N] [--outbound-per-business N]\n"
 	    "                          [--s3-timeout SECONDS] [--web-root DIR]\n"
 	    "                          [--trusted-proxy ADDR[,ADDR...]] [--max-conns-per-ip N]\n"
-	    "                          [--header-timeout SECONDS] [-v]\n"
+	    "                          [--header-timeout SECONDS] [--backup-period SECONDS]\n"
+	    "                          [--backup-retry-min SECONDS] [-v]\n"
+	    "       actlog-server backup --data-dir DIR --to URL [--config FILE]\n"
+	    "                          [KEY OPTIONS] [--dump-to FILE] [--json]\n"
+	    "       actlog-server backup list --to URL [--config FILE] [--json]\n"
+	    "       actlog-server backup verify --from URL/NAME [--config FILE]\n"
+	    "                          [KEY OPTIONS] [--json]\n"
+	    "       actlog-server restore --from URL/NAME --data-dir NEWDIR\n"
+	    "                          [--config FILE] [KEY OPTIONS] [--json]\n"
+	    "       actlog-server dump --data-dir DIR\n"
 	    "       actlog-server --help | --version\n"
 	    "\n"
 	    "init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -60,7 +69,32 @@ void cli_usage(FILE *f)
 	    "                        0: no limit)\n"
 	    "  --header-timeout SECONDS  a new connection's request headers must be in\n"
 	    "                        within this (default %d)\n"
+	    "  --backup-period SECONDS  take the periodic backups (the root's backup.*\n"
+	    "                        settings) this often instead of every\n"
+	    "                        backup.interval_h hours (default 0: the setting)\n"
+	    "  --backup-retry-min SECONDS  the first retry after a failed backup\n"
+	    "                        (default 60; doubling, at most the period)\n"
 	    "  -v, --verbose         debug logs\n"
+	    "\n"
+	    "backup takes an encrypted backup of the store in DIR (also while serve\n"
+	    "runs on it) to URL: s3://BUCKET[/PREFIX] or file:///DIR. It is one\n"
+	    "consistent snapshot, compressed, encrypted in chunks under a new data key\n"
+	    "that the master key wraps; NAME.alb, then NAME.manifest.json.\n"
+	    "  --dump-to FILE        also write the text dump (as dump) of the snapshot\n"
+	    "  --config FILE         S3 settings, a JSON object (mode 0600) with\n"
+	    "                        backup.s3.region, backup.s3.endpoint,\n"
+	    "                        backup.s3.path_style, backup.s3.access_key_id,\n"
+	    "                        backup.s3.secret_access_key, backup.s3.session_token;\n"
+	    "                        default: $AWS_REGION, $AWS_ENDPOINT_URL_S3 (or\n"
+	    "                        $AWS_ENDPOINT_URL; then path-style), $AWS_ACCESS_KEY_ID,\n"
+	    "                        $AWS_SECRET_ACCESS_KEY, $AWS_SESSION_TOKEN\n"
+	    "  --json                print the manifest (errors: {\"error\": ...})\n"
+	    "backup list shows the complete backups at URL, newest first. backup verify\n"
+	    "restores URL/NAME into a temporary directory, checking every chunk, the\n"
+	    "SHA-256 and the counts, then removes it. restore does the same into NEWDIR\n"
+	    "(absent or empty), renamed into place only when all checks passed; they\n"
+	    "need the master key of the store that was backed up (--key-file FILE or\n"
+	    "aws-sm). dump prints every item of DIR: TABLE, PK, SK, base64 value.\n"
 	    "\n"
 	    "Key options: where the master key comes from.\n"
 	    "  --key-provider file|aws-sm  default file\n"
@@ -84,8 +118,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-    {"init", cmd_init},
-    {"serve", cmd_serve},
+    {"init", cmd_init},	      {"serve", cmd_serve}, {"backup", cmd_backup},
+    {"restore", cmd_restore}, {"dump", cmd_dump},
 };
 
 int main(int argc, char **argv)

@@ -5,11 +5,11 @@
  *   GET/PUT /api/v1/users/{id}/config
  *   GET     /api/v1/nodes/{id}/config/effective
  *   GET     /api/v1/users/{id}/config/effective
- * See docs/API.md (Config). Each parses, authorizes and makes one call of
- * model/config.h (the schema, the documents, locks, the merge and the S3
- * unit live there); a refusal by its rules is 400 (a bad body) or 409 (a
- * locked key, an S3 rebind) with its message. Replies are Cache-Control:
- * no-store.
+ * See docs/API.md (Config). The root's document holds the server settings
+ * (backup.*: config.read/config.write or store.admin on the root). Each parses, authorizes and
+ * makes one call of model/config.h (the schema, the documents, locks, the merge and the S3 unit
+ * live there); a refusal by its rules is 400 (a bad body) or 409 (a locked key, an S3 rebind) with
+ * its message. Replies are Cache-Control: no-store.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -19,14 +19,17 @@
 #include "log.h"
 #include "util.h"
 
-/* 1 after replying 400 when node t is the root (it holds no config). */
-static int no_root(struct http_req *req, const struct target *t)
+/*
+ * need_perm() of perm (config.read or config.write) on node t; on the root
+ * (whose document holds the server settings, backup.*) store.admin there
+ * also does.
+ */
+static int need_config_perm(struct http_req *req, const struct principal *p, uint32_t perm,
+			    const struct target *t)
 {
-	if (t->depth > 1)
+	if (t->depth == 1 && !authorize(p, PERM_STORE_ADMIN, t))
 		return 0;
-	http_reply_error(req, 400,
-			 "config is set on a business, domain, project or team, not on the root");
-	return 1;
+	return need_perm(req, p, perm, t);
 }
 
 /* Reply for an error of the config model (model/config.h): a refusal by
@@ -61,7 +64,7 @@ static int h_node_get(struct http_req *req, void *arg)
 	struct target t;
 
 	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
-	    need_perm(req, &p, PERM_CONFIG_READ, &t) || no_root(req, &t))
+	    need_config_perm(req, &p, PERM_CONFIG_READ, &t))
 		return 0;
 	return reply_doc(s, req, "node", id);
 }
@@ -161,7 +164,7 @@ static int h_node_put(struct http_req *req, void *arg)
 	struct target t;
 
 	if (need_user(s, req, &p) || need_target_node(s, req, id, &t) ||
-	    need_perm(req, &p, PERM_CONFIG_WRITE, &t) || no_root(req, &t))
+	    need_config_perm(req, &p, PERM_CONFIG_WRITE, &t))
 		return 0;
 	return put_level(s, req, &p, &t, "node", id);
 }

@@ -53,5 +53,8 @@ int key_open(struct keyopt *k, const char *dir, bool create, struct keyprov **kp
 
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_backup(int argc, char **argv); /* backup, backup list, backup verify */
+int cmd_restore(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #endif /* ACTLOG_CLI_H */

@@ -23,6 +23,7 @@
 #include "core/metrics.h"
 #include "core/srv.h"
 #include "log.h"
+#include "model/backup_sched.h"
 #include "model/retention.h"
 #include "util.h"
 #include "version.h"
@@ -67,6 +68,8 @@ int cmd_serve(int argc, char **argv)
 					   {"trusted-proxy", required_argument, 0, 'X'},
 					   {"max-conns-per-ip", required_argument, 0, 'C'},
 					   {"header-timeout", required_argument, 0, 'H'},
+					   {"backup-period", required_argument, 0, 'P'},
+					   {"backup-retry-min", required_argument, 0, 'R'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
@@ -77,7 +80,7 @@ int cmd_serve(int argc, char **argv)
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
 	    api_auth_routes,	  api_org_routes,     api_config_routes, api_device_routes,
 	    api_ingest_routes,	  api_query_routes,   api_shots_routes,	 api_avatar_routes,
-	    api_retention_routes, api_metrics_routes, api_web_routes,
+	    api_retention_routes, api_metrics_routes, api_backup_routes, api_web_routes,
 	};
 	const char *dir = NULL, *web_root = NULL;
 	struct keyopt ko = {0};
@@ -90,6 +93,8 @@ int cmd_serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct http_server *hs = NULL;
 	struct retention_sched *rs = NULL;
+	struct backup_sched *bs = NULL;
+	struct backup_sched_opts bo = {0};
 	unsigned retention_s = 3600;
 	struct sigaction sa = {0};
 	struct srv s;
@@ -202,6 +207,24 @@ int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			ho.header_timeout_s = (unsigned)u;
+			break;
+		case 'P':
+			if (parse_uint(optarg, 0, BACKUP_PERIOD_MAX_S, &u)) {
+				fprintf(stderr,
+					"actlog-server: --backup-period must be 0..%u seconds\n",
+					BACKUP_PERIOD_MAX_S);
+				return 2;
+			}
+			bo.period_ms = u * 1000u;
+			break;
+		case 'R':
+			if (parse_uint(optarg, 1, BACKUP_RETRY_MAX_S, &u)) {
+				fprintf(stderr,
+					"actlog-server: --backup-retry-min must be 1..%u seconds\n",
+					BACKUP_RETRY_MAX_S);
+				return 2;
+			}
+			bo.retry_min_ms = (unsigned)u * 1000u;
 			break;
 		case 'v':
 			verbose = true;
@@ -340,6 +363,9 @@ int cmd_serve(int argc, char **argv)
 	/* the retention thread inherits the blocked signals */
 	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
 		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));
+	/* the backup thread too; s.backups is set for the routes */
+	if ((ret = backup_sched_start(&s, &bo, &bs)))
+		log_err("event=backups_not_started err=\"%s\"", strerror(-ret));
 	ret = 0;
 	sd_notify(0, "READY=1");
 	while (!stop_sig)
@@ -347,9 +373,11 @@ int cmd_serve(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	log_notice("event=stopping signal=%d", (int)stop_sig);
 	retention_stop(rs);
-	http_stop(hs); /* waits for the requests on the outbound pool */
+	backup_sched_stop(bs); /* cancels a running backup */
+	http_stop(hs);	       /* waits for the requests on the outbound pool */
 	log_notice("event=stopped");
 out:
+	backup_sched_free(bs);
 	outbound_free(s.ob);
 	s.ob = NULL;
 	api_web_close();

@@ -161,6 +161,33 @@ out:
 	return err;
 }
 
+int crypto_gcm_seal(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
+		    const void *aad, size_t aad_len, const void *pt, size_t n, uint8_t *ct,
+		    uint8_t tag[CRYPTO_TAG_LEN])
+{
+	struct span a = {aad, aad_len};
+
+	if (n > INT_MAX || aad_len > INT_MAX || (!pt && n) || (!aad && aad_len))
+		return -EINVAL;
+	return gcm_seal(key, nonce, &a, 1, pt, n, ct, tag);
+}
+
+int crypto_gcm_open(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
+		    const void *aad, size_t aad_len, const uint8_t *ct, size_t n,
+		    const uint8_t tag[CRYPTO_TAG_LEN], uint8_t *out)
+{
+	struct span a = {aad, aad_len};
+
+	if (n > INT_MAX || aad_len > INT_MAX || (!ct && n) || (!aad && aad_len))
+		return -EINVAL;
+	return gcm_open(key, nonce, &a, 1, ct, n, tag, out);
+}
+
+int crypto_random(void *buf, size_t n)
+{
+	return n > INT_MAX || RAND_bytes(buf, (int)n) != 1 ? -EIO : 0;
+}
+
 /* --- DEKs --- */
 
 int dek_new(uint8_t dek[CRYPTO_KEY_LEN])

@@ -133,6 +133,29 @@ int crypto_seal(const uint8_t dek[CRYPTO_KEY_LEN], const char *dek_id, const voi
 int crypto_open(const uint8_t dek[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
 		const uint8_t *blob, size_t blob_len, uint8_t **pt, size_t *pt_len);
 
+/* --- raw AES-256-GCM, for formats that frame their own messages --- */
+
+/*
+ * Encrypt n bytes of pt (NULL when 0; n <= INT_MAX) under key with the
+ * caller's nonce and aad (aad_len bytes, may be 0) into ct (n bytes) and
+ * tag. The caller guarantees a nonce is never reused with one key (model/
+ * backup.c: random nonces under a fresh key per backup). 0, -EINVAL,
+ * -ENOMEM or -EIO.
+ */
+int crypto_gcm_seal(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
+		    const void *aad, size_t aad_len, const void *pt, size_t n, uint8_t *ct,
+		    uint8_t tag[CRYPTO_TAG_LEN]);
+/*
+ * Decrypt and authenticate n bytes of ct into out (n bytes). 0; -EBADMSG
+ * when any byte of ct, tag, nonce or aad differs or the key is another (out
+ * is then wiped); -EINVAL, -ENOMEM, -EIO.
+ */
+int crypto_gcm_open(const uint8_t key[CRYPTO_KEY_LEN], const uint8_t nonce[CRYPTO_NONCE_LEN],
+		    const void *aad, size_t aad_len, const uint8_t *ct, size_t n,
+		    const uint8_t tag[CRYPTO_TAG_LEN], uint8_t *out);
+/* Fill buf with n random bytes. 0 or -EIO. */
+int crypto_random(void *buf, size_t n);
+
 /* --- passwords: Argon2id (libsodium crypto_pwhash_str) --- */
 
 /*

@@ -25,7 +25,20 @@
 #include <stdint.h>
 
 #define METRICS(X)                                                                                 \
-	X(START_TIME, GAUGE, "actlog_server_start_time_seconds", "", "Unix time the server started")
+	X(START_TIME, GAUGE, "actlog_server_start_time_seconds", "",                               \
+	  "Unix time the server started")                                                          \
+	X(BACKUP_RUNS_OK, COUNTER, "actlog_server_backup_runs_total", "outcome=\"ok\"",            \
+	  "Periodic and requested backup runs by outcome")                                         \
+	X(BACKUP_RUNS_ERROR, COUNTER, "actlog_server_backup_runs_total", "outcome=\"error\"",      \
+	  "Periodic and requested backup runs by outcome")                                         \
+	X(BACKUP_LAST_SUCCESS, GAUGE, "actlog_server_backup_last_success_timestamp_seconds", "",   \
+	  "Unix time the last successful backup finished (0: none recorded)")                      \
+	X(BACKUP_LAST_FAILURE, GAUGE, "actlog_server_backup_last_failure_timestamp_seconds", "",   \
+	  "Unix time the last failed backup run finished (0: none recorded)")                      \
+	X(BACKUP_LAST_BYTES, GAUGE, "actlog_server_backup_last_bytes", "",                         \
+	  "Stored (encrypted) bytes of the last successful backup")                                \
+	X(BACKUP_RUNNING, GAUGE, "actlog_server_backup_running", "",                               \
+	  "1 while a backup runs, else 0")
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 

@@ -38,6 +38,7 @@
 #include "store/store.h"
 
 struct outbound;
+struct backup_sched;
 
 #define SRV_SCHEMA 1
 #define ROOT_ID "root" /* the virtual node above every business */
@@ -103,6 +104,9 @@ struct srv {
 	/* the pool finishing requests that call S3 (need_outbound); set and
 	 * freed by the caller of srv_init(); NULL: such jobs run inline */
 	struct outbound *ob;
+	/* the periodic backups (model/backup_sched.h); set by
+	 * backup_sched_start(); NULL: none */
+	struct backup_sched *backups;
 };
 
 /* Open the context on an opened store and key provider (both stay owned by

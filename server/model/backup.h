@@ -41,6 +41,10 @@
 #define BACKUP_NAME_MAX 64 /* bytes of a name, without the NUL */
 #define BACKUP_URL_MAX 1024
 #define BACKUP_LIST_MAX 10000 /* backups backup_list() returns at most */
+/* Compressed plaintext bytes per encrypted chunk (format in backup.c). */
+#define BACKUP_CHUNK (1u << 20)
+#define BACKUP_CHUNK_MIN 64u	     /* what a reader accepts, and backup_ctl.chunk_size */
+#define BACKUP_CHUNK_MAX (16u << 20) /* idem */
 
 /* Where backups are kept. */
 enum backup_kind { BACKUP_S3, BACKUP_FILE };
@@ -97,6 +101,17 @@ struct backup_ctl {
 	/* told the plaintext bytes done so far, about once per chunk */
 	void (*progress)(void *ctx, uint64_t plain_bytes);
 	void *ctx;
+	/* backup_take: bytes per chunk, BACKUP_CHUNK_MIN..BACKUP_CHUNK_MAX
+	 * (0: BACKUP_CHUNK); small ones let tests make many chunks */
+	uint32_t chunk_size;
+	/* backup_take: when set, also called with tee_ctx for every item of
+	 * the snapshot, from its read (the shape and rules of store_snap_fn;
+	 * `backup --dump-to` writes the text dump with it). An attempt that
+	 * gives way to a map growth (store_snapshot: -EAGAIN) is started over:
+	 * tee_reset (when set) is called before each attempt after the first. */
+	store_snap_fn tee;
+	void (*tee_reset)(void *ctx);
+	void *tee_ctx;
 };
 
 /*

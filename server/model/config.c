@@ -47,7 +47,7 @@
 #define LEVELS_MAX (TREE_DEPTH + 1)  /* nodes below the root, and the user */
 
 enum ck_type { CK_BOOL, CK_INT, CK_STR };
-enum ck_fmt { FMT_TEXT, FMT_BUCKET, FMT_URL };
+enum ck_fmt { FMT_TEXT, FMT_BUCKET, FMT_URL, FMT_PREFIX };
 
 /* One policy key: type, range (ints) or length in bytes (strings), default. */
 struct ckey {
@@ -56,11 +56,14 @@ struct ckey {
 	int64_t min, max;
 	int64_t def;
 	bool has_def;
-	bool secret; /* never in a response, never in clear in the store */
+	const char *sdef; /* the default of a string key (has_def) */
+	bool secret;	  /* never in a response, never in clear in the store */
 	enum ck_fmt fmt;
 	bool s3;     /* one of the S3 unit's keys (see the merge above) */
 	bool anchor; /* an S3 key whose level is the unit's: bucket, credentials */
 	bool where;  /* an S3 key that says where requests go (config_s3_rebind()) */
+	bool root;   /* set at the root only, never merged (backup.*) */
+	bool bunit;  /* one of the backup bucket's keys (backup.s3.*; config_s3_rebind()) */
 };
 
 #define CK_B(n, d)                                                                                 \
@@ -74,6 +77,18 @@ struct ckey {
 #define CK_S(n, lo, hi, f, sec)                                                                    \
 	{                                                                                          \
 		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec           \
+	}
+
+/* a root-only integer, and a key of the backup bucket (root-only) */
+#define CK_RI(n, lo, hi, d)                                                                        \
+	{                                                                                          \
+		.name = n, .type = CK_INT, .min = lo, .max = hi, .def = d, .has_def = true,        \
+		.root = true                                                                       \
+	}
+#define CK_BS3(n, lo, hi, f, sec, whr)                                                             \
+	{                                                                                          \
+		.name = n, .type = CK_STR, .min = lo, .max = hi, .fmt = f, .secret = sec,          \
+		.root = true, .bunit = true, .where = whr                                          \
 	}
 
 #define CK_S3(n, lo, hi, f, sec, anc, whr)                                                         \
@@ -103,6 +118,29 @@ static const struct ckey schema[] = {
     CK_S3("s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true, true, false),
     /* STS session tokens run past 1 KiB */
     CK_S3("s3.session_token", 1, 4096, FMT_TEXT, true, true, false),
+    /* the server's periodic backups (model/backup_sched.c): root only */
+    CK_RI("backup.interval_h", 0, 8760, 24),
+    CK_RI("backup.keep", 1, 1000, 14),
+    CK_BS3("backup.s3.bucket", 3, 63, FMT_BUCKET, false, true),
+    {.name = "backup.s3.prefix",
+     .type = CK_STR,
+     .max = CONFIG_PREFIX_MAX,
+     .fmt = FMT_PREFIX,
+     .has_def = true,
+     .sdef = CONFIG_BACKUP_PREFIX_DEFAULT,
+     .root = true,
+     .bunit = true},
+    CK_BS3("backup.s3.region", 1, 64, FMT_TEXT, false, true),
+    CK_BS3("backup.s3.endpoint", 1, CFG_STR_MAX, FMT_URL, false, true),
+    {.name = "backup.s3.path_style",
+     .type = CK_BOOL,
+     .max = 1,
+     .root = true,
+     .bunit = true,
+     .where = true},
+    CK_BS3("backup.s3.access_key_id", 1, CFG_STR_MAX, FMT_TEXT, false, false),
+    CK_BS3("backup.s3.secret_access_key", 1, CFG_STR_MAX, FMT_TEXT, true, false),
+    CK_BS3("backup.s3.session_token", 1, 4096, FMT_TEXT, true, false),
 };
 #define NKEYS ARRAY_SIZE(schema)
 
@@ -141,6 +179,32 @@ static bool url_ok(const char *v)
 	return h && *h && *h != '/' && !strchr(v, ' ');
 }
 
+/* An S3 key prefix: "" or segments of A-Z a-z 0-9 ! - _ . * ' ( ), each
+ * ending in '/' (no leading '/', no empty segment, no "." or ".." one) */
+static bool prefix_ok(const char *v)
+{
+	size_t n = strlen(v), i, seg = 0;
+
+	if (n && v[n - 1] != '/')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (c == '/') {
+			if (!seg || (seg == 1 && v[i - 1] == '.') ||
+			    (seg == 2 && v[i - 1] == '.' && v[i - 2] == '.'))
+				return false;
+			seg = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      strchr("!-_.*'()", c)))
+			return false;
+		seg++;
+	}
+	return true;
+}
+
 /*
  * Check value v (not null) against key k. Pure. 0, or -EINVAL with a
  * message naming the key and what it takes in msg.
@@ -165,8 +229,17 @@ static int key_check(const struct ckey *k, const cJSON *v, char *msg, size_t n)
 		if (cJSON_IsString(v) &&
 		    text_valid(v->valuestring, (size_t)k->min, (size_t)k->max) &&
 		    (k->fmt != FMT_BUCKET || bucket_ok(v->valuestring)) &&
-		    (k->fmt != FMT_URL || url_ok(v->valuestring)))
+		    (k->fmt != FMT_URL || url_ok(v->valuestring)) &&
+		    (k->fmt != FMT_PREFIX || prefix_ok(v->valuestring)))
 			return 0;
+		if (k->fmt == FMT_PREFIX) {
+			snprintf(msg, n,
+				 "config key '%s' must be \"\" or an S3 key prefix of at most %lld "
+				 "bytes of A-Z a-z 0-9 ! - _ . * ' ( ) and '/', ending in '/' "
+				 "(e.g. \"actlog-backups/\")",
+				 k->name, (long long)k->max);
+			return -EINVAL;
+		}
 		snprintf(msg, n, "config key '%s' must be %s of %lld..%lld bytes%s", k->name,
 			 k->fmt == FMT_URL ? "an http:// or https:// URL" : "a string",
 			 (long long)k->min, (long long)k->max,
@@ -332,6 +405,8 @@ static cJSON *key_default(const struct ckey *k)
 {
 	if (!k->has_def)
 		return NULL;
+	if (k->type == CK_STR)
+		return cJSON_CreateString(k->sdef ? k->sdef : "");
 	return k->type == CK_BOOL ? cJSON_CreateBool(k->def != 0)
 				  : cJSON_CreateNumber((double)k->def);
 }
@@ -372,12 +447,13 @@ int config_merge(const cJSON *const docs[], const char *const labels[], size_t n
 	if (n > LEVELS_MAX)
 		return -EINVAL;
 	for (k = 0; k < NKEYS; k++)
-		src[k] = schema[k].has_def ? "default" : NULL;
+		src[k] = schema[k].has_def && !schema[k].root ? "default" : NULL;
 	for (i = 0; i < n; i++) {
 		const cJSON *vals = cJSON_GetObjectItemCaseSensitive(docs[i], "values"), *e;
 
 		for (k = 0; k < NKEYS; k++) {
-			const cJSON *x = schema[k].s3 ? NULL : level_value(vals, k);
+			const cJSON *x =
+			    schema[k].s3 || schema[k].root ? NULL : level_value(vals, k);
 
 			if (lock[k] || !x)
 				continue;
@@ -392,7 +468,7 @@ int config_merge(const cJSON *const docs[], const char *const labels[], size_t n
 		{
 			int x = cJSON_IsString(e) ? key_find(e->valuestring) : -1;
 
-			if (x >= 0 && !lock[x])
+			if (x >= 0 && !lock[x] && !schema[x].root)
 				lock[x] = labels[i];
 			if (x >= 0 && schema[x].s3 && !s3_lock)
 				s3_lock = labels[i];
@@ -418,6 +494,8 @@ int config_merge(const cJSON *const docs[], const char *const labels[], size_t n
 		return -ENOMEM;
 	}
 	for (k = 0; k < NKEYS; k++) {
+		if (schema[k].root)
+			continue; /* not policy: never in an effective config */
 		if (val[k] || schema[k].has_def) {
 			if (!schema[k].secret || with_secrets)
 				cJSON_AddItemToObject(ov, schema[k].name,
@@ -487,10 +565,11 @@ int config_effective(struct srv *s, const char *team_id, const char *user_id, bo
 
 /*
  * Check a PUT body: only "values" (an object of known keys, each null or a
- * valid value) and "locked" (nodes only; an array of known keys). 0, or
- * -EINVAL with the message in why.
+ * valid value) and "locked" (nodes below the root only; an array of known
+ * keys). At the root (is_root) only the root keys, elsewhere none of them.
+ * 0, or -EINVAL with the message in why.
  */
-static int put_check(const cJSON *body, bool is_user, char *why, size_t wlen)
+static int put_check(const cJSON *body, bool is_user, bool is_root, char *why, size_t wlen)
 {
 	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(body, "values");
 	const cJSON *locked = cJSON_GetObjectItemCaseSensitive(body, "locked"), *e;
@@ -507,6 +586,10 @@ static int put_check(const cJSON *body, bool is_user, char *why, size_t wlen)
 		return snprintf(why, wlen, "\"values\" must be an object"), -EINVAL;
 	if (locked && is_user)
 		return snprintf(why, wlen, "keys are locked on nodes, not on users"), -EINVAL;
+	if (locked && is_root)
+		return snprintf(why, wlen,
+				"the root's settings are not inherited: nothing to lock"),
+		       -EINVAL;
 	if (locked && !cJSON_IsArray(locked))
 		return snprintf(why, wlen, "\"locked\" must be an array of config keys"), -EINVAL;
 	cJSON_ArrayForEach(e, vals)
@@ -515,6 +598,21 @@ static int put_check(const cJSON *body, bool is_user, char *why, size_t wlen)
 
 		if (k < 0)
 			return snprintf(why, wlen, "unknown config key '%s'", e->string), -EINVAL;
+		if (schema[k].root && !is_root)
+			return snprintf(
+				   why, wlen,
+				   "config key '%s' is a server setting: it is set at the root "
+				   "only (PUT /api/v1/nodes/root/config)",
+				   e->string),
+			       -EINVAL;
+		if (!schema[k].root && is_root)
+			return snprintf(
+				   why, wlen,
+				   "config key '%s' is set on a business, domain, project, team "
+				   "or user, not on the root (the root holds the backup.* "
+				   "settings only)",
+				   e->string),
+			       -EINVAL;
 		if (!cJSON_IsNull(e) && key_check(&schema[k], e, msg, sizeof(msg)))
 			return snprintf(why, wlen, "%s", msg), -EINVAL;
 	}
@@ -525,6 +623,10 @@ static int put_check(const cJSON *body, bool is_user, char *why, size_t wlen)
 			       -EINVAL;
 		if (key_find(e->valuestring) < 0)
 			return snprintf(why, wlen, "unknown config key '%s'", e->valuestring),
+			       -EINVAL;
+		if (schema[key_find(e->valuestring)].root)
+			return snprintf(why, wlen, "config key '%s' is set at the root only",
+					e->valuestring),
 			       -EINVAL;
 	}
 	return 0;
@@ -558,16 +660,25 @@ static const char *s3_set_in(const cJSON *vals)
 	return NULL;
 }
 
-int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
+/* true when key k belongs to the S3 unit (backup false) or the backup
+ * bucket's keys (backup true) */
+static bool in_unit(size_t k, bool backup)
+{
+	return backup ? schema[k].bunit : schema[k].s3;
+}
+
+/* config_s3_rebind() for one unit of keys. */
+static int rebind_unit(const cJSON *doc, const cJSON *vals, bool backup, const char **need)
 {
 	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(doc, "values");
 	bool moved = false;
 	size_t k;
 
-	*need = NULL;
 	/* a change as apply() makes it: another value, or null removing one */
 	for (k = 0; k < NKEYS && !moved; k++) {
-		const cJSON *want = schema[k].where ? last_member(vals, schema[k].name) : NULL;
+		const cJSON *want = schema[k].where && in_unit(k, backup)
+					? last_member(vals, schema[k].name)
+					: NULL;
 		const cJSON *have = cJSON_GetObjectItemCaseSensitive(dv, schema[k].name);
 
 		if (want)
@@ -577,7 +688,7 @@ int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
 	for (k = 0; moved && k < NKEYS; k++) {
 		const cJSON *have = cJSON_GetObjectItemCaseSensitive(dv, schema[k].name);
 
-		if (schema[k].s3 && schema[k].secret && have && !cJSON_IsNull(have) &&
+		if (in_unit(k, backup) && schema[k].secret && have && !cJSON_IsNull(have) &&
 		    !last_member(vals, schema[k].name)) {
 			*need = schema[k].name;
 			return -EPERM;
@@ -667,6 +778,14 @@ int config_s3_lenders(struct srv *s, const struct target *t, const char *user_id
 		doc_free(doc);
 	}
 	return ret;
+}
+
+int config_s3_rebind(const cJSON *doc, const cJSON *vals, const char **need)
+{
+	*need = NULL;
+	if (rebind_unit(doc, vals, false, need))
+		return -EPERM;
+	return rebind_unit(doc, vals, true, need);
 }
 
 /*
@@ -796,7 +915,7 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 		     const cJSON *body, config_audit_fn audit, void *audit_ctx, cJSON **view,
 		     char *why, size_t wlen)
 {
-	bool is_user = kind[0] == 'u';
+	bool is_user = kind[0] == 'u', is_root = !is_user && !strcmp(id, ROOT_ID);
 	char aad[AAD_SIZE];
 	struct key scope;
 	cJSON *doc = NULL, *detail = NULL;
@@ -809,7 +928,7 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 		why[0] = 0;
 	if (!kind_ok(kind))
 		return -EINVAL;
-	ret = put_check(body, is_user, why, wlen);
+	ret = put_check(body, is_user, is_root, why, wlen);
 	if (!ret)
 		ret = check_locks(s, t, is_user ? t->depth : t->depth - 1,
 				  cJSON_GetObjectItemCaseSensitive(body, "values"), why, wlen);
@@ -884,5 +1003,40 @@ int config_level_view(struct srv *s, const char *kind, const char *id, cJSON **v
 		return ret;
 	*view = doc_view(doc);
 	doc_free(doc);
+	return 0;
+}
+
+int config_root_values(struct srv *s, bool with_secrets, cJSON **out)
+{
+	const cJSON *vals;
+	struct key scope;
+	cJSON *doc, *o;
+	size_t k;
+	int ret;
+
+	*out = NULL;
+	ret = doc_load(s, key_scope(&scope, "node", ROOT_ID), &doc);
+	if (ret)
+		return ret;
+	vals = cJSON_GetObjectItemCaseSensitive(doc, "values");
+	o = cJSON_CreateObject();
+	for (k = 0; o && k < NKEYS; k++) {
+		const cJSON *x = schema[k].root ? level_value(vals, k) : NULL;
+		cJSON *v;
+
+		if (!schema[k].root || (schema[k].secret && !with_secrets))
+			continue;
+		v = x ? cJSON_Duplicate(x, 1) : key_default(&schema[k]);
+		if ((x || schema[k].has_def) &&
+		    (!v || !cJSON_AddItemToObject(o, schema[k].name, v))) {
+			cJSON_Delete(v);
+			doc_free(o);
+			o = NULL;
+		}
+	}
+	doc_free(doc);
+	if (!o)
+		return -ENOMEM;
+	*out = o;
 	return 0;
 }

@@ -139,6 +139,25 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 		     const cJSON *body, config_audit_fn audit, void *audit_ctx, cJSON **view,
 		     char *why, size_t wlen);
 
+/*
+ * The root's document: the server settings (backup.*, model/backup_sched.h),
+ * which are set at the root only (a PUT of one elsewhere, or of any other
+ * key at the root, is -EINVAL), never inherited and never in an effective
+ * config. Their backup.s3.* keys are bound like the s3.* ones
+ * (config_s3_rebind()).
+ */
+#define CONFIG_BACKUP_PREFIX_DEFAULT "actlog-backups/"
+#define CONFIG_PREFIX_MAX 512 /* bytes of backup.s3.prefix */
+
+/*
+ * The root keys' values as the root's document sets them, with their
+ * defaults for those it does not set: {key: value} (backup.interval_h,
+ * backup.keep and backup.s3.prefix are always there). Secret keys only
+ * when with_secrets (the scheduler); free *out with config_json_free().
+ * 0, -EBADMSG, -EIO, -ENOMEM or -errno from the store.
+ */
+int config_root_values(struct srv *s, bool with_secrets, cJSON **out);
+
 /* Free a document or a request body that may hold secrets: every string of
  * it is wiped first. NULL is fine. */
 void config_json_free(cJSON *j);

@@ -14,6 +14,9 @@
  * name, an object key, a host id) only ever comes last.
  *
  *   META    pk "store"              sk "meta"          {schema, created, business_id}
+ *           pk "store"              sk "backup"        {last_success, last_failure}: the
+ *                                                      periodic backups' last runs
+ *                                                      (model/backup_sched.c)
  *   NODES   pk <node>               sk "node"          {id,type,name,parent_id,path[],created,rev}
  *           pk <parent>             sk "child|<node>"  {id,type,name}     (parent "root" for
  *                                                                          businesses)
@@ -93,6 +96,7 @@ struct key {
 /* Constant keys. */
 #define KEY_META_PK "store"
 #define KEY_META_SK "meta"
+#define KEY_META_BACKUP_SK "backup"
 #define KEY_ROLES_PK "roles"
 #define SK_NODE "node"
 #define SK_USER "user"

@@ -398,3 +398,10 @@ int store_stats(struct store *s, struct store_stats *st)
 	memset(st, 0, sizeof(*st));
 	return s->ops->stats(s, st);
 }
+
+int store_snapshot(struct store *s, store_snap_fn fn, void *ctx)
+{
+	if (!s || !fn)
+		return -EINVAL;
+	return s->ops->snapshot(s, fn, ctx);
+}

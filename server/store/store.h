@@ -19,6 +19,8 @@
  *                        read-modify-write updates and read checks, applied
  *                        all-or-nothing at commit
  *   store_copy_compact   hot, compacted backup copy
+ *   store_snapshot       every item of every table from one consistent read
+ *                        (logical backups, dumps)
  *   store_stats          item counts and space
  *
  * Errors are negative errno values; nothing here logs. The common ones:
@@ -306,6 +308,33 @@ int store_copy_compact(struct store *s, int fd);
 int store_stats(struct store *s, struct store_stats *st);
 
 /*
+ * Called by store_snapshot() for each item: its table t, pk and sk
+ * (NUL-terminated) and value (len bytes, not NUL-terminated), valid only
+ * during the call. Unlike store_item_fn it runs inside
+ * the snapshot's read: it must not call the store (that could deadlock
+ * against a map growth). It may block (write to a file or the network);
+ * commits go on meanwhile. Return 0 to continue, a negative errno to stop
+ * (store_snapshot returns it).
+ */
+typedef int (*store_snap_fn)(enum store_table t, const char *pk, const char *sk, const void *val,
+			     size_t len, void *ctx);
+
+/*
+ * Call fn for every item of every table, tables in enum order, the items of
+ * a table in storage order (the order of store_scan()), all from ONE
+ * consistent read: the items are exactly those of the store at one instant,
+ * whatever commits run meanwhile (from this process or another). For
+ * backups, dumps and checks only; it reads everything. Commits are not
+ * stalled by it: the engine makes room before the read starts so that
+ * writes during it need no map growth (LMDB: see store_lmdb.c, "Snapshots"),
+ * and when one still does, the snapshot gives way: it stops with -EAGAIN
+ * (having called fn for a prefix of the items) and the caller starts over.
+ * Returns 0 when every item was delivered, fn's negative errno, -EAGAIN,
+ * -EIO (an item's key not in the store's encoding), or -errno.
+ */
+int store_snapshot(struct store *s, store_snap_fn fn, void *ctx);
+
+/*
  * Engines. A store is reached through a const table of operations, so that
  * a second engine comes in without touching a caller: every caller holds a
  * struct store * and calls the store_* functions above, which live once, in
@@ -368,6 +397,7 @@ struct store_engine {
 	void (*batch_abort)(struct store_batch *b);
 	int (*copy_compact)(struct store *s, int fd);
 	int (*stats)(struct store *s, struct store_stats *st);
+	int (*snapshot)(struct store *s, store_snap_fn fn, void *ctx);
 };
 
 /*
@@ -386,6 +416,14 @@ struct store_engine {
  *  - Same caps and errno values as above, checked before anything is sent
  *    (store.c checks the arguments; an engine checks what only it can see,
  *    such as an update function's result over STORE_VAL_MAX).
+ *  - store_snapshot() is one consistent read of every table. LMDB: one
+ *    read transaction. DynamoDB has no read transaction over whole tables;
+ *    its engine would export every table at one point in time
+ *    (ExportTableToPointInTime with point-in-time recovery enabled, the same
+ *    ExportTime for all tables, read back from the export's S3 objects), or,
+ *    without PITR, a parallel Scan with ConsistentRead under a write freeze
+ *    (a store-wide flag every commit checks). A Scan alone is not a snapshot:
+ *    it sees writes committed while it runs, so two tables could disagree.
  */
 
 #endif /* ACTLOG_STORE_H */

@@ -45,6 +45,25 @@
  * functions must not call the store. MDB_MAP_RESIZED (another process grew
  * the map) is handled by adopting the new size the same way.
  *
+ * Snapshots (store_snapshot) are one read transaction over every table,
+ * held for as long as the caller takes to consume the items (a backup
+ * streaming to S3: minutes). Such a transaction holds map_lock shared the
+ * whole time, so a growth would wait for its end, and every transaction
+ * behind the waiting grower with it: a stall of the whole store. Two
+ * measures prevent that. Before the read starts, the map is grown (if
+ * needed) to SNAP_HEADROOM_FACTOR times the bytes in use plus
+ * SNAP_HEADROOM_MIN (at most map_max): LMDB cannot reuse pages freed after
+ * the snapshot began, so every commit meanwhile takes new pages, and this is
+ * room for as much new data as the store already holds. Growing the map is
+ * only address space (the file grows as pages are written). And when a
+ * growth is needed anyway, the grower announces itself (grow_waiting) before
+ * it waits for the lock; the snapshot checks it between items and gives way
+ * with -EAGAIN, so the grower waits at most for one callback. The caller
+ * starts over (then with the bigger map). Another process (`actlog-server
+ * backup` on a served store) takes its snapshot under its own lock: it
+ * never blocks this process's growth, and its reader only keeps pages from
+ * being reused, as here.
+ *
  * Queries read pages of at most PAGE_ITEMS items / about PAGE_BYTES bytes in
  * one read transaction each, copy them out, end the transaction, then call
  * the callback; the next page resumes after the last key delivered.
@@ -64,7 +83,9 @@
 #define PAGE_BYTES (1u << 20)
 #define KEY_BUF (STORE_KEY_MAX + 2) /* pk, 0x00, sk, room for a resume key of any LMDB key */
 #define RESIZE_RETRIES 16
-#define MAP_FULL_RETRY 1 /* internal result: the transaction ran out of map space */
+#define MAP_FULL_RETRY 1		 /* internal result: the transaction ran out of map space */
+#define SNAP_HEADROOM_FACTOR 2		 /* map >= 2 x bytes in use before a snapshot ... */
+#define SNAP_HEADROOM_MIN (256ull << 20) /* ... + 256 MiB */
 
 _Static_assert(STORE_KEY_MAX + 1 <= 511, "an encoded key must fit LMDB's default key size");
 
@@ -78,6 +99,7 @@ struct store_lmdb {
 	uint64_t map_max;
 	uint64_t grows;
 	uint64_t page_size;
+	int grow_waiting; /* threads waiting for map_lock exclusive (__atomic) */
 };
 
 enum op_kind {
@@ -218,6 +240,18 @@ static void txn_end(struct store_lmdb *s, MDB_txn *txn)
 	pthread_rwlock_unlock(&s->map_lock);
 }
 
+/* Take map_lock exclusive, announced in grow_waiting while waiting (a
+ * snapshot gives way). 0 or the pthread error. */
+static int map_wrlock(struct store_lmdb *s)
+{
+	int rc;
+
+	__atomic_add_fetch(&s->grow_waiting, 1, __ATOMIC_SEQ_CST);
+	rc = pthread_rwlock_wrlock(&s->map_lock);
+	__atomic_sub_fetch(&s->grow_waiting, 1, __ATOMIC_SEQ_CST);
+	return rc;
+}
+
 /* Refresh s->map_size from LMDB. Caller holds map_lock exclusive (or is open). */
 static void map_refresh(struct store_lmdb *s)
 {
@@ -230,7 +264,7 @@ static void map_refresh(struct store_lmdb *s)
 /* Adopt the map size another process set (MDB_MAP_RESIZED). */
 static int map_adopt(struct store_lmdb *s)
 {
-	int rc = pthread_rwlock_wrlock(&s->map_lock);
+	int rc = map_wrlock(s);
 
 	if (rc)
 		return -rc;
@@ -251,7 +285,7 @@ static int map_grow(struct store_lmdb *s, uint64_t seen)
 	uint64_t size;
 	int err = 0, rc;
 
-	rc = pthread_rwlock_wrlock(&s->map_lock);
+	rc = map_wrlock(s);
 	if (rc)
 		return -rc;
 	if (s->map_size != seen)
@@ -1068,6 +1102,104 @@ static int lmdb_copy_compact(struct store *store, int fd)
 	return mdb_errno(rc);
 }
 
+/*
+ * Grow the map to at least want bytes (at most map_max) ahead of a
+ * snapshot. Takes map_lock exclusive without announcing it (nothing can be
+ * snapshotting on behalf of this call). 0 or -errno.
+ */
+static int map_reserve(struct store_lmdb *s, uint64_t want)
+{
+	int err = 0, rc;
+
+	want = round_up(want, s->page_size);
+	if (want > s->map_max)
+		want = s->map_max;
+	rc = pthread_rwlock_wrlock(&s->map_lock);
+	if (rc)
+		return -rc;
+	if (s->map_size < want) {
+		err = mdb_errno(mdb_env_set_mapsize(s->env, want));
+		if (!err) {
+			map_refresh(s);
+			s->grows++;
+		}
+	}
+	pthread_rwlock_unlock(&s->map_lock);
+	return err;
+}
+
+/* Bytes of the file in use (pages up to the last one). 0 or -errno. */
+static int used_bytes(struct store_lmdb *s, uint64_t *used)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	int err = mdb_errno(mdb_env_info(s->env, &info));
+
+	if (!err)
+		err = mdb_errno(mdb_env_stat(s->env, &ms));
+	if (!err)
+		*used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	return err;
+}
+
+/* Deliver every item of table t read in txn to fn (store_snapshot). */
+static int snap_table(struct store_lmdb *s, MDB_txn *txn, enum store_table t, store_snap_fn fn,
+		      void *ctx)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	char key[KEY_BUF + 1];
+	int err = 0, rc;
+
+	rc = mdb_cursor_open(txn, s->dbi[t], &cur);
+	if (rc)
+		return mdb_errno(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *sep = memchr(k.mv_data, '\0', k.mv_size);
+
+		if (!sep || k.mv_size > KEY_BUF) {
+			err = -EIO;
+			break;
+		}
+		if (__atomic_load_n(&s->grow_waiting, __ATOMIC_SEQ_CST)) {
+			err = -EAGAIN; /* give way to a map growth */
+			break;
+		}
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		err = fn(t, key, key + (sep - (const char *)k.mv_data) + 1, v.mv_data, v.mv_size,
+			 ctx);
+		if (err)
+			break;
+	}
+	if (!err && rc != MDB_NOTFOUND)
+		err = mdb_errno(rc);
+	mdb_cursor_close(cur);
+	return err < 0 ? err : 0;
+}
+
+static int lmdb_snapshot(struct store *store, store_snap_fn fn, void *ctx)
+{
+	struct store_lmdb *s = lm(store);
+	MDB_txn *txn = NULL;
+	uint64_t seen, used = 0;
+	int err;
+
+	err = used_bytes(s, &used);
+	if (!err)
+		err = map_reserve(s, used * SNAP_HEADROOM_FACTOR + SNAP_HEADROOM_MIN);
+	if (err)
+		return err;
+	err = txn_begin(s, MDB_RDONLY, &txn, &seen);
+	if (err)
+		return err;
+	for (int t = 0; !err && t < STORE_T__COUNT; t++)
+		err = snap_table(s, txn, (enum store_table)t, fn, ctx);
+	txn_end(s, txn);
+	return err;
+}
+
 /* The entry stats: *st is zeroed (store.c). */
 static int lmdb_stats(struct store *store, struct store_stats *st)
 {
@@ -1115,4 +1247,5 @@ static const struct store_engine lmdb_engine = {
     .batch_abort = lmdb_batch_abort,
     .copy_compact = lmdb_copy_compact,
     .stats = lmdb_stats,
+    .snapshot = lmdb_snapshot,
 };
