@@ -25,7 +25,14 @@
 #include <stdint.h>
 
 #define METRICS(X)                                                                                 \
-	X(START_TIME, GAUGE, "actlog_server_start_time_seconds", "", "Unix time the server started")
+	X(START_TIME, GAUGE, "actlog_server_start_time_seconds", "",                               \
+	  "Unix time the server started")                                                          \
+	X(INGEST_DROPPED_LOGGING_OFF, COUNTER, "actlog_server_ingest_dropped_total",               \
+	  "reason=\"logging_off\"", "Valid records ingest did not store, by reason")               \
+	X(SHOTS_REFUSED_SCREENSHOTS_OFF, COUNTER, "actlog_server_screenshots_refused_total",       \
+	  "reason=\"screenshots_off\"", "Screenshot presigns and registers refused by policy")     \
+	X(SHOTS_REFUSED_LOGGING_OFF, COUNTER, "actlog_server_screenshots_refused_total",           \
+	  "reason=\"logging_off\"", "Screenshot presigns and registers refused by policy")
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 
