@@ -683,6 +683,7 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		ret = ret ? ret : 2;
 		goto out;
 	}
+	ret = 0;
 	if (!strcmp(type, "activity")) {
 		ret = roll_activity(g, uid, start, act);
 	} else if (!strcmp(type, "app_usage")) {
