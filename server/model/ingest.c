@@ -1111,11 +1111,6 @@ unsigned ingest_rejected(const struct ingest *g)
 	return g->rejected;
 }
 
-unsigned ingest_dropped(const struct ingest *g, enum ingest_drop why)
-{
-	return why < INGEST_DROP__N ? g->dropped[why] : 0;
-}
-
 const char *const ingest_drop_names[INGEST_DROP__N] = {
 #define DROP_NAME_(id, name) [INGEST_DROP_##id] = name,
     INGEST_DROPS(DROP_NAME_)

@@ -94,8 +94,6 @@ int ingest_prepare(struct srv *s, const struct ingest_source *src, const char *b
 const cJSON *ingest_answer(const struct ingest *g);
 unsigned ingest_accepted(const struct ingest *g);
 unsigned ingest_rejected(const struct ingest *g);
-/* Records of g dropped for reason why. */
-unsigned ingest_dropped(const struct ingest *g, enum ingest_drop why);
 /* Operations ingest_add() adds to a batch. */
 size_t ingest_ops(const struct ingest *g);
 
