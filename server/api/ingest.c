@@ -60,9 +60,11 @@ static int h_ingest(struct http_req *req, void *arg)
 	if (ret)
 		return reply_store_err(req, ret == -ENOENT ? -EIO : ret, "batch");
 	log_info(
-	    "event=ingest device=%s batch=%s accepted=%d rejected=%d", p.id, bid,
+	    "event=ingest device=%s batch=%s accepted=%d rejected=%d dropped=%d", p.id, bid,
 	    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(answer, "accepted")),
-	    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(answer, "rejected_count")));
+	    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(answer, "rejected_count")),
+	    (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(answer, "dropped"), "logging_off")));
 	return http_reply_json(req, 200, answer);
 }
 

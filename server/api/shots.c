@@ -121,6 +121,20 @@ static void audit_view(struct srv *s, struct http_req *req, const struct princip
 
 /* --- POST /api/v1/screenshots/presign --- */
 
+/* The status of a shots_presign() failure with a message. */
+static int presign_status(int err)
+{
+	switch (err) {
+	case -EACCES: /* the policy: screenshots or logging off */
+		return 403;
+	case -ENODATA: /* S3 settings incomplete */
+	case -EINVAL:  /* or unusable */
+		return 409;
+	default:
+		return 500;
+	}
+}
+
 static int h_presign(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -149,9 +163,7 @@ static int h_presign(struct http_req *req, void *arg)
 	}
 	ret = shots_presign(s, &p, &r, now_ms(), &out, &why);
 	if (ret)
-		/* -EPERM (not enabled), -ENODATA, -EINVAL (S3 settings): 409 */
-		reply_shots_err(req, ret, &why,
-				ret == -EPERM || ret == -ENODATA || ret == -EINVAL ? 409 : 500);
+		reply_shots_err(req, ret, &why, presign_status(ret));
 	else
 		http_reply_json(req, 200, out);
 out:
@@ -239,7 +251,7 @@ static int h_register(struct http_req *req, void *arg)
 
 	ret = shots_register_check(s, &j->p, r, id, business, &why);
 	if (ret) {
-		reply_shots_err(req, ret, &why, ret == -ENOENT ? 404 : 400);
+		reply_shots_err(req, ret, &why, ret == -ENOENT ? 404 : ret == -EACCES ? 403 : 400);
 		goto done;
 	}
 	if (id[0]) { /* registered already: the same answer */

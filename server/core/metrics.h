@@ -38,7 +38,13 @@
 	X(BACKUP_LAST_BYTES, GAUGE, "actlog_server_backup_last_bytes", "",                         \
 	  "Stored (encrypted) bytes of the last successful backup")                                \
 	X(BACKUP_RUNNING, GAUGE, "actlog_server_backup_running", "",                               \
-	  "1 while a backup runs, else 0")
+	  "1 while a backup runs, else 0")                                                         \
+	X(INGEST_DROPPED_LOGGING_OFF, COUNTER, "actlog_server_ingest_dropped_total",               \
+	  "reason=\"logging_off\"", "Valid records ingest did not store, by reason")               \
+	X(SHOTS_REFUSED_SCREENSHOTS_OFF, COUNTER, "actlog_server_screenshots_refused_total",       \
+	  "reason=\"screenshots_off\"", "Screenshot presigns and registers refused by policy")     \
+	X(SHOTS_REFUSED_LOGGING_OFF, COUNTER, "actlog_server_screenshots_refused_total",           \
+	  "reason=\"logging_off\"", "Screenshot presigns and registers refused by policy")
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 

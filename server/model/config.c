@@ -32,6 +32,7 @@
  * (config_s3_rebind(); -EPERM otherwise).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,6 +562,319 @@ int config_effective(struct srv *s, const char *team_id, const char *user_id, bo
 	return config_effective_for(s, &t, user_id, with_secrets, out);
 }
 
+/* --- logging.enabled over time (config.h: config_hist) --- */
+
+#define LOGGING_KEY "logging.enabled"
+#define HIST_AAD_SIZE (STORE_KEY_MAX + 16) /* "config-logging|" + scope */
+
+/*
+ * The AAD that binds a level's sealed history to it: "config-logging|" and
+ * the scope (never stored). Returns aad.
+ */
+static const char *hist_aad(char aad[HIST_AAD_SIZE], const char *scope)
+{
+	snprintf(aad, HIST_AAD_SIZE, "config-logging|%s", scope);
+	return aad;
+}
+
+/* The value a level's document doc gives logging.enabled: CONFIG_HIST_UNSET, 0, 1. */
+static int8_t doc_logging(const cJSON *doc)
+{
+	const cJSON *x = level_value(cJSON_GetObjectItemCaseSensitive(doc, "values"),
+				     (size_t)key_find(LOGGING_KEY));
+
+	return !x ? CONFIG_HIST_UNSET : cJSON_IsTrue(x) ? 1 : 0;
+}
+
+/* JSON true, false or null for a history value. */
+static cJSON *hist_json(int8_t v)
+{
+	return v == CONFIG_HIST_UNSET ? cJSON_CreateNull() : cJSON_CreateBool(v != 0);
+}
+
+/* A history value from JSON; CONFIG_HIST_UNSET for anything but a bool. */
+static int8_t hist_of_json(const cJSON *j)
+{
+	return cJSON_IsBool(j) ? (int8_t)cJSON_IsTrue(j) : CONFIG_HIST_UNSET;
+}
+
+/*
+ * Read the sealed history of scope into h (its lock untouched). -ENOENT
+ * when the level has none; -EBADMSG, -EIO (not JSON), -errno. Entries that
+ * are not [number, value] are skipped; times kept non-decreasing; at most
+ * CONFIG_HIST_MAX (the newest).
+ */
+static int hist_read(struct srv *s, const char *scope, struct config_hist *h)
+{
+	char aad[HIST_AAD_SIZE];
+	const cJSON *arr, *e;
+	uint8_t *pt;
+	size_t len;
+	cJSON *j;
+	int n, skip, ret;
+
+	ret = sealed_get(s, STORE_T_CONFIG, scope, SK_CONFIG_LOGGING, scope, hist_aad(aad, scope),
+			 &pt, &len);
+	if (ret)
+		return ret;
+	j = cJSON_ParseWithLength((const char *)pt, len);
+	crypto_free(pt, len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return -EIO;
+	}
+	h->before = hist_of_json(cJSON_GetObjectItemCaseSensitive(j, "before"));
+	h->n = 0;
+	arr = cJSON_GetObjectItemCaseSensitive(j, "h");
+	n = cJSON_GetArraySize(arr);
+	skip = n > CONFIG_HIST_MAX ? n - CONFIG_HIST_MAX : 0;
+	cJSON_ArrayForEach(e, arr)
+	{
+		const cJSON *at = cJSON_GetArrayItem(e, 0);
+		int64_t ms;
+
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		if (!cJSON_IsArray(e) || !cJSON_IsNumber(at))
+			continue;
+		ms = (int64_t)at->valuedouble;
+		if (h->n && ms < h->e[h->n - 1].at)
+			ms = h->e[h->n - 1].at;
+		h->e[h->n].at = ms;
+		h->e[h->n].v = hist_of_json(cJSON_GetArrayItem(e, 1));
+		h->n++;
+	}
+	cJSON_Delete(j);
+	return 0;
+}
+
+/*
+ * Add to b the write of scope's history with (now, to) appended; from is
+ * the level's value before this write (the history's "before" when it has
+ * none yet). The item is read through b first (a recorded read). At most
+ * CONFIG_HIST_MAX entries: the oldest is dropped, its value becomes
+ * "before". 0 or -errno.
+ */
+static int hist_append(struct srv *s, struct store_batch *b, const char *scope, int8_t from,
+		       int8_t to, int64_t now)
+{
+	struct config_hist *h = calloc(1, sizeof(*h));
+	char aad[HIST_AAD_SIZE], *txt = NULL;
+	cJSON *j = NULL, *arr;
+	void *v = NULL;
+	size_t len, i;
+	int ret;
+
+	if (!h)
+		return -ENOMEM;
+	ret = store_batch_get(b, STORE_T_CONFIG, scope, SK_CONFIG_LOGGING, &v, &len);
+	free(v);
+	if (!ret)
+		ret = hist_read(s, scope, h);
+	if (ret == -ENOENT) {
+		h->before = from;
+		h->n = 0;
+		ret = 0;
+	}
+	if (ret)
+		goto out;
+	if (h->n == CONFIG_HIST_MAX) {
+		h->before = h->e[0].v;
+		memmove(h->e, h->e + 1, (h->n - 1) * sizeof(h->e[0]));
+		h->n--;
+	}
+	h->e[h->n].at = h->n && now < h->e[h->n - 1].at ? h->e[h->n - 1].at : now;
+	h->e[h->n].v = to;
+	h->n++;
+	j = cJSON_CreateObject();
+	arr = j ? cJSON_AddArrayToObject(j, "h") : NULL;
+	ret = arr && cJSON_AddItemToObject(j, "before", hist_json(h->before)) ? 0 : -ENOMEM;
+	for (i = 0; !ret && i < h->n; i++) {
+		cJSON *e = cJSON_CreateArray();
+
+		if (!e || !cJSON_AddItemToArray(arr, e) ||
+		    !cJSON_AddItemToArray(e, cJSON_CreateNumber((double)h->e[i].at)) ||
+		    !cJSON_AddItemToArray(e, hist_json(h->e[i].v)))
+			ret = -ENOMEM;
+	}
+	txt = ret ? NULL : cJSON_PrintUnformatted(j);
+	if (!ret && !txt)
+		ret = -ENOMEM;
+	if (!ret)
+		ret = sealed_put(s, b, STORE_T_CONFIG, scope, SK_CONFIG_LOGGING, scope,
+				 hist_aad(aad, scope), txt, strlen(txt));
+out:
+	free(txt);
+	cJSON_Delete(j);
+	free(h);
+	return ret;
+}
+
+int config_hist_value(const struct config_hist *h, int64_t t)
+{
+	size_t lo = 0, hi = h->n;
+
+	/* the number of entries at or before t */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->e[mid].at <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? h->e[lo - 1].v : h->before;
+}
+
+bool config_logging_at(const struct config_hist *const lv[], size_t n, bool user_last, int64_t t)
+{
+	bool on = schema[key_find(LOGGING_KEY)].def != 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int v;
+
+		if (!lv[i])
+			continue;
+		v = config_hist_value(lv[i], t);
+		if (v != CONFIG_HIST_UNSET)
+			on = v != 0;
+		if (lv[i]->locked && !(user_last && i == n - 1))
+			break; /* locked here: nothing below counts */
+	}
+	return on;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int config_timeline_build(const struct config_hist *const lv[], size_t n, bool user_last,
+			  struct config_timeline **out)
+{
+	struct config_timeline *tl;
+	size_t total = 0, i, j, k = 0;
+	int64_t *pts;
+
+	*out = NULL;
+	for (i = 0; i < n; i++)
+		total += lv[i] ? lv[i]->n : 0;
+	tl = calloc(1, sizeof(*tl));
+	pts = malloc((total ? total : 1) * sizeof(*pts));
+	if (tl) {
+		tl->at = malloc((total ? total : 1) * sizeof(*tl->at));
+		tl->v = malloc((total ? total : 1) * sizeof(*tl->v));
+	}
+	if (!tl || !pts || !tl->at || !tl->v) {
+		free(pts);
+		config_timeline_free(tl);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; lv[i] && j < lv[i]->n; j++)
+			pts[k++] = lv[i]->e[j].at;
+	qsort(pts, total, sizeof(*pts), cmp_i64);
+	tl->first = config_logging_at(lv, n, user_last, INT64_MIN);
+	for (i = 0; i < total; i++) {
+		bool v, prev = tl->n ? tl->v[tl->n - 1] : tl->first;
+
+		if (i && pts[i] == pts[i - 1])
+			continue;
+		v = config_logging_at(lv, n, user_last, pts[i]);
+		if (v == prev)
+			continue;
+		tl->at[tl->n] = pts[i];
+		tl->v[tl->n++] = v;
+	}
+	free(pts);
+	*out = tl;
+	return 0;
+}
+
+bool config_timeline_at(const struct config_timeline *tl, int64_t t)
+{
+	size_t lo = 0, hi = tl->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (tl->at[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? tl->v[lo - 1] : tl->first;
+}
+
+void config_timeline_free(struct config_timeline *tl)
+{
+	if (!tl)
+		return;
+	free(tl->at);
+	free(tl->v);
+	free(tl);
+}
+
+int config_hist_load(struct srv *s, const char *kind, const char *id, struct config_hist *h)
+{
+	struct key scope;
+	const cJSON *e;
+	cJSON *doc;
+	int ret;
+
+	memset(h, 0, offsetof(struct config_hist, e));
+	h->before = CONFIG_HIST_UNSET;
+	if (!kind_ok(kind))
+		return -EINVAL;
+	ret = doc_load(s, key_scope(&scope, kind, id), &doc);
+	if (ret)
+		return ret;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "locked"))
+	{
+		if (kind[0] == 'n' && cJSON_IsString(e) && !strcmp(e->valuestring, LOGGING_KEY))
+			h->locked = true;
+	}
+	ret = hist_read(s, scope.s, h);
+	if (ret == -ENOENT) {
+		/* never changed since histories are kept: its value all along */
+		h->before = doc_logging(doc);
+		h->n = 0;
+		ret = 0;
+	}
+	doc_free(doc);
+	return ret;
+}
+
+int config_logging_for(struct srv *s, const struct target *t, const char *user_id, int64_t at,
+		       bool *on)
+{
+	struct config_hist *lv = calloc(LEVELS_MAX, sizeof(*lv));
+	const struct config_hist *p[LEVELS_MAX];
+	size_t nd = 0, i;
+	int ret = 0;
+
+	*on = true;
+	if (!lv)
+		return -ENOMEM;
+	for (i = 0; !ret && i < t->depth && nd < LEVELS_MAX - 1; i++) {
+		if (strcmp(t->path[i], ROOT_ID))
+			ret = config_hist_load(s, "node", t->path[i], &lv[nd++]);
+	}
+	if (!ret && user_id)
+		ret = config_hist_load(s, "user", user_id, &lv[nd++]);
+	for (i = 0; i < nd; i++)
+		p[i] = &lv[i];
+	if (!ret)
+		*on = config_logging_at(p, nd, user_id != NULL, at);
+	free(lv);
+	return ret;
+}
+
 /* --- the write of a level --- */
 
 /*
@@ -921,6 +1235,7 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 	cJSON *doc = NULL, *detail = NULL;
 	const char *need = NULL; /* a secret the write must give again */
 	struct store_batch *b;
+	int8_t was = CONFIG_HIST_UNSET; /* logging.enabled before the write */
 	int ret, tries;
 
 	*view = NULL;
@@ -949,9 +1264,18 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
 		if (!ret)
 			ret = config_s3_rebind(
 			    doc, cJSON_GetObjectItemCaseSensitive(body, "values"), &need);
-		if (!ret)
+		if (!ret) {
+			was = doc_logging(doc);
 			ret = apply(doc, body, detail);
+		}
 		if (ret <= 0) {
+			store_batch_abort(b);
+			break;
+		}
+		ret = doc_logging(doc) != was
+			  ? hist_append(s, b, scope.s, was, doc_logging(doc), now_ms())
+			  : 0;
+		if (ret) {
 			store_batch_abort(b);
 			break;
 		}

@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -133,7 +134,9 @@ typedef int (*config_audit_fn)(struct store_batch *b, const char *scope, const c
  * memory; the change is committed all the same). 0; -EINVAL with why (the
  * body; why "" for another kind); -EPERM with why (a locked key, an S3
  * rebind); or -errno from the store (-EAGAIN: still conflicting after the
- * retries) or audit.
+ * retries) or audit. A write that sets, changes or removes the level's
+ * logging.enabled appends (now, its new value) to the level's history in
+ * the same batch (config_hist below).
  */
 int config_level_put(struct srv *s, const struct target *t, const char *kind, const char *id,
 		     const cJSON *body, config_audit_fn audit, void *audit_ctx, cJSON **view,
@@ -157,6 +160,85 @@ int config_level_put(struct srv *s, const struct target *t, const char *kind, co
  * 0, -EBADMSG, -EIO, -ENOMEM or -errno from the store.
  */
 int config_root_values(struct srv *s, bool with_secrets, cJSON **out);
+/* --- logging.enabled over time --- */
+
+/*
+ * Every level keeps a bounded history of its own logging.enabled: each
+ * write of the level that sets, changes or removes it appends (time, value)
+ * to a sealed item next to the level's document (CONFIG pk scope, sk
+ * SK_CONFIG_LOGGING; store/keys.h), in the write's batch. At most
+ * CONFIG_HIST_MAX entries are kept: past that the oldest is dropped and its
+ * value becomes "before", the value the level is taken to have had at any
+ * time older than the oldest kept entry. A level whose history was never
+ * written has had its current value all along. Ingest judges a record by
+ * the effective value at the record's time (config_logging_at()); the
+ * locks are the levels' current ones (no history of locks is kept).
+ */
+#define CONFIG_HIST_MAX 256
+
+/* A level's own value: CONFIG_HIST_UNSET (the level does not set it), 0 or 1. */
+#define CONFIG_HIST_UNSET (-1)
+
+struct config_hist_ent {
+	int64_t at; /* Unix ms of the write */
+	int8_t v;   /* the level's value from then on */
+};
+
+/* The history of one level, oldest first (at never decreasing). */
+struct config_hist {
+	int8_t before; /* the value before e[0] (all along when n == 0) */
+	bool locked;   /* the level locks logging.enabled now (nodes only) */
+	size_t n;
+	struct config_hist_ent e[CONFIG_HIST_MAX];
+};
+
+/* The level's own value at Unix ms t, pure: CONFIG_HIST_UNSET, 0 or 1. */
+int config_hist_value(const struct config_hist *h, int64_t t);
+
+/*
+ * The effective logging.enabled at Unix ms t, pure: the default (on), then
+ * each level lv[0..n) top down as config_merge() does it, each with its
+ * value at t and its current lock; when user_last, lv[n-1] is a user's
+ * level and its lock is ignored. NULL levels are skipped.
+ */
+bool config_logging_at(const struct config_hist *const lv[], size_t n, bool user_last, int64_t t);
+
+/* The effective logging.enabled as a step function of time: first before
+ * at[0], v[i] from at[i] on (at increasing, v alternating). */
+struct config_timeline {
+	bool first;
+	size_t n;
+	int64_t *at;
+	bool *v;
+};
+
+/*
+ * The timeline of config_logging_at() over lv[0..n), pure: evaluated once
+ * at every time a level changes (at most n * CONFIG_HIST_MAX points).
+ * *out (free it with config_timeline_free()). 0 or -ENOMEM.
+ */
+int config_timeline_build(const struct config_hist *const lv[], size_t n, bool user_last,
+			  struct config_timeline **out);
+/* The value of tl at Unix ms t (a binary search). */
+bool config_timeline_at(const struct config_timeline *tl, int64_t t);
+/* NULL is fine. */
+void config_timeline_free(struct config_timeline *tl);
+
+/*
+ * Load level kind ("node" or "user") id into *h: its history, its current
+ * lock of logging.enabled, and (no history yet) its current value as
+ * "before". A level never written loads as unset. 0, -EINVAL (another
+ * kind), -EBADMSG (a blob does not open), -EIO (not JSON), -errno.
+ */
+int config_hist_load(struct srv *s, const char *kind, const char *id, struct config_hist *h);
+
+/*
+ * The effective logging.enabled at Unix ms at of user_id (NULL: none) in
+ * target t's team path (config_effective_for()'s levels), into *on. 0 or
+ * the errors of config_hist_load(), -ENOMEM.
+ */
+int config_logging_for(struct srv *s, const struct target *t, const char *user_id, int64_t at,
+		       bool *on);
 
 /* Free a document or a request body that may hold secrets: every string of
  * it is wiped first. NULL is fine. */

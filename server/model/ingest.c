@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
+#include "model/config.h"
 #include "model/ingest.h"
 #include "model/rollup.h"
 #include "store/keys.h"
@@ -63,6 +65,13 @@ struct login_ent {
 	char uid[ID_SIZE];
 };
 
+/* The logging.enabled timeline of one user of the batch ("" : the team's,
+ * for records mapped to nobody). */
+struct policy_ent {
+	char uid[ID_SIZE];
+	struct config_timeline *tl;
+};
+
 struct ingest {
 	struct srv *s;
 	char dev[ID_SIZE];
@@ -77,6 +86,15 @@ struct ingest {
 	char last_user[USER_NAME_MAX + 1];
 	const char *last_uid; /* mapping of last_user (NULL: none) */
 	bool last_valid;
+	/* logging.enabled over time: the team path's levels, loaded on first
+	 * need, and one timeline per user met (policy_of()) */
+	bool levels_loaded;
+	struct config_hist *levels;
+	size_t n_levels;
+	struct policy_ent *pol;
+	size_t n_pol, cap_pol;
+	size_t last_pol; /* index of the last timeline used */
+	unsigned dropped[INGEST_DROP__N];
 	/* what the batch writes */
 	struct raw *raw;
 	size_t n_raw, cap_raw, raw_bytes;
@@ -283,6 +301,112 @@ static int map_user(struct ingest *g, const char *user, const char **uid)
 	return 0;
 }
 
+/* --- the logging policy at the record's time --- */
+
+/* Load the levels of the device's team path (nodes below the root; none
+ * when the team is gone: the defaults). 0 or -errno. */
+static int levels_load(struct ingest *g)
+{
+	struct target t;
+	size_t i;
+	int ret;
+
+	g->levels_loaded = true;
+	g->levels = calloc(TREE_DEPTH, sizeof(*g->levels));
+	if (!g->levels)
+		return -ENOMEM;
+	ret = target_node(g->s, g->team[0] ? g->team : ROOT_ID, &t);
+	if (ret == -ENOENT)
+		return 0;
+	for (i = 0; !ret && i < t.depth && g->n_levels < TREE_DEPTH; i++) {
+		if (strcmp(t.path[i], ROOT_ID))
+			ret = config_hist_load(g->s, "node", t.path[i], &g->levels[g->n_levels++]);
+	}
+	return ret;
+}
+
+/*
+ * The logging.enabled timeline of user uid (NULL: the team's), built once
+ * per (user, batch): the team path's levels, then the user's. *tl stays
+ * g's. 0 or -errno.
+ */
+static int policy_of(struct ingest *g, const char *uid, const struct config_timeline **tl)
+{
+	const struct config_hist *lv[TREE_DEPTH + 1];
+	struct config_hist *user = NULL;
+	struct policy_ent *e;
+	const char *key = uid ? uid : "";
+	size_t i, n;
+	int ret;
+
+	if (g->n_pol && !strcmp(g->pol[g->last_pol].uid, key)) {
+		*tl = g->pol[g->last_pol].tl;
+		return 0;
+	}
+	for (i = 0; i < g->n_pol; i++)
+		if (!strcmp(g->pol[i].uid, key)) {
+			g->last_pol = i;
+			*tl = g->pol[i].tl;
+			return 0;
+		}
+	if (!g->levels_loaded && (ret = levels_load(g)))
+		return ret;
+	if (g->n_pol == g->cap_pol) {
+		size_t cap = g->cap_pol ? g->cap_pol * 2 : 4;
+		struct policy_ent *p = realloc(g->pol, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		g->pol = p;
+		g->cap_pol = cap;
+	}
+	for (n = 0; n < g->n_levels; n++)
+		lv[n] = &g->levels[n];
+	if (uid) {
+		user = malloc(sizeof(*user));
+		if (!user)
+			return -ENOMEM;
+		ret = config_hist_load(g->s, "user", uid, user);
+		if (ret) {
+			free(user);
+			return ret;
+		}
+		lv[n++] = user;
+	}
+	e = &g->pol[g->n_pol];
+	ret = config_timeline_build(lv, n, uid != NULL, &e->tl);
+	free(user);
+	if (ret)
+		return ret;
+	snprintf(e->uid, sizeof(e->uid), "%s", key);
+	g->last_pol = g->n_pol++;
+	*tl = e->tl;
+	return 0;
+}
+
+/*
+ * 1 when a record of type, naming session user (NULL: none), mapped to uid
+ * (NULL: nobody), taken at ts, is kept; 0 when logging was off for it then.
+ * Activity, process and app_usage records describe a person and are judged
+ * by the mapped user's (or the team's) policy; agent and sysinfo records
+ * describe the machine and go on while logging is off (the agent sends
+ * them without a user then), so only one that names a session is judged.
+ * -errno on a failed read.
+ */
+static int policy_keeps(struct ingest *g, const char *type, const char *user, const char *uid,
+			int64_t ts)
+{
+	const struct config_timeline *tl;
+	int ret;
+
+	if ((!strcmp(type, "agent") || !strcmp(type, "sysinfo")) && !user)
+		return 1;
+	ret = policy_of(g, uid, &tl);
+	if (ret)
+		return ret;
+	return config_timeline_at(tl, ts);
+}
+
 /* --- rollups in memory --- */
 
 /* The rollup item (pk, sk), added when new; NULL when over INGEST_ROLLUPS_MAX
@@ -409,8 +533,9 @@ static char *record_value(cJSON *o, const char *line, const char *end, const cha
 
 /*
  * Validate one record and fold it into g: the raw put, rollups, sysinfo.
- * Returns 0 (accepted), 1 with why set (rejected), or -errno (-E2BIG when
- * the batch needs too many rollups).
+ * Returns 0 (accepted), 1 with why set (rejected), 2 (valid, dropped: logging
+ * was off for it at its ts), or -errno (-E2BIG when the batch needs too many
+ * rollups).
  */
 static int take_line(struct ingest *g, const char *line, size_t len, unsigned lineno, char *why,
 		     size_t wlen)
@@ -549,10 +674,16 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		}
 	}
 
-	/* accepted: map, roll up, keep the raw record */
+	/* valid: map, judge by the policy at its time, roll up, keep the raw record */
 	ret = map_user(g, user, &uid);
 	if (ret)
 		goto out;
+	ret = policy_keeps(g, type, user, uid, ts);
+	if (ret <= 0) {
+		ret = ret ? ret : 2;
+		goto out;
+	}
+	ret = 0;
 	if (!strcmp(type, "activity")) {
 		ret = roll_activity(g, uid, start, act);
 	} else if (!strcmp(type, "app_usage")) {
@@ -759,6 +890,10 @@ void ingest_free(struct ingest *g)
 	free(g->raw);
 	free(g->ru);
 	free(g->logins);
+	free(g->levels);
+	for (i = 0; i < g->n_pol; i++)
+		config_timeline_free(g->pol[i].tl);
+	free(g->pol);
 	cJSON_Delete(g->rejected_list);
 	cJSON_Delete(g->answer);
 	free(g);
@@ -801,6 +936,8 @@ static int take_body(struct ingest *g, const char *body, size_t len)
 				return ret;
 			if (ret == 0)
 				g->accepted++;
+			else if (ret == 2)
+				g->dropped[INGEST_DROP_LOGGING_OFF]++;
 			else if ((ret = reject(g, lineno, why)))
 				return ret;
 		}
@@ -911,6 +1048,8 @@ int ingest_prepare(struct srv *s, const struct ingest_source *src, const char *b
 		   int64_t now, const char *body, size_t len, struct ingest **out)
 {
 	struct ingest *g;
+	cJSON *drop;
+	size_t i;
 	int ret;
 
 	*out = NULL;
@@ -945,6 +1084,13 @@ int ingest_prepare(struct srv *s, const struct ingest_source *src, const char *b
 	cJSON_AddItemToObject(g->answer, "rejected", g->rejected_list);
 	g->rejected_list = NULL;
 	cJSON_AddNumberToObject(g->answer, "rejected_count", g->rejected);
+	drop = cJSON_AddObjectToObject(g->answer, "dropped");
+	for (i = 0; drop && i < INGEST_DROP__N; i++)
+		cJSON_AddNumberToObject(drop, ingest_drop_names[i], g->dropped[i]);
+	if (!drop) {
+		ingest_free(g);
+		return -ENOMEM;
+	}
 	g->su = (struct sysinfo_upd){g->sysinfo, g->sysinfo_len, g->sysinfo_ts};
 	*out = g;
 	return 0;
@@ -964,6 +1110,12 @@ unsigned ingest_rejected(const struct ingest *g)
 {
 	return g->rejected;
 }
+
+const char *const ingest_drop_names[INGEST_DROP__N] = {
+#define DROP_NAME_(id, name) [INGEST_DROP_##id] = name,
+    INGEST_DROPS(DROP_NAME_)
+#undef DROP_NAME_
+};
 
 size_t ingest_ops(const struct ingest *g)
 {
@@ -1058,6 +1210,7 @@ int ingest_apply(struct srv *s, const struct ingest_source *src, const char *bat
 	if (!ret) {
 		*answer = g->answer;
 		g->answer = NULL;
+		metrics_add(METRIC_INGEST_DROPPED_LOGGING_OFF, g->dropped[INGEST_DROP_LOGGING_OFF]);
 	} else if (ret == -EEXIST) {
 		/* the same batch committed by a concurrent request: its answer */
 		ret = ingest_stored_answer(s, src->device_id, batch_id, answer);

@@ -10,7 +10,10 @@
  *
  * A record maps to a user by the rule in core/srv.h: a user of the device's
  * team whose login equals the record's "user" (the lowest user id when two
- * share a login), else the device's owner, else none.
+ * share a login), else the device's owner, else none. A valid record is
+ * then judged by the logging policy at its ts (INGEST_DROPS below): the
+ * server enforces logging.enabled whatever the agent sends. The policy's
+ * change points are read once per (user, batch).
  */
 #ifndef ACTLOG_MODEL_INGEST_H
 #define ACTLOG_MODEL_INGEST_H
@@ -33,6 +36,27 @@
 #define INGEST_COND_MAX 100
 #define INGEST_COND_FIXED 3
 #define INGEST_ROLLUPS_MAX (INGEST_COND_MAX - INGEST_COND_FIXED)
+
+/*
+ * Why a valid record is not stored (the answer's "dropped" object names
+ * each, with its count; metrics count them by reason). logging_off: the
+ * effective logging.enabled of the record's user (or, mapped to nobody, of
+ * the device's team) was false at the record's ts (model/config.h:
+ * config_hist). Activity, process and app_usage records are judged; agent
+ * and sysinfo records only when they name a session user (the agent sends
+ * them without one while logging is off).
+ */
+#define INGEST_DROPS(X) X(LOGGING_OFF, "logging_off")
+
+enum ingest_drop {
+#define DROP_ENUM_(id, name) INGEST_DROP_##id,
+	INGEST_DROPS(DROP_ENUM_)
+#undef DROP_ENUM_
+	    INGEST_DROP__N
+};
+
+/* "logging_off", ... by enum ingest_drop. */
+extern const char *const ingest_drop_names[INGEST_DROP__N];
 
 /* Who sent the batch: the device, its team and owner ("" for none). */
 struct ingest_source {
@@ -65,7 +89,8 @@ int ingest_prepare(struct srv *s, const struct ingest_source *src, const char *b
 		   int64_t now, const char *body, size_t len, struct ingest **out);
 
 /* The answer of a prepared batch: {batch_id, accepted, rejected[],
- * rejected_count}; stays g's. */
+ * rejected_count, dropped: {reason: count}}; stays g's. accepted counts the
+ * records stored; dropped ones are valid records not stored by policy. */
 const cJSON *ingest_answer(const struct ingest *g);
 unsigned ingest_accepted(const struct ingest *g);
 unsigned ingest_rejected(const struct ingest *g);
@@ -95,7 +120,8 @@ void ingest_free(struct ingest *g);
 
 /*
  * ingest_prepare() + ingest_commit(), and when a concurrent request applied
- * the same batch, that batch's stored answer. 0 and *answer (the
+ * the same batch, that batch's stored answer. A batch it commits adds its
+ * dropped records to the metrics (core/metrics.h). 0 and *answer (the
  * caller's), or the errors of both.
  */
 int ingest_apply(struct srv *s, const struct ingest_source *src, const char *batch_id, int64_t now,

@@ -538,6 +538,7 @@ int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_
 		    grant_del_item, &g);
 	key_scope(&pk, "node", id);
 	store_batch_delete(b, STORE_T_CONFIG, pk.s, SK_CONFIG, 0);
+	store_batch_delete(b, STORE_T_CONFIG, pk.s, SK_CONFIG_LOGGING, 0);
 	store_batch_delete(b, STORE_T_KEYS, pk.s, SK_DEK, 0);
 	ret = audit(b, "node.delete", parent, id, NULL, actx);
 	if (ret)

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "core/metrics.h"
 #include "log.h"
 #include "model/config.h"
 #include "model/s3set.h"
@@ -48,6 +49,44 @@ static void sha256_b64(const char *hex, char b64[SHA256_B64_SIZE])
 	if (!sodium_hex2bin(d, sizeof(d), hex, 64, NULL, NULL, NULL))
 		sodium_bin2base64(b64, SHA256_B64_SIZE, d, sizeof(d),
 				  sodium_base64_VARIANT_ORIGINAL);
+}
+
+/* --- the policy of the device's user --- */
+
+/*
+ * 0 when the policy lets device p's user (its owner; none: its team) store
+ * a shot taken at taken_at: vals, the effective config now, has
+ * screenshots.enabled and logging.enabled on, and logging.enabled was on
+ * at taken_at (config_logging_for()). Else -EACCES with the reason in why,
+ * counted in the metrics, or -errno (what "device").
+ */
+static int shots_policy(struct srv *s, const struct principal *p, const cJSON *vals,
+			int64_t taken_at, struct model_why *why)
+{
+	struct target t;
+	bool on = true;
+	int ret;
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "screenshots.enabled"))) {
+		metrics_add(METRIC_SHOTS_REFUSED_SCREENSHOTS_OFF, 1);
+		return why_refuse(why, -EACCES, "screenshots are not enabled for this device");
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "logging.enabled"))) {
+		metrics_add(METRIC_SHOTS_REFUSED_LOGGING_OFF, 1);
+		return why_refuse(why, -EACCES, "logging is off for this device");
+	}
+	ret = target_node(s, p->team_id[0] ? p->team_id : ROOT_ID, &t);
+	if (ret == -ENOENT)
+		ret = target_node(s, ROOT_ID, &t);
+	if (!ret)
+		ret = config_logging_for(s, &t, p->owner_id[0] ? p->owner_id : NULL, taken_at, &on);
+	if (ret)
+		return why_fail(why, ret, "device");
+	if (!on) {
+		metrics_add(METRIC_SHOTS_REFUSED_LOGGING_OFF, 1);
+		return why_refuse(why, -EACCES, "logging was off when the screenshot was taken");
+	}
+	return 0;
 }
 
 /* --- presign --- */
@@ -123,10 +162,9 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 		goto out;
 	}
 	vals = cJSON_GetObjectItemCaseSensitive(eff, "values");
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "screenshots.enabled"))) {
-		ret = why_refuse(why, -EPERM, "screenshots are not enabled for this device");
+	ret = shots_policy(s, p, vals, r->taken_at, why);
+	if (ret)
 		goto out;
-	}
 	ret = s3set_from_config(vals, S3_API_TIMEOUT_MS(s), &x, missing, sizeof(missing));
 	if (ret == -ENODATA) {
 		why_refuse(why, ret, "S3 settings incomplete: missing %s", missing);
@@ -214,7 +252,7 @@ int shots_register_check(struct srv *s, const struct principal *p, const struct 
 {
 	struct key kpk, pend;
 	struct target t;
-	cJSON *pj = NULL, *ki = NULL;
+	cJSON *pj = NULL, *ki = NULL, *eff = NULL;
 	int ret;
 
 	why_reset(why);
@@ -240,6 +278,15 @@ int shots_register_check(struct srv *s, const struct principal *p, const struct 
 		ret = why_refuse(why, -EINVAL, "size and sha256 differ from the presign request");
 		goto out;
 	}
+	/* the policy again: it may have changed since the presign */
+	ret = config_effective(s, p->team_id, p->owner_id[0] ? p->owner_id : NULL, false, &eff);
+	if (ret) {
+		why_fail(why, ret, "device");
+		goto out;
+	}
+	ret = shots_policy(s, p, cJSON_GetObjectItemCaseSensitive(eff, "values"), r->taken_at, why);
+	if (ret)
+		goto out;
 	/* whose S3: the business of the device's team (gone: the root's) */
 	ret = target_node(s, p->team_id[0] ? p->team_id : ROOT_ID, &t);
 	if (ret && ret != -ENOENT) {
@@ -249,6 +296,7 @@ int shots_register_check(struct srv *s, const struct principal *p, const struct 
 	snprintf(business, ID_SIZE, "%s", ret ? ROOT_ID : target_business(&t));
 	ret = 0;
 out:
+	cJSON_Delete(eff);
 	cJSON_Delete(pj);
 	cJSON_Delete(ki);
 	return ret;

@@ -66,11 +66,15 @@ struct shots_presign_req {
  * bytes), the pending item and the sealed settings, in one batch with the
  * deletes of at most 16 of the device's pending items a day past their
  * URL's expiry. *out (the caller's): {url, method, headers, key,
- * expires_at}. 0; -EPERM "screenshots are not enabled for this device";
- * -ENODATA "S3 settings incomplete: missing <keys>"; -EINVAL "S3 settings
- * are not usable (endpoint?)"; -ENOMEM "out of memory"; -EIO "no
- * randomness" or "cannot presign"; -errno (what "device": the config,
- * "screenshot": the batch).
+ * expires_at}. Refused by the policy of the device's user (its owner; none:
+ * its team), whatever the device sends, each refusal counted in the
+ * metrics (actlog_server_screenshots_refused_total): -EACCES "screenshots
+ * are not enabled for this device" (screenshots.enabled off now), "logging
+ * is off for this device" (logging.enabled off now) or "logging was off
+ * when the screenshot was taken" (off at taken_at: model/config.h,
+ * config_logging_for()). Else 0; -ENODATA "S3 settings incomplete: missing <keys>"; -EINVAL "S3
+ * settings are not usable (endpoint?)"; -ENOMEM "out of memory"; -EIO "no randomness" or "cannot
+ * presign"; -errno (what "device": the config, "screenshot": the batch).
  */
 int shots_presign(struct srv *s, const struct principal *p, const struct shots_presign_req *r,
 		  int64_t now, cJSON **out, struct model_why *why);
@@ -91,7 +95,9 @@ struct shots_reg {
  * and sha256, and business gets whose S3 checks it (the business of the
  * device's team; a team gone: ROOT_ID) (0, id ""). -ENOENT "key was not
  * presigned for this device"; -EINVAL "size and sha256 differ from the
- * presign request"; -errno (what "screenshot" or "team").
+ * presign request"; -EACCES the policy's refusals of shots_presign(),
+ * checked again (the policy may have changed since the presign); -errno
+ * (what "screenshot", "team" or "device").
  */
 int shots_register_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
 			 char id[ID_SIZE], char business[ID_SIZE], struct model_why *why);

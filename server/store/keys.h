@@ -42,6 +42,10 @@
  *   KEYS    pk <scope>              sk "dek"           {id, wrapped}      (data keys)
  *   CONFIG  pk <scope>              sk "config"        sealed JSON; scope "node:<node>" or
  *                                                      "user:<user>"
+ *           pk <scope>              sk "logging"       sealed {"before":v,"h":[[ms,v],...]}:
+ *                                                      the level's logging.enabled over time
+ *                                                      (v true, false or null: not set; at
+ *                                                      most 256 entries; model/config.h)
  *   DEVICES pk <device>             sk "device"        {id,team_id,host_id,hostname,
  *                                                       agent_version,owner_id,enrolled_at,
  *                                                       revoked,pending,last_seen,token}
@@ -105,6 +109,7 @@ struct key {
 #define SK_TOKEN "token"
 #define SK_DEK "dek"
 #define SK_CONFIG "config"
+#define SK_CONFIG_LOGGING "logging" /* CONFIG: a level's logging.enabled history */
 #define SK_DEVICE "device"
 #define SK_SYSINFO "sysinfo"
 #define SK_SECRET "secret"

@@ -101,9 +101,13 @@ srv_start || finish
 check "after a kill -9 the records arrive" wait_for 40 on_server 12
 
 # live policy: logging off on the team stops recording (also this test's
-# own commands, which are traced too: so the spool can drain completely)
+# own commands, which are traced too: so the spool can drain completely).
+# The server keeps only what was taken before the switch: what the agent
+# records until it learns of it is dropped at ingest.
+OFF0=$(date +%s%3N)
 api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"logging.enabled":false}}'
 check_st "team policy: logging off" 200
+OFF1=$(date +%s%3N)
 check "the agent applies it" wait_for 20 bash -c "'$BUILD/actlogctl' --socket '$d/ctl.sock' status --json | jq -e '.logging == false' >/dev/null"
 check "with recording off, the agent ships everything it has" wait_for 40 drained
 
@@ -121,9 +125,12 @@ for i in $(seq 1 12); do
 done
 check_eq "no process record twice on the server" "$(uniq -d "$T/procs.ndjson" | wc -l)" 0
 jq -cS 'del(.device_id, .user_id)' "$T/procs.ndjson" | sort >"$T/server.norm"
-jq -cS 'select(.type=="process")' "$T/spool.all" | sort >"$T/spool.norm"
+ms='((.ts[0:19] + "Z" | fromdate) * 1000 + (.ts[20:23] | tonumber))'
+jq -cS "select(.type==\"process\" and $ms < $OFF0)" "$T/spool.all" | sort >"$T/spool.norm"
+jq -cS "select(.type==\"process\" and $ms > $OFF1)" "$T/spool.all" | sort >"$T/spool.off"
 check "the comparison covers the stream (over 100 process records)" test "$(wc -l <"$T/spool.norm")" -gt 100
 check_eq "spooled process records missing on the server" "$(comm -23 "$T/spool.norm" "$T/server.norm" | wc -l)" 0
+check_eq "none of those taken after the switch is on the server" "$(comm -12 "$T/spool.off" "$T/server.norm" | wc -l)" 0
 check "server records carry device and owner" jq -se "map(select(.comm==\"e2e-1\")) | length == 2 and all(.device_id == \"$DEV\" and .user_id == \"$UA\")" "$T/procs.ndjson"
 
 probe off

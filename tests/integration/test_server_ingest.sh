@@ -138,7 +138,7 @@ done
 wait "${racers[@]}" # not the server
 check_eq "five racing copies all answered 200" "$(cat "$T"/race.st.* | sort -u)" 200
 check_eq "with one answer" "$(for i in 1 2 3 4 5; do jq -cS . "$T/race.$i"; done | sort -u)" \
-	'{"accepted":2,"batch_id":"b-race","rejected":[],"rejected_count":0}'
+	'{"accepted":2,"batch_id":"b-race","dropped":{"logging_off":0},"rejected":[],"rejected_count":0}'
 procs "$D1" 05:00:00 06:00:00
 check_eq "racing copies stored once" "$(jr '[.processes[] | select(.comm == "racer")] | length')" 1
 api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T05:00:00Z&to=${DAY}T06:00:00Z"

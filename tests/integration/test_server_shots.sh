@@ -6,7 +6,7 @@
 # signs length and checksum, checked against botocore; register and view
 # refuse an object replaced with other bytes), who may view (managers of
 # another team and employees refused unless screenshots.employee_view),
-# 409 when disabled or S3 settings are incomplete, an unknown key refused,
+# 403 when disabled, 409 when S3 settings are incomplete, an unknown key refused,
 # an old shot still viewable after the bucket changes, S3 settings taken
 # whole from one level (a manager below cannot point the business's key at
 # his own host or bucket), the credentials bound to where they are sent (a
@@ -72,7 +72,8 @@ api "$A" PUT "/api/v1/nodes/$TA/config" "{\"values\":{\"s3.bucket\":\"shots1\",\
 check_st "admin sets team A's S3 settings" 200
 check "the config answer has no secret" not grep -q "\"$SECRET\"" "$T/resp"
 api "$TOKA" POST /api/v1/screenshots/presign "$(presign_body)"
-check_st "presign with screenshots disabled" 409
+check_st "presign with screenshots disabled" 403
+check "403 says screenshots are not enabled" grep -q 'screenshots are not enabled for this device' "$T/resp"
 api "$A" PUT "/api/v1/nodes/$TB/config" '{"values":{"screenshots.enabled":true,"s3.bucket":"shots1"}}'
 check_st "team B: enabled, bucket only" 200
 api "$TOKB" POST /api/v1/screenshots/presign "$(presign_body)"

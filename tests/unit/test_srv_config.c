@@ -6,13 +6,19 @@
  * longer fit the schema, and the s3.* keys as one unit taken whole from
  * one level; the rule that binds S3 credentials to where they were set
  * to be sent (config_s3_rebind()); and which level lends its credentials
- * to an object stored at a given place (config_s3_lends()).
+ * to an object stored at a given place (config_s3_lends()). logging.enabled
+ * over time: a level's
+ * value at a time (config_hist_value()), the levels merged at a time with
+ * the current locks (config_logging_at()), the step function built once
+ * per user (config_timeline_build()) agreeing with it, and the history as
+ * level writes keep it on a real store (the 256-entry cap, "before").
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
+#include "core/keyprov.h"
 #include "model/config.h"
 #include "core/srv.h"
 #include "util.h"
@@ -480,6 +486,265 @@ TEST(caps)
 		cJSON_Delete(d[i]);
 }
 
+/* --- logging.enabled over time --- */
+
+/* A level with history (at, v) pairs hist[0..2n), before b, lock l. */
+static void hist_set(struct config_hist *h, int8_t b, bool l, const int64_t *hist, size_t n)
+{
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	h->before = b;
+	h->locked = l;
+	for (i = 0; i < n; i++)
+		h->e[i] = (struct config_hist_ent){hist[2 * i], (int8_t)hist[2 * i + 1]};
+	h->n = n;
+}
+
+TEST(history_value)
+{
+	static struct config_hist h;
+	const int64_t e[] = {100, 0, 200, 1, 200, CONFIG_HIST_UNSET, 300, 1};
+
+	/* never changed: its value all along */
+	hist_set(&h, 0, false, NULL, 0);
+	CHECK_EQ(config_hist_value(&h, INT64_MIN), 0);
+	CHECK_EQ(config_hist_value(&h, INT64_MAX), 0);
+	hist_set(&h, 1, false, e, 4);
+	CHECK_EQ(config_hist_value(&h, 99), 1); /* before the oldest entry */
+	CHECK_EQ(config_hist_value(&h, 100), 0);
+	CHECK_EQ(config_hist_value(&h, 199), 0);
+	/* two writes in one millisecond: the later one holds */
+	CHECK_EQ(config_hist_value(&h, 200), CONFIG_HIST_UNSET);
+	CHECK_EQ(config_hist_value(&h, 299), CONFIG_HIST_UNSET);
+	CHECK_EQ(config_hist_value(&h, 300), 1);
+	CHECK_EQ(config_hist_value(&h, INT64_MAX), 1);
+}
+
+TEST(history_merge)
+{
+	static struct config_hist biz, team, user;
+	const struct config_hist *lv[3] = {&biz, &team, &user};
+	const int64_t team_off[] = {1000, 0, 2000, 1};		      /* off 1000..2000 */
+	const int64_t user_on[] = {1500, 1, 1800, CONFIG_HIST_UNSET}; /* on 1500..1800 */
+	const int64_t biz_off[] = {500, 0};
+
+	/* no level: the default, on */
+	CHECK(config_logging_at(lv, 0, false, 0));
+	hist_set(&biz, CONFIG_HIST_UNSET, false, NULL, 0);
+	hist_set(&team, CONFIG_HIST_UNSET, false, team_off, 2);
+	hist_set(&user, CONFIG_HIST_UNSET, false, user_on, 2);
+	CHECK(config_logging_at(lv, 2, false, 999));
+	CHECK(!config_logging_at(lv, 2, false, 1000));
+	CHECK(!config_logging_at(lv, 2, false, 1999));
+	CHECK(config_logging_at(lv, 2, false, 2000));
+	/* the user's own value, below the team's, wins while it is set */
+	CHECK(!config_logging_at(lv, 3, true, 1499));
+	CHECK(config_logging_at(lv, 3, true, 1500));
+	CHECK(config_logging_at(lv, 3, true, 1799));
+	CHECK(!config_logging_at(lv, 3, true, 1800)); /* removed: the team's again */
+	CHECK(config_logging_at(lv, 3, true, 2000));
+	/* a business value applies where the team sets none */
+	hist_set(&biz, CONFIG_HIST_UNSET, false, biz_off, 1);
+	CHECK(config_logging_at(lv, 3, true, 499));
+	CHECK(!config_logging_at(lv, 3, true, 500));
+	CHECK(config_logging_at(lv, 3, true, 1500)); /* the user's on */
+	CHECK(config_logging_at(lv, 3, true, 2000)); /* the team's on */
+	/* a current lock at the business holds for every time: its value then */
+	biz.locked = true;
+	CHECK(config_logging_at(lv, 3, true, 499));
+	CHECK(!config_logging_at(lv, 3, true, 1500));
+	CHECK(!config_logging_at(lv, 3, true, 2500));
+	/* the lock of the last level is ignored when it is a user's */
+	biz.locked = false;
+	user.locked = true;
+	CHECK(config_logging_at(lv, 3, true, 2500));
+	/* a NULL level is skipped */
+	lv[1] = NULL;
+	CHECK(!config_logging_at(lv, 3, true, 2500)); /* the business's off */
+}
+
+TEST(history_timeline)
+{
+	static struct config_hist biz, team, user;
+	const struct config_hist *lv[3] = {&biz, &team, &user};
+	const int64_t team_off[] = {1000, 0, 2000, 1};
+	const int64_t user_on[] = {1500, 1, 1800, CONFIG_HIST_UNSET};
+	struct config_timeline *tl = NULL;
+	int64_t t;
+
+	hist_set(&biz, CONFIG_HIST_UNSET, false, NULL, 0);
+	hist_set(&team, CONFIG_HIST_UNSET, false, team_off, 2);
+	hist_set(&user, CONFIG_HIST_UNSET, false, user_on, 2);
+	CHECK_EQ(config_timeline_build(lv, 3, true, &tl), 0);
+	if (!tl)
+		return;
+	/* on, off at 1000, on at 1500, off at 1800, on at 2000 */
+	CHECK(tl->first);
+	CHECK_EQ(tl->n, 4);
+	CHECK_EQ(tl->at[0], 1000);
+	CHECK_EQ(tl->at[1], 1500);
+	CHECK_EQ(tl->at[2], 1800);
+	CHECK_EQ(tl->at[3], 2000);
+	CHECK(!tl->v[0] && tl->v[1] && !tl->v[2] && tl->v[3]);
+	for (t = 900; t <= 2100; t++)
+		if (config_timeline_at(tl, t) != config_logging_at(lv, 3, true, t))
+			break;
+	CHECK_EQ(t, 2101);
+	config_timeline_free(tl);
+
+	/* no change anywhere: one value, no points */
+	hist_set(&team, 0, false, NULL, 0);
+	CHECK_EQ(config_timeline_build(lv, 2, false, &tl), 0);
+	if (!tl)
+		return;
+	CHECK(!tl->first);
+	CHECK_EQ(tl->n, 0);
+	CHECK(!config_timeline_at(tl, INT64_MAX));
+	config_timeline_free(tl);
+	config_timeline_free(NULL);
+}
+
+/* Full histories at every level: the timeline agrees with the merge at
+ * every change point and between them. */
+TEST(history_timeline_full)
+{
+	static struct config_hist h[LEVELS];
+	const struct config_hist *lv[LEVELS];
+	struct config_timeline *tl = NULL;
+	unsigned seed = 7;
+	size_t i, j, bad = 0;
+
+	for (i = 0; i < LEVELS; i++) {
+		int64_t at = 0;
+
+		memset(&h[i], 0, sizeof(h[i]));
+		h[i].before = CONFIG_HIST_UNSET;
+		h[i].locked = i == 1; /* a lock at the second level */
+		for (j = 0; j < CONFIG_HIST_MAX; j++) {
+			seed = seed * 1103515245u + 12345u;
+			at += (seed >> 16) % 50;
+			h[i].e[j] = (struct config_hist_ent){at, (int8_t)((seed >> 8) % 3) - 1};
+		}
+		h[i].n = CONFIG_HIST_MAX;
+		lv[i] = &h[i];
+	}
+	CHECK_EQ(config_timeline_build(lv, LEVELS, true, &tl), 0);
+	if (!tl)
+		return;
+	CHECK(tl->n <= LEVELS * CONFIG_HIST_MAX);
+	for (i = 0; i < LEVELS; i++)
+		for (j = 0; j < h[i].n; j++) {
+			int64_t t = h[i].e[j].at;
+
+			bad += config_timeline_at(tl, t) != config_logging_at(lv, LEVELS, true, t);
+			bad += config_timeline_at(tl, t - 1) !=
+			       config_logging_at(lv, LEVELS, true, t - 1);
+		}
+	CHECK_EQ(bad, 0);
+	for (i = 1; i < tl->n; i++)
+		bad += tl->at[i] <= tl->at[i - 1] || tl->v[i] == tl->v[i - 1];
+	CHECK_EQ(bad, 0);
+	config_timeline_free(tl);
+}
+
+static int no_audit(struct store_batch *b, const char *scope, const cJSON *detail, void *ctx)
+{
+	(void)b;
+	(void)scope;
+	(void)detail;
+	(void)ctx;
+	return 0;
+}
+
+/* A level's history as writes make it, on a real store: every change is
+ * appended, other writes are not, the cap drops the oldest into "before". */
+TEST(history_on_a_store)
+{
+	char dir[256], keyf[300], why[CONFIG_WHY_SIZE];
+	static struct config_hist h;
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct target t;
+	struct srv s;
+	cJSON *view = NULL, *body;
+	int64_t t0 = now_ms();
+	bool on = false;
+	int i;
+
+	check_mkdtemp(dir, sizeof(dir), "cfghist");
+	snprintf(keyf, sizeof(keyf), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(keyf), 0);
+	CHECK_EQ(keyprov_file_open(keyf, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	CHECK_EQ(srv_bootstrap(&s, "Biz", "admin@example.com", "password-admin"), 0);
+	CHECK_EQ(target_node(&s, s.business_id, &t), 0);
+
+	/* never written: unset all along */
+	CHECK_EQ(config_hist_load(&s, "node", s.business_id, &h), 0);
+	CHECK_EQ(h.n, 0);
+	CHECK_EQ(h.before, CONFIG_HIST_UNSET);
+	CHECK_EQ(config_hist_load(&s, "group", s.business_id, &h), -EINVAL);
+
+	/* another key: no entry */
+	body = cJSON_Parse("{\"values\":{\"activity.interval_s\":30}}");
+	CHECK_EQ(config_level_put(&s, &t, "node", s.business_id, body, no_audit, NULL, &view, why,
+				  sizeof(why)),
+		 0);
+	cJSON_Delete(view);
+	cJSON_Delete(body);
+	CHECK_EQ(config_hist_load(&s, "node", s.business_id, &h), 0);
+	CHECK_EQ(h.n, 0);
+
+	/* 300 changes, off, on, off...: the newest 256 are kept */
+	for (i = 0; i < 300; i++) {
+		body = cJSON_Parse(i % 2 ? "{\"values\":{\"logging.enabled\":true}}"
+					 : "{\"values\":{\"logging.enabled\":false}}");
+		CHECK_EQ(config_level_put(&s, &t, "node", s.business_id, body, no_audit, NULL,
+					  &view, why, sizeof(why)),
+			 0);
+		cJSON_Delete(view);
+		cJSON_Delete(body);
+	}
+	/* the same value again and a lock: no entry */
+	body =
+	    cJSON_Parse("{\"values\":{\"logging.enabled\":true},\"locked\":[\"logging.enabled\"]}");
+	CHECK_EQ(config_level_put(&s, &t, "node", s.business_id, body, no_audit, NULL, &view, why,
+				  sizeof(why)),
+		 0);
+	cJSON_Delete(view);
+	cJSON_Delete(body);
+	CHECK_EQ(config_hist_load(&s, "node", s.business_id, &h), 0);
+	CHECK_EQ(h.n, CONFIG_HIST_MAX);
+	CHECK(h.locked);
+	CHECK_EQ(h.before, 1);	 /* write 43 (on), the last one dropped */
+	CHECK_EQ(h.e[0].v, 0);	 /* write 44 */
+	CHECK_EQ(h.e[255].v, 1); /* write 299 */
+	CHECK(h.e[0].at >= t0 && h.e[255].at >= h.e[0].at && h.e[255].at <= now_ms());
+	CHECK_EQ(config_logging_for(&s, &t, NULL, now_ms(), &on), 0);
+	CHECK(on);
+	CHECK_EQ(config_logging_for(&s, &t, NULL, t0 - 1, &on), 0);
+	CHECK(on); /* "before" */
+
+	/* removing it appends "not set" */
+	body = cJSON_Parse("{\"values\":{\"logging.enabled\":null}}");
+	CHECK_EQ(config_level_put(&s, &t, "node", s.business_id, body, no_audit, NULL, &view, why,
+				  sizeof(why)),
+		 0);
+	cJSON_Delete(view);
+	cJSON_Delete(body);
+	CHECK_EQ(config_hist_load(&s, "node", s.business_id, &h), 0);
+	CHECK_EQ(h.n, CONFIG_HIST_MAX);
+	CHECK_EQ(h.before, 0); /* write 44 dropped now */
+	CHECK_EQ(h.e[255].v, CONFIG_HIST_UNSET);
+
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(defaults_and_order);
@@ -491,5 +756,10 @@ int main(void)
 	RUN(s3_rebind);
 	RUN(s3_lends);
 	RUN(caps);
+	RUN(history_value);
+	RUN(history_merge);
+	RUN(history_timeline);
+	RUN(history_timeline_full);
+	RUN(history_on_a_store);
 	return CHECK_DONE();
 }

@@ -19,6 +19,7 @@
 #include "check.h"
 #include "core/crypto.h"
 #include "core/keyprov.h"
+#include "core/metrics.h"
 #include "core/srv.h"
 #include "model/config.h"
 #include "model/org.h"
@@ -195,9 +196,12 @@ TEST(shots_on_a_store)
 	tree(st);
 
 	/* --- presign --- */
-	CHECK_EQ(shots_presign(&s, &dev, &pr, now, &out, &why), -EPERM);
+	metrics_reset();
+	CHECK_EQ(shots_presign(&s, &dev, &pr, now, &out, &why), -EACCES);
 	CHECK_STR(why.msg, "screenshots are not enabled for this device");
 	CHECK(out == NULL);
+	CHECK_EQ(metrics_get(METRIC_SHOTS_REFUSED_SCREENSHOTS_OFF), 1);
+	CHECK_EQ(metrics_get(METRIC_SHOTS_REFUSED_LOGGING_OFF), 0);
 	team_config(&s);
 	/* a pending item a day and more past its URL's expiry: swept */
 	CHECK_EQ(store_put(st, STORE_T_SCREENSHOTS, key_shot_pending(&k, DEV), "shots/old.png",
