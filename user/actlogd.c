@@ -1145,7 +1145,8 @@ static void usage(FILE *f)
 	    "  -V, --version             print the version\n"
 	    "  -h, --help                this help\n\n"
 	    "Signals: SIGTERM/SIGINT close the running interval, sync and exit 0;\n"
-	    "SIGHUP reloads the settings file.\n",
+	    "SIGHUP reloads the settings file; what the server's policy sets keeps\n"
+	    "the policy's value (STATE_DIR/policy.json keeps the last one received).\n",
 	    ACTLOG_MAX_INTERVAL_S);
 }
 
