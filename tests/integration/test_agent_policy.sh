@@ -166,4 +166,18 @@ check "never enrolled: processes are recorded" wait_for 10 bash -c "'$BUILD/actl
 check "never enrolled: activity is recorded" wait_for 10 bash -c "[ \$('$BUILD/actlogctl' --state-dir '$p/state' spool dump | grep -c '\"type\":\"activity\"') -ge 1 ]"
 check "never enrolled: the saved policy is not mentioned" not grep -q "saved policy" "$p/actlogd.log"
 stop_agent
+
+# 8. a first enrollment (or one with another server) drops a policy.json
+# left in the state directory; renewing with the same server keeps it
+srv_start || finish
+enroll_plain() {
+	api "$A" POST "/api/v1/nodes/$TM/enrollment-secrets" '{}'
+	"$BUILD/actlogd" enroll --server "$SRV_URL" --secret "$(jr .secret)" --state-dir "$p/state" >>"$p/enroll.out" 2>&1
+}
+enroll_plain
+check "a first enrollment deletes an old policy.json" test ! -e "$p/state/policy.json" -a -s "$p/state/device.json"
+cp "$T/policy.good" "$p/state/policy.json"
+enroll_plain
+check "enrolling again with the same server keeps it" cmp -s "$T/policy.good" "$p/state/policy.json"
+srv_stop
 finish
