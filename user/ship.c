@@ -300,15 +300,18 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 	if (ca_file && strlen(ca_file) < sizeof(c.ca_file))
 		strcpy(c.ca_file, ca_file);
 	err = device_cred_save(state_dir, &c);
-	if (!err && !same_server) {
+	if (err) {
+		snprintf(msg, msglen, "saving %s/%s: %s", state_dir, DEVICE_FILE, strerror(-err));
+	} else if (!same_server) {
 		/* the last policy was another server's (or another device's) */
 		snprintf(url, sizeof(url), "%s/%s", state_dir, POLICY_FILE);
-		if (unlink(url) < 0 && errno != ENOENT)
+		if (unlink(url) < 0 && errno != ENOENT) {
 			err = -errno;
+			snprintf(msg, msglen, "removing the old policy %s: %s", url,
+				 strerror(errno));
+		}
 	}
-	if (err)
-		snprintf(msg, msglen, "saving %s/%s: %s", state_dir, DEVICE_FILE, strerror(-err));
-	else
+	if (!err)
 		snprintf(msg, msglen, "%s", c.device_id);
 	pend = cJSON_GetObjectItem(ans, "pending");
 	if (!err && cJSON_IsTrue(pend))
