@@ -37,6 +37,7 @@ struct agent_conf {
 	enum src_choice input_source;
 	enum src_choice proc_source;
 	int upload;		    /* 0: keep everything in the spool */
+	int logging;		    /* 0: record no activity or processes (policy.h) */
 	uint32_t backoff_max_s;	    /* longest wait between shipping retries */
 	uint32_t policy_poll_s;	    /* how often to ask the server for the policy */
 	uint32_t shot_queue_max;    /* screenshots waiting for upload, at most */

@@ -57,6 +57,8 @@ int write_all(int fd, const void *buf, size_t len);
  * directory is not synced (the caller does that when it must). 0 or
  * -errno (-ENAMETOOLONG for a path too long for the temporary name). */
 int write_file_atomic(const char *path, const char *tmp, const void *buf, size_t len, mode_t mode);
+/* fsync the directory dir (after a rename into it). 0 or -errno. */
+int fsync_dir(const char *dir);
 /* Create dir and its parents with mode. 0 or -errno. */
 int mkdir_p(const char *dir, mode_t mode);
 /*

@@ -22,6 +22,7 @@ void conf_defaults(struct agent_conf *c)
 	c->input_source = SRC_AUTO;
 	c->proc_source = SRC_AUTO;
 	c->upload = 1;
+	c->logging = 1;
 	c->backoff_max_s = 300;
 	c->policy_poll_s = 60;
 	c->shot_queue_max = 200;
@@ -192,12 +193,12 @@ int conf_set(struct agent_conf *c, const char *key, const char *v, char *err, si
 			c->proc_source = s;
 		return 0;
 	}
-	if (!strcmp(key, "upload")) {
+	if (!strcmp(key, "upload") || !strcmp(key, "logging")) {
 		if (strcmp(v, "yes") && strcmp(v, "no")) {
-			snprintf(err, errlen, "upload: '%s' is not yes or no", v);
+			snprintf(err, errlen, "%s: '%s' is not yes or no", key, v);
 			return -EINVAL;
 		}
-		c->upload = !strcmp(v, "yes");
+		*(!strcmp(key, "upload") ? &c->upload : &c->logging) = !strcmp(v, "yes");
 		return 0;
 	}
 	if (!strcmp(key, "session_socket")) {

@@ -252,6 +252,18 @@ int write_file_atomic(const char *path, const char *tmp, const void *buf, size_t
 	return err;
 }
 
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int mkdir_p(const char *dir, mode_t mode)
 {
 	char path[4096];

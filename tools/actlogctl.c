@@ -258,6 +258,34 @@ static void print_shots(const cJSON *s)
 		    num(s, "session.shots.refused_by.queue"));
 }
 
+/* Where the policy comes from: the server's (with its ETag and when it was
+ * saved) or the local settings; and the keys the local settings still set. */
+static void print_policy(const cJSON *s)
+{
+	const cJSON *keys = lookup(s, "policy.keys"), *k;
+	int n = 0;
+
+	if (!cJSON_IsObject(lookup(s, "policy")))
+		return; /* an older agent */
+	printf("policy:    logging %s; ",
+	       cJSON_IsTrue(cJSON_GetObjectItem(s, "logging")) ? "on" : "off");
+	if (!strcmp(str(s, "policy.source"), "server"))
+		printf("server (etag %s, saved %s%s)",
+		       *str(s, "policy.etag") ? str(s, "policy.etag") : "none",
+		       cJSON_IsString(lookup(s, "policy.saved")) ? str(s, "policy.saved") : "never",
+		       cJSON_IsTrue(lookup(s, "policy.from_file")) ? ", read at start" : "");
+	else
+		printf("local");
+	cJSON_ArrayForEach(k, keys)
+	{
+		if (!cJSON_IsString(k) || strcmp(k->valuestring, "local") ||
+		    strcmp(str(s, "policy.source"), "server"))
+			continue;
+		printf("%s%s", n++ ? ", " : "; local: ", k->string);
+	}
+	printf("\n");
+}
+
 static void print_status(const cJSON *s)
 {
 	char b1[32], b2[32];
@@ -310,6 +338,7 @@ static void print_status(const cJSON *s)
 	if (cJSON_IsNumber(lookup(s, "spool.age_s")))
 		printf("           oldest %s (%s ago)\n", str(s, "spool.oldest"),
 		       human_secs(num(s, "spool.age_s"), b1, sizeof(b1)));
+	print_policy(s);
 	print_shots(s);
 	print_session(s);
 }

@@ -38,6 +38,7 @@
 #include "control.h"
 #include "curl_dl.h"
 #include "log.h"
+#include "policy.h"
 #include "record.h"
 #include "seat.h"
 #include "sources.h"
@@ -75,7 +76,8 @@ struct override {
 };
 
 struct agent {
-	struct agent_conf conf;
+	struct agent_conf conf;	 /* in effect: local settings with the server's policy over them */
+	struct agent_conf local; /* what the settings file and options say (SIGHUP re-reads) */
 	const char *conf_path;
 	int conf_path_given;
 	struct override overrides[32];
@@ -87,8 +89,14 @@ struct agent {
 	struct shotq *shots; /* screenshots waiting for upload; NULL not enrolled */
 	struct device_cred cred;
 	int enrolled;
-	int policyfd;	  /* eventfd: a new policy arrived */
-	int logging;	  /* policy logging.enabled */
+	int policyfd; /* eventfd: a new policy arrived */
+	int logging;  /* effective logging.enabled */
+	/* the server's last policy (policy.h): NULL while there is none */
+	cJSON *policy;
+	char policy_etag[POLICY_ETAG_MAX];
+	int64_t policy_saved_ms;  /* when it was written to policy.json, 0: not saved */
+	int policy_from_file;	  /* read from policy.json at start; none fetched since */
+	struct policy_values eff; /* effective values and where each came from */
 	int64_t boot_off; /* unix ns - boottime ns, refreshed before each process dispatch */
 	int in_proc;	  /* inside proc_drain() */
 	struct input_bpf *in_bpf;
@@ -454,39 +462,54 @@ static void on_proc(const struct proc_record *r, void *ctx)
 		emit(a, record_process(&a->rctx, r, off), ts);
 }
 
-/* ---- policy from the server ---- */
+/* ---- policy: the server's over the local settings (policy.h) ---- */
 
-/* Apply the newest effective policy the shipper fetched: flat dotted keys,
- * either at the top level or under "config". Unknown keys are ignored
- * (newer servers); bad values keep the current setting. */
-static void apply_policy(struct agent *a)
+/* Merge the local settings and the server's policy into a->eff; log where
+ * each value comes from (debug). The config object of the server's policy,
+ * or NULL when there is none. */
+static const cJSON *policy_effective(struct agent *a)
 {
-	char *text = a->ship ? shipper_take_policy(a->ship) : NULL;
-	const cJSON *cfg, *v;
-	cJSON *j;
-	int logging = a->logging;
+	const cJSON *cfg = policy_config(a->policy);
+	const struct policy_values *v = &a->eff;
 
-	if (!text)
-		return;
-	j = cJSON_Parse(text);
-	free(text);
-	cfg = cJSON_GetObjectItem(j, "config");
-	if (!cJSON_IsObject(cfg))
-		cfg = j;
-	v = cJSON_GetObjectItem(cfg, "logging.enabled");
-	if (cJSON_IsBool(v))
-		logging = cJSON_IsTrue(v);
-	v = cJSON_GetObjectItem(cfg, "activity.interval_s");
-	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= ACTLOG_MAX_INTERVAL_S &&
-	    (uint32_t)v->valuedouble != a->conf.interval_s) {
-		a->conf.interval_s = (uint32_t)v->valuedouble;
-		log_notice("policy: interval %us from the next boundary", a->conf.interval_s);
+	policy_merge(&a->local, cfg, &a->eff);
+	log_debug("policy: %s = %s (%s)", policy_key_name(POL_LOGGING),
+		  v->logging ? "true" : "false", policy_src_name(v->src[POL_LOGGING]));
+	log_debug("policy: %s = %u (%s)", policy_key_name(POL_INTERVAL), v->interval_s,
+		  policy_src_name(v->src[POL_INTERVAL]));
+	log_debug("policy: %s = %u (%s)", policy_key_name(POL_IDLE), v->idle_threshold_s,
+		  policy_src_name(v->src[POL_IDLE]));
+	log_debug("policy: %s = %u (%s)", policy_key_name(POL_SYSINFO), v->sysinfo_interval_s,
+		  policy_src_name(v->src[POL_SYSINFO]));
+	return cfg;
+}
+
+/*
+ * Apply the effective policy (after a new one from the server, and after a
+ * SIGHUP): the interval from the next boundary, the idle threshold and the
+ * sysinfo interval at once, logging (a change ends the running interval),
+ * and the keys only the server sets (screenshots.*, apps.titles). Unknown
+ * keys are ignored (newer servers); bad values fall back to the local
+ * settings.
+ */
+static void policy_apply(struct agent *a)
+{
+	const cJSON *cfg = policy_effective(a), *se;
+	const struct policy_values *v = &a->eff;
+	int logging = v->logging;
+	cJSON *eff;
+
+	if (v->interval_s != a->conf.interval_s) {
+		a->conf.interval_s = v->interval_s;
+		log_notice("policy: interval %us from the next boundary (%s)", v->interval_s,
+			   policy_src_name(v->src[POL_INTERVAL]));
 	}
-	v = cJSON_GetObjectItem(cfg, "idle.threshold_s");
-	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 86400)
-		a->conf.idle_threshold_s = (uint32_t)v->valuedouble;
-	if (sysinfo_mon_policy(a->si, cfg))
-		log_notice("policy: sysinfo every %us", sysinfo_mon_interval(a->si));
+	a->conf.idle_threshold_s = v->idle_threshold_s;
+	a->conf.sysinfo_interval_s = v->sysinfo_interval_s;
+	if (a->si && v->sysinfo_interval_s != sysinfo_mon_interval(a->si) &&
+	    sysinfo_mon_set_interval(a->si, v->sysinfo_interval_s) == 0)
+		log_notice("policy: sysinfo every %us (%s)", v->sysinfo_interval_s,
+			   policy_src_name(v->src[POL_SYSINFO]));
 	if (logging != a->logging) {
 		/* events that came before the change follow the old setting */
 		proc_drain(a);
@@ -502,17 +525,87 @@ static void apply_policy(struct agent *a)
 			a->iv_start_ms = now_ms();
 			a->iv_start_boot_ns = clock_ns(CLOCK_BOOTTIME);
 		}
-		log_notice("policy: logging %s", logging ? "on" : "off");
+		log_notice("policy: logging %s (%s)", logging ? "on" : "off",
+			   policy_src_name(v->src[POL_LOGGING]));
 		record_user(a);
 	}
-	apps_policy(a->apps, cfg);
-	{
-		const cJSON *se = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.enabled");
-
-		if (cJSON_IsBool(se))
-			shotq_policy(a->shots, cJSON_IsTrue(se) && logging);
+	if (!cfg)
+		return;
+	/* the helpers see the effective logging.enabled (screenshots are off
+	 * while it is false) */
+	eff = cJSON_Duplicate(cfg, 1);
+	if (eff) {
+		cJSON_DeleteItemFromObjectCaseSensitive(eff, "logging.enabled");
+		cJSON_AddBoolToObject(eff, "logging.enabled", logging);
+		apps_policy(a->apps, eff);
+		cJSON_Delete(eff);
 	}
-	cJSON_Delete(j);
+	se = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.enabled");
+	if (cJSON_IsBool(se))
+		shotq_policy(a->shots, cJSON_IsTrue(se) && logging);
+}
+
+/* A new policy from the shipper (already saved to policy.json): keep it
+ * and apply it. */
+static void policy_take(struct agent *a)
+{
+	struct ship_policy p;
+	cJSON *doc;
+
+	if (!a->ship || !shipper_take_policy(a->ship, &p))
+		return;
+	doc = cJSON_Parse(p.text);
+	free(p.text);
+	if (!policy_config(doc)) {
+		cJSON_Delete(doc);
+		return;
+	}
+	cJSON_Delete(a->policy);
+	a->policy = doc;
+	snprintf(a->policy_etag, sizeof(a->policy_etag), "%s", p.etag);
+	a->policy_saved_ms = p.saved_ms;
+	a->policy_from_file = 0;
+	policy_apply(a);
+}
+
+/* An enrolled machine starts with the last policy the server sent
+ * (STATE_DIR/policy.json). A missing, damaged or oversized file is logged
+ * and ignored: the local settings apply until the server answers. */
+static void policy_load(struct agent *a)
+{
+	char path[CONF_PATH_MAX + 16], why[160], ts[RFC3339_LEN], *buf = NULL;
+	struct policy_saved ps;
+	size_t len = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%.*s/%s", CONF_PATH_MAX - 1, a->conf.state_dir, POLICY_FILE);
+	r = read_file(path, POLICY_FILE_MAX, &buf, &len);
+	if (r == -ENOENT) {
+		log_info("no saved policy (%s): the local settings apply until the server answers",
+			 path);
+		return;
+	}
+	if (r) {
+		log_warn("ignoring the saved policy %s: %s; the local settings apply until the "
+			 "server answers",
+			 path, r == -EFBIG ? "larger than the cap" : strerror(-r));
+		return;
+	}
+	r = policy_file_parse(buf, len, &ps, why, sizeof(why));
+	free(buf);
+	if (r) {
+		log_warn("ignoring the saved policy %s: %s; the local settings apply until the "
+			 "server answers",
+			 path, why);
+		return;
+	}
+	a->policy = ps.doc;
+	memcpy(a->policy_etag, ps.etag, sizeof(a->policy_etag));
+	a->policy_saved_ms = ps.saved_ms;
+	a->policy_from_file = 1;
+	log_notice("policy: the server's policy saved %s (ETag %s) applies until the server "
+		   "answers",
+		   rfc3339_ms(ps.saved_ms, ts), ps.etag[0] ? ps.etag : "none");
 }
 
 /* ---- screenshots ---- */
@@ -558,6 +651,34 @@ static cJSON *counts_json(const struct input_counts *k)
 	cJSON_AddNumberToObject(o, "distance", (double)k->distance);
 	cJSON_AddNumberToObject(o, "scrolls", (double)k->scrolls);
 	return o;
+}
+
+/* status "policy": where the policy comes from and each value's source. */
+static void policy_status(struct agent *a, cJSON *o)
+{
+	cJSON *x = cJSON_AddObjectToObject(o, "policy"), *k;
+	char ts[RFC3339_LEN];
+	int i;
+
+	cJSON_AddStringToObject(x, "source", a->policy ? "server" : "local");
+	if (a->policy) {
+		cJSON_AddStringToObject(x, "etag", a->policy_etag);
+		if (a->policy_saved_ms)
+			cJSON_AddStringToObject(x, "saved", rfc3339_ms(a->policy_saved_ms, ts));
+		else
+			cJSON_AddNullToObject(x, "saved");
+		cJSON_AddBoolToObject(x, "from_file", a->policy_from_file);
+	}
+	if (a->ship) {
+		struct ship_status sh;
+
+		shipper_status(a->ship, &sh);
+		cJSON_AddNumberToObject(x, "last_http", sh.policy_http);
+	}
+	k = cJSON_AddObjectToObject(x, "keys");
+	for (i = 0; i < POL_NKEYS; i++)
+		cJSON_AddStringToObject(k, policy_key_name((enum policy_key)i),
+					policy_src_name(a->eff.src[i]));
 }
 
 static char *status_json(struct agent *a)
@@ -649,6 +770,7 @@ static char *status_json(struct agent *a)
 	}
 
 	cJSON_AddBoolToObject(o, "logging", a->logging);
+	policy_status(a, o);
 	x = cJSON_AddObjectToObject(o, "shipping");
 	cJSON_AddBoolToObject(x, "enrolled", a->enrolled);
 	cJSON_AddBoolToObject(x, "active", a->ship != NULL);
@@ -750,14 +872,16 @@ static void reload(struct agent *a)
 	    c.input_source != a->conf.input_source || c.proc_source != a->conf.proc_source ||
 	    c.spool_max_bytes != a->conf.spool_max_bytes)
 		log_warn("state_dir, socket, sources and spool_max_bytes change only on restart");
-	a->conf.interval_s = c.interval_s;
-	a->conf.idle_threshold_s = c.idle_threshold_s;
-	a->conf.sysinfo_interval_s = c.sysinfo_interval_s;
-	sysinfo_mon_set_interval(a->si, c.sysinfo_interval_s);
+	/* the local settings change; what the server's policy sets stays */
+	a->local = c;
 	a->conf.log_level = c.log_level;
 	log_init("actlogd", (enum log_level)c.log_level);
-	log_notice("settings reloaded: interval %us (from the next boundary), idle threshold %us",
-		   c.interval_s, c.idle_threshold_s);
+	policy_apply(a);
+	log_notice("settings reloaded: interval %us (%s; from the next boundary), idle threshold "
+		   "%us (%s), logging %s (%s)",
+		   a->eff.interval_s, policy_src_name(a->eff.src[POL_INTERVAL]),
+		   a->eff.idle_threshold_s, policy_src_name(a->eff.src[POL_IDLE]),
+		   a->eff.logging ? "on" : "off", policy_src_name(a->eff.src[POL_LOGGING]));
 	apps_reload(a->apps);
 }
 
@@ -958,7 +1082,7 @@ static int run(struct agent *a)
 				break;
 			case TAG_POLICY:
 				(void)!read(a->policyfd, &ticks, sizeof(ticks));
-				apply_policy(a);
+				policy_take(a);
 				break;
 			case TAG_SEAT:
 				err = seat_dispatch(a->seat);
@@ -1021,7 +1145,8 @@ static void usage(FILE *f)
 	    "  -V, --version             print the version\n"
 	    "  -h, --help                this help\n\n"
 	    "Signals: SIGTERM/SIGINT close the running interval, sync and exit 0;\n"
-	    "SIGHUP reloads the settings file.\n",
+	    "SIGHUP reloads the settings file; what the server's policy sets keeps\n"
+	    "the policy's value (STATE_DIR/policy.json keeps the last one received).\n",
 	    ACTLOG_MAX_INTERVAL_S);
 }
 
@@ -1242,7 +1367,6 @@ int main(int argc, char **argv)
 
 	log_init("actlogd", LOG_LVL_INFO);
 	a->epfd = a->sigfd = a->tfd_interval = a->tfd_sync = a->policyfd = -1;
-	a->logging = 1;
 	pthread_mutex_init(&a->spool_lock, NULL);
 	if (argc > 1 && !strcmp(argv[1], "enroll")) {
 		err = cmd_enroll(a, argc - 1, argv + 1);
@@ -1258,12 +1382,25 @@ int main(int argc, char **argv)
 		return 2;
 	log_init("actlogd", (enum log_level)a->conf.log_level);
 	libbpf_set_print(libbpf_log);
+	a->local = a->conf;
 
 	err = mkdir_p(a->conf.state_dir, 0700);
 	if (err) {
 		log_err("creating state directory %s: %s", a->conf.state_dir, strerror(-err));
 		goto out;
 	}
+	/* before anything is recorded: an enrolled machine follows the last
+	 * policy its server sent (a machine never enrolled: its settings) */
+	if (device_cred_load(a->conf.state_dir, &a->cred) == 0)
+		policy_load(a);
+	policy_effective(a);
+	a->conf.interval_s = a->eff.interval_s;
+	a->conf.idle_threshold_s = a->eff.idle_threshold_s;
+	a->conf.sysinfo_interval_s = a->eff.sysinfo_interval_s;
+	a->logging = a->eff.logging;
+	if (!a->logging)
+		log_notice("logging off (%s): no activity or process records",
+			   policy_src_name(a->eff.src[POL_LOGGING]));
 	snprintf(spool_dir, sizeof(spool_dir), "%.*s/spool", CONF_PATH_MAX - 1, a->conf.state_dir);
 	so.max_bytes = a->conf.spool_max_bytes;
 	err = spool_open(&a->spool, spool_dir, &so);
@@ -1399,6 +1536,7 @@ int main(int argc, char **argv)
 			    .wake_fd = a->policyfd,
 			    .backoff_max_ms = a->conf.backoff_max_s * 1000,
 			    .config_poll_s = a->conf.policy_poll_s,
+			    .etag = a->policy ? a->policy_etag : NULL,
 			};
 
 			a->enrolled = 1;
@@ -1421,6 +1559,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	policy_apply(a); /* the server-only keys reach the helpers and the queue */
 	emit_agent(a, "start");
 	sysinfo_mon_start(a->si);
 	sd_notify(0, "READY=1");
@@ -1461,5 +1600,6 @@ out:
 	if (a->policyfd >= 0)
 		close(a->policyfd);
 	curl_dl_unload(); /* loaded by the shipper, if it ran */
+	cJSON_Delete(a->policy);
 	return err ? 1 : 0;
 }

@@ -21,6 +21,7 @@
 #include "http_client.h"
 #include "gz.h"
 #include "log.h"
+#include "policy.h"
 #include "ship.h"
 #include "util.h"
 #include "version.h"
@@ -43,13 +44,15 @@ struct shipper {
 	pthread_cond_t cv;
 	int stop, kicked;
 	struct ship_status st;
-	char *policy; /* newest policy not yet taken */
-	char etag[128];
+	struct ship_policy policy; /* newest policy not yet taken (text NULL: none) */
+	char etag[128];		   /* sent in If-None-Match; "" none */
 
 	struct spool *sp;
 	pthread_mutex_t *splock;
 	struct device_cred cred;
 	char spool_dir[512];
+	char state_dir[512];
+	char policy_path[600];
 	char inflight[600];
 	char epoch[17];
 	char ca_file[512];
@@ -222,7 +225,7 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 	cJSON *req, *ans = NULL;
 	char *body = NULL;
 	long code;
-	int err = 0;
+	int err = 0, same_server = 0;
 	CURL *curl;
 
 	if (curl_dl_load()) {
@@ -261,10 +264,12 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 	}
 	/* enrolled with this server before: the device token proves this is
 	 * that device (without it the server makes a new, pending device) */
-	if (!device_cred_load(state_dir, &old) && !strcmp(old.server, server) &&
-	    (size_t)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", old.token) <
-		sizeof(auth))
-		hdr[1] = auth;
+	if (!device_cred_load(state_dir, &old) && !strcmp(old.server, server)) {
+		same_server = 1;
+		if ((size_t)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", old.token) <
+		    sizeof(auth))
+			hdr[1] = auth;
+	}
 	explicit_bzero(&old, sizeof(old));
 	snprintf(url, sizeof(url), "%s/api/v1/enroll", server);
 	code = http_call(curl, "POST", url, hdr, body, strlen(body), ca_file, &r, NULL, NULL, msg,
@@ -295,9 +300,18 @@ int ship_enroll(const char *server, const char *secret, const char *state_dir, c
 	if (ca_file && strlen(ca_file) < sizeof(c.ca_file))
 		strcpy(c.ca_file, ca_file);
 	err = device_cred_save(state_dir, &c);
-	if (err)
+	if (err) {
 		snprintf(msg, msglen, "saving %s/%s: %s", state_dir, DEVICE_FILE, strerror(-err));
-	else
+	} else if (!same_server) {
+		/* the last policy was another server's (or another device's) */
+		snprintf(url, sizeof(url), "%s/%s", state_dir, POLICY_FILE);
+		if (unlink(url) < 0 && errno != ENOENT) {
+			err = -errno;
+			snprintf(msg, msglen, "removing the old policy %s: %s", url,
+				 strerror(errno));
+		}
+	}
+	if (!err)
 		snprintf(msg, msglen, "%s", c.device_id);
 	pend = cJSON_GetObjectItem(ans, "pending");
 	if (!err && cJSON_IsTrue(pend))
@@ -527,15 +541,35 @@ static int ship_one(struct shipper *s, struct batch *b, struct http_answer *r)
 	return 1;
 }
 
-/* Ask for the effective policy (ETag, 304 when unchanged). */
+/* Write a policy the server sent to STATE_DIR/policy.json (0600):
+ * temporary file, fsync, rename, fsync of the directory. 0 or -errno. */
+static int policy_save(struct shipper *s, const char *etag, int64_t saved_ms, const char *body,
+		       size_t len)
+{
+	char tmp[620], *text;
+	int err;
+
+	text = policy_file_build(etag, saved_ms, body, len, &err);
+	if (!text)
+		return err;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->policy_path);
+	err = write_file_atomic(s->policy_path, tmp, text, strlen(text), 0600);
+	free(text);
+	return err ? err : fsync_dir(s->state_dir);
+}
+
+/* Ask for the effective policy (ETag, 304 when unchanged); a new one is
+ * saved, then handed to the event loop. */
 static void fetch_policy(struct shipper *s, struct http_answer *r)
 {
-	char url[700], auth[200], inm[200], msg[160];
+	char url[700], auth[200], inm[200], msg[160], *text;
 	const char *hdr[3] = {auth, NULL, NULL};
 	struct hdrs h = {""};
 	uint64_t one = 1;
+	int64_t now;
 	cJSON *j;
 	long code;
+	int err;
 
 	snprintf(url, sizeof(url), "%s/api/v1/agent/config", s->cred.server);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->cred.token);
@@ -545,18 +579,38 @@ static void fetch_policy(struct shipper *s, struct http_answer *r)
 	}
 	code = http_call(s->curl, "GET", url, hdr, NULL, 0, s->ca_file, r, &h, &s->stop, msg,
 			 sizeof(msg));
-	if (code == 304 || code < 0)
+	pthread_mutex_lock(&s->mu);
+	s->st.policy_http = code > 0 ? (int)code : 0;
+	pthread_mutex_unlock(&s->mu);
+	if (code == 304) {
+		log_debug("policy fetch: not modified (ETag %s)", s->etag);
 		return;
-	j = code == 200 && !r->truncated ? cJSON_Parse(r->buf) : NULL;
+	}
+	if (code < 0)
+		return;
+	j = code == 200 && !r->truncated && r->len <= POLICY_BODY_MAX ? cJSON_Parse(r->buf) : NULL;
 	if (!cJSON_IsObject(j)) {
 		log_debug("policy fetch: HTTP %ld, %s", code, j ? "not an object" : "no JSON");
 		cJSON_Delete(j);
 		return;
 	}
 	cJSON_Delete(j);
+	if (!policy_etag_ok(h.etag))
+		h.etag[0] = '\0'; /* never sent back in a header */
+	text = strdup(r->buf);
+	if (!text)
+		return;
+	now = (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
+	err = policy_save(s, h.etag, now, r->buf, r->len);
+	if (err)
+		log_warn("saving the policy to %s: %s (it applies until actlogd stops)",
+			 s->policy_path, strerror(-err));
 	pthread_mutex_lock(&s->mu);
-	free(s->policy);
-	s->policy = strdup(r->buf);
+	free(s->policy.text);
+	s->policy.text = text;
+	snprintf(s->policy.etag, sizeof(s->policy.etag), "%s", h.etag);
+	s->policy.saved_ms = err ? 0 : now;
+	s->policy.save_err = err;
 	snprintf(s->etag, sizeof(s->etag), "%s", h.etag);
 	pthread_mutex_unlock(&s->mu);
 	if (s->wake_fd >= 0)
@@ -638,6 +692,10 @@ int shipper_start(struct shipper **out, const struct ship_opts *o, struct spool 
 	s->wake_fd = o->wake_fd;
 	snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", o->spool_dir);
 	snprintf(s->inflight, sizeof(s->inflight), "%s/inflight", o->state_dir);
+	snprintf(s->state_dir, sizeof(s->state_dir), "%s", o->state_dir);
+	snprintf(s->policy_path, sizeof(s->policy_path), "%s/%s", o->state_dir, POLICY_FILE);
+	if (o->etag && policy_etag_ok(o->etag))
+		snprintf(s->etag, sizeof(s->etag), "%s", o->etag);
 	snprintf(s->ca_file, sizeof(s->ca_file), "%s", o->cred->ca_file);
 	/* the epoch names this spool in batch ids, so a spool made anew never
 	 * reuses the ids of an old one */
@@ -695,15 +753,13 @@ void shipper_status(struct shipper *s, struct ship_status *st)
 	pthread_mutex_unlock(&s->mu);
 }
 
-char *shipper_take_policy(struct shipper *s)
+int shipper_take_policy(struct shipper *s, struct ship_policy *p)
 {
-	char *p;
-
 	pthread_mutex_lock(&s->mu);
-	p = s->policy;
-	s->policy = NULL;
+	*p = s->policy;
+	memset(&s->policy, 0, sizeof(s->policy));
 	pthread_mutex_unlock(&s->mu);
-	return p;
+	return p->text != NULL;
 }
 
 void shipper_stop(struct shipper *s)
@@ -719,7 +775,7 @@ void shipper_stop(struct shipper *s)
 	}
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
-	free(s->policy);
+	free(s->policy.text);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	explicit_bzero(s->cred.token, sizeof(s->cred.token));

@@ -44,6 +44,7 @@ struct ship_opts {
 	uint32_t config_poll_s;	 /* how often to ask for the policy */
 	uint32_t backoff_max_ms; /* longest retry delay (default 5 min) */
 	int wake_fd;		 /* eventfd the shipper writes when a new policy arrived */
+	const char *etag;	 /* the saved policy's ETag for the first If-None-Match, or NULL */
 };
 
 struct ship_status {
@@ -54,6 +55,7 @@ struct ship_status {
 	int64_t last_ok_ms;   /* unix ms of the last acknowledgement, 0 = never */
 	uint32_t backoff_ms;  /* current retry delay, 0 when healthy */
 	int last_http;	      /* HTTP status of the last attempt, 0 = no answer */
+	int policy_http;      /* HTTP status of the last policy fetch, 0 = no answer yet */
 	char last_error[160]; /* "" when the last attempt worked */
 };
 
@@ -80,8 +82,16 @@ int shipper_start(struct shipper **out, const struct ship_opts *o, struct spool 
 /* New records were synced: ship soon. Cheap; callable from any thread. */
 void shipper_kick(struct shipper *s);
 void shipper_status(struct shipper *s, struct ship_status *st);
-/* The newest policy (malloc'd JSON text, caller frees) or NULL. */
-char *shipper_take_policy(struct shipper *s);
+/* A policy the server sent (a 200). */
+struct ship_policy {
+	char *text;	  /* the answer's body (malloc'd JSON object text; the taker frees it) */
+	char etag[128];	  /* its ETag, "" when it had none */
+	int64_t saved_ms; /* unix ms it was written to STATE_DIR/policy.json */
+	int save_err;	  /* 0, or -errno when writing policy.json failed */
+};
+/* Take the newest policy not yet taken into *p: 1, or 0 when there is none
+ * (*p is then zeroed). */
+int shipper_take_policy(struct shipper *s, struct ship_policy *p);
 /* Stop the thread (an attempt in flight is given up to 5 s) and free. NULL ok. */
 void shipper_stop(struct shipper *s);
 

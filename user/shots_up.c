@@ -62,18 +62,6 @@ struct shotq {
 
 /* ---- files ---- */
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static void path_of(const struct shotq *q, const char *name, const char *ext, char *out, size_t n)
 {
 	snprintf(out, n, "%s/%s.%s", q->dir, name, ext);

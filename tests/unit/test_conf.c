@@ -17,6 +17,7 @@ TEST(defaults)
 	CHECK_EQ(c.input_source, SRC_AUTO);
 	CHECK_EQ(c.proc_source, SRC_AUTO);
 	CHECK_EQ(c.upload, 1);
+	CHECK_EQ(c.logging, 1);
 	CHECK_EQ(c.policy_poll_s, 60);
 }
 
@@ -31,6 +32,7 @@ TEST(file_parses)
 				   "proc_source = netlink\n"
 				   "state_dir = /srv/actlog\n"
 				   "upload = no\n"
+				   "logging = no\n"
 				   "policy_poll_s = 5\n"
 				   "log_level = debug";
 	struct agent_conf c;
@@ -46,6 +48,7 @@ TEST(file_parses)
 	CHECK_EQ(c.proc_source, SRC_NETLINK);
 	CHECK_STR(c.state_dir, "/srv/actlog");
 	CHECK_EQ(c.upload, 0);
+	CHECK_EQ(c.logging, 0);
 	CHECK_EQ(c.policy_poll_s, 5);
 	CHECK_EQ(c.log_level, LOG_LVL_DEBUG);
 }
@@ -81,6 +84,7 @@ TEST(bad_input_is_refused_with_a_line_number)
 	bad("spool_max_bytes = 1K\n", -ERANGE, "spool_max_bytes");
 	bad("spool_max_bytes = 99999999999G\n", -ERANGE, "spool_max_bytes");
 	bad("upload = maybe\n", -EINVAL, "yes or no");
+	bad("logging = off\n", -EINVAL, "logging: 'off' is not yes or no");
 	bad("policy_poll_s = 0\n", -ERANGE, "policy_poll_s");
 }
 
