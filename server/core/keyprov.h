@@ -31,8 +31,17 @@
  *            authenticated by the key itself). Credentials come from the
  *            environment or else the EC2 instance metadata service.
  *
+ * Key ring: a provider holds its current KEK (the one get_kek returns, which
+ * wraps new DEKs) and may hold other known keys, each under its own id
+ * (keyprov_ring_add): the key a rotation moves away from, a file named
+ * master.key.next, or the AWSPENDING and AWSPREVIOUS versions of a secret.
+ * A wrapped DEK is opened with the key its blob names
+ * (crypto_blob_key_id, then keyprov_get_kek_by_id). The server swaps its
+ * whole provider for a freshly loaded one on SIGHUP and --key-poll.
+ *
  * Providers are safe to share between threads once opened (get_kek does not
- * modify the provider). No function logs; errors are negative errno.
+ * modify the provider; keyprov_ring_add is for the one who builds it, before
+ * sharing). No function logs; errors are negative errno.
  */
 #ifndef ACTLOG_KEYPROV_H
 #define ACTLOG_KEYPROV_H
@@ -64,7 +73,11 @@ struct keyprov {
 	const struct keyprov_ops *ops;
 	char key_id[KEYPROV_ID_MAX + 1]; /* id of the key get_kek returns */
 	void *priv;			 /* engine state; holds the key material */
+	struct keyprov *next;		 /* the ring: other known keys (owned) */
 };
+
+/* Keys one ring holds at most, the current one included. */
+#define KEYPROV_RING_MAX 8
 
 /* Copy the provider's current KEK into kek. 0 or the engine's -errno. The
  * caller wipes kek after use. */
@@ -73,8 +86,24 @@ int keyprov_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN]);
 const char *keyprov_key_id(const struct keyprov *kp);
 /* The engine name, e.g. "file" (static string). */
 const char *keyprov_name(const struct keyprov *kp);
-/* Wipe the key material and free kp. Accepts NULL. */
+/* Wipe the key material and free kp with its whole ring. Accepts NULL. */
 void keyprov_free(struct keyprov *kp);
+
+/*
+ * Add other (with its own ring) to kp's ring as known, non-current keys;
+ * kp takes ownership of other in every case (a key whose id kp's ring
+ * already holds is freed). 0, or -E2BIG when the ring would hold more than
+ * KEYPROV_RING_MAX keys (other is freed, kp unchanged).
+ */
+int keyprov_ring_add(struct keyprov *kp, struct keyprov *other);
+/* Copy the KEK of id (the current key or one of the ring) into kek; the
+ * caller wipes it. 0, -ENOKEY (no key of that id), or the engine's -errno. */
+int keyprov_get_kek_by_id(const struct keyprov *kp, const char *id, uint8_t kek[KEK_LEN]);
+/* 1 when kp's ring holds a key of id, 0 otherwise (kp may be NULL). */
+int keyprov_has(const struct keyprov *kp, const char *id);
+/* The ids of the ring's keys, the current one first, into ids (at most max;
+ * pointers owned by kp). Returns how many the ring holds (may be > max). */
+size_t keyprov_ids(const struct keyprov *kp, const char **ids, size_t max);
 
 /*
  * Create a new key file at path holding 32 random bytes in the format above,
@@ -84,6 +113,9 @@ void keyprov_free(struct keyprov *kp);
  * the partial file is removed. 0 or -errno (-EIO when no randomness).
  */
 int keyprov_file_create(const char *path);
+/* Write kp's current key to a new key file at path, by the rules of
+ * keyprov_file_create (0600, never overwrites: -EEXIST). 0 or -errno. */
+int keyprov_file_write(const struct keyprov *kp, const char *path);
 
 /*
  * Open the key file at path as a provider; *out is freed with keyprov_free().
@@ -136,7 +168,10 @@ int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len);
 void keyprov_aws_cfg_wipe(struct keyprov_aws_cfg *cfg);
 
 /*
- * Open the aws-sm engine: GetSecretValue now. Errors with a reason in why:
+ * Open the aws-sm engine: GetSecretValue of the version stages AWSCURRENT
+ * (the current key, required), then AWSPENDING and AWSPREVIOUS (added to
+ * the ring when the secret has them; a stage the secret does not have is
+ * skipped). Errors with a reason in why:
  *   -EINVAL  bad settings, or the SecretString is not the key-file format;
  *   -ENOENT  no such secret; -EACCES refused (credentials, signature,
  *            permissions: the reason carries AWS's error type and message);

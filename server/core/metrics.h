@@ -25,7 +25,14 @@
 #include <stdint.h>
 
 #define METRICS(X)                                                                                 \
-	X(START_TIME, GAUGE, "actlog_server_start_time_seconds", "", "Unix time the server started")
+	X(START_TIME, GAUGE, "actlog_server_start_time_seconds", "",                               \
+	  "Unix time the server started")                                                          \
+	X(KEY_REWRAPPED, COUNTER, "actlog_server_key_rewrapped_total", "",                         \
+	  "Data keys this server re-wrapped under a new master key")                               \
+	X(KEY_ROTATIONS, COUNTER, "actlog_server_key_rotations_total", "",                         \
+	  "Master key rotations this server finished")                                             \
+	X(KEY_STALE_ITEMS, GAUGE, "actlog_server_key_stale_items", "",                             \
+	  "Data keys under another master key than the current one, at the last count")
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 
