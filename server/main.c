@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "core/srv.h"
+#include "model/rekey.h"
 #include "version.h"
 
 void cli_usage(FILE *f)
@@ -25,7 +26,9 @@ void cli_usage(FILE *f)
 	    "                          [--outbound-threads N] [--outbound-per-business N]\n"
 	    "                          [--s3-timeout SECONDS] [--web-root DIR]\n"
 	    "                          [--trusted-proxy ADDR[,ADDR...]] [--max-conns-per-ip N]\n"
-	    "                          [--header-timeout SECONDS] [-v]\n"
+	    "                          [--header-timeout SECONDS] [--key-poll SECONDS] [-v]\n"
+	    "       actlog-server rotate-key --data-dir DIR [--new-key-file FILE]\n"
+	    "                          [KEY OPTIONS] [--batch N] [--pause MS]\n"
 	    "       actlog-server --help | --version\n"
 	    "\n"
 	    "init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -33,7 +36,8 @@ void cli_usage(FILE *f)
 	    "business node and its administrator (admin on the whole tree). The\n"
 	    "password is read from FILE (\"-\" for standard input; one line).\n"
 	    "\n"
-	    "serve runs the HTTP API (docs/API.md) until SIGTERM or SIGINT.\n"
+	    "serve runs the HTTP API (docs/API.md) until SIGTERM or SIGINT; SIGHUP\n"
+	    "reloads the master key ring (key files or secret).\n"
 	    "  --listen ADDR:PORT    default 127.0.0.1:8080; \"[::1]:8080\" for IPv6\n"
 	    "  --tls-cert/--tls-key  PEM files: serve HTTPS\n"
 	    "  --insecure-listen     allow plain HTTP on a non-loopback address\n"
@@ -60,7 +64,18 @@ void cli_usage(FILE *f)
 	    "                        0: no limit)\n"
 	    "  --header-timeout SECONDS  a new connection's request headers must be in\n"
 	    "                        within this (default %d)\n"
+	    "  --key-poll SECONDS    reload the master key ring this often (default %d;\n"
+	    "                        0: only on SIGHUP)\n"
 	    "  -v, --verbose         debug logs\n"
+	    "\n"
+	    "rotate-key moves the store to a new master key while the server serves:\n"
+	    "the new key goes to <key file>.next (generated, or copied from\n"
+	    "--new-key-file), every data key is re-wrapped under it in batches of N\n"
+	    "(default %d, at most %d; --pause MS between batches), then the old key\n"
+	    "file is kept as <key file>.retired-<id> and .next takes its name. A\n"
+	    "crash at any point is finished by running it again. With aws-sm, the\n"
+	    "data keys move to the secret's AWSCURRENT (the server also does that\n"
+	    "by itself when it sees AWSCURRENT change).\n"
 	    "\n"
 	    "Key options: where the master key comes from.\n"
 	    "  --key-provider file|aws-sm  default file\n"
@@ -76,7 +91,8 @@ void cli_usage(FILE *f)
 	    HTTP_DEFAULT_THREADS, OUTBOUND_DEFAULT_THREADS, OUTBOUND_QUEUE_PER_THREAD,
 	    OUTBOUND_DEFAULT_PER_KEY, S3_API_DEFAULT_TIMEOUT_S, S3_API_IMAGE_FACTOR,
 	    HTTP_DEFAULT_MAX_BODY, HTTP_MAX_TRUSTED_PROXIES, HTTP_DEFAULT_MAX_CONNS_PER_IP,
-	    HTTP_DEFAULT_HEADER_TIMEOUT_S);
+	    HTTP_DEFAULT_HEADER_TIMEOUT_S, KEY_POLL_DEFAULT_S, REKEY_BATCH_DEFAULT,
+	    REKEY_BATCH_MAX);
 }
 
 /* The commands, by argv[1]. */
@@ -86,6 +102,7 @@ static const struct {
 } cmds[] = {
     {"init", cmd_init},
     {"serve", cmd_serve},
+    {"rotate-key", cmd_rotate_key},
 };
 
 int main(int argc, char **argv)

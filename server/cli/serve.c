@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,15 +24,66 @@
 #include "core/metrics.h"
 #include "core/srv.h"
 #include "log.h"
+#include "model/rekey.h"
 #include "model/retention.h"
 #include "util.h"
 #include "version.h"
 
-static volatile sig_atomic_t stop_sig;
+static volatile sig_atomic_t stop_sig, hup_sig;
 
 static void on_signal(int sig)
 {
-	stop_sig = sig;
+	if (sig == SIGHUP)
+		hup_sig = 1;
+	else
+		stop_sig = sig;
+}
+
+/* What a reload of the key ring needs (srv.key_reload). */
+struct reload {
+	struct keyopt *ko;
+	const char *dir;
+	pthread_mutex_t mu;
+	struct rekey_sched *rs; /* aws-sm: the background re-wrap */
+};
+
+/* Load the key ring again and put it in place; the old ring is freed. On a
+ * failure the ring in use stays. 0 or -errno (logged). */
+static int key_reload(struct srv *s, void *arg)
+{
+	struct reload *r = arg;
+	char where[PATH_MAX], why[512];
+	const char *ids[KEYPROV_RING_MAX];
+	struct keyprov *kp = NULL;
+	size_t n;
+	int ret;
+
+	pthread_mutex_lock(&r->mu);
+	ret = key_ring_open(r->ko, r->dir, &kp, where, sizeof(where), why, sizeof(why));
+	if (ret) {
+		log_err("event=key_reload_failed key=\"%s\" reason=\"%s\"", where, why);
+	} else {
+		n = keyprov_ids(kp, ids, KEYPROV_RING_MAX);
+		log_notice("event=key_reloaded key=%s keys=%zu%s%s", ids[0], n,
+			   n > 1 ? " other=" : "", n > 1 ? ids[1] : "");
+		keyprov_free(srv_key_swap(s, kp));
+	}
+	pthread_mutex_unlock(&r->mu);
+	return ret;
+}
+
+/* After a reload from the main loop: count the data keys by master key
+ * (the gauge) and let the aws-sm re-wrap look. */
+static void keys_look(struct srv *s, struct reload *r)
+{
+	struct rekey_count c[REKEY_COUNT_MAX];
+	uint64_t other;
+	size_t n;
+	int ret = rekey_count(s, c, &n, &other);
+
+	if (ret)
+		log_warn("event=key_count_failed err=\"%s\"", strerror(-ret));
+	rekey_sched_kick(r->rs);
 }
 
 static bool listen_is_loopback(const char *listen)
@@ -67,6 +119,7 @@ int cmd_serve(int argc, char **argv)
 					   {"trusted-proxy", required_argument, 0, 'X'},
 					   {"max-conns-per-ip", required_argument, 0, 'C'},
 					   {"header-timeout", required_argument, 0, 'H'},
+					   {"key-poll", required_argument, 0, 'Q'},
 					   {"verbose", no_argument, 0, 'v'},
 					   {"help", no_argument, 0, 'h'},
 					   {0, 0, 0, 0}};
@@ -77,7 +130,7 @@ int cmd_serve(int argc, char **argv)
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
 	    api_auth_routes,	  api_org_routes,     api_config_routes, api_device_routes,
 	    api_ingest_routes,	  api_query_routes,   api_shots_routes,	 api_avatar_routes,
-	    api_retention_routes, api_metrics_routes, api_web_routes,
+	    api_retention_routes, api_metrics_routes, api_keys_routes,	 api_web_routes,
 	};
 	const char *dir = NULL, *web_root = NULL;
 	struct keyopt ko = {0};
@@ -90,7 +143,9 @@ int cmd_serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct http_server *hs = NULL;
 	struct retention_sched *rs = NULL;
-	unsigned retention_s = 3600;
+	unsigned retention_s = 3600, key_poll_s = KEY_POLL_DEFAULT_S;
+	struct reload rl = {.ko = &ko};
+	int64_t poll_due = 0;
 	struct sigaction sa = {0};
 	struct srv s;
 	size_t n = 0, i;
@@ -203,6 +258,14 @@ int cmd_serve(int argc, char **argv)
 			}
 			ho.header_timeout_s = (unsigned)u;
 			break;
+		case 'Q':
+			if (parse_uint(optarg, 0, KEY_POLL_MAX_S, &u)) {
+				fprintf(stderr, "actlog-server: --key-poll must be 0..%d seconds\n",
+					KEY_POLL_MAX_S);
+				return 2;
+			}
+			key_poll_s = (unsigned)u;
+			break;
 		case 'v':
 			verbose = true;
 			break;
@@ -259,7 +322,7 @@ int cmd_serve(int argc, char **argv)
 			return 1;
 		}
 	}
-	ret = key_open(&ko, dir, false, &kp, kpath, sizeof(kpath), why, sizeof(why), NULL);
+	ret = key_ring_open(&ko, dir, &kp, kpath, sizeof(kpath), why, sizeof(why));
 	if (ret) {
 		log_err("event=start_failed reason=\"master key: %s\"", why);
 		return 1;
@@ -289,6 +352,10 @@ int cmd_serve(int argc, char **argv)
 		keyprov_free(kp);
 		return 1;
 	}
+	rl.dir = dir;
+	pthread_mutex_init(&rl.mu, NULL);
+	s.key_reload = key_reload;
+	s.key_reload_arg = &rl;
 	/* the dashboard: a --web-root that cannot be opened stops the start; a
 	 * missing installed one only leaves the dashboard out */
 	ret = api_web_open(web_root, why, sizeof(why));
@@ -317,9 +384,11 @@ int cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	/* the pool threads inherit the blocked signals */
@@ -337,23 +406,56 @@ int cmd_serve(int argc, char **argv)
 		   "key=%s routes=%zu trusted_proxies=%zu",
 		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off",
 		   store_engine_name(st), dir, keyprov_key_id(kp), n, n_proxy_addrs);
+	/* aws-sm: the background re-wrap (it inherits the blocked signals); a
+	 * first look now resumes a rotation or follows an AWSCURRENT changed
+	 * while the server was down */
+	if (ko.provider && !strcmp(ko.provider, "aws-sm") &&
+	    (ret = rekey_sched_start(&s, REKEY_BATCH_DEFAULT, &rl.rs)))
+		log_err("event=key_rewrap_not_started err=\"%s\"", strerror(-ret));
+	keys_look(&s, &rl);
 	/* the retention thread inherits the blocked signals */
 	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
 		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));
 	ret = 0;
 	sd_notify(0, "READY=1");
-	while (!stop_sig)
-		sigsuspend(&old);
+	if (key_poll_s)
+		poll_due = now_ms() + (int64_t)key_poll_s * 1000;
+	while (!stop_sig) {
+		struct timespec ts, *tp = NULL;
+		int64_t left = poll_due - now_ms();
+
+		if (key_poll_s) {
+			left = left < 0 ? 0 : left;
+			ts.tv_sec = (time_t)(left / 1000);
+			ts.tv_nsec = (long)(left % 1000) * 1000000L;
+			tp = &ts;
+		}
+		ppoll(NULL, 0, tp, &old); /* returns on a signal or the poll time */
+		if (stop_sig)
+			break;
+		if (hup_sig || (key_poll_s && now_ms() >= poll_due)) {
+			log_notice("event=key_reload why=%s", hup_sig ? "SIGHUP" : "poll");
+			hup_sig = 0;
+			if (key_poll_s)
+				poll_due = now_ms() + (int64_t)key_poll_s * 1000;
+			if (!key_reload(&s, &rl))
+				keys_look(&s, &rl);
+		}
+	}
 	sd_notify(0, "STOPPING=1");
 	log_notice("event=stopping signal=%d", (int)stop_sig);
 	retention_stop(rs);
+	rekey_sched_stop(rl.rs);
+	rl.rs = NULL;
 	http_stop(hs); /* waits for the requests on the outbound pool */
 	log_notice("event=stopped");
 out:
 	outbound_free(s.ob);
 	s.ob = NULL;
 	api_web_close();
+	kp = srv_key_swap(&s, NULL); /* the ring in use (reloads replaced the first) */
 	srv_fini(&s);
+	pthread_mutex_destroy(&rl.mu);
 	store_close(st);
 	keyprov_free(kp);
 	return ret ? 1 : 0;
