@@ -96,8 +96,9 @@ static int retire(const char *kpath, const char *next, const char *retired, char
 	return sync_dir_of(kpath);
 }
 
-/* Open (and make, when missing) the new key at next. 0 or -errno with why. */
-static int new_key(const char *next, const char *given, struct keyprov **nk, char *why,
+/* Open (and make, when missing: *made set) the new key at next. 0 or
+ * -errno with why. */
+static int new_key(const char *next, const char *given, struct keyprov **nk, bool *made, char *why,
 		   size_t why_len)
 {
 	struct keyprov *g = NULL;
@@ -127,6 +128,7 @@ static int new_key(const char *next, const char *given, struct keyprov **nk, cha
 	} else if ((ret = keyprov_file_create(next))) {
 		say_why(why, why_len, "cannot create %s: %s", next, strerror(-ret));
 	}
+	*made = !ret;
 	return ret ? ret : keyprov_file_open(next, nk, why, why_len);
 }
 
@@ -149,7 +151,7 @@ int cmd_rotate_key(int argc, char **argv)
 	struct srv s_rot;
 	struct pace pc = {0};
 	unsigned batch = REKEY_BATCH_DEFAULT;
-	bool aws, inited = false;
+	bool aws, inited = false, made = false;
 	struct stat sb;
 	uint64_t u;
 	int c, ret;
@@ -229,12 +231,12 @@ int cmd_rotate_key(int argc, char **argv)
 	if (!aws) {
 		key_next_path(next, sizeof(next), dir, ko.key_file);
 		/* the key file already holds the new key: only the end is left */
-		if (!(ks.started && !strcmp(ks.current, keyprov_key_id(kp)) &&
+		if (!(ks.started && keyprov_id_eq(ks.current, keyprov_key_id(kp)) &&
 		      access(next, F_OK))) {
-			ret = new_key(next, given, &nk, why, sizeof(why));
+			ret = new_key(next, given, &nk, &made, why, sizeof(why));
 			if (ret)
 				goto fail;
-			if (!strcmp(keyprov_key_id(nk), keyprov_key_id(kp))) {
+			if (keyprov_id_eq(keyprov_key_id(nk), keyprov_key_id(kp))) {
 				say_why(why, sizeof(why),
 					"the new key is the current key (%s); remove %s",
 					keyprov_key_id(kp), next);
@@ -252,7 +254,7 @@ int cmd_rotate_key(int argc, char **argv)
 	} else {
 		snprintf(to, sizeof(to), "%s", keyprov_key_id(kp));
 	}
-	if (ks.started && strcmp(ks.current, to)) {
+	if (ks.started && !keyprov_id_eq(ks.current, to)) {
 		say_why(why, sizeof(why),
 			"a rotation from %s to %s is in progress; finish it first with the key "
 			"that holds %s",
@@ -268,6 +270,7 @@ int cmd_rotate_key(int argc, char **argv)
 		say_why(why, sizeof(why), "cannot start the rotation: %s", strerror(-ret));
 		goto fail;
 	}
+	made = false; /* the store names the new key now: .next stays */
 	printf("rotate-key: %s the rotation from %s to %s; new data keys are wrapped by %s\n"
 	       "rotate-key: a running server loads the new key on SIGHUP, at its next key poll,\n"
 	       "rotate-key: or when it next needs it\n",
@@ -297,6 +300,8 @@ int cmd_rotate_key(int argc, char **argv)
 	return 0;
 fail:
 	fprintf(stderr, "actlog-server rotate-key: %s\n", why);
+	if (made) /* made by this run, and no rotation to it started */
+		unlink(next);
 	if (inited)
 		srv_fini(&s_rot);
 	store_close(st);

@@ -60,11 +60,20 @@ void keyprov_free(struct keyprov *kp)
 
 /* --- the key ring --- */
 
-/* The ring's key of id, or NULL. */
+int keyprov_id_eq(const char *a, const char *b)
+{
+	const char *ha = strchr(a, ':'), *hb = strchr(b, ':');
+
+	if (!strcmp(a, b))
+		return 1;
+	return ha && hb && ha[1] && !strcmp(ha + 1, hb + 1);
+}
+
+/* The ring's key of id (keyprov_id_eq), or NULL. */
 static const struct keyprov *ring_find(const struct keyprov *kp, const char *id)
 {
 	for (; kp; kp = kp->next)
-		if (!strcmp(kp->key_id, id))
+		if (keyprov_id_eq(kp->key_id, id))
 			return kp;
 	return NULL;
 }

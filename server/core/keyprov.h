@@ -96,7 +96,11 @@ void keyprov_free(struct keyprov *kp);
  * KEYPROV_RING_MAX keys (other is freed, kp unchanged).
  */
 int keyprov_ring_add(struct keyprov *kp, struct keyprov *other);
-/* Copy the KEK of id (the current key or one of the ring) into kek; the
+/* 1 when key ids a and b name the same key: equal, or the same hash after
+ * the engine prefix ("file:<h>" and "aws:<h>" are one key moved between
+ * engines), else 0. */
+int keyprov_id_eq(const char *a, const char *b);
+/* Copy the KEK of id (the current key or one of the ring; keyprov_id_eq) into kek; the
  * caller wipes it. 0, -ENOKEY (no key of that id), or the engine's -errno. */
 int keyprov_get_kek_by_id(const struct keyprov *kp, const char *id, uint8_t kek[KEK_LEN]);
 /* 1 when kp's ring holds a key of id, 0 otherwise (kp may be NULL). */

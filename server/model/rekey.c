@@ -103,7 +103,7 @@ int rekey_count(struct srv *s, struct rekey_count *c, size_t *n, uint64_t *other
 		ring_current(s, cur);
 	stale = x.other;
 	for (i = 0; i < x.n; i++)
-		if (strcmp(c[i].id, cur))
+		if (!keyprov_id_eq(c[i].id, cur))
 			stale += c[i].items;
 	metrics_set(METRIC_KEY_STALE_ITEMS, (int64_t)stale);
 	*n = x.n;
@@ -150,15 +150,15 @@ int rekey_report(struct srv *s, cJSON **out)
 		if (i >= nr && listed[i - nr])
 			continue;
 		for (k = 0; k < n; k++)
-			if (!strcmp(c[k].id, id)) {
-				items = c[k].items;
+			if (keyprov_id_eq(c[k].id, id)) {
+				items += c[k].items;
 				listed[k] = true;
 			}
-		if (strcmp(id, cur))
+		if (!keyprov_id_eq(id, cur))
 			stale += items;
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "id", id);
-		cJSON_AddBoolToObject(e, "current", !strcmp(id, cur));
+		cJSON_AddBoolToObject(e, "current", keyprov_id_eq(id, cur));
 		cJSON_AddBoolToObject(e, "loaded", i < nr);
 		cJSON_AddNumberToObject(e, "items", (double)items);
 		cJSON_AddItemToArray(keys, e);
@@ -206,7 +206,7 @@ int rekey_begin(struct srv *s, const char *to, bool force, const char *by, struc
 	if (ret && ret != -ENOENT)
 		goto out;
 	kek_state_parse(ret ? NULL : state, &ks);
-	if (ks.started && !strcmp(ks.current, to)) {
+	if (ks.started && keyprov_id_eq(ks.current, to)) {
 		*st = ks;
 		ret = 1;
 		goto out;
@@ -217,13 +217,13 @@ int rekey_begin(struct srv *s, const char *to, bool force, const char *by, struc
 		goto out;
 	}
 	/* from: the key new DEKs were wrapped by, else the one most DEKs are under */
-	if (ks.current[0] && strcmp(ks.current, to)) {
+	if (ks.current[0] && !keyprov_id_eq(ks.current, to)) {
 		snprintf(ks.from, sizeof(ks.from), "%s", ks.current);
 	} else {
 		snprintf(ks.from, sizeof(ks.from), "%s", to);
 		ret = rekey_count(s, c, &n, &other);
 		for (i = 0; !ret && i < n; i++)
-			if (strcmp(c[i].id, to) && c[i].items > most) {
+			if (!keyprov_id_eq(c[i].id, to) && c[i].items > most) {
 				most = c[i].items;
 				memcpy(ks.from, c[i].id, sizeof(ks.from));
 			}
@@ -275,7 +275,7 @@ static int collect_item(const char *pk, const char *sk, const void *val, size_t 
 	if (strcmp(sk, SK_DEK))
 		return 0;
 	j = cJSON_ParseWithLength(val, len);
-	stale = !j || item_kek_id(j, id) || strcmp(id, c->cur);
+	stale = !j || item_kek_id(j, id) || !keyprov_id_eq(id, c->cur);
 	cJSON_Delete(j);
 	if (!stale)
 		return 0;
@@ -339,7 +339,7 @@ static int rewrap_batch(struct srv *s, const struct kek_state *want, char (*pk)[
 			snprintf(why, why_len, "the data key of '%s' is not a wrapped key", pk[i]);
 			goto out;
 		}
-		if (!strcmp(id, ks.current))
+		if (keyprov_id_eq(id, ks.current))
 			continue; /* done meanwhile (made under the new key, or by a re-run) */
 		ret = srv_kek_by_id(s, id, old);
 		if (!ret)
@@ -492,7 +492,7 @@ int rekey_finish(struct srv *s, const struct rekey_progress *p, char *why, size_
 		goto out;
 	left = other;
 	for (i = 0; i < n; i++)
-		if (strcmp(c[i].id, ks.current))
+		if (!keyprov_id_eq(c[i].id, ks.current))
 			left += c[i].items;
 	if (left) {
 		snprintf(why, why_len, "%llu data keys are still under another key than %s",
@@ -570,9 +570,9 @@ static void sched_run(struct rekey_sched *r)
 	}
 	stale = other;
 	for (i = 0; i < n; i++)
-		if (strcmp(c[i].id, cur))
+		if (!keyprov_id_eq(c[i].id, cur))
 			stale += c[i].items;
-	if (!ks.started && !stale && (!ks.current[0] || !strcmp(ks.current, cur)))
+	if (!ks.started && !stale && (!ks.current[0] || keyprov_id_eq(ks.current, cur)))
 		return;
 	ret = rekey_begin(r->s, cur, true, "aws-sm", &ks);
 	if (ret >= 0) {

@@ -122,6 +122,16 @@ TEST(ring)
 	CHECK_EQ(keyprov_get_kek_by_id(a, idb, k), 0);
 	CHECK(!memcmp(k, kb, KEK_LEN));
 	CHECK_EQ(keyprov_get_kek_by_id(a, "file:0000000000000000", k), -ENOKEY);
+	/* ids are labels: the same key under another engine's prefix is found */
+	{
+		char moved[KEYPROV_ID_MAX + 1];
+
+		snprintf(moved, sizeof(moved), "aws:%s", strchr(idb, ':') + 1);
+		CHECK_EQ(keyprov_get_kek_by_id(a, moved, k), 0);
+		CHECK(!memcmp(k, kb, KEK_LEN));
+		CHECK(keyprov_id_eq(moved, idb));
+		CHECK(!keyprov_id_eq(moved, ida));
+	}
 	CHECK(keyprov_has(a, idb));
 	CHECK(!keyprov_has(a, "file:0000000000000000"));
 	/* a DEK wrapped under b opens with the key its blob names */
