@@ -5,8 +5,9 @@
  * A provider hands out the 32-byte key-encryption key that wraps the data
  * keys (crypto.h: dek_wrap) and names it with a key id that is written into
  * every wrapped DEK, so that after a rotation the server knows which KEK a
- * blob needs. A new key always gets a new id. Rotation opens two providers
- * (old and new) and re-wraps every DEK with crypto_rewrap().
+ * blob needs. A new key always gets a new id. Rotation holds both keys in one
+ * ring (old and new; below) and re-wraps every DEK with crypto_rewrap()
+ * (model/rekey.h).
  *
  * Engines:
  *
@@ -21,10 +22,11 @@
  *            not reveal the key.
  *
  *   aws-sm   AWS Secrets Manager: the SecretString of a secret, in the
- *            key-file format above, read once with GetSecretValue (JSON 1.1
+ *            key-file format above, read with GetSecretValue (JSON 1.1
  *            protocol, SigV4 signed, HTTPS; retried on transport errors, 5xx
  *            and throttling) when the provider is opened, then kept in
- *            memory: a new secret version (rotation) takes a restart. The
+ *            memory: a new secret version (rotation) is read by opening a
+ *            new provider (the server does on SIGHUP and --key-poll). The
  *            key id is "aws:" + the same HMAC hex as the file engine's: the
  *            id names the key, so one key moved from a file to Secrets
  *            Manager unwraps the same DEKs (ids are labels; unwrapping is
