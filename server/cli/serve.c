@@ -39,19 +39,25 @@ static void on_signal(int sig)
 		stop_sig = sig;
 }
 
+/* A reload asked for by a request (a key the ring lacks) is skipped when
+ * the last one began this recently: a lost key costs no reload per read. */
+#define KEY_RELOAD_MIN_MS 2000
+
 /* What a reload of the key ring needs (srv.key_reload). */
 struct reload {
 	struct keyopt *ko;
 	const char *dir;
 	pthread_mutex_t mu;
+	int64_t last_ms;	/* when the last reload began (under mu) */
 	struct rekey_sched *rs; /* aws-sm: the background re-wrap */
 };
 
 /* Load the key ring again and put it in place; the old ring is freed. On a
- * failure the ring in use stays. 0 or -errno (logged). */
-static int key_reload(struct srv *s, void *arg)
+ * failure the ring in use stays. Unless force, nothing is done (0) when a
+ * reload began within KEY_RELOAD_MIN_MS (a caller that waited for it on the
+ * mutex finds its result in place). 0 or -errno (logged). */
+static int ring_reload(struct srv *s, struct reload *r, bool force)
 {
-	struct reload *r = arg;
 	char where[PATH_MAX], why[512];
 	const char *ids[KEYPROV_RING_MAX];
 	struct keyprov *kp = NULL;
@@ -59,6 +65,11 @@ static int key_reload(struct srv *s, void *arg)
 	int ret;
 
 	pthread_mutex_lock(&r->mu);
+	if (!force && r->last_ms && now_ms() - r->last_ms < KEY_RELOAD_MIN_MS) {
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
+	r->last_ms = now_ms();
 	ret = key_ring_open(r->ko, r->dir, &kp, where, sizeof(where), why, sizeof(why));
 	if (ret) {
 		log_err("event=key_reload_failed key=\"%s\" reason=\"%s\"", where, why);
@@ -70,6 +81,12 @@ static int key_reload(struct srv *s, void *arg)
 	}
 	pthread_mutex_unlock(&r->mu);
 	return ret;
+}
+
+/* srv.key_reload: a request needs a key the ring lacks. */
+static int key_reload(struct srv *s, void *arg)
+{
+	return ring_reload(s, arg, false);
 }
 
 /* After a reload from the main loop: count the data keys by master key
@@ -438,7 +455,7 @@ int cmd_serve(int argc, char **argv)
 			hup_sig = 0;
 			if (key_poll_s)
 				poll_due = now_ms() + (int64_t)key_poll_s * 1000;
-			if (!key_reload(&s, &rl))
+			if (!ring_reload(&s, &rl, true))
 				keys_look(&s, &rl);
 		}
 	}

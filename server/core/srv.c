@@ -1097,8 +1097,9 @@ static int dek_blob(const cJSON *k, uint8_t *blob, size_t *blen)
 	return 0;
 }
 
-/* Unwrap a wrapped DEK (blob) with the ring's key its header names. 0,
- * -ENOKEY (no such key in the ring), -EBADMSG, -errno. */
+/* Unwrap a wrapped DEK (blob) with the ring's key its header names (after
+ * one s->key_reload when the ring lacks it). 0, -ENOKEY (no such key in
+ * the ring), -EBADMSG, -errno. */
 static int dek_open(struct srv *s, const uint8_t *blob, size_t blen, uint8_t dek[CRYPTO_KEY_LEN])
 {
 	uint8_t kek[KEK_LEN];
@@ -1106,6 +1107,9 @@ static int dek_open(struct srv *s, const uint8_t *blob, size_t blen, uint8_t dek
 	int ret = crypto_blob_key_id(blob, blen, kid);
 
 	if (!ret)
+		ret = srv_kek_by_id(s, kid, kek);
+	/* a rotation this server has not loaded yet: load the ring again */
+	if (ret == -ENOKEY && s->key_reload && !s->key_reload(s, s->key_reload_arg))
 		ret = srv_kek_by_id(s, kid, kek);
 	if (!ret)
 		ret = dek_unwrap(kek, blob, blen, dek);

@@ -98,8 +98,9 @@ struct srv {
 	struct keyprov *kp;
 	pthread_rwlock_t kp_lock;
 	/* set by serve: load the key ring again (key files or secret) and
-	 * srv_key_swap() it in; called when the store's current master key is
-	 * not in the ring. NULL: no reload. Returns 0 or -errno. */
+	 * srv_key_swap() it in; called from any thread when a data key or the
+	 * store's current master key names a key the ring lacks (serve skips
+	 * it when one began within 2 s). NULL: no reload. 0 or -errno. */
 	int (*key_reload)(struct srv *s, void *arg);
 	void *key_reload_arg;
 	struct srv_opts o;

@@ -141,20 +141,23 @@ check "halfway: some data keys moved, some not" \
 	jrok --arg k "$K1" '.stale_items > 0 and ([.keys[] | select(.id == $k) | .items][0] >= 3)'
 check "halfway: the progress is recorded" jrok '.rotation.rewrapped >= 3'
 
-# --- SIGHUP: the server loads master.key.next ---
-kill -HUP "$SRV_PID"
-check "SIGHUP reloads the key ring" wait_for 10 grep -q 'event=key_reloaded .*keys=2' "$SRV_LOG"
-keys
-check "after SIGHUP the new key is loaded" jrok --arg k "$K1" '[.keys[] | select(.id == $k) | .loaded][0] == true'
-# a data key made now is wrapped by the new key at once
+# --- a data key made now is wrapped by the new key at once: the server
+# loads master.key.next the moment it needs it ---
 NB_BEFORE=$(jq --arg k "$K1" '[.keys[] | select(.id == $k) | .items][0]' "$T/resp")
 srv_enroll "$TB" bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 UD=$(srv_user dave@example.com dave dave "$TB")
 api "$A" PUT "/api/v1/users/$UD/config" '{"values":{"activity.interval_s":50}}'
 check_st "a new user's config during the rotation" 200
+check "the server loaded the new key when it needed it" grep -q 'event=key_reloaded .*keys=2' "$SRV_LOG"
 keys
-check_eq "its data key is under the new key" \
+check_eq "the new user's data key is under the new key" \
 	"$(jq --arg k "$K1" '[.keys[] | select(.id == $k) | .items][0]' "$T/resp")" "$((NB_BEFORE + 1))"
+check "the new key is loaded now" jrok --arg k "$K1" '[.keys[] | select(.id == $k) | .loaded][0] == true'
+
+# --- SIGHUP reloads the key ring ---
+kill -HUP "$SRV_PID"
+check "SIGHUP reloads the key ring" wait_for 10 grep -q 'event=key_reload why=SIGHUP' "$SRV_LOG"
+check "with both keys" wait_for 10 test "$(grep -c 'event=key_reloaded .*keys=2' "$SRV_LOG")" -ge 2
 secrets_ok "halfway"
 
 ingest_stop
