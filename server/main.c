@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "core/srv.h"
+#include "model/rekey.h"
 #include "version.h"
 
 void cli_usage(FILE *f)
@@ -26,7 +27,8 @@ void cli_usage(FILE *f)
 	    "                          [--s3-timeout SECONDS] [--web-root DIR]\n"
 	    "                          [--trusted-proxy ADDR[,ADDR...]] [--max-conns-per-ip N]\n"
 	    "                          [--header-timeout SECONDS] [--backup-period SECONDS]\n"
-	    "                          [--backup-retry-min SECONDS] [-v]\n"
+	    "                          [--backup-retry-min SECONDS] [--key-poll SECONDS]\n"
+	    "                          [-v]\n"
 	    "       actlog-server backup --data-dir DIR --to URL [--config FILE]\n"
 	    "                          [KEY OPTIONS] [--dump-to FILE] [--json]\n"
 	    "       actlog-server backup list --to URL [--config FILE] [--json]\n"
@@ -35,6 +37,8 @@ void cli_usage(FILE *f)
 	    "       actlog-server restore --from URL/NAME --data-dir NEWDIR\n"
 	    "                          [--config FILE] [KEY OPTIONS] [--json]\n"
 	    "       actlog-server dump --data-dir DIR\n"
+	    "       actlog-server rotate-key --data-dir DIR [--new-key-file FILE]\n"
+	    "                          [KEY OPTIONS] [--batch N] [--pause MS]\n"
 	    "       actlog-server --help | --version\n"
 	    "\n"
 	    "init creates a new store in DIR (refusing one that exists), a master key\n"
@@ -42,7 +46,8 @@ void cli_usage(FILE *f)
 	    "business node and its administrator (admin on the whole tree). The\n"
 	    "password is read from FILE (\"-\" for standard input; one line).\n"
 	    "\n"
-	    "serve runs the HTTP API (docs/API.md) until SIGTERM or SIGINT.\n"
+	    "serve runs the HTTP API (docs/API.md) until SIGTERM or SIGINT; SIGHUP\n"
+	    "reloads the master key ring (key files or secret).\n"
 	    "  --listen ADDR:PORT    default 127.0.0.1:8080; \"[::1]:8080\" for IPv6\n"
 	    "  --tls-cert/--tls-key  PEM files: serve HTTPS\n"
 	    "  --insecure-listen     allow plain HTTP on a non-loopback address\n"
@@ -74,6 +79,8 @@ void cli_usage(FILE *f)
 	    "                        backup.interval_h hours (default 0: the setting)\n"
 	    "  --backup-retry-min SECONDS  the first retry after a failed backup\n"
 	    "                        (default 60; doubling, at most the period)\n"
+	    "  --key-poll SECONDS    reload the master key ring this often (default %d;\n"
+	    "                        0: only on SIGHUP)\n"
 	    "  -v, --verbose         debug logs\n"
 	    "\n"
 	    "backup takes an encrypted backup of the store in DIR (also while serve\n"
@@ -96,6 +103,15 @@ void cli_usage(FILE *f)
 	    "need the master key of the store that was backed up (--key-file FILE or\n"
 	    "aws-sm). dump prints every item of DIR: TABLE, PK, SK, base64 value.\n"
 	    "\n"
+	    "rotate-key moves the store to a new master key while the server serves:\n"
+	    "the new key goes to <key file>.next (generated, or copied from\n"
+	    "--new-key-file), every data key is re-wrapped under it in batches of N\n"
+	    "(default %d, at most %d; --pause MS between batches), then the old key\n"
+	    "file is kept as <key file>.retired-<id> and .next takes its name. A\n"
+	    "crash at any point is finished by running it again. With aws-sm, the\n"
+	    "data keys move to the secret's AWSCURRENT (the server also does that\n"
+	    "by itself when it sees AWSCURRENT change).\n"
+	    "\n"
 	    "Key options: where the master key comes from.\n"
 	    "  --key-provider file|aws-sm  default file\n"
 	    "  --key-file FILE       file: the key file (default DIR/master.key)\n"
@@ -110,7 +126,8 @@ void cli_usage(FILE *f)
 	    HTTP_DEFAULT_THREADS, OUTBOUND_DEFAULT_THREADS, OUTBOUND_QUEUE_PER_THREAD,
 	    OUTBOUND_DEFAULT_PER_KEY, S3_API_DEFAULT_TIMEOUT_S, S3_API_IMAGE_FACTOR,
 	    HTTP_DEFAULT_MAX_BODY, HTTP_MAX_TRUSTED_PROXIES, HTTP_DEFAULT_MAX_CONNS_PER_IP,
-	    HTTP_DEFAULT_HEADER_TIMEOUT_S);
+	    HTTP_DEFAULT_HEADER_TIMEOUT_S, KEY_POLL_DEFAULT_S, REKEY_BATCH_DEFAULT,
+	    REKEY_BATCH_MAX);
 }
 
 /* The commands, by argv[1]. */
@@ -119,7 +136,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
     {"init", cmd_init},	      {"serve", cmd_serve}, {"backup", cmd_backup},
-    {"restore", cmd_restore}, {"dump", cmd_dump},
+    {"restore", cmd_restore}, {"dump", cmd_dump},   {"rotate-key", cmd_rotate_key},
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,9 @@
 #include "core/keyprov.h"
 
 #define PW_FILE_MAX 4096
+/* serve --key-poll: reload the key ring this often (seconds; 0: SIGHUP only) */
+#define KEY_POLL_DEFAULT_S 300
+#define KEY_POLL_MAX_S 86400
 
 /* The whole usage text (main.c). */
 void cli_usage(FILE *f);
@@ -51,10 +54,26 @@ void key_path(char *out, size_t n, const char *dir, const char *key_file);
 int key_open(struct keyopt *k, const char *dir, bool create, struct keyprov **kp, char *where,
 	     size_t where_len, char *why, size_t why_len, bool *made);
 
+/* The key file a rotation writes and then renames over the key file:
+ * <key file>.next; and where the key it replaces is kept:
+ * <key file>.retired-<the key id's hex part>. */
+void key_next_path(char *out, size_t n, const char *dir, const char *key_file);
+void key_retired_path(char *out, size_t n, const char *dir, const char *key_file,
+		      const char *key_id);
+/*
+ * key_open() for serving: the key ring. With the file engine, the key file
+ * is the ring's current key and the key file's .next (a rotation's new key,
+ * when present) is added to the ring; aws-sm's ring is its version stages.
+ * 0 or -errno with why.
+ */
+int key_ring_open(struct keyopt *k, const char *dir, struct keyprov **kp, char *where,
+		  size_t where_len, char *why, size_t why_len);
+
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_backup(int argc, char **argv); /* backup, backup list, backup verify */
 int cmd_restore(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_rotate_key(int argc, char **argv);
 
 #endif /* ACTLOG_CLI_H */

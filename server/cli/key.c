@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -98,4 +99,47 @@ int key_open(struct keyopt *k, const char *dir, bool create, struct keyprov **kp
 			*made = true;
 	}
 	return keyprov_file_open(where, kp, why, why_len);
+}
+
+void key_next_path(char *out, size_t n, const char *dir, const char *key_file)
+{
+	size_t l;
+
+	key_path(out, n, dir, key_file);
+	l = strlen(out);
+	snprintf(out + l, n - l, ".next");
+}
+
+void key_retired_path(char *out, size_t n, const char *dir, const char *key_file,
+		      const char *key_id)
+{
+	const char *hex = strchr(key_id, ':');
+	size_t l;
+
+	key_path(out, n, dir, key_file);
+	l = strlen(out);
+	snprintf(out + l, n - l, ".retired-%s", hex ? hex + 1 : key_id);
+}
+
+int key_ring_open(struct keyopt *k, const char *dir, struct keyprov **kp, char *where,
+		  size_t where_len, char *why, size_t why_len)
+{
+	char next[4096];
+	struct keyprov *nk = NULL;
+	int ret;
+
+	ret = key_open(k, dir, false, kp, where, where_len, why, why_len, NULL);
+	if (ret || (k->provider && !strcmp(k->provider, "aws-sm")))
+		return ret;
+	key_next_path(next, sizeof(next), dir, k->key_file);
+	if (access(next, F_OK))
+		return 0;
+	ret = keyprov_file_open(next, &nk, why, why_len);
+	if (!ret)
+		ret = keyprov_ring_add(*kp, nk);
+	if (ret) {
+		keyprov_free(*kp);
+		*kp = NULL;
+	}
+	return ret;
 }

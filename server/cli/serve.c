@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,15 +25,87 @@
 #include "core/srv.h"
 #include "log.h"
 #include "model/backup_sched.h"
+#include "model/rekey.h"
 #include "model/retention.h"
 #include "util.h"
 #include "version.h"
 
-static volatile sig_atomic_t stop_sig;
+/* getopt codes of long options without a letter of their own (the key
+ * options of cli.h take P, R, S, E and k) */
+enum { OPT_BACKUP_PERIOD = 0x100, OPT_BACKUP_RETRY };
+
+static volatile sig_atomic_t stop_sig, hup_sig;
 
 static void on_signal(int sig)
 {
-	stop_sig = sig;
+	if (sig == SIGHUP)
+		hup_sig = 1;
+	else
+		stop_sig = sig;
+}
+
+/* A reload asked for by a request (a key the ring lacks) is skipped when
+ * the last one began this recently: a lost key costs no reload per read. */
+#define KEY_RELOAD_MIN_MS 2000
+
+/* What a reload of the key ring needs (srv.key_reload). */
+struct reload {
+	struct keyopt *ko;
+	const char *dir;
+	pthread_mutex_t mu;
+	int64_t last_ms;	/* when the last reload began (under mu) */
+	struct rekey_sched *rs; /* aws-sm: the background re-wrap */
+};
+
+/* Load the key ring again and put it in place; the old ring is freed. On a
+ * failure the ring in use stays. Unless force, nothing is done (0) when a
+ * reload began within KEY_RELOAD_MIN_MS (a caller that waited for it on the
+ * mutex finds its result in place). 0 or -errno (logged). */
+static int ring_reload(struct srv *s, struct reload *r, bool force)
+{
+	char where[PATH_MAX], why[512];
+	const char *ids[KEYPROV_RING_MAX];
+	struct keyprov *kp = NULL;
+	size_t n;
+	int ret;
+
+	pthread_mutex_lock(&r->mu);
+	if (!force && r->last_ms && now_ms() - r->last_ms < KEY_RELOAD_MIN_MS) {
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
+	r->last_ms = now_ms();
+	ret = key_ring_open(r->ko, r->dir, &kp, where, sizeof(where), why, sizeof(why));
+	if (ret) {
+		log_err("event=key_reload_failed key=\"%s\" reason=\"%s\"", where, why);
+	} else {
+		n = keyprov_ids(kp, ids, KEYPROV_RING_MAX);
+		log_notice("event=key_reloaded key=%s keys=%zu%s%s", ids[0], n,
+			   n > 1 ? " other=" : "", n > 1 ? ids[1] : "");
+		keyprov_free(srv_key_swap(s, kp));
+	}
+	pthread_mutex_unlock(&r->mu);
+	return ret;
+}
+
+/* srv.key_reload: a request needs a key the ring lacks. */
+static int key_reload(struct srv *s, void *arg)
+{
+	return ring_reload(s, arg, false);
+}
+
+/* After a reload from the main loop: count the data keys by master key
+ * (the gauge) and let the aws-sm re-wrap look. */
+static void keys_look(struct srv *s, struct reload *r)
+{
+	struct rekey_count c[REKEY_COUNT_MAX];
+	uint64_t other;
+	size_t n;
+	int ret = rekey_count(s, c, &n, &other);
+
+	if (ret)
+		log_warn("event=key_count_failed err=\"%s\"", strerror(-ret));
+	rekey_sched_kick(r->rs);
 }
 
 static bool listen_is_loopback(const char *listen)
@@ -51,28 +124,30 @@ static bool listen_is_loopback(const char *listen)
 
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option lo[] = {{"data-dir", required_argument, 0, 'd'},
-					   {"listen", required_argument, 0, 'l'},
-					   {"tls-cert", required_argument, 0, 'c'},
-					   {"tls-key", required_argument, 0, 'K'},
-					   {"insecure-listen", no_argument, 0, 'I'},
-					   KEY_LONGOPTS,
-					   {"threads", required_argument, 0, 't'},
-					   {"max-body", required_argument, 0, 'm'},
-					   {"token-ttl", required_argument, 0, 'T'},
-					   {"retention-interval", required_argument, 0, 'r'},
-					   {"outbound-threads", required_argument, 0, 'o'},
-					   {"outbound-per-business", required_argument, 0, 'B'},
-					   {"s3-timeout", required_argument, 0, 'x'},
-					   {"web-root", required_argument, 0, 'W'},
-					   {"trusted-proxy", required_argument, 0, 'X'},
-					   {"max-conns-per-ip", required_argument, 0, 'C'},
-					   {"header-timeout", required_argument, 0, 'H'},
-					   {"backup-period", required_argument, 0, 'P'},
-					   {"backup-retry-min", required_argument, 0, 'R'},
-					   {"verbose", no_argument, 0, 'v'},
-					   {"help", no_argument, 0, 'h'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"data-dir", required_argument, 0, 'd'},
+	    {"listen", required_argument, 0, 'l'},
+	    {"tls-cert", required_argument, 0, 'c'},
+	    {"tls-key", required_argument, 0, 'K'},
+	    {"insecure-listen", no_argument, 0, 'I'},
+	    KEY_LONGOPTS,
+	    {"threads", required_argument, 0, 't'},
+	    {"max-body", required_argument, 0, 'm'},
+	    {"token-ttl", required_argument, 0, 'T'},
+	    {"retention-interval", required_argument, 0, 'r'},
+	    {"outbound-threads", required_argument, 0, 'o'},
+	    {"outbound-per-business", required_argument, 0, 'B'},
+	    {"s3-timeout", required_argument, 0, 'x'},
+	    {"web-root", required_argument, 0, 'W'},
+	    {"trusted-proxy", required_argument, 0, 'X'},
+	    {"max-conns-per-ip", required_argument, 0, 'C'},
+	    {"header-timeout", required_argument, 0, 'H'},
+	    {"backup-period", required_argument, 0, OPT_BACKUP_PERIOD},
+	    {"backup-retry-min", required_argument, 0, OPT_BACKUP_RETRY},
+	    {"key-poll", required_argument, 0, 'Q'},
+	    {"verbose", no_argument, 0, 'v'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
 	static struct http_route routes[HTTP_MAX_ROUTES];
 	static const char *proxies[HTTP_MAX_TRUSTED_PROXIES];
 	struct sockaddr_storage proxy_addrs[HTTP_MAX_TRUSTED_PROXIES];
@@ -80,7 +155,8 @@ int cmd_serve(int argc, char **argv)
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
 	    api_auth_routes,	  api_org_routes,     api_config_routes, api_device_routes,
 	    api_ingest_routes,	  api_query_routes,   api_shots_routes,	 api_avatar_routes,
-	    api_retention_routes, api_metrics_routes, api_backup_routes, api_web_routes,
+	    api_retention_routes, api_metrics_routes, api_backup_routes, api_keys_routes,
+	    api_web_routes,
 	};
 	const char *dir = NULL, *web_root = NULL;
 	struct keyopt ko = {0};
@@ -95,7 +171,9 @@ int cmd_serve(int argc, char **argv)
 	struct retention_sched *rs = NULL;
 	struct backup_sched *bs = NULL;
 	struct backup_sched_opts bo = {0};
-	unsigned retention_s = 3600;
+	unsigned retention_s = 3600, key_poll_s = KEY_POLL_DEFAULT_S;
+	struct reload rl = {.ko = &ko};
+	int64_t poll_due = 0;
 	struct sigaction sa = {0};
 	struct srv s;
 	size_t n = 0, i;
@@ -208,7 +286,7 @@ int cmd_serve(int argc, char **argv)
 			}
 			ho.header_timeout_s = (unsigned)u;
 			break;
-		case 'P':
+		case OPT_BACKUP_PERIOD:
 			if (parse_uint(optarg, 0, BACKUP_PERIOD_MAX_S, &u)) {
 				fprintf(stderr,
 					"actlog-server: --backup-period must be 0..%u seconds\n",
@@ -217,7 +295,7 @@ int cmd_serve(int argc, char **argv)
 			}
 			bo.period_ms = u * 1000u;
 			break;
-		case 'R':
+		case OPT_BACKUP_RETRY:
 			if (parse_uint(optarg, 1, BACKUP_RETRY_MAX_S, &u)) {
 				fprintf(stderr,
 					"actlog-server: --backup-retry-min must be 1..%u seconds\n",
@@ -225,6 +303,14 @@ int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			bo.retry_min_ms = (unsigned)u * 1000u;
+			break;
+		case 'Q':
+			if (parse_uint(optarg, 0, KEY_POLL_MAX_S, &u)) {
+				fprintf(stderr, "actlog-server: --key-poll must be 0..%d seconds\n",
+					KEY_POLL_MAX_S);
+				return 2;
+			}
+			key_poll_s = (unsigned)u;
 			break;
 		case 'v':
 			verbose = true;
@@ -282,7 +368,7 @@ int cmd_serve(int argc, char **argv)
 			return 1;
 		}
 	}
-	ret = key_open(&ko, dir, false, &kp, kpath, sizeof(kpath), why, sizeof(why), NULL);
+	ret = key_ring_open(&ko, dir, &kp, kpath, sizeof(kpath), why, sizeof(why));
 	if (ret) {
 		log_err("event=start_failed reason=\"master key: %s\"", why);
 		return 1;
@@ -312,6 +398,10 @@ int cmd_serve(int argc, char **argv)
 		keyprov_free(kp);
 		return 1;
 	}
+	rl.dir = dir;
+	pthread_mutex_init(&rl.mu, NULL);
+	s.key_reload = key_reload;
+	s.key_reload_arg = &rl;
 	/* the dashboard: a --web-root that cannot be opened stops the start; a
 	 * missing installed one only leaves the dashboard out */
 	ret = api_web_open(web_root, why, sizeof(why));
@@ -340,9 +430,11 @@ int cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	/* the pool threads inherit the blocked signals */
@@ -360,6 +452,13 @@ int cmd_serve(int argc, char **argv)
 		   "key=%s routes=%zu trusted_proxies=%zu",
 		   ACTLOG_VERSION, ho.listen, http_port(hs), ho.tls_cert ? "on" : "off",
 		   store_engine_name(st), dir, keyprov_key_id(kp), n, n_proxy_addrs);
+	/* aws-sm: the background re-wrap (it inherits the blocked signals); a
+	 * first look now resumes a rotation or follows an AWSCURRENT changed
+	 * while the server was down */
+	if (ko.provider && !strcmp(ko.provider, "aws-sm") &&
+	    (ret = rekey_sched_start(&s, REKEY_BATCH_DEFAULT, &rl.rs)))
+		log_err("event=key_rewrap_not_started err=\"%s\"", strerror(-ret));
+	keys_look(&s, &rl);
 	/* the retention thread inherits the blocked signals */
 	if (retention_s && (ret = retention_start(&s, retention_s, &rs)))
 		log_err("event=retention_not_started err=\"%s\"", strerror(-ret));
@@ -368,20 +467,46 @@ int cmd_serve(int argc, char **argv)
 		log_err("event=backups_not_started err=\"%s\"", strerror(-ret));
 	ret = 0;
 	sd_notify(0, "READY=1");
-	while (!stop_sig)
-		sigsuspend(&old);
+	if (key_poll_s)
+		poll_due = now_ms() + (int64_t)key_poll_s * 1000;
+	while (!stop_sig) {
+		struct timespec ts, *tp = NULL;
+		int64_t left = poll_due - now_ms();
+
+		if (key_poll_s) {
+			left = left < 0 ? 0 : left;
+			ts.tv_sec = (time_t)(left / 1000);
+			ts.tv_nsec = (long)(left % 1000) * 1000000L;
+			tp = &ts;
+		}
+		ppoll(NULL, 0, tp, &old); /* returns on a signal or the poll time */
+		if (stop_sig)
+			break;
+		if (hup_sig || (key_poll_s && now_ms() >= poll_due)) {
+			log_notice("event=key_reload why=%s", hup_sig ? "SIGHUP" : "poll");
+			hup_sig = 0;
+			if (key_poll_s)
+				poll_due = now_ms() + (int64_t)key_poll_s * 1000;
+			if (!ring_reload(&s, &rl, true))
+				keys_look(&s, &rl);
+		}
+	}
 	sd_notify(0, "STOPPING=1");
 	log_notice("event=stopping signal=%d", (int)stop_sig);
 	retention_stop(rs);
 	backup_sched_stop(bs); /* cancels a running backup */
-	http_stop(hs);	       /* waits for the requests on the outbound pool */
+	rekey_sched_stop(rl.rs);
+	rl.rs = NULL;
+	http_stop(hs); /* waits for the requests on the outbound pool */
 	log_notice("event=stopped");
 out:
 	backup_sched_free(bs);
 	outbound_free(s.ob);
 	s.ob = NULL;
 	api_web_close();
+	kp = srv_key_swap(&s, NULL); /* the ring in use (reloads replaced the first) */
 	srv_fini(&s);
+	pthread_mutex_destroy(&rl.mu);
 	store_close(st);
 	keyprov_free(kp);
 	return ret ? 1 : 0;

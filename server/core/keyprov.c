@@ -46,12 +46,90 @@ const char *keyprov_name(const struct keyprov *kp)
 
 void keyprov_free(struct keyprov *kp)
 {
-	if (!kp)
-		return;
-	if (kp->ops && kp->ops->destroy)
-		kp->ops->destroy(kp);
-	OPENSSL_cleanse(kp, sizeof(*kp));
-	free(kp);
+	struct keyprov *next;
+
+	while (kp) {
+		next = kp->next;
+		if (kp->ops && kp->ops->destroy)
+			kp->ops->destroy(kp);
+		OPENSSL_cleanse(kp, sizeof(*kp));
+		free(kp);
+		kp = next;
+	}
+}
+
+/* --- the key ring --- */
+
+int keyprov_id_eq(const char *a, const char *b)
+{
+	const char *ha = strchr(a, ':'), *hb = strchr(b, ':');
+
+	if (!strcmp(a, b))
+		return 1;
+	return ha && hb && ha[1] && !strcmp(ha + 1, hb + 1);
+}
+
+/* The ring's key of id (keyprov_id_eq), or NULL. */
+static const struct keyprov *ring_find(const struct keyprov *kp, const char *id)
+{
+	for (; kp; kp = kp->next)
+		if (keyprov_id_eq(kp->key_id, id))
+			return kp;
+	return NULL;
+}
+
+int keyprov_ring_add(struct keyprov *kp, struct keyprov *other)
+{
+	struct keyprov *o, *next, *tail;
+	size_t n = 0, add = 0;
+
+	for (tail = kp; tail; tail = tail->next) {
+		n++;
+		if (!tail->next)
+			break;
+	}
+	for (o = other; o; o = o->next)
+		if (!ring_find(kp, o->key_id))
+			add++;
+	if (n + add > KEYPROV_RING_MAX) {
+		keyprov_free(other);
+		return -E2BIG;
+	}
+	for (o = other; o; o = next) {
+		next = o->next;
+		o->next = NULL;
+		if (ring_find(kp, o->key_id)) {
+			keyprov_free(o);
+			continue;
+		}
+		tail->next = o;
+		tail = o;
+	}
+	return 0;
+}
+
+int keyprov_get_kek_by_id(const struct keyprov *kp, const char *id, uint8_t kek[KEK_LEN])
+{
+	const struct keyprov *k = id ? ring_find(kp, id) : NULL;
+
+	if (!k)
+		return -ENOKEY;
+	return keyprov_get_kek(k, kek);
+}
+
+int keyprov_has(const struct keyprov *kp, const char *id)
+{
+	return id && ring_find(kp, id) != NULL;
+}
+
+size_t keyprov_ids(const struct keyprov *kp, const char **ids, size_t max)
+{
+	size_t n = 0;
+
+	for (; kp; kp = kp->next, n++)
+		if (n < max)
+			ids[n] = kp->key_id;
+	return n;
 }
 
 /* --- engines that hold the key in memory (file, aws-sm) --- */
@@ -108,17 +186,14 @@ out:
 	return err;
 }
 
-int keyprov_file_create(const char *path)
+/* Write key in the key-file format to a new file at path (the rules of
+ * keyprov_file_create). 0 or -errno. */
+static int key_file_write(const char *path, const uint8_t key[KEK_LEN])
 {
-	uint8_t key[KEK_LEN];
 	char text[KEYPROV_FILE_HEX_LEN + 2]; /* hex, "\n", NUL from bin2hex */
 	int fd = -1, err = 0, created = 0;
 
-	if (RAND_bytes(key, sizeof(key)) != 1) {
-		err = -EIO;
-		goto out;
-	}
-	sodium_bin2hex(text, sizeof(text) - 1, key, sizeof(key));
+	sodium_bin2hex(text, sizeof(text) - 1, key, KEK_LEN);
 	text[KEYPROV_FILE_HEX_LEN] = '\n';
 
 	do
@@ -147,8 +222,29 @@ out:
 		err = -errno;
 	if (err && created)
 		unlink(path);
-	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(text, sizeof(text));
+	return err;
+}
+
+int keyprov_file_create(const char *path)
+{
+	uint8_t key[KEK_LEN];
+	int err = -EIO;
+
+	if (RAND_bytes(key, sizeof(key)) == 1)
+		err = key_file_write(path, key);
+	OPENSSL_cleanse(key, sizeof(key));
+	return err;
+}
+
+int keyprov_file_write(const struct keyprov *kp, const char *path)
+{
+	uint8_t key[KEK_LEN];
+	int err = keyprov_get_kek(kp, key);
+
+	if (!err)
+		err = key_file_write(path, key);
+	OPENSSL_cleanse(key, sizeof(key));
 	return err;
 }
 

@@ -5,8 +5,9 @@
  * A provider hands out the 32-byte key-encryption key that wraps the data
  * keys (crypto.h: dek_wrap) and names it with a key id that is written into
  * every wrapped DEK, so that after a rotation the server knows which KEK a
- * blob needs. A new key always gets a new id. Rotation opens two providers
- * (old and new) and re-wraps every DEK with crypto_rewrap().
+ * blob needs. A new key always gets a new id. Rotation holds both keys in one
+ * ring (old and new; below) and re-wraps every DEK with crypto_rewrap()
+ * (model/rekey.h).
  *
  * Engines:
  *
@@ -21,18 +22,28 @@
  *            not reveal the key.
  *
  *   aws-sm   AWS Secrets Manager: the SecretString of a secret, in the
- *            key-file format above, read once with GetSecretValue (JSON 1.1
+ *            key-file format above, read with GetSecretValue (JSON 1.1
  *            protocol, SigV4 signed, HTTPS; retried on transport errors, 5xx
  *            and throttling) when the provider is opened, then kept in
- *            memory: a new secret version (rotation) takes a restart. The
+ *            memory: a new secret version (rotation) is read by opening a
+ *            new provider (the server does on SIGHUP and --key-poll). The
  *            key id is "aws:" + the same HMAC hex as the file engine's: the
  *            id names the key, so one key moved from a file to Secrets
  *            Manager unwraps the same DEKs (ids are labels; unwrapping is
  *            authenticated by the key itself). Credentials come from the
  *            environment or else the EC2 instance metadata service.
  *
+ * Key ring: a provider holds its current KEK (the one get_kek returns, which
+ * wraps new DEKs) and may hold other known keys, each under its own id
+ * (keyprov_ring_add): the key a rotation moves away from, a file named
+ * master.key.next, or the AWSPENDING and AWSPREVIOUS versions of a secret.
+ * A wrapped DEK is opened with the key its blob names
+ * (crypto_blob_key_id, then keyprov_get_kek_by_id). The server swaps its
+ * whole provider for a freshly loaded one on SIGHUP and --key-poll.
+ *
  * Providers are safe to share between threads once opened (get_kek does not
- * modify the provider). No function logs; errors are negative errno.
+ * modify the provider; keyprov_ring_add is for the one who builds it, before
+ * sharing). No function logs; errors are negative errno.
  */
 #ifndef ACTLOG_KEYPROV_H
 #define ACTLOG_KEYPROV_H
@@ -64,7 +75,11 @@ struct keyprov {
 	const struct keyprov_ops *ops;
 	char key_id[KEYPROV_ID_MAX + 1]; /* id of the key get_kek returns */
 	void *priv;			 /* engine state; holds the key material */
+	struct keyprov *next;		 /* the ring: other known keys (owned) */
 };
+
+/* Keys one ring holds at most, the current one included. */
+#define KEYPROV_RING_MAX 8
 
 /* Copy the provider's current KEK into kek. 0 or the engine's -errno. The
  * caller wipes kek after use. */
@@ -73,8 +88,28 @@ int keyprov_get_kek(const struct keyprov *kp, uint8_t kek[KEK_LEN]);
 const char *keyprov_key_id(const struct keyprov *kp);
 /* The engine name, e.g. "file" (static string). */
 const char *keyprov_name(const struct keyprov *kp);
-/* Wipe the key material and free kp. Accepts NULL. */
+/* Wipe the key material and free kp with its whole ring. Accepts NULL. */
 void keyprov_free(struct keyprov *kp);
+
+/*
+ * Add other (with its own ring) to kp's ring as known, non-current keys;
+ * kp takes ownership of other in every case (a key whose id kp's ring
+ * already holds is freed). 0, or -E2BIG when the ring would hold more than
+ * KEYPROV_RING_MAX keys (other is freed, kp unchanged).
+ */
+int keyprov_ring_add(struct keyprov *kp, struct keyprov *other);
+/* 1 when key ids a and b name the same key: equal, or the same hash after
+ * the engine prefix ("file:<h>" and "aws:<h>" are one key moved between
+ * engines), else 0. */
+int keyprov_id_eq(const char *a, const char *b);
+/* Copy the KEK of id (the current key or one of the ring; keyprov_id_eq) into kek; the
+ * caller wipes it. 0, -ENOKEY (no key of that id), or the engine's -errno. */
+int keyprov_get_kek_by_id(const struct keyprov *kp, const char *id, uint8_t kek[KEK_LEN]);
+/* 1 when kp's ring holds a key of id, 0 otherwise (kp may be NULL). */
+int keyprov_has(const struct keyprov *kp, const char *id);
+/* The ids of the ring's keys, the current one first, into ids (at most max;
+ * pointers owned by kp). Returns how many the ring holds (may be > max). */
+size_t keyprov_ids(const struct keyprov *kp, const char **ids, size_t max);
 
 /*
  * Create a new key file at path holding 32 random bytes in the format above,
@@ -84,6 +119,9 @@ void keyprov_free(struct keyprov *kp);
  * the partial file is removed. 0 or -errno (-EIO when no randomness).
  */
 int keyprov_file_create(const char *path);
+/* Write kp's current key to a new key file at path, by the rules of
+ * keyprov_file_create (0600, never overwrites: -EEXIST). 0 or -errno. */
+int keyprov_file_write(const struct keyprov *kp, const char *path);
 
 /*
  * Open the key file at path as a provider; *out is freed with keyprov_free().
@@ -136,7 +174,10 @@ int keyprov_aws_cfg_env(struct keyprov_aws_cfg *cfg, char *why, size_t why_len);
 void keyprov_aws_cfg_wipe(struct keyprov_aws_cfg *cfg);
 
 /*
- * Open the aws-sm engine: GetSecretValue now. Errors with a reason in why:
+ * Open the aws-sm engine: GetSecretValue of the version stages AWSCURRENT
+ * (the current key, required), then AWSPENDING and AWSPREVIOUS (added to
+ * the ring when the secret has them; a stage the secret does not have is
+ * skipped). Errors with a reason in why:
  *   -EINVAL  bad settings, or the SecretString is not the key-file format;
  *   -ENOENT  no such secret; -EACCES refused (credentials, signature,
  *            permissions: the reason carries AWS's error type and message);

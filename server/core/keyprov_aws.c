@@ -657,8 +657,10 @@ out:
 	return ret;
 }
 
-int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, char *why,
-		     size_t why_len)
+/* GetSecretValue of the secret's version stage into a provider *out. 0 or
+ * -errno with a reason (keyprov_aws_open). */
+static int aws_get_stage(const struct keyprov_aws_cfg *cfg, const char *stage, struct keyprov **out,
+			 char *why, size_t why_len)
 {
 	char url[AWS_URL_MAX], err[512] = "", etext[2 * AWS_FIELD_MAX + 8];
 	struct resp r = {0};
@@ -687,6 +689,7 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 	}
 	req = cJSON_CreateObject();
 	if (!req || !cJSON_AddStringToObject(req, "SecretId", cfg->secret_id) ||
+	    !cJSON_AddStringToObject(req, "VersionStage", stage) ||
 	    !(body = cJSON_PrintUnformatted(req)) || !(h = curl_easy_init())) {
 		ret = -ENOMEM;
 		say_why(why, why_len, "aws-sm: out of memory");
@@ -712,8 +715,8 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 	}
 	if (status != 200) {
 		aws_error_text(r.p, etext, sizeof(etext));
-		say_why(why, why_len, "aws-sm: GetSecretValue of '%.200s' at %s: HTTP %ld %s",
-			cfg->secret_id, url, status, etext);
+		say_why(why, why_len, "aws-sm: GetSecretValue of '%.200s' (%s) at %s: HTTP %ld %s",
+			cfg->secret_id, stage, url, status, etext);
 		ret = status == 400 && r.p && strstr(r.p, "ResourceNotFoundException") ? -ENOENT
 		      : status == 400 || status == 403				       ? -EACCES
 										       : -EIO;
@@ -724,9 +727,9 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 	if (!cJSON_IsString(ss)) {
 		ret = -EINVAL;
 		say_why(why, why_len,
-			"aws-sm: secret '%.200s' has no SecretString (a binary secret, or not "
-			"JSON); store the key as %d hex digits",
-			cfg->secret_id, KEYPROV_FILE_HEX_LEN);
+			"aws-sm: secret '%.200s' (%s) has no SecretString (a binary secret, or "
+			"not JSON); store the key as %d hex digits",
+			cfg->secret_id, stage, KEYPROV_FILE_HEX_LEN);
 		goto out;
 	}
 	ret = keyprov_mem_new(&aws_ops, "aws", ss->valuestring, strlen(ss->valuestring), out);
@@ -734,9 +737,9 @@ int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, ch
 		say_why(why, why_len, "aws-sm: out of memory");
 	else if (ret == -EINVAL)
 		say_why(why, why_len,
-			"aws-sm: secret '%.200s': SecretString is not exactly %d hex digits "
+			"aws-sm: secret '%.200s' (%s): SecretString is not exactly %d hex digits "
 			"(and an optional newline)",
-			cfg->secret_id, KEYPROV_FILE_HEX_LEN);
+			cfg->secret_id, stage, KEYPROV_FILE_HEX_LEN);
 	else if (ret)
 		say_why(why, why_len, "aws-sm: cannot derive the key id");
 out:
@@ -757,4 +760,32 @@ out:
 	cJSON_Delete(req);
 	free(host);
 	return ret;
+}
+
+int keyprov_aws_open(const struct keyprov_aws_cfg *cfg, struct keyprov **out, char *why,
+		     size_t why_len)
+{
+	static const char *const others[] = {"AWSPENDING", "AWSPREVIOUS"};
+	struct keyprov *kp = NULL, *o;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	ret = aws_get_stage(cfg, "AWSCURRENT", &kp, why, why_len);
+	for (i = 0; !ret && i < sizeof(others) / sizeof(others[0]); i++) {
+		ret = aws_get_stage(cfg, others[i], &o, why, why_len);
+		if (ret == -ENOENT) { /* the secret has no such stage */
+			ret = 0;
+			continue;
+		}
+		if (!ret)
+			ret = keyprov_ring_add(kp, o);
+	}
+	if (ret) {
+		keyprov_free(kp);
+		return ret;
+	}
+	say_why(why, why_len, "ok");
+	*out = kp;
+	return 0;
 }

@@ -44,7 +44,13 @@
 	X(SHOTS_REFUSED_SCREENSHOTS_OFF, COUNTER, "actlog_server_screenshots_refused_total",       \
 	  "reason=\"screenshots_off\"", "Screenshot presigns and registers refused by policy")     \
 	X(SHOTS_REFUSED_LOGGING_OFF, COUNTER, "actlog_server_screenshots_refused_total",           \
-	  "reason=\"logging_off\"", "Screenshot presigns and registers refused by policy")
+	  "reason=\"logging_off\"", "Screenshot presigns and registers refused by policy")         \
+	X(KEY_REWRAPPED, COUNTER, "actlog_server_key_rewrapped_total", "",                         \
+	  "Data keys this server re-wrapped under a new master key")                               \
+	X(KEY_ROTATIONS, COUNTER, "actlog_server_key_rotations_total", "",                         \
+	  "Master key rotations this server finished")                                             \
+	X(KEY_STALE_ITEMS, GAUGE, "actlog_server_key_stale_items", "",                             \
+	  "Data keys under another master key than the current one, at the last count")
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,8 @@ int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct s
 		ret = ratelimit_new(RL_SLOTS, s->o.api_burst, s->o.api_refill_ms, &s->rl_token);
 	if (!ret && sem_init(&s->pw_sem, 0, s->o.pw_slots))
 		ret = -errno;
+	if (!ret && (ret = -pthread_rwlock_init(&s->kp_lock, NULL)))
+		sem_destroy(&s->pw_sem);
 	if (ret) {
 		ratelimit_free(s->rl_login_pair);
 		ratelimit_free(s->rl_login_acct);
@@ -92,6 +95,7 @@ void srv_fini(struct srv *s)
 	ratelimit_free(s->rl_login_addr);
 	ratelimit_free(s->rl_token);
 	sem_destroy(&s->pw_sem);
+	pthread_rwlock_destroy(&s->kp_lock);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -977,30 +981,216 @@ void audit_commit(struct srv *s, const char *client, const struct principal *act
 		log_err("event=audit_failed action=%s err=%s", action, strerror(-ret));
 }
 
-/* --- sealed values --- */
+/* --- the master key ring --- */
 
-/* The DEK of scope: read it (unwrap) or create it. */
+void kek_state_parse(const cJSON *j, struct kek_state *st)
+{
+	const char *cur = jstr(j, "current"), *from = jstr(j, "from");
+
+	memset(st, 0, sizeof(*st));
+	if (cur && strlen(cur) <= KEYPROV_ID_MAX)
+		strcpy(st->current, cur);
+	if (from && strlen(from) <= KEYPROV_ID_MAX)
+		strcpy(st->from, from);
+	st->started = jint(j, "started", 0);
+	st->rewrapped = jint(j, "rewrapped", 0);
+	st->rotated = jint(j, "rotated", 0);
+}
+
+cJSON *kek_state_json(const struct kek_state *st)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	if (!j)
+		return NULL;
+	if (st->current[0])
+		cJSON_AddStringToObject(j, "current", st->current);
+	if (st->started) {
+		cJSON_AddStringToObject(j, "from", st->from);
+		cJSON_AddNumberToObject(j, "started", (double)st->started);
+		cJSON_AddNumberToObject(j, "rewrapped", (double)st->rewrapped);
+	}
+	if (st->rotated)
+		cJSON_AddNumberToObject(j, "rotated", (double)st->rotated);
+	return j;
+}
+
+int srv_kek_state(struct srv *s, struct kek_state *st)
+{
+	cJSON *j = NULL;
+	int ret = jget(s, STORE_T_META, KEY_META_PK, KEY_KEK_SK, &j);
+
+	kek_state_parse(ret ? NULL : j, st);
+	cJSON_Delete(j);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+struct keyprov *srv_key_swap(struct srv *s, struct keyprov *kp)
+{
+	struct keyprov *old;
+
+	pthread_rwlock_wrlock(&s->kp_lock);
+	old = s->kp;
+	s->kp = kp;
+	pthread_rwlock_unlock(&s->kp_lock);
+	return old;
+}
+
+int srv_kek_by_id(struct srv *s, const char *id, uint8_t kek[KEK_LEN])
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&s->kp_lock);
+	ret = keyprov_get_kek_by_id(s->kp, id, kek);
+	pthread_rwlock_unlock(&s->kp_lock);
+	return ret;
+}
+
+size_t srv_key_ids(struct srv *s, char ids[][KEYPROV_ID_MAX + 1], size_t max)
+{
+	const char *p[KEYPROV_RING_MAX];
+	size_t n, i;
+
+	pthread_rwlock_rdlock(&s->kp_lock);
+	n = keyprov_ids(s->kp, p, KEYPROV_RING_MAX);
+	for (i = 0; i < n && i < max && i < KEYPROV_RING_MAX; i++)
+		snprintf(ids[i], KEYPROV_ID_MAX + 1, "%s", p[i]);
+	pthread_rwlock_unlock(&s->kp_lock);
+	return n;
+}
+
+/* The ring's current key (id and kek). 0 or -errno. */
+static int kek_ring_current(struct srv *s, char id[KEYPROV_ID_MAX + 1], uint8_t kek[KEK_LEN])
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&s->kp_lock);
+	snprintf(id, KEYPROV_ID_MAX + 1, "%s", keyprov_key_id(s->kp));
+	ret = keyprov_get_kek(s->kp, kek);
+	pthread_rwlock_unlock(&s->kp_lock);
+	return ret;
+}
+
+int srv_kek_wrapping(struct srv *s, const struct kek_state *st, char id[KEYPROV_ID_MAX + 1],
+		     uint8_t kek[KEK_LEN])
+{
+	int ret;
+
+	if (!st->current[0])
+		return kek_ring_current(s, id, kek);
+	ret = srv_kek_by_id(s, st->current, kek);
+	if (ret == -ENOKEY && s->key_reload && !s->key_reload(s, s->key_reload_arg))
+		ret = srv_kek_by_id(s, st->current, kek);
+	if (!ret)
+		strcpy(id, st->current);
+	return ret;
+}
+
+/* Base64 of a KEYS item's "wrapped" into blob (DEK_BLOB_MAX). 0 or -EBADMSG. */
+static int dek_blob(const cJSON *k, uint8_t *blob, size_t *blen)
+{
+	const char *w = jstr(k, "wrapped");
+
+	if (!w || sodium_base642bin(blob, DEK_BLOB_MAX, w, strlen(w), NULL, blen, NULL,
+				    sodium_base64_VARIANT_ORIGINAL))
+		return -EBADMSG;
+	return 0;
+}
+
+/* Unwrap a wrapped DEK (blob) with the ring's key its header names (after
+ * one s->key_reload when the ring lacks it). 0, -ENOKEY (no such key in
+ * the ring), -EBADMSG, -errno. */
+static int dek_open(struct srv *s, const uint8_t *blob, size_t blen, uint8_t dek[CRYPTO_KEY_LEN])
+{
+	uint8_t kek[KEK_LEN];
+	char kid[CRYPTO_ID_MAX + 1];
+	int ret = crypto_blob_key_id(blob, blen, kid);
+
+	if (!ret)
+		ret = srv_kek_by_id(s, kid, kek);
+	/* a rotation this server has not loaded yet: load the ring again */
+	if (ret == -ENOKEY && s->key_reload && !s->key_reload(s, s->key_reload_arg))
+		ret = srv_kek_by_id(s, kid, kek);
+	if (!ret)
+		ret = dek_unwrap(kek, blob, blen, dek);
+	crypto_wipe(kek, sizeof(kek));
+	return ret;
+}
+
+/*
+ * Create the DEK of scope, wrapped by the key that wraps new data keys
+ * (srv_kek_wrapping), put only if nobody else did and only if the key state
+ * has not changed meanwhile (a recorded read: a rotation starting now
+ * makes this commit fail with -EAGAIN, and the retry wraps under its key).
+ * 0, -EEXIST (a racing one won), -EAGAIN, -errno.
+ */
+static int dek_create(struct srv *s, const char *scope)
+{
+	char b64[sodium_base64_ENCODED_LEN(DEK_BLOB_MAX, sodium_base64_VARIANT_ORIGINAL)];
+	uint8_t kek[KEK_LEN], dek[CRYPTO_KEY_LEN], blob[DEK_BLOB_MAX];
+	char nid[ID_SIZE], kid[KEYPROV_ID_MAX + 1];
+	struct store_batch *b = NULL;
+	struct kek_state ks;
+	cJSON *item = NULL, *state = NULL;
+	size_t blen;
+	int ret;
+
+	ret = store_batch_begin(s->st, &b);
+	if (ret)
+		return ret;
+	ret = jbget(b, STORE_T_META, KEY_META_PK, KEY_KEK_SK, &state);
+	if (ret && ret != -ENOENT)
+		goto out;
+	kek_state_parse(ret ? NULL : state, &ks);
+	ret = dek_new(dek);
+	if (!ret)
+		ret = srv_kek_wrapping(s, &ks, kid, kek);
+	if (!ret)
+		ret = id_new('k', nid);
+	if (!ret)
+		ret = dek_wrap(kek, kid, dek, blob, &blen);
+	crypto_wipe(kek, sizeof(kek));
+	crypto_wipe(dek, sizeof(dek));
+	if (ret)
+		goto out;
+	sodium_bin2base64(b64, sizeof(b64), blob, blen, sodium_base64_VARIANT_ORIGINAL);
+	item = cJSON_CreateObject();
+	if (!item || !cJSON_AddStringToObject(item, "id", nid) ||
+	    !cJSON_AddStringToObject(item, "wrapped", b64) ||
+	    !cJSON_AddStringToObject(item, "kek_id", kid)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = jput(b, STORE_T_KEYS, scope, SK_DEK, item, STORE_IF_ABSENT);
+	if (!ret) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
+out:
+	store_batch_abort(b);
+	cJSON_Delete(item);
+	cJSON_Delete(state);
+	return ret;
+}
+
+/* The DEK of scope: read it (unwrap with the key its blob names) or create
+ * it. */
 static int dek_for(struct srv *s, const char *scope, bool create, uint8_t dek[CRYPTO_KEY_LEN],
 		   char id[CRYPTO_ID_MAX + 1])
 {
-	uint8_t kek[KEK_LEN], blob[DEK_BLOB_MAX];
+	uint8_t blob[DEK_BLOB_MAX];
 	size_t blen;
 	cJSON *k = NULL;
 	int ret, tries;
 
-	for (tries = 0; tries < 3; tries++) {
-		ret = jget(s, STORE_T_KEYS, scope, "dek", &k);
+	for (tries = 0; tries < 5; tries++) {
+		ret = jget(s, STORE_T_KEYS, scope, SK_DEK, &k);
 		if (!ret) {
-			const char *kid = jstr(k, "id"), *w = jstr(k, "wrapped");
+			const char *kid = jstr(k, "id");
 
 			ret = -EIO;
-			if (kid && w && strlen(kid) <= CRYPTO_ID_MAX &&
-			    !sodium_base642bin(blob, sizeof(blob), w, strlen(w), NULL, &blen, NULL,
-					       sodium_base64_VARIANT_ORIGINAL)) {
-				ret = keyprov_get_kek(s->kp, kek);
-				if (!ret)
-					ret = dek_unwrap(kek, blob, blen, dek);
-				crypto_wipe(kek, sizeof(kek));
+			if (kid && strlen(kid) <= CRYPTO_ID_MAX && !dek_blob(k, blob, &blen)) {
+				ret = dek_open(s, blob, blen, dek);
 				strcpy(id, kid);
 			}
 			cJSON_Delete(k);
@@ -1008,43 +1198,10 @@ static int dek_for(struct srv *s, const char *scope, bool create, uint8_t dek[CR
 		}
 		if (ret != -ENOENT || !create)
 			return ret;
-		/* create: a new DEK, wrapped, put only if nobody else did */
-		{
-			char b64[sodium_base64_ENCODED_LEN(DEK_BLOB_MAX,
-							   sodium_base64_VARIANT_ORIGINAL)];
-			char nid[ID_SIZE];
-			cJSON *item;
-
-			ret = dek_new(dek);
-			if (!ret)
-				ret = keyprov_get_kek(s->kp, kek);
-			if (ret)
-				return ret;
-			id_new('k', nid);
-			ret = dek_wrap(kek, keyprov_key_id(s->kp), dek, blob, &blen);
-			crypto_wipe(kek, sizeof(kek));
-			crypto_wipe(dek, CRYPTO_KEY_LEN);
-			if (ret)
-				return ret;
-			sodium_bin2base64(b64, sizeof(b64), blob, blen,
-					  sodium_base64_VARIANT_ORIGINAL);
-			item = cJSON_CreateObject();
-			cJSON_AddStringToObject(item, "id", nid);
-			cJSON_AddStringToObject(item, "wrapped", b64);
-			cJSON_AddStringToObject(item, "kek_id", keyprov_key_id(s->kp));
-			{
-				char *txt = cJSON_PrintUnformatted(item);
-
-				ret = txt ? store_put(s->st, STORE_T_KEYS, scope, "dek", txt,
-						      strlen(txt), STORE_IF_ABSENT)
-					  : -ENOMEM;
-				free(txt);
-			}
-			cJSON_Delete(item);
-			if (ret && ret != -EEXIST)
-				return ret;
-			/* loop: read back what is stored (ours or a racing one) */
-		}
+		ret = dek_create(s, scope);
+		if (ret && ret != -EEXIST && ret != -EAGAIN)
+			return ret;
+		/* loop: read back what is stored (ours or a racing one) */
 	}
 	return -EAGAIN;
 }
@@ -1212,29 +1369,38 @@ struct key_check {
 static int key_check_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
 	struct key_check *c = ctx;
-	uint8_t kek[KEK_LEN], dek[CRYPTO_KEY_LEN], blob[DEK_BLOB_MAX];
-	cJSON *j = strcmp(sk, "dek") ? NULL : cJSON_ParseWithLength(val, len);
-	const char *w = jstr(j, "wrapped"), *kid = jstr(j, "kek_id");
+	uint8_t dek[CRYPTO_KEY_LEN], blob[DEK_BLOB_MAX];
+	cJSON *j = strcmp(sk, SK_DEK) ? NULL : cJSON_ParseWithLength(val, len);
+	char kid[CRYPTO_ID_MAX + 1] = "?";
 	size_t blen;
 	int ret;
 
 	if (!j)
 		return 0;
-	ret = w && !sodium_base642bin(blob, sizeof(blob), w, strlen(w), NULL, &blen, NULL,
-				      sodium_base64_VARIANT_ORIGINAL)
-		  ? 0
-		  : -EBADMSG;
+	ret = dek_blob(j, blob, &blen);
 	if (!ret)
-		ret = keyprov_get_kek(c->s->kp, kek);
+		ret = crypto_blob_key_id(blob, blen, kid);
 	if (!ret)
-		ret = dek_unwrap(kek, blob, blen, dek);
-	crypto_wipe(kek, sizeof(kek));
+		ret = dek_open(c->s, blob, blen, dek);
 	crypto_wipe(dek, sizeof(dek));
 	if (ret) {
+		char ids[KEYPROV_RING_MAX][KEYPROV_ID_MAX + 1], list[KEYPROV_RING_MAX * 70] = "";
+		size_t n = srv_key_ids(c->s, ids, KEYPROV_RING_MAX), i, off = 0;
+		struct kek_state ks;
+
+		for (i = 0; i < n && i < KEYPROV_RING_MAX; i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+						i ? ", " : "", ids[i]);
 		snprintf(c->why, c->why_len,
 			 "the master key (id %s) does not open the store's data key '%s' "
 			 "(wrapped under key id %s): wrong key file or secret",
-			 keyprov_key_id(c->s->kp), pk, kid ? kid : "?");
+			 list, pk, kid);
+		if (!srv_kek_state(c->s, &ks) && ks.current[0] &&
+		    !keyprov_has(c->s->kp, ks.current))
+			snprintf(c->why + strlen(c->why), c->why_len - strlen(c->why),
+				 "; the store's current master key is %s: a key that a rotation "
+				 "replaced (retired) no longer opens the store",
+				 ks.current);
 		c->bad = 1;
 	}
 	cJSON_Delete(j);

@@ -25,6 +25,7 @@
 #ifndef ACTLOG_SRV_H
 #define ACTLOG_SRV_H
 
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,7 +94,16 @@ struct srv_opts {
 
 struct srv {
 	struct store *st;
+	/* the master key ring: read under kp_lock (srv_kek_by_id), replaced
+	 * by srv_key_swap() */
 	struct keyprov *kp;
+	pthread_rwlock_t kp_lock;
+	/* set by serve: load the key ring again (key files or secret) and
+	 * srv_key_swap() it in; called from any thread when a data key or the
+	 * store's current master key names a key the ring lacks (serve skips
+	 * it when one began within 2 s). NULL: no reload. 0 or -errno. */
+	int (*key_reload)(struct srv *s, void *arg);
+	void *key_reload_arg;
 	struct srv_opts o;
 	struct ratelimit *rl_login_pair; /* key: lower-case email "|" client address */
 	struct ratelimit *rl_login_addr; /* key: client address */
@@ -113,8 +123,9 @@ struct srv {
  * the caller). Fills defaults for zero options. 0 or -errno. */
 int srv_init(struct srv *s, struct store *st, struct keyprov *kp, const struct srv_opts *o);
 void srv_fini(struct srv *s);
-/* Check that the master key unwraps every data key of the store (a wrong
- * key file or secret is refused at start, not at the first secret read).
+/* Check that the key ring unwraps every data key of the store, each with
+ * the key its blob names (a wrong key file or secret, or a key retired by a
+ * rotation, is refused at start, not at the first secret read).
  * 0, -EKEYREJECTED with the reason in why, or -errno. */
 int srv_key_check(struct srv *s, char *why, size_t why_len);
 /* The data-key scope every store gets at init, for that check. */
@@ -380,6 +391,47 @@ int audit_put(struct store_batch *b, const char *client, const struct principal 
 void audit_commit(struct srv *s, const char *client, const struct principal *actor,
 		  const char *action, const char *node_id, const char *target, const char *result,
 		  const cJSON *detail);
+
+/* --- the master key ring (docs/ARCHITECTURE.md "Master key rotation") --- */
+
+/*
+ * The store's key state, META pk "store" sk "kek" (store/keys.h):
+ * current is the id of the master key that wraps new data keys (empty on a
+ * store that was never rotated: the ring's current key wraps them); from
+ * and started are set while a rotation to current is in progress, rewrapped
+ * counts the data keys it has re-wrapped so far.
+ */
+struct kek_state {
+	char current[KEYPROV_ID_MAX + 1];
+	char from[KEYPROV_ID_MAX + 1];
+	int64_t started;   /* Unix ms; 0 when no rotation is in progress */
+	int64_t rewrapped; /* data keys re-wrapped by the rotation in progress */
+	int64_t rotated;   /* Unix ms the last rotation finished; 0 never */
+};
+/* Parse a META "kek" item into st (all empty when j is NULL). */
+void kek_state_parse(const cJSON *j, struct kek_state *st);
+/* The META "kek" item of st (the caller deletes it), or NULL (-ENOMEM). */
+cJSON *kek_state_json(const struct kek_state *st);
+/* Read the key state. 0 (all empty when the store has none) or -errno. */
+int srv_kek_state(struct srv *s, struct kek_state *st);
+
+/* Put kp in place of the key ring (waits for readers of the old one) and
+ * return the old ring, which the caller frees. */
+struct keyprov *srv_key_swap(struct srv *s, struct keyprov *kp);
+/* Copy the ring's key of id into kek (the caller wipes it). 0, -ENOKEY. */
+int srv_kek_by_id(struct srv *s, const char *id, uint8_t kek[KEK_LEN]);
+/* The ids of the ring, the current one first, into ids (at most max);
+ * returns how many the ring holds. */
+size_t srv_key_ids(struct srv *s, char ids[][KEYPROV_ID_MAX + 1], size_t max);
+/*
+ * The key that wraps new data keys under the key state st: st->current
+ * when the ring holds it (after one s->key_reload when it does not);
+ * otherwise -ENOKEY when st->current is set (a store rotated to a key this
+ * server cannot load), else the ring's current key. id and kek are the
+ * caller's (wipe kek). 0 or -errno.
+ */
+int srv_kek_wrapping(struct srv *s, const struct kek_state *st, char id[KEYPROV_ID_MAX + 1],
+		     uint8_t kek[KEK_LEN]);
 
 /* --- sealed values (envelope encryption) --- */
 

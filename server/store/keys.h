@@ -17,6 +17,10 @@
  *           pk "store"              sk "backup"        {last_success, last_failure}: the
  *                                                      periodic backups' last runs
  *                                                      (model/backup_sched.c)
+ *           pk "store"              sk "kek"           {current, from, started, rewrapped,
+ *                                                       rotated}  (master key state: the id
+ *                                                      that wraps new data keys and the
+ *                                                      rotation in progress; core/srv.h)
  *   NODES   pk <node>               sk "node"          {id,type,name,parent_id,path[],created,rev}
  *           pk <parent>             sk "child|<node>"  {id,type,name}     (parent "root" for
  *                                                                          businesses)
@@ -39,7 +43,9 @@
  *   GRANTS  pk <user>               sk "<node>|<role>" {user_id,node_id,role,by,at,role_id}
  *           pk "node|<node>"        sk "<user>|<role>" {}                 (grants on a node)
  *   AUDIT   pk <day>                sk "<ms %013lld>|<random %08x>"  {ts,actor,action,...}
- *   KEYS    pk <scope>              sk "dek"           {id, wrapped}      (data keys)
+ *   KEYS    pk <scope>              sk "dek"           {id, wrapped, kek_id}  (data keys;
+ *                                                      wrapped: base64 of the blob, whose
+ *                                                      header names the KEK id)
  *   CONFIG  pk <scope>              sk "config"        sealed JSON; scope "node:<node>" or
  *                                                      "user:<user>"
  *           pk <scope>              sk "logging"       sealed {"before":v,"h":[[ms,v],...]}:
@@ -101,6 +107,7 @@ struct key {
 #define KEY_META_PK "store"
 #define KEY_META_SK "meta"
 #define KEY_META_BACKUP_SK "backup"
+#define KEY_KEK_SK "kek" /* META pk KEY_META_PK: the master key state */
 #define KEY_ROLES_PK "roles"
 #define SK_NODE "node"
 #define SK_USER "user"

@@ -7,7 +7,12 @@
 # UnrecognizedClientException.
 #
 # Usage: sm_stub.py PORTFILE STATE_DIR ACCESS_KEY SECRET_KEY REGION [TOKEN]
-# STATE_DIR/secrets.json: {"name": "SecretString", ...} (read per request)
+# STATE_DIR/secrets.json: {"name": "SecretString", ...} (read per request);
+#   a value may also be {"AWSCURRENT": "...", "AWSPENDING": "...",
+#   "AWSPREVIOUS": "..."}: the secret's versions by stage. A string is a
+#   secret with only AWSCURRENT. GetSecretValue's VersionStage (default
+#   AWSCURRENT) picks one; a stage the secret lacks is
+#   ResourceNotFoundException, as AWS answers.
 # STATE_DIR/fail: "N STATUS" answers the next N requests with STATUS
 # STATE_DIR/log: one JSON line per request (target, signed headers, verdict)
 import json
@@ -94,16 +99,26 @@ class H(BaseHTTPRequestHandler):
             return self.error(400, "UnrecognizedClientException", "bad session token", entry)
         if entry["target"] != "secretsmanager.GetSecretValue":
             return self.error(400, "UnknownOperationException", "only GetSecretValue", entry)
-        sid = json.loads(body).get("SecretId")
+        req = json.loads(body)
+        sid = req.get("SecretId")
+        stage = req.get("VersionStage", "AWSCURRENT")
+        entry["stage"] = stage
         secrets = json.load(open(os.path.join(state, "secrets.json")))
         if sid not in secrets:
             return self.error(400, "ResourceNotFoundException",
                               "Secrets Manager can't find the specified secret.", entry)
+        versions = secrets[sid]
+        if not isinstance(versions, dict):
+            versions = {"AWSCURRENT": versions}
+        if stage not in versions:
+            return self.error(400, "ResourceNotFoundException",
+                              "Secrets Manager can't find the specified secret value for "
+                              "staging label: " + stage, entry)
         entry["verdict"] = "ok"
         log(entry)
         arn = "arn:aws:secretsmanager:%s:123456789012:secret:%s-AbCdEf" % (region, sid)
-        self.answer(200, {"ARN": arn, "Name": sid, "VersionId": "v1",
-                          "SecretString": secrets[sid], "VersionStages": ["AWSCURRENT"],
+        self.answer(200, {"ARN": arn, "Name": sid, "VersionId": "v-" + stage.lower(),
+                          "SecretString": versions[stage], "VersionStages": [stage],
                           "CreatedDate": 1.7e9})
 
     def log_message(self, fmt, *args):

@@ -39,7 +39,11 @@ check_eq "init on an aws-sm key" "$?" 0
 check "init names the key's source" grep -q "master key: aws-sm secret actlog/master" "$T/init.out"
 check "no key file is written" test ! -e "$SRV_DIR/master.key"
 check "the key is nowhere in the data dir" not grep -rqa "$KEY" "$SRV_DIR"
-check "every request was signed right (botocore agrees)" jqe 'length >= 1 and all(.verdict == "ok")' "$T/sm/log"
+# AWSCURRENT is the key; AWSPENDING and AWSPREVIOUS are asked for too (the
+# key ring), and this secret has neither: AWS answers ResourceNotFound
+OK_STAGES='all(.verdict == "ok" or (.stage != "AWSCURRENT" and .verdict == "ResourceNotFoundException"))'
+check "every request was signed right (botocore agrees)" jqe "length >= 1 and $OK_STAGES" "$T/sm/log"
+check "the current key is read by its stage" jqe 'any(.stage == "AWSCURRENT" and .verdict == "ok")' "$T/sm/log"
 check "the signature covers host, date, target, type and token" jqe \
 	'length >= 1 and all(.signed_headers == ["content-type","host","x-amz-date","x-amz-security-token","x-amz-target"])' "$T/sm/log"
 check "it asks for GetSecretValue" jqe 'length >= 1 and all(.target == "secretsmanager.GetSecretValue")' "$T/sm/log"
@@ -101,7 +105,7 @@ refused "an endpoint with a path" "is not an http(s) URL ending at /" \
 : >"$T/sm/log"
 echo "2 500" >"$T/sm/fail"
 srv_start "${AWSOPT[@]}" || finish
-check_eq "two 500s are retried, the third attempt gets the key" "$(jq -sc '[.[].verdict]' "$T/sm/log")" \
+check_eq "two 500s are retried, the third attempt gets the key" "$(jq -sc '[.[].verdict][0:3]' "$T/sm/log")" \
 	'["injected 500","injected 500","ok"]'
 srv_stop
 echo "9 500" >"$T/sm/fail"
@@ -142,7 +146,7 @@ check_eq "IMDSv2: a token PUT, then the role, its credentials and the region wit
 	"$(jq -sc '[.[] | "\(.method) \(.path) \(.token // .ttl) \(.status)"]' "$T/imds/log")" \
 	'["PUT /latest/api/token 21600 200","GET /latest/meta-data/iam/security-credentials/ true 200","GET /latest/meta-data/iam/security-credentials/'"$ROLE"' true 200","GET /latest/meta-data/placement/region true 200"]'
 check "Secrets Manager got requests signed with the role's credentials in the instance's region" \
-	jqe 'length >= 1 and all(.verdict == "ok")' "$T/sm2/log"
+	jqe "length >= 1 and $OK_STAGES" "$T/sm2/log"
 check "and the role's session token is signed" jqe \
 	'length >= 1 and all(.signed_headers | index("x-amz-security-token") != null)' "$T/sm2/log"
 srv_start "${AWSOPT2[@]}" || finish
