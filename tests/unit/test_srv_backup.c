@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -687,11 +688,70 @@ TEST(backup_urls)
 	CHECK_STR(nm, "x");
 }
 
+/* --- the snapshot: one read, commits go on during it --- */
+
+struct during {
+	struct store *st;
+	int calls, commit_rc, saw_new;
+	char last_pk[64];
+};
+
+static void *put_new(void *arg)
+{
+	struct during *d = arg;
+
+	d->commit_rc = store_put(d->st, STORE_T_META, "new", "x", "1", 1, 0);
+	if (!d->commit_rc)
+		d->commit_rc = store_delete(d->st, STORE_T_META, "schema", "v", 0);
+	return NULL;
+}
+
+static int during_item(enum store_table t, const char *pk, const char *sk, const void *val,
+		       size_t len, void *ctx)
+{
+	struct during *d = ctx;
+	pthread_t th;
+
+	(void)sk, (void)val, (void)len;
+	if (d->calls++ == 0) {
+		/* a commit from another thread completes while the read is open */
+		pthread_create(&th, NULL, put_new, d);
+		pthread_join(th, NULL);
+	}
+	if (t == STORE_T_META && !strcmp(pk, "new"))
+		d->saw_new = 1;
+	if (t == STORE_T_META)
+		snprintf(d->last_pk, sizeof(d->last_pk), "%s", pk);
+	return 0;
+}
+
+TEST(snapshot_is_one_read)
+{
+	struct env e;
+	struct during d = {0};
+	void *v = NULL;
+	size_t len = 0;
+
+	env_up(&e);
+	CHECK_EQ(store_put(e.st, STORE_T_META, "schema", "v", "", 0, 0), 0);
+	CHECK_EQ(store_put(e.st, STORE_T_USERS, "u", "1", "a", 1, 0), 0);
+	d.st = e.st;
+	CHECK_EQ(store_snapshot(e.st, during_item, &d), 0);
+	CHECK_EQ(d.commit_rc, 0);
+	CHECK_EQ(d.calls, 2);		/* the two items of the snapshot's instant */
+	CHECK_EQ(d.saw_new, 0);		/* not the item committed during it */
+	CHECK_STR(d.last_pk, "schema"); /* and still the one deleted during it */
+	CHECK_EQ(store_get(e.st, STORE_T_META, "new", "x", &v, &len), 0);
+	free(v);
+	env_down(&e);
+}
+
 int main(void)
 {
 	RUN(dump_fixture);
 	RUN(dump_parser_caps);
 	RUN(dump_parser_refusals);
+	RUN(snapshot_is_one_read);
 	RUN(backup_round_trip);
 	RUN(backup_empty_store);
 	RUN(backup_tamper);
