@@ -16,7 +16,9 @@
 
 #include "cli/cli.h"
 #include "core/crypto.h"
+#include "core/srv.h"
 #include "model/backup.h"
+#include "model/backup_sched.h"
 #include "model/dump.h"
 #include "util.h"
 
@@ -150,6 +152,37 @@ static int target(const struct bopts *o, const char *url, struct backup_target *
 	return err;
 }
 
+/*
+ * Without --to: the target the store's own settings name (the root's
+ * backup.s3.*, as the server's periodic backups use them), read with the
+ * master key kp from st. The URL goes to url (BACKUP_URL_MAX + 1 bytes).
+ * 0 or 1 (printed).
+ */
+static int settings_target(const struct bopts *o, struct store *st, struct keyprov *kp,
+			   struct backup_target *t, char *url)
+{
+	struct backup_plan p;
+	struct srv s;
+	char why[512];
+	int err, ret = 0;
+
+	err = srv_init(&s, st, kp, NULL);
+	if (err)
+		return fail(o, "cannot read the store's settings: %s", strerror(-err));
+	err = backup_plan_read(&s, &p);
+	if (err)
+		ret = fail(o, "cannot read the root's backup settings: %s", strerror(-err));
+	else if (!p.target[0])
+		ret = fail(o, "no --to given and the root's backup.s3.bucket is not set");
+	else if (backup_target_parse(p.target, &p.s3, t, why, sizeof(why)))
+		ret = fail(o, "the root's backup settings: %s", why);
+	else
+		snprintf(url, BACKUP_URL_MAX + 1, "%s", p.target);
+	backup_plan_free(&p);
+	srv_fini(&s);
+	return ret;
+}
+
 /* Open the master key; a file key must be named unless dir has one. 0 or 1. */
 static int open_key(struct bopts *o, const char *dir, struct keyprov **kp)
 {
@@ -159,6 +192,18 @@ static int open_key(struct bopts *o, const char *dir, struct keyprov **kp)
 		return fail(o, "--key-file FILE (or --key-provider aws-sm) is required: the master "
 			       "key of the store that was backed up");
 	if (key_open(&o->ko, dir, false, kp, where, sizeof(where), why, sizeof(why), NULL))
+		return fail(o, "master key: %s", why);
+	return 0;
+}
+
+/* Open the master key ring of the store in dir (the key file and, during a
+ * rotation, its .next; key_ring_open()), so that a backup taken while a
+ * rotation runs reads every data key. 0 or 1 (printed). */
+static int open_ring(struct bopts *o, const char *dir, struct keyprov **kp)
+{
+	char where[PATH_MAX], why[512];
+
+	if (key_ring_open(&o->ko, dir, kp, where, sizeof(where), why, sizeof(why)))
 		return fail(o, "master key: %s", why);
 	return 0;
 }
@@ -263,6 +308,7 @@ static int parse(int argc, char **argv, struct bopts *o, const char *allowed)
 
 static int do_take(struct bopts *o)
 {
+	char url[BACKUP_URL_MAX + 1];
 	struct backup_ctl ctl = {0};
 	struct backup_target t = {0};
 	struct backup_info b;
@@ -272,15 +318,17 @@ static int do_take(struct bopts *o)
 	char why[1024];
 	int ret, err;
 
-	if (!o->dir || !o->url) {
-		fprintf(stderr, "actlog-server backup: --data-dir and --to are required\n");
+	if (!o->dir) {
+		fprintf(stderr, "actlog-server backup: --data-dir is required\n");
 		return 2;
 	}
-	ret = target(o, o->url, &t);
+	ret = o->url ? target(o, o->url, &t) : 0;
 	if (!ret)
-		ret = open_key(o, o->dir, &kp);
+		ret = open_ring(o, o->dir, &kp);
 	if (!ret)
 		ret = open_store(o, o->dir, &st);
+	if (!ret && !o->url && !(ret = settings_target(o, st, kp, &t, url)))
+		o->url = url;
 	if (ret)
 		goto out;
 	if (o->dump_to) {
@@ -312,9 +360,10 @@ static int do_take(struct bopts *o)
 		put_json(backup_info_to_json(&b));
 	} else {
 		printf(
-		    "backup %s/%s\n  %llu items, %llu bytes of dump, %llu bytes stored, %.1f s\n",
-		    o->url, b.name, (unsigned long long)total_items(&b),
-		    (unsigned long long)b.plain_bytes, (unsigned long long)b.stored_bytes,
+		    "backup %s%s%s\n  %llu items, %llu bytes of dump, %llu bytes stored, %.1f s\n",
+		    o->url, o->url[0] && o->url[strlen(o->url) - 1] == '/' ? "" : "/", b.name,
+		    (unsigned long long)total_items(&b), (unsigned long long)b.plain_bytes,
+		    (unsigned long long)b.stored_bytes,
 		    (double)(b.finished_ms - b.snapshot_ms) / 1000);
 	}
 out:
@@ -328,17 +377,28 @@ out:
 
 static int do_list(struct bopts *o)
 {
+	char url[BACKUP_URL_MAX + 1];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
 	struct backup_target t = {0};
 	struct backup_info *v = NULL;
 	char why[1024], ts[RFC3339_LEN];
 	size_t n = 0;
 	int ret;
 
-	if (!o->url) {
-		fprintf(stderr, "actlog-server backup list: --to is required\n");
+	if (!o->url && !o->dir) {
+		fprintf(stderr, "actlog-server backup list: --to or --data-dir is required\n");
 		return 2;
 	}
-	ret = target(o, o->url, &t);
+	if (o->url) {
+		ret = target(o, o->url, &t);
+	} else {
+		ret = open_ring(o, o->dir, &kp);
+		if (!ret)
+			ret = open_store(o, o->dir, &st);
+		if (!ret)
+			ret = settings_target(o, st, kp, &t, url);
+	}
 	if (!ret && backup_list(&t, &v, &n, why, sizeof(why)))
 		ret = fail(o, "%s", why);
 	if (!ret && o->json) {
@@ -356,6 +416,8 @@ static int do_list(struct bopts *o)
 	}
 	free(v);
 	backup_target_free(&t);
+	store_close(st);
+	keyprov_free(kp);
 	return ret;
 }
 
@@ -419,7 +481,7 @@ int cmd_backup(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "list")) {
 		o.cmd = "backup list";
-		rc = parse(argc - 1, argv + 1, &o, "tcj");
+		rc = parse(argc - 1, argv + 1, &o, "tdcj" KEYCH);
 		return rc ? rc - 1 : do_list(&o);
 	}
 	if (argc > 1 && !strcmp(argv[1], "verify")) {

@@ -187,6 +187,19 @@ wait "$pid"
 check_eq "with a clean exit" "$?" 0
 SRV_PID=
 
+# --- the command without --to: the root's settings ---
+s3_up
+"$SRV_BIN" backup --data-dir "$SRV_DIR" >"$T/cli.out" 2>&1
+check_eq "backup without --to takes the root's settings (out: $(head -c 300 "$T/cli.out"))" "$?" 0
+CLINAME=$(sed -n 's|^backup s3://'"$BUCKET"'/actlog-backups/\(actlog-[0-9TZ-]*[0-9a-f]*\)$|\1|p' "$T/cli.out")
+check "into the root's bucket and prefix ($CLINAME)" test -n "$CLINAME"
+check "its manifest is there" s3_has "$BUCKET" "actlog-backups/$CLINAME.manifest.json"
+"$SRV_BIN" backup list --data-dir "$SRV_DIR" >"$T/list.out" 2>&1
+check_eq "backup list without --to" "$?" 0
+check "lists it" grep -q "^$CLINAME " "$T/list.out"
+"$SRV_BIN" backup list >"$T/bad.out" 2>&1
+check_eq "backup list with neither --to nor --data-dir refused" "$?" 2
+
 # --- bad options ---
 "$SRV_BIN" serve --data-dir "$SRV_DIR" --backup-period -1 >"$T/bad.out" 2>&1
 check_eq "--backup-period -1 refused" "$?" 2
