@@ -334,6 +334,9 @@ static void do_req(CURL *c, const char *method, const char *url, const void *bod
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, client_timeout_ms);
+	/* with "Expect: 100-continue" wait for the server's answer (curl sends
+	 * the body after 1 s by default, which a loaded machine reaches) */
+	curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, (long)client_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_NOBODY, strcmp(method, "HEAD") == 0 ? 1L : 0L);
 	if (body) {
