@@ -642,14 +642,58 @@ TEST(backup_list_prune_cancel)
 	CHECK_EQ(n, 3);
 	for (size_t i = 1; i < n; i++)
 		CHECK(strcmp(list[i - 1].name, list[i].name) > 0); /* newest first */
-	CHECK_EQ(backup_prune(&e.t, 1, &del, why, sizeof(why)), 0);
+	CHECK_EQ(backup_prune(&e.t, 1, NULL, &del, why, sizeof(why)), 0);
 	CHECK_EQ(del, 2);
 	free(list);
 	CHECK_EQ(backup_list(&e.t, &list, &n, why, sizeof(why)), 0);
 	CHECK_EQ(n, 1);
 	CHECK_EQ(entries(e.bk), 4); /* the one kept (2 files) and the two strays */
 	free(list);
-	CHECK_EQ(backup_prune(&e.t, 0, NULL, why, sizeof(why)), -EINVAL);
+	CHECK_EQ(backup_prune(&e.t, 0, NULL, NULL, why, sizeof(why)), -EINVAL);
+	env_down(&e);
+}
+
+/*
+ * A clock gone back: the backup just taken has a name older than those at
+ * the target, and a prune after it keeps it (the spare) rather than the
+ * keep newest names alone.
+ */
+TEST(backup_prune_spares_the_one_taken)
+{
+	struct env e;
+	struct backup_info a, b, *list = NULL;
+	char why[512], p[300];
+	unsigned del = 0;
+	size_t n = 0;
+	cJSON *j;
+	char *txt;
+
+	env_up(&e);
+	fill(e.st);
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &a, why, sizeof(why)), 0);
+	/* a backup named by a clock that ran ahead (its manifest is all a list reads) */
+	snprintf(a.name, sizeof(a.name), "actlog-29991231T235959Z-0000abcd");
+	j = backup_info_to_json(&a);
+	txt = cJSON_PrintUnformatted(j);
+	snprintf(p, sizeof(p), "%s/%s.manifest.json", e.bk, a.name);
+	write_all_file(p, (const uint8_t *)txt, strlen(txt));
+	free(txt);
+	cJSON_Delete(j);
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &b, why, sizeof(why)), 0);
+	CHECK_EQ(backup_prune(&e.t, 1, b.name, &del, why, sizeof(why)), 0);
+	CHECK_EQ(del, 2);
+	CHECK_EQ(backup_list(&e.t, &list, &n, why, sizeof(why)), 0);
+	CHECK_EQ(n, 1);
+	CHECK_STR(n ? list[0].name : "", b.name);
+	free(list);
+	/* keep 2: the spare and the newest other */
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &a, why, sizeof(why)), 0);
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &b, why, sizeof(why)), 0);
+	CHECK_EQ(backup_prune(&e.t, 2, b.name, &del, why, sizeof(why)), 0);
+	CHECK_EQ(backup_list(&e.t, &list, &n, why, sizeof(why)), 0);
+	CHECK_EQ(n, 2);
+	CHECK(n == 2 && (!strcmp(list[0].name, b.name) || !strcmp(list[1].name, b.name)));
+	free(list);
 	env_down(&e);
 }
 
@@ -756,6 +800,7 @@ int main(void)
 	RUN(backup_empty_store);
 	RUN(backup_tamper);
 	RUN(backup_list_prune_cancel);
+	RUN(backup_prune_spares_the_one_taken);
 	RUN(backup_urls);
 	return CHECK_DONE();
 }
