@@ -1047,8 +1047,10 @@ int backup_list(const struct backup_target *t, struct backup_info **out, size_t 
 			for (size_t i = 0; i < l.n && nn < BACKUP_LIST_MAX; i++) {
 				const char *k = l.objs[i].key;
 
-				/* only objects right under the prefix */
-				if (strchr(k + strlen(t->prefix), '/'))
+				/* only objects right under the prefix (an endpoint may
+				 * answer keys outside it, or shorter than it) */
+				if (strncmp(k, t->prefix, strlen(t->prefix)) ||
+				    strchr(k + strlen(t->prefix), '/'))
 					continue;
 				nn += (size_t)name_of(k, names[nn]);
 			}
