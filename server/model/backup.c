@@ -1047,8 +1047,10 @@ int backup_list(const struct backup_target *t, struct backup_info **out, size_t 
 			for (size_t i = 0; i < l.n && nn < BACKUP_LIST_MAX; i++) {
 				const char *k = l.objs[i].key;
 
-				/* only objects right under the prefix */
-				if (strchr(k + strlen(t->prefix), '/'))
+				/* only objects right under the prefix (an endpoint may
+				 * answer keys outside it, or shorter than it) */
+				if (strncmp(k, t->prefix, strlen(t->prefix)) ||
+				    strchr(k + strlen(t->prefix), '/'))
 					continue;
 				nn += (size_t)name_of(k, names[nn]);
 			}
@@ -1110,11 +1112,11 @@ int backup_delete(const struct backup_target *t, const char *name, char *why, si
 	return err;
 }
 
-int backup_prune(const struct backup_target *t, unsigned keep, unsigned *deleted, char *why,
-		 size_t why_len)
+int backup_prune(const struct backup_target *t, unsigned keep, const char *spare, unsigned *deleted,
+		 char *why, size_t why_len)
 {
 	struct backup_info *v = NULL;
-	size_t n = 0;
+	size_t n = 0, kept = 0;
 	int err;
 
 	if (deleted)
@@ -1124,7 +1126,17 @@ int backup_prune(const struct backup_target *t, unsigned keep, unsigned *deleted
 		return -EINVAL;
 	}
 	err = backup_list(t, &v, &n, why, why_len);
-	for (size_t i = keep; !err && i < n; i++) {
+	/* the spare, when listed, takes one of the places kept */
+	for (size_t i = 0; !err && spare && i < n; i++)
+		if (!strcmp(v[i].name, spare))
+			kept = 1;
+	for (size_t i = 0; !err && i < n; i++) {
+		if (spare && !strcmp(v[i].name, spare))
+			continue;
+		if (kept < keep) {
+			kept++;
+			continue;
+		}
 		err = backup_delete(t, v[i].name, why, why_len);
 		if (!err && deleted)
 			(*deleted)++;

@@ -140,11 +140,14 @@ int backup_delete(const struct backup_target *t, const char *name, char *why, si
 
 /*
  * Keep the keep newest complete backups at t (keep >= 1) and delete the
- * older ones; *deleted (may be NULL) gets how many went. 0 or the first
- * -errno with the reason (the ones before it stay deleted).
+ * older ones; *deleted (may be NULL) gets how many went. Backup spare (may
+ * be NULL: the one just taken) is kept whatever its place, as one of the
+ * keep: names sort by the clock of their time, which may have gone back
+ * since the newest name at t was made. 0 or the first -errno with the
+ * reason (the ones before it stay deleted).
  */
-int backup_prune(const struct backup_target *t, unsigned keep, unsigned *deleted, char *why,
-		 size_t why_len);
+int backup_prune(const struct backup_target *t, unsigned keep, const char *spare, unsigned *deleted,
+		 char *why, size_t why_len);
 
 /*
  * Restore backup name from t into dir, which must not exist or be empty

@@ -122,15 +122,15 @@ static int real_take(void *ctx, const struct backup_plan *p, const struct backup
 	return ret;
 }
 
-static int real_prune(void *ctx, const struct backup_plan *p, unsigned *deleted, char *why,
-		      size_t wlen)
+static int real_prune(void *ctx, const struct backup_plan *p, const char *spare, unsigned *deleted,
+		      char *why, size_t wlen)
 {
 	struct backup_target t = {0};
 	int ret = backup_target_parse(p->target, &p->s3, &t, why, wlen);
 
 	(void)ctx;
 	if (!ret)
-		ret = backup_prune(&t, p->keep, deleted, why, wlen);
+		ret = backup_prune(&t, p->keep, spare, deleted, why, wlen);
 	backup_target_free(&t);
 	return ret;
 }
@@ -275,7 +275,7 @@ static void run_one(struct backup_sched *b, const struct backup_plan *p, const s
 	metrics_set(METRIC_BACKUP_RUNNING, 1);
 	ret = b->ops.take(b->ops.ctx, p, &ctl, &bi, why, sizeof(why));
 	if (!ret)
-		pret = b->ops.prune(b->ops.ctx, p, &deleted, pwhy, sizeof(pwhy));
+		pret = b->ops.prune(b->ops.ctx, p, bi.name, &deleted, pwhy, sizeof(pwhy));
 	r.finished_ms = now_ms();
 	if (!ret) {
 		snprintf(r.name, sizeof(r.name), "%s", bi.name);

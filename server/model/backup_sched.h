@@ -59,9 +59,10 @@ struct backup_sched_ops {
 	int (*settings)(void *ctx, struct backup_plan *p);
 	int (*take)(void *ctx, const struct backup_plan *p, const struct backup_ctl *ctl,
 		    struct backup_info *out, char *why, size_t wlen);
-	/* keep the p->keep newest; *deleted how many went */
-	int (*prune)(void *ctx, const struct backup_plan *p, unsigned *deleted, char *why,
-		     size_t wlen);
+	/* keep the p->keep newest, and always spare (the backup just taken);
+	 * *deleted how many went */
+	int (*prune)(void *ctx, const struct backup_plan *p, const char *spare, unsigned *deleted,
+		     char *why, size_t wlen);
 	void *ctx; /* NULL: the struct srv */
 };
 

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -642,15 +644,165 @@ TEST(backup_list_prune_cancel)
 	CHECK_EQ(n, 3);
 	for (size_t i = 1; i < n; i++)
 		CHECK(strcmp(list[i - 1].name, list[i].name) > 0); /* newest first */
-	CHECK_EQ(backup_prune(&e.t, 1, &del, why, sizeof(why)), 0);
+	CHECK_EQ(backup_prune(&e.t, 1, NULL, &del, why, sizeof(why)), 0);
 	CHECK_EQ(del, 2);
 	free(list);
 	CHECK_EQ(backup_list(&e.t, &list, &n, why, sizeof(why)), 0);
 	CHECK_EQ(n, 1);
 	CHECK_EQ(entries(e.bk), 4); /* the one kept (2 files) and the two strays */
 	free(list);
-	CHECK_EQ(backup_prune(&e.t, 0, NULL, why, sizeof(why)), -EINVAL);
+	CHECK_EQ(backup_prune(&e.t, 0, NULL, NULL, why, sizeof(why)), -EINVAL);
 	env_down(&e);
+}
+
+/*
+ * A clock gone back: the backup just taken has a name older than those at
+ * the target, and a prune after it keeps it (the spare) rather than the
+ * keep newest names alone.
+ */
+TEST(backup_prune_spares_the_one_taken)
+{
+	struct env e;
+	struct backup_info a, b, *list = NULL;
+	char why[512], p[300];
+	unsigned del = 0;
+	size_t n = 0;
+	cJSON *j;
+	char *txt;
+
+	env_up(&e);
+	fill(e.st);
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &a, why, sizeof(why)), 0);
+	/* a backup named by a clock that ran ahead (its manifest is all a list reads) */
+	snprintf(a.name, sizeof(a.name), "actlog-29991231T235959Z-0000abcd");
+	j = backup_info_to_json(&a);
+	txt = cJSON_PrintUnformatted(j);
+	snprintf(p, sizeof(p), "%s/%s.manifest.json", e.bk, a.name);
+	write_all_file(p, (const uint8_t *)txt, strlen(txt));
+	free(txt);
+	cJSON_Delete(j);
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &b, why, sizeof(why)), 0);
+	CHECK_EQ(backup_prune(&e.t, 1, b.name, &del, why, sizeof(why)), 0);
+	CHECK_EQ(del, 2);
+	CHECK_EQ(backup_list(&e.t, &list, &n, why, sizeof(why)), 0);
+	CHECK_EQ(n, 1);
+	CHECK_STR(n ? list[0].name : "", b.name);
+	free(list);
+	/* keep 2: the spare and the newest other */
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &a, why, sizeof(why)), 0);
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &b, why, sizeof(why)), 0);
+	CHECK_EQ(backup_prune(&e.t, 2, b.name, &del, why, sizeof(why)), 0);
+	CHECK_EQ(backup_list(&e.t, &list, &n, why, sizeof(why)), 0);
+	CHECK_EQ(n, 2);
+	CHECK(n == 2 && (!strcmp(list[0].name, b.name) || !strcmp(list[1].name, b.name)));
+	free(list);
+	env_down(&e);
+}
+
+/* A loopback endpoint that answers every listing with lst_body and every
+ * other request with 404. */
+struct lst_stub {
+	int fd;
+	unsigned short port;
+	const char *body;
+	char *manifest; /* the answer to a GET of elsewhere.manifest.json */
+	pthread_t th;
+};
+
+static void *lst_serve(void *arg)
+{
+	struct lst_stub *st = arg;
+	int c;
+
+	while ((c = accept(st->fd, NULL, NULL)) >= 0) {
+		char req[8192], out[8192];
+		size_t have = 0;
+		ssize_t r;
+
+		for (;;) {
+			char *end;
+
+			r = read(c, req + have, sizeof(req) - 1 - have);
+			if (r <= 0)
+				break;
+			have += (size_t)r;
+			req[have] = '\0';
+			end = strstr(req, "\r\n\r\n");
+			if (!end)
+				continue;
+			if (strstr(req, "list-type=2"))
+				snprintf(out, sizeof(out),
+					 "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n"
+					 "Content-Length: %zu\r\n\r\n%s",
+					 strlen(st->body), st->body);
+			else if (strstr(req, "elsewhere.manifest.json") && st->manifest)
+				snprintf(out, sizeof(out),
+					 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+					 "Content-Length: %zu\r\n\r\n%s",
+					 strlen(st->manifest), st->manifest);
+			else
+				snprintf(out, sizeof(out),
+					 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+			if (write(c, out, strlen(out)) < 0)
+				break;
+			have -= (size_t)(end + 4 - req);
+			memmove(req, end + 4, have);
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+/* A listing that names keys outside the prefix, one shorter than it: none
+ * is taken for a backup under the prefix (nor read past its end). */
+TEST(backup_list_keys_outside_prefix)
+{
+	struct lst_stub st = {
+	    .body = "<?xml version=\"1.0\"?><ListBucketResult><Name>bkt</Name>"
+		    "<IsTruncated>false</IsTruncated>"
+		    "<Contents><Key>x</Key><Size>1</Size></Contents>"
+		    "<Contents><Key>elsewhere.manifest.json</Key><Size>1</Size></Contents>"
+		    "<Contents><Key>actlog-backups-no/b.manifest.json</Key><Size>1</Size>"
+		    "</Contents></ListBucketResult>"};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	struct s3_config s3 = {.region = "us-east-1",
+			       .access_key = "AK",
+			       .secret_key = "SK",
+			       .path_style = 1,
+			       .max_attempts = 1};
+	struct backup_target t;
+	struct backup_info *list = NULL;
+	char ep[64], why[512];
+	size_t n = 9;
+
+	{ /* a manifest for the key outside the prefix, were it read under it */
+		struct backup_info b = {.format = BACKUP_FORMAT};
+		cJSON *j;
+
+		snprintf(b.name, sizeof(b.name), "elsewhere");
+		memset(b.sha256, 'a', 64);
+		j = backup_info_to_json(&b);
+		st.manifest = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+	}
+	st.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(st.fd >= 0);
+	CHECK_EQ(bind(st.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	CHECK_EQ(listen(st.fd, 8), 0);
+	CHECK_EQ(getsockname(st.fd, (struct sockaddr *)&a, &al), 0);
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
+	s3.endpoint = ep;
+	CHECK_EQ(pthread_create(&st.th, NULL, lst_serve, &st), 0);
+	CHECK_EQ(backup_target_parse("s3://bkt/actlog-backups/", &s3, &t, why, sizeof(why)), 0);
+	CHECK_EQ(backup_list(&t, &list, &n, why, sizeof(why)), 0);
+	CHECK_EQ(n, 0);
+	free(list);
+	backup_target_free(&t);
+	shutdown(st.fd, SHUT_RDWR);
+	pthread_join(st.th, NULL);
+	close(st.fd);
+	free(st.manifest);
 }
 
 TEST(backup_urls)
@@ -756,6 +908,8 @@ int main(void)
 	RUN(backup_empty_store);
 	RUN(backup_tamper);
 	RUN(backup_list_prune_cancel);
+	RUN(backup_prune_spares_the_one_taken);
+	RUN(backup_list_keys_outside_prefix);
 	RUN(backup_urls);
 	return CHECK_DONE();
 }

@@ -41,6 +41,7 @@ struct fake {
 	unsigned in_flight, max_in_flight;
 	/* prune */
 	unsigned prunes, last_keep;
+	char last_spare[BACKUP_NAME_MAX + 1]; /* the spare of the last prune */
 };
 
 static void fake_init(struct fake *f)
@@ -113,8 +114,8 @@ static int f_take(void *ctx, const struct backup_plan *p, const struct backup_ct
 	return ret;
 }
 
-static int f_prune(void *ctx, const struct backup_plan *p, unsigned *deleted, char *why,
-		   size_t wlen)
+static int f_prune(void *ctx, const struct backup_plan *p, const char *spare, unsigned *deleted,
+		   char *why, size_t wlen)
 {
 	struct fake *f = ctx;
 
@@ -123,6 +124,7 @@ static int f_prune(void *ctx, const struct backup_plan *p, unsigned *deleted, ch
 	pthread_mutex_lock(&f->mu);
 	f->prunes++;
 	f->last_keep = p->keep;
+	snprintf(f->last_spare, sizeof(f->last_spare), "%s", spare ? spare : "");
 	*deleted = 0;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
@@ -409,6 +411,8 @@ TEST(runs_prune_and_records)
 	CHECK_EQ(f.max_in_flight, 1);
 	CHECK_EQ(backup_sched_status(&e.s, b, &st), 0);
 	CHECK_EQ(st.runs_ok, f.takes);
+	/* each prune spares the backup its run took */
+	CHECK_STR(f.last_spare, st.ok.name);
 	CHECK_EQ(st.runs_error, 0);
 	CHECK_EQ(st.fails, 0);
 	CHECK_EQ(st.ok.bytes, 1000 + f.takes);
