@@ -998,11 +998,86 @@ static int name_of(const char *k, char *name)
 	if (n <= strlen(SUFFIX_MAN) || strcmp(base + n - strlen(SUFFIX_MAN), SUFFIX_MAN))
 		return 0;
 	n -= strlen(SUFFIX_MAN);
-	if (!name_ok(base, n))
+	if (!name_ok(base, n) || !backup_name_shape(base, n))
 		return 0;
 	memcpy(name, base, n);
 	name[n] = '\0';
 	return 1;
+}
+
+int backup_name_shape(const char *name, size_t n)
+{
+	static const char shape[] = "actlog-DDDDDDDDTDDDDDDZ-HHHHHHHH";
+
+	if (n != sizeof(shape) - 1)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (shape[i] == 'D'   ? !(c >= '0' && c <= '9')
+		    : shape[i] == 'H' ? !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+				      : c != shape[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Restore the min-heap property of v[0..n) from slot i down. */
+static void names_sift(char (*v)[BACKUP_NAME_MAX + 1], size_t n, size_t i)
+{
+	char tmp[BACKUP_NAME_MAX + 1];
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && strcmp(v[l], v[m]) < 0)
+			m = l;
+		if (r < n && strcmp(v[r], v[m]) < 0)
+			m = r;
+		if (m == i)
+			return;
+		memcpy(tmp, v[i], sizeof(tmp));
+		memcpy(v[i], v[m], sizeof(tmp));
+		memcpy(v[m], tmp, sizeof(tmp));
+		i = m;
+	}
+}
+
+void backup_names_add(char (*v)[BACKUP_NAME_MAX + 1], size_t *n, size_t cap, const char *name)
+{
+	char tmp[BACKUP_NAME_MAX + 1];
+	size_t i;
+
+	if (!cap)
+		return;
+	if (*n == cap) { /* full: replace the least if name is greater */
+		if (strcmp(name, v[0]) <= 0)
+			return;
+		snprintf(v[0], sizeof(v[0]), "%s", name);
+		names_sift(v, *n, 0);
+		return;
+	}
+	i = (*n)++;
+	snprintf(v[i], sizeof(v[i]), "%s", name);
+	while (i && strcmp(v[i], v[(i - 1) / 2]) < 0) { /* up */
+		size_t p = (i - 1) / 2;
+
+		memcpy(tmp, v[i], sizeof(tmp));
+		memcpy(v[i], v[p], sizeof(tmp));
+		memcpy(v[p], tmp, sizeof(tmp));
+		i = p;
+	}
+}
+
+static int name_greater_first(const void *a, const void *b)
+{
+	return strcmp(b, a);
+}
+
+void backup_names_sort(char (*v)[BACKUP_NAME_MAX + 1], size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), name_greater_first);
 }
 
 int backup_list(const struct backup_target *t, struct backup_info **out, size_t *n, char *why,
@@ -1011,7 +1086,7 @@ int backup_list(const struct backup_target *t, struct backup_info **out, size_t 
 	struct s3_client *c = NULL;
 	struct backup_info *v = NULL;
 	size_t cnt = 0, cap = 0;
-	char(*names)[BACKUP_NAME_MAX + 1] = NULL;
+	char(*names)[BACKUP_NAME_MAX + 1] = NULL, one[BACKUP_NAME_MAX + 1];
 	size_t nn = 0;
 	int err = 0;
 
@@ -1029,8 +1104,9 @@ int backup_list(const struct backup_target *t, struct backup_info **out, size_t 
 			say_why(why, why_len, "cannot list %s: %s", t->dir, strerror(errno));
 			goto out;
 		}
-		while ((e = readdir(d)) && nn < BACKUP_LIST_MAX)
-			nn += (size_t)name_of(e->d_name, names[nn]);
+		while ((e = readdir(d)))
+			if (name_of(e->d_name, one))
+				backup_names_add(names, &nn, BACKUP_LIST_MAX, one);
 		closedir(d);
 	} else {
 		char token[1024] = "";
@@ -1044,7 +1120,7 @@ int backup_list(const struct backup_target *t, struct backup_info **out, size_t 
 				s3_why(c, err, "list", why, why_len);
 				break;
 			}
-			for (size_t i = 0; i < l.n && nn < BACKUP_LIST_MAX; i++) {
+			for (size_t i = 0; i < l.n; i++) {
 				const char *k = l.objs[i].key;
 
 				/* only objects right under the prefix (an endpoint may
@@ -1052,16 +1128,18 @@ int backup_list(const struct backup_target *t, struct backup_info **out, size_t 
 				if (strncmp(k, t->prefix, strlen(t->prefix)) ||
 				    strchr(k + strlen(t->prefix), '/'))
 					continue;
-				nn += (size_t)name_of(k, names[nn]);
+				if (name_of(k, one))
+					backup_names_add(names, &nn, BACKUP_LIST_MAX, one);
 			}
 			snprintf(token, sizeof(token), "%s", l.next_token);
 			s3xml_list_free(&l);
-			if (!l.truncated || !*token || nn >= BACKUP_LIST_MAX)
+			if (!l.truncated || !*token)
 				break;
 		}
 		if (err)
 			goto out;
 	}
+	backup_names_sort(names, nn); /* newest first: the manifests read below */
 	for (size_t i = 0; i < nn; i++) {
 		struct backup_info b;
 		char w2[8];

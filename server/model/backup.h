@@ -128,7 +128,9 @@ int backup_take(struct store *st, const struct keyprov *kp, const struct backup_
 
 /*
  * The complete backups at t (those with a manifest), newest first: *out is
- * malloc'd (free()), *n its length (at most BACKUP_LIST_MAX). A manifest
+ * malloc'd (free()), *n its length: the newest BACKUP_LIST_MAX when there
+ * are more. Only objects named as backup_take() names them count
+ * (backup_name_shape()); others under the prefix are left alone. A manifest
  * that does not parse is skipped. 0 or -errno with the reason.
  */
 int backup_list(const struct backup_target *t, struct backup_info **out, size_t *n, char *why,
@@ -177,5 +179,22 @@ int backup_verify(const struct backup_target *t, const char *name, const struct 
  * backup_info_from_json: 0 or -EBADMSG. */
 cJSON *backup_info_to_json(const struct backup_info *b);
 int backup_info_from_json(const cJSON *j, struct backup_info *b);
+
+/* --- pure helpers, exposed for tests --- */
+
+/* 1 when name (n bytes) has the shape of the names backup_take() gives,
+ * "actlog-YYYYMMDDTHHMMSSZ-XXXXXXXX" (digits, lower-case hex): listing and
+ * pruning count only those, so another object under the prefix that
+ * happens to end in .manifest.json is never counted, kept or deleted. */
+int backup_name_shape(const char *name, size_t n);
+
+/*
+ * A bounded set of names that keeps the greatest (newest) cap of those
+ * added, whatever their order: a min-heap in v (cap slots), *n in use.
+ * backup_names_add: O(log cap). backup_names_sort: sorts v[0..n) from the
+ * greatest down (the heap is gone).
+ */
+void backup_names_add(char (*v)[BACKUP_NAME_MAX + 1], size_t *n, size_t cap, const char *name);
+void backup_names_sort(char (*v)[BACKUP_NAME_MAX + 1], size_t n);
 
 #endif /* ACTLOG_MODEL_BACKUP_H */

@@ -805,6 +805,91 @@ TEST(backup_list_keys_outside_prefix)
 	free(st.manifest);
 }
 
+/*
+ * Only objects named as backup_take() names them are backups: a valid
+ * manifest under another name beside them (another tool's, another
+ * owner's) is neither listed nor counted nor deleted by a prune.
+ */
+TEST(backup_list_only_backup_names)
+{
+	struct env e;
+	struct backup_info b, other, *list = NULL;
+	char why[512], p[300], *txt;
+	unsigned del = 9;
+	size_t n = 0;
+	cJSON *j;
+
+	env_up(&e);
+	fill(e.st);
+	CHECK_EQ(backup_take(e.st, e.kp, &e.t, NULL, &b, why, sizeof(why)), 0);
+	other = b;
+	snprintf(other.name, sizeof(other.name), "notes");
+	j = backup_info_to_json(&other);
+	txt = cJSON_PrintUnformatted(j);
+	snprintf(p, sizeof(p), "%s/notes.manifest.json", e.bk);
+	write_all_file(p, (const uint8_t *)txt, strlen(txt));
+	snprintf(p, sizeof(p), "%s/notes.alb", e.bk);
+	write_all_file(p, (const uint8_t *)"x", 1);
+	cJSON_free(txt);
+	cJSON_Delete(j);
+	CHECK_EQ(backup_list(&e.t, &list, &n, why, sizeof(why)), 0);
+	CHECK_EQ(n, 1);
+	CHECK_STR(n ? list[0].name : "", b.name);
+	free(list);
+	CHECK_EQ(backup_prune(&e.t, 1, NULL, &del, why, sizeof(why)), 0);
+	CHECK_EQ(del, 0);
+	CHECK_EQ(entries(e.bk), 4); /* the backup's two files and the other two */
+	env_down(&e);
+}
+
+TEST(backup_name_shapes)
+{
+	CHECK(backup_name_shape("actlog-20261207T045140Z-63282197", 32));
+	CHECK(!backup_name_shape("actlog-20261207T045140Z-6328219", 31));
+	CHECK(!backup_name_shape("actlog-20261207T045140Z-6328219G", 32));
+	CHECK(!backup_name_shape("actlog-2026120xT045140Z-63282197", 32));
+	CHECK(!backup_name_shape("actlog_20261207T045140Z-63282197", 32));
+	CHECK(!backup_name_shape("notes", 5));
+}
+
+/* The bounded set keeps the greatest names whatever the order of arrival
+ * (S3 lists in ascending order; a directory in any). */
+TEST(backup_names_keep_newest)
+{
+	char v[5][BACKUP_NAME_MAX + 1], nm[BACKUP_NAME_MAX + 1];
+	size_t n = 0;
+	unsigned order[50];
+
+	for (unsigned i = 0; i < 50; i++)
+		order[i] = i;
+	srand(7);
+	for (unsigned i = 49; i > 0; i--) { /* shuffled */
+		unsigned k = (unsigned)rand() % (i + 1), t = order[i];
+
+		order[i] = order[k];
+		order[k] = t;
+	}
+	for (unsigned i = 0; i < 50; i++) {
+		snprintf(nm, sizeof(nm), "actlog-202612%02uT000000Z-00000000", order[i]);
+		backup_names_add(v, &n, 5, nm);
+	}
+	CHECK_EQ(n, 5);
+	backup_names_sort(v, n);
+	for (unsigned i = 0; i < 5; i++) {
+		snprintf(nm, sizeof(nm), "actlog-202612%02uT000000Z-00000000", 49 - i);
+		CHECK_STR(v[i], nm);
+	}
+	/* ascending arrival, as S3 lists */
+	n = 0;
+	for (unsigned i = 0; i < 50; i++) {
+		snprintf(nm, sizeof(nm), "actlog-202612%02uT000000Z-00000000", i);
+		backup_names_add(v, &n, 5, nm);
+	}
+	backup_names_sort(v, n);
+	CHECK_STR(v[0], "actlog-20261249T000000Z-00000000");
+	CHECK_STR(v[4], "actlog-20261245T000000Z-00000000");
+}
+
 TEST(backup_urls)
 {
 	struct backup_target t;
@@ -910,6 +995,9 @@ int main(void)
 	RUN(backup_list_prune_cancel);
 	RUN(backup_prune_spares_the_one_taken);
 	RUN(backup_list_keys_outside_prefix);
+	RUN(backup_list_only_backup_names);
+	RUN(backup_name_shapes);
+	RUN(backup_names_keep_newest);
 	RUN(backup_urls);
 	return CHECK_DONE();
 }
