@@ -13,8 +13,10 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "api/api.h"
+#include "model/backup_sched.h"
 #include "model/config.h"
 #include "log.h"
 #include "util.h"
@@ -151,6 +153,8 @@ static int put_level(struct srv *s, struct http_req *req, const struct principal
 	if (ret)
 		return reply_config_err(req, ret, why);
 	log_info("event=config_set scope=%s:%s by=%s", kind, id, p->id);
+	if (!strcmp(id, ROOT_ID)) /* the server's settings: the backups read them now */
+		backup_sched_settings_changed(s->backups);
 	http_set_header(req, "Cache-Control", "no-store");
 	http_reply_json(req, 200, view);
 	return 0;

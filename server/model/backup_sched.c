@@ -46,6 +46,7 @@ struct backup_sched {
 	pthread_cond_t cv;
 	/* under mu */
 	bool stop, running, want_now;
+	unsigned gen;	     /* bumped by backup_sched_settings_changed() */
 	struct principal by; /* who asked (want_now); id "" for none */
 	char client[USER_TOKEN_ADDR_SIZE];
 	struct backup_status st;
@@ -402,6 +403,7 @@ static void *sched_main(void *arg)
 		struct principal by;
 		char client[sizeof(b->client)];
 		int64_t now, due;
+		unsigned gen = b->gen; /* a change after this read wakes the wait below */
 		int ret;
 
 		pthread_mutex_unlock(&b->mu);
@@ -425,7 +427,9 @@ static void *sched_main(void *arg)
 		if (!due || now < due) {
 			int64_t w = due ? due - now : (int64_t)b->o.recheck_ms;
 
-			wait_ms(b, w < (int64_t)b->o.recheck_ms ? w : (int64_t)b->o.recheck_ms);
+			if (b->gen == gen)
+				wait_ms(b, w < (int64_t)b->o.recheck_ms ? w
+									: (int64_t)b->o.recheck_ms);
 			backup_plan_free(&p);
 			continue;
 		}
@@ -535,6 +539,16 @@ void backup_sched_free(struct backup_sched *b)
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
 	free(b);
+}
+
+void backup_sched_settings_changed(struct backup_sched *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->gen++;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
 }
 
 int backup_sched_run_now(struct backup_sched *b, const struct principal *by, const char *client,

@@ -107,6 +107,11 @@ void backup_sched_stop(struct backup_sched *b);
  * server's requests). NULL is fine. */
 void backup_sched_free(struct backup_sched *b);
 
+/* The root's settings changed (a PUT of the root's document): wake the
+ * thread so that it reads them now rather than at its next check (up to
+ * BACKUP_RECHECK_MS later). NULL is fine. */
+void backup_sched_settings_changed(struct backup_sched *b);
+
 /*
  * Ask for a run now on behalf of by (the audit entry's actor; may be NULL)
  * from client (may be NULL). 0: the thread starts it at once; -EBUSY: one

@@ -639,6 +639,39 @@ TEST(settings_reread)
 	env_close(&e);
 }
 
+/*
+ * A write of the root's settings wakes the thread: with a recheck far away
+ * (10 min), a bucket set and backup_sched_settings_changed() called, the
+ * first run starts at once (it waited for the recheck before).
+ */
+TEST(settings_change_wakes)
+{
+	struct env e;
+	struct fake f;
+	struct backup_sched_ops ops = {f_settings, f_take, f_prune, &f};
+	struct backup_sched_opts o = fast(&ops, 30);
+	struct backup_sched *b;
+	unsigned n;
+
+	o.recheck_ms = 600000;
+	env_open(&e);
+	fake_init(&f);
+	f.bucket = false;
+	CHECK_EQ(backup_sched_start(&e.s, &o, &b), 0);
+	CHECK(wait_for(&f, &f.reads, 1));
+	usleep(50000); /* the thread is waiting for the recheck now */
+	n = get(&f, &f.reads);
+	pthread_mutex_lock(&f.mu);
+	f.bucket = true;
+	pthread_mutex_unlock(&f.mu);
+	backup_sched_settings_changed(b);
+	CHECK(wait_for(&f, &f.takes, 1));
+	CHECK(get(&f, &f.reads) > n);
+	backup_sched_settings_changed(NULL); /* fine */
+	backup_sched_free(b);
+	env_close(&e);
+}
+
 int main(void)
 {
 	RUN(backoff_sequence);
@@ -648,5 +681,6 @@ int main(void)
 	RUN(no_overlap_and_run_now);
 	RUN(stop_cancels);
 	RUN(settings_reread);
+	RUN(settings_change_wakes);
 	return CHECK_DONE();
 }
