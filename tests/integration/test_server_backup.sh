@@ -37,7 +37,7 @@ chmod 600 "$CFG"
 
 # --- a hot backup to S3 while actlog-load ingests ---
 "$LOAD_BIN" --url "$SRV_URL" --email "$ADMIN_EMAIL" --password-file "$T/admin.pw" --devices 8 \
-	--users 4 --concurrency 2 --records 100 --batches 6000 --duration 60 --json \
+	--users 4 --concurrency 2 --records 100 --batches 15000 --duration 45 --json \
 	>"$T/load.json" 2>&1 &
 LOAD=$!
 cleanup_add "kill $LOAD"
