@@ -312,10 +312,16 @@ static uint64_t round_up(uint64_t v, uint64_t to)
 	return (v + to - 1) / to * to;
 }
 
-/* Open (creating) every table's DBI in one write transaction. Single-threaded (open). */
+/*
+ * Open (creating) every table's DBI in one write transaction. Single-threaded
+ * (open). The transaction waits for another process's writer, which may
+ * grow the data past the map this process got at mdb_env_open (a backup
+ * opening a busy server's store): MDB_MAP_RESIZED, and the new size is
+ * adopted as txn_begin() does.
+ */
 static int open_tables(struct store_lmdb *s)
 {
-	for (;;) {
+	for (int resized = 0;;) {
 		MDB_txn *txn = NULL;
 		int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
 
@@ -325,6 +331,12 @@ static int open_tables(struct store_lmdb *s)
 			rc = mdb_txn_commit(txn);
 		else if (txn)
 			mdb_txn_abort(txn);
+		if (rc == MDB_MAP_RESIZED && ++resized < RESIZE_RETRIES) {
+			rc = map_adopt(s);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (rc != MDB_MAP_FULL)
 			return mdb_errno(rc);
 		rc = map_grow(s, s->map_size);

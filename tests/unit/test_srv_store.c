@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -1339,6 +1340,100 @@ TEST(test_copy_compact)
 	tmp_cleanup();
 }
 
+/* An update that keeps the write transaction open for a while (the other
+ * process opens the store meanwhile). */
+static int slow_update(const void *old, size_t old_len, void **val, size_t *len, void *ctx)
+{
+	(void)old;
+	(void)old_len;
+	(void)ctx;
+	usleep(600 * 1000);
+	*val = strdup("x");
+	*len = 1;
+	return STORE_UPDATE_PUT;
+}
+
+/*
+ * A second process opens the store while the first is committing a batch
+ * that grows the data past the map the opener got at mdb_env_open (the
+ * backup command opening a busy server's store): the opener's first
+ * transaction waits for the writer and then finds the map resized
+ * (MDB_MAP_RESIZED). It adopts the new size: the open succeeds. It failed
+ * with -EAGAIN before.
+ */
+TEST(test_open_while_another_process_grows)
+{
+	int ready[2], err = 0, status = 0;
+	struct store *s = NULL;
+	pid_t pid;
+	char c;
+
+	tmp_setup();
+	{ /* a store of a few MiB, small map */
+		struct store *w = open_at(store_dir, 4u << 20, 1ull << 30);
+		static char v[300 * 1024];
+
+		memset(v, 'a', sizeof(v));
+		for (int i = 0; i < 8; i++) {
+			char sk[16];
+
+			snprintf(sk, sizeof(sk), "v%d", i);
+			CHECK_EQ(store_put(w, STORE_T_RECORDS, "big", sk, v, sizeof(v), 0), 0);
+		}
+		store_close(w);
+	}
+	CHECK_EQ(pipe(ready), 0);
+	pid = fork();
+	if (pid == 0) { /* the writer: holds the write transaction, then grows */
+		struct store_lmdb_opts o = {.map_size = 64u << 20, .map_max = 1ull << 30};
+		struct store_batch *b = NULL;
+		struct store *w = NULL;
+		static char v[300 * 1024];
+		int rc = store_open_lmdb(&w, store_dir, &o);
+
+		memset(v, 'b', sizeof(v));
+		if (!rc)
+			rc = store_batch_begin(w, &b);
+		if (!rc)
+			rc = store_batch_update(b, STORE_T_META, "slow", "x", slow_update, NULL);
+		for (int i = 0; !rc && i < 40; i++) { /* 12 MiB more */
+			char sk[16];
+
+			snprintf(sk, sizeof(sk), "w%d", i);
+			rc = store_batch_put(b, STORE_T_RECORDS, "more", sk, v, sizeof(v), 0);
+		}
+		if (write(ready[1], "r", 1) != 1)
+			_exit(3);
+		if (!rc)
+			rc = store_batch_commit(b);
+		store_close(w);
+		_exit(rc ? 1 : 0);
+	}
+	CHECK(pid > 0);
+	close(ready[1]);
+	CHECK_EQ(read(ready[0], &c, 1), 1);
+	usleep(200 * 1000); /* the writer is inside its commit now */
+	{
+		struct store_lmdb_opts o = {.map_size = 1u << 20, .map_max = 1ull << 30};
+
+		err = store_open_lmdb(&s, store_dir, &o);
+	}
+	CHECK_EQ(err, 0);
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (!err) {
+		void *val = NULL;
+		size_t len = 0;
+
+		CHECK_EQ(store_get(s, STORE_T_RECORDS, "more", "w39", &val, &len), 0);
+		CHECK_EQ(len, 300 * 1024);
+		free(val);
+	}
+	store_close(s);
+	close(ready[0]);
+	tmp_cleanup();
+}
+
 int main(void)
 {
 	alarm(300); /* a deadlock fails the binary instead of hanging the suite */
@@ -1364,5 +1459,6 @@ int main(void)
 	RUN(test_concurrent_updates);
 	RUN(test_scan);
 	RUN(test_copy_compact);
+	RUN(test_open_while_another_process_grows);
 	return CHECK_DONE();
 }
