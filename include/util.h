@@ -59,6 +59,9 @@ int write_all(int fd, const void *buf, size_t len);
 int write_file_atomic(const char *path, const char *tmp, const void *buf, size_t len, mode_t mode);
 /* fsync the directory dir (after a rename into it). 0 or -errno. */
 int fsync_dir(const char *dir);
+/* fsync the directory that holds path ("." for a bare name). 0 or -errno
+ * (-ENAMETOOLONG for a path over PATH_MAX). */
+int fsync_parent(const char *path);
 /* Create dir and its parents with mode. 0 or -errno. */
 int mkdir_p(const char *dir, mode_t mode);
 /*

@@ -264,6 +264,24 @@ int fsync_dir(const char *dir)
 	return err;
 }
 
+int fsync_parent(const char *path)
+{
+	char d[4096];
+	char *slash;
+
+	if (strlen(path) >= sizeof(d))
+		return -ENAMETOOLONG;
+	snprintf(d, sizeof(d), "%s", path);
+	slash = strrchr(d, '/');
+	if (!slash)
+		return fsync_dir(".");
+	if (slash == d)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	return fsync_dir(d);
+}
+
 int mkdir_p(const char *dir, mode_t mode)
 {
 	char path[4096];

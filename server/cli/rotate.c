@@ -54,30 +54,6 @@ static int on_batch(const struct rekey_progress *p, void *ctx)
 	return 0;
 }
 
-/* fsync the directory of path. 0 or -errno. */
-static int sync_dir_of(const char *path)
-{
-	char d[PATH_MAX];
-	char *slash;
-	int fd, ret = 0;
-
-	snprintf(d, sizeof(d), "%s", path);
-	slash = strrchr(d, '/');
-	if (slash == d)
-		slash[1] = 0;
-	else if (slash)
-		*slash = 0;
-	else
-		snprintf(d, sizeof(d), ".");
-	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Step 4: keep the old key as retired (a hard link; an existing one is
  * left as it is) and rename next over the key file. 0 or -errno with why.
@@ -93,7 +69,7 @@ static int retire(const char *kpath, const char *next, const char *retired, char
 		say_why(why, why_len, "cannot rename %s to %s: %s", next, kpath, strerror(errno));
 		return -errno;
 	}
-	return sync_dir_of(kpath);
+	return fsync_parent(kpath);
 }
 
 /* Open (and make, when missing: *made set) the new key at next. 0 or

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,27 +163,6 @@ static const struct keyprov_ops file_ops = {
     .get_kek = keyprov_mem_get_kek,
     .destroy = keyprov_mem_destroy,
 };
-
-/* fsync the directory that holds path. 0 or -errno. */
-static int fsync_parent(const char *path)
-{
-	char *copy = strdup(path);
-	int fd, err = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-out:
-	free(copy);
-	return err;
-}
 
 /* Write key in the key-file format to a new file at path (the rules of
  * keyprov_file_create). 0 or -errno. */

@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <zstd.h>
 
 #include "core/crypto.h"
@@ -288,19 +289,6 @@ static int s3_why(struct s3_client *c, int err, const char *what, char *why, siz
 	return err;
 }
 
-/* fsync the directory dir. 0 or -errno. */
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* --- the stream object being written --- */
 
 struct out_obj {
@@ -381,7 +369,7 @@ static int out_commit(struct out_obj *o, uint64_t *size, char *why, size_t why_l
 	if (!err && rename(o->tmp, o->path))
 		err = -errno;
 	if (!err)
-		err = sync_dir(o->t->dir);
+		err = fsync_dir(o->t->dir);
 	if (err) {
 		say_why(why, why_len, "cannot complete %s: %s", o->path, strerror(-err));
 		unlink(o->tmp);
@@ -419,7 +407,7 @@ static int put_small(const struct backup_target *t, struct s3_client *c, const c
 	}
 	err = write_file_atomic(where, NULL, buf, len, 0600);
 	if (!err)
-		err = sync_dir(t->dir);
+		err = fsync_dir(t->dir);
 	if (err)
 		say_why(why, why_len, "cannot write %s: %s", where, strerror(-err));
 	return err;
@@ -809,17 +797,6 @@ static int snap_item(enum store_table t, const char *pk, const char *sk, const v
 	return err;
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* The name of a backup taken at ms. */
 static int name_make(int64_t ms, char *name)
 {
@@ -830,7 +807,7 @@ static int name_make(int64_t ms, char *name)
 
 	if (!gmtime_r(&sec, &tm) || crypto_random(r, sizeof(r)))
 		return -EIO;
-	hex(r, sizeof(r), rh);
+	sodium_bin2hex(rh, sizeof(rh), r, sizeof(r));
 	snprintf(name, BACKUP_NAME_MAX + 1, "actlog-%04d%02d%02dT%02d%02d%02dZ-%s",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 rh);
@@ -924,7 +901,7 @@ static int take_once(struct store *st, const struct keyprov *kp, const struct ba
 	b->finished_ms = now_ms();
 	snprintf(b->server_version, sizeof(b->server_version), "%s", ACTLOG_VERSION);
 	b->plain_bytes = w.plain;
-	hex(dig, 32, b->sha256);
+	sodium_bin2hex(b->sha256, sizeof(b->sha256), dig, 32);
 	memcpy(b->items, sc.dw.items, sizeof(b->items));
 	snprintf(b->kek_id, sizeof(b->kek_id), "%s", keyprov_key_id(kp));
 	j = backup_info_to_json(b);
@@ -1600,7 +1577,7 @@ static int read_backup(const struct backup_target *t, struct s3_client *c, const
 		err = -EIO;
 		goto out;
 	}
-	hex(dig, 32, dh);
+	sodium_bin2hex(dh, sizeof(dh), dig, 32);
 	if (strcmp(dh, b->sha256)) {
 		err = rd_bad(&r, -EBADMSG,
 			     "the SHA-256 of the plaintext does not match the manifest");
@@ -1730,7 +1707,7 @@ int backup_restore(const struct backup_target *t, const char *name, const struct
 		goto out;
 	}
 	made = 0;
-	sync_dir(parent);
+	fsync_dir(parent);
 	if (out)
 		*out = b;
 out:

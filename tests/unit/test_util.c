@@ -193,6 +193,14 @@ TEST(cond_wait)
 	pthread_cond_destroy(&n.cv);
 }
 
+TEST(fsync_parent_paths)
+{
+	CHECK_EQ(fsync_parent("/tmp/no-such-file-needed"), 0); /* the directory /tmp */
+	CHECK_EQ(fsync_parent("/no-such-dir-here/x"), -ENOENT);
+	CHECK_EQ(fsync_parent("bare-name"), 0); /* "." */
+	CHECK_EQ(fsync_parent("/x"), 0);	/* "/" */
+}
+
 TEST(deadline)
 {
 	struct timespec ts;
@@ -230,6 +238,7 @@ int main(void)
 	RUN(write_atomic);
 	RUN(backoff);
 	RUN(cond_wait);
+	RUN(fsync_parent_paths);
 	RUN(deadline);
 	RUN(say);
 	CHECK_EQ(check_rmtree(dir), 0);
