@@ -154,8 +154,7 @@ check_eq "nothing more in the bucket" "$(manifests):$(streams)" 2:2
 put_root "$A" "$SETTINGS"
 check_st "the right secret again" 200
 check "a success again" wait_for 60 eval 'api "$A" GET /api/v1/admin/backups && test "$(jr .last_success.name)" != "$LAST"'
-s3_stop
-check "s3rver stopped" true
+check "s3rver stopped: its port no longer answers" s3_stop
 E0=$(runs error)
 check "failures while it is down" wait_for 60 eval 'test "$(runs error)" -ge $((E0 + 2))'
 answered=0
