@@ -47,7 +47,7 @@ static __always_inline void count_drop(void)
  * Wake userspace for an event only when it has not been woken for
  * PROC_WAKE_NS, or when PROC_WAKE_BYTES are waiting; otherwise the event
  * waits for the drain that userspace runs PROC_WAKE_NS after each batch it
- * read (user/proc.c). A burst of execs then costs a few wake-ups a second
+ * read (user/agent/proc.c). A burst of execs then costs a few wake-ups a second
  * instead of one per event, and a quiet machine costs none. Races between
  * CPUs on last_wake_ns only cause an extra wake-up.
  */

@@ -2,7 +2,7 @@
 /*
  * input.h - the wire format between bpf/input.bpf.c and its userspace side,
  * and the one classification of input events used by both the BPF source and
- * the evdev fallback (user/input_evdev.c).
+ * the evdev fallback (user/agent/input_evdev.c).
  *
  * Fixed-size types only; every size is pinned below. Key codes are read here
  * only to decide a class and are never stored: no struct in this file has a

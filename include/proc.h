@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * proc.h - the process event that bpf/proc.bpf.c writes to its ring buffer
- * and that the netlink fallback (user/proc_netlink.c) fills the same way.
+ * and that the netlink fallback (user/agent/proc_netlink.c) fills the same way.
  * Fixed-size, sizes pinned: this is a wire format.
  */
 #ifndef ACTLOG_PROC_H

@@ -7,6 +7,7 @@
  * so it works when the agent is stopped.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -23,7 +24,6 @@
 #include <cjson/cJSON.h>
 
 #include "benchcli.h"
-#include "conf.h"
 #include "log.h"
 #include "spool.h"
 #include "util.h"
@@ -594,7 +594,7 @@ static int cmd_top(const char *sock, int period_ms, int iterations)
 
 static int cmd_spool_dump(const char *state_dir)
 {
-	char dir[CONF_PATH_MAX + 8], ts[RFC3339_LEN];
+	char dir[PATH_MAX], ts[RFC3339_LEN];
 	struct spool_reader *r = NULL;
 	struct spool_frame f;
 	struct spool_pos pos;

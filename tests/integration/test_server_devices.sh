@@ -170,7 +170,7 @@ check_st "revoking twice" 404
 api "$A" GET "/api/v1/audit?limit=1000"
 check "the revocation is audited" jq -e "[.entries[] | select(.action == \"enroll.secret_revoked\" and .target == \"$SRID\")] | length == 1" "$T/resp"
 
-# the real agent enrolls (the body user/ship.c sends, the answer it parses)
+# the real agent enrolls (the body user/agent/ship.c sends, the answer it parses)
 mkdir -p "$T/agent"
 "$BUILD/actlogd" enroll --server "$SRV_URL" --secret "$SA" --state-dir "$T/agent" >"$T/enroll.out" 2>&1
 check_eq "actlogd enroll" "$?" 0

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Interval aggregation (lib/aggregate.c) and the records built from it
- * (lib/record.c). */
+/* Interval aggregation (user/agent/aggregate.c) and the records built from it
+ * (user/agent/record.c). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* actlogd settings (lib/conf.c): defaults, validation, the file parser. */
+/* actlogd settings (user/agent/conf.c): defaults, validation, the file parser. */
 #include <errno.h>
 
 #include "check.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* actlogd's policy (lib/policy.c): the saved file, the merge of the server's
+/* actlogd's policy (user/agent/policy.c): the saved file, the merge of the server's
  * policy over the local settings. */
 #include <errno.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * test_portal.c - the ScreenCast restore token's file (user/portal.c): its
+ * test_portal.c - the ScreenCast restore token's file (user/session/portal.c): its
  * default place, what counts as a token, loading with caps, saving 0600 in
  * a 0700 directory through a temporary name. The D-Bus half is exercised
  * against a mock portal in tests/integration/test_pipewire.sh.
@@ -17,7 +17,7 @@
 
 #include "check.h"
 
-#include "../../user/portal.c"
+#include "../../user/session/portal.c"
 
 static char dir[256];
 

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "../../user/proc_parse.h"
-#include "../../user/proc_parse.c"
+#include "../../user/agent/proc_parse.h"
+#include "../../user/agent/proc_parse.c"
 
 /* Fields 3..52 of a stat line as a 6.x kernel prints them, after the comm;
  * ppid 4321, utime 12, stime 34, starttime 98765. tty_nr, tpgid, priority and

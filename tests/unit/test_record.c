@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The process record is written without cJSON (lib/record.c's small
+ * The process record is written without cJSON (user/agent/record.c's small
  * writer): it must still parse, escape what JSON needs escaped, and give
  * exact seconds; and rfc3339_ms() keeps its result across calls in one second.
  */

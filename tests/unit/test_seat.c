@@ -23,7 +23,7 @@
 #include "record.h"
 #include "util.h"
 
-#include "../../user/seat.c"
+#include "../../user/agent/seat.c"
 
 static char dir[256], path[300];
 

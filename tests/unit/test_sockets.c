@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_sockets.c - the agent's unix sockets never appear wider than meant:
- * the control socket (user/control.c: 0600, or 0660 with its group) and the
- * session socket (user/sessd.c: 0666) are bound while the process umask
+ * the control socket (user/agent/control.c: 0600, or 0660 with its group) and the
+ * session socket (user/agent/session_sock.c: 0666) are bound while the process umask
  * leaves the owner alone, and get their group and mode only after. The mode
  * the socket file has the moment bind() creates it is seen through
  * -Wl,--wrap=bind (Makefile): __wrap_bind stats the path right after the
@@ -20,7 +20,7 @@
 
 #include "check.h"
 #include "control.h"
-#include "sessd.h"
+#include "session_sock.h"
 
 /* What the last bind() of a unix socket path left on disk. */
 static struct {

@@ -3,7 +3,7 @@
  * test_sysinfo.c - the sysinfo parsers on fixtures of several distributions
  * and architectures (tests/unit/fixtures/sysinfo/), the pseudo-filesystem
  * filter, the change rule, the record, the settings key, and the daemon's
- * collector (user/sysinfo_mon.c, included here: unit tests link only lib/)
+ * collector (user/agent/sysinfo_mon.c, included here: unit tests link only lib/)
  * over a fixture root with a fake statvfs, including a hanging network
  * filesystem.
  */
@@ -20,7 +20,7 @@
 #include "sysinfo.h"
 #include "util.h"
 
-#include "../../user/sysinfo_mon.c"
+#include "../../user/agent/sysinfo_mon.c"
 
 static const char *fixture_dir(void)
 {

@@ -14,7 +14,7 @@
  * Batches: --batches batches of --records records each, made and compressed
  * (gzip, --gzip-level, the agent's 6 by default) before the clock starts,
  * so the figures are the server's. Each batch holds the agent's record
- * shapes (lib/record.c) on the device's own timeline: one activity record
+ * shapes (user/agent/record.c) on the device's own timeline: one activity record
  * a minute, an app_usage record every five minutes (three apps), and
  * process exec/exit records in between; each has its own X-Batch-Id.
  *

@@ -321,7 +321,7 @@ struct sd_rec {
 /*
  * The NDJSON of device d's batch for the hour starting at hour_ms, into g
  * (replaced), and one sd_rec per line into r[SD_HOUR_LINES]. The agent's
- * shapes (lib/record.c). Deterministic in (seed, device, hour). 0 or
+ * shapes (user/agent/record.c). Deterministic in (seed, device, hour). 0 or
  * -ENOMEM.
  */
 static int gen_hour(const struct sd_manifest *m, unsigned dev_index, int64_t hour_ms,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * shots_up.c - the screenshot queue and its uploader (see shots_up.h).
+ * shot_queue.c - the screenshot queue and its uploader (see shot_queue.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include "curl_dl.h"
 #include "http_client.h"
 #include "log.h"
-#include "shots_up.h"
+#include "shot_queue.h"
 #include "util.h"
 
 #define NAME_LEN 31   /* "<13 digits>-<16 hex>" and a NUL */

@@ -8,7 +8,7 @@
  *
  * Parsers take a buffer and its length (no NUL needed; nothing is read past
  * len), do no I/O and keep no state, so the unit tests feed them fixtures
- * from several distributions. The daemon side (user/sysinfo_mon.c) reads the
+ * from several distributions. The daemon side (user/agent/sysinfo_mon.c) reads the
  * files, calls statvfs and decides when to write a record.
  */
 #ifndef ACTLOG_SYSINFO_H

@@ -9,7 +9,7 @@
  *
  * Input sources keep a struct input_state: cumulative counters since start
  * and the active-second rings, exactly what bpf/input.bpf.c keeps in the
- * kernel, so interval aggregation (lib/aggregate.c) is one code path.
+ * kernel, so interval aggregation (user/agent/aggregate.c) is one code path.
  */
 #ifndef ACTLOG_SOURCES_H
 #define ACTLOG_SOURCES_H
@@ -27,7 +27,7 @@ struct input_state {
 	__u64 last_input_ns[INPUT_ORIGINS];		 /* CLOCK_BOOTTIME, 0 = never */
 };
 
-/* ---- BPF input source (user/input.c, bpf/input.bpf.c) ---- */
+/* ---- BPF input source (user/agent/input.c, bpf/input.bpf.c) ---- */
 struct input_bpf;
 /* Load and attach the fentry program. -errno on failure (EPERM, ENOTSUP...). */
 int input_bpf_open(struct input_bpf **out);
@@ -35,7 +35,7 @@ int input_bpf_open(struct input_bpf **out);
 int input_bpf_read(struct input_bpf *s, struct input_state *st);
 void input_bpf_close(struct input_bpf *s);
 
-/* ---- evdev fallback (user/input_evdev.c) ---- */
+/* ---- evdev fallback (user/agent/input_evdev.c) ---- */
 struct input_evdev;
 /* Open every /dev/input/event* under dir (NULL = "/dev/input") read-only,
  * never grabbing, and watch dir with inotify for hot-plug. Succeeds with zero
@@ -63,7 +63,7 @@ void input_evdev_close(struct input_evdev *s);
 /* ---- process sources ---- */
 typedef void (*proc_cb)(const struct proc_record *r, void *ctx);
 
-/* BPF (user/proc.c, bpf/proc.bpf.c): tp_btf/ first, tp/ when the kernel
+/* BPF (user/agent/proc.c, bpf/proc.bpf.c): tp_btf/ first, tp/ when the kernel
  * refuses it. *variant is set to "tp_btf" or "tp". */
 struct proc_bpf;
 int proc_bpf_open(struct proc_bpf **out, proc_cb cb, void *ctx, const char **variant);
@@ -73,7 +73,7 @@ int proc_bpf_dispatch(struct proc_bpf *s);
 uint64_t proc_bpf_drops(struct proc_bpf *s);
 void proc_bpf_close(struct proc_bpf *s);
 
-/* netlink proc connector fallback (user/proc_netlink.c). Needs the initial
+/* netlink proc connector fallback (user/agent/proc_netlink.c). Needs the initial
  * user and pid namespaces, and CAP_NET_ADMIN before Linux 6.6; open waits up
  * to 1 s for the kernel to confirm the subscription (-EPERM when it does not)
  * and may already call cb. Threads are filtered (pid == tgid); exe, comm,

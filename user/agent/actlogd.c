@@ -44,7 +44,7 @@
 #include "sources.h"
 #include "spool.h"
 #include "ship.h"
-#include "shots_up.h"
+#include "shot_queue.h"
 #include "sysinfo_mon.h"
 #include "util.h"
 #include "version.h"
@@ -59,7 +59,7 @@
 enum { TAG_SEAT = 64, TAG_SYSINFO };
 
 enum tag { TAG_SIGNAL = 1, TAG_INTERVAL, TAG_SYNC, TAG_CONTROL, TAG_PROC, TAG_INPUT, TAG_POLICY };
-/* the session socket (user/apps.c, user/sessd.c) */
+/* the session socket (user/agent/apps.c, user/agent/session_sock.c) */
 enum { TAG_SESSION = 80 };
 
 struct recent_exec {
@@ -364,7 +364,7 @@ static int interval_arm(struct agent *a)
 	return 0;
 }
 
-/* ---- active user (user/seat.c) and sysinfo (user/sysinfo_mon.c) ---- */
+/* ---- active user (user/agent/seat.c) and sysinfo (user/agent/sysinfo_mon.c) ---- */
 
 /* The active user is about to change (seat_user() still names the old one):
  * the running interval ends here, under the old user, so that no interval
@@ -610,7 +610,7 @@ static void policy_load(struct agent *a)
 
 /* ---- screenshots ---- */
 
-/* A checked shot from a helper (user/sessd.c): into the upload queue. */
+/* A checked shot from a helper (user/agent/session_sock.c): into the upload queue. */
 static int on_shot(void *ctx, const struct sessd_shot *sh, char *why, size_t whylen)
 {
 	struct agent *a = ctx;

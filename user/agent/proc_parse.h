@@ -4,7 +4,7 @@
  *
  * They take a buffer and its length (no NUL terminator needed, nothing is
  * read past len), do no I/O and keep no state, so the unit tests feed them
- * fixtures. The netlink process source (user/proc_netlink.c) does the reads.
+ * fixtures. The netlink process source (user/agent/proc_netlink.c) does the reads.
  */
 #ifndef ACTLOG_PROC_PARSE_H
 #define ACTLOG_PROC_PARSE_H

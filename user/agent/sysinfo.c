@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * sysinfo.c - pure parsers and the record of sysinfo.h. No I/O here: the
- * daemon side (user/sysinfo_mon.c) reads the files.
+ * daemon side (user/agent/sysinfo_mon.c) reads the files.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>

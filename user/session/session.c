@@ -43,8 +43,6 @@
 #include "util.h"
 #include "version.h"
 
-#define DEFAULT_SOCKET "/run/actlog/session.sock"
-#define MAX_LINE 4096
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 #define HELLO_TIMEOUT_MS 3000
@@ -78,7 +76,7 @@ struct helper {
 	int tfd;			/* the screenshot timer */
 	uint64_t shots_taken;
 	size_t in_len;
-	char in[MAX_LINE + 1];
+	char in[SESSION_MAX_LINE + 1];
 };
 
 static int send_json(struct helper *h, cJSON *o)
@@ -348,7 +346,7 @@ static int read_socket(struct helper *h, int *welcomed)
 	ssize_t r;
 	int err;
 
-	r = recv(h->fd, h->in + h->in_len, MAX_LINE - h->in_len, MSG_DONTWAIT);
+	r = recv(h->fd, h->in + h->in_len, SESSION_MAX_LINE - h->in_len, MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (r <= 0) {
@@ -367,7 +365,7 @@ static int read_socket(struct helper *h, int *welcomed)
 	}
 	h->in_len -= (size_t)(p - h->in);
 	memmove(h->in, p, h->in_len);
-	if (h->in_len >= MAX_LINE) {
+	if (h->in_len >= SESSION_MAX_LINE) {
 		disconnect(h, "actlogd sent a line that is too long");
 		return -EPROTO;
 	}
@@ -400,7 +398,7 @@ static void try_connect(struct helper *h)
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "hello");
-	cJSON_AddNumberToObject(o, "v", 1);
+	cJSON_AddNumberToObject(o, "v", SESSION_PROTO_VERSION);
 	if (sid && *sid)
 		cJSON_AddStringToObject(o, "session", sid);
 	cJSON_AddStringToObject(o, "display", h->display ? h->display : "");
@@ -524,24 +522,26 @@ static int capture_once(struct helper *h, const char *dir, int blur)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: actlog-session [OPTIONS]\n"
-		   "Reports the focused application of this graphical session to actlogd.\n"
-		   "Runs as the session's user (systemd user unit actlog-session.service).\n\n"
-		   "  -s, --socket PATH    actlogd's session socket (default " DEFAULT_SOCKET ")\n"
-		   "  -d, --display NAME   X display (default $DISPLAY)\n"
-		   "      --blur-radius N  box blur radius when the policy asks for blur\n"
-		   "                       (pixels, 1-255; default 12)\n"
-		   "      --no-shm         read the screen with GetImage, never MIT-SHM\n"
-		   "      --capture-once DIR  capture every monitor to DIR/N-NAME.png now, print\n"
-		   "                       JSON (name, x, y, width, height, bytes, sha256), exit\n"
-		   "      --blur           with --capture-once: blur the shots\n"
-		   "      --pw-node ID     diagnostic: read PipeWire node ID, no portal\n"
-		   "                       (--capture-once, or the policy's shots)\n"
-		   "      --pw-remote NAME with --pw-node: PipeWire remote\n"
-		   "  -v, --verbose        debug logging\n"
-		   "  -V, --version        print the version\n"
-		   "  -h, --help           this help\n\n"
-		   "Exits 0 when the X session ends or on SIGTERM.\n");
+	fprintf(f,
+		"Usage: actlog-session [OPTIONS]\n"
+		"Reports the focused application of this graphical session to actlogd.\n"
+		"Runs as the session's user (systemd user unit actlog-session.service).\n\n"
+		"  -s, --socket PATH    actlogd's session socket (default " SESSION_SOCKET_DEFAULT
+		")\n"
+		"  -d, --display NAME   X display (default $DISPLAY)\n"
+		"      --blur-radius N  box blur radius when the policy asks for blur\n"
+		"                       (pixels, 1-255; default 12)\n"
+		"      --no-shm         read the screen with GetImage, never MIT-SHM\n"
+		"      --capture-once DIR  capture every monitor to DIR/N-NAME.png now, print\n"
+		"                       JSON (name, x, y, width, height, bytes, sha256), exit\n"
+		"      --blur           with --capture-once: blur the shots\n"
+		"      --pw-node ID     diagnostic: read PipeWire node ID, no portal\n"
+		"                       (--capture-once, or the policy's shots)\n"
+		"      --pw-remote NAME with --pw-node: PipeWire remote\n"
+		"  -v, --verbose        debug logging\n"
+		"  -V, --version        print the version\n"
+		"  -h, --help           this help\n\n"
+		"Exits 0 when the X session ends or on SIGTERM.\n");
 }
 
 int main(int argc, char **argv)
@@ -572,7 +572,7 @@ int main(int argc, char **argv)
 	uint64_t now;
 
 	log_init("actlog-session", LOG_LVL_INFO);
-	h->socket = DEFAULT_SOCKET;
+	h->socket = SESSION_SOCKET_DEFAULT;
 	h->display = getenv("DISPLAY");
 	h->fd = -1;
 	h->backoff_ms = BACKOFF_MIN_MS;

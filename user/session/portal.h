@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * portal.h - the xdg-desktop-portal ScreenCast session over the session
- * bus (sd-bus), for Wayland screenshots (user/portal.c).
+ * bus (sd-bus), for Wayland screenshots (user/session/portal.c).
  *
  * CreateSession → SelectSources (monitors, several, cursor hidden when the
  * portal can, persist_mode 2 and the stored restore token from portal

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * capture.h - screenshots of every monitor (user/capture_x11.c, in
+ * capture.h - screenshots of every monitor (user/session/capture_x11.c, in
  * actlog-session).
  *
  * X11: the monitors are RandR 1.5's (GetMonitors: what the desktop calls a

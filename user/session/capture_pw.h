@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * capture_pw.h - screenshots on Wayland (in actlog-session): the
- * xdg-desktop-portal ScreenCast session (user/portal.c) names one PipeWire
- * node per monitor and hands over a PipeWire connection; user/capture_pw.c
+ * xdg-desktop-portal ScreenCast session (user/session/portal.c) names one PipeWire
+ * node per monitor and hands over a PipeWire connection; user/session/capture_pw.c
  * reads ONE frame of each node and converts it to image.h's packed RGB.
  *
  * One shot is one whole round: portal session (no dialog once a restore
@@ -73,7 +73,7 @@ const char *wl_capture_error(const struct wl_capture *w);
 /* Accepts NULL. */
 void wl_capture_close(struct wl_capture *w);
 
-/* actlog-session --capture-once DIR on Wayland (user/session_wl.c): every
+/* actlog-session --capture-once DIR on Wayland (user/session/capture_once_wl.c): every
  * monitor to DIR/N-NAME.png (0600) now, blurred with radius blur (0:
  * none), JSON on stdout (dir, method, blur, monitors[] with name, x, y,
  * width, height, file, bytes, sha256; error on a failure). The exit code:

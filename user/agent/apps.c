@@ -19,7 +19,7 @@
 #include "focus.h"
 #include "log.h"
 #include "proc_parse.h"
-#include "sessd.h"
+#include "session_sock.h"
 #include "util.h"
 
 #define HASH_SLOTS 8192	       /* power of two, twice APPS_MAX_PIDS */

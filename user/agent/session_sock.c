@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * sessd.c - the session socket (see sessd.h).
+ * session_sock.c - the session socket (see session_sock.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include <systemd/sd-login.h>
 
 #include "log.h"
-#include "sessd.h"
+#include "session_sock.h"
 #include "util.h"
 
 struct client {
@@ -31,7 +31,7 @@ struct client {
 	size_t in_len;
 	int fds[SESSD_MAX_FDS]; /* received, not yet claimed by a shot message */
 	unsigned int nfds;
-	char in[SESSD_MAX_LINE + 1];
+	char in[SESSION_MAX_LINE + 1];
 	char session[32], display[64], desktop[16], source[32], wm[64];
 };
 
@@ -321,7 +321,7 @@ static int on_hello(struct sessd *s, unsigned int i, const cJSON *m)
 	copy_field(c->wm, sizeof(c->wm), jstr(m, "wm"));
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "welcome");
-	cJSON_AddNumberToObject(o, "v", 1);
+	cJSON_AddNumberToObject(o, "v", SESSION_PROTO_VERSION);
 	cJSON_AddItemToObject(o, "policy", policy_json(s));
 	if (send_line(c->fd, o) < 0) {
 		cJSON_Delete(o);
@@ -438,11 +438,11 @@ static int shot_check(int fd, const struct sessd_shot *sh, char *why, size_t wl)
 		snprintf(why, wl, "the memfd is not sealed (seals 0x%x, need 0x%x)", seals, need);
 		return SHOT_REF_SEALS + 1;
 	}
-	if (st.st_size <= 0 || (uint64_t)st.st_size > SESSD_SHOT_MAX ||
+	if (st.st_size <= 0 || (uint64_t)st.st_size > SESSION_SHOT_MAX ||
 	    (uint64_t)st.st_size != sh->size) {
 		snprintf(why, wl,
 			 "the memfd holds %lld bytes; the message says %" PRIu64 " (at most %u)",
-			 (long long)st.st_size, sh->size, SESSD_SHOT_MAX);
+			 (long long)st.st_size, sh->size, SESSION_SHOT_MAX);
 		return SHOT_REF_SIZE + 1;
 	}
 	do
@@ -465,7 +465,7 @@ static void on_shot(struct sessd *s, unsigned int i, const cJSON *m)
 {
 	struct client *c = s->clients[i];
 	struct sessd_shot sh = {.fd = -1, .uid = c->uid};
-	char why[200], mon[SESSD_MONITOR_LEN + 1];
+	char why[200], mon[SESSION_MONITOR_LEN + 1];
 	int64_t size, w, h;
 	const char *mn;
 	int r;
@@ -476,7 +476,7 @@ static void on_shot(struct sessd *s, unsigned int i, const cJSON *m)
 		memmove(c->fds, c->fds + 1, --c->nfds * sizeof(c->fds[0]));
 	}
 	sh.taken_ms = jnum(m, "taken_at", 946684800000.0, 4102444800000.0); /* 2000..2100 */
-	size = jnum(m, "size", 1, SESSD_SHOT_MAX);
+	size = jnum(m, "size", 1, SESSION_SHOT_MAX);
 	w = jnum(m, "width", 1, 65535);
 	h = jnum(m, "height", 1, 65535);
 	mn = jstr(m, "monitor");
@@ -489,7 +489,7 @@ static void on_shot(struct sessd *s, unsigned int i, const cJSON *m)
 		shot_refuse(s, i, SHOT_REF_MESSAGE, "no descriptor came with the shot");
 		goto out;
 	}
-	if (sh.taken_ms < 0 || w < 0 || h < 0 || !mn || strlen(mn) > SESSD_MONITOR_LEN) {
+	if (sh.taken_ms < 0 || w < 0 || h < 0 || !mn || strlen(mn) > SESSION_MONITOR_LEN) {
 		shot_refuse(s, i, SHOT_REF_MESSAGE,
 			    "a shot needs taken_at (unix ms), width and height (1..65535) and "
 			    "monitor (at most 64 bytes)");
@@ -605,7 +605,7 @@ static void client_read(struct sessd *s, unsigned int i)
 
 	for (;;) {
 		iov.iov_base = c->in + c->in_len;
-		iov.iov_len = SESSD_MAX_LINE - c->in_len;
+		iov.iov_len = SESSION_MAX_LINE - c->in_len;
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
@@ -633,7 +633,7 @@ static void client_read(struct sessd *s, unsigned int i)
 		}
 		c->in_len -= (size_t)(p - c->in);
 		memmove(c->in, p, c->in_len);
-		if (c->in_len >= SESSD_MAX_LINE) {
+		if (c->in_len >= SESSION_MAX_LINE) {
 			client_refuse(s, i, "a line longer than 4096 bytes");
 			return;
 		}

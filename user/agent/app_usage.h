@@ -2,7 +2,7 @@
 /*
  * app_usage.h - the app_usage record: seconds of focus per application in
  * an interval and the processes that used the most CPU (DESIGN §3). Pure:
- * the caller supplies every value (user/apps.c gathers them).
+ * the caller supplies every value (user/agent/apps.c gathers them).
  */
 #ifndef ACTLOG_APP_USAGE_H
 #define ACTLOG_APP_USAGE_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * http_client.h - one HTTP exchange on libcurl (through curl_dl.h), the
- * one the shipper (ship.c) and the screenshot uploader (shots_up.c) share:
+ * one the shipper (ship.c) and the screenshot uploader (shot_queue.c) share:
  * http and https only, a capped answer, a stop flag that aborts a transfer
  * in flight, a CA file of the device's.
  */

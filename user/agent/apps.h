@@ -2,7 +2,7 @@
 /*
  * apps.h - actlogd's application tracking, behind a handful of hooks in the
  * event loop: focus seconds per application (reported by actlog-session
- * helpers over the session socket, user/sessd.c), the processes that used
+ * helpers over the session socket, user/agent/session_sock.c), the processes that used
  * the most CPU in each interval, and application names from .desktop files.
  * Together they make one app_usage record per interval.
  *
@@ -26,7 +26,7 @@
 
 #include "proc.h"
 #include "record.h"
-#include "sessd.h"
+#include "session_sock.h"
 
 #define APPS_MAX_PIDS 4096 /* processes whose CPU is followed */
 #define APPS_TOP_N 5	   /* top_cpu entries per record */
@@ -40,7 +40,7 @@ struct apps_opts {
 	int64_t (*active_uid)(void *ctx, const char **by);
 	void *active_ctx;
 	const char *desktop_dirs; /* ':'-separated .desktop directories */
-	/* a checked screenshot from a helper (sessd.h); NULL: shots refused */
+	/* a checked screenshot from a helper (session_sock.h); NULL: shots refused */
 	int (*shot)(void *ctx, const struct sessd_shot *sh, char *why, size_t whylen);
 	void *shot_ctx;
 };

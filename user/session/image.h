@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * image.h - the pure half of screenshots: an 8-bit RGB image, conversion
- * from an X11 ZPixmap (lib/image.c), a separable box blur (lib/blur.c) and
- * PNG encoding with libpng (lib/png.c). No I/O: callers pass buffers, so
+ * from an X11 ZPixmap (user/session/image.c), a separable box blur (user/session/blur.c) and
+ * PNG encoding with libpng (user/session/png.c). No I/O: callers pass buffers, so
  * unit tests feed them fixtures.
  */
 #ifndef ACTLOG_IMAGE_H

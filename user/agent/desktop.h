@@ -9,7 +9,7 @@
  * belongs to an executable path (Exec=/TryExec= basename), and which to an
  * X11 WM_CLASS (StartupWMClass=, then the desktop file id, then the Exec
  * basename, case-insensitively). The index is filled by the caller (the
- * directory scan is I/O and lives in user/apps.c).
+ * directory scan is I/O and lives in user/agent/apps.c).
  */
 #ifndef ACTLOG_DESKTOP_H
 #define ACTLOG_DESKTOP_H

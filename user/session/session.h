@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * session.h - actlog-session's focus sources. user/session.c runs the
- * helper (options, actlogd connection, event loop); user/session_x11.c
+ * session.h - actlog-session's focus sources. user/session/session.c runs the
+ * helper (options, actlogd connection, event loop); user/session/focus_x11.c
  * follows the focused X11 window.
  *
  * X11: with an EWMH window manager, the root window's _NET_ACTIVE_WINDOW
@@ -17,8 +17,7 @@
 
 #include <stdint.h>
 
-#define SESSION_APP_LEN 128
-#define SESSION_TITLE_LEN 256
+#include "session_proto.h"
 
 struct focus_info {
 	char source[32];		/* "x11-ewmh", "x11-input-focus" */
@@ -46,7 +45,7 @@ int x11_set_titles(struct x11 *x, int on);
 const char *x11_wm(const struct x11 *x);
 void x11_close(struct x11 *x);
 
-/* Screenshots (user/session_shots.c). */
+/* Screenshots (user/session/shots.c). */
 struct capture;
 struct capture_shot;
 struct cJSON;

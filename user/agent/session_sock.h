@@ -1,40 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * sessd.h - actlogd's end of the session socket: actlog-session helpers
+ * session_sock.h - actlogd's end of the session socket: actlog-session helpers
  * (one per graphical session, running as the session's user) connect here
  * and report what is focused. The control socket is root-only; this one is
  * mode 0666 and every peer is checked with SO_PEERCRED instead:
  *
  *  - a peer is accepted only when its uid is the allowed one: the user of
  *    the active graphical session (actlogd's active-user tracker,
- *    user/seat.c: logind's seat0, or utmp without logind), or the uid given
+ *    user/agent/seat.c: logind's seat0, or utmp without logind), or the uid given
  *    with --session-uid (containers and tests). Others get
  *    {"type":"refused","reason":...}, are closed, logged (at most once a
  *    second) and counted;
  *  - the hello may name a logind session id, which must belong to the peer.
  *
- * Protocol: newline-delimited JSON, at most SESSD_MAX_LINE bytes a line.
- *   helper → actlogd  {"type":"hello","v":1,"session":"2","display":":0",
- *                      "desktop":"x11","source":"x11-ewmh","wm":"Openbox"}
- *                     {"type":"focus","source":"x11-ewmh","app":"XTerm",
- *                      "instance":"xterm","pid":123[,"title":"..."]}
- *                     {"type":"focus","source":"wayland","app":null,
- *                      "unknown":"why the focus cannot be known"}
- *                     {"type":"shot","taken_at":MS,"monitor":"HDMI-1",
- *                      "width":W,"height":H,"size":N}  + a memfd (SCM_RIGHTS)
- *   actlogd → helper  {"type":"welcome","v":1,"policy":{"apps.titles":false,
- *                      "screenshots.enabled":false,"screenshots.interval_s":600,
- *                      "screenshots.jitter_s":0,"screenshots.blur":false}}
- *                     {"type":"policy","policy":{"apps.titles":true}}
- *                     {"type":"refused","reason":"..."}  (then closes)
- *                     {"type":"shot_ack","ok":true} or
- *                     {"type":"shot_ack","ok":false,"reason":"..."}
- * "app" null means nothing is focused. A title is dropped unless the policy
- * allows titles, whatever the helper sends.
+ * Protocol: include/session_proto.h (the messages and their limits).
  *
  * A shot is taken only while the screenshot policy is on, and only as a
  * memfd sealed against every change (F_SEAL_SHRINK|GROW|WRITE|SEAL) of the
- * announced size (at most SESSD_SHOT_MAX bytes) holding a PNG whose IHDR
+ * announced size (at most SESSION_SHOT_MAX bytes) holding a PNG whose IHDR
  * has the announced width and height; the shot hook then copies it. A
  * refused shot is answered, counted by cause and logged (at most once a
  * second); the connection stays.
@@ -52,13 +35,12 @@
 
 #include <cjson/cJSON.h>
 
-#define SESSD_MAX_LINE 4096
+#include "session_proto.h"
+
 #define SESSD_MAX_CLIENTS 16
 #define SESSD_HELLO_TIMEOUT_S 5
 #define SESSD_MAX_RATE 50 /* messages per second per helper */
 #define SESSD_MAX_FDS 4	  /* descriptors received ahead of their messages */
-#define SESSD_SHOT_MAX (32u << 20)
-#define SESSD_MONITOR_LEN 64
 
 /* One focus report, valid during the callback only. */
 struct sessd_focus {
@@ -88,7 +70,7 @@ enum sessd_shot_refusal {
 	SHOT_REF_POLICY,  /* screenshots are off (or no policy yet) */
 	SHOT_REF_MESSAGE, /* a bad field, or no descriptor */
 	SHOT_REF_SEALS,	  /* not a memfd, or not sealed */
-	SHOT_REF_SIZE,	  /* over SESSD_SHOT_MAX, empty, or not the announced size */
+	SHOT_REF_SIZE,	  /* over SESSION_SHOT_MAX, empty, or not the announced size */
 	SHOT_REF_PNG,	  /* no PNG signature / IHDR */
 	SHOT_REF_DIMS,	  /* IHDR's width/height are not the announced ones */
 	SHOT_REF_QUEUE,	  /* the shot hook failed (queue directory) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * shots_up.h - actlogd's screenshot queue and its uploader.
+ * shot_queue.h - actlogd's screenshot queue and its uploader.
  *
  * Queue: STATE_DIR/shots (0700), one entry per shot: NAME.png (the bytes,
  * 0600) and NAME.json (the metadata, 0600), NAME = "<taken_at ms, 13
@@ -44,7 +44,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "sessd.h"
+#include "session_sock.h"
 #include "ship.h"
 
 #define SHOTQ_DIR "shots"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sysinfo_mon.h - the daemon side of the sysinfo record: reads the files
- * that include/sysinfo.h parses, measures filesystems with statvfs, and
+ * that user/agent/sysinfo.h parses, measures filesystems with statvfs, and
  * decides when a record is due:
  *
  *  - at start (sysinfo_mon_start);
