@@ -44,11 +44,13 @@ ACTLOGD_SRCS := $(addprefix user/agent/,actlogd.c apps.c control.c curl_dl.c htt
 ACTLOGD_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(ACTLOGD_SRCS))
 ACTLOGD_HDRS := $(wildcard user/agent/*.h)
 
-# actlog-session (user/session/): focus routes (X11), screenshots (X11
+# actlog-session (user/session/): focus routes (focus_route.h: X11, wlroots,
+# KWin, GNOME Shell), screenshots (X11
 # through xcb; Wayland through PipeWire and the ScreenCast portal over
 # sd-bus), the image encoders. SESSION_LIB_SRCS are its pure parts.
 SESSION_LIB_SRCS := $(addprefix user/session/,blur.c image.c png.c)
-SESSION_SRCS := $(addprefix user/session/,session.c focus_x11.c shots.c capture_x11.c \
+SESSION_SRCS := $(addprefix user/session/,session.c focus_route.c focus_x11.c focus_wlr.c \
+	focus_kwin.c focus_gnome.c shots.c capture_x11.c \
 	capture_pw.c capture_once_wl.c portal.c) $(SESSION_LIB_SRCS)
 SESSION_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SESSION_SRCS))
 SESSION_HDRS := $(wildcard user/session/*.h)

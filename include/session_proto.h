@@ -9,7 +9,11 @@
  * SESSION_MAX_LINE bytes a line.
  *
  *   helper → actlogd  {"type":"hello","v":1,"session":"2","display":":0",
- *                      "desktop":"x11","source":"x11-ewmh","wm":"Openbox"}
+ *                      "desktop":"x11","source":"x11-ewmh","wm":"Openbox",
+ *                      "route":"x11"|null,
+ *                      "routes":[{"route":"wlr","why":"..."}]}
+ *                     ("route": the focus route in use, null for none;
+ *                      "routes": those not used, and why)
  *                     {"type":"focus","source":"x11-ewmh","app":"XTerm",
  *                      "instance":"xterm","pid":123[,"title":"..."]}
  *                     {"type":"focus","source":"wayland","app":null,
@@ -40,5 +44,7 @@
 #define SESSION_MONITOR_LEN 64	     /* bytes of a monitor's name */
 #define SESSION_APP_LEN 128	     /* bytes of an application id / class */
 #define SESSION_TITLE_LEN 256	     /* bytes of a window title */
+#define SESSION_ROUTES_MAX 4	     /* entries of the hello's "routes" kept */
+#define SESSION_ROUTE_WHY_LEN 256    /* bytes of one route's "why" */
 
 #endif /* ACTLOG_SESSION_PROTO_H */

@@ -199,10 +199,25 @@ static void print_session(const cJSON *s)
 	if (num(s, "session.refused") > 0)
 		printf("; %.0f refused", num(s, "session.refused"));
 	printf(")\n");
+	for (int i = 0; i < n; i++) {
+		const cJSON *nu, *r;
+
+		h = cJSON_GetArrayItem(hs, i);
+		if (cJSON_IsString(cJSON_GetObjectItem(h, "route")))
+			printf("route:     %s (uid %.0f)\n", str(h, "route"), num(h, "uid"));
+		else
+			printf("route:     none works (uid %.0f)\n", num(h, "uid"));
+		nu = cJSON_GetObjectItem(h, "routes_not_used");
+		cJSON_ArrayForEach(r, nu)
+		{
+			printf("           not %s: %s\n", str(r, "route"), str(r, "why"));
+		}
+	}
 	if (!cJSON_IsObject(f))
 		printf("focus:     %s\n", n ? "nothing focused" : "unknown (no helper)");
 	else if (!cJSON_IsTrue(cJSON_GetObjectItem(f, "known")))
-		printf("focus:     unknown (%s: the helper cannot tell)\n", str(f, "source"));
+		printf("focus:     unknown (%s: %s)\n", str(f, "source"),
+		       *str(f, "unknown") ? str(f, "unknown") : "the helper cannot tell");
 	else
 		printf("focus:     %s (class %s, pid %.0f) for %s\n", str(f, "app"),
 		       str(f, "class"), num(f, "pid"), human_secs(num(f, "for_s"), b1, sizeof(b1)));

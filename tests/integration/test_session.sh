@@ -86,6 +86,7 @@ start_helper "$T/helper.log"
 check "the helper connects as uid $NOBODY" wait_for 10 helpers_are 1
 check "status names the focused window's class" wait_for 10 focus_is ActlogTestC
 check_eq "status: the helper's focus source" "$(st | jq -r '.session.helpers[0].source')" x11-ewmh
+check_eq "status: the focus route in use" "$(st | jq -r '.session.helpers[0].route')" x11
 check_eq "status: the helper's uid" "$(st | jq -r '.session.helpers[0].uid')" "$NOBODY"
 check_eq "status: the window manager" "$(st | jq -r '.session.helpers[0].wm')" Openbox
 activate "$WA"
@@ -281,7 +282,17 @@ start_helper "$T/wayland-helper.log" -u DISPLAY XDG_SESSION_TYPE=wayland WAYLAND
 check "a Wayland helper connects" wait_for 10 helpers_are 1
 check "status: focus not known on Wayland" wait_for 5 bash -c \
 	"'$BUILD/actlogctl' --socket '$d/ctl.sock' status --json | jq -e '.session.focus.known == false' >/dev/null"
-check "the helper says why" grep -q "focus unknown: wayland: GNOME Shell offers" "$T/wayland-helper.log"
+check "the helper says why, route by route, GNOME's first" \
+	grep -q "focus unknown: wayland: no focus route works (gnome: " "$T/wayland-helper.log"
+"$BUILD/actlogctl" --socket "$d/ctl.sock" status --json >"$T/wl-status.json"
+check "status: no route in use, the three tried with their reasons" jq -e '
+	.session.helpers[0].route == null and
+	([.session.helpers[0].routes_not_used[].route] == ["gnome","wlr","kwin"]) and
+	all(.session.helpers[0].routes_not_used[]; (.why | length) > 0)' "$T/wl-status.json"
+check "status: the focus is unknown with the reason" jq -e '
+	.session.focus.unknown | startswith("wayland: no focus route works")' "$T/wl-status.json"
+"$BUILD/actlogctl" --socket "$d/ctl.sock" status >"$T/wl-status.txt"
+check "actlogctl status names each route not used" grep -q "not wlr: " "$T/wl-status.txt"
 sleep 1.5
 kill -TERM "$HPID"
 wait "$HPID"

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app_usage.h"
+#include "session_proto.h"
 #include "apps.h"
 #include "desktop.h"
 #include "focus.h"
@@ -53,6 +54,7 @@ struct apps {
 	char source[32];  /* that helper's focus source */
 	int had_helper;	  /* a helper was connected during the interval */
 	char cur_class[FOCUS_APP_LEN], cur_instance[FOCUS_APP_LEN];
+	char unknown[2 * SESSION_ROUTE_WHY_LEN]; /* the helper cannot tell the focus: why */
 	uint32_t cur_pid;
 	char cur_name[FOCUS_APP_LEN]; /* focus_name() of cur_class and cur_pid; "" none */
 	uint64_t focus_reports;
@@ -380,6 +382,10 @@ static void on_focus(void *ctx, unsigned int client, const struct sessd_focus *f
 	a->had_helper = 1;
 	snprintf(a->source, sizeof(a->source), "%s", f->source ? f->source : "");
 	a->cur_instance[0] = '\0';
+	if (f->unknown)
+		utf8_clean(a->unknown, sizeof(a->unknown), f->unknown, strlen(f->unknown));
+	else
+		a->unknown[0] = '\0';
 	if (f->unknown || !f->app || !*f->app) {
 		a->cur_pid = 0;
 		a->cur_class[0] = a->cur_name[0] = '\0';
@@ -628,6 +634,8 @@ void apps_status(struct apps *a, cJSON *status)
 		if (a->cur_pid)
 			cJSON_AddNumberToObject(f, "pid", a->cur_pid);
 		cJSON_AddStringToObject(f, "source", a->source);
+		if (a->focus.state == FOCUS_UNKNOWN && a->unknown[0])
+			cJSON_AddStringToObject(f, "unknown", a->unknown);
 		cJSON_AddNumberToObject(f, "for_s", (double)(for_ns / 1000000) / 1000.0);
 	}
 	cJSON_AddNumberToObject(s, "focus_reports", (double)a->focus_reports);

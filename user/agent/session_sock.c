@@ -33,6 +33,11 @@ struct client {
 	unsigned int nfds;
 	char in[SESSION_MAX_LINE + 1];
 	char session[32], display[64], desktop[16], source[32], wm[64];
+	char route[16]; /* the focus route in use, "" none */
+	struct {
+		char route[16], why[SESSION_ROUTE_WHY_LEN];
+	} not_used[SESSION_ROUTES_MAX]; /* routes the helper did not use, and why */
+	unsigned int n_not_used;
 };
 
 struct sessd {
@@ -303,6 +308,7 @@ static int on_hello(struct sessd *s, unsigned int i, const cJSON *m)
 {
 	struct client *c = s->clients[i];
 	const char *session = jstr(m, "session");
+	const cJSON *e;
 	uid_t suid;
 	cJSON *o;
 
@@ -319,6 +325,18 @@ static int on_hello(struct sessd *s, unsigned int i, const cJSON *m)
 	copy_field(c->desktop, sizeof(c->desktop), jstr(m, "desktop"));
 	copy_field(c->source, sizeof(c->source), jstr(m, "source"));
 	copy_field(c->wm, sizeof(c->wm), jstr(m, "wm"));
+	copy_field(c->route, sizeof(c->route), jstr(m, "route"));
+	c->n_not_used = 0;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(m, "routes"))
+	{
+		if (c->n_not_used == SESSION_ROUTES_MAX || !jstr(e, "route"))
+			continue;
+		copy_field(c->not_used[c->n_not_used].route, sizeof(c->not_used[0].route),
+			   jstr(e, "route"));
+		copy_field(c->not_used[c->n_not_used].why, sizeof(c->not_used[0].why),
+			   jstr(e, "why"));
+		c->n_not_used++;
+	}
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "type", "welcome");
 	cJSON_AddNumberToObject(o, "v", SESSION_PROTO_VERSION);
@@ -331,10 +349,10 @@ static int on_hello(struct sessd *s, unsigned int i, const cJSON *m)
 	cJSON_Delete(o);
 	c->hello = 1;
 	s->accepted++;
-	log_notice("session helper connected: pid %d uid %u display %s (%s, %s%s%s)", (int)c->pid,
-		   (unsigned int)c->uid, c->display[0] ? c->display : "-",
-		   c->desktop[0] ? c->desktop : "?", c->source[0] ? c->source : "?",
-		   c->wm[0] ? ", " : "", c->wm);
+	log_notice("session helper connected: pid %d uid %u display %s (%s, route %s, %s%s%s)",
+		   (int)c->pid, (unsigned int)c->uid, c->display[0] ? c->display : "-",
+		   c->desktop[0] ? c->desktop : "?", c->route[0] ? c->route : "none",
+		   c->source[0] ? c->source : "?", c->wm[0] ? ", " : "", c->wm);
 	return 0;
 }
 
@@ -725,7 +743,7 @@ void sessd_status(const struct sessd *s, cJSON *o)
 	const struct client *c;
 	const char *by;
 	unsigned int i;
-	cJSON *arr, *e;
+	cJSON *arr, *e, *nu;
 	uid_t uid;
 
 	cJSON_AddStringToObject(o, "socket", s->path);
@@ -768,6 +786,18 @@ void sessd_status(const struct sessd *s, cJSON *o)
 		cJSON_AddStringToObject(e, "desktop", c->desktop);
 		cJSON_AddStringToObject(e, "source", c->source);
 		cJSON_AddStringToObject(e, "wm", c->wm);
+		if (c->route[0])
+			cJSON_AddStringToObject(e, "route", c->route);
+		else
+			cJSON_AddNullToObject(e, "route");
+		nu = cJSON_AddArrayToObject(e, "routes_not_used");
+		for (unsigned int k = 0; nu && k < c->n_not_used; k++) {
+			cJSON *r = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(r, "route", c->not_used[k].route);
+			cJSON_AddStringToObject(r, "why", c->not_used[k].why);
+			cJSON_AddItemToArray(nu, r);
+		}
 		cJSON_AddItemToArray(arr, e);
 	}
 }

@@ -3,6 +3,7 @@
  * session_x11.c - the focused X11 window (see session.h).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,3 +407,80 @@ void x11_close(struct x11 *x)
 	xcb_disconnect(x->c);
 	free(x);
 }
+
+/* --- the "x11" focus route (focus_route.h) --- */
+
+static int route_open(void **st, const struct focus_env *env, char *why, size_t wlen)
+{
+	struct x11 *x;
+	int err;
+
+	if (!env->display || !*env->display) {
+		snprintf(why, wlen, "no X display: DISPLAY is not set and no --display was given");
+		return -ENOENT;
+	}
+	err = x11_open(&x, env->display);
+	if (err) {
+		snprintf(why, wlen, "cannot open X display %s: %s", env->display, strerror(-err));
+		return err;
+	}
+	if (env->titles)
+		x11_set_titles(x, 1);
+	*st = x;
+	return 0;
+}
+
+static int route_fd(void *st)
+{
+	return x11_fd(st);
+}
+
+static short route_events(void *st)
+{
+	(void)st;
+	return POLLIN;
+}
+
+static int route_timeout(void *st)
+{
+	(void)st;
+	return -1;
+}
+
+static int route_dispatch(void *st)
+{
+	return x11_dispatch(st);
+}
+
+static void route_focus(void *st, struct focus_info *fi)
+{
+	x11_focus(st, fi);
+}
+
+static int route_titles(void *st, int on)
+{
+	return x11_set_titles(st, on);
+}
+
+static const char *route_detail(void *st)
+{
+	return x11_wm(st);
+}
+
+static void route_close(void *st)
+{
+	x11_close(st);
+}
+
+const struct focus_route_ops focus_route_x11 = {
+    .name = "x11",
+    .open = route_open,
+    .fd = route_fd,
+    .events = route_events,
+    .timeout_ms = route_timeout,
+    .dispatch = route_dispatch,
+    .focus = route_focus,
+    .set_titles = route_titles,
+    .detail = route_detail,
+    .close = route_close,
+};

@@ -11,12 +11,11 @@
  * exponential back-off (0.5 s doubling to 30 s); the focus is sent again
  * after every hello.
  *
- * Wayland: no protocol that an unprivileged client can use reports the
- * focused window on GNOME; KDE offers it through KWin scripting over D-Bus
- * and wlroots compositors through wlr-foreign-toplevel-management, neither
- * of which this version implements. On Wayland the helper says so once
- * ("unknown", with the reason) instead of guessing from Xwayland, which
- * sees only X11 clients.
+ * The focus comes through one route (focus_route.h): X11, or on Wayland
+ * the compositor's own (wlroots protocol, KWin script, GNOME Shell
+ * extension). When none works the helper says so ("unknown", with each
+ * route's reason) instead of guessing from Xwayland, which sees only X11
+ * clients; screenshots still work then.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -54,12 +53,16 @@
 struct helper {
 	const char *socket;
 	const char *display;
-	struct x11 *x;
-	const char *desktop;  /* "x11" or "wayland" */
-	char unknown[256];    /* Wayland: why the focus cannot be known */
-	int fd;		      /* actlogd, -1 while disconnected */
-	int titles;	      /* policy apps.titles */
-	uint64_t retry_at_ns; /* CLOCK_MONOTONIC: next connection attempt */
+	struct focus_env env;
+	const char *force_route;		    /* --focus-route */
+	struct focus_route route;		    /* ops NULL: no route works */
+	struct focus_tried tried[FOCUS_ROUTES_MAX]; /* routes not used, and why */
+	int ntried;
+	const char *desktop;		 /* "x11" or "wayland" */
+	char unknown[FOCUS_WHY_LEN * 2]; /* no route: why the focus cannot be known */
+	int fd;				 /* actlogd, -1 while disconnected */
+	int titles;			 /* policy apps.titles */
+	uint64_t retry_at_ns;		 /* CLOCK_MONOTONIC: next connection attempt */
 	unsigned int backoff_ms;
 	char last_error[256]; /* logged once until it changes */
 	/* screenshots: policy from actlogd, applied to the timer at once */
@@ -103,16 +106,20 @@ static int send_focus(struct helper *h)
 	int err;
 
 	cJSON_AddStringToObject(o, "type", "focus");
-	if (!h->x) {
-		cJSON_AddStringToObject(o, "source", h->desktop);
+	memset(&fi, 0, sizeof(fi));
+	if (h->route.ops)
+		h->route.ops->focus(h->route.st, &fi);
+	if (!h->route.ops || fi.unknown[0]) {
+		cJSON_AddStringToObject(o, "source",
+					h->route.ops ? h->route.ops->name : h->desktop);
 		cJSON_AddNullToObject(o, "app");
-		cJSON_AddStringToObject(o, "unknown", h->unknown);
+		cJSON_AddStringToObject(o, "unknown", h->route.ops ? fi.unknown : h->unknown);
 	} else {
-		x11_focus(h->x, &fi);
 		cJSON_AddStringToObject(o, "source", fi.source);
 		if (fi.app[0]) {
 			cJSON_AddStringToObject(o, "app", fi.app);
-			cJSON_AddStringToObject(o, "instance", fi.instance);
+			if (fi.instance[0])
+				cJSON_AddStringToObject(o, "instance", fi.instance);
 			if (fi.pid)
 				cJSON_AddNumberToObject(o, "pid", fi.pid);
 			/* titles are read only when allowed; sent only then too */
@@ -263,7 +270,7 @@ static void take_shot(struct helper *h)
 	shot_timer(h);
 	if (h->fd < 0)
 		return; /* no actlogd, no consent: shots_on is off then anyway */
-	if (!h->x) {
+	if (strcmp(h->desktop, "x11")) {
 		wl_take_shot(h);
 		return;
 	}
@@ -308,7 +315,8 @@ static void apply_policy(struct helper *h, const cJSON *p)
 	h->titles = on;
 	log_info("window titles %s by policy", on ? "reported" : "not reported");
 	/* the current focus again: with its title, or without it */
-	if (h->x && x11_set_titles(h->x, on) && h->fd >= 0 && send_focus(h))
+	if (h->route.ops && h->route.ops->set_titles(h->route.st, on) && h->fd >= 0 &&
+	    send_focus(h))
 		disconnect(h, "actlogd closed the connection");
 }
 
@@ -403,14 +411,29 @@ static void try_connect(struct helper *h)
 		cJSON_AddStringToObject(o, "session", sid);
 	cJSON_AddStringToObject(o, "display", h->display ? h->display : "");
 	cJSON_AddStringToObject(o, "desktop", h->desktop);
-	if (h->x) {
+	if (h->route.ops) {
 		struct focus_info fi;
 
-		x11_focus(h->x, &fi);
-		cJSON_AddStringToObject(o, "source", fi.source);
-		cJSON_AddStringToObject(o, "wm", x11_wm(h->x));
+		memset(&fi, 0, sizeof(fi));
+		h->route.ops->focus(h->route.st, &fi);
+		cJSON_AddStringToObject(o, "source", fi.source[0] ? fi.source : h->route.ops->name);
+		cJSON_AddStringToObject(o, "route", h->route.ops->name);
+		cJSON_AddStringToObject(o, "wm", h->route.ops->detail(h->route.st));
 	} else {
 		cJSON_AddStringToObject(o, "source", h->desktop);
+		cJSON_AddNullToObject(o, "route");
+	}
+	/* the routes not taken, and why: for actlogctl status */
+	if (h->ntried) {
+		cJSON *arr = cJSON_AddArrayToObject(o, "routes");
+
+		for (int i = 0; i < h->ntried; i++) {
+			cJSON *t = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(t, "route", h->tried[i].name);
+			cJSON_AddStringToObject(t, "why", h->tried[i].why);
+			cJSON_AddItemToArray(arr, t);
+		}
 	}
 	r = send_json(h, o);
 	cJSON_Delete(o);
@@ -446,28 +469,52 @@ static void try_connect(struct helper *h)
 		disconnect(h, "actlogd closed the connection");
 }
 
-/* Wayland: say honestly what the compositor lets us know. */
-static void wayland_reason(struct helper *h)
+/* What a route's connection is to: the X server, the Wayland compositor,
+ * or the session bus (the KWin and GNOME routes). */
+static const char *route_link(const char *route)
 {
-	const char *d = getenv("XDG_CURRENT_DESKTOP");
+	if (!strcmp(route, "x11"))
+		return "X";
+	if (!strcmp(route, "wlr"))
+		return "Wayland";
+	return "session bus";
+}
 
-	if (d && strstr(d, "GNOME"))
-		snprintf(h->unknown, sizeof(h->unknown),
-			 "wayland: GNOME Shell offers unprivileged clients no protocol that "
-			 "names the focused window (only a Shell extension could)");
-	else if (d && strstr(d, "KDE"))
-		snprintf(h->unknown, sizeof(h->unknown),
-			 "wayland: KWin names the active window only through KWin scripting "
-			 "over D-Bus, which this version does not use");
-	else if (d && (strstr(d, "sway") || strstr(d, "Hyprland") || strstr(d, "river") ||
-		       strstr(d, "labwc") || strstr(d, "wayfire")))
-		snprintf(h->unknown, sizeof(h->unknown),
-			 "wayland: the compositor offers wlr-foreign-toplevel-management, which "
-			 "this version does not implement");
-	else
-		snprintf(h->unknown, sizeof(h->unknown),
-			 "wayland: no focus protocol this version supports (desktop %s)",
-			 d && *d ? d : "unknown");
+/* No route works: say honestly why, every route's reason in one line. */
+static void no_route_reason(struct helper *h)
+{
+	size_t off;
+
+	off = (size_t)snprintf(h->unknown, sizeof(h->unknown), "%s: no focus route works",
+			       h->desktop);
+	for (int i = 0; i < h->ntried && off < sizeof(h->unknown); i++)
+		off += (size_t)snprintf(h->unknown + off, sizeof(h->unknown) - off, "%s%s: %s",
+					i ? "; " : " (", h->tried[i].name, h->tried[i].why);
+	if (h->ntried && off < sizeof(h->unknown) - 1)
+		snprintf(h->unknown + off, sizeof(h->unknown) - off, ")");
+}
+
+/* Pick the focus route; log which and why the others were not used. 0, or
+ * -errno when the helper cannot run (X11 without a display). */
+static int open_route(struct helper *h)
+{
+	int r = focus_route_pick(&h->route, &h->env, h->force_route, h->tried, &h->ntried);
+
+	for (int i = 0; i < h->ntried; i++)
+		log_info("focus route %s not used: %s", h->tried[i].name, h->tried[i].why);
+	if (!r) {
+		const char *d = h->route.ops->detail(h->route.st);
+
+		log_notice("focus route: %s%s%s", h->route.ops->name, *d ? ", " : "", d);
+		return 0;
+	}
+	no_route_reason(h);
+	if (!strcmp(h->desktop, "x11") && !h->force_route) {
+		log_err("%s", h->ntried ? h->tried[0].why : "no X display");
+		return r;
+	}
+	log_notice("focus unknown: %s", h->unknown);
+	return 0;
 }
 
 /* --capture-once DIR: every monitor to DIR now, JSON on stdout. The exit
@@ -538,10 +585,13 @@ static void usage(FILE *f)
 		"      --pw-node ID     diagnostic: read PipeWire node ID, no portal\n"
 		"                       (--capture-once, or the policy's shots)\n"
 		"      --pw-remote NAME with --pw-node: PipeWire remote\n"
+		"      --focus-route NAME  use this focus route only: x11, wlr (wlroots\n"
+		"                       compositors), kwin (KDE), gnome (the GNOME Shell\n"
+		"                       extension); default: chosen from the desktop\n"
 		"  -v, --verbose        debug logging\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           this help\n\n"
-		"Exits 0 when the X session ends or on SIGTERM.\n");
+		"Exits 0 when the session's display connection ends or on SIGTERM.\n");
 }
 
 int main(int argc, char **argv)
@@ -558,6 +608,7 @@ int main(int argc, char **argv)
 	    {"blur", no_argument, NULL, 6},
 	    {"pw-node", required_argument, NULL, 7},
 	    {"pw-remote", required_argument, NULL, 8},
+	    {"focus-route", required_argument, NULL, 9},
 	    {0},
 	};
 	const char *once_dir = NULL;
@@ -614,6 +665,15 @@ int main(int argc, char **argv)
 		case 8:
 			h->wl_opts.pw_remote = optarg;
 			break;
+		case 9:
+			if (!focus_route_by_name(optarg)) {
+				log_err(
+				    "--focus-route: '%s' is not a route (x11, wlr, kwin, gnome)",
+				    optarg);
+				return 2;
+			}
+			h->force_route = optarg;
+			break;
 		case 'v':
 			log_init("actlog-session", LOG_LVL_DEBUG);
 			break;
@@ -652,39 +712,33 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if ((type && !strcmp(type, "wayland")) ||
-	    (getenv("WAYLAND_DISPLAY") && (!type || strcmp(type, "x11")))) {
-		h->desktop = "wayland";
-		wayland_reason(h);
-		log_notice("focus unknown: %s", h->unknown);
-	} else {
-		h->desktop = "x11";
-		if (!h->display || !*h->display) {
-			log_err("no X display: DISPLAY is not set and no --display was given");
-			return 1;
-		}
-		r = x11_open(&h->x, h->display);
-		if (r) {
-			log_err("cannot open X display %s: %s", h->display, strerror(-r));
-			return 1;
-		}
-	}
+	h->env.display = h->display;
+	h->env.wayland_display = getenv("WAYLAND_DISPLAY");
+	h->env.current_desktop = getenv("XDG_CURRENT_DESKTOP");
+	h->env.session_type = type;
+	h->desktop = focus_desktop(&h->env);
+	if (open_route(h))
+		return 1;
 
 	try_connect(h);
 	for (;;) {
 		n = 0;
 		pfd[n++] = (struct pollfd){.fd = sigfd, .events = POLLIN};
 		pfd[n++] = (struct pollfd){.fd = h->tfd, .events = POLLIN};
-		if (h->x)
-			pfd[n++] = (struct pollfd){.fd = x11_fd(h->x), .events = POLLIN};
+		if (h->route.ops)
+			pfd[n++] = (struct pollfd){.fd = h->route.ops->fd(h->route.st),
+						   .events = h->route.ops->events(h->route.st)};
 		if (h->fd >= 0)
 			pfd[n++] = (struct pollfd){.fd = h->fd, .events = POLLIN};
-		timeout = -1;
+		timeout = h->route.ops ? h->route.ops->timeout_ms(h->route.st) : -1;
 		if (h->fd < 0) {
+			int t;
+
 			now = clock_ns(CLOCK_MONOTONIC);
-			timeout = h->retry_at_ns > now
-				      ? (int)((h->retry_at_ns - now) / NSEC_PER_MSEC) + 1
-				      : 0;
+			t = h->retry_at_ns > now ? (int)((h->retry_at_ns - now) / NSEC_PER_MSEC) + 1
+						 : 0;
+			if (timeout < 0 || t < timeout)
+				timeout = t;
 		}
 		r = poll(pfd, (nfds_t)n, timeout);
 		if (r < 0 && errno != EINTR) {
@@ -702,14 +756,26 @@ int main(int argc, char **argv)
 		}
 		if (pfd[1].revents)
 			take_shot(h);
-		if (h->x) {
+		if (h->route.ops) {
 			/* events may already be queued by replies read elsewhere */
-			r = x11_dispatch(h->x);
-			if (r < 0) {
-				log_notice("the X connection closed: the session ended");
+			r = h->route.ops->dispatch(h->route.st);
+			if (r == -EPIPE) {
+				log_notice("the %s connection closed: the session ended",
+					   route_link(h->route.ops->name));
 				break;
 			}
-			if (r > 0 && h->fd >= 0 && send_focus(h))
+			if (r < 0) {
+				/* the route failed for good: say so, keep running */
+				h->tried[h->ntried].name = h->route.ops->name;
+				snprintf(h->tried[h->ntried].why, sizeof(h->tried[0].why),
+					 "failed: %s", strerror(-r));
+				h->ntried++;
+				log_warn("focus route %s failed: %s", h->route.ops->name,
+					 strerror(-r));
+				focus_route_close(&h->route);
+				no_route_reason(h);
+			}
+			if (r != 0 && h->fd >= 0 && send_focus(h))
 				disconnect(h, "actlogd closed the connection");
 		}
 		if (h->fd >= 0 && pfd[n - 1].fd == h->fd && pfd[n - 1].revents)
@@ -719,7 +785,7 @@ int main(int argc, char **argv)
 	}
 	if (h->fd >= 0)
 		close(h->fd);
-	x11_close(h->x);
+	focus_route_close(&h->route);
 	capture_close(h->cap);
 	wl_capture_close(h->wl);
 	close(h->tfd);

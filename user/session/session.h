@@ -17,15 +17,7 @@
 
 #include <stdint.h>
 
-#include "session_proto.h"
-
-struct focus_info {
-	char source[32];		/* "x11-ewmh", "x11-input-focus" */
-	char app[SESSION_APP_LEN];	/* WM_CLASS class; "" nothing focused */
-	char instance[SESSION_APP_LEN]; /* WM_CLASS instance */
-	uint32_t pid;			/* _NET_WM_PID, 0 unknown */
-	char title[SESSION_TITLE_LEN];	/* "" unless titles are on */
-};
+#include "focus_route.h"
 
 struct x11;
 
