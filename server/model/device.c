@@ -837,13 +837,59 @@ static int seen_update(const void *old, size_t old_len, void **val, size_t *len,
 	return STORE_UPDATE_PUT;
 }
 
-int device_agent_config(struct srv *s, const char *id, const char *team_id, int64_t now,
-			struct device_agent_config *out, struct model_why *why)
+bool device_login_ok(const char *v)
+{
+	return v && text_valid(v, 1, DEVICE_LOGIN_MAX);
+}
+
+const char *device_policy_kind_name(enum device_policy_kind k)
+{
+	return k == DEVICE_POLICY_USER ? "user" : k == DEVICE_POLICY_OWNER ? "owner" : "team";
+}
+
+int device_policy_for(struct srv *s, const char *team_id, const char *owner, const char *login,
+		      struct device_policy_for *out, struct model_why *why)
+{
+	char lg[LOGIN_MAX_LEN + 1];
+	cJSON *u;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	why_reset(why);
+	if (login && *login) {
+		ret = org_team_login_user(s, team_id, login, out->uid, why);
+		if (!ret) {
+			out->kind = DEVICE_POLICY_USER;
+			snprintf(out->login, sizeof(out->login), "%s", login);
+			return 0;
+		}
+		if (ret != -ENOENT)
+			return ret;
+	}
+	if (!owner || !id_valid(owner, ID_PREFIX_USER)) {
+		out->kind = DEVICE_POLICY_TEAM;
+		return 0;
+	}
+	out->kind = DEVICE_POLICY_OWNER;
+	strcpy(out->uid, owner);
+	ret = jget(s, STORE_T_USERS, owner, SK_USER, &u);
+	if (ret == -ENOENT)
+		return 0; /* the owner's item is gone: its config still applies */
+	if (ret)
+		return why_fail(why, ret, "user");
+	if (org_user_login(u, lg))
+		snprintf(out->login, sizeof(out->login), "%s", lg);
+	cJSON_Delete(u);
+	return 0;
+}
+
+int device_agent_config(struct srv *s, const char *id, const char *team_id, const char *login,
+			int64_t now, struct device_agent_config *out, struct model_why *why)
 {
 	unsigned char sum[crypto_hash_sha256_BYTES];
 	char hex[ETAG_BYTES * 2 + 1];
-	cJSON *d, *eff = NULL, *o, *v, *e;
-	const char *owner;
+	cJSON *d, *eff = NULL, *o, *v, *e, *pf;
+	struct device_policy_for who;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -853,9 +899,12 @@ int device_agent_config(struct srv *s, const char *id, const char *team_id, int6
 		why->what = "device";
 		return ret;
 	}
-	owner = jstr(d, "owner_id");
-	ret = config_effective(s, team_id, owner && id_valid(owner, ID_PREFIX_USER) ? owner : NULL,
-			       false, &eff);
+	ret = device_policy_for(s, team_id, jstr(d, "owner_id"), login, &who, why);
+	if (ret) {
+		cJSON_Delete(d);
+		return ret;
+	}
+	ret = config_effective(s, team_id, who.uid[0] ? who.uid : NULL, false, &eff);
 	if (!ret && now - jint(d, "last_seen", 0) >= DEVICE_LAST_SEEN_STEP_MS)
 		out->seen_err =
 		    store_update(s->st, STORE_T_DEVICES, id, SK_DEVICE, seen_update, &now);
@@ -877,6 +926,10 @@ int device_agent_config(struct srv *s, const char *id, const char *team_id, int6
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "config", cJSON_DetachItemFromObject(eff, "values"));
 	cJSON_AddStringToObject(o, "device_id", id);
+	pf = cJSON_AddObjectToObject(o, "policy_for");
+	cJSON_AddStringToObject(pf, "kind", device_policy_kind_name(who.kind));
+	jset_str(pf, "user_id", who.uid[0] ? who.uid : NULL);
+	jset_str(pf, "login", who.login[0] ? who.login : NULL);
 	cJSON_Delete(eff);
 	out->json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

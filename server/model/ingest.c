@@ -28,6 +28,7 @@
 #include "core/metrics.h"
 #include "model/config.h"
 #include "model/ingest.h"
+#include "model/org.h"
 #include "model/rollup.h"
 #include "store/keys.h"
 #include "util.h"
@@ -37,7 +38,7 @@
 #define TOP_CPU_MAX 100	  /* entries of app_usage.top_cpu */
 #define HOST_ID_MAX 128	  /* bytes */
 #define USER_NAME_MAX 256 /* bytes of a record's user */
-#define TEAM_USERS_MAX 5000
+#define TEAM_USERS_MAX ORG_TEAM_USERS_MAX
 /* Raw puts go into the final commit up to these; more are written first in
  * chunks of this size (idempotent puts, so a failure in between is
  * repaired by the agent's retry). */
@@ -244,7 +245,6 @@ static int logins_load(struct ingest *g)
 			  TEAM_USERS_MAX, 0, collect_id, &c);
 	for (i = 0; ret >= 0 && i < c.n; i++) {
 		cJSON *u;
-		const char *login, *email;
 		struct login_ent *e = &g->logins[g->n_logins];
 
 		ret = jget(g->s, STORE_T_USERS, c.ids[i], SK_USER, &u);
@@ -254,15 +254,7 @@ static int logins_load(struct ingest *g)
 		}
 		if (ret)
 			break;
-		login = jstr(u, "login");
-		email = jstr(u, "email");
-		if (login && strlen(login) <= LOGIN_MAX_LEN) {
-			strcpy(e->login, login);
-		} else if (email && strchr(email, '@') &&
-			   (size_t)(strchr(email, '@') - email) <= LOGIN_MAX_LEN) {
-			snprintf(e->login, sizeof(e->login), "%.*s",
-				 (int)(strchr(email, '@') - email), email);
-		} else {
+		if (!org_user_login(u, e->login)) {
 			cJSON_Delete(u);
 			continue;
 		}

@@ -328,7 +328,7 @@ TEST(devices_on_a_store)
 	CHECK(strstr(buf, "\"revoked\":true") != NULL);
 
 	/* --- the agent's config --- */
-	CHECK_EQ(device_agent_config(&s, d2, TEAM, now + 120000, &c, &why), 0);
+	CHECK_EQ(device_agent_config(&s, d2, TEAM, NULL, now + 120000, &c, &why), 0);
 	CHECK_EQ(c.seen_err, 0);
 	CHECK_EQ(strlen(c.etag), DEVICE_ETAG_SIZE - 1);
 	CHECK(c.etag[0] == '"' && c.etag[DEVICE_ETAG_SIZE - 2] == '"');
@@ -340,12 +340,12 @@ TEST(devices_on_a_store)
 	CHECK_EQ(device_get(&s, d2, &out), 0);
 	CHECK(jstr(out, "last_seen") != NULL);
 	cJSON_Delete(out);
-	CHECK_EQ(device_agent_config(&s, d2, TEAM, now + 121000, &c2, &why), 0);
+	CHECK_EQ(device_agent_config(&s, d2, TEAM, NULL, now + 121000, &c2, &why), 0);
 	CHECK_STR(c2.etag, c.etag);
 	CHECK_STR(c2.json, c.json);
 	free(c.json);
 	free(c2.json);
-	CHECK_EQ(device_agent_config(&s, "d_00000000000000ff", TEAM, now, &c, &why), -ENOENT);
+	CHECK_EQ(device_agent_config(&s, "d_00000000000000ff", TEAM, NULL, now, &c, &why), -ENOENT);
 	CHECK_STR(why.what, "device");
 
 	srv_fini(&s);
