@@ -19,6 +19,10 @@
 
 #define ETAG_BYTES 16
 
+static void users_seen_view(cJSON *v, const cJSON *us);
+static void jset_str(cJSON *o, const char *k, const char *v);
+static void jset_num(cJSON *o, const char *k, double v);
+
 /* --- helpers --- */
 
 cJSON *device_view(const cJSON *d)
@@ -45,7 +49,102 @@ cJSON *device_view(const cJSON *d)
 			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "revoked")));
 	cJSON_AddBoolToObject(v, "pending",
 			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "pending")));
+	users_seen_view(v, cJSON_GetObjectItemCaseSensitive(d, "users_seen"));
 	return v;
+}
+
+/* users_seen of a device item's us, newest first, added to view v. */
+static void users_seen_view(cJSON *v, const cJSON *us)
+{
+	cJSON *arr = cJSON_AddArrayToObject(v, "users_seen");
+	const cJSON *e;
+	int64_t prev = INT64_MAX;
+	char ts[RFC3339_LEN];
+
+	/* selection by newest: at most DEVICE_USERS_SEEN_MAX entries */
+	for (;;) {
+		const cJSON *best = NULL;
+		int64_t bt = -1;
+
+		cJSON_ArrayForEach(e, us)
+		{
+			int64_t t = jint(e, "last_seen", 0);
+
+			if (jstr(e, "user_id") && t < prev && t > bt)
+				best = e, bt = t;
+		}
+		if (!best || !arr)
+			break;
+		cJSON_ArrayForEach(e, us)
+		{
+			cJSON *o;
+
+			if (!jstr(e, "user_id") || jint(e, "last_seen", 0) != bt)
+				continue;
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "user_id", jstr(e, "user_id"));
+			cJSON_AddStringToObject(o, "login",
+						jstr(e, "login") ? jstr(e, "login") : "");
+			cJSON_AddStringToObject(o, "last_seen", rfc3339_ms(bt, ts));
+			cJSON_AddItemToArray(arr, o);
+		}
+		prev = bt;
+	}
+}
+
+int device_users_seen_merge(cJSON *d, const struct device_user_seen *e, size_t n)
+{
+	cJSON *us = cJSON_GetObjectItemCaseSensitive(d, "users_seen"), *x;
+	int changed = 0;
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (!cJSON_IsArray(us)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "users_seen");
+		us = cJSON_AddArrayToObject(d, "users_seen");
+		if (!us)
+			return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		cJSON *found = NULL;
+
+		cJSON_ArrayForEach(x, us)
+		{
+			if (jstr(x, "user_id") && !strcmp(jstr(x, "user_id"), e[i].uid))
+				found = x;
+		}
+		if (found) {
+			if (e[i].last_seen - jint(found, "last_seen", 0) <
+			    DEVICE_USERS_SEEN_STEP_MS)
+				continue;
+			jset_num(found, "last_seen", (double)e[i].last_seen);
+			jset_str(found, "login", e[i].login);
+			changed = 1;
+			continue;
+		}
+		x = cJSON_CreateObject();
+		if (!x)
+			return -ENOMEM;
+		cJSON_AddStringToObject(x, "user_id", e[i].uid);
+		cJSON_AddStringToObject(x, "login", e[i].login);
+		cJSON_AddNumberToObject(x, "last_seen", (double)e[i].last_seen);
+		cJSON_AddItemToArray(us, x);
+		changed = 1;
+	}
+	/* the oldest go past the cap */
+	while (cJSON_GetArraySize(us) > DEVICE_USERS_SEEN_MAX) {
+		cJSON *old = NULL;
+
+		cJSON_ArrayForEach(x, us)
+		{
+			if (!old || jint(x, "last_seen", 0) < jint(old, "last_seen", 0))
+				old = x;
+		}
+		cJSON_Delete(cJSON_DetachItemViaPointer(us, old));
+		changed = 1;
+	}
+	return changed;
 }
 
 /* Set string member k of o (replacing it); v NULL sets null. */

@@ -67,9 +67,29 @@ typedef int (*device_audit_fn)(struct store_batch *b, const char *team_id, const
 			       const cJSON *detail, void *ctx);
 
 /* The API view of a device item d: {id, team_id, host_id, hostname,
- * agent_version, owner_id, enrolled_at, last_seen, revoked, pending}
- * (never the token). The caller's; pure. */
+ * agent_version, owner_id, enrolled_at, last_seen, revoked, pending,
+ * users_seen: [{user_id, login, last_seen}], newest first} (never the
+ * token). The caller's; pure. */
 cJSON *device_view(const cJSON *d);
+
+/* The team users a device's records named (ingest keeps them in the device
+ * item's "users_seen": [{user_id, login, last_seen (unix ms)}]). */
+#define DEVICE_USERS_SEEN_MAX 32	/* entries kept: the oldest are dropped */
+#define DEVICE_USERS_SEEN_STEP_MS 60000 /* a user's last_seen is raised by this or more */
+struct device_user_seen {
+	char uid[ID_SIZE];
+	char login[LOGIN_MAX_LEN + 1];
+	int64_t last_seen;
+};
+
+/*
+ * Merge the n users of e into device item d's users_seen: a new user is
+ * added, a known one's last_seen raised when e's is DEVICE_USERS_SEEN_STEP_MS
+ * or more newer (and its login refreshed); past DEVICE_USERS_SEEN_MAX
+ * entries the oldest are dropped. 1 when d changed, 0 when not (nothing to
+ * write), -ENOMEM. Pure.
+ */
+int device_users_seen_merge(cJSON *d, const struct device_user_seen *e, size_t n);
 
 /* 1..DEVICE_HOST_ID_MAX bytes of printable ASCII without spaces? Pure. */
 bool device_host_id_ok(const char *v);

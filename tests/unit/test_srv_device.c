@@ -470,9 +470,69 @@ TEST(host_ids)
 	CHECK(device_host_id_ok(h));
 }
 
+/* users_seen: added, raised by a step, capped with the oldest dropped,
+ * shown newest first; no change when nothing moved (no write). */
+TEST(users_seen)
+{
+	struct device_user_seen e[DEVICE_USERS_SEEN_MAX + 1];
+	cJSON *d = cJSON_Parse("{\"id\":\"d_0000000000000001\"}"), *v;
+	const cJSON *us;
+	char *txt;
+	size_t i;
+
+	memset(e, 0, sizeof(e));
+	strcpy(e[0].uid, USER);
+	strcpy(e[0].login, "a");
+	e[0].last_seen = 1000000;
+	strcpy(e[1].uid, USER3);
+	strcpy(e[1].login, "c");
+	e[1].last_seen = 2000000;
+	CHECK_EQ(device_users_seen_merge(d, e, 0), 0);
+	CHECK_EQ(device_users_seen_merge(d, e, 2), 1);
+	CHECK_EQ(device_users_seen_merge(d, e, 2), 0);
+	/* less than a step newer: kept as it is */
+	e[0].last_seen += DEVICE_USERS_SEEN_STEP_MS - 1;
+	CHECK_EQ(device_users_seen_merge(d, e, 1), 0);
+	e[0].last_seen += 1;
+	CHECK_EQ(device_users_seen_merge(d, e, 1), 1);
+	v = device_view(d);
+	txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(v, "users_seen"));
+	CHECK_STR(txt, "[{\"user_id\":\"" USER3 "\",\"login\":\"c\",\"last_seen\":"
+		       "\"1970-01-01T00:33:20.000Z\"},{\"user_id\":\"" USER "\",\"login\":\"a\","
+		       "\"last_seen\":\"1970-01-01T00:17:40.000Z\"}]");
+	free(txt);
+	cJSON_Delete(v);
+	/* the cap: 32 newer users push the two out */
+	for (i = 0; i < DEVICE_USERS_SEEN_MAX; i++) {
+		snprintf(e[i].uid, ID_SIZE, "u_%016zx", 0x100 + i);
+		snprintf(e[i].login, sizeof(e[i].login), "l%zu", i);
+		e[i].last_seen = 3000000 + (int64_t)i;
+	}
+	CHECK_EQ(device_users_seen_merge(d, e, DEVICE_USERS_SEEN_MAX), 1);
+	us = cJSON_GetObjectItem(d, "users_seen");
+	CHECK_EQ(cJSON_GetArraySize(us), DEVICE_USERS_SEEN_MAX);
+	v = device_view(d);
+	us = cJSON_GetObjectItem(v, "users_seen");
+	CHECK_EQ(cJSON_GetArraySize(us), DEVICE_USERS_SEEN_MAX);
+	CHECK_STR(jstr(cJSON_GetArrayItem(us, 0), "login"), "l31");
+	txt = cJSON_PrintUnformatted(d);
+	CHECK(txt && !strstr(txt, USER3) && !strstr(txt, "\"" USER "\""));
+	free(txt);
+	cJSON_Delete(v);
+	cJSON_Delete(d);
+	/* a device that saw nobody shows an empty list */
+	d = cJSON_Parse("{}");
+	v = device_view(d);
+	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(v, "users_seen")), 0);
+	CHECK(cJSON_IsArray(cJSON_GetObjectItem(v, "users_seen")));
+	cJSON_Delete(v);
+	cJSON_Delete(d);
+}
+
 int main(void)
 {
 	RUN(host_ids);
+	RUN(users_seen);
 	RUN(devices_on_a_store);
 	return CHECK_DONE();
 }
