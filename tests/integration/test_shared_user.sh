@@ -17,6 +17,8 @@
 #    alpha's policy nor beta's saved one, until beta's policy arrives;
 #  - restarted without the server, the agent applies the active user's own
 #    saved policy (policy.json keeps one per user);
+#  - process records carry their process's user (the login of its uid),
+#    not the active user's;
 #  - the device view lists both users seen.
 if [ -z "${ACTLOG_TEST_PRIVATE_NS:-}" ]; then
 	ACTLOG_TEST_PRIVATE_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
@@ -89,7 +91,7 @@ printf 'backoff_max_s = 1\npolicy_poll_s = 3600\n' >"$d/actlogd.conf"
 SOCK=$T/session.sock
 agent_up() {
 	"$BUILD/actlogd" --foreground --config "$d/actlogd.conf" --state-dir "$STATE" --socket "$d/ctl.sock" \
-		--interval 10 --input-source none --proc-source none --session-socket "$SOCK" >>"$d/actlogd.log" 2>&1 &
+		--interval 10 --input-source none --session-socket "$SOCK" >>"$d/actlogd.log" 2>&1 &
 	AGENT_PID=$!
 	cleanup_add "kill -9 $AGENT_PID"
 	wait_for 20 "$BUILD/actlogctl" --socket "$d/ctl.sock" status --json >/dev/null 2>&1
@@ -143,6 +145,19 @@ check "beta's helper is no longer accepted" jq -e '.refused.type == "refused"' "
 sleep 2
 check "nothing more was uploaded" st_is '.shots.uploaded == 2 and .shots.queued == 0'
 check_eq "still none listed under alpha" "$(count_for "$UA")" 0
+
+# process records: the login of the process's uid, whoever is active
+cp /bin/true "$T/pu-beta"
+cp /bin/true "$T/pu-alpha"
+setpriv --reuid=4202 --regid=4202 --clear-groups "$T/pu-beta"
+setpriv --reuid=4201 --regid=4201 --clear-groups "$T/pu-alpha"
+proc_user() { # COMM: the user of its exec record
+	"$BUILD/actlogctl" --state-dir "$STATE" spool dump |
+		jq -r --arg c "$1" 'select(.type == "process" and .event == "exec" and .comm == $c) | .user'
+}
+pu_is() { [ "$(proc_user "$1")" = "$2" ]; }
+check "beta's process, run while alpha is active, is beta's" wait_for 10 pu_is pu-beta beta
+check_eq "alpha's process is alpha's" "$(proc_user pu-alpha)" alpha
 
 # ---- 3: the server refuses a presign naming alpha ----
 presign() { # LOGIN: the status of a presign naming LOGIN, with the device token

@@ -119,8 +119,9 @@ struct agent {
 
 	struct record_ctx rctx;
 	char host_id[33];
-	struct seat *seat;	/* the active user (rctx.user); NULL: unknown */
-	struct sysinfo_mon *si; /* sysinfo records */
+	struct seat *seat;		/* the active user (rctx.user); NULL: unknown */
+	struct seat_login_cache logins; /* uid -> login for process records */
+	struct sysinfo_mon *si;		/* sysinfo records */
 
 	/* the running interval */
 	uint32_t iv_len_s;
@@ -463,8 +464,17 @@ static void on_proc(const struct proc_record *r, void *ctx)
 		a->exits++;
 	}
 	apps_on_proc(a->apps, r);
-	if (a->logging)
-		emit(a, record_process(&a->rctx, r, off), ts);
+	if (a->logging) {
+		/* a process is its own user's: the login of its uid; the active
+		 * user when the uid is unknown or has no name */
+		struct record_ctx pc = a->rctx;
+		const char *login =
+		    r->uid == PROC_UID_UNKNOWN ? NULL : seat_login_of(&a->logins, r->uid, now_ms());
+
+		if (login)
+			pc.user = login;
+		emit(a, record_process(&pc, r, off), ts);
+	}
 }
 
 /* ---- policy: the server's over the local settings (policy.h) ---- */
