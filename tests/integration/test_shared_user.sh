@@ -165,6 +165,14 @@ presign() { # LOGIN: the status of a presign naming LOGIN, with the device token
 		-H 'Content-Type: application/json' "$SRV_URL/api/v1/screenshots/presign" \
 		--data-binary "{\"sha256\":\"$(printf abcd | sha256sum | cut -d' ' -f1)\",\"size\":4,\"content_type\":\"image/png\",\"taken_at\":\"$(date -u +%FT%T.000Z)\",\"user\":\"$1\"}"
 }
+config_for() { # QUERY: the status of the device's config request, body in $T/config.json
+	curl -s -o "$T/config.json" -w '%{http_code}' -H "Authorization: Bearer $DTOK" "$SRV_URL/api/v1/agent/config$1"
+}
+check_eq "config for a login of nobody: 200" "$(config_for '?user=nobody')" 200
+check_eq "it is the owner's" "$(jq -r '.policy_for | "\(.kind) \(.user_id) \(.login)"' "$T/config.json")" "owner $UA alpha"
+check_eq "config for beta: beta's, screenshots on" \
+	"$(config_for '?user=beta' && jq -r '" \(.policy_for.kind) \(.policy_for.user_id) \(.config["screenshots.enabled"])"' "$T/config.json")" "200 user $UB true"
+check_eq "config for a login with a control character: 400" "$(config_for '?user=a%0Ab')" 400
 check_eq "presign naming alpha: 403" "$(presign alpha)" 403
 check_eq "with the reason" "$(jq -r .error "$T/presign.json")" "screenshots are not enabled for user 'alpha'"
 check_eq "presign naming beta: 200" "$(presign beta)" 200
