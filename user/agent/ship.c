@@ -48,7 +48,8 @@ struct shipper {
 	struct ship_policy policy; /* newest policy not yet taken (text NULL: none) */
 	char etag[128];		   /* sent in If-None-Match; "" none */
 	char user[257];		   /* the session user whose policy to ask for; "" none */
-	int policy_due;		   /* ask at once: the user changed, no policy for them yet */
+	int policy_now;		   /* ask at once: the session user changed */
+	int policy_due;		   /* no policy for the current user since it changed */
 	uint32_t policy_retry_ms;  /* delay before asking again while policy_due */
 
 	struct spool *sp;
@@ -646,8 +647,9 @@ static int fetch_policy(struct shipper *s, struct http_answer *r)
 }
 
 /* After a fetch of user's policy (ok: the server answered): no longer due
- * when the user is still the one asked for; else the retry delay grows.
- * The delay before the next fetch, in ms (the poll interval when not due). */
+ * when the user is still the one asked for; a failed one while due makes
+ * the retry delay grow (1 s doubling to backoff_max_ms). The delay before
+ * the next fetch, in ms (the poll interval when not due). */
 static uint32_t policy_next(struct shipper *s, int ok, const char *user)
 {
 	uint32_t ms = s->config_poll_s * 1000;
@@ -688,7 +690,8 @@ static void *ship_main(void *arg)
 	for (;;) {
 		now = clock_ns(CLOCK_MONOTONIC);
 		pthread_mutex_lock(&s->mu);
-		due = s->policy_due;
+		due = s->policy_now;
+		s->policy_now = 0;
 		memcpy(user, s->user, sizeof(user));
 		pthread_mutex_unlock(&s->mu);
 		if (now >= next_policy || due) {
@@ -715,7 +718,7 @@ static void *ship_main(void *arg)
 		if (wait_ms(s, poll_ms, 1))
 			break;
 		pthread_mutex_lock(&s->mu);
-		due = s->policy_due;
+		due = s->policy_now;
 		pthread_mutex_unlock(&s->mu);
 		if (!due && wait_ms(s, GATHER_MS, 0))
 			break;
@@ -825,6 +828,7 @@ void shipper_set_user(struct shipper *s, const char *user)
 	if (strcmp(user, s->user)) {
 		strcpy(s->user, user);
 		s->etag[0] = '\0';
+		s->policy_now = 1;
 		s->policy_due = 1;
 		s->policy_retry_ms = 0;
 		s->kicked = 1;
