@@ -15,6 +15,7 @@ connection prints it and exits 3.
   --say-size N     announce N bytes (size mismatch / over the cap)
   --big N          a sealed memfd of N bytes (sparse), announced as N
   --wait-on        wait until the policy turns screenshots on
+  --policy-only    print the welcome's policy ({"policy":{...}}) and send nothing
   --seed S         vary the pixels
 """
 import argparse
@@ -90,6 +91,7 @@ def main():
     ap.add_argument("--not-png", action="store_true")
     ap.add_argument("--no-fd", action="store_true")
     ap.add_argument("--wait-on", action="store_true")
+    ap.add_argument("--policy-only", action="store_true")
     ap.add_argument("--seed", default=str(time.time()))
     a = ap.parse_args()
     c = Conn(a.socket)
@@ -103,6 +105,9 @@ def main():
         print(json.dumps({"refused": m}))
         sys.exit(3)
     on = m["policy"].get("screenshots.enabled", False)
+    if a.policy_only:
+        print(json.dumps({"policy": m["policy"]}), flush=True)
+        return
     end = time.time() + 60
     while a.wait_on and not on and time.time() < end:
         m = c.recv(1)

@@ -273,8 +273,30 @@ static void print_shots(const cJSON *s)
 		    num(s, "session.shots.refused_by.queue"));
 }
 
+/* Whose policy: the session user it is asked for, whom the server's
+ * answer is for ("for alice (user u_…)", "for bob: the owner alice's
+ * (u_…)", "the team's"), and whether it has yet to arrive. */
+static void print_policy_for(const cJSON *s)
+{
+	const char *kind = str(s, "policy.for.kind"), *login = str(s, "policy.for.login");
+
+	if (!lookup(s, "policy.pending"))
+		return; /* an older agent */
+	printf("; for %s", cJSON_IsString(lookup(s, "policy.user")) ? str(s, "policy.user")
+								    : "no session user");
+	if (cJSON_IsTrue(lookup(s, "policy.pending")))
+		printf(" (pending: screenshots off until it arrives)");
+	if (!strcmp(kind, "user"))
+		printf(" (user %s)", str(s, "policy.for.user_id"));
+	else if (!strcmp(kind, "owner"))
+		printf(": the owner %s's (%s)", *login ? login : "?", str(s, "policy.for.user_id"));
+	else if (!strcmp(kind, "team"))
+		printf(": the team's");
+}
+
 /* Where the policy comes from: the server's (with its ETag and when it was
- * saved) or the local settings; and the keys the local settings still set. */
+ * saved) or the local settings; whom it is for; and the keys the local
+ * settings still set. */
 static void print_policy(const cJSON *s)
 {
 	const cJSON *keys = lookup(s, "policy.keys"), *k;
@@ -291,6 +313,7 @@ static void print_policy(const cJSON *s)
 		       cJSON_IsTrue(lookup(s, "policy.from_file")) ? ", read at start" : "");
 	else
 		printf("local");
+	print_policy_for(s);
 	cJSON_ArrayForEach(k, keys)
 	{
 		if (!cJSON_IsString(k) || strcmp(k->valuestring, "local") ||

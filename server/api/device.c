@@ -422,9 +422,19 @@ static int h_agent_config(struct http_req *req, void *arg)
 	struct principal p;
 	int ret;
 
+	const char *login;
+
 	if (need_device(s, req, &p, true))
 		return 0;
-	ret = device_agent_config(s, p.id, p.team_id, now_ms(), &c, &why);
+	login = http_req_query(req, "user");
+	if (login && !*login)
+		login = NULL;
+	if (login && !device_login_ok(login))
+		return http_reply_error(req, 400,
+					"'user' must be 1..%d bytes of text without control "
+					"characters",
+					DEVICE_LOGIN_MAX);
+	ret = device_agent_config(s, p.id, p.team_id, login, now_ms(), &c, &why);
 	if (c.seen_err)
 		log_warn("event=last_seen_failed device=%s err=%s", p.id, strerror(-c.seen_err));
 	if (ret)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "model/device.h"
 #include "model/shots.h"
 #include "util.h"
 
@@ -154,6 +155,16 @@ static int h_presign(struct http_req *req, void *arg)
 	if (!r.sha256 || need_num(req, body, "size", 1, SHOTS_MAX_SIZE, &r.size) ||
 	    need_ts(req, body, "taken_at", &r.taken_at))
 		goto out;
+	r.user = opt_str(req, body, "user", DEVICE_LOGIN_MAX);
+	if (r.user == OPT_BAD)
+		goto out;
+	if (r.user && !device_login_ok(r.user)) {
+		http_reply_error(req, 400,
+				 "field 'user' must be 1..%d bytes of text without control "
+				 "characters",
+				 DEVICE_LOGIN_MAX);
+		goto out;
+	}
 	ct = need_str(req, body, "content_type", 64);
 	if (!ct)
 		goto out;

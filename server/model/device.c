@@ -19,6 +19,10 @@
 
 #define ETAG_BYTES 16
 
+static void users_seen_view(cJSON *v, const cJSON *us);
+static void jset_str(cJSON *o, const char *k, const char *v);
+static void jset_num(cJSON *o, const char *k, double v);
+
 /* --- helpers --- */
 
 cJSON *device_view(const cJSON *d)
@@ -45,7 +49,102 @@ cJSON *device_view(const cJSON *d)
 			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "revoked")));
 	cJSON_AddBoolToObject(v, "pending",
 			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "pending")));
+	users_seen_view(v, cJSON_GetObjectItemCaseSensitive(d, "users_seen"));
 	return v;
+}
+
+/* users_seen of a device item's us, newest first, added to view v. */
+static void users_seen_view(cJSON *v, const cJSON *us)
+{
+	cJSON *arr = cJSON_AddArrayToObject(v, "users_seen");
+	const cJSON *e;
+	int64_t prev = INT64_MAX;
+	char ts[RFC3339_LEN];
+
+	/* selection by newest: at most DEVICE_USERS_SEEN_MAX entries */
+	for (;;) {
+		const cJSON *best = NULL;
+		int64_t bt = -1;
+
+		cJSON_ArrayForEach(e, us)
+		{
+			int64_t t = jint(e, "last_seen", 0);
+
+			if (jstr(e, "user_id") && t < prev && t > bt)
+				best = e, bt = t;
+		}
+		if (!best || !arr)
+			break;
+		cJSON_ArrayForEach(e, us)
+		{
+			cJSON *o;
+
+			if (!jstr(e, "user_id") || jint(e, "last_seen", 0) != bt)
+				continue;
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "user_id", jstr(e, "user_id"));
+			cJSON_AddStringToObject(o, "login",
+						jstr(e, "login") ? jstr(e, "login") : "");
+			cJSON_AddStringToObject(o, "last_seen", rfc3339_ms(bt, ts));
+			cJSON_AddItemToArray(arr, o);
+		}
+		prev = bt;
+	}
+}
+
+int device_users_seen_merge(cJSON *d, const struct device_user_seen *e, size_t n)
+{
+	cJSON *us = cJSON_GetObjectItemCaseSensitive(d, "users_seen"), *x;
+	int changed = 0;
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (!cJSON_IsArray(us)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "users_seen");
+		us = cJSON_AddArrayToObject(d, "users_seen");
+		if (!us)
+			return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		cJSON *found = NULL;
+
+		cJSON_ArrayForEach(x, us)
+		{
+			if (jstr(x, "user_id") && !strcmp(jstr(x, "user_id"), e[i].uid))
+				found = x;
+		}
+		if (found) {
+			if (e[i].last_seen - jint(found, "last_seen", 0) <
+			    DEVICE_USERS_SEEN_STEP_MS)
+				continue;
+			jset_num(found, "last_seen", (double)e[i].last_seen);
+			jset_str(found, "login", e[i].login);
+			changed = 1;
+			continue;
+		}
+		x = cJSON_CreateObject();
+		if (!x)
+			return -ENOMEM;
+		cJSON_AddStringToObject(x, "user_id", e[i].uid);
+		cJSON_AddStringToObject(x, "login", e[i].login);
+		cJSON_AddNumberToObject(x, "last_seen", (double)e[i].last_seen);
+		cJSON_AddItemToArray(us, x);
+		changed = 1;
+	}
+	/* the oldest go past the cap */
+	while (cJSON_GetArraySize(us) > DEVICE_USERS_SEEN_MAX) {
+		cJSON *old = NULL;
+
+		cJSON_ArrayForEach(x, us)
+		{
+			if (!old || jint(x, "last_seen", 0) < jint(old, "last_seen", 0))
+				old = x;
+		}
+		cJSON_Delete(cJSON_DetachItemViaPointer(us, old));
+		changed = 1;
+	}
+	return changed;
 }
 
 /* Set string member k of o (replacing it); v NULL sets null. */
@@ -837,13 +936,59 @@ static int seen_update(const void *old, size_t old_len, void **val, size_t *len,
 	return STORE_UPDATE_PUT;
 }
 
-int device_agent_config(struct srv *s, const char *id, const char *team_id, int64_t now,
-			struct device_agent_config *out, struct model_why *why)
+bool device_login_ok(const char *v)
+{
+	return v && text_valid(v, 1, DEVICE_LOGIN_MAX);
+}
+
+const char *device_policy_kind_name(enum device_policy_kind k)
+{
+	return k == DEVICE_POLICY_USER ? "user" : k == DEVICE_POLICY_OWNER ? "owner" : "team";
+}
+
+int device_policy_for(struct srv *s, const char *team_id, const char *owner, const char *login,
+		      struct device_policy_for *out, struct model_why *why)
+{
+	char lg[LOGIN_MAX_LEN + 1];
+	cJSON *u;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	why_reset(why);
+	if (login && *login) {
+		ret = org_team_login_user(s, team_id, login, out->uid, why);
+		if (!ret) {
+			out->kind = DEVICE_POLICY_USER;
+			snprintf(out->login, sizeof(out->login), "%s", login);
+			return 0;
+		}
+		if (ret != -ENOENT)
+			return ret;
+	}
+	if (!owner || !id_valid(owner, ID_PREFIX_USER)) {
+		out->kind = DEVICE_POLICY_TEAM;
+		return 0;
+	}
+	out->kind = DEVICE_POLICY_OWNER;
+	strcpy(out->uid, owner);
+	ret = jget(s, STORE_T_USERS, owner, SK_USER, &u);
+	if (ret == -ENOENT)
+		return 0; /* the owner's item is gone: its config still applies */
+	if (ret)
+		return why_fail(why, ret, "user");
+	if (org_user_login(u, lg))
+		snprintf(out->login, sizeof(out->login), "%s", lg);
+	cJSON_Delete(u);
+	return 0;
+}
+
+int device_agent_config(struct srv *s, const char *id, const char *team_id, const char *login,
+			int64_t now, struct device_agent_config *out, struct model_why *why)
 {
 	unsigned char sum[crypto_hash_sha256_BYTES];
 	char hex[ETAG_BYTES * 2 + 1];
-	cJSON *d, *eff = NULL, *o, *v, *e;
-	const char *owner;
+	cJSON *d, *eff = NULL, *o, *v, *e, *pf;
+	struct device_policy_for who;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -853,9 +998,12 @@ int device_agent_config(struct srv *s, const char *id, const char *team_id, int6
 		why->what = "device";
 		return ret;
 	}
-	owner = jstr(d, "owner_id");
-	ret = config_effective(s, team_id, owner && id_valid(owner, ID_PREFIX_USER) ? owner : NULL,
-			       false, &eff);
+	ret = device_policy_for(s, team_id, jstr(d, "owner_id"), login, &who, why);
+	if (ret) {
+		cJSON_Delete(d);
+		return ret;
+	}
+	ret = config_effective(s, team_id, who.uid[0] ? who.uid : NULL, false, &eff);
 	if (!ret && now - jint(d, "last_seen", 0) >= DEVICE_LAST_SEEN_STEP_MS)
 		out->seen_err =
 		    store_update(s->st, STORE_T_DEVICES, id, SK_DEVICE, seen_update, &now);
@@ -877,6 +1025,10 @@ int device_agent_config(struct srv *s, const char *id, const char *team_id, int6
 	o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "config", cJSON_DetachItemFromObject(eff, "values"));
 	cJSON_AddStringToObject(o, "device_id", id);
+	pf = cJSON_AddObjectToObject(o, "policy_for");
+	cJSON_AddStringToObject(pf, "kind", device_policy_kind_name(who.kind));
+	jset_str(pf, "user_id", who.uid[0] ? who.uid : NULL);
+	jset_str(pf, "login", who.login[0] ? who.login : NULL);
 	cJSON_Delete(eff);
 	out->json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

@@ -67,9 +67,29 @@ typedef int (*device_audit_fn)(struct store_batch *b, const char *team_id, const
 			       const cJSON *detail, void *ctx);
 
 /* The API view of a device item d: {id, team_id, host_id, hostname,
- * agent_version, owner_id, enrolled_at, last_seen, revoked, pending}
- * (never the token). The caller's; pure. */
+ * agent_version, owner_id, enrolled_at, last_seen, revoked, pending,
+ * users_seen: [{user_id, login, last_seen}], newest first} (never the
+ * token). The caller's; pure. */
 cJSON *device_view(const cJSON *d);
+
+/* The team users a device's records named (ingest keeps them in the device
+ * item's "users_seen": [{user_id, login, last_seen (unix ms)}]). */
+#define DEVICE_USERS_SEEN_MAX 32	/* entries kept: the oldest are dropped */
+#define DEVICE_USERS_SEEN_STEP_MS 60000 /* a user's last_seen is raised by this or more */
+struct device_user_seen {
+	char uid[ID_SIZE];
+	char login[LOGIN_MAX_LEN + 1];
+	int64_t last_seen;
+};
+
+/*
+ * Merge the n users of e into device item d's users_seen: a new user is
+ * added, a known one's last_seen raised when e's is DEVICE_USERS_SEEN_STEP_MS
+ * or more newer (and its login refreshed); past DEVICE_USERS_SEEN_MAX
+ * entries the oldest are dropped. 1 when d changed, 0 when not (nothing to
+ * write), -ENOMEM. Pure.
+ */
+int device_users_seen_merge(cJSON *d, const struct device_user_seen *e, size_t n);
 
 /* 1..DEVICE_HOST_ID_MAX bytes of printable ASCII without spaces? Pure. */
 bool device_host_id_ok(const char *v);
@@ -208,17 +228,55 @@ struct device_agent_config {
 	int seen_err;		     /* 0, or why last_seen could not be refreshed */
 };
 
+/* A session user's login as a device names it (GET /api/v1/agent/config
+ * ?user=, a presign's "user"): the rule of a record's "user", 1..
+ * DEVICE_LOGIN_MAX bytes of UTF-8 without control characters. Pure. */
+#define DEVICE_LOGIN_MAX 256
+bool device_login_ok(const char *v);
+
+/* Whose policy applies to what a device sends for session user login. */
+enum device_policy_kind {
+	DEVICE_POLICY_USER,  /* the team user whose login it is */
+	DEVICE_POLICY_OWNER, /* no such user (or no login): the device's owner */
+	DEVICE_POLICY_TEAM,  /* no owner either: the team's */
+};
+
+/* Whose policy: kind, the user (uid "" for the team's) and that user's
+ * login ("" when unknown). */
+struct device_policy_for {
+	enum device_policy_kind kind;
+	char uid[ID_SIZE];
+	char login[DEVICE_LOGIN_MAX + 1];
+};
+
+/* "user", "owner" or "team". Static. */
+const char *device_policy_kind_name(enum device_policy_kind k);
+
+/*
+ * Whose policy applies to session user login (NULL or "": none known) on a
+ * device of team team_id whose owner is owner (NULL or "": none): the team
+ * user whose login it is (org_team_login_user(), the lookup of ingest's
+ * record mapping), else the owner, else the team. 0 and *out; -errno (what
+ * "user").
+ */
+int device_policy_for(struct srv *s, const char *team_id, const char *owner, const char *login,
+		      struct device_policy_for *out, struct model_why *why);
+
 /*
  * The config of device id of team team_id (as its token names them, see
- * need_device()): the effective config (config_effective()) of the team and
- * the device's owner, without the s3.* keys (agents upload through
- * presigned URLs: S3 settings stay on the server), as {config, device_id},
- * and its ETag (the first 16 bytes of its SHA-256, hex, quoted). The
- * device's last_seen is raised to now when it is DEVICE_LAST_SEEN_STEP_MS
- * or more behind (a failure of that only sets out->seen_err). 0 and *out;
- * -ENOMEM; -errno (what "device" or "config").
+ * need_device()) for session user login (NULL: none; device_login_ok()
+ * checked by the caller): the effective config (config_effective()) of the
+ * team and the user of device_policy_for(), without the s3.* keys (agents
+ * upload through presigned URLs: S3 settings stay on the server), as
+ * {config, device_id, policy_for: {kind, user_id, login}} (user_id and
+ * login null when unknown), and its ETag (the first 16 bytes of its
+ * SHA-256, hex, quoted: one per device and user, since policy_for is in
+ * it). The device's last_seen is raised to now when it is
+ * DEVICE_LAST_SEEN_STEP_MS or more behind (a failure of that only sets
+ * out->seen_err). 0 and *out; -ENOMEM; -errno (what "device", "user" or
+ * "config").
  */
-int device_agent_config(struct srv *s, const char *id, const char *team_id, int64_t now,
-			struct device_agent_config *out, struct model_why *why);
+int device_agent_config(struct srv *s, const char *id, const char *team_id, const char *login,
+			int64_t now, struct device_agent_config *out, struct model_why *why);
 
 #endif /* ACTLOG_MODEL_DEVICE_H */

@@ -27,7 +27,9 @@
 
 #include "core/metrics.h"
 #include "model/config.h"
+#include "model/device.h"
 #include "model/ingest.h"
+#include "model/org.h"
 #include "model/rollup.h"
 #include "store/keys.h"
 #include "util.h"
@@ -37,7 +39,7 @@
 #define TOP_CPU_MAX 100	  /* entries of app_usage.top_cpu */
 #define HOST_ID_MAX 128	  /* bytes */
 #define USER_NAME_MAX 256 /* bytes of a record's user */
-#define TEAM_USERS_MAX 5000
+#define TEAM_USERS_MAX ORG_TEAM_USERS_MAX
 /* Raw puts go into the final commit up to these; more are written first in
  * chunks of this size (idempotent puts, so a failure in between is
  * repaired by the agent's retry). */
@@ -115,6 +117,12 @@ struct ingest {
 		int64_t ts;
 	} su;
 	bool indexed; /* the records' day index is in raw[] */
+	/* the team users the batch's records name (device item's users_seen) */
+	struct seen_upd {
+		int64_t now;
+		size_t n;
+		struct device_user_seen e[DEVICE_USERS_SEEN_MAX];
+	} seen;
 };
 
 /* --- validation of one record --- */
@@ -244,7 +252,6 @@ static int logins_load(struct ingest *g)
 			  TEAM_USERS_MAX, 0, collect_id, &c);
 	for (i = 0; ret >= 0 && i < c.n; i++) {
 		cJSON *u;
-		const char *login, *email;
 		struct login_ent *e = &g->logins[g->n_logins];
 
 		ret = jget(g->s, STORE_T_USERS, c.ids[i], SK_USER, &u);
@@ -254,15 +261,7 @@ static int logins_load(struct ingest *g)
 		}
 		if (ret)
 			break;
-		login = jstr(u, "login");
-		email = jstr(u, "email");
-		if (login && strlen(login) <= LOGIN_MAX_LEN) {
-			strcpy(e->login, login);
-		} else if (email && strchr(email, '@') &&
-			   (size_t)(strchr(email, '@') - email) <= LOGIN_MAX_LEN) {
-			snprintf(e->login, sizeof(e->login), "%.*s",
-				 (int)(strchr(email, '@') - email), email);
-		} else {
+		if (!org_user_login(u, e->login)) {
 			cJSON_Delete(u);
 			continue;
 		}
@@ -299,6 +298,27 @@ static int map_user(struct ingest *g, const char *user, const char **uid)
 	g->last_uid = *uid;
 	g->last_valid = true;
 	return 0;
+}
+
+/* Note that a record of ts names team user uid (login): the newest ts per
+ * user, at most DEVICE_USERS_SEEN_MAX users a batch (more are not noted). */
+static void seen_note(struct ingest *g, const char *uid, const char *login, int64_t ts)
+{
+	size_t i;
+
+	if (ts > g->now)
+		ts = g->now;
+	for (i = 0; i < g->seen.n; i++)
+		if (!strcmp(g->seen.e[i].uid, uid)) {
+			if (ts > g->seen.e[i].last_seen)
+				g->seen.e[i].last_seen = ts;
+			return;
+		}
+	if (g->seen.n == DEVICE_USERS_SEEN_MAX)
+		return;
+	snprintf(g->seen.e[g->seen.n].uid, ID_SIZE, "%s", uid);
+	snprintf(g->seen.e[g->seen.n].login, sizeof(g->seen.e[0].login), "%s", login);
+	g->seen.e[g->seen.n++].last_seen = ts;
 }
 
 /* --- the logging policy at the record's time --- */
@@ -678,6 +698,9 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 	ret = map_user(g, user, &uid);
 	if (ret)
 		goto out;
+	/* a team user of that login (not the owner's fallback) */
+	if (uid && uid != g->owner)
+		seen_note(g, uid, user, ts);
 	ret = policy_keeps(g, type, user, uid, ts);
 	if (ret <= 0) {
 		ret = ret ? ret : 2;
@@ -821,12 +844,15 @@ static int upd_sysinfo(const void *old, size_t old_len, void **val, size_t *len,
 	return STORE_UPDATE_PUT;
 }
 
-/* raise the device item's last_seen to *(int64_t *)ctx */
+/* raise the device item's last_seen to the struct seen_upd ctx's now, and
+ * merge its users into users_seen (device_users_seen_merge()) */
 static int upd_last_seen(const void *old, size_t old_len, void **val, size_t *len, void *ctx)
 {
-	int64_t now = *(const int64_t *)ctx;
+	const struct seen_upd *u = ctx;
 	const cJSON *ls;
+	bool changed = false;
 	cJSON *j;
+	int ret;
 
 	if (!old)
 		return STORE_UPDATE_KEEP; /* device deleted meanwhile */
@@ -834,12 +860,20 @@ static int upd_last_seen(const void *old, size_t old_len, void **val, size_t *le
 	if (!j)
 		return STORE_UPDATE_KEEP;
 	ls = cJSON_GetObjectItemCaseSensitive(j, "last_seen");
-	if (cJSON_IsNumber(ls) && ls->valuedouble >= (double)now) {
+	if (!cJSON_IsNumber(ls) || ls->valuedouble < (double)u->now) {
+		cJSON_DeleteItemFromObjectCaseSensitive(j, "last_seen");
+		cJSON_AddNumberToObject(j, "last_seen", (double)u->now);
+		changed = true;
+	}
+	ret = device_users_seen_merge(j, u->e, u->n);
+	if (ret < 0) {
+		cJSON_Delete(j);
+		return ret;
+	}
+	if (!changed && !ret) {
 		cJSON_Delete(j);
 		return STORE_UPDATE_KEEP;
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(j, "last_seen");
-	cJSON_AddNumberToObject(j, "last_seen", (double)now);
 	return put_json(j, val, len);
 }
 
@@ -1137,7 +1171,8 @@ static int add_final(struct ingest *g, struct store_batch *b)
 	days_index_rollups(g, b);
 	if (g->sysinfo)
 		store_batch_update(b, STORE_T_DEVICES, g->dev, SK_SYSINFO, upd_sysinfo, &g->su);
-	store_batch_update(b, STORE_T_DEVICES, g->dev, SK_DEVICE, upd_last_seen, &g->now);
+	g->seen.now = g->now;
+	store_batch_update(b, STORE_T_DEVICES, g->dev, SK_DEVICE, upd_last_seen, &g->seen);
 	item = cJSON_CreateObject();
 	if (!item)
 		return -ENOMEM;

@@ -563,6 +563,81 @@ bool org_login_valid(const char *l)
 	return true;
 }
 
+bool org_user_login(const cJSON *u, char out[LOGIN_MAX_LEN + 1])
+{
+	const char *login = jstr(u, "login"), *email = jstr(u, "email"), *at;
+
+	out[0] = 0;
+	if (login && *login && strlen(login) <= LOGIN_MAX_LEN) {
+		strcpy(out, login);
+		return true;
+	}
+	at = email ? strchr(email, '@') : NULL;
+	if (!at || at == email || (size_t)(at - email) > LOGIN_MAX_LEN)
+		return false;
+	snprintf(out, LOGIN_MAX_LEN + 1, "%.*s", (int)(at - email), email);
+	return true;
+}
+
+struct login_find {
+	char (*ids)[ID_SIZE];
+	size_t n;
+};
+
+static int login_find_id(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
+{
+	struct login_find *f = ctx;
+
+	(void)pk;
+	(void)val;
+	(void)len;
+	if (strlen(sk) < ID_SIZE)
+		strcpy(f->ids[f->n++], sk);
+	return 0;
+}
+
+int org_team_login_user(struct srv *s, const char *team_id, const char *login, char uid[ID_SIZE],
+			struct model_why *why)
+{
+	struct login_find f = {0};
+	char lg[LOGIN_MAX_LEN + 1];
+	struct key pk;
+	size_t i;
+	int ret;
+
+	why_reset(why);
+	uid[0] = 0;
+	if (!team_id || !*team_id || !login || !*login || strlen(login) > LOGIN_MAX_LEN)
+		return -ENOENT;
+	f.ids = calloc(ORG_TEAM_USERS_MAX, sizeof(*f.ids));
+	if (!f.ids)
+		return -ENOMEM;
+	ret = store_query(s->st, STORE_T_USERS, key_team_index(&pk, team_id), NULL, NULL,
+			  ORG_TEAM_USERS_MAX, 0, login_find_id, &f);
+	/* the index lists users in id order: the first match wins */
+	for (i = 0; ret >= 0 && i < f.n; i++) {
+		cJSON *u;
+
+		ret = jget(s, STORE_T_USERS, f.ids[i], SK_USER, &u);
+		if (ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		if (org_user_login(u, lg) && !strcmp(lg, login)) {
+			strcpy(uid, f.ids[i]);
+			cJSON_Delete(u);
+			break;
+		}
+		cJSON_Delete(u);
+	}
+	free(f.ids);
+	if (ret < 0)
+		return why_fail(why, ret, "user");
+	return uid[0] ? 0 : -ENOENT;
+}
+
 int org_user_check(struct org_user_req *r, struct model_why *why)
 {
 	why_reset(why);

@@ -209,6 +209,24 @@ int org_node_delete(struct srv *s, const char *id, const struct target *pt, org_
  * [a-z0-9_.-] starting with a letter or '_'. Pure. */
 bool org_login_valid(const char *login);
 
+/* The login user item u answers to in records: its "login" when that is at
+ * most LOGIN_MAX_LEN bytes, else its email's local part when that is. true
+ * and out, or false (no login). Pure. */
+bool org_user_login(const cJSON *u, char out[LOGIN_MAX_LEN + 1]);
+
+/* Longest user list of a team read for a login (org_team_login_user(),
+ * ingest's map). */
+#define ORG_TEAM_USERS_MAX 5000
+
+/*
+ * The user of team team_id whose login (org_user_login()) is login: the
+ * lowest user id when two share it, among the first ORG_TEAM_USERS_MAX
+ * users of the team's index. 0 and uid; -ENOENT (none; also for an empty
+ * team_id or login); -errno (what "user").
+ */
+int org_team_login_user(struct srv *s, const char *team_id, const char *login, char uid[ID_SIZE],
+			struct model_why *why);
+
 /* A user to create, as a request gives it (each string already 1..its cap
  * bytes of text: NAME_MAX_LEN, EMAIL_MAX_LEN, PASSWORD_MAX, ID_SIZE,
  * LOGIN_MAX_LEN). org_user_check() fills em and, without a login, lg (and

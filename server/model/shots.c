@@ -15,6 +15,7 @@
 #include "core/metrics.h"
 #include "log.h"
 #include "model/config.h"
+#include "model/device.h"
 #include "model/s3set.h"
 #include "model/shots.h"
 #include "s3.h"
@@ -51,17 +52,20 @@ static void sha256_b64(const char *hex, char b64[SHA256_B64_SIZE])
 				  sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* --- the policy of the device's user --- */
+/* --- the policy of the shot's user --- */
 
 /*
- * 0 when the policy lets device p's user (its owner; none: its team) store
- * a shot taken at taken_at: vals, the effective config now, has
+ * 0 when the policy lets user uid (NULL: the team's) of device p store a
+ * shot taken at taken_at: vals, that user's effective config now, has
  * screenshots.enabled and logging.enabled on, and logging.enabled was on
- * at taken_at (config_logging_for()). Else -EACCES with the reason in why,
- * counted in the metrics, or -errno (what "device").
+ * at taken_at (config_logging_for()). login names a session user whose
+ * policy it is (NULL: the device's owner or team) in the reason. Else
+ * -EACCES with the reason in why, counted in the metrics, or -errno (what
+ * "device").
  */
-static int shots_policy(struct srv *s, const struct principal *p, const cJSON *vals,
-			int64_t taken_at, struct model_why *why)
+static int shots_policy(struct srv *s, const struct principal *p, const char *uid,
+			const char *login, const cJSON *vals, int64_t taken_at,
+			struct model_why *why)
 {
 	struct target t;
 	bool on = true;
@@ -69,17 +73,22 @@ static int shots_policy(struct srv *s, const struct principal *p, const cJSON *v
 
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "screenshots.enabled"))) {
 		metrics_add(METRIC_SHOTS_REFUSED_SCREENSHOTS_OFF, 1);
+		if (login)
+			return why_refuse(why, -EACCES, "screenshots are not enabled for user '%s'",
+					  login);
 		return why_refuse(why, -EACCES, "screenshots are not enabled for this device");
 	}
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vals, "logging.enabled"))) {
 		metrics_add(METRIC_SHOTS_REFUSED_LOGGING_OFF, 1);
+		if (login)
+			return why_refuse(why, -EACCES, "logging is off for user '%s'", login);
 		return why_refuse(why, -EACCES, "logging is off for this device");
 	}
 	ret = target_node(s, p->team_id[0] ? p->team_id : ROOT_ID, &t);
 	if (ret == -ENOENT)
 		ret = target_node(s, ROOT_ID, &t);
 	if (!ret)
-		ret = config_logging_for(s, &t, p->owner_id[0] ? p->owner_id : NULL, taken_at, &on);
+		ret = config_logging_for(s, &t, uid, taken_at, &on);
 	if (ret)
 		return why_fail(why, ret, "device");
 	if (!on) {
@@ -149,20 +158,28 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 	char clen[24], csum[SHA256_B64_SIZE];
 	struct sigv4_header bind[3];
 	struct key pend;
+	struct device_policy_for who;
 	cJSON *eff = NULL, *vals, *pj = NULL, *h;
+	const char *uid;
 	char *url = NULL;
 	size_t i;
 	int ret;
 
 	why_reset(why);
 	*out = NULL;
-	ret = config_effective(s, p->team_id, p->owner_id[0] ? p->owner_id : NULL, true, &eff);
+	/* whose shot: the session user's, else the owner's, else the team's */
+	ret = device_policy_for(s, p->team_id, p->owner_id, r->user, &who, why);
+	if (ret)
+		goto out;
+	uid = who.uid[0] ? who.uid : NULL;
+	ret = config_effective(s, p->team_id, uid, true, &eff);
 	if (ret) {
 		why_fail(why, ret, "device");
 		goto out;
 	}
 	vals = cJSON_GetObjectItemCaseSensitive(eff, "values");
-	ret = shots_policy(s, p, vals, r->taken_at, why);
+	ret = shots_policy(s, p, uid, who.kind == DEVICE_POLICY_USER ? who.login : NULL, vals,
+			   r->taken_at, why);
 	if (ret)
 		goto out;
 	ret = s3set_from_config(vals, S3_API_TIMEOUT_MS(s), &x, missing, sizeof(missing));
@@ -180,7 +197,8 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 		ret = why_refuse(why, -EIO, "no randomness");
 		goto out;
 	}
-	snprintf(key, sizeof(key), "shots/%s/%s/%s.png", p->id, day, rnd + 2);
+	snprintf(key, sizeof(key), "shots/%s/%s/%s/%s.png", p->id, day, uid ? uid : "team",
+		 rnd + 2);
 	/* every header the PUT must send is signed into the URL: S3 takes only
 	 * a body of this length and digest (it checks x-amz-checksum-sha256) */
 	snprintf(clen, sizeof(clen), "%lld", (long long)r->size);
@@ -207,6 +225,7 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 	cJSON_AddNumberToObject(pj, "size", (double)r->size);
 	cJSON_AddStringToObject(pj, "sha256", r->sha256);
 	cJSON_AddNumberToObject(pj, "taken_at", (double)r->taken_at);
+	cJSON_AddStringToObject(pj, "user_id", uid ? uid : "");
 	ret = store_batch_begin(s->st, &b);
 	if (!ret)
 		ret = sweep_pending(s, b, p->id, now);
@@ -247,7 +266,7 @@ out:
 
 /* --- register --- */
 
-int shots_register_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
+int shots_register_check(struct srv *s, const struct principal *p, struct shots_reg *r,
 			 char id[ID_SIZE], char business[ID_SIZE], struct model_why *why)
 {
 	struct key kpk, pend;
@@ -278,13 +297,20 @@ int shots_register_check(struct srv *s, const struct principal *p, const struct 
 		ret = why_refuse(why, -EINVAL, "size and sha256 differ from the presign request");
 		goto out;
 	}
+	/* the user the presign filed it under (a row of an older server
+	 * names none: the owner) */
+	snprintf(r->user_id, ID_SIZE, "%s",
+		 jstr(pj, "user_id") ? jstr(pj, "user_id") : p->owner_id);
+	if (r->user_id[0] && !id_valid(r->user_id, ID_PREFIX_USER))
+		r->user_id[0] = 0;
 	/* the policy again: it may have changed since the presign */
-	ret = config_effective(s, p->team_id, p->owner_id[0] ? p->owner_id : NULL, false, &eff);
+	ret = config_effective(s, p->team_id, r->user_id[0] ? r->user_id : NULL, false, &eff);
 	if (ret) {
 		why_fail(why, ret, "device");
 		goto out;
 	}
-	ret = shots_policy(s, p, cJSON_GetObjectItemCaseSensitive(eff, "values"), r->taken_at, why);
+	ret = shots_policy(s, p, r->user_id[0] ? r->user_id : NULL, NULL,
+			   cJSON_GetObjectItemCaseSensitive(eff, "values"), r->taken_at, why);
 	if (ret)
 		goto out;
 	/* whose S3: the business of the device's team (gone: the root's) */
@@ -334,7 +360,7 @@ static int object_matches(struct s3set *x, const char *key, const struct s3_head
 static int object_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
 			struct model_why *why)
 {
-	const struct s3set_who who = {p->owner_id, p->id, p->team_id};
+	const struct s3set_who who = {r->user_id, p->id, p->team_id};
 	struct s3set x = {0};
 	struct s3_head hd;
 	char ebuf[600];
@@ -393,8 +419,8 @@ int shots_register(struct srv *s, const struct principal *p, const struct shots_
 {
 	struct store_batch *b = NULL;
 	struct key kpk, pend, s3pk, lpk, lsk, dpk, dsk;
-	const char *kind = p->owner_id[0] ? "user" : "dev";
-	const char *who = p->owner_id[0] ? p->owner_id : p->id;
+	const char *kind = r->user_id[0] ? "user" : "dev";
+	const char *who = r->user_id[0] ? r->user_id : p->id;
 	cJSON *ki = NULL, *shot = NULL, *ref = NULL;
 	int ret;
 
@@ -411,7 +437,7 @@ int shots_register(struct srv *s, const struct principal *p, const struct shots_
 	cJSON_AddStringToObject(shot, "id", id);
 	cJSON_AddStringToObject(shot, "key", r->key);
 	cJSON_AddStringToObject(shot, "device_id", p->id);
-	cJSON_AddStringToObject(shot, "user_id", p->owner_id);
+	cJSON_AddStringToObject(shot, "user_id", r->user_id);
 	cJSON_AddStringToObject(shot, "team_id", p->team_id);
 	cJSON_AddNumberToObject(shot, "size", (double)r->size);
 	cJSON_AddStringToObject(shot, "sha256", r->sha256);

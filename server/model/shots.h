@@ -52,25 +52,31 @@
 /* --- POST /api/v1/screenshots/presign --- */
 
 /* What a device asks to upload (checked by the route: sha256 64 lower-case
- * hex digits, size 1..SHOTS_MAX_SIZE, taken_at ts_accepted()). */
+ * hex digits, size 1..SHOTS_MAX_SIZE, taken_at ts_accepted(), user NULL or
+ * device_login_ok()). */
 struct shots_presign_req {
 	const char *sha256;
 	int64_t size, taken_at;
+	const char *user; /* the session user's login at capture time, or NULL */
 };
 
 /*
- * A presigned PUT for device p (its team's and owner's effective config) at
- * time now: the object key "shots/<device>/<day of taken_at>/<random>.png",
+ * A presigned PUT for device p at time now, filed under the user
+ * device_policy_for() names for r->user (the team user of that login, else
+ * the device's owner, else nobody: the team's), whose effective config
+ * decides: the object key "shots/<device>/<day of taken_at>/<user id, or
+ * "team">/<random>.png",
  * a URL valid SHOTS_PRESIGN_TTL_S seconds that binds Content-Length,
  * Content-Type image/png and x-amz-checksum-sha256 (S3 takes only these
  * bytes), the pending item and the sealed settings, in one batch with the
  * deletes of at most 16 of the device's pending items a day past their
  * URL's expiry. *out (the caller's): {url, method, headers, key,
- * expires_at}. Refused by the policy of the device's user (its owner; none:
- * its team), whatever the device sends, each refusal counted in the
- * metrics (actlog_server_screenshots_refused_total): -EACCES "screenshots
- * are not enabled for this device" (screenshots.enabled off now), "logging
- * is off for this device" (logging.enabled off now) or "logging was off
+ * expires_at}; the pending item records the user. Refused by the policy of
+ * that user (none: the team's), each refusal counted in the metrics
+ * (actlog_server_screenshots_refused_total): -EACCES "screenshots are not
+ * enabled for this device" (or "for user '<login>'" when the session
+ * user's policy refused: screenshots.enabled off now), "logging is off for
+ * this device" (or "for user '<login>'": logging.enabled off now) or "logging was off
  * when the screenshot was taken" (off at taken_at: model/config.h,
  * config_logging_for()). Else 0; -ENODATA "S3 settings incomplete: missing <keys>"; -EINVAL "S3
  * settings are not usable (endpoint?)"; -ENOMEM "out of memory"; -EIO "no randomness" or "cannot
@@ -87,19 +93,23 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 struct shots_reg {
 	const char *key, *sha256, *monitor;
 	int64_t size, width, height, taken_at;
+	/* set by shots_register_check(): the user the presign filed the shot
+	 * under ("": nobody, the device's) */
+	char user_id[ID_SIZE];
 };
 
 /*
  * Before S3: a key already registered gives its shot's id (0, id set: the
  * answer); else the key must be pending for device p with the same size
  * and sha256, and business gets whose S3 checks it (the business of the
- * device's team; a team gone: ROOT_ID) (0, id ""). -ENOENT "key was not
+ * device's team; a team gone: ROOT_ID) (0, id "", r->user_id the pending
+ * item's user, whose policy is checked). -ENOENT "key was not
  * presigned for this device"; -EINVAL "size and sha256 differ from the
  * presign request"; -EACCES the policy's refusals of shots_presign(),
  * checked again (the policy may have changed since the presign); -errno
  * (what "screenshot", "team" or "device").
  */
-int shots_register_check(struct srv *s, const struct principal *p, const struct shots_reg *r,
+int shots_register_check(struct srv *s, const struct principal *p, struct shots_reg *r,
 			 char id[ID_SIZE], char business[ID_SIZE], struct model_why *why);
 
 /*

@@ -78,8 +78,11 @@ start_agent "$d/state" "$d/actlogd.log"
 check "the server's policy is fetched" wait_for 20 st_is '.policy.source == "server" and .policy.last_http == 200'
 pf=$d/state/policy.json
 check_eq "policy.json is 0600" "$(stat -c %a "$pf" 2>/dev/null)" 600
-check_eq "policy.json holds the server's ETag" "$(jq -r .etag "$pf" 2>/dev/null)" "$(server_etag)"
-check "policy.json holds the server's policy" jq -e '.policy.config["activity.interval_s"] == 10 and .policy.device_id == "'"$DEV"'"' "$pf"
+# policy.json keeps one entry per session user, newest first; nobody is
+# at this machine's seat ("user":null)
+check_eq "policy.json: one entry, for no session user" "$(jq -c '[.v, (.users | length), .users[0].user]' "$pf" 2>/dev/null)" '[2,1,null]'
+check_eq "policy.json holds the server's ETag" "$(jq -r .users[0].etag "$pf" 2>/dev/null)" "$(server_etag)"
+check "policy.json holds the server's policy" jq -e '.users[0].policy.config["activity.interval_s"] == 10 and .users[0].policy.device_id == "'"$DEV"'"' "$pf"
 check "the server's interval wins over the local one" wait_for 20 st_is '.interval.seconds == 10 and .policy.keys["activity.interval_s"] == "server"'
 check "with logging on, activity is recorded" wait_for 25 bash -c "'$BUILD/actlogctl' --state-dir '$d/state' spool dump | grep -q '\"type\":\"activity\"'"
 
@@ -87,8 +90,8 @@ check "with logging on, activity is recorded" wait_for 25 bash -c "'$BUILD/actlo
 api "$A" PUT "/api/v1/nodes/$TM/config" '{"values":{"activity.interval_s":10,"logging.enabled":false}}'
 check_st "team policy: logging off" 200
 check "the agent applies logging off" wait_for 20 st_is '.logging == false'
-check "policy.json now says logging off" wait_for 10 jq -e '.policy.config["logging.enabled"] == false' "$pf"
-check_eq "with the new ETag" "$(jq -r .etag "$pf")" "$(server_etag)"
+check "policy.json now says logging off" wait_for 10 jq -e '.users[0].policy.config["logging.enabled"] == false' "$pf"
+check_eq "with the new ETag" "$(jq -r .users[0].etag "$pf")" "$(server_etag)"
 check "the agent ships everything it has" wait_for 40 st_is '.spool.pending == 0'
 act_before=$(server_activity)
 check "activity from before reached the server" test "${act_before:-0}" -gt 0
@@ -102,7 +105,7 @@ t0=$(now_ts)
 start_agent "$d/state" "$d/actlogd.log"
 check "offline, logging stays off" st_is '.logging == false and .policy.source == "server" and .policy.from_file == true'
 check "offline, the saved interval applies" st_is '.interval.seconds == 10'
-check "the log says the saved policy applies" grep -q "the server's policy saved .* applies until the server answers" "$d/actlogd.log"
+check "the log says the saved policy applies" grep -q "the server's policy for no session user saved .* applies until the server answers" "$d/actlogd.log"
 txt=$("$BUILD/actlogctl" --socket "$d/ctl.sock" status)
 check "text status names the policy's source" grep -q "^policy:    logging off; server (etag \"[0-9a-f]*\", saved .*, read at start)" <<<"$txt"
 for i in 1 2 3; do probe "off$i"; done
@@ -146,7 +149,7 @@ check "a damaged policy.json: logged" grep -q "ignoring the saved policy $pf: no
 check "a damaged policy.json: the local settings apply" st_is '.logging == true and .policy.source == "local"'
 stop_agent
 check_eq "a damaged policy.json: the agent still stops cleanly" "$?" 0
-head -c 100000 /dev/zero | tr '\0' ' ' >"$pf"
+head -c 600000 /dev/zero | tr '\0' ' ' >"$pf"
 start_agent "$d/state" "$d/oversized.log"
 check "an oversized policy.json: logged" grep -q "ignoring the saved policy $pf: larger than the cap" "$d/oversized.log"
 check "an oversized policy.json: the agent runs" st_is '.policy.source == "local"'

@@ -188,9 +188,10 @@ TOK2=$(jq -r .device_token "$T/agent/device.json")
 # --- one device ---
 api "$A" GET "/api/v1/devices/$DEV1"
 check_st "get a device" 200
-check_eq "device fields" "$(jq -c 'keys' "$T/resp")" '["agent_version","enrolled_at","host_id","hostname","id","last_seen","owner_id","pending","revoked","team_id"]'
+check_eq "device fields" "$(jq -c 'keys' "$T/resp")" '["agent_version","enrolled_at","host_id","hostname","id","last_seen","owner_id","pending","revoked","team_id","users_seen"]'
 check_eq "device view" "$(jr '[.id,.team_id,.host_id,.owner_id,.revoked,.pending] | map(tostring) | join(",")')" "$DEV1,$TA,$H1,null,false,false"
 check "last_seen set by the agent's config fetch" test "$(jr .last_seen)" != null
+check_eq "no records yet: no users seen" "$(jq -c .users_seen "$T/resp")" "[]"
 check "no token hash in the view" not grep -q '"token"' "$T/resp"
 api "$A" GET /api/v1/devices/d_ffffffffffffffff
 check_st "unknown device" 404

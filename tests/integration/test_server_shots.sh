@@ -109,8 +109,8 @@ cp "$T/resp" "$T/presign.json"
 URL=$(jr .url)
 KEY=$(jr .key)
 check_eq "method" "$(jr .method)" PUT
-check "key is shots/<device>/<day>/<random>.png" \
-	grep -qE "^shots/$DEVA/$(date -u +%Y-%m-%d)/[0-9a-f]{16}\\.png\$" <<<"$KEY"
+check "key is shots/<device>/<day>/<user>/<random>.png" \
+	grep -qE "^shots/$DEVA/$(date -u +%Y-%m-%d)/(u_[0-9a-f]{16}|team)/[0-9a-f]{16}\\.png\$" <<<"$KEY"
 exp=$(date -u -d "$(jr .expires_at)" +%s)
 check "expires in about 10 minutes" test $((exp - $(date +%s))) -ge 590 -a $((exp - $(date +%s))) -le 601
 check "url is presigned for 600 s" grep -q 'X-Amz-Expires=600' <<<"$URL"

@@ -315,6 +315,38 @@ TEST(no_tracker)
 	free(out);
 }
 
+/* uid -> login: root is "root", a uid without a name is NULL, answers are
+ * kept for the TTL (the same pointer, no new entry) and looked up again
+ * after it; the oldest entry makes room. */
+TEST(login_cache)
+{
+	struct seat_login_cache c;
+	const char *r;
+	unsigned int i;
+
+	memset(&c, 0, sizeof(c));
+	r = seat_login_of(&c, 0, 1000);
+	CHECK(r != NULL);
+	CHECK_STR(r ? r : "", "root");
+	CHECK_EQ(c.next, 1);
+	CHECK(seat_login_of(&c, 0, 1000 + SEAT_LOGIN_TTL_MS - 1) == r);
+	CHECK_EQ(c.next, 1);
+	CHECK(seat_login_of(&c, 3999999999u, 1000) == NULL);
+	CHECK_EQ(c.next, 2);
+	CHECK(seat_login_of(&c, 3999999999u, 2000) == NULL);
+	CHECK_EQ(c.next, 2);
+	/* past the TTL: asked again */
+	CHECK_STR(seat_login_of(&c, 0, 1000 + SEAT_LOGIN_TTL_MS), "root");
+	CHECK_EQ(c.next, 3);
+	/* a clock that went back: asked again */
+	CHECK_STR(seat_login_of(&c, 0, 10), "root");
+	CHECK_EQ(c.next, 4);
+	for (i = 0; i < SEAT_LOGIN_CACHE; i++)
+		seat_login_of(&c, 3000000000u + i, 5000);
+	for (i = 0; i < SEAT_LOGIN_CACHE; i++)
+		CHECK(c.e[i].uid >= 3000000000u);
+}
+
 int main(void)
 {
 	check_mkdtemp(dir, sizeof(dir), "seat");
@@ -323,6 +355,7 @@ int main(void)
 	RUN(utmp_pick);
 	RUN(utmp_source_changes);
 	RUN(no_tracker);
+	RUN(login_cache);
 	check_rmtree(dir);
 	return CHECK_DONE();
 }

@@ -17,6 +17,7 @@
 #include "core/crypto.h"
 #include "core/keyprov.h"
 #include "core/srv.h"
+#include "model/config.h"
 #include "model/device.h"
 #include "model/org.h"
 #include "store/keys.h"
@@ -28,6 +29,7 @@
 #define ADMIN "u_00000000000000a1"
 #define USER "u_0000000000000001"
 #define USER2 "u_0000000000000002"
+#define USER3 "u_0000000000000003" /* login "c", of TEAM */
 
 /* A device_audit_fn that counts its calls and fails when told to. */
 struct audit_log {
@@ -68,7 +70,8 @@ static void tree(struct store *st)
 {
 	struct target root = {.depth = 1}, biz = {.depth = 2};
 	const struct org_user_new u1 = {USER, "a@x.example", "A", "a", TEAM, "-", ADMIN},
-				  u2 = {USER2, "b@x.example", "B", "b", TEAM2, "-", ADMIN};
+				  u2 = {USER2, "b@x.example", "B", "b", TEAM2, "-", ADMIN},
+				  u3 = {USER3, "c@x.example", "C", "c", TEAM, "-", ADMIN};
 	struct store_batch *b;
 
 	strcpy(root.path[0], ROOT_ID);
@@ -84,7 +87,59 @@ static void tree(struct store *st)
 	CHECK_EQ(store_batch_begin(st, &b), 0);
 	CHECK_EQ(org_user_add(b, &u1, 1, NULL), 0);
 	CHECK_EQ(org_user_add(b, &u2, 1, NULL), 0);
+	CHECK_EQ(org_user_add(b, &u3, 1, NULL), 0);
 	CHECK_EQ(store_batch_commit(b), 0);
+}
+
+static int audit_cfg(struct store_batch *b, const char *scope, const cJSON *detail, void *ctx)
+{
+	(void)b;
+	(void)scope;
+	(void)detail;
+	(void)ctx;
+	return 0;
+}
+
+/* Write values (JSON members) at user uid's config level. */
+static void user_put(struct srv *s, const char *uid, const char *values)
+{
+	char body[512], why[CONFIG_WHY_SIZE];
+	cJSON *j, *view = NULL;
+	struct target t;
+
+	snprintf(body, sizeof(body), "{\"values\":{%s}}", values);
+	j = cJSON_Parse(body);
+	CHECK_EQ(target_user(s, uid, &t), 0);
+	CHECK_EQ(config_level_put(s, &t, "user", uid, j, audit_cfg, NULL, &view, why, sizeof(why)),
+		 0);
+	cJSON_Delete(view);
+	cJSON_Delete(j);
+}
+
+/* The config device d (of TEAM) gets for login: its "policy_for" as
+ * "kind user_id login" (null as "-") into pf, its screenshots.enabled
+ * (-1: unset) as the result, its ETag into etag. */
+static int config_for(struct srv *s, const char *d, const char *login, char *pf, size_t n,
+		      char etag[DEVICE_ETAG_SIZE])
+{
+	struct device_agent_config c;
+	struct model_why why;
+	const cJSON *p, *se;
+	cJSON *v;
+	int on;
+
+	CHECK_EQ(device_agent_config(s, d, TEAM, login, now_ms(), &c, &why), 0);
+	v = cJSON_Parse(c.json);
+	p = cJSON_GetObjectItem(v, "policy_for");
+	snprintf(pf, n, "%s %s %s", jstr(p, "kind") ? jstr(p, "kind") : "?",
+		 jstr(p, "user_id") ? jstr(p, "user_id") : "-",
+		 jstr(p, "login") ? jstr(p, "login") : "-");
+	se = cJSON_GetObjectItem(cJSON_GetObjectItem(v, "config"), "screenshots.enabled");
+	on = cJSON_IsBool(se) ? cJSON_IsTrue(se) : -1;
+	memcpy(etag, c.etag, DEVICE_ETAG_SIZE);
+	cJSON_Delete(v);
+	free(c.json);
+	return on;
 }
 
 static int enroll(struct srv *s, const char *secret, const char *host, const char *tok,
@@ -328,7 +383,7 @@ TEST(devices_on_a_store)
 	CHECK(strstr(buf, "\"revoked\":true") != NULL);
 
 	/* --- the agent's config --- */
-	CHECK_EQ(device_agent_config(&s, d2, TEAM, now + 120000, &c, &why), 0);
+	CHECK_EQ(device_agent_config(&s, d2, TEAM, NULL, now + 120000, &c, &why), 0);
 	CHECK_EQ(c.seen_err, 0);
 	CHECK_EQ(strlen(c.etag), DEVICE_ETAG_SIZE - 1);
 	CHECK(c.etag[0] == '"' && c.etag[DEVICE_ETAG_SIZE - 2] == '"');
@@ -340,13 +395,57 @@ TEST(devices_on_a_store)
 	CHECK_EQ(device_get(&s, d2, &out), 0);
 	CHECK(jstr(out, "last_seen") != NULL);
 	cJSON_Delete(out);
-	CHECK_EQ(device_agent_config(&s, d2, TEAM, now + 121000, &c2, &why), 0);
+	CHECK_EQ(device_agent_config(&s, d2, TEAM, NULL, now + 121000, &c2, &why), 0);
 	CHECK_STR(c2.etag, c.etag);
 	CHECK_STR(c2.json, c.json);
 	free(c.json);
 	free(c2.json);
-	CHECK_EQ(device_agent_config(&s, "d_00000000000000ff", TEAM, now, &c, &why), -ENOENT);
+	CHECK_EQ(device_agent_config(&s, "d_00000000000000ff", TEAM, NULL, now, &c, &why), -ENOENT);
 	CHECK_STR(why.what, "device");
+
+	/* --- the config of a session user: the team user of that login --- */
+	{
+		char pf[128], e0[DEVICE_ETAG_SIZE], e1[DEVICE_ETAG_SIZE], e2[DEVICE_ETAG_SIZE];
+
+		user_put(&s, USER, "\"screenshots.enabled\":false");
+		user_put(&s, USER3, "\"screenshots.enabled\":true");
+		/* no owner, no login: the team's */
+		CHECK_EQ(config_for(&s, d2, NULL, pf, sizeof(pf), e0), 0);
+		CHECK_STR(pf, "team - -");
+		CHECK_EQ(config_for(&s, d2, "c", pf, sizeof(pf), e1), 1);
+		CHECK_STR(pf, "user " USER3 " c");
+		CHECK(strcmp(e0, e1) != 0);
+		/* a login of another team's user, or of nobody: not that user */
+		CHECK_EQ(config_for(&s, d2, "b", pf, sizeof(pf), e2), 0);
+		CHECK_STR(pf, "team - -");
+		CHECK_STR(e2, e0);
+		CHECK_EQ(device_set_owner(&s, d2, TEAM, USER, audit_rec, &a, &out, &why), 0);
+		cJSON_Delete(out);
+		/* with an owner: the owner's, unless the login is a team user's */
+		CHECK_EQ(config_for(&s, d2, "b", pf, sizeof(pf), e2), 0);
+		CHECK_STR(pf, "owner " USER " a");
+		CHECK_EQ(config_for(&s, d2, "nobody", pf, sizeof(pf), e0), 0);
+		CHECK_STR(e0, e2);
+		CHECK_EQ(config_for(&s, d2, NULL, pf, sizeof(pf), e0), 0);
+		CHECK_STR(pf, "owner " USER " a");
+		CHECK_EQ(config_for(&s, d2, "c", pf, sizeof(pf), e0), 1);
+		CHECK_STR(pf, "user " USER3 " c");
+		CHECK_STR(e0, e1);
+		/* the owner's own login is the user kind */
+		CHECK_EQ(config_for(&s, d2, "a", pf, sizeof(pf), e0), 0);
+		CHECK_STR(pf, "user " USER " a");
+		/* the login rule of a record's user */
+		CHECK(device_login_ok("alice"));
+		CHECK(device_login_ok("Jörg M"));
+		CHECK(!device_login_ok(""));
+		CHECK(!device_login_ok("a\tb"));
+		CHECK(!device_login_ok("a\nb"));
+		memset(buf, 'x', DEVICE_LOGIN_MAX + 1);
+		buf[DEVICE_LOGIN_MAX + 1] = 0;
+		CHECK(!device_login_ok(buf));
+		buf[DEVICE_LOGIN_MAX] = 0;
+		CHECK(device_login_ok(buf));
+	}
 
 	srv_fini(&s);
 	store_close(st);
@@ -371,9 +470,69 @@ TEST(host_ids)
 	CHECK(device_host_id_ok(h));
 }
 
+/* users_seen: added, raised by a step, capped with the oldest dropped,
+ * shown newest first; no change when nothing moved (no write). */
+TEST(users_seen)
+{
+	struct device_user_seen e[DEVICE_USERS_SEEN_MAX + 1];
+	cJSON *d = cJSON_Parse("{\"id\":\"d_0000000000000001\"}"), *v;
+	const cJSON *us;
+	char *txt;
+	size_t i;
+
+	memset(e, 0, sizeof(e));
+	strcpy(e[0].uid, USER);
+	strcpy(e[0].login, "a");
+	e[0].last_seen = 1000000;
+	strcpy(e[1].uid, USER3);
+	strcpy(e[1].login, "c");
+	e[1].last_seen = 2000000;
+	CHECK_EQ(device_users_seen_merge(d, e, 0), 0);
+	CHECK_EQ(device_users_seen_merge(d, e, 2), 1);
+	CHECK_EQ(device_users_seen_merge(d, e, 2), 0);
+	/* less than a step newer: kept as it is */
+	e[0].last_seen += DEVICE_USERS_SEEN_STEP_MS - 1;
+	CHECK_EQ(device_users_seen_merge(d, e, 1), 0);
+	e[0].last_seen += 1;
+	CHECK_EQ(device_users_seen_merge(d, e, 1), 1);
+	v = device_view(d);
+	txt = cJSON_PrintUnformatted(cJSON_GetObjectItem(v, "users_seen"));
+	CHECK_STR(txt, "[{\"user_id\":\"" USER3 "\",\"login\":\"c\",\"last_seen\":"
+		       "\"1970-01-01T00:33:20.000Z\"},{\"user_id\":\"" USER "\",\"login\":\"a\","
+		       "\"last_seen\":\"1970-01-01T00:17:40.000Z\"}]");
+	free(txt);
+	cJSON_Delete(v);
+	/* the cap: 32 newer users push the two out */
+	for (i = 0; i < DEVICE_USERS_SEEN_MAX; i++) {
+		snprintf(e[i].uid, ID_SIZE, "u_%016zx", 0x100 + i);
+		snprintf(e[i].login, sizeof(e[i].login), "l%zu", i);
+		e[i].last_seen = 3000000 + (int64_t)i;
+	}
+	CHECK_EQ(device_users_seen_merge(d, e, DEVICE_USERS_SEEN_MAX), 1);
+	us = cJSON_GetObjectItem(d, "users_seen");
+	CHECK_EQ(cJSON_GetArraySize(us), DEVICE_USERS_SEEN_MAX);
+	v = device_view(d);
+	us = cJSON_GetObjectItem(v, "users_seen");
+	CHECK_EQ(cJSON_GetArraySize(us), DEVICE_USERS_SEEN_MAX);
+	CHECK_STR(jstr(cJSON_GetArrayItem(us, 0), "login"), "l31");
+	txt = cJSON_PrintUnformatted(d);
+	CHECK(txt && !strstr(txt, USER3) && !strstr(txt, "\"" USER "\""));
+	free(txt);
+	cJSON_Delete(v);
+	cJSON_Delete(d);
+	/* a device that saw nobody shows an empty list */
+	d = cJSON_Parse("{}");
+	v = device_view(d);
+	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(v, "users_seen")), 0);
+	CHECK(cJSON_IsArray(cJSON_GetObjectItem(v, "users_seen")));
+	cJSON_Delete(v);
+	cJSON_Delete(d);
+}
+
 int main(void)
 {
 	RUN(host_ids);
+	RUN(users_seen);
 	RUN(devices_on_a_store);
 	return CHECK_DONE();
 }

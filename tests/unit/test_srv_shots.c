@@ -32,6 +32,7 @@
 #define TEAM "n_00000000000000f1"
 #define ADMIN "u_00000000000000a1"
 #define USER "u_0000000000000001"
+#define USER2 "u_0000000000000002" /* login "b", screenshots off at its level */
 #define DEV "d_0000000000000001"
 #define SHA "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define DAY 86400000LL
@@ -59,7 +60,8 @@ static int audit_ok(struct store_batch *b, const char *scope, const cJSON *detai
 static void tree(struct store *st)
 {
 	struct target root = {.depth = 1}, biz = {.depth = 2};
-	const struct org_user_new u = {USER, "a@x.example", "A", "a", TEAM, "-", ADMIN};
+	const struct org_user_new u = {USER, "a@x.example", "A", "a", TEAM, "-", ADMIN},
+				  u2 = {USER2, "b@x.example", "B", "b", TEAM, "-", ADMIN};
 	struct store_batch *b;
 
 	strcpy(root.path[0], ROOT_ID);
@@ -73,7 +75,24 @@ static void tree(struct store *st)
 	CHECK_EQ(store_batch_commit(b), 0);
 	CHECK_EQ(store_batch_begin(st, &b), 0);
 	CHECK_EQ(org_user_add(b, &u, 1, NULL), 0);
+	CHECK_EQ(org_user_add(b, &u2, 1, NULL), 0);
 	CHECK_EQ(store_batch_commit(b), 0);
+}
+
+/* Write values (JSON members) at user uid's level. */
+static void user_put(struct srv *s, const char *uid, const char *values)
+{
+	char body[1024], why[CONFIG_WHY_SIZE];
+	cJSON *j, *view = NULL;
+	struct target t;
+
+	snprintf(body, sizeof(body), "{\"values\":{%s}}", values);
+	j = cJSON_Parse(body);
+	CHECK_EQ(target_user(s, uid, &t), 0);
+	CHECK_EQ(config_level_put(s, &t, "user", uid, j, audit_ok, NULL, &view, why, sizeof(why)),
+		 0);
+	cJSON_Delete(view);
+	cJSON_Delete(j);
 }
 
 /* Put TEAM's config: screenshots on, S3 settings complete (no request is
@@ -209,7 +228,8 @@ TEST(shots_on_a_store)
 		 0);
 	CHECK_EQ(shots_presign(&s, &dev, &pr, now, &out, &why), 0);
 	key = jstr(out, "key");
-	CHECK(key && !strncmp(key, "shots/" DEV "/2026-01-01/", 36) && strlen(key) == 56);
+	/* no session user named: filed under the owner */
+	CHECK(key && !strncmp(key, "shots/" DEV "/2026-01-01/" USER "/", 55) && strlen(key) == 75);
 	CHECK_STR(jstr(out, "method"), "PUT");
 	CHECK(strstr(jstr(out, "url"), "http://127.0.0.1:9/shots1/shots/") != NULL);
 	CHECK_STR(jstr(cJSON_GetObjectItemCaseSensitive(out, "headers"), "Content-Length"), "4");
@@ -220,6 +240,7 @@ TEST(shots_on_a_store)
 	CHECK_EQ(jint(pend, "size", 0), 4);
 	CHECK_EQ(jint(pend, "taken_at", 0), T0);
 	CHECK_EQ(jint(pend, "exp", 0), now + SHOTS_PRESIGN_TTL_S * 1000LL);
+	CHECK_STR(jstr(pend, "user_id"), USER);
 	/* the settings it was signed with, sealed under the object's key */
 	CHECK_EQ(s3set_open_shot(&s, key, NULL, 1000, &x), 0);
 	CHECK_STR(x.c.bucket, "shots1");
@@ -287,6 +308,46 @@ TEST(shots_on_a_store)
 	CHECK_EQ(shots_register_check(&s, &dev, &r, id, business, &why), 0);
 	CHECK_STR(id, "");
 	CHECK_STR(business, BIZ);
+	CHECK_STR(r.user_id, USER);
+
+	/* --- the session user's policy decides, and the shot is filed as theirs --- */
+	{
+		struct shots_presign_req pb = {SHA, 4, T0, "b"}, pu = {SHA, 4, T0, "nobody"};
+		struct shots_reg rb = {.sha256 = SHA, .size = 4, .taken_at = T0};
+		cJSON *ob = NULL, *pb_pend = NULL;
+
+		user_put(&s, USER2, "\"screenshots.enabled\":false");
+		metrics_reset();
+		CHECK_EQ(shots_presign(&s, &dev, &pb, now, &ob, &why), -EACCES);
+		CHECK_STR(why.msg, "screenshots are not enabled for user 'b'");
+		CHECK(ob == NULL);
+		CHECK_EQ(metrics_get(METRIC_SHOTS_REFUSED_SCREENSHOTS_OFF), 1);
+		/* an unknown login: the owner's policy, filed under the owner */
+		CHECK_EQ(shots_presign(&s, &dev, &pu, now, &ob, &why), 0);
+		CHECK(!strncmp(jstr(ob, "key"), "shots/" DEV "/2026-01-01/" USER "/", 55));
+		cJSON_Delete(ob);
+		ob = NULL;
+		/* b on, the owner off: b's shot passes, under b */
+		user_put(&s, USER2, "\"screenshots.enabled\":true");
+		user_put(&s, USER, "\"screenshots.enabled\":false");
+		CHECK_EQ(shots_presign(&s, &dev, &pr, now, &ob, &why), -EACCES);
+		CHECK_STR(why.msg, "screenshots are not enabled for this device");
+		CHECK_EQ(shots_presign(&s, &dev, &pb, now, &ob, &why), 0);
+		rb.key = jstr(ob, "key");
+		CHECK(rb.key && !strncmp(rb.key, "shots/" DEV "/2026-01-01/" USER2 "/", 55));
+		CHECK_EQ(jget(&s, STORE_T_SCREENSHOTS, key_shot_pending(&k, DEV), rb.key, &pb_pend),
+			 0);
+		CHECK_STR(jstr(pb_pend, "user_id"), USER2);
+		/* register keeps b, and checks b's policy again */
+		CHECK_EQ(shots_register_check(&s, &dev, &rb, id, business, &why), 0);
+		CHECK_STR(rb.user_id, USER2);
+		user_put(&s, USER2, "\"screenshots.enabled\":false");
+		CHECK_EQ(shots_register_check(&s, &dev, &rb, id, business, &why), -EACCES);
+		user_put(&s, USER2, "\"screenshots.enabled\":null");
+		user_put(&s, USER, "\"screenshots.enabled\":null");
+		cJSON_Delete(pb_pend);
+		cJSON_Delete(ob);
+	}
 	CHECK_EQ(store_put(st, STORE_T_SCREENSHOTS, key_shot_key(&k, key), SK_SHOT,
 			   "{\"id\":\"s_0000000000000009\"}", 27, 0),
 		 0);

@@ -88,6 +88,7 @@ try {
 	check('team page: bob among the people', await visible(page, `#users tr[data-id="${env.UB}"]`), 'bob missing');
 	eq('team page: the device hostname', await text(page, '#devices td.hostname'), 'ws-042');
 	eq('team page: the device owner by name', await text(page, `#devices tr[data-id] a[href="#/user/${env.UA}"]`), 'Alice Anders');
+	eq('team page: the users its records named', await text(page, `#devices td.users-seen a[href="#/user/${env.UA}"]`), 'alice');
 	await page.locator('#devices td.sysinfo', { hasText: 'Debian' }).waitFor({ timeout: T }).catch(() => {});
 	check('team page: the latest sysinfo summary', (await text(page, '#devices td.sysinfo')).includes('Debian GNU/Linux 12 (bookworm)'), await text(page, '#devices td.sysinfo'));
 	await page.locator('#node-apps .bar-row').first().waitFor();

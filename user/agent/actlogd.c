@@ -94,8 +94,13 @@ struct agent {
 	/* the server's last policy (policy.h): NULL while there is none */
 	cJSON *policy;
 	char policy_etag[POLICY_ETAG_MAX];
-	int64_t policy_saved_ms;  /* when it was written to policy.json, 0: not saved */
-	int policy_from_file;	  /* read from policy.json at start; none fetched since */
+	int64_t policy_saved_ms; /* when it was written to policy.json, 0: not saved */
+	int policy_from_file;	 /* read from policy.json; none fetched since */
+	/* the session user the policy is asked for ("": nobody at the seat),
+	 * and whether their policy has yet to arrive after a switch
+	 * (screenshots stay off meanwhile) */
+	char policy_user[POLICY_USER_MAX + 1];
+	int policy_pending;
 	struct policy_values eff; /* effective values and where each came from */
 	int64_t boot_off; /* unix ns - boottime ns, refreshed before each process dispatch */
 	int in_proc;	  /* inside proc_drain() */
@@ -114,8 +119,9 @@ struct agent {
 
 	struct record_ctx rctx;
 	char host_id[33];
-	struct seat *seat;	/* the active user (rctx.user); NULL: unknown */
-	struct sysinfo_mon *si; /* sysinfo records */
+	struct seat *seat;		/* the active user (rctx.user); NULL: unknown */
+	struct seat_login_cache logins; /* uid -> login for process records */
+	struct sysinfo_mon *si;		/* sysinfo records */
 
 	/* the running interval */
 	uint32_t iv_len_s;
@@ -458,8 +464,17 @@ static void on_proc(const struct proc_record *r, void *ctx)
 		a->exits++;
 	}
 	apps_on_proc(a->apps, r);
-	if (a->logging)
-		emit(a, record_process(&a->rctx, r, off), ts);
+	if (a->logging) {
+		/* a process is its own user's: the login of its uid; the active
+		 * user when the uid is unknown or has no name */
+		struct record_ctx pc = a->rctx;
+		const char *login =
+		    r->uid == PROC_UID_UNKNOWN ? NULL : seat_login_of(&a->logins, r->uid, now_ms());
+
+		if (login)
+			pc.user = login;
+		emit(a, record_process(&pc, r, off), ts);
+	}
 }
 
 /* ---- policy: the server's over the local settings (policy.h) ---- */
@@ -529,24 +544,31 @@ static void policy_apply(struct agent *a)
 			   policy_src_name(v->src[POL_LOGGING]));
 		record_user(a);
 	}
-	if (!cfg)
+	if (!cfg && !a->policy_pending)
 		return;
 	/* the helpers see the effective logging.enabled (screenshots are off
-	 * while it is false) */
-	eff = cJSON_Duplicate(cfg, 1);
+	 * while it is false), and screenshots off while a new session user's
+	 * policy has yet to arrive: never the previous user's */
+	eff = cfg ? cJSON_Duplicate(cfg, 1) : cJSON_CreateObject();
 	if (eff) {
 		cJSON_DeleteItemFromObjectCaseSensitive(eff, "logging.enabled");
 		cJSON_AddBoolToObject(eff, "logging.enabled", logging);
+		if (a->policy_pending) {
+			cJSON_DeleteItemFromObjectCaseSensitive(eff, "screenshots.enabled");
+			cJSON_AddFalseToObject(eff, "screenshots.enabled");
+		}
 		apps_policy(a->apps, eff);
 		cJSON_Delete(eff);
 	}
+	/* the queue holds shots taken under their own user's policy: it
+	 * follows a policy that has arrived, not a pending switch */
 	se = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.enabled");
-	if (cJSON_IsBool(se))
+	if (cJSON_IsBool(se) && !a->policy_pending)
 		shotq_policy(a->shots, cJSON_IsTrue(se) && logging);
 }
 
 /* A new policy from the shipper (already saved to policy.json): keep it
- * and apply it. */
+ * and apply it, when it is the current session user's. */
 static void policy_take(struct agent *a)
 {
 	struct ship_policy p;
@@ -554,6 +576,10 @@ static void policy_take(struct agent *a)
 
 	if (!a->ship || !shipper_take_policy(a->ship, &p))
 		return;
+	if (strcmp(p.user, a->policy_user)) {
+		free(p.text); /* asked for before the user changed */
+		return;
+	}
 	doc = cJSON_Parse(p.text);
 	free(p.text);
 	if (!policy_config(doc)) {
@@ -565,19 +591,31 @@ static void policy_take(struct agent *a)
 	snprintf(a->policy_etag, sizeof(a->policy_etag), "%s", p.etag);
 	a->policy_saved_ms = p.saved_ms;
 	a->policy_from_file = 0;
+	if (a->policy_pending)
+		log_notice("policy: the server's policy for %s arrived",
+			   a->policy_user[0] ? a->policy_user : "no session user");
+	a->policy_pending = 0;
 	policy_apply(a);
 }
 
-/* An enrolled machine starts with the last policy the server sent
- * (STATE_DIR/policy.json). A missing, damaged or oversized file is logged
- * and ignored: the local settings apply until the server answers. */
+/* The session user's last policy from the server (STATE_DIR/policy.json
+ * keeps one per user; a->policy_user names whose), into a->policy (which
+ * is replaced; NULL when there is none). A missing, damaged or oversized
+ * file, or one without that user, is logged and ignored: the local
+ * settings apply until the server answers. */
 static void policy_load(struct agent *a)
 {
 	char path[CONF_PATH_MAX + 16], why[160], ts[RFC3339_LEN], *buf = NULL;
+	const char *user = a->policy_user[0] ? a->policy_user : NULL;
 	struct policy_saved ps;
 	size_t len = 0;
 	int r;
 
+	cJSON_Delete(a->policy);
+	a->policy = NULL;
+	a->policy_etag[0] = '\0';
+	a->policy_saved_ms = 0;
+	a->policy_from_file = 0;
 	snprintf(path, sizeof(path), "%.*s/%s", CONF_PATH_MAX - 1, a->conf.state_dir, POLICY_FILE);
 	r = read_file(path, POLICY_FILE_MAX, &buf, &len);
 	if (r == -ENOENT) {
@@ -591,8 +629,12 @@ static void policy_load(struct agent *a)
 			 path, r == -EFBIG ? "larger than the cap" : strerror(-r));
 		return;
 	}
-	r = policy_file_parse(buf, len, &ps, why, sizeof(why));
+	r = policy_file_parse(buf, len, user, &ps, why, sizeof(why));
 	free(buf);
+	if (r == -ENOENT) {
+		log_info("%s in %s: the local settings apply until the server answers", why, path);
+		return;
+	}
 	if (r) {
 		log_warn("ignoring the saved policy %s: %s; the local settings apply until the "
 			 "server answers",
@@ -603,9 +645,37 @@ static void policy_load(struct agent *a)
 	memcpy(a->policy_etag, ps.etag, sizeof(a->policy_etag));
 	a->policy_saved_ms = ps.saved_ms;
 	a->policy_from_file = 1;
-	log_notice("policy: the server's policy saved %s (ETag %s) applies until the server "
-		   "answers",
-		   rfc3339_ms(ps.saved_ms, ts), ps.etag[0] ? ps.etag : "none");
+	log_notice("policy: the server's policy for %s saved %s (ETag %s) applies until the "
+		   "server answers",
+		   user ? user : "no session user", rfc3339_ms(ps.saved_ms, ts),
+		   ps.etag[0] ? ps.etag : "none");
+}
+
+/* The session user whose policy applies: the active user's login, "" for
+ * nobody (or no tracker). */
+static const char *session_login(const struct agent *a)
+{
+	const char *u = a->seat ? seat_user(a->seat) : NULL;
+
+	return u && strlen(u) <= POLICY_USER_MAX ? u : "";
+}
+
+/* The active user changed: their policy, asked of the server at once. Until
+ * it arrives, their saved policy (if any) applies with screenshots off. */
+static void policy_switch(struct agent *a)
+{
+	const char *u = session_login(a);
+
+	if (!a->ship || !strcmp(u, a->policy_user))
+		return;
+	log_notice("policy: session user %s -> %s: asking for their policy; screenshots off "
+		   "until it arrives",
+		   a->policy_user[0] ? a->policy_user : "(none)", u[0] ? u : "(none)");
+	snprintf(a->policy_user, sizeof(a->policy_user), "%s", u);
+	policy_load(a);
+	a->policy_pending = 1;
+	shipper_set_user(a->ship, u);
+	policy_apply(a);
 }
 
 /* ---- screenshots ---- */
@@ -619,7 +689,8 @@ static int on_shot(void *ctx, const struct sessd_shot *sh, char *why, size_t why
 		snprintf(why, whylen, "this actlogd keeps no screenshots (not enrolled)");
 		return -ENOSYS;
 	}
-	return shotq_add(a->shots, sh, why, whylen);
+	/* taken under the session user's policy: filed under their login */
+	return shotq_add(a->shots, sh, a->policy_user[0] ? a->policy_user : NULL, why, whylen);
 }
 
 /* The queue under STATE_DIR/shots and its uploader (enrolled only). */
@@ -661,6 +732,15 @@ static void policy_status(struct agent *a, cJSON *o)
 	int i;
 
 	cJSON_AddStringToObject(x, "source", a->policy ? "server" : "local");
+	if (a->policy_user[0])
+		cJSON_AddStringToObject(x, "user", a->policy_user);
+	else
+		cJSON_AddNullToObject(x, "user");
+	cJSON_AddBoolToObject(x, "pending", a->policy_pending);
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(a->policy, "policy_for")))
+		cJSON_AddItemToObject(
+		    x, "for",
+		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(a->policy, "policy_for"), 1));
 	if (a->policy) {
 		cJSON_AddStringToObject(x, "etag", a->policy_etag);
 		if (a->policy_saved_ms)
@@ -1089,6 +1169,7 @@ static int run(struct agent *a)
 				if (err < 0)
 					log_warn("active user: %s", strerror(-err));
 				record_user(a);
+				policy_switch(a);
 				apps_user_changed(a->apps);
 				break;
 			case TAG_SYSINFO:
@@ -1390,9 +1471,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* before anything is recorded: an enrolled machine follows the last
-	 * policy its server sent (a machine never enrolled: its settings) */
-	if (device_cred_load(a->conf.state_dir, &a->cred) == 0)
+	 * policy its server sent for the session user (a machine never
+	 * enrolled: its settings) */
+	open_seat(a);
+	snprintf(a->policy_user, sizeof(a->policy_user), "%s", session_login(a));
+	if (device_cred_load(a->conf.state_dir, &a->cred) == 0) {
 		policy_load(a);
+		a->policy_pending = a->conf.upload && !a->policy;
+	}
 	policy_effective(a);
 	a->conf.interval_s = a->eff.interval_s;
 	a->conf.idle_threshold_s = a->eff.idle_threshold_s;
@@ -1425,7 +1511,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	a->rctx.host_id = a->host_id;
-	open_seat(a);
+	record_user(a);
 
 	/* signals first, so a SIGTERM during start-up is not lost */
 	sigemptyset(&mask);
@@ -1537,6 +1623,7 @@ int main(int argc, char **argv)
 			    .backoff_max_ms = a->conf.backoff_max_s * 1000,
 			    .config_poll_s = a->conf.policy_poll_s,
 			    .etag = a->policy ? a->policy_etag : NULL,
+			    .user = a->policy_user,
 			};
 
 			a->enrolled = 1;

@@ -8,7 +8,7 @@
 #include "policy.h"
 #include "sysinfo.h"
 
-#define POLICY_FILE_VERSION 1
+#define POLICY_FILE_VERSION 2 /* 1: one policy, for no session user */
 
 #define POLICY_KEY_NAME(id, srv, loc) [id] = srv,
 static const char *const key_names[POL_NKEYS] = {POLICY_KEYS(POLICY_KEY_NAME)};
@@ -113,45 +113,162 @@ int policy_etag_ok(const char *etag)
 	return 1;
 }
 
-char *policy_file_build(const char *etag, int64_t saved_ms, const char *body, size_t len, int *err)
+/* Who an entry of the saved file is for: its "user" member, a string or
+ * null. 1 when that is user (NULL: no session user), 0 when another, -1
+ * when the member is missing or of another type. */
+static int entry_is_for(const cJSON *e, const char *user)
 {
-	cJSON *o = NULL, *doc = NULL;
-	char *text = NULL;
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "user");
+
+	if (cJSON_IsNull(u))
+		return !user;
+	if (!cJSON_IsString(u))
+		return -1;
+	return user && !strcmp(u->valuestring, user);
+}
+
+/* A new entry {user, etag, saved_ms, policy} for body (checked). NULL with
+ * *err set. */
+static cJSON *entry_new(const char *user, const char *etag, int64_t saved_ms, const char *body,
+			size_t len, int *err)
+{
+	cJSON *e = NULL, *doc;
 
 	*err = -E2BIG;
-	if (len > POLICY_BODY_MAX)
+	if (len > POLICY_BODY_MAX || (user && strlen(user) > POLICY_USER_MAX))
 		return NULL;
 	*err = -EINVAL;
 	if (etag[0] && !policy_etag_ok(etag))
 		return NULL;
+	if (user && !user[0])
+		return NULL;
 	doc = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(doc))
-		goto out;
+		goto fail;
+	*err = -ENOMEM;
+	e = cJSON_CreateObject();
+	if (!e ||
+	    !(user ? cJSON_AddStringToObject(e, "user", user) : cJSON_AddNullToObject(e, "user")) ||
+	    !cJSON_AddStringToObject(e, "etag", etag) ||
+	    !cJSON_AddNumberToObject(e, "saved_ms", (double)saved_ms) ||
+	    !cJSON_AddItemToObject(e, "policy", doc))
+		goto fail;
+	*err = 0;
+	return e;
+fail:
+	if (!e || !cJSON_GetObjectItemCaseSensitive(e, "policy"))
+		cJSON_Delete(doc);
+	cJSON_Delete(e);
+	return NULL;
+}
+
+/* The entries of an old file to keep beside a new one for user: those of
+ * other users (a version 1 file is the entry for no session user), in
+ * their order, appended to users until it holds POLICY_USERS_MAX. */
+static void keep_old_entries(const char *old, size_t oldlen, const char *user, cJSON *users)
+{
+	cJSON *j = old && oldlen <= POLICY_FILE_MAX ? cJSON_ParseWithLength(old, oldlen) : NULL;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "v"), *e;
+	cJSON *d;
+
+	if (cJSON_IsNumber(v) && v->valuedouble == 1 && user) {
+		d = cJSON_Duplicate(j, 1);
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "v");
+		if (d && cJSON_AddNullToObject(d, "user"))
+			cJSON_AddItemToArray(users, d);
+		else
+			cJSON_Delete(d);
+	} else if (cJSON_IsNumber(v) && v->valuedouble == POLICY_FILE_VERSION) {
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "users"))
+		{
+			if (cJSON_GetArraySize(users) >= POLICY_USERS_MAX)
+				break;
+			if (!cJSON_IsObject(e) || entry_is_for(e, user) != 0 ||
+			    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "policy")))
+				continue;
+			d = cJSON_Duplicate(e, 1);
+			if (d)
+				cJSON_AddItemToArray(users, d);
+		}
+	}
+	cJSON_Delete(j);
+}
+
+char *policy_file_build(const char *old, size_t oldlen, const char *user, const char *etag,
+			int64_t saved_ms, const char *body, size_t len, int *err)
+{
+	cJSON *o = NULL, *users, *e;
+	char *text = NULL;
+
+	e = entry_new(user, etag, saved_ms, body, len, err);
+	if (!e)
+		return NULL;
 	*err = -ENOMEM;
 	o = cJSON_CreateObject();
-	if (!o || !cJSON_AddNumberToObject(o, "v", POLICY_FILE_VERSION) ||
-	    !cJSON_AddStringToObject(o, "etag", etag) ||
-	    !cJSON_AddNumberToObject(o, "saved_ms", (double)saved_ms))
+	users = o && cJSON_AddNumberToObject(o, "v", POLICY_FILE_VERSION)
+		    ? cJSON_AddArrayToObject(o, "users")
+		    : NULL;
+	if (!users || !cJSON_AddItemToArray(users, e)) {
+		cJSON_Delete(e);
 		goto out;
-	if (!cJSON_AddItemToObject(o, "policy", doc))
-		goto out;
-	doc = NULL;
-	text = cJSON_PrintUnformatted(o);
+	}
+	keep_old_entries(old, oldlen, user, users);
+	/* the newest entries that fit */
+	for (;;) {
+		text = cJSON_PrintUnformatted(o);
+		if (!text || strlen(text) <= POLICY_FILE_MAX || cJSON_GetArraySize(users) <= 1)
+			break;
+		free(text);
+		text = NULL;
+		cJSON_DeleteItemFromArray(users, cJSON_GetArraySize(users) - 1);
+	}
 	if (text)
 		*err = 0;
 out:
-	cJSON_Delete(doc);
 	cJSON_Delete(o);
 	return text;
 }
 
-int policy_file_parse(const char *buf, size_t len, struct policy_saved *out, char *err,
-		      size_t errlen)
+/* Check entry e (etag, saved_ms, policy) and take its policy into *out
+ * (e keeps the rest). 0, or -EINVAL with err set. */
+static int entry_take(cJSON *e, struct policy_saved *out, char *err, size_t errlen)
 {
-	const cJSON *v, *etag, *saved, *cfg;
+	const cJSON *etag, *saved, *cfg;
 	struct policy_values scratch;
-	cJSON *j;
 	int k;
+
+	etag = cJSON_GetObjectItemCaseSensitive(e, "etag");
+	if (!cJSON_IsString(etag) || (etag->valuestring[0] && !policy_etag_ok(etag->valuestring))) {
+		snprintf(err, errlen, "a bad etag");
+		return -EINVAL;
+	}
+	saved = cJSON_GetObjectItemCaseSensitive(e, "saved_ms");
+	if (!cJSON_IsNumber(saved) || !(saved->valuedouble >= 0 && saved->valuedouble < 1e15)) {
+		snprintf(err, errlen, "a bad saved_ms");
+		return -EINVAL;
+	}
+	out->doc = cJSON_DetachItemFromObjectCaseSensitive(e, "policy");
+	cfg = policy_config(out->doc);
+	if (!cfg) {
+		snprintf(err, errlen, "its policy is not a JSON object");
+		return -EINVAL;
+	}
+	for (k = 0; k < POL_NKEYS; k++)
+		if (key_value(cfg, (enum policy_key)k, &scratch) < 0) {
+			snprintf(err, errlen, "its policy's %s has a bad value", key_names[k]);
+			return -EINVAL;
+		}
+	strcpy(out->etag, etag->valuestring);
+	out->saved_ms = (int64_t)saved->valuedouble;
+	return 0;
+}
+
+int policy_file_parse(const char *buf, size_t len, const char *user, struct policy_saved *out,
+		      char *err, size_t errlen)
+{
+	cJSON *j, *e = NULL, *it;
+	const cJSON *v, *users;
+	int r = -EINVAL;
 
 	memset(out, 0, sizeof(*out));
 	if (len > POLICY_FILE_MAX) {
@@ -161,41 +278,39 @@ int policy_file_parse(const char *buf, size_t len, struct policy_saved *out, cha
 	j = cJSON_ParseWithLength(buf, len);
 	if (!cJSON_IsObject(j)) {
 		snprintf(err, errlen, "not a JSON object");
-		goto bad;
+		goto out;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(j, "v");
-	if (!cJSON_IsNumber(v) || v->valuedouble != POLICY_FILE_VERSION) {
-		snprintf(err, errlen, "not a version %d policy file", POLICY_FILE_VERSION);
-		goto bad;
-	}
-	etag = cJSON_GetObjectItemCaseSensitive(j, "etag");
-	if (!cJSON_IsString(etag) || (etag->valuestring[0] && !policy_etag_ok(etag->valuestring))) {
-		snprintf(err, errlen, "a bad etag");
-		goto bad;
-	}
-	saved = cJSON_GetObjectItemCaseSensitive(j, "saved_ms");
-	if (!cJSON_IsNumber(saved) || !(saved->valuedouble >= 0 && saved->valuedouble < 1e15)) {
-		snprintf(err, errlen, "a bad saved_ms");
-		goto bad;
-	}
-	out->doc = cJSON_DetachItemFromObjectCaseSensitive(j, "policy");
-	cfg = policy_config(out->doc);
-	if (!cfg) {
-		snprintf(err, errlen, "its policy is not a JSON object");
-		goto bad;
-	}
-	for (k = 0; k < POL_NKEYS; k++)
-		if (key_value(cfg, (enum policy_key)k, &scratch) < 0) {
-			snprintf(err, errlen, "its policy's %s has a bad value", key_names[k]);
-			goto bad;
+	if (cJSON_IsNumber(v) && v->valuedouble == 1) {
+		/* the format before users: the policy for no session user */
+		e = j;
+	} else if (cJSON_IsNumber(v) && v->valuedouble == POLICY_FILE_VERSION) {
+		users = cJSON_GetObjectItemCaseSensitive(j, "users");
+		if (!cJSON_IsArray(users)) {
+			snprintf(err, errlen, "no users list");
+			goto out;
 		}
-	strcpy(out->etag, etag->valuestring);
-	out->saved_ms = (int64_t)saved->valuedouble;
+		cJSON_ArrayForEach(it, users) if (entry_is_for(it, user) == 1)
+		{
+			e = it;
+			break;
+		}
+	} else {
+		snprintf(err, errlen, "not a version 1 or %d policy file", POLICY_FILE_VERSION);
+		goto out;
+	}
+	if (!e || (e == j && user)) {
+		snprintf(err, errlen, "no policy saved for %s%s%s",
+			 user ? "user '" : "no session user", user ? user : "", user ? "'" : "");
+		r = -ENOENT;
+		goto out;
+	}
+	r = entry_take(e, out, err, errlen);
+out:
+	if (r) {
+		cJSON_Delete(out->doc);
+		memset(out, 0, sizeof(*out));
+	}
 	cJSON_Delete(j);
-	return 0;
-bad:
-	cJSON_Delete(out->doc);
-	cJSON_Delete(j);
-	memset(out, 0, sizeof(*out));
-	return -EINVAL;
+	return r;
 }

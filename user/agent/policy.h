@@ -6,10 +6,17 @@
  * and writes the file.
  *
  * The saved file, STATE_DIR/policy.json (0600, at most POLICY_FILE_MAX
- * bytes), written by the shipper after each 200 of GET /api/v1/agent/config:
+ * bytes), written by the shipper after each 200 of GET /api/v1/agent/config
+ * (?user=LOGIN: each session user has a policy of their own), holds the
+ * last answer for each of the POLICY_USERS_MAX users last asked for,
+ * newest first ("user":null: no session user):
  *
- *   {"v":1,"etag":"\"c268d3d7dd3cd051\"","saved_ms":1764324000123,
- *    "policy":{"config":{"logging.enabled":false,...},"device_id":"d_…"}}
+ *   {"v":2,"users":[{"user":"alice","etag":"\"c268d3d7dd3cd051\"",
+ *    "saved_ms":1764324000123,"policy":{"config":{"logging.enabled":false,
+ *    ...},"device_id":"d_…","policy_for":{...}}},...]}
+ *
+ * A version 1 file ({"v":1,"etag","saved_ms","policy"}, before users) is
+ * read as the entry for no session user.
  *
  * "policy" is the server's answer as received. Precedence: a key the
  * server's policy sets with a valid value wins over the same setting of the
@@ -29,9 +36,12 @@
 #include "conf.h"
 
 #define POLICY_FILE "policy.json"
-#define POLICY_BODY_MAX 65536			 /* bytes of a policy document kept */
-#define POLICY_FILE_MAX (POLICY_BODY_MAX + 4096) /* bytes of the saved file */
-#define POLICY_ETAG_MAX 128			 /* bytes of an ETag, NUL included */
+#define POLICY_BODY_MAX 65536 /* bytes of a policy document kept */
+#define POLICY_USER_MAX 256   /* bytes of a login (seat.h SEAT_USER_MAX) */
+#define POLICY_USERS_MAX 8    /* users whose policy the file keeps */
+/* bytes of the saved file: each entry is its body and at most 4 KiB more */
+#define POLICY_FILE_MAX (POLICY_USERS_MAX * (POLICY_BODY_MAX + 4096))
+#define POLICY_ETAG_MAX 128 /* bytes of an ETag, NUL included */
 
 /* The settings both sides have: X(id, server key, local key) */
 #define POLICY_KEYS(X)                                                                             \
@@ -83,22 +93,29 @@ void policy_merge(const struct agent_conf *local, const cJSON *cfg, struct polic
 int policy_etag_ok(const char *etag);
 
 /*
- * The saved file's text for the server's answer body (len bytes, at most
- * POLICY_BODY_MAX, a JSON object), its etag ("" when the answer had none)
- * and the time of saving. Malloc'd NUL-terminated text, or NULL with
- * -errno in *err: -E2BIG body too long, -EINVAL body not an object or a
- * bad etag, -ENOMEM.
+ * The saved file's text with the server's answer body (len bytes, at most
+ * POLICY_BODY_MAX, a JSON object) for session user user (NULL: none;
+ * else 1..POLICY_USER_MAX bytes), its etag ("" when the answer had none)
+ * and the time of saving, first; then the entries of the file's current
+ * text old (oldlen bytes; NULL, damaged or another format: none kept) for
+ * other users, in their order, up to POLICY_USERS_MAX in all (and as many
+ * as fit in POLICY_FILE_MAX). Malloc'd NUL-terminated text, or NULL with
+ * -errno in *err: -E2BIG body or user too long, -EINVAL body not an
+ * object, an empty user or a bad etag, -ENOMEM.
  */
-char *policy_file_build(const char *etag, int64_t saved_ms, const char *body, size_t len, int *err);
+char *policy_file_build(const char *old, size_t oldlen, const char *user, const char *etag,
+			int64_t saved_ms, const char *body, size_t len, int *err);
 
 /*
- * Parse and check a saved file (len bytes of buf). 0 and *out filled, or
- * -EFBIG (over POLICY_FILE_MAX), -EINVAL (not that format: no JSON, another
- * version, a bad etag or saved_ms, a policy that is not an object, or one
- * of POLICY_KEYS with a value of the wrong type or range) with a reason in
- * err; on failure *out holds nothing to free.
+ * Parse a saved file (len bytes of buf) and check its entry for session
+ * user user (NULL: none). 0 and *out filled, or -EFBIG (over
+ * POLICY_FILE_MAX), -ENOENT (no entry for that user), -EINVAL (not that
+ * format: no JSON, another version, or an entry with a bad etag or
+ * saved_ms, a policy that is not an object, or one of POLICY_KEYS with a
+ * value of the wrong type or range), with a reason in err; on failure
+ * *out holds nothing to free.
  */
-int policy_file_parse(const char *buf, size_t len, struct policy_saved *out, char *err,
-		      size_t errlen);
+int policy_file_parse(const char *buf, size_t len, const char *user, struct policy_saved *out,
+		      char *err, size_t errlen);
 
 #endif /* ACTLOG_POLICY_H */

@@ -393,3 +393,25 @@ void seat_close(struct seat *s)
 		close(s->epfd);
 	free(s);
 }
+
+const char *seat_login_of(struct seat_login_cache *c, uint32_t uid, int64_t now_ms)
+{
+	struct passwd pw, *res = NULL;
+	char pbuf[4096];
+	unsigned int i;
+
+	for (i = 0; i < SEAT_LOGIN_CACHE; i++)
+		if (c->e[i].used && c->e[i].uid == uid &&
+		    now_ms - c->e[i].at_ms < SEAT_LOGIN_TTL_MS && now_ms >= c->e[i].at_ms)
+			return c->e[i].known ? c->e[i].login : NULL;
+	i = c->next;
+	c->next = (c->next + 1) % SEAT_LOGIN_CACHE;
+	c->e[i].used = 1;
+	c->e[i].uid = uid;
+	c->e[i].at_ms = now_ms;
+	c->e[i].known = getpwuid_r((uid_t)uid, &pw, pbuf, sizeof(pbuf), &res) == 0 && res &&
+			res->pw_name[0] && strlen(res->pw_name) < sizeof(c->e[i].login);
+	if (c->e[i].known)
+		strcpy(c->e[i].login, res->pw_name);
+	return c->e[i].known ? c->e[i].login : NULL;
+}

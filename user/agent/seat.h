@@ -75,6 +75,26 @@ struct cJSON;
 void seat_status(const struct seat *s, struct cJSON *status);
 void seat_close(struct seat *s);
 
+/* uid -> login name for process records (the process's own user, not the
+ * active one): getpwuid_r, its answers (a missing name too) kept for
+ * SEAT_LOGIN_TTL_MS in a small cache that replaces its oldest entry. One
+ * thread at a time. */
+#define SEAT_LOGIN_CACHE 16
+#define SEAT_LOGIN_TTL_MS 60000
+struct seat_login_cache {
+	struct {
+		uint32_t uid;
+		int used, known;
+		int64_t at_ms;
+		char login[SEAT_USER_MAX];
+	} e[SEAT_LOGIN_CACHE];
+	unsigned int next;
+};
+/* The login name of uid at time now_ms, or NULL when uid has none (or it is
+ * longer than SEAT_USER_MAX - 1 bytes). The pointer stays valid until the
+ * next call with c. */
+const char *seat_login_of(struct seat_login_cache *c, uint32_t uid, int64_t now_ms);
+
 /* ---- pure parts, for tests ---- */
 
 /* What a utmp file says: the chosen entry. */

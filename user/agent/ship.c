@@ -22,6 +22,7 @@
 #include "gz.h"
 #include "log.h"
 #include "policy.h"
+#include "sigv4.h"
 #include "ship.h"
 #include "util.h"
 #include "version.h"
@@ -46,6 +47,10 @@ struct shipper {
 	struct ship_status st;
 	struct ship_policy policy; /* newest policy not yet taken (text NULL: none) */
 	char etag[128];		   /* sent in If-None-Match; "" none */
+	char user[257];		   /* the session user whose policy to ask for; "" none */
+	int policy_now;		   /* ask at once: the session user changed */
+	int policy_due;		   /* no policy for the current user since it changed */
+	uint32_t policy_retry_ms;  /* delay before asking again while policy_due */
 
 	struct spool *sp;
 	pthread_mutex_t *splock;
@@ -541,15 +546,21 @@ static int ship_one(struct shipper *s, struct batch *b, struct http_answer *r)
 	return 1;
 }
 
-/* Write a policy the server sent to STATE_DIR/policy.json (0600):
+/* Write a policy the server sent for session user user ("": none) into
+ * STATE_DIR/policy.json (0600), beside the other users' (policy.h):
  * temporary file, fsync, rename, fsync of the directory. 0 or -errno. */
-static int policy_save(struct shipper *s, const char *etag, int64_t saved_ms, const char *body,
-		       size_t len)
+static int policy_save(struct shipper *s, const char *user, const char *etag, int64_t saved_ms,
+		       const char *body, size_t len)
 {
-	char tmp[620], *text;
+	char tmp[620], *text, *old = NULL;
+	size_t oldlen = 0;
 	int err;
 
-	text = policy_file_build(etag, saved_ms, body, len, &err);
+	if (read_file(s->policy_path, POLICY_FILE_MAX, &old, &oldlen))
+		oldlen = 0;
+	text =
+	    policy_file_build(old, oldlen, user[0] ? user : NULL, etag, saved_ms, body, len, &err);
+	free(old);
 	if (!text)
 		return err;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->policy_path);
@@ -558,11 +569,13 @@ static int policy_save(struct shipper *s, const char *etag, int64_t saved_ms, co
 	return err ? err : fsync_dir(s->state_dir);
 }
 
-/* Ask for the effective policy (ETag, 304 when unchanged); a new one is
- * saved, then handed to the event loop. */
-static void fetch_policy(struct shipper *s, struct http_answer *r)
+/* Ask for the effective policy of the session user (ETag, 304 when
+ * unchanged); a new one is saved, then handed to the event loop unless the
+ * user changed meanwhile. 1 when the server answered 200 or 304, else 0. */
+static int fetch_policy(struct shipper *s, struct http_answer *r)
 {
-	char url[700], auth[200], inm[200], msg[160], *text;
+	char url[1400], auth[200], inm[200], msg[160], user[sizeof(s->user)], etag[128], *text,
+	    *q = NULL;
 	const char *hdr[3] = {auth, NULL, NULL};
 	struct hdrs h = {""};
 	uint64_t one = 1;
@@ -571,10 +584,18 @@ static void fetch_policy(struct shipper *s, struct http_answer *r)
 	long code;
 	int err;
 
-	snprintf(url, sizeof(url), "%s/api/v1/agent/config", s->cred.server);
+	pthread_mutex_lock(&s->mu);
+	memcpy(user, s->user, sizeof(user));
+	memcpy(etag, s->etag, sizeof(etag));
+	pthread_mutex_unlock(&s->mu);
+	if (user[0] && !(q = sigv4_uri_encode(user, strlen(user), 0)))
+		return 0;
+	snprintf(url, sizeof(url), "%s/api/v1/agent/config%s%s", s->cred.server, q ? "?user=" : "",
+		 q ? q : "");
+	free(q);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->cred.token);
-	if (s->etag[0]) {
-		snprintf(inm, sizeof(inm), "If-None-Match: %s", s->etag);
+	if (etag[0]) {
+		snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
 		hdr[1] = inm;
 	}
 	code = http_call(s->curl, "GET", url, hdr, NULL, 0, s->ca_file, r, &h, &s->stop, msg,
@@ -583,31 +604,38 @@ static void fetch_policy(struct shipper *s, struct http_answer *r)
 	s->st.policy_http = code > 0 ? (int)code : 0;
 	pthread_mutex_unlock(&s->mu);
 	if (code == 304) {
-		log_debug("policy fetch: not modified (ETag %s)", s->etag);
-		return;
+		log_debug("policy fetch: not modified (ETag %s)", etag);
+		return 1;
 	}
 	if (code < 0)
-		return;
+		return 0;
 	j = code == 200 && !r->truncated && r->len <= POLICY_BODY_MAX ? cJSON_Parse(r->buf) : NULL;
 	if (!cJSON_IsObject(j)) {
 		log_debug("policy fetch: HTTP %ld, %s", code, j ? "not an object" : "no JSON");
 		cJSON_Delete(j);
-		return;
+		return 0;
 	}
 	cJSON_Delete(j);
 	if (!policy_etag_ok(h.etag))
 		h.etag[0] = '\0'; /* never sent back in a header */
 	text = strdup(r->buf);
 	if (!text)
-		return;
+		return 0;
 	now = (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
-	err = policy_save(s, h.etag, now, r->buf, r->len);
+	err = policy_save(s, user, h.etag, now, r->buf, r->len);
 	if (err)
 		log_warn("saving the policy to %s: %s (it applies until actlogd stops)",
 			 s->policy_path, strerror(-err));
 	pthread_mutex_lock(&s->mu);
+	if (strcmp(user, s->user)) {
+		/* the session user changed while this one was asked for */
+		pthread_mutex_unlock(&s->mu);
+		free(text);
+		return 0;
+	}
 	free(s->policy.text);
 	s->policy.text = text;
+	memcpy(s->policy.user, user, sizeof(s->policy.user));
 	snprintf(s->policy.etag, sizeof(s->policy.etag), "%s", h.etag);
 	s->policy.saved_ms = err ? 0 : now;
 	s->policy.save_err = err;
@@ -615,6 +643,28 @@ static void fetch_policy(struct shipper *s, struct http_answer *r)
 	pthread_mutex_unlock(&s->mu);
 	if (s->wake_fd >= 0)
 		(void)!write(s->wake_fd, &one, sizeof(one));
+	return 1;
+}
+
+/* After a fetch of user's policy (ok: the server answered): no longer due
+ * when the user is still the one asked for; a failed one while due makes
+ * the retry delay grow (1 s doubling to backoff_max_ms). The delay before
+ * the next fetch, in ms (the poll interval when not due). */
+static uint32_t policy_next(struct shipper *s, int ok, const char *user)
+{
+	uint32_t ms = s->config_poll_s * 1000;
+
+	pthread_mutex_lock(&s->mu);
+	if (ok && !strcmp(user, s->user)) {
+		s->policy_due = 0;
+		s->policy_retry_ms = 0;
+	} else if (s->policy_due && !ok) {
+		s->policy_retry_ms = backoff_next(s->policy_retry_ms, 1000, s->backoff_max_ms);
+	}
+	if (s->policy_due && s->policy_retry_ms < ms)
+		ms = s->policy_retry_ms;
+	pthread_mutex_unlock(&s->mu);
+	return ms;
 }
 
 /* Sleep until kicked (when until_kick), stopped or ms passed. Returns 1
@@ -630,17 +680,24 @@ static void *ship_main(void *arg)
 	struct batch b = {0};
 	struct http_answer r = {.cap = SHIP_MAX_RESPONSE};
 	uint64_t next_policy = 0, now;
-	uint32_t backoff;
-	int n;
+	uint32_t backoff, poll_ms = s->config_poll_s * 1000;
+	char user[sizeof(s->user)];
+	int n, due, ok;
 
 	r.buf = malloc(SHIP_MAX_RESPONSE + 1);
 	if (!r.buf)
 		return NULL;
 	for (;;) {
 		now = clock_ns(CLOCK_MONOTONIC);
-		if (now >= next_policy) {
-			fetch_policy(s, &r);
-			next_policy = now + (uint64_t)s->config_poll_s * NSEC_PER_SEC;
+		pthread_mutex_lock(&s->mu);
+		due = s->policy_now;
+		s->policy_now = 0;
+		memcpy(user, s->user, sizeof(user));
+		pthread_mutex_unlock(&s->mu);
+		if (now >= next_policy || due) {
+			ok = fetch_policy(s, &r);
+			poll_ms = policy_next(s, ok, user);
+			next_policy = now + (uint64_t)poll_ms * NSEC_PER_MSEC;
 		}
 		do
 			n = ship_one(s, &b, &r);
@@ -656,8 +713,14 @@ static void *ship_main(void *arg)
 			continue;
 		}
 		/* caught up: wait for new records (or the next policy poll), then
-		 * give them a moment to batch up */
-		if (wait_ms(s, s->config_poll_s * 1000, 1) || wait_ms(s, GATHER_MS, 0))
+		 * give them a moment to batch up, unless a new session user's
+		 * policy is due */
+		if (wait_ms(s, poll_ms, 1))
+			break;
+		pthread_mutex_lock(&s->mu);
+		due = s->policy_now;
+		pthread_mutex_unlock(&s->mu);
+		if (!due && wait_ms(s, GATHER_MS, 0))
 			break;
 	}
 	free(b.body);
@@ -696,6 +759,8 @@ int shipper_start(struct shipper **out, const struct ship_opts *o, struct spool 
 	snprintf(s->policy_path, sizeof(s->policy_path), "%s/%s", o->state_dir, POLICY_FILE);
 	if (o->etag && policy_etag_ok(o->etag))
 		snprintf(s->etag, sizeof(s->etag), "%s", o->etag);
+	if (o->user && strlen(o->user) < sizeof(s->user))
+		strcpy(s->user, o->user);
 	snprintf(s->ca_file, sizeof(s->ca_file), "%s", o->cred->ca_file);
 	/* the epoch names this spool in batch ids, so a spool made anew never
 	 * reuses the ids of an old one */
@@ -750,6 +815,25 @@ void shipper_status(struct shipper *s, struct ship_status *st)
 {
 	pthread_mutex_lock(&s->mu);
 	*st = s->st;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void shipper_set_user(struct shipper *s, const char *user)
+{
+	if (!s)
+		return;
+	if (!user || strlen(user) >= sizeof(s->user))
+		user = "";
+	pthread_mutex_lock(&s->mu);
+	if (strcmp(user, s->user)) {
+		strcpy(s->user, user);
+		s->etag[0] = '\0';
+		s->policy_now = 1;
+		s->policy_due = 1;
+		s->policy_retry_ms = 0;
+		s->kicked = 1;
+		pthread_cond_signal(&s->cv);
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 

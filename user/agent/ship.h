@@ -45,6 +45,7 @@ struct ship_opts {
 	uint32_t backoff_max_ms; /* longest retry delay (default 5 min) */
 	int wake_fd;		 /* eventfd the shipper writes when a new policy arrived */
 	const char *etag;	 /* the saved policy's ETag for the first If-None-Match, or NULL */
+	const char *user;	 /* the session user whose policy to ask for, or NULL (none) */
 };
 
 struct ship_status {
@@ -85,10 +86,17 @@ void shipper_status(struct shipper *s, struct ship_status *st);
 /* A policy the server sent (a 200). */
 struct ship_policy {
 	char *text;	  /* the answer's body (malloc'd JSON object text; the taker frees it) */
+	char user[257];	  /* the session user it was asked for ("": none) */
 	char etag[128];	  /* its ETag, "" when it had none */
 	int64_t saved_ms; /* unix ms it was written to STATE_DIR/policy.json */
 	int save_err;	  /* 0, or -errno when writing policy.json failed */
 };
+/* The session user changed to user (NULL: nobody): ask for that user's
+ * policy (GET /api/v1/agent/config?user=) at once, without If-None-Match,
+ * and from now on at each poll; a fetch that gets no policy is retried
+ * after 1 s, doubling up to backoff_max_ms, until one arrives. Callable
+ * from any thread. */
+void shipper_set_user(struct shipper *s, const char *user);
 /* Take the newest policy not yet taken into *p: 1, or 0 when there is none
  * (*p is then zeroed). */
 int shipper_take_policy(struct shipper *s, struct ship_policy *p);

@@ -300,7 +300,7 @@ static int copy_png(int fd, uint64_t size, const char *path, char sha[65])
 	return err;
 }
 
-int shotq_add(struct shotq *q, const struct sessd_shot *sh, char *why, size_t wl)
+int shotq_add(struct shotq *q, const struct sessd_shot *sh, const char *user, char *why, size_t wl)
 {
 	char name[NAME_LEN], tmp[PATH_LEN], path[PATH_LEN] = "", sha[65] = "";
 	uint64_t rnd = 0;
@@ -332,6 +332,8 @@ int shotq_add(struct shotq *q, const struct sessd_shot *sh, char *why, size_t wl
 	cJSON_AddNumberToObject(j, "size", (double)sh->size);
 	cJSON_AddStringToObject(j, "sha256", sha);
 	cJSON_AddNumberToObject(j, "uid", sh->uid);
+	if (user)
+		cJSON_AddStringToObject(j, "user", user);
 	cJSON_AddNumberToObject(j, "queued_at", (double)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC));
 	pthread_mutex_lock(&q->mu);
 	err = make_room(q, sh->size);
@@ -477,6 +479,8 @@ static int presign(struct shotq *q, const char *name, cJSON *j, struct http_answ
 	cJSON_AddNumberToObject(req, "size", snum(j, "size"));
 	cJSON_AddStringToObject(req, "content_type", "image/png");
 	cJSON_AddStringToObject(req, "taken_at", rfc3339_ms((int64_t)snum(j, "taken_at"), ts));
+	if (sstr(j, "user"))
+		cJSON_AddStringToObject(req, "user", sstr(j, "user"));
 	code = api_post(q, "/api/v1/screenshots/presign", req, r, msg, ml);
 	cJSON_Delete(req);
 	*http_st = code > 0 ? code : 0;

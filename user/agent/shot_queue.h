@@ -14,7 +14,8 @@
  *
  * Uploader: a thread beside the event loop (blocking libcurl through
  * curl_dl, like the shipper), oldest entry first:
- *   presign (POST /api/v1/screenshots/presign; the key, URL, headers and
+ *   presign (POST /api/v1/screenshots/presign, naming the session user the
+ *   shot was taken under; the key, URL, headers and
  *   expiry are written to the sidecar before the PUT) → PUT to the
  *   presigned URL with the listed headers (put_done saved after a 2xx) →
  *   register (POST /api/v1/screenshots, idempotent by key) → delete.
@@ -79,8 +80,11 @@ struct shotq;
  * o->cred is set (call from the main thread: it loads libcurl). */
 int shotq_open(struct shotq **out, const struct shotq_opts *o);
 /* Copy a checked shot into the queue (sha256 computed here), dropping the
- * oldest entries past the bounds. 0, or -errno with why set. */
-int shotq_add(struct shotq *q, const struct sessd_shot *sh, char *why, size_t whylen);
+ * oldest entries past the bounds. user: the login of the session user it
+ * was taken under (NULL: none), kept in the sidecar ("user") and named to
+ * presign, which files the shot under that user. 0, or -errno with why set. */
+int shotq_add(struct shotq *q, const struct sessd_shot *sh, const char *user, char *why,
+	      size_t whylen);
 void shotq_status(struct shotq *q, struct shotq_status *st);
 /* The effective screenshots.enabled (and logging.enabled): off deletes
  * every queued shot unsent (counted as dropped, logged once) and stops the

@@ -54,13 +54,29 @@ export async function deviceTable(devices, people = {}) {
 		return h('tr', { dataset: { id: d.id } },
 			h('td', { class: 'hostname' }, d.hostname),
 			h('td', {}, d.owner_id ? link(`#/user/${d.owner_id}`, people[d.owner_id] || d.owner_id) : '—'),
+			usersSeen(d.users_seen),
 			h('td', {}, fmtTime(d.last_seen)),
 			h('td', {}, d.agent_version),
 			h('td', {}, d.revoked ? 'revoked' : d.pending ? 'pending' : 'active'),
 			si);
 	});
 	return h('table', { class: 'devices' },
-		h('tr', {}, ['hostname', 'owner', 'last seen (UTC)', 'agent', 'state', 'latest sysinfo'].map((t) => h('th', {}, t))), rows);
+		h('tr', {}, ['hostname', 'owner', 'users seen', 'last seen (UTC)', 'agent', 'state', 'latest sysinfo'].map((t) => h('th', {}, t))), rows);
+}
+
+// The team users a device's records named (newest first), each a link with
+// the time it was last seen on the device.
+function usersSeen(list) {
+	const td = h('td', { class: 'users-seen' });
+	if (!Array.isArray(list) || !list.length) {
+		td.append('—');
+		return td;
+	}
+	list.forEach((u, i) => {
+		if (i) td.append(', ');
+		td.append(h('span', { title: `last seen ${fmtTime(u.last_seen)} UTC` }, link(`#/user/${u.user_id}`, u.login)));
+	});
+	return td;
 }
 
 function fmtVal(v) {
