@@ -11,10 +11,10 @@
 
 #include "image.h"
 
-/* libwebp's effort (0 fastest .. 6 smallest): 2 keeps a 1080p desktop
- * well under 50 ms of CPU at a size close to method 4's
- * (docs/PERFORMANCE.md, "Screenshots"). */
-#define WEBP_METHOD 2
+/* libwebp's effort (0 fastest .. 6 smallest): 0 keeps a 1080p desktop
+ * near 45 ms of CPU, where 2 takes 70 ms and 4 150 ms for files 15% and
+ * 20% smaller (docs/PERFORMANCE.md, "Screenshots"). */
+#define WEBP_METHOD 0
 
 int webp_encode(const struct image *img, unsigned int quality, uint8_t **out, size_t *outlen)
 {
