@@ -207,7 +207,7 @@ bad() { # NAME CAUSE ARGS...: refused with CAUSE counted, nothing queued
 bad "an unsealed memfd" seals --unsealed
 bad "over 32 MiB" size --big $((32 * 1024 * 1024 + 1))
 bad "a size other than the memfd's" size --say-size 100
-bad "not a PNG" png --not-png
+bad "not a PNG" format --not-png
 bad "other dimensions than the PNG's" dims --say-width 99
 bad "no descriptor" message --no-fd
 check "the reasons are clear" grep -q 'not sealed' "$T/reasons"

@@ -26,9 +26,12 @@ void image_free(struct image *img)
 	img->w = img->h = 0;
 }
 
-static const char *const fmt_names[IMAGE_FMT_N] = {"png", "webp", "jpeg"};
-static const char *const fmt_exts[IMAGE_FMT_N] = {"png", "webp", "jpg"};
-static const char *const fmt_types[IMAGE_FMT_N] = {"image/png", "image/webp", "image/jpeg"};
+#define FMT_NAME(id, name, type, ext) name,
+#define FMT_TYPE(id, name, type, ext) type,
+#define FMT_EXT(id, name, type, ext) ext,
+static const char *const fmt_names[IMAGE_FMT_N] = {SESSION_SHOT_FORMATS(FMT_NAME)};
+static const char *const fmt_types[IMAGE_FMT_N] = {SESSION_SHOT_FORMATS(FMT_TYPE)};
+static const char *const fmt_exts[IMAGE_FMT_N] = {SESSION_SHOT_FORMATS(FMT_EXT)};
 
 const char *image_fmt_name(enum image_fmt fmt)
 {

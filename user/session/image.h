@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "session_proto.h"
+
 /* Caps on one image (one monitor): 16384 pixels a side and 40 M pixels in
  * all (an 8K monitor is 7680x4320 = 33 M). Larger geometries are refused
  * with -E2BIG, never allocated. */
@@ -21,10 +23,12 @@
 /* The largest blur radius (pixels). */
 #define IMAGE_MAX_BLUR 255u
 
-/* The encodings of a screenshot. PNG is exact; WebP and JPEG are lossy
+/* The encodings of a screenshot (include/session_proto.h). PNG is exact; WebP and JPEG are lossy
  * with a quality of IMAGE_QUALITY_MIN..IMAGE_QUALITY_MAX (PNG ignores it).
  * WebP's format caps a side at IMAGE_WEBP_MAX_DIM pixels. */
-enum image_fmt { IMAGE_PNG, IMAGE_WEBP, IMAGE_JPEG, IMAGE_FMT_N };
+#define IMAGE_FMT_ENUM(id, name, type, ext) IMAGE_##id,
+enum image_fmt { SESSION_SHOT_FORMATS(IMAGE_FMT_ENUM) IMAGE_FMT_N };
+#undef IMAGE_FMT_ENUM
 #define IMAGE_QUALITY_MIN 1u
 #define IMAGE_QUALITY_MAX 100u
 #define IMAGE_WEBP_MAX_DIM 16383u
