@@ -49,29 +49,49 @@
 
 /* Why a call failed: msg (for the client) or what (see above). */
 
+/* The media types a screenshot may have: X(media type, format name, the
+ * extension of its object key). A shot registered before formats existed
+ * has none stored: it is image/png. */
+#define SHOTS_TYPES(X)                                                                             \
+	X("image/png", "png", "png")                                                               \
+	X("image/webp", "webp", "webp")                                                            \
+	X("image/jpeg", "jpeg", "jpg")
+
+/* true when ct is one of SHOTS_TYPES. Pure. */
+bool shots_type_ok(const char *ct);
+
+/* The media type of shot item shot: its "content_type", image/png when it
+ * has none (or one the server no longer takes). Pure; the string is
+ * static. */
+const char *shots_content_type(const cJSON *shot);
+
 /* --- POST /api/v1/screenshots/presign --- */
 
 /* What a device asks to upload (checked by the route: sha256 64 lower-case
- * hex digits, size 1..SHOTS_MAX_SIZE, taken_at ts_accepted()). */
+ * hex digits, size 1..SHOTS_MAX_SIZE, taken_at ts_accepted(), content_type
+ * shots_type_ok()). */
 struct shots_presign_req {
-	const char *sha256;
+	const char *sha256, *content_type;
 	int64_t size, taken_at;
 };
 
 /*
  * A presigned PUT for device p (its team's and owner's effective config) at
- * time now: the object key "shots/<device>/<day of taken_at>/<random>.png",
- * a URL valid SHOTS_PRESIGN_TTL_S seconds that binds Content-Length,
- * Content-Type image/png and x-amz-checksum-sha256 (S3 takes only these
- * bytes), the pending item and the sealed settings, in one batch with the
- * deletes of at most 16 of the device's pending items a day past their
- * URL's expiry. *out (the caller's): {url, method, headers, key,
- * expires_at}. Refused by the policy of the device's user (its owner; none:
- * its team), whatever the device sends, each refusal counted in the
- * metrics (actlog_server_screenshots_refused_total): -EACCES "screenshots
- * are not enabled for this device" (screenshots.enabled off now), "logging
- * is off for this device" (logging.enabled off now) or "logging was off
- * when the screenshot was taken" (off at taken_at: model/config.h,
+ * time now: the object key "shots/<device>/<day of taken_at>/<random>.<ext>"
+ * (ext: r->content_type's in SHOTS_TYPES), a URL valid SHOTS_PRESIGN_TTL_S
+ * seconds that binds Content-Length, Content-Type r->content_type (the S3
+ * object's) and x-amz-checksum-sha256 (S3 takes only these bytes), the
+ * pending item (with the content type; register stores it with the shot)
+ * and the sealed settings, in one batch with the deletes of at most 16 of
+ * the device's pending items a day past their URL's expiry. *out (the
+ * caller's): {url, method, headers, key, expires_at}. -EINVAL
+ * "content_type must be image/png, image/webp or image/jpeg" for another
+ * type. Refused by the policy of the device's user (its owner; none: its
+ * team), whatever the device sends, each refusal counted in the metrics
+ * (actlog_server_screenshots_refused_total): -EACCES "screenshots are not
+ * enabled for this device" (screenshots.enabled off now), "logging is off
+ * for this device" (logging.enabled off now) or "logging was off when the
+ * screenshot was taken" (off at taken_at: model/config.h,
  * config_logging_for()). Else 0; -ENODATA "S3 settings incomplete: missing <keys>"; -EINVAL "S3
  * settings are not usable (endpoint?)"; -ENOMEM "out of memory"; -EIO "no randomness" or "cannot
  * presign"; -errno (what "device": the config, "screenshot": the batch).
