@@ -12,8 +12,9 @@
 #include "image.h"
 
 /* libwebp's effort (0 fastest .. 6 smallest): 0 keeps a 1080p desktop
- * near 45 ms of CPU, where 2 takes 70 ms and 4 150 ms for files 15% and
- * 20% smaller (docs/PERFORMANCE.md, "Screenshots"). */
+ * near 38 ms of CPU at quality 50; methods 2 and 4 took about 1.3x and
+ * 2.8x method 0's time for files 15% and 18% smaller (docs/PERFORMANCE.md,
+ * "Screenshots"). */
 #define WEBP_METHOD 0
 
 int webp_encode(const struct image *img, unsigned int quality, uint8_t **out, size_t *outlen)
