@@ -11,7 +11,7 @@ BTF ?= /sys/kernel/btf/vmlinux
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 PKGS := libbpf libelf zlib libevdev libcjson libsystemd libcrypto libcurl libsodium lmdb libzstd \
-	libmicrohttpd xcb xcb-ewmh xcb-icccm xcb-randr xcb-shm libpng libpipewire-0.3
+	libmicrohttpd xcb xcb-ewmh xcb-icccm xcb-randr xcb-shm libpng libpipewire-0.3 libwebp libturbojpeg
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers
@@ -48,7 +48,7 @@ ACTLOGD_HDRS := $(wildcard user/agent/*.h)
 # KWin, GNOME Shell), screenshots (X11
 # through xcb; Wayland through PipeWire and the ScreenCast portal over
 # sd-bus), the image encoders. SESSION_LIB_SRCS are its pure parts.
-SESSION_LIB_SRCS := $(addprefix user/session/,blur.c image.c png.c)
+SESSION_LIB_SRCS := $(addprefix user/session/,blur.c image.c jpeg.c png.c webp.c)
 SESSION_SRCS := $(addprefix user/session/,session.c focus_route.c focus_x11.c focus_wlr.c \
 	focus_kwin.c focus_gnome.c shots.c capture_x11.c \
 	capture_pw.c capture_once_wl.c portal.c) $(SESSION_LIB_SRCS)

@@ -19,10 +19,12 @@
  *                     {"type":"focus","source":"wayland","app":null,
  *                      "unknown":"why the focus cannot be known"}
  *                     {"type":"shot","taken_at":MS,"monitor":"HDMI-1",
- *                      "width":W,"height":H,"size":N}  + a memfd (SCM_RIGHTS)
+ *                      "width":W,"height":H,"size":N,"format":"webp"}
+ *                      + a memfd (SCM_RIGHTS)
  *   actlogd → helper  {"type":"welcome","v":1,"policy":{"apps.titles":false,
  *                      "screenshots.enabled":false,"screenshots.interval_s":600,
- *                      "screenshots.jitter_s":0,"screenshots.blur":false}}
+ *                      "screenshots.jitter_s":0,"screenshots.blur":false,
+ *                      "screenshots.format":"webp","screenshots.quality":50}}
  *                     {"type":"policy","policy":{"apps.titles":true}}
  *                     {"type":"refused","reason":"..."}  (then closes)
  *                     {"type":"shot_ack","ok":true} or
@@ -31,8 +33,9 @@
  * "app" null means nothing is focused. A title is dropped unless the policy
  * allows titles, whatever the helper sends. A shot travels as a memfd
  * sealed against every change (F_SEAL_SHRINK|GROW|WRITE|SEAL) of the
- * announced size, at most SESSION_SHOT_MAX bytes, holding an encoded image
- * of the announced width and height.
+ * announced size, at most SESSION_SHOT_MAX bytes, holding an image encoded
+ * as "format" says (SESSION_SHOT_FORMATS; a shot without it is PNG, as
+ * older helpers send) of the announced width and height.
  */
 #ifndef ACTLOG_SESSION_PROTO_H
 #define ACTLOG_SESSION_PROTO_H
@@ -46,5 +49,13 @@
 #define SESSION_TITLE_LEN 256	     /* bytes of a window title */
 #define SESSION_ROUTES_MAX 4	     /* entries of the hello's "routes" kept */
 #define SESSION_ROUTE_WHY_LEN 256    /* bytes of one route's "why" */
+
+/* A shot's encodings, X(ID, name in "format" and screenshots.format, media
+ * type, file extension); the first is what a shot without "format" is.
+ * screenshots.quality is 1..100 (WebP and JPEG; PNG ignores it). */
+#define SESSION_SHOT_FORMATS(X)                                                                    \
+	X(PNG, "png", "image/png", "png")                                                          \
+	X(WEBP, "webp", "image/webp", "webp")                                                      \
+	X(JPEG, "jpeg", "image/jpeg", "jpg")
 
 #endif /* ACTLOG_SESSION_PROTO_H */

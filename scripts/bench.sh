@@ -9,7 +9,7 @@
 #                BPF source) checked against the thresholds below; exit 1
 #                when one is passed
 #   --only LIST  comma-separated sections: storm, idle, input, ship, vmstorm,
-#                server
+#                server, shots
 #   --out DIR    results directory (default build/bench): results.json,
 #                table.txt, and each section's raw files under DIR/raw
 #
@@ -28,6 +28,9 @@
 #   vmstorm  in the VM: a small exec storm with no collector, actlogd (BPF)
 #            and bcc's execsnoop, which needs kernel headers the host lacks
 #   server   scripts/bench-server.sh (--quick with --ci), merged as "server"
+#   shots    scripts/bench-shots.sh: bytes and CPU ms per 1920x1080
+#            screenshot for PNG, WebP and JPEG on two Xvfb desktops, merged
+#            as "shots" (its own table: DIR/shots-table.txt)
 #
 # Environment: BUILD (default build), BENCH_ROUNDS, BENCH_EXECS,
 # BENCH_WORKERS, BENCH_IDLE_S, BENCH_INPUT_SCALE, BENCH_SHIP_RECORDS,
@@ -64,7 +67,7 @@ if [ $ci = 1 ]; then
 else
 	ROUNDS=${BENCH_ROUNDS:-5}
 	EXECS=${BENCH_EXECS:-10000}
-	sections=${only:-storm,idle,input,ship,vmstorm,server}
+	sections=${only:-storm,idle,input,ship,vmstorm,server,shots}
 	STORM_CONFIGS=(none actlogd_bpf actlogd_netlink bpftrace_record bpftrace_count auditd)
 fi
 WORKERS=${BENCH_WORKERS:-$(nproc)}
@@ -394,9 +397,19 @@ section_server() {
 	return 0
 }
 
+# ---------------------------------------------------------------- shots ----
+section_shots() {
+	say "shots: scripts/bench-shots.sh --out $out"
+	if ! BUILD=$BUILD "$ROOT/scripts/bench-shots.sh" --out "$out"; then
+		say "shots: bench-shots.sh failed"
+		return 1
+	fi
+	jq -c '{shots: .}' "$out/shots.json" >>"$W/sections.json"
+}
+
 # ---------------------------------------------------------------- main ----
 failed=()
-for s in storm idle input ship vmstorm server; do
+for s in storm idle input ship vmstorm server shots; do
 	want "$s" || continue
 	"section_$s" || failed+=("$s")
 done

@@ -11,6 +11,13 @@ and compare them with the pattern tests/pattern.c draws.
       what a box of RADIUS lets in from its neighbours: 24 of 255) and the
       monitor's mean colour is that of SHARP_PNG (within 0.5)
   pngcheck.py same PNG PNG      the two decode to the same pixels
+  pngcheck.py pattern-near IMG MON_X MON_Y MAX  WIN_X WIN_Y WIN_W WIN_H [...]
+      as pattern, for a lossy capture decoded to PNG or PPM: a mean
+      absolute difference of at most MAX (of 255) on each channel
+  pngcheck.py near IMG REF MAX  IMG (a lossy capture decoded to PNG or a
+      binary PPM, as dwebp and djpeg write) has REF's size and a mean
+      absolute difference from it of at most MAX (of 255) on each channel;
+      prints "ok" and the three means
 Exit 1 with a message on the first mismatch.
 """
 import struct
@@ -18,8 +25,33 @@ import sys
 import zlib
 
 
+def decode_ppm(path, data):
+    # binary PPM (P6, maxval 255): "P6 W H 255" then RGB rows
+    fields, pos = [], 2
+    while len(fields) < 3:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos)
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(int(data[pos:end]))
+        pos = end
+    w, h, maxval = fields
+    if maxval != 255:
+        sys.exit(f"{path}: PPM maxval {maxval}, not 255")
+    out = bytearray(data[pos + 1:pos + 1 + w * h * 3])
+    if len(out) != w * h * 3:
+        sys.exit(f"{path}: PPM cut short")
+    return w, h, out
+
+
 def decode(path):
     data = open(path, "rb").read()
+    if data[:2] == b"P6":
+        return decode_ppm(path, data)
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         sys.exit(f"{path}: not a PNG")
     pos, idat, w = 8, b"", None
@@ -91,10 +123,37 @@ def main():
             sys.exit("the images differ")
         print("ok")
         return
+    if mode == "near":
+        (w, h, a), (rw, rh, b) = decode(sys.argv[2]), decode(sys.argv[3])
+        if (w, h) != (rw, rh):
+            sys.exit(f"{w}x{h}, the reference is {rw}x{rh}")
+        means = [sum(abs(x - y) for x, y in zip(a[c::3], b[c::3])) / (w * h) for c in range(3)]
+        if any(m > float(sys.argv[4]) for m in means):
+            sys.exit(f"mean differences {means}, more than {sys.argv[4]}")
+        print("ok", means)
+        return
     img = decode(sys.argv[2])
     mx, my = int(sys.argv[3]), int(sys.argv[4])
     w, h, _ = img
-    if mode == "pattern":
+    if mode == "pattern-near":
+        tol = float(sys.argv[5])
+        wins = [tuple(map(int, sys.argv[i:i + 4])) for i in range(6, len(sys.argv), 4)]
+        sums = [0, 0, 0]
+        for y in range(h):
+            for x in range(w):
+                rx, ry = x + mx, y + my
+                want = (0, 0, 0)
+                for (X, Y, W, H) in wins:
+                    if X <= rx < X + W and Y <= ry < Y + H:
+                        want = pattern(rx - X, ry - Y, W, H)
+                got = px(img, x, y)
+                for c in range(3):
+                    sums[c] += abs(got[c] - want[c])
+        means = [v / (w * h) for v in sums]
+        if any(m > tol for m in means):
+            sys.exit(f"mean differences {means} from the pattern, more than {tol}")
+        print("ok", means)
+    elif mode == "pattern":
         wins = [tuple(map(int, sys.argv[i:i + 4])) for i in range(5, len(sys.argv), 4)]
         n = 0
         for y in range(h):

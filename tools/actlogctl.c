@@ -475,7 +475,7 @@ static int cmd_metrics(const char *sock)
 	       "Screenshots refused at the session socket, by cause.");
 	{
 		static const char *const causes[] = {"policy", "message", "seals", "size",
-						     "png",    "dims",	  "queue"};
+						     "format", "dims",	  "queue"};
 		char key[64];
 		size_t k;
 

@@ -168,10 +168,12 @@ static int h_presign(struct http_req *req, void *arg)
 	ct = need_str(req, body, "content_type", 64);
 	if (!ct)
 		goto out;
-	if (strcmp(ct, "image/png")) {
-		http_reply_error(req, 400, "field 'content_type' must be image/png");
+	if (!shots_type_ok(ct)) {
+		http_reply_error(
+		    req, 400, "field 'content_type' must be image/png, image/webp or image/jpeg");
 		goto out;
 	}
+	r.content_type = ct;
 	ret = shots_presign(s, &p, &r, now_ms(), &out, &why);
 	if (ret)
 		reply_shots_err(req, ret, &why, presign_status(ret));
@@ -361,7 +363,8 @@ static void image_finish(struct http_req *req, void *ctx)
 	} else {
 		audit_view(j->s, req, &j->p, j->v.node, id, "ok", NULL);
 		http_set_header(req, "Cache-Control", "private, no-store");
-		http_reply_fd(req, 200, "image/png", fd, len); /* the response owns fd */
+		/* the type the shot was presigned with (none stored: image/png) */
+		http_reply_fd(req, 200, shots_content_type(j->v.shot), fd, len); /* owns fd */
 	}
 	cJSON_Delete(j->v.shot);
 	free(j);

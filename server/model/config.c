@@ -48,7 +48,7 @@
 #define LEVELS_MAX (TREE_DEPTH + 1)  /* nodes below the root, and the user */
 
 enum ck_type { CK_BOOL, CK_INT, CK_STR };
-enum ck_fmt { FMT_TEXT, FMT_BUCKET, FMT_URL, FMT_PREFIX };
+enum ck_fmt { FMT_TEXT, FMT_BUCKET, FMT_URL, FMT_PREFIX, FMT_SHOT };
 
 /* One policy key: type, range (ints) or length in bytes (strings), default. */
 struct ckey {
@@ -108,6 +108,16 @@ static const struct ckey schema[] = {
     CK_I("screenshots.interval_s", 30, 86400, 600),
     CK_I("screenshots.jitter_s", 0, 3600, 0),
     CK_B("screenshots.blur", 0),
+    /* how helpers encode shots: WebP at 50 keeps text readable at 2.4x
+     * smaller than PNG on a desktop (docs/PERFORMANCE.md, "Screenshots") */
+    {.name = "screenshots.format",
+     .type = CK_STR,
+     .min = 3,
+     .max = 4,
+     .fmt = FMT_SHOT,
+     .has_def = true,
+     .sdef = "webp"},
+    CK_I("screenshots.quality", 1, 100, 50),
     CK_B("screenshots.employee_view", 0),
     CK_I("retention.days", 1, 3650, 365),
     CK_S3("s3.bucket", 3, 63, FMT_BUCKET, false, true, true),
@@ -206,6 +216,12 @@ static bool prefix_ok(const char *v)
 	return true;
 }
 
+/* A screenshot format (screenshots.format): png, webp or jpeg */
+static bool shot_fmt_ok(const char *v)
+{
+	return !strcmp(v, "png") || !strcmp(v, "webp") || !strcmp(v, "jpeg");
+}
+
 /*
  * Check value v (not null) against key k. Pure. 0, or -EINVAL with a
  * message naming the key and what it takes in msg.
@@ -231,8 +247,14 @@ static int key_check(const struct ckey *k, const cJSON *v, char *msg, size_t n)
 		    text_valid(v->valuestring, (size_t)k->min, (size_t)k->max) &&
 		    (k->fmt != FMT_BUCKET || bucket_ok(v->valuestring)) &&
 		    (k->fmt != FMT_URL || url_ok(v->valuestring)) &&
-		    (k->fmt != FMT_PREFIX || prefix_ok(v->valuestring)))
+		    (k->fmt != FMT_PREFIX || prefix_ok(v->valuestring)) &&
+		    (k->fmt != FMT_SHOT || shot_fmt_ok(v->valuestring)))
 			return 0;
+		if (k->fmt == FMT_SHOT) {
+			snprintf(msg, n, "config key '%s' must be \"png\", \"webp\" or \"jpeg\"",
+				 k->name);
+			return -EINVAL;
+		}
 		if (k->fmt == FMT_PREFIX) {
 			snprintf(msg, n,
 				 "config key '%s' must be \"\" or an S3 key prefix of at most %lld "

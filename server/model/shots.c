@@ -148,9 +148,53 @@ static int sweep_pending(struct srv *s, struct store_batch *b, const char *did, 
 	return ret;
 }
 
+struct shot_type {
+	const char *type, *name, *ext;
+};
+#define SHOT_TYPE(t, n, e) {t, n, e},
+static const struct shot_type shot_types[] = {SHOTS_TYPES(SHOT_TYPE)};
+#undef SHOT_TYPE
+
+/* The SHOTS_TYPES entry of media type ct; NULL for another. */
+static const struct shot_type *type_find(const char *ct)
+{
+	size_t i;
+
+	for (i = 0; ct && i < ARRAY_SIZE(shot_types); i++)
+		if (!strcmp(ct, shot_types[i].type))
+			return &shot_types[i];
+	return NULL;
+}
+
+/* The media type of object key key, by the extension presign gave it (the
+ * key was presigned, so the server chose it); image/png for another. */
+static const char *type_of_key(const char *key)
+{
+	const char *dot = strrchr(key, '.');
+	size_t i;
+
+	for (i = 0; dot && i < ARRAY_SIZE(shot_types); i++)
+		if (!strcmp(dot + 1, shot_types[i].ext))
+			return shot_types[i].type;
+	return shot_types[0].type;
+}
+
+bool shots_type_ok(const char *ct)
+{
+	return type_find(ct) != NULL;
+}
+
+const char *shots_content_type(const cJSON *shot)
+{
+	const struct shot_type *t = type_find(jstr(shot, "content_type"));
+
+	return (t ? t : &shot_types[0])->type;
+}
+
 int shots_presign(struct srv *s, const struct principal *p, const struct shots_presign_req *r,
 		  int64_t now, cJSON **out, struct model_why *why)
 {
+	const struct shot_type *ty = type_find(r->content_type);
 	struct s3set x = {0};
 	struct s3_client *c = NULL;
 	struct store_batch *b = NULL;
@@ -167,6 +211,9 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 
 	why_reset(why);
 	*out = NULL;
+	if (!ty)
+		return why_refuse(why, -EINVAL,
+				  "content_type must be image/png, image/webp or image/jpeg");
 	/* whose shot: the session user's, else the owner's, else the team's */
 	ret = device_policy_for(s, p->team_id, p->owner_id, r->user, &who, why);
 	if (ret)
@@ -197,14 +244,14 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 		ret = why_refuse(why, -EIO, "no randomness");
 		goto out;
 	}
-	snprintf(key, sizeof(key), "shots/%s/%s/%s/%s.png", p->id, day, uid ? uid : "team",
-		 rnd + 2);
+	snprintf(key, sizeof(key), "shots/%s/%s/%s/%s.%s", p->id, day, uid ? uid : "team", rnd + 2,
+		 ty->ext);
 	/* every header the PUT must send is signed into the URL: S3 takes only
 	 * a body of this length and digest (it checks x-amz-checksum-sha256) */
 	snprintf(clen, sizeof(clen), "%lld", (long long)r->size);
 	sha256_b64(r->sha256, csum);
 	bind[0] = (struct sigv4_header){"Content-Length", clen};
-	bind[1] = (struct sigv4_header){"Content-Type", "image/png"};
+	bind[1] = (struct sigv4_header){"Content-Type", ty->type};
 	bind[2] = (struct sigv4_header){"x-amz-checksum-sha256", csum};
 	ret = s3_client_new(&x.c, &c);
 	if (!ret)
@@ -224,6 +271,7 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 	cJSON_AddNumberToObject(pj, "exp", (double)(now + SHOTS_PRESIGN_TTL_S * 1000LL));
 	cJSON_AddNumberToObject(pj, "size", (double)r->size);
 	cJSON_AddStringToObject(pj, "sha256", r->sha256);
+	cJSON_AddStringToObject(pj, "content_type", ty->type);
 	cJSON_AddNumberToObject(pj, "taken_at", (double)r->taken_at);
 	cJSON_AddStringToObject(pj, "user_id", uid ? uid : "");
 	ret = store_batch_begin(s->st, &b);
@@ -441,6 +489,7 @@ int shots_register(struct srv *s, const struct principal *p, const struct shots_
 	cJSON_AddStringToObject(shot, "team_id", p->team_id);
 	cJSON_AddNumberToObject(shot, "size", (double)r->size);
 	cJSON_AddStringToObject(shot, "sha256", r->sha256);
+	cJSON_AddStringToObject(shot, "content_type", type_of_key(r->key));
 	cJSON_AddNumberToObject(shot, "width", (double)r->width);
 	cJSON_AddNumberToObject(shot, "height", (double)r->height);
 	cJSON_AddStringToObject(shot, "monitor", r->monitor ? r->monitor : "");
@@ -521,6 +570,7 @@ static cJSON *shot_view(const cJSON *sh)
 {
 	cJSON *o = cJSON_CreateObject();
 	const char *u = jstr(sh, "user_id"), *m = jstr(sh, "monitor");
+	const struct shot_type *ty = type_find(shots_content_type(sh));
 
 	cJSON_AddStringToObject(o, "id", jstr(sh, "id") ? jstr(sh, "id") : "");
 	cJSON_AddStringToObject(o, "device_id", jstr(sh, "device_id") ? jstr(sh, "device_id") : "");
@@ -531,6 +581,8 @@ static cJSON *shot_view(const cJSON *sh)
 	cJSON_AddStringToObject(o, "key", jstr(sh, "key") ? jstr(sh, "key") : "");
 	cJSON_AddNumberToObject(o, "size", (double)jint(sh, "size", 0));
 	cJSON_AddStringToObject(o, "sha256", jstr(sh, "sha256") ? jstr(sh, "sha256") : "");
+	cJSON_AddStringToObject(o, "content_type", ty->type);
+	cJSON_AddStringToObject(o, "format", ty->name);
 	cJSON_AddNumberToObject(o, "width", (double)jint(sh, "width", 0));
 	cJSON_AddNumberToObject(o, "height", (double)jint(sh, "height", 0));
 	if (m && *m)

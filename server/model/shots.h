@@ -49,13 +49,29 @@
 
 /* Why a call failed: msg (for the client) or what (see above). */
 
+/* The media types a screenshot may have: X(media type, format name, the
+ * extension of its object key). A shot registered before formats existed
+ * has none stored: it is image/png. */
+#define SHOTS_TYPES(X)                                                                             \
+	X("image/png", "png", "png")                                                               \
+	X("image/webp", "webp", "webp")                                                            \
+	X("image/jpeg", "jpeg", "jpg")
+
+/* true when ct is one of SHOTS_TYPES. Pure. */
+bool shots_type_ok(const char *ct);
+
+/* The media type of shot item shot: its "content_type", image/png when it
+ * has none (or one the server no longer takes). Pure; the string is
+ * static. */
+const char *shots_content_type(const cJSON *shot);
+
 /* --- POST /api/v1/screenshots/presign --- */
 
 /* What a device asks to upload (checked by the route: sha256 64 lower-case
- * hex digits, size 1..SHOTS_MAX_SIZE, taken_at ts_accepted(), user NULL or
- * device_login_ok()). */
+ * hex digits, size 1..SHOTS_MAX_SIZE, taken_at ts_accepted(), content_type
+ * shots_type_ok(), user NULL or device_login_ok()). */
 struct shots_presign_req {
-	const char *sha256;
+	const char *sha256, *content_type;
 	int64_t size, taken_at;
 	const char *user; /* the session user's login at capture time, or NULL */
 };
@@ -65,14 +81,16 @@ struct shots_presign_req {
  * device_policy_for() names for r->user (the team user of that login, else
  * the device's owner, else nobody: the team's), whose effective config
  * decides: the object key "shots/<device>/<day of taken_at>/<user id, or
- * "team">/<random>.png",
- * a URL valid SHOTS_PRESIGN_TTL_S seconds that binds Content-Length,
- * Content-Type image/png and x-amz-checksum-sha256 (S3 takes only these
- * bytes), the pending item and the sealed settings, in one batch with the
- * deletes of at most 16 of the device's pending items a day past their
- * URL's expiry. *out (the caller's): {url, method, headers, key,
- * expires_at}; the pending item records the user. Refused by the policy of
- * that user (none: the team's), each refusal counted in the metrics
+ * "team">/<random>.<ext>" (ext: r->content_type's in SHOTS_TYPES), a URL
+ * valid SHOTS_PRESIGN_TTL_S seconds that binds Content-Length, Content-Type
+ * r->content_type (the S3 object's) and x-amz-checksum-sha256 (S3 takes
+ * only these bytes), the pending item (with the content type and the user;
+ * register stores both with the shot) and the sealed settings, in one batch
+ * with the deletes of at most 16 of the device's pending items a day past
+ * their URL's expiry. *out (the caller's): {url, method, headers, key,
+ * expires_at}. -EINVAL "content_type must be image/png, image/webp or
+ * image/jpeg" for another type. Refused by the policy of that user (none:
+ * the team's), each refusal counted in the metrics
  * (actlog_server_screenshots_refused_total): -EACCES "screenshots are not
  * enabled for this device" (or "for user '<login>'" when the session
  * user's policy refused: screenshots.enabled off now), "logging is off for

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Screenshots on a real X server (Xvfb) with two RandR monitors (user-defined
 # with `xrandr --setmonitor`) and known patterns drawn by actlog-pattern:
-# `actlog-session --capture-once` writes one PNG per monitor whose every
-# pixel matches the pattern (decoded by tests/pngcheck.py with zlib only),
-# through MIT-SHM, through GetImage (--no-shm), and through the automatic
-# fallback when the server refuses SHM (a TCP display); blur keeps what it
-# should; the JSON matches the files.
+# `actlog-session --capture-once --format png` writes one PNG per monitor
+# whose every pixel matches the pattern (decoded by tests/pngcheck.py with
+# zlib only), through MIT-SHM, through GetImage (--no-shm), and through the
+# automatic fallback when the server refuses SHM (a TCP display); blur keeps
+# what it should; the JSON matches the files. WebP (the default) and JPEG:
+# N-NAME.webp / .jpg files that libwebp's and libjpeg-turbo's own tools
+# (dwebp, djpeg) decode to the monitor's size and close to the exact PNG,
+# blurred ones close to the blurred PNG and far from the sharp one; bad
+# --format / --quality refused.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/agent.sh"
-for t in Xvfb xrandr xauth mcookie xprop jq sha256sum stat /usr/bin/python3; do need "$t"; done
+for t in Xvfb xrandr xauth mcookie xprop jq sha256sum stat dwebp djpeg /usr/bin/python3; do need "$t"; done
 for b in actlog-session actlog-pattern; do
 	[ -x "$BUILD/$b" ] || { fail "missing $BUILD/$b (make)"; finish; }
 done
@@ -59,7 +63,7 @@ patterns_match() { # DIR: every monitor's PNG matches the patterns
 }
 
 # ---- MIT-SHM ----
-check "capture-once exits 0" shot "$T/shm"
+check "capture-once exits 0" shot "$T/shm" --format png
 check_eq "MIT-SHM is used on a local display" "$(mon "$T/shm" .method)" shm
 check_eq "monitors: names and geometry" \
 	"$(mon "$T/shm" '[.monitors[] | "\(.name) \(.x),\(.y) \(.width)x\(.height)"] | join("; ")')" \
@@ -71,21 +75,21 @@ check_eq "JSON sha256 is the file's" "$(mon "$T/shm" '.monitors[0].sha256')" "$(
 check_eq "JSON bytes is the file's size" "$(mon "$T/shm" '.monitors[0].bytes')" "$(stat -c %s "$f0")"
 
 # ---- GetImage, forced ----
-check "capture-once --no-shm exits 0" shot "$T/plain" --no-shm
+check "capture-once --no-shm exits 0" shot "$T/plain" --no-shm --format png
 check_eq "--no-shm uses GetImage" "$(mon "$T/plain" .method)" get-image
 check "every pixel of both monitors matches the patterns (GetImage)" patterns_match "$T/plain"
 check_eq "GetImage and SHM give the same PNGs" "$(mon "$T/plain" '[.monitors[].sha256] | join(",")')" \
 	"$(mon "$T/shm" '[.monitors[].sha256] | join(",")')"
 
 # ---- GetImage, because the server refuses SHM to a TCP client ----
-env DISPLAY="127.0.0.1:$DN" "$BUILD/actlog-session" --capture-once "$T/tcp" >"$T/tcp.json" 2>"$T/tcp.err"
+env DISPLAY="127.0.0.1:$DN" "$BUILD/actlog-session" --capture-once "$T/tcp" --format png >"$T/tcp.json" 2>"$T/tcp.err"
 check_eq "capture-once over TCP exits 0" "$?" 0
 check_eq "a remote display falls back to GetImage" "$(mon "$T/tcp" .method)" get-image
 check "the fallback is logged" grep -q "refused MIT-SHM" "$T/tcp.err"
 check "every pixel of both monitors matches the patterns (fallback)" patterns_match "$T/tcp"
 
 # ---- blur ----
-check "capture-once --blur exits 0" shot "$T/blur" --blur --blur-radius 6
+check "capture-once --blur exits 0" shot "$T/blur" --blur --blur-radius 6 --format png
 check_eq "JSON names the blur radius" "$(mon "$T/blur" .blur)" 6
 check "blur: inner pixels kept, edges smeared, mean colours kept" \
 	quiet /usr/bin/python3 "$PNG" blur "$T/blur/0-LEFT.png" 0 0 100 50 400 300 6 "$f0"
@@ -94,7 +98,59 @@ check "the sharp capture fails the blur check (the check can fail)" \
 check "a blurred capture fails the pattern check (the check can fail)" \
 	not quiet /usr/bin/python3 "$PNG" pattern "$T/blur/0-LEFT.png" 0 0 "${WINS[@]}"
 
+# ---- WebP and JPEG: the library's own decoder gives the monitor back ----
+f1=$T/shm/$(mon "$T/shm" '.monitors[1].file')
+decoded() { # FILE OUT: decode a .webp or .jpg to a PPM with its library's tool
+	case $1 in
+	*.webp) dwebp -quiet -ppm "$1" -o "$2" ;;
+	*.jpg) djpeg -outfile "$2" "$1" ;;
+	esac
+}
+for enc in webp:75:webp jpeg:75:jpg webp:1:webp; do
+	IFS=: read -r fmt q ext <<<"$enc"
+	d=$T/$fmt-$q
+	check "$fmt q$q: capture-once exits 0" shot "$d" --format "$fmt" --quality "$q"
+	check_eq "$fmt q$q: the JSON names format and quality" \
+		"$(mon "$d" '"\(.format) \(.quality) \([.monitors[].format] | unique | join(","))"')" "$fmt $q $fmt"
+	check_eq "$fmt q$q: files N-NAME.$ext" "$(ls "$d" | tr '\n' ' ')" "0-LEFT.$ext 1-RIGHT.$ext "
+	check_eq "$fmt q$q: JSON file, bytes and sha256 are the file's" \
+		"$(mon "$d" '.monitors[0] | "\(.file) \(.bytes) \(.sha256)"')" \
+		"0-LEFT.$ext $(stat -c %s "$d/0-LEFT.$ext") $(sha256sum <"$d/0-LEFT.$ext" | cut -d' ' -f1)"
+	check "$fmt q$q: its decoder reads both files" bash -c "$(declare -f decoded); decoded '$d/0-LEFT.$ext' '$d/l.ppm' && decoded '$d/1-RIGHT.$ext' '$d/r.ppm'"
+done
+# quality 75 is close to the exact capture (a mean difference of at most 2
+# of 255 on each channel: about 1 measured; blurred against sharp about 4)
+for enc in webp-75:webp jpeg-75:jpg; do
+	d=$T/${enc%%:*}
+	check "${enc%%:*}: LEFT decodes 640x480, close to the PNG" quiet /usr/bin/python3 "$PNG" near "$d/l.ppm" "$f0" 2
+	check "${enc%%:*}: RIGHT decodes 600x400, close to the PNG" quiet /usr/bin/python3 "$PNG" near "$d/r.ppm" "$f1" 2
+	check "${enc%%:*}: not close to the other monitor (the check can fail)" \
+		not quiet /usr/bin/python3 "$PNG" near "$d/l.ppm" "$f1" 2
+done
+check "webp at quality 1 is smaller than at 75" \
+	test "$(stat -c %s "$T/webp-1/0-LEFT.webp")" -lt "$(stat -c %s "$T/webp-75/0-LEFT.webp")"
+check "webp at quality 1 is further from the PNG than at 75 (the tolerance can fail)" \
+	not quiet /usr/bin/python3 "$PNG" near "$T/webp-1/l.ppm" "$f0" 1.5
+# blur happens before encoding, whatever the format
+fb=$T/blur/0-LEFT.png
+for enc in webp:webp jpeg:jpg; do
+	IFS=: read -r fmt ext <<<"$enc"
+	d=$T/blur-$fmt
+	check "$fmt: capture-once --blur exits 0" shot "$d" --blur --blur-radius 6 --format "$fmt" --quality 75
+	decoded "$d/0-LEFT.$ext" "$d/l.ppm"
+	check "$fmt blurred: close to the blurred PNG" quiet /usr/bin/python3 "$PNG" near "$d/l.ppm" "$fb" 2
+	check "$fmt blurred: not close to the sharp capture" not quiet /usr/bin/python3 "$PNG" near "$d/l.ppm" "$f0" 2
+	check "$fmt sharp: not close to the blurred PNG" not quiet /usr/bin/python3 "$PNG" near "$T/$fmt-75/l.ppm" "$fb" 2
+done
+check "the default is webp" shot "$T/default"
+check_eq "the default's files are .webp" "$(ls "$T/default" | tr '\n' ' ')" "0-LEFT.webp 1-RIGHT.webp "
+
 # ---- errors ----
+for a in "--format gif" "--format PNG" "--quality 0" "--quality 101" "--quality 5x"; do
+	# shellcheck disable=SC2086
+	"$BUILD/actlog-session" --capture-once "$T/none" $a >/dev/null 2>&1
+	check_eq "$a: exit 2" "$?" 2
+done
 env DISPLAY=:1 XAUTHORITY=/dev/null "$BUILD/actlog-session" --capture-once "$T/none" >/dev/null 2>&1
 check_eq "no X server: exit 1" "$?" 1
 "$BUILD/actlog-session" --blur-radius 999 --capture-once "$T/none" >/dev/null 2>&1

@@ -111,10 +111,11 @@ print("ok", w * h)
 EOF
 pixels() { /usr/bin/python3 "$T/pwcheck.py" "$ROOT/tests/pngcheck.py" "$@" >>"$T/pwcheck.log" 2>&1; }
 js() { jq -r "$2" "$1.json" 2>/dev/null; }
-shot() { # DIR [OPTIONS...]: --capture-once into DIR; JSON in DIR.json, log in DIR.err
+shot() { # DIR [OPTIONS...]: --capture-once into DIR as PNG (exact pixels:
+	# the default, WebP, is lossy); JSON in DIR.json, log in DIR.err
 	local d=$1
 	shift
-	timeout 120 "$BUILD/actlog-session" --capture-once "$d" "$@" >"$d.json" 2>"$d.err"
+	timeout 120 "$BUILD/actlog-session" --capture-once "$d" --format png "$@" >"$d.json" 2>"$d.err"
 }
 pngs() { find "$1" -name '*.png' 2>/dev/null | wc -l; }
 # fails DIR [OPTIONS...]: capture-once ends with exit code 1 (not a crash,

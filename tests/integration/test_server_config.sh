@@ -44,7 +44,9 @@ check_eq "defaults: interval 60" "$(jr '.values."activity.interval_s"')" 60
 check_eq "defaults: retention 365" "$(jr '.values."retention.days"')" 365
 check_eq "defaults: screenshots off" "$(jr '.values."screenshots.enabled"')" false
 check_eq "every default says so" "$(jr '[.source[]] | unique | join(",")')" default
-check_eq "11 keys have defaults" "$(jr '.values | length')" 11
+check_eq "defaults: screenshots as WebP at quality 50" \
+	"$(jr '"\(.values."screenshots.format") \(.values."screenshots.quality")"')" "webp 50"
+check_eq "13 keys have defaults" "$(jr '.values | length')" 13
 check_eq "no s3 key without a value" "$(jr '[.values | keys[] | select(startswith("s3."))] | length')" 0
 check_eq "nothing locked" "$(jq -c .locked "$T/resp")" '{}'
 
@@ -65,6 +67,23 @@ check_st "a number as a string" 400
 put "$A" "/api/v1/nodes/$TA/config" '{"values":{"logging.enabled":"yes"}}'
 check_st "bool of the wrong type" 400
 check "the bool error names the key" grep -q "logging.enabled.*true or false" "$T/resp"
+for v in '"gif"' '"WEBP"' '""' 1 true; do
+	put "$A" "/api/v1/nodes/$TA/config" "{\"values\":{\"screenshots.format\":$v}}"
+	check_st "screenshots.format $v" 400
+	check "screenshots.format $v: the error names the three" grep -q 'screenshots.format.*must be .*png.*, .*webp.* or .*jpeg' "$T/resp"
+done
+for v in 0 101 50.5 '"50"'; do
+	put "$A" "/api/v1/nodes/$TA/config" "{\"values\":{\"screenshots.quality\":$v}}"
+	check_st "screenshots.quality $v" 400
+	check "screenshots.quality $v: the error names the range" grep -q 'screenshots.quality.*1..100' "$T/resp"
+done
+put "$A" "/api/v1/nodes/$TA/config" '{"values":{"screenshots.format":"jpeg","screenshots.quality":80}}'
+check_st "screenshots.format jpeg at quality 80" 200
+api "$A" GET "/api/v1/users/$UA/config/effective"
+check_eq "the effective config has them" \
+	"$(jr '"\(.values."screenshots.format") \(.values."screenshots.quality")"')" "jpeg 80"
+put "$A" "/api/v1/nodes/$TA/config" '{"values":{"screenshots.format":null,"screenshots.quality":null}}'
+check_st "and back to the defaults" 200
 put "$A" "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"Bad_Bucket"}}'
 check_st "bad bucket name" 400
 put "$A" "/api/v1/nodes/$TA/config" '{"values":{"s3.bucket":"ab"}}'
@@ -374,7 +393,7 @@ check_eq "the project's own interval" "$(jr '.values."activity.interval_s"'):$(j
 check_eq "nothing from a team below" "$(jr '.values."retention.days"')" 365
 api "$A" GET /api/v1/nodes/root/config/effective
 check_st "the root's effective config" 200
-check_eq "the root: defaults only" "$(jr '[.source[]] | unique | join(",")'):$(jr '.values | length'):$(jq -c .locked "$T/resp")" "default:11:{}"
+check_eq "the root: defaults only" "$(jr '[.source[]] | unique | join(",")'):$(jr '.values | length'):$(jq -c .locked "$T/resp")" "default:13:{}"
 api "$MGR" GET "/api/v1/nodes/$TB/config/effective"
 check_st "another team's manager" 403
 api "$MGR" GET "/api/v1/nodes/$P/config/effective"

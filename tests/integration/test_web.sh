@@ -4,7 +4,8 @@
 # unaffected), then the dashboard itself in a real headless Chromium driven
 # by tests/web/dashboard.mjs (playwright-core) against seeded data: sign-in,
 # the organisation tree, a team, a person's activity and applications,
-# hostile names rendered as text, a screenshot viewed (s3rver), sign-out,
+# hostile names rendered as text, a screenshot viewed (a WebP served as
+# image/webp from s3rver, decoded by the browser), sign-out,
 # a manager's and an employee's limited views.
 # WEB_SHOT_DIR=DIR keeps the browser's PNG screenshots of the pages there.
 source "$(dirname "$0")/../lib.sh"
@@ -16,6 +17,7 @@ need gzip
 need node
 need sha256sum
 need /usr/bin/python3
+need cwebp
 NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
@@ -154,8 +156,9 @@ ST=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST --max-time 30 -H "Authorizat
 check_eq "seed: the batch is accepted whole" "$ST:$(jr .accepted)" "200:5"
 api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T00:00:00Z&to=$(date -u -d "$DAY + 1 day" +%Y-%m-%d)T00:00:00Z"
 check_eq "seed: the API's totals (what the page must show)" "$(jr '.totals | [.keys,.clicks,.moves,.active_s] | join(",")')" "157,21,1050,65"
-# a screenshot of alice's device on that day: a real 64x48 PNG, through
-# presign, a PUT to S3 and register, as the agent does
+# a screenshot of alice's device on that day: a real 64x48 WebP (the
+# default format; made from a PNG with libwebp's cwebp), through presign, a
+# PUT to S3 and register, as the agent does
 /usr/bin/python3 - "$T/shot.png" <<'PY'
 import struct, sys, zlib
 w, h = 64, 48
@@ -166,13 +169,15 @@ png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 
     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 open(sys.argv[1], "wb").write(png)
 PY
-SHA=$(sha256sum "$T/shot.png" | cut -d' ' -f1)
-SIZE=$(stat -c %s "$T/shot.png")
+cwebp -quiet -q 75 "$T/shot.png" -o "$T/shot.webp"
+check "seed: a WebP of the PNG" test -s "$T/shot.webp"
+SHA=$(sha256sum "$T/shot.webp" | cut -d' ' -f1)
+SIZE=$(stat -c %s "$T/shot.webp")
 TAKEN=${DAY}T10:20:00.000Z
-api "$DTOK" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":$SIZE,\"content_type\":\"image/png\",\"taken_at\":\"$TAKEN\"}"
+api "$DTOK" POST /api/v1/screenshots/presign "{\"sha256\":\"$SHA\",\"size\":$SIZE,\"content_type\":\"image/webp\",\"taken_at\":\"$TAKEN\"}"
 check_st "seed: presign a screenshot" 200
 SKEY=$(jr .key)
-ST=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/shot.png" "$(jr .url)")
+ST=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/webp' --data-binary @"$T/shot.webp" "$(jr .url)")
 check_eq "seed: the PUT to S3" "$ST" 200
 api "$DTOK" POST /api/v1/screenshots "{\"key\":\"$SKEY\",\"size\":$SIZE,\"sha256\":\"$SHA\",\"width\":64,\"height\":48,\"taken_at\":\"$TAKEN\",\"monitor\":\"HDMI-1\"}"
 check_st "seed: register the screenshot" 201

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * test_image.c - ZPixmap conversion, box blur and PNG round trips.
+ * test_image.c - ZPixmap conversion, box blur, and round trips through each
+ * encoder (PNG, WebP, JPEG) and its library's own decoder.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "image.h"
@@ -185,6 +188,193 @@ TEST(png_round_trip)
 	CHECK_EQ(png_encode(&im, &buf, &len), -EINVAL);
 }
 
+/* w x h filled with one colour. */
+static void flat(struct image *im, uint32_t w, uint32_t h, const uint8_t rgb[3])
+{
+	size_t i;
+
+	im->w = w;
+	im->h = h;
+	im->px = malloc((size_t)w * h * 3);
+	for (i = 0; i < (size_t)w * h; i++)
+		memcpy(im->px + i * 3, rgb, 3);
+}
+
+/* 160x96 black "text": 1-pixel strokes on white, a pattern a blur must
+ * wash out. */
+static void strokes(struct image *im)
+{
+	uint32_t x, y;
+
+	im->w = 160;
+	im->h = 96;
+	im->px = malloc(160 * 96 * 3);
+	for (y = 0; y < 96; y++)
+		for (x = 0; x < 160; x++)
+			memset(im->px + (y * 160 + x) * 3,
+			       (x % 6 == 1 || (y % 12 == 3 && x % 40 < 30)) ? 0 : 255, 3);
+}
+
+/* The mean absolute difference of two images' channels (same size). */
+static double mad(const struct image *a, const struct image *b)
+{
+	size_t i, n = (size_t)a->w * a->h * 3;
+	uint64_t sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += (uint64_t)abs((int)a->px[i] - (int)b->px[i]);
+	return (double)sum / (double)n;
+}
+
+TEST(formats_named)
+{
+	CHECK_EQ(image_fmt_parse("png"), IMAGE_PNG);
+	CHECK_EQ(image_fmt_parse("webp"), IMAGE_WEBP);
+	CHECK_EQ(image_fmt_parse("jpeg"), IMAGE_JPEG);
+	CHECK_EQ(image_fmt_parse("jpg"), IMAGE_JPEG);
+	CHECK_EQ(image_fmt_parse("gif"), -EINVAL);
+	CHECK_EQ(image_fmt_parse("PNG"), -EINVAL);
+	CHECK_EQ(image_fmt_parse(NULL), -EINVAL);
+	CHECK_STR(image_fmt_type(IMAGE_WEBP), "image/webp");
+	CHECK_STR(image_fmt_type(IMAGE_JPEG), "image/jpeg");
+	CHECK_STR(image_fmt_type(IMAGE_PNG), "image/png");
+	CHECK_STR(image_fmt_ext(IMAGE_JPEG), "jpg");
+	CHECK_STR(image_fmt_name(IMAGE_WEBP), "webp");
+	CHECK(image_fmt_name(IMAGE_FMT_N) == NULL);
+	CHECK(image_fmt_type((enum image_fmt) - 1) == NULL);
+}
+
+/* Each format: the right signature, its own library decodes it to the
+ * same size, and a flat colour comes back within the lossy tolerance
+ * (exactly for PNG). */
+TEST(encode_round_trip_each_format)
+{
+	static const uint8_t teal[3] = {20, 140, 160};
+	static const char *const magic[IMAGE_FMT_N] = {"\x89PNG", "RIFF", "\xff\xd8\xff"};
+	struct image im, back;
+	uint8_t *buf;
+	size_t len, i;
+	int f, worst;
+
+	flat(&im, 333, 77, teal); /* odd sizes: no block or padding assumptions */
+	for (f = 0; f < IMAGE_FMT_N; f++) {
+		CHECK_EQ(image_encode((enum image_fmt)f, 80, &im, &buf, &len), 0);
+		CHECK(len > 12 && !memcmp(buf, magic[f], strlen(magic[f])));
+		if (f == IMAGE_WEBP)
+			CHECK(!memcmp(buf + 8, "WEBP", 4));
+		CHECK_EQ(image_decode((enum image_fmt)f, buf, len, &back), 0);
+		CHECK_EQ(back.w, 333);
+		CHECK_EQ(back.h, 77);
+		worst = 0;
+		for (i = 0; back.px && i < (size_t)333 * 77 * 3; i++)
+			if (abs((int)back.px[i] - teal[i % 3]) > worst)
+				worst = abs((int)back.px[i] - teal[i % 3]);
+		CHECK(worst <= (f == IMAGE_PNG ? 0 : 4));
+		/* another format's decoder refuses it */
+		image_free(&back);
+		CHECK_EQ(image_decode((enum image_fmt)((f + 1) % IMAGE_FMT_N), buf, len, &back),
+			 -EINVAL);
+		CHECK(back.px == NULL);
+		/* so does its own, cut in half */
+		CHECK(image_decode((enum image_fmt)f, buf, len / 2, &back) < 0 || f == IMAGE_JPEG);
+		image_free(&back);
+		free(buf);
+	}
+	image_free(&im);
+}
+
+/* A lower quality is a smaller file for the lossy formats. */
+TEST(encode_quality_matters)
+{
+	struct image im;
+	uint8_t *lo, *hi;
+	size_t llen, hlen;
+
+	strokes(&im);
+	CHECK_EQ(image_encode(IMAGE_WEBP, 10, &im, &lo, &llen), 0);
+	CHECK_EQ(image_encode(IMAGE_WEBP, 95, &im, &hi, &hlen), 0);
+	CHECK(llen < hlen);
+	free(lo);
+	free(hi);
+	CHECK_EQ(image_encode(IMAGE_JPEG, 10, &im, &lo, &llen), 0);
+	CHECK_EQ(image_encode(IMAGE_JPEG, 95, &im, &hi, &hlen), 0);
+	CHECK(llen < hlen);
+	free(lo);
+	free(hi);
+	image_free(&im);
+}
+
+TEST(encode_refuses)
+{
+	static const uint8_t grey[3] = {128, 128, 128};
+	struct image im, empty = {0}, huge;
+	uint8_t *buf = (uint8_t *)&im;
+	size_t len = 1;
+	int f;
+
+	flat(&im, 8, 8, grey);
+	for (f = 0; f < IMAGE_FMT_N; f++) {
+		/* quality 1..100, whatever the format */
+		CHECK_EQ(image_encode((enum image_fmt)f, 0, &im, &buf, &len), -EINVAL);
+		CHECK(buf == NULL && len == 0);
+		CHECK_EQ(image_encode((enum image_fmt)f, 101, &im, &buf, &len), -EINVAL);
+		CHECK_EQ(image_encode((enum image_fmt)f, 1, &im, &buf, &len), 0);
+		free(buf);
+		CHECK_EQ(image_encode((enum image_fmt)f, 100, &im, &buf, &len), 0);
+		free(buf);
+		CHECK_EQ(image_encode((enum image_fmt)f, 50, &empty, &buf, &len), -EINVAL);
+		/* over the caps: refused before anything is read */
+		huge.w = IMAGE_MAX_DIM + 1;
+		huge.h = 1;
+		huge.px = im.px;
+		CHECK_EQ(image_encode((enum image_fmt)f, 50, &huge, &buf, &len), -E2BIG);
+		huge.w = 8192;
+		huge.h = 8192;
+		CHECK_EQ(image_encode((enum image_fmt)f, 50, &huge, &buf, &len), -E2BIG);
+	}
+	CHECK_EQ(image_encode(IMAGE_FMT_N, 50, &im, &buf, &len), -EINVAL);
+	CHECK_EQ(image_decode(IMAGE_FMT_N, im.px, 8, &huge), -EINVAL);
+	image_free(&im);
+	/* WebP's own limit: 16383 a side (within IMAGE_MAX_DIM) */
+	flat(&im, IMAGE_WEBP_MAX_DIM + 1, 1, grey);
+	CHECK_EQ(image_encode(IMAGE_WEBP, 50, &im, &buf, &len), -E2BIG);
+	CHECK_EQ(image_encode(IMAGE_JPEG, 50, &im, &buf, &len), 0);
+	free(buf);
+	image_free(&im);
+}
+
+/* Blur comes before encoding: each format's blurred shot differs from the
+ * unblurred one, and decodes to blur(image) within the lossy tolerance. */
+TEST(blur_then_encode_each_format)
+{
+	struct image im, blurred, dec_plain, dec_blur;
+	uint8_t *buf;
+	size_t len;
+	int f;
+
+	strokes(&im);
+	strokes(&blurred);
+	CHECK_EQ(image_blur(&blurred, 6), 0);
+	for (f = 0; f < IMAGE_FMT_N; f++) {
+		CHECK_EQ(image_encode((enum image_fmt)f, 90, &im, &buf, &len), 0);
+		CHECK_EQ(image_decode((enum image_fmt)f, buf, len, &dec_plain), 0);
+		free(buf);
+		CHECK_EQ(image_encode((enum image_fmt)f, 90, &blurred, &buf, &len), 0);
+		CHECK_EQ(image_decode((enum image_fmt)f, buf, len, &dec_blur), 0);
+		free(buf);
+		if (!dec_plain.px || !dec_blur.px)
+			continue;
+		/* the strokes are gone: far from the sharp image */
+		CHECK(mad(&dec_blur, &dec_plain) > 20.0);
+		/* and it is the blurred image, up to the codec's loss */
+		CHECK(mad(&dec_blur, &blurred) <= (f == IMAGE_PNG ? 0.0 : 2.0));
+		image_free(&dec_plain);
+		image_free(&dec_blur);
+	}
+	image_free(&im);
+	image_free(&blurred);
+}
+
 int main(void)
 {
 	RUN(zpixmap_32_lsb);
@@ -193,5 +383,10 @@ int main(void)
 	RUN(zpixmap_refuses);
 	RUN(blur_box);
 	RUN(png_round_trip);
+	RUN(formats_named);
+	RUN(encode_round_trip_each_format);
+	RUN(encode_quality_matters);
+	RUN(encode_refuses);
+	RUN(blur_then_encode_each_format);
 	return CHECK_DONE();
 }

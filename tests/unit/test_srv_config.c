@@ -91,7 +91,33 @@ TEST(defaults_and_order)
 	/* no level at all: the defaults */
 	m = merge(docs, 0, false, false);
 	CHECK_EQ(num(m, "activity.interval_s"), 60);
-	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "values")), 11);
+	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "values")), 13);
+	/* screenshots: WebP at quality 50 unless a level says otherwise */
+	CHECK_STR(str(m, "values", "screenshots.format"), "webp");
+	CHECK_EQ(num(m, "screenshots.quality"), 50);
+	cJSON_Delete(m);
+}
+
+TEST(screenshot_format_and_quality)
+{
+	const char *docs[] = {
+	    "{\"values\":{\"screenshots.format\":\"jpeg\",\"screenshots.quality\":80},"
+	    "\"locked\":[]}",
+	    /* values outside the schema (stored before it narrowed) are ignored */
+	    "{\"values\":{\"screenshots.format\":\"gif\",\"screenshots.quality\":101},"
+	    "\"locked\":[]}",
+	    "{\"values\":{\"screenshots.format\":\"png\",\"screenshots.quality\":0}}",
+	};
+	cJSON *m = merge(docs, 3, false, false);
+
+	CHECK(m != NULL);
+	CHECK_STR(str(m, "values", "screenshots.format"), "png");
+	CHECK_STR(str(m, "source", "screenshots.format"), "n_p");
+	CHECK_EQ(num(m, "screenshots.quality"), 80);
+	CHECK_STR(str(m, "source", "screenshots.quality"), "n_b");
+	cJSON_Delete(m);
+	m = merge(docs, 2, false, false);
+	CHECK_STR(str(m, "values", "screenshots.format"), "jpeg");
 	cJSON_Delete(m);
 }
 
@@ -748,6 +774,7 @@ TEST(history_on_a_store)
 int main(void)
 {
 	RUN(defaults_and_order);
+	RUN(screenshot_format_and_quality);
 	RUN(locks);
 	RUN(secrets_and_schema);
 	RUN(s3_unit_not_redirected);

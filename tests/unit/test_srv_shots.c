@@ -191,7 +191,9 @@ TEST(shots_on_a_store)
 	    .kind = PRINCIPAL_DEVICE, .id = DEV, .team_id = TEAM, .owner_id = USER};
 	struct principal admin = {.kind = PRINCIPAL_USER, .id = ADMIN, .n_grants = 1};
 	struct principal user = {.kind = PRINCIPAL_USER, .id = USER, .team_id = TEAM};
-	struct shots_presign_req pr = {SHA, 4, T0};
+	struct shots_presign_req pr = {
+	    .sha256 = SHA, .content_type = "image/webp", .size = 4, .taken_at = T0};
+	struct shots_presign_req gif = pr;
 	struct shots_reg r = {0};
 	struct shots_image v;
 	struct model_why why;
@@ -222,6 +224,11 @@ TEST(shots_on_a_store)
 	CHECK_EQ(metrics_get(METRIC_SHOTS_REFUSED_SCREENSHOTS_OFF), 1);
 	CHECK_EQ(metrics_get(METRIC_SHOTS_REFUSED_LOGGING_OFF), 0);
 	team_config(&s);
+	/* a type outside the three: refused before anything is written */
+	gif.content_type = "image/gif";
+	CHECK_EQ(shots_presign(&s, &dev, &gif, now, &out, &why), -EINVAL);
+	CHECK_STR(why.msg, "content_type must be image/png, image/webp or image/jpeg");
+	CHECK(out == NULL);
 	/* a pending item a day and more past its URL's expiry: swept */
 	CHECK_EQ(store_put(st, STORE_T_SCREENSHOTS, key_shot_pending(&k, DEV), "shots/old.png",
 			   "{\"exp\":1}", 9, 0),
@@ -229,7 +236,10 @@ TEST(shots_on_a_store)
 	CHECK_EQ(shots_presign(&s, &dev, &pr, now, &out, &why), 0);
 	key = jstr(out, "key");
 	/* no session user named: filed under the owner */
-	CHECK(key && !strncmp(key, "shots/" DEV "/2026-01-01/" USER "/", 55) && strlen(key) == 75);
+	CHECK(key && !strncmp(key, "shots/" DEV "/2026-01-01/" USER "/", 55) && strlen(key) == 76);
+	CHECK(key && !strcmp(key + 71, ".webp")); /* the extension of its type */
+	CHECK_STR(jstr(cJSON_GetObjectItemCaseSensitive(out, "headers"), "Content-Type"),
+		  "image/webp");
 	CHECK_STR(jstr(out, "method"), "PUT");
 	CHECK(strstr(jstr(out, "url"), "http://127.0.0.1:9/shots1/shots/") != NULL);
 	CHECK_STR(jstr(cJSON_GetObjectItemCaseSensitive(out, "headers"), "Content-Length"), "4");
@@ -239,6 +249,7 @@ TEST(shots_on_a_store)
 	CHECK_STR(jstr(pend, "sha256"), SHA);
 	CHECK_EQ(jint(pend, "size", 0), 4);
 	CHECK_EQ(jint(pend, "taken_at", 0), T0);
+	CHECK_STR(jstr(pend, "content_type"), "image/webp");
 	CHECK_EQ(jint(pend, "exp", 0), now + SHOTS_PRESIGN_TTL_S * 1000LL);
 	CHECK_STR(jstr(pend, "user_id"), USER);
 	/* the settings it was signed with, sealed under the object's key */
@@ -400,9 +411,30 @@ TEST(shots_on_a_store)
 	check_rmtree(dir);
 }
 
+/* The three types, and a shot item of before formats (none stored). */
+TEST(content_types)
+{
+	cJSON *old = cJSON_Parse("{\"id\":\"s_0000000000000001\",\"key\":\"shots/x.png\"}");
+	cJSON *webp = cJSON_Parse("{\"content_type\":\"image/webp\"}");
+	cJSON *odd = cJSON_Parse("{\"content_type\":\"text/html\"}");
+
+	CHECK(shots_type_ok("image/png") && shots_type_ok("image/webp") &&
+	      shots_type_ok("image/jpeg"));
+	CHECK(!shots_type_ok("image/gif") && !shots_type_ok("image/PNG") && !shots_type_ok("") &&
+	      !shots_type_ok(NULL));
+	CHECK_STR(shots_content_type(old), "image/png");
+	CHECK_STR(shots_content_type(webp), "image/webp");
+	CHECK_STR(shots_content_type(odd), "image/png");
+	CHECK_STR(shots_content_type(NULL), "image/png");
+	cJSON_Delete(old);
+	cJSON_Delete(webp);
+	cJSON_Delete(odd);
+}
+
 int main(void)
 {
 	RUN(range_bound);
+	RUN(content_types);
 	RUN(shots_on_a_store);
 	return CHECK_DONE();
 }

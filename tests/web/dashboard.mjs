@@ -146,7 +146,7 @@ try {
 	await page.click(`#shots-list tr[data-id="${env.SHOT}"] button.view-shot`);
 	await page.locator('#shot-viewer img.shot').waitFor();
 	await page.waitForFunction(() => document.querySelector('#shot-viewer img.shot')?.complete);
-	eq('screenshots: the image loads from a blob: URL (its width)',
+	eq('screenshots: the WebP image loads from a blob: URL (its width)',
 		await page.$eval('#shot-viewer img.shot', (i) => `${i.src.slice(0, 5)} ${i.naturalWidth}x${i.naturalHeight}`), 'blob: 64x48');
 	check('screenshots: the viewer says the view was logged', (await text(page, '#shot-viewer p')).includes('audit log'), 'no note');
 	await page.screenshot({ path: path.join(OUT, 'user-page.png'), fullPage: true });

@@ -532,6 +532,8 @@ int apps_open(struct apps **out, const struct apps_opts *o)
 		return err;
 	}
 	a->shots.interval_s = 600;
+	a->shots.format = SESSD_WEBP; /* the server's defaults until its policy */
+	a->shots.quality = 50;
 	scan_desktop_dirs(a);
 	/* the first sample: what runs now is the baseline */
 	a->iv_start_boot_ns = clock_ns(CLOCK_BOOTTIME);
@@ -558,6 +560,8 @@ static void shots_policy(struct apps *a, const cJSON *cfg)
 	const cJSON *iv = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.interval_s");
 	const cJSON *jit = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.jitter_s");
 	const cJSON *bl = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.blur");
+	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.format");
+	const cJSON *qu = cJSON_GetObjectItemCaseSensitive(cfg, "screenshots.quality");
 	const cJSON *lg = cJSON_GetObjectItemCaseSensitive(cfg, "logging.enabled");
 	struct sessd_shots p = a->shots;
 
@@ -571,12 +575,17 @@ static void shots_policy(struct apps *a, const cJSON *cfg)
 		p.jitter_s = (unsigned int)jit->valuedouble;
 	if (cJSON_IsBool(bl))
 		p.blur = cJSON_IsTrue(bl);
+	if (cJSON_IsString(fmt) && sessd_fmt_parse(fmt->valuestring) >= 0)
+		p.format = (enum sessd_fmt)sessd_fmt_parse(fmt->valuestring);
+	if (cJSON_IsNumber(qu) && qu->valuedouble >= 1 && qu->valuedouble <= 100)
+		p.quality = (unsigned int)qu->valuedouble;
 	if (!memcmp(&p, &a->shots, sizeof(p)))
 		return;
 	a->shots = p;
 	sessd_set_shots(a->sd, &p);
-	log_notice("policy: screenshots %s (every %us + up to %us%s)", p.enabled ? "on" : "off",
-		   p.interval_s, p.jitter_s, p.blur ? ", blurred" : "");
+	log_notice("policy: screenshots %s (every %us + up to %us, %s quality %u%s)",
+		   p.enabled ? "on" : "off", p.interval_s, p.jitter_s, sessd_fmt_name(p.format),
+		   p.quality, p.blur ? ", blurred" : "");
 }
 
 void apps_policy(struct apps *a, const cJSON *cfg)

@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <systemd/sd-login.h>
+#include <turbojpeg.h>
+#include <webp/decode.h>
 
 #include "log.h"
 #include "session_sock.h"
@@ -120,6 +123,8 @@ static cJSON *policy_json(const struct sessd *s)
 	cJSON_AddNumberToObject(p, "screenshots.interval_s", s->shots.interval_s);
 	cJSON_AddNumberToObject(p, "screenshots.jitter_s", s->shots.jitter_s);
 	cJSON_AddBoolToObject(p, "screenshots.blur", s->shots.blur);
+	cJSON_AddStringToObject(p, "screenshots.format", sessd_fmt_name(s->shots.format));
+	cJSON_AddNumberToObject(p, "screenshots.quality", s->shots.quality);
 	return p;
 }
 
@@ -185,6 +190,8 @@ int sessd_open(struct sessd **out, const struct sessd_opts *o, const struct sess
 	s->lfd = -1;
 	s->session_uid = o->session_uid;
 	s->shots.interval_s = 600; /* the server's default; off until a policy says on */
+	s->shots.format = SESSD_WEBP;
+	s->shots.quality = 50;
 	s->active_uid = o->active_uid;
 	s->active_ctx = o->active_ctx;
 	s->hooks = *h;
@@ -379,7 +386,7 @@ static void on_focus(struct sessd *s, unsigned int i, const cJSON *m)
 
 static const char *const shot_ref_names[SHOT_REF_N] = {
     [SHOT_REF_POLICY] = "policy", [SHOT_REF_MESSAGE] = "message", [SHOT_REF_SEALS] = "seals",
-    [SHOT_REF_SIZE] = "size",	  [SHOT_REF_PNG] = "png",	  [SHOT_REF_DIMS] = "dims",
+    [SHOT_REF_SIZE] = "size",	  [SHOT_REF_FORMAT] = "format",	  [SHOT_REF_DIMS] = "dims",
     [SHOT_REF_QUEUE] = "queue",
 };
 
@@ -428,24 +435,98 @@ static int64_t jnum(const cJSON *o, const char *k, double min, double max)
 	return (int64_t)v->valuedouble;
 }
 
+#define FMT_NAME(id, name, type, ext) name,
+#define FMT_TYPE(id, name, type, ext) type,
+static const char *const fmt_names[SESSD_FMT_N] = {SESSION_SHOT_FORMATS(FMT_NAME)};
+static const char *const fmt_types[SESSD_FMT_N] = {SESSION_SHOT_FORMATS(FMT_TYPE)};
+
+const char *sessd_fmt_name(enum sessd_fmt f)
+{
+	return (unsigned int)f < SESSD_FMT_N ? fmt_names[f] : NULL;
+}
+
+const char *sessd_fmt_type(enum sessd_fmt f)
+{
+	return (unsigned int)f < SESSD_FMT_N ? fmt_types[f] : NULL;
+}
+
+int sessd_fmt_parse(const char *str)
+{
+	int i;
+
+	for (i = 0; str && i < SESSD_FMT_N; i++)
+		if (!strcmp(str, fmt_names[i]))
+			return i;
+	return -EINVAL;
+}
+
 static uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /*
+ * The width and height in the header of an image of format fmt (buf, len
+ * bytes: the whole file). PNG: the signature and IHDR. WebP: "RIFF" and
+ * "WEBP", then libwebp's WebPGetInfo (VP8, VP8L or VP8X; it reads the
+ * headers only, within len). JPEG: the SOI marker, then libjpeg-turbo's
+ * tjDecompressHeader3 (the markers up to the first SOS, within len; no
+ * pixel is decoded). 0, or -EINVAL when it is no such image.
+ */
+static int image_dims(enum sessd_fmt fmt, const uint8_t *buf, size_t len, uint32_t *w, uint32_t *h)
+{
+	static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	int iw = 0, ih = 0, sub, cs, r;
+	tjhandle tj;
+
+	switch (fmt) {
+	case SESSD_PNG:
+		if (len < 24 || memcmp(buf, sig, 8) || memcmp(buf + 12, "IHDR", 4))
+			return -EINVAL;
+		*w = be32(buf + 16);
+		*h = be32(buf + 20);
+		return 0;
+	case SESSD_WEBP:
+		if (len < 16 || memcmp(buf, "RIFF", 4) || memcmp(buf + 8, "WEBP", 4) ||
+		    !WebPGetInfo(buf, len, &iw, &ih) || iw <= 0 || ih <= 0)
+			return -EINVAL;
+		break;
+	case SESSD_JPEG:
+		if (len < 4 || buf[0] != 0xff || buf[1] != 0xd8 || buf[2] != 0xff ||
+		    len > SESSION_SHOT_MAX)
+			return -EINVAL;
+		tj = tjInitDecompress();
+		if (!tj)
+			return -EINVAL;
+		/* a header cut before its SOFn answers 0 and leaves iw, ih as they
+		 * were: they start at 0 so that it is refused */
+		r = tjDecompressHeader3(tj, buf, (unsigned long)len, &iw, &ih, &sub, &cs);
+		tjDestroy(tj);
+		if (r || iw <= 0 || ih <= 0)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	*w = (uint32_t)iw;
+	*h = (uint32_t)ih;
+	return 0;
+}
+
+/*
  * Check a shot's descriptor against its message: a memfd sealed against
- * any change, of the announced size, holding a PNG with the announced
- * dimensions. 0, or the refusal's cause with why filled in.
+ * any change, of the announced size, holding an image of the announced
+ * format and dimensions (read through a read-only mapping: the seals keep
+ * it from shrinking under it). 0, or the refusal's cause with why filled
+ * in.
  */
 static int shot_check(int fd, const struct sessd_shot *sh, char *why, size_t wl)
 {
-	static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 	const int need = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
-	uint8_t head[24];
 	struct stat st;
-	ssize_t r;
-	int seals;
+	uint32_t w = 0, h = 0;
+	void *map;
+	int seals, r;
 
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -463,16 +544,21 @@ static int shot_check(int fd, const struct sessd_shot *sh, char *why, size_t wl)
 			 (long long)st.st_size, sh->size, SESSION_SHOT_MAX);
 		return SHOT_REF_SIZE + 1;
 	}
-	do
-		r = pread(fd, head, sizeof(head), 0);
-	while (r < 0 && errno == EINTR);
-	if (r != (ssize_t)sizeof(head) || memcmp(head, sig, 8) || memcmp(head + 12, "IHDR", 4)) {
-		snprintf(why, wl, "not a PNG (no signature and IHDR)");
-		return SHOT_REF_PNG + 1;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		snprintf(why, wl, "the memfd cannot be mapped: %s", strerror(errno));
+		return SHOT_REF_SEALS + 1;
 	}
-	if (be32(head + 16) != sh->width || be32(head + 20) != sh->height) {
-		snprintf(why, wl, "the PNG is %ux%u; the message says %ux%u", be32(head + 16),
-			 be32(head + 20), sh->width, sh->height);
+	r = image_dims(sh->format, map, (size_t)st.st_size, &w, &h);
+	munmap(map, (size_t)st.st_size);
+	if (r) {
+		snprintf(why, wl, "not a %s image (its header does not parse)",
+			 sessd_fmt_name(sh->format));
+		return SHOT_REF_FORMAT + 1;
+	}
+	if (w != sh->width || h != sh->height) {
+		snprintf(why, wl, "the %s is %ux%u; the message says %ux%u",
+			 sessd_fmt_name(sh->format), w, h, sh->width, sh->height);
 		return SHOT_REF_DIMS + 1;
 	}
 	return 0;
@@ -485,7 +571,7 @@ static void on_shot(struct sessd *s, unsigned int i, const cJSON *m)
 	struct sessd_shot sh = {.fd = -1, .uid = c->uid};
 	char why[200], mon[SESSION_MONITOR_LEN + 1];
 	int64_t size, w, h;
-	const char *mn;
+	const char *mn, *fmt;
 	int r;
 
 	s->shots_received++;
@@ -498,6 +584,9 @@ static void on_shot(struct sessd *s, unsigned int i, const cJSON *m)
 	w = jnum(m, "width", 1, 65535);
 	h = jnum(m, "height", 1, 65535);
 	mn = jstr(m, "monitor");
+	fmt = jstr(m, "format");
+	/* a helper that names no format sends PNG (before formats existed) */
+	r = fmt ? sessd_fmt_parse(fmt) : SESSD_PNG;
 	if (!s->shots.enabled) {
 		shot_refuse(s, i, SHOT_REF_POLICY,
 			    "screenshots are off by policy (or no policy has arrived)");
@@ -513,6 +602,11 @@ static void on_shot(struct sessd *s, unsigned int i, const cJSON *m)
 			    "monitor (at most 64 bytes)");
 		goto out;
 	}
+	if (r < 0) {
+		shot_refuse(s, i, SHOT_REF_MESSAGE, "format must be png, webp or jpeg");
+		goto out;
+	}
+	sh.format = (enum sessd_fmt)r;
 	if (size < 0) {
 		shot_refuse(s, i, SHOT_REF_SIZE, "size must be 1..33554432 bytes");
 		goto out;

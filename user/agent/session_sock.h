@@ -17,8 +17,12 @@
  *
  * A shot is taken only while the screenshot policy is on, and only as a
  * memfd sealed against every change (F_SEAL_SHRINK|GROW|WRITE|SEAL) of the
- * announced size (at most SESSION_SHOT_MAX bytes) holding a PNG whose IHDR
- * has the announced width and height; the shot hook then copies it. A
+ * announced size (at most SESSION_SHOT_MAX bytes) holding an image of the
+ * announced format (PNG, WebP or JPEG: SESSION_SHOT_FORMATS) whose header
+ * has the announced width and height (PNG: the IHDR; WebP: a RIFF/WEBP
+ * file whose VP8, VP8L or VP8X header libwebp's WebPGetInfo reads; JPEG:
+ * the SOFn frame header libjpeg-turbo's tjDecompressHeader3 reads, over the
+ * whole sealed memfd mapped read-only); the shot hook then copies it. A
  * refused shot is answered, counted by cause and logged (at most once a
  * second); the connection stays.
  *
@@ -53,11 +57,23 @@ struct sessd_focus {
 	uid_t uid;	      /* the helper's uid */
 };
 
+/* A shot's encodings (include/session_proto.h). */
+#define SESSD_FMT_ENUM(id, name, type, ext) SESSD_##id,
+enum sessd_fmt { SESSION_SHOT_FORMATS(SESSD_FMT_ENUM) SESSD_FMT_N };
+#undef SESSD_FMT_ENUM
+/* A format's name ("png", "webp", "jpeg") and media type ("image/png",
+ * ...); NULL for an unknown one. */
+const char *sessd_fmt_name(enum sessd_fmt f);
+const char *sessd_fmt_type(enum sessd_fmt f);
+/* The format named s, or -EINVAL. */
+int sessd_fmt_parse(const char *s);
+
 /* One screenshot, valid during the callback only. fd is checked: a sealed
- * memfd of size bytes holding a PNG of width x height; read it with pread
- * (its file offset is shared with the helper). */
+ * memfd of size bytes holding an image of format and width x height; read
+ * it with pread (its file offset is shared with the helper). */
 struct sessd_shot {
 	int fd;
+	enum sessd_fmt format;
 	uint64_t size;
 	int64_t taken_ms; /* unix ms, the helper's clock */
 	const char *monitor;
@@ -71,8 +87,8 @@ enum sessd_shot_refusal {
 	SHOT_REF_MESSAGE, /* a bad field, or no descriptor */
 	SHOT_REF_SEALS,	  /* not a memfd, or not sealed */
 	SHOT_REF_SIZE,	  /* over SESSION_SHOT_MAX, empty, or not the announced size */
-	SHOT_REF_PNG,	  /* no PNG signature / IHDR */
-	SHOT_REF_DIMS,	  /* IHDR's width/height are not the announced ones */
+	SHOT_REF_FORMAT,  /* not an image of the announced format */
+	SHOT_REF_DIMS,	  /* its header's width/height are not the announced ones */
 	SHOT_REF_QUEUE,	  /* the shot hook failed (queue directory) */
 	SHOT_REF_N
 };
@@ -111,11 +127,13 @@ int sessd_dispatch(struct sessd *s);
 void sessd_set_titles(struct sessd *s, int on);
 int sessd_titles(const struct sessd *s);
 /* The screenshot policy helpers receive (screenshots.enabled, interval_s,
- * jitter_s, blur); helpers are told when it changes. */
+ * jitter_s, blur, format, quality); helpers are told when it changes. */
 struct sessd_shots {
 	int enabled;
 	unsigned int interval_s, jitter_s;
 	int blur;
+	enum sessd_fmt format;
+	unsigned int quality; /* 1..100 */
 };
 void sessd_set_shots(struct sessd *s, const struct sessd_shots *p);
 /* Close helpers whose user is no longer the allowed one (the active session

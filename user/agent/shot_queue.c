@@ -331,6 +331,7 @@ int shotq_add(struct shotq *q, const struct sessd_shot *sh, const char *user, ch
 	cJSON_AddNumberToObject(j, "height", sh->height);
 	cJSON_AddNumberToObject(j, "size", (double)sh->size);
 	cJSON_AddStringToObject(j, "sha256", sha);
+	cJSON_AddStringToObject(j, "format", sessd_fmt_name(sh->format));
 	cJSON_AddNumberToObject(j, "uid", sh->uid);
 	if (user)
 		cJSON_AddStringToObject(j, "user", user);
@@ -473,11 +474,15 @@ static int presign(struct shotq *q, const char *name, cJSON *j, struct http_answ
 	cJSON *req, *ans;
 	int64_t exp_ms = 0;
 	long code;
+	int fmt;
 
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "sha256", sstr(j, "sha256") ? sstr(j, "sha256") : "");
 	cJSON_AddNumberToObject(req, "size", snum(j, "size"));
-	cJSON_AddStringToObject(req, "content_type", "image/png");
+	/* an entry queued before formats existed has none: a PNG */
+	fmt = sessd_fmt_parse(sstr(j, "format"));
+	cJSON_AddStringToObject(req, "content_type",
+				sessd_fmt_type(fmt < 0 ? SESSD_PNG : (enum sessd_fmt)fmt));
 	cJSON_AddStringToObject(req, "taken_at", rfc3339_ms((int64_t)snum(j, "taken_at"), ts));
 	if (sstr(j, "user"))
 		cJSON_AddStringToObject(req, "user", sstr(j, "user"));

@@ -3,7 +3,9 @@
  * shot_queue.h - actlogd's screenshot queue and its uploader.
  *
  * Queue: STATE_DIR/shots (0700), one entry per shot: NAME.png (the bytes,
- * 0600) and NAME.json (the metadata, 0600), NAME = "<taken_at ms, 13
+ * 0600; named .png whatever the shot's format, so that entries queued
+ * before formats existed carry over) and NAME.json (the metadata, 0600,
+ * with the shot's "format": the presign's content_type; none: PNG), NAME = "<taken_at ms, 13
  * digits>-<16 hex random>", so names sort by time. Both are written to
  * temporary names, fsynced, renamed (the PNG first: the sidecar's presence
  * commits the entry) and the directory fsynced. At open, temporaries, PNGs

@@ -2,7 +2,7 @@
 /*
  * session_wl.c - `actlog-session --capture-once DIR` on Wayland (see
  * capture_pw.h): every monitor the ScreenCast portal names (or the
- * diagnostic --pw-node) to DIR/N-NAME.png now, described in JSON on
+ * diagnostic --pw-node) to DIR/N-NAME.EXT now, described in JSON on
  * stdout like the X11 capture's.
  */
 #include <stdio.h>
@@ -16,7 +16,7 @@
 #include "session.h"
 #include "util.h"
 
-int wl_capture_once(const struct wl_capture_opts *opts, const char *dir, unsigned int blur)
+int wl_capture_once(const struct wl_capture_opts *opts, const char *dir, const struct shot_enc *e)
 {
 	struct capture_shot shots[CAPTURE_MAX_MONITORS];
 	struct wl_capture *w = NULL;
@@ -39,12 +39,14 @@ int wl_capture_once(const struct wl_capture_opts *opts, const char *dir, unsigne
 	arr = cJSON_CreateArray();
 	n = wl_capture_grab(w, shots, CAPTURE_MAX_MONITORS);
 	if (n >= 0)
-		r = shots_write(shots, n, dir, NULL, blur, arr);
+		r = shots_write(shots, n, dir, NULL, e, arr);
 	else
 		r = n;
 	cJSON_AddStringToObject(o, "dir", dir);
 	cJSON_AddStringToObject(o, "method", wl_capture_method(w));
-	cJSON_AddNumberToObject(o, "blur", blur);
+	cJSON_AddNumberToObject(o, "blur", e->blur);
+	cJSON_AddStringToObject(o, "format", image_fmt_name(e->fmt));
+	cJSON_AddNumberToObject(o, "quality", e->quality);
 	cJSON_AddItemToObject(o, "monitors", arr);
 	if (r < 0)
 		cJSON_AddStringToObject(

@@ -74,10 +74,11 @@ const char *wl_capture_error(const struct wl_capture *w);
 void wl_capture_close(struct wl_capture *w);
 
 /* actlog-session --capture-once DIR on Wayland (user/session/capture_once_wl.c): every
- * monitor to DIR/N-NAME.png (0600) now, blurred with radius blur (0:
- * none), JSON on stdout (dir, method, blur, monitors[] with name, x, y,
- * width, height, file, bytes, sha256; error on a failure). The exit code:
- * 0, or 1 when nothing could be captured (the reason logged). */
-int wl_capture_once(const struct wl_capture_opts *o, const char *dir, unsigned int blur);
+ * monitor to DIR/N-NAME.EXT (0600) now, blurred and encoded as e says
+ * (session.h), JSON on stdout (dir, method, blur, format, quality,
+ * monitors[] as shots_write() gives them; error on a failure). The exit
+ * code: 0, or 1 when nothing could be captured (the reason logged). */
+struct shot_enc;
+int wl_capture_once(const struct wl_capture_opts *o, const char *dir, const struct shot_enc *e);
 
 #endif /* ACTLOG_CAPTURE_PW_H */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * image.c - X11 ZPixmap to RGB (see image.h).
+ * image.c - X11 ZPixmap to RGB, and the encoders' one entry (see image.h).
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "image.h"
 
@@ -23,6 +24,75 @@ void image_free(struct image *img)
 	free(img->px);
 	img->px = NULL;
 	img->w = img->h = 0;
+}
+
+#define FMT_NAME(id, name, type, ext) name,
+#define FMT_TYPE(id, name, type, ext) type,
+#define FMT_EXT(id, name, type, ext) ext,
+static const char *const fmt_names[IMAGE_FMT_N] = {SESSION_SHOT_FORMATS(FMT_NAME)};
+static const char *const fmt_types[IMAGE_FMT_N] = {SESSION_SHOT_FORMATS(FMT_TYPE)};
+static const char *const fmt_exts[IMAGE_FMT_N] = {SESSION_SHOT_FORMATS(FMT_EXT)};
+
+const char *image_fmt_name(enum image_fmt fmt)
+{
+	return (unsigned int)fmt < IMAGE_FMT_N ? fmt_names[fmt] : NULL;
+}
+
+const char *image_fmt_ext(enum image_fmt fmt)
+{
+	return (unsigned int)fmt < IMAGE_FMT_N ? fmt_exts[fmt] : NULL;
+}
+
+const char *image_fmt_type(enum image_fmt fmt)
+{
+	return (unsigned int)fmt < IMAGE_FMT_N ? fmt_types[fmt] : NULL;
+}
+
+int image_fmt_parse(const char *s)
+{
+	int i;
+
+	if (!s)
+		return -EINVAL;
+	for (i = 0; i < IMAGE_FMT_N; i++)
+		if (!strcmp(s, fmt_names[i]))
+			return i;
+	return strcmp(s, "jpg") ? -EINVAL : IMAGE_JPEG;
+}
+
+int image_encode(enum image_fmt fmt, unsigned int quality, const struct image *img, uint8_t **out,
+		 size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (quality < IMAGE_QUALITY_MIN || quality > IMAGE_QUALITY_MAX)
+		return -EINVAL;
+	switch (fmt) {
+	case IMAGE_PNG:
+		return png_encode(img, out, outlen);
+	case IMAGE_WEBP:
+		return webp_encode(img, quality, out, outlen);
+	case IMAGE_JPEG:
+		return jpeg_encode(img, quality, out, outlen);
+	default:
+		return -EINVAL;
+	}
+}
+
+int image_decode(enum image_fmt fmt, const uint8_t *buf, size_t len, struct image *out)
+{
+	out->px = NULL;
+	out->w = out->h = 0;
+	switch (fmt) {
+	case IMAGE_PNG:
+		return png_decode(buf, len, out);
+	case IMAGE_WEBP:
+		return webp_decode(buf, len, out);
+	case IMAGE_JPEG:
+		return jpeg_decode(buf, len, out);
+	default:
+		return -EINVAL;
+	}
 }
 
 /* A channel: where its mask starts and how many bits it has. */

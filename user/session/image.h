@@ -2,14 +2,18 @@
 /*
  * image.h - the pure half of screenshots: an 8-bit RGB image, conversion
  * from an X11 ZPixmap (user/session/image.c), a separable box blur (user/session/blur.c) and
- * PNG encoding with libpng (user/session/png.c). No I/O: callers pass buffers, so
- * unit tests feed them fixtures.
+ * encoding: PNG with libpng (user/session/png.c), WebP with libwebp
+ * (user/session/webp.c), JPEG with libjpeg-turbo (user/session/jpeg.c), one entry
+ * image_encode(). No I/O: callers pass buffers, so unit tests feed them
+ * fixtures.
  */
 #ifndef ACTLOG_IMAGE_H
 #define ACTLOG_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "session_proto.h"
 
 /* Caps on one image (one monitor): 16384 pixels a side and 40 M pixels in
  * all (an 8K monitor is 7680x4320 = 33 M). Larger geometries are refused
@@ -18,6 +22,16 @@
 #define IMAGE_MAX_PIXELS (40u * 1024 * 1024)
 /* The largest blur radius (pixels). */
 #define IMAGE_MAX_BLUR 255u
+
+/* The encodings of a screenshot (include/session_proto.h). PNG is exact; WebP and JPEG are lossy
+ * with a quality of IMAGE_QUALITY_MIN..IMAGE_QUALITY_MAX (PNG ignores it).
+ * WebP's format caps a side at IMAGE_WEBP_MAX_DIM pixels. */
+#define IMAGE_FMT_ENUM(id, name, type, ext) IMAGE_##id,
+enum image_fmt { SESSION_SHOT_FORMATS(IMAGE_FMT_ENUM) IMAGE_FMT_N };
+#undef IMAGE_FMT_ENUM
+#define IMAGE_QUALITY_MIN 1u
+#define IMAGE_QUALITY_MAX 100u
+#define IMAGE_WEBP_MAX_DIM 16383u
 
 /* Packed RGB, 3 bytes a pixel, rows of w * 3 bytes, top row first. */
 struct image {
@@ -60,10 +74,45 @@ int image_blur(struct image *img, unsigned int radius);
  * -EIO when libpng fails. */
 int png_encode(const struct image *img, uint8_t **out, size_t *outlen);
 
+/* Encode img as a lossy WebP (libwebp, RGB, quality 1..100) into a
+ * malloc'd buffer (*out, *outlen; the caller frees it). -EINVAL for an
+ * empty image or a quality out of range, -E2BIG over the caps (also over
+ * IMAGE_WEBP_MAX_DIM a side), -ENOMEM, -EIO when libwebp fails. */
+int webp_encode(const struct image *img, unsigned int quality, uint8_t **out, size_t *outlen);
+
+/* Encode img as a baseline JPEG (libjpeg-turbo, 4:2:0, quality 1..100)
+ * into a malloc'd buffer (*out, *outlen; the caller frees it). Errors as
+ * webp_encode() (-EIO: libjpeg-turbo failed). */
+int jpeg_encode(const struct image *img, unsigned int quality, uint8_t **out, size_t *outlen);
+
+/* Encode img as fmt (quality for WebP and JPEG; PNG ignores it but it
+ * must still be in range): the encoder's result, or -EINVAL for an
+ * unknown fmt or a quality out of range. */
+int image_encode(enum image_fmt fmt, unsigned int quality, const struct image *img, uint8_t **out,
+		 size_t *outlen);
+
+/* Decode buf as fmt into 8-bit RGB (out->px malloc'd): each library's own
+ * decoder (libpng, WebPDecodeRGB, tjDecompress2). For tests and checks.
+ * -EINVAL when it is not such an image, -E2BIG over the caps, -ENOMEM. */
+int image_decode(enum image_fmt fmt, const uint8_t *buf, size_t len, struct image *out);
+
+/* A format's name ("png", "webp", "jpeg"), file extension ("png", "webp",
+ * "jpg") and media type ("image/png", ...); NULL for an unknown fmt. */
+const char *image_fmt_name(enum image_fmt fmt);
+const char *image_fmt_ext(enum image_fmt fmt);
+const char *image_fmt_type(enum image_fmt fmt);
+/* The format named s ("png", "webp", "jpeg"; also "jpg"), or -EINVAL. */
+int image_fmt_parse(const char *s);
+
 /* Decode a PNG (any colour type) into 8-bit RGB (out->px malloc'd). For
  * tests and checks. -EINVAL when it is not a PNG libpng reads, -E2BIG over
  * the caps, -ENOMEM. */
 int png_decode(const uint8_t *buf, size_t len, struct image *out);
+
+/* Decode a WebP (WebPDecodeRGB) or a JPEG (tjDecompress2) into 8-bit RGB,
+ * as png_decode() does a PNG. */
+int webp_decode(const uint8_t *buf, size_t len, struct image *out);
+int jpeg_decode(const uint8_t *buf, size_t len, struct image *out);
 
 /* Free img->px; accepts NULL and an empty image. */
 void image_free(struct image *img);

@@ -49,6 +49,13 @@
 #define SHOT_INTERVAL_MAX 86400
 #define SHOT_JITTER_MAX 3600
 #define BLUR_RADIUS_DEFAULT 12
+/* --capture-once without --format / --quality: the server's defaults
+ * (docs/PERFORMANCE.md, "Screenshots"). */
+#define ONCE_FMT_DEFAULT IMAGE_WEBP
+#define ONCE_QUALITY_DEFAULT 50
+/* A policy without screenshots.quality (an older actlogd, which takes PNG
+ * only) */
+#define SHOT_QUALITY_FALLBACK 50
 
 struct helper {
 	const char *socket;
@@ -70,6 +77,8 @@ struct helper {
 	unsigned int shot_iv_s;	 /* screenshots.interval_s */
 	unsigned int shot_jit_s; /* screenshots.jitter_s */
 	int shot_blur;		 /* screenshots.blur */
+	enum image_fmt shot_fmt; /* screenshots.format (png without the key) */
+	unsigned int shot_q;	 /* screenshots.quality */
 	unsigned int blur_radius;
 	unsigned int cap_flags;
 	struct capture *cap;		/* opened at the first shot */
@@ -185,6 +194,9 @@ static void apply_shot_policy(struct helper *h, const cJSON *p)
 	const cJSON *iv = cJSON_GetObjectItemCaseSensitive(p, "screenshots.interval_s");
 	const cJSON *jit = cJSON_GetObjectItemCaseSensitive(p, "screenshots.jitter_s");
 	const cJSON *bl = cJSON_GetObjectItemCaseSensitive(p, "screenshots.blur");
+	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(p, "screenshots.format");
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(p, "screenshots.quality");
+	int nfmt = cJSON_IsString(fmt) ? image_fmt_parse(fmt->valuestring) : -EINVAL;
 	unsigned int niv = h->shot_iv_s, njit = h->shot_jit_s;
 	int on, changed;
 
@@ -196,6 +208,12 @@ static void apply_shot_policy(struct helper *h, const cJSON *p)
 	if (cJSON_IsNumber(jit) && jit->valuedouble >= 0 && jit->valuedouble <= SHOT_JITTER_MAX)
 		njit = (unsigned int)jit->valuedouble;
 	h->shot_blur = cJSON_IsTrue(bl);
+	/* without the key (an older actlogd) PNG, the one format it takes */
+	h->shot_fmt = nfmt < 0 ? IMAGE_PNG : (enum image_fmt)nfmt;
+	h->shot_q = cJSON_IsNumber(q) && q->valuedouble >= IMAGE_QUALITY_MIN &&
+			    q->valuedouble <= IMAGE_QUALITY_MAX
+			? (unsigned int)q->valuedouble
+			: SHOT_QUALITY_FALLBACK;
 	changed = on != h->shots_on || (on && (niv != h->shot_iv_s || njit != h->shot_jit_s));
 	h->shots_on = on;
 	h->shot_iv_s = niv;
@@ -204,10 +222,19 @@ static void apply_shot_policy(struct helper *h, const cJSON *p)
 		return;
 	shot_timer(h);
 	if (on)
-		log_info("screenshots every %us (+ up to %us)%s by policy", niv, njit,
-			 h->shot_blur ? ", blurred" : "");
+		log_info("screenshots every %us (+ up to %us), %s q%u%s by policy", niv, njit,
+			 image_fmt_name(h->shot_fmt), h->shot_q, h->shot_blur ? ", blurred" : "");
 	else
 		log_info("screenshots off by policy");
+}
+
+/* How the policy's shots are made. */
+static struct shot_enc policy_enc(const struct helper *h)
+{
+	struct shot_enc e = {
+	    .blur = h->shot_blur ? h->blur_radius : 0, .fmt = h->shot_fmt, .quality = h->shot_q};
+
+	return e;
 }
 
 /* Wayland: every monitor through the ScreenCast portal, handed over like
@@ -218,6 +245,7 @@ static void apply_shot_policy(struct helper *h, const cJSON *p)
 static void wl_take_shot(struct helper *h)
 {
 	struct capture_shot shots[CAPTURE_MAX_MONITORS];
+	struct shot_enc e = policy_enc(h);
 	int64_t taken_ms;
 	int r;
 
@@ -235,7 +263,7 @@ static void wl_take_shot(struct helper *h)
 	if (r >= 0) {
 		if (wl_capture_error(h->wl)[0])
 			log_warn("screenshots: %s", wl_capture_error(h->wl));
-		r = shots_deliver(h->fd, shots, r, h->shot_blur ? h->blur_radius : 0, taken_ms);
+		r = shots_deliver(h->fd, shots, r, &e, taken_ms);
 	} else {
 		log_warn("screenshot failed: %s", wl_capture_error(h->wl));
 		if (r == -ECANCELED || r == -EACCES || r == -ENOSYS) {
@@ -255,10 +283,11 @@ static void wl_take_shot(struct helper *h)
 		  r, wl_capture_method(h->wl));
 }
 
-/* The timer fired: capture every monitor, hand the PNGs to actlogd (sealed
- * memfds over the session socket), arm the next shot. */
+/* The timer fired: capture every monitor, hand the encoded images to
+ * actlogd (sealed memfds over the session socket), arm the next shot. */
 static void take_shot(struct helper *h)
 {
+	struct shot_enc e = policy_enc(h);
 	int64_t taken_ms;
 	uint64_t ticks;
 	int r;
@@ -282,7 +311,7 @@ static void take_shot(struct helper *h)
 		}
 	}
 	taken_ms = (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC);
-	r = shots_send(h->cap, h->fd, h->shot_blur ? h->blur_radius : 0, taken_ms);
+	r = shots_send(h->cap, h->fd, &e, taken_ms);
 	if (r == -ECONNRESET) {
 		disconnect(h, "actlogd closed the connection");
 		return;
@@ -519,7 +548,7 @@ static int open_route(struct helper *h)
 
 /* --capture-once DIR: every monitor to DIR now, JSON on stdout. The exit
  * code: 0, or 1 when nothing could be captured. */
-static int capture_once(struct helper *h, const char *dir, int blur)
+static int capture_once(struct helper *h, const char *dir, const struct shot_enc *e)
 {
 	const char *type = getenv("XDG_SESSION_TYPE");
 	struct capture *c;
@@ -530,7 +559,7 @@ static int capture_once(struct helper *h, const char *dir, int blur)
 	/* Wayland (as main decides it), or the diagnostic --pw-node */
 	if (h->wl_opts.pw_node >= 0 || (type && !strcmp(type, "wayland")) ||
 	    (getenv("WAYLAND_DISPLAY") && (!type || strcmp(type, "x11"))))
-		return wl_capture_once(&h->wl_opts, dir, blur ? h->blur_radius : 0);
+		return wl_capture_once(&h->wl_opts, dir, e);
 	if (!h->display || !*h->display) {
 		log_err("no X display: DISPLAY is not set and no --display was given");
 		return 1;
@@ -547,10 +576,12 @@ static int capture_once(struct helper *h, const char *dir, int blur)
 	}
 	o = cJSON_CreateObject();
 	arr = cJSON_CreateArray();
-	r = shots_take(c, dir, NULL, blur ? h->blur_radius : 0, arr);
+	r = shots_take(c, dir, NULL, e, arr);
 	cJSON_AddStringToObject(o, "dir", dir);
 	cJSON_AddStringToObject(o, "method", capture_method(c));
-	cJSON_AddNumberToObject(o, "blur", blur ? h->blur_radius : 0);
+	cJSON_AddNumberToObject(o, "blur", e->blur);
+	cJSON_AddStringToObject(o, "format", image_fmt_name(e->fmt));
+	cJSON_AddNumberToObject(o, "quality", e->quality);
 	cJSON_AddItemToObject(o, "monitors", arr);
 	if (r < 0)
 		cJSON_AddStringToObject(o, "error", strerror(-r));
@@ -579,9 +610,13 @@ static void usage(FILE *f)
 		"      --blur-radius N  box blur radius when the policy asks for blur\n"
 		"                       (pixels, 1-255; default 12)\n"
 		"      --no-shm         read the screen with GetImage, never MIT-SHM\n"
-		"      --capture-once DIR  capture every monitor to DIR/N-NAME.png now, print\n"
-		"                       JSON (name, x, y, width, height, bytes, sha256), exit\n"
+		"      --capture-once DIR  capture every monitor to DIR/N-NAME.EXT now, print\n"
+		"                       JSON (name, x, y, width, height, format, bytes, sha256,\n"
+		"                       encode_ms, cpu_ms), exit\n"
 		"      --blur           with --capture-once: blur the shots\n"
+		"      --format F       with --capture-once: webp, jpeg or png (default webp)\n"
+		"      --quality Q      with --capture-once: WebP/JPEG quality 1-100\n"
+		"                       (default 50)\n"
 		"      --pw-node ID     diagnostic: read PipeWire node ID, no portal\n"
 		"                       (--capture-once, or the policy's shots)\n"
 		"      --pw-remote NAME with --pw-node: PipeWire remote\n"
@@ -609,10 +644,13 @@ int main(int argc, char **argv)
 	    {"pw-node", required_argument, NULL, 7},
 	    {"pw-remote", required_argument, NULL, 8},
 	    {"focus-route", required_argument, NULL, 9},
+	    {"format", required_argument, NULL, 10},
+	    {"quality", required_argument, NULL, 11},
 	    {0},
 	};
 	const char *once_dir = NULL;
 	int once_blur = 0;
+	struct shot_enc once = {.fmt = ONCE_FMT_DEFAULT, .quality = ONCE_QUALITY_DEFAULT};
 	uint64_t u;
 	static struct helper hs;
 	struct helper *h = &hs;
@@ -674,6 +712,21 @@ int main(int argc, char **argv)
 			}
 			h->force_route = optarg;
 			break;
+		case 10:
+			r = image_fmt_parse(optarg);
+			if (r < 0) {
+				log_err("--format: '%s' is not webp, jpeg or png", optarg);
+				return 2;
+			}
+			once.fmt = (enum image_fmt)r;
+			break;
+		case 11:
+			if (parse_uint(optarg, IMAGE_QUALITY_MIN, IMAGE_QUALITY_MAX, &u)) {
+				log_err("--quality: '%s' is not a number in 1-100", optarg);
+				return 2;
+			}
+			once.quality = (unsigned int)u;
+			break;
 		case 'v':
 			log_init("actlog-session", LOG_LVL_DEBUG);
 			break;
@@ -692,8 +745,10 @@ int main(int argc, char **argv)
 		log_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
 	}
-	if (once_dir)
-		return capture_once(h, once_dir, once_blur);
+	if (once_dir) {
+		once.blur = once_blur ? h->blur_radius : 0;
+		return capture_once(h, once_dir, &once);
+	}
 	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (h->tfd < 0) {
 		log_err("timerfd: %s", strerror(errno));

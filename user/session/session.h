@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "focus_route.h"
+#include "image.h"
 
 struct x11;
 
@@ -42,26 +43,37 @@ struct capture;
 struct capture_shot;
 struct cJSON;
 
-/* Blur n captured monitors with a box of radius blur (0: none), write one
- * PNG per monitor, mode 0600 and through a temporary name, to dir as
- * "[PREFIX-]N-NAME.png" (N the monitor's index). With arr, add one object
- * per monitor to it (name, x, y, width, height, file, bytes, sha256). The
- * shots' images are blurred in place; the caller still frees them. Stops
- * at the first failure: 0 or -errno (the encoder's, the file system's). */
+/* How shots are made: a box blur of radius blur (0: none), then fmt at
+ * quality (1..100; PNG ignores it). */
+struct shot_enc {
+	unsigned int blur;
+	enum image_fmt fmt;
+	unsigned int quality;
+};
+
+/* Blur n captured monitors and encode them as e says, write one file per
+ * monitor, mode 0600 and through a temporary name, to dir as
+ * "[PREFIX-]N-NAME.EXT" (N the monitor's index, EXT png, webp or jpg).
+ * With arr, add one object per monitor to it (name, x, y, width, height,
+ * file, format, bytes, sha256, and encode_ms / cpu_ms: the wall-clock and
+ * this thread's CPU time of blur plus encode). The shots' images are
+ * blurred in place; the caller still frees them. Stops at the first
+ * failure: 0 or -errno (the encoder's, the file system's). */
 int shots_write(struct capture_shot *shots, int n, const char *dir, const char *prefix,
-		unsigned int blur, struct cJSON *arr);
+		const struct shot_enc *e, struct cJSON *arr);
 /* capture_grab (X11), then shots_write. The number of monitors, or -errno
  * (capture_grab's or shots_write's). */
-int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned int blur,
+int shots_take(struct capture *c, const char *dir, const char *prefix, const struct shot_enc *e,
 	       struct cJSON *arr);
-/* Hand n captured monitors to actlogd on sock: blur (radius blur, 0 none),
- * encode PNG into a memfd sealed against any change (F_SEAL_SHRINK, GROW,
- * WRITE, SEAL) and send {"type":"shot","taken_at":MS,"monitor":NAME,
- * "width":W,"height":H,"size":N} with the fd attached (SCM_RIGHTS). The
+/* Hand n captured monitors to actlogd on sock: blur and encode as e says
+ * into a memfd sealed against any change (F_SEAL_SHRINK, GROW, WRITE,
+ * SEAL) and send {"type":"shot","taken_at":MS,"monitor":NAME,"width":W,
+ * "height":H,"size":N,"format":F} with the fd attached (SCM_RIGHTS). The
  * shots' images are blurred in place; the caller still frees them. n, or
  * -errno (the encoder's, memfd's; -ECONNRESET: the socket failed). */
-int shots_deliver(int sock, struct capture_shot *shots, int n, unsigned int blur, int64_t taken_ms);
+int shots_deliver(int sock, struct capture_shot *shots, int n, const struct shot_enc *e,
+		  int64_t taken_ms);
 /* capture_grab, then shots_deliver. n or -errno. */
-int shots_send(struct capture *c, int sock, unsigned int blur, int64_t taken_ms);
+int shots_send(struct capture *c, int sock, const struct shot_enc *e, int64_t taken_ms);
 
 #endif /* ACTLOG_SESSION_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * session_shots.c - screenshots (see session.h): capture every monitor,
- * blur when asked, encode PNG; hand each to actlogd as a sealed memfd over
+ * shots.c - screenshots (see session.h): capture every monitor, blur
+ * when asked, encode (PNG, WebP or JPEG); hand each to actlogd as a sealed memfd over
  * the session socket, or (--capture-once) write 0600 files described in
  * JSON.
  */
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -33,33 +34,43 @@ static int write_shot(const char *dir, const char *name, const uint8_t *buf, siz
 	return write_file_atomic(path, NULL, buf, len, 0600);
 }
 
-/* Blur one monitor's image in place (radius blur, 0 none) and encode it:
- * *png malloc'd, the caller frees it. 0 or -errno. */
-static int shot_png(struct capture_shot *s, unsigned int blur, uint8_t **png, size_t *len)
+/* Blur one monitor's image in place and encode it as e says: *buf
+ * malloc'd, the caller frees it; *cpu_ns, when not NULL, the CPU time this
+ * thread spent on both. 0 or -errno. */
+static int shot_encode(struct capture_shot *s, const struct shot_enc *e, uint8_t **buf, size_t *len,
+		       uint64_t *cpu_ns)
 {
-	int err = image_blur(&s->img, blur);
+	uint64_t t0 = cpu_ns ? clock_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
+	int err = image_blur(&s->img, e->blur);
 
-	return err ? err : png_encode(&s->img, png, len);
+	if (!err)
+		err = image_encode(e->fmt, e->quality, &s->img, buf, len);
+	if (cpu_ns)
+		*cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	return err;
 }
 
 int shots_write(struct capture_shot *shots, int n, const char *dir, const char *prefix,
-		unsigned int blur, cJSON *arr)
+		const struct shot_enc *e, cJSON *arr)
 {
 	char name[CAPTURE_NAME_LEN + 64], hex[SIGV4_HEX_LEN + 1];
-	uint8_t *png;
+	uint64_t t0, wall_ns, cpu_ns;
+	uint8_t *buf;
 	size_t len;
 	int i, err = 0;
 	cJSON *o;
 
 	for (i = 0; i < n && !err; i++) {
-		err = shot_png(&shots[i], blur, &png, &len);
+		t0 = clock_ns(CLOCK_MONOTONIC);
+		err = shot_encode(&shots[i], e, &buf, &len, &cpu_ns);
+		wall_ns = clock_ns(CLOCK_MONOTONIC) - t0;
 		if (err)
 			break;
-		snprintf(name, sizeof(name), "%s%s%d-%s.png", prefix ? prefix : "",
-			 prefix ? "-" : "", i, shots[i].name);
-		err = write_shot(dir, name, png, len);
+		snprintf(name, sizeof(name), "%s%s%d-%s.%s", prefix ? prefix : "",
+			 prefix ? "-" : "", i, shots[i].name, image_fmt_ext(e->fmt));
+		err = write_shot(dir, name, buf, len);
 		if (!err && arr) {
-			if (sigv4_sha256_hex(png, len, hex))
+			if (sigv4_sha256_hex(buf, len, hex))
 				hex[0] = '\0';
 			o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "name", shots[i].name);
@@ -68,28 +79,31 @@ int shots_write(struct capture_shot *shots, int n, const char *dir, const char *
 			cJSON_AddNumberToObject(o, "width", shots[i].img.w);
 			cJSON_AddNumberToObject(o, "height", shots[i].img.h);
 			cJSON_AddStringToObject(o, "file", name);
+			cJSON_AddStringToObject(o, "format", image_fmt_name(e->fmt));
 			cJSON_AddNumberToObject(o, "bytes", (double)len);
 			cJSON_AddStringToObject(o, "sha256", hex);
+			cJSON_AddNumberToObject(o, "encode_ms", (double)(wall_ns / 10000) / 100.0);
+			cJSON_AddNumberToObject(o, "cpu_ms", (double)(cpu_ns / 10000) / 100.0);
 			cJSON_AddItemToArray(arr, o);
 		}
-		free(png);
+		free(buf);
 	}
 	return err;
 }
 
-int shots_take(struct capture *c, const char *dir, const char *prefix, unsigned int blur,
+int shots_take(struct capture *c, const char *dir, const char *prefix, const struct shot_enc *e,
 	       cJSON *arr)
 {
 	struct capture_shot shots[CAPTURE_MAX_MONITORS];
 	int n, err;
 
 	n = capture_grab(c, shots, CAPTURE_MAX_MONITORS);
-	err = n < 0 ? n : shots_write(shots, n, dir, prefix, blur, arr);
+	err = n < 0 ? n : shots_write(shots, n, dir, prefix, e, arr);
 	capture_shots_free(shots, CAPTURE_MAX_MONITORS);
 	return err ? err : n;
 }
 
-/* PNG bytes in a sealed memfd: nothing can change or resize them after
+/* Encoded bytes in a sealed memfd: nothing can change or resize them after
  * actlogd has checked them. The fd, or -errno. */
 static int sealed_memfd(const uint8_t *buf, size_t len)
 {
@@ -147,20 +161,21 @@ static int send_with_fd(int sock, const char *line, size_t len, int fd)
 	return 0;
 }
 
-int shots_deliver(int sock, struct capture_shot *shots, int n, unsigned int blur, int64_t taken_ms)
+int shots_deliver(int sock, struct capture_shot *shots, int n, const struct shot_enc *e,
+		  int64_t taken_ms)
 {
 	char *line;
-	uint8_t *png;
+	uint8_t *buf;
 	size_t len;
 	int i, fd, err = 0;
 	cJSON *o;
 
 	for (i = 0; i < n && !err; i++) {
-		err = shot_png(&shots[i], blur, &png, &len);
+		err = shot_encode(&shots[i], e, &buf, &len, NULL);
 		if (err)
 			break;
-		fd = sealed_memfd(png, len);
-		free(png);
+		fd = sealed_memfd(buf, len);
+		free(buf);
 		if (fd < 0) {
 			err = fd;
 			break;
@@ -172,6 +187,7 @@ int shots_deliver(int sock, struct capture_shot *shots, int n, unsigned int blur
 		cJSON_AddNumberToObject(o, "width", shots[i].img.w);
 		cJSON_AddNumberToObject(o, "height", shots[i].img.h);
 		cJSON_AddNumberToObject(o, "size", (double)len);
+		cJSON_AddStringToObject(o, "format", image_fmt_name(e->fmt));
 		line = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
 		if (!line) {
@@ -188,14 +204,14 @@ int shots_deliver(int sock, struct capture_shot *shots, int n, unsigned int blur
 	return err ? err : n;
 }
 
-int shots_send(struct capture *c, int sock, unsigned int blur, int64_t taken_ms)
+int shots_send(struct capture *c, int sock, const struct shot_enc *e, int64_t taken_ms)
 {
 	struct capture_shot shots[CAPTURE_MAX_MONITORS];
 	int n;
 
 	n = capture_grab(c, shots, CAPTURE_MAX_MONITORS);
 	if (n >= 0)
-		n = shots_deliver(sock, shots, n, blur, taken_ms);
+		n = shots_deliver(sock, shots, n, e, taken_ms);
 	capture_shots_free(shots, CAPTURE_MAX_MONITORS);
 	return n;
 }

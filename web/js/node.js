@@ -20,6 +20,8 @@ const KEYS = [
 	['screenshots.interval_s', 'int', 600],
 	['screenshots.jitter_s', 'int', 0],
 	['screenshots.blur', 'bool', false],
+	['screenshots.format', 'str', 'webp'],
+	['screenshots.quality', 'int', 50],
 	['screenshots.employee_view', 'bool', false],
 	['retention.days', 'int', 365],
 	['s3.bucket', 'str'],
