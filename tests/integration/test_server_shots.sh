@@ -222,7 +222,7 @@ for f in webp:RIFF jpeg:JFIF; do
 	check_st "$fmt: presign" 200
 	cp "$T/resp" "$T/presign-$fmt.json"
 	fkey=$(jr .key)
-	check "$fmt: the key ends in .$ext" grep -qE "^shots/$DEVA/[0-9-]{10}/[0-9a-f]{16}\\.$ext\$" <<<"$fkey"
+	check "$fmt: the key ends in .$ext" grep -qE "^shots/$DEVA/[0-9-]{10}/(u_[0-9a-f]{16}|team)/[0-9a-f]{16}\\.$ext\$" <<<"$fkey"
 	check_eq "$fmt: the PUT is bound to Content-Type $ct" "$(jr '.headers["Content-Type"]')" "$ct"
 	check_eq "$fmt: PUT" "$(put_listed "$T/shot.$ext" "$(jr .url)" "$T/presign-$fmt.json")" 200
 	check "$fmt: the S3 object's content type is $ct" bash -c \
