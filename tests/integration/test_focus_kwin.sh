@@ -277,6 +277,31 @@ check "scripted KWin gone: the focus is unknown" wait_for 10 unknown_has "KWin l
 check "the scripted KWin restarts" fake_kwin
 check "the script is loaded and run again" wait_for 10 runs 2
 check "status: known again" wait_for 5 focus_is org.example.PeerOne
+# titles follow the policy: a stand-in actlogd (tests/fake_sessd.py) sends it
+mkfifo "$T/sctl"
+(umask 000 && FAKE_SESSD_FOCUS=$T/focus.ndjson exec /usr/bin/python3 "$ROOT/tests/fake_sessd.py" \
+	"$T/sess.sock" "$T/sctl") 2>>"$T/fake_sessd.log" &
+cleanup_add "kill $!"
+check "the stand-in actlogd is up" wait_for 5 test -S "$T/sess.sock"
+"${AS_USER[@]}" "$BUILD/actlog-session" --socket "$T/sess.sock" -v --focus-route kwin \
+	>>"$T/helper6.log" 2>&1 &
+H6=$!
+cleanup_add "kill $H6"
+last_focus() { tail -n 1 "$T/focus.ndjson" 2>/dev/null; }
+focus_line() { last_focus | jq -e "$1" >/dev/null 2>&1; }
+check "titles off: the focus without a title" wait_for 10 focus_line \
+	'.app == "org.example.PeerOne" and (has("title") | not)'
+check "titles off: the script sends no caption" grep -q "^run actlog-focus-$H6-1 .* titles false" "$T/fake.log"
+echo '{"apps.titles": true}' >"$T/sctl"
+check "titles on: the caption-sending script is loaded" wait_for 10 grep -q "^run actlog-focus-$H6-2 .* titles true" "$T/fake.log"
+check "... and the first one unloaded" wait_for 5 grep -q "^unloadScript actlog-focus-$H6-1\$" "$T/fake.log"
+check "titles on: the focus carries the caption" wait_for 10 focus_line '.title == "PEER-CAPTION"'
+echo '{"apps.titles": false}' >"$T/sctl"
+check "titles off again: a script without captions" wait_for 10 grep -q "^run actlog-focus-$H6-3 .* titles false" "$T/fake.log"
+check "titles off again: the focus without a title" wait_for 10 focus_line \
+	'.app == "org.example.PeerOne" and (has("title") | not)'
+kill -TERM "$H6"
+wait "$H6"
 kill -TERM "$HPID"
 wait "$HPID"
 check "the helper unloads its script on exit" grep -q '^unloadScript actlog-focus-' "$T/fake.log"
