@@ -6,15 +6,18 @@
 # scripting (a one-line test script that sets the active window).
 # Checks: the helper picks the kwin route on KDE and says so in status;
 # status follows each switch (app id, pid); app_usage gives the focus
-# seconds to the right app id (±1 s); no caption anywhere with titles off;
+# seconds to the right app id (±1 s); no caption anywhere with titles off,
+# the caption once the policy turns titles on (tests/fake_sessd.py sends the
+# policy) and none again when it turns them off;
 # the KWin script's file is 0600 and is removed, and the script unloaded,
 # when the helper exits; KWin leaving makes the focus unknown and its return
 # (a new KWin on the same bus) reloads the script; the helper exits 0 when
 # the session bus goes away; without KWin on the bus the route's why says
 # so. Then tests/fake_kwin.py, a scripted org.kde.KWin, for what a real KWin
 # cannot show: a Focus call from another bus name is refused
-# (AccessDenied) and changes nothing, and a KWin that refuses the script
-# gives the documented why.
+# (AccessDenied) and changes nothing, a restart, the script variants per
+# titles setting, and a KWin that refuses the script gives the documented
+# why.
 # kwin_wayland carries a file capability (cap_sys_resource) that an
 # unprivileged exec may be refused: the test runs a plain copy.
 . "$(dirname "$0")/../lib.sh"
@@ -216,6 +219,34 @@ check_eq "the helper exits 0 on SIGTERM" "$?" 0
 check "the script file is removed" not test -e "$js"
 check "KWin no longer runs the script" wait_for 3 not script_loaded "$plugin"
 
+# ---- 3b: titles on by policy, in the real KWin: the caption-sending script ----
+# a stand-in actlogd (tests/fake_sessd.py) sends the policy and logs the focus
+mkfifo "$T/sctl"
+(umask 000 && FAKE_SESSD_FOCUS=$T/focus.ndjson exec /usr/bin/python3 "$ROOT/tests/fake_sessd.py" \
+	"$T/sess.sock" "$T/sctl") 2>>"$T/fake_sessd.log" &
+cleanup_add "kill $!"
+check "the stand-in actlogd is up" wait_for 5 test -S "$T/sess.sock"
+last_focus() { tail -n 1 "$T/focus.ndjson" 2>/dev/null; }
+focus_line() { last_focus | jq -e "$1" >/dev/null 2>&1; }
+"${AS_USER[@]}" "$BUILD/actlog-session" --socket "$T/sess.sock" -v >>"$T/helper7.log" 2>&1 &
+H7=$!
+cleanup_add "kill $H7"
+check "real KWin, titles off: the focus without a title" wait_for 10 focus_line \
+	'.app == "'"$FLOWER"'" and (has("title") | not)'
+echo '{"apps.titles": true}' >"$T/sctl"
+check "real KWin, titles on: the script's caption (Flower)" wait_for 10 focus_line \
+	'.app == "'"$FLOWER"'" and .title == "Flower"'
+check "real KWin, titles on: one script file, the caption-sending one" bash -c \
+	"[ \$(ls '$RUN'/actlog-focus-$H7-*.js | wc -l) = 1 ] && grep -q 'titles = true' '$RUN'/actlog-focus-$H7-2.js"
+check "real KWin: the first script is unloaded" wait_for 3 not script_loaded "actlog-focus-$H7-1"
+check "real KWin: the second one runs" script_loaded "actlog-focus-$H7-2"
+echo '{"apps.titles": false}' >"$T/sctl"
+check "real KWin, titles off again: no title" wait_for 10 focus_line \
+	'.app == "'"$FLOWER"'" and (has("title") | not)'
+check "real KWin, titles off again: the caption-free script" wait_for 5 grep -q 'titles = false' "$RUN/actlog-focus-$H7-3.js"
+kill -TERM "$H7"
+wait "$H7"
+
 # ---- 4: the session bus goes away: the helper exits 0 ----
 start_helper "$T/helper2.log"
 check "a second helper connects" wait_for 10 helpers_are 1
@@ -277,18 +308,11 @@ check "scripted KWin gone: the focus is unknown" wait_for 10 unknown_has "KWin l
 check "the scripted KWin restarts" fake_kwin
 check "the script is loaded and run again" wait_for 10 runs 2
 check "status: known again" wait_for 5 focus_is org.example.PeerOne
-# titles follow the policy: a stand-in actlogd (tests/fake_sessd.py) sends it
-mkfifo "$T/sctl"
-(umask 000 && FAKE_SESSD_FOCUS=$T/focus.ndjson exec /usr/bin/python3 "$ROOT/tests/fake_sessd.py" \
-	"$T/sess.sock" "$T/sctl") 2>>"$T/fake_sessd.log" &
-cleanup_add "kill $!"
-check "the stand-in actlogd is up" wait_for 5 test -S "$T/sess.sock"
+# titles follow the policy (the stand-in actlogd of section 3b sends it)
 "${AS_USER[@]}" "$BUILD/actlog-session" --socket "$T/sess.sock" -v --focus-route kwin \
 	>>"$T/helper6.log" 2>&1 &
 H6=$!
 cleanup_add "kill $H6"
-last_focus() { tail -n 1 "$T/focus.ndjson" 2>/dev/null; }
-focus_line() { last_focus | jq -e "$1" >/dev/null 2>&1; }
 check "titles off: the focus without a title" wait_for 10 focus_line \
 	'.app == "org.example.PeerOne" and (has("title") | not)'
 check "titles off: the script sends no caption" grep -q "^run actlog-focus-$H6-1 .* titles false" "$T/fake.log"
