@@ -193,6 +193,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(UNIT_LINK_SRCS) $(HEADERS)
 $(BUILD)/tests/test_seat: user/agent/seat.c user/agent/seat.h
 $(BUILD)/tests/test_sysinfo: user/agent/sysinfo_mon.c user/agent/sysinfo_mon.h
 $(BUILD)/tests/test_portal: user/session/portal.c user/session/portal.h
+$(BUILD)/tests/test_focus_kwin: user/session/focus_kwin.c user/session/focus_route.h
 
 # the agent's unix sockets: user/agent/control.c and session_sock.c, with
 # bind() wrapped so that the test sees the socket file the moment it is created

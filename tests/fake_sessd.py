@@ -5,7 +5,8 @@ written to the CONTROL fifo as a policy message ({"type":"policy",
 "policy":LINE}). Shots ({"type":"shot",...} with a memfd attached) are
 saved to SHOTDIR as TAKEN_AT-N-MONITOR.png when the fd is sealed and holds
 "size" bytes; anything else is logged to stderr and counted in
-SHOTDIR/bad."""
+SHOTDIR/bad. With FAKE_SESSD_FOCUS=FILE, each focus message is appended to
+FILE as one JSON line."""
 import array
 import fcntl
 import json
@@ -86,6 +87,9 @@ def serve(c):
             if m.get("type") == "hello":
                 c.sendall((json.dumps({"type": "welcome", "v": 1, "policy": policy}) + "\n").encode())
                 conns.append(c)
+            elif m.get("type") == "focus" and os.environ.get("FAKE_SESSD_FOCUS"):
+                with open(os.environ["FAKE_SESSD_FOCUS"], "a") as f:
+                    f.write(json.dumps(m) + "\n")
             elif m.get("type") == "shot":
                 if not fds:
                     bad("no fd with the message")
