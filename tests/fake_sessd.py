@@ -5,7 +5,8 @@ written to the CONTROL fifo as a policy message ({"type":"policy",
 "policy":LINE}). Shots ({"type":"shot",...} with a memfd attached) are
 saved to SHOTDIR as TAKEN_AT-N-MONITOR.png when the fd is sealed and holds
 "size" bytes; anything else is logged to stderr and counted in
-SHOTDIR/bad."""
+SHOTDIR/bad. With $FAKE_SESSD_FOCUS set, each focus message is appended to
+that file, one JSON line each."""
 import array
 import fcntl
 import json
@@ -16,6 +17,7 @@ import threading
 
 sock, ctl = sys.argv[1], sys.argv[2]
 shotdir = sys.argv[3] if len(sys.argv) > 3 else None
+focus_log = os.environ.get("FAKE_SESSD_FOCUS")
 policy = {"apps.titles": False}
 conns = []
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -86,6 +88,9 @@ def serve(c):
             if m.get("type") == "hello":
                 c.sendall((json.dumps({"type": "welcome", "v": 1, "policy": policy}) + "\n").encode())
                 conns.append(c)
+            elif m.get("type") == "focus" and focus_log:
+                with open(focus_log, "a") as f:
+                    f.write(json.dumps(m) + "\n")
             elif m.get("type") == "shot":
                 if not fds:
                     bad("no fd with the message")
