@@ -37,13 +37,13 @@
 #include "util.h"
 #include "wlr-foreign-toplevel-management-unstable-v1-client.h"
 
-#define WLR_TOPLEVELS_MAX 1024	      /* toplevel handles tracked */
-#define WLR_MANAGER_VERSION 3	      /* the protocol version we speak */
-#define WLR_ROUNDTRIP_MS 3000	      /* open / rebind: the compositor answers within */
-#define SWAY_REPLY_MAX (4u << 20)     /* bytes of one sway IPC reply */
-#define SWAY_TIMEOUT_MS 500	      /* one sway IPC request, send to reply */
-#define SWAY_HDR_LEN 14		      /* "i3-ipc", length, type */
-#define SWAY_GET_TREE 4u	      /* sway IPC message types */
+#define WLR_TOPLEVELS_MAX 1024	  /* toplevel handles tracked */
+#define WLR_MANAGER_VERSION 3	  /* the protocol version we speak */
+#define WLR_ROUNDTRIP_MS 3000	  /* open / rebind: the compositor answers within */
+#define SWAY_REPLY_MAX (4u << 20) /* bytes of one sway IPC reply */
+#define SWAY_TIMEOUT_MS 500	  /* one sway IPC request, send to reply */
+#define SWAY_HDR_LEN 14		  /* "i3-ipc", length, type */
+#define SWAY_GET_TREE 4u	  /* sway IPC message types */
 #define SWAY_GET_VERSION 7u
 #define WLR_STATE_ACTIVATED ZWLR_FOREIGN_TOPLEVEL_HANDLE_V1_STATE_ACTIVATED
 
@@ -66,7 +66,7 @@ struct wlr {
 	struct zwlr_foreign_toplevel_manager_v1 *mgr;
 	uint32_t mgr_name, mgr_version; /* the global, to bind it again */
 	struct toplevel *list;
-	int n;		    /* handles in list */
+	int n; /* handles in list */
 	struct toplevel *active;
 	/* the activated handle when it is one over the cap (not tracked) */
 	struct zwlr_foreign_toplevel_handle_v1 *active_untracked;
@@ -547,7 +547,7 @@ static int bind_manager(struct wlr *w)
 		return -ENOMEM;
 	w->finished = 0;
 	return zwlr_foreign_toplevel_manager_v1_add_listener(w->mgr, &manager_listener, w) ? -EINVAL
-											     : 0;
+											   : 0;
 }
 
 static void on_sync(void *data, struct wl_callback *cb, uint32_t serial)
