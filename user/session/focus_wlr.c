@@ -559,36 +559,46 @@ static void on_sync(void *data, struct wl_callback *cb, uint32_t serial)
 
 static const struct wl_callback_listener sync_listener = {.done = on_sync};
 
+/* The display's error as the route reports it: a protocol error (the
+ * compositor rejected a request) is -EPROTO, the route failed; anything
+ * else means the connection is gone: -EPIPE. */
+static int conn_error(struct wlr *w)
+{
+	return wl_display_get_error(w->d) == EPROTO ? -EPROTO : -EPIPE;
+}
+
 /* Read what is on the socket without blocking and dispatch everything
- * queued. 0, or -EPIPE when the connection is gone. */
+ * queued. 0, or -EPIPE when the connection is gone, -EPROTO on a protocol
+ * error. */
 static int pump(struct wlr *w)
 {
 	struct pollfd p = {.fd = wl_display_get_fd(w->d), .events = POLLIN};
 
 	while (wl_display_prepare_read(w->d) != 0)
 		if (wl_display_dispatch_pending(w->d) < 0)
-			return -EPIPE;
+			return conn_error(w);
 	w->want_write = 0;
 	if (wl_display_flush(w->d) < 0) {
 		if (errno != EAGAIN) {
 			wl_display_cancel_read(w->d);
-			return -EPIPE;
+			return conn_error(w);
 		}
 		w->want_write = 1;
 	}
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
 		if (wl_display_read_events(w->d) < 0)
-			return -EPIPE;
+			return conn_error(w);
 	} else {
 		wl_display_cancel_read(w->d);
 	}
 	if (wl_display_dispatch_pending(w->d) < 0 || wl_display_get_error(w->d))
-		return -EPIPE;
+		return conn_error(w);
 	return 0;
 }
 
 /* wl_display_roundtrip with a deadline of ms: everything the compositor
- * sends before it answers a sync is dispatched. 0, -ETIMEDOUT, -EPIPE. */
+ * sends before it answers a sync is dispatched. 0, -ETIMEDOUT, or pump's
+ * errors. */
 static int roundtrip(struct wlr *w, int ms)
 {
 	long long deadline = now_ms() + ms;
@@ -601,12 +611,16 @@ static int roundtrip(struct wlr *w, int ms)
 	for (;;) {
 		err = pump(w);
 		if (err || done)
-			return err;
+			break;
 		err = wait_fd(wl_display_get_fd(w->d), POLLIN | (w->want_write ? POLLOUT : 0),
 			      deadline);
 		if (err)
-			return err; /* cb stays with the display; freed with it */
+			break;
 	}
+	/* not answered: a late answer must not reach `done` on this stack */
+	if (!done)
+		wl_callback_destroy(cb);
+	return err;
 }
 
 /* --- the "wlr" focus route (focus_route.h) --- */
