@@ -165,7 +165,6 @@ fi
 check_eq "the helper exits 0 when sway exits" "$rc" 0
 check "the helper says the compositor connection closed" \
 	grep -q "the Wayland connection closed: the session ended" "$T/helper.log"
-agent_stop
 
 # ---- 4: a compositor without zwlr_foreign_toplevel_manager_v1 (weston) ----
 if command -v weston >/dev/null 2>&1; then
@@ -174,11 +173,23 @@ if command -v weston >/dev/null 2>&1; then
 	WPID=$!
 	cleanup_add "kill $WPID"
 	if wait_for 15 test -S "$RUN/wayland-weston"; then
-		WAYLAND_DISPLAY=wayland-weston SWAYSOCK= as_user timeout 5 "$BUILD/actlog-session" \
-			--socket "$SOCK" --focus-route wlr -v >"$T/weston-helper.log" 2>&1
+		WAYLAND_DISPLAY=wayland-weston SWAYSOCK= as_user_exec "$BUILD/actlog-session" \
+			--socket "$SOCK" --focus-route wlr -v >"$T/weston-helper.log" 2>&1 &
+		H4=$!
+		cleanup_add "kill $H4"
+		check "weston: the helper connects" wait_for 10 helpers_are 1
 		check "weston: the wlr route says the compositor lacks the protocol" \
 			grep -q "focus route wlr not used: the compositor does not offer zwlr_foreign_toplevel_manager_v1" \
 			"$T/weston-helper.log"
+		st >"$T/weston-status.json"
+		check "weston: status gives the reason and the focus as unknown" jq -e '
+			.session.helpers[0].route == null and
+			([.session.helpers[0].routes_not_used[].route] == ["wlr"]) and
+			(.session.helpers[0].routes_not_used[0].why |
+			 startswith("the compositor does not offer zwlr_foreign_toplevel_manager_v1")) and
+			(.session.focus.unknown | contains("zwlr_foreign_toplevel_manager_v1"))' \
+			"$T/weston-status.json" >/dev/null
+		kill "$H4"
 	else
 		fail "weston starts headless"
 		sed 's/^/    /' "$T/weston.log"
@@ -186,4 +197,5 @@ if command -v weston >/dev/null 2>&1; then
 else
 	echo "SKIP: $TEST_NAME: weston is not installed: no compositor without the protocol"
 fi
+agent_stop
 finish
