@@ -197,5 +197,17 @@ if command -v weston >/dev/null 2>&1; then
 else
 	echo "SKIP: $TEST_NAME: weston is not installed: no compositor without the protocol"
 fi
+
+# ---- 5: no compositor there: the reason says what is missing ----
+WAYLAND_DISPLAY=wayland-none as_user timeout 3 "$BUILD/actlog-session" --socket "$SOCK" \
+	--focus-route wlr >"$T/none-helper.log" 2>&1
+check "no compositor at WAYLAND_DISPLAY: the reason names it" grep -q \
+	"focus route wlr not used: cannot connect to the Wayland compositor at wayland-none: No such file" \
+	"$T/none-helper.log"
+WAYLAND_DISPLAY=wayland-none as_user env -u XDG_RUNTIME_DIR timeout 3 "$BUILD/actlog-session" \
+	--socket "$SOCK" --focus-route wlr >"$T/nort-helper.log" 2>&1
+check "no XDG_RUNTIME_DIR: the reason says so" grep -q \
+	"focus route wlr not used: cannot connect to the Wayland compositor: XDG_RUNTIME_DIR is not set" \
+	"$T/nort-helper.log"
 agent_stop
 finish

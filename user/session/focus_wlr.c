@@ -658,9 +658,17 @@ static int route_open(void **st, const struct focus_env *env, char *why, size_t 
 	w->titles = !!env->titles;
 	w->d = wl_display_connect(env->wayland_display);
 	if (!w->d) {
+		const char *rt = getenv("XDG_RUNTIME_DIR");
+
 		err = errno ? -errno : -ECONNREFUSED;
-		snprintf(why, wlen, "cannot connect to the Wayland compositor at %s: %s",
-			 env->wayland_display, strerror(-err));
+		if (env->wayland_display[0] != '/' && (!rt || !*rt))
+			snprintf(why, wlen,
+				 "cannot connect to the Wayland compositor: XDG_RUNTIME_DIR is not "
+				 "set, so %s cannot be found",
+				 env->wayland_display);
+		else
+			snprintf(why, wlen, "cannot connect to the Wayland compositor at %s: %s",
+				 env->wayland_display, strerror(-err));
 		goto fail;
 	}
 	w->reg = wl_display_get_registry(w->d);
