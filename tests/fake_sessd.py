@@ -5,8 +5,8 @@ written to the CONTROL fifo as a policy message ({"type":"policy",
 "policy":LINE}). Shots ({"type":"shot",...} with a memfd attached) are
 saved to SHOTDIR as TAKEN_AT-N-MONITOR.png when the fd is sealed and holds
 "size" bytes; anything else is logged to stderr and counted in
-SHOTDIR/bad. With FAKE_SESSD_FOCUS=FILE, each focus message is appended to
-FILE as one JSON line."""
+SHOTDIR/bad. With $FAKE_SESSD_FOCUS set, each focus message is appended to
+that file, one JSON line each."""
 import array
 import fcntl
 import json
@@ -17,6 +17,7 @@ import threading
 
 sock, ctl = sys.argv[1], sys.argv[2]
 shotdir = sys.argv[3] if len(sys.argv) > 3 else None
+focus_log = os.environ.get("FAKE_SESSD_FOCUS")
 policy = {"apps.titles": False}
 conns = []
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -87,8 +88,8 @@ def serve(c):
             if m.get("type") == "hello":
                 c.sendall((json.dumps({"type": "welcome", "v": 1, "policy": policy}) + "\n").encode())
                 conns.append(c)
-            elif m.get("type") == "focus" and os.environ.get("FAKE_SESSD_FOCUS"):
-                with open(os.environ["FAKE_SESSD_FOCUS"], "a") as f:
+            elif m.get("type") == "focus" and focus_log:
+                with open(focus_log, "a") as f:
                     f.write(json.dumps(m) + "\n")
             elif m.get("type") == "shot":
                 if not fds:
