@@ -23,8 +23,10 @@
 /* The largest blur radius (pixels). */
 #define IMAGE_MAX_BLUR 255u
 
-/* The encodings of a screenshot (include/session_proto.h). PNG is exact; WebP and JPEG are lossy
- * with a quality of IMAGE_QUALITY_MIN..IMAGE_QUALITY_MAX (PNG ignores it).
+/* The encodings of a screenshot (include/session_proto.h). PNG is exact;
+ * JPEG is lossy with a quality of IMAGE_QUALITY_MIN..IMAGE_QUALITY_MAX (PNG
+ * ignores it); WebP is exact for screens of few colours and lossy at that
+ * quality for the others (webp_encode()).
  * WebP's format caps a side at IMAGE_WEBP_MAX_DIM pixels. */
 #define IMAGE_FMT_ENUM(id, name, type, ext) IMAGE_##id,
 enum image_fmt { SESSION_SHOT_FORMATS(IMAGE_FMT_ENUM) IMAGE_FMT_N };
@@ -74,10 +76,34 @@ int image_blur(struct image *img, unsigned int radius);
  * -EIO when libpng fails. */
 int png_encode(const struct image *img, uint8_t **out, size_t *outlen);
 
-/* Encode img as a lossy WebP (libwebp, RGB, quality 1..100) into a
- * malloc'd buffer (*out, *outlen; the caller frees it). -EINVAL for an
- * empty image or a quality out of range, -E2BIG over the caps (also over
- * IMAGE_WEBP_MAX_DIM a side), -ENOMEM, -EIO when libwebp fails. */
+/* The number of distinct colours in img, counting up to limit: limit + 1
+ * means "more than limit" (the scan stops there). limit is capped at
+ * IMAGE_COLOURS_MAX; 0 for an image without pixels. A run of one colour
+ * costs a compare a pixel, so a screen of flat areas is counted in a few
+ * ms. Pure. */
+#define IMAGE_COLOURS_MAX 2048u
+unsigned int image_colours(const struct image *img, unsigned int limit);
+
+/* A screen of at most this many distinct colours (text and UI: flat
+ * areas, anti-aliased glyphs) is encoded as lossless WebP; above it
+ * (photographs, gradients, video) as lossy WebP. On the 1080p bench
+ * screens: dense terminal text has 661 colours, the desktop with a
+ * wallpaper and photographs 13 127; libwebp 1.2.4's lossless method 1
+ * stays near 35 ms up to about 1 400 colours and jumps to ~280 ms past
+ * about 2 000 (docs/PERFORMANCE.md, "Screenshots"). */
+#define IMAGE_WEBP_LOSSLESS_COLOURS 1024u
+
+/* Whether webp_encode() encodes img losslessly: at most
+ * IMAGE_WEBP_LOSSLESS_COLOURS distinct colours. Pure. */
+int webp_lossless_fits(const struct image *img);
+
+/* Encode img as WebP (libwebp, RGB) into a malloc'd buffer (*out,
+ * *outlen; the caller frees it): lossless (exact, VP8L, method 1) when
+ * webp_lossless_fits(img), else lossy (VP8, method 0) at quality 1..100;
+ * quality is checked in both cases but only the lossy encoding uses it.
+ * -EINVAL for an empty image or a quality out of range, -E2BIG over the
+ * caps (also over IMAGE_WEBP_MAX_DIM a side), -ENOMEM, -EIO when libwebp
+ * fails. */
 int webp_encode(const struct image *img, unsigned int quality, uint8_t **out, size_t *outlen);
 
 /* Encode img as a baseline JPEG (libjpeg-turbo, 4:2:0, quality 1..100)

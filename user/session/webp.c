@@ -11,11 +11,22 @@
 
 #include "image.h"
 
-/* libwebp's effort (0 fastest .. 6 smallest): 0 keeps a 1080p desktop
- * near 38 ms of CPU at quality 50; methods 2 and 4 took about 1.3x and
- * 2.8x method 0's time for files 15% and 18% smaller (docs/PERFORMANCE.md,
- * "Screenshots"). */
+/* libwebp's effort (0 fastest .. 6 smallest) for lossy shots: 0 keeps a
+ * 1080p desktop near 38 ms of CPU at quality 50; methods 2 and 4 took
+ * about 1.3x and 2.8x method 0's time for files 15% and 18% smaller
+ * (docs/PERFORMANCE.md, "Screenshots"). */
 #define WEBP_METHOD 0
+/* For lossless shots: method 1 at quality (effort) 0. On 1080p terminal
+ * text method 0 gave a file 2.5x larger in the same ~30 ms; method 1 at
+ * effort 25 and 50 took 52 and 66 ms for files 4% and 18% smaller;
+ * near_lossless took 2x to 4x the time. */
+#define WEBP_LL_METHOD 1
+#define WEBP_LL_EFFORT 0.0f
+
+int webp_lossless_fits(const struct image *img)
+{
+	return image_colours(img, IMAGE_WEBP_LOSSLESS_COLOURS) <= IMAGE_WEBP_LOSSLESS_COLOURS;
+}
 
 int webp_encode(const struct image *img, unsigned int quality, uint8_t **out, size_t *outlen)
 {
@@ -35,9 +46,18 @@ int webp_encode(const struct image *img, unsigned int quality, uint8_t **out, si
 		return -E2BIG;
 	if (!WebPConfigInit(&cfg) || !WebPPictureInit(&pic))
 		return -EIO; /* a libwebp of another ABI */
-	cfg.quality = (float)quality;
-	cfg.method = WEBP_METHOD;
-	pic.use_argb = 0;
+	if (webp_lossless_fits(img)) {
+		/* exact; ARGB is the lossless encoder's own input */
+		cfg.lossless = 1;
+		cfg.exact = 1;
+		cfg.method = WEBP_LL_METHOD;
+		cfg.quality = WEBP_LL_EFFORT;
+		pic.use_argb = 1;
+	} else {
+		cfg.quality = (float)quality;
+		cfg.method = WEBP_METHOD;
+		pic.use_argb = 0;
+	}
 	pic.width = (int)img->w;
 	pic.height = (int)img->h;
 	if (!WebPPictureImportRGB(&pic, img->px, (int)img->w * 3))
