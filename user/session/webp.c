@@ -12,9 +12,9 @@
 #include "image.h"
 
 /* libwebp's effort (0 fastest .. 6 smallest) for lossy shots: 0 keeps a
- * 1080p desktop near 38 ms of CPU at quality 50; methods 2 and 4 took
- * about 1.3x and 2.8x method 0's time for files 15% and 18% smaller
- * (docs/PERFORMANCE.md, "Screenshots"). */
+ * 1080p desktop near 40 ms of CPU at quality 50; methods 1 and 2 took
+ * 1.2x and 1.6x its time for files 2% and 15% smaller, and method 0
+ * ignores the other tuning knobs (docs/PERFORMANCE.md, "Screenshots"). */
 #define WEBP_METHOD 0
 /* For lossless shots: method 1 at quality (effort) 0. On 1080p terminal
  * text method 0 gave a file 2.5x larger in the same ~30 ms; method 1 at
