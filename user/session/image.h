@@ -80,17 +80,19 @@ int png_encode(const struct image *img, uint8_t **out, size_t *outlen);
  * means "more than limit" (the scan stops there). limit is capped at
  * IMAGE_COLOURS_MAX; 0 for an image without pixels. A run of one colour
  * costs a compare a pixel, so a screen of flat areas is counted in a few
- * ms. Pure. */
+ * ms; the set lives on the stack (32 KiB). Pure. */
 #define IMAGE_COLOURS_MAX 2048u
 unsigned int image_colours(const struct image *img, unsigned int limit);
 
 /* A screen of at most this many distinct colours (text and UI: flat
- * areas, anti-aliased glyphs) is encoded as lossless WebP; above it
- * (photographs, gradients, video) as lossy WebP. On the 1080p bench
- * screens: dense terminal text has 661 colours, the desktop with a
- * wallpaper and photographs 13 127; libwebp 1.2.4's lossless method 1
- * stays near 35 ms up to about 1 400 colours and jumps to ~280 ms past
- * about 2 000 (docs/PERFORMANCE.md, "Screenshots"). */
+ * areas, grey-scale anti-aliased glyphs) is encoded as lossless WebP;
+ * above it (photographs, gradients, video) as lossy WebP. On the 1080p
+ * bench screens dense terminal text has 661 colours, the desktop with a
+ * wallpaper and photographs 13 127. With a photograph pasted into the
+ * text, libwebp 1.2.4's lossless method 1 took 35 ms at 1 357 colours
+ * and 273 ms at 2 035, hence the margin; sub-pixel anti-aliased text
+ * (2 132 colours) would be fast but stays lossy (docs/PERFORMANCE.md,
+ * "Screenshots"). */
 #define IMAGE_WEBP_LOSSLESS_COLOURS 1024u
 
 /* Whether webp_encode() encodes img losslessly: at most
