@@ -254,6 +254,46 @@ static void ncolours(struct image *im, uint32_t w, uint32_t n)
 	}
 }
 
+/* w x h "anti-aliased text": white, with 6x9 cells of which about a
+ * third hold ink, each inked pixel one of 32 greys (xorshift): edges,
+ * no gradients. */
+static void aa_text(struct image *im, uint32_t w, uint32_t h)
+{
+	uint32_t x, y, r = 88172645u;
+	uint8_t v;
+
+	im->w = w;
+	im->h = h;
+	im->px = malloc((size_t)w * h * 3);
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			r ^= r << 13;
+			r ^= r >> 17;
+			r ^= r << 5;
+			v = (x / 6 + y / 9 * 7) % 3 == 0 && (r & 3) ? (uint8_t)(r >> 8 & 31) * 8
+								    : 255;
+			memset(im->px + ((size_t)y * w + x) * 3, v, 3);
+		}
+}
+
+/* w x h smooth diagonal gradient (a few hundred colours, each a small
+ * step from its neighbours), as a wallpaper. */
+static void gradient(struct image *im, uint32_t w, uint32_t h)
+{
+	uint32_t x, y;
+	uint8_t *p;
+
+	im->w = w;
+	im->h = h;
+	im->px = malloc((size_t)w * h * 3);
+	for (y = 0, p = im->px; y < h; y++)
+		for (x = 0; x < w; x++, p += 3) {
+			p[0] = (uint8_t)((x + y) * 255 / (w + h));
+			p[1] = (uint8_t)(40 + (x + y) * 100 / (w + h));
+			p[2] = (uint8_t)(200 - (x + y) * 150 / (w + h));
+		}
+}
+
 /* The first chunk of a WebP: "VP8L" (lossless) or "VP8 " (lossy). */
 static int webp_chunk(const uint8_t *buf, size_t len, const char *fourcc)
 {
@@ -388,52 +428,79 @@ TEST(colours_counted)
 	CHECK_EQ(image_colours(&empty, 10), 0);
 }
 
-/* WebP picks its mode by the colour count: a screen of two-colour text is
- * lossless and comes back exactly, a noisy photograph is lossy (and not
- * exact); at IMAGE_WEBP_LOSSLESS_COLOURS colours still lossless, one more
- * lossy. */
-TEST(webp_lossless_or_lossy)
+/* Encode img as WebP at quality q: the chunk is fourcc and, when exact,
+ * the decoded image is img's pixels (else it differs). */
+static void webp_check(const struct image *img, unsigned int q, const char *fourcc, int exact)
 {
-	struct image im, back;
+	struct image back;
 	uint8_t *buf;
-	size_t len;
+	size_t len, n = (size_t)img->w * img->h * 3;
 
-	strokes(&im);
-	CHECK(webp_lossless_fits(&im));
-	CHECK_EQ(image_encode(IMAGE_WEBP, 1, &im, &buf, &len), 0);
-	CHECK(webp_chunk(buf, len, "VP8L"));
+	CHECK_EQ(image_encode(IMAGE_WEBP, q, img, &buf, &len), 0);
+	CHECK(buf && webp_chunk(buf, len, fourcc));
 	CHECK_EQ(image_decode(IMAGE_WEBP, buf, len, &back), 0);
-	CHECK(back.px && back.w == im.w && back.h == im.h &&
-	      !memcmp(back.px, im.px, (size_t)im.w * im.h * 3));
+	CHECK(back.px && back.w == img->w && back.h == img->h);
+	if (back.px)
+		CHECK(exact ? !memcmp(back.px, img->px, n) : memcmp(back.px, img->px, n) != 0);
 	image_free(&back);
 	free(buf);
+}
+
+/* WebP picks its mode by the colour count, then by libwebp's entropy
+ * estimate: two-colour text is lossless and comes back exactly, a noisy
+ * photograph is lossy (and not exact); at IMAGE_WEBP_LOSSLESS_COLOURS
+ * colours still lossless, one more lossy. */
+TEST(webp_lossless_or_lossy)
+{
+	struct image im;
+
+	strokes(&im);
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSLESS);
+	webp_check(&im, 1, "VP8L", 1);
 	image_free(&im);
 
 	photo(&im, 320, 200);
-	CHECK(!webp_lossless_fits(&im));
-	CHECK_EQ(image_encode(IMAGE_WEBP, 100, &im, &buf, &len), 0);
-	CHECK(webp_chunk(buf, len, "VP8 "));
-	CHECK_EQ(image_decode(IMAGE_WEBP, buf, len, &back), 0);
-	CHECK(back.px && back.w == 320 && back.h == 200 &&
-	      memcmp(back.px, im.px, (size_t)320 * 200 * 3));
-	image_free(&back);
-	free(buf);
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSY);
+	webp_check(&im, 100, "VP8 ", 0);
 	image_free(&im);
 
 	ncolours(&im, 3000, IMAGE_WEBP_LOSSLESS_COLOURS);
-	CHECK(webp_lossless_fits(&im));
-	CHECK_EQ(image_encode(IMAGE_WEBP, 50, &im, &buf, &len), 0);
-	CHECK(webp_chunk(buf, len, "VP8L"));
-	CHECK_EQ(image_decode(IMAGE_WEBP, buf, len, &back), 0);
-	CHECK(back.px && !memcmp(back.px, im.px, (size_t)3000 * 3));
-	image_free(&back);
-	free(buf);
+	CHECK(webp_mode(&im) != IMAGE_WEBP_LOSSY);
+	webp_check(&im, 50, "VP8L", 1);
 	image_free(&im);
 	ncolours(&im, 3000, IMAGE_WEBP_LOSSLESS_COLOURS + 1);
-	CHECK(!webp_lossless_fits(&im));
-	CHECK_EQ(image_encode(IMAGE_WEBP, 50, &im, &buf, &len), 0);
-	CHECK(webp_chunk(buf, len, "VP8 "));
-	free(buf);
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSY);
+	webp_check(&im, 50, "VP8 ", 0);
+	image_free(&im);
+}
+
+/* Among screens of few colours, a smooth gradient is one libwebp would
+ * predict spatially (slow at method 1): fast lossless, still exact;
+ * anti-aliased text (33 colours: no palette packing) and two-colour
+ * strokes (packed in a palette) are not. */
+TEST(webp_predicts_gradients)
+{
+	struct image im;
+	unsigned int n;
+
+	gradient(&im, 400, 300);
+	n = image_colours(&im, IMAGE_WEBP_LOSSLESS_COLOURS);
+	CHECK(n > 200 && n <= IMAGE_WEBP_LOSSLESS_COLOURS);
+	CHECK(webp_predicts(&im, n));
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSLESS_FAST);
+	webp_check(&im, 50, "VP8L", 1);
+	image_free(&im);
+
+	aa_text(&im, 400, 300);
+	n = image_colours(&im, IMAGE_WEBP_LOSSLESS_COLOURS);
+	CHECK_EQ(n, 33);
+	CHECK(!webp_predicts(&im, n));
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSLESS);
+	webp_check(&im, 50, "VP8L", 1);
+	image_free(&im);
+
+	strokes(&im);
+	CHECK(!webp_predicts(&im, 2));
 	image_free(&im);
 }
 
@@ -521,6 +588,7 @@ int main(void)
 	RUN(encode_quality_matters);
 	RUN(colours_counted);
 	RUN(webp_lossless_or_lossy);
+	RUN(webp_predicts_gradients);
 	RUN(encode_refuses);
 	RUN(blur_then_encode_each_format);
 	return CHECK_DONE();

@@ -95,13 +95,23 @@ unsigned int image_colours(const struct image *img, unsigned int limit);
  * "Screenshots"). */
 #define IMAGE_WEBP_LOSSLESS_COLOURS 1024u
 
-/* Whether webp_encode() encodes img losslessly: at most
- * IMAGE_WEBP_LOSSLESS_COLOURS distinct colours. Pure. */
-int webp_lossless_fits(const struct image *img);
+/* Whether libwebp's lossless encoder at method 1 would choose spatial
+ * prediction for img, which has colours distinct colours: an estimate of
+ * the bits of its pixels with and without predicting each from the one
+ * before it, as libwebp 1.2 makes it (src/enc/vp8l_enc.c,
+ * AnalyzeEntropy). Smooth gradients predict; text and flat UI do not.
+ * Its predictor search is what makes method 1 slow. Pure. */
+int webp_predicts(const struct image *img, unsigned int colours);
+
+/* How webp_encode() encodes img: lossy when it has more than
+ * IMAGE_WEBP_LOSSLESS_COLOURS colours; else lossless, at method 1, or
+ * at method 0 (fast) when webp_predicts(). Pure. */
+enum image_webp_mode { IMAGE_WEBP_LOSSY, IMAGE_WEBP_LOSSLESS, IMAGE_WEBP_LOSSLESS_FAST };
+enum image_webp_mode webp_mode(const struct image *img);
 
 /* Encode img as WebP (libwebp, RGB) into a malloc'd buffer (*out,
- * *outlen; the caller frees it): lossless (exact, VP8L, method 1) when
- * webp_lossless_fits(img), else lossy (VP8, method 0) at quality 1..100;
+ * *outlen; the caller frees it) as webp_mode() says: lossless (exact,
+ * VP8L) or lossy (VP8, method 0) at quality 1..100;
  * quality is checked in both cases but only the lossy encoding uses it.
  * -EINVAL for an empty image or a quality out of range, -E2BIG over the
  * caps (also over IMAGE_WEBP_MAX_DIM a side), -ENOMEM, -EIO when libwebp
