@@ -49,13 +49,11 @@ static double histo_bits(const uint32_t *h)
 	double n = 0, sum = 0;
 	int i;
 
-	for (i = 0; i < 256; i++)
-		if (h[i] > 1) {
-			n += h[i];
+	for (i = 0; i < 256; i++) {
+		n += h[i];
+		if (h[i] > 1) /* 1 log2 1 is 0 */
 			sum += (double)h[i] * log2_approx((float)h[i]);
-		} else {
-			n += h[i];
-		}
+	}
 	return n > 1 ? n * log2_approx((float)n) - sum : 0;
 }
 
