@@ -3,7 +3,8 @@
 # desktops (docs/PERFORMANCE.md, "Screenshots"): bytes per shot and CPU ms
 # per shot (blur off; the encoder's thread CPU time, which actlog-session
 # --capture-once reports as cpu_ms) for PNG, WebP and JPEG at a few
-# qualities.
+# qualities, and for WebP whether the shots came out lossless (VP8L) or
+# lossy (VP8).
 #
 # usage: scripts/bench-shots.sh [--out DIR] [--rounds N] [--keep]
 #   --out DIR    results directory (default build/bench): shots.json,
@@ -51,7 +52,7 @@ SESSION=$BUILD/actlog-session
 [ -x "$SESSION" ] || die "missing $SESSION (make)"
 
 # the encodings measured: FORMAT:QUALITY
-ENCODINGS=(png:100 webp:50 webp:75 webp:90 jpeg:50 jpeg:75 jpeg:90)
+ENCODINGS=(png:100 webp:30 webp:50 webp:75 webp:90 jpeg:50 jpeg:75 jpeg:90)
 
 W=$(mktemp -d /tmp/actlog-bench-shots.XXXXXX)
 PIDS=()
@@ -180,12 +181,22 @@ for scene in desktop text; do
 		done
 		f=$(jq -r .file "$W/m" | head -1)
 		cp "$W/$scene-$fmt-$q-0/$f" "$raw/$scene-$fmt-q$q.${f##*.}"
+		# WebP: the first chunk of each round's file, VP8L (lossless) or VP8 (lossy)
+		mode=
+		if [ "$fmt" = webp ]; then
+			mode=$(for ((r = 0; r < rounds; r++)); do
+				g=$(jq -r '.monitors[0].file' "$W/$scene-$fmt-$q-$r.json")
+				dd if="$W/$scene-$fmt-$q-$r/$g" bs=1 skip=12 count=4 2>/dev/null | tr -d ' '
+				echo
+			done | sort -u | sed 's/^VP8L$/lossless/; s/^VP8$/lossy/' | paste -sd+)
+		fi
 		jq -cn --arg scene "$scene" --arg fmt "$fmt" --argjson q "$q" \
 			--argjson bytes "$(jq .bytes "$W/m" | median)" \
 			--argjson cpu "$(jq .cpu_ms "$W/m" | median)" \
-			--argjson wall "$(jq .encode_ms "$W/m" | median)" \
+			--argjson wall "$(jq .encode_ms "$W/m" | median)" --arg mode "$mode" \
 			'{scene: $scene, format: $fmt, quality: (if $fmt == "png" then null else $q end),
-			  bytes: $bytes, cpu_ms: $cpu, encode_ms: $wall}' >>"$W/rows.ndjson"
+			  bytes: $bytes, cpu_ms: $cpu, encode_ms: $wall}
+			 + (if $mode != "" then {webp: $mode} else {} end)' >>"$W/rows.ndjson"
 	done
 	stop_scene
 done
@@ -202,9 +213,9 @@ jq -s --argjson rounds "$rounds" '
 		| . + {vs_png: ((($png / .bytes) * 10 | round) / 10)} ]}' \
 	"$W/rows.ndjson" >"$out/shots.json" || die "cannot write shots.json"
 {
-	printf '%-8s %-5s %7s %10s %8s %8s %8s\n' scene format quality bytes "x<png" cpu_ms wall_ms
-	jq -r '.rows[] | [.scene, .format, (.quality // "-"), .bytes, .vs_png, .cpu_ms, .encode_ms] | @tsv' \
-		"$out/shots.json" | while IFS=$'\t' read -r a b c d e f g; do
-		printf '%-8s %-5s %7s %10s %8s %8s %8s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g"
+	printf '%-8s %-5s %7s %10s %8s %8s %8s  %s\n' scene format quality bytes "x<png" cpu_ms wall_ms webp
+	jq -r '.rows[] | [.scene, .format, (.quality // "-"), .bytes, .vs_png, .cpu_ms, .encode_ms, (.webp // "-")] | @tsv' \
+		"$out/shots.json" | while IFS=$'\t' read -r a b c d e f g h; do
+		printf '%-8s %-5s %7s %10s %8s %8s %8s  %s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h"
 	done
 } | tee "$out/shots-table.txt"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * test_image.c - ZPixmap conversion, box blur, and round trips through each
- * encoder (PNG, WebP, JPEG) and its library's own decoder.
+ * test_image.c - ZPixmap conversion, box blur, round trips through each
+ * encoder (PNG, WebP, JPEG) and its library's own decoder, and WebP's
+ * choice between lossless and lossy by the colour count.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -215,6 +216,91 @@ static void strokes(struct image *im)
 			       (x % 6 == 1 || (y % 12 == 3 && x % 40 < 30)) ? 0 : 255, 3);
 }
 
+/* w x h "photograph": a diagonal gradient with per-pixel noise (xorshift),
+ * a colour for nearly every pixel, as a camera image or video has. */
+static void photo(struct image *im, uint32_t w, uint32_t h)
+{
+	uint32_t x, y, r = 2463534242u;
+	uint8_t *p;
+
+	im->w = w;
+	im->h = h;
+	im->px = malloc((size_t)w * h * 3);
+	for (y = 0, p = im->px; y < h; y++)
+		for (x = 0; x < w; x++, p += 3) {
+			r ^= r << 13;
+			r ^= r >> 17;
+			r ^= r << 5;
+			p[0] = (uint8_t)((x + y) / 3 + (r & 31));
+			p[1] = (uint8_t)(x * 2 + (r >> 8 & 31));
+			p[2] = (uint8_t)(y * 2 + (r >> 16 & 31));
+		}
+}
+
+/* w x 1 image of n distinct colours (n <= w): pixel i is colour i % n,
+ * so colours repeat, never in runs when n > 1. */
+static void ncolours(struct image *im, uint32_t w, uint32_t n)
+{
+	uint32_t i, c;
+
+	im->w = w;
+	im->h = 1;
+	im->px = malloc((size_t)w * 3);
+	for (i = 0; i < w; i++) {
+		c = (i % n) * 2731u; /* distinct for i % n < 6143, spread over 24 bits */
+		im->px[i * 3] = (uint8_t)(c >> 16);
+		im->px[i * 3 + 1] = (uint8_t)(c >> 8);
+		im->px[i * 3 + 2] = (uint8_t)c;
+	}
+}
+
+/* w x h "anti-aliased text": white, with 6x9 cells of which about a
+ * third hold ink, each inked pixel one of 32 greys (xorshift): edges,
+ * no gradients. */
+static void aa_text(struct image *im, uint32_t w, uint32_t h)
+{
+	uint32_t x, y, r = 88172645u;
+	uint8_t v;
+
+	im->w = w;
+	im->h = h;
+	im->px = malloc((size_t)w * h * 3);
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++) {
+			r ^= r << 13;
+			r ^= r >> 17;
+			r ^= r << 5;
+			v = (x / 6 + y / 9 * 7) % 3 == 0 && (r & 3) ? (uint8_t)(r >> 8 & 31) * 8
+								    : 255;
+			memset(im->px + ((size_t)y * w + x) * 3, v, 3);
+		}
+}
+
+/* w x h smooth diagonal gradient (a few hundred colours, each a small
+ * step from its neighbours), as a wallpaper. */
+static void gradient(struct image *im, uint32_t w, uint32_t h)
+{
+	uint32_t x, y;
+	uint8_t *p;
+
+	im->w = w;
+	im->h = h;
+	im->px = malloc((size_t)w * h * 3);
+	for (y = 0, p = im->px; y < h; y++)
+		for (x = 0; x < w; x++, p += 3) {
+			p[0] = (uint8_t)((x + y) * 255 / (w + h));
+			p[1] = (uint8_t)(40 + (x + y) * 100 / (w + h));
+			p[2] = (uint8_t)(200 - (x + y) * 150 / (w + h));
+		}
+}
+
+/* The first chunk of a WebP: "VP8L" (lossless) or "VP8 " (lossy). */
+static int webp_chunk(const uint8_t *buf, size_t len, const char *fourcc)
+{
+	return len > 16 && !memcmp(buf, "RIFF", 4) && !memcmp(buf + 8, "WEBP", 4) &&
+	       !memcmp(buf + 12, fourcc, 4);
+}
+
 /* The mean absolute difference of two images' channels (same size). */
 static double mad(const struct image *a, const struct image *b)
 {
@@ -283,17 +369,27 @@ TEST(encode_round_trip_each_format)
 	image_free(&im);
 }
 
-/* A lower quality is a smaller file for the lossy formats. */
+/* A lower quality is a smaller file for the lossy encodings: JPEG, and
+ * WebP of a many-coloured image. A WebP of few colours is lossless: the
+ * quality does not change a byte of it. */
 TEST(encode_quality_matters)
 {
-	struct image im;
+	struct image im, ph;
 	uint8_t *lo, *hi;
 	size_t llen, hlen;
 
 	strokes(&im);
+	photo(&ph, 160, 96);
+	CHECK_EQ(image_encode(IMAGE_WEBP, 10, &ph, &lo, &llen), 0);
+	CHECK_EQ(image_encode(IMAGE_WEBP, 95, &ph, &hi, &hlen), 0);
+	CHECK(webp_chunk(lo, llen, "VP8 ") && webp_chunk(hi, hlen, "VP8 "));
+	CHECK(llen < hlen);
+	free(lo);
+	free(hi);
 	CHECK_EQ(image_encode(IMAGE_WEBP, 10, &im, &lo, &llen), 0);
 	CHECK_EQ(image_encode(IMAGE_WEBP, 95, &im, &hi, &hlen), 0);
-	CHECK(llen < hlen);
+	CHECK(webp_chunk(lo, llen, "VP8L"));
+	CHECK(llen == hlen && !memcmp(lo, hi, llen));
 	free(lo);
 	free(hi);
 	CHECK_EQ(image_encode(IMAGE_JPEG, 10, &im, &lo, &llen), 0);
@@ -301,6 +397,110 @@ TEST(encode_quality_matters)
 	CHECK(llen < hlen);
 	free(lo);
 	free(hi);
+	image_free(&im);
+	image_free(&ph);
+}
+
+/* image_colours(): distinct colours, whether in runs or scattered, up to
+ * the limit (limit + 1: more), the limit capped at IMAGE_COLOURS_MAX. */
+TEST(colours_counted)
+{
+	static const uint8_t teal[3] = {20, 140, 160};
+	struct image im, empty = {0};
+
+	flat(&im, 300, 20, teal);
+	CHECK_EQ(image_colours(&im, 1024), 1);
+	CHECK_EQ(image_colours(&im, 0), 1); /* limit 0: "more than none" */
+	image_free(&im);
+	strokes(&im);
+	CHECK_EQ(image_colours(&im, 1024), 2);
+	CHECK_EQ(image_colours(&im, 1), 2);
+	image_free(&im);
+	ncolours(&im, 6000, 1500); /* each colour four times, never in a run */
+	CHECK_EQ(image_colours(&im, IMAGE_COLOURS_MAX), 1500);
+	CHECK_EQ(image_colours(&im, 1499), 1500);
+	CHECK_EQ(image_colours(&im, 1500), 1500);
+	CHECK_EQ(image_colours(&im, 100), 101);
+	image_free(&im);
+	ncolours(&im, 6000, 6000);
+	CHECK_EQ(image_colours(&im, 100000), IMAGE_COLOURS_MAX + 1);
+	image_free(&im);
+	CHECK_EQ(image_colours(&empty, 10), 0);
+}
+
+/* Encode img as WebP at quality q: the chunk is fourcc and, when exact,
+ * the decoded image is img's pixels (else it differs). */
+static void webp_check(const struct image *img, unsigned int q, const char *fourcc, int exact)
+{
+	struct image back;
+	uint8_t *buf;
+	size_t len, n = (size_t)img->w * img->h * 3;
+
+	CHECK_EQ(image_encode(IMAGE_WEBP, q, img, &buf, &len), 0);
+	CHECK(buf && webp_chunk(buf, len, fourcc));
+	CHECK_EQ(image_decode(IMAGE_WEBP, buf, len, &back), 0);
+	CHECK(back.px && back.w == img->w && back.h == img->h);
+	if (back.px)
+		CHECK(exact ? !memcmp(back.px, img->px, n) : memcmp(back.px, img->px, n) != 0);
+	image_free(&back);
+	free(buf);
+}
+
+/* WebP picks its mode by the colour count, then by libwebp's entropy
+ * estimate: two-colour text is lossless and comes back exactly, a noisy
+ * photograph is lossy (and not exact); at IMAGE_WEBP_LOSSLESS_COLOURS
+ * colours still lossless, one more lossy. */
+TEST(webp_lossless_or_lossy)
+{
+	struct image im;
+
+	strokes(&im);
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSLESS);
+	webp_check(&im, 1, "VP8L", 1);
+	image_free(&im);
+
+	photo(&im, 320, 200);
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSY);
+	webp_check(&im, 100, "VP8 ", 0);
+	image_free(&im);
+
+	ncolours(&im, 3000, IMAGE_WEBP_LOSSLESS_COLOURS);
+	CHECK(webp_mode(&im) != IMAGE_WEBP_LOSSY);
+	webp_check(&im, 50, "VP8L", 1);
+	image_free(&im);
+	ncolours(&im, 3000, IMAGE_WEBP_LOSSLESS_COLOURS + 1);
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSY);
+	webp_check(&im, 50, "VP8 ", 0);
+	image_free(&im);
+}
+
+/* Among screens of few colours, a smooth gradient is one libwebp would
+ * predict spatially (slow at method 1): fast lossless, still exact;
+ * anti-aliased text (33 colours: no palette packing) and two-colour
+ * strokes (packed in a palette) are not. */
+TEST(webp_predicts_gradients)
+{
+	struct image im;
+	unsigned int n;
+
+	gradient(&im, 400, 300);
+	n = image_colours(&im, IMAGE_WEBP_LOSSLESS_COLOURS);
+	CHECK(n > 200 && n <= IMAGE_WEBP_LOSSLESS_COLOURS);
+	CHECK(webp_predicts(&im, n));
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSLESS_FAST);
+	webp_check(&im, 50, "VP8L", 1);
+	image_free(&im);
+
+	aa_text(&im, 400, 300);
+	n = image_colours(&im, IMAGE_WEBP_LOSSLESS_COLOURS);
+	CHECK_EQ(n, 33);
+	CHECK(!webp_predicts(&im, n));
+	CHECK_EQ(webp_mode(&im), IMAGE_WEBP_LOSSLESS);
+	webp_check(&im, 50, "VP8L", 1);
+	image_free(&im);
+
+	strokes(&im);
+	CHECK(!webp_predicts(&im, 2));
 	image_free(&im);
 }
 
@@ -386,6 +586,9 @@ int main(void)
 	RUN(formats_named);
 	RUN(encode_round_trip_each_format);
 	RUN(encode_quality_matters);
+	RUN(colours_counted);
+	RUN(webp_lossless_or_lossy);
+	RUN(webp_predicts_gradients);
 	RUN(encode_refuses);
 	RUN(blur_then_encode_each_format);
 	return CHECK_DONE();

@@ -26,6 +26,44 @@ void image_free(struct image *img)
 	img->w = img->h = 0;
 }
 
+/* image_colours()'s set: open addressing, each slot a colour + 1 (0: empty);
+ * at most IMAGE_COLOURS_MAX + 1 of the 8192 slots are used (short probes). */
+#define COLOUR_SLOTS_LOG2 13
+#define COLOUR_SLOTS (1u << COLOUR_SLOTS_LOG2)
+_Static_assert(COLOUR_SLOTS >= 2 * (IMAGE_COLOURS_MAX + 1), "the colour set is under half full");
+
+unsigned int image_colours(const struct image *img, unsigned int limit)
+{
+	uint32_t slots[COLOUR_SLOTS];
+	uint32_t v, prev = UINT32_MAX, key, h;
+	unsigned int n = 0;
+	size_t i, npx;
+	const uint8_t *p;
+
+	if (!img->px || !img->w || !img->h)
+		return 0;
+	if (limit > IMAGE_COLOURS_MAX)
+		limit = IMAGE_COLOURS_MAX;
+	memset(slots, 0, sizeof(slots));
+	npx = (size_t)img->w * img->h;
+	for (i = 0, p = img->px; i < npx; i++, p += 3) {
+		v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+		if (v == prev)
+			continue; /* a run of one colour: the common case on a screen */
+		prev = v;
+		key = v + 1;
+		h = (v * 0x9e3779b1u) >> (32 - COLOUR_SLOTS_LOG2);
+		while (slots[h] && slots[h] != key)
+			h = (h + 1) & (COLOUR_SLOTS - 1);
+		if (slots[h])
+			continue;
+		slots[h] = key;
+		if (++n > limit)
+			break;
+	}
+	return n;
+}
+
 #define FMT_NAME(id, name, type, ext) name,
 #define FMT_TYPE(id, name, type, ext) type,
 #define FMT_EXT(id, name, type, ext) ext,

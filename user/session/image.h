@@ -23,8 +23,10 @@
 /* The largest blur radius (pixels). */
 #define IMAGE_MAX_BLUR 255u
 
-/* The encodings of a screenshot (include/session_proto.h). PNG is exact; WebP and JPEG are lossy
- * with a quality of IMAGE_QUALITY_MIN..IMAGE_QUALITY_MAX (PNG ignores it).
+/* The encodings of a screenshot (include/session_proto.h). PNG is exact;
+ * JPEG is lossy with a quality of IMAGE_QUALITY_MIN..IMAGE_QUALITY_MAX (PNG
+ * ignores it); WebP is exact for screens of few colours and lossy at that
+ * quality for the others (webp_encode()).
  * WebP's format caps a side at IMAGE_WEBP_MAX_DIM pixels. */
 #define IMAGE_FMT_ENUM(id, name, type, ext) IMAGE_##id,
 enum image_fmt { SESSION_SHOT_FORMATS(IMAGE_FMT_ENUM) IMAGE_FMT_N };
@@ -74,10 +76,46 @@ int image_blur(struct image *img, unsigned int radius);
  * -EIO when libpng fails. */
 int png_encode(const struct image *img, uint8_t **out, size_t *outlen);
 
-/* Encode img as a lossy WebP (libwebp, RGB, quality 1..100) into a
- * malloc'd buffer (*out, *outlen; the caller frees it). -EINVAL for an
- * empty image or a quality out of range, -E2BIG over the caps (also over
- * IMAGE_WEBP_MAX_DIM a side), -ENOMEM, -EIO when libwebp fails. */
+/* The number of distinct colours in img, counting up to limit: limit + 1
+ * means "more than limit" (the scan stops there). limit is capped at
+ * IMAGE_COLOURS_MAX; 0 for an image without pixels. A run of one colour
+ * costs a compare a pixel, so a screen of flat areas is counted in a few
+ * ms; the set lives on the stack (32 KiB). Pure. */
+#define IMAGE_COLOURS_MAX 2048u
+unsigned int image_colours(const struct image *img, unsigned int limit);
+
+/* A screen of at most this many distinct colours (text and UI: flat
+ * areas, grey-scale anti-aliased glyphs) is encoded as lossless WebP;
+ * above it (photographs, gradients, video) as lossy WebP. On the 1080p
+ * bench screens dense terminal text has 661 colours, the desktop with a
+ * wallpaper and photographs 13 127. With a photograph pasted into the
+ * text, libwebp 1.2.4's lossless method 1 took 35 ms at 1 357 colours
+ * and 273 ms at 2 035, hence the margin; sub-pixel anti-aliased text
+ * (2 132 colours) would be fast but stays lossy (docs/PERFORMANCE.md,
+ * "Screenshots"). */
+#define IMAGE_WEBP_LOSSLESS_COLOURS 1024u
+
+/* Whether libwebp's lossless encoder at method 1 would choose spatial
+ * prediction for img, which has colours distinct colours: an estimate of
+ * the bits of its pixels with and without predicting each from the one
+ * before it, as libwebp 1.2 makes it (src/enc/vp8l_enc.c,
+ * AnalyzeEntropy). Smooth gradients predict; text and flat UI do not.
+ * Its predictor search is what makes method 1 slow. Pure. */
+int webp_predicts(const struct image *img, unsigned int colours);
+
+/* How webp_encode() encodes img: lossy when it has more than
+ * IMAGE_WEBP_LOSSLESS_COLOURS colours; else lossless, at method 1, or
+ * at method 0 (fast) when webp_predicts(). Pure. */
+enum image_webp_mode { IMAGE_WEBP_LOSSY, IMAGE_WEBP_LOSSLESS, IMAGE_WEBP_LOSSLESS_FAST };
+enum image_webp_mode webp_mode(const struct image *img);
+
+/* Encode img as WebP (libwebp, RGB) into a malloc'd buffer (*out,
+ * *outlen; the caller frees it) as webp_mode() says: lossless (exact,
+ * VP8L) or lossy (VP8, method 0) at quality 1..100;
+ * quality is checked in both cases but only the lossy encoding uses it.
+ * -EINVAL for an empty image or a quality out of range, -E2BIG over the
+ * caps (also over IMAGE_WEBP_MAX_DIM a side), -ENOMEM, -EIO when libwebp
+ * fails. */
 int webp_encode(const struct image *img, unsigned int quality, uint8_t **out, size_t *outlen);
 
 /* Encode img as a baseline JPEG (libjpeg-turbo, 4:2:0, quality 1..100)
