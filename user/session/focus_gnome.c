@@ -46,7 +46,9 @@
 #define CALL_TIMEOUT_US (2 * 1000 * 1000ULL) /* a D-Bus call: 2 s at most */
 #define DICT_MAX 64			     /* a{sv} entries read from a peer */
 #define PROCESS_MAX 256			     /* messages per dispatch */
-#define NAME_LEN 256			     /* D-Bus names are at most 255 */
+#define RETRY_US (1000 * 1000ULL)	     /* the Shell not ready yet: ask again in */
+#define RETRY_MAX 30
+#define NAME_LEN 256 /* D-Bus names are at most 255 */
 
 /* GNOME Shell's ExtensionState (js/misc/extensionUtils.js). */
 enum {
@@ -68,6 +70,8 @@ struct gnome {
 	char detail[64];      /* "GNOME Shell 43.9" */
 	int shell_gone;	      /* org.gnome.Shell left the bus */
 	int refresh;	      /* owner or extension state changed: ask again */
+	uint64_t retry_at;    /* CLOCK_MONOTONIC µs: ask the Shell again, 0 no */
+	int retries;	      /* of a Shell still starting, up to RETRY_MAX */
 	int titles;
 	struct focus_info cur;
 };
@@ -243,8 +247,34 @@ static int name_owner(sd_bus *bus, const char *name, char *out, size_t len)
 	return r < 0 ? r : 0;
 }
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The Shell's version into g->detail ("GNOME Shell 43.9"); 0 or -errno
+ * (the Shell still starting: its objects are not exported yet). */
+static int read_version(struct gnome *g)
+{
+	char *ver = NULL, v[32];
+	int r;
+
+	r = sd_bus_get_property_string(g->bus, SHELL_BUS, SHELL_PATH, SHELL_IFACE, "ShellVersion",
+				       NULL, &ver);
+	if (r < 0)
+		return r;
+	utf8_clean(v, sizeof(v), ver, strlen(ver));
+	snprintf(g->detail, sizeof(g->detail), "GNOME Shell %s", v);
+	free(ver);
+	return 0;
+}
+
 /* Ask the Shell why org.actlog.Focus is not there: cur cleared, its
- * unknown set. */
+ * unknown set. A Shell that does not answer yet (still starting) is asked
+ * again every RETRY_US, RETRY_MAX times. */
 static void explain(struct gnome *g)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -304,6 +334,7 @@ static void refresh(struct gnome *g)
 	struct gnome_win w;
 	int r;
 
+	g->retry_at = 0;
 	if (!g->owner[0]) {
 		explain(g);
 		return;
@@ -394,7 +425,6 @@ static int gnome_open(void **st, const struct focus_env *env, char *why, size_t 
 {
 	struct gnome *g = calloc(1, sizeof(*g));
 	char shell[NAME_LEN];
-	char *ver = NULL;
 	int r;
 
 	if (!g)
@@ -436,16 +466,8 @@ static int gnome_open(void **st, const struct focus_env *env, char *why, size_t 
 		snprintf(why, wlen, SHELL_BUS " is not on the session bus");
 		goto fail;
 	}
-	if (sd_bus_get_property_string(g->bus, SHELL_BUS, SHELL_PATH, SHELL_IFACE, "ShellVersion",
-				       NULL, &ver) >= 0) {
-		char v[32];
-
-		utf8_clean(v, sizeof(v), ver, strlen(ver));
-		snprintf(g->detail, sizeof(g->detail), "GNOME Shell %s", v);
-		free(ver);
-	} else {
+	if (read_version(g) < 0)
 		snprintf(g->detail, sizeof(g->detail), "GNOME Shell");
-	}
 	r = name_owner(g->bus, FOCUS_BUS, g->owner, sizeof(g->owner));
 	if (r < 0) {
 		snprintf(why, wlen, "cannot ask the session bus for " FOCUS_BUS ": %s",
@@ -475,13 +497,15 @@ static short gnome_events(void *st)
 static int gnome_timeout(void *st)
 {
 	struct gnome *g = st;
-	struct timespec ts;
 	uint64_t at, now;
 
-	if (sd_bus_get_timeout(g->bus, &at) <= 0 || at == UINT64_MAX)
+	if (sd_bus_get_timeout(g->bus, &at) <= 0)
+		at = UINT64_MAX;
+	if (g->retry_at && g->retry_at < at)
+		at = g->retry_at;
+	if (at == UINT64_MAX)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	now = mono_us();
 	if (at <= now)
 		return 0;
 	return at - now > 60ULL * 1000000ULL ? 60000 : (int)((at - now + 999) / 1000);
@@ -512,6 +536,12 @@ static int gnome_dispatch(void *st)
 	}
 	if (g->shell_gone || !sd_bus_is_open(g->bus))
 		return -EPIPE;
+	if (g->retry_at && mono_us() >= g->retry_at) {
+		g->retry_at = 0;
+		g->refresh = 1;
+		if (!strcmp(g->detail, "GNOME Shell"))
+			read_version(g);
+	}
 	if (g->refresh) {
 		g->refresh = 0;
 		refresh(g);
