@@ -193,6 +193,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(UNIT_LINK_SRCS) $(HEADERS)
 $(BUILD)/tests/test_seat: user/agent/seat.c user/agent/seat.h
 $(BUILD)/tests/test_sysinfo: user/agent/sysinfo_mon.c user/agent/sysinfo_mon.h
 $(BUILD)/tests/test_portal: user/session/portal.c user/session/portal.h
+$(BUILD)/tests/test_focus_gnome: user/session/focus_gnome.c
 
 # the agent's unix sockets: user/agent/control.c and session_sock.c, with
 # bind() wrapped so that the test sees the socket file the moment it is created
@@ -231,6 +232,8 @@ bench-ci: all
 	@BUILD=$(BUILD) scripts/bench.sh --ci
 
 # --- install ---
+# the GNOME Shell extension of the "gnome" focus route (user/session/focus_gnome.c)
+GNOME_EXT := actlog-focus@actlog.dev
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/actlog \
@@ -243,6 +246,9 @@ install: all
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/actlog-session.service > $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
 	install -m 0644 docs/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/gnome-shell/extensions/$(GNOME_EXT)
+	install -m 0644 $(addprefix user/session/gnome-extension/$(GNOME_EXT)/,metadata.json extension.js) \
+		$(DESTDIR)$(PREFIX)/share/gnome-shell/extensions/$(GNOME_EXT)/
 	install -m 0755 $(BUILD)/actlog-server $(DESTDIR)$(PREFIX)/sbin/actlog-server
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/actlog-server.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
@@ -265,6 +271,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/actlogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/actlogctl.8
 	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-session $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service \
 		$(DESTDIR)$(PREFIX)/share/man/man1/actlog-session.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/gnome-shell/extensions/$(GNOME_EXT)
 	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-s3 $(DESTDIR)$(PREFIX)/share/man/man1/actlog-s3.1
 
 deps:

@@ -11,7 +11,8 @@ TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz
 	qemu-system-x86 busybox-static lmdb-utils curl xvfb xauth openbox xdotool x11-utils x11-xserver-utils
 	python3-botocore nodejs chromium fonts-dejavu-core
 	pipewire pipewire-bin wireplumber gstreamer1.0-pipewire gstreamer1.0-tools
-	gstreamer1.0-plugins-base dbus-daemon python3-dbus python3-gi)
+	gstreamer1.0-plugins-base dbus-daemon python3-dbus python3-gi
+	gnome-shell foot)
 
 # only for the benchmarks (docs/PERFORMANCE.md): perf for precise CPU time
 # (--bench-ci), and the peers actlog is compared with (--bench)

@@ -220,7 +220,8 @@ static int read_win(sd_bus_message *m, struct gnome_win *w)
 	}
 	if (r < 0)
 		return r;
-	return sd_bus_message_exit_container(m);
+	r = sd_bus_message_exit_container(m);
+	return r < 0 ? r : 0;
 }
 
 /* The unique name owning name into out ("" when none). 0, or -errno of
