@@ -5,7 +5,7 @@ written to the CONTROL fifo as a policy message ({"type":"policy",
 "policy":LINE}). Shots ({"type":"shot",...} with a memfd attached) are
 saved to SHOTDIR as TAKEN_AT-N-MONITOR.png when the fd is sealed and holds
 "size" bytes; anything else is logged to stderr and counted in
-SHOTDIR/bad."""
+SHOTDIR/bad. Each focus message is printed to stderr as "focus JSON"."""
 import array
 import fcntl
 import json
@@ -86,6 +86,8 @@ def serve(c):
             if m.get("type") == "hello":
                 c.sendall((json.dumps({"type": "welcome", "v": 1, "policy": policy}) + "\n").encode())
                 conns.append(c)
+            elif m.get("type") == "focus":
+                print("focus " + json.dumps(m, sort_keys=True), file=sys.stderr, flush=True)
             elif m.get("type") == "shot":
                 if not fds:
                     bad("no fd with the message")

@@ -12,6 +12,9 @@
 #    and the app_usage record gives the seconds to the right app (±1 s);
 #  - no title leaves the Shell unless asked (FocusChanged seen on the bus),
 #    and none reaches status, records or logs; titles when a peer asks;
+#  - titles by policy (a second helper on tests/fake_sessd.py): on, the
+#    focus reports carry them; off again, they stop, and the extension stops
+#    sending them; the first helper (titles off) drops the ones it sees;
 #  - disabling the extension: unknown again with the reason;
 #  - a FocusChanged from a peer that does not own org.actlog.Focus is ignored;
 #  - org.gnome.Shell not on the bus: the route is not used, with that why.
@@ -201,6 +204,39 @@ get_focus true >"$T/get-true.txt"
 check "GetFocus(false) names the window, without its title" bash -c "grep -q \"'wm_class': <'actlogtest.one'>\" '$T/get-false.txt' && ! grep -q title '$T/get-false.txt'"
 check "GetFocus(true) has the title" grep -q "'title': <'TOPSECRET-ONE'>" "$T/get-true.txt"
 
+# ---- titles: a second helper whose policy allows them (tests/fake_sessd.py
+#      stands in for actlogd and logs the focus messages it gets) ----
+fake_sessd
+chmod 666 "$T/sess.sock"
+"${AS_USER[@]}" "$BUILD/actlog-session" --socket "$T/sess.sock" -v >>"$T/helper-titles.log" 2>&1 &
+TPID=$!
+cleanup_add "kill $TPID"
+last_focus() { grep '^focus ' "$T/fake.log" | tail -1; }
+last_focus_has() { last_focus | grep -q -- "$1"; }
+last_focus_untitled() { last_focus_has "\"app\": \"$1\"" && ! last_focus_has title; }
+check "the second helper reports the focus" wait_for 10 last_focus_has '"app": "actlogtest.one"'
+check "without a title while its policy is off" not grep -q TOPSECRET "$T/fake.log"
+echo '{"apps.titles": true}' >&7
+check "titles on by policy: the focused window's title" wait_for 10 last_focus_has '"title": "TOPSECRET-ONE"'
+activate actlogtest.two
+tT1=$(now)
+check "... and the next focused window's" wait_for 10 last_focus_has '"title": "TOPSECRET-TWO"'
+check "the first helper (titles off) follows" wait_for 5 focus_is actlogtest.two
+echo '{"apps.titles": false}' >&7
+check "titles off by policy: the report drops the title" wait_for 10 last_focus_untitled actlogtest.two
+"${AS_USER[@]}" timeout 30 gdbus monitor --session --dest org.actlog.Focus >"$T/monitor2.txt" 2>&1 &
+MON=$!
+cleanup_add "kill $MON"
+wait_for 5 grep -q "is owned by" "$T/monitor2.txt"
+activate actlogtest.one
+tT2=$(now)
+check "focus one, titles off again" wait_for 5 focus_is actlogtest.one
+check "the second helper reports it without a title" wait_for 5 last_focus_untitled actlogtest.one
+kill "$MON"
+check "FocusChanged seen after titles went off" grep -q "org.actlog.Focus1.FocusChanged.*actlogtest.one" "$T/monitor2.txt"
+check "and with no title: the extension stopped sending them" not grep -q -e TOPSECRET -e "'title'" "$T/monitor2.txt"
+kill "$TPID"
+
 # ---- 3: disabled again: unknown, with the reason ----
 tEnd=$(now)
 U gnome-extensions disable "$UUID"
@@ -229,10 +265,11 @@ agent_stop
 check_eq "actlogd exits 0" "$?" 0
 spool_dump "$d" >"$d/dump.ndjson"
 check_eq "one app_usage record for the one interval" "$(jq -c 'select(.type=="app_usage")' "$d/dump.ndjson" | wc -l)" 1
-near "actlogtest.one's focus seconds (3 s + 2 s)" "$(focus_sum "$d/dump.ndjson" actlogtest.one)" \
-	"$(awk -v a="$tA1" -v b="$tB" -v c="$tA2" -v e="$tEnd" 'BEGIN { printf "%.2f", (b - a) + (e - c) }')" 1
-near "actlogtest.two's focus seconds (4 s)" "$(focus_sum "$d/dump.ndjson" actlogtest.two)" \
-	"$(awk -v b="$tB" -v c="$tA2" 'BEGIN { printf "%.2f", c - b }')" 1
+near "actlogtest.one's focus seconds" "$(focus_sum "$d/dump.ndjson" actlogtest.one)" \
+	"$(awk -v a="$tA1" -v b="$tB" -v c="$tA2" -v t1="$tT1" -v t2="$tT2" -v e="$tEnd" \
+		'BEGIN { printf "%.2f", (b - a) + (t1 - c) + (e - t2) }')" 1
+near "actlogtest.two's focus seconds" "$(focus_sum "$d/dump.ndjson" actlogtest.two)" \
+	"$(awk -v b="$tB" -v c="$tA2" -v t1="$tT1" -v t2="$tT2" 'BEGIN { printf "%.2f", (c - b) + (t2 - t1) }')" 1
 check "the disabled stretches are unknown seconds" jq -se 'map(select(.type=="app_usage"))[0].unknown_s >= 1' "$d/dump.ndjson"
 check "no title anywhere in the spool" not grep -q TOPSECRET "$d/dump.ndjson"
 check "no title in actlogd's log" not grep -q TOPSECRET "$d/actlogd.log"
