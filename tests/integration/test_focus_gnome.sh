@@ -17,6 +17,8 @@
 #    sending them; the first helper (titles off) drops the ones it sees;
 #  - disabling the extension: unknown again with the reason;
 #  - a FocusChanged from a peer that does not own org.actlog.Focus is ignored;
+#  - the GNOME 45+ build (scripts/gnome-extension-esm.sh) is a valid ES
+#    module (syntax only: GNOME Shell 43 cannot load it);
 #  - org.gnome.Shell not on the bus: the route is not used, with that why.
 #
 # The test runs in a private mount namespace (it re-executes itself under
@@ -38,6 +40,18 @@ for b in actlog-session actlogd actlogctl; do
 done
 UUID=actlog-focus@actlog.dev
 EXT_SRC=$ROOT/user/session/gnome-extension/$UUID
+
+# ---- the GNOME 45+ build: generated, ES module syntax (not loadable here) ----
+if command -v node >/dev/null 2>&1; then
+	mkdir -p "$T/esm"
+	check "the GNOME 45+ build is generated" "$ROOT/scripts/gnome-extension-esm.sh" "$EXT_SRC" "$T/esm/$UUID"
+	cp "$T/esm/$UUID/extension.js" "$T/esm/extension.mjs"
+	check "... and is a valid ES module" node --check "$T/esm/extension.mjs"
+	check "... without legacy imports or init()" not grep -q -e 'imports\.gi' -e '^function init' "$T/esm/$UUID/extension.js"
+	check "... for GNOME Shell 45 and later" jq -e '.["shell-version"] | index("45") != null' "$T/esm/$UUID/metadata.json"
+	cp "$EXT_SRC/extension.js" "$T/esm/legacy.js"
+	check "the legacy extension parses" node --check "$T/esm/legacy.js"
+fi
 
 # ---- a private system bus, the user's home and session bus ----
 mkdir -p /run/systemd /run/dbus
