@@ -10,7 +10,8 @@
  * from the name's current owner) and an initial GetFocus. When it is not,
  * the route stays open and asks the Shell why
  * (org.gnome.Shell.Extensions.GetExtensionInfo): the focus is unknown with
- * what the user must do, until NameOwnerChanged says the extension is up
+ * what the user must do (or that the screen is locked: the Shell turns
+ * extensions off then), until NameOwnerChanged says the extension is up
  * (and back to unknown when it goes). Titles: SetTitles(true) and
  * GetFocus(true) only while the policy allows them; any title that arrives
  * otherwise is dropped. org.gnome.Shell leaving the bus, or the bus going
@@ -36,6 +37,8 @@
 #define FOCUS_PATH "/org/actlog/Focus"
 #define FOCUS_IFACE "org.actlog.Focus1"
 #define GNOME_EXT_UUID "actlog-focus@actlog.dev"
+#define SAVER_BUS "org.gnome.ScreenSaver"
+#define SAVER_PATH "/org/gnome/ScreenSaver"
 #define DBUS_BUS "org.freedesktop.DBus"
 #define DBUS_PATH "/org/freedesktop/DBus"
 
@@ -280,11 +283,22 @@ static void explain(struct gnome *g)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
-	int r, found = 0, state = 0, n = 0, user_ext = -1;
+	int r, found = 0, state = 0, n = 0, user_ext = -1, locked = 0;
 	char error[160] = "";
 
 	memset(&g->cur, 0, sizeof(g->cur));
 	snprintf(g->cur.source, sizeof(g->cur.source), "gnome");
+	/* the Shell turns extensions off while the screen is locked */
+	if (sd_bus_call_method(g->bus, SAVER_BUS, SAVER_PATH, SAVER_BUS, "GetActive", NULL, &reply,
+			       "") >= 0 &&
+	    sd_bus_message_read(reply, "b", &locked) >= 0 && locked) {
+		sd_bus_message_unref(reply);
+		snprintf(
+		    g->cur.unknown, sizeof(g->cur.unknown),
+		    "the screen is locked (GNOME Shell turns its extensions off while locked)");
+		return;
+	}
+	reply = sd_bus_message_unref(reply);
 	r = sd_bus_call_method(g->bus, SHELL_BUS, SHELL_PATH, EXT_IFACE, "GetExtensionInfo", &e,
 			       &reply, "s", GNOME_EXT_UUID);
 	if (r < 0) {
