@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-bus.h>
 
@@ -51,7 +52,8 @@
 #define PROCESS_MAX 256			     /* messages per dispatch */
 #define RETRY_US (1000 * 1000ULL)	     /* the Shell not ready yet: ask again in */
 #define RETRY_MAX 30
-#define NAME_LEN 256 /* D-Bus names are at most 255 */
+#define VERSION_WAITS 20 /* open(): 100 ms each for a Shell still starting */
+#define NAME_LEN 256	 /* D-Bus names are at most 255 */
 
 /* GNOME Shell's ExtensionState (js/misc/extensionUtils.js). */
 enum {
@@ -68,7 +70,7 @@ enum {
 
 struct gnome {
 	sd_bus *bus;
-	sd_bus_slot *slot_owner, *slot_shell, *slot_focus, *slot_ext;
+	sd_bus_slot *slot_owner, *slot_shell, *slot_focus, *slot_ext, *slot_saver;
 	char owner[NAME_LEN]; /* org.actlog.Focus's unique name, "" none */
 	char detail[64];      /* "GNOME Shell 43.9" */
 	int shell_gone;	      /* org.gnome.Shell left the bus */
@@ -308,6 +310,8 @@ static void explain(struct gnome *g)
 		    "say why (GetExtensionInfo: %.120s)",
 		    e.message ? e.message : strerror(-r));
 		sd_bus_error_free(&e);
+		if (g->retries++ < RETRY_MAX)
+			g->retry_at = mono_us() + RETRY_US;
 		return;
 	}
 	r = sd_bus_message_enter_container(reply, 'a', "{sv}");
@@ -410,7 +414,8 @@ static int on_focus(sd_bus_message *m, void *data, sd_bus_error *err)
 	return 0;
 }
 
-/* ExtensionStateChanged for our extension: ask again while it is not up. */
+/* ExtensionStateChanged for our extension, or the screen locked or
+ * unlocked (ActiveChanged): ask again while the extension is not up. */
 static int on_ext_state(sd_bus_message *m, void *data, sd_bus_error *err)
 {
 	struct gnome *g = data;
@@ -432,6 +437,7 @@ static void gnome_close(void *st)
 	sd_bus_slot_unref(g->slot_shell);
 	sd_bus_slot_unref(g->slot_focus);
 	sd_bus_slot_unref(g->slot_ext);
+	sd_bus_slot_unref(g->slot_saver);
 	sd_bus_flush_close_unref(g->bus);
 	free(g);
 }
@@ -470,6 +476,11 @@ static int gnome_open(void **st, const struct focus_env *env, char *why, size_t 
 				     "type='signal',path='" SHELL_PATH "',interface='" EXT_IFACE
 				     "',member='ExtensionStateChanged',arg0='" GNOME_EXT_UUID "'",
 				     on_ext_state, g);
+	if (r >= 0)
+		r = sd_bus_add_match(g->bus, &g->slot_saver,
+				     "type='signal',path='" SAVER_PATH "',interface='" SAVER_BUS
+				     "',member='ActiveChanged'",
+				     on_ext_state, g);
 	if (r < 0) {
 		snprintf(why, wlen, "cannot watch the session bus: %s", strerror(-r));
 		goto fail;
@@ -481,8 +492,15 @@ static int gnome_open(void **st, const struct focus_env *env, char *why, size_t 
 		snprintf(why, wlen, SHELL_BUS " is not on the session bus");
 		goto fail;
 	}
-	if (read_version(g) < 0)
-		snprintf(g->detail, sizeof(g->detail), "GNOME Shell");
+	/* a Shell just started owns its name before it exports its objects:
+	 * wait for them a little (the version goes into the hello) */
+	for (int i = 0; read_version(g) < 0; i++) {
+		if (i == VERSION_WAITS) {
+			snprintf(g->detail, sizeof(g->detail), "GNOME Shell");
+			break;
+		}
+		usleep(100 * 1000);
+	}
 	r = name_owner(g->bus, FOCUS_BUS, g->owner, sizeof(g->owner));
 	if (r < 0) {
 		snprintf(why, wlen, "cannot ask the session bus for " FOCUS_BUS ": %s",
