@@ -216,6 +216,7 @@ $(BUILD)/tests/test_focus_kwin: user/session/focus_kwin.c user/session/focus_rou
 # test_focus_wlr includes focus_wlr.c and the generated protocol glue
 $(BUILD)/tests/test_focus_wlr: user/session/focus_wlr.c $(WL_PROTO_HDRS) \
 	$(BUILD)/user/session/protocols/wlr-foreign-toplevel-management-unstable-v1.c
+$(BUILD)/tests/test_focus_gnome: user/session/focus_gnome.c
 
 # the agent's unix sockets: user/agent/control.c and session_sock.c, with
 # bind() wrapped so that the test sees the socket file the moment it is created
@@ -254,7 +255,17 @@ bench-ci: all
 	@BUILD=$(BUILD) scripts/bench.sh --ci
 
 # --- install ---
-install: all
+# the GNOME Shell extension of the "gnome" focus route (user/session/focus_gnome.c):
+# the legacy one for GNOME Shell 42-44, or its ES-module build for 45 and later
+# (chosen by the installed gnome-shell; a package sets GNOME_SHELL_MAJOR)
+GNOME_EXT := actlog-focus@actlog.dev
+GNOME_EXT_SRC := user/session/gnome-extension/$(GNOME_EXT)
+GNOME_EXT_ESM := $(BUILD)/gnome-extension-45/$(GNOME_EXT)
+GNOME_SHELL_MAJOR ?= $(shell gnome-shell --version 2>/dev/null | sed -n 's/^GNOME Shell \([0-9]*\).*/\1/p')
+GNOME_EXT_DIR = $(if $(shell test "$(GNOME_SHELL_MAJOR)" -ge 45 2>/dev/null && echo y),$(GNOME_EXT_ESM),$(GNOME_EXT_SRC))
+$(GNOME_EXT_ESM)/extension.js: $(GNOME_EXT_SRC)/extension.js $(GNOME_EXT_SRC)/metadata.json scripts/gnome-extension-esm.sh
+	scripts/gnome-extension-esm.sh $(GNOME_EXT_SRC) $(GNOME_EXT_ESM)
+install: all $(GNOME_EXT_ESM)/extension.js
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/lib/systemd/system $(DESTDIR)$(PREFIX)/share/doc/actlog \
 		$(DESTDIR)$(PREFIX)/share/man/man8
@@ -266,6 +277,9 @@ install: all
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' systemd/actlog-session.service > $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service
 	install -m 0644 docs/man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/gnome-shell/extensions/$(GNOME_EXT)
+	install -m 0644 $(addprefix $(GNOME_EXT_DIR)/,metadata.json extension.js) \
+		$(DESTDIR)$(PREFIX)/share/gnome-shell/extensions/$(GNOME_EXT)/
 	install -m 0755 $(BUILD)/actlog-server $(DESTDIR)$(PREFIX)/sbin/actlog-server
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/actlog-server.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/actlog-server.service
@@ -288,6 +302,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/actlogd.8 $(DESTDIR)$(PREFIX)/share/man/man8/actlogctl.8
 	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-session $(DESTDIR)$(PREFIX)/lib/systemd/user/actlog-session.service \
 		$(DESTDIR)$(PREFIX)/share/man/man1/actlog-session.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/gnome-shell/extensions/$(GNOME_EXT)
 	rm -f $(DESTDIR)$(PREFIX)/bin/actlog-s3 $(DESTDIR)$(PREFIX)/share/man/man1/actlog-s3.1
 
 deps:

@@ -12,7 +12,7 @@ TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz
 	python3-botocore nodejs chromium fonts-dejavu-core webp libjpeg-turbo-progs
 	pipewire pipewire-bin wireplumber gstreamer1.0-pipewire gstreamer1.0-tools
 	gstreamer1.0-plugins-base dbus-daemon python3-dbus python3-gi
-	kwin-wayland weston sway foot)
+	kwin-wayland weston sway foot gnome-shell)
 
 # only for the benchmarks (docs/PERFORMANCE.md): perf for precise CPU time
 # (--bench-ci), and the peers actlog is compared with (--bench)

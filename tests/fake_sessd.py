@@ -5,8 +5,8 @@ written to the CONTROL fifo as a policy message ({"type":"policy",
 "policy":LINE}). Shots ({"type":"shot",...} with a memfd attached) are
 saved to SHOTDIR as TAKEN_AT-N-MONITOR.png when the fd is sealed and holds
 "size" bytes; anything else is logged to stderr and counted in
-SHOTDIR/bad. With $FAKE_SESSD_FOCUS set, each focus message is appended to
-that file, one JSON line each."""
+SHOTDIR/bad. Each focus message is printed to stderr as "focus JSON", and
+with $FAKE_SESSD_FOCUS set also appended to that file, one JSON line each."""
 import array
 import fcntl
 import json
@@ -88,9 +88,11 @@ def serve(c):
             if m.get("type") == "hello":
                 c.sendall((json.dumps({"type": "welcome", "v": 1, "policy": policy}) + "\n").encode())
                 conns.append(c)
-            elif m.get("type") == "focus" and focus_log:
-                with open(focus_log, "a") as f:
-                    f.write(json.dumps(m) + "\n")
+            elif m.get("type") == "focus":
+                print("focus " + json.dumps(m, sort_keys=True), file=sys.stderr, flush=True)
+                if focus_log:
+                    with open(focus_log, "a") as f:
+                        f.write(json.dumps(m) + "\n")
             elif m.get("type") == "shot":
                 if not fds:
                     bad("no fd with the message")

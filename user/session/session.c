@@ -71,7 +71,8 @@ struct helper {
 	int titles;			 /* policy apps.titles */
 	uint64_t retry_at_ns;		 /* CLOCK_MONOTONIC: next connection attempt */
 	unsigned int backoff_ms;
-	char last_error[256]; /* logged once until it changes */
+	char last_error[256];		   /* logged once until it changes */
+	char route_unknown[FOCUS_WHY_LEN]; /* the route's unknown as last logged */
 	/* screenshots: policy from actlogd, applied to the timer at once */
 	int shots_on;		 /* screenshots.enabled (off while disconnected) */
 	unsigned int shot_iv_s;	 /* screenshots.interval_s */
@@ -523,6 +524,25 @@ static void no_route_reason(struct helper *h)
 		snprintf(h->unknown + off, sizeof(h->unknown) - off, ")");
 }
 
+/* Log the route's `unknown` (what the user must do) when it changes, and
+ * when the route can tell again. */
+static void log_route_unknown(struct helper *h)
+{
+	struct focus_info fi;
+
+	if (!h->route.ops)
+		return;
+	memset(&fi, 0, sizeof(fi));
+	h->route.ops->focus(h->route.st, &fi);
+	if (!strcmp(fi.unknown, h->route_unknown))
+		return;
+	if (fi.unknown[0])
+		log_notice("focus unknown: %s", fi.unknown);
+	else
+		log_notice("focus known again through route %s", h->route.ops->name);
+	snprintf(h->route_unknown, sizeof(h->route_unknown), "%s", fi.unknown);
+}
+
 /* Pick the focus route; log which and why the others were not used. 0, or
  * -errno when the helper cannot run (X11 without a display). */
 static int open_route(struct helper *h)
@@ -535,6 +555,7 @@ static int open_route(struct helper *h)
 		const char *d = h->route.ops->detail(h->route.st);
 
 		log_notice("focus route: %s%s%s", h->route.ops->name, *d ? ", " : "", d);
+		log_route_unknown(h);
 		return 0;
 	}
 	no_route_reason(h);
@@ -830,6 +851,8 @@ int main(int argc, char **argv)
 				focus_route_close(&h->route);
 				no_route_reason(h);
 			}
+			if (r > 0)
+				log_route_unknown(h);
 			if (r != 0 && h->fd >= 0 && send_focus(h))
 				disconnect(h, "actlogd closed the connection");
 		}
