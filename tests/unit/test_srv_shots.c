@@ -323,10 +323,16 @@ TEST(shots_on_a_store)
 
 	/* --- the session user's policy decides, and the shot is filed as theirs --- */
 	{
-		struct shots_presign_req pb = {SHA, 4, T0, "b"}, pu = {SHA, 4, T0, "nobody"};
+		struct shots_presign_req pb = {.sha256 = SHA,
+					       .content_type = "image/png",
+					       .size = 4,
+					       .taken_at = T0,
+					       .user = "b"};
+		struct shots_presign_req pu = pb;
 		struct shots_reg rb = {.sha256 = SHA, .size = 4, .taken_at = T0};
 		cJSON *ob = NULL, *pb_pend = NULL;
 
+		pu.user = "nobody";
 		user_put(&s, USER2, "\"screenshots.enabled\":false");
 		metrics_reset();
 		CHECK_EQ(shots_presign(&s, &dev, &pb, now, &ob, &why), -EACCES);
