@@ -553,6 +553,10 @@ static void policy_apply(struct agent *a)
 	if (eff) {
 		cJSON_DeleteItemFromObjectCaseSensitive(eff, "logging.enabled");
 		cJSON_AddBoolToObject(eff, "logging.enabled", logging);
+		/* a server from before formats names none, and its presign
+		 * takes image/png only */
+		if (cfg && !cJSON_GetObjectItemCaseSensitive(eff, "screenshots.format"))
+			cJSON_AddStringToObject(eff, "screenshots.format", "png");
 		if (a->policy_pending) {
 			cJSON_DeleteItemFromObjectCaseSensitive(eff, "screenshots.enabled");
 			cJSON_AddFalseToObject(eff, "screenshots.enabled");
