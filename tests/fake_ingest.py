@@ -77,7 +77,7 @@ class H(BaseHTTPRequestHandler):
         self.reply(200, {"batch_id": bid, "accepted": len(lines), "rejected": []})
 
     def do_GET(self):
-        if self.path != "/api/v1/agent/config":
+        if self.path.split("?")[0] != "/api/v1/agent/config":
             return self.reply(404, {"error": "no such route"})
         try:
             text = open(os.path.join(DIR, "config.json")).read()

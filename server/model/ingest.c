@@ -698,14 +698,15 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 	ret = map_user(g, user, &uid);
 	if (ret)
 		goto out;
-	/* a team user of that login (not the owner's fallback) */
-	if (uid && uid != g->owner)
-		seen_note(g, uid, user, ts);
 	ret = policy_keeps(g, type, user, uid, ts);
 	if (ret <= 0) {
 		ret = ret ? ret : 2;
 		goto out;
 	}
+	/* a team user of that login (not the owner's fallback), seen in a
+	 * record their policy keeps: a dropped one says nothing of them */
+	if (uid && uid != g->owner)
+		seen_note(g, uid, user, ts);
 	ret = 0;
 	if (!strcmp(type, "activity")) {
 		ret = roll_activity(g, uid, start, act);

@@ -274,6 +274,8 @@ int shots_presign(struct srv *s, const struct principal *p, const struct shots_p
 	cJSON_AddStringToObject(pj, "content_type", ty->type);
 	cJSON_AddNumberToObject(pj, "taken_at", (double)r->taken_at);
 	cJSON_AddStringToObject(pj, "user_id", uid ? uid : "");
+	if (who.kind == DEVICE_POLICY_USER) /* register's refusals name them too */
+		cJSON_AddStringToObject(pj, "login", who.login);
 	ret = store_batch_begin(s->st, &b);
 	if (!ret)
 		ret = sweep_pending(s, b, p->id, now);
@@ -357,7 +359,7 @@ int shots_register_check(struct srv *s, const struct principal *p, struct shots_
 		why_fail(why, ret, "device");
 		goto out;
 	}
-	ret = shots_policy(s, p, r->user_id[0] ? r->user_id : NULL, NULL,
+	ret = shots_policy(s, p, r->user_id[0] ? r->user_id : NULL, jstr(pj, "login"),
 			   cJSON_GetObjectItemCaseSensitive(eff, "values"), r->taken_at, why);
 	if (ret)
 		goto out;

@@ -124,7 +124,9 @@ struct shots_reg {
  * item's user, whose policy is checked). -ENOENT "key was not
  * presigned for this device"; -EINVAL "size and sha256 differ from the
  * presign request"; -EACCES the policy's refusals of shots_presign(),
- * checked again (the policy may have changed since the presign); -errno
+ * checked again (the policy may have changed since the presign), naming
+ * the session user when the presign did (its pending item keeps the
+ * login); -errno
  * (what "screenshot", "team" or "device").
  */
 int shots_register_check(struct srv *s, const struct principal *p, struct shots_reg *r,

@@ -362,7 +362,7 @@ check "no secret reaches the agent" not grep -q "$SECRET" "$T/resp"
 api "$A" PUT "/api/v1/nodes/$B/config" '{"values":{"s3.bucket":"acme-shots","s3.access_key_id":"AKIAEXAMPLE"}}'
 agent_get "$TOK2"
 check_eq "no S3 setting reaches the agent" "$(jr '[.config | keys[] | select(startswith("s3."))] | length')" 0
-check_eq "the rest does" "$(jr '.config | length')" 11
+check_eq "the rest does" "$(jr '.config | length')" 13
 api "$A" PUT "/api/v1/devices/$DEV2" "{\"owner_id\":\"$UA\"}"
 api "$A" PUT "/api/v1/users/$UA/config" '{"values":{"idle.threshold_s":999}}'
 check_st "the owner's own config" 200

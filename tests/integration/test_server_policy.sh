@@ -145,6 +145,9 @@ check_eq "stored: dave's before, and the one mapped to nobody (team B is on)" \
 check_eq "dave's activity before the switch only" \
 	"$(keys "$UD" $((t2 - 3600000)) $((t3 + 3600000)))" "17/1"
 check_eq "metrics: 5 + 2" "$(metric "$DROP")" 7
+api "$A" GET "/api/v1/devices/$D2"
+check_eq "the device saw dave as of his last record kept, not of those his policy dropped" \
+	"$(jr '[.users_seen[] | "\(.login) \(.last_seen)"] | join(",")')" "dave $(iso $((t2 - 500)))"
 
 # --- switched on again: later records kept, the off-window's still dropped ---
 sleep 0.2

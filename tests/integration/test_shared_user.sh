@@ -19,7 +19,9 @@
 #    saved policy (policy.json keeps one per user);
 #  - process records carry their process's user (the login of its uid),
 #    not the active user's;
-#  - the device view lists both users seen.
+#  - the device view lists both users seen;
+#  - a switch to a user with no saved policy, the server away, does not
+#    keep the previous user's window titles on.
 if [ -z "${ACTLOG_TEST_PRIVATE_NS:-}" ]; then
 	ACTLOG_TEST_PRIVATE_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
 	echo "FAIL: test_shared_user: cannot enter a private mount namespace (unshare -m)"
@@ -38,7 +40,7 @@ chmod 755 "$T"
 # ---- a private /run and two users known only here ----
 mount -t tmpfs -o mode=755 tmpfs /run || { fail "mount a private /run"; finish; }
 cp /etc/passwd "$T/passwd"
-printf 'alpha:x:4201:4201::/nonexistent:/bin/sh\nbeta:x:4202:4202::/nonexistent:/bin/sh\n' >>"$T/passwd"
+printf 'alpha:x:4201:4201::/nonexistent:/bin/sh\nbeta:x:4202:4202::/nonexistent:/bin/sh\ngamma:x:4203:4203::/nonexistent:/bin/sh\n' >>"$T/passwd"
 mount --bind "$T/passwd" /etc/passwd || { fail "bind a test /etc/passwd"; finish; }
 check_eq "beta exists in the namespace" "$(id -u beta)" 4202
 sleep 1000 &
@@ -107,6 +109,9 @@ feed() { # USER ARGS...: the feeder as USER's session helper
 }
 helper_told() { # USER: screenshots.enabled as USER's helper is told at hello
 	feed "$1" --policy-only 2>/dev/null | jq -r '.policy["screenshots.enabled"]'
+}
+helper_titles() { # USER: apps.titles as USER's helper is told at hello
+	feed "$1" --policy-only 2>/dev/null | jq -r '.policy["apps.titles"]'
 }
 count_for() { # UID: the screenshots the server lists for that user
 	api "$A" GET "/api/v1/screenshots?user_id=$1"
@@ -209,5 +214,22 @@ as beta
 check "actlogd starts again, the server away" agent_up || finish
 check "beta's saved policy applies" st_is '.policy.user == "beta" and .policy.from_file == true and .policy.pending == false'
 check_eq "beta's helper is told screenshots are on (beta's, not alpha's, the last fetched)" "$(helper_told beta)" true
+agent_down
+
+# ---- 7: a switch to a user with no saved policy: nothing of the previous user's carries over ----
+srv_start || finish
+api "$A" PUT "/api/v1/users/$UA/config" '{"values":{"apps.titles":true}}'
+check_st "alpha: window titles on" 200
+as alpha
+check "actlogd starts again as alpha" agent_up || finish
+check "alpha's policy (titles on) arrives" wait_for 20 \
+	st_is '.policy.user == "alpha" and .policy.pending == false and .policy.from_file == false'
+check_eq "alpha's helper is told titles are on" "$(helper_titles alpha)" true
+srv_stop
+as gamma
+check "switched to gamma (no saved policy, the server away): pending" wait_for 15 \
+	st_is '.policy.user == "gamma" and .policy.pending == true and .policy.source == "local"'
+check_eq "gamma's helper is told titles are off, not alpha's on" "$(helper_titles gamma)" false
+check "the agent records no titles meanwhile" st_is '.session.titles == false'
 agent_down
 finish

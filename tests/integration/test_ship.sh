@@ -99,4 +99,21 @@ read -r cseg coff <"$d/state/spool/cursor"
 check "acknowledged records are still in the spool to compare" test -s "$T/acked"
 jq -c . "$T/server.sorted" | sort >"$T/server.jq" # the same number formatting on both sides
 check_eq "every acknowledged record is on the server" "$(comm -23 "$T/acked" "$T/server.jq" | wc -l)" 0
+
+# a server from before screenshot formats: its policy names no
+# screenshots.format and its presign takes image/png only, so the helpers
+# are told png (a WebP shot would be refused there for good)
+echo '{"config":{"logging.enabled":true,"screenshots.enabled":true}}' >"$srv/config.json"
+"$BUILD/actlogd" --config "$T/actlogd.conf" --state-dir "$d/state" --socket "$d/ctl.sock" \
+	--input-source none --proc-source none --interval 3600 --session-socket "$d/session.sock" \
+	--session-uid 0 >>"$d/actlogd.log" 2>&1 &
+AGENT_PID=$!
+cleanup_add "kill -9 $AGENT_PID"
+told() { $PY "$ROOT/tests/shot_feeder.py" "$d/session.sock" --policy-only 2>/dev/null | jq -r "$1"; }
+told_on() { [ "$(told '.policy["screenshots.enabled"]')" = true ]; }
+check "helpers hear that screenshots are on" wait_for 20 told_on
+check_eq "and that they are PNG, the one format such a server takes" \
+	"$(told '.policy["screenshots.format"]')" png
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
 finish

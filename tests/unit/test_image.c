@@ -543,6 +543,36 @@ TEST(encode_refuses)
 	image_free(&im);
 }
 
+/* Hostile headers: cut before their dimensions, or naming sizes over the
+ * caps. Each is refused without an allocation of that size. */
+TEST(decode_hostile_headers)
+{
+	/* SOI and a JFIF APP0, cut before any SOFn: TurboJPEG's header read
+	 * succeeds without setting the dimensions */
+	static const uint8_t jpeg_cut[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F',
+					   0,	 1,    1,    0,	   0, 1,  0,   1,   0,	 0};
+	/* a baseline SOF0 of 65500 x 65500, 3 components, and an SOS */
+	static const uint8_t jpeg_huge[] = {0xff, 0xd8, 0xff, 0xc0, 0,	  17, 8,    0xff, 0xdc,
+					    0xff, 0xdc, 3,    1,    0x22, 0,  2,    0x11, 1,
+					    3,	  0x11, 1,    0xff, 0xda, 0,  12,   3,	  1,
+					    0,	  2,	0x11, 3,    0x11, 0,  0x3f, 0};
+	/* PNG signature and an IHDR of 100000 x 100000 */
+	static const uint8_t png_huge[] = {
+	    0x89, 'P',	'N',  'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0,
+	    1,	  0x86, 0xa0, 0,   1,	 0x86, 0xa0, 8,	   2, 0, 0, 0,	0,   0,	  0,   0};
+	struct image out;
+
+	CHECK_EQ(image_decode(IMAGE_JPEG, jpeg_huge, sizeof(jpeg_huge), &out), -E2BIG);
+	CHECK(out.px == NULL);
+	/* right after it (the same stack slots): not read as 65500 x 65500 */
+	CHECK_EQ(image_decode(IMAGE_JPEG, jpeg_cut, sizeof(jpeg_cut), &out), -EINVAL);
+	CHECK(out.px == NULL && out.w == 0 && out.h == 0);
+	CHECK_EQ(image_decode(IMAGE_JPEG, jpeg_cut, 2, &out), -EINVAL);
+	CHECK(image_decode(IMAGE_PNG, png_huge, sizeof(png_huge), &out) < 0 && out.px == NULL);
+	CHECK_EQ(image_decode(IMAGE_WEBP, (const uint8_t *)"RIFF\x04\0\0\0WEBP", 12, &out),
+		 -EINVAL);
+}
+
 /* Blur comes before encoding: each format's blurred shot differs from the
  * unblurred one, and decodes to blur(image) within the lossy tolerance. */
 TEST(blur_then_encode_each_format)
@@ -591,5 +621,6 @@ int main(void)
 	RUN(webp_predicts_gradients);
 	RUN(encode_refuses);
 	RUN(blur_then_encode_each_format);
+	RUN(decode_hostile_headers);
 	return CHECK_DONE();
 }

@@ -327,15 +327,12 @@ TEST(shots_on_a_store)
 					       .content_type = "image/png",
 					       .size = 4,
 					       .taken_at = T0,
-					       .user = "b"},
-					 pu = {.sha256 = SHA,
-					       .content_type = "image/png",
-					       .size = 4,
-					       .taken_at = T0,
-					       .user = "nobody"};
+					       .user = "b"};
+		struct shots_presign_req pu = pb;
 		struct shots_reg rb = {.sha256 = SHA, .size = 4, .taken_at = T0};
 		cJSON *ob = NULL, *pb_pend = NULL;
 
+		pu.user = "nobody";
 		user_put(&s, USER2, "\"screenshots.enabled\":false");
 		metrics_reset();
 		CHECK_EQ(shots_presign(&s, &dev, &pb, now, &ob, &why), -EACCES);
@@ -358,11 +355,13 @@ TEST(shots_on_a_store)
 		CHECK_EQ(jget(&s, STORE_T_SCREENSHOTS, key_shot_pending(&k, DEV), rb.key, &pb_pend),
 			 0);
 		CHECK_STR(jstr(pb_pend, "user_id"), USER2);
+		CHECK_STR(jstr(pb_pend, "login"), "b");
 		/* register keeps b, and checks b's policy again */
 		CHECK_EQ(shots_register_check(&s, &dev, &rb, id, business, &why), 0);
 		CHECK_STR(rb.user_id, USER2);
 		user_put(&s, USER2, "\"screenshots.enabled\":false");
 		CHECK_EQ(shots_register_check(&s, &dev, &rb, id, business, &why), -EACCES);
+		CHECK_STR(why.msg, "screenshots are not enabled for user 'b'");
 		user_put(&s, USER2, "\"screenshots.enabled\":null");
 		user_put(&s, USER, "\"screenshots.enabled\":null");
 		cJSON_Delete(pb_pend);

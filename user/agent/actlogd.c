@@ -553,9 +553,17 @@ static void policy_apply(struct agent *a)
 	if (eff) {
 		cJSON_DeleteItemFromObjectCaseSensitive(eff, "logging.enabled");
 		cJSON_AddBoolToObject(eff, "logging.enabled", logging);
+		/* a server from before formats names none, and its presign
+		 * takes image/png only */
+		if (cfg && !cJSON_GetObjectItemCaseSensitive(eff, "screenshots.format"))
+			cJSON_AddStringToObject(eff, "screenshots.format", "png");
 		if (a->policy_pending) {
 			cJSON_DeleteItemFromObjectCaseSensitive(eff, "screenshots.enabled");
 			cJSON_AddFalseToObject(eff, "screenshots.enabled");
+			/* no saved policy of the new user: titles as without any
+			 * policy (off), not as the previous user's left them */
+			if (!cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(eff, "apps.titles")))
+				cJSON_AddFalseToObject(eff, "apps.titles");
 		}
 		apps_policy(a->apps, eff);
 		cJSON_Delete(eff);

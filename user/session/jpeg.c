@@ -56,7 +56,7 @@ int jpeg_encode(const struct image *img, unsigned int quality, uint8_t **out, si
 /* Decode a JPEG into 8-bit RGB (see image_decode()). */
 int jpeg_decode(const uint8_t *buf, size_t len, struct image *out)
 {
-	int w, h, sub, cs, err;
+	int w = 0, h = 0, sub, cs, err;
 	tjhandle tj;
 
 	out->px = NULL;
@@ -66,7 +66,10 @@ int jpeg_decode(const uint8_t *buf, size_t len, struct image *out)
 	tj = tjInitDecompress();
 	if (!tj)
 		return -ENOMEM;
-	if (tjDecompressHeader3(tj, buf, (unsigned long)len, &w, &h, &sub, &cs)) {
+	/* a header cut before its SOFn answers 0 and leaves w and h unset:
+	 * they start at 0 so that it is refused */
+	if (tjDecompressHeader3(tj, buf, (unsigned long)len, &w, &h, &sub, &cs) || w <= 0 ||
+	    h <= 0) {
 		tjDestroy(tj);
 		return -EINVAL;
 	}
