@@ -184,7 +184,7 @@ taken() { [ "$(grep -c 'screenshot [0-9]*: 2 monitor' "$T/helper.log")" -ge "$1"
 wait_for 10 taken 3
 t1=$(date +%s.%N)
 check "three shots at a 1 s interval" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a >= 2.5 && b - a <= 5) }'
-check "shots reach the session socket as files" wait_for 10 test "$(count)" -ge 6
+check "shots reach the session socket as files" wait_for 10 eval 'test "$(count)" -ge 6'
 check "every shot came as a sealed memfd of the announced size" not test -e "$T/shots/bad"
 f=$(find "$T/shots" -name '*-LEFT.png' | sort | tail -1)
 check "a timed shot matches the patterns" quiet /usr/bin/python3 "$PNG" pattern "$f" 0 0 "${WINS[@]}"
