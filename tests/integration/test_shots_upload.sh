@@ -259,9 +259,9 @@ check_eq "the image is the registered bytes" "$(sha256sum <"$T/img.webp" | cut -
 check_eq "the object in S3 is stored as image/webp" \
 	"$(AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$S3SECRET "$BUILD/actlog-s3" --endpoint "$S3URL" --bucket shots --path-style head "$(jq -r --arg i "$ID" '.screenshots[] | select(.id == $i) | .key' "$T/list.json")" | grep -io 'image/[a-z]*')" image/webp
 check "libwebp decodes it" dwebp -quiet -ppm "$T/img.webp" -o "$T/img.ppm"
-check "it is the pattern, within WebP's loss" /usr/bin/python3 "$PNG" pattern-near "$T/img.ppm" 0 0 2 "${WIN[@]}"
-check "it is not pixel-exact (the exact check would fail: the tolerance is needed)" \
-	not /usr/bin/python3 "$PNG" pattern "$T/img.ppm" 0 0 "${WIN[@]}"
+# a screen of few colours (the pattern on a black root) is lossless WebP
+check_eq "it is a lossless WebP (VP8L: few colours)" "$(head -c 16 "$T/img.webp" | tail -c 4)" VP8L
+check "it is the pattern, pixel for pixel" /usr/bin/python3 "$PNG" pattern "$T/img.ppm" 0 0 "${WIN[@]}"
 TE=$(login eve@example.com password-eve)
 img "$TE"
 check_eq "a user without screenshot.read is refused" "$ST" 403
