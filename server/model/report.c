@@ -146,6 +146,8 @@ static int team_people(struct report *r, const struct principal *p, const char *
 			  REPORT_USERS_MAX + 1, 0, team_user, &c);
 	if (ret < 0)
 		return ret;
+	if (c.n > REPORT_USERS_MAX)
+		return -EOVERFLOW; /* never a silent cut of the people a caller may read */
 	for (i = 0; i < c.n; i++) {
 		snprintf(t.user_id, sizeof(t.user_id), "%s", ids[i]);
 		if (!all && authorize(p, PERM_ACTIVITY_READ, &t))
@@ -368,7 +370,8 @@ static int person_load(struct report *r)
 	r->other_ms = 0;
 	if (r->n_apps > REPORT_APPS_PER_USER) {
 		for (i = REPORT_APPS_PER_USER; i < r->n_apps; i++)
-			r->other_ms += r->apps[i].ms;
+			if (__builtin_add_overflow(r->other_ms, r->apps[i].ms, &r->other_ms))
+				r->other_ms = INT64_MAX;
 		r->rows = REPORT_APPS_PER_USER + 1;
 	}
 	return 0;
