@@ -852,6 +852,65 @@ int http_reply_fd(struct http_req *req, int status, const char *content_type, in
 	return reply_set(req, status, r, (size_t)size);
 }
 
+struct stream {
+	http_stream_fn fn;
+	void *ctx;
+	void (*done)(void *ctx);
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	ssize_t n;
+
+	(void)pos;
+	n = st->fn(st->ctx, buf, max);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *st = cls;
+
+	if (st->done)
+		st->done(st->ctx);
+	free(st);
+}
+
+int http_reply_stream(struct http_req *req, int status, const char *content_type, http_stream_fn fn,
+		      void *ctx, void (*done)(void *ctx))
+{
+	struct MHD_Response *r;
+	struct stream *st;
+	int err = reply_check(req, status);
+
+	if (!err && !fn)
+		err = -EINVAL;
+	st = err ? NULL : malloc(sizeof(*st));
+	if (!st) {
+		if (done)
+			done(ctx);
+		return err ? err : -ENOMEM;
+	}
+	*st = (struct stream){fn, ctx, done};
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st,
+					      stream_free);
+	if (!r) {
+		stream_free(st);
+		return -ENOMEM;
+	}
+	if (content_type &&
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES) {
+		MHD_destroy_response(r);
+		return -EINVAL;
+	}
+	return reply_set(req, status, r, 0);
+}
+
 int http_etag_match(const char *inm, const char *etag)
 {
 	size_t el = strlen(etag), n;

@@ -96,6 +96,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -308,6 +309,23 @@ int http_reply_bytes(struct http_req *req, int status, const char *content_type,
  */
 int http_reply_fd(struct http_req *req, int status, const char *content_type, int fd,
 		  uint64_t size);
+/*
+ * A streamed body's producer: writes at most max (> 0) bytes of the body
+ * at buf and returns how many (> 0), 0 at the end of the body, or a
+ * negative errno: the status and headers are gone already, so the layer
+ * then ends the response with an error (MHD closes the connection and the
+ * client sees a cut body). Called on an MHD thread, one call at a time per
+ * response.
+ */
+typedef ssize_t (*http_stream_fn)(void *ctx, char *buf, size_t max);
+/*
+ * Reply status with a body that fn produces while it is sent (chunked),
+ * as content_type, so that a large answer is never held in memory. Takes
+ * ownership of ctx in every case: done(ctx) (may be NULL) is called once
+ * the response is sent or dropped, also when this call fails. 0 or -errno.
+ */
+int http_reply_stream(struct http_req *req, int status, const char *content_type, http_stream_fn fn,
+		      void *ctx, void (*done)(void *ctx));
 /* Reply status with no body (204, 304). 0 or -errno. */
 int http_reply_empty(struct http_req *req, int status);
 /*

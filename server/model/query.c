@@ -127,12 +127,36 @@ size_t query_activity_points(int64_t from, int64_t to, int64_t step_ms)
 	return to > h0 ? (size_t)((to - h0 + step_ms - 1) / step_ms) : 0;
 }
 
+int query_activity_buckets(struct srv *s, const char *uid, int64_t from, int64_t to,
+			   int64_t step_ms, size_t n, int64_t (*b)[RA__N])
+{
+	struct series se = {0};
+	struct key pk;
+	int ret = 0;
+
+	if (range_ok(from, to) || step_ms <= 0 || step_ms % HOUR_MS ||
+	    n != query_activity_points(from, to, step_ms))
+		return -EINVAL;
+	se.step_ms = step_ms;
+	se.h.h0 = from / HOUR_MS * HOUR_MS;
+	se.h.to = to;
+	se.n = n;
+	se.b = b;
+	memset(b, 0, n * sizeof(*b));
+	for (se.h.day_ms = se.h.h0 / DAY_MS * DAY_MS; se.h.day_ms < to && ret >= 0;
+	     se.h.day_ms += DAY_MS) {
+		ret = store_query(s->st, STORE_T_ROLLUPS,
+				  key_rollup_pk(&pk, "user", uid, se.h.day_ms),
+				  SK_ROLLUP_ACT_PREFIX, NULL, 0, STORE_PREFIX, act_item, &se);
+	}
+	return ret < 0 ? ret : 0;
+}
+
 int query_activity(struct srv *s, const char *uid, int64_t from, int64_t to, int64_t step_ms,
 		   cJSON **out)
 {
 	struct series se = {0};
 	int64_t tot[RA__N] = {0};
-	struct key pk;
 	cJSON *o, *arr;
 	size_t i, k;
 	int ret = 0;
@@ -142,19 +166,13 @@ int query_activity(struct srv *s, const char *uid, int64_t from, int64_t to, int
 		return -EINVAL;
 	se.step_ms = step_ms;
 	se.h.h0 = from / HOUR_MS * HOUR_MS;
-	se.h.to = to;
 	se.n = query_activity_points(from, to, step_ms);
 	if (se.n > QUERY_POINTS_MAX)
 		return -E2BIG;
 	se.b = calloc(se.n ? se.n : 1, sizeof(*se.b));
 	if (!se.b)
 		return -ENOMEM;
-	for (se.h.day_ms = se.h.h0 / DAY_MS * DAY_MS; se.h.day_ms < to && ret >= 0;
-	     se.h.day_ms += DAY_MS) {
-		ret = store_query(s->st, STORE_T_ROLLUPS,
-				  key_rollup_pk(&pk, "user", uid, se.h.day_ms),
-				  SK_ROLLUP_ACT_PREFIX, NULL, 0, STORE_PREFIX, act_item, &se);
-	}
+	ret = query_activity_buckets(s, uid, from, to, step_ms, se.n, se.b);
 	if (ret < 0) {
 		free(se.b);
 		return ret;
@@ -178,14 +196,9 @@ int query_activity(struct srv *s, const char *uid, int64_t from, int64_t to, int
 
 /* --- top apps --- */
 
-struct app_ent {
-	char *name;
-	int64_t ms;
-};
-
 struct app_map {
 	struct hours h;
-	struct app_ent *e; /* open addressing, cap a power of two */
+	struct query_app *e; /* open addressing, cap a power of two */
 	size_t n, cap;
 	bool truncated;
 };
@@ -202,7 +215,7 @@ static uint64_t fnv1a(const char *s)
 static int app_map_grow(struct app_map *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 256, i, j;
-	struct app_ent *e = calloc(cap, sizeof(*e));
+	struct query_app *e = calloc(cap, sizeof(*e));
 
 	if (!e)
 		return -ENOMEM;
@@ -271,7 +284,7 @@ static int app_item(const char *pk, const char *sk, const void *val, size_t len,
 /* focus time descending, then name */
 static int app_cmp(const void *a, const void *b)
 {
-	const struct app_ent *x = a, *y = b;
+	const struct query_app *x = a, *y = b;
 
 	if (x->ms != y->ms)
 		return x->ms > y->ms ? -1 : 1;
@@ -328,6 +341,25 @@ static int walk_child(const char *pk, const char *sk, const void *val, size_t le
 
 /* The teams at or below node_id (breadth first) into w (free w->ids and
  * w->teams also on failure). 0, -ENOENT, -E2BIG, -errno. */
+static int teams_below(struct srv *s, const char *node_id, struct walk *w);
+
+int query_teams_below(struct srv *s, const char *node_id, char (**teams)[ID_SIZE], size_t *n)
+{
+	struct walk w = {0};
+	int ret = teams_below(s, node_id, &w);
+
+	free(w.ids);
+	*teams = NULL;
+	*n = 0;
+	if (ret) {
+		free(w.teams);
+		return ret;
+	}
+	*teams = w.teams;
+	*n = w.n_teams;
+	return 0;
+}
+
 static int teams_below(struct srv *s, const char *node_id, struct walk *w)
 {
 	size_t i;
@@ -368,7 +400,7 @@ static int teams_below(struct srv *s, const char *node_id, struct walk *w)
 static int apps_json(const struct app_map *m, const char *id_key, const char *id, int64_t from,
 		     int64_t to, size_t limit, cJSON **out)
 {
-	struct app_ent *all;
+	struct query_app *all;
 	cJSON *o, *arr;
 	size_t i, k;
 
@@ -433,6 +465,57 @@ int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from
 	free(w.ids);
 	free(w.teams);
 	return ret;
+}
+
+int query_user_apps(struct srv *s, const char *uid, int64_t from, int64_t to,
+		    struct query_app **apps, size_t *n, int64_t *total_ms, bool *truncated)
+{
+	struct app_map m = {0};
+	struct query_app *all = NULL;
+	size_t i, k;
+	int ret;
+
+	*apps = NULL;
+	*n = 0;
+	*total_ms = 0;
+	*truncated = false;
+	if (range_ok(from, to))
+		return -EINVAL;
+	m.h.h0 = from / HOUR_MS * HOUR_MS;
+	m.h.to = to;
+	ret = apps_of(s, &m, "user", uid);
+	if (!ret) {
+		all = malloc((m.n ? m.n : 1) * sizeof(*all));
+		if (!all)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		app_map_free(&m);
+		return ret;
+	}
+	for (i = 0, k = 0; i < m.cap; i++)
+		if (m.e[i].name) {
+			all[k].name = m.e[i].name; /* moved: app_map_free() skips it */
+			all[k].ms = m.e[i].ms;
+			*total_ms = sat_add(*total_ms, m.e[i].ms);
+			m.e[i].name = NULL;
+			k++;
+		}
+	qsort(all, k, sizeof(*all), app_cmp);
+	app_map_free(&m);
+	*apps = all;
+	*n = k;
+	*truncated = m.truncated;
+	return 0;
+}
+
+void query_apps_free(struct query_app *apps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; apps && i < n; i++)
+		free(apps[i].name);
+	free(apps);
 }
 
 /* --- raw records of a device --- */

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "model/rollup.h"
 
 #define QUERY_HOUR_MS 3600000LL
 #define QUERY_DAY_MS 86400000LL
@@ -50,6 +51,16 @@ int64_t query_rollup_hour(const char *sk, int64_t day_ms, int64_t h0, int64_t to
  * the steps from the hour of from up to to. Pure.
  */
 size_t query_activity_points(int64_t from, int64_t to, int64_t step_ms);
+
+/*
+ * The rollup counters of user uid (not checked to exist) summed
+ * (saturating) into the n (= query_activity_points(), else -EINVAL) steps
+ * of step_ms from the hour of from, into b[0..n) (the caller's, zeroed
+ * here): the series query_activity() answers, without a cap on n.
+ * -EINVAL also for a bad range or step.
+ */
+int query_activity_buckets(struct srv *s, const char *uid, int64_t from, int64_t to,
+			   int64_t step_ms, size_t n, int64_t (*b)[RA__N]);
 
 /*
  * The activity series of user uid (not checked to exist): the rollup
@@ -81,6 +92,30 @@ struct query_apps_span {
  */
 int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from, int64_t to,
 		   size_t limit, cJSON **out, struct query_apps_span *span);
+
+/*
+ * The teams at or below node_id (ROOT_ID: the whole tree), breadth first,
+ * as top lists read them: *teams (the caller's, free()) gets *n ids.
+ * -ENOENT (no such node), -E2BIG (more than QUERY_NODE_WALK_MAX nodes).
+ */
+int query_teams_below(struct srv *s, const char *node_id, char (**teams)[ID_SIZE], size_t *n);
+
+/* An application and its focus time. */
+struct query_app {
+	char *name;
+	int64_t ms;
+};
+
+/*
+ * Every application of user uid in [from, to) (at most
+ * QUERY_APPS_DISTINCT_MAX: *truncated when more were seen, left out),
+ * first by focus time, then by name: *apps (free with query_apps_free())
+ * gets *n of them, *total_ms their sum (saturating).
+ */
+int query_user_apps(struct srv *s, const char *uid, int64_t from, int64_t to,
+		    struct query_app **apps, size_t *n, int64_t *total_ms, bool *truncated);
+/* Free what query_user_apps() gave (apps may be NULL). */
+void query_apps_free(struct query_app *apps, size_t n);
 
 /*
  * Device device_id's latest sysinfo record and its sysinfo records in

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * test_srv_http.c - the HTTP layer against a real server on loopback, with
- * libcurl as the client: routing, parameters, caps, gzip, keep-alive,
+ * libcurl as the client: routing, parameters, caps, gzip, streamed replies, keep-alive,
  * concurrency, TLS, graceful stop, the access log; plus the pure parts
  * (listen address, rate limiter).
  */
@@ -199,7 +199,53 @@ static int h_defer(struct http_req *req, void *arg)
 	return 0;
 }
 
+/* A streamed body: ?n= bytes of 'a'..'z' in turn, cut by an error after
+ * ?fail= bytes when given; stream_done counts the frees. */
+struct stream_ctx {
+	size_t n, fail, pos;
+};
+static atomic_int stream_done;
+
+static ssize_t stream_fn(void *ctx, char *buf, size_t max)
+{
+	struct stream_ctx *c = ctx;
+	size_t k = 0;
+
+	if (c->fail && c->pos >= c->fail)
+		return -EIO;
+	while (k < max && k < 1000 && c->pos < c->n)
+		buf[k++] = (char)('a' + c->pos++ % 26);
+	return (ssize_t)k;
+}
+
+static void stream_free_ctx(void *ctx)
+{
+	free(ctx);
+	atomic_fetch_add(&stream_done, 1);
+}
+
+static int h_stream(struct http_req *req, void *arg)
+{
+	struct stream_ctx *c = calloc(1, sizeof(*c));
+	const char *n = http_req_query(req, "n"), *f = http_req_query(req, "fail");
+	int ret;
+
+	(void)arg;
+	if (!c)
+		return -ENOMEM;
+	c->n = n ? strtoul(n, NULL, 10) : 0;
+	c->fail = f ? strtoul(f, NULL, 10) : 0;
+	ret = http_reply_stream(req, 200, "text/plain", stream_fn, c, stream_free_ctx);
+	/* a second reply is refused, and its context freed all the same */
+	if (!ret)
+		CHECK_EQ(http_reply_stream(req, 200, "text/plain", stream_fn, calloc(1, sizeof(*c)),
+					   stream_free_ctx),
+			 -EALREADY);
+	return ret;
+}
+
 static const struct http_route routes[] = {
+    {"GET", "/stream", h_stream, NULL},
     {"GET", "/api/v1/nodes/{id}/children", h_children, NULL},
     {"POST", "/api/v1/nodes/{id}/children", h_children, NULL},
     {"GET", "/api/v1/orgs/{org}/users/{user}", h_two, NULL},
@@ -540,6 +586,40 @@ TEST(replies_headers_and_errors)
 	CHECK(is_json_error(&r));
 	resp_free(&r);
 	http_stop(s);
+}
+
+TEST(streamed_reply)
+{
+	struct http_server *s = start_main();
+	struct resp r;
+	char v[128];
+	size_t i;
+	bool ok = true;
+
+	if (!s)
+		return;
+	atomic_store(&stream_done, 0);
+	req1(s, "GET", "/stream?n=300000", NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(r.len, 300000);
+	for (i = 0; i < r.len && ok; i++)
+		ok = r.body[i] == (char)('a' + i % 26);
+	CHECK(ok);
+	CHECK_STR(resp_header(&r, "Transfer-Encoding", v, sizeof(v)), "chunked");
+	CHECK_STR(resp_header(&r, "Content-Type", v, sizeof(v)), "text/plain");
+	resp_free(&r);
+	req1(s, "GET", "/stream?n=0", NULL, 0, NULL, &r);
+	CHECK_EQ(r.status, 200);
+	CHECK_EQ(r.len, 0);
+	resp_free(&r);
+	/* an error after the headers: the client sees a cut body, not a clean end */
+	req1(s, "GET", "/stream?n=300000&fail=50000", NULL, 0, NULL, &r);
+	CHECK(r.rc != CURLE_OK);
+	CHECK(r.len < 300000);
+	resp_free(&r);
+	http_stop(s);
+	/* 3 answered + 3 refused second replies: every context freed once */
+	CHECK_EQ(atomic_load(&stream_done), 6);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1847,6 +1927,7 @@ int main(void)
 	RUN(query_and_header);
 	RUN(not_found_and_method_not_allowed);
 	RUN(replies_headers_and_errors);
+	RUN(streamed_reply);
 	RUN(body_cap_content_length);
 	RUN(body_cap_chunked);
 	RUN(body_far_over_cap);
