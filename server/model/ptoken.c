@@ -18,6 +18,7 @@
 int ptoken_scopes_parse(const cJSON *a, uint32_t held, uint32_t *mask, struct model_why *why)
 {
 	const cJSON *v;
+	uint32_t m = 0;
 	int n;
 
 	*mask = 0;
@@ -43,8 +44,9 @@ int ptoken_scopes_parse(const cJSON *a, uint32_t held, uint32_t *mask, struct mo
 					  "you hold permission '%s' on no node: a token cannot "
 					  "carry it",
 					  v->valuestring);
-		*mask |= one;
+		m |= one;
 	}
+	*mask = m;
 	return 0;
 }
 

@@ -43,7 +43,7 @@
  * *mask, each name checked against held (the permissions the user holds
  * on any node). 0; -EINVAL (not an array of 1..PTOKEN_SCOPES_MAX strings,
  * or an unknown permission: why names it); -EACCES (a permission the user
- * does not hold: why names it). Pure.
+ * does not hold: why names it); *mask stays 0 on failure. Pure.
  */
 int ptoken_scopes_parse(const cJSON *a, uint32_t held, uint32_t *mask, struct model_why *why);
 
