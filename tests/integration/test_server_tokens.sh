@@ -112,6 +112,10 @@ api "$P" POST /api/v1/me/password '{"current_password":"password-mgr","new_passw
 check_st "nor change the password" 403
 api "$P" POST /api/v1/auth/logout
 check_st "nor sign out" 403
+api "$P" DELETE "/api/v1/users/$UM/avatar"
+check_st "nor change one's own picture without user.write in its scopes" 403
+api "$M" DELETE "/api/v1/users/$UM/avatar"
+check "the sign-in token may (no picture: not a refusal)" test "$ST" != 403 -a "$ST" != 401
 api "$P" GET "/api/v1/nodes/$TA"
 check_st "the token still works after those refusals" 200
 
