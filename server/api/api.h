@@ -82,7 +82,8 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p);
  * need_user() also takes personal API tokens (alp_, model/ptoken.h): p is
  * then the token's user with p->personal set and each grant cut to the
  * token's scopes; a disabled user or a token ended by their
- * sessions_after mark answers 401. need_session(): 0 when p signed in with
+ * sessions_after mark answers 401; its last use is noted (ptoken_touch()).
+ * need_session(): 0 when p signed in with
  * a sign-in token, else replies 403 "a personal API token cannot <what>"
  * and returns 1 (routes that manage credentials).
  */

@@ -275,6 +275,7 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	bool personal = tok && token_well_formed(tok, TOKEN_PREFIX_PERSONAL);
 	cJSON *t, *u = NULL;
 	const char *id, *v;
+	char tid[ID_SIZE] = "";
 	uint32_t scopes = 0;
 	int64_t iat;
 	int ret;
@@ -292,8 +293,11 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	p->kind = PRINCIPAL_USER;
 	strcpy(p->id, id);
 	iat = jint(t, "iat", 0);
-	if (personal)
+	if (personal) {
 		scopes = ptoken_item_scopes(t);
+		if ((v = jstr(t, "tid")) && strlen(v) < sizeof(tid))
+			strcpy(tid, v);
+	}
 	cJSON_Delete(t);
 	ret = jget(s, STORE_T_USERS, p->id, "user", &u);
 	if (ret == -ENOENT)
@@ -327,8 +331,13 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	if (ret)
 		return reply_store_err(req, ret, "grants"), 1;
 	/* a personal token: the user's current grants, cut to its scopes */
-	if (personal)
+	if (personal) {
 		ptoken_restrict(p, scopes);
+		/* last_used_at of the list; its failure fails no request */
+		ret = ptoken_touch(s, p->id, tid, now_ms());
+		if (ret)
+			log_warn("event=token_touch_failed user=%s err=%s", p->id, strerror(-ret));
+	}
 	return 0;
 }
 

@@ -136,7 +136,7 @@ struct pent {
 	char hash[TOKEN_HASH_SIZE];
 	char name[PTOKEN_NAME_MAX + 1];
 	uint32_t scopes;
-	int64_t created, exp;
+	int64_t created, exp, last_used;
 };
 
 struct plist {
@@ -171,6 +171,7 @@ static int pent_item(const char *pk, const char *sk, const void *val, size_t len
 	e->scopes = names_mask(cJSON_GetObjectItemCaseSensitive(j, "scopes"));
 	e->created = jint(j, "created", 0);
 	e->exp = jint(j, "exp", 0);
+	e->last_used = jint(j, "last_used", 0);
 	cJSON_Delete(j);
 	return 0;
 }
@@ -364,11 +365,43 @@ int ptoken_list(struct srv *s, const char *uid, cJSON **out)
 		cJSON_AddItemToObject(o, "scopes", org_perm_names(e->scopes));
 		cJSON_AddStringToObject(o, "created_at", rfc3339_ms(e->created, ts));
 		cJSON_AddStringToObject(o, "expires_at", rfc3339_ms(e->exp, ts));
+		if (e->last_used)
+			cJSON_AddStringToObject(o, "last_used_at", rfc3339_ms(e->last_used, ts));
+		else
+			cJSON_AddNullToObject(o, "last_used_at");
 		cJSON_AddItemToArray(a, o);
 	}
 	free(l);
 	*out = a;
 	return 0;
+}
+
+int ptoken_touch(struct srv *s, const char *uid, const char *tid, int64_t now)
+{
+	struct store_batch *b;
+	cJSON *e = NULL;
+	struct key k;
+	int ret;
+
+	if (!id_valid(tid, ID_PREFIX_PTOKEN) || index_pk(&k, uid))
+		return -EINVAL;
+	ret = jget(s, STORE_T_TOKENS, k.s, tid, &e);
+	if (ret || jint(e, "last_used", 0) > now - PTOKEN_TOUCH_MS) {
+		cJSON_Delete(e);
+		return ret == -ENOENT ? 0 : ret;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "last_used");
+	cJSON_AddNumberToObject(e, "last_used", (double)now);
+	ret = store_batch_begin(s->st, &b);
+	if (!ret) {
+		ret = jput(b, STORE_T_TOKENS, k.s, tid, e, STORE_IF_EXISTS);
+		if (ret)
+			store_batch_abort(b);
+		else
+			ret = store_batch_commit(b);
+	}
+	cJSON_Delete(e);
+	return ret == -ENOENT ? 0 : ret;
 }
 
 int ptoken_revoke(struct srv *s, const struct principal *p, const char *tid, org_audit_fn audit,

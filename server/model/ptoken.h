@@ -37,6 +37,7 @@
 #define PTOKEN_SCOPES_MAX 32	     /* entries of "scopes" */
 #define PTOKEN_TTL_DEFAULT_S 7776000 /* 90 days */
 #define PTOKEN_TTL_MAX_S 31536000    /* 365 days */
+#define PTOKEN_TOUCH_MS 60000	     /* last_used is written at most once a minute */
 
 /*
  * The scopes array a (a request's "scopes") as a permission mask into
@@ -95,11 +96,19 @@ int ptoken_create(struct srv *s, const struct principal *p, const char *name, ui
 
 /*
  * uid's live personal tokens, newest first, into *out (the caller's): an
- * array of {id, name, scopes, created_at, expires_at}, never the secret
- * or its hash. Expired tokens and those ended by the user's sessions_after
- * mark are left out. 0 or -errno (the item "tokens").
+ * array of {id, name, scopes, created_at, expires_at, last_used_at (null:
+ * never)}, never the secret or its hash. Expired tokens and those ended by the user's
+ * sessions_after mark are left out. 0 or -errno (the item "tokens").
  */
 int ptoken_list(struct srv *s, const char *uid, cJSON **out);
+
+/*
+ * Note a use of uid's token tid at now: its index entry's last_used is
+ * written when it is PTOKEN_TOUCH_MS or more behind now (a put only if the
+ * entry still exists, so a token revoked meanwhile stays gone). 0 (also
+ * when nothing was written) or -errno; a caller may ignore the error.
+ */
+int ptoken_touch(struct srv *s, const char *uid, const char *tid, int64_t now);
 
 /*
  * p revokes their own personal token tid: the token and its index entry

@@ -126,7 +126,11 @@ check_eq "three tokens, newest first" "$(jr '[.tokens[].name] | join(",")' | cut
 check_eq "with name, scopes and times" "$(jr ".tokens[] | select(.id == \"$PID\") | [.name, (.scopes|join(\"+\")), .created_at, .expires_at] | join(\"|\")")" \
 	"ci export|node.read|$CREATED|$EXP"
 check "the list holds no secret" test -z "$(grep -o 'alp_[A-Za-z0-9_-]*' "$T/resp")"
-check_eq "nor a hash" "$(jr '[.tokens[] | keys[]] | unique | join(",")')" "created_at,expires_at,id,name,scopes"
+check_eq "nor a hash" "$(jr '[.tokens[] | keys[]] | unique | join(",")')" "created_at,expires_at,id,last_used_at,name,scopes"
+LU=$(jr ".tokens[] | select(.id == \"$PID\") | .last_used_at")
+check "the used token has a last use" test -n "$LU" -a "$LU" != null
+check "not before it was made" test "$(date -d "$LU" +%s%3N)" -ge "$(date -d "$CREATED" +%s%3N)"
+check_eq "a token never used has none" "$(jr ".tokens[] | select(.id == \"$X64\") | .last_used_at")" null
 api "$E" GET /api/v1/me/tokens
 check_st "the employee lists their tokens" 200
 check_eq "the employee sees none of them" "$(jr '.tokens | length')" 0
