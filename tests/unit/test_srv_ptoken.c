@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Unit tests of the pure parts of server/model/ptoken.c: scopes, expiry,
- * and the cut of a principal's grants to a personal token's scopes. */
+/* Unit tests of server/model/ptoken.c: the pure parts (scopes, expiry, the
+ * cut of a principal's grants to a personal token's scopes), and the tokens
+ * on a real LMDB store (create with its audit entry in the batch, only the
+ * hash stored, list, last use at most once a minute, revoke, the cap). */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "core/crypto.h"
+#include "core/keyprov.h"
+#include "model/account.h"
 #include "model/ptoken.h"
+#include "store/keys.h"
 
 #define NOW 1800000000000LL
 
@@ -123,10 +131,164 @@ TEST(restrict_to_scopes)
 	cJSON_Delete(t);
 }
 
+/* An org_audit_fn that records the last call and fails when told to. */
+struct audit_log {
+	int calls, fail;
+	char action[64];
+	char detail[512];
+};
+
+static int audit_rec(struct store_batch *b, const char *action, const char *node_id,
+		     const char *target, const cJSON *detail, void *ctx)
+{
+	struct audit_log *a = ctx;
+	char *txt = detail ? cJSON_PrintUnformatted(detail) : NULL;
+
+	(void)node_id;
+	(void)target;
+	CHECK(b != NULL);
+	a->calls++;
+	snprintf(a->action, sizeof(a->action), "%s", action);
+	snprintf(a->detail, sizeof(a->detail), "%s", txt ? txt : "");
+	free(txt);
+	return a->fail;
+}
+
+/* The last_used_at of token id in uid's list ("" when absent, "null"). */
+static void last_used(struct srv *s, const char *uid, const char *id, char *buf, size_t n)
+{
+	cJSON *l = NULL, *e;
+
+	buf[0] = 0;
+	CHECK_EQ(ptoken_list(s, uid, &l), 0);
+	cJSON_ArrayForEach(e, l)
+	{
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "last_used_at");
+
+		if (strcmp(jstr(e, "id") ? jstr(e, "id") : "", id))
+			continue;
+		snprintf(buf, n, "%s", cJSON_IsString(v) ? v->valuestring : "null");
+	}
+	cJSON_Delete(l);
+}
+
+TEST(tokens_on_a_store)
+{
+	char dir[128], keyf[200], hash[TOKEN_HASH_SIZE], lu[64], lu2[64];
+	static struct principal pa;
+	struct audit_log a = {0};
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct ptoken_new nt, nt2;
+	struct model_why why;
+	struct key k;
+	struct srv s;
+	cJSON *u = NULL, *t = NULL, *l = NULL;
+	void *v = NULL;
+	size_t len = 0;
+	int i, n;
+
+	check_mkdtemp(dir, sizeof(dir), "ptoken");
+	snprintf(keyf, sizeof(keyf), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(keyf), 0);
+	CHECK_EQ(keyprov_file_open(keyf, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	CHECK_EQ(srv_bootstrap(&s, "Biz", "admin@x.example", "admin-password"), 0);
+	CHECK_EQ(account_lookup(&s, "admin@x.example", &u), 0);
+	memset(&pa, 0, sizeof(pa));
+	pa.kind = PRINCIPAL_USER;
+	snprintf(pa.id, sizeof(pa.id), "%s", jstr(u, "id") ? jstr(u, "id") : "");
+	cJSON_Delete(u);
+	CHECK_EQ(principal_load_grants(&s, &pa), 0);
+
+	/* a failing audit entry: nothing written */
+	a.fail = -EIO;
+	CHECK_EQ(ptoken_create(&s, &pa, "ci", PERM_NODE_READ, now_ms() + 60000, audit_rec, &a, &nt,
+			       &why),
+		 -EIO);
+	CHECK_EQ(nt.token[0], 0);
+	CHECK_EQ(ptoken_list(&s, pa.id, &l), 0);
+	CHECK_EQ(cJSON_GetArraySize(l), 0);
+	cJSON_Delete(l);
+	a.fail = 0;
+
+	CHECK_EQ(ptoken_create(&s, &pa, "ci", PERM_NODE_READ | PERM_AUDIT_READ, now_ms() + 60000,
+			       audit_rec, &a, &nt, &why),
+		 0);
+	CHECK_STR(a.action, "token.create");
+	CHECK(strstr(a.detail, nt.id) != NULL);
+	CHECK(strstr(a.detail, "\"audit.read\"") != NULL);
+	CHECK(strstr(a.detail, nt.token + TOKEN_PREFIX_LEN) == NULL);
+	CHECK(token_well_formed(nt.token, TOKEN_PREFIX_PERSONAL));
+	/* stored by its hash, never as itself */
+	CHECK_EQ(token_get(&s, nt.token, TOKEN_PREFIX_PERSONAL, hash, false, &t), 0);
+	CHECK_STR(jstr(t, "kind"), "personal");
+	CHECK_STR(jstr(t, "tid"), nt.id);
+	CHECK_EQ(ptoken_item_scopes(t), PERM_NODE_READ | PERM_AUDIT_READ);
+	cJSON_Delete(t);
+	CHECK_EQ(store_get(st, STORE_T_TOKENS, key_user_ptokens(&k, pa.id), nt.id, &v, &len), 0);
+	CHECK(memmem(v, len, hash, TOKEN_HASH_LEN) != NULL);
+	CHECK(memmem(v, len, nt.token + TOKEN_PREFIX_LEN, TOKEN_B64_LEN) == NULL);
+	free(v);
+	/* a sign-in token's prefix does not take it */
+	CHECK_EQ(token_get(&s, nt.token, TOKEN_PREFIX_BEARER, hash, false, &t), -EINVAL);
+
+	/* last use: none, then noted, then not again within the minute */
+	last_used(&s, pa.id, nt.id, lu, sizeof(lu));
+	CHECK_STR(lu, "null");
+	CHECK_EQ(ptoken_touch(&s, pa.id, nt.id, 1800000000000LL), 0);
+	last_used(&s, pa.id, nt.id, lu, sizeof(lu));
+	CHECK_STR(lu, "2027-01-15T08:00:00.000Z");
+	CHECK_EQ(ptoken_touch(&s, pa.id, nt.id, 1800000000000LL + PTOKEN_TOUCH_MS - 1), 0);
+	last_used(&s, pa.id, nt.id, lu2, sizeof(lu2));
+	CHECK_STR(lu2, lu);
+	CHECK_EQ(ptoken_touch(&s, pa.id, nt.id, 1800000000000LL + PTOKEN_TOUCH_MS), 0);
+	last_used(&s, pa.id, nt.id, lu2, sizeof(lu2));
+	CHECK_STR(lu2, "2027-01-15T08:01:00.000Z");
+	CHECK_EQ(ptoken_touch(&s, pa.id, "t_0000000000000000", now_ms()), 0);
+	CHECK_EQ(ptoken_touch(&s, pa.id, "nope", now_ms()), -EINVAL);
+
+	/* revoke: gone, and a late touch does not bring the entry back */
+	CHECK_EQ(ptoken_revoke(&s, &pa, nt.id, audit_rec, &a), 0);
+	CHECK_STR(a.action, "token.revoke");
+	CHECK_EQ(token_get(&s, nt.token, TOKEN_PREFIX_PERSONAL, hash, false, &t), -ENOENT);
+	CHECK_EQ(ptoken_touch(&s, pa.id, nt.id, now_ms() + 3600000), 0);
+	CHECK_EQ(store_get(st, STORE_T_TOKENS, key_user_ptokens(&k, pa.id), nt.id, &v, &len),
+		 -ENOENT);
+	CHECK_EQ(ptoken_revoke(&s, &pa, nt.id, audit_rec, &a), -ENOENT);
+	CHECK_EQ(ptoken_revoke(&s, &pa, "../x", audit_rec, &a), -ENOENT);
+
+	/* the cap: PTOKEN_MAX live; an expired one makes room */
+	CHECK_EQ(
+	    ptoken_create(&s, &pa, "soon", PERM_NODE_READ, now_ms() + 1, audit_rec, &a, &nt2, &why),
+	    0);
+	for (i = 0, n = 1; i < PTOKEN_MAX; i++)
+		if (!ptoken_create(&s, &pa, "fill", PERM_NODE_READ, now_ms() + 60000, audit_rec, &a,
+				   &nt, &why))
+			n++;
+	CHECK_EQ(n, PTOKEN_MAX + 1); /* the short one had expired at the last */
+	CHECK_EQ(ptoken_create(&s, &pa, "more", PERM_NODE_READ, now_ms() + 60000, audit_rec, &a,
+			       &nt, &why),
+		 -EDQUOT);
+	CHECK(strstr(why.msg, "revoke one") != NULL);
+	CHECK_EQ(ptoken_list(&s, pa.id, &l), 0);
+	CHECK_EQ(cJSON_GetArraySize(l), PTOKEN_MAX);
+	cJSON_Delete(l);
+	CHECK_EQ(store_get(st, STORE_T_TOKENS, key_user_ptokens(&k, pa.id), nt2.id, &v, &len),
+		 -ENOENT);
+
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(scopes_rules);
 	RUN(expiry_rules);
 	RUN(restrict_to_scopes);
+	RUN(tokens_on_a_store);
 	return CHECK_DONE();
 }
