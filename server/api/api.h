@@ -78,6 +78,16 @@ int reply_store_err(struct http_req *req, int err, const char *what);
  * WWW-Authenticate: Bearer), 403 (disabled user) or 429 and returns nonzero.
  */
 int need_user(struct srv *s, struct http_req *req, struct principal *p);
+/*
+ * need_user() also takes personal API tokens (alp_, model/ptoken.h): p is
+ * then the token's user with p->personal set and each grant cut to the
+ * token's scopes; a disabled user or a token ended by their
+ * sessions_after mark answers 401; its last use is noted (ptoken_touch()).
+ * need_session(): 0 when p signed in with
+ * a sign-in token, else replies 403 "a personal API token cannot <what>"
+ * and returns 1 (routes that manage credentials).
+ */
+int need_session(struct http_req *req, const struct principal *p, const char *what);
 /* The token of the request's "Authorization: Bearer <token>" (pointing into
  * the request's header), or NULL when there is none. Not checked. */
 const char *req_bearer(struct http_req *req);
@@ -134,6 +144,7 @@ int api_retention_routes(struct srv *s, struct http_route *r, size_t max);
 int api_metrics_routes(struct srv *s, struct http_route *r, size_t max);
 int api_backup_routes(struct srv *s, struct http_route *r, size_t max);
 int api_keys_routes(struct srv *s, struct http_route *r, size_t max);
+int api_tokens_routes(struct srv *s, struct http_route *r, size_t max);
 
 /* audit_put() / audit_commit() (core/srv.h) with the request's client address. */
 int audit_add(struct store_batch *b, struct http_req *req, const struct principal *actor,

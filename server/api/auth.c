@@ -153,7 +153,7 @@ static int h_logout(struct http_req *req, void *arg)
 	struct principal p;
 	int ret;
 
-	if (need_user(s, req, &p))
+	if (need_user(s, req, &p) || need_session(req, &p, "sign out (revoke it instead)"))
 		return 0;
 	ret = account_sign_out(s, &p);
 	if (ret)
@@ -192,7 +192,7 @@ static int h_me_password(struct http_req *req, void *arg)
 	size_t n;
 	int ret, sweep_err;
 
-	if (need_user(s, req, &p))
+	if (need_user(s, req, &p) || need_session(req, &p, "change the password"))
 		return 0;
 	body = need_json(req);
 	if (!body)

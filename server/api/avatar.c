@@ -64,7 +64,9 @@ static int need_writer(struct srv *s, struct http_req *req, const struct princip
 {
 	if (need_target_user(s, req, uid, t))
 		return 1;
-	if (!strcmp(uid, p->id))
+	/* one's own picture: no permission needed, but a personal API token
+	 * changes it only with user.write in its scopes */
+	if (!strcmp(uid, p->id) && (!p->personal || (p->scopes & PERM_USER_WRITE)))
 		return 0;
 	return need_perm(req, p, PERM_USER_WRITE, t) || need_holds_all_of(s, req, p, uid) ? 1 : 0;
 }

@@ -17,6 +17,7 @@
 
 #include "api/api.h"
 #include "log.h"
+#include "model/ptoken.h"
 #include "util.h"
 
 cJSON *need_json(struct http_req *req)
@@ -223,6 +224,16 @@ static int token_lookup(struct srv *s, struct http_req *req, const char *prefix,
 	return 0;
 }
 
+/* The prefix of tok's kind: device, personal, else bearer (sign-in). */
+static const char *token_kind_prefix(const char *tok)
+{
+	if (token_well_formed(tok, TOKEN_PREFIX_DEVICE))
+		return TOKEN_PREFIX_DEVICE;
+	if (token_well_formed(tok, TOKEN_PREFIX_PERSONAL))
+		return TOKEN_PREFIX_PERSONAL;
+	return TOKEN_PREFIX_BEARER;
+}
+
 int srv_body_gate(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
@@ -233,10 +244,7 @@ int srv_body_gate(struct http_req *req, void *arg)
 
 	if (!tok)
 		return -EACCES; /* no reply: the small cap applies */
-	ret = token_get(s, tok,
-			token_well_formed(tok, TOKEN_PREFIX_DEVICE) ? TOKEN_PREFIX_DEVICE
-								    : TOKEN_PREFIX_BEARER,
-			hash, false, &t);
+	ret = token_get(s, tok, token_kind_prefix(tok), hash, false, &t);
 	cJSON_Delete(t);
 	if (ret == -EINVAL)
 		return reply_401(req, "invalid token");
@@ -263,16 +271,21 @@ int need_rate(struct srv *s, struct http_req *req, const struct principal *p)
 
 int need_user(struct srv *s, struct http_req *req, struct principal *p)
 {
+	const char *tok = req_bearer(req);
+	bool personal = tok && token_well_formed(tok, TOKEN_PREFIX_PERSONAL);
 	cJSON *t, *u = NULL;
 	const char *id, *v;
+	char tid[ID_SIZE] = "";
+	uint32_t scopes = 0;
 	int64_t iat;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	if (token_lookup(s, req, TOKEN_PREFIX_BEARER, p, true, &t))
+	if (token_lookup(s, req, personal ? TOKEN_PREFIX_PERSONAL : TOKEN_PREFIX_BEARER, p, true,
+			 &t))
 		return 1;
 	id = jstr(t, "id");
-	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", "user") ||
+	if (!id || strcmp(jstr(t, "kind") ? jstr(t, "kind") : "", personal ? "personal" : "user") ||
 	    strlen(id) >= ID_SIZE) {
 		cJSON_Delete(t);
 		return reply_401(req, "invalid token");
@@ -280,6 +293,11 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	p->kind = PRINCIPAL_USER;
 	strcpy(p->id, id);
 	iat = jint(t, "iat", 0);
+	if (personal) {
+		scopes = ptoken_item_scopes(t);
+		if ((v = jstr(t, "tid")) && strlen(v) < sizeof(tid))
+			strcpy(tid, v);
+	}
 	cJSON_Delete(t);
 	ret = jget(s, STORE_T_USERS, p->id, "user", &u);
 	if (ret == -ENOENT)
@@ -291,11 +309,16 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	 * before the index of a user's tokens existed) */
 	if (iat < jint(u, "sessions_after", 0)) {
 		cJSON_Delete(u);
+		if (personal)
+			return reply_401(req, "token ended by a password change or a disable");
 		user_token_drop(s, p->id, p->token_hash);
 		return reply_401(req, "session ended by a password change or a disable");
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "disabled"))) {
 		cJSON_Delete(u);
+		/* a personal token is no session: it stops working (401) */
+		if (personal)
+			return reply_401(req, "account disabled");
 		http_reply_error(req, 403, "account disabled");
 		return 1;
 	}
@@ -307,7 +330,23 @@ int need_user(struct srv *s, struct http_req *req, struct principal *p)
 	ret = principal_load_grants(s, p);
 	if (ret)
 		return reply_store_err(req, ret, "grants"), 1;
+	/* a personal token: the user's current grants, cut to its scopes */
+	if (personal) {
+		ptoken_restrict(p, scopes);
+		/* last_used_at of the list; its failure fails no request */
+		ret = ptoken_touch(s, p->id, tid, now_ms());
+		if (ret)
+			log_warn("event=token_touch_failed user=%s err=%s", p->id, strerror(-ret));
+	}
 	return 0;
+}
+
+int need_session(struct http_req *req, const struct principal *p, const char *what)
+{
+	if (!p->personal)
+		return 0;
+	http_reply_error(req, 403, "a personal API token cannot %s: sign in", what);
+	return 1;
 }
 
 int need_device(struct srv *s, struct http_req *req, struct principal *p, bool rate)

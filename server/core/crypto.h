@@ -217,6 +217,8 @@ int password_needs_rehash(const char *stored);
 #define TOKEN_PREFIX_BEARER "alt_" /* users' and API bearer tokens */
 #define TOKEN_PREFIX_DEVICE "ald_" /* device tokens */
 #define TOKEN_PREFIX_ENROLL "ale_" /* team enrollment secrets */
+/* users' personal API tokens (model/ptoken.h) */
+#define TOKEN_PREFIX_PERSONAL "alp_"
 
 /*
  * Make a new token with prefix (exactly TOKEN_PREFIX_LEN bytes of

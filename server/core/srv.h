@@ -52,6 +52,7 @@ struct backup_sched;
 #define ID_PREFIX_DEVICE 'd'
 #define ID_PREFIX_ROLE 'r'
 #define ID_PREFIX_ENROLL 'e'
+#define ID_PREFIX_PTOKEN 't' /* personal API tokens */
 
 /* Times devices may send (record times at ingest, screenshots' taken_at):
  * from 2000-01-01 to a day ahead of the server's clock. Older or later ones
@@ -259,6 +260,10 @@ struct principal {
 	char owner_id[ID_SIZE]; /* a device's owner, as its item names it ("" for none) */
 	char email[EMAIL_MAX_LEN + 1];
 	char token_hash[TOKEN_HASH_SIZE];
+	/* signed in with a personal API token (alp_): its grants carry only
+	 * the token's scopes (model/ptoken.h) */
+	bool personal;
+	uint32_t scopes; /* the personal token's permissions; 0 otherwise */
 	size_t n_grants;
 	struct grant g[MAX_GRANTS];
 };

@@ -57,6 +57,11 @@ const char *key_user_tokens(struct key *k, const char *user_id)
 	return kfmt(k, "user|%s", user_id);
 }
 
+const char *key_user_ptokens(struct key *k, const char *user_id)
+{
+	return kfmt(k, "ptok|%s", user_id);
+}
+
 const char *key_grant_user_sk(struct key *k, const char *node_id, const char *role)
 {
 	return kfmt(k, "%s|%s", node_id, role);

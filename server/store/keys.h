@@ -39,6 +39,11 @@
  *                                                      batch, deleted with it at sign-out,
  *                                                      expiry, eviction (USER_TOKENS_MAX)
  *                                                      and revocation)
+ *           pk <token hash>         sk "token"         {kind:"personal", id, tid, scopes[],
+ *                                                       exp, iat}  (personal API tokens)
+ *           pk "ptok|<user>"        sk <token id>      {id,name,scopes[],created,exp,hash}
+ *                                                      (a user's personal tokens:
+ *                                                      model/ptoken.h)
  *   ROLES   pk "roles"              sk <role name>     {name,id,permissions[],by,at}
  *   GRANTS  pk <user>               sk "<node>|<role>" {user_id,node_id,role,by,at,role_id}
  *           pk "node|<node>"        sk "<user>|<role>" {}                 (grants on a node)
@@ -134,6 +139,8 @@ const char *key_device_host(struct key *k, const char *team_id, const char *host
 
 /* TOKENS pk "user|<user>": the index of a user's sign-in tokens */
 const char *key_user_tokens(struct key *k, const char *user_id);
+/* TOKENS pk "ptok|<user>": the index of a user's personal API tokens */
+const char *key_user_ptokens(struct key *k, const char *user_id);
 
 /* GRANTS */
 const char *key_grant_user_sk(struct key *k, const char *node_id, const char *role); /* pk user */
