@@ -431,8 +431,13 @@ static int h_role_delete(struct http_req *req, void *arg)
 	ret = org_role_business(s, &p, name, bid, &why);
 	if (ret)
 		return reply_org_err(req, ret, &why);
-	if (bid[0] ? need_target_node(s, req, bid, &scope) : target_node(s, ROOT_ID, &scope))
-		return 0;
+	/* a business's role: role.write there; once the business is gone, on
+	 * the root */
+	ret = bid[0] ? target_node(s, bid, &scope) : -ENOENT;
+	if (ret == -ENOENT)
+		ret = target_node(s, ROOT_ID, &scope);
+	if (ret)
+		return reply_store_err(req, ret, "node"), 0;
 	if (need_perm(req, &p, PERM_ROLE_WRITE, &scope))
 		return 0;
 	ret = org_role_delete(s, name, bid, api_audit_ok, &w, &why);

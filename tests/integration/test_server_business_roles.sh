@@ -104,4 +104,15 @@ check "the deleted role carries nothing" test "$(jr '.users | length')" -le 1
 api "$BADM" DELETE /api/v1/roles/global-reader
 check_st "a business admin deletes no global role" 403
 
+# a role of a business deleted since: only the root's admins see it
+TMP=$(srv_node business Tmp root)
+api "$A" POST /api/v1/roles "{\"name\":\"tmp-role\",\"permissions\":[],\"business_id\":\"$TMP\"}"
+check_st "a role of an empty business" 201
+api "$A" DELETE "/api/v1/nodes/$TMP"
+check_st "the business deleted" 204
+check_eq "the root admin still lists its role" "$(names "$A" | grep -o tmp-role)" tmp-role
+check_eq "Globex's admin does not" "$(names "$GADM" | grep -o tmp-role)" ""
+api "$A" DELETE /api/v1/roles/tmp-role
+check_st "the root admin deletes it" 204
+
 finish

@@ -20,6 +20,7 @@
 #include "core/srv.h"
 #include "model/account.h"
 #include "model/org.h"
+#include "model/review.h"
 #include "store/keys.h"
 #include "util.h"
 
@@ -443,6 +444,25 @@ TEST(org_on_a_store)
 	raw(st, STORE_T_NODES, prj, key_node_child(&k, tb), buf, sizeof(buf));
 	CHECK_STR(buf, "");
 	CHECK_EQ(org_node_get(&s, tb, &out), -ENOENT);
+
+	/* the access review: every grant below the business, cut at max */
+	{
+		int all;
+
+		CHECK_EQ(review_collect(&s, biz, REVIEW_MAX_ROWS, &out), 0);
+		all = cJSON_GetArraySize(cJSON_GetObjectItem(out, "rows"));
+		CHECK(all >= 3);
+		CHECK(cJSON_IsFalse(cJSON_GetObjectItem(out, "truncated")));
+		cJSON_Delete(out);
+		CHECK_EQ(review_collect(&s, biz, (size_t)all - 1, &out), 0);
+		CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(out, "rows")), all - 1);
+		CHECK(cJSON_IsTrue(cJSON_GetObjectItem(out, "truncated")));
+		cJSON_Delete(out);
+		CHECK_EQ(review_collect(&s, biz, (size_t)all, &out), 0);
+		CHECK(cJSON_IsFalse(cJSON_GetObjectItem(out, "truncated")));
+		cJSON_Delete(out);
+		CHECK_EQ(review_collect(&s, tb, 10, &out), -ENOENT);
+	}
 
 	srv_fini(&s);
 	store_close(st);
