@@ -364,7 +364,7 @@ static int h_role_list(struct http_req *req, void *arg)
 
 	if (need_user(s, req, &p))
 		return 0;
-	ret = org_role_list(s, &out);
+	ret = org_role_list(s, &p, &out);
 	if (ret)
 		return reply_store_err(req, ret, "roles");
 	return http_reply_json(req, 200, out);
@@ -376,23 +376,36 @@ static int h_role_create(struct http_req *req, void *arg)
 	struct principal p;
 	struct api_actor w = {req, &p};
 	struct model_why why;
-	struct target root;
-	const char *name;
-	cJSON *body, *role;
+	struct target scope;
+	const char *name, *bid;
+	cJSON *body, *role = NULL;
 	int ret;
 
 	if (need_user(s, req, &p))
 		return 0;
-	target_node(s, ROOT_ID, &root);
-	if (need_perm(req, &p, PERM_ROLE_WRITE, &root))
-		return 0;
 	body = need_json(req);
 	if (!body)
 		return 0;
+	bid = opt_str(req, body, "business_id", ID_SIZE - 1);
+	if (bid == OPT_BAD)
+		goto done;
+	/* a business's role: role.write on that business; else on the root */
+	if (bid) {
+		if (need_target_node(s, req, bid, &scope))
+			goto done;
+		if (scope.depth != 2 || strcmp(scope.path[1], bid)) {
+			http_reply_error(req, 400, "business_id must name a business");
+			goto done;
+		}
+	} else {
+		target_node(s, ROOT_ID, &scope);
+	}
+	if (need_perm(req, &p, PERM_ROLE_WRITE, &scope))
+		goto done;
 	if (!(name = need_str(req, body, "name", 64)))
 		goto done;
 	ret = org_role_create(s, p.id, name, cJSON_GetObjectItemCaseSensitive(body, "permissions"),
-			      api_audit_ok, &w, &role, &why);
+			      bid, api_audit_ok, &w, &role, &why);
 	if (ret)
 		reply_org_err(req, ret, &why);
 	else
@@ -409,15 +422,25 @@ static int h_role_delete(struct http_req *req, void *arg)
 	struct principal p;
 	struct api_actor w = {req, &p};
 	struct model_why why;
-	struct target root;
+	struct target scope;
+	char bid[ID_SIZE];
 	int ret;
 
 	if (need_user(s, req, &p))
 		return 0;
-	target_node(s, ROOT_ID, &root);
-	if (need_perm(req, &p, PERM_ROLE_WRITE, &root))
+	ret = org_role_business(s, &p, name, bid, &why);
+	if (ret)
+		return reply_org_err(req, ret, &why);
+	/* a business's role: role.write there; once the business is gone, on
+	 * the root */
+	ret = bid[0] ? target_node(s, bid, &scope) : -ENOENT;
+	if (ret == -ENOENT)
+		ret = target_node(s, ROOT_ID, &scope);
+	if (ret)
+		return reply_store_err(req, ret, "node"), 0;
+	if (need_perm(req, &p, PERM_ROLE_WRITE, &scope))
 		return 0;
-	ret = org_role_delete(s, name, api_audit_ok, &w, &why);
+	ret = org_role_delete(s, name, bid, api_audit_ok, &w, &why);
 	if (ret)
 		return reply_org_err(req, ret, &why);
 	return http_reply_empty(req, 204);

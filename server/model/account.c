@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "model/account.h"
 #include "store/keys.h"
+#include "util.h"
 
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 static char dummy_hash[PASSWORD_HASH_SIZE];
@@ -64,11 +65,11 @@ int account_sign_in(struct srv *s, const cJSON *u, const char *pw, const char *a
 {
 	const char *stored = u ? jstr(u, "pw") : NULL;
 	const char *uid = u && jstr(u, "id") ? jstr(u, "id") : "";
-	char hash[TOKEN_HASH_SIZE];
+	char hash[TOKEN_HASH_SIZE], ts[RFC3339_LEN];
 	struct store_batch *b;
 	cJSON *t, *cur = NULL;
 	int64_t iat;
-	int ret;
+	int ret, tries;
 
 	memset(out, 0, sizeof(*out));
 	if (!stored) {
@@ -92,15 +93,31 @@ int account_sign_in(struct srv *s, const cJSON *u, const char *pw, const char *a
 	cJSON_AddStringToObject(t, "id", uid);
 	cJSON_AddNumberToObject(t, "exp", (double)out->expires_ms);
 	cJSON_AddNumberToObject(t, "iat", (double)iat);
-	ret = store_batch_begin(s->st, &b);
-	if (!ret) {
+	/* a commit that fails with -EAGAIN is tried again (another sign-in of
+	 * the user wrote its item meanwhile); a recheck that fails is not */
+	for (tries = 0; tries < 3; tries++) {
+		bool revoked = false;
+
+		cJSON_Delete(cur);
+		cur = NULL;
+		ret = store_batch_begin(s->st, &b);
+		if (ret)
+			break;
 		/* the user as verified, as a recorded read: a disable or a
 		 * password change committed meanwhile fails this commit
 		 * (-EAGAIN), so no token outlives their revocation */
 		ret = jbget(b, STORE_T_USERS, uid, SK_USER, &cur);
 		if (!ret &&
-		    (strcmp(jstr(cur, "pw") ? jstr(cur, "pw") : "", stored) || is_disabled(cur)))
+		    (strcmp(jstr(cur, "pw") ? jstr(cur, "pw") : "", stored) || is_disabled(cur))) {
 			ret = -EAGAIN;
+			revoked = true;
+		}
+		if (!ret) {
+			/* the last sign-in, in the batch the token commits in */
+			cJSON_DeleteItemFromObjectCaseSensitive(cur, "last_sign_in");
+			cJSON_AddStringToObject(cur, "last_sign_in", rfc3339_ms(iat, ts));
+			ret = jput(b, STORE_T_USERS, uid, SK_USER, cur, STORE_IF_EXISTS);
+		}
 		if (!ret)
 			ret = user_token_add(s, b, uid, hash, t, addr);
 		if (!ret)
@@ -109,6 +126,8 @@ int account_sign_in(struct srv *s, const cJSON *u, const char *pw, const char *a
 			store_batch_abort(b);
 		else
 			ret = store_batch_commit(b);
+		if (ret != -EAGAIN || revoked)
+			break;
 	}
 	cJSON_Delete(cur);
 	cJSON_Delete(t);

@@ -51,7 +51,10 @@ struct account_session {
  * its index entry (user_token_add()), with audit(b, "auth.login", the
  * user's team, the user's id, NULL) in the same batch, which also reads
  * the user item again: a disable or a password change committed since the
- * check fails it (-EAGAIN), so no token outlives a revocation. 0 and *out;
+ * check fails it (-EAGAIN), so no token outlives a revocation. The same
+ * batch writes the user item back with last_sign_in (RFC 3339, the token's
+ * iat); a commit failing with -EAGAIN for another reason (another sign-in
+ * of the user) is tried again, up to 3 times. 0 and *out;
  * -EACCES (refused: out->reason); -EBUSY (no slot in time); -errno (the
  * token). On failure out->token is wiped.
  */

@@ -105,7 +105,7 @@ int org_user_add(struct store_batch *b, const struct org_user_new *n, int64_t no
 		ret = put_own(b, STORE_T_USERS, key_team_index(&k, n->team_id), n->id, x);
 	}
 	if (!ret)
-		ret = org_grant_add(b, n->id, n->team_id, "employee", "", n->by, now, NULL);
+		ret = org_grant_add(b, n->id, n->team_id, "employee", "", n->by, NULL, now, NULL);
 	if (!ret && out)
 		*out = u;
 	else
@@ -114,7 +114,8 @@ int org_user_add(struct store_batch *b, const struct org_user_new *n, int64_t no
 }
 
 int org_grant_add(struct store_batch *b, const char *uid, const char *node_id, const char *role,
-		  const char *role_id, const char *by, int64_t now, cJSON **out)
+		  const char *role_id, const char *by, const char *by_login, int64_t now,
+		  cJSON **out)
 {
 	cJSON *g = cJSON_CreateObject();
 	char ts[RFC3339_LEN];
@@ -131,6 +132,8 @@ int org_grant_add(struct store_batch *b, const char *uid, const char *node_id, c
 	if (role_id && role_id[0])
 		cJSON_AddStringToObject(g, "role_id", role_id);
 	cJSON_AddStringToObject(g, "by", by);
+	if (by_login && by_login[0])
+		cJSON_AddStringToObject(g, "by_login", by_login);
 	cJSON_AddStringToObject(g, "at", rfc3339_ms(now, ts));
 	ret =
 	    jput(b, STORE_T_GRANTS, uid, key_grant_user_sk(&sk, node_id, role), g, STORE_IF_ABSENT);
@@ -994,21 +997,47 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
 
 /* --- roles --- */
 
+struct role_list {
+	struct srv *s;
+	const struct principal *p;
+	cJSON *arr;
+	size_t n;
+};
+
+/* 0 when p may see a role of business bid: p belongs to it (a grant there
+ * or on the root); the role of a business deleted since only from the
+ * root. NULL p (no principal: the store's own reads) sees every role. */
+static int role_visible(struct srv *s, const struct principal *p, const char *bid)
+{
+	struct target t;
+
+	if (!bid || !p)
+		return 0;
+	if (target_node(s, bid, &t))
+		target_node(s, ROOT_ID, &t);
+	return principal_in_business(s, p, &t);
+}
+
 static int role_list_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
+	struct role_list *l = ctx;
 	cJSON *e = cJSON_ParseWithLength(val, len);
 
 	(void)pk;
 	(void)sk;
-	if (e) {
+	if (e && !role_visible(l->s, l->p, jstr(e, "business_id")) && l->n < ORG_ROLES_LIST_MAX) {
 		cJSON_AddFalseToObject(e, "builtin");
-		cJSON_AddItemToArray(ctx, e);
+		cJSON_AddItemToArray(l->arr, e);
+		l->n++;
+	} else {
+		cJSON_Delete(e);
 	}
 	return 0;
 }
 
-int org_role_list(struct srv *s, cJSON **out)
+int org_role_list(struct srv *s, const struct principal *p, cJSON **out)
 {
+	struct role_list l = {s, p, NULL, 0};
 	static const char *const builtin[] = {"admin", "manager", "employee"};
 	uint32_t perms;
 	cJSON *arr;
@@ -1031,8 +1060,8 @@ int org_role_list(struct srv *s, cJSON **out)
 		cJSON_AddTrueToObject(e, "builtin");
 		cJSON_AddItemToArray(arr, e);
 	}
-	ret = store_query(s->st, STORE_T_ROLES, KEY_ROLES_PK, NULL, NULL, MAX_ROLES, 0,
-			  role_list_item, arr);
+	l.arr = arr;
+	ret = store_query(s->st, STORE_T_ROLES, KEY_ROLES_PK, NULL, NULL, 0, 0, role_list_item, &l);
 	if (ret < 0) {
 		cJSON_Delete(*out);
 		*out = NULL;
@@ -1041,9 +1070,31 @@ int org_role_list(struct srv *s, cJSON **out)
 	return 0;
 }
 
-int org_role_create(struct srv *s, const char *by, const char *name, const cJSON *perms,
-		    org_audit_fn audit, void *actx, cJSON **role, struct model_why *why)
+/* Counts the custom roles of business ctx (NULL: the global ones). */
+struct role_count {
+	const char *bid;
+	int n;
+};
+
+static int role_count_fn(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
+	struct role_count *c = ctx;
+	cJSON *e = cJSON_ParseWithLength(val, len);
+	const char *b = e ? jstr(e, "business_id") : NULL;
+
+	(void)pk;
+	(void)sk;
+	if (e && (c->bid ? b && !strcmp(b, c->bid) : !b))
+		c->n++;
+	cJSON_Delete(e);
+	return 0;
+}
+
+int org_role_create(struct srv *s, const char *by, const char *name, const cJSON *perms,
+		    const char *business_id, org_audit_fn audit, void *actx, cJSON **role,
+		    struct model_why *why)
+{
+	struct role_count rc = {business_id, 0};
 	char ts[RFC3339_LEN], rid[ID_SIZE];
 	uint32_t bits = 0, dummy;
 	struct store_batch *b;
@@ -1069,9 +1120,12 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 					  cJSON_IsString(e) ? e->valuestring : "(not a string)");
 		bits |= bit;
 	}
-	if (store_query(s->st, STORE_T_ROLES, KEY_ROLES_PK, NULL, NULL, MAX_ROLES, 0, count_fn,
-			NULL) >= MAX_ROLES)
-		return why_refuse(why, -ENOSPC, "at most %d custom roles", MAX_ROLES);
+	ret = store_query(s->st, STORE_T_ROLES, KEY_ROLES_PK, NULL, NULL, 0, 0, role_count_fn, &rc);
+	if (ret < 0)
+		return why_fail(why, ret, "role");
+	if (rc.n >= MAX_ROLES)
+		return why_refuse(why, -ENOSPC, "at most %d custom roles %s", MAX_ROLES,
+				  business_id ? "per business" : "outside businesses");
 	id_new(ID_PREFIX_ROLE, rid);
 	r = cJSON_CreateObject();
 	if (!r)
@@ -1079,6 +1133,8 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 	cJSON_AddStringToObject(r, "name", name);
 	cJSON_AddStringToObject(r, "id", rid);
 	cJSON_AddItemToObject(r, "permissions", org_perm_names(bits));
+	if (business_id)
+		cJSON_AddStringToObject(r, "business_id", business_id);
 	cJSON_AddStringToObject(r, "by", by);
 	cJSON_AddStringToObject(r, "at", rfc3339_ms(now_ms(), ts));
 	ret = store_batch_begin(s->st, &b);
@@ -1088,12 +1144,19 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 	}
 	ret = jput(b, STORE_T_ROLES, KEY_ROLES_PK, name, r, STORE_IF_ABSENT);
 	if (!ret)
-		ret = audit(b, "role.create", ROOT_ID, name,
+		ret = audit(b, "role.create", business_id ? business_id : ROOT_ID, name,
 			    cJSON_GetObjectItemCaseSensitive(r, "permissions"), actx);
 	if (ret)
 		store_batch_abort(b);
 	else
 		ret = store_batch_commit(b);
+	if (ret == -EEXIST) {
+		cJSON_Delete(r);
+		return why_refuse(why, ret,
+				  "the role name '%s' is taken (role names are unique "
+				  "across the installation)",
+				  name);
+	}
 	if (ret) {
 		cJSON_Delete(r);
 		return why_fail(why, ret, "role");
@@ -1103,8 +1166,36 @@ int org_role_create(struct srv *s, const char *by, const char *name, const cJSON
 	return 0;
 }
 
-int org_role_delete(struct srv *s, const char *name, org_audit_fn audit, void *actx,
-		    struct model_why *why)
+int org_role_business(struct srv *s, const struct principal *p, const char *name, char bid[ID_SIZE],
+		      struct model_why *why)
+{
+	uint32_t dummy;
+	cJSON *r = NULL;
+	const char *b;
+	int ret;
+
+	why_reset(why);
+	bid[0] = 0;
+	if (!role_builtin(name, &dummy) || !role_name_valid(name))
+		return 0;
+	ret = jget(s, STORE_T_ROLES, KEY_ROLES_PK, name, &r);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return why_fail(why, ret, "role");
+	b = jstr(r, "business_id");
+	if (b && (strlen(b) >= ID_SIZE || role_visible(s, p, b))) {
+		cJSON_Delete(r);
+		return why_refuse(why, -ENOENT, "unknown role '%s'", name);
+	}
+	if (b)
+		strcpy(bid, b);
+	cJSON_Delete(r);
+	return 0;
+}
+
+int org_role_delete(struct srv *s, const char *name, const char *business_id, org_audit_fn audit,
+		    void *actx, struct model_why *why)
 {
 	struct store_batch *b;
 	uint32_t dummy;
@@ -1120,7 +1211,8 @@ int org_role_delete(struct srv *s, const char *name, org_audit_fn audit, void *a
 		return why_fail(why, ret, "role");
 	ret = store_batch_delete(b, STORE_T_ROLES, KEY_ROLES_PK, name, STORE_IF_EXISTS);
 	if (!ret)
-		ret = audit(b, "role.delete", ROOT_ID, name, NULL, actx);
+		ret = audit(b, "role.delete", business_id && business_id[0] ? business_id : ROOT_ID,
+			    name, NULL, actx);
 	if (ret)
 		store_batch_abort(b);
 	else
@@ -1141,6 +1233,29 @@ int org_role_check(struct srv *s, const char *role, struct model_why *why)
 
 /* --- grants --- */
 
+/* The no-escalation refusal of role, naming the permissions missing (as
+ * many as the message holds). -EACCES. */
+static int escalation(struct model_why *why, const char *role, uint32_t missing)
+{
+	char names[256] = "";
+	size_t len = 0;
+	int i, n;
+
+	for (i = 0; i < PERMB__COUNT; i++) {
+		if (!(missing & (1u << i)) || !perm_name(1u << i))
+			continue;
+		n = snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
+			     perm_name(1u << i));
+		if (n < 0 || (size_t)n >= sizeof(names) - len)
+			break;
+		len += (size_t)n;
+	}
+	return why_refuse(why, -EACCES,
+			  "forbidden: role '%s' holds permissions you lack here: %s (nobody grants "
+			  "or revokes more than they hold)",
+			  role, names);
+}
+
 /* The detail of a grant's audit entry. */
 static cJSON *grant_detail(const char *role, const char *uid)
 {
@@ -1156,8 +1271,8 @@ int org_grant_create(struct srv *s, const struct principal *p, const char *uid, 
 		     org_audit_fn audit, void *actx, cJSON **grant, struct model_why *why)
 {
 	struct principal *holder = NULL;
+	char rid[ID_SIZE], bid[ID_SIZE], by_login[LOGIN_MAX_LEN + 1] = "";
 	struct store_batch *b;
-	char rid[ID_SIZE];
 	cJSON *g = NULL, *x;
 	uint32_t perms;
 	int ret;
@@ -1176,9 +1291,22 @@ int org_grant_create(struct srv *s, const struct principal *p, const char *uid, 
 	ret = role_get(s, role, &perms, rid);
 	if (ret)
 		return why_fail(why, ret, "role");
-	if (perms & ~perms_on(p, nt))
+	ret = org_role_business(s, p, role, bid, why);
+	if (ret)
+		return ret == -ENOENT ? why_refuse(why, -EINVAL, "unknown role '%s'", role) : ret;
+	if (bid[0] && strcmp(bid, target_business(nt)))
 		return why_refuse(why, -EACCES,
-				  "forbidden: role '%s' holds permissions you lack here", role);
+				  "forbidden: role '%s' belongs to another business than the node; "
+				  "a business's roles are granted only on its nodes",
+				  role);
+	if (perms & ~perms_on(p, nt))
+		return escalation(why, role, perms & ~perms_on(p, nt));
+	/* the granter's login as it is now: the grant keeps it */
+	if (!jget(s, STORE_T_USERS, p->id, SK_USER, &x)) {
+		if (!org_user_login(x, by_login))
+			by_login[0] = 0;
+		cJSON_Delete(x);
+	}
 	holder = calloc(1, sizeof(*holder));
 	if (!holder)
 		return why_fail(why, -ENOMEM, "grants");
@@ -1197,7 +1325,8 @@ int org_grant_create(struct srv *s, const struct principal *p, const char *uid, 
 		why_fail(why, ret, "grant");
 		goto done;
 	}
-	ret = org_grant_add(b, uid, node_id, role, rid, p->id, now_ms(), &g);
+	ret = org_grant_add(b, uid, node_id, role, rid, p->id, by_login[0] ? by_login : NULL,
+			    now_ms(), &g);
 	if (!ret) {
 		x = grant_detail(role, uid);
 		ret = audit(b, "grant.create", node_id, uid, x, actx);
@@ -1215,6 +1344,7 @@ int org_grant_create(struct srv *s, const struct principal *p, const char *uid, 
 		cJSON_Delete(g);
 		goto done;
 	}
+	org_grant_view(s, g);
 	*grant = g;
 done:
 	free(holder);
@@ -1237,8 +1367,7 @@ int org_grant_revoke(struct srv *s, const struct principal *p, const char *uid, 
 	/* nobody revokes more than they hold there (no lock-out from below) */
 	role_perms(s, role, &perms);
 	if (perms & ~perms_on(p, nt))
-		return why_refuse(why, -EACCES,
-				  "forbidden: role '%s' holds permissions you lack here", role);
+		return escalation(why, role, perms & ~perms_on(p, nt));
 	ret = store_batch_begin(s->st, &b);
 	if (ret)
 		return why_fail(why, ret, "grant");
@@ -1254,6 +1383,33 @@ int org_grant_revoke(struct srv *s, const struct principal *p, const char *uid, 
 	else
 		ret = store_batch_commit(b);
 	return ret ? why_fail(why, ret, "grant") : 0;
+}
+
+void org_grant_view(struct srv *s, cJSON *g)
+{
+	const char *by = jstr(g, "by"), *at = jstr(g, "at");
+	char lg[LOGIN_MAX_LEN + 1];
+	cJSON *c, *u = NULL;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(g, "created_by");
+	cJSON_DeleteItemFromObjectCaseSensitive(g, "created_at");
+	if (by && by[0] == ID_PREFIX_USER && strlen(by) < ID_SIZE &&
+	    (c = cJSON_AddObjectToObject(g, "created_by"))) {
+		cJSON_AddStringToObject(c, "id", by);
+		if (jstr(g, "by_login"))
+			cJSON_AddStringToObject(c, "login", jstr(g, "by_login"));
+		else if (!jget(s, STORE_T_USERS, by, SK_USER, &u) && org_user_login(u, lg))
+			cJSON_AddStringToObject(c, "login", lg);
+		else
+			cJSON_AddNullToObject(c, "login");
+		cJSON_Delete(u);
+	} else {
+		cJSON_AddNullToObject(g, "created_by");
+	}
+	if (at)
+		cJSON_AddStringToObject(g, "created_at", at);
+	else
+		cJSON_AddNullToObject(g, "created_at");
 }
 
 struct grant_list {
@@ -1279,6 +1435,7 @@ static int grant_list_item(const char *pk, const char *sk, const void *val, size
 		cJSON_Delete(e);
 		return 0;
 	}
+	org_grant_view(l->s, e);
 	cJSON_AddItemToArray(l->arr, e);
 	return 0;
 }

@@ -49,11 +49,13 @@ int org_user_add(struct store_batch *b, const struct org_user_new *u, int64_t no
 
 /*
  * Role role (role_id: a custom role's id, or "") granted to user uid on
- * node node_id by user by: both grant items, IF_ABSENT (-EEXIST at commit
- * when the user holds that role there). *out (may be NULL) gets the grant.
+ * node node_id by user by, whose login then was by_login (NULL or "": not
+ * recorded): both grant items, IF_ABSENT (-EEXIST at commit when the user
+ * holds that role there). *out (may be NULL) gets the grant.
  */
 int org_grant_add(struct store_batch *b, const char *uid, const char *node_id, const char *role,
-		  const char *role_id, const char *by, int64_t now, cJSON **out);
+		  const char *role_id, const char *by, const char *by_login, int64_t now,
+		  cJSON **out);
 
 /* A new device: owner_id may be NULL (none); token_hash is its device
  * token's hash; pending: it waits for confirmation (model/device.h), false
@@ -77,7 +79,8 @@ int org_device_token_add(struct store_batch *b, const char *device_id, const cha
  *
  * What the organisation routes (api/org.c) call: each parses the request,
  * authorizes it (node.write on the parent creates and deletes a node, on
- * the node renames it; user.write, user.read, role.write on ROOT_ID,
+ * the node renames it; user.write, user.read, role.write on ROOT_ID (on
+ * the business for a business's roles),
  * grant.write on the grant's node), makes one call here and replies.
  * Where a rule answers before the authorization, a check is called first
  * (org_node_place, org_node_changeable, org_node_delete_scope,
@@ -91,9 +94,11 @@ int org_device_token_add(struct store_batch *b, const char *device_id, const cha
  *  - a node is deleted only when it has no children, users or devices; the
  *    grants held on it, its config document and its data key go with it;
  *  - a new user gets the employee role on their team (org_user_add());
- *  - roles are installation-wide; each custom role gets a new id, which
- *    its grants record (a role deleted and created again under its name
- *    does not revive the old grants);
+ *  - built-in and global custom roles are installation-wide; a custom
+ *    role may belong to a business instead, seen and granted only there;
+ *    role names are unique across the installation; each custom role gets
+ *    a new id, which its grants record (a role deleted and created again
+ *    under its name does not revive the old grants);
  *  - nobody grants or revokes more than they hold: the role's permissions
  *    must be a subset of what the granter holds on the node (no
  *    escalation). That nobody changes a user holding more than they do is
@@ -317,30 +322,53 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
 
 /* --- roles --- */
 
-/* The built-in roles, then the custom ones (at most MAX_ROLES): *out (the
- * caller's) {roles: [{name, permissions, builtin, (custom:) id, by, at}]}.
- * 0 or -errno (what "roles"). */
-int org_role_list(struct srv *s, cJSON **out);
+/* Most custom roles one list answers. */
+#define ORG_ROLES_LIST_MAX 1000
+
+/*
+ * The built-in roles, then the custom ones p may see (at most
+ * ORG_ROLES_LIST_MAX): the global ones, and a business's only when p
+ * belongs to that business (principal_in_business(): a grant there or on
+ * the root). *out (the caller's) {roles: [{name, permissions, builtin,
+ * (custom:) id, by, at, (a business's:) business_id}]}. 0 or -errno (what
+ * "roles").
+ */
+int org_role_list(struct srv *s, const struct principal *p, cJSON **out);
 
 /*
  * A custom role name (1..64 bytes, the caller's cap) with the permissions
- * named in perms (a JSON array of names) made by user by: the role item
- * (IF_ABSENT) with a new id, and audit(b, "role.create", ROOT_ID, name,
- * [permissions]) in the same batch. *role (the caller's) gets the role as
- * listed. 0; -EINVAL (refused: the name's rules (role_name_valid()), perms
- * not an array, an unknown permission); -EPERM (refused: a built-in name);
- * -ENOSPC (refused: MAX_ROLES custom roles exist); -errno (what "role";
- * -EEXIST: a custom role of that name exists).
+ * named in perms (a JSON array of names) made by user by, of business
+ * business_id (a business node; the caller checked role.write there) or
+ * global (NULL; role.write on ROOT_ID): the role item (IF_ABSENT: names
+ * are unique across the installation) with a new id, and audit(b,
+ * "role.create", business_id or ROOT_ID, name, [permissions]) in the same
+ * batch. *role (the caller's) gets the role as listed. 0; -EINVAL
+ * (refused: the name's rules (role_name_valid()), perms not an array, an
+ * unknown permission); -EPERM (refused: a built-in name); -ENOSPC
+ * (refused: MAX_ROLES custom roles of that business, or global ones,
+ * exist); -EEXIST (refused: a custom role of that name exists, in any
+ * business); -errno (what "role").
  */
 int org_role_create(struct srv *s, const char *by, const char *name, const cJSON *perms,
-		    org_audit_fn audit, void *actx, cJSON **role, struct model_why *why);
-
-/* Delete custom role name with audit(b, "role.delete", ROOT_ID, name, NULL)
- * in the same batch. 0; -EPERM (refused: a built-in role); -ENOENT
- * (refused: not a valid name); -errno (what "role"; -ENOENT: no such
- * role). */
-int org_role_delete(struct srv *s, const char *name, org_audit_fn audit, void *actx,
+		    const char *business_id, org_audit_fn audit, void *actx, cJSON **role,
 		    struct model_why *why);
+
+/*
+ * The business custom role name belongs to into bid ("" for a global,
+ * built-in or unknown role), as p may know it: 0; -ENOENT (refused,
+ * "unknown role": a role of a business p does not belong to); -errno
+ * (what "role").
+ */
+int org_role_business(struct srv *s, const struct principal *p, const char *name, char bid[ID_SIZE],
+		      struct model_why *why);
+
+/* Delete custom role name (of business business_id, "" or NULL: global;
+ * org_role_business()) with audit(b, "role.delete", business_id or
+ * ROOT_ID, name, NULL) in the same batch. 0; -EPERM (refused: a built-in
+ * role); -ENOENT (refused: not a valid name); -errno (what "role";
+ * -ENOENT: no such role). */
+int org_role_delete(struct srv *s, const char *name, const char *business_id, org_audit_fn audit,
+		    void *actx, struct model_why *why);
 
 /* Whether role names a role (built in or custom): 0; -EINVAL (refused);
  * -errno (what "role"). */
@@ -351,8 +379,11 @@ int org_role_check(struct srv *s, const char *role, struct model_why *why);
 /*
  * Grant role to user uid (target ut) on node node_id (target nt) by p, who
  * holds grant.write on nt: p must also hold grant.write over ut when the
- * user belongs to another business than the node; the role's permissions
- * must all be p's on nt; the user holds fewer than MAX_GRANTS grants. Then
+ * user belongs to another business than the node; a business's role is
+ * unknown (-EINVAL) to p outside that business and is granted only on that
+ * business's nodes (-EACCES); the role's permissions must all be p's on nt
+ * (the refusal names those missing); the user holds fewer than MAX_GRANTS
+ * grants. Then
  * org_grant_add() (with the role's id) and audit(b, "grant.create",
  * node_id, uid, {role, user_id}) in one batch. *grant (the caller's) gets
  * the grant item. 0; -EACCES (refused: across businesses, escalation);
@@ -383,5 +414,14 @@ int org_grant_revoke(struct srv *s, const struct principal *p, const char *uid, 
  * "grants").
  */
 int org_grant_list(struct srv *s, const struct principal *p, const char *uid, cJSON **out);
+
+/*
+ * Grant item g as the routes show it: created_by {id, login} (the login
+ * recorded with the grant, else the creator's current one, else null) when
+ * "by" names a user, else null (grants made by init or the seeder);
+ * created_at ("at") or null. Reads the creator's user item when the grant
+ * recorded no login.
+ */
+void org_grant_view(struct srv *s, cJSON *g);
 
 #endif /* ACTLOG_MODEL_ORG_H */
