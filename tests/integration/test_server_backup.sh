@@ -37,19 +37,24 @@ chmod 600 "$CFG"
 
 # --- a hot backup to S3 while actlog-load ingests ---
 "$LOAD_BIN" --url "$SRV_URL" --email "$ADMIN_EMAIL" --password-file "$T/admin.pw" --devices 8 \
-	--users 4 --concurrency 2 --records 100 --batches 15000 --duration 45 --json \
+	--users 4 --concurrency 2 --records 100 --batches 15000 --duration 600 --json \
 	>"$T/load.json" 2>&1 &
 LOAD=$!
 cleanup_add "kill $LOAD"
 # actlog-load makes its batches first: wait until records come in
 has_records() { "$SRV_BIN" dump --data-dir "$SRV_DIR" | grep -q '^records'; }
 wait_for 120 has_records || fail "no records ingested: $(head -c 300 "$T/load.json")"
-sleep 15 # let more in (a few MiB: several chunks)
+sleep 5 # let more in (a few MiB: several chunks; the load runs on until stopped below)
 "$SRV_BIN" backup --data-dir "$SRV_DIR" --to s3://backups/pre --config "$CFG" \
 	--dump-to "$T/taken.txt" --json >"$T/bk.json" 2>"$T/bk.err"
 rc=$?
 check_eq "backup exits 0 ($(cat "$T/bk.err"))" "$rc" 0
 check "the load was still ingesting when the backup ended" kill -0 $LOAD
+# the store moves on after the snapshot: more records, then the load stops
+# (SIGTERM: it answers its batches in flight and reports)
+has_more() { [ "$("$SRV_BIN" dump --data-dir "$SRV_DIR" | grep -c '^records')" -gt "$(grep -c '^records' "$T/taken.txt")" ]; }
+check "records keep coming after the backup" wait_for 60 has_more
+kill -TERM $LOAD
 wait $LOAD
 rc=$?
 check_eq "actlog-load finished cleanly ($(head -c 300 "$T/load.json"))" "$rc" 0

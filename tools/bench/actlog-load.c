@@ -22,7 +22,8 @@
  * alive connections); like an agent, a device has at most one batch in
  * flight. Each batch is sent once: an error (any status but 200, or a
  * transport failure) is counted by status, not retried. Stops when all
- * batches are answered or after --duration seconds.
+ * batches are answered, after --duration seconds, or on SIGINT or SIGTERM
+ * (the batches in flight are answered, then the report).
  *
  * Report: accepted events per second (records the server acknowledged as
  * accepted, over the wall time of the run), batches per second, batch
@@ -31,6 +32,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -650,7 +652,16 @@ static double cpu_pid_s(long pid)
 	return (double)(ut + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Send every batch (or until the deadline). 0 or -errno. */
+/* Set by SIGINT or SIGTERM: stop sending, as at the deadline. */
+static volatile sig_atomic_t ld_interrupted;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	ld_interrupted = 1;
+}
+
+/* Send every batch (or until the deadline, SIGINT or SIGTERM). 0 or -errno. */
 static int run(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *bt,
 	       struct ld_result *res)
 {
@@ -694,6 +705,14 @@ static int run(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *
 	cpu0 = cpu_self_s();
 	if (o->server_pid)
 		scpu0 = cpu_pid_s(o->server_pid);
+	/* from here on SIGINT/SIGTERM end the run with its report */
+	{
+		struct sigaction sa = {.sa_handler = on_stop_signal};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	t0 = clock_ns(CLOCK_MONOTONIC);
 	deadline = o->duration_s ? t0 + (uint64_t)o->duration_s * 1000000000ULL : UINT64_MAX;
 	for (;;) {
@@ -782,7 +801,7 @@ static int run(const struct ld_opts *o, struct ld_device *dev, struct ld_batch *
 			s->dev = NULL;
 			active--;
 		}
-		if (!stop && clock_ns(CLOCK_MONOTONIC) >= deadline)
+		if (!stop && (ld_interrupted || clock_ns(CLOCK_MONOTONIC) >= deadline))
 			stop = true;
 	}
 	t_end = clock_ns(CLOCK_MONOTONIC);
@@ -925,7 +944,8 @@ static const char usage_text[] =
     "  --concurrency N      batches in flight (default 8, 1..1024, at most --devices)\n"
     "  --records N          records a batch (default 200, 1..5000)\n"
     "  --batches N          batches in all (default 2000, 1..1000000)\n"
-    "  --duration S         stop sending after S seconds (default: when all are sent)\n"
+    "  --duration S         stop sending after S seconds (default: when all are sent);\n"
+    "                       SIGINT or SIGTERM stops sending too, and the report follows\n"
     "  --gzip-level L       1..9 (default 6, the agent's)\n"
     "  --server-pid PID     also report the server's CPU time (from /proc)\n"
     "  --json               one JSON object on stdout (errors too)\n";
