@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model/org.h"
+#include "model/report.h"
 #include "model/review.h"
 #include "store/keys.h"
 
@@ -252,29 +253,28 @@ static void sb_add(struct sbuf *b, const char *s, size_t n)
 	b->p[b->len] = 0;
 }
 
-/* One field (NULL: empty), after a comma unless first. */
+/* One field (NULL: empty), after a comma unless first: RFC 4180 and
+ * formulas neutralised as in the reports (report_csv_field()). */
 static void csv_field(struct sbuf *b, const char *v, bool first)
 {
-	bool quote;
-	const char *c;
+	char small[512], *t = small;
+	size_t need;
+	int n;
 
 	if (!first)
 		sb_add(b, ",", 1);
 	if (!v)
 		return;
-	quote = strpbrk(v, ",\"\r\n") != NULL;
-	if (quote)
-		sb_add(b, "\"", 1);
-	/* a spreadsheet runs a cell starting with one of these as a formula */
-	if (v[0] && strchr("=+-@\t\r", v[0]))
-		sb_add(b, "'", 1);
-	for (c = v; *c; c++) {
-		sb_add(b, c, 1);
-		if (*c == '"')
-			sb_add(b, "\"", 1); /* doubled */
+	need = 2 * strlen(v) + 4; /* every byte doubled, two quotes, a ' */
+	if (need > sizeof(small) && !(t = malloc(need))) {
+		b->err = -ENOMEM;
+		return;
 	}
-	if (quote)
-		sb_add(b, "\"", 1);
+	n = report_csv_field(t, need, v);
+	if (n > 0)
+		sb_add(b, t, (size_t)n);
+	if (t != small)
+		free(t);
 }
 
 int review_csv(const cJSON *rows, char **buf, size_t *len)
