@@ -5,6 +5,11 @@ import { append, card, clear, errorBox, fmtTime, h, link } from './dom.js';
 import { session, canSomewhere } from './session.js';
 import { nodeView } from './node.js';
 import { userView } from './user.js';
+import { rolesView } from './roles.js';
+import { grantsView } from './grants.js';
+import { reviewView } from './review.js';
+import { devicesView } from './devices.js';
+import { provenanceView } from './provenance.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -33,6 +38,7 @@ function renderHeader() {
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
+	if (canSomewhere('node.read')) nav.append(link('#/roles', 'Roles'));
 	append(who, [
 		h('span', { id: 'who-name' }, me.user.name || me.user.email),
 		h('button', { id: 'signout', type: 'button', onclick: signOut }, 'Sign out'),
@@ -180,9 +186,15 @@ async function route() {
 	}
 	renderHeader();
 	const m = hash.match(/^#\/(node|user)\/([A-Za-z0-9_]+)$/);
+	const adm = hash.match(/^#\/(grants|review|devices|provenance)\/([A-Za-z0-9_]+)(?:\/(u_[A-Za-z0-9_]+))?$/);
 	let el;
 	try {
 		if (m && m[1] === 'node') el = await nodeView(m[2]);
+		else if (hash === '#/roles') el = await rolesView();
+		else if (adm && adm[1] === 'grants') el = await grantsView(adm[2], adm[3]);
+		else if (adm && adm[1] === 'review' && !adm[3]) el = await reviewView(adm[2]);
+		else if (adm && adm[1] === 'devices' && !adm[3]) el = await devicesView(adm[2]);
+		else if (adm && adm[1] === 'provenance' && !adm[3]) el = await provenanceView(adm[2]);
 		else if (m && m[1] === 'user') el = await userView(m[2]);
 		else if (hash === '#/audit') el = await auditView();
 		else el = await overviewView(session.me);

@@ -101,6 +101,7 @@ async function configCard(node, names) {
 		return out;
 	}
 	const eff = merged.values, src = merged.source, lockedAt = merged.locked;
+	body.append(h('p', {}, link(`#/provenance/${node.id}`, 'Where each value comes from, level by level')));
 	const levelName = (id) => (id === 'default' ? 'default' : id === node.id ? `${names[id] || id} (here)` : names[id] || id);
 	const writable = can('config.write', node.path);
 	const inputs = {};
@@ -271,7 +272,9 @@ export async function nodeView(id) {
 	await Promise.all(node.path.filter((p) => p !== 'root' && p !== node.id).map((p) =>
 		get(`/nodes/${enc(p)}`).then((n) => { names[p] = n.name; }, () => {})));
 	const crumbs = h('p', { class: 'muted' }, node.path.filter((p) => p !== 'root').map((p, i) => [i ? ' › ' : '', p === node.id ? names[p] : link(`#/node/${p}`, names[p] || p)]));
-	const parts = [h('h1', {}, node.name, h('span', { class: 'type' }, node.type)), crumbs];
+	const parts = [h('h1', {}, node.name, h('span', { class: 'type' }, node.type)), crumbs,
+		h('p', { class: 'admin-links' }, link(`#/devices/${node.id}`, 'Devices and enrollment'), ' · ', link(`#/review/${node.id}`, 'Access review'),
+			' · ', link(`#/grants/${node.id}`, 'Grants'), ' · ', link(`#/provenance/${node.id}`, 'Config provenance'))];
 	const grid = h('div', { class: 'grid' });
 	parts.push(grid);
 	if (node.type !== 'team')
