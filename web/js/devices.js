@@ -15,13 +15,14 @@ export function deviceStatus(d) {
 	return d.revoked ? 'revoked' : d.pending ? 'pending' : 'confirmed';
 }
 
-function secretsCard(team) {
+function secretsCard(team, users) {
 	const body = h('div', { id: 'enroll-secrets' });
 	const shown = h('div', { id: 'enroll-new' });
 	const ttl = h('select', { id: 'enroll-ttl' }, [[1, '1 day'], [7, '7 days'], [30, '30 days'], [365, '1 year']].map(([d, t]) => h('option', { value: d * 86400, selected: d === 7 }, t)));
 	async function load() {
 		try {
 			const r = await get(`/nodes/${enc(team.id)}/enrollment-secrets`);
+			const people = new Map(((await teamUsers(users, team.id)) || []).map((u) => [u.id, u.name || u.email]));
 			const rows = r.secrets.map((sec) => {
 				const btn = h('button', { type: 'button', class: 'revoke' }, 'Revoke');
 				btn.addEventListener('click', async () => {
@@ -34,7 +35,7 @@ function secretsCard(team) {
 					}
 				});
 				return h('tr', { dataset: { id: sec.id } }, h('td', {}, h('code', {}, sec.id)), h('td', {}, fmtTime(sec.created)),
-					h('td', {}, sec.by), h('td', {}, fmtTime(sec.expires_at)), h('td', { class: 'state' }, sec.expired ? 'expired' : 'valid'), h('td', {}, btn));
+					h('td', { class: 'by' }, people.get(sec.by) || sec.by), h('td', {}, fmtTime(sec.expires_at)), h('td', { class: 'state' }, sec.expired ? 'expired' : 'valid'), h('td', {}, btn));
 			});
 			clear(body).append(rows.length
 				? h('table', {}, h('tr', {}, ['id', 'created (UTC)', 'by', 'expires (UTC)', 'state', ''].map((t) => h('th', {}, t))), rows)
@@ -81,10 +82,9 @@ function teamUsers(cache, teamId) {
 	return cache.get(teamId);
 }
 
-async function devicesCard(node) {
+async function devicesCard(node, users) {
 	const body = h('div', { id: 'device-list' });
 	const msg = h('div', { id: 'device-msg' });
-	const users = new Map();
 	async function act(d, what, fn) {
 		clear(msg);
 		try {
@@ -161,8 +161,9 @@ export async function devicesView(nodeId) {
 		return h('div', { id: 'devices-page' }, h('h1', {}, 'Devices'), errorBox(e, 'This node cannot be shown'));
 	}
 	const parts = [h('h1', {}, 'Devices of ', link(`#/node/${node.id}`, node.name), h('span', { class: 'type' }, node.type))];
-	if (node.type === 'team' && can('device.write', node.path)) parts.push(secretsCard(node));
+	const users = new Map(); // team id -> Promise of its users
+	if (node.type === 'team' && can('device.write', node.path)) parts.push(secretsCard(node, users));
 	else if (node.type !== 'team') parts.push(h('p', { class: 'muted' }, 'Enrollment secrets belong to a team: open one of its teams to enroll machines.'));
-	parts.push(await devicesCard(node));
+	parts.push(await devicesCard(node, users));
 	return h('div', { id: 'devices-page', dataset: { id: node.id } }, parts);
 }

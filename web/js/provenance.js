@@ -24,8 +24,9 @@ export async function provenanceView(id) {
 			eff = await get(`/users/${enc(id)}/config/effective`);
 			if (subject.team_id) path = await nodeOf(subject.team_id).then((n) => n.path, () => null);
 		} else {
-			subject = await nodeOf(id);
 			eff = await get(`/nodes/${enc(id)}/config/effective`);
+			// config.read without node.read: the id names the node
+			subject = await nodeOf(id).catch(() => ({ id, name: id, path: null }));
 			path = subject.path;
 		}
 	} catch (e) {
@@ -57,7 +58,7 @@ export async function provenanceView(id) {
 			h('td', { class: 'eff', dataset: { value: secret ? '' : JSON.stringify(eff.values[k]) } }, secret ? (src ? 'set (secret)' : 'not set') : fmtVal(eff.values[k])),
 			h('td', { class: 'src', dataset: { source: src || '' } }, src ? names[src]?.name ?? src : '—'),
 			levels.map((l) => h('td', { class: `level${l === src ? ' set' : ''}${l === lock ? ' lock' : ''}`, dataset: { level: l } },
-				l === src ? '●' : '', l === lock ? ' 🔒' : '')));
+				l === src ? '●' : '', l === lock ? h('span', { class: 'lock-mark' }, ' locked') : '')));
 	});
 	const back = isUser ? link(`#/user/${id}`, subject.name || subject.email) : link(`#/node/${id}`, subject.name);
 	const body = h('div', {}, h('table', { id: 'provenance' }, head, rows));
@@ -65,6 +66,6 @@ export async function provenanceView(id) {
 	return h('div', { id: 'provenance-page', dataset: { id } },
 		title,
 		h('p', {}, 'The config of ', back, isUser ? ' (the user level over their team\'s path)' : '',
-			': each key\'s effective value and the level that set it (●), from the defaults down; 🔒 marks the level that locks a key for everything below it.'),
+			': each key\'s effective value and the level that set it (●), from the defaults down; "locked" marks the level that locks a key for everything below it.'),
 		h('section', { class: 'card' }, body));
 }
