@@ -142,6 +142,18 @@ try {
 	eq('roles: the API has it for the business', made && made.business_id, env.B);
 	await page.screenshot({ path: path.join(OUT, 'roles.png'), fullPage: true });
 	check('roles: she may delete her business\'s role', await page.locator('#roles tr[data-name="acme-support"] button.delete-role').count() === 1, 'no button');
+	// a role made and deleted again (the page asks first)
+	await page.fill('#role-name', 'acme-temp');
+	await page.check('#role-perms input[value="self.read"]');
+	await page.click('#role-create');
+	await page.locator('#roles tr[data-name="acme-temp"] button.delete-role').waitFor();
+	const nd = dialogs.length;
+	await page.click('#roles tr[data-name="acme-temp"] button.delete-role');
+	await page.locator('#roles-msg p.ok').waitFor();
+	await page.waitForFunction(() => !document.querySelector('#roles tr[data-name="acme-temp"]')).catch(() => {});
+	eq('roles: deleting asks first', dialogs.slice(nd).join('|'), "Delete the role 'acme-temp'? Its grants stop carrying any permission.");
+	eq('roles: deleted from the page', await page.locator('#roles tr[data-name="acme-temp"]').count(), 0);
+	eq('roles: the API no longer lists it', (await apiGet('/roles')).json.roles.some((r) => r.name === 'acme-temp'), false);
 	// a name taken: the API's refusal shown
 	await page.fill('#role-name', 'manager');
 	await page.check('#role-perms input[value="user.read"]');
@@ -173,6 +185,24 @@ try {
 	eq('grants: a grant beyond her rights shows what is missing', await text(page, '#grant-msg .error p.missing'), 'missing: store.admin');
 	eq('grants: ... and the API\'s reason', await text(page, '#grant-msg .error p.reason'), `Not granted: ${env.GRANT_REFUSAL}`);
 	eq('grants: the refused role is not listed', await page.locator('#user-grants tr[data-role="admin"]').count(), 0);
+
+	// from the project's grants page: a grant on the other team, revoked
+	// again (the page asks first)
+	await go(`#/grants/${env.PRJ}/${env.UB}`, '#user-grants tr[data-role]');
+	eq('grants: the project\'s page offers the nodes below it',
+		(await page.$$eval('#grant-node option', (os) => os.map((o) => o.value))).sort().join(','), [env.PRJ, env.TM, env.TM2].sort().join(','));
+	await page.selectOption('#grant-role', 'acme-support');
+	await page.selectOption('#grant-node', env.TM2);
+	await page.click('#grant-submit');
+	const other = `#user-grants tr[data-role="acme-support"][data-node="${env.TM2}"]`;
+	await page.locator(`${other} button.revoke`).waitFor();
+	const nr = dialogs.length;
+	await page.click(`${other} button.revoke`);
+	await page.locator('#grant-revoked').waitFor();
+	await page.waitForFunction((sel) => !document.querySelector(sel), other).catch(() => {});
+	eq('grants: revoking asks first', dialogs.slice(nr).join('|'), "Revoke the role 'acme-support' on Blue team?");
+	eq('grants: revoked, gone from the list', await page.locator(other).count(), 0);
+	eq('grants: the API agrees', (await apiGet(`/grants?user_id=${env.UB}`)).json.grants.filter((g) => g.node_id === env.TM2).length, 0);
 
 	// --- access review of the business ---
 	await go(`#/review/${env.B}`, '#review tr[data-user]');
