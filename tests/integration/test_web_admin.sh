@@ -36,7 +36,9 @@ UBEA=$(srv_user bea@example.com "Bea Boss" bea "$TM")
 UA=$(srv_user alice@example.com "Alice Anders" alice "$TM")
 UB=$(srv_user bob@example.com "Bob Berg" bob "$TM")
 UM=$(srv_user mona@example.com "Mona Manager" mona "$TM")
-UC=$(srv_user carl@example.com "Carl Blue" carl "$TM2")
+# a name that is markup: the pages must show it as text
+HOSTILE='<img src=x onerror=alert(1)>'
+UC=$(srv_user carl@example.com "$HOSTILE" carl "$TM2")
 UO=$(srv_user olga@example.com "Olga Other" olga "$(srv_node team Ops "$(srv_node project P "$(srv_node domain D "$OB")")")")
 check "seed: the tree and six people" test -n "$TM2$UBEA$UA$UB$UM$UC$UO"
 # the installation's business administrator role: everything but store.admin
@@ -81,7 +83,7 @@ EMP_REVIEW_ERR=$(jr .error)
 
 # --- the pages in Chromium ---
 export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	B DOM PRJ TM TM2 OB UBEA UA UB UM UC UO DEV1 \
+	B DOM PRJ TM TM2 OB UBEA UA UB UM UC UO DEV1 HOSTILE \
 	GRANT_REFUSAL MGR_REVIEW_ERR MGR_CONFIG_ERR EMP_REVIEW_ERR
 timeout 420 node "$ROOT/tests/web/admin.mjs" >"$T/browser.log" 2>&1
 rc=$?

@@ -86,7 +86,8 @@ try {
 	page.setDefaultTimeout(T);
 	const dialogs = [];
 	const consoleErrors = [];
-	page.on('dialog', (d) => { dialogs.push(d.message()); d.accept().catch(() => {}); });
+	const dialogTypes = [];
+	page.on('dialog', (d) => { dialogs.push(d.message()); dialogTypes.push(d.type()); d.accept().catch(() => {}); });
 	page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
 	page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
 	// the API as the signed-in user (the page's own token)
@@ -219,6 +220,8 @@ try {
 	check('review: the grant\'s date as the API answers it', (await text(page, `${mine} td[data-key=created]`)) === bobRow.created_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), bobRow.created_at);
 	eq('review: bea\'s last sign-in (she signed in) is shown', (await text(page, `#review tr[data-user="${env.UBEA}"] td[data-key=signin]`)) !== 'never', true);
 	eq('review: bob never signed in', await text(page, `#review tr[data-user="${env.UB}"][data-role="employee"] td[data-key=signin]`), 'never');
+	eq('review: a name that is markup shows as text', await text(page, `#review tr[data-user="${env.UC}"] td[data-key=grantee] a`), env.HOSTILE);
+	eq('review: no element made from it', await page.evaluate(() => document.querySelectorAll('img[src="x"]').length), 0);
 	await page.fill('#review-filter', 'acme-support');
 	eq('review: filtered to the role', await page.$eval('#review-count', (e) => Number(e.dataset.value)), 1);
 	await page.fill('#review-filter', '');
@@ -287,6 +290,14 @@ try {
 	await go(`#/devices/${env.TM}`, '#device-list tr[data-id]');
 	eq('enrollment: the secret is shown only once', await page.locator('#enroll-secret').count(), 0);
 
+	// the business's devices: every team's, no secrets (they belong to a team)
+	await go(`#/devices/${env.B}`, '#device-list tr[data-id]');
+	const bizDevices = (await apiGet(`/devices?node_id=${env.B}`)).json.devices;
+	eq('devices: the business lists the API\'s devices',
+		(await page.$$eval('#device-list tr[data-id]', (rs) => rs.map((r) => `${r.dataset.id}=${r.querySelector('td.status').dataset.value}`))).sort().join(','),
+		bizDevices.map((d) => `${d.id}=${d.revoked ? 'revoked' : d.pending ? 'pending' : 'confirmed'}`).sort().join(','));
+	eq('devices: no enrollment secret on a business', await page.locator('#enroll-create').count(), 0);
+
 	// --- config provenance of the team, from its config form ---
 	await go(`#/node/${env.TM}`, `#config a[href="#/provenance/${env.TM}"]`);
 	await page.click(`#config a[href="#/provenance/${env.TM}"]`);
@@ -347,6 +358,7 @@ try {
 	await go(`#/provenance/${env.UB}`, '#provenance-page .error');
 	check('employee: a colleague\'s config is refused', (await text(page, '#provenance-page .error')).startsWith('No config to show:'), 'no error');
 
+	eq('every dialog was a confirmation the pages asked (no script ran from data)', dialogTypes.filter((t) => t !== 'confirm').join('|'), '');
 	const csp = consoleErrors.filter((m) => /Content Security Policy|pageerror/i.test(m));
 	eq('no CSP violation or script error', csp.join('|'), '');
 } catch (e) {
