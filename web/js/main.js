@@ -5,6 +5,8 @@ import { append, card, clear, errorBox, fmtTime, h, link } from './dom.js';
 import { session, canSomewhere } from './session.js';
 import { nodeView } from './node.js';
 import { userView } from './user.js';
+import { machinesView, machineView } from './machines.js';
+import { tokensView } from './tokens.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -33,6 +35,7 @@ function renderHeader() {
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
+	append(nav, [link('#/machines/root', 'Machines'), link('#/me/tokens', 'API tokens')]);
 	append(who, [
 		h('span', { id: 'who-name' }, me.user.name || me.user.email),
 		h('button', { id: 'signout', type: 'button', onclick: signOut }, 'Sign out'),
@@ -185,6 +188,9 @@ async function route() {
 		if (m && m[1] === 'node') el = await nodeView(m[2]);
 		else if (m && m[1] === 'user') el = await userView(m[2]);
 		else if (hash === '#/audit') el = await auditView();
+		else if (/^#\/machines\/[A-Za-z0-9_]+$/.test(hash)) el = await machinesView(hash.slice(11));
+		else if (/^#\/machine\/[A-Za-z0-9_]+$/.test(hash)) el = await machineView(hash.slice(10));
+		else if (hash === '#/me/tokens') el = await tokensView();
 		else el = await overviewView(session.me);
 	} catch (e) {
 		el = errorBox(e);
