@@ -106,6 +106,9 @@ struct ingest {
 	char *sysinfo;
 	size_t sysinfo_len;
 	int64_t sysinfo_ts;
+	char *agent; /* the batch's newest agent record (by ts) */
+	size_t agent_len;
+	int64_t agent_ts;
 	/* the answer */
 	unsigned accepted, rejected;
 	cJSON *rejected_list;
@@ -115,7 +118,7 @@ struct ingest {
 		const char *val;
 		size_t len;
 		int64_t ts;
-	} su;
+	} su, au;     /* sysinfo, agent */
 	bool indexed; /* the records' day index is in raw[] */
 	/* the team users the batch's records name (device item's users_seen) */
 	struct seen_upd {
@@ -552,7 +555,7 @@ static char *record_value(cJSON *o, const char *line, const char *end, const cha
 }
 
 /*
- * Validate one record and fold it into g: the raw put, rollups, sysinfo.
+ * Validate one record and fold it into g: the raw put, rollups, sysinfo, agent.
  * Returns 0 (accepted), 1 with why set (rejected), 2 (valid, dropped: logging
  * was off for it at its ts), or -errno (-E2BIG when the batch needs too many
  * rollups).
@@ -757,6 +760,11 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		g->sysinfo_len = rw->len;
 		g->sysinfo_ts = ts;
 	}
+	if (!strcmp(type, "agent") && (!g->agent || ts >= g->agent_ts)) {
+		g->agent = rw->val;
+		g->agent_len = rw->len;
+		g->agent_ts = ts;
+	}
 out:
 	cJSON_Delete(o);
 	return ret;
@@ -820,7 +828,7 @@ static int upd_rollup(const void *old, size_t old_len, void **val, size_t *len, 
 	return put_json(j, val, len);
 }
 
-/* keep the newer of the stored and this batch's latest sysinfo */
+/* keep the newer of the stored and this batch's latest sysinfo (or agent) record */
 static int upd_sysinfo(const void *old, size_t old_len, void **val, size_t *len, void *ctx)
 {
 	const struct sysinfo_upd *u = ctx;
@@ -1127,6 +1135,7 @@ int ingest_prepare(struct srv *s, const struct ingest_source *src, const char *b
 		return -ENOMEM;
 	}
 	g->su = (struct sysinfo_upd){g->sysinfo, g->sysinfo_len, g->sysinfo_ts};
+	g->au = (struct sysinfo_upd){g->agent, g->agent_len, g->agent_ts};
 	*out = g;
 	return 0;
 }
@@ -1155,11 +1164,11 @@ const char *const ingest_drop_names[INGEST_DROP__N] = {
 size_t ingest_ops(const struct ingest *g)
 {
 	/* records and their index (an upper bound before it is built), rollups
-	 * and theirs, sysinfo, last_seen, the marker */
-	return (g->indexed ? g->n_raw : 2 * g->n_raw) + 2 * g->n_ru + 3;
+	 * and theirs, sysinfo, agent, last_seen, the marker */
+	return (g->indexed ? g->n_raw : 2 * g->n_raw) + 2 * g->n_ru + 4;
 }
 
-/* Everything but raw[from..): rollups, their index, sysinfo, last_seen, the marker. */
+/* Everything but raw[from..): rollups, their index, sysinfo, agent, last_seen, the marker. */
 static int add_final(struct ingest *g, struct store_batch *b)
 {
 	cJSON *item;
@@ -1172,6 +1181,8 @@ static int add_final(struct ingest *g, struct store_batch *b)
 	days_index_rollups(g, b);
 	if (g->sysinfo)
 		store_batch_update(b, STORE_T_DEVICES, g->dev, SK_SYSINFO, upd_sysinfo, &g->su);
+	if (g->agent)
+		store_batch_update(b, STORE_T_DEVICES, g->dev, SK_AGENT, upd_sysinfo, &g->au);
 	g->seen.now = g->now;
 	store_batch_update(b, STORE_T_DEVICES, g->dev, SK_DEVICE, upd_last_seen, &g->seen);
 	item = cJSON_CreateObject();

@@ -592,7 +592,7 @@ static int records_json(struct srv *s, const char *dev, const char *type, const 
 
 int query_sysinfo(struct srv *s, const char *device_id, int64_t from, int64_t to, cJSON **out)
 {
-	cJSON *latest = NULL;
+	cJSON *latest = NULL, *agent = NULL;
 	int ret;
 
 	*out = NULL;
@@ -601,8 +601,26 @@ int query_sysinfo(struct srv *s, const char *device_id, int64_t from, int64_t to
 	ret = jget(s, STORE_T_DEVICES, device_id, SK_SYSINFO, &latest);
 	if (ret && ret != -ENOENT)
 		return ret;
-	return records_json(s, device_id, "sysinfo", "history", from, to, QUERY_RECORDS_MAX, true,
-			    latest, out);
+	ret = jget(s, STORE_T_DEVICES, device_id, SK_AGENT, &agent);
+	if (ret && ret != -ENOENT) {
+		cJSON_Delete(latest);
+		return ret;
+	}
+	ret = records_json(s, device_id, "sysinfo", "history", from, to, QUERY_RECORDS_MAX, true,
+			   latest, out);
+	if (ret) {
+		cJSON_Delete(agent);
+		return ret;
+	}
+	if (!agent)
+		agent = cJSON_CreateNull();
+	if (!*out || !agent || !cJSON_AddItemToObject(*out, "agent", agent)) {
+		cJSON_Delete(agent);
+		cJSON_Delete(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int query_processes(struct srv *s, const char *device_id, int64_t from, int64_t to, size_t limit,

@@ -119,8 +119,9 @@ void query_apps_free(struct query_app *apps, size_t n);
 
 /*
  * Device device_id's latest sysinfo record and its sysinfo records in
- * [from, to) in time order, at most QUERY_RECORDS_MAX. *out: {device_id,
- * latest (null when none), history: [...], truncated}.
+ * [from, to) in time order, at most QUERY_RECORDS_MAX, with its latest
+ * agent record. *out: {device_id, latest (null when none), history: [...],
+ * truncated, agent (null when none)}.
  */
 int query_sysinfo(struct srv *s, const char *device_id, int64_t from, int64_t to, cJSON **out);
 

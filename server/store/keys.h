@@ -61,6 +61,7 @@
  *                                                       agent_version,owner_id,enrolled_at,
  *                                                       revoked,pending,last_seen,token}
  *           pk <device>             sk "sysinfo"       the newest sysinfo record (by ts)
+ *           pk <device>             sk "agent"         the newest agent record (by ts)
  *           pk "team|<team>"        sk <device>        {id}               (devices of a team)
  *           pk "host|<team>|<host>" sk "device"        {device_id}        (the host's first
  *                                                      device: a later enrolment of the host
@@ -124,6 +125,7 @@ struct key {
 #define SK_CONFIG_LOGGING "logging" /* CONFIG: a level's logging.enabled history */
 #define SK_DEVICE "device"
 #define SK_SYSINFO "sysinfo"
+#define SK_AGENT "agent"
 #define SK_SECRET "secret"
 #define SK_SHOT "shot"
 #define SK_SHOT_S3 "s3"

@@ -30,6 +30,8 @@ act() {
 }
 proc() { printf '{"type":"process","ts":"%s","v":1,"host_id":"h","user":null,"event":"exec","pid":%d,"comm":"%s"}\n' "$1" "$2" "$3"; }
 sysinfo() { printf '{"type":"sysinfo","ts":"%s","v":1,"host_id":"h","user":null,"cpus":%d}\n' "$1" "$2"; }
+# agent TS VERSION INPUT_SOURCE (the fields record_agent() writes that matter here)
+agent() { printf '{"type":"agent","ts":"%s","v":1,"host_id":"h","user":null,"event":"interval","version":"%s","sources":{"input":"%s","input_detail":"","proc":"netlink","proc_detail":""}}\n' "$1" "$2" "$3"; }
 apps() { # TS USER NAME=SECONDS...
 	local ts=$1 u=$2 a=() kv
 	shift 2
@@ -230,6 +232,31 @@ q "$A" "/api/v1/devices/$D1/sysinfo?from=${DAY}T09:00:00Z&to=${DAY}T15:00:00.001
 check_eq "history in time order" "$(jr '[.history[].cpus] | join(",")')" "2,4,8"
 q "$A" "/api/v1/devices/$D2/sysinfo?from=${DAY}T00:00:00Z&to=${NEXT}T00:00:00Z"
 check_eq "no sysinfo: latest null, empty history" "$ST:$(jr '.latest'):$(jr '.history | length')" "200:null:0"
+check_eq "no agent record: agent is there, null" "$(jr 'has("agent") and .agent == null')" true
+q "$A" "/api/v1/devices/$D1/sysinfo"
+check_eq "no agent record yet on device 1: agent is there, null" "$(jr 'has("agent") and .agent == null')" true
+# the newest agent record by ts, not by arrival: a batch of two, then an
+# older one that must not replace it
+{
+	agent "${DAY}T09:00:00.000Z" 0.9.0 bpf
+	agent "${DAY}T11:00:00.000Z" 1.2.0 evdev
+	agent "${DAY}T10:00:00.000Z" 1.1.0 bpf
+} >"$T/ag.ndjson"
+ingest "$K1" ag-1 "$T/ag.ndjson"
+check_eq "agent records accepted" "$ST:$(jr .accepted)" 200:3
+q "$A" "/api/v1/devices/$D1/sysinfo"
+check_eq "agent: the batch's newest (by ts)" "$(jr '[.agent.version, .agent.sources.input, .agent.ts, .agent.device_id] | join(",")')" "1.2.0,evdev,${DAY}T11:00:00.000Z,$D1"
+agent "${DAY}T10:30:00.000Z" 1.1.5 bpf >"$T/ag2.ndjson"
+ingest "$K1" ag-2 "$T/ag2.ndjson"
+q "$A" "/api/v1/devices/$D1/sysinfo"
+check_eq "agent: an older record arriving later does not replace it" "$(jr .agent.version)" "1.2.0"
+agent "${DAY}T12:00:00.000Z" 1.3.0 evdev >"$T/ag3.ndjson"
+ingest "$K1" ag-3 "$T/ag3.ndjson"
+q "$A" "/api/v1/devices/$D1/sysinfo"
+check_eq "agent: a newer one does" "$(jr .agent.version)" "1.3.0"
+check_eq "agent records stay out of the sysinfo history" "$(jr '[.history[] | select(.type != "sysinfo")] | length')" 0
+q "$A" "/api/v1/devices/$D2/sysinfo"
+check_eq "agent: per device (device 2 has none)" "$(jr 'has("agent") and .agent == null')" true
 q "$TKC" "/api/v1/devices/$D1/sysinfo"
 check_st "an employee cannot read a device they do not own" 403
 api "$A" PUT "/api/v1/devices/$D1" "{\"owner_id\":\"$UC\"}"

@@ -10,6 +10,8 @@ import { grantsView } from './grants.js';
 import { reviewView } from './review.js';
 import { devicesView } from './devices.js';
 import { provenanceView } from './provenance.js';
+import { machinesView, machineView } from './machines.js';
+import { tokensView } from './tokens.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -39,6 +41,7 @@ function renderHeader() {
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
 	if (canSomewhere('node.read')) nav.append(link('#/roles', 'Roles'));
+	append(nav, [link('#/machines/root', 'Machines'), link('#/me/tokens', 'API tokens')]);
 	append(who, [
 		h('span', { id: 'who-name' }, me.user.name || me.user.email),
 		h('button', { id: 'signout', type: 'button', onclick: signOut }, 'Sign out'),
@@ -197,6 +200,9 @@ async function route() {
 		else if (adm && adm[1] === 'provenance' && !adm[3]) el = await provenanceView(adm[2]);
 		else if (m && m[1] === 'user') el = await userView(m[2]);
 		else if (hash === '#/audit') el = await auditView();
+		else if (/^#\/machines\/[A-Za-z0-9_]+$/.test(hash)) el = await machinesView(hash.slice(11));
+		else if (/^#\/machine\/[A-Za-z0-9_]+$/.test(hash)) el = await machineView(hash.slice(10));
+		else if (hash === '#/me/tokens') el = await tokensView();
 		else el = await overviewView(session.me);
 	} catch (e) {
 		el = errorBox(e);

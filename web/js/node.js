@@ -6,6 +6,7 @@ import { del, get, post, put, qs } from './api.js';
 import { addDays, card, clear, errorBox, fmtBytes, fmtTime, h, link, utcDay } from './dom.js';
 import { barList } from './chart.js';
 import { can } from './session.js';
+import { downloadsCard } from './downloads.js';
 
 const enc = encodeURIComponent;
 
@@ -297,6 +298,7 @@ export async function nodeView(id) {
 		b.append(r.devices.length ? await deviceTable(r.devices, people) : h('p', { class: 'muted' }, 'No device enrolled.'));
 	}));
 	parts.push(appsCard(node));
+	parts.push(downloadsCard({ node_id: node.id }));
 	parts.push(await configCard(node, names));
 	if (node.type === 'team' && can('device.write', node.path)) parts.push(secretsCard(node));
 	return h('div', { id: 'node-page', dataset: { id: node.id } }, parts);

@@ -6,6 +6,7 @@ import { addDays, card, clear, errorBox, fmtBytes, fmtTime, h, link, utcDay } fr
 import { barList, METRICS, timeline } from './chart.js';
 import { deviceTable } from './node.js';
 import { session } from './session.js';
+import { downloadsCard } from './downloads.js';
 
 const enc = encodeURIComponent;
 
@@ -188,5 +189,5 @@ export async function userView(id) {
 			devicesCard(user)),
 		h('div', { class: 'row' }, 'Day (UTC):', dayInput, show, h('button', { type: 'button', onclick: () => { dayInput.value = addDays(dayInput.value, -1); loadAll(); } }, '◀ previous'),
 			h('button', { type: 'button', onclick: () => { dayInput.value = addDays(dayInput.value, 1); loadAll(); } }, 'next ▶')),
-		act.el, apps.el, shots.el);
+		act.el, apps.el, downloadsCard({ user_id: user.id }), shots.el);
 }
