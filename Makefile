@@ -85,7 +85,7 @@ all: $(BUILD)/actlogd $(BUILD)/actlog-session $(BUILD)/actlog-testwin $(BUILD)/a
 help:
 	@echo "make            build everything into $(BUILD)/"
 	@echo "make deps       install the Debian packages needed to build and test (root)"
-	@echo "make demo       deps + build + run an agent in the foreground on a temp state dir"
+	@echo "make demo       deps + build + a server, an enrolled agent and a week of sample data (DEMO_SAMPLE=0: none)"
 	@echo "make test       every test (unit, host, VM); ends with 'N passed, N failed'"
 	@echo "make test-unit  unit tests only (ASan+UBSan)"
 	@echo "make test-vm    kernel input tests in a QEMU VM"
