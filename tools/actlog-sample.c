@@ -195,6 +195,7 @@ struct rng {
 	uint64_t s;
 };
 
+/* The next number of splitmix64. */
 static uint64_t rng_next(struct rng *r)
 {
 	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
@@ -230,6 +231,8 @@ static bool chance(struct rng *r, unsigned pct)
 
 /* --- HTTP --- */
 
+/* libcurl's body callback: append to c->resp; over SP_RESP_MAX the
+ * transfer fails. */
 static size_t on_resp(char *p, size_t sz, size_t n, void *ud)
 {
 	struct http *c = ud;
@@ -243,6 +246,7 @@ static size_t on_resp(char *p, size_t sz, size_t n, void *ud)
 	return k;
 }
 
+/* libcurl's header callback: keeps Retry-After (seconds) in c->retry_after. */
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
 	struct http *c = ud;
@@ -354,6 +358,7 @@ static long api(struct sample *S, const char *method, const char *path, const cJ
 	return st;
 }
 
+/* The string member k of o, or NULL (o may be NULL). */
 static const char *jstr(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -384,6 +389,9 @@ static int api_fail(struct sample *S, const char *what, long st)
 
 /* --- sign-in --- */
 
+/* The admin's Authorization header into S->c.auth: the token of --token-file
+ * (checked with GET /api/v1/me), or a sign-in with --email and
+ * --password-file. 0, or -errno after bench_fail() said why. */
 static int sign_in(struct sample *S)
 {
 	char *secret = NULL;
@@ -426,6 +434,8 @@ static int sign_in(struct sample *S)
 
 /* --- state file --- */
 
+/* Read the --state file into S->state (a new object when the file does not
+ * exist; nothing without --state). 0, or -errno after bench_fail(). */
 static int state_load(struct sample *S)
 {
 	char *txt = NULL;
@@ -452,6 +462,8 @@ static int state_load(struct sample *S)
 	return 0;
 }
 
+/* Write S->state to the --state file, atomically, mode 0600 (a no-op
+ * without --state). 0, or -errno after bench_fail(). */
 static int state_save(struct sample *S)
 {
 	char tmp[4200];
@@ -565,6 +577,9 @@ static int node_ensure(struct sample *S, const char *parent, const char *type, c
 	return 0;
 }
 
+/* The business (--business, else the first one) and the three teams with
+ * their domains and projects, made when missing, into S->team_id. 0, or
+ * -errno after bench_fail(). */
 static int org_tree(struct sample *S)
 {
 	char biz[40], dom[40], prj[40];
@@ -839,6 +854,7 @@ static void day_add(struct day *dy, cJSON *o, int64_t group_ms, int64_t ts_ms)
 	dy->v[dy->n++] = (struct line){group_ms, ts_ms, s};
 }
 
+/* Free the day's lines; dy is empty after. */
 static void day_free(struct day *dy)
 {
 	for (size_t i = 0; i < dy->n; i++)
@@ -867,6 +883,7 @@ struct counts {
 	long keys, clicks, moves, distance, scrolls;
 };
 
+/* The five input counters of k into o, as record.c writes them. */
 static void add_counts(cJSON *o, const struct counts *k)
 {
 	cJSON_AddNumberToObject(o, "keys", (double)k->keys);
@@ -1240,6 +1257,7 @@ static void gen_day(struct sample *S, struct person *p, int64_t midnight, long d
 
 /* --- sending --- */
 
+/* qsort order of a day's lines: by the hour of group_ms, then by ts. */
 static int cmp_line(const void *a, const void *b)
 {
 	const struct line *x = a, *y = b;
@@ -1249,6 +1267,7 @@ static int cmp_line(const void *a, const void *b)
 	return x->ts_ms < y->ts_ms ? -1 : x->ts_ms > y->ts_ms;
 }
 
+/* A serialised record's type (T_*), from its first member. */
 static unsigned line_type(const char *s)
 {
 	if (!strncmp(s, "{\"type\":\"activity\"", 18))
@@ -1488,6 +1507,9 @@ static bool shot_known(const cJSON *have, int64_t t)
 
 /* --- one person's range --- */
 
+/* Generate and send p's records of every local day that meets [from, to):
+ * the complete UTC hours at or after from and before to, one batch each,
+ * then the day's screenshots. 0, or -errno after bench_fail(). */
 static int load_person(struct sample *S, struct person *p, int64_t from, int64_t to)
 {
 	int64_t first_hour = (from + SP_HOUR_MS - 1) / SP_HOUR_MS * SP_HOUR_MS;
@@ -1561,6 +1583,7 @@ static int load_person(struct sample *S, struct person *p, int64_t from, int64_t
 
 /* --- main --- */
 
+/* The --help text. */
 static void usage(FILE *f)
 {
 	fputs("usage: actlog-sample --url URL (--token-file FILE | --email EMAIL --password-file "
@@ -1626,6 +1649,7 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* RFC 3339 or Unix ms (2000..2100) into *ms. 0 or -EINVAL. */
 static int parse_time(const char *v, int64_t *ms)
 {
 	uint64_t u;
@@ -1639,6 +1663,7 @@ static int parse_time(const char *v, int64_t *ms)
 	return -EINVAL;
 }
 
+/* The options into o. 0, or the exit status (2) after saying why. */
 static int parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {{"url", required_argument, 0, 'u'},
@@ -1739,6 +1764,10 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			bench_fail("--url is required");
 		return 2;
 	}
+	if (o->end_ms > (int64_t)(clock_ns(CLOCK_REALTIME) / NSEC_PER_MSEC)) {
+		bench_fail("--end must not be in the future");
+		return 2;
+	}
 	if (!o->token_file == !(o->email && o->password_file)) {
 		bench_fail("give --token-file, or --email and --password-file");
 		return 2;
@@ -1746,6 +1775,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+/* The run's summary on stdout: text, or one JSON object with --json. */
 static void summary(struct sample *S, double secs)
 {
 	const struct person *mgr = &S->p[0];
