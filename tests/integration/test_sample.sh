@@ -193,4 +193,16 @@ done
 check "Sunday is mostly off ($weekend minutes on, Thursday $weekday)" test $((weekend * 5)) -lt "$weekday"
 api "$A" GET "/api/v1/devices/$(did lnovak)/sysinfo?from=$(date -u -d "$SAT - 7 days" +%Y-%m-%d)T00:00:00Z&to=$END"
 check "a kernel upgrade in the week" test "$(jr '[.history[].kernel.release] | unique | length')" -eq 2
+
+# --- a state file lost: the machines enrolled before are not spoken for
+# again (enrolling anew would make second devices and double their data) ---
+"$BUILD/actlog-sample" --url "$SRV_URL" --email "$ADMIN_EMAIL" --password-file "$T/admin.pw" \
+	--state "$T/other-state.json" --seed 42 --tz UTC --days 2 --end "$END" --shots no >"$T/lost.out" 2>"$T/lost.err"
+check_eq "without the tokens: nothing enrolled, nothing sent" "$(head -1 "$T/lost.out")" \
+	"organisation: 3 teams, 12 people (0 new), 0 devices enrolled now"
+check "and said" grep -q 'mbianchi: the machine mbianchi-laptop was enrolled by an earlier run' "$T/lost.err"
+api "$A" GET "/api/v1/devices?node_id=$B"
+check_eq "still 12 devices" "$(jr '.devices | length')" 12
+totals >"$T/totals4"
+check "no total changed" cmp -s "$T/totals1" "$T/totals4"
 finish
