@@ -104,7 +104,7 @@ if [ "${DEMO_SAMPLE:-1}" != 0 ]; then
 	echo "loading a week of sample activity (DEMO_SAMPLE=0 make demo to skip it)"
 	if build/actlog-sample --url "$URL" --email "$EMAIL" --password-file "$DEMO/admin-password" \
 		--state "$DEMO/sample.json" --days 7 --json >"$DEMO/sample-summary.json" 2>"$DEMO/sample.log"; then
-		SAMPLE_MSG=$(jq -r --arg pw "$(jq -r .people_password "$DEMO/sample.json")" '
+		SAMPLE_MSG=$(jq -r --arg pw "$(jq -r '.people_password // "unknown (made by an earlier run)"' "$DEMO/sample.json")" '
 			"  Sample:    \(.people) people in \(.teams) teams, \(.accepted) records of the last 7 days " +
 			"(\(.records.activity) activity, \(.records.app_usage) app_usage, \(.records.process) process, " +
 			"\(.records.sysinfo) sysinfo; loaded in \(.seconds | floor) s)\n" +

@@ -185,6 +185,7 @@ struct sample {
 	struct person p[N_PEOPLE];
 	struct totals t;
 	unsigned people_created, devices_enrolled;
+	bool pw_new;	/* people_pw was made by this run */
 	bool shots_off; /* the server has no S3 settings or refuses shots */
 	char shots_why[200];
 };
@@ -526,6 +527,7 @@ static int people_password(struct sample *S)
 		for (size_t i = 0; i < sizeof(rb); i++)
 			S->people_pw[i] = al[rb[i] % (sizeof(al) - 1)];
 		S->people_pw[sizeof(rb)] = 0;
+		S->pw_new = true;
 	}
 	if (S->state) {
 		cJSON_DeleteItemFromObjectCaseSensitive(S->state, "people_password");
@@ -590,17 +592,20 @@ static int org_tree(struct sample *S)
 	if (S->o.business) {
 		snprintf(biz, sizeof(biz), "%s", S->o.business);
 	} else {
+		const cJSON *first;
+
 		st = api(S, "GET", "/api/v1/nodes/root/children", NULL, &a);
-		ret = st == 200 ? jcopy(cJSON_GetArrayItem(
-					    cJSON_GetObjectItemCaseSensitive(a, "children"), 0),
-					"id", biz, sizeof(biz))
-				: -EPROTO;
+		if (st != 200) {
+			cJSON_Delete(a);
+			return api_fail(S, "GET /api/v1/nodes/root/children", st);
+		}
+		first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "children"), 0);
+		ret = jcopy(first, "id", biz, sizeof(biz));
 		cJSON_Delete(a);
-		if (ret)
-			return st == 200
-				   ? (bench_fail("the server has no business: make one first"),
-				      -ENOENT)
-				   : api_fail(S, "GET /api/v1/nodes/root/children", st);
+		if (ret) {
+			bench_fail("the server has no business: make one first");
+			return -ENOENT;
+		}
 	}
 	for (size_t i = 0; i < N_TEAMS; i++) {
 		ret = node_ensure(S, biz, "domain", TEAMS[i].domain, dom, sizeof(dom));
@@ -615,8 +620,9 @@ static int org_tree(struct sample *S)
 	return 0;
 }
 
-/* Each person: the user (made when no user of the team has the email), the
- * manager grant, and the machine's names. */
+/* Each person's user (made when no user of their team has the email) and,
+ * for a manager, the manager grant on the team. 0, or -errno after
+ * bench_fail(). */
 static int org_people(struct sample *S)
 {
 	for (size_t t = 0; t < N_TEAMS; t++) {
@@ -1875,6 +1881,12 @@ int main(int argc, char **argv)
 		ret = org_tree(&S);
 	if (!ret)
 		ret = org_people(&S);
+	if (!ret && S.pw_new && !S.people_created && S.state) {
+		/* the people were made by a run whose state is lost: their
+		 * password is not the one just made */
+		cJSON_DeleteItemFromObjectCaseSensitive(S.state, "people_password");
+		ret = state_save(&S);
+	}
 	if (!ret)
 		ret = org_devices(&S);
 	if (ret)

@@ -201,6 +201,7 @@ check "a kernel upgrade in the week" test "$(jr '[.history[].kernel.release] | u
 check_eq "without the tokens: nothing enrolled, nothing sent" "$(head -1 "$T/lost.out")" \
 	"organisation: 3 teams, 12 people (0 new), 0 devices enrolled now"
 check "and said" grep -q 'mbianchi: the machine mbianchi-laptop was enrolled by an earlier run' "$T/lost.err"
+check_eq "a password made now is not kept as the people's" "$(jq 'has("people_password")' "$T/other-state.json")" false
 api "$A" GET "/api/v1/devices?node_id=$B"
 check_eq "still 12 devices" "$(jr '.devices | length')" 12
 totals >"$T/totals4"
