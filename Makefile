@@ -70,7 +70,7 @@ SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_SRCS))
 SERVER_LIB_SRCS := $(filter-out server/main.c server/cli/%,$(SERVER_SRCS))
 SERVER_BIN := $(if $(wildcard server/main.c),$(BUILD)/actlog-server)
 
-TOOLS := actlogctl actlog-inject actlog-sigv4 actlog-s3
+TOOLS := actlogctl actlog-inject actlog-sigv4 actlog-s3 actlog-sample
 TOOL_BINS := $(addprefix $(BUILD)/,$(TOOLS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -85,7 +85,7 @@ all: $(BUILD)/actlogd $(BUILD)/actlog-session $(BUILD)/actlog-testwin $(BUILD)/a
 help:
 	@echo "make            build everything into $(BUILD)/"
 	@echo "make deps       install the Debian packages needed to build and test (root)"
-	@echo "make demo       deps + build + run an agent in the foreground on a temp state dir"
+	@echo "make demo       deps + build + a server, an enrolled agent and a week of sample data (DEMO_SAMPLE=0: none)"
 	@echo "make test       every test (unit, host, VM); ends with 'N passed, N failed'"
 	@echo "make test-unit  unit tests only (ASan+UBSan)"
 	@echo "make test-vm    kernel input tests in a QEMU VM"
@@ -176,6 +176,10 @@ $(BUILD)/actlog-%: $(BUILD)/tools/actlog-%.o $(LIB_A)
 $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(BUILD)/tools/benchcli.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
+# the sample organisation of `make demo` (scripts/demo.sh), through the API
+$(BUILD)/actlog-sample: $(BUILD)/tools/actlog-sample.o $(BUILD)/tools/benchcli.o $(LIB_A)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
+
 # benchmark-only programs (tools/bench/: docs/PERFORMANCE.md, docs/perf-server.md);
 # storebench and seed link the server's layers below api/
 BENCH_TOOLS := actlog-storm actlog-storebench actlog-load actlog-seed actlog-latency
@@ -183,7 +187,7 @@ all: $(addprefix $(BUILD)/,$(BENCH_TOOLS))
 $(BUILD)/tools/bench/%.o: tools/bench/%.c $(HEADERS) $(SERVER_HDRS) tools/benchcli.h | $(BUILD)/tools
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itools -Iserver -c $< -o $@
-$(BUILD)/tools/benchcli.o $(BUILD)/tools/actlogctl.o: tools/benchcli.h
+$(BUILD)/tools/benchcli.o $(BUILD)/tools/actlogctl.o $(BUILD)/tools/actlog-sample.o: tools/benchcli.h
 SERVER_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_LIB_SRCS))
 
 $(BUILD)/actlog-storm: $(BUILD)/tools/bench/actlog-storm.o $(LIB_A)

@@ -3,7 +3,10 @@
 # actlog-server on LMDB (build/demo/server) and an enrolled agent that ships
 # to it, make some activity, and print the dashboard's URL and the sign-in.
 # Both keep running; `make demo-stop` (or scripts/demo.sh stop) ends them.
+# It also loads a week of sample activity of a small organisation
+# (build/actlog-sample, through the API; again on each run: nothing doubles).
 #   DEMO_PORT   server port on 127.0.0.1 (default 8080)
+#   DEMO_SAMPLE 0: no sample organisation (default 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -94,6 +97,25 @@ if [ ! -f "$DEMO/state/device.json" ]; then
 	api PUT "/api/v1/devices/$DEV" "{\"owner_id\":\"$U\"}" >/dev/null
 fi
 
+# --- sample organisation: a week of activity (idempotent: the same batch ids
+# each run, so a run adds only the hours since the last one) ---
+SAMPLE_MSG="  Sample:    none (DEMO_SAMPLE=0)"
+if [ "${DEMO_SAMPLE:-1}" != 0 ]; then
+	echo "loading a week of sample activity (DEMO_SAMPLE=0 make demo to skip it)"
+	if build/actlog-sample --url "$URL" --email "$EMAIL" --password-file "$DEMO/admin-password" \
+		--state "$DEMO/sample.json" --days 7 --json >"$DEMO/sample-summary.json" 2>"$DEMO/sample.log"; then
+		SAMPLE_MSG=$(jq -r --arg pw "$(jq -r '.people_password // "unknown (made by an earlier run)"' "$DEMO/sample.json")" '
+			"  Sample:    \(.people) people in \(.teams) teams, \(.accepted) records of the last 7 days " +
+			"(\(.records.activity) activity, \(.records.app_usage) app_usage, \(.records.process) process, " +
+			"\(.records.sysinfo) sysinfo; loaded in \(.seconds | floor) s)\n" +
+			"  A manager: \(.manager_email)  password \($pw)  (sees only their team)"' \
+			"$DEMO/sample-summary.json")
+	else
+		SAMPLE_MSG="  Sample:    loading failed (see $DEMO/sample.log)"
+		tail -3 "$DEMO/sample.log" >&2
+	fi
+fi
+
 # --- agent ---
 if [ -f "$DEMO/actlogd.pid" ] && kill -0 "$(cat "$DEMO/actlogd.pid")" 2>/dev/null; then
 	echo "a demo agent is already running (pid $(cat "$DEMO/actlogd.pid"))"
@@ -118,6 +140,7 @@ actlog is running: actlog-server on LMDB ($DEMO/server) and an enrolled agent.
   API:       $URL/api/v1  (docs/API.md)
   Sign in:   $EMAIL
   Password:  $PW   (also in $DEMO/admin-password)
+$SAMPLE_MSG
 
 Try the API (docs/API.md):
   TOKEN=\$(curl -s -X POST $URL/api/v1/auth/login -d '{"email":"$EMAIL","password":"$PW"}' | jq -r .token)
