@@ -322,7 +322,7 @@ static int activity(struct day *d, const cJSON *j, int64_t start, int64_t end)
 			d->slot[k][i] = sat_add(d->slot[k][i], jint(j, fields[i], 0));
 		d->slot[k][C_RECORDS]++;
 	}
-	if (cJSON_IsTrue(idle) || (!cJSON_IsFalse(idle) && jint(j, "active_s", 0) <= 0))
+	if (cJSON_IsTrue(idle) || jint(j, "active_s", 0) <= 0)
 		return day_spans_add_idle(&d->idle, d->cur->id, start, end);
 	return 0;
 }
