@@ -520,9 +520,21 @@ static int cpu_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->exe, y->exe);
 }
 
+static int dev_cmp(const void *a, const void *b)
+{
+	const struct dev_seen *x = a, *y = b;
+
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The machines with records of the user, by their first record. */
 static void devices_json(struct day *d, cJSON *arr)
 {
 	size_t i;
+
+	qsort(d->dev, d->n_dev, sizeof(*d->dev), dev_cmp);
 
 	for (i = 0; i < d->n_dev; i++) {
 		const struct dev_seen *v = &d->dev[i];
@@ -539,6 +551,8 @@ static void devices_json(struct day *d, cJSON *arr)
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "device_id", v->id);
 		cJSON_AddStringToObject(o, "hostname", host ? host : "");
+		cJSON_AddStringToObject(o, "team_id",
+					jstr(dv, "team_id") ? jstr(dv, "team_id") : "");
 		add_time(o, "first", v->first);
 		add_time(o, "last", v->last);
 		cJSON_AddItemToArray(arr, o);

@@ -105,7 +105,7 @@ int day_bounds(const char *date, const char *tz, int64_t *from, int64_t *to);
  * activity: [{start, active_s, interval_s, keys, clicks, moves, scrolls,
  * records}] (one per DAY_SLOT_MS slot from from), idle: [{start, end,
  * device_id}], top_cpu: [{app, exe, cpu_s}], devices: [{device_id,
- * hostname, first, last}], records (the user's records read), truncated,
+ * hostname, team_id, first, last}], records (the user's records read), truncated,
  * devices_truncated}. -ENOENT (no such user), -ENOMEM, the store's errors.
  */
 int day_query(struct srv *s, const char *uid, int64_t from, int64_t to, cJSON **out);

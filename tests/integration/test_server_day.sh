@@ -130,9 +130,10 @@ check_eq "idle: one merged span (idle:true, and active_s 0), bob's idle record l
 check_eq "top_cpu: summed by (app, exe), bob's processes left out" \
 	"$(jr '[.top_cpu[] | "\(.app) \(.exe) \(.cpu_s)"] | join("; ")')" \
 	"Firefox /usr/lib/firefox/firefox 5.5; LibreOffice /usr/lib/libreoffice/program/soffice.bin 2.25; Code /usr/share/code/code 1.25"
-check_eq "devices: both machines, hostname from sysinfo else the device, first and last of alice's records" \
-	"$(jr '[.devices | sort_by(.first)[] | "\(.device_id) \(.hostname) \(.first[11:19]) \(.last[11:19])"] | join("; ")')" \
+check_eq "devices: both machines by their first record, hostname from sysinfo else the device, first and last of alice's records" \
+	"$(jr '[.devices[] | "\(.device_id) \(.hostname) \(.first[11:19]) \(.last[11:19])"] | join("; ")')" \
 	"$D1 ws-own-sysinfo 09:00:00 00:00:30; $D2 kiosk-enrolled 14:00:00 14:02:00"
+check_eq "devices: each with its team (the dashboard links there)" "$(jr '[.devices[].team_id] | unique | join(",")')" "$TA"
 check "nothing of bob's anywhere in the answer" not grep -q "BobApp\|bobapp\|999" "$T/day.json"
 
 api "$A" GET "/api/v1/users/$UB/day?date=$DAY"

@@ -5,6 +5,7 @@ import { append, card, clear, errorBox, fmtTime, h, link } from './dom.js';
 import { session, canSomewhere } from './session.js';
 import { nodeView } from './node.js';
 import { userView } from './user.js';
+import { dayView, todayIn, viewerZone } from './day.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -31,6 +32,7 @@ function renderHeader() {
 	const me = session.me;
 	if (!me) return;
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
+	nav.append(link(`#/user/${me.user.id}/day/${todayIn(viewerZone())}`, 'My day'));
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
 	append(who, [
@@ -180,9 +182,11 @@ async function route() {
 	}
 	renderHeader();
 	const m = hash.match(/^#\/(node|user)\/([A-Za-z0-9_]+)$/);
+	const dm = hash.match(/^#\/user\/([A-Za-z0-9_]+)\/day\/(\d{4}-\d{2}-\d{2})$/);
 	let el;
 	try {
-		if (m && m[1] === 'node') el = await nodeView(m[2]);
+		if (dm) el = await dayView(dm[1], dm[2]);
+		else if (m && m[1] === 'node') el = await nodeView(m[2]);
 		else if (m && m[1] === 'user') el = await userView(m[2]);
 		else if (hash === '#/audit') el = await auditView();
 		else el = await overviewView(session.me);
