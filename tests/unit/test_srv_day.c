@@ -5,7 +5,9 @@
  * goes on from the record before first, merged across records, cut at the
  * record's end, other devices never merged), idle spans merged, the cap on
  * spans, and the day's bounds (a date, a bad date, a time zone not
- * supported yet).
+ * supported yet); on a real LMDB store, the caps of day_query(): the
+ * machines looked for (owned, or users_seen since the day's start; at most
+ * DAY_DEVICES_MAX) and the records read (DAY_RECORDS_MAX, truncated).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,10 +15,15 @@
 
 #include "check.h"
 #include "model/day.h"
+#include "store/keys.h"
+#include "util.h"
 
 #define DEV "d_0000000000000001"
 #define DEV2 "d_0000000000000002"
 #define M 60000LL /* a minute */
+#define TEAM "n_00000000000000f1"
+#define USER "u_0000000000000001"
+#define OTHER "u_0000000000000002"
 
 TEST(focus_within_a_record)
 {
@@ -147,6 +154,110 @@ TEST(bounds)
 	CHECK_EQ(day_bounds("2026-12-07", "Europe/Paris", &from, &to), -ENOTSUP);
 }
 
+static void put(struct store *st, enum store_table t, const char *pk, const char *sk,
+		const char *val)
+{
+	CHECK_EQ(store_put(st, t, pk, sk, val, strlen(val), 0), 0);
+}
+
+/* a device of TEAM: val is its item */
+static void device(struct store *st, const char *id, const char *val)
+{
+	struct key k;
+
+	put(st, STORE_T_DEVICES, key_team_index(&k, TEAM), id, "{}");
+	put(st, STORE_T_DEVICES, id, SK_DEVICE, val);
+}
+
+TEST(caps_on_a_store)
+{
+	char dir[128], keyf[200], id[ID_SIZE], val[512];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct store_batch *b = NULL;
+	struct srv s;
+	struct key pk, sk;
+	int64_t day = 1796601600000LL, t; /* 2026-12-07 */
+	cJSON *out = NULL;
+	const cJSON *devs;
+	int i;
+
+	check_mkdtemp(dir, sizeof(dir), "day");
+	snprintf(keyf, sizeof(keyf), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(keyf), 0);
+	CHECK_EQ(keyprov_file_open(keyf, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	put(st, STORE_T_USERS, USER, SK_USER, "{\"id\":\"" USER "\",\"team_id\":\"" TEAM "\"}");
+
+	CHECK_EQ(day_query(&s, "u_00000000000000ff", day, day + 86400000, &out), -ENOENT);
+	CHECK_EQ(day_query(&s, USER, day, day, &out), -EINVAL);
+	CHECK_EQ(day_query(&s, USER, day, day + DAY_RANGE_MAX_MS + 1, &out), -EINVAL);
+
+	/* not the user's machines: another's, and one the user left before the day */
+	device(st, "d_0000000000000a01", "{\"owner_id\":\"" OTHER "\"}");
+	snprintf(val, sizeof(val),
+		 "{\"users_seen\":[{\"user_id\":\"" USER "\",\"last_seen\":%lld}]}",
+		 (long long)(day - 2 * M));
+	device(st, "d_0000000000000a02", val);
+	CHECK_EQ(day_query(&s, USER, day, day + 86400000, &out), 0);
+	CHECK_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(out, "devices")), 0);
+	CHECK(cJSON_IsFalse(cJSON_GetObjectItem(out, "devices_truncated")));
+	cJSON_Delete(out);
+
+	/* DAY_DEVICES_MAX + 1 machines: owned, or users_seen within the step
+	 * before the day's start; records on the first */
+	for (i = 0; i <= DAY_DEVICES_MAX; i++) {
+		snprintf(id, sizeof(id), "d_00000000000001%02d", i);
+		if (i % 2)
+			snprintf(val, sizeof(val),
+				 "{\"team_id\":\"" TEAM "\",\"owner_id\":\"" USER "\"}");
+		else
+			snprintf(val, sizeof(val),
+				 "{\"team_id\":\"" TEAM "\",\"users_seen\":[{\"user_id\":\"" OTHER
+				 "\",\"last_seen\":%lld},{\"user_id\":\"" USER
+				 "\",\"last_seen\":%lld}]}",
+				 (long long)day, (long long)(day - 30000));
+		device(st, id, val);
+	}
+	/* DAY_RECORDS_MAX + 10 activity records of one minute */
+	for (i = 0; i < DAY_RECORDS_MAX + 10; i++) {
+		char start[RFC3339_LEN];
+
+		if (i % 5000 == 0) {
+			if (b)
+				CHECK_EQ(store_batch_commit(b), 0);
+			CHECK_EQ(store_batch_begin(st, &b), 0);
+		}
+		t = day + (int64_t)i * 4000; /* every 4 s, all within the day */
+		snprintf(val, sizeof(val),
+			 "{\"type\":\"activity\",\"user_id\":\"" USER
+			 "\",\"start\":\"%s\",\"interval_s\":4,\"keys\":1,\"active_s\":4}",
+			 rfc3339_ms(t, start));
+		CHECK_EQ(store_batch_put(
+			     b, STORE_T_RECORDS,
+			     key_record_pk(&pk, "d_0000000000000100", "activity", t + 4000),
+			     key_record_sk(&sk, t + 4000, "b", (unsigned)i), val, strlen(val), 0),
+			 0);
+	}
+	CHECK_EQ(store_batch_commit(b), 0);
+	CHECK_EQ(day_query(&s, USER, day, day + 86400000, &out), 0);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(out, "devices_truncated")));
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(out, "truncated")));
+	CHECK_EQ(jint(out, "records", 0), DAY_RECORDS_MAX);
+	devs = cJSON_GetObjectItem(out, "devices");
+	CHECK_EQ(cJSON_GetArraySize(devs), 1); /* the machines without records are not listed */
+	CHECK_STR(jstr(cJSON_GetArrayItem(devs, 0), "device_id"), "d_0000000000000100");
+	CHECK_EQ(jint(cJSON_GetArrayItem(cJSON_GetObjectItem(out, "activity"), 0), "records", 0),
+		 150);
+	cJSON_Delete(out);
+
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(focus_within_a_record);
@@ -156,5 +267,6 @@ int main(void)
 	RUN(idle_merged_and_sorted);
 	RUN(spans_capped);
 	RUN(bounds);
+	RUN(caps_on_a_store);
 	return CHECK_DONE();
 }
