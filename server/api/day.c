@@ -19,7 +19,7 @@ static int need_day(struct http_req *req, int64_t *from, int64_t *to)
 	const char *date = http_req_query(req, "date"), *tz = http_req_query(req, "tz");
 	int ret;
 
-	if (tz && strcmp(tz, "UTC") && strcmp(tz, "Etc/UTC")) {
+	if (day_tz_check(tz)) {
 		http_reply_error(req, 400, "time zones other than UTC are not supported yet");
 		return 1;
 	}

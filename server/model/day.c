@@ -150,13 +150,18 @@ void day_spans_free(struct day_spans *sp)
 
 /* --- the day's bounds --- */
 
+int day_tz_check(const char *tz)
+{
+	return !tz || !strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC") ? 0 : -ENOTSUP;
+}
+
 int day_bounds(const char *date, const char *tz, int64_t *from, int64_t *to)
 {
 	struct tm tm = {0}, back;
 	int y, m, d, used = 0;
 	time_t t;
 
-	if (tz && strcmp(tz, "UTC") && strcmp(tz, "Etc/UTC"))
+	if (day_tz_check(tz))
 		return -ENOTSUP;
 	if (!date || strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 ||
 	    used != 10 || date[4] != '-' || date[7] != '-' || y < 2000 || y > 2999 || m < 1 ||
@@ -168,7 +173,9 @@ int day_bounds(const char *date, const char *tz, int64_t *from, int64_t *to)
 	t = timegm(&tm);
 	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != m - 1)
 		return -EINVAL; /* 2026-02-30 */
-	/* the local midnights of the day and of the next: UTC only for now */
+	/* the local midnights of the day and of the next: UTC only for now;
+	 * with time zones, the one conversion of (date, tz) to [from, to)
+	 * goes here (a day of 23 or 25 hours included) */
 	*from = (int64_t)t * 1000;
 	*to = *from + DAY_MS;
 	return 0;

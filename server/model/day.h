@@ -91,6 +91,10 @@ void day_spans_sort(struct day_spans *sp);
 /* Free sp's spans (sp itself is the caller's). */
 void day_spans_free(struct day_spans *sp);
 
+/* 0 when time zone tz is one the day takes (NULL, "UTC", "Etc/UTC"),
+ * else -ENOTSUP. Pure. */
+int day_tz_check(const char *tz);
+
 /*
  * The UTC bounds [*from, *to) of the local day date ("YYYY-MM-DD") in
  * time zone tz (NULL, "UTC" or "Etc/UTC"; others -ENOTSUP). -EINVAL for a

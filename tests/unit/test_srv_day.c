@@ -152,6 +152,9 @@ TEST(bounds)
 	CHECK_EQ(day_bounds("2026/12/07", NULL, &from, &to), -EINVAL);
 	CHECK_EQ(day_bounds("", NULL, &from, &to), -EINVAL);
 	CHECK_EQ(day_bounds("2026-12-07", "Europe/Paris", &from, &to), -ENOTSUP);
+	CHECK_EQ(day_tz_check(NULL), 0);
+	CHECK_EQ(day_tz_check("Etc/UTC"), 0);
+	CHECK_EQ(day_tz_check("utc"), -ENOTSUP);
 }
 
 static void put(struct store *st, enum store_table t, const char *pk, const char *sk,
