@@ -69,7 +69,8 @@ function dayAxis(r, shots, hosts, colour, onShot) {
 	const lanes = { focus: [6, 30], act: [44, 56], idle: [108, 14], shots: [130, 16] };
 	const H = 172;
 	const t0 = Date.parse(r.from), t1 = Date.parse(r.to);
-	const x = (iso) => padL + ((Date.parse(iso) - t0) / (t1 - t0)) * (W - padL - padR);
+	// a record that ends after midnight is cut at the axis' end
+	const x = (iso) => padL + Math.min(Math.max((Date.parse(iso) - t0) / (t1 - t0), 0), 1) * (W - padL - padR);
 	const tz = r.tz;
 	const svg = s('svg', { class: 'day-axis', id: 'day-axis', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'the day on one time axis' });
 	for (const [k, label] of [['focus', 'applications'], ['act', 'activity'], ['idle', 'idle'], ['shots', 'screenshots']]) {
