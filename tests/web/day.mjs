@@ -138,6 +138,10 @@ try {
 		JSON.stringify([got.focus.length, got.slots.length, got.idle.length, got.cpu.length, got.devices.length]));
 	eq('the machines by their sysinfo hostnames', got.devices.map((d) => d.hostname).sort(), ['lab-kiosk-2', 'ws-alice-7']);
 	check("nothing of bob's on the shared machine (Blender)", !(await page.content()).includes('Blender'), 'Blender in the page');
+	const hostile = '<img src=x onerror=alert(1)>';
+	check('a hostile application name is shown as text (legend)',
+		(await page.$$eval('#day-legend li', (l) => l.map((x) => x.dataset.app))).includes(hostile), 'not in the legend');
+	eq('a hostile application name: no element made from it', await page.evaluate(() => document.querySelectorAll('img[src="x"], b').length), 0);
 	const f0 = r.focus[0];
 	eq("a span's title: app, exact seconds, times, machine", got.titles[0], `${f0.app}: ${f0.focus_s} s focused, ${f0.start.slice(11, 19)}–${f0.end.slice(11, 19)} on ws-alice-7`);
 	eq('the legend: applications by focus time', await page.$$eval('#day-legend li', (l) => l.map((x) => x.dataset.app)).then((a) => a.length > 0 && a[0]), (() => {
