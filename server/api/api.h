@@ -137,6 +137,7 @@ int api_config_routes(struct srv *s, struct http_route *r, size_t max);
 int api_device_routes(struct srv *s, struct http_route *r, size_t max);
 int api_ingest_routes(struct srv *s, struct http_route *r, size_t max);
 int api_query_routes(struct srv *s, struct http_route *r, size_t max);
+int api_day_routes(struct srv *s, struct http_route *r, size_t max);
 int api_report_routes(struct srv *s, struct http_route *r, size_t max);
 int api_shots_routes(struct srv *s, struct http_route *r, size_t max);
 int api_avatar_routes(struct srv *s, struct http_route *r, size_t max);

@@ -12,6 +12,7 @@ import { devicesView } from './devices.js';
 import { provenanceView } from './provenance.js';
 import { machinesView, machineView } from './machines.js';
 import { tokensView } from './tokens.js';
+import { dayView, todayIn, viewerZone } from './day.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -38,6 +39,7 @@ function renderHeader() {
 	const me = session.me;
 	if (!me) return;
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
+	nav.append(link(`#/user/${me.user.id}/day/${todayIn(viewerZone())}`, 'My day'));
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
 	if (canSomewhere('node.read')) nav.append(link('#/roles', 'Roles'));
@@ -189,10 +191,12 @@ async function route() {
 	}
 	renderHeader();
 	const m = hash.match(/^#\/(node|user)\/([A-Za-z0-9_]+)$/);
+	const dm = hash.match(/^#\/user\/([A-Za-z0-9_]+)\/day\/(\d{4}-\d{2}-\d{2})$/);
 	const adm = hash.match(/^#\/(grants|review|devices|provenance)\/([A-Za-z0-9_]+)(?:\/(u_[A-Za-z0-9_]+))?$/);
 	let el;
 	try {
-		if (m && m[1] === 'node') el = await nodeView(m[2]);
+		if (dm) el = await dayView(dm[1], dm[2]);
+		else if (m && m[1] === 'node') el = await nodeView(m[2]);
 		else if (hash === '#/roles') el = await rolesView();
 		else if (adm && adm[1] === 'grants') el = await grantsView(adm[2], adm[3]);
 		else if (adm && adm[1] === 'review' && !adm[3]) el = await reviewView(adm[2]);

@@ -188,6 +188,7 @@ export async function userView(id) {
 				teamLink ? h('p', {}, 'Team: ', teamLink) : ''),
 			devicesCard(user)),
 		h('div', { class: 'row' }, 'Day (UTC):', dayInput, show, h('button', { type: 'button', onclick: () => { dayInput.value = addDays(dayInput.value, -1); loadAll(); } }, '◀ previous'),
-			h('button', { type: 'button', onclick: () => { dayInput.value = addDays(dayInput.value, 1); loadAll(); } }, 'next ▶')),
+			h('button', { type: 'button', onclick: () => { dayInput.value = addDays(dayInput.value, 1); loadAll(); } }, 'next ▶'),
+			h('a', { id: 'day-link', href: `#/user/${user.id}/day/${dayInput.value}`, onclick: (ev) => { ev.preventDefault(); location.hash = `#/user/${user.id}/day/${dayInput.value}`; } }, 'the day on one time axis ▸')),
 		act.el, apps.el, downloadsCard({ user_id: user.id }), shots.el);
 }
