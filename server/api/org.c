@@ -6,7 +6,7 @@
  *   GET /api/v1/nodes/{id}/children
  *   POST|GET /api/v1/users, GET|PATCH /api/v1/users/{id},
  *   POST /api/v1/users/{id}/disable, POST /api/v1/users/{id}/enable,
- *   POST /api/v1/users/{id}/erase
+ *   POST /api/v1/users/{id}/erase, GET /api/v1/users/{id}/export.zip
  *   GET|POST /api/v1/roles, DELETE /api/v1/roles/{name}
  *   GET|POST|DELETE /api/v1/grants
  * See docs/API.md. Each handler parses the request, authorizes it (who may
@@ -18,11 +18,13 @@
  * calls inside the change's batch.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "log.h"
 #include "model/erase.h"
+#include "model/export.h"
 #include "model/org.h"
 #include "util.h"
 
@@ -425,6 +427,77 @@ done:
 	return 0;
 }
 
+/* An export, built on the outbound pool (it reads S3). */
+struct export_job {
+	struct srv *s;
+	struct principal p;
+	char uid[ID_SIZE];
+	char team[ID_SIZE];
+};
+
+static void export_finish(struct http_req *req, void *ctx)
+{
+	struct export_job *j = ctx;
+	struct export_stats st;
+	struct model_why why;
+	char disp[96];
+	uint64_t len;
+	cJSON *d;
+	int fd, ret = export_build(j->s, &j->p, j->uid, &fd, &len, &st, &why);
+
+	if (ret) {
+		if (ret == -EFBIG)
+			http_reply_error(req, 413, "%s", why.msg);
+		else if (why.msg[0] &&
+			 (ret == -EKEYREJECTED || ret == -ETIMEDOUT || ret == -EREMOTEIO ||
+			  ret == -EBADMSG || ret == -ENOKEY || ret == -E2BIG))
+			http_reply_error(req, 502, "%s", why.msg);
+		else
+			reply_org_err(req, ret, &why);
+		free(j);
+		return;
+	}
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "records", (double)st.records);
+	cJSON_AddNumberToObject(d, "screenshots", (double)st.screenshots);
+	cJSON_AddNumberToObject(d, "bytes", (double)len);
+	audit_write(j->s, req, &j->p, "user.export", j->team, j->uid, "ok", d);
+	cJSON_Delete(d);
+	log_info("event=user_export id=%s by=%s bytes=%llu", j->uid, j->p.id,
+		 (unsigned long long)len);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"actlog-%s.zip\"", j->uid);
+	http_set_header(req, "Content-Disposition", disp);
+	http_set_header(req, "Cache-Control", "no-store");
+	http_reply_fd(req, 200, "application/zip", fd, len); /* owns fd */
+	free(j);
+}
+
+/* GET /users/{id}/export.zip: user.read and activity.read on the user (the
+ * user themself through the self rule). */
+static int h_user_export(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id");
+	struct export_job *j;
+	struct target t;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return http_reply_error(req, 503, "out of memory");
+	if (need_user(s, req, &j->p) || need_target_user(s, req, id, &t) ||
+	    need_perm(req, &j->p, PERM_USER_READ, &t) ||
+	    need_perm(req, &j->p, PERM_ACTIVITY_READ, &t)) {
+		free(j);
+		return 0;
+	}
+	j->s = s;
+	snprintf(j->uid, sizeof(j->uid), "%s", id);
+	snprintf(j->team, sizeof(j->team), "%s", t.path[t.depth - 1]);
+	if (need_outbound(s, req, target_business(&t), export_finish, j))
+		free(j);
+	return 0;
+}
+
 /* --- roles --- */
 
 static int h_role_list(struct http_req *req, void *arg)
@@ -639,6 +712,7 @@ int api_org_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"POST", "/api/v1/users/{id}/disable", h_user_disable, s},
 	    {"POST", "/api/v1/users/{id}/enable", h_user_enable, s},
 	    {"POST", "/api/v1/users/{id}/erase", h_user_erase, s},
+	    {"GET", "/api/v1/users/{id}/export.zip", h_user_export, s},
 	    {"GET", "/api/v1/roles", h_role_list, s},
 	    {"POST", "/api/v1/roles", h_role_create, s},
 	    {"DELETE", "/api/v1/roles/{name}", h_role_delete, s},

@@ -53,14 +53,9 @@ static int batch_end(struct store_batch *b, int ret)
 
 /* --- ids of an index partition --- */
 
-struct ids {
-	char (*v)[ID_SIZE];
-	size_t n, cap, max;
-};
-
 static int ids_add(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
-	struct ids *l = ctx;
+	struct erase_ids *l = ctx;
 
 	(void)pk;
 	(void)val;
@@ -82,7 +77,7 @@ static int ids_add(const char *pk, const char *sk, const void *val, size_t len, 
 
 /* The teams whose devices may hold u's records: its team, then
  * "teams_before" (model/org.h: org_user_move()). */
-static int user_teams(const cJSON *u, struct ids *teams)
+static int user_teams(const cJSON *u, struct erase_ids *teams)
 {
 	const cJSON *e;
 	int ret;
@@ -100,7 +95,7 @@ static int user_teams(const cJSON *u, struct ids *teams)
 }
 
 /* The devices of teams into devs. 0 or -errno. */
-static int team_devices(struct srv *s, const struct ids *teams, struct ids *devs)
+static int team_devices(struct srv *s, const struct erase_ids *teams, struct erase_ids *devs)
 {
 	struct key pk;
 	size_t i;
@@ -111,6 +106,16 @@ static int team_devices(struct srv *s, const struct ids *teams, struct ids *devs
 		ret = store_query(s->st, STORE_T_DEVICES, key_team_index(&pk, teams->v[i]), NULL,
 				  NULL, ERASE_DEVICES_MAX, 0, ids_add, devs);
 	return ret < 0 ? ret : 0;
+}
+
+int erase_user_devices(struct srv *s, const cJSON *u, struct erase_ids *devs)
+{
+	struct erase_ids teams = {0};
+	int ret = user_teams(u, &teams);
+
+	ret = ret ? ret : team_devices(s, &teams, devs);
+	free(teams.v);
+	return ret;
 }
 
 /* Whether device item d names uid: as its owner, or in users_seen. */
@@ -134,7 +139,7 @@ static bool device_names(const cJSON *d, const char *uid)
 /* Devices of devs that name uid lose it: their owner (records then map to
  * nobody rather than to a user being erased) and their users_seen entry.
  * 0 or -errno. */
-static int devices_forget(struct srv *s, const struct ids *devs, const char *uid)
+static int devices_forget(struct srv *s, const struct erase_ids *devs, const char *uid)
 {
 	size_t i;
 	int ret = 0;
@@ -364,7 +369,7 @@ int erase_step(struct srv *s, const char *actor_id, const char *uid, org_audit_f
 	       cJSON **out, struct model_why *why)
 {
 	struct retention_erase e = {.budget = ERASE_STEP_ITEMS};
-	struct ids teams = {0}, devs = {0};
+	struct erase_ids devs = {0};
 	double t[3] = {0};
 	struct key pk;
 	cJSON *u = NULL, *er;
@@ -375,8 +380,7 @@ int erase_step(struct srv *s, const char *actor_id, const char *uid, org_audit_f
 	*out = NULL;
 	ret = mark_erasing(s, uid);
 	ret = ret ? ret : jget(s, STORE_T_USERS, uid, SK_USER, &u);
-	ret = ret ? ret : user_teams(u, &teams);
-	ret = ret ? ret : team_devices(s, &teams, &devs);
+	ret = ret ? ret : erase_user_devices(s, u, &devs);
 	ret = ret ? ret : devices_forget(s, &devs, uid);
 	if (!ret)
 		ret = retention_erase(s, STORE_T_ROLLUPS, key_days_of(&pk, "user", uid), NULL, &e);
@@ -402,7 +406,6 @@ int erase_step(struct srv *s, const char *actor_id, const char *uid, org_audit_f
 		cJSON_AddNumberToObject(er, "screenshots", t[2]);
 		cJSON_AddNumberToObject(er, "s3_errors", (double)e.s3_errors);
 	}
-	free(teams.v);
 	free(devs.v);
 	cJSON_Delete(u);
 	return ret;

@@ -37,6 +37,20 @@
 #define ERASE_TEAMS_MAX ORG_TEAMS_BEFORE_MAX /* past teams of a user */
 #define ERASE_DEVICES_MAX 10000		     /* devices of one team looked at */
 
+/* A list of ids (the caller frees v). */
+struct erase_ids {
+	char (*v)[ID_SIZE];
+	size_t n, cap, max;
+};
+
+/*
+ * The devices whose partitions may hold records mapped to user item u:
+ * those of its team and of the teams it was moved from ("teams_before"),
+ * at most ERASE_DEVICES_MAX of each, into devs (zeroed by the caller).
+ * 0 or -errno.
+ */
+int erase_user_devices(struct srv *s, const cJSON *u, struct erase_ids *devs);
+
 /*
  * Whether actor_id may erase user uid with confirmation confirm: not
  * oneself; confirm must be the user's email (any case). 0; -EPERM

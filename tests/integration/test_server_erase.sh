@@ -3,7 +3,10 @@
 # against the real binary, a real LMDB store and s3rver (a local S3).
 # Move: user.write on the old and the new team (403 without it on the new
 # one), the employee grant moves (a grant elsewhere stays), audited
-# user.move {from, to}. Erase: alice and bob share a device; alice has
+# user.move {from, to}. Export: the ZIP (unzip -l) of alice by herself and
+# of bob by his manager, 403 for another team's manager; user.json, the raw
+# records, CSV totals equal to the JSON routes', the screenshots' and the
+# picture's bytes as uploaded; audited user.export. Erase: alice and bob share a device; alice has
 # raw records (over one step's cap), rollups, two screenshots in the bucket,
 # a profile picture, a personal token; 403 for the manager of another team,
 # 400 for a wrong confirmation, 409 for oneself; the first step answers
@@ -171,6 +174,54 @@ NOBJ_BEFORE=$(s3_count shots1)
 api "$TKA" POST /api/v1/me/tokens '{"name":"script","scopes":["self.read"]}'
 check_st "alice makes a personal token" 201
 PTOK=$(jr .token)
+
+# --- export (before the erasure) ---
+export() { # TOKEN USER -> ST, the ZIP in $T/x.zip
+	rm -f "$T/x.zip"
+	ST=$(curl -s -o "$T/x.zip" -w '%{http_code}' --max-time 120 -H "Authorization: Bearer $1" \
+		"$SRV_URL/api/v1/users/$2/export.zip")
+}
+export "$TKN" "$UA"
+check_eq "the manager of team B cannot export alice: 403" "$ST" 403
+export "$TKA" "$UB"
+check_eq "alice cannot export bob: 403" "$ST" 403
+export "$TKA" "$UA"
+check_eq "alice exports her own data" "$ST" 200
+unzip -l "$T/x.zip" >"$T/x.list" 2>&1
+names() { awk 'NR > 3 && NF == 4 { print $4 }' "$T/x.list" | sort | paste -sd' '; }
+check_eq "unzip -l: the files of the export" "$(names)" \
+	"$(printf '%s\n' activity.csv apps.csv avatar.png records/activity.ndjson records/app_usage.ndjson \
+		records/process.ndjson screenshots.json "screenshots/$SA1.png" "screenshots/$SA2.png" user.json | sort | paste -sd' ')"
+rm -rf "$T/x" && mkdir "$T/x" && (cd "$T/x" && unzip -q "$T/x.zip")
+check_eq "user.json: her profile, grant and the device she owns" \
+	"$(jq -r '[.user.email, (.grants | map(.role) | join("+")), (.devices | map(.id) | join("+"))] | join(",")' "$T/x/user.json")" \
+	"alice@example.com,employee,$DA"
+check "user.json holds no password hash" not grep -q '"pw"' "$T/x/user.json"
+check_eq "records/process.ndjson: her 6000 process records, all hers" \
+	"$(jq -r --arg u "$UA" 'select(.user_id == $u) | .pid' "$T/x/records/process.ndjson" | wc -l):$(wc -l <"$T/x/records/process.ndjson")" 6000:6000
+check_eq "records/activity.ndjson: her 2 activity records" "$(wc -l <"$T/x/records/activity.ndjson")" 2
+api "$A" GET "/api/v1/users/$UA/activity?from=${D3}T00:00:00Z&to=${D2}T23:59:59Z"
+WANT=$(jr '.totals | [.keys, .records] | join(",")')
+check_eq "activity.csv: the totals of keys and records equal the activity route's" \
+	"$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { k += $c["keys"]; r += $c["records"] } END { print k "," r }' <(tr -d '\r' <"$T/x/activity.csv"))" "$WANT"
+check "  (which counted something)" test "$WANT" = "10,2"
+api "$A" GET "/api/v1/apps/top?user_id=$UA&from=${D3}T00:00:00Z&to=${D2}T23:59:59Z"
+check_eq "apps.csv: the focus time equals apps/top's" \
+	"$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } { print $c["app"] "=" $c["focus_s"] + 0 }' <(tr -d '\r' <"$T/x/apps.csv"))" \
+	"$(jr '[.apps[] | "\(.app)=\(.focus_s)"] | join(",")')"
+check "screenshots: the image's bytes are the uploaded ones" cmp -s "$T/shot.png" "$T/x/screenshots/$SA1.png"
+check_eq "screenshots.json lists both" "$(jq -r 'map(.id) | sort | join(",")' "$T/x/screenshots.json")" \
+	"$(printf '%s\n' "$SA1" "$SA2" | sort | paste -sd,)"
+check "avatar.png: the picture's bytes" cmp -s "$T/a.png" "$T/x/avatar.png"
+export "$TKM" "$UB"
+check_eq "mona (manager of team A) exports bob" "$ST" 200
+unzip -l "$T/x.zip" >"$T/x.list" 2>&1
+check_eq "bob's export: his records, his one screenshot, no picture" "$(names)" \
+	"$(printf '%s\n' activity.csv apps.csv records/activity.ndjson records/app_usage.ndjson \
+		records/process.ndjson screenshots.json "screenshots/$SB1.png" user.json | sort | paste -sd' ')"
+api "$A" GET "/api/v1/audit?limit=1000"
+check_eq "user.export audited (alice by herself, bob by mona)" \
+	"$(jr "[.entries[] | select(.action==\"user.export\") | \"\(.actor)>\(.target)\"] | join(\",\")")" "$UA>$UA,$UM>$UB"
 
 # --- erase: refusals ---
 api "$TKN" POST "/api/v1/users/$UA/erase" '{"confirm":"alice@example.com"}'
