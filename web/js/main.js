@@ -5,6 +5,7 @@ import { append, card, clear, errorBox, fmtTime, h, link } from './dom.js';
 import { session, canSomewhere } from './session.js';
 import { nodeView } from './node.js';
 import { userView } from './user.js';
+import { peopleView } from './people.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -33,6 +34,8 @@ function renderHeader() {
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
+	const uw = me.grants.find((g) => g.permissions.includes('user.write'));
+	if (uw) nav.append(link(`#/people/${uw.node_id}`, 'People'));
 	append(who, [
 		h('span', { id: 'who-name' }, me.user.name || me.user.email),
 		h('button', { id: 'signout', type: 'button', onclick: signOut }, 'Sign out'),
@@ -179,11 +182,12 @@ async function route() {
 		return;
 	}
 	renderHeader();
-	const m = hash.match(/^#\/(node|user)\/([A-Za-z0-9_]+)$/);
+	const m = hash.match(/^#\/(node|user|people)\/([A-Za-z0-9_]+)$/);
 	let el;
 	try {
 		if (m && m[1] === 'node') el = await nodeView(m[2]);
 		else if (m && m[1] === 'user') el = await userView(m[2]);
+		else if (m && m[1] === 'people') el = await peopleView(m[2]);
 		else if (hash === '#/audit') el = await auditView();
 		else el = await overviewView(session.me);
 	} catch (e) {
