@@ -413,10 +413,9 @@ static int h_user_erase(struct http_req *req, void *arg)
 		goto done;
 	ret = erase_step(s, p.id, id, api_audit_ok, &w, &out, &why);
 	if (ret) {
-		if (ret == -EKEYREJECTED && why.msg[0])
-			http_reply_error(req, 502, "%s", why.msg);
-		else
-			reply_org_err(req, ret, &why);
+		/* a refusal (409: also no S3 credentials for the picture's
+		 * bucket) or a store error */
+		reply_org_err(req, ret, &why);
 		goto done;
 	}
 	log_info("event=user_erase id=%s by=%s done=%d", id, p.id,

@@ -375,7 +375,7 @@ static int records(struct xp *x, const struct erase_ids *devs)
 						  0, put_record, &c);
 		}
 		if (ret >= 0 && x->size > start) {
-			snprintf(name, sizeof(name), "records/%s.ndjson", types[j]);
+			snprintf(name, sizeof(name), "records/%.*s.ndjson", TYPE_MAX, types[j]);
 			ret = member(x, name, start, false);
 		}
 	}
