@@ -308,7 +308,12 @@ static int h_user_patch(struct http_req *req, void *arg)
 		c.disabled = cJSON_IsTrue(dis);
 	if ((team = opt_str(req, body, "team_id", ID_SIZE)) == OPT_BAD)
 		goto done;
-	/* a move: user.write on the new team too (the old one: above) */
+	/* a move: user.write on the new team too (the old one: above); a bad
+	 * login is refused before it, so a refused body changes nothing */
+	if (team && c.login && !org_login_valid(c.login)) {
+		http_reply_error(req, 400, "login must be 1..32 of [a-z0-9_.-]");
+		goto done;
+	}
 	if (team && strcmp(team, t.path[t.depth - 1])) {
 		if (need_target_node(s, req, team, &nt) || need_perm(req, &p, PERM_USER_WRITE, &nt))
 			goto done;

@@ -83,6 +83,10 @@ api "$A" GET "/api/v1/users/$UC"
 check_eq "carl still in team A" "$(jr .team_id)" "$TA"
 api "$A" PATCH "/api/v1/users/$UC" "{\"team_id\":\"$PRJ\"}"
 check_st "a move to a project (no team): 400" 400
+api "$A" PATCH "/api/v1/users/$UC" "{\"team_id\":\"$TB\",\"login\":\"Bad Login\"}"
+check_st "a move with a bad login: 400" 400
+api "$A" GET "/api/v1/users/$UC"
+check_eq "  and carl stays in team A" "$(jr .team_id)" "$TA"
 api "$A" PATCH "/api/v1/users/$UC" "{\"team_id\":\"$TB\",\"name\":\"Carl B\"}"
 check_st "admin moves carl to team B (and renames him)" 200
 check_eq "carl's team and name after" "$(jr '[.team_id, .name] | join(",")')" "$TB,Carl B"
