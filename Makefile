@@ -11,7 +11,7 @@ BTF ?= /sys/kernel/btf/vmlinux
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 PKGS := libbpf libelf zlib libevdev libcjson libsystemd libcrypto libcurl libsodium lmdb libzstd \
-	libmicrohttpd xcb xcb-ewmh xcb-icccm xcb-randr xcb-shm libpng libpipewire-0.3 libwebp libturbojpeg wayland-client
+	libmicrohttpd libzip xcb xcb-ewmh xcb-icccm xcb-randr xcb-shm libpng libpipewire-0.3 libwebp libturbojpeg wayland-client
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers

@@ -5,7 +5,8 @@
  *   POST /api/v1/nodes, GET|PATCH|DELETE /api/v1/nodes/{id},
  *   GET /api/v1/nodes/{id}/children
  *   POST|GET /api/v1/users, GET|PATCH /api/v1/users/{id},
- *   POST /api/v1/users/{id}/disable, POST /api/v1/users/{id}/enable
+ *   POST /api/v1/users/{id}/disable, POST /api/v1/users/{id}/enable,
+ *   POST /api/v1/users/{id}/erase, GET /api/v1/users/{id}/export.zip
  *   GET|POST /api/v1/roles, DELETE /api/v1/roles/{name}
  *   GET|POST|DELETE /api/v1/grants
  * See docs/API.md. Each handler parses the request, authorizes it (who may
@@ -17,10 +18,13 @@
  * calls inside the change's batch.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "log.h"
+#include "model/erase.h"
+#include "model/export.h"
 #include "model/org.h"
 #include "util.h"
 
@@ -280,8 +284,9 @@ static int h_user_patch(struct http_req *req, void *arg)
 	struct principal p;
 	struct api_actor w = {req, &p};
 	struct model_why why;
-	struct target t;
-	cJSON *body, *dis, *u;
+	struct target t, nt;
+	const char *team;
+	cJSON *body, *dis, *u = NULL;
 	int ret, sweep_err;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
@@ -301,11 +306,37 @@ static int h_user_patch(struct http_req *req, void *arg)
 	}
 	if (dis)
 		c.disabled = cJSON_IsTrue(dis);
-	ret = org_user_update(s, p.id, id, t.path[t.depth - 1], &c, api_audit_ok, &w, &u,
-			      &sweep_err, &why);
-	if (ret) {
-		reply_org_err(req, ret, &why);
+	if ((team = opt_str(req, body, "team_id", ID_SIZE)) == OPT_BAD)
 		goto done;
+	/* a move: user.write on the new team too (the old one: above); a bad
+	 * login is refused before it, so a refused body changes nothing */
+	if (team && c.login && !org_login_valid(c.login)) {
+		http_reply_error(req, 400, "login must be 1..32 of [a-z0-9_.-]");
+		goto done;
+	}
+	if (team && strcmp(team, t.path[t.depth - 1])) {
+		if (need_target_node(s, req, team, &nt) || need_perm(req, &p, PERM_USER_WRITE, &nt))
+			goto done;
+		ret = org_user_move(s, p.id, id, t.path[t.depth - 1], team, api_audit_ok, &w, &u,
+				    &why);
+		if (ret) {
+			reply_org_err(req, ret, &why);
+			goto done;
+		}
+		log_info("event=user_move id=%s from=%s to=%s by=%s", id, t.path[t.depth - 1], team,
+			 p.id);
+		t = nt;
+	}
+	if (c.name || c.login || c.password || c.disabled >= 0 || !u) {
+		cJSON_Delete(u);
+		ret = org_user_update(s, p.id, id, t.path[t.depth - 1], &c, api_audit_ok, &w, &u,
+				      &sweep_err, &why);
+		if (ret) {
+			reply_org_err(req, ret, &why);
+			goto done;
+		}
+	} else {
+		sweep_err = 0;
 	}
 	if (sweep_err)
 		log_warn("event=token_sweep_failed user=%s err=%s", id, strerror(-sweep_err));
@@ -351,6 +382,124 @@ static int h_user_disable(struct http_req *req, void *arg)
 static int h_user_enable(struct http_req *req, void *arg)
 {
 	return set_disabled(req, arg, false);
+}
+
+/*
+ * POST /users/{id}/erase {"confirm": "<the user's email>"}: one step of the
+ * erasure (model/erase.h); the client repeats it until "done".
+ */
+static int h_user_erase(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id"), *confirm;
+	struct principal p;
+	struct api_actor w = {req, &p};
+	struct model_why why;
+	struct target t;
+	cJSON *body = NULL, *out;
+	int ret;
+
+	if (need_user(s, req, &p) || need_target_user(s, req, id, &t) ||
+	    need_perm(req, &p, PERM_USER_WRITE, &t))
+		return 0;
+	if (need_session(req, &p, "erase a user"))
+		return 0;
+	body = need_json(req);
+	if (!body)
+		return 0;
+	if (!(confirm = need_str(req, body, "confirm", EMAIL_MAX_LEN)))
+		goto done;
+	ret = erase_check(s, p.id, id, confirm, &why);
+	if (ret) {
+		reply_org_err(req, ret, &why);
+		goto done;
+	}
+	if (need_holds_all_of(s, req, &p, id))
+		goto done;
+	ret = erase_step(s, p.id, id, api_audit_ok, &w, &out, &why);
+	if (ret) {
+		/* a refusal (409: also no S3 credentials for the picture's
+		 * bucket) or a store error */
+		reply_org_err(req, ret, &why);
+		goto done;
+	}
+	log_info("event=user_erase id=%s by=%s done=%d", id, p.id,
+		 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(out, "done")));
+	http_reply_json(req, 200, out);
+done:
+	cJSON_Delete(body);
+	return 0;
+}
+
+/* An export, built on the outbound pool (it reads S3). */
+struct export_job {
+	struct srv *s;
+	struct principal p;
+	char uid[ID_SIZE];
+	char team[ID_SIZE];
+};
+
+static void export_finish(struct http_req *req, void *ctx)
+{
+	struct export_job *j = ctx;
+	struct export_stats st;
+	struct model_why why;
+	char disp[96];
+	uint64_t len;
+	cJSON *d;
+	int fd, ret = export_build(j->s, &j->p, j->uid, &fd, &len, &st, &why);
+
+	if (ret) {
+		if (ret == -EFBIG)
+			http_reply_error(req, 413, "%s", why.msg);
+		else if (why.msg[0] &&
+			 (ret == -EKEYREJECTED || ret == -ETIMEDOUT || ret == -EREMOTEIO ||
+			  ret == -EBADMSG || ret == -ENOKEY || ret == -E2BIG))
+			http_reply_error(req, 502, "%s", why.msg);
+		else
+			reply_org_err(req, ret, &why);
+		free(j);
+		return;
+	}
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "records", (double)st.records);
+	cJSON_AddNumberToObject(d, "screenshots", (double)st.screenshots);
+	cJSON_AddNumberToObject(d, "bytes", (double)len);
+	audit_write(j->s, req, &j->p, "user.export", j->team, j->uid, "ok", d);
+	cJSON_Delete(d);
+	log_info("event=user_export id=%s by=%s bytes=%llu", j->uid, j->p.id,
+		 (unsigned long long)len);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"actlog-%s.zip\"", j->uid);
+	http_set_header(req, "Content-Disposition", disp);
+	http_set_header(req, "Cache-Control", "no-store");
+	http_reply_fd(req, 200, "application/zip", fd, len); /* owns fd */
+	free(j);
+}
+
+/* GET /users/{id}/export.zip: user.read and activity.read on the user (the
+ * user themself through the self rule). */
+static int h_user_export(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	const char *id = http_req_param(req, "id");
+	struct export_job *j;
+	struct target t;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return http_reply_error(req, 503, "out of memory");
+	if (need_user(s, req, &j->p) || need_target_user(s, req, id, &t) ||
+	    need_perm(req, &j->p, PERM_USER_READ, &t) ||
+	    need_perm(req, &j->p, PERM_ACTIVITY_READ, &t)) {
+		free(j);
+		return 0;
+	}
+	j->s = s;
+	snprintf(j->uid, sizeof(j->uid), "%s", id);
+	snprintf(j->team, sizeof(j->team), "%s", t.path[t.depth - 1]);
+	if (need_outbound(s, req, target_business(&t), export_finish, j))
+		free(j);
+	return 0;
 }
 
 /* --- roles --- */
@@ -566,6 +715,8 @@ int api_org_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"PATCH", "/api/v1/users/{id}", h_user_patch, s},
 	    {"POST", "/api/v1/users/{id}/disable", h_user_disable, s},
 	    {"POST", "/api/v1/users/{id}/enable", h_user_enable, s},
+	    {"POST", "/api/v1/users/{id}/erase", h_user_erase, s},
+	    {"GET", "/api/v1/users/{id}/export.zip", h_user_export, s},
 	    {"GET", "/api/v1/roles", h_role_list, s},
 	    {"POST", "/api/v1/roles", h_role_create, s},
 	    {"DELETE", "/api/v1/roles/{name}", h_role_delete, s},

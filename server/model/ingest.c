@@ -264,7 +264,9 @@ static int logins_load(struct ingest *g)
 		}
 		if (ret)
 			break;
-		if (!org_user_login(u, e->login)) {
+		/* a user being erased (model/erase.h) gets no more records */
+		if (!org_user_login(u, e->login) ||
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "erasing"))) {
 			cJSON_Delete(u);
 			continue;
 		}

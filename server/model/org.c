@@ -628,7 +628,8 @@ int org_team_login_user(struct srv *s, const char *team_id, const char *login, c
 		}
 		if (ret)
 			break;
-		if (org_user_login(u, lg) && !strcmp(lg, login)) {
+		if (org_user_login(u, lg) && !strcmp(lg, login) &&
+		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "erasing"))) {
 			strcpy(uid, f.ids[i]);
 			cJSON_Delete(u);
 			break;
@@ -898,6 +899,15 @@ int org_user_update(struct srv *s, const char *actor_id, const char *id, const c
 		ret = jbget(b, STORE_T_USERS, id, SK_USER, &u);
 	if (ret)
 		goto done;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "erasing"))) {
+		ret = why_refuse(why, -EPERM, "the user is being erased");
+		store_batch_abort(b);
+		b = NULL;
+		cJSON_Delete(changed);
+		cJSON_Delete(u);
+		crypto_wipe(hash, sizeof(hash));
+		return ret;
+	}
 #define SET_(k, v)                                                                                 \
 	do {                                                                                       \
 		jset(u, k, v);                                                                     \
@@ -968,6 +978,11 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
 		store_batch_abort(b);
 		return why_fail(why, ret, "user");
 	}
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "erasing"))) {
+		store_batch_abort(b);
+		cJSON_Delete(u);
+		return why_refuse(why, -EPERM, "the user is being erased");
+	}
 	jset(u, "disabled", cJSON_CreateBool(off));
 	/* disabling ends every session; enabling brings none back */
 	ret = off ? end_sessions(s, b, u, id) : 0;
@@ -993,6 +1008,114 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
 	*view = user_view(u);
 	cJSON_Delete(u);
 	return 0;
+}
+
+int org_user_move(struct srv *s, const char *by, const char *id, const char *from, const char *to,
+		  org_audit_fn audit, void *actx, cJSON **view, struct model_why *why)
+{
+	struct store_batch *b = NULL;
+	cJSON *u = NULL, *n = NULL, *g = NULL, *before, *e, *detail = NULL;
+	struct key k, sk;
+	const char *type, *cur;
+	int ret, i;
+
+	why_reset(why);
+	*view = NULL;
+	if (!strcmp(from, to))
+		return why_refuse(why, -EINVAL, "the user is already in that team");
+	ret = node_get(s, to, &n);
+	if (ret == -ENOENT)
+		return why_refuse(why, -EINVAL, "team_id names no team");
+	if (ret)
+		return why_fail(why, ret, "team");
+	type = jstr(n, "type");
+	if (!type || strcmp(type, "team")) {
+		cJSON_Delete(n);
+		return why_refuse(why, -EINVAL, "team_id must name a team");
+	}
+	cJSON_Delete(n);
+	ret = store_batch_begin(s->st, &b);
+	if (!ret)
+		ret = jbget(b, STORE_T_USERS, id, SK_USER, &u);
+	if (ret)
+		goto done;
+	cur = jstr(u, "team_id");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "erasing"))) {
+		ret = why_refuse(why, -EPERM, "the user is being erased");
+		goto done;
+	}
+	if (!cur || strcmp(cur, from)) {
+		ret = -EAGAIN; /* moved meanwhile */
+		goto done;
+	}
+	/* the teams the user was in: their devices keep records mapped to
+	 * them (model/erase.h); the oldest goes beyond ORG_TEAMS_BEFORE_MAX */
+	before = cJSON_GetObjectItemCaseSensitive(u, "teams_before");
+	if (!cJSON_IsArray(before)) {
+		before = cJSON_CreateArray();
+		jset(u, "teams_before", before);
+	}
+	for (i = cJSON_GetArraySize(before) - 1; i >= 0; i--) {
+		e = cJSON_GetArrayItem(before, i);
+		if (!cJSON_IsString(e) || !strcmp(e->valuestring, from) ||
+		    !strcmp(e->valuestring, to))
+			cJSON_DeleteItemFromArray(before, i);
+	}
+	while (cJSON_GetArraySize(before) >= ORG_TEAMS_BEFORE_MAX)
+		cJSON_DeleteItemFromArray(before, 0);
+	cJSON_AddItemToArray(before, cJSON_CreateString(from));
+	jset(u, "team_id", cJSON_CreateString(to));
+	ret = node_touch(b, to);
+	if (!ret)
+		ret = jput(b, STORE_T_USERS, id, SK_USER, u, STORE_IF_EXISTS);
+	if (!ret)
+		ret = store_batch_delete(b, STORE_T_USERS, key_team_index(&k, from), id, 0);
+	if (!ret) {
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "id", id);
+		ret = jput(b, STORE_T_USERS, key_team_index(&k, to), id, e, 0);
+		cJSON_Delete(e);
+	}
+	/* the employee grant moves with the user; other grants stay */
+	if (!ret) {
+		ret = jbget(b, STORE_T_GRANTS, id, key_grant_user_sk(&sk, from, "employee"), &g);
+		if (!ret) {
+			ret = store_batch_delete(b, STORE_T_GRANTS, id, sk.s, 0);
+			if (!ret)
+				ret = store_batch_delete(b, STORE_T_GRANTS,
+							 key_grant_node_pk(&k, from),
+							 key_grant_node_sk(&sk, id, "employee"), 0);
+		} else if (ret == -ENOENT) {
+			ret = 0;
+		}
+		cJSON_Delete(g);
+		g = NULL;
+	}
+	if (!ret) {
+		ret = jbget(b, STORE_T_GRANTS, id, key_grant_user_sk(&sk, to, "employee"), &g);
+		if (ret == -ENOENT)
+			ret = org_grant_add(b, id, to, "employee", "", by, NULL, now_ms(), NULL);
+		cJSON_Delete(g);
+	}
+	if (!ret) {
+		detail = cJSON_CreateObject();
+		cJSON_AddStringToObject(detail, "from", from);
+		cJSON_AddStringToObject(detail, "to", to);
+		ret = audit(b, "user.move", to, id, detail, actx);
+	}
+	if (!ret) {
+		ret = store_batch_commit(b);
+		b = NULL;
+	}
+	if (!ret)
+		*view = user_view(u);
+done:
+	if (ret && !why->msg[0])
+		why_fail(why, ret, "user");
+	store_batch_abort(b);
+	cJSON_Delete(detail);
+	cJSON_Delete(u);
+	return ret;
 }
 
 /* --- roles --- */

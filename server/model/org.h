@@ -320,6 +320,25 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
 			  bool off, org_audit_fn audit, void *actx, cJSON **view, int *sweep_err,
 			  struct model_why *why);
 
+/* Past teams a user item keeps ("teams_before"; the oldest goes first). */
+#define ORG_TEAMS_BEFORE_MAX 32
+
+/*
+ * Move user id from team from (as its target names it) to team to, by
+ * user by (who holds user.write on both, the caller's check): in one batch
+ * the user item (team_id; from appended to "teams_before", at most
+ * ORG_TEAMS_BEFORE_MAX: the devices of those teams keep records mapped to
+ * the user, which an erasure looks for), the members index of both teams,
+ * the employee grant on from deleted and one on to added (when the user
+ * does not hold it there yet; grants elsewhere stay), a touch of to, and
+ * audit(b, "user.move", to, id, {from, to}). Records stored before keep
+ * their mapping. *view (the caller's) gets user_view(). 0; -EINVAL
+ * (refused: to is no team, or the user's team); -EPERM (refused: the user
+ * is being erased); -errno (what "user", "team"; -EAGAIN: moved meanwhile).
+ */
+int org_user_move(struct srv *s, const char *by, const char *id, const char *from, const char *to,
+		  org_audit_fn audit, void *actx, cJSON **view, struct model_why *why);
+
 /* --- roles --- */
 
 /* Most custom roles one list answers. */

@@ -168,6 +168,13 @@ struct sweep {
 	unsigned n_ops;
 	uint64_t pend[3], done[3]; /* records, rollups, shots: queued, committed */
 	uint64_t s3_errors;
+	/* an erasure (retention_erase()): only RECORDS items of this user
+	 * (their "user_id"); NULL: every item */
+	const char *only_user;
+	/* an erasure: stop once this many items are deleted (0: no cap);
+	 * more is set when it stopped with some left */
+	uint64_t budget;
+	bool more;
 };
 
 enum { K_RECORDS, K_ROLLUPS, K_SHOTS, K_NONE };
@@ -222,12 +229,37 @@ struct part_ctx {
 	enum store_table t;
 };
 
+/* true when w has deleted (or queued) its budget of items. */
+static bool over_budget(struct sweep *w)
+{
+	uint64_t n = 0;
+	int k;
+
+	if (!w->budget)
+		return false;
+	for (k = 0; k < 3; k++)
+		n += w->done[k] + w->pend[k];
+	return n >= w->budget;
+}
+
 static int del_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
 	struct part_ctx *c = ctx;
 
-	(void)val;
-	(void)len;
+	if (over_budget(c->w)) {
+		c->w->more = true;
+		return 1;
+	}
+	if (c->w->only_user) {
+		/* an erasure of one user's raw records: others' stay */
+		cJSON *r = cJSON_ParseWithLength(val, len);
+		const char *uid = jstr(r, "user_id");
+		bool mine = uid && !strcmp(uid, c->w->only_user);
+
+		cJSON_Delete(r);
+		if (!mine)
+			return 0;
+	}
 	return del(c->w, c->t, pk, sk, kind_of(c->t));
 }
 
@@ -380,6 +412,10 @@ static int sweep_shots(struct sweep *w, const char *pk, const char *ipk, const c
 	ret = store_query(w->s->st, STORE_T_SCREENSHOTS, pk, NULL, NULL, 0, 0, collect_row, &r);
 	ret = ret < 0 ? ret : 0;
 	for (i = 0; !ret && i < r.n && !atomic_load(&stopping); i++) {
+		if (over_budget(w)) {
+			w->more = true;
+			break;
+		}
 		ret = shot_delete(w, pk, &r.v[i]);
 		if (ret == 1) {
 			w->s3_errors++;
@@ -390,7 +426,7 @@ static int sweep_shots(struct sweep *w, const char *pk, const char *ipk, const c
 	free(r.v);
 	if (!ret)
 		ret = flush(w);
-	if (!ret && !kept && !r.over && !atomic_load(&stopping))
+	if (!ret && !kept && !r.over && !w->more && !atomic_load(&stopping))
 		ret = drop_index(w, STORE_T_SCREENSHOTS, pk, ipk, isk);
 	return ret;
 }
@@ -415,10 +451,12 @@ static int sweep_owner(struct sweep *w, enum store_table t, const char *ipk, con
 		const char *sk = idx.v[i];
 		struct part_ctx c = {w, t};
 
-		if (atomic_load(&stopping)) {
+		if (atomic_load(&stopping) && !w->budget) {
 			ret = -ECANCELED;
 			break;
 		}
+		if (w->more)
+			break;
 		pk = key_days_part(&part, t, ipk, sk);
 		if (!pk[0])
 			continue;
@@ -428,7 +466,7 @@ static int sweep_owner(struct sweep *w, enum store_table t, const char *ipk, con
 		}
 		ret = store_query(w->s->st, t, pk, NULL, NULL, 0, 0, del_item, &c);
 		ret = ret < 0 ? ret : flush(w);
-		if (!ret)
+		if (!ret && !w->more)
 			ret = drop_index(w, t, pk, ipk, sk);
 	}
 	strs_free(&idx);
@@ -573,6 +611,30 @@ int retention_sweep(struct srv *s, int64_t now, struct retention_stats *st)
 		(unsigned long long)st->rollups, (unsigned long long)st->shots,
 		(unsigned long long)st->s3_errors, (unsigned long long)st->errors,
 		(long long)(now_ms() - t0));
+	return ret;
+}
+
+/* --- erasure of one owner's data (GDPR) --- */
+
+int retention_erase(struct srv *s, enum store_table t, const char *ipk, const char *only_user,
+		    struct retention_erase *e)
+{
+	struct sweep w = {.s = s, .only_user = only_user, .budget = e->budget};
+	int ret;
+
+	if (t != STORE_T_RECORDS && t != STORE_T_ROLLUPS && t != STORE_T_SCREENSHOTS)
+		return -EINVAL;
+	if (!w.budget)
+		return -EINVAL;
+	ret = sweep_owner(&w, t, ipk, NULL);
+	e->records += w.done[K_RECORDS];
+	e->rollups += w.done[K_ROLLUPS];
+	e->shots += w.done[K_SHOTS];
+	e->s3_errors += w.s3_errors;
+	e->budget -= w.done[K_RECORDS] + w.done[K_ROLLUPS] + w.done[K_SHOTS] < e->budget
+			 ? w.done[K_RECORDS] + w.done[K_ROLLUPS] + w.done[K_SHOTS]
+			 : e->budget;
+	e->more = e->more || w.more || !e->budget;
 	return ret;
 }
 

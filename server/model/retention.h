@@ -6,9 +6,11 @@
 #ifndef ACTLOG_MODEL_RETENTION_H
 #define ACTLOG_MODEL_RETENTION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/srv.h"
+#include "store/store.h"
 
 /* What one sweep did. */
 struct retention_stats {
@@ -34,6 +36,31 @@ struct retention_stats {
  */
 int retention_sweep(struct srv *s, int64_t now, struct retention_stats *st);
 #define RETENTION_BATCH_OPS 100
+
+/* What an erasure step (retention_erase()) did and may still do. */
+struct retention_erase {
+	uint64_t budget;    /* in: items it may still delete (> 0); out: what is left of it */
+	uint64_t records;   /* out (added to): RECORDS items deleted */
+	uint64_t rollups;   /* ROLLUPS items deleted */
+	uint64_t shots;	    /* screenshots deleted (object and rows) */
+	uint64_t s3_errors; /* screenshots kept because the S3 DELETE failed */
+	bool more;	    /* out (or-ed): stopped at the budget with items left */
+};
+
+/*
+ * The erasure of one owner's data, through the sweep's own deletion path:
+ * every partition of t (RECORDS, ROLLUPS or SCREENSHOTS) indexed under ipk
+ * ("days|<device>" in RECORDS, "days|<kind>|<id>" elsewhere), whatever its
+ * day. With only_user (RECORDS): only the raw records whose "user_id" is
+ * only_user go (a device's partition may hold other people's records; its
+ * index item stays while anything is left in it). Screenshots go object
+ * first, as in the sweep (an S3 failure keeps the rows: e->s3_errors).
+ * Stops after e->budget deletes, with e->more set; a later call resumes
+ * (what is deleted is gone; the indexes still name what is left). The
+ * counts are added to *e. 0 or -errno (-EINVAL: another table, or no budget).
+ */
+int retention_erase(struct srv *s, enum store_table t, const char *ipk, const char *only_user,
+		    struct retention_erase *e);
 
 /*
  * Run retention_sweep() on a thread: first after min(interval_s, 10) s,

@@ -26,7 +26,10 @@
  *                                                                          businesses)
  *   USERS   pk <user>               sk "user"          {id,email,name,login,team_id,pw,disabled,
  *                                                       created, sessions_after: Unix ms;
- *                                                       tokens issued before it are refused}
+ *                                                       tokens issued before it are refused,
+ *                                                       teams_before: [team] (moves),
+ *                                                       erasing, erased: {records, rollups,
+ *                                                       screenshots} (model/erase.h)}
  *           pk "team|<team>"        sk <user>          {id}               (members of a team)
  *           pk <user>               sk "avatar"        {key,content_type,size,sha256,width,...}
  *           pk <user>               sk "avatar-s3"     sealed S3 settings of the picture

@@ -13,6 +13,7 @@ import { provenanceView } from './provenance.js';
 import { machinesView, machineView } from './machines.js';
 import { tokensView } from './tokens.js';
 import { dayView, todayIn, viewerZone } from './day.js';
+import { peopleView } from './people.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -44,6 +45,8 @@ function renderHeader() {
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
 	if (canSomewhere('node.read')) nav.append(link('#/roles', 'Roles'));
 	append(nav, [link('#/machines/root', 'Machines'), link('#/me/tokens', 'API tokens')]);
+	const uw = me.grants.find((g) => g.permissions.includes('user.write'));
+	if (uw) nav.append(link(`#/people/${uw.node_id}`, 'People'));
 	append(who, [
 		h('span', { id: 'who-name' }, me.user.name || me.user.email),
 		h('button', { id: 'signout', type: 'button', onclick: signOut }, 'Sign out'),
@@ -190,7 +193,7 @@ async function route() {
 		return;
 	}
 	renderHeader();
-	const m = hash.match(/^#\/(node|user)\/([A-Za-z0-9_]+)$/);
+	const m = hash.match(/^#\/(node|user|people)\/([A-Za-z0-9_]+)$/);
 	const dm = hash.match(/^#\/user\/([A-Za-z0-9_]+)\/day\/(\d{4}-\d{2}-\d{2})$/);
 	const adm = hash.match(/^#\/(grants|review|devices|provenance)\/([A-Za-z0-9_]+)(?:\/(u_[A-Za-z0-9_]+))?$/);
 	let el;
@@ -203,6 +206,7 @@ async function route() {
 		else if (adm && adm[1] === 'devices' && !adm[3]) el = await devicesView(adm[2]);
 		else if (adm && adm[1] === 'provenance' && !adm[3]) el = await provenanceView(adm[2]);
 		else if (m && m[1] === 'user') el = await userView(m[2]);
+		else if (m && m[1] === 'people') el = await peopleView(m[2]);
 		else if (hash === '#/audit') el = await auditView();
 		else if (/^#\/machines\/[A-Za-z0-9_]+$/.test(hash)) el = await machinesView(hash.slice(11));
 		else if (/^#\/machine\/[A-Za-z0-9_]+$/.test(hash)) el = await machineView(hash.slice(10));

@@ -276,6 +276,7 @@ export async function nodeView(id) {
 	const parts = [h('h1', {}, node.name, h('span', { class: 'type' }, node.type)), crumbs,
 		h('p', { class: 'admin-links' }, link(`#/devices/${node.id}`, 'Devices and enrollment'), ' · ', link(`#/review/${node.id}`, 'Access review'),
 			' · ', link(`#/grants/${node.id}`, 'Grants'), ' · ', link(`#/provenance/${node.id}`, 'Config provenance'))];
+	if (can('user.write', node.path)) parts.push(h('p', {}, link(`#/people/${node.id}`, 'Manage people')));
 	const grid = h('div', { class: 'grid' });
 	parts.push(grid);
 	if (node.type !== 'team')
