@@ -51,8 +51,8 @@ int tz_open(const char *name, struct tz **out)
 	if (n < 0)
 		return -EINVAL;
 	/* an unknown id would open as "Etc/Unknown" (GMT): refuse it here */
-	ucal_getCanonicalTimeZoneID(u, n, canon, (int32_t)(sizeof(canon) / sizeof(canon[0])),
-				    &sys, &st);
+	ucal_getCanonicalTimeZoneID(u, n, canon, (int32_t)(sizeof(canon) / sizeof(canon[0])), &sys,
+				    &st);
 	if (U_FAILURE(st) || !sys)
 		return -EINVAL;
 	z = calloc(1, sizeof(*z));

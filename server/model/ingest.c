@@ -51,11 +51,11 @@ struct rollup {
 	char pk[48];
 	char sk[8 + APP_NAME_MAX];
 	bool app;
-	int64_t c[RA__N];		      /* act */
-	int64_t m[ROLLUP_SLOTS][RA__N];	      /* act, by 10-minute slot */
-	int64_t focus_ms;		      /* app */
-	int64_t focus_m[ROLLUP_SLOTS];	      /* app, by 10-minute slot */
-	int64_t records;		      /* app */
+	int64_t c[RA__N];		/* act */
+	int64_t m[ROLLUP_SLOTS][RA__N]; /* act, by 10-minute slot */
+	int64_t focus_ms;		/* app */
+	int64_t focus_m[ROLLUP_SLOTS];	/* app, by 10-minute slot */
+	int64_t records;		/* app */
 };
 
 struct raw {

@@ -88,9 +88,9 @@ void query_rollup_slots(const cJSON *item, int64_t (*slots)[RA__N])
 	int k;
 
 	for (i = 0; i < RA__N; i++) {
-		const cJSON *a = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(
-							 m, rollup_act_names[i])
-						   : NULL;
+		const cJSON *a = cJSON_IsObject(m)
+				     ? cJSON_GetObjectItemCaseSensitive(m, rollup_act_names[i])
+				     : NULL;
 		int64_t tot = jint(item, rollup_act_names[i], 0), sum = 0, v[ROLLUP_SLOTS] = {0};
 
 		if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == ROLLUP_SLOTS)
@@ -125,8 +125,8 @@ void query_app_slots(const cJSON *item, int64_t *slots)
 		for (k = 0; k < ROLLUP_SLOTS; k++) {
 			const cJSON *e = cJSON_GetArrayItem(a, k);
 
-			slots[k] = cJSON_IsNumber(e) && e->valuedouble >= 0 ? (int64_t)e->valuedouble
-									    : 0;
+			slots[k] =
+			    cJSON_IsNumber(e) && e->valuedouble >= 0 ? (int64_t)e->valuedouble : 0;
 			sum = sat_add(sum, slots[k]);
 		}
 	if (sum > tot || tot < 0) {
@@ -373,13 +373,16 @@ int query_span_make(struct tz *z, int64_t from, int64_t to, int64_t step_ms, siz
 				return ret;
 			}
 			sp->start[k] = t;
-			if (sp->start[k - 1] < to && t >= to) {
-				sp->n = k;
-				return 0;
-			}
+			if (sp->start[k - 1] < to && t >= to)
+				break;
 		}
 		/* to <= start0: no bucket */
-		sp->n = to > start0 ? n : 0;
+		sp->n = to > start0 ? (k <= n ? k : n) : 0;
+		if (sp->n > max) {
+			free(sp->start);
+			sp->start = NULL;
+			return -E2BIG;
+		}
 		return 0;
 	}
 	if (!sp->slots) {
@@ -422,8 +425,9 @@ int query_activity_buckets_tz(struct srv *s, const char *uid, const struct query
 		return -EINVAL;
 	memset(b, 0, sp->n * sizeof(*b));
 	if (!sp->slots)
-		return sp->n ? query_activity_buckets(s, uid, sp->from, sp->to, sp->step_ms, sp->n, b)
-			     : 0;
+		return sp->n
+			   ? query_activity_buckets(s, uid, sp->from, sp->to, sp->step_ms, sp->n, b)
+			   : 0;
 	se.step_ms = sp->step_ms;
 	se.h.h0 = sp->start[0];
 	se.h.to = sp->to;

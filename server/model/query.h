@@ -39,9 +39,9 @@
 #define QUERY_NODE_WALK_MAX 10000      /* nodes visited below a node for a top list */
 #define QUERY_PARTITIONS_MAX 20000     /* (team, day) partitions read for a top list */
 #define QUERY_APPS_DISTINCT_MAX 100000 /* applications summed; more are left out */
-#define QUERY_SLOT_MS ROLLUP_SLOT_MS		 /* step of 10 minutes */
+#define QUERY_SLOT_MS ROLLUP_SLOT_MS   /* step of 10 minutes */
 #define QUERY_SLOT_RANGE_MAX_MS (7 * QUERY_DAY_MS) /* to - from with a step of 10 minutes */
-#define QUERY_SLOT_POINTS_MAX 1008		 /* points of such a series (7 days) */
+#define QUERY_SLOT_POINTS_MAX 1008		   /* points of such a series (7 days) */
 
 /*
  * The slots of an hourly activity rollup item (model/rollup.h): slots[k]
