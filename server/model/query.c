@@ -591,7 +591,8 @@ static int app_item(const char *pk, const char *sk, const void *val, size_t len,
 			if (t >= m->h.h0 && t < m->h.to)
 				ms = sat_add(ms, slots[k]);
 		}
-		return app_add(m, sk + 7, ms);
+		/* an app without focus time in the slots of the range is not in it */
+		return ms ? app_add(m, sk + 7, ms) : 0;
 	}
 	if (hour_in_range(&m->h, sk) < 0)
 		return 0;

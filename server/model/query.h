@@ -171,7 +171,8 @@ int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from
  * query_apps_top() with a zone (NULL: exactly query_apps_top()): with z,
  * focus time counts by 10-minute slot, a slot counting when its start is
  * in [from rounded down to 10 minutes, to) (local days of :30 zones are
- * exact), and *out has "tz" (z's name).
+ * exact), an application without focus time in those slots left out, and
+ * *out has "tz" (z's name; "UTC" without z).
  */
 int query_apps_top_tz(struct srv *s, const char *kind, const char *id, struct tz *z, int64_t from,
 		      int64_t to, size_t limit, cJSON **out, struct query_apps_span *span);
