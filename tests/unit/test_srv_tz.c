@@ -6,7 +6,9 @@
  * days, local hours, 10-minute steps, the legacy UTC form, the caps), the
  * 10-minute slots of a rollup item (query_rollup_slots(): an item from
  * before slots, one summed partly before them, slots that do not add up)
- * and series and top lists read by slot from a real LMDB store.
+ * and series and top lists read by slot from a real LMDB store (Kolkata
+ * hours across two UTC hours, step=600, an hour from before slots shown
+ * whole in its first 10 minutes, the legacy form unchanged).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -283,6 +285,16 @@ TEST(series_by_slot)
 	CHECK_EQ(jint(cJSON_GetArrayItem(a, 3), "keys", -1), 4);
 	CHECK_STR(jstr(cJSON_GetArrayItem(a, 3), "start"), "2026-02-28T18:30:00.000Z");
 	CHECK_EQ(jint(cJSON_GetObjectItem(out, "totals"), "keys", -1), 10);
+	cJSON_Delete(out);
+
+	/* an hour written before slots: step=600 shows it whole at :00 */
+	CHECK_EQ(query_activity_tz(&s, USER, NULL, h19, h19 + H, M10, &out), 0);
+	a = cJSON_GetObjectItem(out, "series");
+	CHECK_EQ(cJSON_GetArraySize(a), 6);
+	CHECK_EQ(jint(cJSON_GetArrayItem(a, 0), "keys", -1), 100);
+	CHECK_EQ(jint(cJSON_GetArrayItem(a, 0), "records", -1), 1);
+	CHECK_EQ(jint(cJSON_GetArrayItem(a, 1), "keys", -1), 0);
+	CHECK_EQ(jint(cJSON_GetArrayItem(a, 5), "keys", -1), 0);
 	cJSON_Delete(out);
 
 	/* no zone, whole hours: the same answer as query_activity() */
