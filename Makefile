@@ -10,7 +10,7 @@ DESTDIR ?=
 BTF ?= /sys/kernel/btf/vmlinux
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-PKGS := libbpf libelf zlib libevdev libcjson libsystemd libcrypto libcurl libsodium lmdb libzstd \
+PKGS := libbpf libelf zlib libevdev libcjson libsystemd libcrypto libcurl libsodium lmdb libzstd icu-i18n \
 	libmicrohttpd libzip xcb xcb-ewmh xcb-icccm xcb-randr xcb-shm libpng libpipewire-0.3 libwebp libturbojpeg wayland-client
 
 CFLAGS ?= -O2 -g

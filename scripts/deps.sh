@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD_PKGS=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libevdev-dev libcjson-dev libsystemd-dev libssl-dev libcurl4-openssl-dev libsodium-dev
 	liblmdb-dev libzstd-dev libmicrohttpd-dev libzip-dev libxcb1-dev libxcb-ewmh-dev libxcb-icccm4-dev
-	libxcb-randr0-dev libxcb-shm0-dev libpng-dev libpipewire-0.3-dev libwebp-dev libturbojpeg0-dev libwayland-dev)
+	libxcb-randr0-dev libxcb-shm0-dev libpng-dev libpipewire-0.3-dev libwebp-dev libturbojpeg0-dev libwayland-dev libicu-dev)
 TEST_PKGS=(clang-format jq tmux python3 systemd man-db util-linux procps cpio xz-utils
 	qemu-system-x86 busybox-static lmdb-utils curl xvfb xauth openbox xdotool x11-utils x11-xserver-utils
 	python3-botocore nodejs chromium fonts-dejavu-core webp libjpeg-turbo-progs

@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "core/tz.h"
 #include "http/http.h"
 #include "http/outbound.h"
 
@@ -48,6 +49,16 @@ const char *opt_str(struct http_req *req, const cJSON *o, const char *k, size_t 
  * 1 when absent (*ms = def), or replies 400 and returns -1.
  */
 int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *ms);
+/*
+ * The optional query arguments tz (an IANA zone, at most TZ_NAME_MAX
+ * bytes; absent: *z NULL, UTC), to (default now) and from (default to -
+ * def_range_ms), each an RFC 3339 time, Unix ms, or a local date
+ * YYYY-MM-DD (its midnight in tz), with from <= to at most max_range_ms
+ * apart: 0 and *z (the caller's: tz_close()), *from, *to; or 1 after
+ * replying 400 (a bad or unknown zone, a bad time, a bad range) or 500.
+ */
+int need_tz_range(struct http_req *req, int64_t def_range_ms, int64_t max_range_ms, struct tz **z,
+		  int64_t *from, int64_t *to);
 
 /* Copy a module's n routes into r (room for max): n, or -ENOSPC. */
 int routes_add(struct http_route *r, size_t max, const struct http_route *mine, size_t n);

@@ -125,6 +125,72 @@ int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *
 	return -1;
 }
 
+/* need_time_arg() that also takes a local date YYYY-MM-DD: its midnight in
+ * z (NULL: UTC). */
+static int need_local_time_arg(struct http_req *req, const char *name, struct tz *z, int64_t def,
+			       int64_t *ms)
+{
+	const char *v = http_req_query(req, name);
+	struct tz *utc = NULL;
+	int y, m, d, ret;
+
+	if (!v || tz_parse_date(v, &y, &m, &d))
+		return need_time_arg(req, name, def, ms);
+	if (!z && tz_open("UTC", &utc)) {
+		http_reply_error(req, 500, "time zones are not available");
+		return -1;
+	}
+	ret = tz_midnight(z ? z : utc, y, m, d, ms);
+	tz_close(utc);
+	if (ret) {
+		http_reply_error(req, 400, "'%s' is not a date of this time zone", name);
+		return -1;
+	}
+	return 0;
+}
+
+int need_tz_range(struct http_req *req, int64_t def_range_ms, int64_t max_range_ms, struct tz **z,
+		  int64_t *from, int64_t *to)
+{
+	const char *name = http_req_query(req, "tz");
+	int ret;
+
+	*z = NULL;
+	if (name) {
+		if (strlen(name) > TZ_NAME_MAX) {
+			http_reply_error(req, 400, "'tz' is longer than %d bytes", TZ_NAME_MAX);
+			return 1;
+		}
+		ret = tz_open(name, z);
+		if (ret == -ENOMEM) {
+			http_reply_error(req, 500, "out of memory");
+			return 1;
+		}
+		if (ret) {
+			http_reply_error(req, 400,
+					 "'tz' is not a time zone name (IANA, like Europe/Paris)");
+			return 1;
+		}
+	}
+	if (need_local_time_arg(req, "to", *z, now_ms(), to) < 0 ||
+	    need_local_time_arg(req, "from", *z, *to - def_range_ms, from) < 0)
+		goto bad;
+	if (*from > *to) {
+		http_reply_error(req, 400, "'from' is after 'to'");
+		goto bad;
+	}
+	if (*to - *from > max_range_ms) {
+		http_reply_error(req, 400, "'from' and 'to' are more than %lld days apart",
+				 (long long)(max_range_ms / 86400000LL));
+		goto bad;
+	}
+	return 0;
+bad:
+	tz_close(*z);
+	*z = NULL;
+	return 1;
+}
+
 int need_outbound(struct srv *s, struct http_req *req, const char *business, outbound_fn fn,
 		  void *ctx)
 {

@@ -271,7 +271,7 @@ static int h_user_list(struct http_req *req, void *arg)
 }
 
 /*
- * PATCH /users/{id}: name, login, password, disabled. A password here is an
+ * PATCH /users/{id}: name, login, tz, password, disabled. A password here is an
  * administrator's reset of someone else's (one's own: POST /me/password,
  * which needs the current one); a reset or a disable ends the user's
  * sessions.
@@ -297,6 +297,7 @@ static int h_user_patch(struct http_req *req, void *arg)
 		return 0;
 	if ((c.name = opt_str(req, body, "name", NAME_MAX_LEN)) == OPT_BAD ||
 	    (c.login = opt_str(req, body, "login", LOGIN_MAX_LEN)) == OPT_BAD ||
+	    (c.tz = opt_str(req, body, "tz", TZ_NAME_MAX)) == OPT_BAD ||
 	    (c.password = opt_str(req, body, "password", PASSWORD_MAX)) == OPT_BAD)
 		goto done;
 	dis = cJSON_GetObjectItemCaseSensitive(body, "disabled");
@@ -340,6 +341,53 @@ static int h_user_patch(struct http_req *req, void *arg)
 	}
 	if (sweep_err)
 		log_warn("event=token_sweep_failed user=%s err=%s", id, strerror(-sweep_err));
+	http_reply_json(req, 200, u);
+done:
+	cJSON_Delete(body);
+	return 0;
+}
+
+/*
+ * PATCH /me {name, tz}: a signed-in user changes their own display name and
+ * preferred time zone (nothing else: no permission is needed, and the login,
+ * password and state stay with PATCH /users/{id} and POST /me/password).
+ * Audited as user.update, as PATCH /users/{id} is.
+ */
+static int h_me_patch(struct http_req *req, void *arg)
+{
+	struct srv *s = arg;
+	struct org_user_change c = {.disabled = -1};
+	struct principal p;
+	struct api_actor w = {req, &p};
+	struct model_why why;
+	cJSON *body, *u, *k;
+	int ret, sweep_err;
+
+	if (need_user(s, req, &p))
+		return 0;
+	body = need_json(req);
+	if (!body)
+		return 0;
+	cJSON_ArrayForEach(k, body)
+	{
+		if (strcmp(k->string, "name") && strcmp(k->string, "tz")) {
+			http_reply_error(req, 400, "only 'name' and 'tz' change here");
+			goto done;
+		}
+	}
+	if ((c.name = opt_str(req, body, "name", NAME_MAX_LEN)) == OPT_BAD ||
+	    (c.tz = opt_str(req, body, "tz", TZ_NAME_MAX)) == OPT_BAD)
+		goto done;
+	if (!c.name && !c.tz) {
+		http_reply_error(req, 400, "give 'name' or 'tz'");
+		goto done;
+	}
+	ret = org_user_update(s, p.id, p.id, p.team_id[0] ? p.team_id : NULL, &c, api_audit_ok, &w,
+			      &u, &sweep_err, &why);
+	if (ret) {
+		reply_org_err(req, ret, &why);
+		goto done;
+	}
 	http_reply_json(req, 200, u);
 done:
 	cJSON_Delete(body);
@@ -713,6 +761,7 @@ int api_org_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"GET", "/api/v1/users", h_user_list, s},
 	    {"GET", "/api/v1/users/{id}", h_user_get, s},
 	    {"PATCH", "/api/v1/users/{id}", h_user_patch, s},
+	    {"PATCH", "/api/v1/me", h_me_patch, s},
 	    {"POST", "/api/v1/users/{id}/disable", h_user_disable, s},
 	    {"POST", "/api/v1/users/{id}/enable", h_user_enable, s},
 	    {"POST", "/api/v1/users/{id}/erase", h_user_erase, s},

@@ -7,8 +7,9 @@
  * the caps and the audit scope filter) and replies.
  *
  * Every route takes from/to (RFC 3339 or Unix ms; default the last 24 h,
- * at most 400 days apart). Every list is capped at LIST_MAX and every
- * answer is scoped by authorize().
+ * at most 400 days apart); the activity series and top lists also take tz
+ * (an IANA zone) and from/to as local dates (need_tz_range()). Every list
+ * is capped at LIST_MAX and every answer is scoped by authorize().
  */
 #include <errno.h>
 
@@ -67,22 +68,39 @@ static int h_activity(struct http_req *req, void *arg)
 	const char *uid = http_req_param(req, "id");
 	struct principal p;
 	struct target t;
+	struct tz *z = NULL;
+	struct query_span sp;
 	int64_t from, to;
 	uint64_t step;
 	cJSON *out;
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_user(s, req, uid, &t) ||
-	    need_perm(req, &p, PERM_ACTIVITY_READ, &t) || need_range(req, &from, &to) ||
-	    need_uint_arg(req, "step", 3600, QUERY_RANGE_MAX_MS / 1000, 3600, &step))
+	    need_perm(req, &p, PERM_ACTIVITY_READ, &t) ||
+	    need_uint_arg(req, "step", 600, QUERY_RANGE_MAX_MS / 1000, 3600, &step))
 		return 0;
-	if (step % 3600)
-		return http_reply_error(req, 400, "'step' must be a multiple of 3600 seconds");
-	ret = query_activity(s, uid, from, to, (int64_t)step * 1000, &out);
-	if (ret == -E2BIG)
+	if (!query_step_ok((int64_t)step * 1000))
+		return http_reply_error(req, 400,
+					"'step' must be 600 or a multiple of 3600 seconds");
+	if (need_tz_range(req, DEFAULT_RANGE_MS, QUERY_RANGE_MAX_MS, &z, &from, &to))
+		return 0;
+	if (step == 600 && to - from > QUERY_SLOT_RANGE_MAX_MS) {
+		tz_close(z);
 		return http_reply_error(
-		    req, 400, "%zu points over %d; raise 'step' or narrow the range",
-		    query_activity_points(from, to, (int64_t)step * 1000), QUERY_POINTS_MAX);
+		    req, 400, "a 'step' of 600 takes 'from' and 'to' at most 7 days apart");
+	}
+	ret = query_activity_tz(s, uid, z, from, to, (int64_t)step * 1000, &out);
+	if (ret == -E2BIG) {
+		/* the count of points, for the message */
+		if (query_span_make(z, from, to, (int64_t)step * 1000, 0, &sp) != -E2BIG)
+			sp.n = 0;
+		query_span_free(&sp);
+		tz_close(z);
+		return http_reply_error(
+		    req, 400, "%zu points over %d; raise 'step' or narrow the range", sp.n,
+		    step == 600 ? QUERY_SLOT_POINTS_MAX : QUERY_POINTS_MAX);
+	}
+	tz_close(z);
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)
@@ -99,6 +117,7 @@ static int h_apps_top(struct http_req *req, void *arg)
 	struct principal p;
 	struct target t;
 	struct query_apps_span span;
+	struct tz *z = NULL;
 	int64_t from, to;
 	uint64_t limit;
 	cJSON *out;
@@ -109,11 +128,13 @@ static int h_apps_top(struct http_req *req, void *arg)
 	if (!uid == !nid)
 		return http_reply_error(req, 400, "give exactly one of 'user_id' and 'node_id'");
 	if ((uid ? need_target_user(s, req, uid, &t) : need_target_node(s, req, nid, &t)) ||
-	    need_perm(req, &p, PERM_ACTIVITY_READ, &t) || need_range(req, &from, &to) ||
-	    need_uint_arg(req, "limit", 1, QUERY_TOP_MAX, TOP_DEFAULT, &limit))
+	    need_perm(req, &p, PERM_ACTIVITY_READ, &t) ||
+	    need_uint_arg(req, "limit", 1, QUERY_TOP_MAX, TOP_DEFAULT, &limit) ||
+	    need_tz_range(req, DEFAULT_RANGE_MS, QUERY_RANGE_MAX_MS, &z, &from, &to))
 		return 0;
-	ret = query_apps_top(s, uid ? "user" : "node", uid ? uid : nid, from, to, (size_t)limit,
-			     &out, &span);
+	ret = query_apps_top_tz(s, uid ? "user" : "node", uid ? uid : nid, z, from, to,
+				(size_t)limit, &out, &span);
+	tz_close(z);
 	if (ret == -ERANGE)
 		return http_reply_error(req, 400,
 					"%zu teams over %zu days is too much to read; narrow the "

@@ -17,32 +17,17 @@
 #include "util.h"
 
 #define DEFAULT_RANGE_MS QUERY_DAY_MS
-#define TZ_MAX 64
 
 static const char *const kind_names[] = {[REPORT_ACTIVITY] = "activity", [REPORT_APPS] = "apps"};
 static const char *const format_names[] = {[REPORT_CSV] = "csv", [REPORT_JSON] = "json"};
 
-/* from, to, tz and step into q: 0, or 1 after replying 400. */
+/* step, tz, from and to into q (q->tz: the caller's, tz_close()): 0, or 1
+ * after replying 400. */
 static int need_report_args(struct http_req *req, struct report_req *q)
 {
-	const char *tz = http_req_query(req, "tz"), *step = http_req_query(req, "step");
+	const char *step = http_req_query(req, "step");
 	uint64_t st = 3600;
-	int64_t now = now_ms();
 
-	if (tz && strlen(tz) > TZ_MAX)
-		return http_reply_error(req, 400, "'tz' is longer than %d bytes", TZ_MAX), 1;
-	if (tz && strcmp(tz, "UTC") && strcmp(tz, "Etc/UTC"))
-		return http_reply_error(req, 400,
-					"time zones other than UTC are not supported yet"),
-		       1;
-	if (need_time_arg(req, "to", now, &q->to) < 0 ||
-	    need_time_arg(req, "from", q->to - DEFAULT_RANGE_MS, &q->from) < 0)
-		return 1;
-	if (q->from > q->to)
-		return http_reply_error(req, 400, "'from' is after 'to'"), 1;
-	if (q->to - q->from > QUERY_RANGE_MAX_MS)
-		return http_reply_error(req, 400, "'from' and 'to' are more than 400 days apart"),
-		       1;
 	if (step && q->kind != REPORT_ACTIVITY)
 		return http_reply_error(req, 400, "'step' applies to activity reports only"), 1;
 	if (step && (parse_uint(step, 3600, QUERY_RANGE_MAX_MS / 1000, &st) || st % 3600))
@@ -52,7 +37,7 @@ static int need_report_args(struct http_req *req, struct report_req *q)
 					QUERY_RANGE_MAX_MS / 1000),
 		       1;
 	q->step_ms = (int64_t)st * 1000;
-	return 0;
+	return need_tz_range(req, DEFAULT_RANGE_MS, QUERY_RANGE_MAX_MS, &q->tz, &q->from, &q->to);
 }
 
 /* The audit entry of an export (result "ok" or "forbidden"). */
@@ -71,6 +56,7 @@ static void audit_export(struct srv *s, struct http_req *req, const struct princ
 	cJSON_AddStringToObject(det, "to", rfc3339_ms(q->to, ts));
 	if (q->kind == REPORT_ACTIVITY)
 		cJSON_AddNumberToObject(det, "step", (double)(q->step_ms / 1000));
+	cJSON_AddStringToObject(det, "tz", q->tz ? tz_name(q->tz) : "UTC");
 	if (z) {
 		cJSON_AddNumberToObject(det, "users", (double)z->users);
 		if (q->kind == REPORT_ACTIVITY)
@@ -81,15 +67,15 @@ static void audit_export(struct srv *s, struct http_req *req, const struct princ
 	cJSON_Delete(det);
 }
 
+static int report_reply(struct http_req *req, struct srv *s, const struct principal *p,
+			const struct target *t, const struct report_req *qp);
+
 static int h_report(struct http_req *req, struct srv *s, enum report_kind kind,
 		    enum report_format format)
 {
 	struct report_req q = {.kind = kind, .format = format};
-	struct report_size z;
 	struct principal p;
 	struct target t;
-	struct report *r;
-	char scope[ID_SIZE], disp[160], day0[RFC3339_LEN], day1[RFC3339_LEN];
 	int ret;
 
 	q.user_id = http_req_query(req, "user_id");
@@ -102,13 +88,30 @@ static int h_report(struct http_req *req, struct srv *s, enum report_kind kind,
 		       : need_target_node(s, req, q.node_id, &t)) ||
 	    need_report_args(req, &q))
 		return 0;
-	snprintf(scope, sizeof(scope), "%s", q.user_id ? t.path[t.depth - 1] : q.node_id);
-	ret = report_open(s, &p, &q, &r, &z);
+	ret = report_reply(req, s, &p, &t, &q);
+	tz_close(q.tz);
+	return ret;
+}
+
+/* Open the report q for p (t: its target) and reply with it. */
+static int report_reply(struct http_req *req, struct srv *s, const struct principal *p,
+			const struct target *t, const struct report_req *qp)
+{
+	struct report_req q = *qp;
+	enum report_kind kind = q.kind;
+	enum report_format format = q.format;
+	struct report_size z;
+	struct report *r;
+	char scope[ID_SIZE], disp[160], day0[RFC3339_LEN], day1[RFC3339_LEN];
+	int ret;
+
+	snprintf(scope, sizeof(scope), "%s", q.user_id ? t->path[t->depth - 1] : q.node_id);
+	ret = report_open(s, p, &q, &r, &z);
 	switch (ret) {
 	case 0:
 		break;
 	case -EACCES:
-		audit_export(s, req, &p, &q, scope, "forbidden", NULL);
+		audit_export(s, req, p, &q, scope, "forbidden", NULL);
 		return http_reply_error(req, 403, "forbidden: needs activity.read");
 	case -ENOENT:
 		return http_reply_error(req, 404, "%s not found", q.user_id ? "user" : "node");
@@ -130,7 +133,7 @@ static int h_report(struct http_req *req, struct srv *s, enum report_kind kind,
 	default:
 		return reply_store_err(req, ret, "rollups");
 	}
-	audit_export(s, req, &p, &q, scope, "ok", &z);
+	audit_export(s, req, p, &q, scope, "ok", &z);
 	ret = http_set_header(req, "Cache-Control", "no-store");
 	if (!ret && format == REPORT_CSV) {
 		rfc3339_ms(q.from, day0);

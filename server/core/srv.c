@@ -769,6 +769,11 @@ cJSON *user_view(const cJSON *u)
 
 	cJSON_DeleteItemFromObjectCaseSensitive(v, "pw");
 	cJSON_DeleteItemFromObjectCaseSensitive(v, "sessions_after");
+	/* the preferred time zone of a user who never set one */
+	if (v && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "tz"))) {
+		cJSON_DeleteItemFromObjectCaseSensitive(v, "tz");
+		cJSON_AddStringToObject(v, "tz", "UTC");
+	}
 	return v;
 }
 

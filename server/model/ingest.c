@@ -10,7 +10,8 @@
  * unconditional puts). Rollups are read-modify-write updates
  * (store_batch_update), one per item per batch, summing the counters of
  * model/rollup.h; <day> and <HH> are the UTC day and hour of the record's
- * "start" (activity; app_usage when it has one) or ts.
+ * "start" (activity; app_usage when it has one) or ts, and the 10-minute
+ * slots inside those items (model/rollup.h) are of the same instant.
  *
  * Day indexes (read by the retention sweep, model/retention.c, so that it
  * never scans a table): one item per distinct per-day partition a batch
@@ -50,9 +51,11 @@ struct rollup {
 	char pk[48];
 	char sk[8 + APP_NAME_MAX];
 	bool app;
-	int64_t c[RA__N]; /* act */
-	int64_t focus_ms; /* app */
-	int64_t records;  /* app */
+	int64_t c[RA__N];		/* act */
+	int64_t m[ROLLUP_SLOTS][RA__N]; /* act, by 10-minute slot */
+	int64_t focus_ms;		/* app */
+	int64_t focus_m[ROLLUP_SLOTS];	/* app, by 10-minute slot */
+	int64_t records;		/* app */
 };
 
 struct raw {
@@ -184,6 +187,38 @@ static const char *num_field(const cJSON *o, const char *k, double max, bool who
 		return why;
 	}
 	*out = v->valuedouble;
+	return NULL;
+}
+
+/*
+ * The counters of an activity record's optional "synthetic" object (null or
+ * absent: none) summed into act[RA_FIELDS..RA_RECORDS) (model/rollup.h
+ * ROLLUP_SYN). NULL, or why (set) when a member is not a whole number within
+ * its cap.
+ */
+static const char *synthetic_fields(const cJSON *o, double *act, char *why, size_t wlen)
+{
+	const cJSON *syn = cJSON_GetObjectItemCaseSensitive(o, "synthetic");
+	double v;
+	int i;
+
+	for (i = RA_FIELDS; i < RA_RECORDS; i++)
+		act[i] = 0;
+	if (!syn || cJSON_IsNull(syn))
+		return NULL;
+	if (!cJSON_IsObject(syn)) {
+		snprintf(why, wlen, "'synthetic' must be an object");
+		return why;
+	}
+#define SYN_FIELD_(id, member, cap)                                                                \
+	if (num_field(syn, member, cap, true, false, &v, why, wlen)) {                             \
+		snprintf(why, wlen, "'synthetic." member "' must be an integer in 0..%.0f",        \
+			 (double)(cap));                                                           \
+		return why;                                                                        \
+	}                                                                                          \
+	act[RA_##id] += v;
+	ROLLUP_SYN(SYN_FIELD_)
+#undef SYN_FIELD_
 	return NULL;
 }
 
@@ -467,20 +502,32 @@ static struct rollup *rollup_get(struct ingest *g, const char *pk, const char *s
 	return r;
 }
 
-/* Add one activity record's counts. 0, or -ENOMEM / -E2BIG. */
+/* The 10-minute slot of its hour instant t falls in: 0..ROLLUP_SLOTS-1. */
+static int slot_of(int64_t t)
+{
+	int64_t in = t % 3600000LL;
+
+	return (int)((in < 0 ? in + 3600000LL : in) / ROLLUP_SLOT_MS);
+}
+
+/* Add one activity record's counts (v: RA__N values, RA_RECORDS unused) to
+ * the hour and the slot of its start. 0, or -ENOMEM / -E2BIG. */
 static int roll_activity(struct ingest *g, const char *uid, int64_t start, const double *v)
 {
 	struct key pk, sk;
 	struct rollup *r;
-	int i;
+	int i, j = slot_of(start);
 
 	r = rollup_get(g, key_rollup_pk(&pk, uid ? "user" : "dev", uid ? uid : g->dev, start),
 		       key_rollup_act_sk(&sk, start), false);
 	if (!r)
 		return g->too_many ? -E2BIG : -ENOMEM;
-	for (i = 0; i < RA_FIELDS; i++)
+	for (i = 0; i < RA_RECORDS; i++) {
 		r->c[i] += (int64_t)v[i];
+		r->m[j][i] += (int64_t)v[i];
+	}
 	r->c[RA_RECORDS]++;
+	r->m[j][RA_RECORDS]++;
 	return 0;
 }
 
@@ -503,6 +550,7 @@ static int roll_app(struct ingest *g, const char *uid, int64_t at, const char *a
 		if (!r)
 			return g->too_many ? -E2BIG : -ENOMEM;
 		r->focus_ms += focus_ms;
+		r->focus_m[slot_of(at)] += focus_ms;
 		r->records++;
 	}
 	return 0;
@@ -569,7 +617,7 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 	const cJSON *u, *v;
 	cJSON *o;
 	int64_t ts, start = 0, end, at;
-	double act[RA_FIELDS];
+	double act[RA__N];
 	const char *uid = NULL;
 	struct key pk, sk;
 	struct raw *rw;
@@ -648,7 +696,7 @@ static int take_line(struct ingest *g, const char *line, size_t len, unsigned li
 		for (i = 0; i < RA_FIELDS && !bad; i++)
 			bad = num_field(o, rollup_act_names[i], rollup_act_caps[i], true,
 					rollup_act_required[i], &act[i], why, wlen);
-		if (bad)
+		if (bad || (bad = synthetic_fields(o, act, why, wlen)))
 			goto out;
 		at = start;
 	} else if (!strcmp(type, "process")) {
@@ -812,6 +860,44 @@ static void add_count(cJSON *j, const char *k, int64_t d)
 	cJSON_AddNumberToObject(j, k, (double)sum);
 }
 
+/*
+ * Add d[0..ROLLUP_SLOTS) to the slot array member k of object o (k NULL:
+ * ROLLUP_SLOTS_KEY), saturating; a missing or malformed array starts at
+ * zeros (its sum then goes to slot 0 when read: rollup.h). Nothing is
+ * written for zeros (a missing array reads as the counter in slot 0, which
+ * is then what every slot summed). 0 or -ENOMEM.
+ */
+static int add_slots(cJSON *o, const char *k, const int64_t *d)
+{
+	const char *key = k ? k : ROLLUP_SLOTS_KEY;
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *e;
+	double nv[ROLLUP_SLOTS];
+	int i, any = 0;
+
+	for (i = 0; i < ROLLUP_SLOTS; i++)
+		any |= d[i] != 0;
+	if (!any)
+		return 0;
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != ROLLUP_SLOTS)
+		a = NULL;
+	for (i = 0; i < ROLLUP_SLOTS; i++) {
+		int64_t cur = 0, sum;
+
+		e = a ? cJSON_GetArrayItem(a, i) : NULL;
+		if (cJSON_IsNumber(e))
+			cur = (int64_t)e->valuedouble;
+		if (__builtin_add_overflow(cur, d[i], &sum))
+			sum = d[i] > 0 ? INT64_MAX : INT64_MIN;
+		nv[i] = (double)sum;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	a = cJSON_CreateDoubleArray(nv, ROLLUP_SLOTS);
+	if (!a)
+		return -ENOMEM;
+	cJSON_AddItemToObject(o, key, a);
+	return 0;
+}
+
 static int upd_rollup(const void *old, size_t old_len, void **val, size_t *len, void *ctx)
 {
 	const struct rollup *r = ctx;
@@ -823,11 +909,34 @@ static int upd_rollup(const void *old, size_t old_len, void **val, size_t *len, 
 	if (r->app) {
 		add_count(j, ROLLUP_APP_FOCUS, r->focus_ms);
 		add_count(j, ROLLUP_APP_RECORDS, r->records);
+		if (add_slots(j, NULL, r->focus_m))
+			goto nomem;
 	} else {
+		int64_t v[ROLLUP_SLOTS];
+		cJSON *m;
+
 		for (i = 0; i < RA__N; i++)
 			add_count(j, rollup_act_names[i], r->c[i]);
+		m = cJSON_GetObjectItemCaseSensitive(j, ROLLUP_SLOTS_KEY);
+		if (!cJSON_IsObject(m)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(j, ROLLUP_SLOTS_KEY);
+			m = cJSON_AddObjectToObject(j, ROLLUP_SLOTS_KEY);
+			if (!m)
+				goto nomem;
+		}
+		for (i = 0; i < RA__N; i++) {
+			int k;
+
+			for (k = 0; k < ROLLUP_SLOTS; k++)
+				v[k] = r->m[k][i];
+			if (add_slots(m, rollup_act_names[i], v))
+				goto nomem;
+		}
 	}
 	return put_json(j, val, len);
+nomem:
+	cJSON_Delete(j);
+	return -ENOMEM;
 }
 
 /* keep the newer of the stored and this batch's latest sysinfo (or agent) record */

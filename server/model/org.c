@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tz.h"
 #include "model/org.h"
 #include "store/keys.h"
 #include "util.h"
@@ -881,6 +882,9 @@ int org_user_update(struct srv *s, const char *actor_id, const char *id, const c
 	hash[0] = 0;
 	if (c->login && !org_login_valid(c->login))
 		return why_refuse(why, -EINVAL, "login must be 1..32 of [a-z0-9_.-]");
+	if (c->tz && !tz_valid(c->tz))
+		return why_refuse(why, -EINVAL,
+				  "tz must be a time zone name (IANA, like Europe/Paris)");
 	if (off && (ret = org_user_disable_check(actor_id, id, why)))
 		return ret;
 	if (c->password && !strcmp(id, actor_id))
@@ -917,6 +921,8 @@ int org_user_update(struct srv *s, const char *actor_id, const char *id, const c
 		SET_("name", cJSON_CreateString(c->name));
 	if (c->login)
 		SET_("login", cJSON_CreateString(c->login));
+	if (c->tz)
+		SET_("tz", cJSON_CreateString(c->tz));
 	if (c->disabled >= 0)
 		SET_("disabled", cJSON_CreateBool(off));
 #undef SET_

@@ -283,13 +283,14 @@ int org_user_disable_check(const char *actor_id, const char *uid, struct model_w
 struct org_user_change {
 	const char *name, *login; /* 1..NAME_MAX_LEN, 1..LOGIN_MAX_LEN bytes of text */
 	const char *password;	  /* an administrator's reset: 1..PASSWORD_MAX bytes */
+	const char *tz;		  /* the preferred time zone: tz_valid() */
 	int disabled;		  /* -1 unchanged, 0 enable, 1 disable */
 };
 
 /*
  * Change user id of team team_id (as its target names it; the audit
  * entries' scope) by user actor_id, in this order of checks: the login
- * (org_login_valid()), no self-disable, no reset of one's own password,
+ * (org_login_valid()), the time zone (tz_valid()), no self-disable, no reset of one's own password,
  * the password's length; the password hashed in a slot. Then in one batch:
  * the user item read and written back with the fields set; on a reset or
  * a disable every session of the user ends (their tokens deleted, the
@@ -299,8 +300,8 @@ struct org_user_change {
  * disabled is set), team_id, id, [names of the fields set]). After the
  * commit of a reset or a disable, user_tokens_sweep(); its error goes to
  * *sweep_err (0 else), the change stands. *view (the caller's) gets
- * user_view() of the user after it. 0; -EINVAL (refused: login, password
- * length); -EPERM (refused: disabling oneself); -EACCES (refused: one's
+ * user_view() of the user after it. 0; -EINVAL (refused: login, time
+ * zone, password length); -EPERM (refused: disabling oneself); -EACCES (refused: one's
  * own password); -errno (what "user"; -EAGAIN: no hashing slot in time).
  */
 int org_user_update(struct srv *s, const char *actor_id, const char *id, const char *team_id,

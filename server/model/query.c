@@ -66,15 +66,74 @@ int64_t query_rollup_hour(const char *sk, int64_t day_ms, int64_t h0, int64_t to
 	return t >= h0 && t < to ? t : -1;
 }
 
-/* Hours in [h0, to): the rollup hours a range covers. */
+/* Hours in [h0, to): the rollup hours a range covers; with slots, the
+ * 10-minute slots whose start is in [h0, to) (h0 any instant then). */
 struct hours {
 	int64_t h0, to;
 	int64_t day_ms; /* the partition being read */
+	bool slots;	/* count by slot, not by hour */
 };
 
 static int64_t hour_in_range(const struct hours *h, const char *sk)
 {
 	return query_rollup_hour(sk, h->day_ms, h->h0, h->to);
+}
+
+/* --- slots (model/rollup.h) --- */
+
+void query_rollup_slots(const cJSON *item, int64_t (*slots)[RA__N])
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(item, ROLLUP_SLOTS_KEY);
+	size_t i;
+	int k;
+
+	for (i = 0; i < RA__N; i++) {
+		const cJSON *a = cJSON_IsObject(m)
+				     ? cJSON_GetObjectItemCaseSensitive(m, rollup_act_names[i])
+				     : NULL;
+		int64_t tot = jint(item, rollup_act_names[i], 0), sum = 0, v[ROLLUP_SLOTS] = {0};
+
+		if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == ROLLUP_SLOTS)
+			for (k = 0; k < ROLLUP_SLOTS; k++) {
+				const cJSON *e = cJSON_GetArrayItem(a, k);
+
+				v[k] = cJSON_IsNumber(e) && e->valuedouble >= 0
+					   ? (int64_t)e->valuedouble
+					   : 0;
+				sum = sat_add(sum, v[k]);
+			}
+		/* what the slots do not hold (written before them) is slot 0's;
+		 * slots over the counter are not to be trusted: all in slot 0 */
+		if (sum > tot || tot < 0) {
+			memset(v, 0, sizeof(v));
+			sum = 0;
+		}
+		v[0] = sat_add(v[0], tot - sum);
+		for (k = 0; k < ROLLUP_SLOTS; k++)
+			slots[k][i] = v[k];
+	}
+}
+
+void query_app_slots(const cJSON *item, int64_t *slots)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(item, ROLLUP_SLOTS_KEY);
+	int64_t tot = jint(item, ROLLUP_APP_FOCUS, 0), sum = 0;
+	int k;
+
+	memset(slots, 0, ROLLUP_SLOTS * sizeof(*slots));
+	if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == ROLLUP_SLOTS)
+		for (k = 0; k < ROLLUP_SLOTS; k++) {
+			const cJSON *e = cJSON_GetArrayItem(a, k);
+
+			slots[k] =
+			    cJSON_IsNumber(e) && e->valuedouble >= 0 ? (int64_t)e->valuedouble : 0;
+			sum = sat_add(sum, slots[k]);
+		}
+	if (sum > tot || tot < 0) {
+		memset(slots, 0, ROLLUP_SLOTS * sizeof(*slots));
+		sum = 0;
+	}
+	slots[0] = sat_add(slots[0], tot - sum);
 }
 
 /* --- activity --- */
@@ -84,16 +143,67 @@ struct series {
 	int64_t step_ms;
 	size_t n;
 	int64_t (*b)[RA__N];
+	const int64_t *start; /* slots: the n + 1 bucket bounds */
 };
+
+/* The bucket of instant t in bounds start[0..n] (t >= start[0]), or n. */
+static size_t bucket_of(const int64_t *start, size_t n, int64_t t)
+{
+	size_t lo = 0, hi = n;
+
+	if (!n || t >= start[n])
+		return n;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (start[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* An act item of se's partition summed by slot into the buckets of
+ * se->start: each slot whose start is in [h0, to). */
+static void act_item_slots(struct series *se, const char *sk, const cJSON *j)
+{
+	int64_t slots[ROLLUP_SLOTS][RA__N], t0;
+	int hh = sk_hour(sk), k;
+	size_t i, b;
+
+	if (hh < 0 || hh > 23)
+		return;
+	t0 = se->h.day_ms + hh * HOUR_MS;
+	query_rollup_slots(j, slots);
+	for (k = 0; k < ROLLUP_SLOTS; k++) {
+		int64_t t = t0 + k * ROLLUP_SLOT_MS;
+
+		if (t < se->h.h0 || t >= se->h.to)
+			continue;
+		b = bucket_of(se->start, se->n, t);
+		if (b >= se->n)
+			continue;
+		for (i = 0; i < RA__N; i++)
+			se->b[b][i] = sat_add(se->b[b][i], slots[k][i]);
+	}
+}
 
 static int act_item(const char *pk, const char *sk, const void *val, size_t len, void *ctx)
 {
 	struct series *se = ctx;
-	int64_t t = hour_in_range(&se->h, sk);
+	int64_t t;
 	size_t i, k;
 	cJSON *j;
 
 	(void)pk;
+	if (se->h.slots) {
+		j = cJSON_ParseWithLength(val, len);
+		act_item_slots(se, sk, j);
+		cJSON_Delete(j);
+		return 0;
+	}
+	t = hour_in_range(&se->h, sk);
 	if (t < 0)
 		return 0;
 	k = (size_t)((t - se->h.h0) / se->step_ms);
@@ -194,6 +304,194 @@ int query_activity(struct srv *s, const char *uid, int64_t from, int64_t to, int
 	return 0;
 }
 
+/* --- activity in a time zone, by 10-minute slots --- */
+
+/* floor(a / b) * b for b > 0 and any a */
+static int64_t floor_to(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b < 0 ? q - 1 : q) * b;
+}
+
+/* Zone helpers with NULL for UTC (no ICU then). */
+static int off_at(struct tz *z, int64_t t, int64_t *off)
+{
+	if (!z) {
+		*off = 0;
+		return 0;
+	}
+	return tz_offset(z, t, off);
+}
+
+bool query_step_ok(int64_t step_ms)
+{
+	return step_ms == QUERY_SLOT_MS || (step_ms > 0 && step_ms % HOUR_MS == 0);
+}
+
+int query_span_make(struct tz *z, int64_t from, int64_t to, int64_t step_ms, size_t max,
+		    struct query_span *sp)
+{
+	int64_t start0, off;
+	size_t n, k;
+	int ret, y, m, d;
+
+	memset(sp, 0, sizeof(*sp));
+	if (range_ok(from, to) || !query_step_ok(step_ms) ||
+	    (step_ms == QUERY_SLOT_MS && to - from > QUERY_SLOT_RANGE_MAX_MS))
+		return -EINVAL;
+	snprintf(sp->tz, sizeof(sp->tz), "%s", z ? tz_name(z) : "UTC");
+	sp->from = from;
+	sp->to = to;
+	sp->step_ms = step_ms;
+	sp->slots = z || step_ms == QUERY_SLOT_MS;
+	if (z && step_ms % DAY_MS == 0) {
+		/* local calendar days, step / 1 day of them a bucket */
+		int64_t days = step_ms / DAY_MS, t;
+
+		ret = tz_date(z, from, &y, &m, &d);
+		if (!ret)
+			ret = tz_midnight(z, y, m, d, &start0);
+		/* a midnight skipped: the day starts after from's instant */
+		if (!ret && start0 > from)
+			start0 = from;
+		if (ret)
+			return ret;
+		/* a local day lasts at least 23 h */
+		n = to > start0 ? (size_t)((to - start0) / (23 * HOUR_MS) / days + 2) : 1;
+		sp->start = calloc(n + 1, sizeof(*sp->start));
+		if (!sp->start)
+			return -ENOMEM;
+		sp->start[0] = start0;
+		for (k = 1; k <= n; k++) {
+			int yy = y, mm = m, dd = d;
+
+			tz_date_add(&yy, &mm, &dd, (int64_t)k * days);
+			ret = tz_midnight(z, yy, mm, dd, &t);
+			if (ret) {
+				query_span_free(sp);
+				return ret;
+			}
+			sp->start[k] = t;
+			if (sp->start[k - 1] < to && t >= to)
+				break;
+		}
+		/* to <= start0: no bucket */
+		sp->n = to > start0 ? (k <= n ? k : n) : 0;
+		if (sp->n > max) {
+			free(sp->start);
+			sp->start = NULL;
+			return -E2BIG;
+		}
+		return 0;
+	}
+	if (!sp->slots) {
+		start0 = floor_to(from, HOUR_MS); /* query_activity_buckets()'s */
+	} else {
+		int64_t unit = step_ms == QUERY_SLOT_MS ? QUERY_SLOT_MS : HOUR_MS;
+
+		ret = off_at(z, from, &off);
+		if (ret)
+			return ret;
+		start0 = floor_to(from + off, unit) - off;
+	}
+	n = to > start0 ? (size_t)((to - start0 + step_ms - 1) / step_ms) : 0;
+	sp->n = n;
+	if (n > max)
+		return -E2BIG;
+	sp->start = calloc(n + 1, sizeof(*sp->start));
+	if (!sp->start)
+		return -ENOMEM;
+	for (k = 0; k <= n; k++)
+		sp->start[k] = start0 + (int64_t)k * step_ms;
+	return 0;
+}
+
+void query_span_free(struct query_span *sp)
+{
+	free(sp->start);
+	sp->start = NULL;
+	sp->n = 0;
+}
+
+int query_activity_buckets_tz(struct srv *s, const char *uid, const struct query_span *sp,
+			      int64_t (*b)[RA__N])
+{
+	struct series se = {0};
+	struct key pk;
+	int ret = 0;
+
+	if (!sp->start)
+		return -EINVAL;
+	memset(b, 0, sp->n * sizeof(*b));
+	if (!sp->slots)
+		return sp->n
+			   ? query_activity_buckets(s, uid, sp->from, sp->to, sp->step_ms, sp->n, b)
+			   : 0;
+	se.step_ms = sp->step_ms;
+	se.h.h0 = sp->start[0];
+	se.h.to = sp->to;
+	se.h.slots = true;
+	se.n = sp->n;
+	se.b = b;
+	se.start = sp->start;
+	for (se.h.day_ms = floor_to(se.h.h0, DAY_MS); se.h.day_ms < sp->to && ret >= 0;
+	     se.h.day_ms += DAY_MS) {
+		ret = store_query(s->st, STORE_T_ROLLUPS,
+				  key_rollup_pk(&pk, "user", uid, se.h.day_ms),
+				  SK_ROLLUP_ACT_PREFIX, NULL, 0, STORE_PREFIX, act_item, &se);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+int query_activity_tz(struct srv *s, const char *uid, struct tz *z, int64_t from, int64_t to,
+		      int64_t step_ms, cJSON **out)
+{
+	struct query_span sp;
+	int64_t tot[RA__N] = {0}, (*b)[RA__N];
+	size_t max = step_ms == QUERY_SLOT_MS ? QUERY_SLOT_POINTS_MAX : QUERY_POINTS_MAX;
+	cJSON *o, *arr;
+	size_t i, k;
+	int ret;
+
+	*out = NULL;
+	ret = query_span_make(z, from, to, step_ms, max, &sp);
+	if (ret)
+		return ret;
+	if (sp.n > max) {
+		query_span_free(&sp);
+		return -E2BIG;
+	}
+	b = calloc(sp.n ? sp.n : 1, sizeof(*b));
+	if (!b) {
+		query_span_free(&sp);
+		return -ENOMEM;
+	}
+	ret = query_activity_buckets_tz(s, uid, &sp, b);
+	if (ret < 0) {
+		free(b);
+		query_span_free(&sp);
+		return ret;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "user_id", uid);
+	add_time(o, "from", from);
+	add_time(o, "to", to);
+	cJSON_AddNumberToObject(o, "step", (double)(step_ms / 1000));
+	cJSON_AddStringToObject(o, "tz", sp.tz);
+	arr = cJSON_AddArrayToObject(o, "series");
+	for (k = 0; k < sp.n; k++) {
+		cJSON_AddItemToArray(arr, counts_json(sp.start[k], b[k]));
+		for (i = 0; i < RA__N; i++)
+			tot[i] = sat_add(tot[i], b[k][i]);
+	}
+	cJSON_AddItemToObject(o, "totals", counts_json(-1, tot));
+	free(b);
+	query_span_free(&sp);
+	*out = o;
+	return 0;
+}
+
 /* --- top apps --- */
 
 struct app_map {
@@ -273,7 +571,30 @@ static int app_item(const char *pk, const char *sk, const void *val, size_t len,
 	int ret;
 
 	(void)pk;
-	if (hour_in_range(&m->h, sk) < 0 || strlen(sk) < 8)
+	if (strlen(sk) < 8)
+		return 0;
+	if (m->h.slots) {
+		int64_t slots[ROLLUP_SLOTS], t0, ms = 0;
+		int hh = sk_hour(sk), k;
+
+		if (hh < 0 || hh > 23)
+			return 0;
+		t0 = m->h.day_ms + hh * HOUR_MS;
+		if (t0 + HOUR_MS <= m->h.h0 || t0 >= m->h.to)
+			return 0;
+		j = cJSON_ParseWithLength(val, len);
+		query_app_slots(j, slots);
+		cJSON_Delete(j);
+		for (k = 0; k < ROLLUP_SLOTS; k++) {
+			int64_t t = t0 + k * ROLLUP_SLOT_MS;
+
+			if (t >= m->h.h0 && t < m->h.to)
+				ms = sat_add(ms, slots[k]);
+		}
+		/* an app without focus time in the slots of the range is not in it */
+		return ms ? app_add(m, sk + 7, ms) : 0;
+	}
+	if (hour_in_range(&m->h, sk) < 0)
 		return 0;
 	j = cJSON_ParseWithLength(val, len);
 	ret = app_add(m, sk + 7, jint(j, ROLLUP_APP_FOCUS, 0));
@@ -297,7 +618,7 @@ static int apps_of(struct srv *s, struct app_map *m, const char *kind, const cha
 	struct key pk;
 	int ret = 0;
 
-	for (m->h.day_ms = m->h.h0 / DAY_MS * DAY_MS; m->h.day_ms < m->h.to && ret >= 0;
+	for (m->h.day_ms = floor_to(m->h.h0, DAY_MS); m->h.day_ms < m->h.to && ret >= 0;
 	     m->h.day_ms += DAY_MS) {
 		ret = store_query(s->st, STORE_T_ROLLUPS, key_rollup_pk(&pk, kind, id, m->h.day_ms),
 				  SK_ROLLUP_APP_PREFIX, NULL, 0, STORE_PREFIX, app_item, m);
@@ -398,7 +719,7 @@ static int teams_below(struct srv *s, const char *node_id, struct walk *w)
 
 /* The answer of a top list from m: the first limit of its apps. */
 static int apps_json(const struct app_map *m, const char *id_key, const char *id, int64_t from,
-		     int64_t to, size_t limit, cJSON **out)
+		     int64_t to, size_t limit, const char *tzname, cJSON **out)
 {
 	struct query_app *all;
 	cJSON *o, *arr;
@@ -415,6 +736,8 @@ static int apps_json(const struct app_map *m, const char *id_key, const char *id
 	cJSON_AddStringToObject(o, id_key, id);
 	add_time(o, "from", from);
 	add_time(o, "to", to);
+	if (tzname)
+		cJSON_AddStringToObject(o, "tz", tzname);
 	arr = cJSON_AddArrayToObject(o, "apps");
 	for (i = 0; i < m->n && i < limit; i++) {
 		cJSON *e = cJSON_CreateObject();
@@ -433,6 +756,12 @@ static int apps_json(const struct app_map *m, const char *id_key, const char *id
 int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from, int64_t to,
 		   size_t limit, cJSON **out, struct query_apps_span *span)
 {
+	return query_apps_top_tz(s, kind, id, NULL, from, to, limit, out, span);
+}
+
+int query_apps_top_tz(struct srv *s, const char *kind, const char *id, struct tz *z, int64_t from,
+		      int64_t to, size_t limit, cJSON **out, struct query_apps_span *span)
+{
 	bool user = !strcmp(kind, "user");
 	struct app_map m = {0};
 	struct walk w = {0};
@@ -443,9 +772,10 @@ int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from
 	if ((!user && strcmp(kind, "node")) || !limit || limit > QUERY_TOP_MAX ||
 	    range_ok(from, to))
 		return -EINVAL;
-	m.h.h0 = from / HOUR_MS * HOUR_MS;
+	m.h.slots = z != NULL;
+	m.h.h0 = z ? floor_to(from, QUERY_SLOT_MS) : from / HOUR_MS * HOUR_MS;
 	m.h.to = to;
-	days = (size_t)((to - m.h.h0 / DAY_MS * DAY_MS + DAY_MS - 1) / DAY_MS);
+	days = (size_t)((to - floor_to(m.h.h0, DAY_MS) + DAY_MS - 1) / DAY_MS);
 	if (span)
 		*span = (struct query_apps_span){0, days};
 	if (user) {
@@ -460,7 +790,8 @@ int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from
 			ret = apps_of(s, &m, "team", w.teams[i]);
 	}
 	if (!ret)
-		ret = apps_json(&m, user ? "user_id" : "node_id", id, from, to, limit, out);
+		ret = apps_json(&m, user ? "user_id" : "node_id", id, from, to, limit,
+				z ? tz_name(z) : "UTC", out);
 	app_map_free(&m);
 	free(w.ids);
 	free(w.teams);
@@ -469,6 +800,12 @@ int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from
 
 int query_user_apps(struct srv *s, const char *uid, int64_t from, int64_t to,
 		    struct query_app **apps, size_t *n, int64_t *total_ms, bool *truncated)
+{
+	return query_user_apps_tz(s, uid, false, from, to, apps, n, total_ms, truncated);
+}
+
+int query_user_apps_tz(struct srv *s, const char *uid, bool slots, int64_t from, int64_t to,
+		       struct query_app **apps, size_t *n, int64_t *total_ms, bool *truncated)
 {
 	struct app_map m = {0};
 	struct query_app *all = NULL;
@@ -481,7 +818,8 @@ int query_user_apps(struct srv *s, const char *uid, int64_t from, int64_t to,
 	*truncated = false;
 	if (range_ok(from, to))
 		return -EINVAL;
-	m.h.h0 = from / HOUR_MS * HOUR_MS;
+	m.h.slots = slots;
+	m.h.h0 = slots ? floor_to(from, QUERY_SLOT_MS) : from / HOUR_MS * HOUR_MS;
 	m.h.to = to;
 	ret = apps_of(s, &m, "user", uid);
 	if (!ret) {

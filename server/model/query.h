@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "core/tz.h"
 #include "model/rollup.h"
 
 #define QUERY_HOUR_MS 3600000LL
@@ -38,6 +39,20 @@
 #define QUERY_NODE_WALK_MAX 10000      /* nodes visited below a node for a top list */
 #define QUERY_PARTITIONS_MAX 20000     /* (team, day) partitions read for a top list */
 #define QUERY_APPS_DISTINCT_MAX 100000 /* applications summed; more are left out */
+#define QUERY_SLOT_MS ROLLUP_SLOT_MS   /* step of 10 minutes */
+#define QUERY_SLOT_RANGE_MAX_MS (7 * QUERY_DAY_MS) /* to - from with a step of 10 minutes */
+#define QUERY_SLOT_POINTS_MAX 1008		   /* points of such a series (7 days) */
+
+/*
+ * The slots of an hourly activity rollup item (model/rollup.h): slots[k]
+ * gets counter i of the item's 10-minute slot k; what the slots do not hold
+ * (an item written before them) goes to slot 0, and an item whose slots
+ * add up to more than its counter has that counter all in slot 0. Pure.
+ */
+void query_rollup_slots(const cJSON *item, int64_t (*slots)[RA__N]);
+
+/* The same for an application rollup item's focus_ms: slots[0..ROLLUP_SLOTS). Pure. */
+void query_app_slots(const cJSON *item, int64_t *slots);
 
 /*
  * The start of the hour a rollup sort key ("act|HH", "app|HH|<app>") names
@@ -61,6 +76,65 @@ size_t query_activity_points(int64_t from, int64_t to, int64_t step_ms);
  */
 int query_activity_buckets(struct srv *s, const char *uid, int64_t from, int64_t to,
 			   int64_t step_ms, size_t n, int64_t (*b)[RA__N]);
+
+/*
+ * The buckets of a series in a time zone. Bucket k is [start[k],
+ * start[k + 1]) (UTC ms), k < n. slots: counted by 10-minute slot, a slot
+ * counting in the bucket its start falls in when that start is in
+ * [start[0], to); else (the form of query_activity_buckets(): no zone, a
+ * step of whole hours) by hour, an hour counting when its start is in
+ * [start[0], to).
+ */
+struct query_span {
+	int64_t from, to, step_ms;
+	bool slots;
+	size_t n;
+	int64_t *start; /* n + 1 bounds */
+	char tz[TZ_NAME_MAX + 1];
+};
+
+/* 1 when step_ms is a step a series takes: QUERY_SLOT_MS or a positive
+ * multiple of an hour. Pure. */
+bool query_step_ok(int64_t step_ms);
+
+/*
+ * The buckets of [from, to) in steps of step_ms in zone z (NULL: UTC, the
+ * legacy form) into *sp (the caller's; free with query_span_free()):
+ * - z NULL, step_ms a multiple of an hour: fixed steps from the UTC hour of
+ *   from, counted by hour (query_activity_buckets()).
+ * - z given, step_ms a multiple of a day: local calendar days (23 or 25 h
+ *   on a change of offset), step_ms / 1 day of them a bucket, from the local
+ *   midnight of from's day.
+ * - otherwise fixed steps from from rounded down to the local wall-clock
+ *   hour (to 10 minutes for a step of 10 minutes) at from.
+ * Buckets start before to; at most max of them (-E2BIG, sp->n then says how
+ * many). -EINVAL: a bad range, a step not query_step_ok(), a step of 10
+ * minutes over QUERY_SLOT_RANGE_MAX_MS, a zone ICU fails on. -ENOMEM.
+ */
+int query_span_make(struct tz *z, int64_t from, int64_t to, int64_t step_ms, size_t max,
+		    struct query_span *sp);
+
+/* Release sp's bounds (sp itself is the caller's). */
+void query_span_free(struct query_span *sp);
+
+/*
+ * The rollup counters of user uid (not checked to exist) summed
+ * (saturating) into the sp->n buckets of sp (query_span_make()), into
+ * b[0..sp->n) (the caller's, zeroed here). -EINVAL (sp not made), store
+ * errors.
+ */
+int query_activity_buckets_tz(struct srv *s, const char *uid, const struct query_span *sp,
+			      int64_t (*b)[RA__N]);
+
+/*
+ * query_activity() in zone z (NULL: UTC; then a step of whole hours answers
+ * exactly as query_activity()) and with steps of QUERY_SLOT_MS too: buckets
+ * of query_span_make(); each point's start is UTC; *out also has "tz".
+ * -E2BIG over QUERY_POINTS_MAX points (QUERY_SLOT_POINTS_MAX with a step of
+ * 10 minutes), -EINVAL as query_span_make().
+ */
+int query_activity_tz(struct srv *s, const char *uid, struct tz *z, int64_t from, int64_t to,
+		      int64_t step_ms, cJSON **out);
 
 /*
  * The activity series of user uid (not checked to exist): the rollup
@@ -94,6 +168,16 @@ int query_apps_top(struct srv *s, const char *kind, const char *id, int64_t from
 		   size_t limit, cJSON **out, struct query_apps_span *span);
 
 /*
+ * query_apps_top() with a zone (NULL: exactly query_apps_top()): with z,
+ * focus time counts by 10-minute slot, a slot counting when its start is
+ * in [from rounded down to 10 minutes, to) (local days of :30 zones are
+ * exact), an application without focus time in those slots left out, and
+ * *out has "tz" (z's name; "UTC" without z).
+ */
+int query_apps_top_tz(struct srv *s, const char *kind, const char *id, struct tz *z, int64_t from,
+		      int64_t to, size_t limit, cJSON **out, struct query_apps_span *span);
+
+/*
  * The teams at or below node_id (ROOT_ID: the whole tree), breadth first,
  * as top lists read them: *teams (the caller's, free()) gets *n ids.
  * -ENOENT (no such node), -E2BIG (more than QUERY_NODE_WALK_MAX nodes).
@@ -114,6 +198,10 @@ struct query_app {
  */
 int query_user_apps(struct srv *s, const char *uid, int64_t from, int64_t to,
 		    struct query_app **apps, size_t *n, int64_t *total_ms, bool *truncated);
+/* query_user_apps() counting by 10-minute slot (slots; query_apps_top_tz())
+ * or by hour. */
+int query_user_apps_tz(struct srv *s, const char *uid, bool slots, int64_t from, int64_t to,
+		       struct query_app **apps, size_t *n, int64_t *total_ms, bool *truncated);
 /* Free what query_user_apps() gave (apps may be NULL). */
 void query_apps_free(struct query_app *apps, size_t n);
 

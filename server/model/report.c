@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,12 @@ struct report {
 	const struct person *who;
 	size_t row, rows;
 	size_t steps;
+	struct query_span span; /* activity: the steps' bounds */
 	int64_t (*b)[RA__N];
 	struct query_app *apps;
 	size_t n_apps;
+	char tz[TZ_NAME_MAX + 1]; /* the zone's name */
+	bool slots;		  /* apps: by 10-minute slot (a zone was given) */
 	int64_t total_ms, other_ms;
 	/* the pending line */
 	char line[LINE_CAP];
@@ -213,13 +217,23 @@ int report_open(struct srv *s, const struct principal *p, const struct report_re
 		return -EINVAL;
 	size->days =
 	    (size_t)((q->to - h0 / QUERY_DAY_MS * QUERY_DAY_MS + QUERY_DAY_MS - 1) / QUERY_DAY_MS);
-	if (q->kind == REPORT_ACTIVITY)
-		size->steps = query_activity_points(q->from, q->to, q->step_ms);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	if (q->kind == REPORT_ACTIVITY) {
+		/* the bounds of every step, once (they hold no zone after this) */
+		ret = query_span_make(q->tz, q->from, q->to, q->step_ms, SIZE_MAX, &r->span);
+		if (ret) {
+			free(r);
+			return ret;
+		}
+		size->steps = r->span.n;
+	}
 	r->s = s;
 	r->q = *q;
+	r->slots = q->tz != NULL;
+	r->q.tz = NULL;
+	snprintf(r->tz, sizeof(r->tz), "%s", q->tz ? tz_name(q->tz) : "UTC");
 	strcpy(r->scope_id, id);
 	r->first_row = true;
 	if (q->user_id) {
@@ -262,6 +276,7 @@ void report_free(void *rv)
 	if (!r)
 		return;
 	query_apps_free(r->apps, r->n_apps);
+	query_span_free(&r->span);
 	free(r->b);
 	free(r->people);
 	free(r);
@@ -327,7 +342,7 @@ static int head_line(struct report *r)
 		cJSON_AddStringToObject(o, "to", rfc3339_ms(r->q.to, ts));
 		if (r->q.kind == REPORT_ACTIVITY)
 			cJSON_AddNumberToObject(o, "step", (double)(r->q.step_ms / 1000));
-		cJSON_AddStringToObject(o, "tz", "UTC");
+		cJSON_AddStringToObject(o, "tz", r->tz);
 		txt = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
 		if (!txt)
@@ -356,14 +371,13 @@ static int person_load(struct report *r)
 	r->row = 0;
 	if (r->q.kind == REPORT_ACTIVITY) {
 		r->rows = r->steps;
-		return query_activity_buckets(r->s, r->who->id, r->q.from, r->q.to, r->q.step_ms,
-					      r->steps, r->b);
+		return query_activity_buckets_tz(r->s, r->who->id, &r->span, r->b);
 	}
 	query_apps_free(r->apps, r->n_apps);
 	r->apps = NULL;
 	r->n_apps = 0;
-	ret = query_user_apps(r->s, r->who->id, r->q.from, r->q.to, &r->apps, &r->n_apps,
-			      &r->total_ms, &trunc);
+	ret = query_user_apps_tz(r->s, r->who->id, r->slots, r->q.from, r->q.to, &r->apps,
+				 &r->n_apps, &r->total_ms, &trunc);
 	if (ret)
 		return ret;
 	r->rows = r->n_apps;
@@ -379,7 +393,7 @@ static int person_load(struct report *r)
 
 static int activity_row(struct report *r)
 {
-	int64_t start = r->q.from / QUERY_HOUR_MS * QUERY_HOUR_MS + (int64_t)r->row * r->q.step_ms;
+	int64_t start = r->span.start[r->row];
 	const int64_t *c = r->b[r->row];
 	char ts[RFC3339_LEN];
 	size_t i;

@@ -35,6 +35,7 @@ struct report_req {
 	const char *user_id, *node_id; /* exactly one set */
 	int64_t from, to;	       /* Unix ms, from <= to, at most QUERY_RANGE_MAX_MS */
 	int64_t step_ms;	       /* activity: a positive multiple of an hour */
+	struct tz *tz;		       /* NULL: UTC; read by report_open() only */
 };
 
 /* The size of a report, settled by report_open(), for the audit entry and

@@ -9,8 +9,18 @@
  * X(ID, "name", cap, required): "name" is both the activity record's field
  * and the rollup item's member; cap is the largest value one record (one
  * interval of at most an hour) may carry; required says whether a record
- * must have it. RECORDS is not a record field: the rollup counts the
- * records it summed (cap 0).
+ * must have it. The SYN_ counters are not top-level fields: they sum
+ * members of the record's optional "synthetic" object (input the agent saw
+ * come from a virtual device), as ROLLUP_SYN says. RECORDS is not a record
+ * field: the rollup counts the records it summed (cap 0).
+ *
+ * Slots: an activity item "act|HH" also holds, under ROLLUP_SLOTS_KEY, one
+ * array of ROLLUP_SLOTS numbers per counter: the counter split by the
+ * 10-minute slot of the hour its records' "start" falls in
+ * ("m":{"keys":[s0,..,s5],...}); an app item "app|HH|<app>" holds its
+ * focus_ms split the same way ("m":[s0,..,s5]). Items written before slots
+ * existed, or summed partly before, have slots that add up to less than the
+ * hour's counter: readers put the difference in slot 0 (query.h).
  */
 #ifndef ACTLOG_MODEL_ROLLUP_H
 #define ACTLOG_MODEL_ROLLUP_H
@@ -25,6 +35,8 @@
 	X(SCROLLS, "scrolls", 1e8, true)                                                           \
 	X(ACTIVE, "active_s", 86400, true)                                                         \
 	X(INTERVAL, "interval_s", 3600, true)                                                      \
+	X(SYN_ACTIVE, "synthetic_active_s", 86400, false)                                          \
+	X(SYN_EVENTS, "synthetic_events", 0, false)                                                \
 	X(RECORDS, "records", 0, false)
 
 enum rollup_act {
@@ -34,8 +46,25 @@ enum rollup_act {
 	    RA__N
 };
 
-/* Counters that come from a record's fields: every one before RA_RECORDS. */
-#define RA_FIELDS RA_RECORDS
+/* Counters that come from a record's top-level fields: every one before
+ * RA_SYN_ACTIVE. */
+#define RA_FIELDS RA_SYN_ACTIVE
+
+/*
+ * X(ID, "member", cap): the members of a record's optional "synthetic"
+ * object summed into counter RA_<ID>; each optional, a number in 0..cap.
+ */
+#define ROLLUP_SYN(X)                                                                              \
+	X(SYN_ACTIVE, "active_s", 86400)                                                           \
+	X(SYN_EVENTS, "keys", 1e7)                                                                 \
+	X(SYN_EVENTS, "clicks", 1e7)                                                               \
+	X(SYN_EVENTS, "moves", 1e9)                                                                \
+	X(SYN_EVENTS, "scrolls", 1e8)
+
+/* The 10-minute slots of an hourly item (see above). */
+#define ROLLUP_SLOTS_KEY "m"
+#define ROLLUP_SLOTS 6
+#define ROLLUP_SLOT_MS 600000LL
 
 static const char *const rollup_act_names[RA__N] __attribute__((unused)) = {
 #define ROLLUP_ACT_NAME_(id, name, cap, req) [RA_##id] = name,

@@ -77,8 +77,9 @@
  *                                   sk "<ts %013lld>|<batch id>|<line %06u>"
  *                                                      the record + device_id, user_id
  *           pk "days|<device>"      sk "<day>|<type>"  {}   (day index of the partitions)
- *   ROLLUPS pk "<kind>|<id>|<day>"  sk "act|<HH>"      rollup counters (model/rollup.h)
- *                                   sk "app|<HH>|<app>" {focus_ms, records}
+ *   ROLLUPS pk "<kind>|<id>|<day>"  sk "act|<HH>"      rollup counters and their 10-minute
+ *                                                      slots "m" (model/rollup.h)
+ *                                   sk "app|<HH>|<app>" {focus_ms, records, m}
  *           kind "user" (records mapped to a user), "dev" (mapped to none), "team" (app only)
  *           pk "days|<kind>|<id>"   sk <day>           {}   (day index)
  *   SCREENSHOTS

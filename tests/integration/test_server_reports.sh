@@ -110,7 +110,7 @@ check_eq "CSV content type" "$(hdr content-type)" "text/csv; charset=utf-8; head
 check "a download with a file name" grep -qi '^content-disposition: attachment; filename="actlog-activity-' "$T/hdr"
 check "streamed (chunked)" grep -qi '^transfer-encoding: chunked' "$T/hdr"
 check_eq "header row" "$(head -1 "$T/resp" | tr -d '\r')" \
-	"user_id,login,start,keys,clicks,moves,distance,scrolls,active_s,interval_s,records"
+	"user_id,login,start,keys,clicks,moves,distance,scrolls,active_s,interval_s,synthetic_active_s,synthetic_events,records"
 check "every line ends in CRLF" $PY -c 'import sys
 d=open(sys.argv[1],"rb").read()
 sys.exit(not (d.endswith(b"\r\n") and d.count(b"\n")==d.count(b"\r\n")))' "$T/resp"
@@ -205,8 +205,8 @@ bad() { # NAME QUERY [WANT]
 }
 bad "neither user_id nor node_id" "activity.csv?$R"
 bad "both user_id and node_id" "activity.csv?user_id=$UA&node_id=$TA&$R"
-bad "a time zone other than UTC" "activity.csv?user_id=$UA&$R&tz=Europe/Paris"
-check_eq "the time zone refusal says so" "$(jr .error)" "time zones other than UTC are not supported yet"
+bad "an unknown time zone" "activity.csv?user_id=$UA&$R&tz=Europe/Atlantis"
+check_eq "the time zone refusal says so" "$(jr .error)" "'tz' is not a time zone name (IANA, like Europe/Paris)"
 bad "step not a multiple of an hour" "activity.csv?user_id=$UA&$R&step=5400"
 bad "step not a number" "activity.json?user_id=$UA&$R&step=abc"
 bad "step on apps" "apps.csv?user_id=$UA&$R&step=3600"
