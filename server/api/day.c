@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/tz.h"
 #include "model/day.h"
 #include "util.h"
 
@@ -19,8 +20,13 @@ static int need_day(struct http_req *req, int64_t *from, int64_t *to)
 	const char *date = http_req_query(req, "date"), *tz = http_req_query(req, "tz");
 	int ret;
 
+	if (tz && strlen(tz) > TZ_NAME_MAX) {
+		http_reply_error(req, 400, "'tz' is longer than %d bytes", TZ_NAME_MAX);
+		return 1;
+	}
 	if (day_tz_check(tz)) {
-		http_reply_error(req, 400, "time zones other than UTC are not supported yet");
+		http_reply_error(req, 400,
+				 "'tz' is not a time zone name (IANA, like Europe/Paris)");
 		return 1;
 	}
 	if (date) {
@@ -29,6 +35,10 @@ static int need_day(struct http_req *req, int64_t *from, int64_t *to)
 			return 1;
 		}
 		ret = day_bounds(date, tz, from, to);
+		if (ret == -ENOMEM) {
+			http_reply_error(req, 500, "out of memory");
+			return 1;
+		}
 		if (ret) {
 			http_reply_error(req, 400, "'date' must be a day YYYY-MM-DD");
 			return 1;
@@ -51,7 +61,7 @@ static int need_day(struct http_req *req, int64_t *from, int64_t *to)
 static int h_day(struct http_req *req, void *arg)
 {
 	struct srv *s = arg;
-	const char *uid = http_req_param(req, "id"), *date = http_req_query(req, "date");
+	const char *uid = http_req_param(req, "id"), *date = http_req_query(req, "date"), *tz;
 	struct principal p;
 	struct target t;
 	int64_t from, to;
@@ -68,7 +78,8 @@ static int h_day(struct http_req *req, void *arg)
 		return reply_store_err(req, ret, "user");
 	if (date)
 		cJSON_AddStringToObject(out, "date", date);
-	cJSON_AddStringToObject(out, "tz", "UTC");
+	tz = http_req_query(req, "tz");
+	cJSON_AddStringToObject(out, "tz", tz ? tz : "UTC");
 	return http_reply_json(req, 200, out);
 }
 

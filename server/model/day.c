@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/tz.h"
 #include "model/day.h"
 #include "model/device.h"
 #include "store/keys.h"
@@ -152,33 +153,33 @@ void day_spans_free(struct day_spans *sp)
 
 int day_tz_check(const char *tz)
 {
-	return !tz || !strcmp(tz, "UTC") || !strcmp(tz, "Etc/UTC") ? 0 : -ENOTSUP;
+	return !tz || tz_valid(tz) ? 0 : -ENOTSUP;
 }
 
 int day_bounds(const char *date, const char *tz, int64_t *from, int64_t *to)
 {
-	struct tm tm = {0}, back;
-	int y, m, d, used = 0;
-	time_t t;
+	struct tz *z = NULL;
+	int y, m, d, ret;
 
-	if (day_tz_check(tz))
-		return -ENOTSUP;
-	if (!date || strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 ||
-	    used != 10 || date[4] != '-' || date[7] != '-' || y < 2000 || y > 2999 || m < 1 ||
-	    m > 12 || d < 1 || d > 31)
+	if (tz_parse_date(date ? date : "", &y, &m, &d) || y < 2000 || y > 2999)
 		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	t = timegm(&tm);
-	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != m - 1)
-		return -EINVAL; /* 2026-02-30 */
-	/* the local midnights of the day and of the next: UTC only for now;
-	 * with time zones, the one conversion of (date, tz) to [from, to)
-	 * goes here (a day of 23 or 25 hours included) */
-	*from = (int64_t)t * 1000;
-	*to = *from + DAY_MS;
-	return 0;
+	if (tz) {
+		ret = tz_open(tz, &z);
+		if (ret)
+			return ret == -ENOMEM ? ret : -ENOTSUP;
+	} else {
+		ret = tz_open("UTC", &z);
+		if (ret)
+			return ret;
+	}
+	/* the local midnights of the day and of the next (23 or 25 hours
+	 * apart on a day the offset changes) */
+	ret = tz_midnight(z, y, m, d, from);
+	tz_date_add(&y, &m, &d, 1);
+	if (!ret)
+		ret = tz_midnight(z, y, m, d, to);
+	tz_close(z);
+	return ret;
 }
 
 /* --- reading --- */

@@ -91,14 +91,16 @@ void day_spans_sort(struct day_spans *sp);
 /* Free sp's spans (sp itself is the caller's). */
 void day_spans_free(struct day_spans *sp);
 
-/* 0 when time zone tz is one the day takes (NULL, "UTC", "Etc/UTC"),
- * else -ENOTSUP. Pure. */
+/* 0 when tz is NULL (UTC) or an IANA zone name core/tz.h opens, else
+ * -ENOTSUP. */
 int day_tz_check(const char *tz);
 
 /*
  * The UTC bounds [*from, *to) of the local day date ("YYYY-MM-DD") in
- * time zone tz (NULL, "UTC" or "Etc/UTC"; others -ENOTSUP). -EINVAL for a
- * malformed or impossible date. Pure.
+ * time zone tz (NULL: UTC; else an IANA name, -ENOTSUP when unknown): from
+ * its local midnight to the next day's, so 23 or 25 hours on a day the
+ * zone's offset changes. -EINVAL for a malformed or impossible date,
+ * -ENOMEM.
  */
 int day_bounds(const char *date, const char *tz, int64_t *from, int64_t *to);
 

@@ -172,12 +172,24 @@ check_st "a malformed user id" 404
 # --- bad arguments ---
 for q in "date=2026-02-30" "date=2026-1-07" "date=yesterday" "date=" "" "from=${DAY}T00:00:00Z" \
 	"date=$DAY&from=${DAY}T00:00:00Z" "from=${DAY}T00:00:00Z&to=$(date -u -d "$DAY + 3 days" +%Y-%m-%d)T00:00:00Z" \
-	"from=${DAY}T10:00:00Z&to=${DAY}T09:00:00Z" "from=soon&to=later" "date=$DAY&tz=Europe/Paris"; do
+	"from=${DAY}T10:00:00Z&to=${DAY}T09:00:00Z" "from=soon&to=later" "date=$DAY&tz=Mars/Olympus"; do
 	api "$A" GET "/api/v1/users/$UA/day?$q"
 	check_eq "400 for '$q'" "$ST:$(jr '.error | length > 0')" "400:true"
 done
-api "$A" GET "/api/v1/users/$UA/day?date=$DAY&tz=Europe/Paris"
-check_eq "... a time zone other than UTC, said so" "$(jr .error)" "time zones other than UTC are not supported yet"
+api "$A" GET "/api/v1/users/$UA/day?date=$DAY&tz=Mars/Olympus"
+check_eq "... an unknown time zone, said so" "$(jr .error)" "'tz' is not a time zone name (IANA, like Europe/Paris)"
+# a local day: Kolkata's starts at 18:30 UTC the day before; Paris's day of
+# the autumn change lasts 25 hours (150 slots), its spring one 23 (138)
+api "$A" GET "/api/v1/users/$UA/day?date=$DAY&tz=Asia/Kolkata"
+check_eq "Asia/Kolkata: the local day's bounds, 144 slots, the zone echoed" \
+	"$ST $(jr '[.from,.to,(.activity|length),.tz,.activity[0].start] | join(" ")')" \
+	"200 ${PREV}T18:30:00.000Z ${DAY}T18:30:00.000Z 144 Asia/Kolkata ${PREV}T18:30:00.000Z"
+api "$A" GET "/api/v1/users/$UA/day?date=2026-10-25&tz=Europe/Paris"
+check_eq "Europe/Paris, 2026-10-25: 25 hours" "$ST $(jr '[.from,.to,(.activity|length)] | join(" ")')" \
+	"200 2026-10-24T22:00:00.000Z 2026-10-25T23:00:00.000Z 150"
+api "$A" GET "/api/v1/users/$UA/day?date=2026-03-29&tz=Europe/Paris"
+check_eq "Europe/Paris, 2026-03-29: 23 hours" "$ST $(jr '[.from,.to,(.activity|length)] | join(" ")')" \
+	"200 2026-03-28T23:00:00.000Z 2026-03-29T22:00:00.000Z 138"
 api "$A" GET "/api/v1/users/$UA/day?from=${DAY}T00:00:00Z&to=$(date -u -d "$DAY + 2 days" +%Y-%m-%d)T00:00:00Z"
 check_eq "48 hours: the most a range may be" "$ST:$(jr '.activity|length')" "200:288"
 

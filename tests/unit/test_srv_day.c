@@ -151,10 +151,22 @@ TEST(bounds)
 	CHECK_EQ(day_bounds("2026-12-07x", NULL, &from, &to), -EINVAL);
 	CHECK_EQ(day_bounds("2026/12/07", NULL, &from, &to), -EINVAL);
 	CHECK_EQ(day_bounds("", NULL, &from, &to), -EINVAL);
-	CHECK_EQ(day_bounds("2026-12-07", "Europe/Paris", &from, &to), -ENOTSUP);
+	CHECK_EQ(day_bounds("2026-12-07", "Mars/Olympus", &from, &to), -ENOTSUP);
+	/* local days: Paris in winter (+1), its 25 and 23 hour days, Kolkata */
+	CHECK_EQ(day_bounds("2026-12-07", "Europe/Paris", &from, &to), 0);
+	CHECK_EQ(from, 1796601600000LL - 3600000LL);
+	CHECK_EQ(to - from, 86400000LL);
+	CHECK_EQ(day_bounds("2026-10-25", "Europe/Paris", &from, &to), 0);
+	CHECK_EQ(to - from, 25 * 3600000LL);
+	CHECK_EQ(day_bounds("2026-03-29", "Europe/Paris", &from, &to), 0);
+	CHECK_EQ(to - from, 23 * 3600000LL);
+	CHECK_EQ(day_bounds("2026-12-07", "Asia/Kolkata", &from, &to), 0);
+	CHECK_EQ(from, 1796601600000LL - 19800000LL);
 	CHECK_EQ(day_tz_check(NULL), 0);
 	CHECK_EQ(day_tz_check("Etc/UTC"), 0);
-	CHECK_EQ(day_tz_check("utc"), -ENOTSUP);
+	CHECK_EQ(day_tz_check("America/New_York"), 0);
+	CHECK_EQ(day_tz_check("Mars/Olympus"), -ENOTSUP);
+	CHECK_EQ(day_tz_check("../etc/passwd"), -ENOTSUP);
 }
 
 static void put(struct store *st, enum store_table t, const char *pk, const char *sk,

@@ -47,8 +47,8 @@ function colours(ranked) {
 	return new Map(ranked.map(([app], i) => [app, PALETTE[i % PALETTE.length]]));
 }
 
-// The day in the viewer's zone; the server answers it in UTC while it takes
-// no other zone: then the answer's tz (UTC) is used and said so.
+// The day in the viewer's zone; a zone the server does not know (a browser's
+// zone missing from its tables) falls back to UTC, and the page says so.
 async function fetchDay(uid, day, tz) {
 	const path = `/users/${enc(uid)}/day`;
 	if (isUtc(tz)) return get(`${path}${qs({ date: day })}`);
