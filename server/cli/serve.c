@@ -157,6 +157,7 @@ int cmd_serve(int argc, char **argv)
 	    api_ingest_routes,	  api_query_routes,   api_shots_routes,	 api_avatar_routes,
 	    api_retention_routes, api_metrics_routes, api_backup_routes, api_keys_routes,
 	    api_tokens_routes,	  api_web_routes,     api_report_routes, api_review_routes,
+	    api_overview_routes,
 	};
 	const char *dir = NULL, *web_root = NULL;
 	struct keyopt ko = {0};
