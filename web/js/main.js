@@ -5,6 +5,8 @@ import { append, card, clear, errorBox, fmtTime, h, link } from './dom.js';
 import { session, canSomewhere } from './session.js';
 import { nodeView } from './node.js';
 import { userView } from './user.js';
+import { teamOverviewView } from './overview.js';
+import { appsView } from './apps.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -32,6 +34,8 @@ function renderHeader() {
 	if (!me) return;
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
+	const ov = me.grants.find((g) => g.permissions.includes('activity.read'));
+	if (ov) nav.append(link(`#/overview/${ov.node_id}`, 'Team overview'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
 	append(who, [
 		h('span', { id: 'who-name' }, me.user.name || me.user.email),
@@ -180,9 +184,13 @@ async function route() {
 	}
 	renderHeader();
 	const m = hash.match(/^#\/(node|user)\/([A-Za-z0-9_]+)$/);
+	const mo = hash.match(/^#\/overview\/([A-Za-z0-9_]+)$/);
+	const ma = hash.match(/^#\/apps\/(node|user)\/([A-Za-z0-9_]+)$/);
 	let el;
 	try {
-		if (m && m[1] === 'node') el = await nodeView(m[2]);
+		if (mo) el = await teamOverviewView(mo[1]);
+		else if (ma) el = await appsView(ma[1], ma[2]);
+		else if (m && m[1] === 'node') el = await nodeView(m[2]);
 		else if (m && m[1] === 'user') el = await userView(m[2]);
 		else if (hash === '#/audit') el = await auditView();
 		else el = await overviewView(session.me);

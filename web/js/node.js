@@ -272,6 +272,7 @@ export async function nodeView(id) {
 		get(`/nodes/${enc(p)}`).then((n) => { names[p] = n.name; }, () => {})));
 	const crumbs = h('p', { class: 'muted' }, node.path.filter((p) => p !== 'root').map((p, i) => [i ? ' › ' : '', p === node.id ? names[p] : link(`#/node/${p}`, names[p] || p)]));
 	const parts = [h('h1', {}, node.name, h('span', { class: 'type' }, node.type)), crumbs];
+	parts.push(h('p', { id: 'node-views' }, link(`#/overview/${enc(node.id)}`, 'Team overview'), ' · ', link(`#/apps/node/${enc(node.id)}`, 'Applications')));
 	const grid = h('div', { class: 'grid' });
 	parts.push(grid);
 	if (node.type !== 'team')
