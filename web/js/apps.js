@@ -30,7 +30,7 @@ async function pool(items, n, fn) {
 
 // Lines of focus seconds per day, one per application (values[a][d]).
 export function trendChart(apps, days, values) {
-	const W = 960, H = 220, padL = 56, padB = 24, padT = 10, padR = 10;
+	const W = 960, H = 220, padL = 76, padB = 24, padT = 10, padR = 24;
 	let max = 1;
 	for (const v of values) for (const x of v) max = Math.max(max, x);
 	const xAt = (d) => padL + (days.length > 1 ? (d * (W - padL - padR)) / (days.length - 1) : (W - padL - padR) / 2);

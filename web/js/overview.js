@@ -8,25 +8,38 @@ import { clear, errorBox, fmtDuration, h, link, s } from './dom.js';
 import { dayOf, dayStart, defaultZone, fmtZoned, shiftDay, zoneRefused, zoneSelect } from './zone.js';
 
 const enc = encodeURIComponent;
+const SVG_NS = 'http://www.w3.org/2000/svg';
 const SYNTHETIC_FLAG = 0.2; // a share of synthetic active time worth a look
 
 // The heat strip of a row: one cell per step, shaded by active_s / step,
-// each with its exact seconds in a <title>.
-export function heatStrip(series, startMs, stepS, zone) {
+// each with its exact seconds in a <title>. labels[i]: step i's start as
+// text (made once per answer: formatting in a zone is the costly part).
+export function heatStrip(series, startMs, stepS, labels) {
 	const n = series.active_s.length;
 	const svg = s('svg', {
 		class: 'heat', viewBox: `0 0 ${Math.max(n, 1)} 1`, preserveAspectRatio: 'none',
 		role: 'img', 'aria-label': 'active seconds per step',
 	});
+	// plain DOM calls: a 200-person week is 33 600 cells
+	const proto = document.createElementNS(SVG_NS, 'rect');
+	proto.setAttribute('y', '0');
+	proto.setAttribute('width', '1');
+	proto.setAttribute('height', '1');
+	proto.append(document.createElementNS(SVG_NS, 'title'));
+	const frag = document.createDocumentFragment();
 	for (let i = 0; i < n; i++) {
 		const a = Number(series.active_s[i]) || 0, iv = Number(series.interval_s[i]) || 0;
-		const t = startMs + i * stepS * 1000;
-		svg.append(s('rect', {
-			class: a > 0 ? 'cell' : 'cell empty', x: i, y: 0, width: 1, height: 1,
-			'fill-opacity': a > 0 ? Math.max(0.12, Math.min(1, a / stepS)).toFixed(3) : 1,
-			dataset: { value: a, interval: iv, start: t },
-		}, s('title', {}, `${fmtZoned(t, zone)}: ${a} s active of ${iv} s recorded`)));
+		const r = proto.cloneNode(true);
+		r.setAttribute('class', a > 0 ? 'cell' : 'cell empty');
+		r.setAttribute('x', String(i));
+		if (a > 0) r.setAttribute('fill-opacity', Math.max(0.12, Math.min(1, a / stepS)).toFixed(3));
+		r.dataset.value = a;
+		r.dataset.interval = iv;
+		r.dataset.start = startMs + i * stepS * 1000;
+		r.firstChild.textContent = `${labels[i]}: ${a} s active of ${iv} s recorded`;
+		frag.append(r);
 	}
+	svg.append(frag);
 	return svg;
 }
 
@@ -49,7 +62,7 @@ const COLUMNS = [
 	['last', 'last record', (p) => p.last_record],
 ];
 
-function row(p, r, zone, day) {
+function row(p, r, zone, day, labels) {
 	const start = Date.parse(r.start);
 	const pct = p.activity_pct;
 	const syn = syntheticShare(p.totals);
@@ -72,7 +85,7 @@ function row(p, r, zone, day) {
 		h('td', { class: 'ov-team' }, p.team_name || p.team_id),
 		h('td', { class: 'num ov-active', dataset: { value: p.totals.active_s } }, fmtDuration(p.totals.active_s)),
 		h('td', { class: 'num ov-pct', dataset: { value: pct === null ? '' : pct } }, pct === null ? '—' : `${pct.toFixed(1)} %`),
-		h('td', { class: 'ov-heat' }, heatStrip(p.series, start, r.step, zone)),
+		h('td', { class: 'ov-heat' }, h('div', { class: 'heat-wrap' }, heatStrip(p.series, start, r.step, labels))),
 		h('td', { class: 'ov-top', dataset: p.top_app ? { app: p.top_app.app, value: p.top_app.focus_s } : { app: '', value: '' } },
 			p.top_app ? [h('span', { class: 'app' }, p.top_app.app), ' ', h('span', { class: 'muted' }, fmtDuration(p.top_app.focus_s))] : '—'),
 		synCell,
@@ -107,7 +120,7 @@ export async function teamOverviewView(nodeId) {
 	get(`/nodes/${enc(nodeId)}`).then((n) => { title.textContent = `Team overview: ${n.name}`; }, () => {});
 
 	function render() {
-		const { r, zone, day, note } = last;
+		const { r, zone, day, note, labels } = last;
 		const ths = COLUMNS.map(([key, label, f]) => {
 			if (!f) return h('th', {}, label);
 			const b = h('button', { type: 'button', class: 'link sort', dataset: { sort: key } }, label,
@@ -123,7 +136,7 @@ export async function teamOverviewView(nodeId) {
 		const people = sortPeople(r.people, sortKey, sortDir);
 		const table = h('table', { id: 'overview-table', dataset: { from: r.from, tz: zone, rows: people.length, sort: `${sortKey}:${sortDir > 0 ? 'asc' : 'desc'}` } },
 			h('thead', {}, h('tr', {}, ths)),
-			h('tbody', {}, people.map((p) => row(p, r, zone, day))));
+			h('tbody', {}, people.map((p) => row(p, r, zone, day, labels))));
 		clear(body).append(
 			note ? h('p', { class: 'notice', id: 'ov-note' }, note) : '',
 			r.truncated ? h('p', { class: 'notice' }, 'Only the first 1000 people are shown.') : '',
@@ -154,7 +167,9 @@ export async function teamOverviewView(nodeId) {
 			clear(body).append(e.status === 403 ? h('p', { class: 'error', role: 'alert', id: 'ov-error' }, `Not available to you: ${e.message}`) : errorBox(e));
 			return;
 		}
-		last = { r, zone, day: fromIn.value, note };
+		const start = Date.parse(r.start);
+		const labels = Array.from({ length: r.points }, (_, i) => fmtZoned(start + i * r.step * 1000, zone));
+		last = { r, zone, day: fromIn.value, note, labels };
 		render();
 	}
 
