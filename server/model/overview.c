@@ -38,7 +38,6 @@ struct ov {
 	size_t n, scanned, devices;
 	bool truncated, devices_truncated;
 	struct row **by_id; /* rows sorted by uid, for users_seen */
-	int err;
 };
 
 /* Each member of the team index: a row when p may read their activity. */
@@ -47,6 +46,7 @@ static int member_item(const char *pk, const char *sk, const void *val, size_t l
 	struct ov *o = ctx;
 	struct row *r;
 	struct target t;
+	int ret;
 
 	(void)pk;
 	(void)val;
@@ -66,8 +66,11 @@ static int member_item(const char *pk, const char *sk, const void *val, size_t l
 		return 1;
 	}
 	r = &o->rows[o->n];
-	if (jget(o->s, STORE_T_USERS, sk, SK_USER, &r->user))
-		return 0; /* an index entry without its user: a user being removed */
+	ret = jget(o->s, STORE_T_USERS, sk, SK_USER, &r->user);
+	if (ret == -ENOENT || ret == -EIO)
+		return 0; /* an index entry without its user (being removed), or not JSON */
+	if (ret)
+		return ret;
 	strcpy(r->uid, sk);
 	r->team = o->team_i;
 	r->last = -1;

@@ -104,6 +104,22 @@ check_eq "seed: the red team's batch is accepted whole" "$ST:$(jr '.rejected | l
 } >"$T/blue.ndjson"
 ingest "$KB" blue-1 "$T/blue.ndjson"
 check_eq "seed: the blue team's batch is accepted whole" "$ST:$(jr '.rejected | length')" "200:0"
+# four more working days before PREV, for the applications' trend
+APPS_FROM=$(date -u -d "$DAY - 5 days" +%Y-%m-%d)
+for n in 2 3 4 5; do
+	d=$(date -u -d "$DAY - $n days" +%Y-%m-%d)
+	dm=$(date -u -d "${d}T00:00:00Z" +%s%3N)
+	{
+		workday "$dm" alice 9:$((30 + n * 5)):50 13:40:45
+		workday "$dm" bob 10:$((20 + n * 3)):35
+		workday "$dm" erin 8:25:50
+		apps "${d}T10:00:00.000Z" alice code=$((3000 + n * 600)) firefox=$((2400 - n * 200)) slack=600
+		apps "${d}T11:00:00.000Z" bob slack=$((1500 + n * 100)) thunderbird=$((400 + n * 50)) firefox=300
+		apps "${d}T09:00:00.000Z" erin terminal=$((1800 - n * 150)) code=900
+	} >"$T/red-$n.ndjson"
+	ingest "$KR" "red-day-$n" "$T/red-$n.ndjson"
+	check_eq "seed: the red team's day $d is accepted whole" "$ST:$(jr '.rejected | length')" "200:0"
+done
 api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T00:00:00Z&to=$(date -u -d "$DAY + 1 day" +%Y-%m-%d)T00:00:00Z"
 check_eq "seed: alice's day as the API sums it" "$(jr '[.totals.active_s, .totals.interval_s] | join(",")')" \
 	"$((50 * 55 + 58 * 48 + 45 * 52 + 55 * 50 + 30 * 40 + 20 * 30)),$((60 * (50 + 58 + 45 + 55 + 30 + 20)))"
@@ -131,7 +147,7 @@ run_browser() { # MODE
 	check_eq "the browser run ($1) finished (exit status; log: $(tail -c 600 "$T/browser-$1.log" | tr '\n' ' '))" "$rc" 0
 }
 export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	ADMIN_EMAIL ADMIN_PW DAY PREV B DOM PRJ TM TB UA UB UE UM UC UD MONA_BLUE_ERR ALICE_ERR
+	ADMIN_EMAIL ADMIN_PW DAY PREV APPS_FROM B DOM PRJ TM TB UA UB UE UM UC UD MONA_BLUE_ERR ALICE_ERR
 run_browser main
 check "a screenshot of the overview" test -s "$T/overview.png"
 check "a screenshot of the applications view" test -s "$T/apps.png"

@@ -164,7 +164,7 @@ try {
 		await page.screenshot({ path: path.join(OUT, 'overview-200.png') });
 	} else {
 		const adm = await login(env.ADMIN_EMAIL, env.ADMIN_PW);
-		const DAY = env.DAY, PREV = env.PREV, NEXT = nextDay(DAY);
+		const DAY = env.DAY, NEXT = nextDay(DAY);
 		const F = `${DAY}T00:00:00.000Z`, TO = `${NEXT}T00:00:00.000Z`;
 		const ctx = await browser.newContext(view);
 		const page = await signIn(ctx, env.ADMIN_EMAIL, env.ADMIN_PW);
@@ -219,10 +219,10 @@ try {
 		// --- applications of the red team over two days ---
 		await page.goto(`${URL0}/#/apps/node/${env.TM}`);
 		await page.locator('#apps-from').waitFor();
-		await page.fill('#apps-from', PREV);
+		await page.fill('#apps-from', env.APPS_FROM);
 		await page.fill('#apps-to', DAY);
 		await page.click('#apps-show');
-		const topR = await api(adm, `/apps/top?node_id=${env.TM}&from=${PREV}T00:00:00.000Z&to=${TO}&limit=100`);
+		const topR = await api(adm, `/apps/top?node_id=${env.TM}&from=${env.APPS_FROM}T00:00:00.000Z&to=${TO}&limit=100`);
 		const total = topR.body.apps.reduce((t, a) => t + a.focus_s, 0);
 		await page.locator(`#apps-total[data-value="${total}"]`).waitFor();
 		await page.locator('#apps-days').waitFor();
@@ -237,7 +237,10 @@ try {
 			eq(`apps: ${a.app}: share of the total`, x.share, String(a.focus_s / total));
 			eq(`apps: ${a.app}: share (text)`, x.shareText, `${((100 * a.focus_s) / total).toFixed(1)} %`);
 		}
-		for (const d of [PREV, DAY]) {
+		const days = [];
+		for (let d = env.APPS_FROM; d <= DAY; d = nextDay(d)) days.push(d);
+		eq('apps: a column per day of the range', await page.locator('#apps-days tr:first-child th').count(), days.length + 1);
+		for (const d of days) {
 			const pd = await api(adm, `/apps/top?node_id=${env.TM}&from=${d}T00:00:00.000Z&to=${nextDay(d)}T00:00:00.000Z&limit=100`);
 			for (const a of topR.body.apps.slice(0, 5)) {
 				const want = (pd.body.apps.find((y) => y.app === a.app) || { focus_s: 0 }).focus_s;
