@@ -216,6 +216,28 @@ try {
 		await page.waitForFunction((h) => location.hash === h, `#/user/${env.UA}/day/${DAY}`);
 		check('clicking a person opens their day', true);
 
+		// --- the synthetic share, once the rollups carry synthetic_active_s (the
+		// answer is rewritten here: alice 30 % synthetic, bob 10 %) ---
+		const FAKE = { [env.UA]: 0.3, [env.UB]: 0.1 };
+		await page.route('**/api/v1/nodes/*/overview?*', async (route) => {
+			const resp = await route.fetch();
+			const j = await resp.json();
+			for (const p of j.people) p.totals.synthetic_active_s = Math.round((FAKE[p.user_id] || 0) * p.totals.active_s);
+			await route.fulfill({ response: resp, json: j });
+		});
+		await openOverview(page, env.TM, DAY, DAY, F);
+		const synth = (u) => page.evaluate((id) => {
+			const td = document.querySelector(`#overview-table tr[data-user-id="${id}"] .ov-synthetic`);
+			return `${td.textContent}|${td.classList.contains('flag')}`;
+		}, u);
+		const share = (u, f) => {
+			const a = Number(rows.find((r) => r.id === u).active);
+			return `${(100 * (Math.round(f * a) / a)).toFixed(1)} %`;
+		};
+		eq('synthetic: alice\'s 30 % share is flagged', await synth(env.UA), `${share(env.UA, 0.3)} ⚑|true`);
+		eq('synthetic: bob\'s 10 % share is not', await synth(env.UB), `${share(env.UB, 0.1)}|false`);
+		await page.unroute('**/api/v1/nodes/*/overview?*');
+
 		// --- applications of the red team over two days ---
 		await page.goto(`${URL0}/#/apps/node/${env.TM}`);
 		await page.locator('#apps-from').waitFor();

@@ -8,11 +8,22 @@ import { session } from './session.js';
 // the browser's.
 export function defaultZone() {
 	const me = session.me;
-	if (me && me.user && typeof me.user.tz === 'string' && me.user.tz) return me.user.tz;
+	if (me && me.user && zoneValid(me.user.tz)) return me.user.tz;
 	try {
 		return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 	} catch (e) {
 		return 'UTC';
+	}
+}
+
+// Whether Intl knows zone z.
+export function zoneValid(z) {
+	if (typeof z !== 'string' || !z) return false;
+	try {
+		new Intl.DateTimeFormat('en', { timeZone: z });
+		return true;
+	} catch (e) {
+		return false;
 	}
 }
 
@@ -75,13 +86,15 @@ export function fmtZoned(t, zone) {
 	return `${f.y}-${p(f.mo)}-${p(f.d)} ${p(f.h)}:${p(f.mi)}`;
 }
 
-// A <select> of zones: UTC, the viewer's default, the browser's, extra.
-export function zoneSelect(id, value, extra = []) {
-	let browser = 'UTC';
+// A <select> of zones: UTC, the viewer's default, the browser's, then every
+// zone Intl knows.
+export function zoneSelect(id, value) {
+	let browser = 'UTC', all = [];
 	try {
 		browser = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+		if (Intl.supportedValuesOf) all = Intl.supportedValuesOf('timeZone');
 	} catch (e) { /* UTC */ }
-	const zones = [...new Set(['UTC', value, defaultZone(), browser, ...extra])];
+	const zones = [...new Set(['UTC', value, defaultZone(), browser, ...all])];
 	return h('select', { id, 'aria-label': 'time zone' },
 		zones.map((z) => h('option', { value: z, selected: z === value }, z)));
 }
