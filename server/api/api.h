@@ -158,6 +158,7 @@ int api_backup_routes(struct srv *s, struct http_route *r, size_t max);
 int api_keys_routes(struct srv *s, struct http_route *r, size_t max);
 int api_tokens_routes(struct srv *s, struct http_route *r, size_t max);
 int api_review_routes(struct srv *s, struct http_route *r, size_t max);
+int api_overview_routes(struct srv *s, struct http_route *r, size_t max);
 
 /* audit_put() / audit_commit() (core/srv.h) with the request's client address. */
 int audit_add(struct store_batch *b, struct http_req *req, const struct principal *actor,

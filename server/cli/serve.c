@@ -153,11 +153,11 @@ int cmd_serve(int argc, char **argv)
 	struct sockaddr_storage proxy_addrs[HTTP_MAX_TRUSTED_PROXIES];
 	size_t n_proxy_addrs = 0;
 	int (*const mods[])(struct srv *, struct http_route *, size_t) = {
-	    api_auth_routes,	  api_org_routes,     api_config_routes, api_device_routes,
-	    api_ingest_routes,	  api_query_routes,   api_shots_routes,	 api_avatar_routes,
-	    api_retention_routes, api_metrics_routes, api_backup_routes, api_keys_routes,
-	    api_tokens_routes,	  api_web_routes,     api_report_routes, api_review_routes,
-	    api_day_routes,
+	    api_auth_routes,	  api_org_routes,      api_config_routes, api_device_routes,
+	    api_ingest_routes,	  api_query_routes,    api_shots_routes,  api_avatar_routes,
+	    api_retention_routes, api_metrics_routes,  api_backup_routes, api_keys_routes,
+	    api_tokens_routes,	  api_web_routes,      api_report_routes, api_review_routes,
+	    api_day_routes,	  api_overview_routes,
 	};
 	const char *dir = NULL, *web_root = NULL;
 	struct keyopt ko = {0};

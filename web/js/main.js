@@ -14,6 +14,8 @@ import { machinesView, machineView } from './machines.js';
 import { tokensView } from './tokens.js';
 import { dayView, todayIn, viewerZone } from './day.js';
 import { peopleView } from './people.js';
+import { teamOverviewView } from './overview.js';
+import { appsView } from './apps.js';
 
 const view = document.getElementById('view');
 let seq = 0; // the current render; late answers of older ones are dropped
@@ -42,6 +44,8 @@ function renderHeader() {
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
 	nav.append(link(`#/user/${me.user.id}/day/${todayIn(viewerZone())}`, 'My day'));
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
+	const ov = me.grants.find((g) => g.permissions.includes('activity.read'));
+	if (ov) nav.append(link(`#/overview/${ov.node_id}`, 'Team overview'));
 	if (canSomewhere('audit.read')) nav.append(link('#/audit', 'Audit log'));
 	if (canSomewhere('node.read')) nav.append(link('#/roles', 'Roles'));
 	append(nav, [link('#/machines/root', 'Machines'), link('#/me/tokens', 'API tokens')]);
@@ -196,9 +200,13 @@ async function route() {
 	const m = hash.match(/^#\/(node|user|people)\/([A-Za-z0-9_]+)$/);
 	const dm = hash.match(/^#\/user\/([A-Za-z0-9_]+)\/day\/(\d{4}-\d{2}-\d{2})$/);
 	const adm = hash.match(/^#\/(grants|review|devices|provenance)\/([A-Za-z0-9_]+)(?:\/(u_[A-Za-z0-9_]+))?$/);
+	const mo = hash.match(/^#\/overview\/([A-Za-z0-9_]+)$/);
+	const ma = hash.match(/^#\/apps\/(node|user)\/([A-Za-z0-9_]+)$/);
 	let el;
 	try {
 		if (dm) el = await dayView(dm[1], dm[2]);
+		else if (mo) el = await teamOverviewView(mo[1]);
+		else if (ma) el = await appsView(ma[1], ma[2]);
 		else if (m && m[1] === 'node') el = await nodeView(m[2]);
 		else if (hash === '#/roles') el = await rolesView();
 		else if (adm && adm[1] === 'grants') el = await grantsView(adm[2], adm[3]);

@@ -277,6 +277,7 @@ export async function nodeView(id) {
 		h('p', { class: 'admin-links' }, link(`#/devices/${node.id}`, 'Devices and enrollment'), ' · ', link(`#/review/${node.id}`, 'Access review'),
 			' · ', link(`#/grants/${node.id}`, 'Grants'), ' · ', link(`#/provenance/${node.id}`, 'Config provenance'))];
 	if (can('user.write', node.path)) parts.push(h('p', {}, link(`#/people/${node.id}`, 'Manage people')));
+	parts.push(h('p', { id: 'node-views' }, link(`#/overview/${enc(node.id)}`, 'Team overview'), ' · ', link(`#/apps/node/${enc(node.id)}`, 'Applications')));
 	const grid = h('div', { class: 'grid' });
 	parts.push(grid);
 	if (node.type !== 'team')

@@ -1,0 +1,105 @@
+// zone.js - days and times in a chosen IANA time zone (the overview and the
+// applications views): the zone selector, the instant a zoned day starts,
+// and formatting. Only Intl: no time zone data of our own.
+import { h } from './dom.js';
+import { session } from './session.js';
+
+// The viewer's zone: their preferred one (GET /me user.tz) when set, else
+// the browser's.
+export function defaultZone() {
+	const me = session.me;
+	if (me && me.user && zoneValid(me.user.tz)) return me.user.tz;
+	try {
+		return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+	} catch (e) {
+		return 'UTC';
+	}
+}
+
+// Whether Intl knows zone z.
+export function zoneValid(z) {
+	if (typeof z !== 'string' || !z) return false;
+	try {
+		new Intl.DateTimeFormat('en', { timeZone: z });
+		return true;
+	} catch (e) {
+		return false;
+	}
+}
+
+const parts = new Map(); // zone -> Intl.DateTimeFormat
+function fmt(zone) {
+	if (!parts.has(zone))
+		parts.set(zone, new Intl.DateTimeFormat('en-CA', {
+			timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+			hour: '2-digit', minute: '2-digit', second: '2-digit',
+		}));
+	return parts.get(zone);
+}
+
+// {y, mo, d, h, mi, s} of Unix ms t in zone.
+function fields(t, zone) {
+	const o = {};
+	for (const p of fmt(zone).formatToParts(new Date(t))) o[p.type] = Number(p.value);
+	return { y: o.year, mo: o.month, d: o.day, h: o.hour, mi: o.minute, s: o.second };
+}
+
+// The zone's offset from UTC at Unix ms t, in ms (east positive).
+function offsetAt(t, zone) {
+	const f = fields(t, zone);
+	return Date.UTC(f.y, f.mo - 1, f.d, f.h, f.mi, f.s) - Math.floor(t / 1000) * 1000;
+}
+
+// Unix ms of 00:00 of day 'YYYY-MM-DD' in zone.
+export function dayStart(day, zone) {
+	const [y, m, d] = day.split('-').map(Number);
+	const guess = Date.UTC(y, m - 1, d);
+	let t = guess - offsetAt(guess, zone);
+	t = guess - offsetAt(t, zone); // once more across a change of offset
+	return t;
+}
+
+// 'YYYY-MM-DD' of Unix ms t in zone.
+export function dayOf(t, zone) {
+	const f = fields(t, zone);
+	return `${f.y}-${String(f.mo).padStart(2, '0')}-${String(f.d).padStart(2, '0')}`;
+}
+
+// The day after (n > 0) or before (n < 0) 'YYYY-MM-DD' (calendar days).
+export function shiftDay(day, n) {
+	const [y, m, d] = day.split('-').map(Number);
+	return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+// The days from..to (inclusive), at most max.
+export function daysBetween(from, to, max) {
+	const out = [];
+	for (let d = from; d <= to && out.length < max; d = shiftDay(d, 1)) out.push(d);
+	return out;
+}
+
+// 'YYYY-MM-DD HH:MM' of Unix ms t in zone.
+export function fmtZoned(t, zone) {
+	if (t === null || t === undefined) return '—';
+	const f = fields(t, zone);
+	const p = (n) => String(n).padStart(2, '0');
+	return `${f.y}-${p(f.mo)}-${p(f.d)} ${p(f.h)}:${p(f.mi)}`;
+}
+
+// A <select> of zones: UTC, the viewer's default, the browser's, then every
+// zone Intl knows.
+export function zoneSelect(id, value) {
+	let browser = 'UTC', all = [];
+	try {
+		browser = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+		if (Intl.supportedValuesOf) all = Intl.supportedValuesOf('timeZone');
+	} catch (e) { /* UTC */ }
+	const zones = [...new Set(['UTC', value, defaultZone(), browser, ...all])];
+	return h('select', { id, 'aria-label': 'time zone' },
+		zones.map((z) => h('option', { value: z, selected: z === value }, z)));
+}
+
+// The API's answer to a zone it does not take yet (until time zones land).
+export function zoneRefused(e) {
+	return e && e.status === 400 && /time zone/i.test(e.message || '');
+}
