@@ -9,50 +9,56 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/tz.h"
 #include "model/overview.h"
 #include "model/query.h"
 #include "util.h"
 
-#define TZ_MAX 64
-
 /*
- * from, to (default: today, UTC midnight to now), step (s, default 3600)
- * and tz (default UTC) into q: 0, or 1 after replying 400. Until the
- * rollups of ten minutes and time zones land, step is a multiple of 3600
- * and tz is UTC, refused with the activity and report routes' messages.
+ * from, to (RFC 3339, Unix ms, or local dates YYYY-MM-DD in tz; default:
+ * today in tz, its midnight to now), step (s, default 3600: 600 or a
+ * multiple of 3600) and tz (an IANA name, default UTC) into q (q->z: the
+ * caller closes it): 0, or 1 after replying 400 (with the activity
+ * route's messages).
  */
 static int need_overview_args(struct http_req *req, struct overview_req *q)
 {
-	const char *tz = http_req_query(req, "tz"), *step = http_req_query(req, "step");
+	const char *step = http_req_query(req, "step");
+	struct query_span sp;
 	uint64_t st = 3600;
 
 	q->now = now_ms();
-	if (tz && strlen(tz) > TZ_MAX)
-		return http_reply_error(req, 400, "'tz' is longer than %d bytes", TZ_MAX), 1;
-	if (tz && strcmp(tz, "UTC") && strcmp(tz, "Etc/UTC"))
-		return http_reply_error(req, 400,
-					"time zones other than UTC are not supported yet"),
-		       1;
-	q->tz = "UTC";
-	if (need_time_arg(req, "to", q->now, &q->to) < 0 ||
-	    need_time_arg(req, "from", q->now / QUERY_DAY_MS * QUERY_DAY_MS, &q->from) < 0)
-		return 1;
-	if (q->from > q->to)
-		return http_reply_error(req, 400, "'from' is after 'to'"), 1;
-	if (q->to - q->from > OVERVIEW_RANGE_MAX_MS)
-		return http_reply_error(req, 400, "'from' and 'to' are more than 31 days apart"), 1;
-	if (step && parse_uint(step, 3600, OVERVIEW_RANGE_MAX_MS / 1000, &st))
-		return http_reply_error(req, 400, "'step' must be a whole number in %d..%lld", 3600,
+	if (step && parse_uint(step, 600, OVERVIEW_RANGE_MAX_MS / 1000, &st))
+		return http_reply_error(req, 400, "'step' must be a whole number in %d..%lld", 600,
 					OVERVIEW_RANGE_MAX_MS / 1000),
 		       1;
-	if (st % 3600)
-		return http_reply_error(req, 400, "'step' must be a multiple of 3600 seconds"), 1;
-	q->step_ms = (int64_t)st * 1000;
-	if (query_activity_points(q->from, q->to, q->step_ms) > OVERVIEW_POINTS_MAX)
-		return http_reply_error(
-			   req, 400, "%zu points over %d; raise 'step' or narrow the range",
-			   query_activity_points(q->from, q->to, q->step_ms), OVERVIEW_POINTS_MAX),
+	if (!query_step_ok((int64_t)st * 1000))
+		return http_reply_error(req, 400,
+					"'step' must be 600 or a multiple of 3600 seconds"),
 		       1;
+	q->step_ms = (int64_t)st * 1000;
+	if (need_tz_range(req, 0, OVERVIEW_RANGE_MAX_MS, &q->z, &q->from, &q->to))
+		return 1;
+	if (!http_req_query(req, "from")) {
+		/* today: the local midnight of to's day */
+		int y, m, d;
+
+		if (!q->z)
+			q->from = q->to / QUERY_DAY_MS * QUERY_DAY_MS;
+		else if (tz_date(q->z, q->to, &y, &m, &d) || tz_midnight(q->z, y, m, d, &q->from))
+			return http_reply_error(req, 500, "time zone conversion failed"), 1;
+	}
+	if (st == 600 && q->to - q->from > QUERY_SLOT_RANGE_MAX_MS)
+		return http_reply_error(
+			   req, 400, "a 'step' of 600 takes 'from' and 'to' at most 7 days apart"),
+		       1;
+	if (query_span_make(q->z, q->from, q->to, q->step_ms, OVERVIEW_POINTS_MAX, &sp) == -E2BIG) {
+		http_reply_error(req, 400, "%zu points over %d; raise 'step' or narrow the range",
+				 sp.n, OVERVIEW_POINTS_MAX);
+		query_span_free(&sp);
+		return 1;
+	}
+	query_span_free(&sp);
 	return 0;
 }
 
@@ -66,9 +72,12 @@ static int h_overview(struct http_req *req, void *arg)
 	int ret;
 
 	if (need_user(s, req, &p) || need_target_node(s, req, q.node_id, &t) ||
-	    need_perm(req, &p, PERM_ACTIVITY_READ, &t) || need_overview_args(req, &q))
+	    need_perm(req, &p, PERM_ACTIVITY_READ, &t) || need_overview_args(req, &q)) {
+		tz_close(q.z);
 		return 0;
+	}
 	ret = overview_node(s, &p, &q, &out);
+	tz_close(q.z);
 	if (ret == -E2BIG)
 		return http_reply_error(req, 400, "more than %d nodes below '%s'",
 					QUERY_NODE_WALK_MAX, q.node_id);

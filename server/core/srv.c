@@ -769,10 +769,11 @@ cJSON *user_view(const cJSON *u)
 
 	cJSON_DeleteItemFromObjectCaseSensitive(v, "pw");
 	cJSON_DeleteItemFromObjectCaseSensitive(v, "sessions_after");
-	/* the preferred time zone of a user who never set one */
+	/* a user who never set a preferred time zone has none (null): the
+	 * dashboard then uses the browser's, the queries UTC */
 	if (v && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "tz"))) {
 		cJSON_DeleteItemFromObjectCaseSensitive(v, "tz");
-		cJSON_AddStringToObject(v, "tz", "UTC");
+		cJSON_AddNullToObject(v, "tz");
 	}
 	return v;
 }

@@ -362,7 +362,7 @@ int user_tokens_sweep(struct srv *s, const char *uid, const char *keep);
 bool user_token_from(struct srv *s, const char *uid, const char *addr);
 
 /* The API view of a user item: every field but the password hash and
- * sessions_after; "tz" (the preferred time zone) is "UTC" when not set. */
+ * sessions_after; "tz" (the preferred time zone) is null when not set. */
 cJSON *user_view(const cJSON *u);
 
 /* A node item (NODES pk id sk "node"), parsed. 0, -ENOENT, -errno. */

@@ -208,26 +208,24 @@ static int64_t interval_of(struct srv *s, const struct row *r)
 
 /* Row r's answer: b holds its n steps (scratch, overwritten). */
 static int row_json(struct srv *s, const struct overview_req *q, const struct row *r,
-		    const char *team_id, const char *team_name, size_t n, int64_t (*b)[RA__N],
-		    cJSON **out)
+		    const char *team_id, const char *team_name, const struct query_span *sp,
+		    int64_t (*b)[RA__N], cJSON **out)
 {
 	int64_t tot[RA__N] = {0}, interval_s, total_ms;
 	struct query_app *apps = NULL;
-	size_t i, k, n_apps = 0;
+	size_t i, k, n_apps = 0, n = sp->n;
 	cJSON *o, *t, *se, *act, *iv;
 	bool apps_cut;
 	int ret;
 
-	/*
-	 * The steps of the row. Today every step is a whole UTC hour; steps
-	 * of 600 s and other time zones come with the rollups of ten minutes
-	 * and the tz-aware reader beside query_activity_buckets(): this call
-	 * is the one to switch (q->tz and q->step_ms are passed through).
-	 */
-	ret = query_activity_buckets(s, r->uid, q->from, q->to, q->step_ms, n, b);
+	/* the steps of the row, as the activity route sums them (by hour, or
+	 * by 10-minute slot in a zone or at a step of 600 s), and its
+	 * applications counted the same way, as the reports do */
+	ret = query_activity_buckets_tz(s, r->uid, sp, b);
 	if (ret)
 		return ret;
-	ret = query_user_apps(s, r->uid, q->from, q->to, &apps, &n_apps, &total_ms, &apps_cut);
+	ret = query_user_apps_tz(s, r->uid, sp->slots, q->from, q->to, &apps, &n_apps, &total_ms,
+				 &apps_cut);
 	if (ret)
 		return ret;
 	interval_s = interval_of(s, r);
@@ -284,20 +282,24 @@ int overview_node(struct srv *s, const struct principal *p, const struct overvie
 	char(*teams)[ID_SIZE] = NULL;
 	char **names = NULL;
 	int64_t(*b)[RA__N] = NULL;
+	struct query_span sp;
 	size_t n_teams = 0, n, i;
-	cJSON *ans = NULL, *arr;
+	cJSON *ans = NULL, *arr, *st;
 	int ret;
 
 	*out = NULL;
-	if (q->from > q->to || q->to - q->from > OVERVIEW_RANGE_MAX_MS || q->step_ms <= 0 ||
-	    q->step_ms % QUERY_HOUR_MS || (q->tz && strcmp(q->tz, "UTC")))
+	if (q->from > q->to || q->to - q->from > OVERVIEW_RANGE_MAX_MS ||
+	    !query_step_ok(q->step_ms))
 		return -EINVAL;
-	n = query_activity_points(q->from, q->to, q->step_ms);
-	if (n > OVERVIEW_POINTS_MAX)
-		return -E2BIG;
-	ret = query_teams_below(s, q->node_id, &teams, &n_teams);
+	ret = query_span_make(q->z, q->from, q->to, q->step_ms, OVERVIEW_POINTS_MAX, &sp);
 	if (ret)
 		return ret;
+	n = sp.n;
+	ret = query_teams_below(s, q->node_id, &teams, &n_teams);
+	if (ret) {
+		query_span_free(&sp);
+		return ret;
+	}
 	o.rows = calloc(OVERVIEW_PEOPLE_MAX, sizeof(*o.rows));
 	names = calloc(n_teams ? n_teams : 1, sizeof(*names));
 	b = calloc(n ? n : 1, sizeof(*b));
@@ -309,8 +311,14 @@ int overview_node(struct srv *s, const struct principal *p, const struct overvie
 	add_time(ans, "from", q->from);
 	add_time(ans, "to", q->to);
 	cJSON_AddNumberToObject(ans, "step", (double)(q->step_ms / 1000));
-	cJSON_AddStringToObject(ans, "tz", "UTC");
-	add_time(ans, "start", q->from / QUERY_HOUR_MS * QUERY_HOUR_MS);
+	cJSON_AddStringToObject(ans, "tz", q->z ? tz_name(q->z) : "UTC");
+	add_time(ans, "start", sp.start[0]);
+	st = cJSON_AddArrayToObject(ans, "starts");
+	for (i = 0; i < n; i++) {
+		char ts[RFC3339_LEN];
+
+		cJSON_AddItemToArray(st, cJSON_CreateString(rfc3339_ms(sp.start[i], ts)));
+	}
 	cJSON_AddNumberToObject(ans, "points", (double)n);
 	cJSON_AddBoolToObject(ans, "truncated", o.truncated);
 	if (o.devices_truncated)
@@ -319,8 +327,8 @@ int overview_node(struct srv *s, const struct principal *p, const struct overvie
 	for (i = 0; i < o.n && !ret; i++) {
 		cJSON *row = NULL;
 
-		ret = row_json(s, q, &o.rows[i], teams[o.rows[i].team], names[o.rows[i].team], n, b,
-			       &row);
+		ret = row_json(s, q, &o.rows[i], teams[o.rows[i].team], names[o.rows[i].team], &sp,
+			       b, &row);
 		if (!ret)
 			cJSON_AddItemToArray(arr, row);
 	}
@@ -338,6 +346,7 @@ out:
 	free(names);
 	free(teams);
 	free(b);
+	query_span_free(&sp);
 	*out = ans;
 	return ret;
 }

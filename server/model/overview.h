@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/srv.h"
+#include "core/tz.h"
 
 #define OVERVIEW_PEOPLE_MAX 1000		  /* rows of one answer */
 #define OVERVIEW_RANGE_MAX_MS (31LL * 86400000LL) /* to - from */
@@ -30,8 +31,8 @@
 struct overview_req {
 	const char *node_id; /* a node, or ROOT_ID */
 	int64_t from, to;    /* Unix ms, from <= to, at most OVERVIEW_RANGE_MAX_MS apart */
-	int64_t step_ms;     /* a positive multiple of an hour */
-	const char *tz;	     /* "UTC" (NULL: UTC); other zones are -EINVAL for now */
+	int64_t step_ms;     /* query_step_ok(): 10 minutes or a positive multiple of an hour */
+	struct tz *z;	     /* the zone of the steps (core/tz.h), NULL: UTC */
 	int64_t now;	     /* Unix ms: what "online" is judged against */
 };
 
@@ -41,17 +42,20 @@ struct overview_req {
  * whose activity p may read (authorize(p, activity.read, user)), teams in
  * query_teams_below()'s order, members in id order, at most
  * OVERVIEW_PEOPLE_MAX (truncated: true when more were in scope). *out (the
- * caller's): {node_id, from, to, step (s), tz, start (of the first step),
- * points, truncated, last_record_partial (true when more than
- * OVERVIEW_DEVICES_MAX devices were to be read; absent otherwise), people: [{user_id, name, email,
- * team_id, team_name, tz (the user's preferred zone or null), disabled, interval_s (effective
- * activity.interval_s), last_record (Unix ms or null: the newest time a
+ * caller's): {node_id, from, to, step (s), tz (the zone's name, "UTC"
+ * without one), start (of the first step), starts (every step's start,
+ * UTC: local days are 23 or 25 hours on a change of offset), points, truncated, last_record_partial
+ * (true when more than OVERVIEW_DEVICES_MAX devices were to be read; absent otherwise), people:
+ * [{user_id, name, email, team_id, team_name, tz (the user's preferred zone or null), disabled,
+ * interval_s (effective activity.interval_s), last_record (Unix ms or null: the newest time a
  * device of the team last saw a record of the user, users_seen), online
  * (last_record within 2 * interval_s of q->now), totals: {<every rollup
  * counter>}, activity_pct (100 * active_s / interval_s of the totals, null
  * when interval_s is 0), top_app: {app, focus_s} or null, series:
  * {active_s: [..], interval_s: [..]} (points each)}]}.
- * 0; -EINVAL (a bad range, step or tz); -E2BIG (more than
+ * Steps are query_span_make()'s (model/query.h): local days and hours in
+ * q->z, 10-minute steps for ranges of at most 7 days.
+ * 0; -EINVAL (a bad range or step); -E2BIG (more than
  * OVERVIEW_POINTS_MAX steps, or more nodes below than query_teams_below()
  * walks); -ENOENT (no such node); -ENOMEM; the store's errors.
  */

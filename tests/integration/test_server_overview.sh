@@ -136,6 +136,30 @@ check_eq "default range: today (from midnight UTC), alice's minute in it" \
 	"$ST:$(jr '.from[0:10]'):$(jq -r --arg u "$UA" '.people[] | select(.user_id == $u) | .totals.active_s >= 20' "$T/resp")" \
 	"200:$(date -u +%Y-%m-%d):true"
 
+# --- 10-minute steps and time zones: the activity route's numbers ---
+api "$A" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO&step=600"
+check_eq "step 600: 144 points, a start per step" "$ST:$(jr '[.points, (.starts|length), .starts[1]] | join(",")')" \
+	"200:144,144,${DAY}T00:10:00.000Z"
+cp "$T/resp" "$T/ov3.json"
+api "$A" GET "/api/v1/users/$UA/activity?from=$FROM&to=$TO&step=600"
+check_eq "step 600: alice's active_s per 10 minutes equals the activity route's" \
+	"$(jq -r --arg u "$UA" '.people[] | select(.user_id == $u) | .series.active_s | tojson' "$T/ov3.json")" "$(jr '[.series[].active_s] | tojson')"
+check_eq "... her 09:00 and 09:10 records in their own slots (54, 55)" \
+	"$(jq -r --arg u "$UA" '.people[] | select(.user_id == $u) | .series.active_s[54:56] | join(",")' "$T/ov3.json")" "40,60"
+api "$A" GET "/api/v1/nodes/$TA/overview?from=$DAY&to=$NEXT&tz=Asia/Kolkata"
+check_eq "tz=Asia/Kolkata: the local day from 18:30 UTC, hourly" \
+	"$ST:$(jr '[.tz, .start, .points] | join(",")')" "200:Asia/Kolkata,$(date -u -d "$DAY - 1 day" +%Y-%m-%d)T18:30:00.000Z,24"
+cp "$T/resp" "$T/ov4.json"
+api "$A" GET "/api/v1/users/$UC/activity?from=$DAY&to=$NEXT&tz=Asia/Kolkata"
+check_eq "tz=Asia/Kolkata: carol's series equals the activity route's in that zone" \
+	"$(jq -r --arg u "$UC" '.people[] | select(.user_id == $u) | .series.active_s | tojson' "$T/ov4.json")" "$(jr '[.series[].active_s] | tojson')"
+api "$A" GET "/api/v1/apps/top?user_id=$UC&from=$DAY&to=$NEXT&tz=Asia/Kolkata&limit=1"
+check_eq "tz=Asia/Kolkata: carol's top app equals the top-apps route's in that zone" \
+	"$(jq -r --arg u "$UC" '.people[] | select(.user_id == $u) | .top_app | tojson' "$T/ov4.json")" "$(jr '.apps[0] // null | tojson')"
+api "$A" GET "/api/v1/nodes/$TA/overview?from=2026-10-25&to=2026-10-27&tz=Europe/Paris&step=86400"
+check_eq "Paris days: 25 hours, then 24" "$ST:$(jr '[.points, .starts[0], .starts[1]] | join(",")')" \
+	"200:2,2026-10-24T22:00:00.000Z,2026-10-25T23:00:00.000Z"
+
 # --- who may ask ---
 api "$TKM" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO"
 check_eq "the manager's overview of her team: its three people" \
@@ -157,9 +181,10 @@ bad() { # NAME QUERY MESSAGE
 	api "$A" GET "/api/v1/nodes/$TA/overview?$2"
 	check_eq "$1: 400 and its message" "$ST:$(jr .error)" "400:$3"
 }
-bad "step under an hour" "step=600" "'step' must be a whole number in 3600..2678400"
-bad "step not whole hours" "step=5400" "'step' must be a multiple of 3600 seconds"
-bad "a time zone other than UTC" "tz=Europe/Berlin" "time zones other than UTC are not supported yet"
+bad "step under 10 minutes" "step=300" "'step' must be a whole number in 600..2678400"
+bad "step neither 600 nor whole hours" "step=5400" "'step' must be 600 or a multiple of 3600 seconds"
+bad "step 600 over 7 days" "step=600&from=2025-01-01T00:00:00Z&to=2025-01-08T00:10:00Z" "a 'step' of 600 takes 'from' and 'to' at most 7 days apart"
+bad "an unknown time zone" "tz=Mars/Olympus" "'tz' is not a time zone name (IANA, like Europe/Paris)"
 bad "a range over 31 days" "from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:01Z" "'from' and 'to' are more than 31 days apart"
 bad "from after to" "from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z" "'from' is after 'to'"
 api "$A" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO&tz=UTC"

@@ -166,7 +166,7 @@ check_eq "her manager too" "$ST:$(jr '[.series[].keys] | join(",")')" "200:1,110
 
 # --- the preferred time zone ---
 q "$TKA" /api/v1/me
-check_eq "a user's zone is UTC until set" "$ST:$(jr .user.tz)" 200:UTC
+check_eq "a user has no preferred zone until one is set (null)" "$ST:$(jr .user.tz)" 200:null
 api "$A" PATCH "/api/v1/users/$UA" '{"tz":"Asia/Kolkata"}'
 check_eq "an administrator sets alice's zone" "$ST:$(jr .tz)" 200:Asia/Kolkata
 q "$A" "/api/v1/users/$UA"
@@ -186,7 +186,7 @@ check_st "PATCH /me: tz not a string" 400
 api "$TKA" PATCH "/api/v1/users/$UB" '{"tz":"Europe/Paris"}'
 check_st "an employee cannot set another's zone" 403
 q "$A" "/api/v1/users/$UB"
-check_eq "bob's zone is unchanged" "$(jr .tz)" UTC
+check_eq "bob's zone is unchanged (none set)" "$(jr .tz)" null
 q "$A" "/api/v1/audit?limit=1000"
 check_eq "both changes are audited as user.update with the fields" \
 	"$(jr "[.entries[] | select(.action == \"user.update\" and .target == \"$UA\") | .detail | join(\"+\")] | join(\",\")")" \

@@ -208,6 +208,19 @@ try {
 	eq("employee: a colleague's day shows the API's refusal",
 		await text(ep, '#day-page .error'), `This day cannot be shown: ${env.ALICE_BOB_ERR}`);
 	check("employee: nothing of the colleague's day", !(await ep.content()).includes('Blender'), 'Blender in the page');
+	// her preferred zone, set on her page, wins over the browser's
+	await ep.goto(`${URL0}/#/user/${env.UA}`);
+	await ep.locator('#pref-tz-select').waitFor();
+	eq('employee: no preferred zone yet', await text(ep, '#pref-tz-msg'), "not set: the browser's zone is used");
+	await ep.selectOption('#pref-tz-select', 'Europe/Paris');
+	await ep.click('#pref-tz-save');
+	await ep.locator('#pref-tz-msg', { hasText: 'saved' }).waitFor();
+	eq('employee: her zone saved on the page', await text(ep, '#pref-tz-msg'), 'saved: Europe/Paris');
+	const [mst, me] = await api(etok, '/me');
+	eq("employee: the API holds it (GET /me)", `${mst}:${me.user.tz}`, '200:Europe/Paris');
+	const ktz = await openDay(ep, env.UA);
+	eq('employee: her day now in her preferred zone', ktz, 'Europe/Paris');
+	compare('employee (Paris)', await shown(ep), await expected(etok, env.UA, ktz));
 	await ep.context().close();
 
 	eq('no dialog opened (no script ran from data)', dialogs.join('|'), '');

@@ -149,7 +149,9 @@ export async function teamOverviewView(nodeId) {
 		const zone = zoneSel.value;
 		if (toIn.value < fromIn.value) toIn.value = fromIn.value;
 		const from = dayStart(fromIn.value, zone), to = dayStart(shiftDay(toIn.value, 1), zone);
-		const step = to - from <= 7 * 86400e3 + 3600e3 ? 3600 : 86400;
+		// one day: 10-minute cells; up to a week: hours; longer: local days
+		const days = Math.round((to - from) / 86400e3);
+		const step = days <= 1 ? 600 : days <= 7 ? 3600 : 86400;
 		const q = { from: new Date(from).toISOString(), to: new Date(to).toISOString(), step };
 		if (zone !== 'UTC') q.tz = zone;
 		clear(body).append(h('p', { class: 'muted' }, 'Loading…'));
@@ -168,7 +170,8 @@ export async function teamOverviewView(nodeId) {
 			return;
 		}
 		const start = Date.parse(r.start);
-		const labels = Array.from({ length: r.points }, (_, i) => fmtZoned(start + i * r.step * 1000, zone));
+		// each step's start as the API gives it (local days may be 23 or 25 hours)
+		const labels = Array.from({ length: r.points }, (_, i) => fmtZoned(r.starts ? Date.parse(r.starts[i]) : start + i * r.step * 1000, zone));
 		last = { r, zone, day: fromIn.value, note, labels };
 		render();
 	}

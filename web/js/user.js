@@ -1,14 +1,35 @@
 // user.js - a person's page: profile picture, activity timeline of a day,
 // top applications, their devices and their screenshots (viewing one is an
 // audited request).
-import { blobUrl, get, put, qs } from './api.js';
+import { api, blobUrl, get, put, qs } from './api.js';
 import { addDays, card, clear, errorBox, fmtBytes, fmtTime, h, link, utcDay } from './dom.js';
 import { barList, METRICS, timeline } from './chart.js';
 import { deviceTable } from './node.js';
 import { session } from './session.js';
 import { downloadsCard } from './downloads.js';
+import { zoneSelect } from './zone.js';
 
 const enc = encodeURIComponent;
+
+// One's preferred time zone (PATCH /me {tz}): the views' default zone;
+// unset, they use the browser's.
+function zonePref(user) {
+	const cur = typeof user.tz === 'string' ? user.tz : null;
+	const sel = zoneSelect('pref-tz-select', cur || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+	const msg = h('span', { id: 'pref-tz-msg', class: 'muted' }, cur ? '' : 'not set: the browser\'s zone is used');
+	const save = h('button', { type: 'button', id: 'pref-tz-save' }, 'Save');
+	save.addEventListener('click', async () => {
+		clear(msg);
+		try {
+			const r = await api('PATCH', '/me', { body: { tz: sel.value } });
+			session.me.user.tz = r.tz;
+			msg.append(`saved: ${r.tz}`);
+		} catch (e) {
+			msg.append(errorBox(e));
+		}
+	});
+	return h('p', { class: 'row', id: 'pref-tz' }, 'Time zone', sel, save, msg);
+}
 
 function avatarCard(user, isSelf) {
 	const img = h('img', { class: 'avatar', id: 'avatar', alt: `picture of ${user.name}` });
@@ -186,6 +207,7 @@ export async function userView(id) {
 			card('Profile', avatarCard(user, isSelf),
 				h('p', {}, `${user.email} · login ${user.login || '—'}${user.disabled ? ' · disabled' : ''}`),
 				teamLink ? h('p', {}, 'Team: ', teamLink) : '',
+				isSelf ? zonePref(user) : '',
 				h('p', {}, link(`#/apps/user/${enc(user.id)}`, 'Applications over a range'))),
 			devicesCard(user)),
 		h('div', { class: 'row' }, 'Day (UTC):', dayInput, show, h('button', { type: 'button', onclick: () => { dayInput.value = addDays(dayInput.value, -1); loadAll(); } }, '◀ previous'),
