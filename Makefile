@@ -78,7 +78,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 HEADERS := $(wildcard include/*.h)
 
-.PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help bench bench-ci
+.PHONY: check-deps all clean install uninstall test test-all test-unit test-host test-vm deps demo demo-stop lint format help bench bench-ci screenshots
 
 all: $(BUILD)/actlogd $(BUILD)/actlog-session $(BUILD)/actlog-testwin $(BUILD)/actlog-pattern $(TOOL_BINS) $(SERVER_BIN)
 
@@ -93,6 +93,7 @@ help:
 	@echo "make lint       clang-format check and the server's layering rules"
 	@echo "make bench      agent benchmarks against peers (docs/PERFORMANCE.md; root; ~40 min)"
 	@echo "make bench-ci   the short exec-storm gate CI runs (a few minutes)"
+	@echo "make screenshots  the dashboard's browser tests, keeping README's screenshots (docs/screenshots/)"
 
 PKGS_OK := $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && echo yes)
 
@@ -317,6 +318,15 @@ demo:
 
 demo-stop:
 	scripts/demo.sh stop
+
+# README's pictures of the dashboard: the pages the browser tests drive
+# against their seeded servers, saved by those tests (WEB_SHOT_DIR)
+SHOTS := overview day apps machine people review
+screenshots: all
+	rm -rf $(BUILD)/screenshots && mkdir -p $(BUILD)/screenshots
+	WEB_SHOT_DIR=$(CURDIR)/$(BUILD)/screenshots tests/run.sh --host test_web
+	mkdir -p docs/screenshots
+	for s in $(SHOTS); do cp $(BUILD)/screenshots/$$s.png docs/screenshots/ || exit 1; done
 
 FORMAT_FILES = $(LIB_SRCS) $(ACTLOGD_SRCS) $(SESSION_SRCS) tests/testwin.c tests/pattern.c tests/pw_source.c $(SERVER_SRCS) $(wildcard tools/*.c tools/bench/*.c) $(HEADERS) \
 	$(ACTLOGD_HDRS) $(SESSION_HDRS) $(SERVER_HDRS) $(wildcard tests/unit/*.c)
