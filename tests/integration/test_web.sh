@@ -10,6 +10,7 @@
 # WEB_SHOT_DIR=DIR keeps the browser's PNG screenshots of the pages there.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
+source "$(dirname "$0")/../web.sh"
 source "$(dirname "$0")/../s3.sh"
 need curl
 need jq
@@ -18,10 +19,7 @@ need node
 need sha256sum
 need /usr/bin/python3
 need cwebp
-NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
-[ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
+web_need
 
 # s3rver (a local S3) for a screenshot the dashboard views, with a key pair
 # of our own
@@ -192,19 +190,11 @@ ALICE_BOB_ERR=$(jr '.error // empty')
 check "seed: the refusal has an error message" test -n "$ALICE_BOB_ERR"
 
 # --- the dashboard in Chromium ---
-export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	ADMIN_EMAIL ADMIN_PW DAY HOSTILE B DOM PRJ TM UA UB \
+export ADMIN_EMAIL ADMIN_PW DAY HOSTILE B DOM PRJ TM UA UB \
 	WRONG_PW_ERR ALICE_BOB_ERR SHOT
-timeout 300 node "$ROOT/tests/web/dashboard.mjs" >"$T/browser.log" 2>&1
-rc=$?
-if [ -f "$T/results.json" ]; then
-	while IFS=$'\t' read -r ok name detail; do
-		if [ "$ok" = true ]; then pass "$name"; else fail "$name ($detail)"; fi
-	done < <(jq -r '.[] | [(.ok|tostring), .name, (.detail // "")] | @tsv' "$T/results.json")
-fi
-check_eq "the browser run finished (exit status; log: $(tail -c 600 "$T/browser.log" | tr '\n' ' '))" "$rc" 0
+web_run dashboard 300
 check "a screenshot of the person's page" test -s "$T/user-page.png"
-[ -n "${WEB_SHOT_DIR:-}" ] && cp "$T"/*.png "$WEB_SHOT_DIR"/ 2>/dev/null
+web_keep '*.png'
 
 # the screenshot the browser viewed was audited, with the admin as actor
 api "$A" GET "/api/v1/audit?limit=1000"

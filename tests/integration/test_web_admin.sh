@@ -13,13 +13,11 @@
 # WEB_SHOT_DIR=DIR keeps roles.png, review.png, devices.png (and the others).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
+source "$(dirname "$0")/../web.sh"
 need curl
 need jq
 need node
-NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
-[ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
+web_need
 
 srv_init
 srv_start --web-root "$ROOT/web" || finish
@@ -82,21 +80,13 @@ check_st "alice may not review her team" 403
 EMP_REVIEW_ERR=$(jr .error)
 
 # --- the pages in Chromium ---
-export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	B DOM PRJ TM TM2 OB UBEA UA UB UM UC UO DEV1 HOSTILE \
+export B DOM PRJ TM TM2 OB UBEA UA UB UM UC UO DEV1 HOSTILE \
 	GRANT_REFUSAL MGR_REVIEW_ERR MGR_CONFIG_ERR EMP_REVIEW_ERR
-timeout 420 node "$ROOT/tests/web/admin.mjs" >"$T/browser.log" 2>&1
-rc=$?
-if [ -f "$T/results.json" ]; then
-	while IFS=$'\t' read -r ok name detail; do
-		if [ "$ok" = true ]; then pass "$name"; else fail "$name ($detail)"; fi
-	done < <(jq -r '.[] | [(.ok|tostring), .name, (.detail // "")] | @tsv' "$T/results.json")
-fi
-check_eq "the browser run finished (exit status; log: $(tail -c 600 "$T/browser.log" | tr '\n' ' '))" "$rc" 0
+web_run admin 420
 for p in roles review devices; do
 	check "a screenshot of the $p page" test -s "$T/$p.png"
 done
-[ -n "${WEB_SHOT_DIR:-}" ] && cp "$T"/*.png "$WEB_SHOT_DIR"/ 2>/dev/null
+web_keep '*.png'
 
 # --- what the pages did, as the API and the audit log see it ---
 api "$A" GET "/api/v1/roles"

@@ -13,6 +13,7 @@
 # WEB_SHOT_DIR=DIR keeps day.png (1280x900) there.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
+source "$(dirname "$0")/../web.sh"
 source "$(dirname "$0")/../s3.sh"
 need curl
 need jq
@@ -20,10 +21,7 @@ need gzip
 need node
 need sha256sum
 need /usr/bin/python3
-NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
-[ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
+web_need
 
 AKID=AKIDDAYTEST
 S3SECRET=TOPSECRET-day-17
@@ -148,18 +146,10 @@ api "$TKM" GET "/api/v1/users/$UC/day?date=$DAY"
 check_st "seed: the manager may not read another team's day" 403
 MONA_CARL_ERR=$(jr '.error // empty')
 
-export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	ADMIN_EMAIL ADMIN_PW DAY UA UB UC D1 D2 SHOT ALICE_BOB_ERR MONA_CARL_ERR
-timeout 300 node "$ROOT/tests/web/day.mjs" >"$T/browser.log" 2>&1
-rc=$?
-if [ -f "$T/results.json" ]; then
-	while IFS=$'\t' read -r ok name detail; do
-		if [ "$ok" = true ]; then pass "$name"; else fail "$name ($detail)"; fi
-	done < <(jq -r '.[] | [(.ok|tostring), .name, (.detail // "")] | @tsv' "$T/results.json")
-fi
-check_eq "the browser run finished (exit status; log: $(tail -c 600 "$T/browser.log" | tr '\n' ' '))" "$rc" 0
+export ADMIN_EMAIL ADMIN_PW DAY UA UB UC D1 D2 SHOT ALICE_BOB_ERR MONA_CARL_ERR
+web_run day 300
 check "a screenshot of the day view" test -s "$T/day.png"
-[ -n "${WEB_SHOT_DIR:-}" ] && cp "$T"/day.png "$WEB_SHOT_DIR"/ 2>/dev/null
+web_keep day.png
 
 api "$A" GET "/api/v1/audit?limit=1000"
 shot_views() { jq -r --arg s "$SHOT" '[.entries[] | select(.action == "screenshot.view" and .target == $s) | "\(.actor_email):\(.result)"] | join(",")' "$T/resp"; }

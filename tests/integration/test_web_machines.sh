@@ -10,15 +10,13 @@
 # WEB_SHOT_DIR=DIR keeps the PNGs (machines.png, machine.png, tokens.png).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
+source "$(dirname "$0")/../web.sh"
 need curl
 need jq
 need gzip
 need node
 need /usr/bin/python3
-NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
-[ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
+web_need
 
 srv_init
 srv_start --web-root "$ROOT/web" || finish
@@ -129,18 +127,10 @@ check_eq "seed: the kernel change is in the API's history" "$(jr '[.history[] | 
 check_eq "seed: the latest kernel and agent" "$(jr '.latest.kernel.release + " " + .agent.version')" "6.1.0-28-amd64 0.5.0"
 
 # --- the browser ---
-export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	ADMIN_EMAIL ADMIN_PW TM TB UA UB UM D1 D2 D3
-timeout 400 node "$ROOT/tests/web/machines.mjs" >"$T/browser.log" 2>&1
-rc=$?
-if [ -f "$T/results.json" ]; then
-	while IFS=$'\t' read -r ok name detail; do
-		if [ "$ok" = true ]; then pass "$name"; else fail "$name ($detail)"; fi
-	done < <(jq -r '.[] | [(.ok|tostring), .name, (.detail // "")] | @tsv' "$T/results.json")
-fi
-check_eq "the browser run finished (exit status; log: $(tail -c 600 "$T/browser.log" | tr '\n' ' '))" "$rc" 0
+export ADMIN_EMAIL ADMIN_PW TM TB UA UB UM D1 D2 D3
+web_run machines 400
 for p in machines machine tokens; do check "a PNG of the $p page" test -s "$T/$p.png"; done
-[ -n "${WEB_SHOT_DIR:-}" ] && cp "$T"/machines.png "$T"/machine.png "$T"/tokens.png "$WEB_SHOT_DIR"/ 2>/dev/null
+web_keep machines.png machine.png tokens.png
 
 # what the browser did went through the API
 echo '{"type":"agent","ts":"2026-01-01T00:00:00.000Z","v":1,"host_id":"host-ws043","user":null}' >"$T/late.ndjson"

@@ -11,14 +11,12 @@
 # WEB_SHOT_DIR=DIR keeps the PNG screenshots (overview.png, apps.png).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
+source "$(dirname "$0")/../web.sh"
 need curl
 need jq
 need gzip
 need node
-NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
-[ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
+web_need
 
 ingest() { # TOKEN BATCH_ID FILE
 	gzip -c "$3" >"$T/body.gz"
@@ -136,18 +134,9 @@ check_eq "seed: alice (an employee) may not see her team's overview" "$ST:$(test
 
 # --- the views in Chromium ---
 run_browser() { # MODE
-	rm -f "$T/results.json"
-	WEB_MODE=$1 timeout 400 node "$ROOT/tests/web/overview.mjs" >"$T/browser-$1.log" 2>&1
-	local rc=$?
-	if [ -f "$T/results.json" ]; then
-		while IFS=$'\t' read -r ok name detail; do
-			if [ "$ok" = true ]; then pass "$name"; else fail "$name ($detail)"; fi
-		done < <(jq -r '.[] | [(.ok|tostring), .name, (.detail // "")] | @tsv' "$T/results.json")
-	fi
-	check_eq "the browser run ($1) finished (exit status; log: $(tail -c 600 "$T/browser-$1.log" | tr '\n' ' '))" "$rc" 0
+	WEB_MODE=$1 web_run overview 400 "$1"
 }
-export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	ADMIN_EMAIL ADMIN_PW DAY PREV APPS_FROM B DOM PRJ TM TB UA UB UE UM UC UD MONA_BLUE_ERR ALICE_ERR
+export ADMIN_EMAIL ADMIN_PW DAY PREV APPS_FROM B DOM PRJ TM TB UA UB UE UM UC UD MONA_BLUE_ERR ALICE_ERR
 run_browser main
 check "a screenshot of the overview" test -s "$T/overview.png"
 check "a screenshot of the applications view" test -s "$T/apps.png"
@@ -168,11 +157,11 @@ CURL_T=$(curl -s -o "$T/perf.json" -w '%{time_total}' -H "Authorization: Bearer 
 	"$SRV_URL/api/v1/nodes/$B/overview?from=${PFROM}T00:00:00Z&to=${END}T00:00:00Z")
 check_eq "perf: the business's overview has 200 people" "$(jq '.people | length' "$T/perf.json")" 200
 echo "overview API, 200 people x 7 days: ${CURL_T}s, $(stat -c %s "$T/perf.json") bytes" | tee -a "$T/perf-overview.txt"
-export WEB_URL=$SRV_URL B PFROM END
+export B PFROM END
 export PTO=$(date -u -d "$END - 1 day" +%Y-%m-%d)
 run_browser perf
 cat "$T/perf-overview.txt" 2>/dev/null
-[ -n "${WEB_SHOT_DIR:-}" ] && cp "$T"/*.png "$T/perf-overview.txt" "$WEB_SHOT_DIR"/ 2>/dev/null
+web_keep '*.png' perf-overview.txt
 srv_stop
 check "the server stops cleanly (perf)" test $? = 0
 finish

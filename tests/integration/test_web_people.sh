@@ -11,15 +11,13 @@
 # WEB_SHOT_DIR=DIR keeps the browser's PNG screenshots (people.png) there.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
+source "$(dirname "$0")/../web.sh"
 need curl
 need jq
 need gzip
 need node
 need unzip
-NODE_DIR=${ACTLOG_NODE_DIR:-/opt/actlog-test}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-[ -d "$NODE_DIR/node_modules/playwright-core" ] || { fail "missing playwright-core in $NODE_DIR (scripts/deps.sh installs it)"; finish; }
-[ -x "$CHROMIUM" ] || { fail "missing $CHROMIUM (scripts/deps.sh installs chromium)"; finish; }
+web_need
 
 srv_init
 srv_start --web-root "$ROOT/web" || finish
@@ -73,19 +71,11 @@ api "$TKM" POST "/api/v1/users/$UL/disable"
 check_st "seed: mona cannot disable lena (she holds more)" 403
 ESC_ERR=$(jr .error)
 
-export WEB_URL=$SRV_URL WEB_OUT=$T CHROMIUM ACTLOG_NODE_DIR=$NODE_DIR \
-	ADMIN_EMAIL ADMIN_PW PRJ TR TBL UA UB UL UM ESC_ERR \
+export ADMIN_EMAIL ADMIN_PW PRJ TR TBL UA UB UL UM ESC_ERR \
 	WANT_ADMIN="$(cat "$T/want-admin.json")" WANT_MONA="$(cat "$T/want-mona.json")"
-timeout 400 node "$ROOT/tests/web/people.mjs" >"$T/browser.log" 2>&1
-rc=$?
-if [ -f "$T/results.json" ]; then
-	while IFS=$'\t' read -r ok name detail; do
-		if [ "$ok" = true ]; then pass "$name"; else fail "$name ($detail)"; fi
-	done < <(jq -r '.[] | [(.ok|tostring), .name, (.detail // "")] | @tsv' "$T/results.json")
-fi
-check_eq "the browser run finished (exit status; log: $(tail -c 600 "$T/browser.log" | tr '\n' ' '))" "$rc" 0
+web_run people 400
 check "a screenshot of the people page" test -s "$T/people.png"
-[ -n "${WEB_SHOT_DIR:-}" ] && cp "$T"/people.png "$WEB_SHOT_DIR"/ 2>/dev/null
+web_keep people.png
 
 # the download the browser saved is a ZIP of alice's data
 check "the downloaded export lists user.json and her records" \

@@ -6,43 +6,10 @@
 // here with the signed-in user's token). Every assertion goes into
 // $WEB_OUT/results.json as {name, ok, detail}. Exit status 0 when the run
 // completed.
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-
-const env = process.env;
-const require = createRequire(path.join(env.ACTLOG_NODE_DIR || '/opt/actlog-test', 'node_modules', '/'));
-const { chromium } = require('playwright-core');
-
-const URL0 = env.WEB_URL;
-const OUT = env.WEB_OUT;
-const results = [];
-const T = 20000; // generous: a loaded 2-core machine
-
-function check(name, ok, detail) {
-	results.push({ name, ok: !!ok, detail: ok ? '' : String(detail ?? '') });
-	console.log(`${ok ? 'ok' : 'NOT OK'}: ${name}${ok ? '' : ` (${detail})`}`);
-}
-function eq(name, got, want) {
-	check(name, got === want, `got '${got}', want '${want}'`);
-}
-async function text(page, sel) {
-	const l = page.locator(sel).first();
-	await l.waitFor({ timeout: T });
-	return (await l.textContent()).trim();
-}
-async function visible(page, sel) {
-	try {
-		await page.locator(sel).first().waitFor({ state: 'visible', timeout: T });
-		return true;
-	} catch (e) {
-		return false;
-	}
-}
-function save() {
-	writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
-}
+import { OUT, T, URL0, check, env, eq, launch, save, text, visible } from './lib.mjs';
 
 // RFC 4180: rows of fields (quoted fields may hold commas, quotes, CR, LF).
 function parseCsv(s) {
@@ -73,11 +40,7 @@ function curl(method, url, body, tok) {
 	return { status: Number(out.slice(i + 1)), json };
 }
 
-const browser = await chromium.launch({
-	executablePath: env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-	headless: true,
-});
+const browser = await launch();
 let exit = 0;
 try {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });

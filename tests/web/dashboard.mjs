@@ -3,48 +3,10 @@
 // server tests/integration/test_web.sh started and seeded. Every assertion
 // goes into $WEB_OUT/results.json as {name, ok, detail}; the shell test
 // prints them as PASS/FAIL lines. Exit status 0 when the run completed.
-import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { OUT, T, URL0, check, env, eq, launch, save, text, visible } from './lib.mjs';
 
-const env = process.env;
-const require = createRequire(path.join(env.ACTLOG_NODE_DIR || '/opt/actlog-test', 'node_modules', '/'));
-const { chromium } = require('playwright-core');
-
-const URL0 = env.WEB_URL;
-const OUT = env.WEB_OUT;
-const results = [];
-const T = 20000; // generous: a loaded 2-core machine
-
-function check(name, ok, detail) {
-	results.push({ name, ok: !!ok, detail: ok ? '' : String(detail ?? '') });
-	console.log(`${ok ? 'ok' : 'NOT OK'}: ${name}${ok ? '' : ` (${detail})`}`);
-}
-function eq(name, got, want) {
-	check(name, got === want, `got '${got}', want '${want}'`);
-}
-async function text(page, sel) {
-	const l = page.locator(sel).first();
-	await l.waitFor({ timeout: T });
-	return (await l.textContent()).trim();
-}
-async function visible(page, sel) {
-	try {
-		await page.locator(sel).first().waitFor({ state: 'visible', timeout: T });
-		return true;
-	} catch (e) {
-		return false;
-	}
-}
-function save() {
-	writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
-}
-
-const browser = await chromium.launch({
-	executablePath: env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-	headless: true,
-});
+const browser = await launch();
 let exit = 0;
 try {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 } });

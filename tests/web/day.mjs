@@ -6,37 +6,11 @@
 // assertion goes into $WEB_OUT/results.json as {name, ok, detail}; the
 // shell test prints them as PASS/FAIL lines. Exit status 0 when the run
 // completed.
-import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { OUT, T, URL0, check, env, eq, launch, save, text } from './lib.mjs';
 
-const env = process.env;
-const require = createRequire(path.join(env.ACTLOG_NODE_DIR || '/opt/actlog-test', 'node_modules', '/'));
-const { chromium } = require('playwright-core');
-
-const URL0 = env.WEB_URL;
-const OUT = env.WEB_OUT;
 const DAY = env.DAY;
-const results = [];
-const T = 20000; // generous: a loaded 2-core machine
 
-function check(name, ok, detail) {
-	results.push({ name, ok: !!ok, detail: ok ? '' : String(detail ?? '') });
-	console.log(`${ok ? 'ok' : 'NOT OK'}: ${name}${ok ? '' : ` (${detail})`}`);
-}
-function eq(name, got, want) {
-	const g = typeof got === 'string' ? got : JSON.stringify(got);
-	const w = typeof want === 'string' ? want : JSON.stringify(want);
-	check(name, g === w, `got '${g.slice(0, 400)}', want '${w.slice(0, 400)}'`);
-}
-async function text(page, sel) {
-	const l = page.locator(sel).first();
-	await l.waitFor({ timeout: T });
-	return (await l.textContent()).trim();
-}
-function save() {
-	writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
-}
 function addDays(day, n) {
 	const d = new Date(`${day}T00:00:00Z`);
 	d.setUTCDate(d.getUTCDate() + n);
@@ -99,11 +73,7 @@ function compare(who, got, r) {
 	eq(`${who}: totals: focused seconds`, got.totals.focus_s, Math.round(r.focus.reduce((a, f) => a + f.focus_s, 0) * 1000) / 1000);
 }
 
-const browser = await chromium.launch({
-	executablePath: env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-	headless: true,
-});
+const browser = await launch();
 let exit = 0;
 try {
 	const dialogs = [];

@@ -6,41 +6,15 @@
 // token); downloads with what curl gets. Every assertion goes into
 // $WEB_OUT/results.json as {name, ok, detail}; the shell test prints them.
 // Exit status 0 when the run completed.
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { OUT, T, URL0, check, env, eq, launch, save, text } from './lib.mjs';
 
-const env = process.env;
-const require = createRequire(path.join(env.ACTLOG_NODE_DIR || '/opt/actlog-test', 'node_modules', '/'));
-const { chromium } = require('playwright-core');
-
-const URL0 = env.WEB_URL;
-const OUT = env.WEB_OUT;
-const results = [];
-const T = 20000; // generous: a loaded 2-core machine
-
-function check(name, ok, detail) {
-	results.push({ name, ok: !!ok, detail: ok ? '' : String(detail ?? '') });
-	console.log(`${ok ? 'ok' : 'NOT OK'}: ${name}${ok ? '' : ` (${detail})`}`);
-}
-function eq(name, got, want) {
-	const g = typeof got === 'string' ? got : JSON.stringify(got);
-	const w = typeof want === 'string' ? want : JSON.stringify(want);
-	check(name, g === w, `got '${g}', want '${w}'`);
-}
-async function text(page, sel) {
-	const l = page.locator(sel).first();
-	await l.waitFor({ timeout: T });
-	return (await l.textContent()).trim();
-}
 async function attr(page, sel, name) {
 	const l = page.locator(sel).first();
 	await l.waitFor({ timeout: T });
 	return l.getAttribute(name);
-}
-function save() {
-	writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
 }
 // curl, as a user would: status and body bytes
 function curl(tok, url) {
@@ -56,11 +30,7 @@ async function apiGet(tok, p) {
 }
 const rootFs = (si) => si.filesystems.find((f) => f.mount === '/');
 
-const browser = await chromium.launch({
-	executablePath: env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-	headless: true,
-});
+const browser = await launch();
 let exit = 0;
 try {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, timezoneId: 'UTC' });

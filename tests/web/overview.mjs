@@ -8,30 +8,12 @@
 // not asserted). Every assertion goes into $WEB_OUT/results.json as {name,
 // ok, detail}; the shell test prints them. Exit status 0 when the run
 // completed.
-import { createRequire } from 'node:module';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
+import { OUT, T, URL0, check, env, eq, launch, save } from './lib.mjs';
 
-const env = process.env;
-const require = createRequire(path.join(env.ACTLOG_NODE_DIR || '/opt/actlog-test', 'node_modules', '/'));
-const { chromium } = require('playwright-core');
-
-const URL0 = env.WEB_URL;
-const OUT = env.WEB_OUT;
 const MODE = env.WEB_MODE || 'main';
-const results = [];
-const T = 30000; // generous: a loaded 2-core machine
 
-function check(name, ok, detail) {
-	results.push({ name, ok: !!ok, detail: ok ? '' : String(detail ?? '') });
-	console.log(`${ok ? 'ok' : 'NOT OK'}: ${name}${ok ? '' : ` (${detail})`}`);
-}
-function eq(name, got, want) {
-	check(name, got === want, `got '${got}', want '${want}'`);
-}
-function save() {
-	writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
-}
 async function login(email, password) {
 	const r = await fetch(`${URL0}/api/v1/auth/login`, {
 		method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email, password }),
@@ -130,11 +112,7 @@ function compareRows(tag, rows, people) {
 	}
 }
 
-const browser = await chromium.launch({
-	executablePath: env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-	headless: true,
-});
+const browser = await launch();
 let exit = 0;
 try {
 	const view = { viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' };

@@ -4,34 +4,10 @@
 // tests/integration/test_web_people.sh started and seeded. Every assertion
 // goes into $WEB_OUT/results.json as {name, ok, detail}; the shell test
 // prints them as PASS/FAIL lines. Exit status 0 when the run completed.
-import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { OUT, T, URL0, check, env, eq, launch, save, text } from './lib.mjs';
 
-const env = process.env;
-const require = createRequire(path.join(env.ACTLOG_NODE_DIR || '/opt/actlog-test', 'node_modules', '/'));
-const { chromium } = require('playwright-core');
-
-const URL0 = env.WEB_URL;
-const OUT = env.WEB_OUT;
-const results = [];
-const T = 20000; // generous: a loaded 2-core machine
-
-function check(name, ok, detail) {
-	results.push({ name, ok: !!ok, detail: ok ? '' : String(detail ?? '') });
-	console.log(`${ok ? 'ok' : 'NOT OK'}: ${name}${ok ? '' : ` (${detail})`}`);
-}
-function eq(name, got, want) {
-	check(name, got === want, `got '${got}', want '${want}'`);
-}
-async function text(page, sel) {
-	const l = page.locator(sel).first();
-	await l.waitFor({ timeout: T });
-	return (await l.textContent()).trim();
-}
-function save() {
-	writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
-}
 // The API as the page's user (the token in sessionStorage).
 async function apiAs(page, method, p, body) {
 	return page.evaluate(async ([m, p2, b]) => {
@@ -79,11 +55,7 @@ async function manage(page, email) {
 	await page.locator('#person').waitFor({ timeout: T });
 }
 
-const browser = await chromium.launch({
-	executablePath: env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-	headless: true,
-});
+const browser = await launch();
 let exit = 0;
 try {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
