@@ -178,17 +178,18 @@ $(BUILD)/actlogctl: $(BUILD)/tools/actlogctl.o $(BUILD)/tools/benchcli.o $(LIB_A
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # the sample organisation of `make demo` (scripts/demo.sh), through the API
-$(BUILD)/actlog-sample: $(BUILD)/tools/actlog-sample.o $(BUILD)/tools/benchcli.o $(LIB_A)
+$(BUILD)/actlog-sample: $(BUILD)/tools/actlog-sample.o $(BUILD)/tools/benchcli.o $(BUILD)/tools/httpc.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # benchmark-only programs (tools/bench/: docs/PERFORMANCE.md, docs/perf-server.md);
 # storebench and seed link the server's layers below api/
 BENCH_TOOLS := actlog-storm actlog-storebench actlog-load actlog-seed actlog-latency
 all: $(addprefix $(BUILD)/,$(BENCH_TOOLS))
-$(BUILD)/tools/bench/%.o: tools/bench/%.c $(HEADERS) $(SERVER_HDRS) tools/benchcli.h | $(BUILD)/tools
+$(BUILD)/tools/bench/%.o: tools/bench/%.c $(HEADERS) $(SERVER_HDRS) tools/benchcli.h tools/httpc.h | $(BUILD)/tools
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itools -Iserver -c $< -o $@
 $(BUILD)/tools/benchcli.o $(BUILD)/tools/actlogctl.o $(BUILD)/tools/actlog-sample.o: tools/benchcli.h
+$(BUILD)/tools/httpc.o $(BUILD)/tools/actlog-sample.o: tools/httpc.h
 SERVER_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(SERVER_LIB_SRCS))
 
 $(BUILD)/actlog-storm: $(BUILD)/tools/bench/actlog-storm.o $(LIB_A)
@@ -203,7 +204,7 @@ $(BUILD)/actlog-latency: $(BUILD)/tools/bench/actlog-latency.o $(BUILD)/tools/be
 $(BUILD)/actlog-storebench: $(BUILD)/tools/bench/actlog-storebench.o $(BUILD)/tools/benchcli.o $(BUILD)/server/store/store.o $(BUILD)/server/store/store_lmdb.o $(BUILD)/server/store/keys.o $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/actlog-seed: $(BUILD)/tools/bench/actlog-seed.o $(BUILD)/tools/benchcli.o $(SERVER_LIB_OBJS) $(LIB_A)
+$(BUILD)/actlog-seed: $(BUILD)/tools/bench/actlog-seed.o $(BUILD)/tools/benchcli.o $(BUILD)/tools/httpc.o $(SERVER_LIB_OBJS) $(LIB_A)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDFLAGS)
 
 # --- tests: unit tests link the library sources built with sanitizers,

@@ -36,11 +36,11 @@
 #include <turbojpeg.h>
 
 #include "benchcli.h"
+#include "httpc.h"
 #include "gz.h"
 #include "util.h"
 #include "version.h"
 
-#define SP_URL_MAX 512
 #define SP_RESP_MAX (4u << 20) /* the biggest answer read: a user or device list */
 #define SP_RETRIES 30	       /* 429/503 answers waited out per request */
 #define SP_DAYS_MAX 31
@@ -154,15 +154,6 @@ struct opts {
 	enum shots_mode shots;
 };
 
-struct http {
-	CURL *h;
-	char base[SP_URL_MAX + 1];
-	char auth[256]; /* "Authorization: Bearer <admin token>" */
-	char *resp;
-	size_t len;
-	unsigned retry_after; /* of the last answer, seconds; 0 without the header */
-};
-
 struct person {
 	const struct person_def *d;
 	char email[96], host_id[40], hostname[64];
@@ -178,7 +169,7 @@ enum { T_ACTIVITY, T_APP, T_PROCESS, T_SYSINFO };
 
 struct sample {
 	struct opts o;
-	struct http c;
+	struct httpc c;
 	cJSON *state; /* the --state document (NULL without --state) */
 	char people_pw[80];
 	char team_id[N_TEAMS][40];
@@ -230,110 +221,6 @@ static bool chance(struct rng *r, unsigned pct)
 	return rng_next(r) % 100 < pct;
 }
 
-/* --- HTTP --- */
-
-/* libcurl's body callback: append to c->resp; over SP_RESP_MAX the
- * transfer fails. */
-static size_t on_resp(char *p, size_t sz, size_t n, void *ud)
-{
-	struct http *c = ud;
-	size_t k = sz * n;
-
-	if (c->len + k > SP_RESP_MAX)
-		return 0; /* over the cap: the transfer fails */
-	memcpy(c->resp + c->len, p, k);
-	c->len += k;
-	c->resp[c->len] = 0;
-	return k;
-}
-
-/* libcurl's header callback: keeps Retry-After (seconds) in c->retry_after. */
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-	struct http *c = ud;
-	size_t k = sz * n;
-
-	if (k > 12 && !strncasecmp(p, "Retry-After:", 12))
-		c->retry_after = (unsigned)strtoul(p + 12, NULL, 10);
-	return k;
-}
-
-/* Open the client for base (no trailing slash needed). 0 or -errno. */
-static int http_open(struct http *c, const char *base)
-{
-	size_t n = strlen(base);
-
-	memset(c, 0, sizeof(*c));
-	while (n && base[n - 1] == '/')
-		n--;
-	if (!n || n > SP_URL_MAX)
-		return -ENAMETOOLONG;
-	memcpy(c->base, base, n);
-	c->resp = malloc(SP_RESP_MAX + 1);
-	c->h = curl_easy_init();
-	if (!c->resp || !c->h)
-		return -ENOMEM;
-	c->resp[0] = 0;
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c->h, CURLOPT_HEADERDATA, c);
-	return 0;
-}
-
-/* Release what http_open() made; safe on a zeroed or half-opened client. */
-static void http_close(struct http *c)
-{
-	if (c->h)
-		curl_easy_cleanup(c->h);
-	free(c->resp);
-	memset(c, 0, sizeof(*c));
-}
-
-/*
- * One request: url is absolute when it starts with "http", else a path below
- * the base. 429 and 503 answers are waited out (Retry-After, else 1 s) up to
- * SP_RETRIES times. Returns the status (c->resp holds the body) or -1 on a
- * transport error.
- */
-static long http_do(struct http *c, const char *method, const char *url, struct curl_slist *hdrs,
-		    const void *body, size_t len)
-{
-	char full[SP_URL_MAX + 2048];
-	long status = -1;
-	unsigned tries;
-
-	if (!strncmp(url, "http", 4))
-		snprintf(full, sizeof(full), "%s", url);
-	else
-		snprintf(full, sizeof(full), "%s%s", c->base, url);
-	for (tries = 0;; tries++) {
-		c->len = 0;
-		c->resp[0] = 0;
-		c->retry_after = 0;
-		curl_easy_setopt(c->h, CURLOPT_URL, full);
-		curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
-		curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
-		if (body) {
-			curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
-			curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-		} else {
-			curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-		}
-		if (curl_easy_perform(c->h) != CURLE_OK)
-			return -1;
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
-		if ((status != 429 && status != 503) || tries >= SP_RETRIES)
-			return status;
-		if (tries == 0)
-			bench_note("%s %s: %ld, waiting %u s", method, url, status,
-				   c->retry_after ? c->retry_after : 1);
-		sleep(c->retry_after ? (c->retry_after > 60 ? 60 : c->retry_after) : 1);
-	}
-}
-
 /* A JSON request with the admin token; *out (when given) gets the parsed
  * answer (NULL when it is not JSON; the caller frees it). The status or -1. */
 static long api(struct sample *S, const char *method, const char *path, const cJSON *body,
@@ -347,11 +234,11 @@ static long api(struct sample *S, const char *method, const char *path, const cJ
 	if (body && !txt)
 		st = -1;
 	else if (body)
-		st = http_do(&S->c, method, path, h, txt, strlen(txt));
+		st = httpc_do(&S->c, method, path, h, txt, strlen(txt));
 	else if (!strcmp(method, "GET"))
-		st = http_do(&S->c, method, path, h, NULL, 0);
+		st = httpc_do(&S->c, method, path, h, NULL, 0);
 	else
-		st = http_do(&S->c, method, path, h, "", 0);
+		st = httpc_do(&S->c, method, path, h, "", 0);
 	curl_slist_free_all(h);
 	free(txt);
 	if (out)
@@ -718,7 +605,7 @@ static int enroll(struct sample *S, struct person *p, char *secret, size_t n)
 		struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
 		char *txt = cJSON_PrintUnformatted(b);
 
-		st = txt ? http_do(&S->c, "POST", "/api/v1/enroll", h, txt, strlen(txt)) : -1;
+		st = txt ? httpc_do(&S->c, "POST", "/api/v1/enroll", h, txt, strlen(txt)) : -1;
 		curl_slist_free_all(h);
 		free(txt);
 	}
@@ -1313,7 +1200,7 @@ static int send_batch(struct sample *S, struct person *p, const struct day *dy, 
 	h = curl_slist_append(h, "Content-Encoding: gzip");
 	h = curl_slist_append(h, "Content-Type: application/x-ndjson");
 	h = curl_slist_append(h, "Expect:");
-	st = http_do(&S->c, "POST", "/api/v1/ingest", h, z, zl);
+	st = httpc_do(&S->c, "POST", "/api/v1/ingest", h, z, zl);
 	curl_slist_free_all(h);
 	free(z);
 	ans = st == 200 ? cJSON_Parse(S->c.resp) : NULL;
@@ -1425,8 +1312,8 @@ static int shot_send(struct sample *S, struct person *p, int64_t t, unsigned app
 		char *txt = cJSON_PrintUnformatted(b);
 
 		hh = curl_slist_append(hh, "Content-Type: application/json");
-		st = txt ? http_do(&S->c, "POST", "/api/v1/screenshots/presign", hh, txt,
-				   strlen(txt))
+		st = txt ? httpc_do(&S->c, "POST", "/api/v1/screenshots/presign", hh, txt,
+				    strlen(txt))
 			 : -1;
 		curl_slist_free_all(hh);
 		free(txt);
@@ -1465,7 +1352,7 @@ static int shot_send(struct sample *S, struct person *p, int64_t t, unsigned app
 	}
 	cJSON_Delete(a);
 	h = curl_slist_append(h, "Expect:");
-	st = http_do(&S->c, "PUT", url, h, img, len);
+	st = httpc_do(&S->c, "PUT", url, h, img, len);
 	curl_slist_free_all(h);
 	tjFree(img);
 	if (st != 200)
@@ -1483,7 +1370,8 @@ static int shot_send(struct sample *S, struct person *p, int64_t t, unsigned app
 		char *txt = cJSON_PrintUnformatted(b);
 
 		hh = curl_slist_append(hh, "Content-Type: application/json");
-		st = txt ? http_do(&S->c, "POST", "/api/v1/screenshots", hh, txt, strlen(txt)) : -1;
+		st =
+		    txt ? httpc_do(&S->c, "POST", "/api/v1/screenshots", hh, txt, strlen(txt)) : -1;
 		curl_slist_free_all(hh);
 		free(txt);
 	}
@@ -1865,7 +1753,7 @@ int main(int argc, char **argv)
 			 TEAMS[p->d->team].role == R_DEV ? "ws" : "laptop");
 	}
 	t0 = clock_ns(CLOCK_MONOTONIC);
-	ret = http_open(&S.c, S.o.url);
+	ret = httpc_open(&S.c, S.o.url, SP_RESP_MAX, SP_RETRIES);
 	if (ret) {
 		bench_fail("--url: %s", strerror(-ret));
 		goto out;
@@ -1907,7 +1795,7 @@ out:
 	explicit_bzero(S.c.auth, sizeof(S.c.auth));
 	for (size_t i = 0; i < N_PEOPLE; i++)
 		explicit_bzero(S.p[i].dev_auth, sizeof(S.p[i].dev_auth));
-	http_close(&S.c);
+	httpc_close(&S.c);
 	cJSON_Delete(S.state);
 	curl_global_cleanup();
 	return rc;

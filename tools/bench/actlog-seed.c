@@ -50,6 +50,7 @@
 #include <curl/curl.h>
 
 #include "benchcli.h"
+#include "httpc.h"
 #include "core/srv.h"
 #include "gz.h"
 #include "model/ingest.h"
@@ -71,7 +72,6 @@
 #define SD_LINE_MAX 2048	    /* bytes of one generated line */
 #define SD_MANIFEST_MAX (64u << 20) /* bytes of a manifest file */
 #define SD_RESP_MAX (8u << 20)	    /* bytes of an HTTP answer kept */
-#define SD_URL_MAX 1024
 #define SD_PW_MAX 4096
 #define SD_USER_PASSWORD "seeded-user-password" /* every seeded user's */
 #define SD_TOP 10				/* apps in a top-apps answer */
@@ -993,128 +993,6 @@ out:
  * query bench signs in again before a run could empty it. */
 #define SD_TOKEN_REQUESTS 500
 
-struct http {
-	CURL *h;
-	char base[SD_URL_MAX + 1];
-	char auth[160];
-	unsigned used; /* requests made with the current token */
-	char *resp;
-	size_t len;
-	bool truncated;
-};
-
-static size_t on_resp(char *p, size_t sz, size_t n, void *ud)
-{
-	struct http *c = ud;
-	size_t k = sz * n;
-
-	if (c->len + k > SD_RESP_MAX) {
-		c->truncated = true;
-		k = SD_RESP_MAX - c->len;
-	}
-	memcpy(c->resp + c->len, p, k);
-	c->len += k;
-	c->resp[c->len] = 0;
-	return sz * n;
-}
-
-static int http_open(struct http *c, const char *base)
-{
-	memset(c, 0, sizeof(*c));
-	if (strlen(base) > SD_URL_MAX)
-		return -ENAMETOOLONG;
-	snprintf(c->base, sizeof(c->base), "%s", base);
-	c->resp = malloc(SD_RESP_MAX + 1);
-	c->h = curl_easy_init();
-	if (!c->resp || !c->h)
-		return -ENOMEM;
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_resp);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L);
-	return 0;
-}
-
-static void http_close(struct http *c)
-{
-	if (c->h)
-		curl_easy_cleanup(c->h);
-	free(c->resp);
-	memset(c, 0, sizeof(*c));
-}
-
-/*
- * One request on the kept-alive connection: method path (below the base),
- * optional headers and body. Returns the status (c->resp holds the answer)
- * or -1 on a transport error.
- */
-static long http_do(struct http *c, const char *method, const char *path, struct curl_slist *hdrs,
-		    const void *body, size_t len)
-{
-	char url[SD_URL_MAX + 512];
-	long status = -1;
-
-	snprintf(url, sizeof(url), "%s%s", c->base, path);
-	c->len = 0;
-	c->resp[0] = 0;
-	c->truncated = false;
-	curl_easy_setopt(c->h, CURLOPT_URL, url);
-	curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
-	if (body) {
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	} else {
-		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-	}
-	if (curl_easy_perform(c->h) != CURLE_OK)
-		return -1;
-	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
-	return status;
-}
-
-/* GET path with the bearer token set by http_login(). */
-static long http_get(struct http *c, const char *path)
-{
-	struct curl_slist *h = curl_slist_append(NULL, c->auth);
-	long st = http_do(c, "GET", path, h, NULL, 0);
-
-	c->used++;
-	curl_slist_free_all(h);
-	return st;
-}
-
-static int http_login(struct http *c, const char *email, const char *pw)
-{
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	cJSON *b = cJSON_CreateObject(), *a;
-	char *txt;
-	long st;
-	int ret = -EACCES;
-
-	cJSON_AddStringToObject(b, "email", email);
-	cJSON_AddStringToObject(b, "password", pw);
-	txt = cJSON_PrintUnformatted(b);
-	cJSON_Delete(b);
-	st = txt ? http_do(c, "POST", "/api/v1/auth/login", h, txt, strlen(txt)) : -1;
-	if (txt) {
-		explicit_bzero(txt, strlen(txt));
-		free(txt);
-	}
-	curl_slist_free_all(h);
-	if (st < 0)
-		return -EHOSTUNREACH;
-	a = cJSON_Parse(c->resp);
-	if (st == 200 && jstr(a, "token") && strlen(jstr(a, "token")) < 100) {
-		snprintf(c->auth, sizeof(c->auth), "Authorization: Bearer %s", jstr(a, "token"));
-		c->used = 0;
-		ret = 0;
-	}
-	cJSON_Delete(a);
-	return ret;
-}
-
 /* --- send: the seed's batches over POST /api/v1/ingest --- */
 
 static int cmd_send(int argc, char **argv)
@@ -1128,7 +1006,7 @@ static int cmd_send(int argc, char **argv)
 	struct sd_manifest m = {0};
 	struct sd_rec r[SD_HOUR_LINES + 4];
 	struct bench_buf g = {0};
-	struct http c = {0};
+	struct httpc c = {0};
 	uint64_t batches = 0, accepted = 0, t0;
 	unsigned i, dd, h;
 	int ch, ret, rc = 1;
@@ -1160,7 +1038,7 @@ static int cmd_send(int argc, char **argv)
 			   ret == -EINVAL ? "not a manifest of actlog-seed" : strerror(-ret));
 		goto out;
 	}
-	ret = http_open(&c, url);
+	ret = httpc_open(&c, url, SD_RESP_MAX, 0);
 	if (ret) {
 		bench_fail("send: %s", strerror(-ret));
 		goto out;
@@ -1195,7 +1073,7 @@ static int cmd_send(int argc, char **argv)
 				hd = curl_slist_append(hd, "Content-Encoding: gzip");
 				hd = curl_slist_append(hd, "Content-Type: application/x-ndjson");
 				hd = curl_slist_append(hd, "Expect:");
-				st = http_do(&c, "POST", "/api/v1/ingest", hd, z, zl);
+				st = httpc_do(&c, "POST", "/api/v1/ingest", hd, z, zl);
 				curl_slist_free_all(hd);
 				free(z);
 				a = cJSON_Parse(c.resp);
@@ -1227,7 +1105,7 @@ static int cmd_send(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	http_close(&c);
+	httpc_close(&c);
 	free(g.p);
 	manifest_free(&m);
 	return rc;
@@ -1653,29 +1531,29 @@ static int raw_sysinfo(struct qctx *q, const char *team, struct sys_latest *out)
 
 /* --- the HTTP side --- */
 
-static long q_http_top(struct http *c, const struct qctx *q, const char *team)
+static long q_http_top(struct httpc *c, const struct qctx *q, const char *team)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path),
 		 "/api/v1/apps/top?node_id=%s&from=%" PRId64 "&to=%" PRId64 "&limit=%d", team,
 		 q->from, q->to, SD_TOP);
-	return http_get(c, path);
+	return httpc_get(c, path);
 }
 
-static long q_http_day(struct http *c, const char *uid, int64_t day_ms)
+static long q_http_day(struct httpc *c, const char *uid, int64_t day_ms)
 {
 	char path[256];
 
 	snprintf(path, sizeof(path), "/api/v1/users/%s/activity?from=%" PRId64 "&to=%" PRId64, uid,
 		 day_ms, (int64_t)(day_ms + SD_DAY_MS));
-	return http_get(c, path);
+	return httpc_get(c, path);
 }
 
 /* The devices list of a team, then the latest sysinfo of each (an empty
  * history range: only `latest` is wanted). out may be NULL. Returns 200 or
  * the first other status. */
-static long q_http_sysinfo(struct http *c, const struct qctx *q, const char *team,
+static long q_http_sysinfo(struct httpc *c, const struct qctx *q, const char *team,
 			   struct sys_latest *out, unsigned *requests)
 {
 	char path[256], ids[SD_MAX_MACHINES > 1000 ? 1000 : SD_MAX_MACHINES][ID_SIZE];
@@ -1685,7 +1563,7 @@ static long q_http_sysinfo(struct http *c, const struct qctx *q, const char *tea
 	long st;
 
 	snprintf(path, sizeof(path), "/api/v1/devices?node_id=%s", team);
-	st = http_get(c, path);
+	st = httpc_get(c, path);
 	*requests = 1;
 	if (st != 200)
 		return st;
@@ -1703,7 +1581,7 @@ static long q_http_sysinfo(struct http *c, const struct qctx *q, const char *tea
 		snprintf(path, sizeof(path),
 			 "/api/v1/devices/%s/sysinfo?from=%" PRId64 "&to=%" PRId64, ids[i], q->to,
 			 q->to);
-		st = http_get(c, path);
+		st = httpc_get(c, path);
 		(*requests)++;
 		if (st != 200)
 			return st;
@@ -1817,7 +1695,7 @@ static int64_t run_day(const struct qctx *q, unsigned k)
 
 /* Run query qi by way wi for run k (team k % teams, user k % machines).
  * 0, or -errno, or an HTTP status over 299 as a positive number. */
-static int run_one(struct qctx *q, struct http *c, int qi, int wi, unsigned k, uint64_t *items,
+static int run_one(struct qctx *q, struct httpc *c, int qi, int wi, unsigned k, uint64_t *items,
 		   unsigned *requests, struct topapps *t, struct day_series *d,
 		   struct sys_latest *sl)
 {
@@ -1892,7 +1770,7 @@ static int cmd_query(int argc, char **argv)
 	struct sys_latest *s1 = NULL, *s2 = NULL;
 	bool match[Q__N] = {0};
 	struct qctx q = {0};
-	struct http c = {0};
+	struct httpc c = {0};
 	unsigned long u;
 	char *pw = NULL;
 	int ch, ret, rc = 1, qi, wi;
@@ -1974,9 +1852,9 @@ static int cmd_query(int argc, char **argv)
 	q.m = &m;
 	q.to = m.end_ms;
 	q.from = m.end_ms - (int64_t)m.days * SD_DAY_MS;
-	ret = http_open(&c, url);
+	ret = httpc_open(&c, url, SD_RESP_MAX, 0);
 	if (!ret)
-		ret = http_login(&c, email, pw);
+		ret = httpc_login(&c, email, pw);
 	if (ret) {
 		bench_fail("query: signing in to %s as %s: %s", url, email,
 			   ret == -EACCES ? "refused" : strerror(-ret));
@@ -2023,7 +1901,7 @@ static int cmd_query(int argc, char **argv)
 				/* a fresh token (rate bucket) before this one could run dry */
 				if (wi == W_HTTP &&
 				    c.used + 2 + m.machines / m.teams > SD_TOKEN_REQUESTS) {
-					ret = http_login(&c, email, pw);
+					ret = httpc_login(&c, email, pw);
 					if (ret) {
 						bench_fail("query: signing in again: %s",
 							   strerror(-ret));
@@ -2110,7 +1988,7 @@ static int cmd_query(int argc, char **argv)
 	if (rc)
 		bench_note("the answers disagree (see \"answers_match\")");
 out:
-	http_close(&c);
+	httpc_close(&c);
 	store_close(q.st);
 	for (qi = 0; qi < Q__N; qi++)
 		for (wi = 0; wi < W__N; wi++)
