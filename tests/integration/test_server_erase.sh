@@ -88,6 +88,14 @@ api "$A" PATCH "/api/v1/users/$UC" "{\"team_id\":\"$TB\",\"login\":\"Bad Login\"
 check_st "a move with a bad login: 400" 400
 api "$A" GET "/api/v1/users/$UC"
 check_eq "  and carl stays in team A" "$(jr .team_id)" "$TA"
+# the first administrator belongs to no team: no move (409), not a 503
+# "busy, retry" a client would repeat for ever
+UADM=$(api "$A" GET /api/v1/me && jr .user.id)
+api "$A" PATCH "/api/v1/users/$UADM" "{\"team_id\":\"$TA\"}"
+check_eq "the first administrator (no team) cannot be moved: 409" "$ST:$(jr .error)" \
+	"409:the user belongs to no team (an administrator at the root): there is nothing to move from"
+api "$A" GET /api/v1/me
+check_eq "  and stays without a team" "$(jr .user.team_id)" null
 api "$A" PATCH "/api/v1/users/$UC" "{\"team_id\":\"$TB\",\"name\":\"Carl B\"}"
 check_st "admin moves carl to team B (and renames him)" 200
 check_eq "carl's team and name after" "$(jr '[.team_id, .name] | join(",")')" "$TB,Carl B"
