@@ -125,8 +125,14 @@ int need_time_arg(struct http_req *req, const char *name, int64_t def, int64_t *
 	return -1;
 }
 
+/* The instants a zone's days are made around: from 1970 (no negative time,
+ * as Unix ms) to two days before the calendar's last, so that the local
+ * day of any of them, in any zone (at most 14 h from UTC), and the
+ * midnight after it are dates of the years 1..9999. */
+#define LOCAL_TIME_MAX 253402128000000LL /* 9999-12-30T00:00:00Z */
+
 /* need_time_arg() that also takes a local date YYYY-MM-DD: its midnight in
- * z (NULL: UTC). */
+ * z (NULL: UTC); a value given must lie in 0..LOCAL_TIME_MAX. */
 static int need_local_time_arg(struct http_req *req, const char *name, struct tz *z, int64_t def,
 			       int64_t *ms)
 {
@@ -134,8 +140,12 @@ static int need_local_time_arg(struct http_req *req, const char *name, struct tz
 	struct tz *utc = NULL;
 	int y, m, d, ret;
 
-	if (!v || tz_parse_date(v, &y, &m, &d))
-		return need_time_arg(req, name, def, ms);
+	if (!v || tz_parse_date(v, &y, &m, &d)) {
+		ret = need_time_arg(req, name, def, ms);
+		if (ret || (*ms >= 0 && *ms <= LOCAL_TIME_MAX))
+			return ret;
+		goto out_of_range;
+	}
 	if (!z && tz_open("UTC", &utc)) {
 		http_reply_error(req, 500, "time zones are not available");
 		return -1;
@@ -146,7 +156,12 @@ static int need_local_time_arg(struct http_req *req, const char *name, struct tz
 		http_reply_error(req, 400, "'%s' is not a date of this time zone", name);
 		return -1;
 	}
-	return 0;
+	if (*ms >= 0 && *ms <= LOCAL_TIME_MAX)
+		return 0;
+out_of_range:
+	http_reply_error(req, 400, "'%s' must be between 1970-01-01 and 9999-12-30T00:00:00Z",
+			 name);
+	return -1;
 }
 
 int need_tz_range(struct http_req *req, int64_t def_range_ms, int64_t max_range_ms, struct tz **z,

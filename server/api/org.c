@@ -350,8 +350,9 @@ done:
 /*
  * PATCH /me {name, tz}: a signed-in user changes their own display name and
  * preferred time zone (nothing else: no permission is needed, and the login,
- * password and state stay with PATCH /users/{id} and POST /me/password).
- * Audited as user.update, as PATCH /users/{id} is.
+ * password and state stay with PATCH /users/{id} and POST /me/password; a
+ * personal API token needs user.write in its scopes). Audited as
+ * user.update, as PATCH /users/{id} is.
  */
 static int h_me_patch(struct http_req *req, void *arg)
 {
@@ -365,6 +366,13 @@ static int h_me_patch(struct http_req *req, void *arg)
 
 	if (need_user(s, req, &p))
 		return 0;
+	/* no permission needed with a sign-in token; a personal API token
+	 * changes its user's profile only with user.write in its scopes (as
+	 * the profile picture) */
+	if (p.personal && !(p.scopes & PERM_USER_WRITE))
+		return http_reply_error(req, 403,
+					"forbidden: a personal API token changes its user's "
+					"profile only with user.write in its scopes");
 	body = need_json(req);
 	if (!body)
 		return 0;

@@ -14,7 +14,9 @@
  *                        teams they were moved from
  *   screenshots.json     their screenshots' items, and each image as
  *   screenshots/<id>.<png|jpg|webp>  (fetched from S3, checked against
- *                        its registered size and sha256)
+ *                        its registered size and sha256); both only for
+ *                        the user themself or a principal holding
+ *                        screenshot.read on the user (GET /screenshots)
  *   avatar.<png|jpg|webp>  their profile picture, when they have one
  * The archive is written to a file in $TMPDIR (default /tmp), opened and
  * unlinked before it is sent: nothing stays behind. At most

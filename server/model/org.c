@@ -1050,6 +1050,14 @@ int org_user_move(struct srv *s, const char *by, const char *id, const char *fro
 		ret = why_refuse(why, -EPERM, "the user is being erased");
 		goto done;
 	}
+	/* the first administrator: no team, no membership to move (and not
+	 * "moved meanwhile", which a client retries) */
+	if (!cur && !strcmp(from, ROOT_ID)) {
+		ret = why_refuse(why, -EPERM,
+				 "the user belongs to no team (an administrator at the root): "
+				 "there is nothing to move from");
+		goto done;
+	}
 	if (!cur || strcmp(cur, from)) {
 		ret = -EAGAIN; /* moved meanwhile */
 		goto done;

@@ -335,7 +335,8 @@ int org_user_set_disabled(struct srv *s, const char *actor_id, const char *id, c
  * audit(b, "user.move", to, id, {from, to}). Records stored before keep
  * their mapping. *view (the caller's) gets user_view(). 0; -EINVAL
  * (refused: to is no team, or the user's team); -EPERM (refused: the user
- * is being erased); -errno (what "user", "team"; -EAGAIN: moved meanwhile).
+ * is being erased, or belongs to no team: from is the root); -errno (what
+ * "user", "team"; -EAGAIN: moved meanwhile).
  */
 int org_user_move(struct srv *s, const char *by, const char *id, const char *from, const char *to,
 		  org_audit_fn audit, void *actx, cJSON **view, struct model_why *why);

@@ -27,6 +27,7 @@ struct row {
 	size_t team;	   /* index into the overview's teams */
 	int64_t last;	   /* newest users_seen time, -1: none */
 	struct target tgt; /* the user's target (the team's path and uid) */
+	bool who;	   /* p may read the user (user.read): name, email, tz, state */
 };
 
 struct ov {
@@ -75,6 +76,7 @@ static int member_item(const char *pk, const char *sk, const void *val, size_t l
 	r->team = o->team_i;
 	r->last = -1;
 	r->tgt = t;
+	r->who = !authorize(o->p, PERM_USER_READ, &t);
 	o->n++;
 	return 0;
 }
@@ -231,13 +233,19 @@ static int row_json(struct srv *s, const struct overview_req *q, const struct ro
 	interval_s = interval_of(s, r);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "user_id", r->uid);
-	add_str_or_null(o, "name", jstr(r->user, "name"));
-	add_str_or_null(o, "email", jstr(r->user, "email"));
+	/* who the person is only with user.read on them: activity.read alone
+	 * (a custom role, a personal token of that scope) reads the numbers */
+	add_str_or_null(o, "name", r->who ? jstr(r->user, "name") : NULL);
+	add_str_or_null(o, "email", r->who ? jstr(r->user, "email") : NULL);
 	cJSON_AddStringToObject(o, "team_id", team_id);
 	add_str_or_null(o, "team_name", team_name);
-	add_str_or_null(o, "tz", jstr(r->user, "tz"));
-	cJSON_AddBoolToObject(o, "disabled",
-			      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->user, "disabled")));
+	add_str_or_null(o, "tz", r->who ? jstr(r->user, "tz") : NULL);
+	if (r->who)
+		cJSON_AddBoolToObject(
+		    o, "disabled",
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->user, "disabled")));
+	else
+		cJSON_AddNullToObject(o, "disabled");
 	cJSON_AddNumberToObject(o, "interval_s", (double)interval_s);
 	if (r->last >= 0)
 		cJSON_AddNumberToObject(o, "last_record", (double)r->last);

@@ -4,7 +4,8 @@
 # Move: user.write on the old and the new team (403 without it on the new
 # one), the employee grant moves (a grant elsewhere stays), audited
 # user.move {from, to}. Export: the ZIP (unzip -l) of alice by herself and
-# of bob by his manager, 403 for another team's manager; user.json, the raw
+# of bob by his manager, 403 for another team's manager, none of the
+# screenshots for a custom role without screenshot.read; user.json, the raw
 # records, CSV totals equal to the JSON routes', the screenshots' and the
 # picture's bytes as uploaded; audited user.export. Erase: alice and bob share a device; alice has
 # raw records (over one step's cap), rollups, two screenshots in the bucket,
@@ -87,6 +88,14 @@ api "$A" PATCH "/api/v1/users/$UC" "{\"team_id\":\"$TB\",\"login\":\"Bad Login\"
 check_st "a move with a bad login: 400" 400
 api "$A" GET "/api/v1/users/$UC"
 check_eq "  and carl stays in team A" "$(jr .team_id)" "$TA"
+# the first administrator belongs to no team: no move (409), not a 503
+# "busy, retry" a client would repeat for ever
+UADM=$(api "$A" GET /api/v1/me && jr .user.id)
+api "$A" PATCH "/api/v1/users/$UADM" "{\"team_id\":\"$TA\"}"
+check_eq "the first administrator (no team) cannot be moved: 409" "$ST:$(jr .error)" \
+	"409:the user belongs to no team (an administrator at the root): there is nothing to move from"
+api "$A" GET /api/v1/me
+check_eq "  and stays without a team" "$(jr .user.team_id)" null
 api "$A" PATCH "/api/v1/users/$UC" "{\"team_id\":\"$TB\",\"name\":\"Carl B\"}"
 check_st "admin moves carl to team B (and renames him)" 200
 check_eq "carl's team and name after" "$(jr '[.team_id, .name] | join(",")')" "$TB,Carl B"
@@ -226,6 +235,21 @@ check_eq "bob's export: his records, his one screenshot, no picture" "$(names)" 
 api "$A" GET "/api/v1/audit?limit=1000"
 check_eq "user.export audited (alice by herself, bob by mona)" \
 	"$(jr "[.entries[] | select(.action==\"user.export\") | \"\(.actor)>\(.target)\"] | join(\",\")")" "$UA>$UA,$UM>$UB"
+# user.read and activity.read without screenshot.read (a custom role):
+# the export, without the screenshots that GET /screenshots refuses them
+api "$A" POST /api/v1/roles '{"name":"hr","permissions":["user.read","activity.read","self.read"]}'
+check_st "a custom role hr: user.read and activity.read, no screenshot.read" 201
+UH=$(srv_user hank@example.com hank hank "$TB")
+check "hank holds hr on team A" srv_grant "$UH" "$TA" hr
+TKH=$(login hank@example.com password-hank)
+api "$TKH" GET "/api/v1/screenshots?user_id=$UB&from=${D3}T00:00:00Z&to=${D2}T23:59:59Z"
+check_st "hank may not list bob's screenshots" 403
+export "$TKH" "$UB"
+check_eq "hank exports bob" "$ST" 200
+unzip -l "$T/x.zip" >"$T/x.list" 2>&1
+check_eq "  without his screenshots" "$(names)" \
+	"$(printf '%s\n' activity.csv apps.csv records/activity.ndjson records/app_usage.ndjson \
+		records/process.ndjson user.json | sort | paste -sd' ')"
 
 # --- erase: refusals ---
 api "$TKN" POST "/api/v1/users/$UA/erase" '{"confirm":"alice@example.com"}'

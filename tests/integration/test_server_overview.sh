@@ -4,7 +4,8 @@
 # to the activity and top-apps routes' for that person and range (totals,
 # series per step, activity %, top app), the newest record from the
 # devices' users_seen, "online" by the effective activity interval, who
-# may ask (a manager only their team, an employee not at all) and the
+# may ask (a manager only their team, an employee not at all; activity.read
+# without user.read: rows without names, emails, zones or states) and the
 # argument checks.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
@@ -171,6 +172,26 @@ check_st "nor the business above her team" 403
 api "$TKA" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO"
 check_st "an employee gets no overview of their own team" 403
 check "... with an error message" test -n "$(jr '.error // empty')"
+# activity.read without user.read (a personal token of those scopes, a
+# custom role): the numbers, not who the people are (name, email, tz and
+# state are user.read's, as GET /users/{id})
+api "$TKM" POST /api/v1/me/tokens '{"name":"numbers only","scopes":["activity.read"]}'
+check_st "mona makes an activity.read token" 201
+PT=$(jr .token)
+api "$PT" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO"
+check_st "the activity.read token reads the overview" 200
+check_eq "its rows name nobody: no name, email, tz or state" \
+	"$(jr '[.people[] | [.name, .email, .tz, .disabled] | map(tostring) | join("/")] | unique | join(",")')" "null/null/null/null"
+check "... but hold the numbers" jq -e --arg c "$UC" '.people[] | select(.user_id == $c) | .totals.keys > 0' "$T/resp"
+check "nor is any email in the answer" sh -c "! grep -q '@example.com' '$T/resp'"
+api "$A" POST /api/v1/roles '{"name":"counter","permissions":["activity.read"]}'
+check_st "a custom role of activity.read only" 201
+check "dave counts team A's activity" srv_grant "$UD" "$TA" counter
+TKD=$(login dave@example.com password-dave)
+api "$TKD" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO"
+check_eq "its holder sees no email either" "$ST:$(jr '[.people[].email] | unique | tojson')" '200:[null]'
+api "$TKM" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO"
+check_eq "the manager (user.read) sees them" "$(jr '[.people[] | select(.user_id == "'"$UC"'") | .email] | join(",")')" carol@example.com
 api "" GET "/api/v1/nodes/$TA/overview"
 check_st "without a token: 401" 401
 api "$A" GET "/api/v1/nodes/n_nope/overview"

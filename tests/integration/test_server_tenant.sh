@@ -6,11 +6,14 @@
 # grants, config, devices, enrollment secrets, activity queries and
 # screenshot lists, read and write, with the exact status; every answer is
 # searched for ids and names of the other business; the lists they may read
-# (children of root, devices, audit) hold only their own. Then grants across
+# (children of root, devices, audit) hold only their own (the audit: but for
+# the refused attempts on their nodes). Then grants across
 # businesses: a holder of grant.write on a team cannot grant a role there
 # to a user of another business (who would read the team's people and
 # activity, and whom their own admins could no longer manage); the root
-# admin, who holds grant.write over both, can.
+# admin, who holds grant.write over both, can. The routes of the overview,
+# the day, reports, access review, export, erasure, moves and business
+# roles are refused across businesses too.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 need curl
@@ -80,8 +83,15 @@ check_eq "setup: ingest in business 2" "$(ship "$TOK2" host-globex emp2)" 200
 # per business: its ids, and what nobody of the other may ever see
 declare -A BZ=([1]=$B1 [2]=$B2) DM=([1]=$D1 [2]=$D2) TM=([1]=$T1 [2]=$T2)
 declare -A EU=([1]=$U_EMP1 [2]=$U_EMP2) MU=([1]=$U_MGR1 [2]=$U_MGR2) DV=([1]=$DEV1 [2]=$DEV2)
-declare -A SECRET=([1]="$B1 $D1 $T1 $U_ADM1 $U_MGR1 $U_EMP1 $DEV1 acme.example secret-host-acme app-host-acme"
-	[2]="$B2 $D2 $P2 $T2 $U_ADM2 $U_MGR2 $U_EMP2 $U_LEAD2 $DEV2 Globex globex.example secret-host-globex app-host-globex")
+declare -A EM=([1]=emp1@acme.example [2]=emp2@globex.example)
+# a custom role of each business (its name is one the other may not see)
+declare -A BROLE=([1]=acmerole [2]=globexrole)
+for n in 1 2; do
+	api "$A" POST /api/v1/roles "{\"name\":\"${BROLE[$n]}\",\"permissions\":[\"node.read\"],\"business_id\":\"${BZ[$n]}\"}"
+	check_st "setup: custom role of business $n" 201
+done
+declare -A SECRET=([1]="$B1 $D1 $T1 $U_ADM1 $U_MGR1 $U_EMP1 $DEV1 acme.example secret-host-acme app-host-acme acmerole"
+	[2]="$B2 $D2 $P2 $T2 $U_ADM2 $U_MGR2 $U_EMP2 $U_LEAD2 $DEV2 Globex globex.example secret-host-globex app-host-globex globexrole")
 declare -A TOKN=([ROOT]=$ROOT [ADM1]=$ADM1 [MGR1]=$MGR1 [EMP1]=$EMP1 [ADM2]=$ADM2 [MGR2]=$MGR2 [LEAD2]=$LEAD2)
 declare -A NEVER=([ADM1]=${SECRET[2]} [MGR1]=${SECRET[2]} [EMP1]=${SECRET[2]}
 	[ADM2]=${SECRET[1]} [MGR2]=${SECRET[1]} [LEAD2]=${SECRET[1]})
@@ -97,6 +107,7 @@ row() {
 }
 g() { echo "{\"user_id\":\"$1\",\"role\":\"$2\",\"node_id\":\"$3\"}"; }
 H=$(($(date +%s) * 1000))
+DAY=$(date -u +%Y-%m-%d)
 R="from=$((H - 86400000))&to=$((H + 3600000))"
 
 # --- each business's admin and manager against the other business ---
@@ -166,6 +177,39 @@ cross() {
 	row "$w" GET "/api/v1/devices/${DV[$o]}/processes?$R" - 403
 	row "$w" GET "/api/v1/screenshots?user_id=${EU[$o]}&$R" - 403
 	row "$w" GET "/api/v1/screenshots?device_id=${DV[$o]}&$R" - 403
+	# the team overview, a person's day, reports, the access review
+	row "$w" GET "/api/v1/nodes/${TM[$o]}/overview" - 403
+	row "$w" GET "/api/v1/nodes/${BZ[$o]}/overview?tz=Europe/Paris&step=600" - 403
+	row "$w" GET /api/v1/nodes/root/overview - 403
+	row "$w" GET "/api/v1/users/${EU[$o]}/day?date=$DAY" - 403
+	row "$w" GET "/api/v1/users/${EU[$o]}/day?$R" - 403
+	row "$w" GET "/api/v1/reports/activity.csv?user_id=${EU[$o]}&$R" - 403
+	row "$w" GET "/api/v1/reports/activity.json?node_id=${TM[$o]}&$R" - 403
+	row "$w" GET "/api/v1/reports/apps.csv?node_id=${BZ[$o]}&$R" - 403
+	row "$w" GET "/api/v1/reports/apps.json?user_id=${EU[$o]}&$R" - 403
+	row "$w" GET "/api/v1/nodes/${BZ[$o]}/access-review" - 403
+	row "$w" GET "/api/v1/nodes/${TM[$o]}/access-review.csv" - 403
+	row "$w" GET /api/v1/nodes/root/access-review - 403
+	# export, erase, move: neither pulling the other's people in nor pushing
+	# one's own out
+	row "$w" GET "/api/v1/users/${EU[$o]}/export.zip" - 403
+	row "$w" POST "/api/v1/users/${EU[$o]}/erase" "{\"confirm\":\"${EM[$o]}\"}" 403
+	row "$w" PATCH "/api/v1/users/${EU[$o]}" "{\"team_id\":\"${TM[$n]}\"}" 403
+	row "$w" PATCH "/api/v1/users/${EU[$n]}" "{\"team_id\":\"${TM[$o]}\"}" 403
+	row "$w" PATCH "/api/v1/users/${EU[$n]}" "{\"team_id\":\"${BZ[$o]}\"}" 403
+	# the other business's custom role: not listed, not deleted, not granted
+	row "$w" GET /api/v1/roles - 200
+	check_eq "$w: the roles listed are the built-in ones, the global one and their business's" \
+		"$(jr '[.roles[].name] | join(",")')" "admin,manager,employee,${BROLE[$n]},lead"
+	api "${TOKN[$w]}" DELETE "/api/v1/roles/${BROLE[$o]}"
+	check_eq "$w DELETE the other business's role: unknown" "$ST $(jr .error)" "404 unknown role '${BROLE[$o]}'"
+	row "$w" POST /api/v1/roles "{\"name\":\"x$w\",\"permissions\":[\"node.read\"],\"business_id\":\"${BZ[$o]}\"}" 403
+	api "${TOKN[$w]}" POST /api/v1/grants "$(g "${EU[$n]}" "${BROLE[$o]}" "${TM[$n]}")"
+	if [ "${w:0:3}" = ADM ]; then
+		check_eq "$w grants the other business's role: unknown" "$ST $(jr .error)" "400 unknown role '${BROLE[$o]}'"
+	else
+		check_st "$w grants the other business's role (no grant.write)" 403
+	fi
 }
 cross ADM1 1 2
 cross MGR1 1 2
@@ -184,7 +228,17 @@ for n in 1 2; do
 	check_eq "ADM$n: top apps of their business" "$(jr '[.apps[].app] | join(",")')" "$([ $n = 1 ] && echo app-host-acme || echo app-host-globex)"
 	row "MGR$n" GET "/api/v1/users/${EU[$n]}/activity?$R" - 200
 	row "MGR$n" GET "/api/v1/devices/${DV[$n]}/processes?$R" - 200
-	row "ADM$n" GET "/api/v1/audit?$R" - 200
+	# the refused attempts of the other business's people on this one's
+	# nodes are audited here (result forbidden, with who tried): nothing
+	# else of the other business
+	api "${TOKN[ADM$n]}" GET "/api/v1/audit?$R"
+	check_st "ADM$n GET /api/v1/audit" 200
+	check "ADM$n: the other business's refused attempts are in the audit" \
+		jq -e 'any(.entries[]; .result == "forbidden" and .action == "report.export")' "$T/resp"
+	jq '[.entries[] | select(.result != "forbidden")]' "$T/resp" >"$T/resp.own"
+	for x in ${NEVER[ADM$n]}; do
+		if grep -q -- "$x" "$T/resp.own"; then fail "ADM$n audit: an entry holds $x (other business)"; fi
+	done
 	check "ADM$n: the audit holds entries of their own business" \
 		jq -e "(.entries | length) > 0 and any(.entries[]; .node_id == \"${TM[$n]}\")" "$T/resp"
 	row "MGR$n" GET "/api/v1/audit?$R" - 403

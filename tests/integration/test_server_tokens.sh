@@ -116,6 +116,15 @@ api "$P" DELETE "/api/v1/users/$UM/avatar"
 check_st "nor change one's own picture without user.write in its scopes" 403
 api "$M" DELETE "/api/v1/users/$UM/avatar"
 check "the sign-in token may (no picture: not a refusal)" test "$ST" != 403 -a "$ST" != 401
+# PATCH /me needs no permission either: a read-only token cannot rename its
+# user or change their time zone
+api "$P" PATCH /api/v1/me '{"name":"Renamed by a script"}'
+check_st "nor change one's own name (PATCH /me) without user.write in its scopes" 403
+api "$P" PATCH /api/v1/me '{"tz":"Asia/Kolkata"}'
+check_st "nor one's own time zone" 403
+api "$M" GET /api/v1/me
+check_eq "the name stays" "$(jr .user.name)" Mgr
+check_eq "the time zone stays unset" "$(jr .user.tz)" null
 api "$P" GET "/api/v1/nodes/$TA"
 check_st "the token still works after those refusals" 200
 

@@ -155,6 +155,28 @@ q "$A" "/api/v1/users/$UA/activity?from=${DAY}T00:00:00Z&to=$(date -u -d "$DAY +
 check_st "step=600 over more than 7 days" 400
 q "$A" "/api/v1/users/$UA/activity?step=1800"
 check_st "step 1800" 400
+# the ends of the calendar: an instant whose local day is past 9999-12-30
+# in a zone ahead of UTC, or a local date before 1970 (a negative time),
+# is refused (400), not a failed conversion (500)
+LAST=253402300799999
+for r in "/api/v1/users/$UA/activity?step=86400&" "/api/v1/nodes/$TA/overview?step=86400&" \
+	"/api/v1/reports/activity.csv?user_id=$UA&step=86400&" "/api/v1/apps/top?user_id=$UA&"; do
+	q "$A" "${r}tz=Pacific/Kiritimati&from=$((LAST - 3 * 86400000))&to=$LAST"
+	check_eq "${r%%\?*}: 'to' in the local year 10000: 400" "$ST:$(jr .error)" \
+		"400:'to' must be between 1970-01-01 and 9999-12-30T00:00:00Z"
+done
+q "$A" "/api/v1/nodes/$TA/overview?tz=Pacific/Kiritimati&to=$LAST"
+check_st "overview: today of an instant in the local year 10000: 400" 400
+q "$A" "/api/v1/users/$UA/activity?tz=Pacific/Pago_Pago&from=0001-01-01&to=0001-01-05&step=86400"
+check_eq "a local date of the year 1: 400" "$ST:$(jr .error)" \
+	"400:'to' must be between 1970-01-01 and 9999-12-30T00:00:00Z"
+q "$A" "/api/v1/users/$UA/activity?from=1969-12-30&to=1970-01-02&step=86400"
+check_st "a local date before 1970: 400" 400
+q "$A" "/api/v1/users/$UA/activity?tz=Pacific/Kiritimati&from=9999-12-27&to=$((LAST - 2 * 86400000 + 1))&step=86400"
+check_eq "the last instant taken, in the zone furthest ahead: 200, its local day whole" \
+	"$ST:$(jr '.series | length')" 200:4
+q "$A" "/api/v1/reports/activity.json?node_id=$TA&tz=Pacific/Pago_Pago&from=1970-01-02&to=1970-01-05&step=86400"
+check_st "the first days after 1970 in the zone furthest behind: 200" 200
 
 # --- who reads what, in a zone ---
 q "$TKB" "/api/v1/users/$UA/activity?tz=Europe/Paris"
