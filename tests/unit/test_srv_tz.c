@@ -226,6 +226,21 @@ TEST(slots_of_an_item)
 	CHECK_EQ(a[2], 1000);
 	CHECK_EQ(a[5], 2000);
 	cJSON_Delete(j);
+	/* a saturated counter (stored as 2^63, what ingest writes for
+	 * INT64_MAX) stays INT64_MAX in its slot, never negative */
+	j = cJSON_Parse("{\"distance\":9223372036854775807,"
+			"\"m\":{\"distance\":[5,0,9223372036854775807,0,0,0]}}");
+	query_rollup_slots(j, sl);
+	CHECK_EQ(sl[2][RA_DISTANCE], INT64_MAX);
+	for (k = 0; k < ROLLUP_SLOTS; k++)
+		CHECK(sl[k][RA_DISTANCE] >= 0);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"focus_ms\":9223372036854775807,\"m\":[0,9223372036854775807,0,0,0,0]}");
+	query_app_slots(j, a);
+	CHECK_EQ(a[1], INT64_MAX);
+	for (k = 0; k < ROLLUP_SLOTS; k++)
+		CHECK(a[k] >= 0);
+	cJSON_Delete(j);
 }
 
 static void put(struct store *st, const char *pk, const char *sk, const char *val)
