@@ -256,6 +256,22 @@ try {
 	eq('employee: token scopes limited to hers', await page.$$eval('#token-form input[data-scope]', (is) => is.map((i) => i.value)),
 		[...new Set(eMe.grants.flatMap((g) => g.permissions))].sort());
 
+	// a preferred zone this browser's Intl does not know (the server's ICU
+	// may know more): times in the browser's zone, no script error
+	await page.route('**/api/v1/me', async (route) => {
+		const r = await route.fetch();
+		const j = await r.json();
+		j.user.tz = 'Mars/Olympus_Mons';
+		await route.fulfill({ response: r, json: j });
+	});
+	await page.goto(`${URL0}/#/machine/${env.D1}`);
+	await page.reload();
+	await page.locator(`#machine-page[data-id="${env.D1}"], #machine-page .error, .error`).first().waitFor({ timeout: T }).catch(() => {});
+	const zText = (await page.locator(`#machine-page[data-id="${env.D1}"]`).count()) ? await text(page, '#machine-page') : await text(page, '#view');
+	check('employee: a preferred zone this browser does not know: her machine shown in the browser\'s zone',
+		/last seen \d{4}-\d\d-\d\d \d\d:\d\d/.test(zText), zText.slice(0, 300));
+	await page.unroute('**/api/v1/me');
+
 	eq('no other dialog opened', others.join('|'), '');
 	eq('no CSP violation or script error', consoleErrors.filter((m) => /Content Security Policy|pageerror/i.test(m)).join('|'), '');
 } catch (e) {
