@@ -88,6 +88,17 @@ TEST(zones)
 	CHECK_EQ(tz_midnight(z, 0, 1, 1, &off), -EINVAL);
 	tz_close(z);
 
+	/* America/Havana: clocks go back from 01:00 to 00:00 on 2026-11-01,
+	 * so that midnight comes twice: the day starts at the first one
+	 * (04:00 UTC, -4 h) and lasts 25 h; the day before, 24 h */
+	CHECK_EQ(tz_open("America/Havana", &z), 0);
+	CHECK_EQ(midnight(z, 2026, 11, 1), ms("2026-11-01T04:00:00Z"));
+	CHECK_EQ(midnight(z, 2026, 11, 2) - midnight(z, 2026, 11, 1), 25 * H);
+	CHECK_EQ(midnight(z, 2026, 11, 1) - midnight(z, 2026, 10, 31), 24 * H);
+	CHECK_EQ(tz_date(z, ms("2026-11-01T04:30:00Z"), &y, &m, &d), 0);
+	CHECK(y == 2026 && m == 11 && d == 1);
+	tz_close(z);
+
 	CHECK_EQ(tz_open("UTC", &z), 0);
 	CHECK_EQ(midnight(z, 1970, 1, 2), D);
 	tz_close(z);
