@@ -272,6 +272,15 @@ try {
 		/last seen \d{4}-\d\d-\d\d \d\d:\d\d/.test(zText), zText.slice(0, 300));
 	await page.unroute('**/api/v1/me');
 
+	// where a day starts in the dashboard is where the server starts it:
+	// a skipped midnight (Santiago's spring) and a repeated one (Havana's autumn)
+	for (const [day, zone, want] of [['2026-09-06', 'America/Santiago', '2026-09-06T04:00:00.000Z'],
+		['2026-11-01', 'America/Havana', '2026-11-01T04:00:00.000Z'], ['2026-10-25', 'Europe/Paris', '2026-10-24T22:00:00.000Z']]) {
+		const web = await page.evaluate(async ([dd, z]) => new Date((await import('/app/js/zone.js')).dayStart(dd, z)).toISOString(), [day, zone]);
+		const srv = (await apiGet(E, `/users/${env.UA}/day?date=${day}&tz=${encodeURIComponent(zone)}`)).from;
+		eq(`${zone} ${day}: the dashboard's day starts where the server's does`, [web, srv], [want, want]);
+	}
+
 	eq('no other dialog opened', others.join('|'), '');
 	eq('no CSP violation or script error', consoleErrors.filter((m) => /Content Security Policy|pageerror/i.test(m)).join('|'), '');
 } catch (e) {

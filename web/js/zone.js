@@ -60,13 +60,16 @@ function offsetAt(t, zone) {
 	return Date.UTC(f.y, f.mo - 1, f.d, f.h, f.mi, f.s) - Math.floor(t / 1000) * 1000;
 }
 
-// Unix ms of 00:00 of day 'YYYY-MM-DD' in zone.
+// Unix ms where day 'YYYY-MM-DD' starts in zone: its 00:00 (the first of
+// two when clocks go back over it), or the first instant after a gap that
+// skips it (America/Santiago's spring), as the server's tz_midnight().
 export function dayStart(day, zone = defaultZone()) {
 	const [y, m, d] = day.split('-').map(Number);
 	const guess = Date.UTC(y, m - 1, d);
-	let t = guess - offsetAt(guess, zone);
-	t = guess - offsetAt(t, zone); // once more across a change of offset
-	return t;
+	const a = guess - offsetAt(guess, zone);
+	const b = guess - offsetAt(a, zone); // once more across a change of offset
+	const on = [a, b].filter((t) => dayOf(t, zone) === day);
+	return on.length ? Math.min(...on) : b;
 }
 
 // 'YYYY-MM-DD' of Unix ms t in zone.
