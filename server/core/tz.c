@@ -126,8 +126,11 @@ int tz_midnight(struct tz *z, int y, int m, int d, int64_t *t)
 	if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31)
 		return -EINVAL;
 	ucal_clear(z->cal);
-	/* a skipped midnight resolves to the first instant after the gap */
+	/* a skipped midnight resolves to the first instant after the gap; a
+	 * repeated one (clocks back from 01:00 to 00:00) to its first
+	 * occurrence, where the date begins (ICU's default is the last) */
 	ucal_setAttribute(z->cal, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
+	ucal_setAttribute(z->cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
 	ucal_setDateTime(z->cal, y, m - 1, d, 0, 0, 0, &st);
 	ucal_set(z->cal, UCAL_MILLISECOND, 0);
 	ms = ucal_getMillis(z->cal, &st);

@@ -44,7 +44,8 @@ int tz_offset(struct tz *z, int64_t t, int64_t *off_ms);
 int tz_date(struct tz *z, int64_t t, int *y, int *m, int *d);
 
 /*
- * The instant local date (y, m, d) starts: its midnight, or the first
+ * The instant local date (y, m, d) starts: its midnight (the first of two
+ * when clocks go back over it, as America/Havana's do), or the first
  * instant after it when a change of offset skips midnight. 0 or -EINVAL
  * (a date out of 1..9999, or ICU failed).
  */

@@ -884,7 +884,11 @@ static int add_slots(cJSON *o, const char *k, const int64_t *d)
 		int64_t cur = 0, sum;
 
 		e = a ? cJSON_GetArrayItem(a, i) : NULL;
-		if (cJSON_IsNumber(e))
+		/* a saturated slot is stored as 2^63: converting that double
+		 * to int64_t is undefined (x86 gives INT64_MIN) */
+		if (cJSON_IsNumber(e) && e->valuedouble >= 9223372036854775808.0)
+			cur = INT64_MAX;
+		else if (cJSON_IsNumber(e) && e->valuedouble >= -9223372036854775808.0)
 			cur = (int64_t)e->valuedouble;
 		if (__builtin_add_overflow(cur, d[i], &sum))
 			sum = d[i] > 0 ? INT64_MAX : INT64_MIN;

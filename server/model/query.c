@@ -81,6 +81,16 @@ static int64_t hour_in_range(const struct hours *h, const char *sk)
 
 /* --- slots (model/rollup.h) --- */
 
+/* A stored slot number as a count: 0 for none, a negative or NaN; INT64_MAX
+ * for one at or over 2^63 (a saturated sum is stored as the double 2^63,
+ * whose conversion to int64_t is undefined). */
+static int64_t slot_count(const cJSON *e)
+{
+	if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0))
+		return 0;
+	return e->valuedouble >= 9223372036854775808.0 ? INT64_MAX : (int64_t)e->valuedouble;
+}
+
 void query_rollup_slots(const cJSON *item, int64_t (*slots)[RA__N])
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(item, ROLLUP_SLOTS_KEY);
@@ -95,11 +105,7 @@ void query_rollup_slots(const cJSON *item, int64_t (*slots)[RA__N])
 
 		if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == ROLLUP_SLOTS)
 			for (k = 0; k < ROLLUP_SLOTS; k++) {
-				const cJSON *e = cJSON_GetArrayItem(a, k);
-
-				v[k] = cJSON_IsNumber(e) && e->valuedouble >= 0
-					   ? (int64_t)e->valuedouble
-					   : 0;
+				v[k] = slot_count(cJSON_GetArrayItem(a, k));
 				sum = sat_add(sum, v[k]);
 			}
 		/* what the slots do not hold (written before them) is slot 0's;
@@ -123,10 +129,7 @@ void query_app_slots(const cJSON *item, int64_t *slots)
 	memset(slots, 0, ROLLUP_SLOTS * sizeof(*slots));
 	if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == ROLLUP_SLOTS)
 		for (k = 0; k < ROLLUP_SLOTS; k++) {
-			const cJSON *e = cJSON_GetArrayItem(a, k);
-
-			slots[k] =
-			    cJSON_IsNumber(e) && e->valuedouble >= 0 ? (int64_t)e->valuedouble : 0;
+			slots[k] = slot_count(cJSON_GetArrayItem(a, k));
 			sum = sat_add(sum, slots[k]);
 		}
 	if (sum > tot || tot < 0) {

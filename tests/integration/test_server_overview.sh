@@ -160,6 +160,21 @@ check_eq "tz=Asia/Kolkata: carol's top app equals the top-apps route's in that z
 api "$A" GET "/api/v1/nodes/$TA/overview?from=2026-10-25&to=2026-10-27&tz=Europe/Paris&step=86400"
 check_eq "Paris days: 25 hours, then 24" "$ST:$(jr '[.points, .starts[0], .starts[1]] | join(",")')" \
 	"200:2,2026-10-24T22:00:00.000Z,2026-10-25T23:00:00.000Z"
+# step=600 without tz, from inside an hour: the series and the top app by
+# 10-minute slot from 09:40, as the activity route and /apps/top?tz=UTC
+# count them (alice's apps of 09:30 are before; /apps/top without tz would
+# count the whole hour 09)
+api "$A" GET "/api/v1/nodes/$TA/overview?from=${DAY}T09:40:00Z&to=${DAY}T10:00:00Z&step=600"
+check_eq "step=600 from 09:40: two points" "$ST:$(jr '[.points, .start] | join(",")')" "200:2,${DAY}T09:40:00.000Z"
+cp "$T/resp" "$T/ov5.json"
+api "$A" GET "/api/v1/apps/top?user_id=$UA&from=${DAY}T09:40:00Z&to=${DAY}T10:00:00Z&tz=UTC&limit=1"
+check_eq "step=600 from 09:40: alice's top app is /apps/top?tz=UTC's (none)" \
+	"$(jq -r --arg u "$UA" '.people[] | select(.user_id == $u) | .top_app | tojson' "$T/ov5.json")" "$(jr '.apps[0] // null | tojson')"
+api "$A" GET "/api/v1/apps/top?user_id=$UA&from=${DAY}T09:40:00Z&to=${DAY}T10:00:00Z&limit=1"
+check_eq "(/apps/top without tz: the hour 09 whole)" "$(jr '.apps[0].app')" firefox
+api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T09:40:00Z&to=${DAY}T10:00:00Z&step=600"
+check_eq "step=600 from 09:40: alice's series is the activity route's" \
+	"$(jq -r --arg u "$UA" '.people[] | select(.user_id == $u) | .series.active_s | tojson' "$T/ov5.json")" "$(jr '[.series[].active_s] | tojson')"
 
 # --- who may ask ---
 api "$TKM" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO"

@@ -6,7 +6,10 @@
 # records; the list and a machine's page show the API's numbers, the change
 # is listed, a machine is revoked from the page; a token made on the page
 # works with curl and is revoked from it; downloaded CSVs are the bytes
-# curl gets; a manager sees her team's machines only, an employee her own.
+# curl gets; a manager sees her team's machines only, an employee her own;
+# a preferred zone the browser does not know falls back to the browser's,
+# and the dashboard starts a zoned day where the server does (a skipped and
+# a repeated midnight).
 # WEB_SHOT_DIR=DIR keeps the PNGs (machines.png, machine.png, tokens.png).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"

@@ -8,7 +8,8 @@
  * before slots, one summed partly before them, slots that do not add up)
  * and series and top lists read by slot from a real LMDB store (Kolkata
  * hours across two UTC hours, step=600, an hour from before slots shown
- * whole in its first 10 minutes, the legacy form unchanged).
+ * whole in its first 10 minutes, the legacy form unchanged), and ingest
+ * adding to a saturated slot.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "check.h"
 #include "core/srv.h"
 #include "core/tz.h"
+#include "model/ingest.h"
 #include "model/query.h"
 #include "store/keys.h"
 #include "util.h"
@@ -84,6 +86,17 @@ TEST(zones)
 	CHECK_EQ(midnight(z, 2026, 3, 8), ms("2026-03-08T05:00:00Z"));
 	CHECK_EQ(midnight(z, 2026, 3, 9) - midnight(z, 2026, 3, 8), 23 * H);
 	CHECK_EQ(tz_midnight(z, 0, 1, 1, &off), -EINVAL);
+	tz_close(z);
+
+	/* America/Havana: clocks go back from 01:00 to 00:00 on 2026-11-01,
+	 * so that midnight comes twice: the day starts at the first one
+	 * (04:00 UTC, -4 h) and lasts 25 h; the day before, 24 h */
+	CHECK_EQ(tz_open("America/Havana", &z), 0);
+	CHECK_EQ(midnight(z, 2026, 11, 1), ms("2026-11-01T04:00:00Z"));
+	CHECK_EQ(midnight(z, 2026, 11, 2) - midnight(z, 2026, 11, 1), 25 * H);
+	CHECK_EQ(midnight(z, 2026, 11, 1) - midnight(z, 2026, 10, 31), 24 * H);
+	CHECK_EQ(tz_date(z, ms("2026-11-01T04:30:00Z"), &y, &m, &d), 0);
+	CHECK(y == 2026 && m == 11 && d == 1);
 	tz_close(z);
 
 	CHECK_EQ(tz_open("UTC", &z), 0);
@@ -226,6 +239,21 @@ TEST(slots_of_an_item)
 	CHECK_EQ(a[2], 1000);
 	CHECK_EQ(a[5], 2000);
 	cJSON_Delete(j);
+	/* a saturated counter (stored as 2^63, what ingest writes for
+	 * INT64_MAX) stays INT64_MAX in its slot, never negative */
+	j = cJSON_Parse("{\"distance\":9223372036854775807,"
+			"\"m\":{\"distance\":[5,0,9223372036854775807,0,0,0]}}");
+	query_rollup_slots(j, sl);
+	CHECK_EQ(sl[2][RA_DISTANCE], INT64_MAX);
+	for (k = 0; k < ROLLUP_SLOTS; k++)
+		CHECK(sl[k][RA_DISTANCE] >= 0);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"focus_ms\":9223372036854775807,\"m\":[0,9223372036854775807,0,0,0,0]}");
+	query_app_slots(j, a);
+	CHECK_EQ(a[1], INT64_MAX);
+	for (k = 0; k < ROLLUP_SLOTS; k++)
+		CHECK(a[k] >= 0);
+	cJSON_Delete(j);
 }
 
 static void put(struct store *st, const char *pk, const char *sk, const char *val)
@@ -333,6 +361,56 @@ TEST(series_by_slot)
 	CHECK_EQ(check_rmtree(dir), 0);
 }
 
+/* A record added to an hour whose slot has saturated (stored as the double
+ * 2^63): the slot stays at the top, it does not wrap to a negative sum. */
+TEST(ingest_into_a_saturated_slot)
+{
+	static const char line[] =
+	    "{\"v\":1,\"type\":\"activity\",\"ts\":\"2026-02-28T18:25:00Z\",\"host_id\":\"h1\","
+	    "\"user\":null,\"start\":\"2026-02-28T18:20:00Z\",\"end\":\"2026-02-28T18:25:00Z\","
+	    "\"keys\":1,\"clicks\":0,\"moves\":0,\"scrolls\":0,\"distance\":7,\"active_s\":1,"
+	    "\"interval_s\":300}\n";
+	const struct ingest_source src = {"d_0000000000000001", "", ""};
+	char dir[128], keyf[200];
+	struct keyprov *kp = NULL;
+	struct store *st = NULL;
+	struct srv s;
+	struct key pk, sk;
+	int64_t h18 = ms("2026-02-28T18:00:00Z");
+	cJSON *ans = NULL, *j = NULL;
+	const cJSON *m;
+	void *val = NULL;
+	size_t len = 0;
+
+	check_mkdtemp(dir, sizeof(dir), "tzsat");
+	snprintf(keyf, sizeof(keyf), "%s/master.key", dir);
+	CHECK_EQ(keyprov_file_create(keyf), 0);
+	CHECK_EQ(keyprov_file_open(keyf, &kp, NULL, 0), 0);
+	CHECK_EQ(store_open_lmdb(&st, dir, NULL), 0);
+	CHECK_EQ(srv_init(&s, st, kp, NULL), 0);
+	key_rollup_pk(&pk, "dev", src.device_id, h18);
+	key_rollup_act_sk(&sk, h18);
+	put(st, pk.s, sk.s,
+	    "{\"distance\":9223372036854775807,\"records\":1,"
+	    "\"m\":{\"distance\":[0,0,9223372036854775807,0,0,0],\"records\":[0,0,1,0,0,0]}}");
+	CHECK_EQ(ingest_apply(&s, &src, "b1", h18 + H, line, strlen(line), &ans), 0);
+	CHECK_EQ(jint(ans, "accepted", -1), 1);
+	cJSON_Delete(ans);
+	CHECK_EQ(store_get(st, STORE_T_ROLLUPS, pk.s, sk.s, &val, &len), 0);
+	j = cJSON_ParseWithLength(val, len);
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "m"), "distance");
+	CHECK(cJSON_GetArrayItem(m, 2)->valuedouble >= 9223372036854775807.0);
+	CHECK_EQ(jint(j, "distance", -1), INT64_MAX);
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "m"), "records");
+	CHECK(cJSON_GetArrayItem(m, 2)->valuedouble == 2);
+	cJSON_Delete(j);
+	free(val);
+	srv_fini(&s);
+	store_close(st);
+	keyprov_free(kp);
+	CHECK_EQ(check_rmtree(dir), 0);
+}
+
 int main(void)
 {
 	RUN(zones);
@@ -340,5 +418,6 @@ int main(void)
 	RUN(spans);
 	RUN(slots_of_an_item);
 	RUN(series_by_slot);
+	RUN(ingest_into_a_saturated_slot);
 	return check_failed_total ? 1 : 0;
 }

@@ -226,6 +226,31 @@ try {
 	eq('employee: token scopes limited to hers', await page.$$eval('#token-form input[data-scope]', (is) => is.map((i) => i.value)),
 		[...new Set(eMe.grants.flatMap((g) => g.permissions))].sort());
 
+	// a preferred zone this browser's Intl does not know (the server's ICU
+	// may know more): times in the browser's zone, no script error
+	await page.route('**/api/v1/me', async (route) => {
+		const r = await route.fetch();
+		const j = await r.json();
+		j.user.tz = 'Mars/Olympus_Mons';
+		await route.fulfill({ response: r, json: j });
+	});
+	await page.goto(`${URL0}/#/machine/${env.D1}`);
+	await page.reload();
+	await page.locator(`#machine-page[data-id="${env.D1}"], #machine-page .error, .error`).first().waitFor({ timeout: T }).catch(() => {});
+	const zText = (await page.locator(`#machine-page[data-id="${env.D1}"]`).count()) ? await text(page, '#machine-page') : await text(page, '#view');
+	check('employee: a preferred zone this browser does not know: her machine shown in the browser\'s zone',
+		/last seen \d{4}-\d\d-\d\d \d\d:\d\d/.test(zText), zText.slice(0, 300));
+	await page.unroute('**/api/v1/me');
+
+	// where a day starts in the dashboard is where the server starts it:
+	// a skipped midnight (Santiago's spring) and a repeated one (Havana's autumn)
+	for (const [day, zone, want] of [['2026-09-06', 'America/Santiago', '2026-09-06T04:00:00.000Z'],
+		['2026-11-01', 'America/Havana', '2026-11-01T04:00:00.000Z'], ['2026-10-25', 'Europe/Paris', '2026-10-24T22:00:00.000Z']]) {
+		const web = await page.evaluate(async ([dd, z]) => new Date((await import('/app/js/zone.js')).dayStart(dd, z)).toISOString(), [day, zone]);
+		const srv = (await apiGet(E, `/users/${env.UA}/day?date=${day}&tz=${encodeURIComponent(zone)}`)).from;
+		eq(`${zone} ${day}: the dashboard's day starts where the server's does`, [web, srv], [want, want]);
+	}
+
 	eq('no other dialog opened', others.join('|'), '');
 	eq('no CSP violation or script error', consoleErrors.filter((m) => /Content Security Policy|pageerror/i.test(m)).join('|'), '');
 } catch (e) {

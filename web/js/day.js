@@ -6,34 +6,10 @@
 // every load is an audited view.
 import { blobUrl, get, qs } from './api.js';
 import { addDays, card, clear, errorBox, fmtBytes, fmtDuration, h, link, s } from './dom.js';
-import { session } from './session.js';
+import { clockAt as clock, defaultZone, isUtc } from './zone.js';
 
 const enc = encodeURIComponent;
 const PALETTE = ['#2f6fde', '#e8590c', '#2b8a3e', '#ae3ec9', '#c2255c', '#0b7285', '#e67700', '#5f3dc4', '#5c940d', '#862e9c'];
-
-// The viewer's time zone: their preferred one (GET /me user.tz), else the browser's.
-export function viewerZone() {
-	const me = session.me;
-	return (me && me.user && me.user.tz) || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
-
-const isUtc = (tz) => tz === 'UTC' || tz === 'Etc/UTC';
-
-// "YYYY-MM-DD" of now in time zone tz.
-export function todayIn(tz) {
-	try {
-		return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-	} catch (e) {
-		return new Date().toISOString().slice(0, 10);
-	}
-}
-
-// "HH:MM:SS" (or "HH:MM") of an RFC 3339 time in time zone tz.
-function clock(iso, tz, secs = true) {
-	const o = { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
-	if (secs) o.second = '2-digit';
-	return new Intl.DateTimeFormat('en-GB', o).format(new Date(iso));
-}
 
 // The day's applications by focus time, longest first: [[app, seconds]].
 function rankApps(r) {
@@ -168,7 +144,7 @@ function devicesTable(r, tz) {
 }
 
 export async function dayView(uid, day) {
-	const tz = viewerZone();
+	const tz = defaultZone();
 	const go = (d) => { location.hash = `#/user/${uid}/day/${d}`; };
 	const date = h('input', { type: 'date', id: 'day-date', value: day, onchange: () => date.value && go(date.value) });
 	const nav = h('div', { class: 'row', id: 'day-nav' },

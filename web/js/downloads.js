@@ -4,7 +4,7 @@
 // a.download (a plain link could not carry the token).
 import { api, qs } from './api.js';
 import { addDays, card, clear, errorBox, h } from './dom.js';
-import { dayStart, isUtc, today, viewerTz } from './when.js';
+import { dayStart, defaultZone, isUtc, today } from './zone.js';
 
 const FILES = ['activity.csv', 'activity.json', 'apps.csv', 'apps.json'];
 const STEPS = [[3600, 'hour'], [86400, 'day'], [604800, 'week']];
@@ -20,7 +20,7 @@ function fileName(res, fallback) {
 // zone; `tz` is sent only when it is not UTC (the API's default).
 export function downloadsCard(target) {
 	const idOf = target.user_id || target.node_id;
-	const vtz = viewerTz();
+	const vtz = defaultZone();
 	const zones = isUtc(vtz) ? ['UTC'] : [vtz, 'UTC'];
 	const tz = h('select', { id: 'dl-tz' }, zones.map((z) => h('option', { value: z }, z)));
 	const end = today(vtz);
@@ -36,7 +36,8 @@ export function downloadsCard(target) {
 			return;
 		}
 		const z = tz.value;
-		const q = { ...target, from: dayStart(from.value, z), to: dayStart(addDays(to.value, 1), z) };
+		const iso = (d) => new Date(dayStart(d, z)).toISOString();
+		const q = { ...target, from: iso(from.value), to: iso(addDays(to.value, 1)) };
 		if (file.startsWith('activity')) q.step = step.value;
 		if (!isUtc(z)) q.tz = z;
 		btn.disabled = true;

@@ -3,7 +3,7 @@
 // data-t / data-value and a <title>, the top of the scale and 0 on the
 // left, a few times below, a legend.
 import { h, s } from './dom.js';
-import { fmtAt } from './when.js';
+import { fmtAt } from './zone.js';
 
 // series: [{name, points: [[ms, value], ...]}] (value null: a gap);
 // opts: {from, to (ms), fmt (value -> text), max (fixed top, e.g. 100),

@@ -7,7 +7,7 @@ import { get, post, qs } from './api.js';
 import { card, clear, errorBox, fmtBytes, h, link } from './dom.js';
 import { can } from './session.js';
 import { lineChart } from './linechart.js';
-import { fmtAt, viewerTz } from './when.js';
+import { defaultZone, fmtAt } from './zone.js';
 
 const enc = encodeURIComponent;
 const ONLINE_MS = 10 * 60 * 1000; // last seen this recently: "online"
@@ -75,7 +75,7 @@ function revokeButton(d, done, msg) {
 }
 
 export async function machinesView(nodeId) {
-	const tz = viewerTz();
+	const tz = defaultZone();
 	const msg = h('div', { id: 'machines-msg' });
 	let r;
 	try {
@@ -224,7 +224,7 @@ function chartsCard(history, from, to) {
 }
 
 export async function machineView(id) {
-	const tz = viewerTz();
+	const tz = defaultZone();
 	let d;
 	try {
 		d = await get(`/devices/${enc(id)}`);

@@ -12,7 +12,8 @@ import { devicesView } from './devices.js';
 import { provenanceView } from './provenance.js';
 import { machinesView, machineView } from './machines.js';
 import { tokensView } from './tokens.js';
-import { dayView, todayIn, viewerZone } from './day.js';
+import { dayView } from './day.js';
+import { today } from './zone.js';
 import { peopleView } from './people.js';
 import { teamOverviewView } from './overview.js';
 import { appsView } from './apps.js';
@@ -42,7 +43,7 @@ function renderHeader() {
 	const me = session.me;
 	if (!me) return;
 	append(nav, [link('#/', 'Overview'), link(`#/user/${me.user.id}`, 'My activity')]);
-	nav.append(link(`#/user/${me.user.id}/day/${todayIn(viewerZone())}`, 'My day'));
+	nav.append(link(`#/user/${me.user.id}/day/${today()}`, 'My day'));
 	if (me.team) nav.append(link(`#/node/${me.team.id}`, 'My team'));
 	const ov = me.grants.find((g) => g.permissions.includes('activity.read'));
 	if (ov) nav.append(link(`#/overview/${ov.node_id}`, 'Team overview'));

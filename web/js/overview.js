@@ -5,7 +5,7 @@
 // synthetic input when the rollups carry it. Sortable by every column.
 import { get, qs } from './api.js';
 import { clear, errorBox, fmtDuration, h, link, s } from './dom.js';
-import { dayOf, dayStart, defaultZone, fmtZoned, shiftDay, zoneRefused, zoneSelect } from './zone.js';
+import { dayOf, dayStart, defaultZone, fmtAt, shiftDay, zoneRefused, zoneSelect } from './zone.js';
 
 const enc = encodeURIComponent;
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -89,7 +89,7 @@ function row(p, r, zone, day, labels) {
 		h('td', { class: 'ov-top', dataset: p.top_app ? { app: p.top_app.app, value: p.top_app.focus_s } : { app: '', value: '' } },
 			p.top_app ? [h('span', { class: 'app' }, p.top_app.app), ' ', h('span', { class: 'muted' }, fmtDuration(p.top_app.focus_s))] : '—'),
 		synCell,
-		h('td', { class: 'ov-last', dataset: { value: p.last_record === null ? '' : p.last_record } }, fmtZoned(p.last_record, zone)));
+		h('td', { class: 'ov-last', dataset: { value: p.last_record === null ? '' : p.last_record } }, fmtAt(p.last_record, zone)));
 }
 
 // Sort people by column key (dir 1 ascending, -1 descending); nulls last.
@@ -171,7 +171,7 @@ export async function teamOverviewView(nodeId) {
 		}
 		const start = Date.parse(r.start);
 		// each step's start as the API gives it (local days may be 23 or 25 hours)
-		const labels = Array.from({ length: r.points }, (_, i) => fmtZoned(r.starts ? Date.parse(r.starts[i]) : start + i * r.step * 1000, zone));
+		const labels = Array.from({ length: r.points }, (_, i) => fmtAt(r.starts ? Date.parse(r.starts[i]) : start + i * r.step * 1000, zone));
 		last = { r, zone, day: fromIn.value, note, labels };
 		render();
 	}

@@ -4,7 +4,7 @@
 import { del, get, post } from './api.js';
 import { card, clear, errorBox, h } from './dom.js';
 import { session } from './session.js';
-import { fmtAt, viewerTz } from './when.js';
+import { defaultZone, fmtAt } from './zone.js';
 
 const enc = encodeURIComponent;
 
@@ -29,7 +29,7 @@ function copyButton(text, id) {
 }
 
 export async function tokensView() {
-	const tz = viewerTz();
+	const tz = defaultZone();
 	const perms = heldPermissions();
 	const name = h('input', { type: 'text', id: 'token-name', maxlength: 64, required: true, placeholder: 'e.g. nightly export' });
 	const boxes = perms.map((p) => h('label', { class: 'scope' }, h('input', { type: 'checkbox', value: p, dataset: { scope: p } }), ' ', p));

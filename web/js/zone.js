@@ -1,19 +1,24 @@
-// zone.js - days and times in a chosen IANA time zone (the overview and the
-// applications views): the zone selector, the instant a zoned day starts,
-// and formatting. Only Intl: no time zone data of our own.
+// zone.js - days and times in the viewer's (or a chosen) IANA time zone, for
+// every view: the viewer's zone, the zone selector, the instant a zoned day
+// starts, and formatting. Only Intl: no time zone data of our own.
 import { h } from './dom.js';
 import { session } from './session.js';
 
-// The viewer's zone: their preferred one (GET /me user.tz) when set, else
-// the browser's.
-export function defaultZone() {
-	const me = session.me;
-	if (me && me.user && zoneValid(me.user.tz)) return me.user.tz;
+// The zone the browser runs in ('UTC' when Intl cannot say).
+function browserZone() {
 	try {
 		return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 	} catch (e) {
 		return 'UTC';
 	}
+}
+
+// The viewer's zone: their preferred one (GET /me user.tz) when set and
+// known to Intl, else the browser's.
+export function defaultZone() {
+	const me = session.me;
+	if (me && me.user && zoneValid(me.user.tz)) return me.user.tz;
+	return browserZone();
 }
 
 // Whether Intl knows zone z.
@@ -25,6 +30,11 @@ export function zoneValid(z) {
 	} catch (e) {
 		return false;
 	}
+}
+
+// True when zone z is UTC (the API's default: no `tz` parameter then).
+export function isUtc(z) {
+	return z === 'UTC' || z === 'Etc/UTC';
 }
 
 const parts = new Map(); // zone -> Intl.DateTimeFormat
@@ -41,7 +51,7 @@ function fmt(zone) {
 function fields(t, zone) {
 	const o = {};
 	for (const p of fmt(zone).formatToParts(new Date(t))) o[p.type] = Number(p.value);
-	return { y: o.year, mo: o.month, d: o.day, h: o.hour, mi: o.minute, s: o.second };
+	return { y: o.year, mo: o.month, d: o.day, h: o.hour % 24, mi: o.minute, s: o.second };
 }
 
 // The zone's offset from UTC at Unix ms t, in ms (east positive).
@@ -50,19 +60,27 @@ function offsetAt(t, zone) {
 	return Date.UTC(f.y, f.mo - 1, f.d, f.h, f.mi, f.s) - Math.floor(t / 1000) * 1000;
 }
 
-// Unix ms of 00:00 of day 'YYYY-MM-DD' in zone.
-export function dayStart(day, zone) {
+// Unix ms where day 'YYYY-MM-DD' starts in zone: its 00:00 (the first of
+// two when clocks go back over it), or the first instant after a gap that
+// skips it (America/Santiago's spring), as the server's tz_midnight().
+export function dayStart(day, zone = defaultZone()) {
 	const [y, m, d] = day.split('-').map(Number);
 	const guess = Date.UTC(y, m - 1, d);
-	let t = guess - offsetAt(guess, zone);
-	t = guess - offsetAt(t, zone); // once more across a change of offset
-	return t;
+	const a = guess - offsetAt(guess, zone);
+	const b = guess - offsetAt(a, zone); // once more across a change of offset
+	const on = [a, b].filter((t) => dayOf(t, zone) === day);
+	return on.length ? Math.min(...on) : b;
 }
 
 // 'YYYY-MM-DD' of Unix ms t in zone.
-export function dayOf(t, zone) {
+export function dayOf(t, zone = defaultZone()) {
 	const f = fields(t, zone);
 	return `${f.y}-${String(f.mo).padStart(2, '0')}-${String(f.d).padStart(2, '0')}`;
+}
+
+// Today's date 'YYYY-MM-DD' in zone.
+export function today(zone = defaultZone()) {
+	return dayOf(Date.now(), zone);
 }
 
 // The day after (n > 0) or before (n < 0) 'YYYY-MM-DD' (calendar days).
@@ -78,23 +96,37 @@ export function daysBetween(from, to, max) {
 	return out;
 }
 
-// 'YYYY-MM-DD HH:MM' of Unix ms t in zone.
-export function fmtZoned(t, zone) {
-	if (t === null || t === undefined) return '—';
-	const f = fields(t, zone);
-	const p = (n) => String(n).padStart(2, '0');
-	return `${f.y}-${p(f.mo)}-${p(f.d)} ${p(f.h)}:${p(f.mi)}`;
+const p2 = (n) => String(n).padStart(2, '0');
+
+// Unix ms of t (Unix ms or an RFC 3339 time), NaN when it is neither.
+function msOf(t) {
+	return typeof t === 'number' ? t : Date.parse(t);
+}
+
+// 'YYYY-MM-DD HH:MM' (with ':SS' when asked) of t (Unix ms or RFC 3339) in
+// zone; '—' for none, t itself when it is not a time.
+export function fmtAt(t, zone = defaultZone(), withSeconds = false) {
+	if (t === null || t === undefined || t === '') return '—';
+	const ms = msOf(t);
+	if (Number.isNaN(ms)) return String(t);
+	const f = fields(ms, zone);
+	return `${f.y}-${p2(f.mo)}-${p2(f.d)} ${p2(f.h)}:${p2(f.mi)}${withSeconds ? `:${p2(f.s)}` : ''}`;
+}
+
+// 'HH:MM:SS' (or 'HH:MM') of t (Unix ms or RFC 3339) in zone.
+export function clockAt(t, zone = defaultZone(), withSeconds = true) {
+	const f = fields(msOf(t), zone);
+	return `${p2(f.h)}:${p2(f.mi)}${withSeconds ? `:${p2(f.s)}` : ''}`;
 }
 
 // A <select> of zones: UTC, the viewer's default, the browser's, then every
 // zone Intl knows.
 export function zoneSelect(id, value) {
-	let browser = 'UTC', all = [];
+	let all = [];
 	try {
-		browser = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 		if (Intl.supportedValuesOf) all = Intl.supportedValuesOf('timeZone');
 	} catch (e) { /* UTC */ }
-	const zones = [...new Set(['UTC', value, defaultZone(), browser, ...all])];
+	const zones = [...new Set(['UTC', value, defaultZone(), browserZone(), ...all])];
 	return h('select', { id, 'aria-label': 'time zone' },
 		zones.map((z) => h('option', { value: z, selected: z === value }, z)));
 }
