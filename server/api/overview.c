@@ -16,7 +16,8 @@
 
 /*
  * from, to (RFC 3339, Unix ms, or local dates YYYY-MM-DD in tz; default:
- * today in tz, its midnight to now), step (s, default 3600: 600 or a
+ * to now, from the local midnight of the day before to's instant: today,
+ * or for to=YYYY-MM-DD the day before it), step (s, default 3600: 600 or a
  * multiple of 3600) and tz (an IANA name, default UTC) into q (q->z: the
  * caller closes it): 0, or 1 after replying 400 (with the activity
  * route's messages).
@@ -40,12 +41,14 @@ static int need_overview_args(struct http_req *req, struct overview_req *q)
 	if (need_tz_range(req, 0, OVERVIEW_RANGE_MAX_MS, &q->z, &q->from, &q->to))
 		return 1;
 	if (!http_req_query(req, "from")) {
-		/* today: the local midnight of to's day */
+		/* the local day that holds the instant before to: today for
+		 * to = now, the day before for a to at a midnight */
+		int64_t last = q->to > 0 ? q->to - 1 : 0;
 		int y, m, d;
 
 		if (!q->z)
-			q->from = q->to / QUERY_DAY_MS * QUERY_DAY_MS;
-		else if (tz_date(q->z, q->to, &y, &m, &d) || tz_midnight(q->z, y, m, d, &q->from))
+			q->from = last / QUERY_DAY_MS * QUERY_DAY_MS;
+		else if (tz_date(q->z, last, &y, &m, &d) || tz_midnight(q->z, y, m, d, &q->from))
 			return http_reply_error(req, 500, "time zone conversion failed"), 1;
 	}
 	if (st == 600 && q->to - q->from > QUERY_SLOT_RANGE_MAX_MS)

@@ -176,6 +176,10 @@ api "$A" GET "/api/v1/users/$UA/activity?from=${DAY}T09:40:00Z&to=${DAY}T10:00:0
 check_eq "step=600 from 09:40: alice's series is the activity route's" \
 	"$(jq -r --arg u "$UA" '.people[] | select(.user_id == $u) | .series.active_s | tojson' "$T/ov5.json")" "$(jr '[.series[].active_s] | tojson')"
 
+api "$A" GET "/api/v1/nodes/$TA/overview?to=$NEXT"
+check_eq "only 'to' a date: the whole day before it" "$ST:$(jr '[.from, .to, .points] | join(",")')" \
+	"200:${DAY}T00:00:00.000Z,${NEXT}T00:00:00.000Z,24"
+
 # --- who may ask ---
 api "$TKM" GET "/api/v1/nodes/$TA/overview?from=$FROM&to=$TO"
 check_eq "the manager's overview of her team: its three people" \
