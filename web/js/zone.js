@@ -1,7 +1,7 @@
 // zone.js - days and times in the viewer's (or a chosen) IANA time zone, for
 // every view: the viewer's zone, the zone selector, the instant a zoned day
 // starts, and formatting. Only Intl: no time zone data of our own.
-import { h } from './dom.js';
+import { addDays, h } from './dom.js';
 import { session } from './session.js';
 
 // The zone the browser runs in ('UTC' when Intl cannot say).
@@ -83,11 +83,8 @@ export function today(zone = defaultZone()) {
 	return dayOf(Date.now(), zone);
 }
 
-// The day after (n > 0) or before (n < 0) 'YYYY-MM-DD' (calendar days).
-export function shiftDay(day, n) {
-	const [y, m, d] = day.split('-').map(Number);
-	return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
-}
+// The calendar day n days after day (YYYY-MM-DD; n may be negative).
+export const shiftDay = addDays;
 
 // The days from..to (inclusive), at most max.
 export function daysBetween(from, to, max) {
