@@ -140,7 +140,7 @@ ST=$(curl -s -o "$T/full" -w '%{http_code}' -H "Authorization: Bearer $A" "$SRV_
 check_eq "the full image is still the audited view" "$ST $(audit_n screenshot.view "$id" ok "")" "200 1"
 check_eq "byte-exact" "$(sha256sum <"$T/full" | cut -d' ' -f1)" "$(sha256sum <"$T/shot.webp" | cut -d' ' -f1)"
 entry() { jq -r --arg a "$1" --arg t "$id" --arg u "$2" \
-	'[.entries[] | select(.action == $a and .target == $t and .result == "ok" and .actor != $u)][0] | "\(.actor) \(.node) \(.detail.screenshot_id)"' "$T/resp"; }
+	'[.entries[] | select(.action == $a and .target == $t and .result == "ok" and .actor != $u)][0] | "\(.actor) \(.node_id) \(.detail.screenshot_id)"' "$T/resp"; }
 check "the thumb entry names the actor, node and shot as the view entry does" \
 	test "$(entry screenshot.thumb "$UA")" = "$(entry screenshot.view "$UA")" -a "$(entry screenshot.view "$UA" | cut -d' ' -f3)" = "$id"
 check "the thumb entry has an actor and a node" not grep -q null <<<"$(entry screenshot.thumb "$UA")"
