@@ -95,25 +95,45 @@ static int decode_png(const void *src, size_t len, struct rgb *img)
 	return 0;
 }
 
-/* Decode a WebP into *img (img->px malloc'd). */
+/* Decode a WebP into *img (img->px malloc'd), scaled by libwebp's own
+ * area-averaging rescaler to twice the thumbnail's size (no larger than
+ * the source): the full-size RGB is never written out. */
 static int decode_webp(const void *src, size_t len, struct rgb *img)
 {
-	int w = 0, h = 0, err;
+	WebPDecoderConfig cfg;
+	uint32_t tw, th, sw, sh;
 	size_t size;
+	int err;
 
-	if (!WebPGetInfo(src, len, &w, &h))
+	if (!WebPInitDecoderConfig(&cfg))
+		return -EIO;
+	if (WebPGetFeatures(src, len, &cfg.input) != VP8_STATUS_OK)
 		return -EINVAL;
-	err = check_size(w, h);
+	err = check_size(cfg.input.width, cfg.input.height);
 	if (err)
 		return err;
-	size = (size_t)w * (size_t)h * 3;
+	thumb_size((uint32_t)cfg.input.width, (uint32_t)cfg.input.height, &tw, &th);
+	sw = tw * 2 < (uint32_t)cfg.input.width ? tw * 2 : (uint32_t)cfg.input.width;
+	sh = th * 2 < (uint32_t)cfg.input.height ? th * 2 : (uint32_t)cfg.input.height;
+	size = (size_t)sw * sh * 3;
 	img->px = malloc(size);
 	if (!img->px)
 		return -ENOMEM;
-	if (!WebPDecodeRGBInto(src, len, img->px, size, w * 3))
-		return -EINVAL;
-	img->w = (uint32_t)w;
-	img->h = (uint32_t)h;
+	cfg.options.use_scaling =
+	    sw != (uint32_t)cfg.input.width || sh != (uint32_t)cfg.input.height;
+	cfg.options.scaled_width = (int)sw;
+	cfg.options.scaled_height = (int)sh;
+	cfg.output.colorspace = MODE_RGB;
+	cfg.output.is_external_memory = 1;
+	cfg.output.u.RGBA.rgba = img->px;
+	cfg.output.u.RGBA.stride = (int)sw * 3;
+	cfg.output.u.RGBA.size = size;
+	err = WebPDecode(src, len, &cfg) == VP8_STATUS_OK ? 0 : -EINVAL;
+	WebPFreeDecBuffer(&cfg.output); /* external memory: nothing to free but its state */
+	if (err)
+		return err;
+	img->w = sw;
+	img->h = sh;
 	return 0;
 }
 
