@@ -803,6 +803,8 @@ int shots_thumb_fetch(struct srv *s, const cJSON *shot, const char *id, uint8_t 
 		return why_refuse(why, -ENOMEM, "out of memory");
 	ret = thumb_make(f, src, size, out, len, NULL, NULL);
 	munmap(src, size);
+	if (!ret || ret == -EFBIG || ret == -EINVAL)
+		metrics_add(ret ? METRIC_SHOT_THUMBS_REFUSED : METRIC_SHOT_THUMBS_OK, 1);
 	if (ret == -EFBIG)
 		why_refuse(why, ret,
 			   "the screenshot is larger than thumbnails are made of (%u pixels a "

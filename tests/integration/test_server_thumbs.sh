@@ -7,7 +7,8 @@
 # forbidden; 404 for an unknown or malformed id, 401 without a token;
 # bytes that do not decode: 502, a source over the caps (16385 pixels
 # wide): 422, an object replaced in S3: 502 as for the image route (the
-# same fetch), each audited as error with its reason.
+# same fetch), each audited as error with its reason; the metrics count
+# the thumbnails made and refused.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../server.sh"
 source "$(dirname "$0")/../s3.sh"
@@ -170,6 +171,9 @@ check "502 says it differs from the registered one" grep -q 'differs from the on
 check_eq "audited as error, reason content_mismatch" \
 	"$(audit_n screenshot.thumb "$jid" error "" >/dev/null; jq -r --arg t "$jid" '[.entries[] | select(.action == "screenshot.thumb" and .target == $t) | .detail.reason] | join(",")' "$T/resp")" undecodable,content_mismatch
 
+api "$A" GET /metrics
+check_eq "metrics: thumbnails made (admin 3, alice 1) and refused for their source (2)" \
+	"$(grep -E '^actlog_server_screenshot_thumbs_total\{result="(ok|refused)"\}' "$T/resp" | sort | awk '{printf "%s ", $2}')" "4 2 "
 srv_stop
 check "the server stops cleanly" test $? = 0
 finish
