@@ -80,12 +80,13 @@ static int decode_png(const void *src, size_t len, struct rgb *img)
 		return err;
 	}
 	pi.format = PNG_FORMAT_RGB;
-	img->px = malloc(PNG_IMAGE_SIZE(pi));
+	/* zeroed: with background NULL libpng composes a pixel that has alpha
+	 * onto what the buffer holds, so transparency comes out black */
+	img->px = calloc(1, PNG_IMAGE_SIZE(pi));
 	if (!img->px) {
 		png_image_free(&pi);
 		return -ENOMEM;
 	}
-	/* a transparent pixel is composed on black (background NULL) */
 	if (!png_image_finish_read(&pi, NULL, img->px, (png_int_32)pi.width * 3, NULL)) {
 		png_image_free(&pi);
 		return -EINVAL;

@@ -320,6 +320,39 @@ TEST(test_detail_gone)
 	CHECK_EQ(spread(THUMB_WEBP, copy, wlen), 0);
 }
 
+/* A PNG with alpha: transparent pixels come out black (composed onto a
+ * zeroed buffer), never whatever the decoder's buffer held before. */
+TEST(test_png_alpha)
+{
+	uint8_t px[32 * 32 * 4], *buf, *jpg = NULL, *out;
+	png_image pi;
+	png_alloc_size_t size;
+	size_t tlen = 0, i;
+	int w, h, hi = 0;
+
+	for (i = 0; i < sizeof(px); i += 4) {
+		px[i] = 250; /* red, fully transparent */
+		px[i + 1] = px[i + 2] = 10;
+		px[i + 3] = 0;
+	}
+	memset(&pi, 0, sizeof(pi));
+	pi.version = PNG_IMAGE_VERSION;
+	pi.width = pi.height = 32;
+	pi.format = PNG_FORMAT_RGBA;
+	size = PNG_IMAGE_PNG_SIZE_MAX(pi);
+	buf = malloc(size);
+	CHECK(png_image_write_to_memory(&pi, buf, &size, 0, px, 32 * 4, NULL));
+	CHECK_EQ(thumb_make(THUMB_PNG, buf, size, &jpg, &tlen, NULL, NULL), 0);
+	out = jpg ? dec_jpeg(jpg, tlen, &w, &h) : NULL;
+	CHECK(out && w == 32 && h == 32);
+	for (i = 0; out && i < (size_t)w * h * 3; i++)
+		hi = out[i] > hi ? out[i] : hi;
+	CHECK(out && hi <= 8);
+	free(out);
+	free(jpg);
+	free(buf);
+}
+
 /* Bytes that are not the format named, cut short, empty or of another
  * format are refused. */
 TEST(test_bad_input)
@@ -390,6 +423,7 @@ int main(void)
 	RUN(test_size);
 	RUN(test_portrait);
 	RUN(test_detail_gone);
+	RUN(test_png_alpha);
 	RUN(test_bad_input);
 	RUN(test_caps);
 	return CHECK_DONE();
