@@ -5,13 +5,14 @@
  *   POST /api/v1/screenshots                  (device token: register)
  *   GET  /api/v1/screenshots?user_id=U|device_id=D&from&to
  *   GET  /api/v1/screenshots/{id}/image
+ *   GET  /api/v1/screenshots/{id}/thumb
  * See docs/API.md (Screenshots). Each handler parses the request,
  * authorizes it, makes one call of model/shots.h (the rules, the layout and
- * the S3 checks live there) and replies. A register and an image view
- * finish on the outbound pool (register_finish, image_finish): one model
- * call each, then the reply. Every view of a known shot is audited
- * ("screenshot.view": "ok", "forbidden" or "error"), here, where the
- * request is.
+ * the S3 checks live there) and replies. A register, an image view and a
+ * thumbnail finish on the outbound pool (register_finish, image_finish):
+ * one model call each, then the reply. Every view of a known shot is
+ * audited ("screenshot.view", or "screenshot.thumb" for a thumbnail: "ok",
+ * "forbidden" or "error"), here, where the request is.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -106,17 +107,19 @@ static int reply_id(struct http_req *req, const char *id)
 	return http_reply_json(req, 201, out);
 }
 
-/* The audit entry of a view of shot id at node (detail {screenshot_id},
- * and reason when not NULL). */
+/* The audit entry of a view of shot id at node: action "screenshot.view"
+ * (the image) or "screenshot.thumb" (its thumbnail), detail
+ * {screenshot_id}, and reason when not NULL. */
 static void audit_view(struct srv *s, struct http_req *req, const struct principal *p,
-		       const char *node, const char *id, const char *result, const char *reason)
+		       const char *action, const char *node, const char *id, const char *result,
+		       const char *reason)
 {
 	cJSON *det = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(det, "screenshot_id", id);
 	if (reason)
 		cJSON_AddStringToObject(det, "reason", reason);
-	audit_write(s, req, p, "screenshot.view", node, id, result, det);
+	audit_write(s, req, p, action, node, id, result, det);
 	cJSON_Delete(det);
 }
 
@@ -314,16 +317,21 @@ static int h_list(struct http_req *req, void *arg)
 	return http_reply_json(req, 200, out);
 }
 
-/* --- GET /api/v1/screenshots/{id}/image --- */
+/* --- GET /api/v1/screenshots/{id}/image and /thumb --- */
 
-/* An image GET's job (image_finish): the shot, allowed to be viewed. */
+#define ACT_VIEW "screenshot.view"   /* the audit action of an image view */
+#define ACT_THUMB "screenshot.thumb" /* of a thumbnail */
+
+/* An image or thumbnail GET's job (image_finish): the shot, allowed to be
+ * viewed. */
 struct image_job {
 	struct srv *s;
 	struct principal p;
 	struct shots_image v;
+	bool thumb; /* the thumbnail, not the image */
 };
 
-/* The status of a shots_image_fetch() failure. */
+/* The status of a shots_image_fetch() or shots_thumb_fetch() failure. */
 static int fetch_status(int err)
 {
 	switch (err) {
@@ -332,11 +340,32 @@ static int fetch_status(int err)
 	case -ETIMEDOUT:
 		return 504;
 	case -ENOKEY: /* the settings do not open */
+	case -ENOMEM:
+	case -EIO: /* the thumbnail's encoder */
 		return 500;
 	case -EKEYREJECTED: /* no credentials for its bucket held or accepted */
 		return 409;
-	default: /* -EBADMSG, -E2BIG, -EREMOTEIO */
+	case -EPROTONOSUPPORT: /* a thumbnail of another format */
+		return 415;
+	case -EFBIG: /* a source over the thumbnail's caps */
+		return 422;
+	default: /* -EBADMSG, -E2BIG, -EREMOTEIO; -EINVAL: does not decode */
 		return 502;
+	}
+}
+
+/* The audit reason of a failed fetch (NULL: none). */
+static const char *fetch_reason(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return "content_mismatch";
+	case -EFBIG:
+		return "too_large";
+	case -EINVAL:
+		return "undecodable";
+	default:
+		return NULL;
 	}
 }
 
@@ -344,37 +373,46 @@ static int fetch_status(int err)
  * On the outbound pool, the image is streamed: S3 -> an anonymous temporary
  * file (shots_image_fetch(): never more than the registered size, checked
  * against the registered sha256) -> the client from that file
- * (http_reply_fd), so no copy of it is held in memory. Audits the view
- * ("ok", or "error" once S3 was asked). Frees j.
+ * (http_reply_fd), so no copy of it is held in memory. A thumbnail is made
+ * from that same file (shots_thumb_fetch()) and sent from memory (a few
+ * KiB). Audits the view ("ok", or "error" once S3 was asked). Frees j.
  */
 static void image_finish(struct http_req *req, void *ctx)
 {
 	struct image_job *j = ctx;
-	const char *id = http_req_param(req, "id");
+	const char *id = http_req_param(req, "id"), *act = j->thumb ? ACT_THUMB : ACT_VIEW;
 	struct model_why why;
-	uint64_t len;
-	int fd, ret = shots_image_fetch(j->s, j->v.shot, id, &fd, &len, &why);
+	uint8_t *jpg = NULL;
+	size_t jlen = 0;
+	uint64_t len = 0;
+	int fd = -1, ret;
 
+	ret = j->thumb ? shots_thumb_fetch(j->s, j->v.shot, id, &jpg, &jlen, &why)
+		       : shots_image_fetch(j->s, j->v.shot, id, &fd, &len, &why);
 	if (ret) {
 		if (ret != -ENOKEY)
-			audit_view(j->s, req, &j->p, j->v.node, id, "error",
-				   ret == -EBADMSG ? "content_mismatch" : NULL);
+			audit_view(j->s, req, &j->p, act, j->v.node, id, "error",
+				   fetch_reason(ret));
 		reply_shots_err(req, ret, &why, fetch_status(ret));
 	} else {
-		audit_view(j->s, req, &j->p, j->v.node, id, "ok", NULL);
+		audit_view(j->s, req, &j->p, act, j->v.node, id, "ok", NULL);
 		http_set_header(req, "Cache-Control", "private, no-store");
-		/* the type the shot was presigned with (none stored: image/png) */
-		http_reply_fd(req, 200, shots_content_type(j->v.shot), fd, len); /* owns fd */
+		if (j->thumb)
+			http_reply_bytes(req, 200, "image/jpeg", jpg, jlen);
+		else /* the type the shot was presigned with (none stored: image/png) */
+			http_reply_fd(req, 200, shots_content_type(j->v.shot), fd,
+				      len); /* owns fd */
 	}
+	free(jpg);
 	cJSON_Delete(j->v.shot);
 	free(j);
 }
 
-/* Decide (and audit a refusal) here; fetch the image on the outbound pool. */
-static int h_image(struct http_req *req, void *arg)
+/* Decide (and audit a refusal) here; fetch the image (or make its
+ * thumbnail) on the outbound pool. */
+static int image_start(struct http_req *req, struct srv *s, bool thumb)
 {
-	struct srv *s = arg;
-	const char *id = http_req_param(req, "id");
+	const char *id = http_req_param(req, "id"), *act = thumb ? ACT_THUMB : ACT_VIEW;
 	struct image_job *j = calloc(1, sizeof(*j));
 	struct model_why why;
 	int ret;
@@ -386,21 +424,38 @@ static int h_image(struct http_req *req, void *arg)
 	ret = shots_image_check(s, &j->p, id, &j->v, &why);
 	if (ret) {
 		if (j->v.denied)
-			audit_view(s, req, &j->p, j->v.node, id, "forbidden", NULL);
+			audit_view(s, req, &j->p, act, j->v.node, id, "forbidden", NULL);
 		reply_shots_err(req, ret, &why, ret == -ENOENT ? 404 : ret == -EACCES ? 403 : 500);
 		goto out;
 	}
+	ret = thumb ? shots_thumb_check(j->v.shot, &why) : 0;
+	if (ret) { /* not a format thumbnails are made of */
+		audit_view(s, req, &j->p, act, j->v.node, id, "error", "format");
+		reply_shots_err(req, ret, &why, fetch_status(ret));
+		goto out;
+	}
 	j->s = s;
+	j->thumb = thumb;
 	if (!need_outbound(s, req, j->v.business, image_finish, j))
 		j = NULL; /* image_finish owns it */
 	else		  /* refused (503): every view of a known shot is audited */
-		audit_view(s, req, &j->p, j->v.node, id, "error", NULL);
+		audit_view(s, req, &j->p, act, j->v.node, id, "error", NULL);
 out:
 	if (j) {
 		cJSON_Delete(j->v.shot);
 		free(j);
 	}
 	return 0;
+}
+
+static int h_image(struct http_req *req, void *arg)
+{
+	return image_start(req, arg, false);
+}
+
+static int h_thumb(struct http_req *req, void *arg)
+{
+	return image_start(req, arg, true);
 }
 
 int api_shots_routes(struct srv *s, struct http_route *r, size_t max)
@@ -410,6 +465,7 @@ int api_shots_routes(struct srv *s, struct http_route *r, size_t max)
 	    {"POST", "/api/v1/screenshots", h_register, s},
 	    {"GET", "/api/v1/screenshots", h_list, s},
 	    {"GET", "/api/v1/screenshots/{id}/image", h_image, s},
+	    {"GET", "/api/v1/screenshots/{id}/thumb", h_thumb, s},
 	};
 
 	return routes_add(r, max, mine, ARRAY_SIZE(mine));

@@ -45,6 +45,10 @@
 	  "reason=\"screenshots_off\"", "Screenshot presigns and registers refused by policy")     \
 	X(SHOTS_REFUSED_LOGGING_OFF, COUNTER, "actlog_server_screenshots_refused_total",           \
 	  "reason=\"logging_off\"", "Screenshot presigns and registers refused by policy")         \
+	X(SHOT_THUMBS_OK, COUNTER, "actlog_server_screenshot_thumbs_total", "result=\"ok\"",       \
+	  "Screenshot thumbnails made, or refused for their source")                               \
+	X(SHOT_THUMBS_REFUSED, COUNTER, "actlog_server_screenshot_thumbs_total",                   \
+	  "result=\"refused\"", "Screenshot thumbnails made, or refused for their source")         \
 	X(KEY_REWRAPPED, COUNTER, "actlog_server_key_rewrapped_total", "",                         \
 	  "Data keys this server re-wrapped under a new master key")                               \
 	X(KEY_ROTATIONS, COUNTER, "actlog_server_key_rotations_total", "",                         \

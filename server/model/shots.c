@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/metrics.h"
+#include "core/thumb.h"
 #include "log.h"
 #include "model/config.h"
 #include "model/device.h"
@@ -758,5 +760,61 @@ int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd,
 			ret = why_refuse(why, -EREMOTEIO, "cannot read the screenshot from S3");
 	}
 	s3set_free(&x);
+	return ret;
+}
+
+int shots_thumb_check(const cJSON *shot, struct model_why *why)
+{
+	const char *ct = jstr(shot, "content_type");
+
+	why_reset(why);
+	if (ct && !shots_type_ok(ct))
+		return why_refuse(why, -EPROTONOSUPPORT,
+				  "thumbnails are made of PNG, WebP and JPEG screenshots only");
+	return 0;
+}
+
+int shots_thumb_fetch(struct srv *s, const cJSON *shot, const char *id, uint8_t **out, size_t *len,
+		      struct model_why *why)
+{
+	const char *ct = shots_content_type(shot);
+	enum thumb_format f;
+	uint64_t size = 0;
+	void *src;
+	int fd, ret;
+
+	*out = NULL;
+	*len = 0;
+	ret = shots_thumb_check(shot, why);
+	if (!ret && thumb_format_of(ct, &f))
+		ret = why_refuse(why, -EPROTONOSUPPORT,
+				 "thumbnails are made of PNG, WebP and JPEG screenshots only");
+	if (ret)
+		return ret;
+	ret = shots_image_fetch(s, shot, id, &fd, &size, why);
+	if (ret)
+		return ret;
+	/* the file holds at most the registered size (<= SHOTS_MAX_SIZE) */
+	src = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	close(fd);
+	if (src == MAP_FAILED && !size)
+		return why_refuse(why, -EINVAL, "the screenshot does not decode as %s", ct);
+	if (src == MAP_FAILED)
+		return why_refuse(why, -ENOMEM, "out of memory");
+	ret = thumb_make(f, src, size, out, len, NULL, NULL);
+	munmap(src, size);
+	if (!ret || ret == -EFBIG || ret == -EINVAL)
+		metrics_add(ret ? METRIC_SHOT_THUMBS_REFUSED : METRIC_SHOT_THUMBS_OK, 1);
+	if (ret == -EFBIG)
+		why_refuse(why, ret,
+			   "the screenshot is larger than thumbnails are made of (%u pixels a "
+			   "side, %u Mpx)",
+			   THUMB_SRC_DIM_MAX, THUMB_SRC_PIXELS_MAX >> 20);
+	else if (ret == -EINVAL)
+		why_refuse(why, ret, "the screenshot does not decode as %s", ct);
+	else if (ret == -ENOMEM)
+		why_refuse(why, ret, "out of memory");
+	else if (ret)
+		ret = why_refuse(why, -EIO, "cannot encode the thumbnail");
 	return ret;
 }

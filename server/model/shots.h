@@ -17,8 +17,8 @@
  * (from the effective config) and to check or fetch an object (those the
  * owner's levels lend to its place now, then the shot's sealed copy:
  * model/s3set.h); they are never logged or returned. The calls that
- * reach S3 (shots_register(), shots_image_fetch()) are made on the
- * outbound pool (need_outbound()).
+ * reach S3 (shots_register(), shots_image_fetch(), shots_thumb_fetch())
+ * are made on the outbound pool (need_outbound()).
  *
  * Errors are negative errno; why (the caller's) says what to answer: a
  * failure the client is told about has msg set (each function lists them,
@@ -199,6 +199,30 @@ int shots_image_check(struct srv *s, const struct principal *p, const char *id,
  * msg.
  */
 int shots_image_fetch(struct srv *s, const cJSON *shot, const char *id, int *fd, uint64_t *len,
+		      struct model_why *why);
+
+/* --- GET /api/v1/screenshots/{id}/thumb --- */
+
+/*
+ * Whether a thumbnail can be made of shot (an item shots_image_check()
+ * passed): 0 when its stored media type is one of SHOTS_TYPES (none
+ * stored: image/png); -EPROTONOSUPPORT "thumbnails are made of PNG, WebP
+ * and JPEG screenshots only" for any other. Pure.
+ */
+int shots_thumb_check(const cJSON *shot, struct model_why *why);
+
+/*
+ * On the outbound pool: the object of shot, fetched and checked as by
+ * shots_image_fetch() (the same call), made into a thumbnail
+ * (core/thumb.h: a JPEG of at most THUMB_MAX_SIDE pixels a side). 0 with
+ * *out (malloc'd, the caller's to free) and *len; the errors of
+ * shots_image_fetch(); -EPROTONOSUPPORT as shots_thumb_check(); -EFBIG
+ * "the screenshot is larger than thumbnails are made of (16384 pixels a
+ * side, 64 Mpx)"; -EINVAL "the screenshot does not decode as <type>";
+ * -ENOMEM "out of memory"; -EIO "cannot encode the thumbnail". Every
+ * error has msg.
+ */
+int shots_thumb_fetch(struct srv *s, const cJSON *shot, const char *id, uint8_t **out, size_t *len,
 		      struct model_why *why);
 
 #endif /* ACTLOG_MODEL_SHOTS_H */

@@ -7,8 +7,10 @@
 # screenshot through presign, s3rver and register. The page must
 # show what GET /api/v1/users/{id}/day answers (focus spans, 10-minute
 # slots, idle spans, top CPU, machines; the node script compares with the
-# API), nothing of bob's; opening the screenshot writes one screenshot.view
-# audit entry and loading the page none; her manager sees her day and not
+# API), nothing of bob's; the screenshot's thumbnail (96 px, decoded by the
+# browser) under its marker, its load one screenshot.thumb audit entry and
+# no screenshot.view; opening it writes one screenshot.view audit entry and
+# no other thumbnail entry; her manager sees her day and not
 # another team's; alice sees her own day and the API's refusal for bob's.
 # WEB_SHOT_DIR=DIR keeps day.png (1280x900) there.
 source "$(dirname "$0")/../lib.sh"
@@ -118,7 +120,7 @@ check_eq "seed: the API's day (records, machines, idle spans)" "$(jr '[.records,
 # a screenshot of alice's machine at 10:20, as the agent sends one
 /usr/bin/python3 - "$T/shot.png" <<'PY'
 import struct, sys, zlib
-w, h = 64, 48
+w, h = 640, 480
 raw = b"".join(b"\0" + bytes(v for x in range(w) for v in (x * 4 % 256, y * 5 % 256, 160)) for y in range(h))
 def chunk(t, d):
     return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
@@ -134,7 +136,7 @@ check_st "seed: presign a screenshot" 200
 SKEY=$(jr .key)
 ST=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: image/png' --data-binary @"$T/shot.png" "$(jr .url)")
 check_eq "seed: the PUT to S3" "$ST" 200
-api "$T1" POST /api/v1/screenshots "{\"key\":\"$SKEY\",\"size\":$SIZE,\"sha256\":\"$SHA\",\"width\":64,\"height\":48,\"taken_at\":\"$TAKEN\",\"monitor\":\"HDMI-1\"}"
+api "$T1" POST /api/v1/screenshots "{\"key\":\"$SKEY\",\"size\":$SIZE,\"sha256\":\"$SHA\",\"width\":640,\"height\":480,\"taken_at\":\"$TAKEN\",\"monitor\":\"HDMI-1\"}"
 check_st "seed: register the screenshot" 201
 SHOT=$(jr .id)
 TKA=$(login alice@example.com password-alice)
@@ -154,6 +156,8 @@ web_keep day.png
 api "$A" GET "/api/v1/audit?limit=1000"
 shot_views() { jq -r --arg s "$SHOT" '[.entries[] | select(.action == "screenshot.view" and .target == $s) | "\(.actor_email):\(.result)"] | join(",")' "$T/resp"; }
 check_eq "one screenshot.view audit entry: the one opened in the browser" "$(shot_views)" "$ADMIN_EMAIL:ok"
+shot_thumbs() { jq -r --arg s "$SHOT" --arg e "$1" '[.entries[] | select(.action == "screenshot.thumb" and .target == $s and .actor_email == $e and .result == "ok")] | length' "$T/resp"; }
+check "the administrator's day pages wrote screenshot.thumb entries" test "$(shot_thumbs "$ADMIN_EMAIL")" -ge 1
 
 srv_stop
 check "the server stops cleanly" test $? = 0

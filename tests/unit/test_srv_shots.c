@@ -439,10 +439,30 @@ TEST(content_types)
 	cJSON_Delete(odd);
 }
 
+/* Thumbnails are made of the three types (none stored: a PNG); a shot
+ * stored with another type is refused by its type (415), not decoded as
+ * the PNG shots_content_type() would call it. */
+TEST(thumb_types)
+{
+	cJSON *old = cJSON_Parse("{\"id\":\"s_0000000000000001\",\"key\":\"shots/x.png\"}");
+	cJSON *jpeg = cJSON_Parse("{\"content_type\":\"image/jpeg\"}");
+	cJSON *odd = cJSON_Parse("{\"content_type\":\"image/gif\"}");
+	struct model_why why;
+
+	CHECK_EQ(shots_thumb_check(old, &why), 0);
+	CHECK_EQ(shots_thumb_check(jpeg, &why), 0);
+	CHECK_EQ(shots_thumb_check(odd, &why), -EPROTONOSUPPORT);
+	CHECK_STR(why.msg, "thumbnails are made of PNG, WebP and JPEG screenshots only");
+	cJSON_Delete(old);
+	cJSON_Delete(jpeg);
+	cJSON_Delete(odd);
+}
+
 int main(void)
 {
 	RUN(range_bound);
 	RUN(content_types);
+	RUN(thumb_types);
 	RUN(shots_on_a_store);
 	return CHECK_DONE();
 }

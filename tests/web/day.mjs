@@ -117,22 +117,47 @@ try {
 	})());
 	eq('a machine links to its page', await page.$eval(`#day-devices tr[data-id="${env.D1}"] a`, (a) => a.getAttribute('href')), `#/machine/${env.D1}`);
 
-	// screenshots: markers only; no image is loaded (no audited view) until one is opened
+	// screenshots: a marker on the axis and a thumbnail under it (96 px,
+	// audited as screenshot.thumb); the image is loaded (an audited
+	// screenshot.view) only when one is opened
 	eq('one screenshot marker, the seeded one', got.markers, [env.SHOT]);
-	eq('no image on the page before a marker is opened', await page.locator('#day-page img').count(), 0);
+	eq('one thumbnail, the seeded one', await page.$$eval('#day-thumbs button.shot-thumb', (l) => l.map((b) => b.dataset.id)), [env.SHOT]);
+	await page.waitForFunction(() => document.querySelector('#day-thumbs img.shot-thumb')?.naturalWidth > 0);
+	eq('the thumbnail is decoded from a blob: URL, 96 px wide (of 640x480)',
+		await page.$eval('#day-thumbs img.shot-thumb', (i) => `${i.src.slice(0, 5)} ${i.naturalWidth}x${i.naturalHeight}`), 'blob: 96x72');
+	const cx = async (sel) => page.$eval(sel, (e) => { const b = e.getBoundingClientRect(); return b.left + b.width / 2; });
+	const dx = Math.abs((await cx(`#day-thumbs button.shot-thumb[data-id="${env.SHOT}"]`)) - (await cx(`#day-axis path.shot-marker[data-id="${env.SHOT}"]`)));
+	check('the thumbnail is under its marker (same time on the axis)', dx < 2, `${dx} px apart`);
+	eq('no full image on the page before one is opened', await page.locator('#day-shot-viewer img').count(), 0);
+	check('the page says thumbnails are audited as screenshot.thumb, views as screenshot.view',
+		/screenshot\.thumb.*screenshot\.view/.test(await text(page, '#day-shots-note')), await text(page, '#day-shots-note'));
+	const audited = async (action) => {
+		const [st, a] = await api(tok, '/audit?limit=1000');
+		return st === 200 ? a.entries.filter((e) => e.action === action && e.target === env.SHOT).map((e) => `${e.actor_email}:${e.result}`).join(',') : `status ${st}`;
+	};
 	const views = async () => {
 		const [st, a] = await api(tok, '/audit?limit=1000');
 		return st === 200 ? a.entries.filter((e) => e.action === 'screenshot.view').length : -1;
 	};
+	eq('loading the day wrote one screenshot.thumb audit entry (the thumbnail shown)', await audited('screenshot.thumb'), `${env.ADMIN_EMAIL}:ok`);
 	eq('loading the day wrote no screenshot.view audit entry', await views(), 0);
 	await page.screenshot({ path: path.join(OUT, 'day.png') });
-	await page.click(`#day-axis path.shot-marker[data-id="${env.SHOT}"]`);
+	await page.click(`#day-thumbs button.shot-thumb[data-id="${env.SHOT}"]`);
 	await page.locator('#day-shot-viewer img.shot').waitFor();
 	await page.waitForFunction(() => document.querySelector('#day-shot-viewer img.shot')?.complete);
-	eq('opening the marker shows the image (from a blob: URL)',
-		await page.$eval('#day-shot-viewer img.shot', (i) => `${i.src.slice(0, 5)} ${i.naturalWidth}x${i.naturalHeight}`), 'blob: 64x48');
+	eq('opening the thumbnail shows the full image (from a blob: URL)',
+		await page.$eval('#day-shot-viewer img.shot', (i) => `${i.src.slice(0, 5)} ${i.naturalWidth}x${i.naturalHeight}`), 'blob: 640x480');
 	check('the viewer says the view was logged', (await text(page, '#day-shot-viewer p')).includes('audit log'), 'no note');
 	eq('opening it wrote one screenshot.view audit entry', await views(), 1);
+	eq('and no other screenshot.thumb entry', await audited('screenshot.thumb'), `${env.ADMIN_EMAIL}:ok`);
+	// a busy day: thumbnails for 48 shots spread over it, the others markers only
+	const pick = await page.evaluate(async () => {
+		const m = await import('/app/js/day.js');
+		const shots = Array.from({ length: 130 }, (_, i) => ({ id: `s${i}` }));
+		const p = m.thumbPick(shots);
+		return [m.THUMBS_MAX, p.length, p[0].id, p[p.length - 1].id, new Set(p.map((x) => x.id)).size, m.thumbPick(shots.slice(0, 48)).length];
+	});
+	eq('at most 48 thumbnails a day, spread from the first shot to the last; 48 or fewer: all', pick, [48, 48, 's0', 's129', 48, 48]);
 
 	// previous / next day and the date picker
 	await page.click('#day-prev');

@@ -2,13 +2,22 @@
 // axis with lanes for the focused applications, activity per 10-minute
 // slot, idle spans and screenshot markers (GET /api/v1/users/{id}/day and
 // GET /api/v1/screenshots), beside it the processes that used the most CPU
-// and the machines used. A screenshot's image is loaded only when opened:
-// every load is an audited view.
+// and the machines used. Under the axis a strip of screenshot thumbnails
+// (GET /api/v1/screenshots/{id}/thumb: 96 px, too coarse to read, each
+// audited as screenshot.thumb), aligned by time, for at most THUMBS_MAX
+// shots and loaded as they scroll into view; a screenshot's image is
+// loaded only when opened: every load is an audited view.
 import { blobUrl, get, qs } from './api.js';
 import { addDays, card, clear, errorBox, fmtBytes, fmtDuration, h, link, s } from './dom.js';
 import { clockAt as clock, defaultZone, isUtc } from './zone.js';
 
 const enc = encodeURIComponent;
+// Thumbnails on one day at most (beyond: markers only); in flight at once.
+export const THUMBS_MAX = 48;
+const THUMBS_PARALLEL = 4;
+const THUMB_W = 48; // CSS pixels a thumbnail is shown at (the image: <= 96)
+const THUMB_ROW_H = 40; // CSS pixels of a row of the strip
+
 const PALETTE = ['#2f6fde', '#e8590c', '#2b8a3e', '#ae3ec9', '#c2255c', '#0b7285', '#e67700', '#5f3dc4', '#5c940d', '#862e9c'];
 
 // The day's applications by focus time, longest first: [[app, seconds]].
@@ -99,6 +108,83 @@ function dayAxis(r, shots, hosts, colour, onShot) {
 	return svg;
 }
 
+// The shots given thumbnails: all when there are at most THUMBS_MAX, else
+// THUMBS_MAX spread evenly over the day (the first and the last included).
+export function thumbPick(shots) {
+	if (shots.length <= THUMBS_MAX) return shots;
+	const out = [];
+	for (let i = 0; i < THUMBS_MAX; i++) out.push(shots[Math.round((i * (shots.length - 1)) / (THUMBS_MAX - 1))]);
+	return out;
+}
+
+// The strip of thumbnails under the axis: each centred on its time (the
+// same x as the axis, as a fraction of its width), in the first of a few
+// rows where it does not cover the one before. An image is fetched
+// (with the bearer token, into a blob: URL) only once it is near the
+// viewport, THUMBS_PARALLEL at a time; a failed one keeps its place and
+// says why in its title. onShot(shot) opens a screenshot.
+function thumbStrip(r, shots, onShot) {
+	const W = 1000, padL = 92, padR = 8, ROWS = 3;
+	const t0 = Date.parse(r.from), t1 = Date.parse(r.to);
+	const frac = (iso) => (padL + Math.min(Math.max((Date.parse(iso) - t0) / (t1 - t0), 0), 1) * (W - padL - padR)) / W;
+	const strip = h('div', { class: 'day-thumbs', id: 'day-thumbs' });
+	const rowEnd = new Array(ROWS).fill(-1);
+	const queue = [];
+	let running = 0;
+	const pump = () => {
+		while (running < THUMBS_PARALLEL && queue.length) {
+			const [img, sh] = queue.shift();
+			running++;
+			blobUrl(`/screenshots/${enc(sh.id)}/thumb`)
+				.then((url) => {
+					img.addEventListener('load', () => URL.revokeObjectURL(url), { once: true });
+					img.src = url;
+				})
+				.catch((e) => {
+					img.closest('button').classList.add('failed');
+					img.closest('button').title = `thumbnail not available: ${e.message}`;
+				})
+				.finally(() => { running--; pump(); });
+		}
+	};
+	const seen = 'IntersectionObserver' in window
+		? new IntersectionObserver((entries, obs) => {
+			for (const e of entries) {
+				if (!e.isIntersecting) continue;
+				obs.unobserve(e.target);
+				queue.push([e.target.querySelector('img'), e.target.shot]);
+			}
+			pump();
+		}, { rootMargin: '200px' })
+		: null;
+	let rows = 1;
+	for (const sh of shots) {
+		const f = frac(sh.taken_at);
+		// the strip is about 1000 CSS pixels wide or less: a fraction of
+		// THUMB_W / 700 keeps neighbours apart on most screens
+		let row = rowEnd.findIndex((end) => f - end >= THUMB_W / 700);
+		if (row < 0) row = rowEnd.indexOf(Math.min(...rowEnd));
+		rowEnd[row] = f;
+		rows = Math.max(rows, row + 1);
+		const img = h('img', { class: 'shot-thumb', alt: '', width: THUMB_W });
+		const b = h('button', {
+			type: 'button', class: 'shot-thumb', dataset: { id: sh.id, taken: sh.taken_at, row }, 'aria-label': `screenshot ${clock(sh.taken_at, r.tz)}`,
+			title: `screenshot ${clock(sh.taken_at, r.tz)} (${sh.width}×${sh.height}); open it: the view is logged`,
+			onclick: () => onShot(sh),
+		}, img);
+		// placed through the CSSOM (the CSP allows no inline style attribute)
+		b.style.left = `${(f * 100).toFixed(3)}%`;
+		b.style.top = `${row * THUMB_ROW_H}px`;
+		b.shot = sh;
+		strip.append(b);
+		if (seen) seen.observe(b);
+		else queue.push([img, sh]);
+	}
+	strip.style.height = `${rows * THUMB_ROW_H}px`;
+	if (!seen) pump();
+	return strip;
+}
+
 function sum(list, k) {
 	return list.reduce((a, x) => a + (Number(x[k]) || 0), 0);
 }
@@ -162,7 +248,7 @@ export async function dayView(uid, day) {
 	const viewer = h('div', { id: 'day-shot-viewer' });
 	const shotsBody = h('div', { id: 'day-shots' });
 	const axisBox = h('div', { id: 'day-axis-box' }, h('p', { class: 'muted' }, 'Loading…'));
-	let shots = [];
+	let shots = [], thumbed = [];
 	async function open(sh) {
 		clear(viewer).append(h('p', { class: 'muted' }, 'Loading…'));
 		try {
@@ -178,14 +264,21 @@ export async function dayView(uid, day) {
 	try {
 		const l = await get(`/screenshots${qs({ user_id: uid, from: r.from, to: r.to })}`);
 		shots = l.screenshots;
+		thumbed = thumbPick(shots);
+		const n = `${shots.length} screenshot${shots.length > 1 ? 's' : ''}${l.truncated ? ' (the first 1000)' : ''}`;
+		const which = shots.length > THUMBS_MAX
+			? `thumbnails of ${THUMBS_MAX} of them, spread over the day, under the axis; the others as markers only`
+			: 'as thumbnails under the axis';
 		clear(shotsBody).append(shots.length
-			? h('p', { class: 'muted' }, `${shots.length} screenshot${shots.length > 1 ? 's' : ''}${l.truncated ? ' (the first 1000)' : ''}: open one from its marker on the axis; every view is recorded in the audit log under your name.`)
+			? h('p', { class: 'muted', id: 'day-shots-note' }, `${n}, ${which}: open one from its thumbnail or marker. `
+				+ 'Every thumbnail shown is recorded in the audit log under your name as screenshot.thumb (96 pixels wide: too coarse to read), '
+				+ 'and every screenshot opened as screenshot.view.')
 			: h('p', { class: 'muted' }, 'No screenshots this day.'));
 	} catch (e) {
 		clear(shotsBody).append(e.status === 403 ? h('p', { class: 'muted' }, `Screenshots are not available to you: ${e.message}`) : errorBox(e));
 	}
 	const ranked = rankApps(r), colour = colours(ranked);
-	clear(axisBox).append(dayAxis(r, shots, hosts, colour, open));
+	clear(axisBox).append(dayAxis(r, shots, hosts, colour, open), thumbed.length ? thumbStrip(r, thumbed, open) : '');
 	const zoneNote = r.tz_wanted
 		? h('p', { class: 'notice', id: 'day-tz-note' }, `Times in ${r.tz}: the server does not take the time zone ${r.tz_wanted} yet.`)
 		: '';
