@@ -6,6 +6,7 @@
  * return values.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,40 @@ static int encode_jpeg(const uint8_t *px, uint32_t tw, uint32_t th, uint8_t **ou
 	return 0;
 }
 
+/* The decodes running at once (THUMB_DECODES_MAX): what bounds the memory
+ * of many thumbnails asked for together. */
+static pthread_mutex_t decodes_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t decodes_cv = PTHREAD_COND_INITIALIZER;
+static unsigned decodes, decodes_peak;
+
+static void decode_enter(void)
+{
+	pthread_mutex_lock(&decodes_mu);
+	while (decodes >= THUMB_DECODES_MAX)
+		pthread_cond_wait(&decodes_cv, &decodes_mu);
+	if (++decodes > decodes_peak)
+		decodes_peak = decodes;
+	pthread_mutex_unlock(&decodes_mu);
+}
+
+unsigned thumb_decodes_peak(void)
+{
+	unsigned v;
+
+	pthread_mutex_lock(&decodes_mu);
+	v = decodes_peak;
+	pthread_mutex_unlock(&decodes_mu);
+	return v;
+}
+
+static void decode_leave(void)
+{
+	pthread_mutex_lock(&decodes_mu);
+	decodes--;
+	pthread_cond_signal(&decodes_cv);
+	pthread_mutex_unlock(&decodes_mu);
+}
+
 int thumb_make(enum thumb_format f, const void *src, size_t len, uint8_t **out, size_t *out_len,
 	       uint32_t *w, uint32_t *h)
 {
@@ -285,6 +320,7 @@ int thumb_make(enum thumb_format f, const void *src, size_t len, uint8_t **out, 
 		return -EFBIG;
 	if (!src || !len)
 		return -EINVAL;
+	decode_enter();
 	err = f == THUMB_PNG	? decode_png(src, len, &img)
 	      : f == THUMB_WEBP ? decode_webp(src, len, &img)
 				: decode_jpeg(src, len, &img);
@@ -293,6 +329,7 @@ int thumb_make(enum thumb_format f, const void *src, size_t len, uint8_t **out, 
 		err = box_scale(&img, tw, th, &px);
 	}
 	free(img.px);
+	decode_leave();
 	if (!err)
 		err = encode_jpeg(px, tw, th, out, out_len);
 	free(px);

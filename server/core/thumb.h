@@ -20,6 +20,7 @@
 #define THUMB_SRC_PIXELS_MAX (64u << 20) /* pixels of the source (64 Mpx) */
 #define THUMB_SRC_MAX (32u << 20)	 /* bytes of the encoded source */
 #define THUMB_QUALITY 75		 /* the thumbnail's JPEG quality */
+#define THUMB_DECODES_MAX 2		 /* sources decoded at once in the process (memory) */
 
 /* The formats a thumbnail is made from. */
 enum thumb_format {
@@ -42,11 +43,17 @@ void thumb_size(uint32_t w, uint32_t h, uint32_t *tw, uint32_t *th);
  * read from its header and capped before any pixel is allocated. 0 with
  * *out (malloc'd, the caller's to free), *out_len, and the thumbnail's
  * *w, *h (NULL: not wanted). -EPROTONOSUPPORT for an f outside the enum;
+ * At most THUMB_DECODES_MAX calls decode at once in the process (a source
+ * decodes to up to 3 bytes a pixel: 192 MiB at the pixel cap); more wait.
  * -EFBIG when len > THUMB_SRC_MAX, a side > THUMB_SRC_DIM_MAX or w*h >
  * THUMB_SRC_PIXELS_MAX; -EINVAL when the bytes do not decode as f;
  * -ENOMEM; -EIO when the encoder fails. *out is NULL on error.
  */
 int thumb_make(enum thumb_format f, const void *src, size_t len, uint8_t **out, size_t *out_len,
 	       uint32_t *w, uint32_t *h);
+
+/* The most decodes that ran at once since the process started (at most
+ * THUMB_DECODES_MAX): for tests. */
+unsigned thumb_decodes_peak(void);
 
 #endif /* ACTLOG_CORE_THUMB_H */

@@ -3,6 +3,7 @@
  * here with the same libraries, their thumbnails decoded back. */
 #include <errno.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,6 +386,51 @@ TEST(test_bad_input)
 
 /* The caps: sizes read from the header are refused before any pixel is
  * allocated (the files are tiny; their headers claim the size). */
+struct par {
+	const uint8_t *src;
+	size_t len;
+	int ret;
+};
+
+static void *par_thumb(void *arg)
+{
+	struct par *a = arg;
+	uint8_t *out = NULL;
+	size_t n = 0;
+	int i;
+
+	for (i = 0; i < 3 && !a->ret; i++) {
+		a->ret = thumb_make(THUMB_PNG, a->src, a->len, &out, &n, NULL, NULL);
+		free(out);
+		out = NULL;
+	}
+	return NULL;
+}
+
+/* Eight threads asking at once: at most THUMB_DECODES_MAX decode together
+ * (the memory bound), and every one is served. */
+TEST(test_decodes_bounded)
+{
+	size_t len = 0, i;
+	uint8_t *src = make_src(THUMB_PNG, 1920, 1080, 0, &len);
+	struct par a[8];
+	pthread_t t[8];
+
+	CHECK(src != NULL);
+	for (i = 0; i < 8; i++) {
+		a[i] = (struct par){.src = src, .len = len};
+		CHECK_EQ(pthread_create(&t[i], NULL, par_thumb, &a[i]), 0);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ(a[i].ret, 0);
+	}
+	CHECK(thumb_decodes_peak() >= 1);
+	CHECK_EQ(THUMB_DECODES_MAX, 2); /* the bound docs/ARCHITECTURE.md states */
+	CHECK(thumb_decodes_peak() <= 2);
+	free(src);
+}
+
 TEST(test_caps)
 {
 	static const uint32_t png_sizes[][3] = {
@@ -417,6 +463,7 @@ TEST(test_caps)
 int main(void)
 {
 	RUN(test_png);
+	RUN(test_decodes_bounded);
 	RUN(test_webp);
 	RUN(test_jpeg);
 	RUN(test_format_of);
