@@ -83,7 +83,25 @@ int report_csv_field(char *out, size_t cap, const char *f)
 
 /* --- opening --- */
 
-static int person_add(struct report *r, const char *uid)
+/* Whether p may see the login of the user t names: themself, or user.read
+ * on them (activity.read alone gives the numbers, not who the login is). */
+static bool login_shown(const struct principal *p, const struct target *t)
+{
+	return !strcmp(p->id, t->user_id) || !authorize(p, PERM_USER_READ, t);
+}
+
+/* The JSON row's "login": null when hidden (""). */
+static void add_login(cJSON *o, const char *login)
+{
+	if (login[0])
+		cJSON_AddStringToObject(o, "login", login);
+	else
+		cJSON_AddNullToObject(o, "login");
+}
+
+/* Add user uid to the people of r; their login is kept only when shown
+ * (else "", answered as null in JSON and empty in CSV). */
+static int person_add(struct report *r, const char *uid, bool shown)
 {
 	struct person *np;
 	cJSON *u;
@@ -104,7 +122,10 @@ static int person_add(struct report *r, const char *uid)
 	if (ret)
 		return ret;
 	snprintf(r->people[r->n].id, ID_SIZE, "%s", uid);
-	org_user_login(u, r->people[r->n].login);
+	if (shown)
+		org_user_login(u, r->people[r->n].login);
+	else
+		r->people[r->n].login[0] = 0;
 	cJSON_Delete(u);
 	r->n++;
 	return 0;
@@ -156,7 +177,7 @@ static int team_people(struct report *r, const struct principal *p, const char *
 		snprintf(t.user_id, sizeof(t.user_id), "%s", ids[i]);
 		if (!all && authorize(p, PERM_ACTIVITY_READ, &t))
 			continue;
-		ret = person_add(r, ids[i]);
+		ret = person_add(r, ids[i], login_shown(p, &t));
 		if (ret)
 			return ret;
 	}
@@ -242,7 +263,7 @@ int report_open(struct srv *s, const struct principal *p, const struct report_re
 		if (!ret && authorize(p, PERM_ACTIVITY_READ, &t))
 			ret = -EACCES;
 		if (!ret)
-			ret = person_add(r, id);
+			ret = person_add(r, id, login_shown(p, &t));
 		if (!ret && !r->n)
 			ret = -ENOENT;
 	} else {
@@ -404,7 +425,7 @@ static int activity_row(struct report *r)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "user_id", r->who->id);
-		cJSON_AddStringToObject(o, "login", r->who->login);
+		add_login(o, r->who->login);
 		cJSON_AddStringToObject(o, "start", ts);
 		for (i = 0; i < RA__N; i++)
 			cJSON_AddNumberToObject(o, rollup_act_names[i], (double)c[i]);
@@ -432,7 +453,7 @@ static int apps_row(struct report *r)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "user_id", r->who->id);
-		cJSON_AddStringToObject(o, "login", r->who->login);
+		add_login(o, r->who->login);
 		cJSON_AddStringToObject(o, "app", app);
 		cJSON_AddNumberToObject(o, "focus_s", (double)ms / 1000.0);
 		cJSON_AddNumberToObject(o, "share", share);

@@ -238,6 +238,23 @@ check "a refused export is audited" jq -e --arg u "$UD" \
 check "a manager's export of their team is filed under the team" jq -e --arg t "$TA" --arg m "$UM" \
 	'[.entries[] | select(.action == "report.export" and .actor == $m and .node_id == $t and .detail.node_id == $t)] | length == 1' "$T/resp"
 
+# --- activity.read without user.read: the numbers, not the logins ---
+api "$TKM" POST /api/v1/me/tokens '{"name":"numbers only","scopes":["activity.read"]}'
+check_st "mona makes an activity.read token" 201
+PT=$(jr .token)
+get "$PT" "/api/v1/reports/activity.json?node_id=$TA&$R&step=86400"
+check_st "the activity.read token reads team A's report" 200
+check_eq "its rows name no login but mona's own (null)" \
+	"$(jq -c --arg m "$UM" '[.rows[] | select(.user_id != $m) | .login] | unique' "$T/resp"):$(jq -r --arg m "$UM" '[.rows[] | select(.user_id == $m) | .login] | unique | join(",")' "$T/resp")" "[null]:mona"
+check "... but hold the numbers" jq -e --arg c "$UC" '[.rows[] | select(.user_id == $c) | .keys] | add > 0' "$T/resp"
+get "$PT" "/api/v1/reports/apps.csv?node_id=$TA&$R"
+check_eq "its CSV rows have an empty login (but mona's)" \
+	"$(csvq '"|".join(sorted(set(r["login"] for r in rows if r["user_id"] != "'"$UM"'")))'):$(csvq 'len(rows) > 0')" ":True"
+get "$TKM" "/api/v1/reports/activity.json?node_id=$TA&$R&step=86400"
+check "the manager (user.read) sees the logins" jq -e '[.rows[].login] | index("carol") != null' "$T/resp"
+get "$TKA" "/api/v1/reports/activity.json?user_id=$UA&$R&step=86400"
+check_eq "alice sees her own login" "$ST:$(jq -r '[.rows[].login] | unique | join(",")' "$T/resp")" "200:alice"
+
 srv_stop
 check "server stops cleanly" test $? -eq 0
 finish
